@@ -1,0 +1,69 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { AwsCredentialIdentity } from '@aws-sdk/types';
+
+export interface AwsClientOptions {
+  /** An AWS-compatible endpoint (moto in the sandbox); unset means real AWS. */
+  endpoint?: string;
+  /** Static credentials (the sandbox); unset means the default credential chain. */
+  credentials?: AwsCredentialIdentity;
+  maxAttempts?: number;
+}
+
+/**
+ * One SDK client per service and region, created on first use and kept for the life of the
+ * process (a Lambda cold start). Adapters take clients from here; nothing else builds clients.
+ */
+export class AwsClients {
+  private readonly cache = new Map<string, unknown>();
+
+  constructor(
+    readonly defaultRegion: string,
+    private readonly options: AwsClientOptions = {},
+  ) {}
+
+  get endpoint(): string | undefined {
+    return this.options.endpoint;
+  }
+
+  private base(region: string) {
+    return {
+      region,
+      maxAttempts: this.options.maxAttempts ?? 5,
+      ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
+      ...(this.options.credentials ? { credentials: this.options.credentials } : {}),
+    };
+  }
+
+  private get<T>(key: string, make: () => T): T {
+    let c = this.cache.get(key) as T | undefined;
+    if (!c) {
+      c = make();
+      this.cache.set(key, c);
+    }
+    return c;
+  }
+
+  s3(region = this.defaultRegion): S3Client {
+    return this.get(`s3:${region}`, () => new S3Client({ ...this.base(region), forcePathStyle: Boolean(this.options.endpoint) }));
+  }
+
+  dynamodb(region = this.defaultRegion): DynamoDBClient {
+    return this.get(`ddb:${region}`, () => new DynamoDBClient(this.base(region)));
+  }
+
+  ec2(region = this.defaultRegion): EC2Client {
+    return this.get(`ec2:${region}`, () => new EC2Client(this.base(region)));
+  }
+
+  lambda(region = this.defaultRegion): LambdaClient {
+    return this.get(`lambda:${region}`, () => new LambdaClient(this.base(region)));
+  }
+
+  cloudwatch(region = this.defaultRegion): CloudWatchClient {
+    return this.get(`cw:${region}`, () => new CloudWatchClient(this.base(region)));
+  }
+}

@@ -1,0 +1,107 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { DrbotError } from '../errors';
+
+export const MOTO_INSTALL_HINT = "python3 -m pip install 'moto[server]'";
+
+export class MotoMissingError extends DrbotError {
+  constructor(detail: string) {
+    super('moto_missing', `The sandbox needs moto, which is not installed (${detail}).`, `Install it with: ${MOTO_INSTALL_HINT}`);
+  }
+}
+
+export interface MotoServer {
+  endpoint: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Asks the OS for a free loopback port. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function python(): string {
+  return process.env.DRBOT_PYTHON ?? 'python3';
+}
+
+/** True when `python3 -m moto.server` can run here. */
+export function motoAvailable(): { ok: true } | { ok: false; detail: string } {
+  const r = spawnSync(python(), ['-c', 'import moto.server, flask, werkzeug'], { encoding: 'utf8' });
+  if (r.error) return { ok: false, detail: `${python()} not found` };
+  if (r.status !== 0) return { ok: false, detail: (r.stderr.trim().split('\n').pop() ?? 'import failed').slice(0, 200) };
+  return { ok: true };
+}
+
+async function waitReady(endpoint: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  while (Date.now() < deadline) {
+    if (exited) throw new DrbotError('moto_failed', 'moto exited before it was ready', 'Run `python3 -m moto.server` by hand to see why.');
+    try {
+      const res = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1000) });
+      if (res.status < 500) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new DrbotError('moto_failed', `moto did not answer on ${endpoint} within ${timeoutMs} ms`, 'Run `python3 -m moto.server` by hand to see why.');
+}
+
+/**
+ * Starts a moto server as a child process on a free loopback port and waits until it answers.
+ * The child is killed when stop() is called or when this process exits.
+ */
+export async function startMoto(opts: { timeoutMs?: number } = {}): Promise<MotoServer> {
+  const avail = motoAvailable();
+  if (!avail.ok) throw new MotoMissingError(avail.detail);
+  const port = await freePort();
+  const child = spawn(python(), ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'true' },
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const kill = () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', kill);
+  const endpoint = `http://127.0.0.1:${port}`;
+  try {
+    await waitReady(endpoint, child, opts.timeoutMs ?? 30000);
+  } catch (e) {
+    kill();
+    if (e instanceof DrbotError && stderr) throw new DrbotError(e.code, `${e.message}: ${stderr.trim().split('\n').pop()}`, e.hint);
+    throw e;
+  }
+  return {
+    endpoint,
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        process.removeListener('exit', kill);
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(kill, 2000).unref();
+      }),
+  };
+}
+
+/** Static credentials for the sandbox: moto accepts any. */
+export const SANDBOX_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' } as const;
