@@ -298,4 +298,30 @@ describe('copyObjectServerSide', () => {
     });
     expect(s3Mock).toHaveReceivedCommandTimes(CreateMultipartUploadCommand, 0);
   });
+
+  it('guards CopyObject with CopySourceIfMatch when the indexed ETag is given', async () => {
+    // prepare
+    s3Mock.on(CopyObjectCommand).resolves({});
+
+    // act
+    await copyObjectServerSide(s3, { sourceBucket: 'src', destBucket: 'dst', key: 'a.bin', size: 11, etag: '"0123"' });
+
+    // assess
+    expect(s3Mock.commandCalls(CopyObjectCommand).map((c) => c.args[0].input)).toEqual([
+      { Bucket: 'dst', Key: 'a.bin', CopySource: 'src/a.bin', CopySourceIfMatch: '"0123"' },
+    ]);
+  });
+
+  it('throws the wrapped PreconditionFailed when the source changed since it was indexed', async () => {
+    // prepare
+    s3Mock
+      .on(CopyObjectCommand)
+      .rejects(new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', $metadata: { httpStatusCode: 412 }, message: 'At least one of the pre-conditions you specified did not hold' }));
+
+    // act
+    const run = copyObjectServerSide(s3, { sourceBucket: 'src', destBucket: 'dst', key: 'a.bin', size: 11, etag: '"0123"' });
+
+    // assess
+    await expect(run).rejects.toMatchObject({ code: 'aws_error', operation: 'CopyObject', resource: 'dst/a.bin', awsCode: 'PreconditionFailed' });
+  });
 });
