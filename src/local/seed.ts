@@ -1,0 +1,266 @@
+import {
+  CreateBackupCommand,
+  CreateTableCommand,
+  PutItemCommand,
+  UpdateContinuousBackupsCommand,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import {
+  CreateBucketCommand,
+  DeleteObjectsCommand,
+  PutBucketLifecycleConfigurationCommand,
+  PutBucketReplicationCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  type BucketLocationConstraint,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import type { AwsClients } from '../aws/clients';
+import { backupName } from '../aws/dynamodb';
+import { DELETE_OBJECTS_MAX } from '../aws/s3';
+import type { BucketConfig, DrConfig } from '../config/schema';
+import { isErrorLike } from '../errors';
+import { SANDBOX_CONFIG } from './sandbox';
+
+/** moto's default account; the replication role ARN only has to look right (moto does not check it). */
+const SANDBOX_ACCOUNT = '123456789012';
+export const SANDBOX_REPLICATION_ROLE_ARN = `arn:aws:iam::${SANDBOX_ACCOUNT}:role/s3-replication-role`;
+
+/** Objects under bin/ and lib/ in each replicated bucket. */
+export const SEED_OBJECT_COUNT = 300;
+/** How many of them get a delete marker in the primary unless opts say otherwise. */
+export const SEED_DELETED_DEFAULT = 250;
+/** How many surviving objects get different content in the replica than in the primary. */
+export const SEED_DIFFERENT_COUNT = 5;
+const PUT_CONCURRENCY = 16;
+
+export interface SeedOptions {
+  /** Objects of each replicated bucket that get a delete marker in the primary (default 250). */
+  deletedObjects?: number;
+}
+
+export interface SeededBucket {
+  name: string;
+  region: string;
+  shape: 'replicated' | 'versioned-bare' | 'unversioned';
+  replica?: { bucket: string; region: string };
+  /** Every key written (current in the replica). */
+  keys: string[];
+  /** Keys with a delete marker as their latest version in the primary. */
+  deletedKeys: string[];
+  /** Keys present in both whose replica body differs from the primary's. */
+  differentKeys: string[];
+}
+
+export interface SeededTable {
+  name: string;
+  region: string;
+  shape: 'pitr-and-backup' | 'pitr-only' | 'no-pitr';
+  backupArn?: string;
+}
+
+export interface SeedSummary {
+  buckets: SeededBucket[];
+  tables: SeededTable[];
+}
+
+async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
+
+function named(e: unknown, ...names: string[]): boolean {
+  return isErrorLike(e) && names.includes(e.name);
+}
+
+async function createBucket(s3: S3Client, bucket: string, region: string): Promise<void> {
+  try {
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: bucket,
+        ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
+      }),
+    );
+  } catch (e) {
+    if (!named(e, 'BucketAlreadyOwnedByYou')) throw e;
+  }
+}
+
+async function enableVersioning(s3: S3Client, bucket: string): Promise<void> {
+  await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+}
+
+async function putAll(s3: S3Client, bucket: string, objects: readonly { key: string; body: string }[]): Promise<void> {
+  await mapLimit(objects, PUT_CONCURRENCY, async ({ key, body }) => {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/octet-stream' }));
+  });
+}
+
+/** 300 keys, alternating bin/ and lib/, so deleted and surviving objects are spread over both prefixes. */
+function seedKeys(): string[] {
+  const keys: string[] = [];
+  for (let i = 0; i < SEED_OBJECT_COUNT; i++) {
+    const n = String(Math.floor(i / 2)).padStart(3, '0');
+    keys.push(i % 2 === 0 ? `bin/spawn-tool-${n}` : `lib/libspawn-${n}.so`);
+  }
+  return keys;
+}
+
+async function seedReplicatedBucket(clients: AwsClients, cfg: DrConfig, b: BucketConfig, deletedObjects: number): Promise<SeededBucket> {
+  const region = b.region ?? cfg.regions.primary;
+  const replica = b.replica as NonNullable<BucketConfig['replica']>;
+  const s3 = clients.s3(region);
+  const s3r = clients.s3(replica.region);
+
+  await Promise.all([createBucket(s3, b.name, region), createBucket(s3r, replica.bucket, replica.region)]);
+  await Promise.all([enableVersioning(s3, b.name), enableVersioning(s3r, replica.bucket)]);
+  await s3.send(
+    new PutBucketLifecycleConfigurationCommand({
+      Bucket: b.name,
+      LifecycleConfiguration: {
+        Rules: [
+          {
+            ID: 'ExpireNoncurrentVersions',
+            Status: 'Enabled',
+            Filter: { Prefix: '' },
+            NoncurrentVersionExpiration: { NoncurrentDays: cfg.schedule.noncurrentVersionDays },
+          },
+        ],
+      },
+    }),
+  );
+  await s3.send(
+    new PutBucketReplicationCommand({
+      Bucket: b.name,
+      ReplicationConfiguration: {
+        Role: SANDBOX_REPLICATION_ROLE_ARN,
+        Rules: [
+          {
+            ID: 'ReplicateAll',
+            Priority: 1,
+            Status: 'Enabled',
+            Filter: { Prefix: '' },
+            DeleteMarkerReplication: { Status: 'Enabled' },
+            Destination: {
+              Bucket: `arn:aws:s3:::${replica.bucket}`,
+              ReplicationTime: { Status: 'Enabled', Time: { Minutes: 15 } },
+              Metrics: { Status: 'Enabled', EventThreshold: { Minutes: 15 } },
+            },
+          },
+        ],
+      },
+    }),
+  );
+
+  const keys = seedKeys();
+  const deletedCount = Math.max(0, Math.min(deletedObjects, keys.length));
+  const deletedKeys = keys.slice(0, deletedCount);
+  const differentKeys = keys.slice(deletedCount, deletedCount + SEED_DIFFERENT_COUNT);
+  const different = new Set(differentKeys);
+  const body = (key: string) => `spawn build artefact ${key}\n`;
+
+  // moto does not replicate: write what replication would have copied, then make a few differ.
+  await Promise.all([
+    putAll(s3, b.name, keys.map((key) => ({ key, body: body(key) }))),
+    putAll(s3r, replica.bucket, keys.map((key) => ({ key, body: different.has(key) ? `${body(key)}replica drift\n` : body(key) }))),
+  ]);
+  for (let i = 0; i < deletedKeys.length; i += DELETE_OBJECTS_MAX) {
+    // No VersionId: each key gets a delete marker, as an accidental `aws s3 rm` would leave.
+    await s3.send(
+      new DeleteObjectsCommand({
+        Bucket: b.name,
+        Delete: { Objects: deletedKeys.slice(i, i + DELETE_OBJECTS_MAX).map((Key) => ({ Key })), Quiet: true },
+      }),
+    );
+  }
+  return { name: b.name, region, shape: 'replicated', replica: { ...replica }, keys, deletedKeys, differentKeys };
+}
+
+async function seedVersionedBucket(clients: AwsClients, cfg: DrConfig, b: BucketConfig): Promise<SeededBucket> {
+  const region = b.region ?? cfg.regions.primary;
+  const s3 = clients.s3(region);
+  await createBucket(s3, b.name, region);
+  await enableVersioning(s3, b.name);
+  const prefix = b.archivePrefix ?? '';
+  const keys = [`${prefix}run-0001/summary.json`, `${prefix}run-0002/summary.json`, `${prefix}run-0003/summary.json`];
+  await putAll(s3, b.name, keys.map((key) => ({ key, body: `{"run":"${key}"}` })));
+  return { name: b.name, region, shape: 'versioned-bare', keys, deletedKeys: [], differentKeys: [] };
+}
+
+async function seedUnversionedBucket(clients: AwsClients, cfg: DrConfig, b: BucketConfig): Promise<SeededBucket> {
+  const region = b.region ?? cfg.regions.primary;
+  const s3 = clients.s3(region);
+  await createBucket(s3, b.name, region);
+  const keys = ['2026/11/20/spawn.log', '2026/11/21/spawn.log'];
+  await putAll(s3, b.name, keys.map((key) => ({ key, body: `log line for ${key}\n` })));
+  return { name: b.name, region, shape: 'unversioned', keys, deletedKeys: [], differentKeys: [] };
+}
+
+async function createTable(ddb: DynamoDBClient, table: string): Promise<void> {
+  try {
+    await ddb.send(
+      new CreateTableCommand({
+        TableName: table,
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+  } catch (e) {
+    if (!named(e, 'ResourceInUseException')) throw e;
+  }
+}
+
+async function seedTable(clients: AwsClients, cfg: DrConfig, name: string, region: string | undefined, index: number): Promise<SeededTable> {
+  const r = region ?? cfg.regions.primary;
+  const ddb = clients.dynamodb(r);
+  const shape: SeededTable['shape'] = index === 0 ? 'pitr-and-backup' : index === 1 ? 'pitr-only' : 'no-pitr';
+  await createTable(ddb, name);
+  for (let i = 1; i <= 3; i++) {
+    await ddb.send(
+      new PutItemCommand({ TableName: name, Item: { pk: { S: `${name}#${i}` }, note: { S: `seeded item ${i}` } } }),
+    );
+  }
+  if (shape !== 'no-pitr') {
+    await ddb.send(
+      new UpdateContinuousBackupsCommand({ TableName: name, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }),
+    );
+  }
+  const seeded: SeededTable = { name, region: r, shape };
+  if (shape === 'pitr-and-backup') {
+    const b = await ddb.send(new CreateBackupCommand({ TableName: name, BackupName: backupName(name, new Date()) }));
+    if (b.BackupDetails?.BackupArn) seeded.backupArn = b.BackupDetails.BackupArn;
+  }
+  return seeded;
+}
+
+/**
+ * Creates the sandbox estate (see SANDBOX_CONFIG) in a fresh moto. The config shapes it:
+ * - a bucket with a replica: versioned, noncurrent expiry (schedule days), replication with RTC,
+ *   metrics and delete-marker replication; 300 objects under bin/ and lib/ written to both buckets
+ *   (moto does not replicate), `deletedObjects` of them delete-marked in the primary, and a few
+ *   surviving ones with different content in the replica (green);
+ * - a bucket with an archivePrefix: versioned, no lifecycle (amber);
+ * - any other bucket: versioning never enabled, a couple of objects (red);
+ * - tables in config order: the first gets PITR and an on-demand backup made now, the second
+ *   PITR only, the rest neither. moto has no global-table replicas, so none get one.
+ */
+export async function seedSandbox(clients: AwsClients, cfg: DrConfig = SANDBOX_CONFIG, opts: SeedOptions = {}): Promise<SeedSummary> {
+  const deletedObjects = opts.deletedObjects ?? SEED_DELETED_DEFAULT;
+  const [buckets, tables] = await Promise.all([
+    Promise.all(
+      cfg.s3.buckets.map((b) =>
+        b.replica
+          ? seedReplicatedBucket(clients, cfg, b, deletedObjects)
+          : b.archivePrefix !== undefined
+            ? seedVersionedBucket(clients, cfg, b)
+            : seedUnversionedBucket(clients, cfg, b),
+      ),
+    ),
+    Promise.all(cfg.dynamodb.tables.map((t, i) => seedTable(clients, cfg, t.name, t.region, i))),
+  ]);
+  return { buckets, tables };
+}
