@@ -21,11 +21,12 @@ export const EXAMPLE_CONFIG_FILE = 'drbot.config.example.yaml';
  * the real file is missing the import resolves to drbot.config.example.yaml beside it, with a
  * one-line notice: the build still works, and nobody ships the example unknowingly.
  */
+const noticed = new Set<string>(); // one notice per missing file per process, not per bundle
+
 export function configFallbackPlugin(log: (line: string) => void = (l) => console.warn(l)): esbuild.Plugin {
   return {
     name: 'drbot-config-fallback',
     setup(build) {
-      const noticed = new Set<string>();
       build.onResolve({ filter: /(^|[\\/])drbot\.config\.yaml$/ }, (args) => {
         const wanted = resolve(args.resolveDir, args.path);
         if (existsSync(wanted)) return { path: wanted };
