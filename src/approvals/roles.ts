@@ -1,0 +1,70 @@
+import type { DrConfig, Role } from '../config/schema';
+import { ForbiddenError } from '../errors';
+import type { RequiredRole } from '../slack/registry';
+
+/** Roles are cumulative: an approver may do what an operator may, an operator what a viewer may. */
+const RANK: Record<Role, number> = { viewer: 1, operator: 2, approver: 3 };
+
+/** Looks up the members of a Slack user group (usergroups.users.list). */
+export type GroupMembers = (groupId: string) => Promise<string[]>;
+
+const GROUP_TTL_MS = 5 * 60_000;
+
+/**
+ * Answers "what may this Slack user do" from the config. User-group IDs (S…) are resolved
+ * through Slack and cached for five minutes, so a busy channel costs one lookup per group.
+ */
+export class RoleResolver {
+  private readonly groups = new Map<string, { at: number; members: Set<string> }>();
+
+  constructor(
+    private readonly config: DrConfig,
+    private readonly groupMembers: GroupMembers,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private async members(groupId: string): Promise<Set<string>> {
+    const hit = this.groups.get(groupId);
+    if (hit && this.now() - hit.at < GROUP_TTL_MS) return hit.members;
+    let members: Set<string>;
+    try {
+      members = new Set(await this.groupMembers(groupId));
+    } catch {
+      // Fail closed, but keep serving the last known membership if Slack is briefly unavailable.
+      members = hit?.members ?? new Set();
+    }
+    this.groups.set(groupId, { at: this.now(), members });
+    return members;
+  }
+
+  private async holds(user: string, role: Role): Promise<boolean> {
+    for (const principal of this.config.slack.roles[role]) {
+      if (principal === user) return true;
+      if (principal.startsWith('S') && (await this.members(principal)).has(user)) return true;
+    }
+    return false;
+  }
+
+  /** The highest role the user holds, or undefined. */
+  async roleOf(user: string): Promise<Role | undefined> {
+    for (const role of ['approver', 'operator', 'viewer'] as const) {
+      if (await this.holds(user, role)) return role;
+    }
+    return undefined;
+  }
+
+  async has(user: string, required: RequiredRole): Promise<boolean> {
+    if (required === 'anyone') return true;
+    const role = await this.roleOf(user);
+    return role !== undefined && RANK[role] >= RANK[required];
+  }
+
+  /** Throws ForbiddenError with the words a user sees when the role is missing. */
+  async require(user: string, required: RequiredRole, what: string): Promise<void> {
+    if (await this.has(user, required)) return;
+    const role = await this.roleOf(user);
+    throw new ForbiddenError(
+      `<@${user}> may not ${what}: it needs the *${required}* role${role ? `, and you are ${role === 'approver' ? 'an' : 'a'} ${role}` : ', and you have no drbot role'}.`,
+    );
+  }
+}

@@ -1,0 +1,167 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { WebClient } from '@slack/web-api';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { RoleResolver } from '../approvals/roles';
+import { AwsClients } from '../aws/clients';
+import type { DrConfig } from '../config/schema';
+import { quietLog } from '../log';
+import { LocalRunEngine } from '../runbooks/engine-local';
+import { createRunbookHandler } from '../runbooks/handler';
+import type { RunbookDeps } from '../runbooks/types';
+import { createApp } from '../slack/app';
+import type { AlarmActions, Log, SlackDeps } from '../slack/deps';
+import { createSlackEdge, type SlackEdge } from '../slack/edge';
+import { WebApiPoster } from '../slack/poster';
+import type { AlarmSimulation } from '../slack/registry';
+import { StateStore } from '../store/state';
+import { type MotoServer, SANDBOX_CREDENTIALS, startMoto } from './moto';
+import { SANDBOX_CONFIG } from './sandbox';
+import { seedSandbox } from './seed';
+import { SignedSlackClient } from './signed';
+import { SlackStandIn } from './slack-standin';
+
+export const LOCAL_STATE_TABLE = 'drbot-state';
+
+export interface LocalStackOptions {
+  /** sandbox: moto child process, seeded. aws: the default credential chain (AWS_ENDPOINT_URL honoured). */
+  mode: 'sandbox' | 'aws';
+  config?: DrConfig;
+  /** Seed the sandbox estate (default true in sandbox mode). */
+  seed?: boolean;
+  deletedObjects?: number;
+  /** Durable waits take real time unless true (tests). */
+  skipTime?: boolean;
+  progressIntervalMs?: number;
+  now?: () => Date;
+  log?: Log;
+  /** A real Slack workspace instead of the stand-in (tokens from the environment). */
+  realSlack?: { botToken: string };
+  /** Alarm wiring, added by src/local/alarms.ts when present. */
+  alarms?: (stack: LocalStackCore) => { actions: AlarmActions; simulate: (kind: AlarmSimulation, user: string) => Promise<void> };
+}
+
+/** Everything but the Slack edge: what alarm wiring needs. */
+export interface LocalStackCore {
+  config: DrConfig;
+  clients: AwsClients;
+  store: StateStore;
+  standIn: SlackStandIn;
+  poster: WebApiPoster;
+  engine: LocalRunEngine;
+  roles: RoleResolver;
+  now: () => Date;
+  log: Log;
+  sandbox: boolean;
+}
+
+export interface LocalStack extends LocalStackCore {
+  moto?: MotoServer;
+  slackDeps: SlackDeps;
+  edge: SlackEdge;
+  client: SignedSlackClient;
+  signingSecret: string;
+  close(): Promise<void>;
+}
+
+/** An embedded DynamoDB engine for the state table when no endpoint is given (--aws locally). */
+async function startDynalite(): Promise<{ endpoint: string; close: () => Promise<void> }> {
+  const { default: dynalite } = await import('dynalite');
+  const server = dynalite({ createTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { endpoint: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+let runnerReady: Promise<void> | undefined;
+
+/**
+ * Builds the local runtime: AWS (sandbox moto or real), the state table, the Slack stand-in, the
+ * durable runner, and the real Bolt app behind the same signature-checking edge as Lambda.
+ */
+export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
+  const sandbox = opts.mode === 'sandbox';
+  const config = opts.config ?? SANDBOX_CONFIG;
+  const now = opts.now ?? (() => new Date());
+  const log = opts.log ?? quietLog();
+  const closers: (() => Promise<void>)[] = [];
+
+  let moto: MotoServer | undefined;
+  let clients: AwsClients;
+  let store: StateStore;
+  if (sandbox) {
+    moto = await startMoto();
+    closers.push(() => (moto as MotoServer).stop());
+    clients = new AwsClients(config.regions.primary, { endpoint: moto.endpoint, credentials: SANDBOX_CREDENTIALS });
+    if (opts.seed ?? true) await seedSandbox(clients, config, opts.deletedObjects !== undefined ? { deletedObjects: opts.deletedObjects } : {});
+    await StateStore.createTable(clients.dynamodb(), LOCAL_STATE_TABLE);
+    store = new StateStore(clients.dynamodb(), LOCAL_STATE_TABLE, now);
+  } else {
+    clients = new AwsClients(config.regions.primary);
+    if (process.env.AWS_ENDPOINT_URL) {
+      const table = process.env.DRBOT_STATE_TABLE ?? LOCAL_STATE_TABLE;
+      await StateStore.createTable(clients.dynamodb(), table);
+      store = new StateStore(clients.dynamodb(), table, now);
+    } else {
+      const d = await startDynalite();
+      closers.push(d.close);
+      const ddb = new DynamoDBClient({ region: 'us-east-1', endpoint: d.endpoint, credentials: SANDBOX_CREDENTIALS });
+      await StateStore.createTable(ddb, LOCAL_STATE_TABLE);
+      store = new StateStore(ddb, LOCAL_STATE_TABLE, now);
+    }
+  }
+
+  const standIn = new SlackStandIn();
+  const slackApiUrl = opts.realSlack ? undefined : await standIn.start();
+  if (slackApiUrl) closers.push(() => standIn.stop());
+  const botToken = opts.realSlack?.botToken ?? 'xoxb-local-sandbox';
+  const web = slackApiUrl ? new WebClient(botToken, { slackApiUrl, retryConfig: { retries: 0 } }) : new WebClient(botToken);
+  const poster = new WebApiPoster(web);
+
+  const runbookDeps: RunbookDeps = {
+    config,
+    clients,
+    store,
+    slack: poster,
+    now,
+    ...(opts.progressIntervalMs !== undefined ? { progressIntervalMs: opts.progressIntervalMs } : {}),
+  };
+  runnerReady ??= LocalRunEngine.setup({ skipTime: opts.skipTime ?? false });
+  await runnerReady;
+  const engine = new LocalRunEngine(createRunbookHandler(runbookDeps), (r) => {
+    if (r.status !== 'SUCCEEDED') log.error('run ended', { name: r.name, status: r.status, error: r.error });
+  });
+  const roles = new RoleResolver(config, async (usergroup) => (await web.usergroups.users.list({ usergroup })).users ?? []);
+  const core: LocalStackCore = { config, clients, store, standIn, poster, engine, roles, now, log, sandbox };
+  const alarms = opts.alarms?.(core);
+
+  const slackDeps: SlackDeps = {
+    config,
+    store,
+    engine,
+    roles,
+    slack: poster,
+    now,
+    log,
+    ...(alarms ? { alarms: alarms.actions } : {}),
+    ...(alarms && sandbox ? { simulate: alarms.simulate } : {}),
+  };
+  const signingSecret = randomBytes(16).toString('hex');
+  const edge = createSlackEdge({
+    secrets: async () => ({ signingSecret, botToken }),
+    log,
+    build: (_s, receiver) => createApp({ receiver, botToken, botId: 'BDRBOT', botUserId: 'UDRBOT', ...(slackApiUrl ? { slackApiUrl } : {}) }, slackDeps),
+  });
+
+  return {
+    ...core,
+    ...(moto ? { moto } : {}),
+    slackDeps,
+    edge,
+    client: new SignedSlackClient(edge, signingSecret),
+    signingSecret,
+    async close() {
+      for (const c of closers.reverse()) await c().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,96 @@
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { backupName, createBackup, describeBackup } from '../aws/dynamodb';
+import type { DrConfig } from '../config/schema';
+import { UnknownResourceError, wrapAws } from '../errors';
+import { formatCount } from '../slack/views/run';
+import { formatBytes, mapLimit } from '../util/limit';
+import type { Runbook } from './driver';
+import type { RunInput } from './types';
+
+export type BackupInput = Extract<RunInput, { kind: 'backup-dynamodb' }>;
+
+const POLL_SECONDS = 10;
+/** A backup normally turns AVAILABLE in seconds to minutes; after this we report and stop waiting. */
+const MAX_POLLS = 90;
+
+export interface BackupPlan {
+  targets: { table: string; region: string; backupName: string }[];
+}
+
+function tableRegion(cfg: DrConfig, table: string): string {
+  const t = cfg.dynamodb.tables.find((x) => x.name === table);
+  if (!t) throw new UnknownResourceError('table', table, cfg.dynamodb.tables.map((x) => x.name));
+  return t.region ?? cfg.regions.primary;
+}
+
+interface Made {
+  table: string;
+  arn: string;
+  name: string;
+}
+
+export const backupRunbook: Runbook<BackupInput, BackupPlan> = {
+  title: (input) => `On-demand backup of ${input.tables.length ? input.tables.join(', ') : 'every configured table'}`,
+  destructive: false,
+
+  async plan(deps, input) {
+    const names = input.tables.length ? input.tables : deps.config.dynamodb.tables.map((t) => t.name);
+    const now = deps.now();
+    const targets = names.map((table) => ({ table, region: tableRegion(deps.config, table), backupName: backupName(table, now) }));
+    // Fail before creating anything if a table is missing or unreadable.
+    await mapLimit(targets, 4, async (t) => {
+      try {
+        await deps.clients.dynamodb(t.region).send(new DescribeTableCommand({ TableName: t.table }));
+      } catch (e) {
+        throw wrapAws(e, 'DescribeTable', t.table);
+      }
+    });
+    const lines = [
+      `${formatCount(targets.length)} table${targets.length === 1 ? '' : 's'}: ${targets.map((t) => `\`${t.table}\` → \`${t.backupName}\``).join(', ')}`,
+      'Creates on-demand backups only; no table is changed.',
+    ];
+    return { lines, data: { targets } };
+  },
+
+  async execute(ctx, deps, _input, plan, progress) {
+    const made: Made[] = [];
+    const failures: string[] = [];
+    for (const t of plan.targets) {
+      const r = await ctx.step(`create-${t.table}`, async () => {
+        try {
+          const b = await createBackup(deps.clients.dynamodb(t.region), t.table, t.backupName);
+          return { ok: true as const, arn: b.arn, name: b.name };
+        } catch (e) {
+          return { ok: false as const, failure: `${t.table}: ${(e as Error).message}` };
+        }
+      });
+      if (r.ok) made.push({ table: t.table, arn: r.arn, name: r.name });
+      else failures.push(r.failure);
+      await progress.report(made.length + failures.length, plan.targets.length, 'backups started');
+    }
+
+    const regionOf = new Map(plan.targets.map((t) => [t.table, t.region]));
+    type State = { table: string; arn: string; status: string; sizeBytes?: number };
+    let states: State[] = made.map((m) => ({ table: m.table, arn: m.arn, status: 'CREATING' }));
+    for (let poll = 0; poll < MAX_POLLS && states.some((s) => s.status === 'CREATING'); poll++) {
+      states = await ctx.step(`check-${poll}`, async () =>
+        mapLimit(states, 4, async (s) => {
+          if (s.status !== 'CREATING') return s;
+          const d = await describeBackup(deps.clients.dynamodb(regionOf.get(s.table)), s.arn);
+          return { table: s.table, arn: s.arn, status: d.status, ...(d.sizeBytes !== undefined ? { sizeBytes: d.sizeBytes } : {}) };
+        }),
+      );
+      const available = states.filter((s) => s.status === 'AVAILABLE').length;
+      await progress.report(available, states.length, 'backups available');
+      if (states.some((s) => s.status === 'CREATING')) await ctx.wait(`wait-${poll}`, { seconds: POLL_SECONDS });
+    }
+    for (const s of states) if (s.status !== 'AVAILABLE' && s.status !== 'CREATING') failures.push(`${s.table}: backup ${s.status}`);
+    const pending = states.filter((s) => s.status === 'CREATING');
+    const lines = [
+      `${formatCount(states.filter((s) => s.status === 'AVAILABLE').length)} of ${formatCount(plan.targets.length)} backups AVAILABLE:`,
+      ...states.map((s) => `• \`${s.table}\` ${s.status} ${s.sizeBytes !== undefined ? formatBytes(s.sizeBytes) : ''}\n   \`${s.arn}\``),
+      ...(pending.length ? [`:hourglass: ${pending.length} still CREATING after ${(MAX_POLLS * POLL_SECONDS) / 60} min; check \`/dr status\` later.`] : []),
+    ];
+    return { ok: failures.length === 0 && pending.length === 0, lines, failures };
+  },
+};

@@ -1,0 +1,252 @@
+import type { DurableContext } from '@aws/durable-execution-sdk-js';
+import { DrbotError } from '../errors';
+import type { SlackMessage } from '../slack/poster';
+import { formatCount, type RunView, renderRun } from '../slack/views/run';
+import { newId } from '../store/state';
+import type { ApprovalPayload, RunbookDeps, RunInput } from './types';
+
+/** The name of the durable callback operation every approval waits on. */
+export const APPROVAL_OPERATION = 'approval';
+
+export interface PlanResult<P> {
+  lines: string[];
+  /** Nothing to change: the run ends after posting the plan. */
+  empty?: boolean;
+  data: P;
+}
+
+export interface Outcome {
+  ok: boolean;
+  lines: string[];
+  failures: string[];
+  /** Replaces the run message entirely (e.g. the status report). */
+  message?: SlackMessage;
+}
+
+/** Throttled progress for a long step: at most one message update per interval. */
+export interface Progress {
+  report(done: number, total: number, label: string): Promise<void>;
+}
+
+export interface Runbook<I extends RunInput, P> {
+  title(input: I): string;
+  /** Needs a second person's approval before execute (dry runs never get there). */
+  destructive: boolean;
+  plan(deps: RunbookDeps, input: I): Promise<PlanResult<P>>;
+  execute(ctx: DurableContext, deps: RunbookDeps, input: I, plan: P, progress: Progress): Promise<Outcome>;
+}
+
+export interface RunSummary {
+  runId: string;
+  status: 'succeeded' | 'failed' | 'rejected' | 'expired' | 'dry_run' | 'nothing_to_do';
+  lines: string[];
+  failures: number;
+}
+
+type Safe<T> = { ok: true; value: T } | { ok: false; code: string; message: string; hint?: string };
+
+/**
+ * A checkpointed step whose expected failures (our DrbotErrors: unknown bucket, not versioned,
+ * access denied) come back as values instead of being retried; anything else is retried by the
+ * SDK and then fails the step.
+ */
+export async function safeStep<T>(ctx: DurableContext, name: string, fn: () => Promise<T>): Promise<Safe<T>> {
+  return ctx.step<Safe<T>>(name, async () => {
+    try {
+      return { ok: true, value: await fn() };
+    } catch (e) {
+      if (e instanceof DrbotError) return { ok: false, code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+      throw e;
+    }
+  });
+}
+
+function errorText(r: { message: string; hint?: string }, runId: string): string {
+  return `:x: ${r.message}${r.hint ? `\n${r.hint}` : ''}\n_ref: ${runId}_`;
+}
+
+function errorType(e: unknown): string {
+  const t = (e as { errorType?: unknown; name?: unknown })?.errorType ?? (e as { name?: unknown })?.name;
+  return typeof t === 'string' ? t : '';
+}
+
+/**
+ * Runs one runbook as a durable execution: post → plan → (dry run ends) → approval → execute →
+ * report, one Slack message updated in place throughout, every stage audited. Code outside
+ * ctx.step runs again on replay, so it only builds the view; every side effect is in a step.
+ */
+export async function drive<I extends RunInput, P>(ctx: DurableContext, deps: RunbookDeps, input: I, rb: Runbook<I, P>): Promise<RunSummary> {
+  const title = rb.title(input);
+  const view: RunView = { runId: input.runId, title, requester: input.requester, phase: 'planning' };
+  const audit = (action: string, result: Parameters<RunbookDeps['store']['audit']>[0]['result'], detail?: string, actor = input.requester) =>
+    deps.store.audit({ actor, action, target: input.commandText, result, runId: input.runId, ...(detail ? { detail } : {}) });
+
+  const msg = await ctx.step('post', async () => {
+    const posted = await deps.slack.post(input.channel, renderRun(view));
+    const at = deps.now().toISOString();
+    await deps.store.putRun({
+      id: input.runId,
+      kind: input.kind,
+      requester: input.requester,
+      commandText: input.commandText,
+      channel: posted.channel,
+      ts: posted.ts,
+      status: 'started',
+      createdAt: at,
+      updatedAt: at,
+    });
+    return posted;
+  });
+  const show = (m: SlackMessage = renderRun(view)) => deps.slack.update(msg.channel, msg.ts, m);
+  const finish = async (status: RunSummary['status'], lines: string[], failures: number, auditResult: Parameters<typeof audit>[1], detail?: string): Promise<RunSummary> => {
+    await ctx.step('finish', async () => {
+      view.durationMs = deps.now().getTime() - Date.parse(input.requestedAt);
+      await show();
+      await deps.store.updateRun(input.runId, { status, summary: lines.join(' ').slice(0, 500) });
+      await audit('result', auditResult, detail ?? lines.join(' ').slice(0, 300), 'system');
+    });
+    return { runId: input.runId, status, lines, failures };
+  };
+
+  const planned = await safeStep(ctx, 'plan', () => rb.plan(deps, input));
+  if (!planned.ok) {
+    view.phase = 'failed';
+    view.error = errorText(planned, input.runId);
+    return finish('failed', [planned.message], 0, 'error', `${planned.code}: ${planned.message}`);
+  }
+  const plan = planned.value;
+  view.plan = plan.lines;
+  view.phase = 'planned';
+  await ctx.step('post-plan', async () => {
+    await show();
+    await deps.store.updateRun(input.runId, { status: 'planned' });
+    await audit('plan', 'ok', plan.lines.join('; ').slice(0, 300));
+  });
+
+  const dryRun = 'dryRun' in input && input.dryRun;
+  if (dryRun) {
+    view.phase = 'dry_run';
+    return finish('dry_run', plan.lines, 0, 'ok', 'dry run: nothing changed');
+  }
+  if (plan.empty) {
+    view.phase = 'nothing_to_do';
+    return finish('nothing_to_do', plan.lines, 0, 'ok', 'nothing to do');
+  }
+
+  if (rb.destructive) {
+    const approvalId = await ctx.step('approval-id', async () => newId('ap'));
+    const { required, expiresMinutes } = deps.config.approvals;
+    let decision: ApprovalPayload;
+    try {
+      const raw = await ctx.waitForCallback<string>(
+        APPROVAL_OPERATION,
+        async (callbackId) => {
+          const created = deps.now();
+          const expiresAt = new Date(created.getTime() + expiresMinutes * 60_000).toISOString();
+          try {
+            await deps.store.putApproval({
+              id: approvalId,
+              runId: input.runId,
+              callbackId,
+              requester: input.requester,
+              summary: title,
+              required,
+              approvers: [],
+              status: 'pending',
+              createdAt: created.toISOString(),
+              expiresAt,
+              channel: msg.channel,
+              ts: msg.ts,
+            });
+          } catch (e) {
+            // A retried submitter finds its own record already there.
+            if ((e as { name?: string }).name !== 'ConditionalCheckFailedException') throw e;
+          }
+          await show(renderRun({ ...view, phase: 'awaiting_approval', approval: { id: approvalId, required, approvers: [], expiresAt } }));
+          await deps.store.updateRun(input.runId, { status: 'awaiting_approval' });
+          await audit('approval-requested', 'pending', `${required} approver(s), expires ${expiresAt}`);
+        },
+        { timeout: { minutes: expiresMinutes } },
+      );
+      decision = JSON.parse(raw) as ApprovalPayload;
+    } catch (e) {
+      const type = errorType(e);
+      if (type === 'CallbackTimeoutError') {
+        const at = await ctx.step('expire', async () => {
+          await deps.store.decide(approvalId, 'expired', 'system');
+          return deps.now().toISOString();
+        });
+        view.phase = 'expired';
+        view.decision = { kind: 'expired', by: [], at };
+        return finish('expired', ['approval expired; nothing was changed'], 0, 'expired');
+      }
+      if (type === 'CallbackExternalError') {
+        const rec = await ctx.step('rejected', async () => deps.store.getApproval(approvalId));
+        view.phase = 'rejected';
+        view.decision = {
+          kind: 'rejected',
+          by: rec?.decidedBy ? [rec.decidedBy] : [],
+          at: rec?.decidedAt ?? input.requestedAt,
+          ...(rec?.reason ? { reason: rec.reason } : {}),
+        };
+        return finish('rejected', ['rejected; nothing was changed'], 0, 'rejected', `rejected by ${rec?.decidedBy ?? 'unknown'}`);
+      }
+      throw e;
+    }
+    view.decision = { kind: 'approved', by: decision.approvers, at: decision.decidedAt };
+  }
+
+  view.phase = 'running';
+  const interval = deps.progressIntervalMs ?? 2000;
+  let last = 0;
+  const progress: Progress = {
+    async report(done, total, label) {
+      const t = deps.now().getTime();
+      if (t - last < interval && done < total) return;
+      last = t;
+      view.progress = { done, total, label };
+      try {
+        await show();
+      } catch {
+        // Progress is best effort: a rate-limited update must not fail the work.
+      }
+    },
+  };
+  await ctx.step('running', async () => {
+    await show();
+    await deps.store.updateRun(input.runId, { status: 'running' });
+  });
+
+  let outcome: Outcome;
+  try {
+    outcome = await rb.execute(ctx, deps, input, plan.data, progress);
+  } catch (e) {
+    view.phase = 'failed';
+    const m = e instanceof DrbotError ? e : undefined;
+    view.error = m ? errorText(m, input.runId) : `:x: The run stopped on an unexpected error. The on-call can grep the logs for \`${input.runId}\`.`;
+    await ctx.step('log-failure', async () => {
+      console.error(JSON.stringify({ level: 'ERROR', message: 'runbook failed', runId: input.runId, kind: input.kind, error: String(e) }));
+    });
+    return finish('failed', [m?.message ?? 'unexpected error'], 0, 'failed', m?.message ?? String(e).slice(0, 300));
+  }
+  view.phase = outcome.ok ? 'succeeded' : 'failed';
+  view.result = outcome.lines;
+  view.failures = outcome.failures;
+  delete view.progress;
+  if (outcome.message) {
+    const m = outcome.message;
+    await ctx.step('finish', async () => {
+      await show(m);
+      await deps.store.updateRun(input.runId, { status: outcome.ok ? 'succeeded' : 'failed' });
+      await audit('result', outcome.ok ? 'succeeded' : 'failed', outcome.lines.join(' ').slice(0, 300), 'system');
+    });
+    return { runId: input.runId, status: outcome.ok ? 'succeeded' : 'failed', lines: outcome.lines, failures: outcome.failures.length };
+  }
+  return finish(
+    outcome.ok ? 'succeeded' : 'failed',
+    outcome.lines,
+    outcome.failures.length,
+    outcome.ok ? 'succeeded' : 'failed',
+    `${outcome.lines.join(' ')}${outcome.failures.length ? ` (${formatCount(outcome.failures.length)} failures)` : ''}`.slice(0, 300),
+  );
+}

@@ -1,0 +1,45 @@
+import {
+  InvokeCommand,
+  type LambdaClient,
+  SendDurableExecutionCallbackFailureCommand,
+  SendDurableExecutionCallbackSuccessCommand,
+} from '@aws-sdk/client-lambda';
+import type { ApprovalPayload, RunEngine, RunInput } from './types';
+
+const DUPLICATE = /ResourceConflict|AlreadyExists|AlreadyStarted|DurableExecutionAlreadyStarted/;
+
+/** Runs on Lambda durable functions: async Invoke named by the request; callbacks through the Lambda API. */
+export class LambdaRunEngine implements RunEngine {
+  constructor(
+    private readonly lambda: LambdaClient,
+    /** The runbook function's qualified ARN (alias or version): durable executions need one. */
+    private readonly functionArn: string,
+  ) {}
+
+  async start(executionName: string, input: RunInput): Promise<'started' | 'duplicate'> {
+    try {
+      await this.lambda.send(
+        new InvokeCommand({
+          FunctionName: this.functionArn,
+          InvocationType: 'Event',
+          DurableExecutionName: executionName,
+          Payload: Buffer.from(JSON.stringify(input)),
+        }),
+      );
+      return 'started';
+    } catch (e) {
+      if (DUPLICATE.test((e as { name?: string }).name ?? '')) return 'duplicate';
+      throw e;
+    }
+  }
+
+  async approve(callbackId: string, payload: ApprovalPayload): Promise<void> {
+    await this.lambda.send(new SendDurableExecutionCallbackSuccessCommand({ CallbackId: callbackId, Result: Buffer.from(JSON.stringify(payload)) }));
+  }
+
+  async reject(callbackId: string, reason: string): Promise<void> {
+    await this.lambda.send(
+      new SendDurableExecutionCallbackFailureCommand({ CallbackId: callbackId, Error: { ErrorType: 'Rejected', ErrorMessage: reason } }),
+    );
+  }
+}

@@ -1,0 +1,157 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { copyObjectServerSide, listObjectsIndex } from '../aws/s3';
+import type { DrConfig } from '../config/schema';
+import { PreconditionError } from '../errors';
+import { formatCount } from '../slack/views/run';
+import { formatBytes, limiter } from '../util/limit';
+import type { Runbook } from './driver';
+import { bucketRegion } from './restore-s3';
+import type { RunbookDeps, RunInput } from './types';
+
+export type ReplicaInput = Extract<RunInput, { kind: 'restore-s3-replica' }>;
+
+const COPY_CONCURRENCY = 8;
+/** Objects copied per checkpointed round; each round re-diffs, so a retry copies only what is left. */
+const OBJECTS_PER_ROUND = 2000;
+const MAX_ROUNDS = 1000;
+const SAMPLE_KEYS = 5;
+
+export interface ReplicaDiff {
+  missing: { key: string; size: number }[];
+  different: { key: string; size: number }[];
+  onlyInPrimary: number;
+  same: number;
+}
+
+export interface ReplicaPlan {
+  replica: string;
+  missing: number;
+  different: number;
+  bytes: number;
+  onlyInPrimary: number;
+  same: number;
+}
+
+export function replicaOf(cfg: DrConfig, bucket: string): { bucket: string; region: string } {
+  const b = cfg.s3.buckets.find((x) => x.name === bucket);
+  if (!b?.replica) {
+    throw new PreconditionError(
+      'no_replica',
+      `\`${bucket}\` has no replica bucket in the drbot config.`,
+      `Add \`replica: { bucket: …, region: … }\` under s3.buckets for ${bucket}, or undelete instead with \`/dr restore s3 ${bucket}\`.`,
+    );
+  }
+  return b.replica;
+}
+
+/**
+ * ETags are content MD5s for single-part objects. A multipart upload or copy (ours, for objects
+ * over 5 GiB) gets an ETag of the form `<md5-of-md5s>-<parts>`, which differs from the source's
+ * even when the bytes are the same; for those only the size can be compared without reading.
+ */
+function sameEtag(a: string, b: string): boolean {
+  return a === b || a.includes('-') || b.includes('-');
+}
+
+/** Compares the two buckets by key, size and ETag. */
+export async function diffBuckets(primary: S3Client, replicaClient: S3Client, bucket: string, replica: string, prefix?: string): Promise<ReplicaDiff> {
+  const [mine, theirs] = await Promise.all([listObjectsIndex(primary, bucket, prefix), listObjectsIndex(replicaClient, replica, prefix)]);
+  const diff: ReplicaDiff = { missing: [], different: [], onlyInPrimary: 0, same: 0 };
+  for (const [key, r] of theirs) {
+    const p = mine.get(key);
+    if (!p) diff.missing.push({ key, size: r.size });
+    else if (p.size !== r.size || !sameEtag(p.etag, r.etag)) diff.different.push({ key, size: r.size });
+    else diff.same++;
+  }
+  for (const key of mine.keys()) if (!theirs.has(key)) diff.onlyInPrimary++;
+  return diff;
+}
+
+function clients(deps: RunbookDeps, input: ReplicaInput) {
+  const replica = replicaOf(deps.config, input.bucket);
+  return { replica, primary: deps.clients.s3(bucketRegion(deps.config, input.bucket)), replicaClient: deps.clients.s3(replica.region) };
+}
+
+export const replicaRunbook: Runbook<ReplicaInput, ReplicaPlan> = {
+  title: (input) => `Copy back ${input.bucket}${input.prefix ? `/${input.prefix}` : ''} from its replica`,
+  destructive: true,
+
+  async plan(deps, input) {
+    const { replica, primary, replicaClient } = clients(deps, input);
+    const d = await diffBuckets(primary, replicaClient, input.bucket, replica.bucket, input.prefix);
+    const bytes = [...d.missing, ...d.different].reduce((n, o) => n + o.size, 0);
+    const sample = [...d.missing, ...d.different].slice(0, SAMPLE_KEYS).map((o) => `\`${o.key}\``);
+    const total = d.missing.length + d.different.length;
+    const lines = [
+      `From \`${replica.bucket}\` (${replica.region}) into \`${input.bucket}\`${input.prefix ? ` under \`${input.prefix}\`` : ''}`,
+      `*${formatCount(d.missing.length)}* missing and *${formatCount(d.different.length)}* different objects will be copied (${formatBytes(bytes)}), server-side`,
+      sample.length ? `e.g. ${sample.join(', ')}${total > sample.length ? ', …' : ''}` : '',
+      `Not touched: ${formatCount(d.same)} identical objects; ${formatCount(d.onlyInPrimary)} objects only in the primary are kept (nothing is deleted)`,
+    ].filter(Boolean);
+    return {
+      lines,
+      empty: total === 0,
+      data: { replica: replica.bucket, missing: d.missing.length, different: d.different.length, bytes, onlyInPrimary: d.onlyInPrimary, same: d.same },
+    };
+  },
+
+  async execute(ctx, deps, input, plan, progress) {
+    const { replica, primary, replicaClient } = clients(deps, input);
+    const total = plan.missing + plan.different;
+    let copied = 0;
+    let bytes = 0;
+    let multipart = 0;
+    const failures: string[] = [];
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const base = copied;
+      const r = await ctx.step(`copy-${round}`, async () => {
+        const d = await diffBuckets(primary, replicaClient, input.bucket, replica.bucket, input.prefix);
+        const todo = [...d.missing, ...d.different].slice(0, OBJECTS_PER_ROUND);
+        const limit = limiter(COPY_CONCURRENCY);
+        let done = 0;
+        const results = await Promise.all(
+          todo.map((o) =>
+            limit(async () => {
+              try {
+                const c = await copyObjectServerSide(primary, { sourceBucket: replica.bucket, destBucket: input.bucket, key: o.key, size: o.size });
+                done++;
+                void progress.report(Math.min(base + done, total), total, 'copied');
+                return { ok: true as const, bytes: c.bytes, multipart: c.multipart };
+              } catch (e) {
+                return { ok: false as const, failure: `${o.key}: ${(e as Error).message}` };
+              }
+            }),
+          ),
+        );
+        return {
+          copied: results.filter((x) => x.ok).length,
+          bytes: results.reduce((n, x) => n + (x.ok ? x.bytes : 0), 0),
+          multipart: results.filter((x) => x.ok && x.multipart).length,
+          failures: results.flatMap((x) => (x.ok ? [] : [x.failure])),
+          left: d.missing.length + d.different.length - todo.length,
+        };
+      });
+      copied += r.copied;
+      bytes += r.bytes;
+      multipart += r.multipart;
+      await progress.report(Math.min(copied, total), total, 'copied');
+      if (r.failures.length) {
+        failures.push(...r.failures);
+        break; // the same objects would fail again; report them instead of looping
+      }
+      if (r.left === 0) break;
+    }
+    const after = await ctx.step('verify', async () => {
+      const d = await diffBuckets(primary, replicaClient, input.bucket, replica.bucket, input.prefix);
+      return { missing: d.missing.length, different: d.different.length };
+    });
+    const clean = after.missing === 0 && after.different === 0;
+    const lines = [
+      `Copied *${formatCount(copied)}* objects (${formatBytes(bytes)}) from \`${replica.bucket}\` into \`${input.bucket}\`${multipart ? `, ${formatCount(multipart)} by multipart copy` : ''}.`,
+      clean
+        ? ':mag: Verified by listing both buckets: every replica object is present and identical in the primary.'
+        : `:warning: Verified by listing both buckets: ${formatCount(after.missing)} still missing, ${formatCount(after.different)} still different.`,
+    ];
+    return { ok: clean && failures.length === 0, lines, failures };
+  },
+};

@@ -1,0 +1,168 @@
+import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import type { KnownBlock } from '@slack/types';
+import { toUserMessage } from '../../../errors';
+import type { ApprovalRecord } from '../../../store/state';
+import type { SlackDeps } from '../../deps';
+import { ACTION_APPROVE, ACTION_REJECT, withDecision } from '../../views/run';
+import { requestId } from '../commands';
+
+type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+
+/** Approval ids are ours (`ap-` + 12 hex); anything else in a button value is not. */
+const APPROVAL_ID = /^ap-[0-9a-f]{12}$/;
+const ALARM_THREAD_ID = /^[A-Za-z0-9:_./#-]{1,200}$/;
+
+export const ALARM_ACTIONS = {
+  alarm_ack: 'acknowledge',
+  alarm_check_replication: 'checkReplication',
+  alarm_restore_replica: 'restoreFromReplica',
+  alarm_run_backup: 'runBackup',
+  alarm_view_logs: 'viewLogs',
+} as const;
+
+const REFUSALS: Record<string, string> = {
+  not_found: 'This approval no longer exists.',
+  not_pending: 'This request has already been decided.',
+  expired: 'This approval has expired; nothing was changed. Run the command again for a fresh plan.',
+  already_voted: 'You have already approved this request.',
+};
+
+function when(iso: string): string {
+  return `<!date^${Math.floor(Date.parse(iso) / 1000)}^{date_short_pretty} {time_secs}|${iso.replace(/\.\d{3}Z$/, 'Z').replace('T', ' ')}>`;
+}
+
+/** Replaces the approval context line (votes so far) in place, keeping the buttons. */
+function withVotes(blocks: KnownBlock[], rec: ApprovalRecord): KnownBlock[] {
+  const line = `Needs ${rec.required} approvers other than the requester (${rec.approvers.length} of ${rec.required}: ${rec.approvers.map((u) => `<@${u}>`).join(', ')}). Expires ${when(rec.expiresAt)}.`;
+  return blocks.map((b) =>
+    b.type === 'context' && b.elements.some((el) => el.type === 'mrkdwn' && el.text.startsWith('Needs ')) ? { type: 'context', elements: [{ type: 'mrkdwn', text: line }] } : b,
+  );
+}
+
+function messageBlocks(body: BlockAction): KnownBlock[] {
+  return ((body.message?.blocks ?? []) as KnownBlock[]).slice(0, 50);
+}
+
+function where(body: BlockAction): { channel: string; ts: string } | undefined {
+  const channel = body.container?.channel_id ?? body.channel?.id;
+  const ts = body.container?.message_ts ?? body.message?.ts;
+  return channel && ts ? { channel, ts } : undefined;
+}
+
+async function refuse(deps: SlackDeps, body: BlockAction, text: string, target: string, detail: string): Promise<void> {
+  const at = where(body);
+  if (at) await deps.slack.ephemeral(at.channel, body.user.id, { text: `:no_entry_sign: ${text}` });
+  await deps.store.audit({ actor: body.user.id, action: 'click', target, result: 'refused', detail });
+}
+
+/**
+ * Approve: an approver who is not the requester; the vote is a conditional write, so double
+ * clicks, concurrent clicks and Slack retries give one decision, and only the click that reaches
+ * the quorum resumes the run.
+ */
+export function onApprove(deps: SlackDeps) {
+  return async ({ ack, body, action }: ButtonArgs): Promise<void> => {
+    await ack();
+    const user = body.user.id;
+    const id = action.value ?? '';
+    const target = `approve ${id.slice(0, 40)}`;
+    try {
+      if (!APPROVAL_ID.test(id)) return refuse(deps, body, 'That button is not one of ours.', target, 'malformed');
+      const rec = await deps.store.getApproval(id);
+      if (!rec) return refuse(deps, body, REFUSALS.not_found as string, target, 'not_found');
+      if (rec.requester === user) return refuse(deps, body, 'You requested this run; someone else must approve it (four eyes).', target, 'own_request');
+      if (!(await deps.roles.has(user, 'approver'))) return refuse(deps, body, 'You need the *approver* role to approve DR runs.', target, 'no_role');
+      const vote = await deps.store.voteApprove(id, user);
+      if (vote.kind === 'refused') return refuse(deps, body, REFUSALS[vote.reason] ?? 'Refused.', target, vote.reason);
+      const at = where(body);
+      if (!vote.quorum) {
+        if (at) await deps.slack.update(at.channel, at.ts, { text: `Approval ${vote.approval.approvers.length} of ${vote.approval.required}`, blocks: withVotes(messageBlocks(body), vote.approval) });
+        await deps.store.audit({ actor: user, action: 'approve', target: rec.summary, result: 'pending', runId: rec.runId, detail: `${vote.approval.approvers.length} of ${vote.approval.required}` });
+        return;
+      }
+      const decidedAt = vote.approval.decidedAt ?? deps.now().toISOString();
+      await deps.engine.approve(rec.callbackId, { approvers: vote.approval.approvers, decidedAt });
+      if (at) {
+        const who = vote.approval.approvers.map((u) => `<@${u}>`).join(', ');
+        await deps.slack.update(at.channel, at.ts, {
+          text: `Approved by ${vote.approval.approvers.join(', ')}`,
+          blocks: withDecision(messageBlocks(body), `:white_check_mark: Approved by ${who} at ${when(decidedAt)} — running…`),
+        });
+      }
+      await deps.store.audit({ actor: user, action: 'approve', target: rec.summary, result: 'approved', runId: rec.runId });
+    } catch (e) {
+      const rid = requestId(body.trigger_id ?? id);
+      deps.log.error('approve failed', { requestId: rid, user, approvalId: id, error: String(e) });
+      const at = where(body);
+      if (at) await deps.slack.ephemeral(at.channel, user, { text: toUserMessage(e, rid) }).catch(() => {});
+    }
+  };
+}
+
+/** Reject: any approver, or the requester withdrawing their own request. */
+export function onReject(deps: SlackDeps) {
+  return async ({ ack, body, action }: ButtonArgs): Promise<void> => {
+    await ack();
+    const user = body.user.id;
+    const id = action.value ?? '';
+    const target = `reject ${id.slice(0, 40)}`;
+    try {
+      if (!APPROVAL_ID.test(id)) return refuse(deps, body, 'That button is not one of ours.', target, 'malformed');
+      const rec = await deps.store.getApproval(id);
+      if (!rec) return refuse(deps, body, REFUSALS.not_found as string, target, 'not_found');
+      if (rec.requester !== user && !(await deps.roles.has(user, 'approver'))) {
+        return refuse(deps, body, 'Only an approver, or the requester withdrawing it, may reject this.', target, 'no_role');
+      }
+      const reason = rec.requester === user ? 'withdrawn by the requester' : `rejected by ${user}`;
+      const decided = await deps.store.decide(id, 'rejected', user, reason);
+      if (!decided) {
+        const now = await deps.store.getApproval(id);
+        const why = now && now.status === 'pending' ? 'expired' : 'not_pending';
+        return refuse(deps, body, REFUSALS[why] as string, target, why);
+      }
+      await deps.engine.reject(rec.callbackId, reason);
+      const at = where(body);
+      if (at) {
+        await deps.slack.update(at.channel, at.ts, {
+          text: `Rejected by ${user}`,
+          blocks: withDecision(messageBlocks(body), `:no_entry: Rejected by <@${user}> at ${when(decided.decidedAt ?? deps.now().toISOString())}; nothing was changed.`),
+        });
+      }
+      await deps.store.audit({ actor: user, action: 'reject', target: rec.summary, result: 'rejected', runId: rec.runId, detail: reason });
+    } catch (e) {
+      const rid = requestId(body.trigger_id ?? id);
+      deps.log.error('reject failed', { requestId: rid, user, approvalId: id, error: String(e) });
+      const at = where(body);
+      if (at) await deps.slack.ephemeral(at.channel, user, { text: toUserMessage(e, rid) }).catch(() => {});
+    }
+  };
+}
+
+/** Alarm buttons: validated here, authorized and carried out by the alarm actions. */
+export function onAlarmAction(deps: SlackDeps, actionId: keyof typeof ALARM_ACTIONS) {
+  return async ({ ack, body, action }: ButtonArgs): Promise<void> => {
+    await ack();
+    const user = body.user.id;
+    const threadId = action.value ?? '';
+    if (!ALARM_THREAD_ID.test(threadId)) return refuse(deps, body, 'That button is not one of ours.', actionId, 'malformed');
+    if (!deps.alarms) return refuse(deps, body, 'Alarm actions are not available in this deployment.', actionId, 'unavailable');
+    const rid = requestId(body.trigger_id ?? `${threadId}:${user}`);
+    try {
+      const method = ALARM_ACTIONS[actionId];
+      if (method === 'restoreFromReplica' || method === 'runBackup') await deps.alarms[method](threadId, user, rid);
+      else await deps.alarms[method](threadId, user);
+    } catch (e) {
+      deps.log.error('alarm action failed', { requestId: rid, user, action: actionId, error: String(e) });
+      const at = where(body);
+      if (at) await deps.slack.ephemeral(at.channel, user, { text: toUserMessage(e, rid) }).catch(() => {});
+    }
+  };
+}
+
+export function register(app: App, deps: SlackDeps): void {
+  app.action<BlockAction<ButtonAction>>(ACTION_APPROVE, onApprove(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION_REJECT, onReject(deps));
+  for (const id of Object.keys(ALARM_ACTIONS) as (keyof typeof ALARM_ACTIONS)[]) {
+    app.action<BlockAction<ButtonAction>>(id, onAlarmAction(deps, id));
+  }
+}

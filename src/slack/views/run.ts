@@ -1,0 +1,151 @@
+import type { KnownBlock } from '@slack/types';
+import type { SlackMessage } from '../poster';
+import { escapeMrkdwn } from '../parse';
+
+export const ACTION_APPROVE = 'run_approve';
+export const ACTION_REJECT = 'run_reject';
+
+export type RunPhase = 'planning' | 'planned' | 'awaiting_approval' | 'running' | 'succeeded' | 'failed' | 'rejected' | 'expired' | 'dry_run' | 'nothing_to_do';
+
+export interface RunView {
+  runId: string;
+  title: string;
+  requester: string;
+  phase: RunPhase;
+  /** Plan lines: targets, counts, sizes, time range, what will not be touched. */
+  plan?: string[];
+  approval?: { id: string; required: number; approvers: string[]; expiresAt: string };
+  decision?: { by: string[]; at: string; kind: 'approved' | 'rejected' | 'expired'; reason?: string };
+  progress?: { done: number; total: number; label: string };
+  result?: string[];
+  failures?: string[];
+  error?: string;
+  durationMs?: number;
+}
+
+const SECTION_MAX = 3000;
+const MAX_FAILURE_LINES = 20;
+
+const PHASE_HEAD: Record<RunPhase, string> = {
+  planning: ':hourglass_flowing_sand: Planning',
+  planned: ':clipboard: Plan',
+  awaiting_approval: ':raised_hand: Waiting for approval',
+  running: ':gear: Running',
+  succeeded: ':white_check_mark: Done',
+  failed: ':x: Failed',
+  rejected: ':no_entry: Rejected',
+  expired: ':alarm_clock: Approval expired',
+  dry_run: ':memo: Dry run — nothing changed',
+  nothing_to_do: ':white_check_mark: Nothing to do',
+};
+
+function fit(text: string, max = SECTION_MAX): string {
+  return text.length <= max ? text : `${text.slice(0, max - 20)}\n…(truncated)`;
+}
+
+function section(text: string): KnownBlock {
+  return { type: 'section', text: { type: 'mrkdwn', text: fit(text) } };
+}
+
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${s % 60} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+function bar(done: number, total: number): string {
+  const width = 20;
+  const filled = total > 0 ? Math.min(width, Math.round((done / total) * width)) : 0;
+  return '█'.repeat(filled) + '░'.repeat(width - filled);
+}
+
+/** Time as Slack shows it (local to the reader) with a UTC fallback. */
+function when(iso: string): string {
+  const t = Math.floor(Date.parse(iso) / 1000);
+  const utc = iso.replace(/\.\d{3}Z$/, 'Z').replace('T', ' ');
+  return `<!date^${t}^{date_short_pretty} {time_secs}|${utc}>`;
+}
+
+/** The single message a run keeps up to date, from request to result. */
+export function renderRun(v: RunView): SlackMessage {
+  const blocks: KnownBlock[] = [];
+  const head = `${PHASE_HEAD[v.phase]}: *${escapeMrkdwn(v.title)}*`;
+  blocks.push(section(`${head}\nrequested by <@${v.requester}> · run \`${v.runId}\``));
+  if (v.plan?.length) blocks.push(section(v.plan.map((l) => `• ${l}`).join('\n')));
+  if (v.approval && v.phase === 'awaiting_approval') {
+    const got = v.approval.approvers.length;
+    const votes = got ? ` (${got} of ${v.approval.required}: ${v.approval.approvers.map((u) => `<@${u}>`).join(', ')})` : '';
+    blocks.push({
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `Needs ${v.approval.required} approver${v.approval.required > 1 ? 's' : ''} other than the requester${votes}. Expires ${when(v.approval.expiresAt)}.`,
+        },
+      ],
+    });
+    blocks.push({
+      type: 'actions',
+      block_id: `approval:${v.approval.id}`,
+      elements: [
+        {
+          type: 'button',
+          action_id: ACTION_APPROVE,
+          text: { type: 'plain_text', text: 'Approve' },
+          style: 'primary',
+          value: v.approval.id,
+          confirm: {
+            title: { type: 'plain_text', text: 'Approve this run?' },
+            text: { type: 'mrkdwn', text: fit(`This will run *${escapeMrkdwn(v.title)}* now.`, 300) },
+            confirm: { type: 'plain_text', text: 'Approve' },
+            deny: { type: 'plain_text', text: 'Cancel' },
+          },
+        },
+        { type: 'button', action_id: ACTION_REJECT, text: { type: 'plain_text', text: 'Reject' }, style: 'danger', value: v.approval.id },
+      ],
+    });
+  }
+  if (v.decision) {
+    const who = v.decision.by.map((u) => `<@${u}>`).join(', ');
+    const line =
+      v.decision.kind === 'approved'
+        ? `:white_check_mark: Approved by ${who} at ${when(v.decision.at)}`
+        : v.decision.kind === 'rejected'
+          ? `:no_entry: Rejected by ${who} at ${when(v.decision.at)}${v.decision.reason ? `: ${escapeMrkdwn(v.decision.reason)}` : ''}`
+          : `:alarm_clock: No decision before ${when(v.decision.at)}; nothing was changed.`;
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: line }] });
+  }
+  if (v.progress && v.phase === 'running') {
+    const p = v.progress;
+    blocks.push(section(`\`${bar(p.done, p.total)}\` ${p.label} ${formatCount(p.done)} / ${formatCount(p.total)}`));
+  }
+  if (v.result?.length) blocks.push(section(v.result.join('\n')));
+  if (v.failures?.length) {
+    const shown = v.failures.slice(0, MAX_FAILURE_LINES).map((f) => `• ${escapeMrkdwn(f)}`);
+    const more = v.failures.length > MAX_FAILURE_LINES ? `\n…and ${formatCount(v.failures.length - MAX_FAILURE_LINES)} more (see the audit log)` : '';
+    blocks.push(section(`*${formatCount(v.failures.length)} failed:*\n${shown.join('\n')}${more}`));
+  }
+  if (v.error) blocks.push(section(v.error));
+  if (v.durationMs !== undefined) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `took ${formatDuration(v.durationMs)}` }] });
+  const text = `${PHASE_HEAD[v.phase].replace(/^:[a-z_]+: /, '')}: ${v.title} (run ${v.runId})`;
+  return { text, blocks };
+}
+
+/**
+ * Replaces a message's approval buttons with a decision line, keeping everything else: the
+ * click handler uses it to show a decision at once, before the run itself re-renders.
+ */
+export function withDecision(blocks: KnownBlock[], line: string): KnownBlock[] {
+  const kept = blocks.filter(
+    (b) =>
+      !(b.type === 'actions' && (b.block_id ?? '').startsWith('approval:')) &&
+      !(b.type === 'context' && b.elements.some((el) => el.type === 'mrkdwn' && el.text.startsWith('Needs '))),
+  );
+  return [...kept, { type: 'context', elements: [{ type: 'mrkdwn', text: line }] }];
+}

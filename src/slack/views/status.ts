@@ -1,0 +1,169 @@
+import type { ContextBlock, DividerBlock, HeaderBlock, KnownBlock, SectionBlock } from '@slack/types';
+import type { DrConfig } from '../../config/schema';
+import type { Colour, StatusItem, StatusKind, StatusReport } from '../../runbooks/status';
+
+/** Slack's limits, with the whole-message budget measured as JSON.stringify({ text, blocks }). */
+export const STATUS_VIEW_LIMITS = { maxBlocks: 50, maxSectionText: 3000, maxMessageChars: 12000 } as const;
+
+export const COLOUR_EMOJI: Record<Colour, string> = {
+  red: ':red_circle:',
+  amber: ':large_orange_circle:',
+  green: ':large_green_circle:',
+  grey: ':white_circle:',
+};
+
+const COLOUR_ORDER: Colour[] = ['red', 'amber', 'green', 'grey'];
+const KIND_ORDER: StatusKind[] = ['s3', 'dynamodb', 'ami', 'lambda', 'iam', 'route53'];
+const KIND_LABEL: Record<StatusKind, string> = { s3: 'S3', dynamodb: 'DynamoDB', ami: 'AMI', iam: 'IAM', route53: 'Route53', lambda: 'Lambda' };
+const KIND_NOUN: Record<StatusKind, [string, string]> = {
+  s3: ['bucket', 'buckets'],
+  dynamodb: ['table', 'tables'],
+  ami: ['AMI check', 'AMI checks'],
+  iam: ['IAM check', 'IAM checks'],
+  route53: ['Route53 check', 'Route53 checks'],
+  lambda: ['Lambda check', 'Lambda checks'],
+};
+
+/** One item's line is cut here so a single odd item (a long AWS error) cannot crowd out the rest. */
+const ITEM_LINE_MAX = 600;
+/** A section is filled up to here (Slack allows 3000). */
+const SECTION_FILL = 2900;
+/** Room kept for the "…and N more" block. */
+const SUMMARY_RESERVE_CHARS = 1200;
+const SUMMARY_RESERVE_BLOCKS = 1;
+
+function escapeMrkdwn(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function truncate(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
+function itemLine(item: StatusItem): string {
+  const head = `${COLOUR_EMOJI[item.colour]} *${KIND_LABEL[item.kind]}* \`${escapeMrkdwn(item.name)}\``;
+  const parts: string[] = [];
+  if (item.colour !== 'green' && item.reasons.length) parts.push(escapeMrkdwn(item.reasons.join('; ')));
+  if (item.facts.length) parts.push(`_${escapeMrkdwn(item.facts.join(' · '))}_`);
+  return truncate(parts.length ? `${head} — ${parts.join(' ')}` : head, ITEM_LINE_MAX);
+}
+
+function sortItems(items: StatusItem[]): StatusItem[] {
+  return [...items].sort(
+    (a, b) =>
+      COLOUR_ORDER.indexOf(a.colour) - COLOUR_ORDER.indexOf(b.colour) ||
+      KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) ||
+      a.name.localeCompare(b.name),
+  );
+}
+
+export function countByColour(items: StatusItem[]): Record<Colour, number> {
+  const counts: Record<Colour, number> = { red: 0, amber: 0, green: 0, grey: 0 };
+  for (const i of items) counts[i.colour]++;
+  return counts;
+}
+
+function shortUtc(d: Date): string {
+  return `${d.toISOString().slice(0, 16).replace('T', ' ')}Z`;
+}
+
+function omittedSummary(omitted: StatusItem[]): string {
+  const groups = new Map<string, { colour: Colour; kind: StatusKind; n: number }>();
+  for (const i of omitted) {
+    const k = `${i.colour}:${i.kind}`;
+    const g = groups.get(k) ?? { colour: i.colour, kind: i.kind, n: 0 };
+    g.n++;
+    groups.set(k, g);
+  }
+  const phrases = [...groups.values()]
+    .sort((a, b) => COLOUR_ORDER.indexOf(a.colour) - COLOUR_ORDER.indexOf(b.colour) || KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind))
+    .map((g) => {
+      const noun = KIND_NOUN[g.kind][g.n === 1 ? 0 : 1];
+      return g.colour === 'grey' ? `${g.n} more ${noun} not checked yet` : `${g.n} more ${g.colour} ${noun}`;
+    });
+  return `…and ${phrases.join(', ')}.`;
+}
+
+/**
+ * The `/dr status` message: header with the overall colour, the objectives and counts, then every
+ * item red first, amber, green, grey. However big the estate, it stays within Slack's limits
+ * (≤ 50 blocks, section text ≤ 3000, whole message ≤ 12,000 characters): items that do not fit
+ * are summarised by colour and kind ("…and 420 more green buckets").
+ */
+export function renderStatus(report: StatusReport, cfg: DrConfig): { text: string; blocks: KnownBlock[] } {
+  const counts = countByColour(report.items);
+  const overall = report.overall;
+  const { rpoMinutes, rtoMinutes } = cfg.objectives;
+  const countsText = `${counts.red} red, ${counts.amber} amber, ${counts.green} green, ${counts.grey} not checked`;
+
+  const sorted = sortItems(report.items);
+  const reds = sorted.filter((i) => i.colour === 'red').slice(0, 5).map((i) => i.name);
+  const text = truncate(
+    `DR status for ${cfg.name}: ${overall.toUpperCase()}. ${countsText}. Objectives: RPO ${rpoMinutes} min, RTO ${rtoMinutes} min.` +
+      (reds.length ? ` Red: ${reds.join(', ')}${counts.red > reds.length ? ` and ${counts.red - reds.length} more` : ''}.` : ''),
+    600,
+  );
+
+  const header: HeaderBlock = {
+    type: 'header',
+    text: { type: 'plain_text', text: truncate(`${COLOUR_EMOJI[overall]} DR status: ${cfg.name} is ${overall}`, 150), emoji: true },
+  };
+  const context: ContextBlock = {
+    type: 'context',
+    elements: [
+      {
+        type: 'mrkdwn',
+        text:
+          `Objectives: *RPO ${rpoMinutes} min*, *RTO ${rtoMinutes} min* · ` +
+          `${COLOUR_EMOJI.red} ${counts.red} red · ${COLOUR_EMOJI.amber} ${counts.amber} amber · ` +
+          `${COLOUR_EMOJI.green} ${counts.green} green · ${COLOUR_EMOJI.grey} ${counts.grey} not checked · ` +
+          `checked ${shortUtc(report.generatedAt)}`,
+      },
+    ],
+  };
+  const divider: DividerBlock = { type: 'divider' };
+  const blocks: KnownBlock[] = [header, context, divider];
+
+  const size = (b: KnownBlock) => JSON.stringify(b).length + 1;
+  let used = JSON.stringify({ text, blocks }).length;
+  const budget = STATUS_VIEW_LIMITS.maxMessageChars - SUMMARY_RESERVE_CHARS;
+  const maxBlocks = STATUS_VIEW_LIMITS.maxBlocks - SUMMARY_RESERVE_BLOCKS;
+
+  let open: { block: SectionBlock; colour: Colour; lines: string[] } | undefined;
+  const omitted: StatusItem[] = [];
+  const sectionOf = (lines: string[]): SectionBlock => ({ type: 'section', text: { type: 'mrkdwn', text: lines.join('\n') } });
+
+  for (const item of sorted) {
+    if (omitted.length) {
+      omitted.push(item);
+      continue;
+    }
+    const line = itemLine(item);
+    // Extend the open section of the same colour when the line fits in it.
+    if (open && open.colour === item.colour && open.lines.join('\n').length + 1 + line.length <= SECTION_FILL) {
+      const grown = sectionOf([...open.lines, line]);
+      const delta = size(grown) - size(open.block);
+      if (used + delta <= budget) {
+        blocks[blocks.length - 1] = grown;
+        open = { block: grown, colour: item.colour, lines: [...open.lines, line] };
+        used += delta;
+        continue;
+      }
+      omitted.push(item);
+      continue;
+    }
+    const fresh = sectionOf([line]);
+    if (blocks.length + 1 <= maxBlocks && used + size(fresh) <= budget) {
+      blocks.push(fresh);
+      open = { block: fresh, colour: item.colour, lines: [line] };
+      used += size(fresh);
+      continue;
+    }
+    omitted.push(item);
+  }
+
+  if (omitted.length) {
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(omittedSummary(omitted), SUMMARY_RESERVE_CHARS - 100) }] });
+  }
+  return { text, blocks };
+}

@@ -1,0 +1,281 @@
+import { ConditionalCheckFailedException, CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { randomBytes } from 'node:crypto';
+
+/**
+ * The state table: one DynamoDB table, single-table design, keys `pk`/`sk`, numeric `ttl`.
+ *   AUDIT                / <iso time>#<id>   audit events, newest last
+ *   IDEM#<key>           / IDEM              idempotency claims (Slack retries, double submits)
+ *   APPROVAL#<id>        / APPROVAL          approval records (four eyes), decided by conditional writes
+ *   RUN#<id>             / RUN               runs: what, who, where the Slack message is, status
+ * Alarm threads and notifications live in the same table (src/alarms/store.ts).
+ */
+
+export interface AuditEvent {
+  id: string;
+  at: string;
+  /** Slack user ID, or `system` / `schedule`. */
+  actor: string;
+  /** What happened: `command`, `plan`, `approve`, `reject`, `step`, `result`, `alarm`, … */
+  action: string;
+  /** The command text or target. */
+  target: string;
+  result: 'ok' | 'refused' | 'error' | 'pending' | 'approved' | 'rejected' | 'expired' | 'failed' | 'succeeded';
+  detail?: string;
+  runId?: string;
+}
+
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
+
+export interface ApprovalRecord {
+  id: string;
+  runId: string;
+  /** Opaque callback id of the durable execution waiting on this decision. */
+  callbackId: string;
+  requester: string;
+  summary: string;
+  required: number;
+  approvers: string[];
+  status: ApprovalStatus;
+  createdAt: string;
+  expiresAt: string;
+  decidedBy?: string;
+  decidedAt?: string;
+  reason?: string;
+  channel: string;
+  ts: string;
+}
+
+export interface RunRecord {
+  id: string;
+  kind: string;
+  requester: string;
+  commandText: string;
+  channel: string;
+  ts?: string;
+  status: 'started' | 'planned' | 'awaiting_approval' | 'running' | 'succeeded' | 'failed' | 'rejected' | 'expired' | 'dry_run' | 'nothing_to_do';
+  createdAt: string;
+  updatedAt: string;
+  summary?: string;
+}
+
+export type VoteOutcome =
+  | { kind: 'recorded'; approval: ApprovalRecord; quorum: boolean }
+  | { kind: 'refused'; reason: 'not_found' | 'not_pending' | 'expired' | 'already_voted'; approval?: ApprovalRecord };
+
+const DAY = 24 * 3600;
+
+export function newId(prefix: string): string {
+  return `${prefix}-${randomBytes(6).toString('hex')}`;
+}
+
+function isConditionFailure(e: unknown): boolean {
+  return e instanceof ConditionalCheckFailedException || (e as { name?: string })?.name === 'ConditionalCheckFailedException';
+}
+
+export class StateStore {
+  readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    readonly tableName: string,
+    private readonly clock: () => Date = () => new Date(),
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  private ttl(seconds: number): number {
+    return Math.floor(this.clock().getTime() / 1000) + seconds;
+  }
+
+  /** Creates the table (sandbox and tests only; in AWS the template owns it). */
+  static async createTable(client: DynamoDBClient, tableName: string): Promise<void> {
+    try {
+      await client.send(
+        new CreateTableCommand({
+          TableName: tableName,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [
+            { AttributeName: 'pk', AttributeType: 'S' },
+            { AttributeName: 'sk', AttributeType: 'S' },
+          ],
+          KeySchema: [
+            { AttributeName: 'pk', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
+        }),
+      );
+    } catch (e) {
+      if ((e as { name?: string }).name !== 'ResourceInUseException') throw e;
+    }
+  }
+
+  /**
+   * Claims an idempotency key: true the first time, false for every repeat within the TTL.
+   * A Slack retry or a double submit therefore runs once.
+   */
+  async claim(key: string, ttlSeconds = DAY): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: `IDEM#${key}`, sk: 'IDEM', at: this.clock().toISOString(), ttl: this.ttl(ttlSeconds) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  async audit(e: Omit<AuditEvent, 'id' | 'at'> & { at?: string }): Promise<AuditEvent> {
+    const event: AuditEvent = { ...e, id: newId('a'), at: e.at ?? this.clock().toISOString() };
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: 'AUDIT', sk: `${event.at}#${event.id}`, ...event, ttl: this.ttl(400 * DAY) },
+      }),
+    );
+    return event;
+  }
+
+  /** The newest `limit` audit events, newest first. */
+  async listAudit(limit: number): Promise<AuditEvent[]> {
+    const res = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'AUDIT' },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return (res.Items ?? []).map((i) => stripKeys<AuditEvent>(i));
+  }
+
+  async putApproval(a: ApprovalRecord): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: `APPROVAL#${a.id}`, sk: 'APPROVAL', ...a, ttl: this.ttl(90 * DAY) },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async getApproval(id: string): Promise<ApprovalRecord | undefined> {
+    const res = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: `APPROVAL#${id}`, sk: 'APPROVAL' }, ConsistentRead: true }),
+    );
+    return res.Item ? stripKeys<ApprovalRecord>(res.Item) : undefined;
+  }
+
+  /**
+   * Adds one approver's vote with a conditional write: only while pending, unexpired, and not
+   * already voted by this user. Concurrent clicks therefore count once each and exactly one of
+   * them sees `quorum: true` (the write that moves the status to approved).
+   */
+  async voteApprove(id: string, user: string): Promise<VoteOutcome> {
+    const now = this.clock().toISOString();
+    let updated: ApprovalRecord;
+    try {
+      const res = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `APPROVAL#${id}`, sk: 'APPROVAL' },
+          UpdateExpression: 'SET approvers = list_append(approvers, :me)',
+          ConditionExpression: 'attribute_exists(pk) AND #s = :pending AND expiresAt > :now AND NOT contains(approvers, :user)',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':me': [user], ':pending': 'pending', ':now': now, ':user': user },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      updated = stripKeys<ApprovalRecord>(res.Attributes ?? {});
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      return this.refusal(id, user, now);
+    }
+    if (updated.approvers.length < updated.required) return { kind: 'recorded', approval: updated, quorum: false };
+    const decided = await this.decide(id, 'approved', user);
+    if (!decided) return { kind: 'recorded', approval: updated, quorum: false };
+    return { kind: 'recorded', approval: decided, quorum: true };
+  }
+
+  private async refusal(id: string, user: string, now: string): Promise<VoteOutcome> {
+    const current = await this.getApproval(id);
+    if (!current) return { kind: 'refused', reason: 'not_found' };
+    if (current.status !== 'pending') return { kind: 'refused', reason: 'not_pending', approval: current };
+    if (current.expiresAt <= now) return { kind: 'refused', reason: 'expired', approval: current };
+    if (current.approvers.includes(user)) return { kind: 'refused', reason: 'already_voted', approval: current };
+    return { kind: 'refused', reason: 'not_pending', approval: current };
+  }
+
+  /**
+   * Moves a pending approval to a final status. Returns the record if this call made the
+   * decision, undefined if another call already had (exactly one caller wins).
+   */
+  async decide(id: string, status: Exclude<ApprovalStatus, 'pending'>, user: string, reason?: string): Promise<ApprovalRecord | undefined> {
+    const now = this.clock().toISOString();
+    const notExpired = status === 'expired' ? '' : ' AND expiresAt > :now';
+    try {
+      const res = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `APPROVAL#${id}`, sk: 'APPROVAL' },
+          UpdateExpression: 'SET #s = :status, decidedBy = :user, decidedAt = :now' + (reason ? ', reason = :reason' : ''),
+          ConditionExpression: `attribute_exists(pk) AND #s = :pending${notExpired}`,
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: {
+            ':status': status,
+            ':user': user,
+            ':now': now,
+            ':pending': 'pending',
+            ...(reason ? { ':reason': reason } : {}),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return stripKeys<ApprovalRecord>(res.Attributes ?? {});
+    } catch (e) {
+      if (isConditionFailure(e)) return undefined;
+      throw e;
+    }
+  }
+
+  async putRun(r: RunRecord): Promise<void> {
+    await this.doc.send(
+      new PutCommand({ TableName: this.tableName, Item: { pk: `RUN#${r.id}`, sk: 'RUN', ...r, ttl: this.ttl(400 * DAY) } }),
+    );
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    const res = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: `RUN#${id}`, sk: 'RUN' }, ConsistentRead: true }));
+    return res.Item ? stripKeys<RunRecord>(res.Item) : undefined;
+  }
+
+  async updateRun(id: string, patch: Partial<Pick<RunRecord, 'status' | 'ts' | 'summary' | 'channel'>>): Promise<void> {
+    const entries = Object.entries({ ...patch, updatedAt: this.clock().toISOString() }).filter(([, v]) => v !== undefined);
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: `RUN#${id}`, sk: 'RUN' },
+        UpdateExpression: 'SET ' + entries.map((_, i) => `#k${i} = :v${i}`).join(', '),
+        ExpressionAttributeNames: Object.fromEntries(entries.map(([k], i) => [`#k${i}`, k])),
+        ExpressionAttributeValues: Object.fromEntries(entries.map(([, v], i) => [`:v${i}`, v])),
+      }),
+    );
+  }
+}
+
+function stripKeys<T>(item: Record<string, unknown>): T {
+  const { pk: _pk, sk: _sk, ttl: _ttl, ...rest } = item;
+  return rest as T;
+}
