@@ -26,6 +26,7 @@ const KIND_NOUN: Record<StatusKind, [string, string]> = {
 
 /** One item's line is cut here so a single odd item (a long AWS error) cannot crowd out the rest. */
 const ITEM_LINE_MAX = 600;
+const COMPACT_LINE_MAX = 300;
 /** A section is filled up to here (Slack allows 3000). */
 const SECTION_FILL = 2900;
 /** Room kept for the "…and N more" block. */
@@ -40,12 +41,23 @@ function truncate(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
 
-function itemLine(item: StatusItem): string {
-  const head = `${COLOUR_EMOJI[item.colour]} *${KIND_LABEL[item.kind]}* \`${escapeMrkdwn(item.name)}\``;
+type Mode = 'full' | 'compact';
+
+function itemHead(item: StatusItem): string {
+  return `${COLOUR_EMOJI[item.colour]} *${KIND_LABEL[item.kind]}* \`${escapeMrkdwn(item.name)}\``;
+}
+
+/**
+ * One item's line. `full`: reasons and facts. `compact` (when the full form does not fit): reasons
+ * only, shorter, and greens as bare names (further greens of the same kind join the line).
+ */
+function itemLine(item: StatusItem, mode: Mode): string {
   const parts: string[] = [];
   if (item.colour !== 'green' && item.reasons.length) parts.push(escapeMrkdwn(item.reasons.join('; ')));
-  if (item.facts.length) parts.push(`_${escapeMrkdwn(item.facts.join(' · '))}_`);
-  return truncate(parts.length ? `${head} — ${parts.join(' ')}` : head, ITEM_LINE_MAX);
+  if (mode === 'full' && item.facts.length) parts.push(`_${escapeMrkdwn(item.facts.join(' · '))}_`);
+  if (mode === 'compact' && item.colour === 'green') parts.length = 0;
+  const line = parts.length ? `${itemHead(item)} — ${parts.join(' ')}` : itemHead(item);
+  return truncate(line, mode === 'full' ? ITEM_LINE_MAX : COMPACT_LINE_MAX);
 }
 
 function sortItems(items: StatusItem[]): StatusItem[] {
@@ -53,7 +65,7 @@ function sortItems(items: StatusItem[]): StatusItem[] {
     (a, b) =>
       COLOUR_ORDER.indexOf(a.colour) - COLOUR_ORDER.indexOf(b.colour) ||
       KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) ||
-      a.name.localeCompare(b.name),
+      a.name.localeCompare(b.name, 'en', { numeric: true }),
   );
 }
 
@@ -87,8 +99,9 @@ function omittedSummary(omitted: StatusItem[]): string {
 /**
  * The `/dr status` message: header with the overall colour, the objectives and counts, then every
  * item red first, amber, green, grey. However big the estate, it stays within Slack's limits
- * (≤ 50 blocks, section text ≤ 3000, whole message ≤ 12,000 characters): items that do not fit
- * are summarised by colour and kind ("…and 420 more green buckets").
+ * (≤ 50 blocks, section text ≤ 3000, whole message ≤ 12,000 characters): when the full form
+ * (reasons and facts) does not fit, a compact one is used (reasons only; greens as names), and
+ * items that still do not fit are summarised by colour and kind ("…and 420 more green buckets").
  */
 export function renderStatus(report: StatusReport, cfg: DrConfig): { text: string; blocks: KnownBlock[] } {
   const counts = countByColour(report.items);
@@ -124,46 +137,64 @@ export function renderStatus(report: StatusReport, cfg: DrConfig): { text: strin
   const divider: DividerBlock = { type: 'divider' };
   const blocks: KnownBlock[] = [header, context, divider];
 
-  const size = (b: KnownBlock) => JSON.stringify(b).length + 1;
-  let used = JSON.stringify({ text, blocks }).length;
+  const full = layout(sorted, 'full', blocks, text);
+  const body = full.omitted.length ? layout(sorted, 'compact', blocks, text) : full;
+  if (body.omitted.length) {
+    body.blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: truncate(omittedSummary(body.omitted), SUMMARY_RESERVE_CHARS - 100) }],
+    });
+  }
+  return { text, blocks: body.blocks };
+}
+
+function section(text: string): SectionBlock {
+  return { type: 'section', text: { type: 'mrkdwn', text } };
+}
+
+/**
+ * Appends the items, in order, to `base` while they fit the block and character budgets (keeping
+ * room for the summary); from the first item that does not fit on, everything is `omitted`.
+ */
+function layout(sorted: StatusItem[], mode: Mode, base: KnownBlock[], text: string): { blocks: KnownBlock[]; omitted: StatusItem[] } {
+  const blocks = [...base];
   const budget = STATUS_VIEW_LIMITS.maxMessageChars - SUMMARY_RESERVE_CHARS;
   const maxBlocks = STATUS_VIEW_LIMITS.maxBlocks - SUMMARY_RESERVE_BLOCKS;
-
-  let open: { block: SectionBlock; colour: Colour; lines: string[] } | undefined;
+  const size = (b: KnownBlock) => JSON.stringify(b).length + 1;
+  let used = JSON.stringify({ text, blocks }).length;
+  let open: { text: string; colour: Colour; group?: string } | undefined;
   const omitted: StatusItem[] = [];
-  const sectionOf = (lines: string[]): SectionBlock => ({ type: 'section', text: { type: 'mrkdwn', text: lines.join('\n') } });
 
   for (const item of sorted) {
     if (omitted.length) {
       omitted.push(item);
       continue;
     }
-    const line = itemLine(item);
-    // Extend the open section of the same colour when the line fits in it.
-    if (open && open.colour === item.colour && open.lines.join('\n').length + 1 + line.length <= SECTION_FILL) {
-      const grown = sectionOf([...open.lines, line]);
-      const delta = size(grown) - size(open.block);
-      if (used + delta <= budget) {
-        blocks[blocks.length - 1] = grown;
-        open = { block: grown, colour: item.colour, lines: [...open.lines, line] };
+    const group = mode === 'compact' && item.colour === 'green' ? `${item.colour}:${item.kind}` : undefined;
+    const line = itemLine(item, mode);
+    if (open && open.colour === item.colour) {
+      const inline = group !== undefined && open.group === group;
+      const candidate = inline ? `${open.text} · \`${escapeMrkdwn(item.name)}\`` : `${open.text}\n${line}`;
+      if (candidate.length <= SECTION_FILL) {
+        const delta = JSON.stringify(candidate).length - JSON.stringify(open.text).length;
+        if (used + delta > budget) {
+          omitted.push(item);
+          continue;
+        }
+        blocks[blocks.length - 1] = section(candidate);
+        open = { text: candidate, colour: item.colour, ...(group ? { group } : {}) };
         used += delta;
         continue;
       }
+    }
+    const fresh = section(line);
+    if (blocks.length + 1 > maxBlocks || used + size(fresh) > budget) {
       omitted.push(item);
       continue;
     }
-    const fresh = sectionOf([line]);
-    if (blocks.length + 1 <= maxBlocks && used + size(fresh) <= budget) {
-      blocks.push(fresh);
-      open = { block: fresh, colour: item.colour, lines: [line] };
-      used += size(fresh);
-      continue;
-    }
-    omitted.push(item);
+    blocks.push(fresh);
+    open = { text: line, colour: item.colour, ...(group ? { group } : {}) };
+    used += size(fresh);
   }
-
-  if (omitted.length) {
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(omittedSummary(omitted), SUMMARY_RESERVE_CHARS - 100) }] });
-  }
-  return { text, blocks };
+  return { blocks, omitted };
 }
