@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { ConfigError } from '../errors';
 import { configSchema, type DrConfig } from './schema';
 
@@ -8,7 +8,12 @@ import { configSchema, type DrConfig } from './schema';
 export function describeIssues(issues: z.core.$ZodIssue[]): string {
   return issues
     .slice(0, 20)
-    .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
+    .map((i) => {
+      const where = i.path.length ? i.path.join('.') : '(top level)';
+      if (i.code === 'unrecognized_keys') return `${where}: unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}`;
+      if (i.code === 'invalid_type' && i.input === undefined) return `${where}: missing (expected ${i.expected})`;
+      return `${where}: ${i.message}`;
+    })
     .join('\n');
 }
 
