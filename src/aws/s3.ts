@@ -17,6 +17,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { PreconditionError, isErrorLike, wrapAws } from '../errors';
+import { mapLimit } from '../util/limit';
 
 /** AWS's limit on keys in one DeleteObjects call (moto accepts more; we never send more). */
 export const DELETE_OBJECTS_MAX = 1000;
@@ -73,19 +74,6 @@ function isNoSuchBucket(e: unknown): boolean {
   return errorName(e) === 'NoSuchBucket';
 }
 
-/** Runs fn over items with at most `limit` calls in flight; results keep the input order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return results;
-}
 
 function rulePrefix(rule: LifecycleRule): string | undefined {
   const p = rule.Filter?.Prefix ?? rule.Filter?.And?.Prefix ?? rule.Prefix;

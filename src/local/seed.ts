@@ -21,6 +21,7 @@ import { DELETE_OBJECTS_MAX } from '../aws/s3';
 import type { BucketConfig, DrConfig } from '../config/schema';
 import { isErrorLike } from '../errors';
 import { SANDBOX_CONFIG } from './sandbox';
+import { mapLimit } from '../util/limit';
 
 /** moto's default account; the replication role ARN only has to look right (moto does not check it). */
 const SANDBOX_ACCOUNT = '123456789012';
@@ -64,13 +65,6 @@ export interface SeedSummary {
   tables: SeededTable[];
 }
 
-async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-}
 
 function named(e: unknown, ...names: string[]): boolean {
   return isErrorLike(e) && names.includes(e.name);

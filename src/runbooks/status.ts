@@ -3,6 +3,7 @@ import { getTablePosture, type TablePosture } from '../aws/dynamodb';
 import { getBucketPosture, isGlacierClass, type BucketPosture } from '../aws/s3';
 import type { BucketConfig, DrConfig, TableConfig } from '../config/schema';
 import { isErrorLike } from '../errors';
+import { mapLimit } from '../util/limit';
 
 export type Colour = 'red' | 'amber' | 'green' | 'grey';
 export type StatusKind = 's3' | 'dynamodb' | 'ami' | 'iam' | 'route53' | 'lambda';
@@ -33,18 +34,6 @@ function worst(colours: Colour[]): Colour {
   return colours.reduce<Colour>((w, c) => (SEVERITY[c] > SEVERITY[w] ? c : w), 'grey');
 }
 
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return results;
-}
 
 function messageOf(e: unknown): string {
   return isErrorLike(e) ? e.message : String(e);

@@ -17,9 +17,18 @@ export function limiter(concurrency: number): <T>(task: () => Promise<T>) => Pro
     });
 }
 
-export async function mapLimit<T, R>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const limit = limiter(concurrency);
-  return Promise.all(items.map((item, i) => limit(() => fn(item, i))));
+/** Runs fn over items with at most `limit` calls in flight; results keep the input order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
 }
 
 export function formatBytes(n: number): string {
