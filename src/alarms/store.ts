@@ -1,0 +1,744 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { wrapAws } from '../errors';
+import type {
+  AlarmModel,
+  AlarmState,
+  AlarmThread,
+  DigestData,
+  DigestRecord,
+  DigestRenderState,
+  NoticeSummary,
+  ThreadData,
+  ThreadRenderState,
+} from './model';
+
+/** One SNS notification as the state table records it (every one, alarm or not). */
+export interface NotificationRecord {
+  messageId: string;
+  type: 'alarm' | 'notice';
+  topicArn: string;
+  receivedAt: Date;
+  alarmArn?: string;
+  alarmName?: string;
+  state?: AlarmState;
+  stateChangeTime?: Date;
+  subject?: string;
+  reason?: string;
+  /** The first 2,000 characters of a notice's raw message. */
+  rawPreview?: string;
+  rawBytes?: number;
+}
+
+export type ClaimResult = 'claimed' | 'duplicate';
+
+/** Something with its own Slack message, rendered by one lease holder at a time. */
+export type RenderTarget = { kind: 'thread'; arn: string } | { kind: 'digest'; channel: string };
+
+/** What the lease holder writes after a Slack call: the version it showed and where. */
+export interface RenderPatch {
+  version: number;
+  ts?: string;
+  tsChannel?: string;
+  /** Threads: the episode `ts` belongs to. */
+  tsEpisode?: number;
+  /** Threads: resolutions announced in the thread so far. */
+  repliedResolutions?: number;
+  /** Digests: the storm id `ts` belongs to. */
+  tsId?: string;
+}
+
+export interface Change<T> {
+  before?: T;
+  after?: T;
+  changed: boolean;
+}
+
+/**
+ * The alarm state the service keeps. Implementations must make `claimNotification` and the
+ * `update*` functions atomic across processes (concurrent Lambda invocations): `update*` are
+ * read-modify-write with optimistic concurrency, so `fn` may run more than once and must be pure.
+ */
+export interface AlarmStore {
+  /** Records a notification once per MessageId; `duplicate` for an SNS redelivery (unless the first attempt failed or went stale). */
+  claimNotification(rec: NotificationRecord, now: Date): Promise<ClaimResult>;
+  /** `failed` lets a redelivery of this MessageId be processed again. */
+  finishNotification(messageId: string, outcome: 'done' | 'failed', now: Date): Promise<void>;
+  getThread(arn: string): Promise<AlarmThread | undefined>;
+  getThreads(arns: readonly string[]): Promise<AlarmThread[]>;
+  /** `fn` returns the new data, or undefined for no change. Bumps `version` on change. */
+  updateThread(arn: string, fn: (prev: AlarmThread | undefined) => ThreadData | undefined, now: Date): Promise<Change<AlarmThread>>;
+  getDigest(channel: string): Promise<DigestRecord | undefined>;
+  updateDigest(channel: string, fn: (prev: DigestRecord | undefined) => DigestData | undefined, now: Date): Promise<Change<DigestRecord>>;
+  /** Adds `n` would-be posts to the channel's rate window; returns the posts in this and the previous window. */
+  addPosts(channel: string, n: number, now: Date, windowMs: number): Promise<number>;
+  /** Takes the render lease of a target (free, expired, or already ours). False when someone else holds it or it does not exist. */
+  claimRender(target: RenderTarget, owner: string, now: Date, leaseMs: number): Promise<boolean>;
+  /** Records what Slack now shows; false when the lease was lost. */
+  markRendered(target: RenderTarget, owner: string, patch: RenderPatch, now: Date): Promise<boolean>;
+  releaseRender(target: RenderTarget, owner: string): Promise<void>;
+}
+
+export const RETENTION = {
+  notificationDays: 30,
+  threadDays: 90,
+  digestDays: 14,
+  rateSeconds: 3600,
+} as const;
+/** A claim still `processing` after this long belongs to a crashed invocation; a redelivery may take it over. */
+export const STALE_CLAIM_MS = 5 * 60_000;
+
+const DAY = 86_400;
+const epochSeconds = (d: Date) => Math.floor(d.getTime() / 1000);
+
+function toData(t: AlarmThread): ThreadData {
+  const {
+    version: _v,
+    ts: _ts,
+    tsEpisode: _te,
+    tsChannel: _tc,
+    repliedResolutions: _rr,
+    renderedVersion: _rv,
+    renderedAt: _ra,
+    ...data
+  } = t;
+  return data;
+}
+
+/** The reducer's view of a thread: only the data the service decides. */
+export function threadData(t: AlarmThread): ThreadData {
+  return toData(t);
+}
+
+export function digestData(d: DigestRecord): DigestData {
+  const { version: _v, ts: _ts, tsId: _ti, renderedVersion: _rv, renderedAt: _ra, ...data } = d;
+  return data;
+}
+
+function renderState(t: AlarmThread | undefined): ThreadRenderState {
+  if (!t) return { renderedVersion: 0 };
+  const { ts, tsEpisode, tsChannel, repliedResolutions, renderedVersion, renderedAt } = t;
+  const out: ThreadRenderState = { renderedVersion };
+  if (ts !== undefined) out.ts = ts;
+  if (tsEpisode !== undefined) out.tsEpisode = tsEpisode;
+  if (tsChannel !== undefined) out.tsChannel = tsChannel;
+  if (repliedResolutions !== undefined) out.repliedResolutions = repliedResolutions;
+  if (renderedAt !== undefined) out.renderedAt = renderedAt;
+  return out;
+}
+
+function digestRenderState(d: DigestRecord | undefined): DigestRenderState {
+  if (!d) return { renderedVersion: 0 };
+  const { ts, tsId, renderedVersion, renderedAt } = d;
+  const out: DigestRenderState = { renderedVersion };
+  if (ts !== undefined) out.ts = ts;
+  if (tsId !== undefined) out.tsId = tsId;
+  if (renderedAt !== undefined) out.renderedAt = renderedAt;
+  return out;
+}
+
+// ---- in memory ----------------------------------------------------------------------------
+
+interface MemLease {
+  owner: string;
+  until: number;
+}
+
+/** For unit tests and the local runtime: the same semantics in one process. */
+export class InMemoryAlarmStore implements AlarmStore {
+  readonly notifications = new Map<string, NotificationRecord & { status: 'processing' | 'done' | 'failed'; claimedAt: number }>();
+  private readonly threads = new Map<string, AlarmThread>();
+  private readonly digests = new Map<string, DigestRecord>();
+  private readonly rates = new Map<string, number>();
+  private readonly leases = new Map<string, MemLease>();
+
+  /** Yields once, so concurrent callers interleave the way they would against a real table. */
+  private tick(): Promise<void> {
+    return new Promise((resolve) => setImmediate(resolve));
+  }
+
+  async claimNotification(rec: NotificationRecord, now: Date): Promise<ClaimResult> {
+    await this.tick();
+    const prev = this.notifications.get(rec.messageId);
+    if (prev && !(prev.status === 'failed' || (prev.status === 'processing' && prev.claimedAt < now.getTime() - STALE_CLAIM_MS))) {
+      return 'duplicate';
+    }
+    this.notifications.set(rec.messageId, { ...structuredClone(rec), status: 'processing', claimedAt: now.getTime() });
+    return 'claimed';
+  }
+
+  async finishNotification(messageId: string, outcome: 'done' | 'failed'): Promise<void> {
+    await this.tick();
+    const prev = this.notifications.get(messageId);
+    if (prev) prev.status = outcome;
+  }
+
+  async getThread(arn: string): Promise<AlarmThread | undefined> {
+    await this.tick();
+    const t = this.threads.get(arn);
+    return t ? structuredClone(t) : undefined;
+  }
+
+  async getThreads(arns: readonly string[]): Promise<AlarmThread[]> {
+    await this.tick();
+    return [...new Set(arns)].flatMap((a) => {
+      const t = this.threads.get(a);
+      return t ? [structuredClone(t)] : [];
+    });
+  }
+
+  async updateThread(arn: string, fn: (prev: AlarmThread | undefined) => ThreadData | undefined): Promise<Change<AlarmThread>> {
+    await this.tick();
+    const prev = this.threads.get(arn);
+    const before = prev ? structuredClone(prev) : undefined;
+    const next = fn(before ? structuredClone(before) : undefined);
+    if (!next) return { before, after: before, changed: false };
+    // the data is exactly what fn returned (fields it dropped are gone); render state is kept
+    const after: AlarmThread = { ...structuredClone(next), ...renderState(prev), version: (prev?.version ?? 0) + 1 };
+    this.threads.set(arn, after);
+    return { before, after: structuredClone(after), changed: true };
+  }
+
+  async getDigest(channel: string): Promise<DigestRecord | undefined> {
+    await this.tick();
+    const d = this.digests.get(channel);
+    return d ? structuredClone(d) : undefined;
+  }
+
+  async updateDigest(channel: string, fn: (prev: DigestRecord | undefined) => DigestData | undefined): Promise<Change<DigestRecord>> {
+    await this.tick();
+    const prev = this.digests.get(channel);
+    const before = prev ? structuredClone(prev) : undefined;
+    const next = fn(before ? structuredClone(before) : undefined);
+    if (!next) return { before, after: before, changed: false };
+    const after: DigestRecord = { ...structuredClone(next), ...digestRenderState(prev), version: (prev?.version ?? 0) + 1 };
+    this.digests.set(channel, after);
+    return { before, after: structuredClone(after), changed: true };
+  }
+
+  async addPosts(channel: string, n: number, now: Date, windowMs: number): Promise<number> {
+    await this.tick();
+    const bucket = Math.floor(now.getTime() / windowMs);
+    const key = `${channel}#${bucket}`;
+    const total = (this.rates.get(key) ?? 0) + n;
+    this.rates.set(key, total);
+    return total + (this.rates.get(`${channel}#${bucket - 1}`) ?? 0);
+  }
+
+  private key(t: RenderTarget): string {
+    return t.kind === 'thread' ? `ALARM#${t.arn}` : `DIGEST#${t.channel}`;
+  }
+
+  private exists(t: RenderTarget): boolean {
+    return t.kind === 'thread' ? this.threads.has(t.arn) : this.digests.has(t.channel);
+  }
+
+  async claimRender(target: RenderTarget, owner: string, now: Date, leaseMs: number): Promise<boolean> {
+    await this.tick();
+    if (!this.exists(target)) return false;
+    const k = this.key(target);
+    const lease = this.leases.get(k);
+    if (lease && lease.owner !== owner && lease.until >= now.getTime()) return false;
+    this.leases.set(k, { owner, until: now.getTime() + leaseMs });
+    return true;
+  }
+
+  async markRendered(target: RenderTarget, owner: string, patch: RenderPatch, now: Date): Promise<boolean> {
+    await this.tick();
+    if (this.leases.get(this.key(target))?.owner !== owner) return false;
+    const { version, ...rest } = patch;
+    const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+    if (target.kind === 'thread') {
+      const t = this.threads.get(target.arn);
+      if (!t) return false;
+      this.threads.set(target.arn, { ...t, ...defined, renderedVersion: Math.max(t.renderedVersion, version), renderedAt: now });
+    } else {
+      const d = this.digests.get(target.channel);
+      if (!d) return false;
+      this.digests.set(target.channel, { ...d, ...defined, renderedVersion: Math.max(d.renderedVersion, version), renderedAt: now });
+    }
+    return true;
+  }
+
+  async releaseRender(target: RenderTarget, owner: string): Promise<void> {
+    await this.tick();
+    const k = this.key(target);
+    if (this.leases.get(k)?.owner === owner) this.leases.delete(k);
+  }
+
+  /** Test helper: every thread, as stored. */
+  allThreads(): AlarmThread[] {
+    return [...this.threads.values()].map((t) => structuredClone(t));
+  }
+}
+
+// ---- DynamoDB -----------------------------------------------------------------------------
+
+type Item = Record<string, unknown>;
+
+export interface DynamoAlarmStoreOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  /** Optimistic-concurrency attempts before giving up (default 40). */
+  maxAttempts?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const THREAD_SK = 'THREAD';
+const DIGEST_SK = 'DIGEST';
+const NOTIFICATION_SK = 'NOTIFICATION';
+
+function iso(d: Date | undefined): string | undefined {
+  return d ? d.toISOString() : undefined;
+}
+function date(v: unknown): Date | undefined {
+  if (typeof v !== 'string') return undefined;
+  const ms = Date.parse(v);
+  return Number.isFinite(ms) ? new Date(ms) : undefined;
+}
+function reqDate(v: unknown): Date {
+  return date(v) ?? new Date(0);
+}
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+/** AlarmModel <-> JSON text: dates as ISO strings, dimensions as pairs (a `__proto__` dimension stays data). */
+function alarmToJson(a: AlarmModel): string {
+  return JSON.stringify({
+    ...a,
+    stateChangeTime: a.stateChangeTime.toISOString(),
+    metric: a.metric ? { ...a.metric, dimensions: Object.entries(a.metric.dimensions) } : undefined,
+  });
+}
+
+function alarmFromJson(s: unknown): AlarmModel {
+  const raw = JSON.parse(typeof s === 'string' ? s : '{}') as Omit<AlarmModel, 'stateChangeTime' | 'metric'> & {
+    stateChangeTime: string;
+    metric?: Omit<NonNullable<AlarmModel['metric']>, 'dimensions'> & { dimensions: [string, string][] };
+  };
+  const { metric, stateChangeTime, ...rest } = raw;
+  const model: AlarmModel = { ...rest, stateChangeTime: reqDate(stateChangeTime) };
+  if (metric) {
+    const dimensions = Object.create(null) as Record<string, string>;
+    for (const [k, v] of metric.dimensions) dimensions[k] = v;
+    model.metric = { ...metric, dimensions };
+  }
+  return model;
+}
+
+/** The top-level attributes of a thread item the reducer owns (undefined -> REMOVE). */
+function threadAttributes(d: ThreadData, now: Date): Record<string, unknown> {
+  return {
+    id: d.id,
+    arn: d.arn,
+    name: d.alarm.name,
+    alarm: alarmToJson(d.alarm),
+    state: d.state,
+    kind: d.kind,
+    channel: d.channel,
+    topicArn: d.topicArn,
+    episode: d.episode,
+    episodeStart: iso(d.episodeStart),
+    count: d.count,
+    notifications: d.notifications,
+    firstSeen: iso(d.firstSeen),
+    lastSeen: iso(d.lastSeen),
+    acknowledgedBy: d.acknowledgedBy,
+    acknowledgedAt: iso(d.acknowledgedAt),
+    resolvedAt: iso(d.resolvedAt),
+    resolutions: d.resolutions,
+    digestChannel: d.digest?.channel,
+    digestId: d.digest?.id,
+    recentMessageIds: d.recentMessageIds,
+    ttl: epochSeconds(now) + RETENTION.threadDays * DAY,
+  };
+}
+
+function threadFromItem(item: Item): AlarmThread {
+  const t: AlarmThread = {
+    id: str(item['id']) ?? '',
+    arn: str(item['arn']) ?? '',
+    alarm: alarmFromJson(item['alarm']),
+    state: (str(item['state']) ?? 'ALARM') as AlarmState,
+    kind: (str(item['kind']) ?? 'other') as AlarmThread['kind'],
+    channel: str(item['channel']) ?? '',
+    topicArn: str(item['topicArn']) ?? '',
+    episode: num(item['episode']) ?? 1,
+    episodeStart: reqDate(item['episodeStart']),
+    count: num(item['count']) ?? 0,
+    notifications: num(item['notifications']) ?? 0,
+    firstSeen: reqDate(item['firstSeen']),
+    lastSeen: reqDate(item['lastSeen']),
+    resolutions: num(item['resolutions']) ?? 0,
+    recentMessageIds: Array.isArray(item['recentMessageIds']) ? (item['recentMessageIds'] as unknown[]).filter((x): x is string => typeof x === 'string') : [],
+    version: num(item['version']) ?? 0,
+    renderedVersion: num(item['renderedVersion']) ?? 0,
+  };
+  const ackBy = str(item['acknowledgedBy']);
+  if (ackBy) t.acknowledgedBy = ackBy;
+  const ackAt = date(item['acknowledgedAt']);
+  if (ackAt) t.acknowledgedAt = ackAt;
+  const resolvedAt = date(item['resolvedAt']);
+  if (resolvedAt) t.resolvedAt = resolvedAt;
+  const dc = str(item['digestChannel']);
+  const di = str(item['digestId']);
+  if (dc && di) t.digest = { channel: dc, id: di };
+  const ts = str(item['ts']);
+  if (ts) t.ts = ts;
+  const te = num(item['tsEpisode']);
+  if (te !== undefined) t.tsEpisode = te;
+  const tc = str(item['tsChannel']);
+  if (tc) t.tsChannel = tc;
+  const rr = num(item['repliedResolutions']);
+  if (rr !== undefined) t.repliedResolutions = rr;
+  const ra = date(item['renderedAt']);
+  if (ra) t.renderedAt = ra;
+  return t;
+}
+
+function noticesToJson(n: NoticeSummary[]): string {
+  return JSON.stringify(n.map((x) => ({ ...x, receivedAt: x.receivedAt.toISOString() })));
+}
+function noticesFromJson(s: unknown): NoticeSummary[] {
+  if (typeof s !== 'string') return [];
+  const raw = JSON.parse(s) as (Omit<NoticeSummary, 'receivedAt'> & { receivedAt: string })[];
+  return raw.map((x) => ({ ...x, receivedAt: reqDate(x.receivedAt) }));
+}
+
+function digestAttributes(d: DigestData, now: Date): Record<string, unknown> {
+  return {
+    channel: d.channel,
+    id: d.id,
+    openedAt: iso(d.openedAt),
+    lastActivity: iso(d.lastActivity),
+    members: d.members,
+    notifications: d.notifications,
+    notices: d.notices,
+    recentNotices: noticesToJson(d.recentNotices),
+    ttl: epochSeconds(now) + RETENTION.digestDays * DAY,
+  };
+}
+
+function digestFromItem(item: Item): DigestRecord {
+  const d: DigestRecord = {
+    channel: str(item['channel']) ?? '',
+    id: str(item['id']) ?? '',
+    openedAt: reqDate(item['openedAt']),
+    lastActivity: reqDate(item['lastActivity']),
+    members: Array.isArray(item['members']) ? (item['members'] as unknown[]).filter((x): x is string => typeof x === 'string') : [],
+    notifications: num(item['notifications']) ?? 0,
+    notices: num(item['notices']) ?? 0,
+    recentNotices: noticesFromJson(item['recentNotices']),
+    version: num(item['version']) ?? 0,
+    renderedVersion: num(item['renderedVersion']) ?? 0,
+  };
+  const ts = str(item['ts']);
+  if (ts) d.ts = ts;
+  const tsId = str(item['tsId']);
+  if (tsId) d.tsId = tsId;
+  const ra = date(item['renderedAt']);
+  if (ra) d.renderedAt = ra;
+  return d;
+}
+
+/** Builds `SET a = :a, … REMOVE b, …` with placeholder names (name, state, count and ttl are reserved words). */
+function setRemove(attrs: Record<string, unknown>, extraSet: Record<string, unknown> = {}) {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const sets: string[] = [];
+  const removes: string[] = [];
+  let i = 0;
+  for (const [k, v] of Object.entries({ ...attrs, ...extraSet })) {
+    const n = `#a${i}`;
+    names[n] = k;
+    if (v === undefined) removes.push(n);
+    else {
+      values[`:a${i}`] = v;
+      sets.push(`${n} = :a${i}`);
+    }
+    i += 1;
+  }
+  const expr = `${sets.length ? `SET ${sets.join(', ')}` : ''}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`.trim();
+  return { expr, names, values };
+}
+
+function isConditionFailure(e: unknown): boolean {
+  return e instanceof ConditionalCheckFailedException || (typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'ConditionalCheckFailedException');
+}
+
+/**
+ * The alarm state in the single state table (`pk`/`sk` strings, numeric `ttl`):
+ * `ALARMMSG#<messageId>` / `NOTIFICATION` every notification (conditional put: SNS redelivery
+ * dedupe); `ALARM#<arn>` / `THREAD` one item per alarm; `DIGEST#<channel>` / `DIGEST` the storm
+ * digest; `RATE#<channel>` / `<window>` atomic post counters.
+ */
+export class DynamoAlarmStore implements AlarmStore {
+  private readonly client: DynamoDBDocumentClient;
+  private readonly table: string;
+  private readonly maxAttempts: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(opts: DynamoAlarmStoreOptions) {
+    this.client = opts.client;
+    this.table = opts.tableName;
+    this.maxAttempts = opts.maxAttempts ?? 40;
+    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  private backoff(attempt: number): Promise<void> {
+    return this.sleep(Math.random() * Math.min(100, 5 * 2 ** attempt));
+  }
+
+  async claimNotification(rec: NotificationRecord, now: Date): Promise<ClaimResult> {
+    const item: Item = {
+      pk: `ALARMMSG#${rec.messageId}`,
+      sk: NOTIFICATION_SK,
+      status: 'processing',
+      claimedAt: now.getTime(),
+      ttl: epochSeconds(now) + RETENTION.notificationDays * DAY,
+      messageId: rec.messageId,
+      type: rec.type,
+      topicArn: rec.topicArn,
+      receivedAt: rec.receivedAt.toISOString(),
+    };
+    const optional: Record<string, unknown> = {
+      alarmArn: rec.alarmArn,
+      alarmName: rec.alarmName,
+      state: rec.state,
+      stateChangeTime: iso(rec.stateChangeTime),
+      subject: rec.subject,
+      reason: rec.reason,
+      rawPreview: rec.rawPreview,
+      rawBytes: rec.rawBytes,
+    };
+    for (const [k, v] of Object.entries(optional)) if (v !== undefined) item[k] = v;
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk) OR #status = :failed OR (#status = :processing AND claimedAt < :stale)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':failed': 'failed', ':processing': 'processing', ':stale': now.getTime() - STALE_CLAIM_MS },
+        }),
+      );
+      return 'claimed';
+    } catch (e) {
+      if (isConditionFailure(e)) return 'duplicate';
+      throw wrapAws(e, 'PutItem', `${this.table} ALARMMSG#${rec.messageId}`);
+    }
+  }
+
+  async finishNotification(messageId: string, outcome: 'done' | 'failed', now: Date): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: `ALARMMSG#${messageId}`, sk: NOTIFICATION_SK },
+          UpdateExpression: 'SET #status = :s, finishedAt = :t',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':s': outcome, ':t': now.toISOString() },
+        }),
+      );
+    } catch (e) {
+      if (isConditionFailure(e)) return;
+      throw wrapAws(e, 'UpdateItem', `${this.table} ALARMMSG#${messageId}`);
+    }
+  }
+
+  private async getItem(pk: string, sk: string): Promise<Item | undefined> {
+    try {
+      const res = await this.client.send(new GetCommand({ TableName: this.table, Key: { pk, sk }, ConsistentRead: true }));
+      return res.Item as Item | undefined;
+    } catch (e) {
+      throw wrapAws(e, 'GetItem', `${this.table} ${pk}`);
+    }
+  }
+
+  async getThread(arn: string): Promise<AlarmThread | undefined> {
+    const item = await this.getItem(`ALARM#${arn}`, THREAD_SK);
+    return item ? threadFromItem(item) : undefined;
+  }
+
+  async getThreads(arns: readonly string[]): Promise<AlarmThread[]> {
+    const unique = [...new Set(arns)];
+    const out: AlarmThread[] = [];
+    for (let i = 0; i < unique.length; i += 100) {
+      let keys: Record<string, unknown>[] = unique.slice(i, i + 100).map((a) => ({ pk: `ALARM#${a}`, sk: THREAD_SK }));
+      for (let attempt = 0; keys.length && attempt < 10; attempt++) {
+        if (attempt) await this.backoff(attempt);
+        let res;
+        try {
+          res = await this.client.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }));
+        } catch (e) {
+          throw wrapAws(e, 'BatchGetItem', this.table);
+        }
+        for (const item of res.Responses?.[this.table] ?? []) out.push(threadFromItem(item as Item));
+        keys = (res.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+      }
+    }
+    return out;
+  }
+
+  async updateThread(arn: string, fn: (prev: AlarmThread | undefined) => ThreadData | undefined, now: Date): Promise<Change<AlarmThread>> {
+    const pk = `ALARM#${arn}`;
+    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
+      if (attempt) await this.backoff(attempt);
+      const item = await this.getItem(pk, THREAD_SK);
+      const before = item ? threadFromItem(item) : undefined;
+      const next = fn(before);
+      if (!next) return { before, after: before, changed: false };
+      const version = (before?.version ?? 0) + 1;
+      const extra: Record<string, unknown> = { version };
+      if (!before) extra['renderedVersion'] = 0;
+      const { expr, names, values } = setRemove(threadAttributes(next, now), extra);
+      try {
+        const res = await this.client.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { pk, sk: THREAD_SK },
+            UpdateExpression: expr,
+            ConditionExpression: before ? '#v = :expected' : 'attribute_not_exists(pk)',
+            ExpressionAttributeNames: { ...names, ...(before ? { '#v': 'version' } : {}) },
+            ExpressionAttributeValues: { ...values, ...(before ? { ':expected': before.version } : {}) },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return { before, after: threadFromItem(res.Attributes as Item), changed: true };
+      } catch (e) {
+        if (isConditionFailure(e)) continue;
+        throw wrapAws(e, 'UpdateItem', `${this.table} ${pk}`);
+      }
+    }
+    throw wrapAws(new Error(`gave up after ${this.maxAttempts} conflicting updates`), 'UpdateItem', `${this.table} ${pk}`);
+  }
+
+  async getDigest(channel: string): Promise<DigestRecord | undefined> {
+    const item = await this.getItem(`DIGEST#${channel}`, DIGEST_SK);
+    return item ? digestFromItem(item) : undefined;
+  }
+
+  async updateDigest(channel: string, fn: (prev: DigestRecord | undefined) => DigestData | undefined, now: Date): Promise<Change<DigestRecord>> {
+    const pk = `DIGEST#${channel}`;
+    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
+      if (attempt) await this.backoff(attempt);
+      const item = await this.getItem(pk, DIGEST_SK);
+      const before = item ? digestFromItem(item) : undefined;
+      const next = fn(before);
+      if (!next) return { before, after: before, changed: false };
+      const extra: Record<string, unknown> = { version: (before?.version ?? 0) + 1 };
+      if (!before) extra['renderedVersion'] = 0;
+      const { expr, names, values } = setRemove(digestAttributes(next, now), extra);
+      try {
+        const res = await this.client.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { pk, sk: DIGEST_SK },
+            UpdateExpression: expr,
+            ConditionExpression: before ? '#v = :expected' : 'attribute_not_exists(pk)',
+            ExpressionAttributeNames: { ...names, ...(before ? { '#v': 'version' } : {}) },
+            ExpressionAttributeValues: { ...values, ...(before ? { ':expected': before.version } : {}) },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return { before, after: digestFromItem(res.Attributes as Item), changed: true };
+      } catch (e) {
+        if (isConditionFailure(e)) continue;
+        throw wrapAws(e, 'UpdateItem', `${this.table} ${pk}`);
+      }
+    }
+    throw wrapAws(new Error(`gave up after ${this.maxAttempts} conflicting updates`), 'UpdateItem', `${this.table} ${pk}`);
+  }
+
+  async addPosts(channel: string, n: number, now: Date, windowMs: number): Promise<number> {
+    const bucket = Math.floor(now.getTime() / windowMs);
+    const pk = `RATE#${channel}`;
+    try {
+      const res = await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk, sk: String(bucket) },
+          UpdateExpression: 'ADD posts :n SET #ttl = :ttl',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':n': n, ':ttl': epochSeconds(now) + RETENTION.rateSeconds },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      const current = num(res.Attributes?.['posts']) ?? n;
+      const previous = await this.getItem(pk, String(bucket - 1));
+      return current + (num(previous?.['posts']) ?? 0);
+    } catch (e) {
+      throw wrapAws(e, 'UpdateItem', `${this.table} ${pk}`);
+    }
+  }
+
+  private targetKey(t: RenderTarget): { pk: string; sk: string } {
+    return t.kind === 'thread' ? { pk: `ALARM#${t.arn}`, sk: THREAD_SK } : { pk: `DIGEST#${t.channel}`, sk: DIGEST_SK };
+  }
+
+  async claimRender(target: RenderTarget, owner: string, now: Date, leaseMs: number): Promise<boolean> {
+    const key = this.targetKey(target);
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: key,
+          UpdateExpression: 'SET leaseOwner = :o, leaseUntil = :u',
+          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(leaseOwner) OR leaseUntil < :now OR leaseOwner = :o)',
+          ExpressionAttributeValues: { ':o': owner, ':u': now.getTime() + leaseMs, ':now': now.getTime() },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw wrapAws(e, 'UpdateItem', `${this.table} ${key.pk}`);
+    }
+  }
+
+  async markRendered(target: RenderTarget, owner: string, patch: RenderPatch, now: Date): Promise<boolean> {
+    const key = this.targetKey(target);
+    const { version, ...rest } = patch;
+    const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+    const { expr, names, values } = setRemove({ ...defined, renderedAt: now.toISOString() });
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: key,
+          // only the lease holder writes render state, so renderedVersion only moves forward
+          UpdateExpression: `${expr}, #rv = :rv`,
+          ConditionExpression: 'leaseOwner = :o',
+          ExpressionAttributeNames: { ...names, '#rv': 'renderedVersion' },
+          ExpressionAttributeValues: { ...values, ':o': owner, ':rv': version },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw wrapAws(e, 'UpdateItem', `${this.table} ${key.pk}`);
+    }
+  }
+
+  async releaseRender(target: RenderTarget, owner: string): Promise<void> {
+    const key = this.targetKey(target);
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: key,
+          UpdateExpression: 'REMOVE leaseOwner, leaseUntil',
+          ConditionExpression: 'leaseOwner = :o',
+          ExpressionAttributeValues: { ':o': owner },
+        }),
+      );
+    } catch (e) {
+      if (isConditionFailure(e)) return;
+      throw wrapAws(e, 'UpdateItem', `${this.table} ${key.pk}`);
+    }
+  }
+}

@@ -1,0 +1,634 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ActionsBlock, Button, ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
+import type { AlarmNotification, AlarmState, Notification, NoticeNotification } from '../../src/alarms/model';
+import { parseSnsEvent } from '../../src/alarms/parse';
+import { createAlarmService, type AlarmServiceDeps } from '../../src/alarms/service';
+import { InMemoryAlarmStore } from '../../src/alarms/store';
+import { ALARM_ACTIONS } from '../../src/alarms/views';
+import { parseConfig } from '../../src/config/load';
+import type { DrConfig } from '../../src/config/schema';
+import { DrbotError } from '../../src/errors';
+import type { SlackMessage, SlackPoster } from '../../src/slack/poster';
+
+const ALERTS = 'CALERTS';
+const CRITICAL = 'CCRITICAL';
+const ACCOUNT = '123456789012';
+
+function config(channels: { alerts: string; ops: string; critical?: string } = { ops: 'COPS', alerts: ALERTS, critical: CRITICAL }): DrConfig {
+  return parseConfig({
+    regions: { primary: 'us-east-1', backup: 'us-west-2' },
+    s3: { buckets: [{ name: 'spawn-binaries-us-east-1', replica: { bucket: 'spawn-binaries-us-west-2-backup', region: 'us-west-2' } }] },
+    dynamodb: { tables: [] },
+    slack: { channels, roles: { viewer: ['UCAROL'], operator: ['UALICE'], approver: ['UBOB'] } },
+  });
+}
+
+// ---- a recording SlackPoster ----------------------------------------------------------------
+
+interface SlackCall {
+  method: 'post' | 'update' | 'ephemeral';
+  channel: string;
+  ts?: string;
+  threadTs?: string;
+  msg: SlackMessage;
+}
+
+class RecordingSlack implements SlackPoster {
+  readonly calls: SlackCall[] = [];
+  failNext = 0;
+  private seq = 0;
+
+  private maybeFail() {
+    if (this.failNext > 0) {
+      this.failNext -= 1;
+      throw Object.assign(new Error('An API error occurred: ratelimited'), { code: 'slack_webapi_platform_error' });
+    }
+  }
+
+  async post(channel: string, msg: SlackMessage, opts: { threadTs?: string } = {}) {
+    this.maybeFail();
+    this.seq += 1;
+    const ts = `1790000000.${String(this.seq).padStart(6, '0')}`;
+    this.calls.push({ method: 'post', channel, ts, ...(opts.threadTs ? { threadTs: opts.threadTs } : {}), msg });
+    return { channel, ts };
+  }
+
+  async update(channel: string, ts: string, msg: SlackMessage) {
+    this.maybeFail();
+    this.calls.push({ method: 'update', channel, ts, msg });
+  }
+
+  async ephemeral(channel: string, _user: string, msg: SlackMessage) {
+    this.calls.push({ method: 'ephemeral', channel, msg });
+  }
+
+  /** New top-level messages (not thread replies). */
+  posts(channel?: string) {
+    return this.calls.filter((c) => c.method === 'post' && !c.threadTs && (!channel || c.channel === channel));
+  }
+  replies() {
+    return this.calls.filter((c) => c.method === 'post' && c.threadTs);
+  }
+  updates() {
+    return this.calls.filter((c) => c.method === 'update');
+  }
+  /** What a message shows now: its last post or update. */
+  latest(ts: string): SlackMessage | undefined {
+    const last = [...this.calls].reverse().find((c) => c.ts === ts && c.method !== 'ephemeral' && !c.threadTs);
+    return last?.msg;
+  }
+}
+
+function textOf(msg: SlackMessage | undefined): string {
+  const out: string[] = [msg?.text ?? ''];
+  for (const b of (msg?.blocks ?? []) as KnownBlock[]) {
+    if (b.type === 'section') {
+      const s = b as SectionBlock;
+      if (s.text) out.push(s.text.text);
+      for (const f of s.fields ?? []) out.push(f.text);
+    } else if (b.type === 'context') {
+      for (const e of (b as ContextBlock).elements) if ('text' in e) out.push(e.text);
+    }
+  }
+  return out.join('\n');
+}
+
+function buttonIds(msg: SlackMessage | undefined): string[] {
+  return ((msg?.blocks ?? []) as KnownBlock[])
+    .filter((b): b is ActionsBlock => b.type === 'actions')
+    .flatMap((b) => b.elements.filter((e): e is Button => e.type === 'button').map((e) => e.action_id ?? ''));
+}
+
+// ---- notifications built from the real fixtures ---------------------------------------------
+
+const FIXTURES = join(__dirname, '..', 'fixtures', 'events');
+const raw = (name: string) => JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')) as { Records: { Sns: Record<string, unknown> }[] };
+
+function fixture(name: string): Notification {
+  const n = parseSnsEvent(raw(name)).records[0];
+  if (!n) throw new Error(`no record in ${name}`);
+  return n;
+}
+
+function cwTime(d: Date): string {
+  return d.toISOString().replace('Z', '+0000');
+}
+
+let seq = 0;
+/** A CloudWatch notification as SNS would deliver it, from a fixture with name, state and time varied. */
+function alarm(opts: { base?: string; name?: string; bucket?: string; state?: AlarmState; at: Date; messageId?: string; topic?: string }): AlarmNotification {
+  const ev = raw(opts.base ?? 'sns-cloudwatch-alarm.json');
+  const sns = ev.Records[0]!.Sns;
+  const msg = JSON.parse(sns['Message'] as string) as Record<string, unknown>;
+  if (opts.name) {
+    msg['AlarmName'] = opts.name;
+    msg['AlarmArn'] = `arn:aws:cloudwatch:us-east-1:${ACCOUNT}:alarm:${opts.name}`;
+  }
+  if (opts.bucket) {
+    const trigger = msg['Trigger'] as { Dimensions: { name: string; value: string }[] };
+    trigger.Dimensions = trigger.Dimensions.map((d) => (d.name === 'SourceBucket' ? { ...d, value: opts.bucket as string } : d));
+  }
+  if (opts.state) {
+    msg['OldStateValue'] = msg['NewStateValue'];
+    msg['NewStateValue'] = opts.state;
+  }
+  msg['StateChangeTime'] = cwTime(opts.at);
+  sns['Message'] = JSON.stringify(msg);
+  sns['MessageId'] = opts.messageId ?? `msg-${++seq}`;
+  sns['Timestamp'] = new Date(opts.at.getTime() + 500).toISOString();
+  if (opts.topic) sns['TopicArn'] = `arn:aws:sns:us-east-1:${ACCOUNT}:${opts.topic}`;
+  const n = parseSnsEvent(ev).records[0];
+  if (n?.type !== 'alarm') throw new Error('not an alarm');
+  return n;
+}
+
+const T0 = new Date('2026-10-02T14:05:31.927Z');
+const at = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
+
+function setup(over: Partial<AlarmServiceDeps> = {}) {
+  const store = new InMemoryAlarmStore();
+  const slack = new RecordingSlack();
+  const logs: { msg: string; extra?: Record<string, unknown> }[] = [];
+  let now = at(0);
+  const service = createAlarmService({
+    store,
+    slack,
+    config: config(),
+    clock: () => now,
+    log: (msg, extra) => logs.push({ msg, ...(extra ? { extra } : {}) }),
+    ...over,
+  });
+  return { store, slack, logs, service, setNow: (d: Date) => (now = d) };
+}
+
+describe('createAlarmService', () => {
+  describe('one message per alarm', () => {
+    it('posts on ALARM, updates in place on a repeated ALARM, resolves on OK with one thread reply', async () => {
+      const { service, slack, setNow } = setup();
+      const first = fixture('sns-cloudwatch-alarm.json');
+      const again = alarm({ at: at(15) });
+      const ok = fixture('sns-cloudwatch-ok.json');
+
+      const r1 = await service.handle([first]);
+      setNow(at(15));
+      const r2 = await service.handle([again]);
+      setNow(at(45));
+      const r3 = await service.handle([ok]);
+
+      expect(r1).toMatchObject({ recorded: 1, posted: 1, updated: 0, replies: 0 });
+      expect(r2).toMatchObject({ recorded: 1, posted: 0, updated: 1, replies: 0 });
+      expect(r3).toMatchObject({ recorded: 1, posted: 0, updated: 1, replies: 1 });
+      const posts = slack.posts();
+      expect(posts).toHaveLength(1);
+      const ts = posts[0]?.ts as string;
+      expect(posts[0]?.channel).toBe(ALERTS);
+      expect(textOf(posts[0]?.msg)).toContain(':red_circle: *ALARM* *spawn-s3-replication-lag*');
+      expect(slack.updates().map((u) => u.ts)).toEqual([ts, ts]);
+      expect(textOf(slack.updates()[0]?.msg)).toContain('(×2)');
+      expect(textOf(slack.updates()[0]?.msg)).toContain('Seen 2 times');
+      expect(textOf(slack.latest(ts))).toContain(':large_green_circle: *Resolved* after 45m');
+      expect(buttonIds(slack.latest(ts))).toEqual([ALARM_ACTIONS.checkReplication]);
+      const replies = slack.replies();
+      expect(replies).toHaveLength(1);
+      expect(replies[0]?.threadTs).toBe(ts);
+      expect(replies[0]?.msg.text).toMatch(/resolved after 45m/);
+    });
+
+    it('gives the first message the buttons of its kind, with the thread id as value', async () => {
+      const { service, slack } = setup();
+      const n = fixture('sns-cloudwatch-alarm.json') as AlarmNotification;
+
+      await service.handle([n]);
+
+      const msg = slack.posts()[0]?.msg;
+      expect(buttonIds(msg)).toEqual([ALARM_ACTIONS.checkReplication, ALARM_ACTIONS.restoreReplica, ALARM_ACTIONS.ack]);
+      const values = ((msg?.blocks ?? []) as KnownBlock[])
+        .filter((b): b is ActionsBlock => b.type === 'actions')
+        .flatMap((b) => b.elements.map((e) => (e as Button).value));
+      expect(new Set(values)).toEqual(new Set([n.alarm.arn]));
+      expect((await service.getThread(n.alarm.arn))?.ts).toBe(slack.posts()[0]?.ts);
+    });
+
+    it('shows INSUFFICIENT_DATA amber on the existing message', async () => {
+      const { service, slack } = setup();
+
+      await service.handle([fixture('sns-cloudwatch-alarm.json')]);
+      const r = await service.handle([fixture('sns-cloudwatch-insufficient.json')]);
+
+      expect(r).toMatchObject({ posted: 0, updated: 1 });
+      const ts = slack.posts()[0]?.ts as string;
+      const shown = textOf(slack.latest(ts));
+      expect(shown).toContain(':large_orange_circle: *INSUFFICIENT DATA*');
+      expect(shown).not.toContain(':red_circle:');
+      expect((await service.getThread('arn:aws:cloudwatch:us-east-1:123456789012:alarm:spawn-s3-replication-lag'))?.state).toBe('INSUFFICIENT_DATA');
+    });
+
+    it('posts an amber message when INSUFFICIENT_DATA is the first thing heard', async () => {
+      const { service, slack } = setup();
+
+      const r = await service.handle([fixture('sns-cloudwatch-insufficient.json')]);
+
+      expect(r.posted).toBe(1);
+      expect(textOf(slack.posts()[0]?.msg)).toContain(':large_orange_circle: *INSUFFICIENT DATA*');
+    });
+
+    it('records an OK it never saw alarm but posts nothing', async () => {
+      const { service, slack, store } = setup();
+
+      const r = await service.handle([fixture('sns-cloudwatch-ok.json')]);
+
+      expect(r).toMatchObject({ recorded: 1, posted: 0, updated: 0 });
+      expect(slack.calls).toHaveLength(0);
+      expect(store.notifications.get('0c9a7b5e-3d1f-5e2a-8b4c-6d7e8f9a0b1c')?.state).toBe('OK');
+    });
+
+    it('writes once per alarm for a batch (the last state), ordering by state change time', async () => {
+      const { service, slack } = setup();
+      const ok = alarm({ state: 'OK', at: at(30) });
+      const a1 = alarm({ at: at(0) });
+      const a2 = alarm({ at: at(10) });
+
+      const r = await service.handle([ok, a1, a2]); // delivered out of order
+
+      expect(slack.calls).toHaveLength(1);
+      expect(r).toMatchObject({ recorded: 3, posted: 1, updated: 0 });
+      expect(textOf(slack.calls[0]?.msg)).toContain('*Resolved* after 30m');
+      const t = await service.getThread(a1.alarm.arn);
+      expect(t).toMatchObject({ state: 'OK', count: 2, notifications: 3 });
+    });
+
+    it('ignores an ALARM older than the OK it already shows', async () => {
+      const { service, slack } = setup();
+      await service.handle([alarm({ at: at(0) })]);
+      await service.handle([alarm({ state: 'OK', at: at(20) })]);
+
+      await service.handle([alarm({ at: at(10) })]); // late delivery
+
+      const t = await service.getThread('arn:aws:cloudwatch:us-east-1:123456789012:alarm:spawn-s3-replication-lag');
+      expect(t?.state).toBe('OK');
+      expect(slack.posts()).toHaveLength(1);
+    });
+
+    it('reopens the same message when the alarm flaps, and posts a new one after a long quiet', async () => {
+      const { service, slack } = setup();
+      await service.handle([alarm({ at: at(0) })]);
+      await service.handle([alarm({ state: 'OK', at: at(20) })]);
+
+      await service.handle([alarm({ at: at(25) })]); // 5 min later: flapping
+      const afterFlap = slack.posts().length;
+      await service.handle([alarm({ state: 'OK', at: at(40) })]);
+      await service.handle([alarm({ at: at(40 + 180) })]); // 3 h later: a new problem
+
+      expect(afterFlap).toBe(1);
+      expect(slack.replies()).toHaveLength(2);
+      expect(slack.posts()).toHaveLength(2);
+      const t = await service.getThread('arn:aws:cloudwatch:us-east-1:123456789012:alarm:spawn-s3-replication-lag');
+      expect(t).toMatchObject({ episode: 2, count: 1, state: 'ALARM', ts: slack.posts()[1]?.ts });
+    });
+  });
+
+  describe('concurrent invocations', () => {
+    it('renders a change made while another invocation is writing the message before letting go', async () => {
+      const { service, slack } = setup();
+      await service.handle([alarm({ at: at(0) })]);
+      let open!: () => void;
+      let waiting = false;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      const update = slack.update.bind(slack);
+      slack.update = async (channel, ts, msg) => {
+        waiting = true;
+        await gate;
+        return update(channel, ts, msg);
+      };
+
+      const a = service.handle([alarm({ at: at(5) })]); // holds the message while Slack is slow
+      while (!waiting) await new Promise((r) => setImmediate(r));
+      const b = await service.handle([alarm({ state: 'OK', at: at(10) })]); // finds the message busy
+      open();
+      const ra = await a;
+
+      expect(b).toMatchObject({ recorded: 1, updated: 0 });
+      expect(ra.updated).toBe(2);
+      const ts = slack.posts()[0]?.ts as string;
+      expect(textOf(slack.latest(ts))).toContain('*Resolved* after 10m');
+      expect(slack.replies()).toHaveLength(1);
+    });
+  });
+
+  describe('SNS redelivery', () => {
+    it('handles a MessageId once', async () => {
+      const { service, slack, store } = setup();
+      const n = fixture('sns-cloudwatch-alarm.json');
+
+      const r1 = await service.handle([n]);
+      const r2 = await service.handle([n]);
+      const r3 = await service.handle([fixture('sns-cloudwatch-alarm.json'), fixture('sns-cloudwatch-alarm.json')]);
+
+      expect(r1).toMatchObject({ recorded: 1, duplicates: 0, posted: 1 });
+      expect(r2).toMatchObject({ recorded: 0, duplicates: 1, posted: 0, updated: 0 });
+      expect(r3).toMatchObject({ recorded: 0, duplicates: 2 });
+      expect(slack.calls).toHaveLength(1);
+      expect((await service.getThread(n.type === 'alarm' ? n.alarm.arn : ''))?.count).toBe(1);
+      expect(store.notifications.size).toBe(1);
+    });
+
+    it('counts a repeat inside one batch as a duplicate', async () => {
+      const { service } = setup();
+      const n = fixture('sns-cloudwatch-alarm.json');
+
+      const r = await service.handle([n, n]);
+
+      expect(r).toMatchObject({ recorded: 1, duplicates: 1, posted: 1 });
+    });
+
+    it('lets a redelivery retry a notification whose Slack message failed', async () => {
+      const { service, slack, store, logs } = setup();
+      const n = fixture('sns-cloudwatch-alarm.json');
+      slack.failNext = 1;
+
+      const r1 = await service.handle([n]);
+      const r2 = await service.handle([n]);
+
+      expect(r1).toMatchObject({ recorded: 1, posted: 0, failed: 1 });
+      expect(logs.some((l) => l.msg === 'alarm.slack_failed')).toBe(true);
+      expect(r2).toMatchObject({ recorded: 1, duplicates: 0, posted: 1, failed: 0 });
+      expect(slack.posts()).toHaveLength(1);
+      expect(store.notifications.get(n.messageId)?.status).toBe('done');
+      expect((await service.getThread(n.type === 'alarm' ? n.alarm.arn : ''))?.count).toBe(1);
+    });
+  });
+
+  describe('routing', () => {
+    it('sends backup failures and critical topics to the critical channel, the rest to alerts', async () => {
+      const { service, slack } = setup();
+
+      await service.handle([
+        fixture('sns-lambda-errors-alarm.json'),
+        fixture('sns-cloudwatch-composite.json'),
+        fixture('sns-cloudwatch-alarm.json'),
+        alarm({ name: 'spawn-s3-replication-failed', at: at(1) }),
+      ]);
+
+      const byName = Object.fromEntries(slack.posts().map((p) => [/\*(spawn-[a-z0-9-]+)\*/.exec(textOf(p.msg))?.[1], p.channel]));
+      expect(byName).toEqual({
+        'spawn-backup-failures': CRITICAL,
+        'spawn-dr-health': CRITICAL,
+        'spawn-s3-replication-lag': ALERTS,
+        'spawn-s3-replication-failed': ALERTS,
+      });
+    });
+
+    it('sends OperationsFailedReplication to critical', async () => {
+      const { service, slack } = setup();
+      const n = alarm({ name: 'spawn-s3-replication-failed', at: at(1) });
+      const failed = { ...n, alarm: { ...n.alarm, kind: 'replication-failed' as const } };
+
+      await service.handle([failed]);
+
+      expect(slack.posts()[0]?.channel).toBe(CRITICAL);
+    });
+
+    it('falls back to alerts when no critical channel is configured', async () => {
+      const { service, slack } = setup({ config: config({ ops: 'COPS', alerts: ALERTS }) });
+
+      await service.handle([fixture('sns-lambda-errors-alarm.json')]);
+
+      expect(slack.posts()[0]?.channel).toBe(ALERTS);
+    });
+  });
+
+  describe('notices', () => {
+    it.each(['sns-backup-job-event.json', 'sns-eventbridge-event.json', 'sns-plain-text.json', 'sns-malformed-json.json', 'sns-oversized.json'])(
+      'posts %s to alerts as a notice, records and logs it',
+      async (file) => {
+        const { service, slack, store, logs } = setup();
+        const n = fixture(file) as NoticeNotification;
+
+        const r = await service.handle([n]);
+
+        expect(r).toMatchObject({ recorded: 1, notices: 1, posted: 1 });
+        expect(slack.posts(ALERTS)).toHaveLength(1);
+        expect(textOf(slack.posts()[0]?.msg)).toContain('*Notice*');
+        const rec = store.notifications.get(n.messageId);
+        expect(rec).toMatchObject({ type: 'notice', reason: n.reason, rawBytes: Buffer.byteLength(n.raw, 'utf8') });
+        expect(rec?.rawPreview?.length).toBeLessThanOrEqual(2000);
+        expect(logs.find((l) => l.msg === 'alarm.notice')?.extra).toMatchObject({ messageId: n.messageId, reason: n.reason });
+      },
+    );
+  });
+
+  describe('storms', () => {
+    /** 20 alarms, 10 replication lags (alerts) and 10 backup failures (critical), 25 notifications each. */
+    function storm() {
+      const alarms = Array.from({ length: 20 }, (_, i) =>
+        i < 10
+          ? { base: 'sns-cloudwatch-alarm.json', name: `spawn-s3-replication-lag-${i}`, bucket: `spawn-bucket-${i}` }
+          : { base: 'sns-lambda-errors-alarm.json', name: `spawn-backup-failures-${i}` },
+      );
+      const finalState = (i: number): AlarmState => (['ALARM', 'OK', 'INSUFFICIENT_DATA', 'ALARM'] as const)[i % 4] as AlarmState;
+      const notifications: AlarmNotification[] = [];
+      for (let k = 0; k < 25; k++) {
+        alarms.forEach((a, i) => {
+          const state: AlarmState = k === 24 ? finalState(i) : k % 3 === 1 ? 'OK' : 'ALARM';
+          notifications.push(alarm({ ...a, state, at: new Date(T0.getTime() + k * 1000 + i) }));
+        });
+      }
+      const expected = new Map(alarms.map((a, i) => [`arn:aws:cloudwatch:us-east-1:${ACCOUNT}:alarm:${a.name}`, finalState(i)]));
+      return { notifications, expected };
+    }
+
+    async function expectFinalStates(service: ReturnType<typeof setup>['service'], expected: Map<string, AlarmState>) {
+      for (const [arn, state] of expected) {
+        expect({ arn, state: (await service.getThread(arn))?.state }).toEqual({ arn, state });
+      }
+    }
+
+    it('turns 500 notifications across 20 alarms delivered at once into a digest per channel', async () => {
+      const { service, slack, store, logs } = setup();
+      const { notifications, expected } = storm();
+
+      const r = await service.handle(notifications);
+
+      expect(r.recorded).toBe(500);
+      expect(store.notifications.size).toBe(500);
+      expect(slack.posts(ALERTS).length).toBeLessThanOrEqual(5);
+      expect(slack.posts(CRITICAL).length).toBeLessThanOrEqual(5);
+      expect(slack.calls.length).toBeLessThanOrEqual(4);
+      expect(r.digests).toBeGreaterThanOrEqual(2);
+      await expectFinalStates(service, expected);
+      const digest = slack.latest(slack.posts(CRITICAL)[0]?.ts as string);
+      expect(textOf(digest)).toContain('*Alarm storm*: 10 alarms, *250 notifications recorded*');
+      expect(logs.filter((l) => l.msg === 'alarm.storm').map((l) => l.extra?.['channel']).sort()).toEqual([ALERTS, CRITICAL]);
+    });
+
+    it('shows every alarm final state in the digest', async () => {
+      const { service, slack } = setup();
+      const { notifications, expected } = storm();
+
+      await service.handle(notifications);
+
+      const counts = { ALARM: 0, OK: 0, INSUFFICIENT_DATA: 0 };
+      for (const s of expected.values()) counts[s] += 1;
+      const shown = [ALERTS, CRITICAL].map((c) => textOf(slack.latest(slack.posts(c)[0]?.ts as string))).join('\n');
+      const sum = (re: RegExp) => [...shown.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
+      expect(sum(/:red_circle: \*ALARM\*\n(\d+)/g)).toBe(counts.ALARM);
+      expect(sum(/:large_green_circle: \*Resolved\*\n(\d+)/g)).toBe(counts.OK);
+      expect(sum(/:large_orange_circle: \*INSUFFICIENT DATA\*\n(\d+)/g)).toBe(counts.INSUFFICIENT_DATA);
+    });
+
+    it('survives the same storm as 500 concurrent invocations, as Lambda delivers it', async () => {
+      const { service, slack, store } = setup();
+      const { notifications, expected } = storm();
+
+      const results = await Promise.all(notifications.map((n) => service.handle([n])));
+
+      expect(results.reduce((n, r) => n + r.recorded, 0)).toBe(500);
+      expect(results.reduce((n, r) => n + r.failed, 0)).toBe(0);
+      expect(store.notifications.size).toBe(500);
+      expect(slack.posts(ALERTS).length).toBeLessThanOrEqual(6);
+      expect(slack.posts(CRITICAL).length).toBeLessThanOrEqual(6);
+      await expectFinalStates(service, expected);
+      // whatever got its own message shows its final state
+      for (const t of store.allThreads()) {
+        if (!t.ts) continue;
+        const shown = textOf(slack.latest(t.ts));
+        const word = t.state === 'OK' ? '*Resolved*' : t.state === 'ALARM' ? '*ALARM*' : '*INSUFFICIENT DATA*';
+        expect({ alarm: t.alarm.name, shows: shown.includes(word) }).toEqual({ alarm: t.alarm.name, shows: true });
+      }
+    });
+
+    it('keeps every message right when concurrent invocations interleave at random', async () => {
+      const { service, slack, store } = setup();
+      const { notifications, expected } = storm();
+      const ticks = (n: number) => new Promise<void>((resolve) => {
+        const step = (left: number) => (left <= 0 ? resolve() : setImmediate(() => step(left - 1)));
+        step(n);
+      });
+
+      // a fixed pseudo-random stagger, so invocations are not in lockstep
+      await Promise.all(notifications.map(async (n, i) => {
+        await ticks((i * 7919) % 97);
+        return service.handle([n]);
+      }));
+
+      expect(store.notifications.size).toBe(500);
+      expect(slack.posts(ALERTS).length).toBeLessThanOrEqual(6);
+      expect(slack.posts(CRITICAL).length).toBeLessThanOrEqual(6);
+      await expectFinalStates(service, expected);
+      const threads = store.allThreads();
+      for (const t of threads.filter((x) => x.ts)) {
+        const word = t.state === 'OK' ? '*Resolved*' : t.state === 'ALARM' ? '*ALARM*' : '*INSUFFICIENT DATA*';
+        expect({ alarm: t.alarm.name, shows: textOf(slack.latest(t.ts as string)).includes(word) }).toEqual({ alarm: t.alarm.name, shows: true });
+      }
+      for (const channel of [ALERTS, CRITICAL]) {
+        const digest = slack.posts(channel).find((p) => textOf(p.msg).includes('*Alarm storm*'));
+        const members = threads.filter((t) => t.digest?.channel === channel);
+        const shown = textOf(slack.latest(digest?.ts as string));
+        expect(shown).toContain(`*Alarm storm*: ${members.length} alarms`);
+        expect(shown).toContain(`:red_circle: *ALARM*\n${members.filter((t) => t.state === 'ALARM').length}`);
+        expect(shown).toContain(`:large_green_circle: *Resolved*\n${members.filter((t) => t.state === 'OK').length}`);
+      }
+    });
+
+    it('keeps posting individually below the threshold', async () => {
+      const { service, slack } = setup({ stormThreshold: 5 });
+      const five = Array.from({ length: 5 }, (_, i) => alarm({ name: `quiet-${i}`, at: at(i) }));
+
+      const r = await service.handle(five);
+
+      expect(r.posted).toBe(5);
+      expect(r.digests).toBe(0);
+      expect(slack.posts(ALERTS)).toHaveLength(5);
+    });
+
+    it('counts new posts across invocations in the rate window', async () => {
+      const { service, slack } = setup({ stormThreshold: 3 });
+
+      for (let i = 0; i < 6; i++) await service.handle([alarm({ name: `rolling-${i}`, at: at(0) })]);
+
+      expect(slack.posts(ALERTS)).toHaveLength(4); // three alarms, then one digest
+      expect(textOf(slack.latest(slack.posts(ALERTS)[3]?.ts as string))).toContain('*Alarm storm*: 3 alarms');
+    });
+
+    it('puts notices into the digest during a storm and still records them', async () => {
+      const { service, slack, store } = setup({ stormThreshold: 2 });
+      const notices = ['sns-plain-text.json', 'sns-backup-job-event.json', 'sns-eventbridge-event.json'].map(fixture);
+
+      const r = await service.handle(notices);
+
+      expect(r).toMatchObject({ recorded: 3, notices: 3, posted: 0, digests: 1 });
+      expect(store.notifications.size).toBe(3);
+      expect(textOf(slack.posts(ALERTS)[0]?.msg)).toContain('*3 other notices* (not alarms)');
+    });
+
+    it('gives a still-firing digest member its own message once the storm is over', async () => {
+      const { service, slack, setNow } = setup({ stormThreshold: 2, stormQuietMs: 10 * 60_000 });
+      await service.handle(Array.from({ length: 3 }, (_, i) => alarm({ name: `wave-${i}`, at: at(0) })));
+      expect(slack.posts(ALERTS)).toHaveLength(1); // the digest
+
+      setNow(at(30));
+      await service.handle([alarm({ name: 'wave-0', at: at(30) })]);
+
+      expect(slack.posts(ALERTS)).toHaveLength(2);
+      expect(textOf(slack.posts(ALERTS)[1]?.msg)).toContain('*ALARM* *wave-0* (×2)');
+    });
+  });
+
+  describe('acknowledge', () => {
+    it('records who and when, and shows it on the message', async () => {
+      const { service, slack, setNow } = setup();
+      const n = fixture('sns-cloudwatch-alarm.json') as AlarmNotification;
+      await service.handle([n]);
+      setNow(at(3));
+
+      const t = await service.acknowledge(n.alarm.arn, 'UCAROL');
+
+      expect(t.acknowledgedBy).toBe('UCAROL');
+      expect(t.acknowledgedAt?.toISOString()).toBe(at(3).toISOString());
+      const ts = slack.posts()[0]?.ts as string;
+      expect(textOf(slack.latest(ts))).toContain('Acknowledged by <@UCAROL>');
+      expect(buttonIds(slack.latest(ts))).not.toContain(ALARM_ACTIONS.ack);
+    });
+
+    it('keeps the first acknowledgement on a double click or a second person', async () => {
+      const { service, slack, setNow } = setup();
+      const n = fixture('sns-cloudwatch-alarm.json') as AlarmNotification;
+      await service.handle([n]);
+      await service.acknowledge(n.alarm.arn, 'UCAROL');
+      const updates = slack.updates().length;
+      setNow(at(9));
+
+      const t = await service.acknowledge(n.alarm.arn, 'UALICE');
+
+      expect(t.acknowledgedBy).toBe('UCAROL');
+      expect(t.acknowledgedAt?.toISOString()).toBe(at(0).toISOString());
+      expect(slack.updates()).toHaveLength(updates);
+    });
+
+    it('keeps the acknowledgement across a repeated ALARM and clears it when the alarm reopens', async () => {
+      const { service, slack } = setup();
+      const arn = 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:spawn-s3-replication-lag';
+      await service.handle([alarm({ at: at(0) })]);
+      await service.acknowledge(arn, 'UCAROL');
+
+      await service.handle([alarm({ at: at(5) })]);
+      const repeated = await service.getThread(arn);
+      await service.handle([alarm({ state: 'OK', at: at(10) })]);
+      await service.handle([alarm({ at: at(12) })]);
+
+      expect(repeated?.acknowledgedBy).toBe('UCAROL');
+      expect((await service.getThread(arn))?.acknowledgedBy).toBeUndefined();
+      expect(buttonIds(slack.latest(slack.posts()[0]?.ts as string))).toContain(ALARM_ACTIONS.ack);
+    });
+
+    it('refuses an unknown thread with unknown_alarm', async () => {
+      const { service } = setup();
+
+      const err = await service.acknowledge('arn:aws:cloudwatch:us-east-1:123456789012:alarm:nope', 'UCAROL').catch((e: unknown) => e);
+
+      expect(err).toBeInstanceOf(DrbotError);
+      expect((err as DrbotError).code).toBe('unknown_alarm');
+    });
+  });
+});
