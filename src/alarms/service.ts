@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DrConfig } from '../config/schema';
 import { UnknownResourceError } from '../errors';
 import type { SlackPoster } from '../slack/poster';
+import { mapLimit } from '../util/limit';
 import type {
   AlarmNotification,
   AlarmThread,
@@ -207,19 +208,6 @@ function alarmRecord(n: AlarmNotification): NotificationRecord {
   };
   if (n.subject) rec.subject = n.subject;
   return rec;
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 function errorText(e: unknown): string {
