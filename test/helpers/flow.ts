@@ -1,0 +1,211 @@
+import { DeleteObjectsCommand, ListObjectVersionsCommand, type ListObjectVersionsCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import type { KnownBlock } from '@slack/types';
+import { mrkdwnToText } from '../../src/local/render';
+import { SANDBOX_CHANNEL, SANDBOX_USERS, type SandboxUser } from '../../src/local/sandbox';
+import type { ButtonRef, EdgeReply } from '../../src/local/signed';
+import type { SlackStandIn, StoredMessage } from '../../src/local/slack-standin';
+import type { LocalStack } from '../../src/local/stack';
+import type { RunSummary } from '../../src/runbooks/driver';
+
+/**
+ * Drives the local stack the way people in a Slack channel would: slash commands and button
+ * clicks go in as signed requests, and every helper waits until the runs have settled (done,
+ * failed, or parked at an approval) before it returns, so tests read a stable channel.
+ */
+
+const NAMES = new Map<string, string>(Object.entries(SANDBOX_USERS).map(([name, id]) => [id, name]));
+const userName = (id: string): string => NAMES.get(id) ?? id;
+
+/** A message's blocks (or its fallback text) as plain text: mentions become @name, dates their UTC text, emoji unicode. */
+export function textOf(message: Pick<StoredMessage, 'text' | 'blocks'> | undefined): string {
+  if (!message) return '';
+  const out: string[] = [];
+  for (const b of message.blocks as KnownBlock[]) {
+    switch (b.type) {
+      case 'section':
+        if (b.text) out.push(b.text.text);
+        for (const f of b.fields ?? []) out.push(f.text);
+        break;
+      case 'header':
+        out.push(b.text.text);
+        break;
+      case 'context':
+        for (const el of b.elements) if (el.type === 'mrkdwn' || el.type === 'plain_text') out.push(el.text);
+        break;
+      case 'actions':
+        for (const el of b.elements) if (el.type === 'button') out.push(`[${el.text.text}]`);
+        break;
+      default:
+        break;
+    }
+  }
+  const raw = out.length ? out.join('\n') : message.text;
+  return mrkdwnToText(raw, userName);
+}
+
+/** The buttons of a message, as a click would carry them. */
+export function buttons(message: Pick<StoredMessage, 'blocks'> | undefined): ButtonRef[] {
+  const refs: ButtonRef[] = [];
+  for (const b of (message?.blocks ?? []) as KnownBlock[]) {
+    if (b.type !== 'actions') continue;
+    for (const el of b.elements) {
+      if (el.type !== 'button') continue;
+      refs.push({ action_id: el.action_id ?? '', value: el.value ?? '', text: el.text.text, ...(b.block_id ? { block_id: b.block_id } : {}) });
+    }
+  }
+  return refs;
+}
+
+/** The newest (by post order) channel message that has buttons: the run waiting for a decision. */
+export function latestRunMessage(standIn: SlackStandIn, channel: string = SANDBOX_CHANNEL): StoredMessage | undefined {
+  const all = standIn.channelMessages(channel);
+  for (let i = all.length - 1; i >= 0; i--) {
+    const m = all[i] as StoredMessage;
+    if (m.blocks.some((b) => b.type === 'actions')) return m;
+  }
+  return undefined;
+}
+
+/** The channel message of a run, found by its run id. */
+export function runMessage(standIn: SlackStandIn, runId: string, channel: string = SANDBOX_CHANNEL): StoredMessage | undefined {
+  return standIn.channelMessages(channel).find((m) => m.text.includes(runId) || textOf(m).includes(runId));
+}
+
+/** The run id from a command's ack ("Started run `r-…`"). */
+export function runIdOf(reply: EdgeReply): string {
+  const id = /\br-[0-9a-f]{12}\b/.exec(reply.json?.text ?? '')?.[0];
+  if (!id) throw new Error(`no run id in the ack: ${reply.raw.slice(0, 300)}`);
+  return id;
+}
+
+/** Ephemeral messages shown to one user, oldest first. */
+export function ephemeralsFor(standIn: SlackStandIn, user: SandboxUser, channel: string = SANDBOX_CHANNEL): StoredMessage[] {
+  const id = SANDBOX_USERS[user];
+  return [...standIn.messages.values()].filter((m) => m.channel === channel && m.visibleTo === id);
+}
+
+/** `/dr TEXT` as a sandbox user; resolves once every run has settled. */
+export async function command(stack: LocalStack, user: SandboxUser, text: string): Promise<EdgeReply> {
+  const reply = await stack.client.command({ user: SANDBOX_USERS[user], userName: user, channel: SANDBOX_CHANNEL, text });
+  await stack.engine.idle();
+  return reply;
+}
+
+/**
+ * Clicks a button on a message as it is now (or as it was, when given a snapshot: a stale
+ * message is what a double click sends). `button` is an action id or a label.
+ */
+export async function click(stack: LocalStack, user: SandboxUser, message: StoredMessage, button: string, opts: { settle?: boolean } = {}): Promise<EdgeReply> {
+  const ref = buttons(message).find((b) => b.action_id === button || b.text.toLowerCase() === button.toLowerCase());
+  if (!ref) throw new Error(`no button ${JSON.stringify(button)} on message ${message.ts}: ${textOf(message).slice(0, 300)}`);
+  const reply = await stack.client.click({
+    user: SANDBOX_USERS[user],
+    channel: message.channel,
+    messageTs: message.ts,
+    messageText: message.text,
+    blocks: message.blocks,
+    button: ref,
+  });
+  if (opts.settle ?? true) await stack.engine.idle();
+  return reply;
+}
+
+/** A copy of a message as it is now, so later updates do not change what a test clicks. */
+export function snapshot(message: StoredMessage): StoredMessage {
+  return JSON.parse(JSON.stringify(message)) as StoredMessage;
+}
+
+/** Posts a run for approval: the command, then the message with the Approve / Reject buttons. */
+export async function requestRun(stack: LocalStack, user: SandboxUser, text: string): Promise<{ reply: EdgeReply; runId: string; message: StoredMessage; approvalId: string }> {
+  const reply = await command(stack, user, text);
+  const runId = runIdOf(reply);
+  const message = latestRunMessage(stack.standIn);
+  if (!message || !textOf(message).includes(runId)) {
+    throw new Error(`run ${runId} posted no message with buttons; channel: ${stack.standIn.channelMessages(SANDBOX_CHANNEL).map(textOf).join('\n---\n').slice(-1500)}`);
+  }
+  const approvalId = buttons(message).find((b) => b.action_id === 'run_approve')?.value ?? '';
+  return { reply, runId, message: snapshot(message), approvalId };
+}
+
+/** Execution names the engine started since `before` (a names() snapshot). */
+export function newRuns(stack: LocalStack, before: readonly string[]): string[] {
+  const seen = new Set(before);
+  return stack.engine.names().filter((n) => !seen.has(n));
+}
+
+/** The summary a finished run returned, found by its run id; undefined while it is running or parked. */
+export function runSummary(stack: LocalStack, runId: string): RunSummary | undefined {
+  for (const name of stack.engine.names()) {
+    const r = stack.engine.result(name);
+    if (!r) continue;
+    let value: unknown;
+    try {
+      value = r.getResult();
+    } catch {
+      continue;
+    }
+    if ((value as RunSummary | undefined)?.runId === runId) return value as RunSummary;
+  }
+  return undefined;
+}
+
+/** Every page of ListObjectVersions. */
+export async function listAllVersions(s3: S3Client, bucket: string, prefix?: string): Promise<{ markers: NonNullable<ListObjectVersionsCommandOutput['DeleteMarkers']>; versions: NonNullable<ListObjectVersionsCommandOutput['Versions']> }> {
+  const markers: NonNullable<ListObjectVersionsCommandOutput['DeleteMarkers']> = [];
+  const versions: NonNullable<ListObjectVersionsCommandOutput['Versions']> = [];
+  let keyMarker: string | undefined;
+  let versionIdMarker: string | undefined;
+  for (;;) {
+    const r = await s3.send(
+      new ListObjectVersionsCommand({
+        Bucket: bucket,
+        ...(prefix ? { Prefix: prefix } : {}),
+        ...(keyMarker ? { KeyMarker: keyMarker } : {}),
+        ...(versionIdMarker ? { VersionIdMarker: versionIdMarker } : {}),
+      }),
+    );
+    markers.push(...(r.DeleteMarkers ?? []));
+    versions.push(...(r.Versions ?? []));
+    if (!r.IsTruncated) break;
+    keyMarker = r.NextKeyMarker;
+    versionIdMarker = r.NextVersionIdMarker;
+  }
+  return { markers, versions };
+}
+
+/** Keys whose newest version is a delete marker (what an undelete restores), sorted. */
+export async function latestMarkerKeys(s3: S3Client, bucket: string, prefix?: string): Promise<string[]> {
+  const { markers } = await listAllVersions(s3, bucket, prefix);
+  return markers
+    .filter((m) => m.IsLatest)
+    .map((m) => m.Key ?? '')
+    .sort();
+}
+
+/** Deletes keys (no version id: each gets a delete marker), 1,000 a call. */
+export async function deleteKeys(s3: S3Client, bucket: string, keys: readonly string[]): Promise<void> {
+  for (let i = 0; i < keys.length; i += 1000) {
+    const r = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true } }));
+    if (r.Errors?.length) throw new Error(`DeleteObjects failed for ${r.Errors.length} keys: ${r.Errors[0]?.Code}`);
+  }
+}
+
+/** Runs fn over items with at most `limit` in flight. */
+export async function eachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
+
+/** Polls until `check` returns a value (not undefined) or the deadline passes. Waiting only: asserts nothing about time. */
+export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, opts: { timeoutMs: number; everyMs?: number; what: string }): Promise<T> {
+  const deadline = Date.now() + opts.timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${opts.what} after ${opts.timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, opts.everyMs ?? 250));
+  }
+}
