@@ -101,7 +101,7 @@ describe('renderRun', () => {
 
     // assess
     const confirm = buttons(msg.blocks)[0]?.confirm;
-    expect(confirm?.title.text).toBe('Approve this run?');
+    expect(confirm?.title?.text).toBe('Approve this run?');
     expect(confirm?.text.text).toBe('This will run *Undelete &lt;!here&gt;* now.');
     expect(confirm?.confirm?.text).toBe('Approve');
     expect(confirm?.deny?.text).toBe('Cancel');
