@@ -82,7 +82,7 @@ export async function drive<I extends RunInput, P>(ctx: DurableContext, deps: Ru
     deps.store.audit({ actor, action, target: input.commandText, result, runId: input.runId, ...(detail ? { detail } : {}) });
 
   const msg = await ctx.step('post', async () => {
-    const posted = await deps.slack.post(input.channel, renderRun(view));
+    const posted = await deps.slack.post(input.channel, renderRun(view), input.threadTs ? { threadTs: input.threadTs } : {});
     const at = deps.now().toISOString();
     await deps.store.putRun({
       id: input.runId,

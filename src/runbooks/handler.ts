@@ -1,5 +1,6 @@
 import { type DurableContext, type DurableLambdaHandler, withDurableExecution } from '@aws/durable-execution-sdk-js';
 import { backupRunbook } from './backup-dynamodb';
+import { checkReplicationRunbook } from './check-replication';
 import { drive, type RunSummary } from './driver';
 import { replicaRunbook } from './restore-replica';
 import { undeleteRunbook } from './restore-s3';
@@ -17,6 +18,8 @@ export function runRunbook(ctx: DurableContext, deps: RunbookDeps, input: RunInp
       return drive(ctx, deps, input, replicaRunbook);
     case 'backup-dynamodb':
       return drive(ctx, deps, input, backupRunbook);
+    case 'check-replication':
+      return drive(ctx, deps, input, checkReplicationRunbook);
   }
 }
 

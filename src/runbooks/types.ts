@@ -9,6 +9,8 @@ interface RunBase {
   channel: string;
   commandText: string;
   requestedAt: string;
+  /** Post the run's message as a reply in this thread (runs started from an alarm message). */
+  threadTs?: string;
 }
 
 /** What the Slack edge hands a runbook: JSON only (it crosses an async Lambda invoke). */
@@ -18,6 +20,7 @@ export type RunInput = RunBase &
     | { kind: 'restore-s3-undelete'; bucket: string; prefix?: string; since?: string; dryRun: boolean }
     | { kind: 'restore-s3-replica'; bucket: string; prefix?: string; dryRun: boolean }
     | { kind: 'backup-dynamodb'; tables: string[]; dryRun: boolean }
+    | { kind: 'check-replication'; bucket: string }
   );
 
 export type RunKind = RunInput['kind'];
