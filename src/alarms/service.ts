@@ -6,7 +6,6 @@ import { mapLimit } from '../util/limit';
 import type {
   AlarmNotification,
   AlarmThread,
-  DigestData,
   DigestModel,
   DigestRecord,
   Notification,
@@ -15,7 +14,7 @@ import type {
   ThreadData,
 } from './model';
 import type { AlarmStore, NotificationRecord, RenderPatch, RenderTarget } from './store';
-import { digestData, threadData } from './store';
+import { threadData } from './store';
 import { renderAlarm, renderAlarmResolvedReply, renderDigest, renderNotice, type AlarmViewOptions } from './views';
 
 export interface HandleResult {
@@ -64,7 +63,6 @@ export interface AlarmService {
 }
 
 const RECENT_IDS = 50;
-const RECENT_NOTICES = 5;
 const RAW_PREVIEW = 2000;
 const CONCURRENCY = 8;
 
@@ -165,9 +163,11 @@ export function reduceThread(prev: AlarmThread | undefined, group: AlarmNotifica
   // digest membership: a thread stays in the digest of the storm that took it in, while that
   // digest is the channel's current one; once the storm is over, a still-firing alarm gets its own message
   if (t.digest) {
+    // no known digest means our read predates it (another invocation opened it): keep membership
     const current = ctx.currentDigest(t.digest.channel);
-    const active = ctx.activeDigest(t.digest.channel);
-    if (t.digest.id !== current || (t.digest.id !== active && t.state !== 'OK')) {
+    const replaced = current !== undefined && current !== t.digest.id;
+    const over = current === t.digest.id && ctx.activeDigest(t.digest.channel) !== t.digest.id && t.state !== 'OK';
+    if (replaced || over) {
       const { digest: _d, ...rest } = t;
       t = rest;
       changed = true;
@@ -407,28 +407,11 @@ export function createAlarmService(deps: AlarmServiceDeps): AlarmService {
       t.notifications += notices.length;
     }
     for (const [c, t] of touched) {
-      await store.updateDigest(
-        c,
-        (prev) => {
-          if (!prev) return undefined;
-          const d: DigestData = digestData(prev);
-          const members = new Set(d.members);
-          for (const m of t.members) members.add(m);
-          const recent: NoticeSummary[] = [
-            ...t.notices.map((n) => ({ messageId: n.messageId, reason: n.reason, receivedAt: n.receivedAt, ...(n.subject ? { subject: n.subject } : {}) })),
-            ...d.recentNotices,
-          ].slice(0, RECENT_NOTICES);
-          return {
-            ...d,
-            members: [...members],
-            notifications: d.notifications + t.notifications,
-            notices: d.notices + t.notices.length,
-            recentNotices: recent,
-            lastActivity: now.getTime() > d.lastActivity.getTime() ? now : d.lastActivity,
-          };
-        },
-        now,
-      );
+      const id = digests.get(c)?.id ?? changes.find((ch) => ch.after?.digest?.channel === c)?.after?.digest?.id;
+      if (!id) continue;
+      const notices: NoticeSummary[] = t.notices.map((n) => ({ messageId: n.messageId, reason: n.reason, receivedAt: n.receivedAt, ...(n.subject ? { subject: n.subject } : {}) }));
+      const ok = await store.touchDigest(c, id, { members: [...t.members], notifications: t.notifications, notices }, now);
+      if (!ok) log('alarm.digest_rolled_over', { channel: c, digest: id });
     }
 
     // 6. Slack: one write per changed thread (its latest state), one per digest, one per notice

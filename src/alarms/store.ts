@@ -48,6 +48,15 @@ export interface RenderPatch {
   tsId?: string;
 }
 
+export interface DigestDelta {
+  members: string[];
+  notifications: number;
+  notices: NoticeSummary[];
+}
+
+/** Newest first; the digest shows a few, the table keeps a few more. */
+export const DIGEST_RECENT_NOTICES = 20;
+
 export interface Change<T> {
   before?: T;
   after?: T;
@@ -70,6 +79,12 @@ export interface AlarmStore {
   updateThread(arn: string, fn: (prev: AlarmThread | undefined) => ThreadData | undefined, now: Date): Promise<Change<AlarmThread>>;
   getDigest(channel: string): Promise<DigestRecord | undefined>;
   updateDigest(channel: string, fn: (prev: DigestRecord | undefined) => DigestData | undefined, now: Date): Promise<Change<DigestRecord>>;
+  /**
+   * Adds members, notification counts and recent notices to the channel's digest `id` atomically
+   * (no read-modify-write: a storm hits this item hard) and bumps its version. False when the
+   * channel's digest is no longer `id`.
+   */
+  touchDigest(channel: string, id: string, delta: DigestDelta, now: Date): Promise<boolean>;
   /** Adds `n` would-be posts to the channel's rate window; returns the posts in this and the previous window. */
   addPosts(channel: string, n: number, now: Date, windowMs: number): Promise<number>;
   /** Takes the render lease of a target (free, expired, or already ours). False when someone else holds it or it does not exist. */
@@ -214,6 +229,25 @@ export class InMemoryAlarmStore implements AlarmStore {
     const after: DigestRecord = { ...structuredClone(next), ...digestRenderState(prev), version: (prev?.version ?? 0) + 1 };
     this.digests.set(channel, after);
     return { before, after: structuredClone(after), changed: true };
+  }
+
+  async touchDigest(channel: string, id: string, delta: DigestDelta, now: Date): Promise<boolean> {
+    await this.tick();
+    const d = this.digests.get(channel);
+    if (!d || d.id !== id) return false;
+    const members = new Set(d.members);
+    for (const m of delta.members) members.add(m);
+    const recent = [...structuredClone(delta.notices), ...d.recentNotices].slice(0, DIGEST_RECENT_NOTICES);
+    this.digests.set(channel, {
+      ...d,
+      members: [...members],
+      notifications: d.notifications + delta.notifications,
+      notices: d.notices + delta.notices.length,
+      recentNotices: recent,
+      lastActivity: now,
+      version: d.version + 1,
+    });
+    return true;
   }
 
   async addPosts(channel: string, n: number, now: Date, windowMs: number): Promise<number> {
@@ -400,13 +434,19 @@ function threadFromItem(item: Item): AlarmThread {
   return t;
 }
 
-function noticesToJson(n: NoticeSummary[]): string {
-  return JSON.stringify(n.map((x) => ({ ...x, receivedAt: x.receivedAt.toISOString() })));
+function noticeToItem(n: NoticeSummary): Item {
+  return { messageId: n.messageId, reason: n.reason, receivedAt: n.receivedAt.toISOString(), ...(n.subject !== undefined ? { subject: n.subject } : {}) };
 }
-function noticesFromJson(s: unknown): NoticeSummary[] {
-  if (typeof s !== 'string') return [];
-  const raw = JSON.parse(s) as (Omit<NoticeSummary, 'receivedAt'> & { receivedAt: string })[];
-  return raw.map((x) => ({ ...x, receivedAt: reqDate(x.receivedAt) }));
+function noticesFromItem(v: unknown): NoticeSummary[] {
+  if (!Array.isArray(v)) return [];
+  return (v as unknown[]).slice(0, DIGEST_RECENT_NOTICES).flatMap((x) => {
+    if (typeof x !== 'object' || x === null) return [];
+    const o = x as Item;
+    const n: NoticeSummary = { messageId: str(o['messageId']) ?? '', reason: str(o['reason']) ?? '', receivedAt: reqDate(o['receivedAt']) };
+    const subject = str(o['subject']);
+    if (subject !== undefined) n.subject = subject;
+    return [n];
+  });
 }
 
 function digestAttributes(d: DigestData, now: Date): Record<string, unknown> {
@@ -415,10 +455,11 @@ function digestAttributes(d: DigestData, now: Date): Record<string, unknown> {
     id: d.id,
     openedAt: iso(d.openedAt),
     lastActivity: iso(d.lastActivity),
-    members: d.members,
+    // a string set, so concurrent ADDs merge (DynamoDB has no empty sets)
+    members: d.members.length ? new Set(d.members) : undefined,
     notifications: d.notifications,
     notices: d.notices,
-    recentNotices: noticesToJson(d.recentNotices),
+    recentNotices: d.recentNotices.slice(0, DIGEST_RECENT_NOTICES).map(noticeToItem),
     ttl: epochSeconds(now) + RETENTION.digestDays * DAY,
   };
 }
@@ -429,10 +470,10 @@ function digestFromItem(item: Item): DigestRecord {
     id: str(item['id']) ?? '',
     openedAt: reqDate(item['openedAt']),
     lastActivity: reqDate(item['lastActivity']),
-    members: Array.isArray(item['members']) ? (item['members'] as unknown[]).filter((x): x is string => typeof x === 'string') : [],
+    members: item['members'] instanceof Set ? [...(item['members'] as Set<unknown>)].filter((x): x is string => typeof x === 'string').sort() : [],
     notifications: num(item['notifications']) ?? 0,
     notices: num(item['notices']) ?? 0,
-    recentNotices: noticesFromJson(item['recentNotices']),
+    recentNotices: noticesFromItem(item['recentNotices']),
     version: num(item['version']) ?? 0,
     renderedVersion: num(item['renderedVersion']) ?? 0,
   };
@@ -653,6 +694,56 @@ export class DynamoAlarmStore implements AlarmStore {
       }
     }
     throw wrapAws(new Error(`gave up after ${this.maxAttempts} conflicting updates`), 'UpdateItem', `${this.table} ${pk}`);
+  }
+
+  async touchDigest(channel: string, id: string, delta: DigestDelta, now: Date): Promise<boolean> {
+    const pk = `DIGEST#${channel}`;
+    const send = async (withNotices: boolean) => {
+      const adds = ['#n :n', '#nc :nc', '#v :one'];
+      const values: Record<string, unknown> = { ':n': delta.notifications, ':nc': delta.notices.length, ':one': 1, ':id': id, ':now': now.toISOString() };
+      const names: Record<string, string> = { '#n': 'notifications', '#nc': 'notices', '#v': 'version', '#id': 'id', '#la': 'lastActivity' };
+      if (delta.members.length) {
+        adds.push('#m :m');
+        names['#m'] = 'members';
+        values[':m'] = new Set(delta.members);
+      }
+      const sets = ['#la = :now'];
+      let condition = '#id = :id';
+      if (withNotices) {
+        sets.push('#rn = list_append(:rn, if_not_exists(#rn, :empty))');
+        names['#rn'] = 'recentNotices';
+        values[':rn'] = delta.notices.slice(0, DIGEST_RECENT_NOTICES).map(noticeToItem);
+        values[':empty'] = [];
+        values[':cap'] = DIGEST_RECENT_NOTICES;
+        condition += ' AND (attribute_not_exists(#rn) OR size(#rn) < :cap)';
+      }
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk, sk: DIGEST_SK },
+          UpdateExpression: `ADD ${adds.join(', ')} SET ${sets.join(', ')}`,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+    };
+    try {
+      await send(delta.notices.length > 0);
+      return true;
+    } catch (e) {
+      if (!isConditionFailure(e)) throw wrapAws(e, 'UpdateItem', `${this.table} ${pk}`);
+    }
+    // either the digest rolled over, or its recent-notice list is full: keep counting without it
+    const current = await this.getItem(pk, DIGEST_SK);
+    if (str(current?.['id']) !== id || delta.notices.length === 0) return false;
+    try {
+      await send(false);
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw wrapAws(e, 'UpdateItem', `${this.table} ${pk}`);
+    }
   }
 
   async addPosts(channel: string, n: number, now: Date, windowMs: number): Promise<number> {
