@@ -39,8 +39,10 @@ function asNotice(n: Notification): NoticeNotification {
 describe('parseSnsEvent', () => {
   describe('CloudWatch alarms', () => {
     it('turns the replication-lag ALARM into a replication-lag alarm on the source bucket', () => {
+      // act
       const n = asAlarm(only(fixture('sns-cloudwatch-alarm.json')));
 
+      // assess
       expect(n.messageId).toBe('5f1d2c4e-8a3b-5c6d-9e0f-1a2b3c4d5e6f');
       expect(n.topicArn).toBe('arn:aws:sns:us-east-1:123456789012:spawn-alerts');
       expect(n.subject).toBe('ALARM: "spawn-s3-replication-lag" in US East (N. Virginia)');
@@ -79,9 +81,11 @@ describe('parseSnsEvent', () => {
     });
 
     it('reads OK and INSUFFICIENT_DATA with their previous state', () => {
+      // act
       const ok = asAlarm(only(fixture('sns-cloudwatch-ok.json'))).alarm;
       const insufficient = asAlarm(only(fixture('sns-cloudwatch-insufficient.json'))).alarm;
 
+      // assess
       expect([ok.state, ok.previousState]).toEqual(['OK', 'ALARM']);
       expect([insufficient.state, insufficient.previousState]).toEqual(['INSUFFICIENT_DATA', 'ALARM']);
       expect(insufficient.reason).toBe('Insufficient Data: 1 datapoint was unknown.');
@@ -89,8 +93,10 @@ describe('parseSnsEvent', () => {
     });
 
     it('marks a composite alarm, keeps its rule and triggering children, and gives it no metric', () => {
+      // act
       const n = asAlarm(only(fixture('sns-cloudwatch-composite.json')));
 
+      // assess
       expect(n.alarm.composite).toBe(true);
       expect(n.alarm.metric).toBeUndefined();
       expect(n.alarm.rule).toContain('ALARM(arn:aws:cloudwatch:us-east-1:123456789012:alarm:spawn-backup-failures)');
@@ -100,8 +106,10 @@ describe('parseSnsEvent', () => {
     });
 
     it('classifies Lambda Errors on the backup function as a backup failure with its function name', () => {
+      // act
       const a = asAlarm(only(fixture('sns-lambda-errors-alarm.json'))).alarm;
 
+      // assess
       expect(a.kind).toBe('backup-failure');
       expect(a.functionName).toBe('ami-backup');
       expect(a.bucket).toBeUndefined();
@@ -109,13 +117,16 @@ describe('parseSnsEvent', () => {
     });
 
     it('classifies OperationsFailedReplication as replication-failed', () => {
+      // prepare
       const msg = alarmMessage();
       msg['AlarmName'] = 'spawn-s3-replication-failed';
       msg['AlarmArn'] = 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:spawn-s3-replication-failed';
       (msg['Trigger'] as Record<string, unknown>)['MetricName'] = 'OperationsFailedReplication';
 
+      // act
       const a = asAlarm(only(withSns('sns-cloudwatch-alarm.json', { Message: JSON.stringify(msg) }))).alarm;
 
+      // assess
       expect(a.kind).toBe('replication-failed');
       expect(a.bucket).toBe('spawn-binaries-us-east-1');
     });
@@ -132,12 +143,15 @@ describe('parseSnsEvent', () => {
     });
 
     it('takes the region from the human name when there is no ARN, and builds an ARN to key the thread', () => {
+      // prepare
       const msg = alarmMessage();
       delete msg['AlarmArn'];
       msg['Region'] = 'EU (Ireland)';
 
+      // act
       const a = asAlarm(only(withSns('sns-cloudwatch-alarm.json', { Message: JSON.stringify(msg) }))).alarm;
 
+      // assess
       expect(a.region).toBe('eu-west-1');
       expect(a.arn).toBe('arn:aws:cloudwatch:eu-west-1:123456789012:alarm:spawn-s3-replication-lag');
     });
@@ -158,6 +172,7 @@ describe('parseSnsEvent', () => {
     });
 
     it('reads CloudWatch times with a +0000 offset and rejects nonsense', () => {
+      // act and assess
       expect(parseAwsTime('2026-10-02T14:05:31.927+0000')?.toISOString()).toBe('2026-10-02T14:05:31.927Z');
       expect(parseAwsTime('2026-10-02T16:05:31.927+0200')?.toISOString()).toBe('2026-10-02T14:05:31.927Z');
       expect(parseAwsTime('yesterday-ish')).toBeUndefined();
@@ -183,24 +198,31 @@ describe('parseSnsEvent', () => {
     });
 
     it('keeps all 250 KB of an oversized message', () => {
+      // act
       const n = asNotice(only(fixture('sns-oversized.json')));
 
+      // assess
       expect(Buffer.byteLength(n.raw, 'utf8')).toBeGreaterThan(250 * 1024);
       expect(n.subject).toBe('ami-backup log dump');
     });
 
     it('treats a null Subject (EventBridge to SNS) as no subject', () => {
+      // act
       const n = only(fixture('sns-backup-job-event.json'));
 
+      // assess
       expect(n.subject).toBeUndefined();
     });
 
     it('makes a CloudWatch-looking message with an unknown state a notice that says why', () => {
+      // prepare
       const msg = alarmMessage();
       msg['NewStateValue'] = 'ON_FIRE';
 
+      // act
       const n = asNotice(only(withSns('sns-cloudwatch-alarm.json', { Message: JSON.stringify(msg) })));
 
+      // assess
       expect(n.reason).toMatch(/^CloudWatch alarm that failed validation \(NewStateValue/);
     });
 
@@ -237,13 +259,16 @@ describe('parseSnsEvent', () => {
     });
 
     it('rejects a record without a MessageId or Message but keeps the good ones', () => {
+      // prepare
       const good = (fixture('sns-cloudwatch-alarm.json') as { Records: unknown[] }).Records[0];
       const event = {
         Records: [good, { EventSource: 'aws:sns', Sns: { Message: 'no id' } }, { EventSource: 'aws:sns', Sns: { MessageId: 'm-2', Message: { not: 'a string' } } }, { eventSource: 'aws:sqs' }],
       };
 
+      // act
       const parsed = parseSnsEvent(event);
 
+      // assess
       expect(parsed.records.map((r) => r.messageId)).toEqual(['5f1d2c4e-8a3b-5c6d-9e0f-1a2b3c4d5e6f']);
       expect(parsed.rejected.map((r) => r.index)).toEqual([1, 2, 3]);
       expect(parsed.rejected[0]?.reason).toMatch(/MessageId/);
@@ -251,10 +276,13 @@ describe('parseSnsEvent', () => {
     });
 
     it('falls back to the current time when SNS sent no usable Timestamp', () => {
+      // prepare
       const now = new Date('2026-10-02T15:00:00Z');
 
+      // act
       const n = parseSnsEvent(withSns('sns-plain-text.json', { Timestamp: 'garbage' }), { now }).records[0];
 
+      // assess
       expect(n?.receivedAt.toISOString()).toBe(now.toISOString());
     });
   });
@@ -267,6 +295,7 @@ describe('parseSnsEvent', () => {
     });
 
     it('keeps __proto__ and constructor keys as data without polluting prototypes', () => {
+      // prepare
       const msg = alarmMessage();
       (msg['Trigger'] as Record<string, unknown>)['Dimensions'] = [
         { name: '__proto__', value: 'polluted' },
@@ -275,8 +304,10 @@ describe('parseSnsEvent', () => {
       ];
       const text = JSON.stringify(msg).replace(/^\{/, '{"__proto__":{"polluted":true},"constructor":{"prototype":{"isAdmin":true}},');
 
+      // act
       const a = asAlarm(only(withSns('sns-cloudwatch-alarm.json', { Message: text }))).alarm;
 
+      // assess
       expect(a.bucket).toBe('spawn-binaries-us-east-1');
       const dims = a.metric?.dimensions ?? {};
       expect(Object.prototype.hasOwnProperty.call(dims, '__proto__')).toBe(true);
@@ -285,50 +316,65 @@ describe('parseSnsEvent', () => {
     });
 
     it('does not pollute through the SNS envelope either', () => {
+      // prepare
       const event = JSON.parse(
         '{"__proto__":{"polluted":true},"Records":[{"EventSource":"aws:sns","__proto__":{"isAdmin":true},"Sns":{"MessageId":"m-1","Message":"hi","__proto__":{"polluted":1}}}]}',
       ) as unknown;
 
+      // act
       const n = only(event);
 
+      // assess
       expect(n.type).toBe('notice');
     });
 
     it('survives a message nested a hundred thousand levels deep', () => {
+      // prepare
       const deep = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
 
+      // act
       const n = asNotice(only(withSns('sns-plain-text.json', { Message: deep })));
 
+      // assess
       expect(n.reason).toBe('JSON that is not a CloudWatch alarm');
       expect(n.raw.length).toBe(deep.length);
     });
 
     it('makes an alarm with a 300 KB name a notice instead of trusting it', () => {
+      // prepare
       const msg = alarmMessage();
       msg['AlarmName'] = 'x'.repeat(300 * 1024);
 
+      // act
       const n = asNotice(only(withSns('sns-cloudwatch-alarm.json', { Message: JSON.stringify(msg) })));
 
+      // assess
       expect(n.reason).toMatch(/AlarmName/);
     });
 
     it('does not try to parse a 5 MB message, and keeps it', () => {
+      // prepare
       const huge = `{${' '.repeat(5 * 1024 * 1024)}}`;
 
+      // act
       const n = asNotice(only(withSns('sns-plain-text.json', { Message: huge })));
 
+      // assess
       expect(n.reason).toMatch(/too large to parse/);
       expect(n.raw.length).toBe(huge.length);
     });
 
     it('ignores junk around the fields it reads', () => {
+      // prepare
       const msg = alarmMessage();
       msg['Trigger'] = { ...(msg['Trigger'] as object), Threshold: 'NaN-ish', Period: '900' };
       msg['OldStateValue'] = 'WHATEVER';
       msg['Extra'] = { nested: ['deep', { deeper: true }] };
 
+      // act
       const a = asAlarm(only(withSns('sns-cloudwatch-alarm.json', { Message: JSON.stringify(msg) }))).alarm;
 
+      // assess
       expect(a.metric?.threshold).toBeUndefined();
       expect(a.metric?.period).toBe(900);
       expect(a.previousState).toBeUndefined();

@@ -117,7 +117,7 @@ function cwTime(d: Date): string {
 
 let seq = 0;
 /** A CloudWatch notification as SNS would deliver it, from a fixture with name, state and time varied. */
-function alarm(opts: { base?: string; name?: string; bucket?: string; state?: AlarmState; at: Date; messageId?: string; topic?: string }): AlarmNotification {
+function alarm(opts: { base?: string; name?: string; bucket?: string; metric?: string; state?: AlarmState; at: Date; messageId?: string; topic?: string }): AlarmNotification {
   const ev = raw(opts.base ?? 'sns-cloudwatch-alarm.json');
   const sns = ev.Records[0]!.Sns;
   const msg = JSON.parse(sns['Message'] as string) as Record<string, unknown>;
@@ -129,6 +129,7 @@ function alarm(opts: { base?: string; name?: string; bucket?: string; state?: Al
     const trigger = msg['Trigger'] as { Dimensions: { name: string; value: string }[] };
     trigger.Dimensions = trigger.Dimensions.map((d) => (d.name === 'SourceBucket' ? { ...d, value: opts.bucket as string } : d));
   }
+  if (opts.metric) (msg['Trigger'] as Record<string, unknown>)['MetricName'] = opts.metric;
   if (opts.state) {
     msg['OldStateValue'] = msg['NewStateValue'];
     msg['NewStateValue'] = opts.state;
@@ -165,17 +166,20 @@ function setup(over: Partial<AlarmServiceDeps> = {}) {
 describe('createAlarmService', () => {
   describe('one message per alarm', () => {
     it('posts on ALARM, updates in place on a repeated ALARM, resolves on OK with one thread reply', async () => {
+      // prepare
       const { service, slack, setNow } = setup();
       const first = fixture('sns-cloudwatch-alarm.json');
       const again = alarm({ at: at(15) });
       const ok = fixture('sns-cloudwatch-ok.json');
 
+      // act
       const r1 = await service.handle([first]);
       setNow(at(15));
       const r2 = await service.handle([again]);
       setNow(at(45));
       const r3 = await service.handle([ok]);
 
+      // assess
       expect(r1).toMatchObject({ recorded: 1, posted: 1, updated: 0, replies: 0 });
       expect(r2).toMatchObject({ recorded: 1, posted: 0, updated: 1, replies: 0 });
       expect(r3).toMatchObject({ recorded: 1, posted: 0, updated: 1, replies: 1 });
@@ -196,11 +200,14 @@ describe('createAlarmService', () => {
     });
 
     it('gives the first message the buttons of its kind, with the thread id as value', async () => {
+      // prepare
       const { service, slack } = setup();
       const n = fixture('sns-cloudwatch-alarm.json') as AlarmNotification;
 
+      // act
       await service.handle([n]);
 
+      // assess
       const msg = slack.posts()[0]?.msg;
       expect(buttonIds(msg)).toEqual([ALARM_ACTIONS.checkReplication, ALARM_ACTIONS.restoreReplica, ALARM_ACTIONS.ack]);
       const values = ((msg?.blocks ?? []) as KnownBlock[])
@@ -211,11 +218,14 @@ describe('createAlarmService', () => {
     });
 
     it('shows INSUFFICIENT_DATA amber on the existing message', async () => {
+      // prepare
       const { service, slack } = setup();
-
       await service.handle([fixture('sns-cloudwatch-alarm.json')]);
+
+      // act
       const r = await service.handle([fixture('sns-cloudwatch-insufficient.json')]);
 
+      // assess
       expect(r).toMatchObject({ posted: 0, updated: 1 });
       const ts = slack.posts()[0]?.ts as string;
       const shown = textOf(slack.latest(ts));
@@ -225,32 +235,41 @@ describe('createAlarmService', () => {
     });
 
     it('posts an amber message when INSUFFICIENT_DATA is the first thing heard', async () => {
+      // prepare
       const { service, slack } = setup();
 
+      // act
       const r = await service.handle([fixture('sns-cloudwatch-insufficient.json')]);
 
+      // assess
       expect(r.posted).toBe(1);
       expect(textOf(slack.posts()[0]?.msg)).toContain(':large_orange_circle: *INSUFFICIENT DATA*');
     });
 
     it('records an OK it never saw alarm but posts nothing', async () => {
+      // prepare
       const { service, slack, store } = setup();
 
+      // act
       const r = await service.handle([fixture('sns-cloudwatch-ok.json')]);
 
+      // assess
       expect(r).toMatchObject({ recorded: 1, posted: 0, updated: 0 });
       expect(slack.calls).toHaveLength(0);
       expect(store.notifications.get('0c9a7b5e-3d1f-5e2a-8b4c-6d7e8f9a0b1c')?.state).toBe('OK');
     });
 
     it('writes once per alarm for a batch (the last state), ordering by state change time', async () => {
+      // prepare
       const { service, slack } = setup();
       const ok = alarm({ state: 'OK', at: at(30) });
       const a1 = alarm({ at: at(0) });
       const a2 = alarm({ at: at(10) });
 
+      // act
       const r = await service.handle([ok, a1, a2]); // delivered out of order
 
+      // assess
       expect(slack.calls).toHaveLength(1);
       expect(r).toMatchObject({ recorded: 3, posted: 1, updated: 0 });
       expect(textOf(slack.calls[0]?.msg)).toContain('*Resolved* after 30m');
@@ -259,27 +278,33 @@ describe('createAlarmService', () => {
     });
 
     it('ignores an ALARM older than the OK it already shows', async () => {
+      // prepare
       const { service, slack } = setup();
       await service.handle([alarm({ at: at(0) })]);
       await service.handle([alarm({ state: 'OK', at: at(20) })]);
 
+      // act
       await service.handle([alarm({ at: at(10) })]); // late delivery
 
+      // assess
       const t = await service.getThread('arn:aws:cloudwatch:us-east-1:123456789012:alarm:spawn-s3-replication-lag');
       expect(t?.state).toBe('OK');
       expect(slack.posts()).toHaveLength(1);
     });
 
     it('reopens the same message when the alarm flaps, and posts a new one after a long quiet', async () => {
+      // prepare
       const { service, slack } = setup();
       await service.handle([alarm({ at: at(0) })]);
       await service.handle([alarm({ state: 'OK', at: at(20) })]);
 
+      // act
       await service.handle([alarm({ at: at(25) })]); // 5 min later: flapping
       const afterFlap = slack.posts().length;
       await service.handle([alarm({ state: 'OK', at: at(40) })]);
       await service.handle([alarm({ at: at(40 + 180) })]); // 3 h later: a new problem
 
+      // assess
       expect(afterFlap).toBe(1);
       expect(slack.replies()).toHaveLength(2);
       expect(slack.posts()).toHaveLength(2);
@@ -290,6 +315,7 @@ describe('createAlarmService', () => {
 
   describe('concurrent invocations', () => {
     it('renders a change made while another invocation is writing the message before letting go', async () => {
+      // prepare
       const { service, slack } = setup();
       await service.handle([alarm({ at: at(0) })]);
       let open!: () => void;
@@ -302,12 +328,14 @@ describe('createAlarmService', () => {
         return update(channel, ts, msg);
       };
 
+      // act
       const a = service.handle([alarm({ at: at(5) })]); // holds the message while Slack is slow
       while (!waiting) await new Promise((r) => setImmediate(r));
       const b = await service.handle([alarm({ state: 'OK', at: at(10) })]); // finds the message busy
       open();
       const ra = await a;
 
+      // assess
       expect(b).toMatchObject({ recorded: 1, updated: 0 });
       expect(ra.updated).toBe(2);
       const ts = slack.posts()[0]?.ts as string;
@@ -318,13 +346,16 @@ describe('createAlarmService', () => {
 
   describe('SNS redelivery', () => {
     it('handles a MessageId once', async () => {
+      // prepare
       const { service, slack, store } = setup();
       const n = fixture('sns-cloudwatch-alarm.json');
 
+      // act
       const r1 = await service.handle([n]);
       const r2 = await service.handle([n]);
       const r3 = await service.handle([fixture('sns-cloudwatch-alarm.json'), fixture('sns-cloudwatch-alarm.json')]);
 
+      // assess
       expect(r1).toMatchObject({ recorded: 1, duplicates: 0, posted: 1 });
       expect(r2).toMatchObject({ recorded: 0, duplicates: 1, posted: 0, updated: 0 });
       expect(r3).toMatchObject({ recorded: 0, duplicates: 2 });
@@ -334,22 +365,28 @@ describe('createAlarmService', () => {
     });
 
     it('counts a repeat inside one batch as a duplicate', async () => {
+      // prepare
       const { service } = setup();
       const n = fixture('sns-cloudwatch-alarm.json');
 
+      // act
       const r = await service.handle([n, n]);
 
+      // assess
       expect(r).toMatchObject({ recorded: 1, duplicates: 1, posted: 1 });
     });
 
     it('lets a redelivery retry a notification whose Slack message failed', async () => {
+      // prepare
       const { service, slack, store, logs } = setup();
       const n = fixture('sns-cloudwatch-alarm.json');
       slack.failNext = 1;
 
+      // act
       const r1 = await service.handle([n]);
       const r2 = await service.handle([n]);
 
+      // assess
       expect(r1).toMatchObject({ recorded: 1, posted: 0, failed: 1 });
       expect(logs.some((l) => l.msg === 'alarm.slack_failed')).toBe(true);
       expect(r2).toMatchObject({ recorded: 1, duplicates: 0, posted: 1, failed: 0 });
@@ -361,39 +398,37 @@ describe('createAlarmService', () => {
 
   describe('routing', () => {
     it('sends backup failures and critical topics to the critical channel, the rest to alerts', async () => {
+      // prepare
       const { service, slack } = setup();
 
+      // act
       await service.handle([
         fixture('sns-lambda-errors-alarm.json'),
         fixture('sns-cloudwatch-composite.json'),
         fixture('sns-cloudwatch-alarm.json'),
-        alarm({ name: 'spawn-s3-replication-failed', at: at(1) }),
+        alarm({ name: 'spawn-s3-replication-failed', metric: 'OperationsFailedReplication', at: at(1) }),
+        alarm({ name: 'spawn-s3-replication-lag-2', topic: 'spawn-critical', at: at(1) }),
       ]);
 
+      // assess
       const byName = Object.fromEntries(slack.posts().map((p) => [/\*(spawn-[a-z0-9-]+)\*/.exec(textOf(p.msg))?.[1], p.channel]));
       expect(byName).toEqual({
         'spawn-backup-failures': CRITICAL,
         'spawn-dr-health': CRITICAL,
         'spawn-s3-replication-lag': ALERTS,
-        'spawn-s3-replication-failed': ALERTS,
+        'spawn-s3-replication-failed': CRITICAL,
+        'spawn-s3-replication-lag-2': CRITICAL,
       });
     });
 
-    it('sends OperationsFailedReplication to critical', async () => {
-      const { service, slack } = setup();
-      const n = alarm({ name: 'spawn-s3-replication-failed', at: at(1) });
-      const failed = { ...n, alarm: { ...n.alarm, kind: 'replication-failed' as const } };
-
-      await service.handle([failed]);
-
-      expect(slack.posts()[0]?.channel).toBe(CRITICAL);
-    });
-
     it('falls back to alerts when no critical channel is configured', async () => {
+      // prepare
       const { service, slack } = setup({ config: config({ ops: 'COPS', alerts: ALERTS }) });
 
+      // act
       await service.handle([fixture('sns-lambda-errors-alarm.json')]);
 
+      // assess
       expect(slack.posts()[0]?.channel).toBe(ALERTS);
     });
   });
@@ -402,11 +437,14 @@ describe('createAlarmService', () => {
     it.each(['sns-backup-job-event.json', 'sns-eventbridge-event.json', 'sns-plain-text.json', 'sns-malformed-json.json', 'sns-oversized.json'])(
       'posts %s to alerts as a notice, records and logs it',
       async (file) => {
+        // prepare
         const { service, slack, store, logs } = setup();
         const n = fixture(file) as NoticeNotification;
 
+        // act
         const r = await service.handle([n]);
 
+        // assess
         expect(r).toMatchObject({ recorded: 1, notices: 1, posted: 1 });
         expect(slack.posts(ALERTS)).toHaveLength(1);
         expect(textOf(slack.posts()[0]?.msg)).toContain('*Notice*');
@@ -445,11 +483,14 @@ describe('createAlarmService', () => {
     }
 
     it('turns 500 notifications across 20 alarms delivered at once into a digest per channel', async () => {
+      // prepare
       const { service, slack, store, logs } = setup();
       const { notifications, expected } = storm();
 
+      // act
       const r = await service.handle(notifications);
 
+      // assess
       expect(r.recorded).toBe(500);
       expect(store.notifications.size).toBe(500);
       expect(slack.posts(ALERTS).length).toBeLessThanOrEqual(5);
@@ -463,11 +504,14 @@ describe('createAlarmService', () => {
     });
 
     it('shows every alarm final state in the digest', async () => {
+      // prepare
       const { service, slack } = setup();
       const { notifications, expected } = storm();
 
+      // act
       await service.handle(notifications);
 
+      // assess
       const counts = { ALARM: 0, OK: 0, INSUFFICIENT_DATA: 0 };
       for (const s of expected.values()) counts[s] += 1;
       const shown = [ALERTS, CRITICAL].map((c) => textOf(slack.latest(slack.posts(c)[0]?.ts as string))).join('\n');
@@ -478,11 +522,14 @@ describe('createAlarmService', () => {
     });
 
     it('survives the same storm as 500 concurrent invocations, as Lambda delivers it', async () => {
+      // prepare
       const { service, slack, store } = setup();
       const { notifications, expected } = storm();
 
+      // act
       const results = await Promise.all(notifications.map((n) => service.handle([n])));
 
+      // assess
       expect(results.reduce((n, r) => n + r.recorded, 0)).toBe(500);
       expect(results.reduce((n, r) => n + r.failed, 0)).toBe(0);
       expect(store.notifications.size).toBe(500);
@@ -499,6 +546,7 @@ describe('createAlarmService', () => {
     });
 
     it('keeps every message right when concurrent invocations interleave at random', async () => {
+      // prepare
       const { service, slack, store } = setup();
       const { notifications, expected } = storm();
       const ticks = (n: number) => new Promise<void>((resolve) => {
@@ -506,12 +554,14 @@ describe('createAlarmService', () => {
         step(n);
       });
 
+      // act
       // a fixed pseudo-random stagger, so invocations are not in lockstep
       await Promise.all(notifications.map(async (n, i) => {
         await ticks((i * 7919) % 97);
         return service.handle([n]);
       }));
 
+      // assess
       expect(store.notifications.size).toBe(500);
       expect(slack.posts(ALERTS).length).toBeLessThanOrEqual(6);
       expect(slack.posts(CRITICAL).length).toBeLessThanOrEqual(6);
@@ -532,44 +582,56 @@ describe('createAlarmService', () => {
     });
 
     it('keeps posting individually below the threshold', async () => {
+      // prepare
       const { service, slack } = setup({ stormThreshold: 5 });
       const five = Array.from({ length: 5 }, (_, i) => alarm({ name: `quiet-${i}`, at: at(i) }));
 
+      // act
       const r = await service.handle(five);
 
+      // assess
       expect(r.posted).toBe(5);
       expect(r.digests).toBe(0);
       expect(slack.posts(ALERTS)).toHaveLength(5);
     });
 
     it('counts new posts across invocations in the rate window', async () => {
+      // prepare
       const { service, slack } = setup({ stormThreshold: 3 });
 
+      // act
       for (let i = 0; i < 6; i++) await service.handle([alarm({ name: `rolling-${i}`, at: at(0) })]);
 
+      // assess
       expect(slack.posts(ALERTS)).toHaveLength(4); // three alarms, then one digest
       expect(textOf(slack.latest(slack.posts(ALERTS)[3]?.ts as string))).toContain('*Alarm storm*: 3 alarms');
     });
 
     it('puts notices into the digest during a storm and still records them', async () => {
+      // prepare
       const { service, slack, store } = setup({ stormThreshold: 2 });
       const notices = ['sns-plain-text.json', 'sns-backup-job-event.json', 'sns-eventbridge-event.json'].map(fixture);
 
+      // act
       const r = await service.handle(notices);
 
+      // assess
       expect(r).toMatchObject({ recorded: 3, notices: 3, posted: 0, digests: 1 });
       expect(store.notifications.size).toBe(3);
       expect(textOf(slack.posts(ALERTS)[0]?.msg)).toContain('*3 other notices* (not alarms)');
     });
 
     it('gives a still-firing digest member its own message once the storm is over', async () => {
+      // prepare
       const { service, slack, setNow } = setup({ stormThreshold: 2, stormQuietMs: 10 * 60_000 });
       await service.handle(Array.from({ length: 3 }, (_, i) => alarm({ name: `wave-${i}`, at: at(0) })));
       expect(slack.posts(ALERTS)).toHaveLength(1); // the digest
 
+      // act
       setNow(at(30));
       await service.handle([alarm({ name: 'wave-0', at: at(30) })]);
 
+      // assess
       expect(slack.posts(ALERTS)).toHaveLength(2);
       expect(textOf(slack.posts(ALERTS)[1]?.msg)).toContain('*ALARM* *wave-0* (×2)');
     });
@@ -577,13 +639,16 @@ describe('createAlarmService', () => {
 
   describe('acknowledge', () => {
     it('records who and when, and shows it on the message', async () => {
+      // prepare
       const { service, slack, setNow } = setup();
       const n = fixture('sns-cloudwatch-alarm.json') as AlarmNotification;
       await service.handle([n]);
       setNow(at(3));
 
+      // act
       const t = await service.acknowledge(n.alarm.arn, 'UCAROL');
 
+      // assess
       expect(t.acknowledgedBy).toBe('UCAROL');
       expect(t.acknowledgedAt?.toISOString()).toBe(at(3).toISOString());
       const ts = slack.posts()[0]?.ts as string;
@@ -592,6 +657,7 @@ describe('createAlarmService', () => {
     });
 
     it('keeps the first acknowledgement on a double click or a second person', async () => {
+      // prepare
       const { service, slack, setNow } = setup();
       const n = fixture('sns-cloudwatch-alarm.json') as AlarmNotification;
       await service.handle([n]);
@@ -599,34 +665,42 @@ describe('createAlarmService', () => {
       const updates = slack.updates().length;
       setNow(at(9));
 
+      // act
       const t = await service.acknowledge(n.alarm.arn, 'UALICE');
 
+      // assess
       expect(t.acknowledgedBy).toBe('UCAROL');
       expect(t.acknowledgedAt?.toISOString()).toBe(at(0).toISOString());
       expect(slack.updates()).toHaveLength(updates);
     });
 
     it('keeps the acknowledgement across a repeated ALARM and clears it when the alarm reopens', async () => {
+      // prepare
       const { service, slack } = setup();
       const arn = 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:spawn-s3-replication-lag';
       await service.handle([alarm({ at: at(0) })]);
       await service.acknowledge(arn, 'UCAROL');
 
+      // act
       await service.handle([alarm({ at: at(5) })]);
       const repeated = await service.getThread(arn);
       await service.handle([alarm({ state: 'OK', at: at(10) })]);
       await service.handle([alarm({ at: at(12) })]);
 
+      // assess
       expect(repeated?.acknowledgedBy).toBe('UCAROL');
       expect((await service.getThread(arn))?.acknowledgedBy).toBeUndefined();
       expect(buttonIds(slack.latest(slack.posts()[0]?.ts as string))).toContain(ALARM_ACTIONS.ack);
     });
 
     it('refuses an unknown thread with unknown_alarm', async () => {
+      // prepare
       const { service } = setup();
 
+      // act
       const err = await service.acknowledge('arn:aws:cloudwatch:us-east-1:123456789012:alarm:nope', 'UCAROL').catch((e: unknown) => e);
 
+      // assess
       expect(err).toBeInstanceOf(DrbotError);
       expect((err as DrbotError).code).toBe('unknown_alarm');
     });

@@ -91,8 +91,10 @@ function expectWithinLimits(m: { text: string; blocks: KnownBlock[] }) {
 
 describe('renderAlarm', () => {
   it('shows name, red ALARM state, reason, metric with threshold, region and time', () => {
+    // act
     const m = renderAlarm(lag());
 
+    // assess
     const text = allText(m.blocks);
     expect(text).toContain(':red_circle: *ALARM* *spawn-s3-replication-lag*');
     expect(text).toContain('Threshold Crossed: 1 out of the last 1 datapoints [1254.0');
@@ -119,8 +121,10 @@ describe('renderAlarm', () => {
   });
 
   it('labels the buttons as the issue names them', () => {
+    // act
     const labels = [...buttons(renderAlarm(lag()).blocks), ...buttons(renderAlarm(backup()).blocks)].map((b) => `${b.action_id}=${b.text.text}`);
 
+    // assess
     expect(labels).toEqual([
       'alarm_check_replication=Check replication',
       'alarm_restore_replica=Restore from replica',
@@ -139,75 +143,98 @@ describe('renderAlarm', () => {
   });
 
   it('shows who acknowledged and when, and drops the Acknowledge button', () => {
+    // prepare
     const t = { ...lag(), acknowledgedBy: 'UCAROL', acknowledgedAt: new Date('2026-10-02T14:07:00Z') };
 
+    // act
     const m = renderAlarm(t);
 
+    // assess
     expect(allText(m.blocks)).toContain(`:eyes: Acknowledged by <@UCAROL> at <!date^${Date.parse('2026-10-02T14:07:00Z') / 1000}^`);
     expect(buttons(m.blocks).map((b) => b.action_id)).not.toContain(ALARM_ACTIONS.ack);
   });
 
   it('shows a resolved alarm green with its duration and keeps only the read-only button', () => {
+    // prepare
     const ok = alarmFixture('sns-cloudwatch-ok.json');
     const t = { ...lag(), state: 'OK' as AlarmState, alarm: ok.alarm, resolvedAt: ok.alarm.stateChangeTime, resolutions: 1 };
 
+    // act
     const m = renderAlarm(t);
 
+    // assess
     expect(allText(m.blocks)).toContain(':large_green_circle: *Resolved* after 45m *spawn-s3-replication-lag*');
     expect(m.text).toMatch(/^Resolved: spawn-s3-replication-lag/);
     expect(buttons(m.blocks).map((b) => b.action_id)).toEqual([ALARM_ACTIONS.checkReplication]);
   });
 
   it('shows a resolved backup failure with View logs only', () => {
+    // act
     const t = { ...backup(), state: 'OK' as AlarmState, resolvedAt: new Date('2026-10-02T04:15:12.581Z') };
 
+    // assess
     expect(buttons(renderAlarm(t).blocks).map((b) => b.action_id)).toEqual([ALARM_ACTIONS.viewLogs]);
     expect(allText(renderAlarm(t).blocks)).toContain('after 1h 5m');
   });
 
   it('shows INSUFFICIENT_DATA amber', () => {
+    // prepare
     const n = alarmFixture('sns-cloudwatch-insufficient.json');
 
+    // act
     const m = renderAlarm(threadFrom(n));
 
+    // assess
     expect(allText(m.blocks)).toContain(':large_orange_circle: *INSUFFICIENT DATA* *spawn-s3-replication-lag*');
     expect(allText(m.blocks)).not.toContain(':red_circle:');
     expect(buttons(m.blocks).map((b) => b.action_id)).toContain(ALARM_ACTIONS.ack);
   });
 
   it('shows the count and last seen when repeated', () => {
+    // prepare
     const t = { ...lag(), count: 7, lastSeen: new Date('2026-10-02T14:35:00Z') };
 
+    // act
     const text = allText(renderAlarm(t).blocks);
 
+    // assess
     expect(text).toContain('(×7)');
     expect(text).toContain(`Seen 7 times, last <!date^${Date.parse('2026-10-02T14:35:00Z') / 1000}^`);
   });
 
   it('links the CloudWatch console in the alarm region and the runbook section for its kind', () => {
+    // prepare
     const t = { ...lag(), alarm: { ...lag().alarm, name: 'spawn lag/odd#name' } };
 
+    // act
     const text = allText(renderAlarm(t, { runbookUrl: 'https://wiki.example.com/dr-runbook' }).blocks);
 
+    // assess
     expect(text).toContain('<https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#alarmsV2:alarm/spawn%20lag%2Fodd%23name|CloudWatch console>');
     expect(text).toContain('<https://wiki.example.com/dr-runbook#cross-region-replication|Runbook>');
     expect(allText(renderAlarm(backup(), { runbookUrl: 'https://wiki.example.com/dr-runbook' }).blocks)).toContain('dr-runbook#backup-monitoring|Runbook>');
   });
 
   it('uses consoleRegion when the alarm region is unknown', () => {
+    // prepare
     const t = { ...lag(), alarm: { ...lag().alarm, region: 'Atlantis (Central)' } };
 
+    // act
     const text = allText(renderAlarm(t, { consoleRegion: 'us-west-2' }).blocks);
 
+    // assess
     expect(text).toContain('https://us-west-2.console.aws.amazon.com/cloudwatch/home?region=us-west-2#alarmsV2:alarm/spawn-s3-replication-lag');
   });
 
   it('escapes names, descriptions and reasons so they cannot ping or link', () => {
+    // prepare
     const base = lag();
     const t = { ...base, alarm: { ...base.alarm, name: 'evil <!channel>', description: 'hi <@U024BE7LH> & <!here>', reason: '<https://phish.example|click> & <!subteam^S123>' } };
 
+    // act
     const m = renderAlarm(t);
 
+    // assess
     const text = `${m.text}\n${allText(m.blocks)}`;
     expect(text).not.toMatch(/<!channel>|<!here>|<@U024BE7LH>|<https:\/\/phish|<!subteam/);
     expect(text).toContain('evil &lt;!channel&gt;');
@@ -215,20 +242,26 @@ describe('renderAlarm', () => {
   });
 
   it('stays within Slack limits with a maximal reason and description', () => {
+    // prepare
     const base = lag();
     const t = { ...base, alarm: { ...base.alarm, name: 'n'.repeat(255), description: '<'.repeat(4096), reason: '&'.repeat(20_000) } };
 
+    // act
     const m = renderAlarm(t);
 
+    // assess
     expectWithinLimits(m);
     expect(allText(m.blocks)).not.toMatch(/&amp(?!;)/); // never cuts an entity in half
   });
 
   it('shows a composite alarm rule and its triggering child', () => {
+    // prepare
     const n = alarmFixture('sns-cloudwatch-composite.json');
 
+    // act
     const text = allText(renderAlarm(threadFrom(n)).blocks);
 
+    // assess
     expect(text).toContain('*Rule*');
     expect(text).toContain('Triggered by spawn-s3-replication-lag (ALARM)');
   });
@@ -236,11 +269,14 @@ describe('renderAlarm', () => {
 
 describe('renderAlarmResolvedReply', () => {
   it('says the alarm resolved and after how long', () => {
+    // prepare
     const ok = alarmFixture('sns-cloudwatch-ok.json');
     const t = { ...lag(), state: 'OK' as AlarmState, resolvedAt: ok.alarm.stateChangeTime, count: 3 };
 
+    // act
     const reply = renderAlarmResolvedReply(t);
 
+    // assess
     expect(reply.text).toMatch(/^:large_green_circle: \*spawn-s3-replication-lag\* resolved after 45m at <!date\^/);
     expect(reply.text).toContain('Seen 3 times.');
     expect(reply.text.length).toBeLessThan(600);
@@ -249,10 +285,13 @@ describe('renderAlarmResolvedReply', () => {
 
 describe('renderNotice', () => {
   it('shows a backup job event with its reason and the raw JSON in a code block', () => {
+    // prepare
     const n = noticeFixture('sns-backup-job-event.json');
 
+    // act
     const m = renderNotice(n);
 
+    // assess
     const text = allText(m.blocks);
     expect(text).toContain('*Notice* from `spawn-alerts`: AWS Backup event: Backup Job State Change (FAILED)');
     expect(text).toContain('```{\n  "version": "0"');
@@ -262,30 +301,39 @@ describe('renderNotice', () => {
   });
 
   it('escapes mentions and links in the payload so nobody is pinged', () => {
+    // prepare
     const n = noticeFixture('sns-plain-text.json');
 
+    // act
     const m = renderNotice(n);
 
+    // assess
     const text = `${m.text}\n${allText(m.blocks)}`;
     expect(text).not.toMatch(/<!channel>|<@U024BE7LH>|<https:\/\/example\.com/);
     expect(text).toContain('finished &lt;!channel&gt; -- 3 tables restored &amp; verified, see &lt;@U024BE7LH&gt;');
   });
 
   it('truncates a 250 KB message to fit and says how big it was', () => {
+    // prepare
     const n = noticeFixture('sns-oversized.json');
 
+    // act
     const m = renderNotice(n);
 
+    // assess
     expect(allText(m.blocks)).toContain(`*truncated, ${Buffer.byteLength(n.raw, 'utf8')} bytes total*`);
     expect(allText(m.blocks)).toContain('2026-10-02T04:00:00.000Z ERROR ami-backup');
     expectWithinLimits(m);
   });
 
   it('keeps escaped content under the section limit even when every character expands', () => {
+    // prepare
     const n = { ...noticeFixture('sns-plain-text.json'), raw: '<&>'.repeat(20_000) };
 
+    // act
     const m = renderNotice(n);
 
+    // assess
     expectWithinLimits(m);
     const code = texts(m.blocks).filter((t) => t.startsWith('```'));
     expect(code.length).toBeGreaterThan(0);
@@ -293,16 +341,21 @@ describe('renderNotice', () => {
   });
 
   it('cannot break out of the code block with backticks', () => {
+    // prepare
     const n = { ...noticeFixture('sns-plain-text.json'), raw: 'before ``` <!channel> ``` after' };
 
+    // act
     const code = texts(renderNotice(n).blocks).find((t) => t.startsWith('```')) ?? '';
 
+    // assess
     expect(code.slice(3, -3)).not.toContain('```');
   });
 
   it('shows an empty message as such', () => {
+    // act
     const n = { ...noticeFixture('sns-plain-text.json'), raw: '' };
 
+    // assess
     expect(allText(renderNotice(n).blocks)).toContain('_(empty message)_');
   });
 });
@@ -331,8 +384,10 @@ describe('renderDigest', () => {
   }
 
   it('summarizes counts per state, top alarms by count and the notifications recorded', () => {
+    // act
     const m = renderDigest(digest(20));
 
+    // assess
     const text = allText(m.blocks);
     expect(text).toContain('*Alarm storm*: 20 alarms, *500 notifications recorded*');
     expect(text).toContain(':red_circle: *ALARM*\n7');
@@ -348,8 +403,10 @@ describe('renderDigest', () => {
   });
 
   it('stays within Slack limits with a thousand alarms', () => {
+    // act
     const m = renderDigest(digest(1000));
 
+    // assess
     expectWithinLimits(m);
     expect(allText(m.blocks)).toContain('_…and 985 more_');
   });
@@ -367,6 +424,7 @@ describe('helpers', () => {
   });
 
   it('escapes exactly &, < and >', () => {
+    // act and assess
     expect(escapeMrkdwn('a & b <!here> *c*')).toBe('a &amp; b &lt;!here&gt; *c*');
   });
 });
