@@ -1,0 +1,309 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import type { AddressInfo } from 'node:net';
+import { type ApprovalRecord, type AuditEvent, newId, type RunRecord, StateStore } from '../../src/store/state';
+
+const TABLE = 'drbot-state-test';
+const T0 = Date.parse('2026-01-27T12:00:00.000Z');
+
+let server: ReturnType<typeof dynalite>;
+let client: DynamoDBClient;
+
+beforeAll(async () => {
+  server = dynalite({ createTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  client = new DynamoDBClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${port}`, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  await StateStore.createTable(client, TABLE);
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+/** A store whose clock the test moves. */
+function storeAt(ms = T0, table = TABLE): { store: StateStore; setNow: (ms: number) => void } {
+  let now = ms;
+  return { store: new StateStore(client, table, () => new Date(now)), setNow: (t) => (now = t) };
+}
+
+/** A store on a table of its own, for tests that read the whole audit log. */
+async function freshStore(ms = T0): Promise<StateStore> {
+  const table = `${TABLE}-${newId('t')}`;
+  await StateStore.createTable(client, table);
+  return storeAt(ms, table).store;
+}
+
+function approval(over: Partial<ApprovalRecord> = {}): ApprovalRecord {
+  return {
+    id: newId('ap'),
+    runId: newId('r'),
+    callbackId: 'cb-1',
+    requester: 'UALICE',
+    summary: 'Undelete 250 objects in spawn-binaries-us-east-1',
+    required: 1,
+    approvers: [],
+    status: 'pending',
+    createdAt: new Date(T0).toISOString(),
+    expiresAt: new Date(T0 + 30 * 60_000).toISOString(),
+    channel: 'CSANDBOXOPS',
+    ts: '1769515200.000100',
+    ...over,
+  };
+}
+
+describe('StateStore.createTable', () => {
+  it('succeeds again when the table already exists', async () => {
+    // act
+    const again = StateStore.createTable(client, TABLE);
+
+    // assess
+    await expect(again).resolves.toBeUndefined();
+  });
+});
+
+describe('StateStore.claim', () => {
+  it('claims a key once: true the first time, false for every repeat', async () => {
+    // prepare
+    const { store } = storeAt();
+    const key = newId('cmd');
+
+    // act
+    const first = await store.claim(key);
+    const second = await store.claim(key);
+    const other = await store.claim(`${key}-other`);
+
+    // assess
+    expect([first, second, other]).toEqual([true, false, true]);
+  });
+
+  it('lets exactly one of ten concurrent claims of the same key win', async () => {
+    // prepare
+    const { store } = storeAt();
+    const key = newId('cmd');
+
+    // act
+    const results = await Promise.all(Array.from({ length: 10 }, () => store.claim(key)));
+
+    // assess
+    expect(results.filter(Boolean)).toHaveLength(1);
+  });
+});
+
+describe('StateStore audit log', () => {
+  it('lists the newest events first, up to the limit', async () => {
+    // prepare
+    const store = await freshStore();
+    const base = Date.parse('2030-01-01T00:00:00.000Z');
+    const minutes = [3, 0, 4, 1, 2];
+    for (const m of minutes) {
+      await store.audit({ actor: 'UALICE', action: 'command', target: `/dr audit ${m}`, result: 'ok', at: new Date(base + m * 60_000).toISOString() });
+    }
+
+    // act
+    const three = await store.listAudit(3);
+
+    // assess
+    expect(three.map((e) => e.target)).toEqual(['/dr audit 4', '/dr audit 3', '/dr audit 2']);
+  });
+
+  it('stores an event as given, with an id and the clock time, and hands back the keys stripped', async () => {
+    // prepare
+    const store = await freshStore(Date.parse('2031-06-01T00:00:00.000Z'));
+
+    // act
+    const written = await store.audit({ actor: 'UEVE', action: 'command', target: '/dr status', result: 'refused', detail: 'forbidden', runId: 'r-1' });
+    const [read] = await store.listAudit(1);
+
+    // assess
+    expect(written.at).toBe('2031-06-01T00:00:00.000Z');
+    expect(written.id).toMatch(/^a-[0-9a-f]{12}$/);
+    expect(read).toEqual<AuditEvent>(written);
+    expect(read).not.toHaveProperty('pk');
+    expect(read).not.toHaveProperty('ttl');
+  });
+});
+
+describe('StateStore approvals', () => {
+  it('stores an approval once and reads it back', async () => {
+    // prepare
+    const { store } = storeAt();
+    const a = approval();
+    await store.putApproval(a);
+
+    // act
+    const read = await store.getApproval(a.id);
+    const again = await store.putApproval(a).catch((e: unknown) => e);
+    const missing = await store.getApproval('ap-nope');
+
+    // assess
+    expect(read).toEqual(a);
+    expect(again).toMatchObject({ name: 'ConditionalCheckFailedException' });
+    expect(missing).toBeUndefined();
+  });
+
+  it('refuses a second vote by the same user as already_voted', async () => {
+    // prepare
+    const { store } = storeAt();
+    const a = approval({ required: 2 });
+    await store.putApproval(a);
+
+    // act
+    const first = await store.voteApprove(a.id, 'UBOB');
+    const second = await store.voteApprove(a.id, 'UBOB');
+
+    // assess
+    expect(first).toMatchObject({ kind: 'recorded', quorum: false, approval: { approvers: ['UBOB'], status: 'pending' } });
+    expect(second).toMatchObject({ kind: 'refused', reason: 'already_voted' });
+    expect((await store.getApproval(a.id))?.approvers).toEqual(['UBOB']);
+  });
+
+  it('reaches a quorum of two only with two distinct users, and exactly once', async () => {
+    // prepare
+    const { store } = storeAt();
+    const a = approval({ required: 2 });
+    await store.putApproval(a);
+
+    // act
+    const bob = await store.voteApprove(a.id, 'UBOB');
+    const bobAgain = await store.voteApprove(a.id, 'UBOB');
+    const dave = await store.voteApprove(a.id, 'UDAVE');
+    const carol = await store.voteApprove(a.id, 'UCAROL');
+
+    // assess
+    expect(bob).toMatchObject({ kind: 'recorded', quorum: false });
+    expect(bobAgain).toMatchObject({ kind: 'refused', reason: 'already_voted' });
+    expect(dave).toMatchObject({ kind: 'recorded', quorum: true, approval: { status: 'approved', decidedBy: 'UDAVE', approvers: ['UBOB', 'UDAVE'] } });
+    expect(carol).toMatchObject({ kind: 'refused', reason: 'not_pending' });
+    expect([bob, bobAgain, dave, carol].filter((v) => v.kind === 'recorded' && v.quorum)).toHaveLength(1);
+  });
+
+  it('gives exactly one of ten concurrent approvers the quorum when one is needed', async () => {
+    // prepare
+    const { store } = storeAt();
+    const a = approval({ required: 1 });
+    await store.putApproval(a);
+    const users = Array.from({ length: 10 }, (_, i) => `UAPPROVER${i}`);
+
+    // act
+    const votes = await Promise.all(users.map((u) => store.voteApprove(a.id, u)));
+
+    // assess
+    const winners = votes.flatMap((v, i) => (v.kind === 'recorded' && v.quorum ? [users[i]] : []));
+    expect(winners).toHaveLength(1);
+    const final = await store.getApproval(a.id);
+    expect(final?.status).toBe('approved');
+    expect(final?.decidedBy).toBe(winners[0]);
+    for (const v of votes) if (v.kind === 'refused') expect(v.reason).toBe('not_pending');
+  });
+
+  it('lets exactly one of many concurrent approve/reject decisions win', async () => {
+    // prepare
+    const { store } = storeAt();
+    const a = approval();
+    await store.putApproval(a);
+    const calls = Array.from({ length: 10 }, (_, i) => ({ status: i % 2 ? ('rejected' as const) : ('approved' as const), user: `UDECIDER${i}` }));
+
+    // act
+    const results = await Promise.all(calls.map((c) => store.decide(a.id, c.status, c.user, c.status === 'rejected' ? `no by ${c.user}` : undefined)));
+
+    // assess
+    const won = results.flatMap((r, i) => (r ? [{ r, call: calls[i] }] : []));
+    expect(won).toHaveLength(1);
+    const final = await store.getApproval(a.id);
+    expect(final?.status).toBe(won[0]?.call?.status);
+    expect(final?.decidedBy).toBe(won[0]?.call?.user);
+    expect(final).toEqual(won[0]?.r);
+  });
+
+  it('records a rejection reason', async () => {
+    // prepare
+    const { store } = storeAt();
+    const a = approval();
+    await store.putApproval(a);
+
+    // act
+    const rejected = await store.decide(a.id, 'rejected', 'UBOB', 'rejected by UBOB');
+    const late = await store.voteApprove(a.id, 'UDAVE');
+
+    // assess
+    expect(rejected).toMatchObject({ status: 'rejected', decidedBy: 'UBOB', reason: 'rejected by UBOB', decidedAt: new Date(T0).toISOString() });
+    expect(late).toMatchObject({ kind: 'refused', reason: 'not_pending', approval: { status: 'rejected' } });
+  });
+
+  it('refuses votes and approvals once the approval has expired, but can mark it expired', async () => {
+    // prepare
+    const { store, setNow } = storeAt();
+    const a = approval({ required: 1 });
+    await store.putApproval(a);
+    setNow(Date.parse(a.expiresAt) + 1);
+
+    // act
+    const vote = await store.voteApprove(a.id, 'UBOB');
+    const approve = await store.decide(a.id, 'approved', 'UBOB');
+    const expire = await store.decide(a.id, 'expired', 'system');
+
+    // assess
+    expect(vote).toMatchObject({ kind: 'refused', reason: 'expired' });
+    expect(approve).toBeUndefined();
+    expect(expire).toMatchObject({ status: 'expired', decidedBy: 'system', approvers: [] });
+  });
+
+  it('treats the expiry instant itself as expired', async () => {
+    // prepare
+    const { store, setNow } = storeAt();
+    const a = approval();
+    await store.putApproval(a);
+    setNow(Date.parse(a.expiresAt));
+
+    // act
+    const vote = await store.voteApprove(a.id, 'UBOB');
+
+    // assess
+    expect(vote).toMatchObject({ kind: 'refused', reason: 'expired' });
+  });
+
+  it('refuses a vote on an approval that does not exist', async () => {
+    // prepare
+    const { store } = storeAt();
+
+    // act
+    const vote = await store.voteApprove('ap-doesnotexist', 'UBOB');
+    const decided = await store.decide('ap-doesnotexist', 'approved', 'UBOB');
+
+    // assess
+    expect(vote).toEqual({ kind: 'refused', reason: 'not_found' });
+    expect(decided).toBeUndefined();
+  });
+});
+
+describe('StateStore runs', () => {
+  it('patches only the given fields and stamps updatedAt', async () => {
+    // prepare
+    const { store, setNow } = storeAt();
+    const run: RunRecord = {
+      id: newId('r'),
+      kind: 'restore-s3-undelete',
+      requester: 'UALICE',
+      commandText: '/dr restore s3 spawn-binaries-us-east-1',
+      channel: 'CSANDBOXOPS',
+      status: 'started',
+      createdAt: new Date(T0).toISOString(),
+      updatedAt: new Date(T0).toISOString(),
+    };
+    await store.putRun(run);
+    setNow(T0 + 90_000);
+
+    // act
+    await store.updateRun(run.id, { status: 'running', ts: '1769515200.000200' });
+    const afterFirst = await store.getRun(run.id);
+    await store.updateRun(run.id, { summary: 'restored 250', status: undefined });
+    const afterSecond = await store.getRun(run.id);
+
+    // assess
+    expect(afterFirst).toEqual({ ...run, status: 'running', ts: '1769515200.000200', updatedAt: '2026-01-27T12:01:30.000Z' });
+    expect(afterSecond).toEqual({ ...run, status: 'running', ts: '1769515200.000200', summary: 'restored 250', updatedAt: '2026-01-27T12:01:30.000Z' });
+    expect(await store.getRun('r-missing')).toBeUndefined();
+  });
+});
