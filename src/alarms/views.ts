@@ -138,7 +138,8 @@ function button(actionId: AlarmActionId, text: string, value: string, style?: 'p
 
 /**
  * The buttons an alarm thread gets. An open alarm: its kind's actions plus Acknowledge (until
- * someone acknowledges). A resolved alarm keeps only the read-only check for the post-mortem.
+ * someone acknowledges). A resolved alarm keeps the read-only check for the post-mortem, and Acknowledge until someone
+ * has acknowledged it.
  */
 export function alarmButtons(thread: Pick<AlarmThread, 'id' | 'kind' | 'state' | 'acknowledgedBy'>): Button[] {
   const value = thread.id;
@@ -152,7 +153,8 @@ export function alarmButtons(thread: Pick<AlarmThread, 'id' | 'kind' | 'state' |
     if (!resolved) out.push(button(ALARM_ACTIONS.runBackup, 'Run backup now', value, 'primary'));
     out.push(button(ALARM_ACTIONS.viewLogs, 'View logs', value));
   }
-  if (!resolved && !thread.acknowledgedBy) out.push(button(ALARM_ACTIONS.ack, 'Acknowledge', value));
+  // Acknowledge stays until someone does: on-call records who looked, even after it cleared.
+  if (!thread.acknowledgedBy) out.push(button(ALARM_ACTIONS.ack, 'Acknowledge', value));
   return out;
 }
 

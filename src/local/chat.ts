@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { renderBlocks } from './render';
-import { SANDBOX_CHANNEL, SANDBOX_USERS, type SandboxUser } from './sandbox';
+import { SANDBOX_ALERTS_CHANNEL, SANDBOX_CHANNEL, SANDBOX_CRITICAL_CHANNEL, SANDBOX_USERS, type SandboxUser } from './sandbox';
 import type { ButtonRef } from './signed';
 import type { StandInEvent } from './slack-standin';
 import type { LocalStack } from './stack';
@@ -65,7 +65,7 @@ export class TerminalChat {
         ? `[drbot → only @${this.userName(m.visibleTo ?? '')}]`
         : e.kind === 'update'
           ? `[drbot · updated message ${m.ts}${m.threadTs ? ` in thread ${m.threadTs}` : ''}]`
-          : `[drbot · #${m.channel === this.channel ? 'dr-ops' : m.channel} · message ${m.ts}${m.threadTs ? ` · reply in thread ${m.threadTs}` : ''}]`;
+          : `[drbot · #${channelName(m.channel)} · message ${m.ts}${m.threadTs ? ` · reply in thread ${m.threadTs}` : ''}]`;
     this.write(`${head}\n${indent(rendered.text)}\n`);
   }
 
@@ -182,6 +182,12 @@ export class TerminalChat {
     rl.close();
     await this.settle();
   }
+}
+
+const CHANNEL_NAMES: Record<string, string> = { [SANDBOX_CHANNEL]: 'dr-ops', [SANDBOX_ALERTS_CHANNEL]: 'dr-alerts', [SANDBOX_CRITICAL_CHANNEL]: 'dr-critical' };
+
+function channelName(id: string): string {
+  return CHANNEL_NAMES[id] ?? id;
 }
 
 function indent(text: string): string {

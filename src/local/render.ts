@@ -38,7 +38,9 @@ export function mrkdwnToText(text: string, userName: (id: string) => string): st
     .replace(/:([a-z_]+):/g, (m, name: string) => EMOJI[name] ?? m)
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
+    .replace(/&amp;/g, '&')
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export interface Rendered {

@@ -202,7 +202,8 @@ export async function drive<I extends RunInput, P>(ctx: DurableContext, deps: Ru
   const progress: Progress = {
     async report(done, total, label) {
       const t = deps.now().getTime();
-      if (t - last < interval && done < total) return;
+      // Strict: the final 'finish' update shows completion, so none is exempt from the interval.
+      if (last !== 0 && t - last < interval) return;
       last = t;
       view.progress = { done, total, label };
       try {

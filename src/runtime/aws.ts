@@ -1,4 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createAlarmActions } from '../alarms/actions';
+import { createAlarmService } from '../alarms/service';
+import { DynamoAlarmStore } from '../alarms/store';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { WebClient } from '@slack/web-api';
 import { RoleResolver } from '../approvals/roles';
@@ -30,13 +33,28 @@ export function roleResolver(config: DrConfig, web: WebClient): RoleResolver {
 
 export function slackDepsForLambda(config: DrConfig, botToken: string, env: NodeJS.ProcessEnv = process.env): SlackDeps {
   const web = new WebClient(botToken);
+  const store = stateStore(config, env);
+  const slack = new WebApiPoster(web);
+  const engine = new LambdaRunEngine(new LambdaClient({ region: env.AWS_REGION ?? config.regions.primary }), required(env, 'RUNBOOK_FUNCTION'));
+  const roles = roleResolver(config, web);
+  const log = lambdaLog();
+  const now = () => new Date();
+  // Alarm messages' buttons arrive here, at the interactivity URL.
+  const threads = createAlarmService({
+    store: new DynamoAlarmStore({ client: store.doc, tableName: store.tableName }),
+    slack,
+    config,
+    clock: now,
+    log: (m, extra) => log.info(m, extra),
+  });
   return {
     config,
-    store: stateStore(config, env),
-    engine: new LambdaRunEngine(new LambdaClient({ region: env.AWS_REGION ?? config.regions.primary }), required(env, 'RUNBOOK_FUNCTION')),
-    roles: roleResolver(config, web),
-    slack: new WebApiPoster(web),
-    now: () => new Date(),
-    log: lambdaLog(),
+    store,
+    engine,
+    roles,
+    slack,
+    now,
+    log,
+    alarms: createAlarmActions({ config, threads, store, engine, roles, slack, now }),
   };
 }
