@@ -410,7 +410,7 @@ export function createAlarmService(deps: AlarmServiceDeps): AlarmService {
       const id = digests.get(c)?.id ?? changes.find((ch) => ch.after?.digest?.channel === c)?.after?.digest?.id;
       if (!id) continue;
       const notices: NoticeSummary[] = t.notices.map((n) => ({ messageId: n.messageId, reason: n.reason, receivedAt: n.receivedAt, ...(n.subject ? { subject: n.subject } : {}) }));
-      const ok = await store.touchDigest(c, id, { members: [...t.members], notifications: t.notifications, notices }, now);
+      const ok = await store.touchDigest(c, id, { members: [...t.members], notifications: t.notifications, notices, activity: storm.has(c) }, now);
       if (!ok) log('alarm.digest_rolled_over', { channel: c, digest: id });
     }
 

@@ -52,6 +52,8 @@ export interface DigestDelta {
   members: string[];
   notifications: number;
   notices: NoticeSummary[];
+  /** Storm activity keeps the digest open; a member resolving after the storm does not. */
+  activity: boolean;
 }
 
 /** Newest first; the digest shows a few, the table keeps a few more. */
@@ -244,7 +246,7 @@ export class InMemoryAlarmStore implements AlarmStore {
       notifications: d.notifications + delta.notifications,
       notices: d.notices + delta.notices.length,
       recentNotices: recent,
-      lastActivity: now,
+      lastActivity: delta.activity ? now : d.lastActivity,
       version: d.version + 1,
     });
     return true;
@@ -700,14 +702,19 @@ export class DynamoAlarmStore implements AlarmStore {
     const pk = `DIGEST#${channel}`;
     const send = async (withNotices: boolean) => {
       const adds = ['#n :n', '#nc :nc', '#v :one'];
-      const values: Record<string, unknown> = { ':n': delta.notifications, ':nc': delta.notices.length, ':one': 1, ':id': id, ':now': now.toISOString() };
-      const names: Record<string, string> = { '#n': 'notifications', '#nc': 'notices', '#v': 'version', '#id': 'id', '#la': 'lastActivity' };
+      const values: Record<string, unknown> = { ':n': delta.notifications, ':nc': delta.notices.length, ':one': 1, ':id': id };
+      const names: Record<string, string> = { '#n': 'notifications', '#nc': 'notices', '#v': 'version', '#id': 'id' };
       if (delta.members.length) {
         adds.push('#m :m');
         names['#m'] = 'members';
         values[':m'] = new Set(delta.members);
       }
-      const sets = ['#la = :now'];
+      const sets: string[] = [];
+      if (delta.activity) {
+        sets.push('#la = :now');
+        names['#la'] = 'lastActivity';
+        values[':now'] = now.toISOString();
+      }
       let condition = '#id = :id';
       if (withNotices) {
         sets.push('#rn = list_append(:rn, if_not_exists(#rn, :empty))');
@@ -721,7 +728,7 @@ export class DynamoAlarmStore implements AlarmStore {
         new UpdateCommand({
           TableName: this.table,
           Key: { pk, sk: DIGEST_SK },
-          UpdateExpression: `ADD ${adds.join(', ')} SET ${sets.join(', ')}`,
+          UpdateExpression: `ADD ${adds.join(', ')}${sets.length ? ` SET ${sets.join(', ')}` : ''}`,
           ConditionExpression: condition,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,

@@ -310,15 +310,18 @@ describe('DynamoAlarmStore (dynalite)', () => {
 
       // act
       const results = await Promise.all(
-        Array.from({ length: 30 }, (_, i) => s.touchDigest('CTOUCH', 'storm-2', { members: [`arn-${i % 12}`], notifications: 2, notices: [notice(i)] }, T0)),
+        Array.from({ length: 30 }, (_, i) => s.touchDigest('CTOUCH', 'storm-2', { members: [`arn-${i % 12}`], notifications: 2, notices: [notice(i)], activity: true }, new Date(T0.getTime() + 1000))),
       );
-      const wrongId = await s.touchDigest('CTOUCH', 'storm-1', { members: ['arn-x'], notifications: 1, notices: [] }, T0);
+      const wrongId = await s.touchDigest('CTOUCH', 'storm-1', { members: ['arn-x'], notifications: 1, notices: [], activity: true }, T0);
+      const quiet = await s.touchDigest('CTOUCH', 'storm-2', { members: [], notifications: 1, notices: [], activity: false }, new Date(T0.getTime() + 3_600_000));
 
       // assess
       expect(results.every(Boolean)).toBe(true);
       expect(wrongId).toBe(false);
+      expect(quiet).toBe(true);
       const d = await s.getDigest('CTOUCH');
-      expect(d).toMatchObject({ notifications: 60, notices: 30, version: 31 });
+      expect(d).toMatchObject({ notifications: 61, notices: 30, version: 32 });
+      expect(d?.lastActivity.toISOString()).toBe(new Date(T0.getTime() + 1000).toISOString());
       expect(d?.members).toHaveLength(12);
       expect(d?.members).not.toContain('arn-x');
       expect(d?.recentNotices.length).toBeGreaterThan(0);
