@@ -192,7 +192,7 @@ describe('createAlarmService', () => {
       expect(textOf(slack.updates()[0]?.msg)).toContain('(×2)');
       expect(textOf(slack.updates()[0]?.msg)).toContain('Seen 2 times');
       expect(textOf(slack.latest(ts))).toContain(':large_green_circle: *Resolved* after 45m');
-      expect(buttonIds(slack.latest(ts))).toEqual([ALARM_ACTIONS.checkReplication]);
+      expect(buttonIds(slack.latest(ts))).toEqual([ALARM_ACTIONS.checkReplication, ALARM_ACTIONS.ack]);
       const replies = slack.replies();
       expect(replies).toHaveLength(1);
       expect(replies[0]?.threadTs).toBe(ts);

@@ -154,7 +154,7 @@ describe('renderAlarm', () => {
     expect(buttons(m.blocks).map((b) => b.action_id)).not.toContain(ALARM_ACTIONS.ack);
   });
 
-  it('shows a resolved alarm green with its duration and keeps only the read-only button', () => {
+  it('shows a resolved alarm green with its duration, keeping the read-only check and Acknowledge but no restore', () => {
     // prepare
     const ok = alarmFixture('sns-cloudwatch-ok.json');
     const t = { ...lag(), state: 'OK' as AlarmState, alarm: ok.alarm, resolvedAt: ok.alarm.stateChangeTime, resolutions: 1 };
@@ -165,16 +165,31 @@ describe('renderAlarm', () => {
     // assess
     expect(allText(m.blocks)).toContain(':large_green_circle: *Resolved* after 45m *spawn-s3-replication-lag*');
     expect(m.text).toMatch(/^Resolved: spawn-s3-replication-lag/);
-    expect(buttons(m.blocks).map((b) => b.action_id)).toEqual([ALARM_ACTIONS.checkReplication]);
+    expect(buttons(m.blocks).map((b) => b.action_id)).toEqual([ALARM_ACTIONS.checkReplication, ALARM_ACTIONS.ack]);
   });
 
-  it('shows a resolved backup failure with View logs only', () => {
-    // act
+  it('shows a resolved backup failure with View logs and Acknowledge but no Run backup now', () => {
+    // prepare
     const t = { ...backup(), state: 'OK' as AlarmState, resolvedAt: new Date('2026-10-02T04:15:12.581Z') };
 
+    // act
+    const m = renderAlarm(t);
+
     // assess
-    expect(buttons(renderAlarm(t).blocks).map((b) => b.action_id)).toEqual([ALARM_ACTIONS.viewLogs]);
-    expect(allText(renderAlarm(t).blocks)).toContain('after 1h 5m');
+    expect(buttons(m.blocks).map((b) => b.action_id)).toEqual([ALARM_ACTIONS.viewLogs, ALARM_ACTIONS.ack]);
+    expect(allText(m.blocks)).toContain('after 1h 5m');
+  });
+
+  it('drops Acknowledge from a resolved alarm once someone acknowledged it', () => {
+    // prepare
+    const t = { ...lag(), state: 'OK' as AlarmState, resolvedAt: new Date('2026-10-02T14:50:33.318Z'), acknowledgedBy: 'UCAROL', acknowledgedAt: new Date('2026-10-02T14:51:00Z') };
+
+    // act
+    const m = renderAlarm(t);
+
+    // assess
+    expect(buttons(m.blocks).map((b) => b.action_id)).toEqual([ALARM_ACTIONS.checkReplication]);
+    expect(allText(m.blocks)).toContain('Acknowledged by <@UCAROL>');
   });
 
   it('shows INSUFFICIENT_DATA amber', () => {
