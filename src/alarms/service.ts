@@ -14,7 +14,7 @@ import type {
   ThreadData,
 } from './model';
 import type { AlarmStore, NotificationRecord, RenderPatch, RenderTarget } from './store';
-import { threadData } from './store';
+import { RAW_KEEP_BYTES, threadData } from './store';
 import { renderAlarm, renderAlarmResolvedReply, renderDigest, renderNotice, type AlarmViewOptions } from './views';
 
 export interface HandleResult {
@@ -63,7 +63,6 @@ export interface AlarmService {
 }
 
 const RECENT_IDS = 50;
-const RAW_PREVIEW = 2000;
 const CONCURRENCY = 8;
 
 /** Where an alarm goes: critical topics and critical kinds to the critical channel, the rest to alerts. */
@@ -188,10 +187,13 @@ function noticeRecord(n: NoticeNotification): NotificationRecord {
     topicArn: n.topicArn,
     receivedAt: n.receivedAt,
     reason: n.reason,
-    rawPreview: n.raw.slice(0, RAW_PREVIEW),
     rawBytes: Buffer.byteLength(n.raw, 'utf8'),
   };
   if (n.subject) rec.subject = n.subject;
+  // every SNS message fits whole; anything bigger keeps a start that cannot exceed the limit (≤ 4 bytes a character)
+  const whole = (rec.rawBytes ?? 0) <= RAW_KEEP_BYTES;
+  rec.raw = whole ? n.raw : n.raw.slice(0, Math.floor(RAW_KEEP_BYTES / 4));
+  rec.rawTruncated = !whole;
   return rec;
 }
 

@@ -25,10 +25,14 @@ export interface NotificationRecord {
   stateChangeTime?: Date;
   subject?: string;
   reason?: string;
-  /** The first 2,000 characters of a notice's raw message. */
-  rawPreview?: string;
+  /** A notice's raw message: whole up to RAW_KEEP_BYTES (SNS allows 256 KB), else its start. */
+  raw?: string;
   rawBytes?: number;
+  rawTruncated?: boolean;
 }
+
+/** Raw notice content kept in the table: the whole of any SNS message, well inside DynamoDB's 400 KB item. */
+export const RAW_KEEP_BYTES = 300_000;
 
 export type ClaimResult = 'claimed' | 'duplicate';
 
@@ -102,8 +106,13 @@ export const RETENTION = {
   digestDays: 14,
   rateSeconds: 3600,
 } as const;
-/** A claim still `processing` after this long belongs to a crashed invocation; a redelivery may take it over. */
-export const STALE_CLAIM_MS = 5 * 60_000;
+/**
+ * A claim still `processing` after this long belongs to a crashed or timed-out invocation, and a
+ * redelivery may take it over. Lambda retries an async (SNS) invocation 1 minute after it fails,
+ * so this must stay under a minute plus the function's timeout; a thread remembers the MessageIds
+ * it applied, so a takeover never counts twice.
+ */
+export const STALE_CLAIM_MS = 60_000;
 
 const DAY = 86_400;
 const epochSeconds = (d: Date) => Math.floor(d.getTime() / 1000);
@@ -555,8 +564,9 @@ export class DynamoAlarmStore implements AlarmStore {
       stateChangeTime: iso(rec.stateChangeTime),
       subject: rec.subject,
       reason: rec.reason,
-      rawPreview: rec.rawPreview,
+      raw: rec.raw,
       rawBytes: rec.rawBytes,
+      rawTruncated: rec.rawTruncated,
     };
     for (const [k, v] of Object.entries(optional)) if (v !== undefined) item[k] = v;
     try {

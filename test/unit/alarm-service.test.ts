@@ -450,10 +450,24 @@ describe('createAlarmService', () => {
         expect(textOf(slack.posts()[0]?.msg)).toContain('*Notice*');
         const rec = store.notifications.get(n.messageId);
         expect(rec).toMatchObject({ type: 'notice', reason: n.reason, rawBytes: Buffer.byteLength(n.raw, 'utf8') });
-        expect(rec?.rawPreview?.length).toBeLessThanOrEqual(2000);
+        expect(rec).toMatchObject({ raw: n.raw, rawTruncated: false });
         expect(logs.find((l) => l.msg === 'alarm.notice')?.extra).toMatchObject({ messageId: n.messageId, reason: n.reason });
       },
     );
+  });
+
+  it('keeps the start of a message too big for SNS (and the table) and says so', async () => {
+    // prepare
+    const { service, store } = setup();
+    const n = { ...(fixture('sns-plain-text.json') as NoticeNotification), raw: '€'.repeat(200_000) };
+
+    // act
+    await service.handle([n]);
+
+    // assess
+    const rec = store.notifications.get(n.messageId);
+    expect(rec).toMatchObject({ rawTruncated: true, rawBytes: 600_000 });
+    expect(Buffer.byteLength(rec?.raw ?? '', 'utf8')).toBeLessThanOrEqual(300_000);
   });
 
   describe('storms', () => {
