@@ -26,15 +26,15 @@ export class RoleResolver {
   private async members(groupId: string): Promise<Set<string>> {
     const hit = this.groups.get(groupId);
     if (hit && this.now() - hit.at < GROUP_TTL_MS) return hit.members;
-    let members: Set<string>;
     try {
-      members = new Set(await this.groupMembers(groupId));
+      const members = new Set(await this.groupMembers(groupId));
+      this.groups.set(groupId, { at: this.now(), members });
+      return members;
     } catch {
-      // Fail closed, but keep serving the last known membership if Slack is briefly unavailable.
-      members = hit?.members ?? new Set();
+      // Fail closed, but keep serving the last known membership if Slack is briefly unavailable;
+      // nothing is cached on failure, so the next request asks Slack again.
+      return hit?.members ?? new Set();
     }
-    this.groups.set(groupId, { at: this.now(), members });
-    return members;
   }
 
   private async holds(user: string, role: Role): Promise<boolean> {
@@ -64,7 +64,7 @@ export class RoleResolver {
     if (await this.has(user, required)) return;
     const role = await this.roleOf(user);
     throw new ForbiddenError(
-      `<@${user}> may not ${what}: it needs the *${required}* role${role ? `, and you are ${role === 'approver' ? 'an' : 'a'} ${role}` : ', and you have no drbot role'}.`,
+      `<@${user}> may not ${what}: it needs the *${required}* role${role ? `, and you are ${/^[aeiou]/.test(role) ? 'an' : 'a'} ${role}` : ', and you have no drbot role'}.`,
     );
   }
 }

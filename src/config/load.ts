@@ -19,7 +19,7 @@ export function describeIssues(issues: z.core.$ZodIssue[]): string {
 
 /** Validates a parsed config object; throws ConfigError naming every bad field. */
 export function parseConfig(raw: unknown, source = 'config'): DrConfig {
-  const result = configSchema.safeParse(raw);
+  const result = configSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
     throw new ConfigError(`${source} is invalid:\n${describeIssues(result.error.issues)}`);
   }

@@ -2,6 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { copyObjectServerSide, listObjectsIndex } from '../aws/s3';
 import type { DrConfig } from '../config/schema';
 import { PreconditionError } from '../errors';
+import { escapeMrkdwn } from '../slack/parse';
 import { formatCount } from '../slack/views/run';
 import { formatBytes, limiter } from '../util/limit';
 import type { Runbook } from './driver';
@@ -80,7 +81,7 @@ export const replicaRunbook: Runbook<ReplicaInput, ReplicaPlan> = {
     const { replica, primary, replicaClient } = clients(deps, input);
     const d = await diffBuckets(primary, replicaClient, input.bucket, replica.bucket, input.prefix);
     const bytes = [...d.missing, ...d.different].reduce((n, o) => n + o.size, 0);
-    const sample = [...d.missing, ...d.different].slice(0, SAMPLE_KEYS).map((o) => `\`${o.key}\``);
+    const sample = [...d.missing, ...d.different].slice(0, SAMPLE_KEYS).map((o) => `\`${escapeMrkdwn(o.key)}\``);
     const total = d.missing.length + d.different.length;
     const lines = [
       `From \`${replica.bucket}\` (${replica.region}) into \`${input.bucket}\`${input.prefix ? ` under \`${input.prefix}\`` : ''}`,

@@ -2,6 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { assertVersioned, deleteVersions, listVersionsPage } from '../aws/s3';
 import type { DrConfig } from '../config/schema';
 import { UnknownResourceError } from '../errors';
+import { escapeMrkdwn } from '../slack/parse';
 import { formatCount } from '../slack/views/run';
 import { formatBytes, limiter } from '../util/limit';
 import type { Runbook } from './driver';
@@ -125,7 +126,7 @@ export const undeleteRunbook: Runbook<UndeleteInput, UndeletePlan> = {
     const lines = [
       `Bucket ${scope(input)}`,
       `*${formatCount(p.count)}* deleted objects will be restored (${formatBytes(p.bytes)}) by removing their delete markers`,
-      p.sample.length ? `e.g. ${p.sample.map((k) => `\`${k}\``).join(', ')}${p.count > p.sample.length ? ', …' : ''}` : '',
+      p.sample.length ? `e.g. ${p.sample.map((k) => `\`${escapeMrkdwn(k)}\``).join(', ')}${p.count > p.sample.length ? ', …' : ''}` : '',
       p.olderSkipped ? `Not touched: ${formatCount(p.olderSkipped)} delete markers older than --since` : '',
       'Not touched: objects that are not deleted, and older versions (nothing is overwritten or removed)',
     ].filter(Boolean);

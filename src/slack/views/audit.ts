@@ -19,10 +19,14 @@ function who(actor: string): string {
   return /^[UW][A-Z0-9]+$/.test(actor) ? `<@${actor}>` : actor;
 }
 
+/** Three lines of at most this fit a 2,900-character section, so 100 events take 34 blocks. */
+const MAX_LINE = 950;
+
 export function auditLine(e: AuditEvent): string {
   const at = e.at.replace(/\.\d{3}Z$/, 'Z').replace('T', ' ');
   const detail = e.detail ? ` — ${escapeMrkdwn(e.detail.slice(0, 160))}` : '';
-  return `${ICON[e.result] ?? ''} ${at} ${who(e.actor)} *${e.action}* \`${escapeMrkdwn(e.target.slice(0, 120))}\` → ${e.result}${e.runId ? ` (run ${e.runId})` : ''}${detail}`;
+  const line = `${ICON[e.result] ?? ''} ${at} ${who(e.actor)} *${e.action}* \`${escapeMrkdwn(e.target.slice(0, 120))}\` → ${e.result}${e.runId ? ` (run ${e.runId})` : ''}${detail}`;
+  return line.length <= MAX_LINE ? line : `${line.slice(0, MAX_LINE - 1)}…`;
 }
 
 /** `/dr audit [N]`: newest first, chunked to Slack's section size. */

@@ -133,7 +133,7 @@ export function renderRun(v: RunView): SlackMessage {
   }
   if (v.error) blocks.push(section(v.error));
   if (v.durationMs !== undefined) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `took ${formatDuration(v.durationMs)}` }] });
-  const text = `${PHASE_HEAD[v.phase].replace(/^:[a-z_]+: /, '')}: ${v.title} (run ${v.runId})`;
+  const text = `${PHASE_HEAD[v.phase].replace(/^:[a-z_]+: /, '')}: ${escapeMrkdwn(v.title)} (run ${v.runId})`;
   return { text, blocks };
 }
 
