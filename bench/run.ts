@@ -1,0 +1,367 @@
+/**
+ * `npm run bench`: drbot measured side by side with a minimal Bolt app in the same run (the
+ * machine is noisy; ratios are what count, and no timing ever fails the run).
+ *
+ *   1. bundle sizes             buildAll() vs the minimal app built with the same buildOptions()
+ *   2. cold start               10 fresh `node` processes each, A/B alternating, median
+ *   3. warm /dr help            1,000 signed requests after 50 warm-ups, p50/p99
+ *   4. warm /dr restore s3 ack  200 signed requests, each its own trigger_id, p50/p99
+ *   5. undelete throughput      10,000 deleted objects on moto: the runbook vs a plain loop
+ *   6. alarm storm              500 notifications across 20 alarms, if src/alarms is built
+ *
+ * Prints one table per section as it completes, a summary of the ratios, then a JSON summary.
+ * Exits 0 unless the harness itself fails (a section that throws is reported and exits 1).
+ */
+import { benchAlarmStorm, type AlarmStormResult } from './alarms';
+import { buildBundles, type BundlesResult } from './bundles';
+import { startDynamo, startFakeLambda } from './fakes';
+import { coldStart, warmAck, warmHelp, type AckResult, type Apps, type ColdStartResult, type WarmSide } from './latency';
+import { benchUndelete, type UndeleteResult } from './undelete';
+import { cleanup, fmtBytes, fmtInt, fmtMs, fmtX, heading, onCleanup, ratio, round, table, tempDir, verdict } from './util';
+
+const TARGET_BUNDLE_RATIO = 1.5;
+const TARGET_COLD_RATIO = 1.5;
+const TARGET_WARM_P99_MS = 50;
+const COLD_RUNS = 10;
+const WARM_REQUESTS = 1000;
+const WARM_WARMUP = 50;
+const ACK_REQUESTS = 200;
+const ACK_WARMUP = 20;
+const UNDELETE_OBJECTS = 10_000;
+const UNDELETE_ROUNDS = 2;
+
+const errors: { section: string; error: string }[] = [];
+
+async function section<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    errors.push({ section: name, error: msg });
+    console.log(`  ERROR (${name}): ${msg}`);
+    if (e instanceof Error && e.stack) console.error(e.stack.split('\n').slice(1, 6).join('\n'));
+    return undefined;
+  }
+}
+
+function printBundles(b: BundlesResult): number {
+  const slack = b.handlers.find((h) => h.name === 'slack');
+  const r = ratio(slack?.bytes ?? NaN, b.minimal.bytes);
+  console.log(
+    table([
+      ['bundle', 'bytes', 'size', 'gzip -9'],
+      ...b.handlers.map((h) => [h.path, fmtInt(h.bytes), fmtBytes(h.bytes), fmtBytes(h.gzipBytes)]),
+      [`minimal Bolt app ${b.minimal.path}`, fmtInt(b.minimal.bytes), fmtBytes(b.minimal.bytes), fmtBytes(b.minimal.gzipBytes)],
+    ]),
+  );
+  const top = b.composition.slice(0, 8);
+  if (top.length) {
+    console.log('  where slack.js is bigger (output bytes by package, largest difference first):');
+    console.log(
+      table([
+        ['package', 'slack.js', 'minimal', 'difference'],
+        ...top.map((c) => [c.name, fmtBytes(c.slackBytes), fmtBytes(c.minimalBytes), `+${fmtBytes(c.slackBytes - c.minimalBytes)}`]),
+      ])
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n'),
+    );
+  }
+  const gz = ratio(slack?.gzipBytes ?? NaN, b.minimal.gzipBytes);
+  console.log(`  slack.js / minimal: ${fmtX(r)} (gzip ${fmtX(gz)})   target ≤ ${TARGET_BUNDLE_RATIO}×  ${verdict(r <= TARGET_BUNDLE_RATIO)}   (built in ${b.buildMs} ms)`);
+  return r;
+}
+
+function printCold(c: ColdStartResult): number {
+  const row = (label: string, a: number, b: number) => [label, fmtMs(a), fmtMs(b), fmtX(ratio(a, b))];
+  console.log(
+    table([
+      [`median of ${c.drbot.runs} fresh processes`, 'drbot slack.js', 'minimal', 'ratio'],
+      row('process start → response (performance.now)', c.drbot.startToResponseMs, c.minimal.startToResponseMs),
+      row('  require(bundle)', c.drbot.requireMs, c.minimal.requireMs),
+      row('  first signed /dr help', c.drbot.firstRequestMs, c.minimal.firstRequestMs),
+      row('  runner top → response (require + request)', c.drbot.runnerMs, c.minimal.runnerMs),
+      row('process wall time, spawn → exit (parent)', c.drbot.wallMs, c.minimal.wallMs),
+    ]),
+  );
+  const r = ratio(c.drbot.startToResponseMs, c.minimal.startToResponseMs);
+  const failures = c.drbot.failures + c.minimal.failures;
+  console.log(`  cold start ratio: ${fmtX(r)}   target ≤ ${TARGET_COLD_RATIO}×  ${verdict(r <= TARGET_COLD_RATIO)}${failures ? `   (${failures} runs answered wrongly!)` : ''}`);
+  console.log(`  samples (ms): drbot ${c.drbot.samples.map((s) => s.toFixed(0)).join(' ')} | minimal ${c.minimal.samples.map((s) => s.toFixed(0)).join(' ')}`);
+  return r;
+}
+
+function printWarm(w: { drbot: WarmSide; minimal: WarmSide }): { p50: number; p99: number } {
+  const row = (label: string, k: 'p50' | 'p99' | 'max') => [label, fmtMs(w.drbot[k]), fmtMs(w.minimal[k]), fmtX(ratio(w.drbot[k], w.minimal[k]))];
+  console.log(
+    table([
+      [`${fmtInt(w.drbot.count)} sequential requests, one process each`, 'drbot slack.js', 'minimal', 'ratio'],
+      row('p50', 'p50'),
+      row('p99', 'p99'),
+      row('max', 'max'),
+    ]),
+  );
+  for (const [name, s] of [['drbot', w.drbot], ['minimal', w.minimal]] as const) {
+    if (s.failures) console.log(`  ! ${name}: ${s.failures} wrong answers, first: ${s.firstFailure}`);
+  }
+  console.log(`  drbot p99 ${fmtMs(w.drbot.p99)}   target < ${TARGET_WARM_P99_MS} ms  ${verdict(w.drbot.p99 < TARGET_WARM_P99_MS)}`);
+  return { p50: ratio(w.drbot.p50, w.minimal.p50), p99: ratio(w.drbot.p99, w.minimal.p99) };
+}
+
+function printAck(a: AckResult): void {
+  console.log(
+    table([
+      [`/dr restore s3 ${a.bucket}, ${a.count} requests`, 'drbot slack.js'],
+      ['p50', fmtMs(a.p50)],
+      ['p99', fmtMs(a.p99)],
+      ['max', fmtMs(a.max)],
+    ]),
+  );
+  console.log(
+    `  every ack ${a.failures ? `NOT ok: ${a.failures} wrong answers, first: ${a.firstFailure}` : 'said "Started run"'}; fake Lambda took ${a.invokes} async invokes with ${a.distinctExecutions} distinct durable execution names for ${a.requests} requests (incl. ${ACK_WARMUP} warm-ups)`,
+  );
+  console.log(`  p99 under Slack's 3 s ack window: ${verdict(a.p99 < 3000)}`);
+}
+
+function printUndelete(u: UndeleteResult): number {
+  if (u.skipped) {
+    console.log(`  skipped: ${u.reason}`);
+    return NaN;
+  }
+  const r = ratio(u.drbot.objectsPerSecond, u.plain.objectsPerSecond);
+  const plainWithVerify = u.plain.restored / (u.plain.seconds + u.plain.verifySeconds);
+  console.log(
+    table([
+      [`${fmtInt(u.objects)} deleted objects on moto, ${u.rounds} runs each (A/B/B/A)`, 'drbot runbook', 'plain loop', 'ratio'],
+      ['time per run', u.drbot.runSeconds.map((x) => `${x.toFixed(1)} s`).join(', '), u.plain.runSeconds.map((x) => `${x.toFixed(1)} s`).join(', '), ''],
+      ['time, all runs', `${u.drbot.seconds.toFixed(1)} s`, `${u.plain.seconds.toFixed(1)} s`, fmtX(ratio(u.drbot.seconds, u.plain.seconds))],
+      ['objects restored, all runs', fmtInt(u.drbot.restored), fmtInt(u.plain.restored), ''],
+      ['objects/s', `${fmtInt(u.drbot.objectsPerSecond)}/s`, `${fmtInt(u.plain.objectsPerSecond)}/s`, fmtX(r)],
+      ['latest delete markers left (listed, worst run)', fmtInt(u.drbot.latestDeleteMarkersAfter), fmtInt(u.plain.latestDeleteMarkersAfter), ''],
+      ['current objects after (listed, worst run)', fmtInt(u.drbot.currentObjectsAfter), fmtInt(u.plain.currentObjectsAfter), ''],
+    ]),
+  );
+  console.log(`  drbot: timed from the Approve click to the runner idle (execute slices, checkpoints, Slack progress, its own verify listing); run ${u.drbot.runStatus}`);
+  console.log(`         message: "${u.drbot.finalMessage}"`);
+  console.log(`  plain: ${u.plain.calls?.list} ListObjectVersions + ${u.plain.calls?.delete} DeleteObjects calls a run, sequential, no verify`);
+  console.log(
+    `  like for like (plain + its ${u.plain.verifySeconds.toFixed(1)} s verify listing): ${fmtInt(plainWithVerify)}/s, drbot ${fmtX(ratio(u.drbot.objectsPerSecond, plainWithVerify))}`,
+  );
+  const ok = u.drbot.latestDeleteMarkersAfter === 0 && u.plain.latestDeleteMarkersAfter === 0 && u.drbot.currentObjectsAfter === u.objects && u.plain.currentObjectsAfter === u.objects;
+  console.log(`  both buckets verified: 0 latest delete markers and ${fmtInt(u.objects)} current objects: ${ok ? 'yes' : 'NO'}`);
+  console.log(`  (setup, not timed: seeding ${u.seedSeconds.toFixed(1)} s; command → plan posted ${u.planSeconds.map((x) => `${x.toFixed(1)} s`).join(', ')})`);
+  return r;
+}
+
+function printAlarms(a: AlarmStormResult): void {
+  if (!a.built) {
+    console.log(`  alarms: not built yet (${a.reason})`);
+    return;
+  }
+  console.log(
+    table([
+      [`storm: ${a.notifications} notifications, ${a.alarms} alarms, all at once`, 'value'],
+      ['notifications handled per second', `${fmtInt(a.perSecond)}/s`],
+      ['wall time', fmtMs(a.seconds * 1000)],
+      ['Slack calls per notification', a.slackCallsPerNotification.toFixed(3)],
+      ['Slack calls (post / thread reply / update)', `${a.calls.post} / ${a.calls.threadReply} / ${a.calls.update}`],
+      ['new messages per channel', Object.entries(a.postsPerChannel).map(([c, n]) => `${c} ${n}`).join(', ') || 'none'],
+      ['notifications recorded', `${a.recorded} / ${a.notifications}`],
+      ['alarms in their newest state', `${a.finalStatesRight} / ${a.alarms}`],
+      ['messages behind their stored state', String(a.staleMessages)],
+      ['redelivery of all 500: duplicates / Slack calls', `${a.redelivery.duplicates} / ${a.redelivery.slackCalls}`],
+    ]),
+  );
+  console.log(`  (in-memory store and a Slack fake that answers at once: this is the service's own cost)`);
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const tmp = tempDir();
+  console.log(`drbot bench — Node ${process.version}, ${new Date().toISOString()}; ratios are drbot ÷ comparison, measured in this run`);
+
+  heading('1. Bundles');
+  const bundles = await section('bundles', () => buildBundles(tmp));
+  const bundleRatio = bundles ? printBundles(bundles) : NaN;
+
+  let cold: ColdStartResult | undefined;
+  let warm: { drbot: WarmSide; minimal: WarmSide } | undefined;
+  let ack: AckResult | undefined;
+  let coldRatio = NaN;
+  let warmRatios = { p50: NaN, p99: NaN };
+  if (bundles) {
+    const apps = await section('fakes', async (): Promise<Apps> => {
+      const dynamo = await startDynamo();
+      onCleanup(() => dynamo.close());
+      const lambda = await startFakeLambda();
+      onCleanup(() => lambda.close());
+      return { runner: bundles.runner, slackBundle: bundles.slackBundle, minimalBundle: bundles.minimalBundle, dynamo, lambda, tmp };
+    });
+    if (apps) {
+      heading('2. Cold start: require + first signed /dr help');
+      cold = await section('cold start', () => coldStart(apps, COLD_RUNS, console.log));
+      if (cold) coldRatio = printCold(cold);
+
+      heading('3. Warm latency: signed /dr help');
+      warm = await section('warm latency', () => warmHelp(apps, WARM_REQUESTS, WARM_WARMUP));
+      if (warm) warmRatios = printWarm(warm);
+
+      heading('4. Warm ack latency: signed /dr restore s3');
+      ack = await section('ack latency', () => warmAck(apps, ACK_REQUESTS, ACK_WARMUP));
+      if (ack) printAck(ack);
+      if (ack && apps.lambda.unexpected.length) console.log(`  ! fake Lambda got unexpected requests: ${apps.lambda.unexpected.join(', ')}`);
+    }
+  } else {
+    console.log('  (sections 2-4 need the bundles; skipped)');
+  }
+
+  heading(`5. Undelete throughput: ${fmtInt(UNDELETE_OBJECTS)} deleted objects on moto`);
+  const undelete = await section('undelete', () => benchUndelete(UNDELETE_OBJECTS, UNDELETE_ROUNDS, console.log));
+  const undeleteRatio = undelete ? printUndelete(undelete) : NaN;
+
+  heading('6. Alarm storm');
+  const alarms = await section('alarms', () => benchAlarmStorm());
+  if (alarms) printAlarms(alarms);
+
+  heading('Summary (drbot ÷ comparison, same run)');
+  const slack = bundles?.handlers.find((h) => h.name === 'slack');
+  console.log(
+    table([
+      ['measure', 'drbot', 'comparison', 'ratio', 'target', 'verdict'],
+      ['bundle size', slack ? fmtBytes(slack.bytes) : 'n/a', bundles ? fmtBytes(bundles.minimal.bytes) : 'n/a', fmtX(bundleRatio), `≤ ${TARGET_BUNDLE_RATIO}×`, verdict(bundleRatio <= TARGET_BUNDLE_RATIO)],
+      ['cold start (median)', fmtMs(cold?.drbot.startToResponseMs ?? NaN), fmtMs(cold?.minimal.startToResponseMs ?? NaN), fmtX(coldRatio), `≤ ${TARGET_COLD_RATIO}×`, verdict(coldRatio <= TARGET_COLD_RATIO)],
+      ['warm /dr help p50', fmtMs(warm?.drbot.p50 ?? NaN), fmtMs(warm?.minimal.p50 ?? NaN), fmtX(warmRatios.p50), '', ''],
+      ['warm /dr help p99', fmtMs(warm?.drbot.p99 ?? NaN), fmtMs(warm?.minimal.p99 ?? NaN), fmtX(warmRatios.p99), `< ${TARGET_WARM_P99_MS} ms`, verdict((warm?.drbot.p99 ?? Infinity) < TARGET_WARM_P99_MS)],
+      ['restore s3 ack p50 / p99', ack ? `${fmtMs(ack.p50)} / ${fmtMs(ack.p99)}` : 'n/a', '', '', '< 3 s', ack ? verdict(ack.p99 < 3000) : ''],
+      [
+        'undelete objects/s',
+        undelete && !undelete.skipped ? `${fmtInt(undelete.drbot.objectsPerSecond)}/s` : 'n/a',
+        undelete && !undelete.skipped ? `${fmtInt(undelete.plain.objectsPerSecond)}/s` : 'n/a',
+        fmtX(undeleteRatio),
+        '',
+        '',
+      ],
+      [
+        'alarm storm',
+        alarms?.built ? `${fmtInt(alarms.perSecond)}/s, ${alarms.slackCallsPerNotification.toFixed(3)} Slack calls/notif.` : 'not built yet',
+        '',
+        '',
+        '',
+        '',
+      ],
+    ]),
+  );
+
+  const summary = {
+    node: process.version,
+    at: new Date().toISOString(),
+    seconds: round((Date.now() - started) / 1000, 1),
+    targets: { bundleRatio: TARGET_BUNDLE_RATIO, coldStartRatio: TARGET_COLD_RATIO, warmP99Ms: TARGET_WARM_P99_MS },
+    bundles: bundles
+      ? {
+          handlers: Object.fromEntries(bundles.handlers.map((h) => [h.name, { bytes: h.bytes, gzipBytes: h.gzipBytes }])),
+          minimal: { bytes: bundles.minimal.bytes, gzipBytes: bundles.minimal.gzipBytes },
+          ratio: round(bundleRatio, 3),
+          pass: bundleRatio <= TARGET_BUNDLE_RATIO,
+          largestDifferences: bundles.composition.slice(0, 8).map((c) => ({ package: c.name, slackBytes: c.slackBytes, minimalBytes: c.minimalBytes })),
+        }
+      : null,
+    coldStart: cold
+      ? {
+          runs: COLD_RUNS,
+          drbotMs: round(cold.drbot.startToResponseMs),
+          minimalMs: round(cold.minimal.startToResponseMs),
+          drbotRequireMs: round(cold.drbot.requireMs),
+          minimalRequireMs: round(cold.minimal.requireMs),
+          drbotFirstRequestMs: round(cold.drbot.firstRequestMs),
+          minimalFirstRequestMs: round(cold.minimal.firstRequestMs),
+          drbotWallMs: round(cold.drbot.wallMs),
+          minimalWallMs: round(cold.minimal.wallMs),
+          ratio: round(coldRatio, 3),
+          pass: coldRatio <= TARGET_COLD_RATIO,
+          wrongAnswers: cold.drbot.failures + cold.minimal.failures,
+        }
+      : null,
+    warmHelp: warm
+      ? {
+          requests: WARM_REQUESTS,
+          warmup: WARM_WARMUP,
+          drbot: { p50Ms: round(warm.drbot.p50, 3), p99Ms: round(warm.drbot.p99, 3), maxMs: round(warm.drbot.max, 3), wrongAnswers: warm.drbot.failures },
+          minimal: { p50Ms: round(warm.minimal.p50, 3), p99Ms: round(warm.minimal.p99, 3), maxMs: round(warm.minimal.max, 3), wrongAnswers: warm.minimal.failures },
+          ratioP50: round(warmRatios.p50, 2),
+          ratioP99: round(warmRatios.p99, 2),
+          drbotP99Pass: warm.drbot.p99 < TARGET_WARM_P99_MS,
+        }
+      : null,
+    restoreAck: ack
+      ? {
+          requests: ACK_REQUESTS,
+          p50Ms: round(ack.p50, 3),
+          p99Ms: round(ack.p99, 3),
+          maxMs: round(ack.max, 3),
+          wrongAnswers: ack.failures,
+          lambdaInvokes: ack.invokes,
+          distinctExecutions: ack.distinctExecutions,
+        }
+      : null,
+    undelete: undelete
+      ? undelete.skipped
+        ? { skipped: undelete.reason }
+        : {
+            objects: undelete.objects,
+            rounds: undelete.rounds,
+            drbot: {
+              seconds: round(undelete.drbot.seconds),
+              runSeconds: undelete.drbot.runSeconds.map((x) => round(x)),
+              objectsPerSecond: round(undelete.drbot.objectsPerSecond, 1),
+              latestDeleteMarkersAfter: undelete.drbot.latestDeleteMarkersAfter,
+              currentObjectsAfter: undelete.drbot.currentObjectsAfter,
+              runStatus: undelete.drbot.runStatus,
+            },
+            plain: {
+              seconds: round(undelete.plain.seconds),
+              runSeconds: undelete.plain.runSeconds.map((x) => round(x)),
+              verifySeconds: round(undelete.plain.verifySeconds),
+              objectsPerSecond: round(undelete.plain.objectsPerSecond, 1),
+              latestDeleteMarkersAfter: undelete.plain.latestDeleteMarkersAfter,
+              currentObjectsAfter: undelete.plain.currentObjectsAfter,
+            },
+            ratio: round(undeleteRatio, 3),
+            ratioVsPlainWithVerify: round(ratio(undelete.drbot.objectsPerSecond, undelete.plain.restored / (undelete.plain.seconds + undelete.plain.verifySeconds)), 3),
+            seedSeconds: round(undelete.seedSeconds, 1),
+            planSeconds: undelete.planSeconds.map((x) => round(x, 1)),
+          }
+      : null,
+    alarms: alarms
+      ? alarms.built
+        ? {
+            notifications: alarms.notifications,
+            alarms: alarms.alarms,
+            perSecond: round(alarms.perSecond, 1),
+            slackCallsPerNotification: round(alarms.slackCallsPerNotification, 4),
+            slackCalls: alarms.slackCalls,
+            postsPerChannel: alarms.postsPerChannel,
+            recorded: alarms.recorded,
+            finalStatesRight: alarms.finalStatesRight,
+            staleMessages: alarms.staleMessages,
+            redelivery: alarms.redelivery,
+          }
+        : { notBuiltYet: alarms.reason }
+      : null,
+    errors,
+  };
+  console.log('\nJSON summary:');
+  console.log(JSON.stringify(summary, null, 2));
+  console.log(`\ndrbot bench: done in ${((Date.now() - started) / 1000).toFixed(1)} s${errors.length ? `, with ${errors.length} harness error(s)` : ''}`);
+}
+
+main()
+  .then(async () => {
+    await cleanup();
+    process.exit(errors.length ? 1 : 0);
+  })
+  .catch(async (e: unknown) => {
+    console.error(`drbot bench crashed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    await cleanup();
+    process.exit(1);
+  });
