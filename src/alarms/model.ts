@@ -181,3 +181,6 @@ export interface DigestModel {
 export function isAlarmState(v: unknown): v is AlarmState {
   return typeof v === 'string' && (ALARM_STATES as readonly string[]).includes(v);
 }
+
+/** An AWS region code (us-east-1, us-gov-west-1, us-iso-east-1). Here, not in parse.ts, so views stay free of zod. */
+export const REGION_CODE = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;

@@ -8,6 +8,7 @@ import {
   type AlarmState,
   type CompositeChild,
   type Notification,
+  REGION_CODE,
 } from './model';
 
 /** The Lambda event was not an SNS event at all (wrong trigger, or a test event). */
@@ -134,7 +135,6 @@ const REGION_NAMES: Record<string, string> = {
   'china (ningxia)': 'cn-northwest-1',
 };
 
-export const REGION_CODE = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 
 /** `US East (N. Virginia)`, `EU (Ireland)` or `eu-west-1` -> the region code; undefined if unknown. */
 export function regionCodeFromName(name: string | null | undefined): string | undefined {

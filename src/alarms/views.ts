@@ -1,7 +1,7 @@
 import type { ActionsBlock, Button, ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
 import type { SlackMessage } from '../slack/poster';
 import type { AlarmKind, AlarmMetric, AlarmState, AlarmThread, DigestModel, NoticeNotification } from './model';
-import { REGION_CODE } from './parse';
+import { REGION_CODE } from './model';
 
 /** The action_ids the alarm buttons carry; listeners register exactly these. */
 export const ALARM_ACTIONS = {

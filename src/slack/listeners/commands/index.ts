@@ -81,7 +81,10 @@ export function drCommand(deps: SlackDeps) {
     try {
       switch (parsed.id) {
         case 'help':
-          await ack(ephemeral(renderHelp({ sandbox: Boolean(deps.simulate) })));
+          await Promise.all([
+            ack(ephemeral(renderHelp({ sandbox: Boolean(deps.simulate) }))),
+            deps.store.audit({ actor: user, action: 'command', target: shown, result: 'ok' }),
+          ]);
           return;
         case 'audit': {
           const events = await deps.store.listAudit(parsed.count);
