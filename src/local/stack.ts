@@ -73,7 +73,9 @@ async function startDynalite(): Promise<{ endpoint: string; close: () => Promise
   return { endpoint: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
 }
 
+/** The local runner's environment is process-wide: set up by the first stack, torn down by the last. */
 let runnerReady: Promise<void> | undefined;
+let openStacks = 0;
 
 /**
  * Builds the local runtime: AWS (sandbox moto or real), the state table, the Slack stand-in, the
@@ -128,6 +130,14 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   };
   runnerReady ??= LocalRunEngine.setup({ skipTime: opts.skipTime ?? false });
   await runnerReady;
+  openStacks++;
+  closers.push(async () => {
+    // Its worker thread would otherwise keep the process (and jest) alive.
+    if (--openStacks === 0) {
+      runnerReady = undefined;
+      await LocalRunEngine.teardown();
+    }
+  });
   const engine = new LocalRunEngine(createRunbookHandler(runbookDeps), (r) => {
     if (r.status !== 'SUCCEEDED') log.error('run ended', { name: r.name, status: r.status, error: r.error });
   });
