@@ -183,6 +183,22 @@ describe('approval of /dr restore s3 with one approver', () => {
     expect(audit.filter((e) => e.action === 'result')).toEqual([expect.objectContaining({ result: 'rejected' })]);
   });
 
+  // Fails today (product bug): onReject (src/slack/listeners/actions/index.ts:116) stores the
+  // reason as `rejected by ${user}` with the raw user ID, and the run view escapes it, so the
+  // message reads "Rejected by @bob at …: rejected by UBOB" instead of naming bob.
+  it('names the rejecter as a person in the message, never by raw user ID', async () => {
+    // prepare
+    const { message } = await requestRun(stack, 'alice', RESTORE);
+
+    // act
+    await click(stack, 'bob', message, 'run_reject');
+
+    // assess
+    const text = textOf(current(stack, message));
+    expect(text).toContain('Rejected by @bob');
+    expect(text).not.toContain(SANDBOX_USERS.bob);
+  });
+
   it('with --dry-run posts the plan only: no buttons, the bucket untouched', async () => {
     // prepare
     const deleteObjects = countDeleteObjects(stack);
