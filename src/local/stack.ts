@@ -75,6 +75,8 @@ async function startDynalite(): Promise<{ endpoint: string; close: () => Promise
 
 /** The local runner's environment is process-wide: set up by the first stack, torn down by the last. */
 let runnerReady: Promise<void> | undefined;
+/** Captured before the runner installs fake timers (skipTime), so the app keeps real time. */
+const RealDate = globalThis.Date;
 let openStacks = 0;
 
 /**
@@ -84,7 +86,7 @@ let openStacks = 0;
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
   const sandbox = opts.mode === 'sandbox';
   const config = opts.config ?? SANDBOX_CONFIG;
-  const now = opts.now ?? (() => new Date());
+  const now = opts.now ?? (() => new RealDate());
   const log = opts.log ?? quietLog();
   const closers: (() => Promise<void>)[] = [];
 

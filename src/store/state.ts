@@ -192,7 +192,8 @@ export class StateStore {
           TableName: this.tableName,
           Key: { pk: `APPROVAL#${id}`, sk: 'APPROVAL' },
           UpdateExpression: 'SET approvers = list_append(approvers, :me)',
-          ConditionExpression: 'attribute_exists(pk) AND #s = :pending AND expiresAt > :now AND NOT contains(approvers, :user)',
+          // The size bound stops a late concurrent click from adding a vote past the quorum.
+          ConditionExpression: 'attribute_exists(pk) AND #s = :pending AND expiresAt > :now AND NOT contains(approvers, :user) AND size(approvers) < required',
           ExpressionAttributeNames: { '#s': 'status' },
           ExpressionAttributeValues: { ':me': [user], ':pending': 'pending', ':now': now, ':user': user },
           ReturnValues: 'ALL_NEW',
@@ -205,7 +206,7 @@ export class StateStore {
     }
     if (updated.approvers.length < updated.required) return { kind: 'recorded', approval: updated, quorum: false };
     const decided = await this.decide(id, 'approved', user);
-    if (!decided) return { kind: 'recorded', approval: updated, quorum: false };
+    if (!decided) return this.refusal(id, user, now);
     return { kind: 'recorded', approval: decided, quorum: true };
   }
 
@@ -214,7 +215,8 @@ export class StateStore {
     if (!current) return { kind: 'refused', reason: 'not_found' };
     if (current.status !== 'pending') return { kind: 'refused', reason: 'not_pending', approval: current };
     if (current.expiresAt <= now) return { kind: 'refused', reason: 'expired', approval: current };
-    if (current.approvers.includes(user)) return { kind: 'refused', reason: 'already_voted', approval: current };
+    if (current.approvers.includes(user) && current.approvers.length < current.required) return { kind: 'refused', reason: 'already_voted', approval: current };
+    // The quorum is full and its decision is being written by the click that completed it.
     return { kind: 'refused', reason: 'not_pending', approval: current };
   }
 

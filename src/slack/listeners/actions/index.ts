@@ -81,14 +81,15 @@ export function onApprove(deps: SlackDeps) {
         return;
       }
       const decidedAt = vote.approval.decidedAt ?? deps.now().toISOString();
-      await deps.engine.approve(rec.callbackId, { approvers: vote.approval.approvers, decidedAt });
+      // Show the decision first, then resume the run: its own updates must land after ours.
       if (at) {
         const who = vote.approval.approvers.map((u) => `<@${u}>`).join(', ');
         await deps.slack.update(at.channel, at.ts, {
-          text: `Approved by ${vote.approval.approvers.join(', ')}`,
+          text: 'Approved; running',
           blocks: withDecision(messageBlocks(body), `:white_check_mark: Approved by ${who} at ${when(decidedAt)} — running…`),
         });
       }
+      await deps.engine.approve(rec.callbackId, { approvers: vote.approval.approvers, decidedAt });
       await deps.store.audit({ actor: user, action: 'approve', target: rec.summary, result: 'approved', runId: rec.runId });
     } catch (e) {
       const rid = requestId(body.trigger_id ?? id);
@@ -113,22 +114,23 @@ export function onReject(deps: SlackDeps) {
       if (rec.requester !== user && !(await deps.roles.has(user, 'approver'))) {
         return refuse(deps, body, 'Only an approver, or the requester withdrawing it, may reject this.', target, 'no_role');
       }
-      const reason = rec.requester === user ? 'withdrawn by the requester' : `rejected by ${user}`;
+      // The decision line names who rejected; the reason only says when it was the requester.
+      const reason = rec.requester === user ? 'withdrawn by the requester' : undefined;
       const decided = await deps.store.decide(id, 'rejected', user, reason);
       if (!decided) {
         const now = await deps.store.getApproval(id);
         const why = now && now.status === 'pending' ? 'expired' : 'not_pending';
         return refuse(deps, body, REFUSALS[why] as string, target, why);
       }
-      await deps.engine.reject(rec.callbackId, reason);
       const at = where(body);
       if (at) {
         await deps.slack.update(at.channel, at.ts, {
-          text: `Rejected by ${user}`,
+          text: 'Rejected; nothing was changed',
           blocks: withDecision(messageBlocks(body), `:no_entry: Rejected by <@${user}> at ${when(decided.decidedAt ?? deps.now().toISOString())}; nothing was changed.`),
         });
       }
-      await deps.store.audit({ actor: user, action: 'reject', target: rec.summary, result: 'rejected', runId: rec.runId, detail: reason });
+      await deps.engine.reject(rec.callbackId, reason ?? 'rejected by an approver');
+      await deps.store.audit({ actor: user, action: 'reject', target: rec.summary, result: 'rejected', runId: rec.runId, ...(reason ? { detail: reason } : {}) });
     } catch (e) {
       const rid = requestId(body.trigger_id ?? id);
       deps.log.error('reject failed', { requestId: rid, user, approvalId: id, error: String(e) });
