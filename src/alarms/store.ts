@@ -638,37 +638,8 @@ export class DynamoAlarmStore implements AlarmStore {
     return out;
   }
 
-  async updateThread(arn: string, fn: (prev: AlarmThread | undefined) => ThreadData | undefined, now: Date): Promise<Change<AlarmThread>> {
-    const pk = `ALARM#${arn}`;
-    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
-      if (attempt) await this.backoff(attempt);
-      const item = await this.getItem(pk, THREAD_SK);
-      const before = item ? threadFromItem(item) : undefined;
-      const next = fn(before);
-      if (!next) return { before, after: before, changed: false };
-      const version = (before?.version ?? 0) + 1;
-      const extra: Record<string, unknown> = { version };
-      if (!before) extra['renderedVersion'] = 0;
-      const { expr, names, values } = setRemove(threadAttributes(next, now), extra);
-      try {
-        const res = await this.client.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: { pk, sk: THREAD_SK },
-            UpdateExpression: expr,
-            ConditionExpression: before ? '#v = :expected' : 'attribute_not_exists(pk)',
-            ExpressionAttributeNames: { ...names, ...(before ? { '#v': 'version' } : {}) },
-            ExpressionAttributeValues: { ...values, ...(before ? { ':expected': before.version } : {}) },
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
-        return { before, after: threadFromItem(res.Attributes as Item), changed: true };
-      } catch (e) {
-        if (isConditionFailure(e)) continue;
-        throw wrapAws(e, 'UpdateItem', `${this.table} ${pk}`);
-      }
-    }
-    throw wrapAws(new Error(`gave up after ${this.maxAttempts} conflicting updates`), 'UpdateItem', `${this.table} ${pk}`);
+  updateThread(arn: string, fn: (prev: AlarmThread | undefined) => ThreadData | undefined, now: Date): Promise<Change<AlarmThread>> {
+    return this.optimisticUpdate(`ALARM#${arn}`, THREAD_SK, threadFromItem, (d) => threadAttributes(d, now), fn);
   }
 
   async getDigest(channel: string): Promise<DigestRecord | undefined> {
@@ -676,22 +647,35 @@ export class DynamoAlarmStore implements AlarmStore {
     return item ? digestFromItem(item) : undefined;
   }
 
-  async updateDigest(channel: string, fn: (prev: DigestRecord | undefined) => DigestData | undefined, now: Date): Promise<Change<DigestRecord>> {
-    const pk = `DIGEST#${channel}`;
+  updateDigest(channel: string, fn: (prev: DigestRecord | undefined) => DigestData | undefined, now: Date): Promise<Change<DigestRecord>> {
+    return this.optimisticUpdate(`DIGEST#${channel}`, DIGEST_SK, digestFromItem, (d) => digestAttributes(d, now), fn);
+  }
+
+  /**
+   * Read-modify-write with optimistic concurrency on `version`: `fn` runs on the current record
+   * and the write succeeds only if nobody changed it meanwhile, else it is retried with backoff.
+   */
+  private async optimisticUpdate<R extends { version: number }, D>(
+    pk: string,
+    sk: string,
+    fromItem: (item: Item) => R,
+    toAttributes: (data: D) => Record<string, unknown>,
+    fn: (prev: R | undefined) => D | undefined,
+  ): Promise<Change<R>> {
     for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
       if (attempt) await this.backoff(attempt);
-      const item = await this.getItem(pk, DIGEST_SK);
-      const before = item ? digestFromItem(item) : undefined;
+      const item = await this.getItem(pk, sk);
+      const before = item ? fromItem(item) : undefined;
       const next = fn(before);
       if (!next) return { before, after: before, changed: false };
       const extra: Record<string, unknown> = { version: (before?.version ?? 0) + 1 };
       if (!before) extra['renderedVersion'] = 0;
-      const { expr, names, values } = setRemove(digestAttributes(next, now), extra);
+      const { expr, names, values } = setRemove(toAttributes(next), extra);
       try {
         const res = await this.client.send(
           new UpdateCommand({
             TableName: this.table,
-            Key: { pk, sk: DIGEST_SK },
+            Key: { pk, sk },
             UpdateExpression: expr,
             ConditionExpression: before ? '#v = :expected' : 'attribute_not_exists(pk)',
             ExpressionAttributeNames: { ...names, ...(before ? { '#v': 'version' } : {}) },
@@ -699,7 +683,7 @@ export class DynamoAlarmStore implements AlarmStore {
             ReturnValues: 'ALL_NEW',
           }),
         );
-        return { before, after: digestFromItem(res.Attributes as Item), changed: true };
+        return { before, after: fromItem(res.Attributes as Item), changed: true };
       } catch (e) {
         if (isConditionFailure(e)) continue;
         throw wrapAws(e, 'UpdateItem', `${this.table} ${pk}`);

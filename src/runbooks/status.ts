@@ -53,17 +53,25 @@ function ago(then: Date, now: Date): string {
   return `${Math.floor(hours / 24)} d ago`;
 }
 
+/** A green item and the two ways to mark it down: red always wins, amber never lowers a red. */
+function grader(kind: StatusKind, name: string) {
+  const item: StatusItem = { kind, name, colour: 'green', reasons: [], facts: [] };
+  return {
+    item,
+    red(reason: string) {
+      item.colour = 'red';
+      item.reasons.push(reason);
+    },
+    amber(reason: string) {
+      if (item.colour !== 'red') item.colour = 'amber';
+      item.reasons.push(reason);
+    },
+  };
+}
+
 /** The status rules for one bucket, from its posture. Pure. */
 export function bucketStatus(b: BucketConfig, p: BucketPosture, cfg: DrConfig): StatusItem {
-  const item: StatusItem = { kind: 's3', name: b.name, colour: 'green', reasons: [], facts: [] };
-  const red = (r: string) => {
-    item.colour = 'red';
-    item.reasons.push(r);
-  };
-  const amber = (r: string) => {
-    if (item.colour !== 'red') item.colour = 'amber';
-    item.reasons.push(r);
-  };
+  const { item, red, amber } = grader('s3', b.name);
   if (p.error) {
     red(p.error);
     return item;
@@ -109,15 +117,7 @@ export function bucketStatus(b: BucketConfig, p: BucketPosture, cfg: DrConfig): 
 
 /** The status rules for one table, from its posture. Pure. */
 export function tableStatus(t: TableConfig, p: TablePosture, cfg: DrConfig, now: Date): StatusItem {
-  const item: StatusItem = { kind: 'dynamodb', name: t.name, colour: 'green', reasons: [], facts: [] };
-  const red = (r: string) => {
-    item.colour = 'red';
-    item.reasons.push(r);
-  };
-  const amber = (r: string) => {
-    if (item.colour !== 'red') item.colour = 'amber';
-    item.reasons.push(r);
-  };
+  const { item, red, amber } = grader('dynamodb', t.name);
   if (p.error) {
     red(p.error);
     return item;
