@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException, CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -113,6 +113,14 @@ export class StateStore {
       );
     } catch (e) {
       if ((e as { name?: string }).name !== 'ResourceInUseException') throw e;
+    }
+    // A new table is CREATING for a while (seconds in AWS, a timer tick in dynalite): wait for it.
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const d = await client.send(new DescribeTableCommand({ TableName: tableName }));
+      if (d.Table?.TableStatus === 'ACTIVE') return;
+      if (Date.now() > deadline) throw new Error(`state table ${tableName} is still ${d.Table?.TableStatus} after 120 s`);
+      await new Promise((r) => setTimeout(r, 50));
     }
   }
 
