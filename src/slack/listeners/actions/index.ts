@@ -1,6 +1,6 @@
 import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { KnownBlock } from '@slack/types';
-import { toUserMessage } from '../../../errors';
+import { DrbotError, toUserMessage } from '../../../errors';
 import type { ApprovalRecord } from '../../../store/state';
 import type { SlackDeps } from '../../deps';
 import { ACTION_APPROVE, ACTION_REJECT, withDecision } from '../../views/run';
@@ -154,7 +154,9 @@ export function onAlarmAction(deps: SlackDeps, actionId: keyof typeof ALARM_ACTI
       if (method === 'restoreFromReplica' || method === 'runBackup') await deps.alarms[method](threadId, user, rid);
       else await deps.alarms[method](threadId, user);
     } catch (e) {
-      deps.log.error('alarm action failed', { requestId: rid, user, action: actionId, error: String(e) });
+      // Our own errors (a refusal, an unknown alarm) are answers, not faults.
+      const log = e instanceof DrbotError ? deps.log.info : deps.log.error;
+      log('alarm action failed', { requestId: rid, user, action: actionId, error: String(e) });
       const at = where(body);
       if (at) await deps.slack.ephemeral(at.channel, user, { text: toUserMessage(e, rid) }).catch(() => {});
     }
