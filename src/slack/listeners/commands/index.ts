@@ -58,11 +58,6 @@ export function drCommand(deps: SlackDeps) {
     const user = command.user_id;
     const text = command.text ?? '';
     const shown = `/dr ${text.slice(0, 200)}`;
-    if (!(await deps.store.claim(`cmd:${rid}`))) {
-      deps.log.info('duplicate slash command ignored', { requestId: rid, user });
-      await ack();
-      return;
-    }
     let parsed: ParsedCommand;
     try {
       parsed = parseCommand(text, deps.config, deps.now());
@@ -75,6 +70,14 @@ export function drCommand(deps: SlackDeps) {
       deps.log.info('command refused', { requestId: rid, user, code });
       await ack(ephemeral({ text: toUserMessage(e, rid) }));
       await deps.store.audit({ actor: user, action: 'command', target: shown, result: 'refused', detail: code });
+      return;
+    }
+
+    // Commands that change something run once per Slack request (a retry or replay of the same
+    // trigger_id does nothing); read-only answers need no claim and may be answered again.
+    if ((parsed.spec.runbook || parsed.id === 'simulate-alarm') && !(await deps.store.claim(`cmd:${rid}`))) {
+      deps.log.info('duplicate slash command ignored', { requestId: rid, user });
+      await ack();
       return;
     }
 
