@@ -36,6 +36,8 @@ const BOT_USER = 'UDRBOT';
 export class SlackStandIn extends EventEmitter {
   readonly calls: RecordedCall[] = [];
   readonly messages = new Map<string, StoredMessage>();
+  /** Channels the bot is not a member of: posting there fails with not_in_channel, as in Slack. */
+  readonly notIn = new Set<string>();
   private server?: Server;
   private seq = 0;
   url = '';
@@ -105,6 +107,7 @@ export class SlackStandIn extends EventEmitter {
         if (limits) return { ok: false, error: limits };
         const channel = str('channel');
         if (!channel) return { ok: false, error: 'channel_not_found' };
+        if (this.notIn.has(channel)) return { ok: false, error: 'not_in_channel' };
         const ts = this.nextTs();
         const threadTs = str('thread_ts');
         const m: StoredMessage = { channel, ts, user: BOT_USER, text: str('text') ?? '', blocks, ...(threadTs ? { threadTs } : {}) };

@@ -61,6 +61,25 @@ export async function safeStep<T>(ctx: DurableContext, name: string, fn: () => P
   });
 }
 
+/** Slack's answers when the bot cannot post where the command was typed. */
+const CANNOT_POST_HERE = /not_in_channel|channel_not_found|is_archived|restricted_action/;
+
+/**
+ * Posts the run's message where the command was typed; if the bot is not allowed there (not
+ * invited, a private channel, archived), in the configured ops channel instead, saying so.
+ */
+async function postWithFallback(deps: RunbookDeps, input: RunInput, msg: SlackMessage): Promise<{ channel: string; ts: string }> {
+  try {
+    return await deps.slack.post(input.channel, msg, input.threadTs ? { threadTs: input.threadTs } : {});
+  } catch (e) {
+    const ops = deps.config.slack.channels.ops;
+    const code = String((e as { data?: { error?: string } }).data?.error ?? (e as Error).message);
+    if (!CANNOT_POST_HERE.test(code) || input.channel === ops) throw e;
+    await deps.store.audit({ actor: 'system', action: 'post', target: input.commandText, result: 'ok', runId: input.runId, detail: `cannot post in ${input.channel} (${code}); using the ops channel` });
+    return deps.slack.post(ops, { ...msg, text: `${msg.text} (requested in <#${input.channel}>, where drbot is not a member)` });
+  }
+}
+
 function errorText(r: { message: string; hint?: string }, runId: string): string {
   return `:x: ${r.message}${r.hint ? `\n${r.hint}` : ''}\n_ref: ${runId}_`;
 }
@@ -82,7 +101,7 @@ export async function drive<I extends RunInput, P>(ctx: DurableContext, deps: Ru
     deps.store.audit({ actor, action, target: input.commandText, result, runId: input.runId, ...(detail ? { detail } : {}) });
 
   const msg = await ctx.step('post', async () => {
-    const posted = await deps.slack.post(input.channel, renderRun(view), input.threadTs ? { threadTs: input.threadTs } : {});
+    const posted = await postWithFallback(deps, input, renderRun(view));
     const at = deps.now().toISOString();
     await deps.store.putRun({
       id: input.runId,
@@ -97,6 +116,7 @@ export async function drive<I extends RunInput, P>(ctx: DurableContext, deps: Ru
     });
     return posted;
   });
+  if (msg.channel !== input.channel) view.requestedIn = input.channel;
   const show = (m: SlackMessage = renderRun(view)) => deps.slack.update(msg.channel, msg.ts, m);
   const finish = async (status: RunSummary['status'], lines: string[], failures: number, auditResult: Parameters<typeof audit>[1], detail?: string): Promise<RunSummary> => {
     await ctx.step('finish', async () => {

@@ -11,6 +11,8 @@ export interface RunView {
   runId: string;
   title: string;
   requester: string;
+  /** Where the command was typed, when the message had to go elsewhere. */
+  requestedIn?: string;
   phase: RunPhase;
   /** Plan lines: targets, counts, sizes, time range, what will not be touched. */
   plan?: string[];
@@ -76,7 +78,7 @@ function when(iso: string): string {
 export function renderRun(v: RunView): SlackMessage {
   const blocks: KnownBlock[] = [];
   const head = `${PHASE_HEAD[v.phase]}: *${escapeMrkdwn(v.title)}*`;
-  blocks.push(section(`${head}\nrequested by <@${v.requester}> · run \`${v.runId}\``));
+  blocks.push(section(`${head}\nrequested by <@${v.requester}>${v.requestedIn ? ` in <#${v.requestedIn}>` : ''} · run \`${v.runId}\``));
   if (v.plan?.length) blocks.push(section(v.plan.map((l) => `• ${l}`).join('\n')));
   if (v.approval && v.phase === 'awaiting_approval') {
     const got = v.approval.approvers.length;
