@@ -1,5 +1,8 @@
-/** esbuild bundles YAML files as text (loader `.yaml=text`). */
+/**
+ * YAML imports: text (esbuild's `.yaml=text` loader, as sam build bundles them), or for the drbot
+ * config under `npm run build`, the parsed data.
+ */
 declare module '*.yaml' {
-  const text: string;
-  export default text;
+  const content: unknown;
+  export default content;
 }

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import type * as z from 'zod/mini';
 import { ConfigError } from '../errors';
 import { configSchema, type DrConfig } from './schema';
@@ -44,6 +43,9 @@ export function parseConfig(raw: unknown, source = 'config'): DrConfig {
 export function parseConfigText(text: string, source = 'config'): DrConfig {
   let raw: unknown;
   try {
+    // Loaded on first use: bundles whose config was converted at build time never evaluate it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { parse: parseYaml } = require('yaml') as typeof import('yaml');
     raw = parseYaml(text, { maxAliasCount: 50 });
   } catch (e) {
     throw new ConfigError(`${source} is not valid YAML: ${(e as Error).message.split('\n')[0]}`);

@@ -68,15 +68,18 @@ describe('scripts/build', () => {
     });
   });
 
+  /** The shipped example with another estate name: a valid config that is easy to recognise. */
+  const estate = (name: string): string => readFileSync(join(__dirname, '../../drbot.config.example.yaml'), 'utf8').replace(/^name: spawn$/m, `name: ${name}`);
+
   it('falls back to drbot.config.example.yaml when drbot.config.yaml is missing, with one notice', async () => {
     // Prepare
-    writeFileSync(join(dir, 'drbot.config.example.yaml'), 'name: example-estate\n');
+    writeFileSync(join(dir, 'drbot.config.example.yaml'), estate('example-estate'));
     writeFileSync(
       join(dir, 'entry.ts'),
       [
         "import a from './drbot.config.yaml';",
         "import b from './drbot.config.yaml';",
-        'export const handler = async (): Promise<string> => a + b;',
+        'export const handler = async () => [(a as { name: string }).name, (b as { name: string }).name];',
       ].join('\n'),
     );
     const lines: string[] = [];
@@ -87,22 +90,33 @@ describe('scripts/build', () => {
     await esbuild.build(opts);
 
     // Assess
-    expect(runHandler(outfile).result).toBe('name: example-estate\nname: example-estate\n');
+    expect(runHandler(outfile).result).toEqual(['example-estate', 'example-estate']);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('drbot.config.example.yaml');
   });
 
-  it('uses drbot.config.yaml itself when it exists', async () => {
-    writeFileSync(join(dir, 'drbot.config.example.yaml'), 'name: example-estate\n');
-    writeFileSync(join(dir, 'drbot.config.yaml'), 'name: real-estate\n');
+  it('uses drbot.config.yaml itself when it exists, bundled as validated data with defaults filled in', async () => {
+    writeFileSync(join(dir, 'drbot.config.example.yaml'), estate('example-estate'));
+    writeFileSync(join(dir, 'drbot.config.yaml'), estate('real-estate'));
     writeFileSync(join(dir, 'entry.ts'), "import a from './drbot.config.yaml';\nexport const handler = async () => a;\n");
     const lines: string[] = [];
     const outfile = join(dir, 'entry.js');
 
     await esbuild.build({ ...buildOptions(join(dir, 'entry.ts'), outfile), plugins: [configFallbackPlugin((l) => lines.push(l))] });
 
-    expect(runHandler(outfile).result).toBe('name: real-estate\n');
+    const bundled = runHandler(outfile).result as { name: string; approvals: { required: number } };
+    expect(bundled.name).toBe('real-estate');
+    expect(bundled.approvals.required).toBe(1);
     expect(lines).toHaveLength(0);
+  });
+
+  it('fails the build on an invalid config, naming the field', async () => {
+    writeFileSync(join(dir, 'drbot.config.yaml'), estate('bad').replace(/backup: us-west-2/, 'backup: mars-north-9x'));
+    writeFileSync(join(dir, 'entry.ts'), "import a from './drbot.config.yaml';\nexport const handler = async () => a;\n");
+
+    const build = esbuild.build({ ...buildOptions(join(dir, 'entry.ts'), join(dir, 'entry.js')), plugins: [configFallbackPlugin(() => {})], logLevel: 'silent' });
+
+    await expect(build).rejects.toThrow(/regions\.backup/);
   });
 
   it('finds handlers/*.ts but skips _helpers, declarations and tests', () => {
