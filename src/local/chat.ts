@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { renderBlocks } from './render';
-import { SANDBOX_ALERTS_CHANNEL, SANDBOX_CHANNEL, SANDBOX_CRITICAL_CHANNEL, SANDBOX_USERS, type SandboxUser } from './sandbox';
+import { SANDBOX_ALERTS_CHANNEL, SANDBOX_CHANNEL, SANDBOX_CRITICAL_CHANNEL, SANDBOX_USERS } from './sandbox';
 import type { ButtonRef } from './signed';
 import type { StandInEvent } from './slack-standin';
 import type { LocalStack } from './stack';
@@ -16,7 +16,7 @@ interface Pressable {
 const CHAT_HELP = [
   'Terminal chat (a stand-in for a Slack channel):',
   '  /dr …           a slash command, e.g. /dr help',
-  '  /as NAME        act as another user: ' + Object.keys(SANDBOX_USERS).join(', '),
+  '  /as NAME        act as another user: ' + Object.keys(SANDBOX_USERS).join(', ') + ', or a Slack user ID (U…)',
   '  /press N|LABEL  press a button by its number or label, e.g. /press 1 or /press Approve',
   '  /quit           leave',
 ].join('\n');
@@ -26,7 +26,9 @@ const CHAT_HELP = [
  * Web API calls come back through the stand-in and are printed as text.
  */
 export class TerminalChat {
-  private user: SandboxUser = 'alice';
+  /** Who is typing: a sandbox name, or a Slack user ID (to act as someone in a real config). */
+  private user = 'alice';
+  private userId: string = SANDBOX_USERS.alice;
   private readonly names = new Map<string, string>(Object.entries(SANDBOX_USERS).map(([n, id]) => [id, n]));
   private readonly numbers = new Map<string, number>();
   private readonly pressables = new Map<number, Pressable>();
@@ -83,12 +85,18 @@ export class TerminalChat {
       return true;
     }
     if (text.startsWith('/as')) {
-      const name = text.slice(3).trim().toLowerCase();
-      if (!(name in SANDBOX_USERS)) {
-        this.write(`No such user ${JSON.stringify(name)}. Users: ${Object.keys(SANDBOX_USERS).join(', ')}\n`);
+      const arg = text.slice(3).trim();
+      const name = arg.toLowerCase();
+      if (name in SANDBOX_USERS) {
+        this.user = name;
+        this.userId = SANDBOX_USERS[name as keyof typeof SANDBOX_USERS];
+      } else if (/^[UW][A-Z0-9]{2,20}$/.test(arg)) {
+        this.user = arg;
+        this.userId = arg;
+      } else {
+        this.write(`No such user ${JSON.stringify(arg)}. Users: ${Object.keys(SANDBOX_USERS).join(', ')}, or a Slack user ID (U…)\n`);
         return true;
       }
-      this.user = name as SandboxUser;
       this.write(`(you are now ${this.user})\n`);
       return true;
     }
@@ -99,7 +107,7 @@ export class TerminalChat {
     }
     if (text === '/dr' || text.startsWith('/dr ')) {
       this.write(`${this.user}: ${text}\n`);
-      const reply = await this.stack.client.command({ user: SANDBOX_USERS[this.user], userName: this.user, channel: this.channel, text: text.slice(3).trim() });
+      const reply = await this.stack.client.command({ user: this.userId, userName: this.user, channel: this.channel, text: text.slice(3).trim() });
       this.showReply(reply.status, reply.json, reply.raw);
       await this.settle();
       return true;
@@ -149,7 +157,7 @@ export class TerminalChat {
     }
     this.write(`${this.user}: pressed [${p.number}] ${p.ref.text}${p.ref.action_id === 'run_approve' ? ' (and confirmed)' : ''}\n`);
     const reply = await this.stack.client.click({
-      user: SANDBOX_USERS[this.user],
+      user: this.userId,
       channel: p.channel,
       messageTs: p.ts,
       messageText: m.text,

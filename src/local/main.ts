@@ -75,7 +75,11 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  say(`drbot: ready. ${args.aws ? '' : 'Sandbox users: alice (operator), bob and dave (approvers), carol (viewer), eve (no role).'}`);
+  say(
+    args.aws
+      ? 'drbot: ready. Roles come from your config: act as someone in it with /as U… (a Slack user ID listed there; user groups cannot be resolved without Slack).'
+      : 'drbot: ready. Sandbox users: alice (operator), bob and dave (approvers), carol (viewer), eve (no role).',
+  );
   const chat = new TerminalChat(stack, (t) => process.stdout.write(t));
   await chat.run(process.stdin, Boolean(process.stdin.isTTY));
   await stop();
