@@ -153,21 +153,25 @@ export async function getBucketPosture(s3: S3Client, bucket: string): Promise<Bu
   return posture;
 }
 
-/** Throws PreconditionError `bucket_not_versioned` unless versioning is Enabled. */
-export async function assertVersioned(s3: S3Client, bucket: string): Promise<void> {
+/**
+ * Throws PreconditionError `bucket_not_versioned` when versioning was never enabled. A Suspended
+ * bucket still holds its delete markers and older versions, so it is returned for the plan to warn.
+ */
+export async function assertVersioned(s3: S3Client, bucket: string): Promise<'Enabled' | 'Suspended'> {
   let status: string | undefined;
   try {
     status = (await s3.send(new GetBucketVersioningCommand({ Bucket: bucket }))).Status;
   } catch (e) {
     throw wrapAws(e, 'GetBucketVersioning', bucket);
   }
-  if (status !== 'Enabled') {
+  if (status !== 'Enabled' && status !== 'Suspended') {
     throw new PreconditionError(
       'bucket_not_versioned',
-      `Bucket \`${bucket}\` is not versioned (versioning is ${status ?? 'off'}), so deleted objects cannot be recovered from it.`,
-      `Enable versioning with \`/dr setup s3 ${bucket}\` or \`aws s3api put-bucket-versioning --bucket ${bucket} --versioning-configuration Status=Enabled\`.`,
+      `Bucket \`${bucket}\` was never versioned, so deleted objects cannot be recovered from it.`,
+      `Enable versioning now so future deletions can be undone: \`aws s3api put-bucket-versioning --bucket ${bucket} --versioning-configuration Status=Enabled\`. For what is already gone, try \`--from-replica\` if the bucket has one.`,
     );
   }
+  return status;
 }
 
 export interface DeleteMarkerItem {

@@ -4,7 +4,7 @@ import type { DrConfig } from '../config/schema';
 import { UnknownResourceError, wrapAws } from '../errors';
 import { formatCount } from '../slack/views/run';
 import { formatBytes, mapLimit } from '../util/limit';
-import type { Runbook } from './driver';
+import { type Runbook, STEP } from './driver';
 import type { RunInput } from './types';
 
 export type BackupInput = Extract<RunInput, { kind: 'backup-dynamodb' }>;
@@ -55,33 +55,40 @@ export const backupRunbook: Runbook<BackupInput, BackupPlan> = {
   async execute(ctx, deps, _input, plan, progress) {
     const made: Made[] = [];
     const failures: string[] = [];
-    for (const t of plan.targets) {
+    for (const [i, t] of plan.targets.entries()) {
+      // Progress is reported from inside steps only: code outside steps runs again on replay.
       const r = await ctx.step(`create-${t.table}`, async () => {
         try {
           const b = await createBackup(deps.clients.dynamodb(t.region), t.table, t.backupName);
           return { ok: true as const, arn: b.arn, name: b.name };
         } catch (e) {
           return { ok: false as const, failure: `${t.table}: ${(e as Error).message}` };
+        } finally {
+          await progress.report(i + 1, plan.targets.length, 'backups started');
         }
       });
       if (r.ok) made.push({ table: t.table, arn: r.arn, name: r.name });
       else failures.push(r.failure);
-      await progress.report(made.length + failures.length, plan.targets.length, 'backups started');
     }
 
     const regionOf = new Map(plan.targets.map((t) => [t.table, t.region]));
     type State = { table: string; arn: string; status: string; sizeBytes?: number };
     let states: State[] = made.map((m) => ({ table: m.table, arn: m.arn, status: 'CREATING' }));
     for (let poll = 0; poll < MAX_POLLS && states.some((s) => s.status === 'CREATING'); poll++) {
-      states = await ctx.step(`check-${poll}`, async () =>
-        mapLimit(states, 4, async (s) => {
-          if (s.status !== 'CREATING') return s;
-          const d = await describeBackup(deps.clients.dynamodb(regionOf.get(s.table)), s.arn);
-          return { table: s.table, arn: s.arn, status: d.status, ...(d.sizeBytes !== undefined ? { sizeBytes: d.sizeBytes } : {}) };
-        }),
+      const prev = states;
+      states = await ctx.step(
+        `check-${poll}`,
+        async () => {
+          const next = await mapLimit(prev, 4, async (s) => {
+            if (s.status !== 'CREATING') return s;
+            const d = await describeBackup(deps.clients.dynamodb(regionOf.get(s.table)), s.arn);
+            return { table: s.table, arn: s.arn, status: d.status, ...(d.sizeBytes !== undefined ? { sizeBytes: d.sizeBytes } : {}) };
+          });
+          await progress.report(next.filter((s) => s.status === 'AVAILABLE').length, next.length, 'backups available');
+          return next;
+        },
+        STEP,
       );
-      const available = states.filter((s) => s.status === 'AVAILABLE').length;
-      await progress.report(available, states.length, 'backups available');
       if (states.some((s) => s.status === 'CREATING')) await ctx.wait(`wait-${poll}`, { seconds: POLL_SECONDS });
     }
     for (const s of states) if (s.status !== 'AVAILABLE' && s.status !== 'CREATING') failures.push(`${s.table}: backup ${s.status}`);

@@ -1,5 +1,5 @@
 import { getBucketPosture } from '../aws/s3';
-import type { Runbook } from './driver';
+import { type Runbook, STEP } from './driver';
 import { bucketRegion } from './restore-s3';
 import { replicaOf } from './restore-replica';
 import type { RunInput } from './types';
@@ -14,7 +14,7 @@ export const checkReplicationRunbook: Runbook<CheckReplicationInput, null> = {
     return { lines: ['Reading the replication configuration (read-only).'], data: null };
   },
   async execute(ctx, deps, input) {
-    const p = await ctx.step('posture', async () => getBucketPosture(deps.clients.s3(bucketRegion(deps.config, input.bucket)), input.bucket));
+    const p = await ctx.step('posture', async () => getBucketPosture(deps.clients.s3(bucketRegion(deps.config, input.bucket)), input.bucket), STEP);
     const expected = deps.config.s3.buckets.find((b) => b.name === input.bucket)?.replica;
     const lines: string[] = [];
     const problems: string[] = [];

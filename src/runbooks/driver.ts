@@ -1,6 +1,7 @@
-import type { DurableContext } from '@aws/durable-execution-sdk-js';
+import type { DurableContext, StepConfig } from '@aws/durable-execution-sdk-js';
 import { DrbotError } from '../errors';
 import type { SlackMessage } from '../slack/poster';
+import { escapeMrkdwn } from '../slack/parse';
 import { formatCount, type RunView, renderRun } from '../slack/views/run';
 import { newId } from '../store/state';
 import type { ApprovalPayload, RunbookDeps, RunInput } from './types';
@@ -51,15 +52,32 @@ type Safe<T> = { ok: true; value: T } | { ok: false; code: string; message: stri
  * SDK and then fails the step.
  */
 export async function safeStep<T>(ctx: DurableContext, name: string, fn: () => Promise<T>): Promise<Safe<T>> {
-  return ctx.step<Safe<T>>(name, async () => {
-    try {
-      return { ok: true, value: await fn() };
-    } catch (e) {
-      if (e instanceof DrbotError) return { ok: false, code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
-      throw e;
-    }
-  });
+  return ctx.step<Safe<T>>(
+    name,
+    async () => {
+      try {
+        return { ok: true, value: await fn() };
+      } catch (e) {
+        if (e instanceof DrbotError && !isTransient(e)) return { ok: false, code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+        throw e;
+      }
+    },
+    STEP,
+  );
 }
+
+function isTransient(e: Error): boolean {
+  return !(e instanceof DrbotError) || e.code === 'aws_throttled' || e.code === 'aws_error';
+}
+
+/**
+ * Step retries: transient failures (throttling, 5xx, network, anything unexpected) are retried
+ * three times with backoff; our own permanent errors (access denied, not found, bad input) are not,
+ * so the run reports them at once instead of after minutes of retries.
+ */
+export const STEP: Pick<StepConfig<unknown>, 'retryStrategy'> = {
+  retryStrategy: (error, attempt) => (isTransient(error) && attempt < 3 ? { shouldRetry: true, delay: { seconds: 2 ** attempt } } : { shouldRetry: false }),
+};
 
 /** Slack's answers when the bot cannot post where the command was typed. */
 const CANNOT_POST_HERE = /not_in_channel|channel_not_found|is_archived|restricted_action/;
@@ -82,6 +100,11 @@ async function postWithFallback(deps: RunbookDeps, input: RunInput, msg: SlackMe
 
 function errorText(r: { message: string; hint?: string }, runId: string): string {
   return `:x: ${r.message}${r.hint ? `\n${r.hint}` : ''}\n_ref: ${runId}_`;
+}
+
+/** The SDK's own unwinding (suspension, non-determinism): never ours to report. */
+function isSdkControlFlow(e: unknown): boolean {
+  return /Unrecoverable|NonDeterministic|Termination|StepInterrupted/.test((e as { name?: string; constructor?: { name?: string } })?.constructor?.name ?? '');
 }
 
 function errorType(e: unknown): string {
@@ -118,156 +141,158 @@ export async function drive<I extends RunInput, P>(ctx: DurableContext, deps: Ru
   });
   if (msg.channel !== input.channel) view.requestedIn = input.channel;
   const show = (m: SlackMessage = renderRun(view)) => deps.slack.update(msg.channel, msg.ts, m);
-  const finish = async (status: RunSummary['status'], lines: string[], failures: number, auditResult: Parameters<typeof audit>[1], detail?: string): Promise<RunSummary> => {
+  const finish = async (
+    status: RunSummary['status'],
+    lines: string[],
+    failures: number,
+    auditResult: Parameters<typeof audit>[1],
+    detail?: string,
+    message?: SlackMessage,
+  ): Promise<RunSummary> => {
     await ctx.step('finish', async () => {
       view.durationMs = deps.now().getTime() - Date.parse(input.requestedAt);
-      await show();
+      await show(message);
       await deps.store.updateRun(input.runId, { status, summary: lines.join(' ').slice(0, 500) });
       await audit('result', auditResult, detail ?? lines.join(' ').slice(0, 300), 'system');
     });
     return { runId: input.runId, status, lines, failures };
   };
 
-  const planned = await safeStep(ctx, 'plan', () => rb.plan(deps, input));
-  if (!planned.ok) {
-    view.phase = 'failed';
-    view.error = errorText(planned, input.runId);
-    return finish('failed', [planned.message], 0, 'error', `${planned.code}: ${planned.message}`);
-  }
-  const plan = planned.value;
-  view.plan = plan.lines;
-  view.phase = 'planned';
-  await ctx.step('post-plan', async () => {
-    await show();
-    await deps.store.updateRun(input.runId, { status: 'planned' });
-    await audit('plan', 'ok', plan.lines.join('; ').slice(0, 300));
-  });
-
-  const dryRun = 'dryRun' in input && input.dryRun;
-  if (dryRun) {
-    view.phase = 'dry_run';
-    return finish('dry_run', plan.lines, 0, 'ok', 'dry run: nothing changed');
-  }
-  if (plan.empty) {
-    view.phase = 'nothing_to_do';
-    return finish('nothing_to_do', plan.lines, 0, 'ok', 'nothing to do');
-  }
-
-  if (rb.destructive) {
-    const approvalId = await ctx.step('approval-id', async () => newId('ap'));
-    const { required, expiresMinutes } = deps.config.approvals;
-    let decision: ApprovalPayload;
-    try {
-      const raw = await ctx.waitForCallback<string>(
-        APPROVAL_OPERATION,
-        async (callbackId) => {
-          const created = deps.now();
-          const expiresAt = new Date(created.getTime() + expiresMinutes * 60_000).toISOString();
-          try {
-            await deps.store.putApproval({
-              id: approvalId,
-              runId: input.runId,
-              callbackId,
-              requester: input.requester,
-              summary: title,
-              required,
-              approvers: [],
-              status: 'pending',
-              createdAt: created.toISOString(),
-              expiresAt,
-              channel: msg.channel,
-              ts: msg.ts,
-            });
-          } catch (e) {
-            // A retried submitter finds its own record already there.
-            if ((e as { name?: string }).name !== 'ConditionalCheckFailedException') throw e;
-          }
-          await show(renderRun({ ...view, phase: 'awaiting_approval', approval: { id: approvalId, required, approvers: [], expiresAt } }));
-          await deps.store.updateRun(input.runId, { status: 'awaiting_approval' });
-          await audit('approval-requested', 'pending', `${required} approver(s), expires ${expiresAt}`);
-        },
-        { timeout: { minutes: expiresMinutes } },
-      );
-      decision = JSON.parse(raw) as ApprovalPayload;
-    } catch (e) {
-      const type = errorType(e);
-      if (type === 'CallbackTimeoutError') {
-        const at = await ctx.step('expire', async () => {
-          await deps.store.decide(approvalId, 'expired', 'system');
-          return deps.now().toISOString();
-        });
-        view.phase = 'expired';
-        view.decision = { kind: 'expired', by: [], at };
-        return finish('expired', ['approval expired; nothing was changed'], 0, 'expired');
-      }
-      if (type === 'CallbackExternalError') {
-        const rec = await ctx.step('rejected', async () => deps.store.getApproval(approvalId));
-        view.phase = 'rejected';
-        view.decision = {
-          kind: 'rejected',
-          by: rec?.decidedBy ? [rec.decidedBy] : [],
-          at: rec?.decidedAt ?? input.requestedAt,
-          ...(rec?.reason ? { reason: rec.reason } : {}),
-        };
-        return finish('rejected', ['rejected; nothing was changed'], 0, 'rejected', `rejected by ${rec?.decidedBy ?? 'unknown'}`);
-      }
-      throw e;
-    }
-    view.decision = { kind: 'approved', by: decision.approvers, at: decision.decidedAt };
-  }
-
-  view.phase = 'running';
-  const interval = deps.progressIntervalMs ?? 2000;
-  let last = 0;
-  const progress: Progress = {
-    async report(done, total, label) {
-      const t = deps.now().getTime();
-      // Strict: the final 'finish' update shows completion, so none is exempt from the interval.
-      if (last !== 0 && t - last < interval) return;
-      last = t;
-      view.progress = { done, total, label };
-      try {
-        await show();
-      } catch {
-        // Progress is best effort: a rate-limited update must not fail the work.
-      }
-    },
-  };
-  await ctx.step('running', async () => {
-    await show();
-    await deps.store.updateRun(input.runId, { status: 'running' });
-  });
-
-  let outcome: Outcome;
   try {
-    outcome = await rb.execute(ctx, deps, input, plan.data, progress);
+    const planned = await safeStep(ctx, 'plan', () => rb.plan(deps, input));
+    if (!planned.ok) {
+      view.phase = 'failed';
+      view.error = errorText(planned, input.runId);
+      return finish('failed', [planned.message], 0, 'error', `${planned.code}: ${planned.message}`);
+    }
+    const plan = planned.value;
+    view.plan = plan.lines;
+    view.phase = 'planned';
+    await ctx.step('post-plan', async () => {
+      await show();
+      await deps.store.updateRun(input.runId, { status: 'planned' });
+      await audit('plan', 'ok', plan.lines.join('; ').slice(0, 300));
+    });
+
+    const dryRun = 'dryRun' in input && input.dryRun;
+    if (dryRun) {
+      view.phase = 'dry_run';
+      return finish('dry_run', plan.lines, 0, 'ok', 'dry run: nothing changed');
+    }
+    if (plan.empty) {
+      view.phase = 'nothing_to_do';
+      return finish('nothing_to_do', plan.lines, 0, 'ok', 'nothing to do');
+    }
+
+    if (rb.destructive) {
+      const approvalId = await ctx.step('approval-id', async () => newId('ap'));
+      const { required, expiresMinutes } = deps.config.approvals;
+      let decision: ApprovalPayload;
+      try {
+        const raw = await ctx.waitForCallback<string>(
+          APPROVAL_OPERATION,
+          async (callbackId) => {
+            const created = deps.now();
+            const expiresAt = new Date(created.getTime() + expiresMinutes * 60_000).toISOString();
+            try {
+              await deps.store.putApproval({
+                id: approvalId,
+                runId: input.runId,
+                callbackId,
+                requester: input.requester,
+                summary: title,
+                required,
+                approvers: [],
+                status: 'pending',
+                createdAt: created.toISOString(),
+                expiresAt,
+                channel: msg.channel,
+                ts: msg.ts,
+              });
+            } catch (e) {
+              // A retried submitter finds its own record already there.
+              if ((e as { name?: string }).name !== 'ConditionalCheckFailedException') throw e;
+            }
+            await show(renderRun({ ...view, phase: 'awaiting_approval', approval: { id: approvalId, required, approvers: [], expiresAt } }));
+            await deps.store.updateRun(input.runId, { status: 'awaiting_approval' });
+            await audit('approval-requested', 'pending', `${required} approver(s), expires ${expiresAt}`);
+          },
+          { timeout: { minutes: expiresMinutes } },
+        );
+        decision = JSON.parse(raw) as ApprovalPayload;
+      } catch (e) {
+        const type = errorType(e);
+        if (type === 'CallbackTimeoutError') {
+          const at = await ctx.step('expire', async () => {
+            await deps.store.decide(approvalId, 'expired', 'system');
+            return deps.now().toISOString();
+          });
+          view.phase = 'expired';
+          view.decision = { kind: 'expired', by: [], at };
+          return finish('expired', ['approval expired; nothing was changed'], 0, 'expired');
+        }
+        if (type === 'CallbackExternalError') {
+          const rec = await ctx.step('rejected', async () => deps.store.getApproval(approvalId));
+          view.phase = 'rejected';
+          view.decision = {
+            kind: 'rejected',
+            by: rec?.decidedBy ? [rec.decidedBy] : [],
+            at: rec?.decidedAt ?? input.requestedAt,
+            ...(rec?.reason ? { reason: rec.reason } : {}),
+          };
+          return finish('rejected', ['rejected; nothing was changed'], 0, 'rejected', `rejected by ${rec?.decidedBy ?? 'unknown'}`);
+        }
+        throw e;
+      }
+      view.decision = { kind: 'approved', by: decision.approvers, at: decision.decidedAt };
+    }
+
+    view.phase = 'running';
+    const interval = deps.progressIntervalMs ?? 2000;
+    let last = 0;
+    const progress: Progress = {
+      async report(done, total, label) {
+        const t = deps.now().getTime();
+        // Strict: the final 'finish' update shows completion, so none is exempt from the interval.
+        if (last !== 0 && t - last < interval) return;
+        last = t;
+        view.progress = { done, total, label };
+        try {
+          await show();
+        } catch {
+          // Progress is best effort: a rate-limited update must not fail the work.
+        }
+      },
+    };
+    await ctx.step('running', async () => {
+      await show();
+      await deps.store.updateRun(input.runId, { status: 'running' });
+    });
+
+    const outcome = await rb.execute(ctx, deps, input, plan.data, progress);
+    view.phase = outcome.ok ? 'succeeded' : 'failed';
+    view.result = outcome.lines;
+    view.failures = outcome.failures;
+    delete view.progress;
+    return finish(
+      outcome.ok ? 'succeeded' : 'failed',
+      outcome.lines,
+      outcome.failures.length,
+      outcome.ok ? 'succeeded' : 'failed',
+      `${outcome.lines.join(' ')}${outcome.failures.length ? ` (${formatCount(outcome.failures.length)} failures)` : ''}`.slice(0, 300),
+      outcome.message,
+    );
   } catch (e) {
+    // Whatever stopped the run (a step that kept failing, Slack refusing an update), the message
+    // must not stay at "Planning…" or "Running": say it failed, with the reason and a reference.
+    if (isSdkControlFlow(e)) throw e;
     view.phase = 'failed';
-    const m = e instanceof DrbotError ? e : undefined;
-    view.error = m ? errorText(m, input.runId) : `:x: The run stopped on an unexpected error. The on-call can grep the logs for \`${input.runId}\`.`;
+    delete view.progress;
+    const reason = e instanceof Error ? e.message : String(e);
+    view.error = e instanceof DrbotError ? errorText(e, input.runId) : `:x: The run stopped: ${escapeMrkdwn(reason.slice(0, 500))}\nThe on-call can grep the logs for \`${input.runId}\`.`;
     await ctx.step('log-failure', async () => {
-      console.error(JSON.stringify({ level: 'ERROR', message: 'runbook failed', runId: input.runId, kind: input.kind, error: String(e) }));
+      console.error(JSON.stringify({ level: 'ERROR', message: 'runbook failed', runId: input.runId, kind: input.kind, error: reason.slice(0, 2000) }));
     });
-    return finish('failed', [m?.message ?? 'unexpected error'], 0, 'failed', m?.message ?? String(e).slice(0, 300));
+    return finish('failed', [reason.slice(0, 300)], 0, 'failed', reason.slice(0, 300));
   }
-  view.phase = outcome.ok ? 'succeeded' : 'failed';
-  view.result = outcome.lines;
-  view.failures = outcome.failures;
-  delete view.progress;
-  if (outcome.message) {
-    const m = outcome.message;
-    await ctx.step('finish', async () => {
-      await show(m);
-      await deps.store.updateRun(input.runId, { status: outcome.ok ? 'succeeded' : 'failed' });
-      await audit('result', outcome.ok ? 'succeeded' : 'failed', outcome.lines.join(' ').slice(0, 300), 'system');
-    });
-    return { runId: input.runId, status: outcome.ok ? 'succeeded' : 'failed', lines: outcome.lines, failures: outcome.failures.length };
-  }
-  return finish(
-    outcome.ok ? 'succeeded' : 'failed',
-    outcome.lines,
-    outcome.failures.length,
-    outcome.ok ? 'succeeded' : 'failed',
-    `${outcome.lines.join(' ')}${outcome.failures.length ? ` (${formatCount(outcome.failures.length)} failures)` : ''}`.slice(0, 300),
-  );
 }

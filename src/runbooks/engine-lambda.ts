@@ -6,7 +6,8 @@ import {
 } from '@aws-sdk/client-lambda';
 import type { ApprovalPayload, RunEngine, RunInput } from './types';
 
-const DUPLICATE = /ResourceConflict|AlreadyExists|AlreadyStarted|DurableExecutionAlreadyStarted/;
+/** Only this means "that execution name was already started"; a ResourceConflict is a real error. */
+const DUPLICATE = /^DurableExecutionAlreadyStartedException$/;
 
 /** Runs on Lambda durable functions: async Invoke named by the request; callbacks through the Lambda API. */
 export class LambdaRunEngine implements RunEngine {

@@ -5,6 +5,7 @@ import { drive, type RunSummary } from './driver';
 import { replicaRunbook } from './restore-replica';
 import { undeleteRunbook } from './restore-s3';
 import { statusRunbook } from './status.runbook';
+import { once } from '../runtime/secrets';
 import type { RunbookDeps, RunInput } from './types';
 
 /** Dispatches a run to its runbook. One handler serves Lambda and the local runner. */
@@ -25,7 +26,7 @@ export function runRunbook(ctx: DurableContext, deps: RunbookDeps, input: RunInp
 
 /** The durable handler, with its dependencies built once (per cold start, or per local runtime). */
 export function createRunbookHandler(deps: RunbookDeps | (() => Promise<RunbookDeps>)): DurableLambdaHandler {
-  let ready: Promise<RunbookDeps> | undefined;
-  const get = () => (ready ??= typeof deps === 'function' ? deps() : Promise.resolve(deps));
+  // once(): a failed cold start (Secrets Manager briefly unavailable) is retried by the next run.
+  const get = once(typeof deps === 'function' ? deps : async () => deps);
   return withDurableExecution(async (input: RunInput, ctx: DurableContext) => runRunbook(ctx, await get(), input));
 }

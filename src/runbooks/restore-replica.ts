@@ -5,7 +5,7 @@ import { PreconditionError } from '../errors';
 import { escapeMrkdwn } from '../slack/parse';
 import { formatCount } from '../slack/views/run';
 import { formatBytes, limiter } from '../util/limit';
-import type { Runbook } from './driver';
+import { type Runbook, STEP } from './driver';
 import { bucketRegion } from './restore-s3';
 import type { RunbookDeps, RunInput } from './types';
 
@@ -84,7 +84,7 @@ export const replicaRunbook: Runbook<ReplicaInput, ReplicaPlan> = {
     const sample = [...d.missing, ...d.different].slice(0, SAMPLE_KEYS).map((o) => `\`${escapeMrkdwn(o.key)}\``);
     const total = d.missing.length + d.different.length;
     const lines = [
-      `From \`${replica.bucket}\` (${replica.region}) into \`${input.bucket}\`${input.prefix ? ` under \`${input.prefix}\`` : ''}`,
+      `From \`${replica.bucket}\` (${replica.region}) into \`${input.bucket}\`${input.prefix ? ` under \`${escapeMrkdwn(input.prefix)}\`` : ''}`,
       `*${formatCount(d.missing.length)}* missing and *${formatCount(d.different.length)}* different objects will be copied (${formatBytes(bytes)}), server-side`,
       sample.length ? `e.g. ${sample.join(', ')}${total > sample.length ? ', …' : ''}` : '',
       `Not touched: ${formatCount(d.same)} identical objects; ${formatCount(d.onlyInPrimary)} objects only in the primary are kept (nothing is deleted)`,
@@ -103,11 +103,16 @@ export const replicaRunbook: Runbook<ReplicaInput, ReplicaPlan> = {
     let bytes = 0;
     let multipart = 0;
     const failures: string[] = [];
+    /** Keys that failed to copy: skipped in later rounds so one bad key does not stop the rest. */
+    const failedKeys = new Set<string>();
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const base = copied;
+      const skip = [...failedKeys];
       const r = await ctx.step(`copy-${round}`, async () => {
         const d = await diffBuckets(primary, replicaClient, input.bucket, replica.bucket, input.prefix);
-        const todo = [...d.missing, ...d.different].slice(0, OBJECTS_PER_ROUND);
+        const skipped = new Set(skip);
+        const pending = [...d.missing, ...d.different].filter((o) => !skipped.has(o.key));
+        const todo = pending.slice(0, OBJECTS_PER_ROUND);
         const limit = limiter(COPY_CONCURRENCY);
         let done = 0;
         const results = await Promise.all(
@@ -119,7 +124,7 @@ export const replicaRunbook: Runbook<ReplicaInput, ReplicaPlan> = {
                 void progress.report(Math.min(base + done, total), total, 'copied');
                 return { ok: true as const, bytes: c.bytes, multipart: c.multipart };
               } catch (e) {
-                return { ok: false as const, failure: `${o.key}: ${(e as Error).message}` };
+                return { ok: false as const, key: o.key, failure: `${o.key}: ${(e as Error).message}` };
               }
             }),
           ),
@@ -129,23 +134,25 @@ export const replicaRunbook: Runbook<ReplicaInput, ReplicaPlan> = {
           bytes: results.reduce((n, x) => n + (x.ok ? x.bytes : 0), 0),
           multipart: results.filter((x) => x.ok && x.multipart).length,
           failures: results.flatMap((x) => (x.ok ? [] : [x.failure])),
-          left: d.missing.length + d.different.length - todo.length,
+          failedKeys: results.flatMap((x) => (x.ok ? [] : [x.key])),
+          left: pending.length - todo.length,
         };
-      });
+      }, STEP);
       copied += r.copied;
       bytes += r.bytes;
       multipart += r.multipart;
-      await progress.report(Math.min(copied, total), total, 'copied');
-      if (r.failures.length) {
-        failures.push(...r.failures);
-        break; // the same objects would fail again; report them instead of looping
-      }
-      if (r.left === 0) break;
+      failures.push(...r.failures);
+      for (const k of r.failedKeys) failedKeys.add(k);
+      if (r.left === 0 || r.copied === 0) break;
     }
-    const after = await ctx.step('verify', async () => {
-      const d = await diffBuckets(primary, replicaClient, input.bucket, replica.bucket, input.prefix);
-      return { missing: d.missing.length, different: d.different.length };
-    });
+    const after = await ctx.step(
+      'verify',
+      async () => {
+        const d = await diffBuckets(primary, replicaClient, input.bucket, replica.bucket, input.prefix);
+        return { missing: d.missing.length, different: d.different.length };
+      },
+      STEP,
+    );
     const clean = after.missing === 0 && after.different === 0;
     const lines = [
       `Copied *${formatCount(copied)}* objects (${formatBytes(bytes)}) from \`${replica.bucket}\` into \`${input.bucket}\`${multipart ? `, ${formatCount(multipart)} by multipart copy` : ''}.`,

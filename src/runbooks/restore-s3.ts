@@ -5,7 +5,7 @@ import { UnknownResourceError } from '../errors';
 import { escapeMrkdwn } from '../slack/parse';
 import { formatCount } from '../slack/views/run';
 import { formatBytes, limiter } from '../util/limit';
-import type { Runbook } from './driver';
+import { type Runbook, STEP } from './driver';
 import type { RunbookDeps, RunInput } from './types';
 
 export type UndeleteInput = Extract<RunInput, { kind: 'restore-s3-undelete' }>;
@@ -86,6 +86,7 @@ async function undeleteSlice(s3: S3Client, input: UndeleteInput, from: Marker, o
   const inflight: Promise<{ deleted: number; errors: { key: string; versionId: string; code: string; message: string }[] }>[] = [];
   let marker: Marker | undefined = from;
   let done = 0;
+  try {
   for (let i = 0; i < PAGES_PER_STEP && marker; i++) {
     const page = await listVersionsPage(s3, { bucket: input.bucket, ...(input.prefix ? { prefix: input.prefix } : {}), ...marker });
     const items = page.deleteMarkers.filter((m) => qualifies(m, input.since)).map((m) => ({ key: m.key, versionId: m.versionId }));
@@ -103,6 +104,12 @@ async function undeleteSlice(s3: S3Client, input: UndeleteInput, from: Marker, o
       ? { ...(page.nextKeyMarker ? { keyMarker: page.nextKeyMarker } : {}), ...(page.nextVersionIdMarker ? { versionIdMarker: page.nextVersionIdMarker } : {}) }
       : undefined;
   }
+  } catch (e) {
+    // A listing failed mid-slice: let the deletes already under way finish (and any rejection be
+    // observed) before the step fails and is retried from its starting marker.
+    await Promise.allSettled(inflight);
+    throw e;
+  }
   const results = await Promise.all(inflight);
   return {
     ...(marker ? { next: marker } : {}),
@@ -112,7 +119,7 @@ async function undeleteSlice(s3: S3Client, input: UndeleteInput, from: Marker, o
 }
 
 function scope(input: UndeleteInput): string {
-  return [`\`${input.bucket}\``, input.prefix ? `under \`${input.prefix}\`` : '', input.since ? `deleted since ${input.since}` : ''].filter(Boolean).join(' ');
+  return [`\`${input.bucket}\``, input.prefix ? `under \`${escapeMrkdwn(input.prefix)}\`` : '', input.since ? `deleted since ${input.since}` : ''].filter(Boolean).join(' ');
 }
 
 export const undeleteRunbook: Runbook<UndeleteInput, UndeletePlan> = {
@@ -121,7 +128,7 @@ export const undeleteRunbook: Runbook<UndeleteInput, UndeletePlan> = {
 
   async plan(deps: RunbookDeps, input) {
     const s3 = deps.clients.s3(bucketRegion(deps.config, input.bucket));
-    await assertVersioned(s3, input.bucket);
+    const versioning = await assertVersioned(s3, input.bucket);
     const p = await survey(s3, input);
     const lines = [
       `Bucket ${scope(input)}`,
@@ -129,6 +136,7 @@ export const undeleteRunbook: Runbook<UndeleteInput, UndeletePlan> = {
       p.sample.length ? `e.g. ${p.sample.map((k) => `\`${escapeMrkdwn(k)}\``).join(', ')}${p.count > p.sample.length ? ', …' : ''}` : '',
       p.olderSkipped ? `Not touched: ${formatCount(p.olderSkipped)} delete markers older than --since` : '',
       'Not touched: objects that are not deleted, and older versions (nothing is overwritten or removed)',
+      versioning === 'Suspended' ? ':warning: Versioning is *Suspended* on this bucket: deletions made from now on cannot be undone until it is re-enabled.' : '',
     ].filter(Boolean);
     return { lines, empty: p.count === 0, data: p };
   },
@@ -141,17 +149,20 @@ export const undeleteRunbook: Runbook<UndeleteInput, UndeletePlan> = {
     for (let i = 0; marker; i++) {
       const from: Marker = marker;
       const base = deleted;
-      const r: BatchResult = await ctx.step(`undelete-${i}`, async () =>
-        undeleteSlice(s3, input, from, (n) => {
-          void progress.report(Math.min(base + n, plan.count), plan.count, 'restored');
-        }),
+      // Progress is reported from inside the step only: code outside steps runs again on replay.
+      const r: BatchResult = await ctx.step(
+        `undelete-${i}`,
+        async () =>
+          undeleteSlice(s3, input, from, (n) => {
+            void progress.report(Math.min(base + n, plan.count), plan.count, 'restored');
+          }),
+        STEP,
       );
       deleted += r.deleted;
       failures.push(...r.failures);
       marker = r.next;
-      await progress.report(Math.min(deleted, plan.count), plan.count, 'restored');
     }
-    const remaining = await ctx.step('verify', async () => (await survey(s3, input)).count);
+    const remaining = await ctx.step('verify', async () => (await survey(s3, input)).count, STEP);
     const lines = [
       `Restored *${formatCount(deleted)}* objects in ${scope(input)} (${formatBytes(plan.bytes)} planned).`,
       remaining === 0

@@ -1,5 +1,5 @@
 import { renderStatus } from '../slack/views/status';
-import type { Runbook } from './driver';
+import { type Runbook, STEP } from './driver';
 import { computeStatus } from './status';
 import type { RunInput } from './types';
 
@@ -16,7 +16,7 @@ export const statusRunbook: Runbook<StatusInput, null> = {
     const report = await ctx.step('status', async () => {
       const r = await computeStatus(deps.config, deps.clients, deps.now());
       return JSON.parse(JSON.stringify(r)) as typeof r;
-    });
+    }, STEP);
     const counts = { red: 0, amber: 0, green: 0, grey: 0 };
     for (const i of report.items) counts[i.colour]++;
     return {

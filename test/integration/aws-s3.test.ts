@@ -170,7 +170,7 @@ describe('assertVersioned', () => {
     const b = await bucket('assert-versioned', true);
 
     // act + assess
-    await expect(assertVersioned(s3(), b)).resolves.toBeUndefined();
+    await expect(assertVersioned(s3(), b)).resolves.toBe('Enabled');
   });
 
   it('throws bucket_not_versioned with a hint to enable versioning', async () => {
@@ -185,8 +185,17 @@ describe('assertVersioned', () => {
     await expect(run).rejects.toMatchObject({ code: 'bucket_not_versioned' });
     const err = (await run.catch((e: unknown) => e)) as PreconditionError;
     expect(err.message).toContain(b);
-    expect(err.hint).toContain('/dr setup');
     expect(err.hint).toContain('put-bucket-versioning');
+    expect(err.hint).toContain('--from-replica');
+  });
+
+  it('accepts a Suspended bucket (its delete markers can still be removed) and says so', async () => {
+    // prepare
+    const b = await bucket('assert-suspended', true);
+    await s3().send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Suspended' } }));
+
+    // act + assess
+    await expect(assertVersioned(s3(), b)).resolves.toBe('Suspended');
   });
 
   it('throws aws_not_found naming a bucket that does not exist', async () => {

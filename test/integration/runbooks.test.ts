@@ -189,7 +189,7 @@ describe('restore s3 (undelete)', () => {
     const message = runMessage(stack.standIn, runId);
     const text = textOf(message);
     expect(runSummary(stack, runId)?.status).toBe('failed');
-    expect(text).toContain(`Bucket \`${bucket}\` is not versioned`);
+    expect(text).toContain(`Bucket \`${bucket}\` was never versioned`);
     expect(text).toContain(`put-bucket-versioning --bucket ${bucket}`);
     expect(buttons(message)).toEqual([]);
     expect(await listObjectsIndex(s3(), bucket)).toEqual(objects);
