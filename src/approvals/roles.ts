@@ -9,6 +9,8 @@ const RANK: Record<Role, number> = { viewer: 1, operator: 2, approver: 3 };
 export type GroupMembers = (groupId: string) => Promise<string[]>;
 
 const GROUP_TTL_MS = 5 * 60_000;
+/** When Slack cannot be asked, last known membership is trusted this long, then nobody is. */
+const GROUP_STALE_MAX_MS = 15 * 60_000;
 
 /**
  * Answers "what may this Slack user do" from the config. User-group IDs (S…) are resolved
@@ -33,7 +35,7 @@ export class RoleResolver {
     } catch {
       // Fail closed, but keep serving the last known membership if Slack is briefly unavailable;
       // nothing is cached on failure, so the next request asks Slack again.
-      return hit?.members ?? new Set();
+      return hit && this.now() - hit.at < GROUP_STALE_MAX_MS ? hit.members : new Set();
     }
   }
 

@@ -23,6 +23,15 @@ export function required(env: NodeJS.ProcessEnv, name: string): string {
   return v;
 }
 
+/**
+ * A Slack Web API client that fails fast: the default retries a rate-limited call for up to half
+ * an hour, far past a Lambda's timeout. A failure instead surfaces to a step retry (runbooks), an
+ * SNS redelivery (alarms), or an ephemeral error (clicks).
+ */
+export function slackClient(botToken: string): WebClient {
+  return new WebClient(botToken, { timeout: 5000, retryConfig: { retries: 2, minTimeout: 200, maxTimeout: 2000 }, rejectRateLimitedCalls: true });
+}
+
 export function stateStore(config: DrConfig, env: NodeJS.ProcessEnv = process.env): StateStore {
   return new StateStore(new DynamoDBClient({ region: env.AWS_REGION ?? config.regions.primary }), required(env, 'STATE_TABLE'));
 }
@@ -32,7 +41,7 @@ export function roleResolver(config: DrConfig, web: WebClient): RoleResolver {
 }
 
 export function slackDepsForLambda(config: DrConfig, botToken: string, env: NodeJS.ProcessEnv = process.env): SlackDeps {
-  const web = new WebClient(botToken);
+  const web = slackClient(botToken);
   const store = stateStore(config, env);
   const slack = new WebApiPoster(web);
   const engine = new LambdaRunEngine(new LambdaClient({ region: env.AWS_REGION ?? config.regions.primary }), required(env, 'RUNBOOK_FUNCTION'));

@@ -1,9 +1,8 @@
-import { WebClient } from '@slack/web-api';
 import { AwsClients } from '../aws/clients';
 import type { DrConfig } from '../config/schema';
 import type { RunbookDeps } from '../runbooks/types';
 import { WebApiPoster } from '../slack/poster';
-import { stateStore } from './aws';
+import { slackClient, stateStore } from './aws';
 
 /** Wiring for the runbook function: every AWS adapter, the state table and Slack. */
 export function runbookDepsForLambda(config: DrConfig, botToken: string, env: NodeJS.ProcessEnv = process.env): RunbookDeps {
@@ -11,7 +10,7 @@ export function runbookDepsForLambda(config: DrConfig, botToken: string, env: No
     config,
     clients: new AwsClients(config.regions.primary),
     store: stateStore(config, env),
-    slack: new WebApiPoster(new WebClient(botToken)),
+    slack: new WebApiPoster(slackClient(botToken)),
     now: () => new Date(),
   };
 }

@@ -1,5 +1,6 @@
 import { AwsLambdaReceiver } from '@slack/bolt';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { DrbotError } from '../errors';
 import type { SlackSecrets } from '../runtime/secrets';
 import type { Log } from './deps';
 import { verifySlackSignature } from './verify';
@@ -30,8 +31,16 @@ export function createSlackEdge(opts: { secrets: () => Promise<SlackSecrets>; bu
       return unauthorized;
     }
     if (!bolt) {
-      const receiver = new AwsLambdaReceiver({ signingSecret: s.signingSecret });
-      opts.build(s, receiver);
+      // Verified above already; Bolt need not compute the same HMAC again.
+      const receiver = new AwsLambdaReceiver({ signingSecret: s.signingSecret, signatureVerification: false });
+      try {
+        opts.build(s, receiver);
+      } catch (e) {
+        // A bad config or a missing environment variable: say so in Slack, not "dispatch_failed".
+        opts.log.error('cannot start drbot', { error: (e as Error).message });
+        const why = e instanceof DrbotError ? e.message : 'it could not start';
+        return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ response_type: 'ephemeral', text: `:x: drbot is misconfigured: ${why}\nThe on-call can find details in the Slack function's logs.` }) };
+      }
       bolt = receiver.toHandler();
     }
     return (await bolt(event, context)) as APIGatewayProxyResult;

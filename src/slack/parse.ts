@@ -1,5 +1,6 @@
 import type { DrConfig } from '../config/schema';
 import { UnknownResourceError, UsageError } from '../errors';
+import { escapeMrkdwn } from './views/format';
 import { ALARM_SIMULATIONS, type AlarmSimulation, type ArgKind, COMMANDS, type CommandSpec } from './registry';
 
 /** Slack allows 4,000 characters of command text; anything near that is not a DR command. */
@@ -35,10 +36,7 @@ export function quote(value: string, max = 60): string {
   return '`' + escapeMrkdwn(cut.replace(/`/g, "'")) + '`';
 }
 
-/** Slack's own escaping for mrkdwn: &, < and > (which is what mentions and links are made of). */
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
+export { escapeMrkdwn };
 
 /** Splits on white space, honouring "double", 'single' and “curly” quotes. */
 export function tokenize(text: string): string[] {
@@ -185,10 +183,12 @@ export function parseCommand(rawText: string, cfg: DrConfig, now: Date): ParsedC
   if (/[\u0000-\u0008\u000b-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/.test(text)) {
     throw new UsageError('the command contains control or invisible characters; type it again by hand.');
   }
-  if (/<[@#!][^>]*>|<https?:[^>]*>/.test(text)) {
+  if (/<[@#!][^>]*>|<(https?|mailto|tel|slack):[^>]*>/i.test(text)) {
     throw new UsageError('mentions, channels and links are not arguments to /dr; name resources as plain text.');
   }
   const tokens = tokenize(text);
+  // A quoted argument may not span lines: a newline could forge extra lines in the plan an approver reads.
+  if (tokens.some((t) => /[\r\n\t]/.test(t))) throw new UsageError('arguments cannot contain line breaks or tabs.');
   if (tokens.length === 0) return { id: 'help', spec: COMMANDS[0] as CommandSpec };
   if (tokens.length > MAX_TOKENS) throw new UsageError(`too many words (${tokens.length}); see \`/dr help\`.`);
   const spec = findSpec(tokens);

@@ -559,3 +559,23 @@ describe('quote and escapeMrkdwn', () => {
     expect(mention).toBe('`&lt;!here&gt;`');
   });
 });
+
+describe('parseCommand: arguments that could forge what an approver reads', () => {
+  it.each([
+    ['a quoted prefix spanning lines', 'restore s3 spawn-binaries-us-east-1 --prefix "bin/\n• *0* objects will be restored"'],
+    ['a quoted prefix with a tab', 'restore s3 spawn-binaries-us-east-1 --prefix "bin/\tx"'],
+  ])('refuses %s', (_what, text) => {
+    // Act
+    const run = () => parseCommand(text, SANDBOX_CONFIG, NOW);
+    // Assess
+    expect(run).toThrow(UsageError);
+    expect(run).toThrow(/line breaks or tabs/);
+  });
+
+  it.each([
+    ['an upper-case link', 'restore s3 spawn-binaries-us-east-1 --prefix <HTTPS://evil.example|Approve>'],
+    ['a mailto link', 'restore s3 spawn-binaries-us-east-1 --prefix <mailto:a@b.example|x>'],
+  ])('refuses %s like any other link', (_what, text) => {
+    expect(() => parseCommand(text, SANDBOX_CONFIG, NOW)).toThrow(/mentions, channels and links/);
+  });
+});

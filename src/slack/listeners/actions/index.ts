@@ -3,14 +3,16 @@ import type { KnownBlock } from '@slack/types';
 import { DrbotError, toUserMessage } from '../../../errors';
 import type { ApprovalRecord } from '../../../store/state';
 import type { SlackDeps } from '../../deps';
-import { ACTION_APPROVE, ACTION_REJECT, withDecision } from '../../views/run';
+import { slackDate } from '../../views/format';
+import { ACTION_APPROVE, ACTION_REJECT, APPROVAL_STATUS_BLOCK, approvalStatusLine, withDecision } from '../../views/run';
 import { requestId } from '../commands';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
 /** Approval ids are ours (`ap-` + 12 hex); anything else in a button value is not. */
 const APPROVAL_ID = /^ap-[0-9a-f]{12}$/;
-const ALARM_THREAD_ID = /^[A-Za-z0-9:_./#-]{1,200}$/;
+/** Alarm thread ids are CloudWatch alarm ARNs; names may hold spaces and punctuation (≤ 2,000, Slack's value limit). */
+const ALARM_THREAD_ID = /^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\d{12}:alarm:[^\u0000-\u001f\u007f]{1,1900}$/;
 
 export const ALARM_ACTIONS = {
   alarm_ack: 'acknowledge',
@@ -28,15 +30,13 @@ const REFUSALS: Record<string, string> = {
 };
 
 function when(iso: string): string {
-  return `<!date^${Math.floor(Date.parse(iso) / 1000)}^{date_short_pretty} {time_secs}|${iso.replace(/\.\d{3}Z$/, 'Z').replace('T', ' ')}>`;
+  return slackDate(iso, { seconds: true });
 }
 
 /** Replaces the approval context line (votes so far) in place, keeping the buttons. */
 function withVotes(blocks: KnownBlock[], rec: ApprovalRecord): KnownBlock[] {
-  const line = `Needs ${rec.required} approvers other than the requester (${rec.approvers.length} of ${rec.required}: ${rec.approvers.map((u) => `<@${u}>`).join(', ')}). Expires ${when(rec.expiresAt)}.`;
-  return blocks.map((b) =>
-    b.type === 'context' && b.elements.some((el) => el.type === 'mrkdwn' && el.text.startsWith('Needs ')) ? { type: 'context', elements: [{ type: 'mrkdwn', text: line }] } : b,
-  );
+  const line = approvalStatusLine(rec.required, rec.approvers, rec.expiresAt);
+  return blocks.map((b): KnownBlock => (b.block_id === APPROVAL_STATUS_BLOCK ? { type: 'context', block_id: APPROVAL_STATUS_BLOCK, elements: [{ type: 'mrkdwn', text: line }] } : b));
 }
 
 function messageBlocks(body: BlockAction): KnownBlock[] {
@@ -84,10 +84,13 @@ export function onApprove(deps: SlackDeps) {
       // Show the decision first, then resume the run: its own updates must land after ours.
       if (at) {
         const who = vote.approval.approvers.map((u) => `<@${u}>`).join(', ');
-        await deps.slack.update(at.channel, at.ts, {
-          text: 'Approved; running',
-          blocks: withDecision(messageBlocks(body), `:white_check_mark: Approved by ${who} at ${when(decidedAt)} — running…`),
-        });
+        // Best effort: a Slack hiccup here must not keep the decision from reaching the run.
+        await deps.slack
+          .update(at.channel, at.ts, {
+            text: 'Approved; running',
+            blocks: withDecision(messageBlocks(body), `:white_check_mark: Approved by ${who} at ${when(decidedAt)} — running…`),
+          })
+          .catch((e: unknown) => deps.log.warn('could not show the approval', { approvalId: id, error: String(e) }));
       }
       await deps.engine.approve(rec.callbackId, { approvers: vote.approval.approvers, decidedAt });
       await deps.store.audit({ actor: user, action: 'approve', target: rec.summary, result: 'approved', runId: rec.runId });
@@ -124,10 +127,12 @@ export function onReject(deps: SlackDeps) {
       }
       const at = where(body);
       if (at) {
-        await deps.slack.update(at.channel, at.ts, {
-          text: 'Rejected; nothing was changed',
-          blocks: withDecision(messageBlocks(body), `:no_entry: Rejected by <@${user}> at ${when(decided.decidedAt ?? deps.now().toISOString())}; nothing was changed.`),
-        });
+        await deps.slack
+          .update(at.channel, at.ts, {
+            text: 'Rejected; nothing was changed',
+            blocks: withDecision(messageBlocks(body), `:no_entry: Rejected by <@${user}> at ${when(decided.decidedAt ?? deps.now().toISOString())}; nothing was changed.`),
+          })
+          .catch((e: unknown) => deps.log.warn('could not show the rejection', { approvalId: id, error: String(e) }));
       }
       await deps.engine.reject(rec.callbackId, reason ?? 'rejected by an approver');
       await deps.store.audit({ actor: user, action: 'reject', target: rec.summary, result: 'rejected', runId: rec.runId, ...(reason ? { detail: reason } : {}) });

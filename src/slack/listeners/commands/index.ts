@@ -73,9 +73,10 @@ export function drCommand(deps: SlackDeps) {
       return;
     }
 
-    // Commands that change something run once per Slack request (a retry or replay of the same
-    // trigger_id does nothing); read-only answers need no claim and may be answered again.
-    if ((parsed.spec.runbook || parsed.id === 'simulate-alarm') && !(await deps.store.claim(`cmd:${rid}`))) {
+    // A retry or replay of the same Slack request (same trigger_id) changes nothing twice: runs are
+    // deduplicated by their execution name (derived from it), the simulator by a claim here, and
+    // read-only answers may simply be given again.
+    if (parsed.id === 'simulate-alarm' && !(await deps.store.claim(`cmd:${rid}`))) {
       deps.log.info('duplicate slash command ignored', { requestId: rid, user });
       await ack();
       return;
