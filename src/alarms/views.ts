@@ -1,3 +1,4 @@
+import { escapeMrkdwn, slackDate } from '../slack/views/format';
 import type { ActionsBlock, Button, ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
 import type { SlackMessage } from '../slack/poster';
 import type { AlarmKind, AlarmMetric, AlarmState, AlarmThread, DigestModel, NoticeNotification } from './model';
@@ -33,9 +34,7 @@ export interface AlarmViewOptions {
 // ---- text helpers -------------------------------------------------------------------------
 
 /** Escapes the three characters Slack's mrkdwn gives meaning to, so `<!channel>` cannot ping. */
-export function escapeMrkdwn(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
+export { escapeMrkdwn };
 
 /** Cuts at `max` characters without splitting a surrogate pair or an `&amp;`-style entity. */
 function cutAt(s: string, max: number): number {
@@ -60,11 +59,7 @@ function mention(userId: string): string {
 }
 
 /** Slack renders the date in the reader's time zone; the fallback is UTC. */
-export function slackDate(d: Date): string {
-  const epoch = Math.floor(d.getTime() / 1000);
-  const fallback = `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-  return `<!date^${epoch}^{date_short_pretty} {time}|${fallback}>`;
-}
+export { slackDate };
 
 /** 42s, 45m, 1h 5m, 2d 3h. */
 export function formatDuration(ms: number): string {

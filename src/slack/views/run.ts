@@ -1,6 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import type { SlackMessage } from '../poster';
-import { escapeMrkdwn } from '../parse';
+import { escapeMrkdwn, slackDate } from './format';
 
 export const ACTION_APPROVE = 'run_approve';
 export const ACTION_REJECT = 'run_reject';
@@ -67,11 +67,17 @@ function bar(done: number, total: number): string {
   return '█'.repeat(filled) + '░'.repeat(width - filled);
 }
 
-/** Time as Slack shows it (local to the reader) with a UTC fallback. */
 function when(iso: string): string {
-  const t = Math.floor(Date.parse(iso) / 1000);
-  const utc = iso.replace(/\.\d{3}Z$/, 'Z').replace('T', ' ');
-  return `<!date^${t}^{date_short_pretty} {time_secs}|${utc}>`;
+  return slackDate(iso, { seconds: true });
+}
+
+/** The block id of the line that says how many approvals a run needs and has. */
+export const APPROVAL_STATUS_BLOCK = 'approval-status';
+
+/** "Needs N approvers other than the requester (k of N: …). Expires …" */
+export function approvalStatusLine(required: number, approvers: string[], expiresAt: string): string {
+  const votes = approvers.length ? ` (${approvers.length} of ${required}: ${approvers.map((u) => `<@${u}>`).join(', ')})` : '';
+  return `Needs ${required} approver${required > 1 ? 's' : ''} other than the requester${votes}. Expires ${when(expiresAt)}.`;
 }
 
 /** The single message a run keeps up to date, from request to result. */
@@ -81,16 +87,10 @@ export function renderRun(v: RunView): SlackMessage {
   blocks.push(section(`${head}\nrequested by <@${v.requester}>${v.requestedIn ? ` in <#${v.requestedIn}>` : ''} · run \`${v.runId}\``));
   if (v.plan?.length) blocks.push(section(v.plan.map((l) => `• ${l}`).join('\n')));
   if (v.approval && v.phase === 'awaiting_approval') {
-    const got = v.approval.approvers.length;
-    const votes = got ? ` (${got} of ${v.approval.required}: ${v.approval.approvers.map((u) => `<@${u}>`).join(', ')})` : '';
     blocks.push({
       type: 'context',
-      elements: [
-        {
-          type: 'mrkdwn',
-          text: `Needs ${v.approval.required} approver${v.approval.required > 1 ? 's' : ''} other than the requester${votes}. Expires ${when(v.approval.expiresAt)}.`,
-        },
-      ],
+      block_id: APPROVAL_STATUS_BLOCK,
+      elements: [{ type: 'mrkdwn', text: approvalStatusLine(v.approval.required, v.approval.approvers, v.approval.expiresAt) }],
     });
     blocks.push({
       type: 'actions',
@@ -147,7 +147,7 @@ export function withDecision(blocks: KnownBlock[], line: string): KnownBlock[] {
   const kept = blocks.filter(
     (b) =>
       !(b.type === 'actions' && (b.block_id ?? '').startsWith('approval:')) &&
-      !(b.type === 'context' && b.elements.some((el) => el.type === 'mrkdwn' && el.text.startsWith('Needs '))),
+      b.block_id !== APPROVAL_STATUS_BLOCK,
   );
   return [...kept, { type: 'context', elements: [{ type: 'mrkdwn', text: line }] }];
 }

@@ -1,3 +1,4 @@
+import { escapeMrkdwn } from './format';
 import type { ContextBlock, DividerBlock, HeaderBlock, KnownBlock, SectionBlock } from '@slack/types';
 import type { DrConfig } from '../../config/schema';
 import type { Colour, StatusItem, StatusKind, StatusReport } from '../../runbooks/status';
@@ -33,9 +34,6 @@ const SECTION_FILL = 2900;
 const SUMMARY_RESERVE_CHARS = 1200;
 const SUMMARY_RESERVE_BLOCKS = 1;
 
-function escapeMrkdwn(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
 
 function truncate(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
