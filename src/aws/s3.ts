@@ -353,6 +353,8 @@ export interface ObjectIndexEntry {
   size: number;
   /** As S3 returns it, quotes included. */
   etag: string;
+  /** Epoch milliseconds. */
+  lastModified: number;
 }
 
 /** Every current object under `prefix` (ListObjectsV2, paginated): key -> size and ETag. */
@@ -369,7 +371,7 @@ export async function listObjectsIndex(s3: S3Client, bucket: string, prefix?: st
       throw wrapAws(e, 'ListObjectsV2', bucket);
     }
     for (const o of r.Contents ?? []) {
-      if (o.Key !== undefined) index.set(o.Key, { size: o.Size ?? 0, etag: o.ETag ?? '' });
+      if (o.Key !== undefined) index.set(o.Key, { size: o.Size ?? 0, etag: o.ETag ?? '', lastModified: o.LastModified?.getTime() ?? 0 });
     }
     token = r.IsTruncated ? r.NextContinuationToken : undefined;
   } while (token);

@@ -20,6 +20,8 @@ const SAMPLE_KEYS = 5;
 export interface ReplicaDiff {
   missing: { key: string; size: number }[];
   different: { key: string; size: number }[];
+  /** Of the different objects, those whose primary copy is newer than the replica's (replication lag). */
+  newerInPrimary: number;
   onlyInPrimary: number;
   same: number;
 }
@@ -57,11 +59,14 @@ function sameEtag(a: string, b: string): boolean {
 /** Compares the two buckets by key, size and ETag. */
 export async function diffBuckets(primary: S3Client, replicaClient: S3Client, bucket: string, replica: string, prefix?: string): Promise<ReplicaDiff> {
   const [mine, theirs] = await Promise.all([listObjectsIndex(primary, bucket, prefix), listObjectsIndex(replicaClient, replica, prefix)]);
-  const diff: ReplicaDiff = { missing: [], different: [], onlyInPrimary: 0, same: 0 };
+  const diff: ReplicaDiff = { missing: [], different: [], newerInPrimary: 0, onlyInPrimary: 0, same: 0 };
   for (const [key, r] of theirs) {
     const p = mine.get(key);
     if (!p) diff.missing.push({ key, size: r.size });
-    else if (p.size !== r.size || !sameEtag(p.etag, r.etag)) diff.different.push({ key, size: r.size });
+    else if (p.size !== r.size || !sameEtag(p.etag, r.etag)) {
+      diff.different.push({ key, size: r.size });
+      if (p.lastModified > r.lastModified) diff.newerInPrimary++;
+    }
     else diff.same++;
   }
   for (const key of mine.keys()) if (!theirs.has(key)) diff.onlyInPrimary++;
@@ -88,6 +93,9 @@ export const replicaRunbook: Runbook<ReplicaInput, ReplicaPlan> = {
       `*${formatCount(d.missing.length)}* missing and *${formatCount(d.different.length)}* different objects will be copied (${formatBytes(bytes)}), server-side`,
       sample.length ? `e.g. ${sample.join(', ')}${total > sample.length ? ', …' : ''}` : '',
       `Not touched: ${formatCount(d.same)} identical objects; ${formatCount(d.onlyInPrimary)} objects only in the primary are kept (nothing is deleted)`,
+      d.newerInPrimary
+        ? `:warning: ${formatCount(d.newerInPrimary)} of the different objects are *newer in the primary* than in the replica (replication lag?): the replica's older copy becomes current, and the primary's stays as a noncurrent version you can restore. Narrow with --prefix if that is not wanted.`
+        : '',
     ].filter(Boolean);
     return {
       lines,

@@ -284,7 +284,7 @@ describe('listObjectsIndex', () => {
     // assess
     expect(all.size).toBe(1106);
     expect(bin.size).toBe(1105);
-    expect(bin.get('bin/1104')).toEqual({ size: 3, etag: expect.stringMatching(/^"?[0-9a-f]{32}"?$/) });
+    expect(bin.get('bin/1104')).toEqual({ size: 3, etag: expect.stringMatching(/^"?[0-9a-f]{32}"?$/), lastModified: expect.any(Number) });
     expect(bin.has('elsewhere/y')).toBe(false);
   });
 });
