@@ -25,6 +25,7 @@ const EMOJI: Record<string, string> = {
   bell: '🔔',
   eyes: '👀',
   information_source: 'ℹ️',
+  envelope_with_arrow: '📩',
 };
 
 /** Slack mrkdwn to terminal text: mentions by name, dates by their fallback, entities decoded. */
