@@ -10,6 +10,7 @@ import { parseSnsEvent } from '../../src/alarms/parse';
 import { createAlarmService } from '../../src/alarms/service';
 import { DynamoAlarmStore, threadData, type NotificationRecord } from '../../src/alarms/store';
 import { parseConfig } from '../../src/config/load';
+import { threadFromNotification } from '../helpers/alarm-thread';
 import type { SlackMessage, SlackPoster } from '../../src/slack/poster';
 
 const TABLE = 'drbot-state-test';
@@ -68,26 +69,7 @@ function alarm(opts: { name: string; state?: AlarmState; at: Date }): AlarmNotif
   return n;
 }
 
-function threadOf(n: AlarmNotification, over: Partial<ThreadData> = {}): ThreadData {
-  return {
-    id: n.alarm.arn,
-    arn: n.alarm.arn,
-    alarm: n.alarm,
-    state: n.alarm.state,
-    kind: n.alarm.kind,
-    channel: 'CALERTS',
-    topicArn: n.topicArn,
-    episode: 1,
-    episodeStart: n.alarm.stateChangeTime,
-    count: 1,
-    notifications: 1,
-    firstSeen: n.receivedAt,
-    lastSeen: n.receivedAt,
-    resolutions: 0,
-    recentMessageIds: [n.messageId],
-    ...over,
-  };
-}
+const threadOf = threadFromNotification;
 
 const T0 = new Date('2026-10-02T14:05:31.927Z');
 

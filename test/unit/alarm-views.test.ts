@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { ActionsBlock, Button, ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
 import type { AlarmKind, AlarmNotification, AlarmState, AlarmThread, DigestModel, NoticeNotification } from '../../src/alarms/model';
 import { parseSnsEvent } from '../../src/alarms/parse';
+import { threadFromNotification } from '../helpers/alarm-thread';
 import {
   ALARM_ACTIONS,
   escapeMrkdwn,
@@ -30,26 +31,7 @@ function noticeFixture(name: string): NoticeNotification {
 }
 
 function threadFrom(n: AlarmNotification, over: Partial<AlarmThread> = {}): AlarmThread {
-  return {
-    id: n.alarm.arn,
-    arn: n.alarm.arn,
-    alarm: n.alarm,
-    state: n.alarm.state,
-    kind: n.alarm.kind,
-    channel: 'CALERTS',
-    topicArn: n.topicArn,
-    episode: 1,
-    episodeStart: n.alarm.stateChangeTime,
-    count: 1,
-    notifications: 1,
-    firstSeen: n.receivedAt,
-    lastSeen: n.receivedAt,
-    resolutions: 0,
-    recentMessageIds: [n.messageId],
-    version: 1,
-    renderedVersion: 0,
-    ...over,
-  };
+  return { ...threadFromNotification(n), version: 1, renderedVersion: 0, ...over };
 }
 
 const lag = () => threadFrom(alarmFixture('sns-cloudwatch-alarm.json'));
