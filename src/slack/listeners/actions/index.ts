@@ -56,6 +56,28 @@ async function refuse(deps: SlackDeps, body: BlockAction, text: string, target: 
 }
 
 /**
+ * Recovers an approval whose decision never reached its run (the callback call failed, or the
+ * decide write after a full quorum did): while the run still waits, an approver's click completes
+ * the decision and delivers it again. A second delivery of one that did arrive is refused by the
+ * engine and ignored. Returns true when it delivered.
+ */
+async function redeliver(deps: SlackDeps, a: ApprovalRecord, user: string): Promise<boolean> {
+  const run = await deps.store.getRun(a.runId);
+  if (run?.status !== 'awaiting_approval') return false;
+  let decided: ApprovalRecord | undefined = a;
+  if (a.status === 'pending' && a.approvers.length >= a.required) decided = await deps.store.decide(a.id, 'approved', a.approvers[a.approvers.length - 1] ?? user);
+  if (decided?.status !== 'approved') return false;
+  try {
+    await deps.engine.approve(decided.callbackId, { approvers: decided.approvers, decidedAt: decided.decidedAt ?? deps.now().toISOString() });
+  } catch (e) {
+    deps.log.warn('approval redelivery refused', { approvalId: a.id, error: String(e) });
+    return false;
+  }
+  await deps.store.audit({ actor: user, action: 'approve', target: a.summary, result: 'approved', runId: a.runId, detail: 'decision redelivered to the waiting run' });
+  return true;
+}
+
+/**
  * Approve: an approver who is not the requester; the vote is a conditional write, so double
  * clicks, concurrent clicks and Slack retries give one decision, and only the click that reaches
  * the quorum resumes the run.
@@ -73,7 +95,12 @@ export function onApprove(deps: SlackDeps) {
       if (rec.requester === user) return refuse(deps, body, 'You requested this run; someone else must approve it (four eyes).', target, 'own_request');
       if (!(await deps.roles.has(user, 'approver'))) return refuse(deps, body, 'You need the *approver* role to approve DR runs.', target, 'no_role');
       const vote = await deps.store.voteApprove(id, user);
-      if (vote.kind === 'refused') return refuse(deps, body, REFUSALS[vote.reason] ?? 'Refused.', target, vote.reason);
+      if (vote.kind === 'refused') {
+        if (vote.reason === 'not_pending' && vote.approval && (await redeliver(deps, vote.approval, user))) {
+          return refuse(deps, body, 'This request was already approved; its decision had not reached the run, so drbot delivered it again.', target, 'redelivered');
+        }
+        return refuse(deps, body, REFUSALS[vote.reason] ?? 'Refused.', target, vote.reason);
+      }
       const at = where(body);
       if (!vote.quorum) {
         if (at) await deps.slack.update(at.channel, at.ts, { text: `Approval ${vote.approval.approvers.length} of ${vote.approval.required}`, blocks: withVotes(messageBlocks(body), vote.approval) });
@@ -92,7 +119,16 @@ export function onApprove(deps: SlackDeps) {
           })
           .catch((e: unknown) => deps.log.warn('could not show the approval', { approvalId: id, error: String(e) }));
       }
-      await deps.engine.approve(rec.callbackId, { approvers: vote.approval.approvers, decidedAt });
+      try {
+        await deps.engine.approve(rec.callbackId, { approvers: vote.approval.approvers, decidedAt });
+      } catch (e) {
+        // Put the buttons back so another click can deliver the decision (see redeliver).
+        if (at) {
+          const warning: KnownBlock = { type: 'context', elements: [{ type: 'mrkdwn', text: ':warning: The approval is recorded but did not reach the run; press Approve again to deliver it.' }] };
+          await deps.slack.update(at.channel, at.ts, { text: 'Approval not delivered yet', blocks: [...messageBlocks(body).slice(0, 49), warning] }).catch(() => {});
+        }
+        throw e;
+      }
       await deps.store.audit({ actor: user, action: 'approve', target: rec.summary, result: 'approved', runId: rec.runId });
     } catch (e) {
       const rid = requestId(body.trigger_id ?? id);
