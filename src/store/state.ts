@@ -48,6 +48,8 @@ export interface ApprovalRecord {
   decidedBy?: string;
   decidedAt?: string;
   reason?: string;
+  /** Set when an approved decision could not be delivered to the run; cleared by whoever redelivers it. */
+  deliveryFailed?: boolean;
   channel: string;
   ts: string;
 }
@@ -256,6 +258,39 @@ export class StateStore {
       return stripKeys<ApprovalRecord>(res.Attributes ?? {});
     } catch (e) {
       if (isConditionFailure(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /** Records that an approved decision did not reach its run, so a later click may deliver it. */
+  async markDeliveryFailed(id: string, failed = true): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: `APPROVAL#${id}`, sk: 'APPROVAL' },
+        UpdateExpression: 'SET deliveryFailed = :f',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':f': failed },
+      }),
+    );
+  }
+
+  /** Takes the job of redelivering a failed decision: true for exactly one caller. */
+  async claimRedelivery(id: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `APPROVAL#${id}`, sk: 'APPROVAL' },
+          UpdateExpression: 'SET deliveryFailed = :f',
+          ConditionExpression: 'deliveryFailed = :t AND #s = :approved',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':f': false, ':t': true, ':approved': 'approved' },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
       throw e;
     }
   }

@@ -56,21 +56,20 @@ async function refuse(deps: SlackDeps, body: BlockAction, text: string, target: 
 }
 
 /**
- * Recovers an approval whose decision never reached its run (the callback call failed, or the
- * decide write after a full quorum did): while the run still waits, an approver's click completes
- * the decision and delivers it again. A second delivery of one that did arrive is refused by the
- * engine and ignored. Returns true when it delivered.
+ * Recovers an approval whose decision was recorded but never reached its run (the callback call
+ * failed and said so by flagging the record): while the run still waits, the next approver's
+ * click claims the flag (one click wins) and delivers the decision again. A decision merely in
+ * flight is never flagged, so concurrent clicks cannot deliver it twice. True when delivered.
  */
 async function redeliver(deps: SlackDeps, a: ApprovalRecord, user: string): Promise<boolean> {
-  const run = await deps.store.getRun(a.runId);
-  if (run?.status !== 'awaiting_approval') return false;
-  let decided: ApprovalRecord | undefined = a;
-  if (a.status === 'pending' && a.approvers.length >= a.required) decided = await deps.store.decide(a.id, 'approved', a.approvers[a.approvers.length - 1] ?? user);
-  if (decided?.status !== 'approved') return false;
+  if (a.status !== 'approved' || !a.deliveryFailed) return false;
+  if ((await deps.store.getRun(a.runId))?.status !== 'awaiting_approval') return false;
+  if (!(await deps.store.claimRedelivery(a.id))) return false;
   try {
-    await deps.engine.approve(decided.callbackId, { approvers: decided.approvers, decidedAt: decided.decidedAt ?? deps.now().toISOString() });
+    await deps.engine.approve(a.callbackId, { approvers: a.approvers, decidedAt: a.decidedAt ?? deps.now().toISOString() });
   } catch (e) {
-    deps.log.warn('approval redelivery refused', { approvalId: a.id, error: String(e) });
+    deps.log.warn('approval redelivery failed', { approvalId: a.id, error: String(e) });
+    await deps.store.markDeliveryFailed(a.id).catch(() => {});
     return false;
   }
   await deps.store.audit({ actor: user, action: 'approve', target: a.summary, result: 'approved', runId: a.runId, detail: 'decision redelivered to the waiting run' });
@@ -122,7 +121,8 @@ export function onApprove(deps: SlackDeps) {
       try {
         await deps.engine.approve(rec.callbackId, { approvers: vote.approval.approvers, decidedAt });
       } catch (e) {
-        // Put the buttons back so another click can deliver the decision (see redeliver).
+        // Flag it and put the buttons back, so another click can deliver the decision (see redeliver).
+        await deps.store.markDeliveryFailed(id).catch(() => {});
         if (at) {
           const warning: KnownBlock = { type: 'context', elements: [{ type: 'mrkdwn', text: ':warning: The approval is recorded but did not reach the run; press Approve again to deliver it.' }] };
           await deps.slack.update(at.channel, at.ts, { text: 'Approval not delivered yet', blocks: [...messageBlocks(body).slice(0, 49), warning] }).catch(() => {});
