@@ -118,7 +118,8 @@ export function drCommand(deps: SlackDeps) {
             return;
           }
           const what = parsed.spec.destructive && !('dryRun' in input && input.dryRun) ? 'the plan will be posted here for approval' : 'the result will be posted here';
-          await ack(ephemeral({ text: `:arrow_forward: Started run \`${runId}\`: ${what}.` }));
+          const elsewhere = command.channel_id === deps.config.slack.channels.ops ? '' : ` (or in <#${deps.config.slack.channels.ops}> if drbot is not a member of this channel)`;
+          await ack(ephemeral({ text: `:arrow_forward: Started run \`${runId}\`: ${what}${elsewhere}.` }));
           await deps.store.audit({ actor: user, action: 'command', target: shown, result: 'pending', runId });
         }
       }
