@@ -213,16 +213,8 @@ export class InMemoryAlarmStore implements AlarmStore {
     });
   }
 
-  async updateThread(arn: string, fn: (prev: AlarmThread | undefined) => ThreadData | undefined): Promise<Change<AlarmThread>> {
-    await this.tick();
-    const prev = this.threads.get(arn);
-    const before = prev ? structuredClone(prev) : undefined;
-    const next = fn(before ? structuredClone(before) : undefined);
-    if (!next) return { before, after: before, changed: false };
-    // the data is exactly what fn returned (fields it dropped are gone); render state is kept
-    const after: AlarmThread = { ...structuredClone(next), ...renderState(prev), version: (prev?.version ?? 0) + 1 };
-    this.threads.set(arn, after);
-    return { before, after: structuredClone(after), changed: true };
+  updateThread(arn: string, fn: (prev: AlarmThread | undefined) => ThreadData | undefined): Promise<Change<AlarmThread>> {
+    return this.update(this.threads, arn, fn, renderState);
   }
 
   async getDigest(channel: string): Promise<DigestRecord | undefined> {
@@ -231,14 +223,27 @@ export class InMemoryAlarmStore implements AlarmStore {
     return d ? structuredClone(d) : undefined;
   }
 
-  async updateDigest(channel: string, fn: (prev: DigestRecord | undefined) => DigestData | undefined): Promise<Change<DigestRecord>> {
+  updateDigest(channel: string, fn: (prev: DigestRecord | undefined) => DigestData | undefined): Promise<Change<DigestRecord>> {
+    return this.update(this.digests, channel, fn, digestRenderState);
+  }
+
+  /**
+   * Read-modify-write on a map: the data is exactly what fn returned (fields it dropped are gone),
+   * the render state is kept, the version bumped. Everything crossing the boundary is cloned.
+   */
+  private async update<R extends { version: number }, D, S>(
+    map: Map<string, R>,
+    key: string,
+    fn: (prev: R | undefined) => D | undefined,
+    keepRenderState: (prev: R | undefined) => S,
+  ): Promise<Change<R>> {
     await this.tick();
-    const prev = this.digests.get(channel);
+    const prev = map.get(key);
     const before = prev ? structuredClone(prev) : undefined;
     const next = fn(before ? structuredClone(before) : undefined);
     if (!next) return { before, after: before, changed: false };
-    const after: DigestRecord = { ...structuredClone(next), ...digestRenderState(prev), version: (prev?.version ?? 0) + 1 };
-    this.digests.set(channel, after);
+    const after = { ...structuredClone(next), ...keepRenderState(prev), version: (prev?.version ?? 0) + 1 } as unknown as R;
+    map.set(key, after);
     return { before, after: structuredClone(after), changed: true };
   }
 

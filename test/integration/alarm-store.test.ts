@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import type { AlarmNotification, AlarmState, ThreadData } from '../../src/alarms/model';
@@ -10,6 +10,7 @@ import { parseSnsEvent } from '../../src/alarms/parse';
 import { createAlarmService } from '../../src/alarms/service';
 import { DynamoAlarmStore, threadData, type NotificationRecord } from '../../src/alarms/store';
 import { parseConfig } from '../../src/config/load';
+import { StateStore } from '../../src/store/state';
 import { threadFromNotification } from '../helpers/alarm-thread';
 import type { SlackMessage, SlackPoster } from '../../src/slack/poster';
 
@@ -29,20 +30,7 @@ beforeAll(async () => {
     maxAttempts: 1,
   });
   doc = DynamoDBDocumentClient.from(raw);
-  await raw.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  await StateStore.createTable(raw, TABLE);
 });
 
 afterAll(async () => {
