@@ -2,7 +2,7 @@ import { localAlarms } from '../../src/local/alarms';
 import { SANDBOX_ALERTS_CHANNEL, SANDBOX_CRITICAL_CHANNEL } from '../../src/local/sandbox';
 import type { StoredMessage } from '../../src/local/slack-standin';
 import { type LocalStack, startLocalStack } from '../../src/local/stack';
-import { buttons, click, command, ephemeralsFor, textOf } from '../helpers/flow';
+import { buttons, click, command, ephemeralsFor, textOf, useLocalStack } from '../helpers/flow';
 
 /**
  * Alarms end to end in the sandbox: `/dr simulate alarm` delivers an SNS-shaped event to the
@@ -10,13 +10,10 @@ import { buttons, click, command, ephemeralsFor, textOf } from '../helpers/flow'
  * signed Slack edge with the same authorization as commands.
  */
 describe('alarms in Slack', () => {
+  const getStack = useLocalStack({ alarms: localAlarms });
   let stack: LocalStack;
-
-  beforeAll(async () => {
-    stack = await startLocalStack({ mode: 'sandbox', skipTime: true, alarms: localAlarms });
-  }, 60_000);
-  afterAll(async () => {
-    await stack.close();
+  beforeAll(() => {
+    stack = getStack();
   });
 
   const alarmMessages = (channel = SANDBOX_ALERTS_CHANNEL): StoredMessage[] =>

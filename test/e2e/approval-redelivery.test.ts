@@ -1,15 +1,13 @@
 import { ListObjectVersionsCommand } from '@aws-sdk/client-s3';
-import { type LocalStack, startLocalStack } from '../../src/local/stack';
+import type { LocalStack } from '../../src/local/stack';
 import type { StoredMessage } from '../../src/local/slack-standin';
-import { click, ephemeralsFor, requestRun, runMessage, snapshot, textOf } from '../helpers/flow';
+import { click, ephemeralsFor, requestRun, runMessage, snapshot, textOf, useLocalStack } from '../helpers/flow';
 
 describe('an approval whose decision did not reach the run', () => {
+  const getStack = useLocalStack();
   let stack: LocalStack;
-  beforeAll(async () => {
-    stack = await startLocalStack({ mode: 'sandbox', skipTime: true });
-  }, 60_000);
-  afterAll(async () => {
-    await stack.close();
+  beforeAll(() => {
+    stack = getStack();
   });
 
   it('is delivered again by the next approver click, and the run executes once', async () => {

@@ -1,14 +1,12 @@
 import { SANDBOX_CHANNEL, SANDBOX_USERS } from '../../src/local/sandbox';
-import { type LocalStack, startLocalStack } from '../../src/local/stack';
-import { textOf } from '../helpers/flow';
+import type { LocalStack } from '../../src/local/stack';
+import { textOf, useLocalStack } from '../helpers/flow';
 
 describe('a command typed where drbot is not a member', () => {
+  const getStack = useLocalStack();
   let stack: LocalStack;
-  beforeAll(async () => {
-    stack = await startLocalStack({ mode: 'sandbox', skipTime: true });
-  }, 60_000);
-  afterAll(async () => {
-    await stack.close();
+  beforeAll(() => {
+    stack = getStack();
   });
 
   it('posts the run in the ops channel instead, saying where it was requested', async () => {

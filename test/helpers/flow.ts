@@ -4,7 +4,7 @@ import { mrkdwnToText } from '../../src/local/render';
 import { SANDBOX_CHANNEL, SANDBOX_USERS, type SandboxUser } from '../../src/local/sandbox';
 import type { ButtonRef, EdgeReply } from '../../src/local/signed';
 import type { SlackStandIn, StoredMessage } from '../../src/local/slack-standin';
-import type { LocalStack } from '../../src/local/stack';
+import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../src/local/stack';
 import type { RunSummary } from '../../src/runbooks/driver';
 
 /**
@@ -208,4 +208,19 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
     if (Date.now() > deadline) throw new Error(`gave up waiting for ${opts.what} after ${opts.timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, opts.everyMs ?? 250));
   }
+}
+
+/** One local stack for a test file: started before its tests, closed after. Returns a getter. */
+export function useLocalStack(opts: Partial<LocalStackOptions> = {}): () => LocalStack {
+  let stack: LocalStack | undefined;
+  beforeAll(async () => {
+    stack = await startLocalStack({ mode: 'sandbox', skipTime: true, ...opts });
+  }, 60_000);
+  afterAll(async () => {
+    await stack?.close();
+  });
+  return () => {
+    if (!stack) throw new Error('the local stack is not started yet');
+    return stack;
+  };
 }
