@@ -33,7 +33,7 @@ export class ForbiddenError extends DrbotError {
 }
 
 export class UnknownResourceError extends DrbotError {
-  constructor(kind: 'bucket' | 'table' | 'alarm' | 'approval' | 'run', name: string, known: string[] = []) {
+  constructor(kind: 'bucket' | 'table' | 'alarm' | 'approval' | 'run' | 'zone' | 'function' | 'region' | 'verb', name: string, known: string[] = []) {
     const list = known.length ? ` Known: ${known.slice(0, 10).map((k) => `\`${k}\``).join(', ')}${known.length > 10 ? ', …' : ''}.` : '';
     super(`unknown_${kind}`, `Unknown ${kind} \`${name}\`.${list}`, `Add it to the drbot config or check the spelling.`);
   }

@@ -1,10 +1,15 @@
 import type { RoleResolver } from '../approvals/roles';
 import type { DrConfig } from '../config/schema';
 import { PreconditionError, UnknownResourceError } from '../errors';
-import { executionName, type RunEngine, type RunInput } from '../runbooks/types';
+import type { ArgValues, RawArgs } from '../runbooks/args';
+import { CATALOGUE, type Catalogue } from '../runbooks/catalogue';
+import { replicaOf } from '../runbooks/resources';
+import { startRun } from '../runbooks/start';
+import type { RunEngine } from '../runbooks/types';
+import type { Verb } from '../runbooks/verb';
 import type { AlarmActions } from '../slack/deps';
 import type { SlackPoster } from '../slack/poster';
-import { newId, type StateStore } from '../store/state';
+import type { StateStore } from '../store/state';
 import type { AlarmThread } from './model';
 
 /** What the buttons need from the alarm service. */
@@ -21,6 +26,7 @@ export interface AlarmActionDeps {
   roles: RoleResolver;
   slack: SlackPoster;
   now: () => Date;
+  catalogue?: Catalogue;
 }
 
 /** CloudWatch Logs console link for a Lambda function's log group. */
@@ -29,12 +35,20 @@ export function logsUrl(region: string, functionName: string): string {
   return `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#logsV2:log-groups/log-group/${group}`;
 }
 
+/** The command line a button stands for, as the run message and the audit show it. */
+function commandLine(words: readonly string[], raw: RawArgs): string {
+  const flags = [...raw.flags].map(([k, v]) => (v === true ? `--${k}` : `--${k} ${v}`));
+  return ['/dr', ...words, ...raw.positionals, ...flags].join(' ');
+}
+
 /**
  * The alarm message's buttons, authorized like commands: acknowledge, check and logs for viewers;
  * run backup and restore for operators (the restore then waits for an approval). Work that reads or
- * changes AWS runs as a durable run whose message is a reply in the alarm's thread.
+ * changes AWS starts the catalogue's verb, with the role the verb needs and its arguments checked as
+ * a typed command's would be; the run's message is a reply in the alarm's thread.
  */
 export function createAlarmActions(deps: AlarmActionDeps): AlarmActions {
+  const catalogue = deps.catalogue ?? CATALOGUE;
   const thread = async (id: string): Promise<AlarmThread> => {
     const t = await deps.threads.getThread(id);
     if (!t) throw new UnknownResourceError('alarm', id.slice(0, 60));
@@ -43,21 +57,27 @@ export function createAlarmActions(deps: AlarmActionDeps): AlarmActions {
   const bucketOf = (t: AlarmThread): string => {
     const b = t.alarm.bucket;
     if (!b) throw new PreconditionError('no_bucket', `Alarm \`${t.alarm.name}\` names no bucket (no SourceBucket dimension).`, 'Run `/dr status` to see every bucket.');
-    if (!deps.config.s3.buckets.some((x) => x.name === b)) throw new UnknownResourceError('bucket', b, deps.config.s3.buckets.map((x) => x.name));
     return b;
   };
-  const start = async (t: AlarmThread, user: string, requestKey: string, what: string, make: (base: Omit<RunInput, 'kind'>) => RunInput) => {
-    const channel = t.tsChannel ?? t.channel;
-    const input = make({
-      runId: newId('r'),
+  const verbFor = async (verbId: string, user: string, what: string): Promise<Verb> => {
+    const verb = catalogue.verb(verbId);
+    if (!verb) throw new Error(`the alarm buttons need the ${verbId} verb, which is not in the catalogue`);
+    await deps.roles.require(user, verb.role, what);
+    return verb;
+  };
+  /** The button's arguments, checked like a typed command's: a bucket outside the config is refused. */
+  const bind = (verb: Verb, raw: RawArgs) => ({ raw, args: catalogue.bind(verb, raw, { config: deps.config, now: deps.now() }) });
+  const start = async (t: AlarmThread, user: string, requestKey: string, verb: Verb, bound: { raw: RawArgs; args: ArgValues }) => {
+    const { status, input } = await startRun(deps.engine, deps.now, {
+      verb,
+      args: bound.args,
       requester: user,
-      channel,
-      commandText: `${what} (alarm ${t.alarm.name.slice(0, 80)})`,
-      requestedAt: deps.now().toISOString(),
+      channel: t.tsChannel ?? t.channel,
+      commandText: `${commandLine(verb.words, bound.raw)} (alarm ${t.alarm.name.slice(0, 80)})`,
+      requestKey,
       ...(t.ts ? { threadTs: t.ts } : {}),
     });
-    const started = await deps.engine.start(executionName(input.kind, requestKey), input);
-    if (started === 'started') await deps.store.audit({ actor: user, action: 'alarm-button', target: input.commandText, result: 'pending', runId: input.runId });
+    if (status === 'started') await deps.store.audit({ actor: user, action: 'alarm-button', target: input.commandText, result: 'pending', runId: input.runId });
   };
   return {
     async acknowledge(id, user) {
@@ -66,24 +86,23 @@ export function createAlarmActions(deps: AlarmActionDeps): AlarmActions {
       await deps.store.audit({ actor: user, action: 'acknowledge', target: t.alarm.name, result: 'ok' });
     },
     async checkReplication(id, user) {
-      await deps.roles.require(user, 'viewer', 'check replication');
+      const verb = await verbFor('check-replication', user, 'check replication');
       const t = await thread(id);
-      const bucket = bucketOf(t);
-      await start(t, user, `${id}:${user}:check:${deps.now().getTime()}`, 'check replication', (b) => ({ ...b, kind: 'check-replication', bucket }));
+      const bound = bind(verb, { positionals: [bucketOf(t)], flags: new Map() });
+      await start(t, user, `${id}:${user}:check:${deps.now().getTime()}`, verb, bound);
     },
     async restoreFromReplica(id, user, requestKey) {
-      await deps.roles.require(user, 'operator', 'restore from a replica');
+      const verb = await verbFor('restore-s3', user, 'restore from a replica');
       const t = await thread(id);
-      const bucket = bucketOf(t);
-      if (!deps.config.s3.buckets.find((b) => b.name === bucket)?.replica) {
-        throw new PreconditionError('no_replica', `\`${bucket}\` has no replica bucket in the drbot config.`, 'Add one under s3.buckets, or undelete with `/dr restore s3`.');
-      }
-      await start(t, user, requestKey, `/dr restore s3 ${bucket} --from-replica`, (b) => ({ ...b, kind: 'restore-s3-replica', bucket, dryRun: false }));
+      const bound = bind(verb, { positionals: [bucketOf(t)], flags: new Map([['from-replica', true]]) });
+      // Said at the click, before any run starts: the bucket needs a configured replica.
+      replicaOf(deps.config, String(bound.args.bucket));
+      await start(t, user, requestKey, verb, bound);
     },
     async runBackup(id, user, requestKey) {
-      await deps.roles.require(user, 'operator', 'run backups');
+      const verb = await verbFor('backup-dynamodb', user, 'run backups');
       const t = await thread(id);
-      await start(t, user, requestKey, '/dr backup dynamodb', (b) => ({ ...b, kind: 'backup-dynamodb', tables: [], dryRun: false }));
+      await start(t, user, requestKey, verb, bind(verb, { positionals: [], flags: new Map() }));
     },
     async viewLogs(id, user) {
       await deps.roles.require(user, 'viewer', 'view logs');

@@ -1,7 +1,7 @@
 import type { SNSEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import type { DrConfig } from '../config/schema';
-import type { AlarmSimulation } from '../slack/registry';
+import type { AlarmSimulation } from '../slack/inline';
 
 const ACCOUNT = '000000000000';
 const REGION_NAMES: Record<string, string> = { 'us-east-1': 'US East (N. Virginia)', 'us-west-2': 'US West (Oregon)' };

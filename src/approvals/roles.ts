@@ -1,6 +1,6 @@
 import type { DrConfig, Role } from '../config/schema';
 import { ForbiddenError } from '../errors';
-import type { RequiredRole } from '../slack/registry';
+import type { RequiredRole } from '../runbooks/verb';
 
 /** Roles are cumulative: an approver may do what an operator may, an operator what a viewer may. */
 const RANK: Record<Role, number> = { viewer: 1, operator: 2, approver: 3 };

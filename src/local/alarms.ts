@@ -25,6 +25,7 @@ export const localAlarms: NonNullable<LocalStackOptions['alarms']> = (core) => {
     roles: core.roles,
     slack: core.poster,
     now: core.now,
+    catalogue: core.catalogue,
   });
   const simulate = async (kind: Parameters<typeof simulatedSnsEvent>[0]) => {
     await handleSnsEvent(simulatedSnsEvent(kind, core.config, core.now()), service, core.log, core.now());

@@ -7,13 +7,14 @@ import { AwsClients } from '../aws/clients';
 import type { DrConfig } from '../config/schema';
 import { quietLog } from '../log';
 import { LocalRunEngine } from '../runbooks/engine-local';
+import { CATALOGUE, type Catalogue } from '../runbooks/catalogue';
 import { createRunbookHandler } from '../runbooks/handler';
 import type { RunbookDeps } from '../runbooks/types';
 import { createApp } from '../slack/app';
 import type { AlarmActions, Log, SlackDeps } from '../slack/deps';
 import { createSlackEdge, type SlackEdge } from '../slack/edge';
 import { WebApiPoster } from '../slack/poster';
-import type { AlarmSimulation } from '../slack/registry';
+import type { AlarmSimulation } from '../slack/inline';
 import { StateStore } from '../store/state';
 import { type MotoServer, SANDBOX_CREDENTIALS, startMoto } from './moto';
 import { SANDBOX_CONFIG } from './sandbox';
@@ -37,6 +38,8 @@ export interface LocalStackOptions {
   log?: Log;
   /** A real Slack workspace instead of the stand-in (tokens from the environment). */
   realSlack?: { botToken: string };
+  /** The commands and runbooks (drbot's own unless a test hands in another). */
+  catalogue?: Catalogue;
   /** Alarm wiring, added by src/local/alarms.ts when present. */
   alarms?: (stack: LocalStackCore) => { actions: AlarmActions; simulate: (kind: AlarmSimulation, user: string) => Promise<void> };
 }
@@ -53,6 +56,7 @@ export interface LocalStackCore {
   now: () => Date;
   log: Log;
   sandbox: boolean;
+  catalogue: Catalogue;
 }
 
 export interface LocalStack extends LocalStackCore {
@@ -140,11 +144,12 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       await LocalRunEngine.teardown();
     }
   });
-  const engine = new LocalRunEngine(createRunbookHandler(runbookDeps), (r) => {
+  const catalogue = opts.catalogue ?? CATALOGUE;
+  const engine = new LocalRunEngine(createRunbookHandler(runbookDeps, catalogue), (r) => {
     if (r.status !== 'SUCCEEDED') log.error('run ended', { name: r.name, status: r.status, error: r.error });
   });
   const roles = new RoleResolver(config, async (usergroup) => (await web.usergroups.users.list({ usergroup })).users ?? []);
-  const core: LocalStackCore = { config, clients, store, standIn, poster, engine, roles, now, log, sandbox };
+  const core: LocalStackCore = { config, clients, store, standIn, poster, engine, roles, now, log, sandbox, catalogue };
   const alarms = opts.alarms?.(core);
 
   const slackDeps: SlackDeps = {
@@ -155,6 +160,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     slack: poster,
     now,
     log,
+    catalogue,
     ...(alarms ? { alarms: alarms.actions } : {}),
     ...(alarms && sandbox ? { simulate: alarms.simulate } : {}),
   };

@@ -1,10 +1,10 @@
 import type { DurableContext, StepConfig } from '@aws/durable-execution-sdk-js';
 import { DrbotError } from '../errors';
 import type { SlackMessage } from '../slack/poster';
-import { escapeMrkdwn } from '../slack/parse';
+import { escapeMrkdwn } from '../slack/views/format';
 import { formatCount, type RunView, renderRun } from '../slack/views/run';
 import { newId } from '../store/state';
-import type { ApprovalPayload, RunbookDeps, RunInput } from './types';
+import type { AnyRunInput, ApprovalPayload, RunbookDeps } from './types';
 
 /** The name of the durable callback operation every approval waits on. */
 export const APPROVAL_OPERATION = 'approval';
@@ -29,7 +29,7 @@ export interface Progress {
   report(done: number, total: number, label: string): Promise<void>;
 }
 
-export interface Runbook<I extends RunInput, P> {
+export interface Runbook<I, P> {
   title(input: I): string;
   /** Needs a second person's approval before execute (dry runs never get there). */
   destructive: boolean;
@@ -86,7 +86,7 @@ const CANNOT_POST_HERE = /not_in_channel|channel_not_found|is_archived|restricte
  * Posts the run's message where the command was typed; if the bot is not allowed there (not
  * invited, a private channel, archived), in the configured ops channel instead, saying so.
  */
-async function postWithFallback(deps: RunbookDeps, input: RunInput, msg: SlackMessage): Promise<{ channel: string; ts: string }> {
+async function postWithFallback(deps: RunbookDeps, input: AnyRunInput, msg: SlackMessage): Promise<{ channel: string; ts: string }> {
   try {
     return await deps.slack.post(input.channel, msg, input.threadTs ? { threadTs: input.threadTs } : {});
   } catch (e) {
@@ -117,7 +117,7 @@ function errorType(e: unknown): string {
  * report, one Slack message updated in place throughout, every stage audited. Code outside
  * ctx.step runs again on replay, so it only builds the view; every side effect is in a step.
  */
-export async function drive<I extends RunInput, P>(ctx: DurableContext, deps: RunbookDeps, input: I, rb: Runbook<I, P>): Promise<RunSummary> {
+export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps: RunbookDeps, input: I, rb: Runbook<I, P>): Promise<RunSummary> {
   const title = rb.title(input);
   const view: RunView = { runId: input.runId, title, requester: input.requester, phase: 'planning' };
   const audit = (action: string, result: Parameters<RunbookDeps['store']['audit']>[0]['result'], detail?: string, actor = input.requester) =>

@@ -4,7 +4,7 @@ import {
   SendDurableExecutionCallbackFailureCommand,
   SendDurableExecutionCallbackSuccessCommand,
 } from '@aws-sdk/client-lambda';
-import type { ApprovalPayload, RunEngine, RunInput } from './types';
+import type { ApprovalPayload, RunEngine, AnyRunInput } from './types';
 
 /** Only this means "that execution name was already started"; a ResourceConflict is a real error. */
 const DUPLICATE = /^DurableExecutionAlreadyStartedException$/;
@@ -17,7 +17,7 @@ export class LambdaRunEngine implements RunEngine {
     private readonly functionArn: string,
   ) {}
 
-  async start(executionName: string, input: RunInput): Promise<'started' | 'duplicate'> {
+  async start(executionName: string, input: AnyRunInput): Promise<'started' | 'duplicate'> {
     try {
       await this.lambda.send(
         new InvokeCommand({

@@ -1,11 +1,11 @@
 import type { DurableLambdaHandler } from '@aws/durable-execution-sdk-js';
 import { type DurableOperation, LocalDurableTestRunner, type TestResult } from '@aws/durable-execution-sdk-js-testing';
 import { APPROVAL_OPERATION } from './driver';
-import type { ApprovalPayload, RunEngine, RunInput } from './types';
+import type { ApprovalPayload, RunEngine, AnyRunInput } from './types';
 
 interface LocalRun {
   name: string;
-  input: RunInput;
+  input: AnyRunInput;
   runner: LocalDurableTestRunner;
   result?: TestResult<unknown>;
   settled: boolean;
@@ -23,7 +23,7 @@ export class LocalRunEngine implements RunEngine {
 
   constructor(
     private readonly handler: DurableLambdaHandler,
-    private readonly onSettled: (run: { name: string; input: RunInput; status: string; error?: string }) => void = () => {},
+    private readonly onSettled: (run: { name: string; input: AnyRunInput; status: string; error?: string }) => void = () => {},
   ) {}
 
   /** Once per process: with skipTime false, durable waits take real time. */
@@ -35,7 +35,7 @@ export class LocalRunEngine implements RunEngine {
     return LocalDurableTestRunner.teardownTestEnvironment();
   }
 
-  async start(executionName: string, input: RunInput): Promise<'started' | 'duplicate'> {
+  async start(executionName: string, input: AnyRunInput): Promise<'started' | 'duplicate'> {
     if (this.runs.has(executionName)) return 'duplicate';
     const runner = new LocalDurableTestRunner({ handlerFunction: this.handler });
     const run: LocalRun = { name: executionName, input, runner, settled: false, resumed: false };

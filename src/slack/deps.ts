@@ -1,9 +1,10 @@
 import type { RoleResolver } from '../approvals/roles';
 import type { DrConfig } from '../config/schema';
+import type { Catalogue } from '../runbooks/catalogue';
 import type { RunEngine } from '../runbooks/types';
 import type { StateStore } from '../store/state';
 import type { SlackPoster } from './poster';
-import type { AlarmSimulation } from './registry';
+import type { AlarmSimulation } from './inline';
 
 /** A structured logger: never pass tokens, signatures or response_urls. */
 export interface Log {
@@ -31,6 +32,8 @@ export interface SlackDeps {
   now: () => Date;
   log: Log;
   alarms?: AlarmActions;
+  /** The commands this bot knows; drbot's own catalogue unless a test or an extension hands in another. */
+  catalogue?: Catalogue;
   /** Present only in the sandbox: delivers a simulated alarm the way SNS would. */
   simulate?: (kind: AlarmSimulation, user: string) => Promise<void>;
 }

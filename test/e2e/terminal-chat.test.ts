@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { COMMANDS } from '../../src/slack/registry';
+import { CATALOGUE } from '../../src/runbooks/catalogue';
 
 /**
  * `npm start` as a newcomer uses it: the terminal chat reading a script from stdin, against the
@@ -71,7 +71,7 @@ describe('npm start (terminal chat on the sandbox)', () => {
 
     // assess
     expect({ code: r.code, why: r.code === 0 ? '' : explain(r) }).toEqual({ code: 0, why: '' });
-    for (const c of COMMANDS) expect(r.stdout).toContain(c.usage);
+    for (const c of CATALOGUE.commands) expect(r.stdout).toContain(c.usage);
     const status = r.stdout.slice(r.stdout.indexOf('alice: /dr status'), r.stdout.indexOf('(you are now eve)'));
     expect(status).toMatch(/🔴 \*S3\* `spawn-logs-us-east-1`/);
     expect(status).toMatch(/🟠 \*S3\* `spawn-results-us-east-1`/);

@@ -1,5 +1,5 @@
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { diffBuckets } from '../../src/runbooks/restore-replica';
+import { diffBuckets } from '../../src/runbooks/restore-s3/replica';
 import { useMoto } from '../helpers/moto';
 
 describe('diffBuckets', () => {

@@ -18,7 +18,7 @@ import type { DrConfig } from '../../src/config/schema';
 import { SANDBOX_CREDENTIALS } from '../../src/local/moto';
 import { SANDBOX_CONFIG } from '../../src/local/sandbox';
 import { seedSandbox, type SeedSummary } from '../../src/local/seed';
-import { computeStatus, type StatusItem, type StatusReport } from '../../src/runbooks/status';
+import { computeStatus, type StatusItem, type StatusReport } from '../../src/runbooks/status/posture';
 import { useMoto } from '../helpers/moto';
 
 const moto = useMoto();

@@ -1,14 +1,19 @@
 import { DrbotError, toUserMessage, UnknownResourceError, UsageError } from '../../src/errors';
 import { SANDBOX_CONFIG } from '../../src/local/sandbox';
+import type { ArgValues } from '../../src/runbooks/args';
+import { CATALOGUE } from '../../src/runbooks/catalogue';
+import type { CommandSpec } from '../../src/runbooks/verb';
 import { escapeMrkdwn, MAX_COMMAND_CHARS, parseCommand, quote, tokenize } from '../../src/slack/parse';
-import { COMMANDS } from '../../src/slack/registry';
 
 const NOW = new Date('2026-01-27T12:00:00.000Z');
 const BUCKET = 'spawn-binaries-us-east-1';
 const RESTORE_USAGE = '/dr restore s3 BUCKET [--prefix P] [--since TIME|DURATION] [--from-replica] [--dry-run]';
 
-function parse(text: string) {
-  return parseCommand(text, SANDBOX_CONFIG, NOW);
+/** The parse as one flat object: the command's id and spec beside its arguments. */
+type Flat = Record<string, ArgValues[string] | CommandSpec> & { id: string; spec: CommandSpec };
+function parse(text: string): Flat {
+  const { spec, args } = parseCommand(text, SANDBOX_CONFIG, NOW);
+  return { ...args, id: spec.id, spec };
 }
 
 /** The error a command is refused with; fails the test if it parses. */
@@ -36,7 +41,16 @@ describe('parseCommand: commands that parse', () => {
     // assess
     expect(empty.id).toBe('help');
     expect(help.id).toBe('help');
-    expect(help.spec.usage).toBe('/dr help');
+    expect(help.spec.usage).toBe('/dr help [VERB…]');
+    expect(help).toMatchObject({ topic: [] });
+  });
+
+  it('takes the words after help as the topic, in lower case', () => {
+    // act
+    const topic = parse('help Restore S3');
+
+    // assess
+    expect(topic).toMatchObject({ id: 'help', topic: ['restore', 's3'] });
   });
 
   it('parses status', () => {
@@ -149,9 +163,9 @@ describe('parseCommand: commands that parse', () => {
     expect(parsed).toMatchObject({ prefix: 'a&b/' });
   });
 
-  it('parses the example of every command in the registry', () => {
+  it('parses the example of every command in the catalogue', () => {
     // prepare
-    const examples = COMMANDS.map((c) => ({ id: c.id, text: c.example.replace(/^\/dr\s*/, '') }));
+    const examples = CATALOGUE.commands.map((c) => ({ id: c.id, text: c.example.replace(/^\/dr\s*/, '') }));
 
     // act
     const parsed = examples.map((e) => parse(e.text).id);

@@ -1,7 +1,7 @@
 import type { KnownBlock, SectionBlock } from '@slack/types';
 import type { DrConfig } from '../../src/config/schema';
 import { SANDBOX_CONFIG } from '../../src/local/sandbox';
-import type { Colour, StatusItem, StatusReport } from '../../src/runbooks/status';
+import type { Colour, StatusItem, StatusReport } from '../../src/runbooks/status/posture';
 import { renderStatus } from '../../src/slack/views/status';
 
 const NOW = new Date('2026-11-24T12:00:00Z');

@@ -1,5 +1,7 @@
 import type { ActionsBlock, Button, ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
-import { COMMANDS } from '../../src/slack/registry';
+import { CATALOGUE, createCatalogue, VERBS } from '../../src/runbooks/catalogue';
+import { positional } from '../../src/runbooks/args';
+import { defineVerb, GROUPS } from '../../src/runbooks/verb';
 import { renderAudit } from '../../src/slack/views/audit';
 import { renderHelp } from '../../src/slack/views/help';
 import { ACTION_APPROVE, ACTION_REJECT, renderRun, type RunPhase, type RunView, withDecision } from '../../src/slack/views/run';
@@ -277,9 +279,12 @@ describe('withDecision', () => {
 });
 
 describe('renderHelp', () => {
+  const COMMANDS = CATALOGUE.commands;
+  const help = (opts: { sandbox: boolean; topic?: string[] }) => renderHelp({ catalogue: CATALOGUE, ...opts });
+
   it('lists every command that is not sandbox-only, with its usage and example', () => {
     // act
-    const msg = renderHelp({ sandbox: false });
+    const msg = help({ sandbox: false });
 
     // assess
     const all = allText(msg.blocks);
@@ -288,7 +293,19 @@ describe('renderHelp', () => {
       expect(all).toContain(`e.g. \`${c.example}\``);
       expect(msg.text).toContain(`${c.usage} — ${c.summary}`);
     }
-    expect(sections(msg.blocks)).toHaveLength(1 + COMMANDS.filter((c) => !c.sandboxOnly).length);
+  });
+
+  it('groups the commands under Look, Back up, Restore, Incidents and Admin, in that order', () => {
+    // act
+    const texts = sections(help({ sandbox: true }).blocks).map((s) => s.text?.text ?? '');
+
+    // assess
+    const headings = texts.slice(1).map((t) => t.split('\n')[0]);
+    const used = GROUPS.filter((g) => COMMANDS.some((c) => c.group === g));
+    expect(headings).toEqual(used.map((g) => `*${g}*`));
+    const restore = texts.find((t) => t.startsWith('*Restore*')) ?? '';
+    expect(restore).toContain('/dr restore s3 BUCKET');
+    expect(restore).not.toContain('/dr status');
   });
 
   it('hides sandbox-only commands outside the sandbox and shows them, tagged, inside', () => {
@@ -296,8 +313,8 @@ describe('renderHelp', () => {
     const sandboxOnly = COMMANDS.filter((c) => c.sandboxOnly);
 
     // act
-    const aws = renderHelp({ sandbox: false });
-    const sandbox = renderHelp({ sandbox: true });
+    const aws = help({ sandbox: false });
+    const sandbox = help({ sandbox: true });
 
     // assess
     expect(sandboxOnly.length).toBeGreaterThan(0);
@@ -305,25 +322,71 @@ describe('renderHelp', () => {
       expect(allText(aws.blocks)).not.toContain(c.usage);
       expect(aws.text).not.toContain(c.usage);
       expect(allText(sandbox.blocks)).toContain(`*\`${c.usage}\`* _(${c.role}, sandbox only)_`);
+      expect(allText(sandbox.blocks).match(/sandbox only/g)).toHaveLength(sandboxOnly.length);
     }
   });
 
   it('tags the role and the approval each command needs', () => {
     // act
-    const all = allText(renderHelp({ sandbox: false }).blocks);
+    const all = allText(help({ sandbox: false }).blocks);
 
     // assess
-    expect(all).toContain('*`/dr help`*\n');
+    expect(all).toContain('*`/dr help [VERB…]`*\n');
     expect(all).toContain('*`/dr status`* _(viewer)_');
     expect(all).toMatch(/\*`\/dr restore s3 [^`]*`\* _\(operator, needs approval\)_/);
   });
 
-  it('keeps every section within 3,000 characters', () => {
+  it('keeps every section within 3,000 characters and the message within 50 blocks and 12,000 characters, even with 30 verbs', () => {
+    // prepare: the real verbs plus 26 made-up ones with long texts, all in one group
+    const extra = Array.from({ length: 26 }, (_, i) =>
+      defineVerb({
+        id: `fake-${i}`,
+        words: ['fake', `v${i}`],
+        group: 'Incidents',
+        summary: 'x'.repeat(150),
+        example: `/dr fake v${i} ${'y'.repeat(60)}`,
+        role: 'operator',
+        destructive: true,
+        args: { thing: positional('word', 'THING', 'a thing', { required: true }) },
+        input: (a) => ({ thing: a.thing }),
+      }),
+    );
+    const big = createCatalogue([...VERBS, ...extra]);
+
     // act
-    const msg = renderHelp({ sandbox: true });
+    const msg = renderHelp({ sandbox: true, catalogue: big });
 
     // assess
     for (const s of sections(msg.blocks)) expect(s.text?.text.length ?? 0).toBeLessThanOrEqual(3000);
+    expect(msg.blocks?.length).toBeLessThanOrEqual(50);
+    expect(allText(msg.blocks).length).toBeLessThanOrEqual(12_000);
+    for (const v of extra) expect(allText(msg.blocks)).toContain(v.usage);
+  });
+
+  it('shows one verb in detail: usage, every argument with its help, an example, the role and the approval', () => {
+    // act
+    const msg = help({ sandbox: false, topic: ['restore', 's3'] });
+
+    // assess
+    const all = allText(msg.blocks);
+    expect(all).toContain('*`/dr restore s3 BUCKET [--prefix P] [--since TIME|DURATION] [--from-replica] [--dry-run]`*');
+    for (const flag of ['`BUCKET`', '`--prefix P` — only keys under this prefix', '`--since TIME|DURATION`', '`--from-replica`', '`--dry-run` — post the plan only']) expect(all).toContain(flag);
+    expect(all).toContain('*Example*: `/dr restore s3 spawn-binaries-us-east-1 --prefix bin/ --since 2h`');
+    expect(all).toContain('Needs the *operator* role.');
+    expect(all).toContain('until another approver presses Approve');
+  });
+
+  it('says a read-only verb needs no approval, and names an unknown topic with the nearest ones', () => {
+    // act
+    const backup = allText(help({ sandbox: false, topic: ['backup', 'dynamodb'] }).blocks);
+    const unknown = help({ sandbox: false, topic: ['restore', 'tape'] });
+    const sandboxOnly = help({ sandbox: false, topic: ['simulate', 'alarm'] });
+
+    // assess
+    expect(backup).toContain('Needs no approval.');
+    expect(unknown.text).toContain('There is no command `restore tape`.');
+    expect(unknown.text).toContain('`/dr help restore s3`');
+    expect(sandboxOnly.text).toContain('There is no command `simulate alarm`.');
   });
 });
 

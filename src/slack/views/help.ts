@@ -1,19 +1,84 @@
 import type { KnownBlock } from '@slack/types';
+import { label } from '../../runbooks/args';
+import type { Catalogue } from '../../runbooks/catalogue';
+import { type CommandSpec, GROUPS } from '../../runbooks/verb';
 import type { SlackMessage } from '../poster';
-import { COMMANDS, type CommandSpec } from '../registry';
+import { escapeMrkdwn } from './format';
 
-function line(c: CommandSpec): string {
-  const tags = [c.role === 'anyone' ? '' : c.role, c.destructive ? 'needs approval' : '', c.sandboxOnly ? 'sandbox only' : ''].filter(Boolean).join(', ');
-  return `*\`${c.usage}\`*${tags ? ` _(${tags})_` : ''}\n${c.summary}\ne.g. \`${c.example}\``;
+/** Slack's limit for a section's text. */
+const SECTION_MAX = 3000;
+
+function tags(c: CommandSpec): string {
+  return [c.role === 'anyone' ? '' : c.role, c.destructive ? 'needs approval' : '', c.sandboxOnly ? 'sandbox only' : ''].filter(Boolean).join(', ');
 }
 
-/** `/dr help`: every command, with one example each, straight from the registry. */
-export function renderHelp(opts: { sandbox: boolean }): SlackMessage {
-  const shown = COMMANDS.filter((c) => opts.sandbox || !c.sandboxOnly);
+function line(c: CommandSpec): string {
+  const t = tags(c);
+  return `*\`${c.usage}\`*${t ? ` _(${t})_` : ''}\n${c.summary}\ne.g. \`${c.example}\``;
+}
+
+function section(text: string): KnownBlock {
+  return { type: 'section', text: { type: 'mrkdwn', text } };
+}
+
+/** One group's lines as sections of at most 3,000 characters each. */
+function groupSections(title: string, lines: string[]): KnownBlock[] {
+  const out: KnownBlock[] = [];
+  let cur = `*${title}*`;
+  for (const l of lines) {
+    if (cur.length + 2 + l.length > SECTION_MAX) {
+      out.push(section(cur));
+      cur = `*${title}* (continued)`;
+    }
+    cur += `\n\n${l}`;
+  }
+  out.push(section(cur));
+  return out;
+}
+
+function shown(catalogue: Catalogue, sandbox: boolean): CommandSpec[] {
+  return catalogue.commands.filter((c) => sandbox || !c.sandboxOnly);
+}
+
+/** `/dr help VERB`: one command in detail: usage, every argument, an example, its role and approval. */
+function renderDetail(c: CommandSpec): SlackMessage {
+  const args = Object.values(c.args).map((d) => `• \`${d.at === 'flag' && d.kind !== 'boolean' ? `${label(d)} ${d.placeholder ?? d.name.toUpperCase()}` : label(d)}\`${d.at === 'positional' && !d.required ? ' (optional)' : ''}${d.required && d.at === 'flag' ? ' (required)' : ''} — ${d.help}`);
+  const who = c.role === 'anyone' ? 'Anyone may run it.' : `Needs the *${c.role}* role.`;
+  const approval = c.destructive
+    ? 'Posts its plan first and changes nothing until another approver presses Approve (four eyes); `--dry-run` posts the plan only.'
+    : 'Needs no approval.';
+  const body = [
+    `*\`${c.usage}\`*`,
+    c.summary,
+    c.details ?? '',
+    args.length ? `*Arguments*\n${args.join('\n')}` : '*Arguments*: none',
+    `*Example*: \`${c.example}\``,
+    `${who} ${approval}${c.sandboxOnly ? ' Sandbox only: refused against real AWS.' : ''}`,
+  ].filter(Boolean);
+  return { text: `${c.usage} — ${c.summary}`, blocks: [section(body.join('\n\n').slice(0, SECTION_MAX))] };
+}
+
+/**
+ * `/dr help`: the commands grouped (Look, Back up, Restore, Incidents, Admin), each with one example,
+ * straight from the catalogue; `/dr help VERB` shows one command in detail.
+ */
+export function renderHelp(opts: { sandbox: boolean; catalogue: Catalogue; topic?: readonly string[] }): SlackMessage {
+  const commands = shown(opts.catalogue, opts.sandbox);
+  if (opts.topic?.length) {
+    const found = opts.catalogue.find(opts.topic);
+    if (found && commands.includes(found)) return renderDetail(found);
+    const asked = escapeMrkdwn(opts.topic.join(' '));
+    const near = commands.filter((c) => c.words[0] === opts.topic?.[0]);
+    const text = `There is no command \`${asked}\`.${near.length ? ` Did you mean: ${near.map((c) => `\`/dr help ${c.words.join(' ')}\``).join(', ')}?` : ''} \`/dr help\` lists them all.`;
+    return { text, blocks: [section(text)] };
+  }
   const blocks: KnownBlock[] = [
-    { type: 'section', text: { type: 'mrkdwn', text: '*drbot* — disaster recovery for AWS. Destructive commands post a plan and wait for a second person to approve; add `--dry-run` to see the plan only.' } },
-    ...shown.map((c): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text: line(c) } })),
+    section('*drbot* — disaster recovery for AWS. Destructive commands post a plan and wait for a second person to approve; add `--dry-run` to see the plan only. `/dr help VERB` shows one command in detail.'),
   ];
-  const text = ['drbot commands:', ...shown.map((c) => `${c.usage} — ${c.summary}`)].join('\n');
+  for (const g of GROUPS) {
+    const inGroup = commands.filter((c) => c.group === g);
+    if (inGroup.length) blocks.push(...groupSections(g, inGroup.map(line)));
+  }
+  const text = ['drbot commands:', ...commands.map((c) => `${c.usage} — ${c.summary}`)].join('\n');
   return { text, blocks };
 }

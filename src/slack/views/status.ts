@@ -1,7 +1,7 @@
 import { escapeMrkdwn } from './format';
 import type { ContextBlock, DividerBlock, HeaderBlock, KnownBlock, SectionBlock } from '@slack/types';
 import type { DrConfig } from '../../config/schema';
-import type { Colour, StatusItem, StatusKind, StatusReport } from '../../runbooks/status';
+import type { Colour, StatusItem, StatusKind, StatusReport } from '../../runbooks/status/posture';
 
 /** Slack's limits, with the whole-message budget measured as JSON.stringify({ text, blocks }). */
 export const STATUS_VIEW_LIMITS = { maxBlocks: 50, maxSectionText: 3000, maxMessageChars: 12000 } as const;

@@ -1,9 +1,11 @@
 import type { AllMiddlewareArgs, App, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { createHash } from 'node:crypto';
 import { DrbotError, toUserMessage } from '../../../errors';
-import { executionName, type RunInput } from '../../../runbooks/types';
-import { newId } from '../../../store/state';
+import { CATALOGUE } from '../../../runbooks/catalogue';
+import { startRun } from '../../../runbooks/start';
+import { isCommand, isVerb } from '../../../runbooks/verb';
 import type { SlackDeps } from '../../deps';
+import { AUDIT, HELP, SIMULATE_ALARM } from '../../inline';
 import { type ParsedCommand, parseCommand } from '../../parse';
 import type { SlackMessage } from '../../poster';
 import { renderAudit } from '../../views/audit';
@@ -18,29 +20,6 @@ export function requestId(triggerId: string): string {
 
 function ephemeral(msg: SlackMessage) {
   return { response_type: 'ephemeral' as const, text: msg.text, ...(msg.blocks ? { blocks: msg.blocks } : {}) };
-}
-
-/** Builds the run input for a runbook command; the parse already validated every value. */
-function runInput(parsed: ParsedCommand, base: Omit<RunInput, 'kind'>): RunInput | undefined {
-  switch (parsed.id) {
-    case 'status':
-      return { ...base, kind: 'status' };
-    case 'restore-s3':
-      return parsed.fromReplica
-        ? { ...base, kind: 'restore-s3-replica', bucket: parsed.bucket, ...(parsed.prefix ? { prefix: parsed.prefix } : {}), dryRun: parsed.dryRun }
-        : {
-            ...base,
-            kind: 'restore-s3-undelete',
-            bucket: parsed.bucket,
-            ...(parsed.prefix ? { prefix: parsed.prefix } : {}),
-            ...(parsed.since ? { since: parsed.since } : {}),
-            dryRun: parsed.dryRun,
-          };
-    case 'backup-dynamodb':
-      return { ...base, kind: 'backup-dynamodb', tables: parsed.tables, dryRun: parsed.dryRun };
-    default:
-      return undefined;
-  }
 }
 
 /**
@@ -58,9 +37,10 @@ export function drCommand(deps: SlackDeps) {
     const user = command.user_id;
     const text = command.text ?? '';
     const shown = `/dr ${text.slice(0, 200)}`;
+    const catalogue = deps.catalogue ?? CATALOGUE;
     let parsed: ParsedCommand;
     try {
-      parsed = parseCommand(text, deps.config, deps.now());
+      parsed = parseCommand(text, deps.config, deps.now(), catalogue);
       await deps.roles.require(user, parsed.spec.role, `run \`/dr ${parsed.spec.words.join(' ')}\``);
       if (parsed.spec.sandboxOnly && !deps.simulate) {
         throw new DrbotError('sandbox_only', '`/dr simulate` works only in the local sandbox, never against real AWS.', 'Run `npm start` to try it.');
@@ -76,55 +56,43 @@ export function drCommand(deps: SlackDeps) {
     // A retry or replay of the same Slack request (same trigger_id) changes nothing twice: runs are
     // deduplicated by their execution name (derived from it), the simulator by a claim here, and
     // read-only answers may simply be given again.
-    if (parsed.id === 'simulate-alarm' && !(await deps.store.claim(`cmd:${rid}`))) {
+    if (parsed.spec.id === SIMULATE_ALARM.id && !(await deps.store.claim(`cmd:${rid}`))) {
       deps.log.info('duplicate slash command ignored', { requestId: rid, user });
       await ack();
       return;
     }
 
     try {
-      switch (parsed.id) {
-        case 'help':
-          await Promise.all([
-            ack(ephemeral(renderHelp({ sandbox: Boolean(deps.simulate) }))),
-            deps.store.audit({ actor: user, action: 'command', target: shown, result: 'ok' }),
-          ]);
-          return;
-        case 'audit': {
-          const events = await deps.store.listAudit(parsed.count);
-          await ack(ephemeral(renderAudit(events, parsed.count)));
-          await deps.store.audit({ actor: user, action: 'command', target: shown, result: 'ok' });
+      const { spec } = parsed;
+      if (isVerb(spec)) {
+        const { status, input } = await startRun(deps.engine, deps.now, { verb: spec, args: parsed.args, requester: user, channel: command.channel_id, commandText: shown, requestKey: rid });
+        if (status === 'duplicate') {
+          await ack();
           return;
         }
-        case 'simulate-alarm': {
-          await ack(ephemeral({ text: `Simulating a \`${parsed.kind}\` notification through the alarm handler…` }));
-          await deps.store.audit({ actor: user, action: 'command', target: shown, result: 'ok' });
-          await deps.simulate?.(parsed.kind, user);
-          return;
-        }
-        default: {
-          const runId = newId('r');
-          const input = runInput(parsed, {
-            runId,
-            requester: user,
-            channel: command.channel_id,
-            commandText: shown,
-            requestedAt: deps.now().toISOString(),
-          });
-          if (!input) throw new Error(`command ${parsed.id} has no runbook`);
-          const started = await deps.engine.start(executionName(input.kind, rid), input);
-          if (started === 'duplicate') {
-            await ack();
-            return;
-          }
-          const what = parsed.spec.destructive && !('dryRun' in input && input.dryRun) ? 'the plan will be posted here for approval' : 'the result will be posted here';
-          const elsewhere = command.channel_id === deps.config.slack.channels.ops ? '' : ` (or in <#${deps.config.slack.channels.ops}> if drbot is not a member of this channel)`;
-          await ack(ephemeral({ text: `:arrow_forward: Started run \`${runId}\`: ${what}${elsewhere}.` }));
-          await deps.store.audit({ actor: user, action: 'command', target: shown, result: 'pending', runId });
-        }
+        const what = spec.destructive && !('dryRun' in input && input.dryRun) ? 'the plan will be posted here for approval' : 'the result will be posted here';
+        const elsewhere = command.channel_id === deps.config.slack.channels.ops ? '' : ` (or in <#${deps.config.slack.channels.ops}> if drbot is not a member of this channel)`;
+        await ack(ephemeral({ text: `:arrow_forward: Started run \`${input.runId}\`: ${what}${elsewhere}.` }));
+        await deps.store.audit({ actor: user, action: 'command', target: shown, result: 'pending', runId: input.runId });
+      } else if (isCommand(parsed, HELP)) {
+        await Promise.all([
+          ack(ephemeral(renderHelp({ sandbox: Boolean(deps.simulate), catalogue, topic: parsed.args.topic }))),
+          deps.store.audit({ actor: user, action: 'command', target: shown, result: 'ok' }),
+        ]);
+      } else if (isCommand(parsed, AUDIT)) {
+        const events = await deps.store.listAudit(parsed.args.count);
+        await ack(ephemeral(renderAudit(events, parsed.args.count)));
+        await deps.store.audit({ actor: user, action: 'command', target: shown, result: 'ok' });
+      } else if (isCommand(parsed, SIMULATE_ALARM)) {
+        const { kind } = parsed.args;
+        await ack(ephemeral({ text: `Simulating a \`${kind}\` notification through the alarm handler…` }));
+        await deps.store.audit({ actor: user, action: 'command', target: shown, result: 'ok' });
+        await deps.simulate?.(kind, user);
+      } else {
+        throw new Error(`command ${spec.id} has no answer`);
       }
     } catch (e) {
-      deps.log.error('command failed', { requestId: rid, user, command: parsed.id, error: String(e) });
+      deps.log.error('command failed', { requestId: rid, user, command: parsed.spec.id, error: String(e) });
       const msg = { text: toUserMessage(e, rid) };
       if (!acked) await ack(ephemeral(msg));
       else await deps.slack.ephemeral(command.channel_id, user, msg).catch(() => {});

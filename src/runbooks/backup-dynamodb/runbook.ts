@@ -1,13 +1,11 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { backupName, createBackup, describeBackup } from '../aws/dynamodb';
-import type { DrConfig } from '../config/schema';
-import { UnknownResourceError, wrapAws } from '../errors';
-import { formatCount } from '../slack/views/run';
-import { formatBytes, mapLimit } from '../util/limit';
-import { type Runbook, STEP } from './driver';
-import type { RunInput } from './types';
-
-export type BackupInput = Extract<RunInput, { kind: 'backup-dynamodb' }>;
+import { backupName, createBackup, describeBackup } from '../../aws/dynamodb';
+import { wrapAws } from '../../errors';
+import { formatCount } from '../../slack/views/run';
+import { formatBytes, mapLimit } from '../../util/limit';
+import { type Runbook, STEP } from '../driver';
+import { tableRegion } from '../resources';
+import type { BackupDynamodbInput } from '.';
 
 const POLL_SECONDS = 10;
 /** A backup normally turns AVAILABLE in seconds to minutes; after this we report and stop waiting. */
@@ -17,19 +15,13 @@ export interface BackupPlan {
   targets: { table: string; region: string; backupName: string }[];
 }
 
-function tableRegion(cfg: DrConfig, table: string): string {
-  const t = cfg.dynamodb.tables.find((x) => x.name === table);
-  if (!t) throw new UnknownResourceError('table', table, cfg.dynamodb.tables.map((x) => x.name));
-  return t.region ?? cfg.regions.primary;
-}
-
 interface Made {
   table: string;
   arn: string;
   name: string;
 }
 
-export const backupRunbook: Runbook<BackupInput, BackupPlan> = {
+export const runbook: Runbook<BackupDynamodbInput, BackupPlan> = {
   title: (input) => `On-demand backup of ${input.tables.length ? input.tables.join(', ') : 'every configured table'}`,
   destructive: false,
 

@@ -1,9 +1,9 @@
-import type { AwsClients } from '../aws/clients';
-import { getTablePosture, type TablePosture } from '../aws/dynamodb';
-import { getBucketPosture, isGlacierClass, type BucketPosture } from '../aws/s3';
-import type { BucketConfig, DrConfig, TableConfig } from '../config/schema';
-import { isErrorLike } from '../errors';
-import { mapLimit } from '../util/limit';
+import type { AwsClients } from '../../aws/clients';
+import { getTablePosture, type TablePosture } from '../../aws/dynamodb';
+import { getBucketPosture, isGlacierClass, type BucketPosture } from '../../aws/s3';
+import type { BucketConfig, DrConfig, TableConfig } from '../../config/schema';
+import { isErrorLike } from '../../errors';
+import { mapLimit } from '../../util/limit';
 
 export type Colour = 'red' | 'amber' | 'green' | 'grey';
 export type StatusKind = 's3' | 'dynamodb' | 'ami' | 'iam' | 'route53' | 'lambda';

@@ -1,12 +1,10 @@
-import { renderStatus } from '../slack/views/status';
-import { type Runbook, STEP } from './driver';
-import { computeStatus } from './status';
-import type { RunInput } from './types';
-
-export type StatusInput = Extract<RunInput, { kind: 'status' }>;
+import { renderStatus } from '../../slack/views/status';
+import { type Runbook, STEP } from '../driver';
+import type { StatusInput } from '.';
+import { computeStatus } from './posture';
 
 /** `/dr status` as a run: read-only, no approval; the report replaces the run message. */
-export const statusRunbook: Runbook<StatusInput, null> = {
+export const runbook: Runbook<StatusInput, null> = {
   title: () => 'Backup posture',
   destructive: false,
   async plan() {

@@ -1,15 +1,14 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { copyObjectServerSide, listObjectsIndex } from '../aws/s3';
-import type { DrConfig } from '../config/schema';
-import { PreconditionError } from '../errors';
-import { escapeMrkdwn } from '../slack/parse';
-import { formatCount } from '../slack/views/run';
-import { formatBytes, limiter } from '../util/limit';
-import { type Runbook, STEP } from './driver';
-import { bucketRegion } from './restore-s3';
-import type { RunbookDeps, RunInput } from './types';
+import { copyObjectServerSide, listObjectsIndex } from '../../aws/s3';
+import { escapeMrkdwn } from '../../slack/views/format';
+import { formatCount } from '../../slack/views/run';
+import { formatBytes, limiter } from '../../util/limit';
+import { type Runbook, STEP } from '../driver';
+import { bucketRegion, replicaOf } from '../resources';
+import type { RunbookDeps } from '../types';
+import type { RestoreS3Input } from '.';
 
-export type ReplicaInput = Extract<RunInput, { kind: 'restore-s3-replica' }>;
+export type ReplicaInput = RestoreS3Input;
 
 const COPY_CONCURRENCY = 8;
 /** Objects copied per checkpointed round; each round re-diffs, so a retry copies only what is left. */
@@ -33,18 +32,6 @@ export interface ReplicaPlan {
   bytes: number;
   onlyInPrimary: number;
   same: number;
-}
-
-export function replicaOf(cfg: DrConfig, bucket: string): { bucket: string; region: string } {
-  const b = cfg.s3.buckets.find((x) => x.name === bucket);
-  if (!b?.replica) {
-    throw new PreconditionError(
-      'no_replica',
-      `\`${bucket}\` has no replica bucket in the drbot config.`,
-      `Add \`replica: { bucket: …, region: … }\` under s3.buckets for ${bucket}, or undelete instead with \`/dr restore s3 ${bucket}\`.`,
-    );
-  }
-  return b.replica;
 }
 
 /**

@@ -1,14 +1,14 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { assertVersioned, deleteVersions, listVersionsPage } from '../aws/s3';
-import type { DrConfig } from '../config/schema';
-import { UnknownResourceError } from '../errors';
-import { escapeMrkdwn } from '../slack/parse';
-import { formatCount } from '../slack/views/run';
-import { formatBytes, limiter } from '../util/limit';
-import { type Runbook, STEP } from './driver';
-import type { RunbookDeps, RunInput } from './types';
+import { assertVersioned, deleteVersions, listVersionsPage } from '../../aws/s3';
+import { escapeMrkdwn } from '../../slack/views/format';
+import { formatCount } from '../../slack/views/run';
+import { formatBytes, limiter } from '../../util/limit';
+import { type Runbook, STEP } from '../driver';
+import { bucketRegion } from '../resources';
+import type { RunbookDeps } from '../types';
+import type { RestoreS3Input } from '.';
 
-export type UndeleteInput = Extract<RunInput, { kind: 'restore-s3-undelete' }>;
+export type UndeleteInput = RestoreS3Input;
 
 /** Versions listed per step: one checkpoint every ~10 pages keeps a replay cheap. */
 const PAGES_PER_STEP = 10;
@@ -26,12 +26,6 @@ export interface UndeletePlan {
 interface Marker {
   keyMarker?: string;
   versionIdMarker?: string;
-}
-
-export function bucketRegion(cfg: DrConfig, bucket: string): string {
-  const b = cfg.s3.buckets.find((x) => x.name === bucket);
-  if (!b) throw new UnknownResourceError('bucket', bucket, cfg.s3.buckets.map((x) => x.name));
-  return b.region ?? cfg.regions.primary;
 }
 
 /** A delete marker is restorable when it is the key's newest version and within --since. */

@@ -1,13 +1,10 @@
-import { getBucketPosture } from '../aws/s3';
-import { type Runbook, STEP } from './driver';
-import { bucketRegion } from './restore-s3';
-import { replicaOf } from './restore-replica';
-import type { RunInput } from './types';
-
-export type CheckReplicationInput = Extract<RunInput, { kind: 'check-replication' }>;
+import { getBucketPosture } from '../../aws/s3';
+import { type Runbook, STEP } from '../driver';
+import { bucketRegion, replicaOf } from '../resources';
+import type { CheckReplicationInput } from '.';
 
 /** "Check replication" on a replication alarm: the bucket's replication set-up, read-only. */
-export const checkReplicationRunbook: Runbook<CheckReplicationInput, null> = {
+export const runbook: Runbook<CheckReplicationInput, null> = {
   title: (input) => `Replication of ${input.bucket}`,
   destructive: false,
   async plan() {

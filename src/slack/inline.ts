@@ -1,0 +1,53 @@
+import { positional } from '../runbooks/args';
+import { defineCommand } from '../runbooks/verb';
+
+/**
+ * The commands the Slack function answers itself, with no run: declared like the verbs (the same
+ * spec type, so the parser, help and role checks treat them alike) and answered in
+ * listeners/commands. Everything that does DR work is a verb under src/runbooks/.
+ */
+
+export const ALARM_SIMULATIONS = ['replication-lag', 'backup-failure', 'ok', 'garbage'] as const;
+export type AlarmSimulation = (typeof ALARM_SIMULATIONS)[number];
+
+export const HELP = defineCommand({
+  id: 'help',
+  words: ['help'],
+  group: 'Look',
+  summary: 'the commands, grouped; `/dr help VERB` for one in detail',
+  example: '/dr help restore s3',
+  role: 'anyone',
+  destructive: false,
+  args: {
+    topic: positional('word', 'VERB', 'a command, e.g. `restore s3`', { variadic: true }),
+  },
+});
+
+export const AUDIT = defineCommand({
+  id: 'audit',
+  words: ['audit'],
+  group: 'Look',
+  summary: 'the last N recorded events: who ran and approved what, when, with what result',
+  example: '/dr audit 20',
+  role: 'viewer',
+  destructive: false,
+  args: {
+    count: positional('count', 'N', 'how many events, 1 to 100', { min: 1, max: 100, default: 10 }),
+  },
+});
+
+export const SIMULATE_ALARM = defineCommand({
+  id: 'simulate-alarm',
+  words: ['simulate', 'alarm'],
+  group: 'Admin',
+  summary: 'deliver a CloudWatch-shaped alarm the way SNS would',
+  example: '/dr simulate alarm replication-lag',
+  role: 'viewer',
+  destructive: false,
+  sandboxOnly: true,
+  args: {
+    kind: positional('choice', 'KIND', 'which notification', { required: true, choices: ALARM_SIMULATIONS, what: 'a simulation' }),
+  },
+});
+
+export const INLINE_COMMANDS = [HELP, AUDIT, SIMULATE_ALARM] as const;
