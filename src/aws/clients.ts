@@ -1,6 +1,7 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
@@ -61,6 +62,11 @@ export class AwsClients {
 
   lambda(region = this.defaultRegion): LambdaClient {
     return this.get(`lambda:${region}`, () => new LambdaClient(this.base(region)));
+  }
+
+  /** IAM is global; its client is signed for the given (default: primary) region. */
+  iam(region = this.defaultRegion): IAMClient {
+    return this.get(`iam:${region}`, () => new IAMClient(this.base(region)));
   }
 
   cloudwatch(region = this.defaultRegion): CloudWatchClient {

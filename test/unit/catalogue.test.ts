@@ -64,7 +64,7 @@ describe('the catalogue', () => {
     const wrong: RunInput = { ...base, kind: 'restore-s3', fromReplica: false, dryRun: true };
 
     // assess
-    expect(inputs.map((i) => i.kind).sort()).toEqual(VERBS.map((v) => v.id).sort());
+    expect(VERBS.map((v) => v.id)).toEqual(expect.arrayContaining(inputs.map((i) => i.kind)));
     expect(wrong.kind).toBe('restore-s3');
   });
 
