@@ -1,0 +1,23 @@
+import { PreconditionError } from '../../errors';
+import { dryRun } from '../args';
+import { defineVerb, type RunOf } from '../verb';
+
+/** `/dr backup iam`: every role within the IAM prefix, exported as one JSON document per run to the backup bucket. */
+export const verb = defineVerb({
+  id: 'backup-iam',
+  words: ['backup', 'iam'],
+  group: 'Back up',
+  summary: 'export every role within the IAM prefix (trust policy, inline and managed policies, boundary, tags) to the backup bucket',
+  example: '/dr backup iam --dry-run',
+  role: 'operator',
+  destructive: false,
+  details:
+    'Writes one JSON document per run to `s3://<backupBucket>/iam/<UTC yyyy-mm-dd>/<run id>.json` and points `iam/latest.json` at it. Reads IAM with GetAccountAuthorizationDetails and ListRoles (a few paged calls in all, not one per policy); changes nothing in IAM.',
+  args: { dryRun: { ...dryRun, help: 'post the plan only; write nothing' } },
+  check: (_args, config) => {
+    if (!config.backupBucket) throw new PreconditionError('no_backup_bucket', 'No backup bucket is configured, so there is nowhere to write the export.', 'Set `backupBucket` in the drbot config (a versioned bucket; `/dr setup` can create it).');
+  },
+  input: (a) => ({ dryRun: a.dryRun }),
+});
+
+export type BackupIamInput = RunOf<typeof verb>;
