@@ -51,11 +51,11 @@ export function tokenize(text: string): string[] {
   return tokens;
 }
 
+/** `Did you mean …?` for commands that start like the typed words; empty when none does (the hint then says `/dr help`). */
 function suggestion(words: string[], catalogue: Catalogue): string {
   const first = words[0]?.toLowerCase() ?? '';
   const near = catalogue.commands.filter((c) => c.words[0] === first || (first.length >= 2 && c.words[0]?.startsWith(first.slice(0, 2))));
-  if (near.length) return `Did you mean: ${near.map((c) => `\`${c.usage}\``).join(' or ')}?`;
-  return 'Try `/dr help` for the list.';
+  return near.length ? ` Did you mean: ${near.map((c) => `\`${c.usage}\``).join(' or ')}?` : '';
 }
 
 /** Splits the words after the command into positionals and flags, checking flags against the spec. */
@@ -121,7 +121,7 @@ export function parseCommand(rawText: string, cfg: DrConfig, now: Date, catalogu
   if (tokens.length === 0) return { spec: HELP, args: { topic: [] } };
   if (tokens.length > MAX_TOKENS) throw new UsageError(`too many words (${tokens.length}); see \`/dr help\`.`);
   const spec = catalogue.find(tokens);
-  if (!spec) throw new UsageError(`unknown command ${quote(tokens.slice(0, 2).join(' '))}. ${suggestion(tokens, catalogue)}`);
+  if (!spec) throw new UsageError(`unknown command ${quote(tokens.slice(0, 2).join(' '))}.${suggestion(tokens, catalogue)}`);
   const raw = splitArgs(spec, tokens.slice(spec.words.length));
   return { spec, args: catalogue.bind(spec, raw, { config: cfg, now }) };
 }

@@ -187,7 +187,8 @@ describe('parseCommand: bad input', () => {
     expect(typo.message).toContain('unknown command `restor s3`');
     expect(typo.message).toContain(`Did you mean: \`${RESTORE_USAGE}\``);
     expect(alone.message).toContain(`Did you mean: \`${RESTORE_USAGE}\``);
-    expect(nothingNear.message).toContain('Try `/dr help`');
+    expect(nothingNear.message).toBe('unknown command `xyzzy`.');
+    expect(shown('drill').match(/\/dr help/g)).toHaveLength(1);
   });
 
   it('refuses restore s3 without BUCKET and shows the usage', () => {
