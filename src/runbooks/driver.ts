@@ -44,26 +44,57 @@ export interface RunSummary {
   failures: number;
 }
 
-type Safe<T> = { ok: true; value: T } | { ok: false; code: string; message: string; hint?: string };
+/** What a step that failed in a way we understand returns instead of throwing: our error's code, words and fix. */
+export interface StepFailure {
+  code: string;
+  message: string;
+  hint?: string;
+  /** Throttling or a 5xx that outlasted the retries: trying again later may work. */
+  transient: boolean;
+}
+
+export type Safe<T> = ({ ok: true; value: T }) | ({ ok: false } & StepFailure);
+
+/** Waits between in-step retries of AWS throttling and 5xx answers. */
+const IN_STEP_RETRY_MS = [500, 1000, 2000];
+
+export function stepFailure(e: DrbotError): StepFailure {
+  return { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}), transient: isTransient(e) };
+}
 
 /**
- * A checkpointed step whose expected failures (our DrbotErrors: unknown bucket, not versioned,
- * access denied) come back as values instead of being retried; anything else is retried by the
- * SDK and then fails the step.
+ * A checkpointed step whose failures we understand (our DrbotErrors: access denied, not found, bad
+ * input, and AWS throttling or 5xx once retried here a few times) come back as values with their
+ * code and hint, which a thrown error would lose in the SDK's serialization. Anything unexpected is
+ * retried by the SDK and then fails the step.
  */
 export async function safeStep<T>(ctx: DurableContext, name: string, fn: () => Promise<T>): Promise<Safe<T>> {
   return ctx.step<Safe<T>>(
     name,
     async () => {
-      try {
-        return { ok: true, value: await fn() };
-      } catch (e) {
-        if (e instanceof DrbotError && !isTransient(e)) return { ok: false, code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
-        throw e;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return { ok: true, value: await fn() };
+        } catch (e) {
+          if (!(e instanceof DrbotError)) throw e;
+          const wait = IN_STEP_RETRY_MS[attempt];
+          if (isTransient(e) && wait !== undefined) {
+            await new Promise((r) => setTimeout(r, wait));
+            continue;
+          }
+          return { ok: false, ...stepFailure(e) };
+        }
       }
     },
     STEP,
   );
+}
+
+/** A checkpointed step that throws our error (code and hint intact) after the step when it failed in a way we understand. */
+export async function step<T>(ctx: DurableContext, name: string, fn: () => Promise<T>): Promise<T> {
+  const r = await safeStep(ctx, name, fn);
+  if (!r.ok) throw new DrbotError(r.code, r.message, r.hint);
+  return r.value;
 }
 
 function isTransient(e: Error): boolean {

@@ -1,9 +1,10 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { assertVersioned, deleteVersions, listVersionsPage } from '../../aws/s3';
+import { assertVersioned, type DeleteVersionsResult, deleteVersions, listVersionsPage } from '../../aws/s3';
 import { escapeMrkdwn } from '../../slack/views/format';
 import { formatCount } from '../../slack/views/run';
 import { formatBytes, limiter } from '../../util/limit';
-import { type Runbook, STEP } from '../driver';
+import { DrbotError } from '../../errors';
+import { type Runbook, safeStep, step, type StepFailure, stepFailure } from '../driver';
 import { bucketRegion } from '../resources';
 import type { RunbookDeps } from '../types';
 import type { RestoreS3Input } from '.';
@@ -67,49 +68,71 @@ interface BatchResult {
   next?: Marker;
   deleted: number;
   failures: string[];
+  /** The slice made progress and then failed: its count is kept, and the run goes on (or stops) from `next`. */
+  error?: StepFailure;
 }
 
 /**
  * One checkpointed slice of the work: list up to PAGES_PER_STEP pages and delete their
  * restorable markers, pipelined (deletes of one page run while the next page is listed) with
  * at most DELETE_CONCURRENCY DeleteObjects calls in flight. Safe to replay: deleting a marker
- * that is already gone succeeds.
+ * that is already gone succeeds, and a deleted marker is not listed again.
+ *
+ * A failure after some markers were deleted does not throw (a retry from the slice's start would
+ * no longer see those markers, and their count would be lost): the slice returns what it deleted
+ * and where to go on from, the first page not fully done. A failure before anything was deleted
+ * throws, for the step's own retries.
  */
 async function undeleteSlice(s3: S3Client, input: UndeleteInput, from: Marker, onDeleted: (doneInSlice: number) => void): Promise<BatchResult> {
   const limit = limiter(DELETE_CONCURRENCY);
-  const inflight: Promise<{ deleted: number; errors: { key: string; versionId: string; code: string; message: string }[] }>[] = [];
+  const pages: { from: Marker; work: Promise<DeleteVersionsResult> }[] = [];
   let marker: Marker | undefined = from;
+  let listing: { error: unknown; at: Marker } | undefined;
+  let deleteFailed = false;
   let done = 0;
-  try {
-  for (let i = 0; i < PAGES_PER_STEP && marker; i++) {
-    const page = await listVersionsPage(s3, { bucket: input.bucket, ...(input.prefix ? { prefix: input.prefix } : {}), ...marker });
+  for (let i = 0; i < PAGES_PER_STEP && marker && !deleteFailed; i++) {
+    const at: Marker = marker;
+    let page;
+    try {
+      page = await listVersionsPage(s3, { bucket: input.bucket, ...(input.prefix ? { prefix: input.prefix } : {}), ...at });
+    } catch (e) {
+      listing = { error: e, at };
+      break;
+    }
     const items = page.deleteMarkers.filter((m) => qualifies(m, input.since)).map((m) => ({ key: m.key, versionId: m.versionId }));
     if (items.length) {
-      inflight.push(
-        limit(async () => {
-          const r = await deleteVersions(s3, input.bucket, items, { concurrency: 1 });
-          done += r.deleted;
-          onDeleted(done);
-          return r;
-        }),
-      );
+      const work = limit(async () => {
+        const r = await deleteVersions(s3, input.bucket, items, { concurrency: 1 });
+        done += r.deleted;
+        onDeleted(done);
+        return r;
+      });
+      // Observed at once: a failed delete stops the listing, and is never an unhandled rejection.
+      work.catch(() => {
+        deleteFailed = true;
+      });
+      pages.push({ from: at, work });
     }
     marker = page.truncated
       ? { ...(page.nextKeyMarker ? { keyMarker: page.nextKeyMarker } : {}), ...(page.nextVersionIdMarker ? { versionIdMarker: page.nextVersionIdMarker } : {}) }
       : undefined;
   }
-  } catch (e) {
-    // A listing failed mid-slice: let the deletes already under way finish (and any rejection be
-    // observed) before the step fails and is retried from its starting marker.
-    await Promise.allSettled(inflight);
-    throw e;
-  }
-  const results = await Promise.all(inflight);
-  return {
-    ...(marker ? { next: marker } : {}),
-    deleted: results.reduce((n, r) => n + r.deleted, 0),
-    failures: results.flatMap((r) => r.errors.map((e) => `${e.key}: ${e.code} ${e.message}`)).slice(0, MAX_REPORTED_FAILURES),
-  };
+  const settled = await Promise.allSettled(pages.map((p) => p.work));
+  let deleted = 0;
+  const failures: string[] = [];
+  let failed: { error: unknown; at: Marker } | undefined;
+  settled.forEach((r, i) => {
+    if (r.status === 'fulfilled') {
+      deleted += r.value.deleted;
+      failures.push(...r.value.errors.map((e) => `${e.key}: ${e.code} ${e.message}`));
+    } else failed ??= { error: r.reason, at: pages[i]?.from ?? from };
+  });
+  failed ??= listing;
+  const kept = failures.slice(0, MAX_REPORTED_FAILURES);
+  if (!failed) return { ...(marker ? { next: marker } : {}), deleted, failures: kept };
+  if (deleted === 0) throw failed.error;
+  const error = failed.error instanceof DrbotError ? stepFailure(failed.error) : { code: 'error', message: String((failed.error as Error)?.message ?? failed.error), transient: true };
+  return { next: failed.at, deleted, failures: kept, error };
 }
 
 function scope(input: UndeleteInput): string {
@@ -140,29 +163,37 @@ export const undeleteRunbook: Runbook<UndeleteInput, UndeletePlan> = {
     let marker: Marker | undefined = {};
     let deleted = 0;
     const failures: string[] = [];
+    let stopped: StepFailure | undefined;
     for (let i = 0; marker; i++) {
       const from: Marker = marker;
       const base = deleted;
       // Progress is reported from inside the step only: code outside steps runs again on replay.
-      const r: BatchResult = await ctx.step(
-        `undelete-${i}`,
-        async () =>
-          undeleteSlice(s3, input, from, (n) => {
-            void progress.report(Math.min(base + n, plan.count), plan.count, 'restored');
-          }),
-        STEP,
+      const r = await safeStep(ctx, `undelete-${i}`, async () =>
+        undeleteSlice(s3, input, from, (n) => {
+          void progress.report(Math.min(base + n, plan.count), plan.count, 'restored');
+        }),
       );
-      deleted += r.deleted;
-      failures.push(...r.failures);
-      marker = r.next;
+      if (!r.ok) {
+        stopped = r;
+        break;
+      }
+      deleted += r.value.deleted;
+      failures.push(...r.value.failures);
+      marker = r.value.next;
+      // A transient failure after progress goes on from where it stopped, in a new step with its own retries.
+      if (r.value.error && !r.value.error.transient) {
+        stopped = r.value.error;
+        break;
+      }
     }
-    const remaining = await ctx.step('verify', async () => (await survey(s3, input)).count, STEP);
+    const remaining = await step(ctx, 'verify', async () => (await survey(s3, input)).count);
     const lines = [
       `Restored *${formatCount(deleted)}* objects in ${scope(input)} (${formatBytes(plan.bytes)} planned).`,
+      stopped ? `:x: Stopped: ${stopped.message}${stopped.hint ? ` ${stopped.hint}` : ''}` : '',
       remaining === 0
         ? ':mag: Verified by listing: no restorable delete markers remain.'
         : `:warning: Verified by listing: ${formatCount(remaining)} delete markers still hide objects (new deletions, or failures below).`,
-    ];
-    return { ok: failures.length === 0 && remaining === 0, lines, failures };
+    ].filter(Boolean);
+    return { ok: !stopped && failures.length === 0 && remaining === 0, lines, failures: stopped ? [stopped.message, ...failures] : failures };
   },
 };

@@ -1,0 +1,111 @@
+import { CreateBucketCommand, PutBucketVersioningCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { MiddlewareStack } from '@smithy/types';
+import { parseConfig } from '../../src/config/load';
+import { SANDBOX_CONFIG } from '../../src/local/sandbox';
+import type { LocalStack } from '../../src/local/stack';
+import { click, deleteKeys, eachLimit, latestMarkerKeys, requestRun, runSummary, textOf, useLocalStack } from '../helpers/flow';
+
+/*
+ * Faults in the middle of an undelete, injected as SDK middleware on the runbook's own S3 client
+ * (moto neither throttles nor enforces IAM): the run must end in a final state that tells the
+ * truth, the process must see no unobserved rejection, and the counts must be exact.
+ */
+
+const DENIED = 'drbot-it-denied';
+const FLAKY = 'drbot-it-flaky';
+const COUNT = 2500;
+const config = parseConfig({ ...SANDBOX_CONFIG, s3: { buckets: [...SANDBOX_CONFIG.s3.buckets, { name: DENIED }, { name: FLAKY }] } }, 'undelete faults config');
+
+/** Fails the chosen calls of one SDK command with an AWS-shaped error; returns an undo. */
+function inject<I extends object, O extends object>(
+  client: { middlewareStack: MiddlewareStack<I, O> },
+  commandName: string,
+  fail: (call: number) => { name: string; status: number; message: string } | undefined,
+): () => void {
+  let call = 0;
+  const id = `fault-${commandName}`;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== commandName) return next(args);
+      const f = fail(++call);
+      if (f) throw Object.assign(new Error(f.message), { name: f.name, $fault: f.status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: f.status } });
+      return next(args);
+    },
+    { step: 'initialize', name: id },
+  );
+  return () => {
+    client.middlewareStack.remove(id);
+  };
+}
+
+async function deletedObjects(s3: S3Client, bucket: string, n: number): Promise<string[]> {
+  const keys = Array.from({ length: n }, (_, i) => `bin/${String(i).padStart(5, '0')}`);
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+  await eachLimit(keys, 32, async (Key) => {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: Key }));
+  });
+  await deleteKeys(s3, bucket, keys);
+  return keys;
+}
+
+describe('undelete when AWS fails mid-run', () => {
+  const getStack = useLocalStack({ seed: false, config, progressIntervalMs: 0 });
+  let stack: LocalStack;
+  const unhandled: unknown[] = [];
+  const record = (e: unknown) => unhandled.push(e);
+  beforeAll(() => {
+    stack = getStack();
+    process.on('unhandledRejection', record);
+  });
+  afterAll(() => {
+    process.off('unhandledRejection', record);
+  });
+
+  it('deleteobjects-denied-while-listing: the run fails saying DeleteObjects was denied, with no unobserved rejection, and nothing is restored', async () => {
+    // prepare
+    const s3 = stack.clients.s3('us-east-1');
+    const keys = await deletedObjects(s3, DENIED, COUNT);
+    const { runId, message } = await requestRun(stack, 'alice', `restore s3 ${DENIED} --prefix bin/`);
+    const undo = inject(s3, 'DeleteObjectsCommand', () => ({ name: 'AccessDenied', status: 403, message: 'Access Denied' }));
+
+    // act
+    try {
+      await click(stack, 'bob', message, 'run_approve');
+    } finally {
+      undo();
+    }
+
+    // assess
+    expect(unhandled).toEqual([]);
+    expect(runSummary(stack, runId)).toMatchObject({ status: 'failed' });
+    const final = textOf(stack.standIn.message(message.channel, message.ts));
+    expect(final).toContain(`DeleteObjects on \`${DENIED}\` failed: Access Denied`);
+    expect(final).toContain("Grant the bot's role permission for `DeleteObjects`");
+    expect(await latestMarkerKeys(s3, DENIED)).toEqual(keys);
+  });
+
+  it('listing-fails-once-mid-undelete: the run retries, restores every object, and reports the exact count', async () => {
+    // prepare
+    const s3 = stack.clients.s3('us-east-1');
+    await deletedObjects(s3, FLAKY, COUNT);
+    const { runId, message } = await requestRun(stack, 'alice', `restore s3 ${FLAKY}`);
+    // the plan has listed; the second listing of the execution (after one page was deleted) fails once
+    const undo = inject(s3, 'ListObjectVersionsCommand', (call) => (call === 2 ? { name: 'InternalError', status: 500, message: 'We encountered an internal error. Please try again.' } : undefined));
+
+    // act
+    try {
+      await click(stack, 'bob', message, 'run_approve');
+    } finally {
+      undo();
+    }
+
+    // assess
+    expect(unhandled).toEqual([]);
+    expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
+    expect(await latestMarkerKeys(s3, FLAKY)).toEqual([]);
+    const final = textOf(stack.standIn.message(message.channel, message.ts));
+    expect(final).toContain(`Restored *${COUNT.toLocaleString('en-US')}* objects`);
+    expect(final).toContain('no restorable delete markers remain');
+  });
+});
