@@ -146,9 +146,14 @@ function parseTime(value: string, def: ArgDef, ctx: ValueContext): string {
     if (n * unitMs > MAX_TIME_BACK_DAYS * 86_400_000) throw new UsageError(`${name} may go back at most ${MAX_TIME_BACK_DAYS} days.`, ctx.usage);
     return new Date(ctx.now.getTime() - n * unitMs).toISOString();
   }
-  if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)) {
+  const iso = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?(?:Z|[+-](\d{2}):?(\d{2}))?)?$/.exec(value);
+  if (iso) {
+    // Date.parse rolls 2026-02-30 over to March 2; a time that does not exist is refused instead.
+    const [y, mo, d, h = 0, mi = 0, se = 0, oh = 0, om = 0] = iso.slice(1).map((p) => (p === undefined ? undefined : Number(p)));
+    const daysInMonth = new Date(Date.UTC(y ?? 0, mo ?? 0, 0)).getUTCDate();
+    const valid = (mo ?? 0) >= 1 && (mo ?? 0) <= 12 && (d ?? 0) >= 1 && (d ?? 0) <= daysInMonth && h <= 23 && mi <= 59 && se <= 59 && oh <= 14 && om <= 59;
     const t = Date.parse(value.replace(' ', 'T'));
-    if (Number.isNaN(t)) throw new UsageError(`${name} ${quote(value)} is not a valid time.`, ctx.usage);
+    if (!valid || Number.isNaN(t)) throw new UsageError(`${name} ${quote(value)} is not a valid time.`, ctx.usage);
     if (t > ctx.now.getTime()) throw new UsageError(`${name} ${quote(value)} is in the future.`, ctx.usage);
     return new Date(t).toISOString();
   }

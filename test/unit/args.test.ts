@@ -81,6 +81,10 @@ describe('value kinds', () => {
     expect(value('time', '2026-01-27T10:00:00Z', { name: 'to' })).toBe('2026-01-27T10:00:00.000Z');
     expect(refusal('time', '2027-01-01', { name: 'to' }).message).toBe('--to `2027-01-01` is in the future.');
     expect(refusal('time', 'yesterday', { name: 'to' }).message).toContain('--to takes an ISO time');
+    for (const impossible of ['2026-02-30', '2025-02-29', '2026-13-01', '2026-01-00', '2026-01-27T24:00Z', '2026-01-27T10:60Z', '2026-01-27T10:00:00+15:00']) {
+      expect(refusal('time', impossible, { name: 'since' }).message).toBe(`--since \`${impossible}\` is not a valid time.`);
+    }
+    expect(value('time', '2024-02-29', { name: 'since' })).toBe('2024-02-29T00:00:00.000Z');
   });
 
   it('bounds counts and checks choices', () => {
