@@ -5,10 +5,16 @@ import type { RequiredRole } from '../runbooks/verb';
 /** Roles are cumulative: an approver may do what an operator may, an operator what a viewer may. */
 const RANK: Record<Role, number> = { viewer: 1, operator: 2, approver: 3 };
 
+export interface RoleLookup {
+  fresh?: boolean;
+}
+
 /** Looks up the members of a Slack user group (usergroups.users.list). */
 export type GroupMembers = (groupId: string) => Promise<string[]>;
 
 const GROUP_TTL_MS = 5 * 60_000;
+/** A destructive decision (approve, reject) asks Slack again unless it asked this recently. */
+export const FRESH_TTL_MS = 10_000;
 /** When Slack cannot be asked, last known membership is trusted this long, then nobody is. */
 const GROUP_STALE_MAX_MS = 15 * 60_000;
 
@@ -25,9 +31,9 @@ export class RoleResolver {
     private readonly now: () => number = Date.now,
   ) {}
 
-  private async members(groupId: string): Promise<Set<string>> {
+  private async members(groupId: string, fresh: boolean): Promise<Set<string>> {
     const hit = this.groups.get(groupId);
-    if (hit && this.now() - hit.at < GROUP_TTL_MS) return hit.members;
+    if (hit && this.now() - hit.at < (fresh ? FRESH_TTL_MS : GROUP_TTL_MS)) return hit.members;
     try {
       const members = new Set(await this.groupMembers(groupId));
       this.groups.set(groupId, { at: this.now(), members });
@@ -35,29 +41,32 @@ export class RoleResolver {
     } catch {
       // Fail closed, but keep serving the last known membership if Slack is briefly unavailable;
       // nothing is cached on failure, so the next request asks Slack again.
-      return hit && this.now() - hit.at < GROUP_STALE_MAX_MS ? hit.members : new Set();
+      // A fresh lookup (a destructive decision) never falls back: someone removed from the group
+      // minutes ago must not approve because Slack is slow to answer.
+      return !fresh && hit && this.now() - hit.at < GROUP_STALE_MAX_MS ? hit.members : new Set();
     }
   }
 
-  private async holds(user: string, role: Role): Promise<boolean> {
+  private async holds(user: string, role: Role, fresh: boolean): Promise<boolean> {
     for (const principal of this.config.slack.roles[role]) {
       if (principal === user) return true;
-      if (principal.startsWith('S') && (await this.members(principal)).has(user)) return true;
+      if (principal.startsWith('S') && (await this.members(principal, fresh)).has(user)) return true;
     }
     return false;
   }
 
   /** The highest role the user holds, or undefined. */
-  async roleOf(user: string): Promise<Role | undefined> {
+  async roleOf(user: string, opts: RoleLookup = {}): Promise<Role | undefined> {
     for (const role of ['approver', 'operator', 'viewer'] as const) {
-      if (await this.holds(user, role)) return role;
+      if (await this.holds(user, role, opts.fresh ?? false)) return role;
     }
     return undefined;
   }
 
-  async has(user: string, required: RequiredRole): Promise<boolean> {
+  /** `fresh` for destructive decisions: group membership at most seconds old, and no stale answer when Slack fails. */
+  async has(user: string, required: RequiredRole, opts: RoleLookup = {}): Promise<boolean> {
     if (required === 'anyone') return true;
-    const role = await this.roleOf(user);
+    const role = await this.roleOf(user, opts);
     return role !== undefined && RANK[role] >= RANK[required];
   }
 

@@ -15,6 +15,7 @@ const slackPrincipal = pattern(/^[UWS][A-Z0-9]{2,20}$/, 'a Slack user ID (U…/W
 const awsRegion = pattern(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'an AWS region such as us-east-1');
 const bucketName = pattern(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)');
 const tableName = pattern(/^[A-Za-z0-9_.-]{3,255}$/, 'a DynamoDB table name');
+const teamId = pattern(/^[TE][A-Z0-9]{2,20}$/, 'a Slack team (workspace) ID such as T0123ABCD');
 const channelId = pattern(/^[CGD][A-Z0-9]{2,20}$/, 'a Slack channel ID (C…/G…)');
 
 export const bucketSchema = z.strictObject({
@@ -64,6 +65,8 @@ export const configSchema = z.strictObject({
   route53: z.optional(z.strictObject({ hostedZoneId: pattern(/^(\/hostedzone\/)?Z[A-Z0-9]{1,32}$/, 'a hosted zone ID such as Z123ABC') })),
   backupBucket: z.optional(bucketName),
   slack: z.strictObject({
+    /** The workspace drbot serves: commands and clicks from any other team are refused. */
+    teamId: z.optional(teamId),
     channels: z.strictObject({
       /** Where runbook messages go when a command did not come from a channel. */
       ops: channelId,

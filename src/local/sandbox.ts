@@ -11,6 +11,7 @@ export const SANDBOX_USERS = {
 } as const;
 export type SandboxUser = keyof typeof SANDBOX_USERS;
 
+export const SANDBOX_TEAM = 'TSANDBOX';
 export const SANDBOX_CHANNEL = 'CSANDBOXOPS';
 export const SANDBOX_ALERTS_CHANNEL = 'CSANDBOXALERT';
 export const SANDBOX_CRITICAL_CHANNEL = 'CSANDBOXCRIT';
@@ -39,6 +40,7 @@ export const SANDBOX_CONFIG: DrConfig = parseConfig(
     lambda: { functions: ['spawn-dns-updater'], alias: 'production' },
     backupBucket: 'spawn-backups',
     slack: {
+      teamId: SANDBOX_TEAM,
       channels: { ops: SANDBOX_CHANNEL, alerts: SANDBOX_ALERTS_CHANNEL, critical: SANDBOX_CRITICAL_CHANNEL },
       roles: {
         viewer: [SANDBOX_USERS.carol],

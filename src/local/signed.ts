@@ -60,10 +60,10 @@ export function httpEvent(body: string, headers: Record<string, string>): APIGat
   };
 }
 
-export function slashCommandBody(p: { user: string; userName?: string; channel: string; text: string; triggerId?: string }): string {
+export function slashCommandBody(p: { user: string; userName?: string; channel: string; text: string; triggerId?: string; team?: string }): string {
   return new URLSearchParams({
     token: 'deprecated-verification-token',
-    team_id: 'TSANDBOX',
+    team_id: p.team ?? 'TSANDBOX',
     team_domain: 'sandbox',
     channel_id: p.channel,
     channel_name: 'dr-ops',
@@ -85,15 +85,18 @@ export function blockActionBody(p: {
   blocks: unknown[];
   button: ButtonRef;
   triggerId?: string;
+  /** The workspace the click comes from (the sandbox's unless a test says otherwise). */
+  team?: string;
 }): string {
+  const team = p.team ?? 'TSANDBOX';
   const payload = {
     type: 'block_actions',
-    user: { id: p.user, username: p.user.toLowerCase(), team_id: 'TSANDBOX' },
+    user: { id: p.user, username: p.user.toLowerCase(), team_id: team },
     api_app_id: 'ADRBOT',
     token: 'deprecated-verification-token',
     container: { type: 'message', message_ts: p.messageTs, channel_id: p.channel, is_ephemeral: false },
     trigger_id: p.triggerId ?? `${Date.now()}.${randomBytes(6).toString('hex')}`,
-    team: { id: 'TSANDBOX', domain: 'sandbox' },
+    team: { id: team, domain: 'sandbox' },
     channel: { id: p.channel, name: 'dr-ops' },
     message: { type: 'message', user: 'UDRBOT', ts: p.messageTs, text: p.messageText, blocks: p.blocks },
     response_url: 'https://hooks.slack.invalid/actions/local',

@@ -22,6 +22,12 @@ export interface AlarmActions {
   viewLogs(threadId: string, user: string): Promise<void>;
 }
 
+/** True when the config names the workspace drbot serves and a request comes from another one. */
+export function wrongTeam(deps: Pick<SlackDeps, 'config'>, teamId: string | undefined): boolean {
+  const mine = deps.config.slack.teamId;
+  return mine !== undefined && teamId !== mine;
+}
+
 /** Everything the Slack listeners need, built once per cold start (or per local runtime). */
 export interface SlackDeps {
   config: DrConfig;

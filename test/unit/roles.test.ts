@@ -1,4 +1,4 @@
-import { RoleResolver } from '../../src/approvals/roles';
+import { FRESH_TTL_MS, RoleResolver } from '../../src/approvals/roles';
 import type { DrConfig } from '../../src/config/schema';
 import { ForbiddenError } from '../../src/errors';
 import { SANDBOX_CONFIG } from '../../src/local/sandbox';
@@ -177,6 +177,63 @@ describe('RoleResolver', () => {
     expect(groups.callsFor('SOPS')).toBe(3);
     expect(member).toBe(true);
     expect(stranger).toBe(false);
+  });
+
+  it('asks Slack again for a destructive decision unless it asked seconds ago: a removed member is refused at once', async () => {
+    // prepare: the 5-minute cache says UA is an operator, then UA leaves the group
+    const members = { SOPS: ['UA'] };
+    const groups = groupLookup(members);
+    const t = clock();
+    const roles = new RoleResolver(CONFIG, groups.lookup, t.now);
+    await roles.has('UA', 'operator');
+    members.SOPS = [];
+
+    // act
+    const withinSeconds = await roles.has('UA', 'operator', { fresh: true });
+    t.advance(FRESH_TTL_MS);
+    const fresh = await roles.has('UA', 'operator', { fresh: true });
+
+    // assess
+    expect(withinSeconds).toBe(true);
+    expect(fresh).toBe(false);
+    expect(groups.callsFor('SOPS')).toBe(2);
+  });
+
+  it('fails closed for a destructive decision when Slack cannot answer, whatever it knew before', async () => {
+    // prepare
+    const groups = groupLookup({ SOPS: ['UA'] });
+    const t = clock();
+    const roles = new RoleResolver(CONFIG, groups.lookup, t.now);
+    await roles.has('UA', 'operator');
+    groups.fail(true);
+    t.advance(FRESH_TTL_MS);
+
+    // act
+    const decision = await roles.has('UA', 'operator', { fresh: true });
+    const reading = await roles.has('UA', 'operator');
+
+    // assess: the decision is refused; a read-only check may still use the minutes-old answer
+    expect(decision).toBe(false);
+    expect(reading).toBe(true);
+  });
+
+  it('never trusts a membership past the stale cap, even for read-only checks', async () => {
+    // prepare
+    const groups = groupLookup({ SOPS: ['UA'] });
+    const t = clock();
+    const roles = new RoleResolver(CONFIG, groups.lookup, t.now);
+    await roles.has('UA', 'operator');
+    groups.fail(true);
+
+    // act
+    t.advance(15 * MINUTE - 1);
+    const justUnder = await roles.has('UA', 'operator');
+    t.advance(1);
+    const atCap = await roles.has('UA', 'operator');
+
+    // assess
+    expect(justUnder).toBe(true);
+    expect(atCap).toBe(false);
   });
 
   it('refuses with a ForbiddenError naming the role needed and the role held', async () => {

@@ -2,7 +2,7 @@ import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMidd
 import type { KnownBlock } from '@slack/types';
 import { DrbotError, toUserMessage } from '../../../errors';
 import type { ApprovalRecord } from '../../../store/state';
-import type { SlackDeps } from '../../deps';
+import { type SlackDeps, wrongTeam } from '../../deps';
 import { slackDate } from '../../views/format';
 import { ACTION_APPROVE, ACTION_REJECT, APPROVAL_STATUS_BLOCK, approvalStatusLine, withDecision } from '../../views/run';
 import { requestId } from '../commands';
@@ -49,6 +49,23 @@ function where(body: BlockAction): { channel: string; ts: string } | undefined {
   return channel && ts ? { channel, ts } : undefined;
 }
 
+/**
+ * A click from a workspace drbot does not serve: recorded and logged, and answered with nothing
+ * (an ephemeral there would need that workspace's token). True when refused.
+ */
+async function refuseForeign(deps: SlackDeps, body: BlockAction, target: string): Promise<boolean> {
+  if (!wrongTeam(deps, body.team?.id ?? body.user.team_id)) return false;
+  deps.log.warn('click from another workspace refused', { user: body.user.id, team: String(body.team?.id ?? body.user.team_id).slice(0, 20), target });
+  await deps.store.audit({ actor: body.user.id, action: 'click', target, result: 'refused', detail: 'wrong_team' });
+  return true;
+}
+
+/** The approval a click names must be the one posted in the message it was pressed on. */
+function onItsMessage(body: BlockAction, rec: ApprovalRecord): boolean {
+  const at = where(body);
+  return at !== undefined && at.channel === rec.channel && at.ts === rec.ts;
+}
+
 async function refuse(deps: SlackDeps, body: BlockAction, text: string, target: string, detail: string): Promise<void> {
   const at = where(body);
   if (at) await deps.slack.ephemeral(at.channel, body.user.id, { text: `:no_entry_sign: ${text}` });
@@ -88,11 +105,14 @@ export function onApprove(deps: SlackDeps) {
     const id = action.value ?? '';
     const target = `approve ${id.slice(0, 40)}`;
     try {
+      if (await refuseForeign(deps, body, target)) return;
       if (!APPROVAL_ID.test(id)) return refuse(deps, body, 'That button is not one of ours.', target, 'malformed');
       const rec = await deps.store.getApproval(id);
       if (!rec) return refuse(deps, body, REFUSALS.not_found as string, target, 'not_found');
+      if (!onItsMessage(body, rec)) return refuse(deps, body, 'That button does not belong to this message; nothing was changed.', target, 'wrong_message');
       if (rec.requester === user) return refuse(deps, body, 'You requested this run; someone else must approve it (four eyes).', target, 'own_request');
-      if (!(await deps.roles.has(user, 'approver'))) return refuse(deps, body, 'You need the *approver* role to approve DR runs.', target, 'no_role');
+      // Membership asked of Slack now, not minutes ago: a removed approver is refused at once.
+      if (!(await deps.roles.has(user, 'approver', { fresh: true }))) return refuse(deps, body, 'You need the *approver* role to approve DR runs.', target, 'no_role');
       const vote = await deps.store.voteApprove(id, user);
       if (vote.kind === 'refused') {
         if (vote.reason === 'not_pending' && vote.approval && (await redeliver(deps, vote.approval, user))) {
@@ -147,10 +167,12 @@ export function onReject(deps: SlackDeps) {
     const id = action.value ?? '';
     const target = `reject ${id.slice(0, 40)}`;
     try {
+      if (await refuseForeign(deps, body, target)) return;
       if (!APPROVAL_ID.test(id)) return refuse(deps, body, 'That button is not one of ours.', target, 'malformed');
       const rec = await deps.store.getApproval(id);
       if (!rec) return refuse(deps, body, REFUSALS.not_found as string, target, 'not_found');
-      if (rec.requester !== user && !(await deps.roles.has(user, 'approver'))) {
+      if (!onItsMessage(body, rec)) return refuse(deps, body, 'That button does not belong to this message; nothing was changed.', target, 'wrong_message');
+      if (rec.requester !== user && !(await deps.roles.has(user, 'approver', { fresh: true }))) {
         return refuse(deps, body, 'Only an approver, or the requester withdrawing it, may reject this.', target, 'no_role');
       }
       // The decision line names who rejected; the reason only says when it was the requester.
@@ -187,6 +209,7 @@ export function onAlarmAction(deps: SlackDeps, actionId: keyof typeof ALARM_ACTI
     await ack();
     const user = body.user.id;
     const threadId = action.value ?? '';
+    if (await refuseForeign(deps, body, actionId)) return;
     if (!ALARM_THREAD_ID.test(threadId)) return refuse(deps, body, 'That button is not one of ours.', actionId, 'malformed');
     if (!deps.alarms) return refuse(deps, body, 'Alarm actions are not available in this deployment.', actionId, 'unavailable');
     const rid = requestId(body.trigger_id ?? `${threadId}:${user}`);

@@ -4,7 +4,7 @@ import { DrbotError, toUserMessage } from '../../../errors';
 import { CATALOGUE } from '../../../runbooks/catalogue';
 import { startRun } from '../../../runbooks/start';
 import { isCommand, isVerb } from '../../../runbooks/verb';
-import type { SlackDeps } from '../../deps';
+import { type SlackDeps, wrongTeam } from '../../deps';
 import { AUDIT, HELP, SIMULATE_ALARM } from '../../inline';
 import { type ParsedCommand, parseCommand } from '../../parse';
 import type { SlackMessage } from '../../poster';
@@ -38,6 +38,12 @@ export function drCommand(deps: SlackDeps) {
     const text = command.text ?? '';
     const shown = `/dr ${text.slice(0, 200)}`;
     const catalogue = deps.catalogue ?? CATALOGUE;
+    if (wrongTeam(deps, command.team_id)) {
+      deps.log.warn('command from another workspace refused', { requestId: rid, user, team: String(command.team_id).slice(0, 20) });
+      await ack(ephemeral({ text: ':no_entry_sign: This drbot serves another Slack workspace.' }));
+      await deps.store.audit({ actor: user, action: 'command', target: shown, result: 'refused', detail: 'wrong_team' });
+      return;
+    }
     let parsed: ParsedCommand;
     try {
       parsed = parseCommand(text, deps.config, deps.now(), catalogue);
