@@ -8,6 +8,20 @@ import { verifySlackSignature } from './verify';
 export type SlackEdge = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResult>;
 
 const unauthorized: APIGatewayProxyResult = { statusCode: 401, body: 'invalid request signature' };
+const malformed: APIGatewayProxyResult = { statusCode: 400, body: 'malformed payload' };
+
+/** An interactivity request whose `payload` is not JSON: Bolt would throw on it (a 5xx), so it is answered 400 here. */
+function badPayload(body: string): boolean {
+  if (!body.includes('payload=')) return false;
+  const payload = new URLSearchParams(body).get('payload');
+  if (payload === null) return false;
+  try {
+    const v: unknown = JSON.parse(payload);
+    return typeof v !== 'object' || v === null;
+  } catch {
+    return true;
+  }
+}
 
 /**
  * The Slack edge as a Lambda handler: the signature is verified before anything else (no config,
@@ -29,6 +43,10 @@ export function createSlackEdge(opts: { secrets: () => Promise<SlackSecrets>; bu
     if (!verdict.ok) {
       opts.log.warn('rejected Slack request', { reason: verdict.reason });
       return unauthorized;
+    }
+    if (badPayload(body)) {
+      opts.log.warn('rejected Slack request', { reason: 'payload is not a JSON object' });
+      return malformed;
     }
     if (!bolt) {
       // Verified above already; Bolt need not compute the same HMAC again.

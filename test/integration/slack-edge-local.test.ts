@@ -61,6 +61,25 @@ describe('Slack edge on the local stack', () => {
     expect(stack.engine.names()).toHaveLength(runsBefore);
   });
 
+  it.each(['payload=%7Bnot-json', 'payload=42', 'payload=null', `payload=${encodeURIComponent('"a string"')}`])(
+    'answers 400 to a signed interactivity request whose payload is not a JSON object (%s), changing nothing',
+    async (body) => {
+      // prepare
+      const callsBefore = stack.standIn.calls.length;
+      const auditBefore = await auditCount();
+      const runsBefore = stack.engine.names().length;
+
+      // act
+      const res = await stack.edge(httpEvent(body, signSlackRequest(stack.signingSecret, body)), localContext());
+
+      // assess
+      expect(res.statusCode).toBe(400);
+      expect(stack.standIn.calls.length).toBe(callsBefore);
+      expect(await auditCount()).toBe(auditBefore);
+      expect(stack.engine.names()).toHaveLength(runsBefore);
+    },
+  );
+
   it('starts one run for a command Slack retries with the same trigger_id', async () => {
     // prepare
     const body = dr(SANDBOX_USERS.carol, 'status', `${Date.now()}.retry-test`);
