@@ -85,11 +85,11 @@ export function createAlarmActions(deps: AlarmActionDeps): AlarmActions {
       const t = await deps.threads.acknowledge(id, user);
       await deps.store.audit({ actor: user, action: 'acknowledge', target: t.alarm.name, result: 'ok' });
     },
-    async checkReplication(id, user) {
+    async checkReplication(id, user, requestKey) {
       const verb = await verbFor('check-replication', user, 'check replication');
       const t = await thread(id);
       const bound = bind(verb, { positionals: [bucketOf(t)], flags: new Map() });
-      await start(t, user, `${id}:${user}:check:${deps.now().getTime()}`, verb, bound);
+      await start(t, user, requestKey, verb, bound);
     },
     async restoreFromReplica(id, user, requestKey) {
       const verb = await verbFor('restore-s3', user, 'restore from a replica');

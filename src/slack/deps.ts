@@ -16,7 +16,7 @@ export interface Log {
 /** What an alarm message's buttons do (src/alarms); absent until alarms are wired. */
 export interface AlarmActions {
   acknowledge(threadId: string, user: string): Promise<void>;
-  checkReplication(threadId: string, user: string): Promise<void>;
+  checkReplication(threadId: string, user: string, requestKey: string): Promise<void>;
   restoreFromReplica(threadId: string, user: string, requestKey: string): Promise<void>;
   runBackup(threadId: string, user: string, requestKey: string): Promise<void>;
   viewLogs(threadId: string, user: string): Promise<void>;

@@ -215,7 +215,8 @@ export function onAlarmAction(deps: SlackDeps, actionId: keyof typeof ALARM_ACTI
     const rid = requestId(body.trigger_id ?? `${threadId}:${user}`);
     try {
       const method = ALARM_ACTIONS[actionId];
-      if (method === 'restoreFromReplica' || method === 'runBackup') await deps.alarms[method](threadId, user, rid);
+      // The click's trigger id names the run, so a retried or replayed click starts nothing new.
+      if (method === 'restoreFromReplica' || method === 'runBackup' || method === 'checkReplication') await deps.alarms[method](threadId, user, rid);
       else await deps.alarms[method](threadId, user);
     } catch (e) {
       // Our own errors (a refusal, an unknown alarm) are answers, not faults.
