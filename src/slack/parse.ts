@@ -109,7 +109,7 @@ export function parseCommand(rawText: string, cfg: DrConfig, now: Date, catalogu
   }
   const text = unescapeSlack(rawText).trim();
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u0008\u000b-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/.test(text)) {
+  if (/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/.test(text)) {
     throw new UsageError('the command contains control or invisible characters; type it again by hand.');
   }
   if (/<[@#!][^>]*>|<(https?|mailto|tel|slack):[^>]*>/i.test(text)) {

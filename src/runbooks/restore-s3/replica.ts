@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { copyObjectServerSide, listObjectsIndex } from '../../aws/s3';
-import { escapeMrkdwn } from '../../slack/views/format';
+import { code } from '../../slack/views/format';
 import { formatCount } from '../../slack/views/run';
 import { formatBytes, limiter } from '../../util/limit';
 import { type Runbook, STEP } from '../driver';
@@ -66,17 +66,18 @@ function clients(deps: RunbookDeps, input: ReplicaInput) {
 }
 
 export const replicaRunbook: Runbook<ReplicaInput, ReplicaPlan> = {
-  title: (input) => `Copy back ${input.bucket}${input.prefix ? `/${input.prefix}` : ''} from its replica`,
+  // The prefix is the user's text: the plan shows it as code; the title (bold, in the confirm dialog and the audit) leaves it out.
+  title: (input) => `Copy back ${input.bucket}${input.prefix !== undefined ? ' (one prefix)' : ''} from its replica`,
   destructive: true,
 
   async plan(deps, input) {
     const { replica, primary, replicaClient } = clients(deps, input);
     const d = await diffBuckets(primary, replicaClient, input.bucket, replica.bucket, input.prefix);
     const bytes = [...d.missing, ...d.different].reduce((n, o) => n + o.size, 0);
-    const sample = [...d.missing, ...d.different].slice(0, SAMPLE_KEYS).map((o) => `\`${escapeMrkdwn(o.key)}\``);
+    const sample = [...d.missing, ...d.different].slice(0, SAMPLE_KEYS).map((o) => code(o.key));
     const total = d.missing.length + d.different.length;
     const lines = [
-      `From \`${replica.bucket}\` (${replica.region}) into \`${input.bucket}\`${input.prefix ? ` under \`${escapeMrkdwn(input.prefix)}\`` : ''}`,
+      `From \`${replica.bucket}\` (${replica.region}) into \`${input.bucket}\`${input.prefix !== undefined ? ` under ${code(input.prefix)}` : ''}`,
       `*${formatCount(d.missing.length)}* missing and *${formatCount(d.different.length)}* different objects will be copied (${formatBytes(bytes)}), server-side`,
       sample.length ? `e.g. ${sample.join(', ')}${total > sample.length ? ', …' : ''}` : '',
       `Not touched: ${formatCount(d.same)} identical objects; ${formatCount(d.onlyInPrimary)} objects only in the primary are kept (nothing is deleted)`,

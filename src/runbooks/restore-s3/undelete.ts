@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { assertVersioned, type DeleteVersionsResult, deleteVersions, listVersionsPage } from '../../aws/s3';
-import { escapeMrkdwn } from '../../slack/views/format';
+import { code } from '../../slack/views/format';
 import { formatCount } from '../../slack/views/run';
 import { formatBytes, limiter } from '../../util/limit';
 import { DrbotError } from '../../errors';
@@ -136,11 +136,12 @@ async function undeleteSlice(s3: S3Client, input: UndeleteInput, from: Marker, o
 }
 
 function scope(input: UndeleteInput): string {
-  return [`\`${input.bucket}\``, input.prefix ? `under \`${escapeMrkdwn(input.prefix)}\`` : '', input.since ? `deleted since ${input.since}` : ''].filter(Boolean).join(' ');
+  return [`\`${input.bucket}\``, input.prefix !== undefined ? `under ${code(input.prefix)}` : '', input.since ? `deleted since ${input.since}` : ''].filter(Boolean).join(' ');
 }
 
 export const undeleteRunbook: Runbook<UndeleteInput, UndeletePlan> = {
-  title: (input) => `Undelete objects in ${input.bucket}${input.prefix ? `/${input.prefix}` : ''}`,
+  // The prefix is the user's text: the plan shows it as code; the title (bold, in the confirm dialog and the audit) leaves it out.
+  title: (input) => `Undelete objects in ${input.bucket}${input.prefix !== undefined ? ' under a prefix' : ''}`,
   destructive: true,
 
   async plan(deps: RunbookDeps, input) {
@@ -150,7 +151,7 @@ export const undeleteRunbook: Runbook<UndeleteInput, UndeletePlan> = {
     const lines = [
       `Bucket ${scope(input)}`,
       `*${formatCount(p.count)}* deleted objects will be restored (${formatBytes(p.bytes)}) by removing their delete markers`,
-      p.sample.length ? `e.g. ${p.sample.map((k) => `\`${escapeMrkdwn(k)}\``).join(', ')}${p.count > p.sample.length ? ', …' : ''}` : '',
+      p.sample.length ? `e.g. ${p.sample.map((k) => code(k)).join(', ')}${p.count > p.sample.length ? ', …' : ''}` : '',
       p.olderSkipped ? `Not touched: ${formatCount(p.olderSkipped)} delete markers older than --since` : '',
       'Not touched: objects that are not deleted, and older versions (nothing is overwritten or removed)',
       versioning === 'Suspended' ? ':warning: Versioning is *Suspended* on this bucket: deletions made from now on cannot be undone until it is re-enabled.' : '',

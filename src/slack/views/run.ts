@@ -1,6 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import type { SlackMessage } from '../poster';
-import { escapeMrkdwn, slackDate } from './format';
+import { escapeMrkdwn, oneLine, slackDate } from './format';
 
 export const ACTION_APPROVE = 'run_approve';
 export const ACTION_REJECT = 'run_reject';
@@ -45,8 +45,9 @@ function fit(text: string, max = SECTION_MAX): string {
   return text.length <= max ? text : `${text.slice(0, max - 20)}\n…(truncated)`;
 }
 
+/** verbatim: Slack links nothing on its own (no bare URLs, #channels or @names turned live). */
 function section(text: string): KnownBlock {
-  return { type: 'section', text: { type: 'mrkdwn', text: fit(text) } };
+  return { type: 'section', text: { type: 'mrkdwn', text: fit(text), verbatim: true } };
 }
 
 export function formatCount(n: number): string {
@@ -83,7 +84,8 @@ export function approvalStatusLine(required: number, approvers: string[], expire
 /** The single message a run keeps up to date, from request to result. */
 export function renderRun(v: RunView): SlackMessage {
   const blocks: KnownBlock[] = [];
-  const head = `${PHASE_HEAD[v.phase]}: *${escapeMrkdwn(v.title)}*`;
+  const title = escapeMrkdwn(oneLine(v.title));
+  const head = `${PHASE_HEAD[v.phase]}: *${title}*`;
   blocks.push(section(`${head}\nrequested by <@${v.requester}>${v.requestedIn ? ` in <#${v.requestedIn}>` : ''} · run \`${v.runId}\``));
   if (v.plan?.length) blocks.push(section(v.plan.map((l) => `• ${l}`).join('\n')));
   if (v.approval && v.phase === 'awaiting_approval') {
@@ -104,7 +106,7 @@ export function renderRun(v: RunView): SlackMessage {
           value: v.approval.id,
           confirm: {
             title: { type: 'plain_text', text: 'Approve this run?' },
-            text: { type: 'mrkdwn', text: fit(`This will run *${escapeMrkdwn(v.title)}* now.`, 300) },
+            text: { type: 'mrkdwn', text: fit(`This will run *${title}* now.`, 300), verbatim: true },
             confirm: { type: 'plain_text', text: 'Approve' },
             deny: { type: 'plain_text', text: 'Cancel' },
           },
@@ -135,7 +137,7 @@ export function renderRun(v: RunView): SlackMessage {
   }
   if (v.error) blocks.push(section(v.error));
   if (v.durationMs !== undefined) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `took ${formatDuration(v.durationMs)}` }] });
-  const text = `${PHASE_HEAD[v.phase].replace(/^:[a-z_]+: /, '')}: ${escapeMrkdwn(v.title)} (run ${v.runId})`;
+  const text = `${PHASE_HEAD[v.phase].replace(/^:[a-z_]+: /, '')}: ${title} (run ${v.runId})`;
   return { text, blocks };
 }
 
