@@ -38,6 +38,11 @@ export class SlackStandIn extends EventEmitter {
   readonly messages = new Map<string, StoredMessage>();
   /** Channels the bot is not a member of: posting there fails with not_in_channel, as in Slack. */
   readonly notIn = new Set<string>();
+  /**
+   * Answers chosen calls with an HTTP failure instead, as a Slack outage would (tests): a 429 with
+   * its Retry-After in seconds, or a 5xx. The call is still recorded.
+   */
+  fault?: (method: string, args: Record<string, unknown>) => { status: 429 | 500 | 502 | 503; retryAfter?: number } | undefined;
   private server?: Server;
   private seq = 0;
   url = '';
@@ -92,6 +97,11 @@ export class SlackStandIn extends EventEmitter {
     const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0] ?? '';
     const args = parseArgs(raw, req.headers['content-type'] ?? '');
     this.calls.push({ method, args, at: Date.now() });
+    const f = this.fault?.(method, args);
+    if (f) {
+      res.writeHead(f.status, f.status === 429 ? { 'retry-after': String(f.retryAfter ?? 1) } : {}).end(f.status === 429 ? '' : 'upstream error');
+      return;
+    }
     const reply = this.answer(method, args);
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(reply));
   }

@@ -13,7 +13,7 @@ import type { RunbookDeps } from '../runbooks/types';
 import { createApp } from '../slack/app';
 import type { AlarmActions, Log, SlackDeps } from '../slack/deps';
 import { createSlackEdge, type SlackEdge } from '../slack/edge';
-import { WebApiPoster } from '../slack/poster';
+import { RetryingPoster, type RetryOptions, WebApiPoster } from '../slack/poster';
 import type { AlarmSimulation } from '../slack/inline';
 import { StateStore } from '../store/state';
 import { type MotoServer, SANDBOX_CREDENTIALS, startMoto } from './moto';
@@ -38,6 +38,8 @@ export interface LocalStackOptions {
   log?: Log;
   /** A real Slack workspace instead of the stand-in (tokens from the environment). */
   realSlack?: { botToken: string };
+  /** How runs ride out Slack failures (tests shorten the waits). */
+  slackRetry?: RetryOptions;
   /** The commands and runbooks (drbot's own unless a test hands in another). */
   catalogue?: Catalogue;
   /** Alarm wiring, added by src/local/alarms.ts when present. */
@@ -123,14 +125,15 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const slackApiUrl = opts.realSlack ? undefined : await standIn.start();
   if (slackApiUrl) closers.push(() => standIn.stop());
   const botToken = opts.realSlack?.botToken ?? 'xoxb-local-sandbox';
-  const web = slackApiUrl ? new WebClient(botToken, { slackApiUrl, retryConfig: { retries: 0 } }) : new WebClient(botToken);
+  // Fail fast like the Lambda functions' client; runs retry through a RetryingPoster.
+  const web = slackApiUrl ? new WebClient(botToken, { slackApiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true }) : new WebClient(botToken);
   const poster = new WebApiPoster(web);
 
   const runbookDeps: RunbookDeps = {
     config,
     clients,
     store,
-    slack: poster,
+    slack: new RetryingPoster(poster, opts.slackRetry ?? {}),
     now,
     ...(opts.progressIntervalMs !== undefined ? { progressIntervalMs: opts.progressIntervalMs } : {}),
   };
@@ -157,7 +160,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     store,
     engine,
     roles,
-    slack: poster,
+    slack: new RetryingPoster(poster, opts.slackRetry ?? {}),
     now,
     log,
     catalogue,

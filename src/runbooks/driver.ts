@@ -133,6 +133,12 @@ function errorText(r: { message: string; hint?: string }, runId: string): string
   return `:x: ${r.message}${r.hint ? `\n${r.hint}` : ''}\n_ref: ${runId}_`;
 }
 
+/** A structured warning about Slack or the record, with the run's id (no message content, no tokens). */
+function warn(message: string, input: AnyRunInput, e: unknown): void {
+  const err = e as { code?: unknown; message?: unknown; data?: { error?: unknown } };
+  console.warn(JSON.stringify({ level: 'WARN', message, runId: input.runId, kind: input.kind, code: String(err?.data?.error ?? err?.code ?? ''), error: String(err?.message ?? e).slice(0, 300) }));
+}
+
 /** The SDK's own unwinding (suspension, non-determinism): never ours to report. */
 function isSdkControlFlow(e: unknown): boolean {
   return /Unrecoverable|NonDeterministic|Termination|StepInterrupted/.test((e as { name?: string; constructor?: { name?: string } })?.constructor?.name ?? '');
@@ -154,24 +160,48 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
   const audit = (action: string, result: Parameters<RunbookDeps['store']['audit']>[0]['result'], detail?: string, actor = input.requester) =>
     deps.store.audit({ actor, action, target: input.commandText, result, runId: input.runId, ...(detail ? { detail } : {}) });
 
-  const msg = await ctx.step('post', async () => {
-    const posted = await postWithFallback(deps, input, renderRun(view));
-    const at = deps.now().toISOString();
-    await deps.store.putRun({
-      id: input.runId,
-      kind: input.kind,
-      requester: input.requester,
-      commandText: input.commandText,
-      channel: posted.channel,
-      ts: posted.ts,
-      status: 'started',
-      createdAt: at,
-      updatedAt: at,
-    });
-    return posted;
+  // Posting and recording are two steps: a table write that fails is retried alone and never posts
+  // the message again. A Slack that cannot be reached does not stop the run: its work, its record
+  // and its audit go on without a message.
+  const posted = await ctx.step('post', async () => {
+    try {
+      return { ok: true as const, ...(await postWithFallback(deps, input, renderRun(view))) };
+    } catch (e) {
+      warn('run message not posted; the run goes on without one', input, e);
+      return { ok: false as const, channel: input.channel };
+    }
   });
-  if (msg.channel !== input.channel) view.requestedIn = input.channel;
-  const show = (m: SlackMessage = renderRun(view)) => deps.slack.update(msg.channel, msg.ts, m);
+  await ctx.step(
+    'record',
+    async () => {
+      const at = deps.now().toISOString();
+      await deps.store.putRun({
+        id: input.runId,
+        kind: input.kind,
+        requester: input.requester,
+        commandText: input.commandText,
+        channel: posted.channel,
+        ts: posted.ok ? posted.ts : '',
+        status: 'started',
+        createdAt: at,
+        updatedAt: at,
+      });
+    },
+    STEP,
+  );
+  const msg = posted.ok ? posted : undefined;
+  if (msg && msg.channel !== input.channel) view.requestedIn = input.channel;
+  /** Brings the message up to date, best effort: Slack failing never fails the work or its record. */
+  const show = async (m: SlackMessage = renderRun(view)): Promise<boolean> => {
+    if (!msg) return false;
+    try {
+      await deps.slack.update(msg.channel, msg.ts, m);
+      return true;
+    } catch (e) {
+      warn('run message not updated', input, e);
+      return false;
+    }
+  };
   const finish = async (
     status: RunSummary['status'],
     lines: string[],
@@ -182,9 +212,10 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
   ): Promise<RunSummary> => {
     await ctx.step('finish', async () => {
       view.durationMs = deps.now().getTime() - Date.parse(input.requestedAt);
-      await show(message);
+      // The record and the audit first: they say how the run ended even when Slack does not answer.
       await deps.store.updateRun(input.runId, { status, summary: lines.join(' ').slice(0, 500) });
       await audit('result', auditResult, detail ?? lines.join(' ').slice(0, 300), 'system');
+      await show(message);
     });
     return { runId: input.runId, status, lines, failures };
   };
@@ -237,8 +268,8 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
                 status: 'pending',
                 createdAt: created.toISOString(),
                 expiresAt,
-                channel: msg.channel,
-                ts: msg.ts,
+                channel: msg?.channel ?? posted.channel,
+                ts: msg?.ts ?? '',
               });
             } catch (e) {
               // A retried submitter finds its own record already there.
@@ -288,11 +319,8 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
         if (last !== 0 && t - last < interval) return;
         last = t;
         view.progress = { done, total, label };
-        try {
-          await show();
-        } catch {
-          // Progress is best effort: a rate-limited update must not fail the work.
-        }
+        // Progress is best effort: a rate-limited update must not fail the work (show never throws).
+        await show();
       },
     };
     await ctx.step('running', async () => {

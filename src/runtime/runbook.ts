@@ -1,7 +1,7 @@
 import { AwsClients } from '../aws/clients';
 import type { DrConfig } from '../config/schema';
 import type { RunbookDeps } from '../runbooks/types';
-import { WebApiPoster } from '../slack/poster';
+import { RetryingPoster, WebApiPoster } from '../slack/poster';
 import { slackClient, stateStore } from './aws';
 
 /** Wiring for the runbook function: every AWS adapter, the state table and Slack. */
@@ -10,7 +10,8 @@ export function runbookDepsForLambda(config: DrConfig, botToken: string, env: No
     config,
     clients: new AwsClients(config.regions.primary),
     store: stateStore(config, env),
-    slack: new WebApiPoster(slackClient(botToken)),
+    // The client fails fast; the run's posts ride out 429s and 5xx inside their steps.
+    slack: new RetryingPoster(new WebApiPoster(slackClient(botToken))),
     now: () => new Date(),
   };
 }

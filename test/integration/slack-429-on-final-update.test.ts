@@ -1,0 +1,62 @@
+import { SANDBOX_CHANNEL } from '../../src/local/sandbox';
+import type { LocalStack } from '../../src/local/stack';
+import { click, latestMarkerKeys, requestRun, runSummary, textOf, useLocalStack } from '../helpers/flow';
+
+/*
+ * Issue 8, fault 2: Slack failing must not hide finished work. The Slack stand-in answers chosen
+ * Web API calls with 429 (Retry-After) or 500; the run's AWS work, its record, its audit and, once
+ * Slack answers, its message must all end in a final state.
+ */
+
+const BUCKET = 'spawn-binaries-us-east-1';
+
+describe('Slack failing while a run reports', () => {
+  const getStack = useLocalStack({ slackRetry: { attempts: 8, baseDelayMs: 20, maxWaitMs: 1000 } });
+  let stack: LocalStack;
+  beforeAll(() => {
+    stack = getStack();
+  });
+  afterEach(() => {
+    delete stack.standIn.fault;
+  });
+
+  it('slack-429-on-final-update: the run waits out Retry-After and its message ends Done; record and audit say succeeded', async () => {
+    // prepare: the final update (text "Done: …") is rate limited six times, more than a step's own retries
+    const { runId, message } = await requestRun(stack, 'alice', `restore s3 ${BUCKET} --prefix bin/`);
+    let limited = 0;
+    stack.standIn.fault = (method, args) => (method === 'chat.update' && String(args.text).startsWith('Done') && limited++ < 6 ? { status: 429, retryAfter: 1 } : undefined);
+
+    // act
+    await click(stack, 'bob', message, 'run_approve');
+
+    // assess
+    expect(limited).toBe(7);
+    expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
+    expect(textOf(stack.standIn.message(message.channel, message.ts))).toMatch(/^✅ Done/);
+    expect(await stack.store.getRun(runId)).toMatchObject({ status: 'succeeded' });
+    const audit = (await stack.store.listAudit(100)).filter((e) => e.runId === runId && e.action === 'result');
+    expect(audit).toMatchObject([{ result: 'succeeded' }]);
+    expect(await latestMarkerKeys(stack.clients.s3('us-east-1'), BUCKET, 'bin/')).toEqual([]);
+  });
+
+  it('slack-500-on-every-update: the restore still completes, and its record and audit say so', async () => {
+    // prepare: a fresh set of deleted objects under lib/, and Slack failing every update from the approval on
+    const s3 = stack.clients.s3('us-east-1');
+    const before = await latestMarkerKeys(s3, BUCKET, 'lib/');
+    const { runId, message } = await requestRun(stack, 'alice', `restore s3 ${BUCKET} --prefix lib/`);
+    stack.standIn.fault = (method) => (method === 'chat.update' ? { status: 500 } : undefined);
+
+    // act
+    await click(stack, 'bob', message, 'run_approve');
+
+    // assess: AWS end state, the record, the audit
+    expect(before.length).toBeGreaterThan(0);
+    expect(await latestMarkerKeys(s3, BUCKET, 'lib/')).toEqual([]);
+    expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
+    expect(await stack.store.getRun(runId)).toMatchObject({ status: 'succeeded' });
+    const audit = (await stack.store.listAudit(100)).filter((e) => e.runId === runId && e.action === 'result');
+    expect(audit).toMatchObject([{ result: 'succeeded' }]);
+    // the message still shows the plan: the stand-in refused every update
+    expect(textOf(stack.standIn.message(SANDBOX_CHANNEL, message.ts))).not.toMatch(/Done/);
+  });
+});
