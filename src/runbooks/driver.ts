@@ -3,7 +3,11 @@ import { DrbotError } from '../errors';
 import type { SlackMessage } from '../slack/poster';
 import { escapeMrkdwn } from '../slack/views/format';
 import { formatCount, type RunView, renderRun } from '../slack/views/run';
+import { Leases } from '../store/leases';
 import { newId } from '../store/state';
+
+/** A run's lease lasts as long as a durable execution may (24 h); a run that dies without releasing it frees it then. */
+const LEASE_MS = 24 * 3_600_000;
 import type { AnyRunInput, ApprovalPayload, RunbookDeps } from './types';
 
 /** The name of the durable callback operation every approval waits on. */
@@ -33,6 +37,11 @@ export interface Runbook<I, P> {
   title(input: I): string;
   /** Needs a second person's approval before execute (dry runs never get there). */
   destructive: boolean;
+  /**
+   * What a destructive run changes, as lease names (`s3:<bucket>`, `dynamodb:<table>`, …): one
+   * destructive run per resource; a second is refused, naming the run that holds it.
+   */
+  resources?(input: I): string[];
   plan(deps: RunbookDeps, input: I): Promise<PlanResult<P>>;
   execute(ctx: DurableContext, deps: RunbookDeps, input: I, plan: P, progress: Progress): Promise<Outcome>;
 }
@@ -215,12 +224,38 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
       // The record and the audit first: they say how the run ended even when Slack does not answer.
       await deps.store.updateRun(input.runId, { status, summary: lines.join(' ').slice(0, 500) });
       await audit('result', auditResult, detail ?? lines.join(' ').slice(0, 300), 'system');
+      // Held only by this run, if at all: released on every way out.
+      for (const r of resources) await leases.release(r, input.runId);
       await show(message);
     });
     return { runId: input.runId, status, lines, failures };
   };
 
+  const resources = rb.destructive ? (rb.resources?.(input) ?? []) : [];
+  const leases = new Leases(deps.store.doc, deps.store.tableName);
+  /** The first resource another run holds, said in words with a link to that run's message. */
+  const busy = async (take: boolean): Promise<string | undefined> => {
+    const now = deps.now();
+    const holder = { runId: input.runId, channel: msg?.channel ?? posted.channel, ts: msg?.ts ?? '', until: now.getTime() + LEASE_MS };
+    for (const r of resources) {
+      const other = take ? await leases.acquire(r, holder, now).then((x) => (x.ok ? undefined : x.holder)) : await leases.holder(r, now).then((h) => (h && h.runId !== input.runId ? h : undefined));
+      if (other) {
+        if (take) for (const mine of resources) await leases.release(mine, input.runId);
+        const link = other.ts ? ` (<https://slack.com/archives/${other.channel}/p${other.ts.replace('.', '')}|its message>)` : '';
+        return `:no_entry_sign: \`${r}\` is busy: run \`${other.runId}\` is working on it${link}. Nothing was changed; run the command again when it is done.`;
+      }
+    }
+    return undefined;
+  };
+
   try {
+    // Refused before planning when another destructive run holds what this one would change.
+    const heldBefore = resources.length ? await ctx.step('busy', () => busy(false), STEP) : undefined;
+    if (heldBefore) {
+      view.phase = 'failed';
+      view.error = heldBefore;
+      return finish('failed', ['refused: the resource is busy with another run'], 0, 'refused', heldBefore);
+    }
     const planned = await safeStep(ctx, 'plan', () => rb.plan(deps, input));
     if (!planned.ok) {
       view.phase = 'failed';
@@ -307,6 +342,14 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
         throw e;
       }
       view.decision = { kind: 'approved', by: decision.approvers, at: decision.decidedAt };
+    }
+
+    // The lease is taken after the approval, for as long as the run can live; finish releases it.
+    const heldAtStart = resources.length ? await ctx.step('lease', () => busy(true), STEP) : undefined;
+    if (heldAtStart) {
+      view.phase = 'failed';
+      view.error = heldAtStart;
+      return finish('failed', ['refused: the resource is busy with another run'], 0, 'refused', heldAtStart);
     }
 
     view.phase = 'running';

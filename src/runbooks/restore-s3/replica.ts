@@ -69,6 +69,7 @@ export const replicaRunbook: Runbook<ReplicaInput, ReplicaPlan> = {
   // The prefix is the user's text: the plan shows it as code; the title (bold, in the confirm dialog and the audit) leaves it out.
   title: (input) => `Copy back ${input.bucket}${input.prefix !== undefined ? ' (one prefix)' : ''} from its replica`,
   destructive: true,
+  resources: (input) => [`s3:${input.bucket}`],
 
   async plan(deps, input) {
     const { replica, primary, replicaClient } = clients(deps, input);

@@ -143,6 +143,7 @@ export const undeleteRunbook: Runbook<UndeleteInput, UndeletePlan> = {
   // The prefix is the user's text: the plan shows it as code; the title (bold, in the confirm dialog and the audit) leaves it out.
   title: (input) => `Undelete objects in ${input.bucket}${input.prefix !== undefined ? ' under a prefix' : ''}`,
   destructive: true,
+  resources: (input) => [`s3:${input.bucket}`],
 
   async plan(deps: RunbookDeps, input) {
     const s3 = deps.clients.s3(bucketRegion(deps.config, input.bucket));
