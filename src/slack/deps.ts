@@ -19,6 +19,7 @@ export interface AlarmActions {
   restoreFromReplica(threadId: string, user: string, requestKey: string): Promise<void>;
   runBackup(threadId: string, user: string, requestKey: string): Promise<void>;
   viewLogs(threadId: string, user: string): Promise<void>;
+  viewRun(threadId: string, user: string): Promise<void>;
 }
 
 /** Everything the Slack listeners need, built once per cold start (or per local runtime). */
