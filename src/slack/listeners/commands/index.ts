@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { DrbotError, toUserMessage } from '../../../errors';
 import { executionName, type RunInput } from '../../../runbooks/types';
 import { newId } from '../../../store/state';
+import { afterAck } from '../../ack-tail';
 import type { SlackDeps } from '../../deps';
 import { type ParsedCommand, parseCommand } from '../../parse';
 import type { SlackMessage } from '../../poster';
@@ -69,7 +70,7 @@ export function drCommand(deps: SlackDeps) {
       const code = e instanceof DrbotError ? e.code : 'error';
       deps.log.info('command refused', { requestId: rid, user, code });
       await ack(ephemeral({ text: toUserMessage(e, rid) }));
-      await deps.store.audit({ actor: user, action: 'command', target: shown, result: 'refused', detail: code });
+      await afterAck('audit', () => deps.store.audit({ actor: user, action: 'command', target: shown, result: 'refused', detail: code }));
       return;
     }
 
@@ -87,13 +88,13 @@ export function drCommand(deps: SlackDeps) {
         case 'help':
           await Promise.all([
             ack(ephemeral(renderHelp({ sandbox: Boolean(deps.simulate) }))),
-            deps.store.audit({ actor: user, action: 'command', target: shown, result: 'ok' }),
+            afterAck('audit', () => deps.store.audit({ actor: user, action: 'command', target: shown, result: 'ok' })),
           ]);
           return;
         case 'audit': {
           const events = await deps.store.listAudit(parsed.count);
           await ack(ephemeral(renderAudit(events, parsed.count)));
-          await deps.store.audit({ actor: user, action: 'command', target: shown, result: 'ok' });
+          await afterAck('audit', () => deps.store.audit({ actor: user, action: 'command', target: shown, result: 'ok' }));
           return;
         }
         case 'simulate-alarm': {
@@ -120,15 +121,15 @@ export function drCommand(deps: SlackDeps) {
           const what = parsed.spec.destructive && !('dryRun' in input && input.dryRun) ? 'the plan will be posted here for approval' : 'the result will be posted here';
           const elsewhere = command.channel_id === deps.config.slack.channels.ops ? '' : ` (or in <#${deps.config.slack.channels.ops}> if drbot is not a member of this channel)`;
           await ack(ephemeral({ text: `:arrow_forward: Started run \`${runId}\`: ${what}${elsewhere}.` }));
-          await deps.store.audit({ actor: user, action: 'command', target: shown, result: 'pending', runId });
+          await afterAck('audit', () => deps.store.audit({ actor: user, action: 'command', target: shown, result: 'pending', runId }));
         }
       }
     } catch (e) {
       deps.log.error('command failed', { requestId: rid, user, command: parsed.id, error: String(e) });
       const msg = { text: toUserMessage(e, rid) };
       if (!acked) await ack(ephemeral(msg));
-      else await deps.slack.ephemeral(command.channel_id, user, msg).catch(() => {});
-      await deps.store.audit({ actor: user, action: 'command', target: shown, result: 'error', detail: e instanceof DrbotError ? e.code : 'internal' }).catch(() => {});
+      else await afterAck('error message', () => deps.slack.ephemeral(command.channel_id, user, msg).catch(() => {}));
+      await afterAck('audit', () => deps.store.audit({ actor: user, action: 'command', target: shown, result: 'error', detail: e instanceof DrbotError ? e.code : 'internal' }).catch(() => {}));
     }
   };
 }
