@@ -99,7 +99,7 @@ export function createAlarmActions(deps: AlarmActionDeps): AlarmActions {
       await deps.roles.require(user, 'viewer', 'view runs');
       const t = await thread(id);
       const fn = t.alarm.functionName ?? t.alarm.metric?.dimensions?.FunctionName;
-      await deps.slack.ephemeral(t.tsChannel ?? t.channel, user, { text: fn ? failedRunsText(t.alarm.region, fn) : `Alarm \`${t.alarm.name}\` names no function; \`/dr runs\` lists recent runs.` });
+      await deps.slack.ephemeral(t.tsChannel ?? t.channel, user, { text: fn ? failedRunsText(t.alarm.region, fn) : `Alarm \`${t.alarm.name}\` names no function (no FunctionName dimension); \`/dr audit\` lists recent runs.` });
     },
   };
 }
