@@ -217,7 +217,7 @@ def check_app(template: dict[str, Any], buckets: list[str]) -> None:
     # ...which is the switch's doing: without it (SAM hashes only code, environment and memory)
     # a DurableConfig or Timeout change keeps the old version behind the alias.
     without = copy.deepcopy(template)
-    without["Resources"]["RunbookFunction"]["Properties"].pop("AutoPublishAliasAllProperties")
+    without["Resources"]["RunbookFunction"]["Properties"].pop("AutoPublishAliasAllProperties", None)
     before = sorted(of_type(sam(without, params), "AWS::Lambda::Version"))
     without["Resources"]["RunbookFunction"]["Properties"]["DurableConfig"]["RetentionPeriodInDays"] = 14
     without["Resources"]["RunbookFunction"]["Properties"]["Timeout"] = 600
