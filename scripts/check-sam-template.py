@@ -271,7 +271,7 @@ def check_app(template: dict[str, Any], buckets: list[str]) -> None:
     print("account limits and regions")
     rce = res["AlarmFunction"]["Properties"].get("ReservedConcurrentExecutions")
     check(rce == {"Fn::If": ["HasAlarmConcurrency", {"Ref": "AlarmReservedConcurrency"}, {"Ref": "AWS::NoValue"}]}, "reserved concurrency only when AlarmReservedConcurrency is set")
-    check(template["Parameters"]["AlarmReservedConcurrency"]["Default"] == 0, "AlarmReservedConcurrency is off by default")
+    check(template["Parameters"].get("AlarmReservedConcurrency", {}).get("Default") == 0, "AlarmReservedConcurrency is off by default")
     for key in ("AlarmFunctionFromBackupAlerts", "AlarmFunctionFromBackupCritical"):
         principal = res[key]["Properties"]["Principal"]
         check(principal == {"Fn::If": ["BackupRegionIsOptIn", {"Fn::Sub": "sns.${BackupRegion}.amazonaws.com"}, "sns.amazonaws.com"]}, f"{key}: regional SNS principal for an opt-in backup region")
