@@ -39,7 +39,7 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-function drbotEnv(apps: Apps, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+export function drbotEnv(apps: Apps, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return {
     ...cleanEnv(),
     SLACK_SIGNING_SECRET: signingSecret,

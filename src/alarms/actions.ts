@@ -114,5 +114,21 @@ export function createAlarmActions(deps: AlarmActionDeps): AlarmActions {
         : `Alarm \`${t.alarm.name}\` names no function; see <https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#logsV2:log-groups|CloudWatch Logs>.`;
       await deps.slack.ephemeral(t.tsChannel ?? t.channel, user, { text });
     },
+    async viewRun(id, user) {
+      await deps.roles.require(user, 'viewer', 'view runs');
+      const t = await thread(id);
+      const fn = t.alarm.functionName ?? t.alarm.metric?.dimensions?.FunctionName;
+      await deps.slack.ephemeral(t.tsChannel ?? t.channel, user, { text: fn ? failedRunsText(t.alarm.region, fn) : `Alarm \`${t.alarm.name}\` names no function (no FunctionName dimension); \`/dr audit\` lists recent runs.` });
+    },
   };
+}
+
+/** Where the failed and timed-out durable executions (runs) of a function are listed. */
+export function failedRunsText(region: string, functionName: string): string {
+  const fn = encodeURIComponent(functionName);
+  return [
+    `Failed and timed-out runs of \`${functionName}\`: <https://${region}.console.aws.amazon.com/lambda/home?region=${region}#/functions/${fn}?tab=durable-executions|Lambda console (${region}), Durable executions>.`,
+    `From a shell: \`aws lambda list-durable-executions-by-function --region ${region} --function-name ${functionName} --statuses FAILED TIMED_OUT\`.`,
+    `Each run's own message in Slack says where it stopped; execution names are \`dr-<kind>-…\`.`,
+  ].join('\n');
 }

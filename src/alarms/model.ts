@@ -7,7 +7,7 @@
 export const ALARM_STATES = ['ALARM', 'OK', 'INSUFFICIENT_DATA'] as const;
 export type AlarmState = (typeof ALARM_STATES)[number];
 
-export type AlarmKind = 'replication-lag' | 'replication-failed' | 'backup-failure' | 'other';
+export type AlarmKind = 'replication-lag' | 'replication-failed' | 'backup-failure' | 'run-failure' | 'other';
 
 export interface AlarmMetric {
   namespace: string;

@@ -163,6 +163,8 @@ export function parseAlarmArn(arn: string): { region: string; accountId: string;
 export function classifyAlarm(name: string, metric: Pick<AlarmMetric, 'namespace' | 'name'> | undefined): AlarmKind {
   if (metric?.namespace === 'AWS/S3' && metric.name === 'ReplicationLatency') return 'replication-lag';
   if (metric?.namespace === 'AWS/S3' && metric.name === 'OperationsFailedReplication') return 'replication-failed';
+  // A durable execution (a drbot run) that failed or timed out; its invocation did not error.
+  if (metric?.namespace === 'AWS/Lambda' && (metric.name === 'DurableExecutionFailed' || metric.name === 'DurableExecutionTimedOut')) return 'run-failure';
   if (metric?.namespace === 'AWS/Lambda' && metric.name === 'Errors') return 'backup-failure';
   if (/backup/i.test(name)) return 'backup-failure';
   return 'other';

@@ -11,6 +11,7 @@ export const ALARM_ACTIONS = {
   restoreReplica: 'alarm_restore_replica',
   runBackup: 'alarm_run_backup',
   viewLogs: 'alarm_view_logs',
+  viewRun: 'alarm_view_run',
 } as const;
 export type AlarmActionId = (typeof ALARM_ACTIONS)[keyof typeof ALARM_ACTIONS];
 
@@ -120,6 +121,7 @@ const RUNBOOK_ANCHOR: Record<AlarmKind, string> = {
   'replication-lag': 'cross-region-replication',
   'replication-failed': 'cross-region-replication',
   'backup-failure': 'backup-monitoring',
+  'run-failure': 'backup-monitoring',
   other: 'backup-monitoring',
 };
 
@@ -146,6 +148,9 @@ export function alarmButtons(thread: Pick<AlarmThread, 'id' | 'kind' | 'state' |
     if (!resolved) out.push(button(ALARM_ACTIONS.restoreReplica, 'Restore from replica', value, 'danger'));
   } else if (thread.kind === 'backup-failure') {
     if (!resolved) out.push(button(ALARM_ACTIONS.runBackup, 'Run backup now', value, 'primary'));
+    out.push(button(ALARM_ACTIONS.viewLogs, 'View logs', value));
+  } else if (thread.kind === 'run-failure') {
+    out.push(button(ALARM_ACTIONS.viewRun, 'View run', value, 'primary'));
     out.push(button(ALARM_ACTIONS.viewLogs, 'View logs', value));
   }
   // Acknowledge stays until someone does: on-call records who looked, even after it cleared.

@@ -20,6 +20,7 @@ export interface AlarmActions {
   restoreFromReplica(threadId: string, user: string, requestKey: string): Promise<void>;
   runBackup(threadId: string, user: string, requestKey: string): Promise<void>;
   viewLogs(threadId: string, user: string): Promise<void>;
+  viewRun(threadId: string, user: string): Promise<void>;
 }
 
 /** True when the config names the workspace drbot serves and a request comes from another one. */

@@ -2,6 +2,7 @@ import { AwsLambdaReceiver } from '@slack/bolt';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { DrbotError } from '../errors';
 import type { SlackSecrets } from '../runtime/secrets';
+import { AckTail, tailBudget, withAckTail } from './ack-tail';
 import type { Log } from './deps';
 import { verifySlackSignature } from './verify';
 
@@ -28,9 +29,16 @@ function badPayload(body: string): boolean {
  * no AWS client, no Bolt), so a forged or stale request gets 401 and nothing runs; then the Bolt
  * app, built once, handles it. `build` registers the app on the receiver it is given.
  */
-export function createSlackEdge(opts: { secrets: () => Promise<SlackSecrets>; build: (s: SlackSecrets, receiver: AwsLambdaReceiver) => void; log: Log }): SlackEdge {
+export function createSlackEdge(opts: {
+  secrets: () => Promise<SlackSecrets>;
+  build: (s: SlackSecrets, receiver: AwsLambdaReceiver) => void;
+  log: Log;
+  /** How long to wait for post-ack work before answering, given the ms since the request arrived (ack-tail.ts). */
+  tailBudget?: (elapsedMs: number) => number;
+}): SlackEdge {
   let bolt: ReturnType<AwsLambdaReceiver['toHandler']> | undefined;
   return async (event, context) => {
+    const arrived = Date.now();
     let s: SlackSecrets;
     try {
       s = await opts.secrets();
@@ -61,6 +69,11 @@ export function createSlackEdge(opts: { secrets: () => Promise<SlackSecrets>; bu
       }
       bolt = receiver.toHandler();
     }
-    return (await bolt(event, context)) as APIGatewayProxyResult;
+    // The listener returns right after its ack; what it left for later runs here, bounded.
+    const handle = bolt;
+    const tail = new AckTail(opts.log);
+    const response = (await withAckTail(tail, () => handle(event, context))) as APIGatewayProxyResult;
+    await tail.settle((opts.tailBudget ?? tailBudget)(Date.now() - arrived));
+    return response;
   };
 }

@@ -92,6 +92,7 @@ describe('renderAlarm', () => {
     ['replication-lag', [ALARM_ACTIONS.checkReplication, ALARM_ACTIONS.restoreReplica, ALARM_ACTIONS.ack]],
     ['replication-failed', [ALARM_ACTIONS.checkReplication, ALARM_ACTIONS.restoreReplica, ALARM_ACTIONS.ack]],
     ['backup-failure', [ALARM_ACTIONS.runBackup, ALARM_ACTIONS.viewLogs, ALARM_ACTIONS.ack]],
+    ['run-failure', [ALARM_ACTIONS.viewRun, ALARM_ACTIONS.viewLogs, ALARM_ACTIONS.ack]],
     ['other', [ALARM_ACTIONS.ack]],
   ])('gives a %s alarm the buttons %j, each carrying only the thread id', (kind, ids) => {
     const t = { ...lag(), kind };
@@ -121,6 +122,7 @@ describe('renderAlarm', () => {
       restoreReplica: 'alarm_restore_replica',
       runBackup: 'alarm_run_backup',
       viewLogs: 'alarm_view_logs',
+      viewRun: 'alarm_view_run',
     });
   });
 

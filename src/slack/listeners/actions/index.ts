@@ -20,6 +20,7 @@ export const ALARM_ACTIONS = {
   alarm_restore_replica: 'restoreFromReplica',
   alarm_run_backup: 'runBackup',
   alarm_view_logs: 'viewLogs',
+  alarm_view_run: 'viewRun',
 } as const;
 
 const REFUSALS: Record<string, string> = {

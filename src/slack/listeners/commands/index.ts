@@ -4,6 +4,7 @@ import { DrbotError, toUserMessage } from '../../../errors';
 import { CATALOGUE } from '../../../runbooks/catalogue';
 import { startRun } from '../../../runbooks/start';
 import { isCommand, isVerb } from '../../../runbooks/verb';
+import { afterAck } from '../../ack-tail';
 import { type SlackDeps, wrongTeam } from '../../deps';
 import { AUDIT, HELP, SIMULATE_ALARM } from '../../inline';
 import { type ParsedCommand, parseCommand } from '../../parse';
@@ -41,7 +42,7 @@ export function drCommand(deps: SlackDeps) {
     if (wrongTeam(deps, command.team_id)) {
       deps.log.warn('command from another workspace refused', { requestId: rid, user, team: String(command.team_id).slice(0, 20) });
       await ack(ephemeral({ text: ':no_entry_sign: This drbot serves another Slack workspace.' }));
-      await deps.store.audit({ actor: user, action: 'command', target: shown, result: 'refused', detail: 'wrong_team' });
+      await afterAck('audit', () => deps.store.audit({ actor: user, action: 'command', target: shown, result: 'refused', detail: 'wrong_team' }));
       return;
     }
     let parsed: ParsedCommand;
@@ -55,7 +56,7 @@ export function drCommand(deps: SlackDeps) {
       const code = e instanceof DrbotError ? e.code : 'error';
       deps.log.info('command refused', { requestId: rid, user, code });
       await ack(ephemeral({ text: toUserMessage(e, rid) }));
-      await deps.store.audit({ actor: user, action: 'command', target: shown, result: 'refused', detail: code });
+      await afterAck('audit', () => deps.store.audit({ actor: user, action: 'command', target: shown, result: 'refused', detail: code }));
       return;
     }
 
@@ -79,16 +80,16 @@ export function drCommand(deps: SlackDeps) {
         const what = spec.destructive && !('dryRun' in input && input.dryRun) ? 'the plan will be posted here for approval' : 'the result will be posted here';
         const elsewhere = command.channel_id === deps.config.slack.channels.ops ? '' : ` (or in <#${deps.config.slack.channels.ops}> if drbot is not a member of this channel)`;
         await ack(ephemeral({ text: `:arrow_forward: Started run \`${input.runId}\`: ${what}${elsewhere}.` }));
-        await deps.store.audit({ actor: user, action: 'command', target: shown, result: 'pending', runId: input.runId });
+        await afterAck('audit', () => deps.store.audit({ actor: user, action: 'command', target: shown, result: 'pending', runId: input.runId }));
       } else if (isCommand(parsed, HELP)) {
         await Promise.all([
           ack(ephemeral(renderHelp({ sandbox: Boolean(deps.simulate), catalogue, topic: parsed.args.topic }))),
-          deps.store.audit({ actor: user, action: 'command', target: shown, result: 'ok' }),
+          afterAck('audit', () => deps.store.audit({ actor: user, action: 'command', target: shown, result: 'ok' })),
         ]);
       } else if (isCommand(parsed, AUDIT)) {
         const events = await deps.store.listAudit(parsed.args.count);
         await ack(ephemeral(renderAudit(events, parsed.args.count)));
-        await deps.store.audit({ actor: user, action: 'command', target: shown, result: 'ok' });
+        await afterAck('audit', () => deps.store.audit({ actor: user, action: 'command', target: shown, result: 'ok' }));
       } else if (isCommand(parsed, SIMULATE_ALARM)) {
         const { kind } = parsed.args;
         await ack(ephemeral({ text: `Simulating a \`${kind}\` notification through the alarm handler…` }));
@@ -101,8 +102,8 @@ export function drCommand(deps: SlackDeps) {
       deps.log.error('command failed', { requestId: rid, user, command: parsed.spec.id, error: String(e) });
       const msg = { text: toUserMessage(e, rid) };
       if (!acked) await ack(ephemeral(msg));
-      else await deps.slack.ephemeral(command.channel_id, user, msg).catch(() => {});
-      await deps.store.audit({ actor: user, action: 'command', target: shown, result: 'error', detail: e instanceof DrbotError ? e.code : 'internal' }).catch(() => {});
+      else await afterAck('error message', () => deps.slack.ephemeral(command.channel_id, user, msg).catch(() => {}));
+      await afterAck('audit', () => deps.store.audit({ actor: user, action: 'command', target: shown, result: 'error', detail: e instanceof DrbotError ? e.code : 'internal' }).catch(() => {}));
     }
   };
 }

@@ -1,0 +1,307 @@
+#!/usr/bin/env python3
+"""The deploy path, checked without an AWS account: template.yaml through the SAM transform.
+
+    python3 scripts/check-sam-template.py          (run by .ci/run)
+
+CloudFormation runs AWS::LanguageExtensions before AWS::Serverless-2016-10-31, and samtranslator
+does not do the former. So this script expands the template's Fn::ForEach itself (the subset the
+template uses: a collection that is a CommaDelimitedList parameter or a literal list, `&{Id}` /
+`${Id}` in the resource key, `${Id}` in Fn::Sub strings and `Ref: Id`), then runs samtranslator's
+transform with the replicated buckets of drbot.config.example.yaml, and asserts what a deploy
+depends on: the durable function's version and `live` alias (republished on configuration
+changes), every alarm, and the IAM actions each function gets. Any failed assertion exits 1.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+from cfnlint.decode import decode_str
+from samtranslator.translator.transform import transform
+
+ROOT = Path(__file__).resolve().parent.parent
+FAILURES: list[str] = []
+
+
+def check(ok: bool, what: str) -> None:
+    print(f"  {'ok  ' if ok else 'FAIL'} {what}")
+    if not ok:
+        FAILURES.append(what)
+
+
+# ---- loading and Fn::ForEach ------------------------------------------------------------------
+
+
+def plain(node: Any) -> Any:
+    """cfn-lint's decoder (it knows the short-form intrinsics) to plain dicts, lists and strings."""
+    if isinstance(node, dict):
+        return {str(k): plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [plain(v) for v in node]
+    if isinstance(node, str):
+        return str(node)
+    return node
+
+
+def load_template() -> dict[str, Any]:
+    text = (ROOT / "template.yaml").read_text()
+    decoded, matches = decode_str(text)
+    if matches or decoded is None:
+        sys.exit(f"template.yaml does not parse: {matches}")
+    return plain(decoded)
+
+
+def substitute(node: Any, ident: str, value: str) -> Any:
+    if isinstance(node, dict):
+        if set(node) == {"Ref"} and node["Ref"] == ident:
+            return value
+        out = {}
+        for k, v in node.items():
+            if k == "Fn::Sub":
+                v = v.replace("${" + ident + "}", value) if isinstance(v, str) else [v[0].replace("${" + ident + "}", value), substitute(v[1], ident, value)]
+                out[k] = v
+            else:
+                out[k] = substitute(v, ident, value)
+        return out
+    if isinstance(node, list):
+        return [substitute(v, ident, value) for v in node]
+    return node
+
+
+def expand_for_each(template: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(template)
+    resources: dict[str, Any] = {}
+    for key, body in template["Resources"].items():
+        if not key.startswith("Fn::ForEach::"):
+            resources[key] = body
+            continue
+        ident, collection, fragment = body
+        if isinstance(collection, dict) and set(collection) == {"Ref"}:
+            raw = params.get(collection["Ref"], template["Parameters"][collection["Ref"]].get("Default"))
+            values = raw if isinstance(raw, list) else [v.strip() for v in str(raw).split(",")]
+        elif isinstance(collection, list):
+            values = collection
+        else:
+            sys.exit(f"{key}: collection {collection!r} is outside the subset this check expands")
+        for value in values:
+            for out_key, res in fragment.items():
+                logical = out_key.replace("&{" + ident + "}", re.sub(r"[^A-Za-z0-9]", "", value)).replace("${" + ident + "}", value)
+                if logical in resources:
+                    check(False, f"{key}: {logical} is not unique")
+                resources[logical] = substitute(res, ident, value)
+    # What `sam package` / `sam deploy` do: local CodeUri -> the uploaded artifact's S3 URI.
+    for res in resources.values():
+        if res.get("Type") == "AWS::Serverless::Function" and res["Properties"].get("CodeUri") == ".":
+            res["Properties"]["CodeUri"] = "s3://drbot-ci-artifacts/0123456789abcdef"
+    out["Resources"] = resources
+    out["Transform"] = [t for t in template["Transform"] if t != "AWS::LanguageExtensions"]
+    return out
+
+
+class NoManagedPolicies:
+    """The template names no AWS managed policy by name; SAM's own (basic execution, X-Ray) are ARNs."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+def sam(template: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    values = {"AWS::Region": "us-east-1", "AWS::AccountId": "123456789012", "AWS::Partition": "aws", **params}
+    return transform(expand_for_each(template, params), values, NoManagedPolicies())
+
+
+# ---- what the transformed template must hold -----------------------------------------------------
+
+
+def of_type(cfn: dict[str, Any], t: str) -> dict[str, Any]:
+    return {k: v for k, v in cfn["Resources"].items() if v["Type"] == t}
+
+
+def actions_of(statements: list[dict[str, Any]]) -> set[str]:
+    acts: set[str] = set()
+    for st in statements:
+        a = st.get("Action", [])
+        acts.update([a] if isinstance(a, str) else a)
+    return acts
+
+
+def role_actions(cfn: dict[str, Any], role: str) -> set[str]:
+    res = cfn["Resources"]
+    acts: set[str] = set()
+    for p in res[role]["Properties"].get("Policies", []):
+        acts |= actions_of(p["PolicyDocument"]["Statement"])
+    for name, r in of_type(cfn, "AWS::IAM::ManagedPolicy").items():
+        if {"Ref": role} in r["Properties"].get("Roles", []):
+            acts |= actions_of(r["Properties"]["PolicyDocument"]["Statement"])
+    return acts
+
+
+EXPECTED_ACTIONS = {
+    "SlackFunction": {
+        "secretsmanager:GetSecretValue",
+        "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
+        "lambda:InvokeFunction",
+        "lambda:SendDurableExecutionCallbackSuccess", "lambda:SendDurableExecutionCallbackFailure",
+    },
+    "RunbookFunction": {
+        "xray:PutTraceSegments", "xray:PutTelemetryRecords",
+        "lambda:CheckpointDurableExecution", "lambda:GetDurableExecutionState",
+        "logs:CreateLogStream", "logs:PutLogEvents",
+        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+        "secretsmanager:GetSecretValue",
+        "s3:GetBucketVersioning", "s3:GetLifecycleConfiguration", "s3:GetReplicationConfiguration", "s3:ListBucket", "s3:ListBucketVersions",
+        "s3:GetObject", "s3:GetObjectTagging", "s3:PutObjectTagging", "s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObjectVersion",
+        "dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups", "dynamodb:CreateBackup", "dynamodb:DescribeBackup", "dynamodb:ListBackups",
+    },
+    "AlarmFunction": {
+        "secretsmanager:GetSecretValue",
+        "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+        # EventInvokeConfig's OnFailure destination (the dead-letter queue)
+        "sqs:SendMessage",
+    },
+}
+
+
+def replicated_buckets() -> list[str]:
+    config = yaml.safe_load((ROOT / "drbot.config.example.yaml").read_text())
+    return [b["name"] for b in config["s3"]["buckets"] if b.get("replica")]
+
+
+def metric_alarms(cfn: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {k: v["Properties"] for k, v in of_type(cfn, "AWS::CloudWatch::Alarm").items()}
+
+
+def check_app(template: dict[str, Any], buckets: list[str]) -> None:
+    params = {"DeployMode": "app", "ReplicatedBuckets": ",".join(buckets)}
+    cfn = sam(template, params)
+    res = cfn["Resources"]
+
+    print("durable function, version and alias")
+    fn = res["RunbookFunction"]
+    props = fn["Properties"]
+    check(fn["Type"] == "AWS::Lambda::Function", "RunbookFunction is an AWS::Lambda::Function")
+    check(props.get("DurableConfig", {}).get("ExecutionTimeout") == {"Ref": "RunbookExecutionTimeout"}, "DurableConfig.ExecutionTimeout is the RunbookExecutionTimeout parameter")
+    env = props.get("Environment", {}).get("Variables", {})
+    check(env.get("DRBOT_EXECUTION_TIMEOUT_SECONDS") == {"Ref": "RunbookExecutionTimeout"}, "the runbook function is told its execution timeout (DRBOT_EXECUTION_TIMEOUT_SECONDS)")
+    slack_env = res["SlackFunction"]["Properties"].get("Environment", {}).get("Variables", {})
+    check(slack_env.get("DRBOT_EXECUTION_TIMEOUT_SECONDS") == {"Ref": "RunbookExecutionTimeout"}, "the Slack function is told it too (checks the config at start)")
+    versions = of_type(cfn, "AWS::Lambda::Version")
+    check(len(versions) == 1 and next(iter(versions)).startswith("RunbookFunctionVersion"), f"one published version of RunbookFunction ({sorted(versions)})")
+    version_id = next(iter(versions), "")
+    alias = res.get("RunbookFunctionAliaslive", {})
+    check(alias.get("Type") == "AWS::Lambda::Alias" and alias["Properties"].get("Name") == "live", "alias RunbookFunctionAliaslive named live")
+    check(alias.get("Properties", {}).get("FunctionVersion") == {"Fn::GetAtt": [version_id, "Version"]}, "the alias points at that version")
+    invoke = [s for s in res["SlackFunctionRole"]["Properties"]["Policies"] for s in s["PolicyDocument"]["Statement"] if s.get("Sid") == "StartRunbooks"]
+    check(bool(invoke) and invoke[0]["Resource"] == {"Ref": "RunbookFunctionAliaslive"}, "the Slack function may invoke only the live alias")
+    check(slack_env.get("RUNBOOK_FUNCTION") == {"Ref": "RunbookFunctionAliaslive"}, "the Slack function starts runs on the live alias")
+
+    # AutoPublishAliasAllProperties: a configuration change alone publishes a new version.
+    for what, change in {
+        "DurableConfig": lambda p: p["DurableConfig"].update(RetentionPeriodInDays=14),
+        "Timeout": lambda p: p.update(Timeout=600),
+        "MemorySize": lambda p: p.update(MemorySize=2048),
+        "Environment": lambda p: p.setdefault("Environment", {}).setdefault("Variables", {}).update(EXTRA="1"),
+    }.items():
+        changed = copy.deepcopy(template)
+        change(changed["Resources"]["RunbookFunction"]["Properties"])
+        other = sorted(of_type(sam(changed, params), "AWS::Lambda::Version"))
+        check(other != [version_id], f"a {what} change alone publishes a new version ({version_id} -> {other})")
+    # ...which is the switch's doing: without it (SAM hashes only code, environment and memory)
+    # a DurableConfig or Timeout change keeps the old version behind the alias.
+    without = copy.deepcopy(template)
+    without["Resources"]["RunbookFunction"]["Properties"].pop("AutoPublishAliasAllProperties", None)
+    before = sorted(of_type(sam(without, params), "AWS::Lambda::Version"))
+    without["Resources"]["RunbookFunction"]["Properties"]["DurableConfig"]["RetentionPeriodInDays"] = 14
+    without["Resources"]["RunbookFunction"]["Properties"]["Timeout"] = 600
+    check(sorted(of_type(sam(without, params), "AWS::Lambda::Version")) == before, "(control: without AutoPublishAliasAllProperties those changes would keep the version)")
+
+    print("alarms")
+    alarms = metric_alarms(cfn)
+    for b in buckets:
+        key = "ReplicationFailed" + re.sub(r"[^A-Za-z0-9]", "", b)
+        a = alarms.get(key)
+        check(a is not None, f"{key}: OperationsFailedReplication alarm for {b}")
+        if a:
+            expr = a["Metrics"][0]["Expression"]["Fn::Sub"]
+            check(f"SourceBucket = '{b}'" in expr and "${Bucket}" not in expr, f"{key} watches SourceBucket {b}")
+            check(a["AlarmActions"] == [{"Ref": "CriticalTopic"}] and a["OKActions"] == [{"Ref": "CriticalTopic"}], f"{key} notifies the critical topic (alarm and OK)")
+            check(res[key].get("Condition") == "IsApp", f"{key} is in the app stack only")
+        lag = "ReplicationLag" + re.sub(r"[^A-Za-z0-9]", "", b)
+        check(res.get(lag, {}).get("Condition") == "IsBackupRegionAlarms", f"{lag}: ReplicationLatency alarm for {b}, backup-region stack only")
+    for key, metric, topic in [
+        ("RunbookFailedAlarm", "DurableExecutionFailed", "CriticalTopic"),
+        ("RunbookTimedOutAlarm", "DurableExecutionTimedOut", "CriticalTopic"),
+        ("RunbookErrorsAlarm", "Errors", "CriticalTopic"),
+        ("AlarmFunctionErrorsAlarm", "Errors", "CriticalTopic"),
+        ("SlackFunctionErrorsAlarm", "Errors", "AlertsTopic"),
+    ]:
+        a = alarms.get(key, {})
+        check(a.get("Namespace") == "AWS/Lambda" and a.get("MetricName") == metric, f"{key}: AWS/Lambda {metric}")
+        check(a.get("AlarmActions") == [{"Ref": topic}] and a.get("OKActions") == [{"Ref": topic}], f"{key} notifies {topic} (alarm and OK)")
+    for key in ("RunbookFailedAlarm", "RunbookTimedOutAlarm"):
+        dims = alarms.get(key, {}).get("Dimensions", [])
+        check(dims == [{"Name": "FunctionName", "Value": {"Ref": "RunbookFunction"}}], f"{key} watches the runbook function")
+
+    print("IAM actions per function")
+    for fn_name, expected in EXPECTED_ACTIONS.items():
+        role = res[fn_name]["Properties"]["Role"]["Fn::GetAtt"][0]
+        got = role_actions(cfn, role)
+        check(got == expected, f"{fn_name} ({role}) may do exactly its actions" + ("" if got == expected else f": extra {sorted(got - expected)}, missing {sorted(expected - got)}"))
+    check("ManagedPolicyArns" not in res["RunbookRole"]["Properties"], "RunbookRole carries no managed policy (no account-wide checkpoint rights)")
+    stars = set()
+    for role in ("SlackFunctionRole", "AlarmFunctionRole", "RunbookRole"):
+        for p in res[role]["Properties"].get("Policies", []):
+            for s in p["PolicyDocument"]["Statement"]:
+                if s.get("Resource") == "*":
+                    stars |= actions_of([s])
+    for r in of_type(cfn, "AWS::IAM::ManagedPolicy").values():
+        for s in r["Properties"]["PolicyDocument"]["Statement"]:
+            if s.get("Resource") == "*":
+                stars |= actions_of([s])
+    check(stars <= {"dynamodb:ListBackups", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}, f"Resource '*' only where AWS allows no scoping ({sorted(stars)})")
+
+    print("account limits and regions")
+    rce = res["AlarmFunction"]["Properties"].get("ReservedConcurrentExecutions")
+    check(rce == {"Fn::If": ["HasAlarmConcurrency", {"Ref": "AlarmReservedConcurrency"}, {"Ref": "AWS::NoValue"}]}, "reserved concurrency only when AlarmReservedConcurrency is set")
+    check(template["Parameters"].get("AlarmReservedConcurrency", {}).get("Default") == 0, "AlarmReservedConcurrency is off by default")
+    for key in ("AlarmFunctionFromBackupAlerts", "AlarmFunctionFromBackupCritical"):
+        principal = res[key]["Properties"]["Principal"]
+        check(principal == {"Fn::If": ["BackupRegionIsOptIn", {"Fn::Sub": "sns.${BackupRegion}.amazonaws.com"}, "sns.amazonaws.com"]}, f"{key}: regional SNS principal for an opt-in backup region")
+
+
+def check_backup_region(template: dict[str, Any], buckets: list[str]) -> None:
+    print("backup-region-alarms stack")
+    cfn = sam(template, {"DeployMode": "backup-region-alarms", "ReplicatedBuckets": ",".join(buckets), "PrimaryAlarmFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:x"})
+    lag = {k: v for k, v in metric_alarms(cfn).items() if k.startswith("ReplicationLag")}
+    check(len(lag) == len(buckets), f"{len(buckets)} ReplicationLatency alarm(s) ({sorted(lag)})")
+
+
+def main() -> None:
+    template = load_template()
+    buckets = replicated_buckets()
+    print(f"== SAM transform of template.yaml (replicated buckets of the example config: {', '.join(buckets)})")
+    check(bool(buckets), "the example config has a replicated bucket")
+    check_app(template, buckets)
+    check_backup_region(template, buckets)
+    # Several buckets expand to several alarms, with logical IDs that stay distinct.
+    many = buckets + ["spawn-results-us-east-1", "spawn-binaries-us-west-2"]
+    print(f"== again with {len(many)} buckets")
+    check_app(template, many)
+    if FAILURES:
+        print(f"SAM template check FAILED: {len(FAILURES)} assertion(s)", file=sys.stderr)
+        for f in FAILURES:
+            print(f"  - {f}", file=sys.stderr)
+        sys.exit(1)
+    print("SAM template check passed")
+
+
+if __name__ == "__main__":
+    main()
