@@ -130,7 +130,7 @@ describe('/dr on the Lambda edge', () => {
       },
     });
     const request = () => {
-      const body = slashCommandBody({ user: 'UANYONE', channel: 'C0SPAWNOPS', text: 'help', triggerId: `${Date.now()}.tail` });
+      const body = slashCommandBody({ user: 'UANYONE', channel: 'C0SPAWNOPS', text: 'help', triggerId: `${Date.now()}.tail`, ...(config.slack.teamId ? { team: config.slack.teamId } : {}) });
       return handler(httpEvent(body, signSlackRequest(SECRET, body)), localContext());
     };
     return { request, audits };
