@@ -4,6 +4,7 @@ import { PreconditionError, UnknownResourceError } from '../errors';
 import type { ArgValues, RawArgs } from '../runbooks/args';
 import { CATALOGUE, type Catalogue } from '../runbooks/catalogue';
 import { replicaOf } from '../runbooks/resources';
+import { backupTargetOf } from './backup-target';
 import { startRun } from '../runbooks/start';
 import type { RunEngine } from '../runbooks/types';
 import type { Verb } from '../runbooks/verb';
@@ -100,8 +101,17 @@ export function createAlarmActions(deps: AlarmActionDeps): AlarmActions {
       await start(t, user, requestKey, verb, bound);
     },
     async runBackup(id, user, requestKey) {
-      const verb = await verbFor('backup-dynamodb', user, 'run backups');
+      await deps.roles.require(user, 'operator', 'run backups');
       const t = await thread(id);
+      // The backup that failed, not some other: the AMI backup for the AMI function, and so on.
+      const target = backupTargetOf(t.alarm);
+      if (!target) {
+        throw new PreconditionError('unknown_backup', `Alarm \`${t.alarm.name}\` does not say which backup failed, so drbot will not guess.`, 'Run the backup by hand: `/dr help` lists the `/dr backup` commands.');
+      }
+      if (!catalogue.verb(target.verb)) {
+        throw new PreconditionError('backup_unavailable', `The failed backup is \`/dr ${target.verb.replace('-', ' ')}\`, which this drbot does not have.`, 'Rerun it with the tool that schedules it, or see `/dr help` for the backups drbot can run.');
+      }
+      const verb = await verbFor(target.verb, user, 'run backups');
       await start(t, user, requestKey, verb, bind(verb, { positionals: [], flags: new Map() }));
     },
     async viewLogs(id, user) {

@@ -3,6 +3,7 @@ import type { ActionsBlock, Button, ContextBlock, KnownBlock, SectionBlock } fro
 import type { SlackMessage } from '../slack/poster';
 import type { AlarmKind, AlarmMetric, AlarmState, AlarmThread, DigestModel, NoticeNotification } from './model';
 import { REGION_CODE } from './model';
+import { backupTargetOf } from './backup-target';
 
 /** The action_ids the alarm buttons carry; listeners register exactly these. */
 export const ALARM_ACTIONS = {
@@ -138,7 +139,7 @@ function button(actionId: AlarmActionId, text: string, value: string, style?: 'p
  * someone acknowledges). A resolved alarm keeps the read-only check for the post-mortem, and Acknowledge until someone
  * has acknowledged it.
  */
-export function alarmButtons(thread: Pick<AlarmThread, 'id' | 'kind' | 'state' | 'acknowledgedBy'>): Button[] {
+export function alarmButtons(thread: Pick<AlarmThread, 'id' | 'kind' | 'state' | 'acknowledgedBy'> & { alarm?: Pick<AlarmThread['alarm'], 'name' | 'functionName' | 'metric'> }): Button[] {
   const value = thread.id;
   if (value.length > SLACK_LIMITS.buttonValue) return [];
   const resolved = thread.state === 'OK';
@@ -147,7 +148,9 @@ export function alarmButtons(thread: Pick<AlarmThread, 'id' | 'kind' | 'state' |
     out.push(button(ALARM_ACTIONS.checkReplication, 'Check replication', value));
     if (!resolved) out.push(button(ALARM_ACTIONS.restoreReplica, 'Restore from replica', value, 'danger'));
   } else if (thread.kind === 'backup-failure') {
-    if (!resolved) out.push(button(ALARM_ACTIONS.runBackup, 'Run backup now', value, 'primary'));
+    // The button names the backup it reruns; with none to name, there is no button to press by mistake.
+    const target = thread.alarm ? backupTargetOf(thread.alarm) : undefined;
+    if (!resolved && target) out.push(button(ALARM_ACTIONS.runBackup, target.label, value, 'primary'));
     out.push(button(ALARM_ACTIONS.viewLogs, 'View logs', value));
   } else if (thread.kind === 'run-failure') {
     out.push(button(ALARM_ACTIONS.viewRun, 'View run', value, 'primary'));

@@ -95,7 +95,9 @@ describe('renderAlarm', () => {
     ['run-failure', [ALARM_ACTIONS.viewRun, ALARM_ACTIONS.viewLogs, ALARM_ACTIONS.ack]],
     ['other', [ALARM_ACTIONS.ack]],
   ])('gives a %s alarm the buttons %j, each carrying only the thread id', (kind, ids) => {
-    const t = { ...lag(), kind };
+    // A backup failure's button reruns the backup its function names (here the AMI backup).
+    const base = lag();
+    const t = { ...base, kind, ...(kind === 'backup-failure' ? { alarm: { ...base.alarm, functionName: 'spawn-ami-backup' } } : {}) };
 
     const bs = buttons(renderAlarm(t).blocks);
 
@@ -112,7 +114,7 @@ describe('renderAlarm', () => {
       'alarm_check_replication=Check replication',
       'alarm_restore_replica=Restore from replica',
       'alarm_ack=Acknowledge',
-      'alarm_run_backup=Run backup now',
+      'alarm_run_backup=Run AMI backup now',
       'alarm_view_logs=View logs',
       'alarm_ack=Acknowledge',
     ]);
