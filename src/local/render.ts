@@ -98,12 +98,12 @@ function decode(s: string): string {
 
 /** Bold, italics and strike-through, as Slack reads them: a marker opens after a space or punctuation. */
 function emphasis(s: string, colour: boolean): string {
-  const span = (m: string, look: Look) =>
+  const span = (m: string) =>
     new RegExp(`(^|[\\s(\\[{"'“‘/>•·—–-])\\${m}(?=\\S)([^${m}\\n]*?\\S)\\${m}(?=$|[\\s)\\]}"'”’.,;:!?/<…·—–-])`, 'g');
   return s
-    .replace(span('*', 'bold'), (_, pre: string, body: string) => `${pre}${styled(body, 'bold', colour)}`)
-    .replace(span('_', 'italic'), (_, pre: string, body: string) => `${pre}${styled(body, 'italic', colour)}`)
-    .replace(span('~', 'strike'), (_, pre: string, body: string) => `${pre}${styled(body, 'strike', colour)}`);
+    .replace(span('*'), (_, pre: string, body: string) => `${pre}${styled(body, 'bold', colour)}`)
+    .replace(span('_'), (_, pre: string, body: string) => `${pre}${styled(body, 'italic', colour)}`)
+    .replace(span('~'), (_, pre: string, body: string) => `${pre}${styled(body, 'strike', colour)}`);
 }
 
 /**
