@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
+import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 
 export interface AwsClientOptions {
@@ -61,6 +62,11 @@ export class AwsClients {
 
   lambda(region = this.defaultRegion): LambdaClient {
     return this.get(`lambda:${region}`, () => new LambdaClient(this.base(region)));
+  }
+
+  /** Who the credentials are (GetCallerIdentity); few attempts, as it only checks at start. */
+  sts(region = this.defaultRegion): STSClient {
+    return this.get(`sts:${region}`, () => new STSClient({ ...this.base(region), maxAttempts: 2 }));
   }
 
   cloudwatch(region = this.defaultRegion): CloudWatchClient {

@@ -4,7 +4,9 @@ import { DrbotError } from '../errors';
 import { createApp } from '../slack/app';
 import { TerminalChat } from './chat';
 import { motoAvailable, MOTO_INSTALL_HINT } from './moto';
-import { startLocalStack } from './stack';
+import { type LocalStack, startLocalStack } from './stack';
+import { reason } from './identity';
+import { resolve as resolvePath } from 'node:path';
 import { localAlarms } from './alarms';
 
 const USAGE = `Usage: npm start [-- --aws] [--config FILE]
@@ -37,6 +39,36 @@ export function parseArgs(argv: string[]): Args {
   return args;
 }
 
+/**
+ * A path as the user typed it: npm runs scripts in the package directory, so a relative path is
+ * resolved against INIT_CWD (where `npm start` was typed), not against the drbot checkout.
+ */
+export function resolveFromUser(path: string, env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): string {
+  return resolvePath(env.INIT_CWD ?? cwd, path);
+}
+
+/** Which account, region and endpoint --aws mode acts on, and where its state lives. */
+function awsReadyLine(stack: LocalStack): string {
+  const id = stack.identity;
+  const target = id ? `account ${id.account} (${id.arn}) in ${id.region}${id.endpoint ? ` at ${id.endpoint}` : ''}` : 'AWS';
+  const st = stack.state;
+  const state =
+    st.kind === 'table'
+      ? `State: table ${st.table} at ${st.endpoint} (created if missing, kept from one start to the next; DRBOT_STATE_TABLE to change).`
+      : 'State: in memory only (no AWS_ENDPOINT_URL), so approvals, runs and the audit are gone when drbot exits.';
+  return `drbot: ready. Acting on ${target}. Every destructive command still needs a plan and an approval.\n${state}`;
+}
+
+/** Who the terminal user is in --aws mode, and how to be someone else. */
+function whoLine(stack: LocalStack): string {
+  const roles = stack.config.slack.roles;
+  const ids = [...new Set([...roles.operator, ...roles.approver, ...roles.viewer])].filter((p) => /^[UW][A-Z0-9]{2,20}$/.test(p));
+  if (!ids.length) {
+    return 'drbot: your config gives roles to Slack user groups only (S…), which cannot be resolved without Slack, so every command would be refused. Add Slack user IDs (U…) under slack.roles in the config you start with, then /as U… (see README, "Other ways to run it").';
+  }
+  return `drbot: roles come from your config; act as one of its users with /as: ${ids.slice(0, 8).join(', ')}${ids.length > 8 ? ', …' : ''}.`;
+}
+
 async function main(): Promise<number> {
   // Our machines run Node 20; Lambda runs 22. The SDK's upgrade notice would only clutter the chat.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -47,7 +79,7 @@ async function main(): Promise<number> {
     const m = motoAvailable();
     if (!m.ok) throw new DrbotError('moto_missing', `The sandbox needs moto, which is not installed (${m.detail}).`, `Install it with:\n  ${MOTO_INSTALL_HINT}\nor run against real AWS with: npm start -- --aws --config FILE`);
   }
-  const config = configPath ? loadConfigFile(configPath) : undefined;
+  const config = configPath ? loadConfigFile(resolveFromUser(configPath)) : undefined;
   const env = process.env;
   const real = Boolean(env.SLACK_BOT_TOKEN && (env.SLACK_SIGNING_SECRET || env.SLACK_APP_TOKEN));
   const say = (t: string) => process.stderr.write(`${t}\n`);
@@ -75,13 +107,16 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  say(
-    args.aws
-      ? 'drbot: ready. Roles come from your config: act as someone in it with /as U… (a Slack user ID listed there; user groups cannot be resolved without Slack).'
-      : 'drbot: ready. Sandbox users: alice (operator), bob and dave (approvers), carol (viewer), eve (no role).',
-  );
-  const chat = new TerminalChat(stack, (t) => process.stdout.write(t));
+  say(args.aws ? awsReadyLine(stack) : 'drbot: ready. Sandbox users: alice (operator), bob and dave (approvers), carol (viewer), eve (no role).');
+  const chat = new TerminalChat(stack, (t) => process.stdout.write(t), { colour: Boolean(process.stdout.isTTY) && !env.NO_COLOR });
+  if (args.aws) say(whoLine(stack));
   await chat.run(process.stdin, Boolean(process.stdin.isTTY));
+  const waiting = await chat.leftWaiting();
+  if (waiting.length) {
+    say(
+      `drbot: input ended with ${waiting.length === 1 ? 'a run' : `${waiting.length} runs`} still waiting for approval; ${waiting.length === 1 ? 'it ends' : 'they end'} with drbot and nothing was changed:\n${waiting.join('\n')}\nTo approve in a script, add the approver's lines (/as NAME, /press Approve) before the input ends.`,
+    );
+  }
   await stop();
   return 0;
 }
@@ -94,7 +129,9 @@ if (require.main === module) {
         process.stderr.write(`drbot: ${e.message}\n${e.hint ? `${e.hint}\n` : ''}`);
         process.exit(e.code === 'help' ? 0 : 2);
       }
-      process.stderr.write(`drbot: failed to start: ${(e as Error).stack ?? String(e)}\n`);
+      // A stack trace helps only us: show it when asked (DRBOT_DEBUG=1).
+      const detail = process.env.DRBOT_DEBUG ? ((e as Error).stack ?? String(e)) : reason(e);
+      process.stderr.write(`drbot: failed to start: ${detail}\n`);
       process.exit(1);
     },
   );

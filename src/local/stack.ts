@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { RoleResolver } from '../approvals/roles';
 import { AwsClients } from '../aws/clients';
 import type { DrConfig } from '../config/schema';
+import { DrbotError } from '../errors';
 import { quietLog } from '../log';
 import { LocalRunEngine } from '../runbooks/engine-local';
 import { createRunbookHandler } from '../runbooks/handler';
@@ -16,6 +17,7 @@ import { WebApiPoster } from '../slack/poster';
 import type { AlarmSimulation } from '../slack/registry';
 import { StateStore } from '../store/state';
 import { type MotoServer, SANDBOX_CREDENTIALS, startMoto } from './moto';
+import { type AwsIdentity, checkAwsIdentity, reason } from './identity';
 import { SANDBOX_CONFIG } from './sandbox';
 import { seedSandbox } from './seed';
 import { SignedSlackClient } from './signed';
@@ -55,8 +57,20 @@ export interface LocalStackCore {
   sandbox: boolean;
 }
 
+/** Where approvals, runs and the audit are kept. */
+export type StateLocation =
+  /** In moto, gone with the sandbox. */
+  | { kind: 'sandbox'; table: string }
+  /** A table at AWS_ENDPOINT_URL, created if missing and kept from one start to the next. */
+  | { kind: 'table'; table: string; endpoint: string }
+  /** An embedded engine in this process: gone at exit. */
+  | { kind: 'memory' };
+
 export interface LocalStack extends LocalStackCore {
   moto?: MotoServer;
+  /** --aws mode: the account and region drbot acts on. */
+  identity?: AwsIdentity;
+  state: StateLocation;
   slackDeps: SlackDeps;
   edge: SlackEdge;
   client: SignedSlackClient;
@@ -93,6 +107,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   let moto: MotoServer | undefined;
   let clients: AwsClients;
   let store: StateStore;
+  let identity: AwsIdentity | undefined;
+  let state: StateLocation = { kind: 'memory' };
   if (sandbox) {
     moto = await startMoto();
     closers.push(() => (moto as MotoServer).stop());
@@ -100,11 +116,23 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     if (opts.seed ?? true) await seedSandbox(clients, config, opts.deletedObjects !== undefined ? { deletedObjects: opts.deletedObjects } : {});
     await StateStore.createTable(clients.dynamodb(), LOCAL_STATE_TABLE);
     store = new StateStore(clients.dynamodb(), LOCAL_STATE_TABLE, now);
+    state = { kind: 'sandbox', table: LOCAL_STATE_TABLE };
   } else {
     clients = new AwsClients(config.regions.primary);
-    if (process.env.AWS_ENDPOINT_URL) {
+    identity = await checkAwsIdentity(clients);
+    const endpoint = process.env.AWS_ENDPOINT_URL;
+    if (endpoint) {
       const table = process.env.DRBOT_STATE_TABLE ?? LOCAL_STATE_TABLE;
-      await StateStore.createTable(clients.dynamodb(), table);
+      state = { kind: 'table', table, endpoint };
+      try {
+        await StateStore.createTable(clients.dynamodb(), table);
+      } catch (e) {
+        throw new DrbotError(
+          'state_table',
+          `Could not create or find the state table \`${table}\` at ${endpoint}: ${reason(e)}`,
+          'drbot keeps approvals, runs and the audit there (DRBOT_STATE_TABLE names it). Check that the endpoint is up and allows dynamodb:CreateTable and DescribeTable, or unset AWS_ENDPOINT_URL to keep state in memory.',
+        );
+      }
       store = new StateStore(clients.dynamodb(), table, now);
     } else {
       const d = await startDynalite();
@@ -168,6 +196,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   return {
     ...core,
     ...(moto ? { moto } : {}),
+    ...(identity ? { identity } : {}),
+    state,
     slackDeps,
     edge,
     client: new SignedSlackClient(edge, signingSecret),
