@@ -195,11 +195,16 @@ export function onAlarmAction(deps: SlackDeps, actionId: keyof typeof ALARM_ACTI
       if (method === 'restoreFromReplica' || method === 'runBackup') await deps.alarms[method](threadId, user, rid);
       else await deps.alarms[method](threadId, user);
     } catch (e) {
-      // Our own errors (a refusal, an unknown alarm) are answers, not faults.
-      const log = e instanceof DrbotError ? deps.log.info : deps.log.error;
-      log('alarm action failed', { requestId: rid, user, action: actionId, error: String(e) });
+      // Our own errors (a refusal, an unknown alarm) are answers, not faults; both are recorded,
+      // as refused approval clicks are.
+      const ours = e instanceof DrbotError;
+      (ours ? deps.log.info : deps.log.error)('alarm action failed', { requestId: rid, user, action: actionId, error: String(e) });
       const at = where(body);
       if (at) await deps.slack.ephemeral(at.channel, user, { text: toUserMessage(e, rid) }).catch(() => {});
+      const alarm = threadId.slice(threadId.indexOf(':alarm:') + 7, threadId.indexOf(':alarm:') + 107);
+      await deps.store
+        .audit({ actor: user, action: 'click', target: `${actionId} ${alarm}`, result: ours ? 'refused' : 'error', detail: ours ? e.code : 'internal' })
+        .catch((err: unknown) => deps.log.warn('could not record the refusal', { requestId: rid, error: String(err) }));
     }
   };
 }
