@@ -77,6 +77,8 @@ describe('npm start (terminal chat on the sandbox)', () => {
     expect(status).toMatch(/🟠 S3 spawn-results-us-east-1/);
     expect(status).toMatch(/🟢 S3 spawn-binaries-us-east-1/);
     expect(status).toMatch(/🔴 DynamoDB spawn-alerts/);
+    expect(status).toContain('⚪ Route53 — not checked yet');
+    expect(status).not.toMatch(/AMI AMIs|Lambda Lambda|IAM IAM|Route53 Route53/);
     expectInOrder(r.stdout, ['(you are now eve)', 'eve: /dr status', '[drbot → only @eve]', '@eve may not run /dr status: it needs the viewer role']);
   }, 120_000);
 
