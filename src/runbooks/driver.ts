@@ -141,6 +141,7 @@ export async function drive<I extends RunInput, P>(ctx: DurableContext, deps: Ru
   });
   if (msg.channel !== input.channel) view.requestedIn = input.channel;
   const show = (m: SlackMessage = renderRun(view)) => deps.slack.update(msg.channel, msg.ts, m);
+  let askedApproval: string | undefined;
   const finish = async (
     status: RunSummary['status'],
     lines: string[],
@@ -150,7 +151,11 @@ export async function drive<I extends RunInput, P>(ctx: DurableContext, deps: Ru
     message?: SlackMessage,
   ): Promise<RunSummary> => {
     await ctx.step('finish', async () => {
-      view.durationMs = deps.now().getTime() - Date.parse(input.requestedAt);
+      const end = deps.now().getTime();
+      view.durationMs = end - Date.parse(input.requestedAt);
+      // Time spent waiting for a person is not time spent working: report them apart.
+      const asked = askedApproval ? await deps.store.getApproval(askedApproval).catch(() => undefined) : undefined;
+      if (asked) view.waitedMs = Math.max(0, Math.min(view.durationMs, Date.parse(asked.decidedAt ?? view.decision?.at ?? new Date(end).toISOString()) - Date.parse(asked.createdAt)));
       await show(message);
       await deps.store.updateRun(input.runId, { status, summary: lines.join(' ').slice(0, 500) });
       await audit('result', auditResult, detail ?? lines.join(' ').slice(0, 300), 'system');
@@ -186,6 +191,7 @@ export async function drive<I extends RunInput, P>(ctx: DurableContext, deps: Ru
 
     if (rb.destructive) {
       const approvalId = await ctx.step('approval-id', async () => newId('ap'));
+      askedApproval = approvalId;
       const { required, expiresMinutes } = deps.config.approvals;
       let decision: ApprovalPayload;
       try {

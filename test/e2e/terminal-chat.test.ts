@@ -79,7 +79,7 @@ describe('npm start (terminal chat on the sandbox)', () => {
     expect(status).toMatch(/🔴 DynamoDB spawn-alerts/);
     expect(status).toContain('⚪ Route53 — not checked yet');
     expect(status).not.toMatch(/AMI AMIs|Lambda Lambda|IAM IAM|Route53 Route53/);
-    expectInOrder(r.stdout, ['(you are now eve)', 'eve: /dr status', '[drbot → only @eve]', '@eve may not run /dr status: it needs the viewer role']);
+    expectInOrder(r.stdout, ['(you are now eve)', 'eve: /dr status', '[drbot → only @eve]', '🚫 You may not run /dr status: it needs the viewer role, and you have no drbot role.']);
   }, 120_000);
 
   it('undelete: plan with 250, alice’s own approval refused, bob approves, Done with 250 restored and verified, audit lines', async () => {
@@ -111,6 +111,7 @@ describe('npm start (terminal chat on the sandbox)', () => {
       '✅ Done: Undelete objects in spawn-binaries-us-east-1',
       'Restored 250 objects',
       'Verified by listing: no restorable delete markers remain.',
+      /waited \d+ s for approval, then worked \d+ s/,
       'bob: /dr audit',
     ]);
     const audit = r.stdout.slice(r.stdout.lastIndexOf('bob: /dr audit'));
@@ -207,6 +208,7 @@ describe('npm start (terminal chat on the sandbox)', () => {
     // act
     const r = await chat([
       '/dr help',
+      '/dr simulate alarm ok',
       '/dr status',
       `/dr restore s3 ${BUCKET} --dry-run`,
       '/dr simulate alarm replication-lag',
@@ -225,6 +227,13 @@ describe('npm start (terminal chat on the sandbox)', () => {
     expect(r.stdout).not.toContain('\x1b[');
     expect(r.stdout).toMatch(/ref: [0-9a-f]{16}/);
     expect(r.stdout).toContain('Unknown bucket no-such-bucket');
+    // An OK with no open alarm says so, instead of nothing after its first line.
+    expectInOrder(r.stdout, [
+      'alice: /dr simulate alarm ok',
+      'Delivering a simulated ok alarm notification to the alarm handler, as SNS would…',
+      'There was no open spawn-s3-replication-lag alarm to resolve, so the OK notification changed nothing.',
+      'alice: /dr status',
+    ]);
     // The ephemeral ack comes before the channel message of the run it started.
     const runId = /Started run (r-[0-9a-f]{12})/.exec(r.stdout)?.[1] ?? 'none';
     expectInOrder(r.stdout, [`Started run ${runId}`, '[drbot · #dr-ops · message', `run ${runId}`]);

@@ -2,7 +2,7 @@ import type { ActionsBlock, Button, ContextBlock, KnownBlock, SectionBlock } fro
 import { COMMANDS } from '../../src/slack/registry';
 import { renderAudit } from '../../src/slack/views/audit';
 import { renderHelp } from '../../src/slack/views/help';
-import { ACTION_APPROVE, ACTION_REJECT, renderRun, type RunPhase, type RunView, withDecision } from '../../src/slack/views/run';
+import { ACTION_APPROVE, ACTION_REJECT, durationLine, renderRun, type RunPhase, type RunView, withDecision } from '../../src/slack/views/run';
 import type { AuditEvent } from '../../src/store/state';
 
 const PHASES: RunPhase[] = ['planning', 'planned', 'awaiting_approval', 'running', 'succeeded', 'failed', 'rejected', 'expired', 'dry_run', 'nothing_to_do'];
@@ -450,5 +450,13 @@ describe('renderAudit', () => {
     expect(msg.blocks?.length ?? 0).toBeLessThanOrEqual(50);
     for (const b of bodies) expect(b.length).toBeLessThanOrEqual(3000);
     expect(shownLines).toHaveLength(claimed);
+  });
+});
+
+describe('durationLine', () => {
+  it('reports waiting for approval and working apart', () => {
+    expect(durationLine(27_000, 25_000)).toBe('waited 25 s for approval, then worked 2 s');
+    expect(durationLine(3_000)).toBe('took 3 s');
+    expect(durationLine(31 * 60_000, 30 * 60_000)).toBe('waited 30 min 0 s for approval, then worked 1 min 0 s');
   });
 });

@@ -92,7 +92,7 @@ export function onApprove(deps: SlackDeps) {
       const rec = await deps.store.getApproval(id);
       if (!rec) return refuse(deps, body, REFUSALS.not_found as string, target, 'not_found');
       if (rec.requester === user) return refuse(deps, body, 'You requested this run; someone else must approve it (four eyes).', target, 'own_request');
-      if (!(await deps.roles.has(user, 'approver'))) return refuse(deps, body, 'You need the *approver* role to approve DR runs.', target, 'no_role');
+      if (!(await deps.roles.has(user, 'approver'))) return refuse(deps, body, await deps.roles.refusal(user, 'approver', 'approve DR runs'), target, 'no_role');
       const vote = await deps.store.voteApprove(id, user);
       if (vote.kind === 'refused') {
         if (vote.reason === 'not_pending' && vote.approval && (await redeliver(deps, vote.approval, user))) {

@@ -97,7 +97,7 @@ export function drCommand(deps: SlackDeps) {
           return;
         }
         case 'simulate-alarm': {
-          await ack(ephemeral({ text: `Simulating a \`${parsed.kind}\` notification through the alarm handler…` }));
+          await ack(ephemeral({ text: `Delivering a simulated \`${parsed.kind}\` alarm notification to the alarm handler, as SNS would…` }));
           await deps.store.audit({ actor: user, action: 'command', target: shown, result: 'ok' });
           await deps.simulate?.(parsed.kind, user);
           return;
