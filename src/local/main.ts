@@ -1,13 +1,10 @@
-import { HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
-import { loadConfigFile } from '../config/load';
-import { DrbotError } from '../errors';
-import { createApp } from '../slack/app';
-import { TerminalChat } from './chat';
-import { motoAvailable, MOTO_INSTALL_HINT } from './moto';
-import { type LocalStack, startLocalStack } from './stack';
-import { reason } from './identity';
+// Only what is needed before moto starts is imported here; the rest (the AWS SDK, Bolt) loads
+// while moto boots (see main).
 import { resolve as resolvePath } from 'node:path';
-import { localAlarms } from './alarms';
+import { DrbotError } from '../errors';
+import { reason } from './identity';
+import { type MotoServer, MotoMissingError, MOTO_INSTALL_HINT, startMoto } from './moto';
+import type { LocalStack } from './stack';
 
 const USAGE = `Usage: npm start [-- --aws] [--config FILE]
 
@@ -75,27 +72,45 @@ async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const configPath = args.config ?? process.env.DRBOT_CONFIG;
   if (args.aws && !configPath) throw new DrbotError('usage', '--aws needs a config: --config FILE or DRBOT_CONFIG', USAGE);
-  if (!args.aws) {
-    const m = motoAvailable();
-    if (!m.ok) throw new DrbotError('moto_missing', `The sandbox needs moto, which is not installed (${m.detail}).`, `Install it with:\n  ${MOTO_INSTALL_HINT}\nor run against real AWS with: npm start -- --aws --config FILE`);
-  }
+  const say = (t: string) => process.stderr.write(`${t}\n`);
+  // moto takes a couple of seconds to boot: start it first, and load the rest meanwhile.
+  const moto: Promise<MotoServer> | undefined = args.aws ? undefined : startMoto();
+  moto?.catch(() => {});
+  if (!args.aws) say('drbot: starting the sandbox (moto on loopback, seeding the spawn estate)…');
+  const [{ loadConfigFile }, { startLocalStack }, { localAlarms }] = await Promise.all([import('../config/load'), import('./stack'), import('./alarms')]);
   const config = configPath ? loadConfigFile(resolveFromUser(configPath)) : undefined;
   const env = process.env;
   const real = Boolean(env.SLACK_BOT_TOKEN && (env.SLACK_SIGNING_SECRET || env.SLACK_APP_TOKEN));
-  const say = (t: string) => process.stderr.write(`${t}\n`);
-  say(args.aws ? 'drbot: real AWS (default credential chain)…' : 'drbot: starting the sandbox (moto on loopback, seeding the spawn estate)…');
+  if (moto) {
+    await moto.catch((e: unknown) => {
+      if (e instanceof MotoMissingError) {
+        throw new DrbotError('moto_missing', e.message, `Install it with:\n  ${MOTO_INSTALL_HINT}\nor run against real AWS with: npm start -- --aws --config FILE`);
+      }
+      throw e;
+    });
+  }
+  if (args.aws) say('drbot: real AWS (default credential chain): checking the credentials…');
+  const started = Date.now();
+  const progress = process.stderr.isTTY
+    ? (done: number, total: number) => process.stderr.write(`\r\x1b[2Kdrbot: seeding the sandbox… ${done}/${total} objects`)
+    : undefined;
   const stack = await startLocalStack({
     mode: args.aws ? 'aws' : 'sandbox',
     ...(config ? { config } : {}),
+    ...(moto ? { moto } : {}),
+    ...(progress ? { onSeedProgress: progress } : {}),
     alarms: localAlarms,
     ...(real ? { realSlack: { botToken: env.SLACK_BOT_TOKEN as string } } : {}),
   });
+  if (progress) process.stderr.write('\r\x1b[2K');
+  if (!args.aws) say(`drbot: sandbox seeded in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
   const stop = async () => {
     await stack.close();
   };
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));
 
   if (real) {
+    const [{ HTTPReceiver, SocketModeReceiver }, { createApp }] = await Promise.all([import('@slack/bolt'), import('../slack/app')]);
     const receiver = env.SLACK_APP_TOKEN
       ? new SocketModeReceiver({ appToken: env.SLACK_APP_TOKEN })
       : new HTTPReceiver({ signingSecret: env.SLACK_SIGNING_SECRET as string, endpoints: '/slack/events' });
@@ -108,6 +123,7 @@ async function main(): Promise<number> {
   }
 
   say(args.aws ? awsReadyLine(stack) : 'drbot: ready. Sandbox users: alice (operator), bob and dave (approvers), carol (viewer), eve (no role).');
+  const { TerminalChat } = await import('./chat');
   const chat = new TerminalChat(stack, (t) => process.stdout.write(t), { colour: Boolean(process.stdout.isTTY) && !env.NO_COLOR });
   if (args.aws) say(whoLine(stack));
   await chat.run(process.stdin, Boolean(process.stdin.isTTY));

@@ -19,7 +19,7 @@ import { StateStore } from '../store/state';
 import { type MotoServer, SANDBOX_CREDENTIALS, startMoto } from './moto';
 import { type AwsIdentity, checkAwsIdentity, reason } from './identity';
 import { SANDBOX_CONFIG } from './sandbox';
-import { seedSandbox } from './seed';
+import { type SeedOptions, seedSandbox } from './seed';
 import { SignedSlackClient } from './signed';
 import { SlackStandIn } from './slack-standin';
 
@@ -39,6 +39,10 @@ export interface LocalStackOptions {
   log?: Log;
   /** A real Slack workspace instead of the stand-in (tokens from the environment). */
   realSlack?: { botToken: string };
+  /** A moto already starting (npm start spawns it before loading the rest). */
+  moto?: Promise<MotoServer>;
+  /** Seed progress: objects written of all. */
+  onSeedProgress?: (done: number, total: number) => void;
   /** Alarm wiring, added by src/local/alarms.ts when present. */
   alarms?: (stack: LocalStackCore) => { actions: AlarmActions; simulate: (kind: AlarmSimulation, user: string) => Promise<void> };
 }
@@ -110,11 +114,22 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   let identity: AwsIdentity | undefined;
   let state: StateLocation = { kind: 'memory' };
   if (sandbox) {
-    moto = await startMoto();
-    closers.push(() => (moto as MotoServer).stop());
-    clients = new AwsClients(config.regions.primary, { endpoint: moto.endpoint, credentials: SANDBOX_CREDENTIALS });
-    if (opts.seed ?? true) await seedSandbox(clients, config, opts.deletedObjects !== undefined ? { deletedObjects: opts.deletedObjects } : {});
-    await StateStore.createTable(clients.dynamodb(), LOCAL_STATE_TABLE);
+    const m = await (opts.moto ?? startMoto());
+    moto = m;
+    closers.push(() => m.stop());
+    clients = new AwsClients(config.regions.primary, { endpoint: m.endpoint, credentials: SANDBOX_CREDENTIALS });
+    const seedOpts: SeedOptions = {
+      ...(opts.deletedObjects !== undefined ? { deletedObjects: opts.deletedObjects } : {}),
+      ...(m.putMany ? { putMany: m.putMany } : {}),
+      ...(opts.onSeedProgress ? { onProgress: opts.onSeedProgress } : {}),
+    };
+    // The seed, the state table and the durable runner do not wait on each other.
+    await Promise.all([
+      (opts.seed ?? true) ? seedSandbox(clients, config, seedOpts) : undefined,
+      StateStore.createTable(clients.dynamodb(), LOCAL_STATE_TABLE),
+      // Fake timers (skipTime, in tests) are installed only once the seed is done.
+      opts.skipTime ? undefined : (runnerReady ??= LocalRunEngine.setup({ skipTime: false })),
+    ]);
     store = new StateStore(clients.dynamodb(), LOCAL_STATE_TABLE, now);
     state = { kind: 'sandbox', table: LOCAL_STATE_TABLE };
   } else {

@@ -81,7 +81,7 @@ describe('terminal chat: typing while the bot prints', () => {
     await waitFor(() => /alice> \/dr au$/.test(plain(tty.text)), 'the prompt after the report');
     const before = tty.text.length;
     await type(keys, 'dit\r');
-    await waitFor(() => plain(tty.text.slice(before)).includes('most recent audit event'), 'the audit');
+    await waitFor(() => plain(tty.text.slice(before)).includes('audit events (newest first)'), 'the audit');
     await type(keys, '/dr he');
     await stack.slackDeps.simulate?.('replication-lag', 'UALICE');
     await waitFor(() => plain(tty.text).includes('ALARM spawn-s3-replication-lag'), 'the alarm');
