@@ -10,7 +10,10 @@ const USAGE = `Usage: npm start [-- --aws] [--config FILE]
 
   (default)      sandbox: a local moto server seeded with a small "spawn" estate; nothing real is touched
   --aws          real AWS through the default credential chain (AWS_ENDPOINT_URL honoured)
-  --config FILE  the drbot config (or DRBOT_CONFIG); required with --aws
+  --config FILE  the drbot config (or DRBOT_CONFIG); required with --aws; relative to where you typed it
+
+With --aws and AWS_ENDPOINT_URL, state is kept in the table DRBOT_STATE_TABLE (default drbot-state)
+at that endpoint, created if missing; without an endpoint it is in memory and gone at exit.
 
 With SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode) it serves a real
 Slack workspace; otherwise it is a terminal chat: type /dr help, /as NAME, /press N.`;
