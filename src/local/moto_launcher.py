@@ -8,6 +8,7 @@ at a time is what made `npm start` slow. Everything else is moto's app, untouche
 Usage: python3 moto_launcher.py HOST PORT
 """
 import json
+import os
 import sys
 
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -39,7 +40,10 @@ def with_bulk(app):
 
 def main():
     host, port = sys.argv[1], int(sys.argv[2])
+    # As `python3 -m moto.server` does: moto reads its own port from here.
+    os.environ.setdefault("MOTO_PORT", str(port))
     app = DomainDispatcherApplication(create_backend_app)
+    app.debug = True
     run_simple(host, port, with_bulk(app), threaded=True)
 
 
