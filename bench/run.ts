@@ -10,6 +10,7 @@
  *                               delayed 15 ms (in-region) and 2 s (stalled)
  *   5. undelete throughput      10,000 deleted objects on moto: the runbook vs a plain loop
  *   6. alarm storm              500 notifications across 20 alarms, if src/alarms is built
+ *   7. npm start to ready       fresh `tsx src/local/main.ts` to its ready line (moto, seed), median of 3
  *
  * Prints one table per section as it completes, a summary of the ratios, then a JSON summary.
  * Exits 0 unless the harness itself fails (a section that throws is reported and exits 1).
@@ -19,6 +20,7 @@ import { benchAlarmStorm, type AlarmStormResult } from './alarms';
 import { buildBundles, type BundlesResult } from './bundles';
 import { startDynamo, startFakeLambda } from './fakes';
 import { coldStart, warmAck, warmHelp, type AckResult, type Apps, type ColdStartResult, type WarmSide } from './latency';
+import { benchStartup } from './startup';
 import { benchUndelete, type UndeleteResult } from './undelete';
 import { cleanup, fmtBytes, fmtInt, fmtMs, fmtX, heading, onCleanup, ratio, round, table, tempDir, verdict } from './util';
 
@@ -32,6 +34,8 @@ const ACK_REQUESTS = 200;
 const ACK_WARMUP = 20;
 const UNDELETE_OBJECTS = 10_000;
 const UNDELETE_ROUNDS = 2;
+const STARTUP_RUNS = 3;
+const TARGET_STARTUP_MS = 5000;
 
 const errors: { section: string; error: string }[] = [];
 
@@ -250,6 +254,19 @@ async function main(): Promise<void> {
   const alarms = await section('alarms', () => benchAlarmStorm());
   if (alarms) printAlarms(alarms);
 
+  heading(`7. npm start to its ready line (sandbox), ${STARTUP_RUNS} fresh starts`);
+  const startup = await section('startup', () => benchStartup(STARTUP_RUNS));
+  if (startup) {
+    console.log(
+      table([
+        ['run', 'spawn → first line', 'moto ready → seeded', 'spawn → ready'],
+        ...startup.runs.map((r, i) => [String(i + 1), fmtMs(r.firstLineMs), fmtMs(r.seedMs), fmtMs(r.readyMs)]),
+        ['median', fmtMs(startup.medianFirstLineMs), fmtMs(startup.medianSeedMs), fmtMs(startup.medianReadyMs)],
+      ]),
+    );
+    console.log(`  ready in ${fmtMs(startup.medianReadyMs)}   target < ${TARGET_STARTUP_MS} ms on an idle machine  ${verdict(startup.medianReadyMs < TARGET_STARTUP_MS)}`);
+  }
+
   heading('Summary (drbot ÷ comparison, same run)');
   const slack = bundles?.handlers.find((h) => h.name === 'slack');
   console.log(
@@ -268,6 +285,7 @@ async function main(): Promise<void> {
         '',
         '',
       ],
+      ['npm start → ready (median)', fmtMs(startup?.medianReadyMs ?? NaN), '', '', `< ${TARGET_STARTUP_MS} ms`, startup ? verdict(startup.medianReadyMs < TARGET_STARTUP_MS) : ''],
       [
         'alarm storm',
         alarms?.built ? `${fmtInt(alarms.perSecond)}/s, ${alarms.slackCallsPerNotification.toFixed(3)} Slack calls/notif.` : 'not built yet',
@@ -283,7 +301,8 @@ async function main(): Promise<void> {
     node: process.version,
     at: new Date().toISOString(),
     seconds: round((Date.now() - started) / 1000, 1),
-    targets: { bundleRatio: TARGET_BUNDLE_RATIO, coldStartRatio: TARGET_COLD_RATIO, warmP99Ms: TARGET_WARM_P99_MS },
+    targets: { bundleRatio: TARGET_BUNDLE_RATIO, coldStartRatio: TARGET_COLD_RATIO, warmP99Ms: TARGET_WARM_P99_MS, startupMs: TARGET_STARTUP_MS },
+    startup: startup ? { medianReadyMs: round(startup.medianReadyMs, 0), medianSeedMs: round(startup.medianSeedMs, 0), runs: startup.runs.map((r) => round(r.readyMs, 0)) } : undefined,
     bundles: bundles
       ? {
           handlers: Object.fromEntries(bundles.handlers.map((h) => [h.name, { bytes: h.bytes, gzipBytes: h.gzipBytes }])),

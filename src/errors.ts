@@ -94,7 +94,8 @@ export function wrapAws(e: unknown, operation: string, resource: string): Error 
 /** The words a user sees for any failure, with a correlation id. Never a stack trace. */
 export function toUserMessage(e: unknown, correlationId: string): string {
   if (e instanceof DrbotError) {
-    return `:x: ${e.message}${e.hint ? `\n${e.hint}` : ''}\n_ref: ${correlationId}_`;
+    // A refusal is not a failure: it looks the same whether a command or a button was refused.
+    return `${e.code === 'forbidden' ? ':no_entry_sign:' : ':x:'} ${e.message}${e.hint ? `\n${e.hint}` : ''}\n_ref: ${correlationId}_`;
   }
   return `:x: Something went wrong on our side. The on-call can grep the logs for \`${correlationId}\`.`;
 }

@@ -70,12 +70,22 @@ export class RoleResolver {
     return role !== undefined && RANK[role] >= RANK[required];
   }
 
+  /**
+   * The one way drbot says no for a missing role, for commands and buttons alike:
+   * "You may not run `/dr status`: it needs the *viewer* role, and you have no drbot role."
+   */
+  async refusal(user: string, required: RequiredRole, what: string): Promise<string> {
+    return refusalText(required, what, await this.roleOf(user));
+  }
+
   /** Throws ForbiddenError with the words a user sees when the role is missing. */
   async require(user: string, required: RequiredRole, what: string): Promise<void> {
     if (await this.has(user, required)) return;
-    const role = await this.roleOf(user);
-    throw new ForbiddenError(
-      `<@${user}> may not ${what}: it needs the *${required}* role${role ? `, and you are ${/^[aeiou]/.test(role) ? 'an' : 'a'} ${role}` : ', and you have no drbot role'}.`,
-    );
+    throw new ForbiddenError(await this.refusal(user, required, what));
   }
+}
+
+/** See RoleResolver.refusal. */
+export function refusalText(required: RequiredRole, what: string, role: Role | undefined): string {
+  return `You may not ${what}: it needs the *${required}* role, and you ${role ? `are ${/^[aeiou]/.test(role) ? 'an' : 'a'} ${role}` : 'have no drbot role'}.`;
 }

@@ -4,6 +4,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
+import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 
 export interface AwsClientOptions {
@@ -67,6 +68,11 @@ export class AwsClients {
   /** IAM is global; its client is signed for the given (default: primary) region. */
   iam(region = this.defaultRegion): IAMClient {
     return this.get(`iam:${region}`, () => new IAMClient(this.base(region)));
+  }
+
+  /** Who the credentials are (GetCallerIdentity); few attempts, as it only checks at start. */
+  sts(region = this.defaultRegion): STSClient {
+    return this.get(`sts:${region}`, () => new STSClient({ ...this.base(region), maxAttempts: 2 }));
   }
 
   cloudwatch(region = this.defaultRegion): CloudWatchClient {

@@ -1,17 +1,19 @@
-import { HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
-import { loadConfigFile } from '../config/load';
+// Only what is needed before moto starts is imported here; the rest (the AWS SDK, Bolt) loads
+// while moto boots (see main).
+import { resolve as resolvePath } from 'node:path';
 import { DrbotError } from '../errors';
-import { createApp } from '../slack/app';
-import { TerminalChat } from './chat';
-import { motoAvailable, MOTO_INSTALL_HINT } from './moto';
-import { startLocalStack } from './stack';
-import { localAlarms } from './alarms';
+import { reason } from './identity';
+import { type MotoServer, MotoMissingError, MOTO_INSTALL_HINT, startMoto } from './moto';
+import type { LocalStack } from './stack';
 
 const USAGE = `Usage: npm start [-- --aws] [--config FILE]
 
   (default)      sandbox: a local moto server seeded with a small "spawn" estate; nothing real is touched
   --aws          real AWS through the default credential chain (AWS_ENDPOINT_URL honoured)
-  --config FILE  the drbot config (or DRBOT_CONFIG); required with --aws
+  --config FILE  the drbot config (or DRBOT_CONFIG); required with --aws; relative to where you typed it
+
+With --aws and AWS_ENDPOINT_URL, state is kept in the table DRBOT_STATE_TABLE (default drbot-state)
+at that endpoint, created if missing; without an endpoint it is in memory and gone at exit.
 
 With SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode) it serves a real
 Slack workspace; otherwise it is a terminal chat: type /dr help, /as NAME, /press N.`;
@@ -37,33 +39,81 @@ export function parseArgs(argv: string[]): Args {
   return args;
 }
 
+/**
+ * A path as the user typed it: npm runs scripts in the package directory, so a relative path is
+ * resolved against INIT_CWD (where `npm start` was typed), not against the drbot checkout.
+ */
+export function resolveFromUser(path: string, env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): string {
+  return resolvePath(env.INIT_CWD ?? cwd, path);
+}
+
+/** Which account, region and endpoint --aws mode acts on, and where its state lives. */
+function awsReadyLine(stack: LocalStack): string {
+  const id = stack.identity;
+  const target = id ? `account ${id.account} (${id.arn}) in ${id.region}${id.endpoint ? ` at ${id.endpoint}` : ''}` : 'AWS';
+  const st = stack.state;
+  const state =
+    st.kind === 'table'
+      ? `State: table ${st.table} at ${st.endpoint} (created if missing, kept from one start to the next; DRBOT_STATE_TABLE to change).`
+      : 'State: in memory only (no AWS_ENDPOINT_URL), so approvals, runs and the audit are gone when drbot exits.';
+  return `drbot: ready. Acting on ${target}. Every destructive command still needs a plan and an approval.\n${state}`;
+}
+
+/** Who the terminal user is in --aws mode, and how to be someone else. */
+function whoLine(stack: LocalStack): string {
+  const roles = stack.config.slack.roles;
+  const ids = [...new Set([...roles.operator, ...roles.approver, ...roles.viewer])].filter((p) => /^[UW][A-Z0-9]{2,20}$/.test(p));
+  if (!ids.length) {
+    return 'drbot: your config gives roles to Slack user groups only (S…), which cannot be resolved without Slack, so every command would be refused. Add Slack user IDs (U…) under slack.roles in the config you start with, then /as U… (see README, "Other ways to run it").';
+  }
+  return `drbot: roles come from your config; act as one of its users with /as: ${ids.slice(0, 8).join(', ')}${ids.length > 8 ? ', …' : ''}.`;
+}
+
 async function main(): Promise<number> {
   // Our machines run Node 20; Lambda runs 22. The SDK's upgrade notice would only clutter the chat.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const args = parseArgs(process.argv.slice(2));
   const configPath = args.config ?? process.env.DRBOT_CONFIG;
   if (args.aws && !configPath) throw new DrbotError('usage', '--aws needs a config: --config FILE or DRBOT_CONFIG', USAGE);
-  if (!args.aws) {
-    const m = motoAvailable();
-    if (!m.ok) throw new DrbotError('moto_missing', `The sandbox needs moto, which is not installed (${m.detail}).`, `Install it with:\n  ${MOTO_INSTALL_HINT}\nor run against real AWS with: npm start -- --aws --config FILE`);
-  }
-  const config = configPath ? loadConfigFile(configPath) : undefined;
+  const say = (t: string) => process.stderr.write(`${t}\n`);
+  // moto takes a couple of seconds to boot: start it first, and load the rest meanwhile.
+  const moto: Promise<MotoServer> | undefined = args.aws ? undefined : startMoto();
+  moto?.catch(() => {});
+  if (!args.aws) say('drbot: starting the sandbox (moto on loopback, seeding the spawn estate)…');
+  const [{ loadConfigFile }, { startLocalStack }, { localAlarms }] = await Promise.all([import('../config/load'), import('./stack'), import('./alarms')]);
+  const config = configPath ? loadConfigFile(resolveFromUser(configPath)) : undefined;
   const env = process.env;
   const real = Boolean(env.SLACK_BOT_TOKEN && (env.SLACK_SIGNING_SECRET || env.SLACK_APP_TOKEN));
-  const say = (t: string) => process.stderr.write(`${t}\n`);
-  say(args.aws ? 'drbot: real AWS (default credential chain)…' : 'drbot: starting the sandbox (moto on loopback, seeding the spawn estate)…');
+  if (moto) {
+    await moto.catch((e: unknown) => {
+      if (e instanceof MotoMissingError) {
+        throw new DrbotError('moto_missing', e.message, `Install it with:\n  ${MOTO_INSTALL_HINT}\nor run against real AWS with: npm start -- --aws --config FILE`);
+      }
+      throw e;
+    });
+  }
+  if (args.aws) say('drbot: real AWS (default credential chain): checking the credentials…');
+  const started = Date.now();
+  const progress = process.stderr.isTTY
+    ? (done: number, total: number) => process.stderr.write(`\r\x1b[2Kdrbot: seeding the sandbox… ${done}/${total} objects`)
+    : undefined;
   const stack = await startLocalStack({
     mode: args.aws ? 'aws' : 'sandbox',
     ...(config ? { config } : {}),
+    ...(moto ? { moto } : {}),
+    ...(progress ? { onSeedProgress: progress } : {}),
     alarms: localAlarms,
     ...(real ? { realSlack: { botToken: env.SLACK_BOT_TOKEN as string } } : {}),
   });
+  if (progress) process.stderr.write('\r\x1b[2K');
+  if (!args.aws) say(`drbot: sandbox seeded in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
   const stop = async () => {
     await stack.close();
   };
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));
 
   if (real) {
+    const [{ HTTPReceiver, SocketModeReceiver }, { createApp }] = await Promise.all([import('@slack/bolt'), import('../slack/app')]);
     const receiver = env.SLACK_APP_TOKEN
       ? new SocketModeReceiver({ appToken: env.SLACK_APP_TOKEN })
       : new HTTPReceiver({ signingSecret: env.SLACK_SIGNING_SECRET as string, endpoints: '/slack/events' });
@@ -75,13 +125,17 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  say(
-    args.aws
-      ? 'drbot: ready. Roles come from your config: act as someone in it with /as U… (a Slack user ID listed there; user groups cannot be resolved without Slack).'
-      : 'drbot: ready. Sandbox users: alice (operator), bob and dave (approvers), carol (viewer), eve (no role).',
-  );
-  const chat = new TerminalChat(stack, (t) => process.stdout.write(t));
+  say(args.aws ? awsReadyLine(stack) : 'drbot: ready. Sandbox users: alice (operator), bob and dave (approvers), carol (viewer), eve (no role).');
+  const { TerminalChat } = await import('./chat');
+  const chat = new TerminalChat(stack, (t) => process.stdout.write(t), { colour: Boolean(process.stdout.isTTY) && !env.NO_COLOR });
+  if (args.aws) say(whoLine(stack));
   await chat.run(process.stdin, Boolean(process.stdin.isTTY));
+  const waiting = await chat.leftWaiting();
+  if (waiting.length) {
+    say(
+      `drbot: input ended with ${waiting.length === 1 ? 'a run' : `${waiting.length} runs`} still waiting for approval; ${waiting.length === 1 ? 'it ends' : 'they end'} with drbot and nothing was changed:\n${waiting.join('\n')}\nTo approve in a script, add the approver's lines (/as NAME, /press Approve) before the input ends.`,
+    );
+  }
   await stop();
   return 0;
 }
@@ -94,7 +148,9 @@ if (require.main === module) {
         process.stderr.write(`drbot: ${e.message}\n${e.hint ? `${e.hint}\n` : ''}`);
         process.exit(e.code === 'help' ? 0 : 2);
       }
-      process.stderr.write(`drbot: failed to start: ${(e as Error).stack ?? String(e)}\n`);
+      // A stack trace helps only us: show it when asked (DRBOT_DEBUG=1).
+      const detail = process.env.DRBOT_DEBUG ? ((e as Error).stack ?? String(e)) : reason(e);
+      process.stderr.write(`drbot: failed to start: ${detail}\n`);
       process.exit(1);
     },
   );

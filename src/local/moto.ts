@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { DrbotError } from '../errors';
 
 export const MOTO_INSTALL_HINT = "python3 -m pip install 'moto[server]'";
@@ -13,6 +14,8 @@ export class MotoMissingError extends DrbotError {
 export interface MotoServer {
   endpoint: string;
   port: number;
+  /** Many S3 objects in one request, through moto's own backend (the seed's batches). */
+  putMany?: BulkPut;
   stop(): Promise<void>;
 }
 
@@ -44,10 +47,12 @@ export function motoAvailable(): { ok: true } | { ok: false; detail: string } {
 
 async function waitReady(endpoint: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let exited = false;
-  child.once('exit', () => {
+  let exited = child.exitCode !== null;
+  const gone = () => {
     exited = true;
-  });
+  };
+  child.once('exit', gone);
+  child.once('error', gone);
   while (Date.now() < deadline) {
     if (exited) throw new DrbotError('moto_failed', 'moto exited before it was ready', 'Run `python3 -m moto.server` by hand to see why.');
     try {
@@ -56,20 +61,25 @@ async function waitReady(endpoint: string, child: ChildProcess, timeoutMs: numbe
     } catch {
       /* not up yet */
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 50));
   }
   throw new DrbotError('moto_failed', `moto did not answer on ${endpoint} within ${timeoutMs} ms`, 'Run `python3 -m moto.server` by hand to see why.');
 }
 
+/** moto's server plus a bulk S3 write for the seed (see moto_launcher.py). */
+const LAUNCHER = join(__dirname, 'moto_launcher.py');
+
+/** Objects written in one bulk call. */
+export type BulkPut = (bucket: string, objects: readonly { key: string; body: string }[]) => Promise<void>;
+
 /**
  * Starts a moto server as a child process on a free loopback port and waits until it answers.
- * The child is killed when stop() is called or when this process exits.
+ * The child is killed when stop() is called or when this process exits. Whether moto is installed
+ * is asked only when it fails to start (the import check alone costs a second of Python).
  */
 export async function startMoto(opts: { timeoutMs?: number } = {}): Promise<MotoServer> {
-  const avail = motoAvailable();
-  if (!avail.ok) throw new MotoMissingError(avail.detail);
   const port = await freePort();
-  const child = spawn(python(), ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+  const child = spawn(python(), [LAUNCHER, '127.0.0.1', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'true' },
   });
@@ -77,6 +87,7 @@ export async function startMoto(opts: { timeoutMs?: number } = {}): Promise<Moto
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
+  child.on('error', () => {});
   const kill = () => {
     if (child.exitCode === null) child.kill('SIGKILL');
   };
@@ -86,12 +97,20 @@ export async function startMoto(opts: { timeoutMs?: number } = {}): Promise<Moto
     await waitReady(endpoint, child, opts.timeoutMs ?? 30000);
   } catch (e) {
     kill();
+    process.removeListener('exit', kill);
+    const avail = motoAvailable();
+    if (!avail.ok) throw new MotoMissingError(avail.detail);
     if (e instanceof DrbotError && stderr) throw new DrbotError(e.code, `${e.message}: ${stderr.trim().split('\n').pop()}`, e.hint);
     throw e;
   }
+  const putMany: BulkPut = async (bucket, objects) => {
+    const res = await fetch(`${endpoint}/_drbot/s3/put-many`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ bucket, objects }) });
+    if (!res.ok) throw new Error(`bulk put into ${bucket} failed: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
+  };
   return {
     endpoint,
     port,
+    putMany,
     stop: () =>
       new Promise<void>((resolve) => {
         process.removeListener('exit', kill);

@@ -40,8 +40,93 @@ export function mrkdwnToText(text: string, userName: (id: string) => string): st
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&')
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    .replace(CONTROL, escapeControl);
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
+const escapeControl = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/** How the terminal chat shows Slack's markup: names for ids, and colour when it writes to a terminal. */
+export interface TerminalStyle {
+  userName: (id: string) => string;
+  /** A channel id as people know it (`dr-ops`), or the id itself. */
+  channelName: (id: string) => string;
+  /** ANSI bold, italics and colour (stdout is a TTY), or plain text. */
+  colour: boolean;
+}
+
+const ANSI = { bold: ['\x1b[1m', '\x1b[22m'], italic: ['\x1b[3m', '\x1b[23m'], code: ['\x1b[36m', '\x1b[39m'], strike: ['\x1b[9m', '\x1b[29m'], dim: ['\x1b[2m', '\x1b[22m'] } as const;
+type Look = keyof typeof ANSI;
+
+/** Wraps text in an ANSI style, or leaves it plain. */
+export function styled(text: string, look: Look, colour: boolean): string {
+  return colour ? `${ANSI[look][0]}${text}${ANSI[look][1]}` : text;
+}
+
+/** A `<!date^epoch^format|fallback>` in the terminal's own time zone: `2026-12-01 14:36:50`. */
+export function localTime(epochSeconds: number, seconds: boolean): string {
+  const d = new Date(epochSeconds * 1000);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}${seconds ? `:${p(d.getSeconds())}` : ''}`;
+}
+
+/** Slack's `<…>` forms: mentions, channels, special mentions, dates and links. */
+function angle(inner: string, style: TerminalStyle): string {
+  const [target = '', label] = splitOnce(inner, '|');
+  if (/^@[UW][A-Z0-9]+$/.test(target)) return `@${style.userName(target.slice(1))}`;
+  if (/^#[CGD][A-Z0-9]+$/.test(target)) return `#${label ?? style.channelName(target.slice(1))}`;
+  if (target.startsWith('!date^')) {
+    const [, epoch, format = ''] = target.split('^');
+    const n = Number(epoch);
+    return Number.isFinite(n) && epoch !== '' ? localTime(n, format.includes('secs')) : (label ?? target);
+  }
+  if (target.startsWith('!subteam^')) return label ?? `@${target.slice(9)}`;
+  if (target.startsWith('!')) return `@${label ?? target.slice(1)}`;
+  if (/^(https?|mailto):/.test(target)) return label && label !== target ? `${label} (${target})` : target;
+  return `<${inner}>`;
+}
+
+function splitOnce(s: string, sep: string): [string, string | undefined] {
+  const i = s.indexOf(sep);
+  return i < 0 ? [s, undefined] : [s.slice(0, i), s.slice(i + 1)];
+}
+
+function decode(s: string): string {
+  return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+/** Bold, italics and strike-through, as Slack reads them: a marker opens after a space or punctuation. */
+function emphasis(s: string, colour: boolean): string {
+  const span = (m: string) =>
+    new RegExp(`(^|[\\s(\\[{"'“‘/>•·—–-])\\${m}(?=\\S)([^${m}\\n]*?\\S)\\${m}(?=$|[\\s)\\]}"'”’.,;:!?/<…·—–-])`, 'g');
+  return s
+    .replace(span('*'), (_, pre: string, body: string) => `${pre}${styled(body, 'bold', colour)}`)
+    .replace(span('_'), (_, pre: string, body: string) => `${pre}${styled(body, 'italic', colour)}`)
+    .replace(span('~'), (_, pre: string, body: string) => `${pre}${styled(body, 'strike', colour)}`);
+}
+
+/**
+ * Slack mrkdwn as a person reads it in a terminal: `*bold*`, `_italics_`, `~strike~` and `code`
+ * shown as styles (ANSI when `colour`, else the bare text), mentions and channels by name, dates in
+ * the local time zone, links as `text (url)`, emoji as characters. No markup is left over; the
+ * contents of code spans are shown as they are.
+ */
+export function formatMrkdwn(text: string, style: TerminalStyle): string {
+  // Code, mentions and links become tokens first: nothing inside them is markup, and an emphasis
+  // may wrap them (`*\`/dr status\`*`). Tokens are private-use characters, so they count as text.
+  const tokens: string[] = [];
+  const token = (shown: string) => `\ue000${tokens.push(shown) - 1}\ue001`;
+  const marked = text
+    .replace(/[\ue000\ue001]/g, '')
+    .replace(/```([\s\S]*?)```|`([^`\n]+)`/g, (_, block: string | undefined, span: string | undefined) => {
+      if (block === undefined) return token(styled(decode(span ?? '').replace(CONTROL, escapeControl), 'code', style.colour));
+      const body = decode(block.replace(/^\n|\n$/g, '')).replace(CONTROL, escapeControl);
+      return token(body.split('\n').map((l) => `    ${styled(l, 'code', style.colour)}`).join('\n'));
+    })
+    .replace(/<([^<>\n]+)>/g, (_, inner: string) => token(decode(angle(inner, style)).replace(CONTROL, escapeControl)));
+  const shown = decode(emphasis(marked.replace(/:([a-z0-9_+-]+):/g, (m, name: string) => EMOJI[name] ?? m).replace(CONTROL, escapeControl), style.colour));
+  return shown.replace(/\ue000(\d+)\ue001/g, (_, i: string) => tokens[Number(i)] ?? '');
 }
 
 export interface Rendered {
@@ -50,29 +135,45 @@ export interface Rendered {
 }
 
 /**
- * Renders a message's blocks as readable text; buttons are listed for `/press` and numbered by
- * `number(button)` so numbers stay unique across the conversation.
+ * A section field as one line or more: Slack shows `*Label*\nvalue` as a small two-column grid,
+ * which a terminal cannot; `Label: value` reads the same.
  */
-export function renderBlocks(blocks: KnownBlock[], fallback: string, userName: (id: string) => string, number: (b: ButtonRef) => number): Rendered {
+function fieldLines(text: string, t: (s: string) => string): string {
+  const m = /^\*([^*\n]+)\*\n([\s\S]*)$/.exec(text);
+  if (!m) return t(text);
+  const [, label = '', value = ''] = m;
+  const lines = t(value).split('\n');
+  return lines.length === 1 ? `${t(`*${label}:*`)} ${lines[0]}` : [t(`*${label}:*`), ...lines.map((l) => `  ${l}`)].join('\n');
+}
+
+/**
+ * Renders a message's blocks as readable terminal text (see formatMrkdwn); buttons are listed for
+ * `/press` and numbered by `number(button)` so numbers stay unique across the conversation.
+ */
+export function renderBlocks(blocks: KnownBlock[], fallback: string, style: TerminalStyle, number: (b: ButtonRef) => number): Rendered {
   const out: string[] = [];
   const buttons: ButtonRef[] = [];
-  const t = (s: string) => mrkdwnToText(s, userName);
+  const t = (s: string) => formatMrkdwn(s, style);
   if (!blocks.length) return { text: t(fallback), buttons };
   for (const b of blocks) {
     switch (b.type) {
       case 'header':
-        out.push(t(b.text.text).toUpperCase());
+        out.push(styled(t(b.text.text).toUpperCase(), 'bold', style.colour));
         break;
       case 'section':
-        if (b.text) out.push(t(b.text.text));
-        if (b.fields?.length) out.push(b.fields.map((f) => t(f.text)).join('   '));
+        if (b.text) out.push(b.text.type === 'plain_text' ? b.text.text.replace(CONTROL, escapeControl) : t(b.text.text));
+        for (const f of b.fields ?? []) out.push(f.type === 'plain_text' ? f.text.replace(CONTROL, escapeControl) : fieldLines(f.text, t));
         break;
       case 'context':
         out.push(
-          b.elements
-            .map((e) => (e.type === 'mrkdwn' || e.type === 'plain_text' ? t(e.text) : ''))
-            .filter(Boolean)
-            .join(' · '),
+          styled(
+            b.elements
+              .map((e) => (e.type === 'mrkdwn' ? t(e.text) : e.type === 'plain_text' ? e.text.replace(CONTROL, escapeControl) : ''))
+              .filter(Boolean)
+              .join(' · '),
+            'dim',
+            style.colour,
+          ),
         );
         break;
       case 'divider':

@@ -1,4 +1,5 @@
 import {
+  BatchWriteItemCommand,
   CreateBackupCommand,
   CreateTableCommand,
   PutItemCommand,
@@ -22,6 +23,7 @@ import type { BucketConfig, DrConfig } from '../config/schema';
 import { isErrorLike } from '../errors';
 import { SANDBOX_CONFIG } from './sandbox';
 import { mapLimit } from '../util/limit';
+import type { BulkPut } from './moto';
 
 /** moto's default account; the replication role ARN only has to look right (moto does not check it). */
 const SANDBOX_ACCOUNT = '123456789012';
@@ -38,6 +40,47 @@ const PUT_CONCURRENCY = 16;
 export interface SeedOptions {
   /** Objects of each replicated bucket that get a delete marker in the primary (default 250). */
   deletedObjects?: number;
+  /** Writes many objects in one request (moto's bulk call, see moto_launcher.py); PutObject one by one otherwise. */
+  putMany?: BulkPut;
+  /** Called as objects are written: how many of how many. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Objects in one bulk request, and bulk requests in flight at once. */
+const BULK_BATCH = 150;
+const BULK_CONCURRENCY = 4;
+
+/** How the seed writes objects: in batches when it can, and counting for the progress line. */
+interface Writer {
+  putAll(s3: S3Client, bucket: string, objects: readonly { key: string; body: string }[]): Promise<void>;
+}
+
+function writer(opts: SeedOptions, total: number): Writer {
+  let done = 0;
+  const count = (n: number) => {
+    done += n;
+    opts.onProgress?.(done, total);
+  };
+  return {
+    async putAll(s3, bucket, objects) {
+      const bulk = opts.putMany;
+      if (!bulk) {
+        await putAll(s3, bucket, objects, count);
+        return;
+      }
+      const batches: (readonly { key: string; body: string }[])[] = [];
+      for (let i = 0; i < objects.length; i += BULK_BATCH) batches.push(objects.slice(i, i + BULK_BATCH));
+      await mapLimit(batches, BULK_CONCURRENCY, async (batch) => {
+        try {
+          await bulk(bucket, batch);
+          count(batch.length);
+        } catch {
+          // Not our launcher (a plain moto): the ordinary way, one request per object.
+          await putAll(s3, bucket, batch, count);
+        }
+      });
+    },
+  };
 }
 
 export interface SeededBucket {
@@ -87,9 +130,10 @@ async function enableVersioning(s3: S3Client, bucket: string): Promise<void> {
   await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
 }
 
-async function putAll(s3: S3Client, bucket: string, objects: readonly { key: string; body: string }[]): Promise<void> {
+async function putAll(s3: S3Client, bucket: string, objects: readonly { key: string; body: string }[], count: (n: number) => void = () => {}): Promise<void> {
   await mapLimit(objects, PUT_CONCURRENCY, async ({ key, body }) => {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/octet-stream' }));
+    count(1);
   });
 }
 
@@ -103,7 +147,7 @@ function seedKeys(): string[] {
   return keys;
 }
 
-async function seedReplicatedBucket(clients: AwsClients, cfg: DrConfig, b: BucketConfig, deletedObjects: number): Promise<SeededBucket> {
+async function seedReplicatedBucket(clients: AwsClients, cfg: DrConfig, b: BucketConfig, deletedObjects: number, w: Writer): Promise<SeededBucket> {
   const region = b.region ?? cfg.regions.primary;
   const replica = b.replica as NonNullable<BucketConfig['replica']>;
   const s3 = clients.s3(region);
@@ -111,7 +155,20 @@ async function seedReplicatedBucket(clients: AwsClients, cfg: DrConfig, b: Bucke
 
   await Promise.all([createBucket(s3, b.name, region), createBucket(s3r, replica.bucket, replica.region)]);
   await Promise.all([enableVersioning(s3, b.name), enableVersioning(s3r, replica.bucket)]);
-  await s3.send(
+  const keys = seedKeys();
+  const deletedCount = Math.max(0, Math.min(deletedObjects, keys.length));
+  const deletedKeys = keys.slice(0, deletedCount);
+  const differentKeys = keys.slice(deletedCount, deletedCount + SEED_DIFFERENT_COUNT);
+  const different = new Set(differentKeys);
+  const body = (key: string) => `spawn build artefact ${key}\n`;
+
+  // The bucket settings and the objects are independent: write them side by side.
+  // moto does not replicate: write what replication would have copied, then make a few differ.
+  const objects = Promise.all([
+    w.putAll(s3, b.name, keys.map((key) => ({ key, body: body(key) }))),
+    w.putAll(s3r, replica.bucket, keys.map((key) => ({ key, body: different.has(key) ? `${body(key)}replica drift\n` : body(key) }))),
+  ]);
+  const lifecycle = s3.send(
     new PutBucketLifecycleConfigurationCommand({
       Bucket: b.name,
       LifecycleConfiguration: {
@@ -126,7 +183,7 @@ async function seedReplicatedBucket(clients: AwsClients, cfg: DrConfig, b: Bucke
       },
     }),
   );
-  await s3.send(
+  const replication = s3.send(
     new PutBucketReplicationCommand({
       Bucket: b.name,
       ReplicationConfiguration: {
@@ -148,19 +205,7 @@ async function seedReplicatedBucket(clients: AwsClients, cfg: DrConfig, b: Bucke
       },
     }),
   );
-
-  const keys = seedKeys();
-  const deletedCount = Math.max(0, Math.min(deletedObjects, keys.length));
-  const deletedKeys = keys.slice(0, deletedCount);
-  const differentKeys = keys.slice(deletedCount, deletedCount + SEED_DIFFERENT_COUNT);
-  const different = new Set(differentKeys);
-  const body = (key: string) => `spawn build artefact ${key}\n`;
-
-  // moto does not replicate: write what replication would have copied, then make a few differ.
-  await Promise.all([
-    putAll(s3, b.name, keys.map((key) => ({ key, body: body(key) }))),
-    putAll(s3r, replica.bucket, keys.map((key) => ({ key, body: different.has(key) ? `${body(key)}replica drift\n` : body(key) }))),
-  ]);
+  await Promise.all([objects, lifecycle, replication]);
   for (let i = 0; i < deletedKeys.length; i += DELETE_OBJECTS_MAX) {
     // No VersionId: each key gets a delete marker, as an accidental `aws s3 rm` would leave.
     await s3.send(
@@ -173,23 +218,23 @@ async function seedReplicatedBucket(clients: AwsClients, cfg: DrConfig, b: Bucke
   return { name: b.name, region, shape: 'replicated', replica: { ...replica }, keys, deletedKeys, differentKeys };
 }
 
-async function seedVersionedBucket(clients: AwsClients, cfg: DrConfig, b: BucketConfig): Promise<SeededBucket> {
+async function seedVersionedBucket(clients: AwsClients, cfg: DrConfig, b: BucketConfig, w: Writer): Promise<SeededBucket> {
   const region = b.region ?? cfg.regions.primary;
   const s3 = clients.s3(region);
   await createBucket(s3, b.name, region);
   await enableVersioning(s3, b.name);
   const prefix = b.archivePrefix ?? '';
   const keys = [`${prefix}run-0001/summary.json`, `${prefix}run-0002/summary.json`, `${prefix}run-0003/summary.json`];
-  await putAll(s3, b.name, keys.map((key) => ({ key, body: `{"run":"${key}"}` })));
+  await w.putAll(s3, b.name, keys.map((key) => ({ key, body: `{"run":"${key}"}` })));
   return { name: b.name, region, shape: 'versioned-bare', keys, deletedKeys: [], differentKeys: [] };
 }
 
-async function seedUnversionedBucket(clients: AwsClients, cfg: DrConfig, b: BucketConfig): Promise<SeededBucket> {
+async function seedUnversionedBucket(clients: AwsClients, cfg: DrConfig, b: BucketConfig, w: Writer): Promise<SeededBucket> {
   const region = b.region ?? cfg.regions.primary;
   const s3 = clients.s3(region);
   await createBucket(s3, b.name, region);
   const keys = ['2026/11/20/spawn.log', '2026/11/21/spawn.log'];
-  await putAll(s3, b.name, keys.map((key) => ({ key, body: `log line for ${key}\n` })));
+  await w.putAll(s3, b.name, keys.map((key) => ({ key, body: `log line for ${key}\n` })));
   return { name: b.name, region, shape: 'unversioned', keys, deletedKeys: [], differentKeys: [] };
 }
 
@@ -213,16 +258,19 @@ async function seedTable(clients: AwsClients, cfg: DrConfig, name: string, regio
   const ddb = clients.dynamodb(r);
   const shape: SeededTable['shape'] = index === 0 ? 'pitr-and-backup' : index === 1 ? 'pitr-only' : 'no-pitr';
   await createTable(ddb, name);
-  for (let i = 1; i <= 3; i++) {
-    await ddb.send(
-      new PutItemCommand({ TableName: name, Item: { pk: { S: `${name}#${i}` }, note: { S: `seeded item ${i}` } } }),
-    );
-  }
-  if (shape !== 'no-pitr') {
-    await ddb.send(
-      new UpdateContinuousBackupsCommand({ TableName: name, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }),
-    );
-  }
+  // One batch for the items (well under BatchWriteItem's 25), beside the PITR setting.
+  const items = [1, 2, 3].map((i) => ({ PutRequest: { Item: { pk: { S: `${name}#${i}` }, note: { S: `seeded item ${i}` } } } }));
+  await Promise.all([
+    ddb.send(new BatchWriteItemCommand({ RequestItems: { [name]: items } })).then(async (r) => {
+      // Unprocessed items are retried one by one, as AWS may leave some.
+      for (const req of r.UnprocessedItems?.[name] ?? []) {
+        if (req.PutRequest?.Item) await ddb.send(new PutItemCommand({ TableName: name, Item: req.PutRequest.Item }));
+      }
+    }),
+    shape !== 'no-pitr'
+      ? ddb.send(new UpdateContinuousBackupsCommand({ TableName: name, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }))
+      : Promise.resolve(),
+  ]);
   const seeded: SeededTable = { name, region: r, shape };
   if (shape === 'pitr-and-backup') {
     const b = await ddb.send(new CreateBackupCommand({ TableName: name, BackupName: backupName(name, new Date()) }));
@@ -244,14 +292,16 @@ async function seedTable(clients: AwsClients, cfg: DrConfig, name: string, regio
  */
 export async function seedSandbox(clients: AwsClients, cfg: DrConfig = SANDBOX_CONFIG, opts: SeedOptions = {}): Promise<SeedSummary> {
   const deletedObjects = opts.deletedObjects ?? SEED_DELETED_DEFAULT;
+  const total = cfg.s3.buckets.reduce((n, b) => n + (b.replica ? 2 * SEED_OBJECT_COUNT : b.archivePrefix !== undefined ? 3 : 2), 0);
+  const w = writer(opts, total);
   const [buckets, tables] = await Promise.all([
     Promise.all(
       cfg.s3.buckets.map((b) =>
         b.replica
-          ? seedReplicatedBucket(clients, cfg, b, deletedObjects)
+          ? seedReplicatedBucket(clients, cfg, b, deletedObjects, w)
           : b.archivePrefix !== undefined
-            ? seedVersionedBucket(clients, cfg, b)
-            : seedUnversionedBucket(clients, cfg, b),
+            ? seedVersionedBucket(clients, cfg, b, w)
+            : seedUnversionedBucket(clients, cfg, b, w),
       ),
     ),
     Promise.all(cfg.dynamodb.tables.map((t, i) => seedTable(clients, cfg, t.name, t.region, i))),

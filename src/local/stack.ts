@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { RoleResolver } from '../approvals/roles';
 import { AwsClients } from '../aws/clients';
 import type { DrConfig } from '../config/schema';
+import { DrbotError } from '../errors';
 import { quietLog } from '../log';
 import { LocalRunEngine } from '../runbooks/engine-local';
 import { CATALOGUE, type Catalogue } from '../runbooks/catalogue';
@@ -17,8 +18,9 @@ import { RetryingPoster, type RetryOptions, WebApiPoster } from '../slack/poster
 import type { AlarmSimulation } from '../slack/inline';
 import { StateStore } from '../store/state';
 import { type MotoServer, SANDBOX_CREDENTIALS, startMoto } from './moto';
+import { type AwsIdentity, checkAwsIdentity, reason } from './identity';
 import { SANDBOX_CONFIG } from './sandbox';
-import { seedSandbox } from './seed';
+import { type SeedOptions, seedSandbox } from './seed';
 import { SignedSlackClient } from './signed';
 import { SlackStandIn } from './slack-standin';
 
@@ -42,6 +44,10 @@ export interface LocalStackOptions {
   slackRetry?: RetryOptions;
   /** The commands and runbooks (drbot's own unless a test hands in another). */
   catalogue?: Catalogue;
+  /** A moto already starting (npm start spawns it before loading the rest). */
+  moto?: Promise<MotoServer>;
+  /** Seed progress: objects written of all. */
+  onSeedProgress?: (done: number, total: number) => void;
   /** Alarm wiring, added by src/local/alarms.ts when present. */
   alarms?: (stack: LocalStackCore) => { actions: AlarmActions; simulate: (kind: AlarmSimulation, user: string) => Promise<void> };
 }
@@ -61,8 +67,20 @@ export interface LocalStackCore {
   catalogue: Catalogue;
 }
 
+/** Where approvals, runs and the audit are kept. */
+export type StateLocation =
+  /** In moto, gone with the sandbox. */
+  | { kind: 'sandbox'; table: string }
+  /** A table at AWS_ENDPOINT_URL, created if missing and kept from one start to the next. */
+  | { kind: 'table'; table: string; endpoint: string }
+  /** An embedded engine in this process: gone at exit. */
+  | { kind: 'memory' };
+
 export interface LocalStack extends LocalStackCore {
   moto?: MotoServer;
+  /** --aws mode: the account and region drbot acts on. */
+  identity?: AwsIdentity;
+  state: StateLocation;
   slackDeps: SlackDeps;
   edge: SlackEdge;
   client: SignedSlackClient;
@@ -99,18 +117,43 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   let moto: MotoServer | undefined;
   let clients: AwsClients;
   let store: StateStore;
+  let identity: AwsIdentity | undefined;
+  let state: StateLocation = { kind: 'memory' };
   if (sandbox) {
-    moto = await startMoto();
-    closers.push(() => (moto as MotoServer).stop());
-    clients = new AwsClients(config.regions.primary, { endpoint: moto.endpoint, credentials: SANDBOX_CREDENTIALS });
-    if (opts.seed ?? true) await seedSandbox(clients, config, opts.deletedObjects !== undefined ? { deletedObjects: opts.deletedObjects } : {});
-    await StateStore.createTable(clients.dynamodb(), LOCAL_STATE_TABLE);
+    const m = await (opts.moto ?? startMoto());
+    moto = m;
+    closers.push(() => m.stop());
+    clients = new AwsClients(config.regions.primary, { endpoint: m.endpoint, credentials: SANDBOX_CREDENTIALS });
+    const seedOpts: SeedOptions = {
+      ...(opts.deletedObjects !== undefined ? { deletedObjects: opts.deletedObjects } : {}),
+      ...(m.putMany ? { putMany: m.putMany } : {}),
+      ...(opts.onSeedProgress ? { onProgress: opts.onSeedProgress } : {}),
+    };
+    // The seed, the state table and the durable runner do not wait on each other.
+    await Promise.all([
+      (opts.seed ?? true) ? seedSandbox(clients, config, seedOpts) : undefined,
+      StateStore.createTable(clients.dynamodb(), LOCAL_STATE_TABLE),
+      // Fake timers (skipTime, in tests) are installed only once the seed is done.
+      opts.skipTime ? undefined : (runnerReady ??= LocalRunEngine.setup({ skipTime: false })),
+    ]);
     store = new StateStore(clients.dynamodb(), LOCAL_STATE_TABLE, now);
+    state = { kind: 'sandbox', table: LOCAL_STATE_TABLE };
   } else {
     clients = new AwsClients(config.regions.primary);
-    if (process.env.AWS_ENDPOINT_URL) {
+    identity = await checkAwsIdentity(clients);
+    const endpoint = process.env.AWS_ENDPOINT_URL;
+    if (endpoint) {
       const table = process.env.DRBOT_STATE_TABLE ?? LOCAL_STATE_TABLE;
-      await StateStore.createTable(clients.dynamodb(), table);
+      state = { kind: 'table', table, endpoint };
+      try {
+        await StateStore.createTable(clients.dynamodb(), table);
+      } catch (e) {
+        throw new DrbotError(
+          'state_table',
+          `Could not create or find the state table \`${table}\` at ${endpoint}: ${reason(e)}`,
+          'drbot keeps approvals, runs and the audit there (DRBOT_STATE_TABLE names it). Check that the endpoint is up and allows dynamodb:CreateTable and DescribeTable, or unset AWS_ENDPOINT_URL to keep state in memory.',
+        );
+      }
       store = new StateStore(clients.dynamodb(), table, now);
     } else {
       const d = await startDynalite();
@@ -177,6 +220,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   return {
     ...core,
     ...(moto ? { moto } : {}),
+    ...(identity ? { identity } : {}),
+    state,
     slackDeps,
     edge,
     client: new SignedSlackClient(edge, signingSecret),

@@ -211,6 +211,7 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
       return false;
     }
   };
+  let askedApproval: string | undefined;
   const finish = async (
     status: RunSummary['status'],
     lines: string[],
@@ -220,7 +221,11 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
     message?: SlackMessage,
   ): Promise<RunSummary> => {
     await ctx.step('finish', async () => {
-      view.durationMs = deps.now().getTime() - Date.parse(input.requestedAt);
+      const end = deps.now().getTime();
+      view.durationMs = end - Date.parse(input.requestedAt);
+      // Time spent waiting for a person is not time spent working: report them apart.
+      const asked = askedApproval ? await deps.store.getApproval(askedApproval).catch(() => undefined) : undefined;
+      if (asked) view.waitedMs = Math.max(0, Math.min(view.durationMs, Date.parse(asked.decidedAt ?? view.decision?.at ?? new Date(end).toISOString()) - Date.parse(asked.createdAt)));
       // The record and the audit first: they say how the run ended even when Slack does not answer.
       await deps.store.updateRun(input.runId, { status, summary: lines.join(' ').slice(0, 500) });
       await audit('result', auditResult, detail ?? lines.join(' ').slice(0, 300), 'system');
@@ -283,6 +288,7 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
 
     if (rb.destructive) {
       const approvalId = await ctx.step('approval-id', async () => newId('ap'));
+      askedApproval = approvalId;
       const { required, expiresMinutes } = deps.config.approvals;
       let decision: ApprovalPayload;
       try {

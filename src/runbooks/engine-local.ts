@@ -103,6 +103,11 @@ export class LocalRunEngine implements RunEngine {
     return [...this.runs.values()].filter((r) => !r.settled && !this.parked(r)).map((r) => r.name);
   }
 
+  /** Runs parked at an approval: what is lost if the process ends now. */
+  waiting(): AnyRunInput[] {
+    return [...this.runs.values()].filter((r) => !r.settled && this.parked(r)).map((r) => r.input);
+  }
+
   /** Resolves once every run is done, failed, or waiting for an approval. */
   async idle(pollMs = 25, timeoutMs = 15 * 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;

@@ -52,6 +52,8 @@ describe('alarms in Slack', () => {
     expect(buttons(updated).map((b) => b.text)).not.toContain('Acknowledge');
     const audit = await stack.store.listAudit(20);
     expect(audit.some((e) => e.action === 'acknowledge' && e.actor === 'UCAROL' && e.result === 'ok')).toBe(true);
+    // A refused alarm-button click is recorded, as a refused approval click is.
+    expect(audit).toContainEqual(expect.objectContaining({ actor: 'UEVE', action: 'click', target: 'alarm_ack spawn-s3-replication-lag', result: 'refused', detail: 'forbidden' }));
   });
 
   it('lets only an operator start Restore from replica, as an approval in the alarm thread', async () => {

@@ -116,8 +116,9 @@ describe('approval of /dr restore s3 with one approver', () => {
 
     // assess: each refused with a reason only they see; nothing ran
     expect(textOf(ephemeralsFor(stack.standIn, 'alice').at(-1))).toMatch(/four eyes/);
-    expect(textOf(ephemeralsFor(stack.standIn, 'eve').at(-1))).toMatch(/approver\* role|approver role/);
-    expect(textOf(ephemeralsFor(stack.standIn, 'carol').at(-1))).toMatch(/approver\* role|approver role/);
+    // One refusal style for buttons and commands alike.
+    expect(textOf(ephemeralsFor(stack.standIn, 'eve').at(-1))).toContain('🚫 You may not approve DR runs: it needs the *approver* role, and you have no drbot role.');
+    expect(textOf(ephemeralsFor(stack.standIn, 'carol').at(-1))).toContain('🚫 You may not approve DR runs: it needs the *approver* role, and you are a viewer.');
     expect(deleteObjects()).toBe(0);
     expect(await latestMarkerKeys(s3(stack), BUCKET)).toHaveLength(SEEDED_DELETED);
     expect(runSummary(stack, runId)).toBeUndefined();

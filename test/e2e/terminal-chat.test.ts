@@ -73,11 +73,13 @@ describe('npm start (terminal chat on the sandbox)', () => {
     expect({ code: r.code, why: r.code === 0 ? '' : explain(r) }).toEqual({ code: 0, why: '' });
     for (const c of CATALOGUE.commands) expect(r.stdout).toContain(c.usage);
     const status = r.stdout.slice(r.stdout.indexOf('alice: /dr status'), r.stdout.indexOf('(you are now eve)'));
-    expect(status).toMatch(/🔴 \*S3\* `spawn-logs-us-east-1`/);
-    expect(status).toMatch(/🟠 \*S3\* `spawn-results-us-east-1`/);
-    expect(status).toMatch(/🟢 \*S3\* `spawn-binaries-us-east-1`/);
-    expect(status).toMatch(/🔴 \*DynamoDB\* `spawn-alerts`/);
-    expectInOrder(r.stdout, ['(you are now eve)', 'eve: /dr status', '[drbot → only @eve]', '@eve may not run `/dr status`: it needs the *viewer* role']);
+    expect(status).toMatch(/🔴 S3 spawn-logs-us-east-1/);
+    expect(status).toMatch(/🟠 S3 spawn-results-us-east-1/);
+    expect(status).toMatch(/🟢 S3 spawn-binaries-us-east-1/);
+    expect(status).toMatch(/🔴 DynamoDB spawn-alerts/);
+    expect(status).toContain('⚪ Route53 — not checked yet');
+    expect(status).not.toMatch(/AMI AMIs|Lambda Lambda|IAM IAM|Route53 Route53/);
+    expectInOrder(r.stdout, ['(you are now eve)', 'eve: /dr status', '[drbot → only @eve]', '🚫 You may not run /dr status: it needs the viewer role, and you have no drbot role.']);
   }, 120_000);
 
   it('undelete: plan with 250, alice’s own approval refused, bob approves, Done with 250 restored and verified, audit lines', async () => {
@@ -96,26 +98,27 @@ describe('npm start (terminal chat on the sandbox)', () => {
     expect({ code: r.code, why: r.code === 0 ? '' : explain(r) }).toEqual({ code: 0, why: '' });
     expectInOrder(r.stdout, [
       `alice: /dr restore s3 ${BUCKET} --dry-run`,
-      '*250* deleted objects will be restored',
+      '250 deleted objects will be restored',
       'Dry run — nothing changed',
       `alice: /dr restore s3 ${BUCKET}`,
-      '*250* deleted objects will be restored',
+      '250 deleted objects will be restored',
       /\[\d+\] Approve {2}\[\d+\] Reject/,
       'alice: pressed',
       '[drbot → only @alice]',
       'someone else must approve it (four eyes)',
       'bob: pressed',
       'Approved by @bob',
-      '✅ Done: *Undelete objects in spawn-binaries-us-east-1*',
-      'Restored *250* objects',
+      '✅ Done: Undelete objects in spawn-binaries-us-east-1',
+      'Restored 250 objects',
       'Verified by listing: no restorable delete markers remain.',
+      /waited \d+ s for approval, then worked \d+ s/,
       'bob: /dr audit',
     ]);
     const audit = r.stdout.slice(r.stdout.lastIndexOf('bob: /dr audit'));
-    expect(audit).toMatch(/system \*result\* `\/dr restore s3 spawn-binaries-us-east-1` → succeeded/);
-    expect(audit).toMatch(/@bob \*approve\* `Undelete objects in spawn-binaries-us-east-1` → approved/);
-    expect(audit).toMatch(/@alice \*click\* `approve ap-[0-9a-f]{12}` → refused — own_request/);
-    expect(audit).toMatch(/@alice \*plan\* `\/dr restore s3 spawn-binaries-us-east-1` → ok/);
+    expect(audit).toMatch(/system result \/dr restore s3 spawn-binaries-us-east-1 → succeeded/);
+    expect(audit).toMatch(/@bob approve Undelete objects in spawn-binaries-us-east-1 → approved/);
+    expect(audit).toMatch(/@alice click approve ap-[0-9a-f]{12} → refused — own_request/);
+    expect(audit).toMatch(/@alice plan \/dr restore s3 spawn-binaries-us-east-1 → ok/);
     expect(audit).toMatch(/→ ok .*dry run: nothing changed/);
   }, 120_000);
 
@@ -134,22 +137,22 @@ describe('npm start (terminal chat on the sandbox)', () => {
     // assess
     expect({ code: r.code, why: r.code === 0 ? '' : explain(r) }).toEqual({ code: 0, why: '' });
     expectInOrder(r.stdout, [
-      '*250* missing and *5* different objects will be copied',
+      '250 missing and 5 different objects will be copied',
       'Dry run — nothing changed',
       `alice: /dr restore s3 ${BUCKET} --from-replica`,
-      '*250* missing and *5* different objects will be copied',
+      '250 missing and 5 different objects will be copied',
       'alice: pressed',
       'someone else must approve it (four eyes)',
       'bob: pressed',
-      '✅ Done: *Copy back spawn-binaries-us-east-1 from its replica*',
-      'Copied *255* objects',
+      '✅ Done: Copy back spawn-binaries-us-east-1 from its replica',
+      'Copied 255 objects',
       'Verified by listing both buckets: every replica object is present and identical in the primary.',
       'bob: /dr audit',
     ]);
     const audit = r.stdout.slice(r.stdout.lastIndexOf('bob: /dr audit'));
-    expect(audit).toMatch(/system \*result\* `\/dr restore s3 spawn-binaries-us-east-1 --from-replica` → succeeded/);
-    expect(audit).toMatch(/@bob \*approve\* `Copy back spawn-binaries-us-east-1 from its replica` → approved/);
-    expect(audit).toMatch(/@alice \*click\* `approve ap-[0-9a-f]{12}` → refused — own_request/);
+    expect(audit).toMatch(/system result \/dr restore s3 spawn-binaries-us-east-1 --from-replica → succeeded/);
+    expect(audit).toMatch(/@bob approve Copy back spawn-binaries-us-east-1 from its replica → approved/);
+    expect(audit).toMatch(/@alice click approve ap-[0-9a-f]{12} → refused — own_request/);
   }, 120_000);
 
   it('backup dynamodb: no approval, every table backed up with its ARN, audit lines', async () => {
@@ -162,11 +165,78 @@ describe('npm start (terminal chat on the sandbox)', () => {
     expect(run).not.toMatch(/\] Approve/);
     expect(run).toContain('3 of 3 backups AVAILABLE');
     for (const table of ['spawn-instances', 'spawn-queues', 'spawn-alerts']) {
-      expect(run).toMatch(new RegExp(`\`${table}\` AVAILABLE .*\\n +\`arn:aws:dynamodb:us-east-1:\\d{12}:table/${table}/backup/[^\`]+\``));
+      expect(run).toMatch(new RegExp(`${table} AVAILABLE .*\\n +arn:aws:dynamodb:us-east-1:\\d{12}:table/${table}/backup/\\S+`));
     }
     const audit = r.stdout.slice(r.stdout.indexOf('alice: /dr audit'));
-    expect(audit).toMatch(/system \*result\* `\/dr backup dynamodb` → succeeded/);
-    expect(audit).toMatch(/@alice \*plan\* `\/dr backup dynamodb` → ok/);
+    expect(audit).toMatch(/system result \/dr backup dynamodb → succeeded/);
+    expect(audit).toMatch(/@alice plan \/dr backup dynamodb → ok/);
+  }, 120_000);
+
+  it('/press LABEL with two matching buttons refuses and lists them by number; with one it acts; bare /press and /as print their usage', async () => {
+    // act: two runs wait for approval, so "Approve" is ambiguous until one is decided
+    const r = await chat([
+      '/as alice',
+      `/dr restore s3 ${BUCKET}`,
+      `/dr restore s3 ${BUCKET} --from-replica`,
+      '/as bob',
+      '/press Approve',
+      '/press 3',
+      '/press approve',
+      '/press',
+      '/as',
+    ]);
+
+    // assess
+    expect({ code: r.code, why: r.code === 0 ? '' : explain(r) }).toEqual({ code: 0, why: '' });
+    expectInOrder(r.stdout, [
+      '(you are now bob)',
+      '2 buttons are labelled "Approve"; press one by its number:',
+      /\/press 1 +Approve — Waiting for approval: Undelete objects in spawn-binaries-us-east-1/,
+      /\/press 3 +Approve — Waiting for approval: Copy back spawn-binaries-us-east-1 from its replica/,
+      'bob: pressed [3] Approve',
+      '✅ Done: Copy back spawn-binaries-us-east-1 from its replica',
+      'bob: pressed [1] Approve',
+      '✅ Done: Undelete objects in spawn-binaries-us-east-1',
+      'Usage: /press N or /press LABEL',
+      'Usage: /as NAME',
+    ]);
+    expect(r.stdout).not.toContain('No button ""');
+    expect(r.stdout).not.toContain('No such user ""');
+  }, 120_000);
+
+  it('renders Slack markup as plain text when piped, and shows "Started run" before the message it announces', async () => {
+    // act
+    const r = await chat([
+      '/dr help',
+      '/dr simulate alarm ok',
+      '/dr status',
+      `/dr restore s3 ${BUCKET} --dry-run`,
+      '/dr simulate alarm replication-lag',
+      '/dr restore s3 no-such-bucket',
+      '/dr audit',
+    ]);
+
+    // assess
+    expect({ code: r.code, why: r.code === 0 ? '' : explain(r) }).toEqual({ code: 0, why: '' });
+    // No bold, italics, code spans, mentions, channel links, dates or entities left as Slack writes them.
+    expect(r.stdout).not.toMatch(/(^|\s)\*[^*\s][^*\n]*\*(\s|$)/m);
+    expect(r.stdout).not.toMatch(/(^|\s)_[^_\s][^_\n]*_(\s|$)/m);
+    expect(r.stdout).not.toContain('`');
+    expect(r.stdout).not.toMatch(/<[@#!]/);
+    expect(r.stdout).not.toMatch(/&(lt|gt|amp);/);
+    expect(r.stdout).not.toContain('\x1b[');
+    expect(r.stdout).toMatch(/ref: [0-9a-f]{16}/);
+    expect(r.stdout).toContain('Unknown bucket no-such-bucket');
+    // An OK with no open alarm says so, instead of nothing after its first line.
+    expectInOrder(r.stdout, [
+      'alice: /dr simulate alarm ok',
+      'Delivering a simulated ok alarm notification to the alarm handler, as SNS would…',
+      'There was no open spawn-s3-replication-lag alarm to resolve, so the OK notification changed nothing.',
+      'alice: /dr status',
+    ]);
+    // The ephemeral ack comes before the channel message of the run it started.
+    const runId = /Started run (r-[0-9a-f]{12})/.exec(r.stdout)?.[1] ?? 'none';
+    expectInOrder(r.stdout, [`Started run ${runId}`, '[drbot · #dr-ops · message', `run ${runId}`]);
   }, 120_000);
 
   it('without moto exits non-zero and prints how to install it', async () => {

@@ -114,7 +114,7 @@ describe('Slack edge on the local stack', () => {
     // assess
     expect(reply.status).toBe(200);
     expect(reply.json?.response_type).toBe('ephemeral');
-    expect(reply.json?.text).toContain(`<@${SANDBOX_USERS.eve}> may not run \`/dr status\`: it needs the *viewer* role, and you have no drbot role.`);
+    expect(reply.json?.text).toContain(`:no_entry_sign: You may not run \`/dr status\`: it needs the *viewer* role, and you have no drbot role.`);
     expect(reply.json?.text).toMatch(/_ref: [0-9a-f]{16}_$/);
     expect(stack.engine.names()).toHaveLength(runsBefore);
     expect(stack.standIn.callsOf('chat.postMessage').length).toBe(postsBefore);

@@ -245,8 +245,8 @@ describe('RoleResolver', () => {
     const stranger = roles.require('USTRANGER', 'viewer', 'run `/dr status`');
 
     // assess
-    await expect(viewer).rejects.toThrow('<@UVIEW> may not run `/dr restore s3`: it needs the *operator* role, and you are a viewer.');
-    await expect(stranger).rejects.toThrow('<@USTRANGER> may not run `/dr status`: it needs the *viewer* role, and you have no drbot role.');
+    await expect(viewer).rejects.toThrow('You may not run `/dr restore s3`: it needs the *operator* role, and you are a viewer.');
+    await expect(stranger).rejects.toThrow('You may not run `/dr status`: it needs the *viewer* role, and you have no drbot role.');
     await expect(stranger).rejects.toMatchObject({ code: 'forbidden', hint: expect.stringContaining('drbot config') });
   });
 
@@ -260,7 +260,7 @@ describe('RoleResolver', () => {
     const operator = roles.require('UOPS', 'approver', 'approve this run');
 
     // assess
-    await expect(operator).rejects.toThrow('<@UOPS> may not approve this run: it needs the *approver* role, and you are an operator.');
+    await expect(operator).rejects.toThrow('You may not approve this run: it needs the *approver* role, and you are an operator.');
   });
 
   it('does not throw when the user holds the role', async () => {

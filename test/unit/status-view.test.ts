@@ -110,6 +110,27 @@ describe('renderStatus', () => {
     assertWithinSlackLimits(msg);
   });
 
+  it('does not repeat the kind when the name already says it', () => {
+    // act
+    const rendered = lines(renderStatus(report([bucket('spawn-logs', 'red', ['versioning off']), ...GREYS], 'red'), SANDBOX_CONFIG).blocks);
+
+    // assess
+    expect(rendered).toContain(':red_circle: *S3* `spawn-logs` — versioning off');
+    expect(rendered).toContain(':white_circle: *AMIs tagged* `spawn=true` — not checked yet');
+    expect(rendered).toContain(':white_circle: *IAM roles* `spawn*` — not checked yet');
+    expect(rendered).toContain(':white_circle: *Route53* — not checked yet');
+    expect(rendered).toContain(':white_circle: *Lambda* `spawn-dns-updater` — not checked yet');
+    expect(rendered.join('\n')).not.toMatch(/\*(AMI|IAM|Route53|Lambda)\* `(AMI|IAM|Route53|Lambda)/);
+  });
+
+  it('keeps reasons and facts apart, so they do not run together where italics are not shown', () => {
+    // act
+    const rendered = lines(renderStatus(report([bucket('spawn-results', 'amber', ['no noncurrent-version expiry'])], 'amber'), SANDBOX_CONFIG).blocks);
+
+    // assess
+    expect(rendered).toContain(':large_orange_circle: *S3* `spawn-results` — no noncurrent-version expiry — _versioning on · noncurrent expiry 90 d · RTC 15 min_');
+  });
+
   it('gives red, amber and green counts and the objectives in the fallback text', () => {
     // prepare
     const items = [

@@ -4,7 +4,7 @@ import { positional } from '../../src/runbooks/args';
 import { defineVerb, GROUPS } from '../../src/runbooks/verb';
 import { renderAudit } from '../../src/slack/views/audit';
 import { renderHelp } from '../../src/slack/views/help';
-import { ACTION_APPROVE, ACTION_REJECT, renderRun, type RunPhase, type RunView, withDecision } from '../../src/slack/views/run';
+import { ACTION_APPROVE, ACTION_REJECT, durationLine, renderRun, type RunPhase, type RunView, withDecision } from '../../src/slack/views/run';
 import type { AuditEvent } from '../../src/store/state';
 
 const PHASES: RunPhase[] = ['planning', 'planned', 'awaiting_approval', 'running', 'succeeded', 'failed', 'rejected', 'expired', 'dry_run', 'nothing_to_do'];
@@ -414,12 +414,49 @@ describe('renderAudit', () => {
 
     // assess
     const [header, body] = sections(msg.blocks).map((s) => s.text?.text ?? '');
-    expect(header).toBe('*3 most recent audit events* (newest first; 10 asked, that is all there is)');
+    expect(header).toBe('*All 3 audit events* (newest first)');
     const lines = (body ?? '').split('\n');
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toBe(':white_check_mark: 2026-01-27 12:00:00Z <@UALICE> *command* `/dr status #0` → ok');
-    expect(lines[1]).toBe(':no_entry_sign: 2026-01-27 11:59:00Z <@UEVE> *command* `/dr status #1` → refused — forbidden');
-    expect(lines[2]).toBe(':white_check_mark: 2026-01-27 11:58:00Z system *command* `/dr status #2` → ok (run r-1)');
+    const at = (iso: string) => `<!date^${Date.parse(iso) / 1000}^{date_short_pretty} {time_secs}|${iso.slice(0, 19).replace('T', ' ')}Z>`;
+    expect(lines[0]).toBe(`:white_check_mark: ${at('2026-01-27T12:00:00Z')} <@UALICE> *command* \`/dr status #0\` → ok`);
+    expect(lines[1]).toBe(`:no_entry_sign: ${at('2026-01-27T11:59:00Z')} <@UEVE> *command* \`/dr status #1\` → refused — forbidden`);
+    expect(lines[2]).toBe(`:white_check_mark: ${at('2026-01-27T11:58:00Z')} system *command* \`/dr status #2\` → ok (run r-1)`);
+  });
+
+  it('says "most recent" when there may be more than were asked for', () => {
+    // act
+    const msg = renderAudit([event(0), event(1)], 2);
+
+    // assess
+    expect(sections(msg.blocks)[0]?.text?.text).toBe('*2 most recent audit events* (newest first)');
+  });
+
+  it('cuts long targets and details at a word with an ellipsis, on one line, with code spans balanced', () => {
+    // prepare
+    const plan = `Bucket \`spawn-binaries\`; 250 deleted objects will be restored; e.g. ${Array.from({ length: 20 }, (_, i) => `\`bin/spawn-tool-${i}\``).join(', ')}`;
+    const events = [event(0, { actor: 'system', target: `/dr restore s3 ${'verylongbucketname '.repeat(10)}`, detail: `${plan}\nsecond line` })];
+
+    // act
+    const line = sections(renderAudit(events, 1).blocks)[1]?.text?.text ?? '';
+
+    // assess
+    expect(line).not.toContain('\n');
+    expect((line.match(/`/g)?.length ?? 0) % 2).toBe(0);
+    expect(line).toMatch(/`\/dr restore s3 (verylongbucketname ){4,}verylongbucketname…`/);
+    expect(line).toMatch(/bin\/spawn-tool-\d+…`$|\d+`…$|, …$/);
+  });
+
+  it('names people as mentions and shows times as Slack dates inside details', () => {
+    // prepare
+    const events = [event(0, { actor: 'system', result: 'rejected', detail: 'rejected by UBOB' }), event(1, { result: 'pending', detail: '1 approver(s), expires 2026-01-27T12:30:00.103Z' })];
+
+    // act
+    const body = sections(renderAudit(events, 2).blocks)[1]?.text?.text ?? '';
+
+    // assess
+    expect(body).toContain('— rejected by <@UBOB>');
+    expect(body).toContain(`expires <!date^${Math.floor(Date.parse('2026-01-27T12:30:00.103Z') / 1000)}^{date_short_pretty} {time_secs}|2026-01-27 12:30:00Z>`);
+    expect(body).not.toMatch(/\d{4}-\d{2}-\d{2}T/);
   });
 
   it('escapes targets and details so they cannot mention, link or format', () => {
@@ -476,5 +513,13 @@ describe('renderAudit', () => {
     expect(msg.blocks?.length ?? 0).toBeLessThanOrEqual(50);
     for (const b of bodies) expect(b.length).toBeLessThanOrEqual(3000);
     expect(shownLines).toHaveLength(claimed);
+  });
+});
+
+describe('durationLine', () => {
+  it('reports waiting for approval and working apart', () => {
+    expect(durationLine(27_000, 25_000)).toBe('waited 25 s for approval, then worked 2 s');
+    expect(durationLine(3_000)).toBe('took 3 s');
+    expect(durationLine(31 * 60_000, 30 * 60_000)).toBe('waited 30 min 0 s for approval, then worked 1 min 0 s');
   });
 });

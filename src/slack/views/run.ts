@@ -23,6 +23,8 @@ export interface RunView {
   failures?: string[];
   error?: string;
   durationMs?: number;
+  /** Of durationMs, the time spent waiting for an approval decision. */
+  waitedMs?: number;
 }
 
 const SECTION_MAX = 3000;
@@ -70,6 +72,12 @@ function bar(done: number, total: number): string {
 
 function when(iso: string): string {
   return slackDate(iso, { seconds: true });
+}
+
+/** "took 3 s", or with an approval "waited 25 s for approval, then worked 2 s". */
+export function durationLine(totalMs: number, waitedMs?: number): string {
+  if (waitedMs === undefined) return `took ${formatDuration(totalMs)}`;
+  return `waited ${formatDuration(waitedMs)} for approval, then worked ${formatDuration(Math.max(0, totalMs - waitedMs))}`;
 }
 
 /** The block id of the line that says how many approvals a run needs and has. */
@@ -136,7 +144,7 @@ export function renderRun(v: RunView): SlackMessage {
     blocks.push(section(`*${formatCount(v.failures.length)} failed:*\n${shown.join('\n')}${more}`));
   }
   if (v.error) blocks.push(section(v.error));
-  if (v.durationMs !== undefined) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `took ${formatDuration(v.durationMs)}` }] });
+  if (v.durationMs !== undefined) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: durationLine(v.durationMs, v.waitedMs) }] });
   const text = `${PHASE_HEAD[v.phase].replace(/^:[a-z_]+: /, '')}: ${title} (run ${v.runId})`;
   return { text, blocks };
 }

@@ -41,8 +41,24 @@ function truncate(s: string, max: number): string {
 
 type Mode = 'full' | 'compact';
 
+/** A word that names a resource (`spawn-dns-updater`, `spawn=true`, `spawn*`), not a description. */
+const RESOURCE_WORD = /[-=*_.:/@0-9]/;
+
+/**
+ * `🔴 *S3* \`spawn-logs\``. When the item's name already says its kind ("Route53", "AMIs tagged
+ * spawn=true", "Lambda spawn-dns-updater"), the kind is not said twice: the describing words are
+ * the bold head and the resource words the code span.
+ */
 function itemHead(item: StatusItem): string {
-  return `${COLOUR_EMOJI[item.colour]} *${KIND_LABEL[item.kind]}* \`${escapeMrkdwn(item.name)}\``;
+  const label = KIND_LABEL[item.kind];
+  const emoji = COLOUR_EMOJI[item.colour];
+  if (!item.name.toLowerCase().startsWith(label.toLowerCase())) return `${emoji} *${label}* \`${escapeMrkdwn(item.name)}\``;
+  const words = item.name.split(/\s+/);
+  let i = 1;
+  while (i < words.length && !RESOURCE_WORD.test(words[i] ?? '')) i++;
+  const head = words.slice(0, i).join(' ');
+  const rest = words.slice(i).join(' ');
+  return `${emoji} *${escapeMrkdwn(head)}*${rest ? ` \`${escapeMrkdwn(rest.replace(/`/g, "'"))}\`` : ''}`;
 }
 
 /**
@@ -54,7 +70,7 @@ function itemLine(item: StatusItem, mode: Mode): string {
   if (item.colour !== 'green' && item.reasons.length) parts.push(escapeMrkdwn(item.reasons.join('; ')));
   if (mode === 'full' && item.facts.length) parts.push(`_${escapeMrkdwn(item.facts.join(' · '))}_`);
   if (mode === 'compact' && item.colour === 'green') parts.length = 0;
-  const line = parts.length ? `${itemHead(item)} — ${parts.join(' ')}` : itemHead(item);
+  const line = parts.length ? `${itemHead(item)} — ${parts.join(' — ')}` : itemHead(item);
   return truncate(line, mode === 'full' ? ITEM_LINE_MAX : COMPACT_LINE_MAX);
 }
 

@@ -113,7 +113,7 @@ export function onApprove(deps: SlackDeps) {
       if (!onItsMessage(body, rec)) return refuse(deps, body, 'That button does not belong to this message; nothing was changed.', target, 'wrong_message');
       if (rec.requester === user) return refuse(deps, body, 'You requested this run; someone else must approve it (four eyes).', target, 'own_request');
       // Membership asked of Slack now, not minutes ago: a removed approver is refused at once.
-      if (!(await deps.roles.has(user, 'approver', { fresh: true }))) return refuse(deps, body, 'You need the *approver* role to approve DR runs.', target, 'no_role');
+      if (!(await deps.roles.has(user, 'approver', { fresh: true }))) return refuse(deps, body, await deps.roles.refusal(user, 'approver', 'approve DR runs'), target, 'no_role');
       const vote = await deps.store.voteApprove(id, user);
       if (vote.kind === 'refused') {
         if (vote.reason === 'not_pending' && vote.approval && (await redeliver(deps, vote.approval, user))) {
@@ -220,11 +220,16 @@ export function onAlarmAction(deps: SlackDeps, actionId: keyof typeof ALARM_ACTI
       if (method === 'restoreFromReplica' || method === 'runBackup' || method === 'checkReplication') await deps.alarms[method](threadId, user, rid);
       else await deps.alarms[method](threadId, user);
     } catch (e) {
-      // Our own errors (a refusal, an unknown alarm) are answers, not faults.
-      const log = e instanceof DrbotError ? deps.log.info : deps.log.error;
-      log('alarm action failed', { requestId: rid, user, action: actionId, error: String(e) });
+      // Our own errors (a refusal, an unknown alarm) are answers, not faults; both are recorded,
+      // as refused approval clicks are.
+      const ours = e instanceof DrbotError;
+      (ours ? deps.log.info : deps.log.error)('alarm action failed', { requestId: rid, user, action: actionId, error: String(e) });
       const at = where(body);
       if (at) await deps.slack.ephemeral(at.channel, user, { text: toUserMessage(e, rid) }).catch(() => {});
+      const alarm = threadId.slice(threadId.indexOf(':alarm:') + 7, threadId.indexOf(':alarm:') + 107);
+      await deps.store
+        .audit({ actor: user, action: 'click', target: `${actionId} ${alarm}`, result: ours ? 'refused' : 'error', detail: ours ? e.code : 'internal' })
+        .catch((err: unknown) => deps.log.warn('could not record the refusal', { requestId: rid, error: String(err) }));
     }
   };
 }

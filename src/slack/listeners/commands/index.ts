@@ -92,7 +92,7 @@ export function drCommand(deps: SlackDeps) {
         await afterAck('audit', () => deps.store.audit({ actor: user, action: 'command', target: shown, result: 'ok' }));
       } else if (isCommand(parsed, SIMULATE_ALARM)) {
         const { kind } = parsed.args;
-        await ack(ephemeral({ text: `Simulating a \`${kind}\` notification through the alarm handler…` }));
+        await ack(ephemeral({ text: `Delivering a simulated \`${kind}\` alarm notification to the alarm handler, as SNS would…` }));
         await deps.store.audit({ actor: user, action: 'command', target: shown, result: 'ok' });
         await deps.simulate?.(kind, user);
       } else {
