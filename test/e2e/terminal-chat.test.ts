@@ -98,7 +98,7 @@ describe('npm start (terminal chat on the sandbox)', () => {
     expect({ code: r.code, why: r.code === 0 ? '' : explain(r) }).toEqual({ code: 0, why: '' });
     expectInOrder(r.stdout, [
       `alice: /dr restore s3 ${BUCKET} --dry-run`,
-      '250 deleted objects will be restored',
+      '250 deleted objects would be restored',
       'Dry run — nothing changed',
       `alice: /dr restore s3 ${BUCKET}`,
       '250 deleted objects will be restored',
@@ -137,7 +137,7 @@ describe('npm start (terminal chat on the sandbox)', () => {
     // assess
     expect({ code: r.code, why: r.code === 0 ? '' : explain(r) }).toEqual({ code: 0, why: '' });
     expectInOrder(r.stdout, [
-      '250 missing and 5 different objects will be copied',
+      '250 missing and 5 different objects would be copied',
       'Dry run — nothing changed',
       `alice: /dr restore s3 ${BUCKET} --from-replica`,
       '250 missing and 5 different objects will be copied',

@@ -79,7 +79,7 @@ export const replicaRunbook: Runbook<ReplicaInput, ReplicaPlan> = {
     const total = d.missing.length + d.different.length;
     const lines = [
       `From \`${replica.bucket}\` (${replica.region}) into \`${input.bucket}\`${input.prefix !== undefined ? ` under ${code(input.prefix)}` : ''}`,
-      `*${formatCount(d.missing.length)}* missing and *${formatCount(d.different.length)}* different objects will be copied (${formatBytes(bytes)}), server-side`,
+      `*${formatCount(d.missing.length)}* missing and *${formatCount(d.different.length)}* different objects ${input.dryRun ? 'would be' : 'will be'} copied (${formatBytes(bytes)}), server-side`,
       sample.length ? `e.g. ${sample.join(', ')}${total > sample.length ? ', …' : ''}` : '',
       `Not touched: ${formatCount(d.same)} identical objects; ${formatCount(d.onlyInPrimary)} objects only in the primary are kept (nothing is deleted)`,
       d.newerInPrimary

@@ -151,7 +151,7 @@ export const undeleteRunbook: Runbook<UndeleteInput, UndeletePlan> = {
     const p = await survey(s3, input);
     const lines = [
       `Bucket ${scope(input)}`,
-      `*${formatCount(p.count)}* deleted objects will be restored (${formatBytes(p.bytes)}) by removing their delete markers`,
+      `*${formatCount(p.count)}* deleted objects ${input.dryRun ? 'would be' : 'will be'} restored (${formatBytes(p.bytes)}) by removing their delete markers`,
       p.sample.length ? `e.g. ${p.sample.map((k) => code(k)).join(', ')}${p.count > p.sample.length ? ', …' : ''}` : '',
       p.olderSkipped ? `Not touched: ${formatCount(p.olderSkipped)} delete markers older than --since` : '',
       'Not touched: objects that are not deleted, and older versions (nothing is overwritten or removed)',
