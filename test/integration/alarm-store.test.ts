@@ -1,44 +1,25 @@
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import dynalite from 'dynalite';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { AlarmNotification, AlarmState, ThreadData } from '../../src/alarms/model';
 import { parseSnsEvent } from '../../src/alarms/parse';
 import { createAlarmService } from '../../src/alarms/service';
 import { DynamoAlarmStore, threadData, type NotificationRecord } from '../../src/alarms/store';
 import { parseConfig } from '../../src/config/load';
-import { StateStore } from '../../src/store/state';
 import { threadFromNotification } from '../helpers/alarm-thread';
+import { useDynalite } from '../helpers/dynalite';
 import type { SlackMessage, SlackPoster } from '../../src/slack/poster';
 
-const TABLE = 'drbot-state-test';
-let server: Server;
+const db = useDynalite();
+/** Every test gets an empty table of its own. */
+let table: string;
 let doc: DynamoDBDocumentClient;
-let raw: DynamoDBClient;
-
-beforeAll(async () => {
-  server = dynalite({ createTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  raw = new DynamoDBClient({
-    region: 'us-east-1',
-    endpoint: `http://127.0.0.1:${port}`,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
-  });
-  doc = DynamoDBDocumentClient.from(raw);
-  await StateStore.createTable(raw, TABLE);
+beforeEach(async () => {
+  table = await db().freshTable('drbot-alarms-test');
+  doc = db().doc;
 });
 
-afterAll(async () => {
-  raw?.destroy();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
-
-const store = () => new DynamoAlarmStore({ client: doc, tableName: TABLE });
+const store = () => new DynamoAlarmStore({ client: doc, tableName: table });
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'events');
 let seq = 0;
@@ -86,7 +67,7 @@ describe('DynamoAlarmStore (dynalite)', () => {
 
       // assess
       expect([first, redelivered, retried, afterDone]).toEqual(['claimed', 'duplicate', 'claimed', 'duplicate']);
-      const item = (await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: 'ALARMMSG#dedupe-1', sk: 'NOTIFICATION' } }))).Item;
+      const item = (await doc.send(new GetCommand({ TableName: table, Key: { pk: 'ALARMMSG#dedupe-1', sk: 'NOTIFICATION' } }))).Item;
       expect(item).toMatchObject({ status: 'done', state: 'ALARM', alarmArn: rec.alarmArn, receivedAt: T0.toISOString() });
       expect(typeof item?.['ttl']).toBe('number');
       expect(item?.['ttl']).toBe(Math.floor((T0.getTime() + 2000) / 1000) + 30 * 86_400); // from the retried claim
@@ -147,7 +128,7 @@ describe('DynamoAlarmStore (dynalite)', () => {
       expect(Object.getOwnPropertyDescriptor(read?.alarm.metric?.dimensions, '__proto__')?.value).toBe('data');
       expect(read?.acknowledgedBy).toBeUndefined();
       expect(read?.digest).toBeUndefined();
-      const item = (await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: `ALARM#${n.alarm.arn}`, sk: 'THREAD' } }))).Item;
+      const item = (await doc.send(new GetCommand({ TableName: table, Key: { pk: `ALARM#${n.alarm.arn}`, sk: 'THREAD' } }))).Item;
       expect(item).toMatchObject({ state: 'ALARM', count: 2, channel: 'CALERTS', name: 'roundtrip', firstSeen: n.receivedAt.toISOString() });
       expect(typeof item?.['ttl']).toBe('number');
     });
@@ -369,7 +350,7 @@ describe('DynamoAlarmStore (dynalite)', () => {
         expect({ name: t.alarm.name, state: t.state, notifications: t.notifications }).toEqual({ name: t.alarm.name, state: i % 2 ? 'OK' : 'ALARM', notifications: 20 });
       }
       for (const n of notifications) {
-        const item = (await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: `ALARMMSG#${n.messageId}`, sk: 'NOTIFICATION' } }))).Item;
+        const item = (await doc.send(new GetCommand({ TableName: table, Key: { pk: `ALARMMSG#${n.messageId}`, sk: 'NOTIFICATION' } }))).Item;
         expect(item?.['status']).toBe('done');
       }
       // the digest shows its members' final states; every other alarm's own message shows its own
