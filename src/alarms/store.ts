@@ -1,14 +1,19 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod/mini';
 import { wrapAws } from '../errors';
-import type {
-  AlarmModel,
-  AlarmState,
-  AlarmThread,
-  DigestData,
-  DigestRecord,
-  NoticeSummary,
-  ThreadData,
+import { isoDate, jsonText, readItem } from '../store/item';
+import {
+  ALARM_STATES,
+  type AlarmKind,
+  type AlarmMetric,
+  type AlarmModel,
+  type AlarmState,
+  type AlarmThread,
+  type DigestData,
+  type DigestRecord,
+  type NoticeSummary,
+  type ThreadData,
 } from './model';
 
 /** One SNS notification as the state table records it (every one, alarm or not). */
@@ -158,19 +163,10 @@ const NOTIFICATION_SK = 'NOTIFICATION';
 function iso(d: Date | undefined): string | undefined {
   return d ? d.toISOString() : undefined;
 }
-function date(v: unknown): Date | undefined {
-  if (typeof v !== 'string') return undefined;
-  const ms = Date.parse(v);
-  return Number.isFinite(ms) ? new Date(ms) : undefined;
-}
-function reqDate(v: unknown): Date {
-  return date(v) ?? new Date(0);
-}
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}
-function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+
+/** `pk / sk` of an item, for errors. */
+function keyOf(item: Item): string {
+  return `${String(item['pk'])} / ${String(item['sk'])}`;
 }
 
 /** AlarmModel <-> JSON text: dates as ISO strings, dimensions as pairs (a `__proto__` dimension stays data). */
@@ -182,19 +178,70 @@ function alarmToJson(a: AlarmModel): string {
   });
 }
 
-function alarmFromJson(s: unknown): AlarmModel {
-  const raw = JSON.parse(typeof s === 'string' ? s : '{}') as Omit<AlarmModel, 'stateChangeTime' | 'metric'> & {
-    stateChangeTime: string;
-    metric?: Omit<NonNullable<AlarmModel['metric']>, 'dimensions'> & { dimensions: [string, string][] };
-  };
-  const { metric, stateChangeTime, ...rest } = raw;
-  const model: AlarmModel = { ...rest, stateChangeTime: reqDate(stateChangeTime) };
-  if (metric) {
-    const dimensions = Object.create(null) as Record<string, string>;
-    for (const [k, v] of metric.dimensions) dimensions[k] = v;
-    model.metric = { ...metric, dimensions };
-  }
-  return model;
+const ALARM_KINDS = ['replication-lag', 'replication-failed', 'backup-failure', 'other'] as const satisfies readonly AlarmKind[];
+const alarmState = z.enum(ALARM_STATES);
+/**
+ * An optional number in the alarm JSON: `JSON.stringify` writes a non-finite number (a threshold
+ * of 1e999 from CloudWatch) as null, which reads as absent, as it did before the schema.
+ */
+const jsonNumber = z.optional(z.pipe(z.nullable(z.number()), z.transform((v: number | null) => v ?? undefined)));
+
+const metricJsonShape = {
+  namespace: z.string(),
+  name: z.string(),
+  statistic: z.optional(z.string()),
+  /** Pairs, so a dimension named `__proto__` stays data. */
+  dimensions: z.array(z.tuple([z.string(), z.string()])),
+  period: jsonNumber,
+  evaluationPeriods: jsonNumber,
+  threshold: jsonNumber,
+  comparison: z.optional(z.string()),
+  unit: z.optional(z.string()),
+  treatMissingData: z.optional(z.string()),
+};
+const alarmJsonShape = {
+  arn: z.string(),
+  name: z.string(),
+  description: z.optional(z.string()),
+  state: alarmState,
+  previousState: z.optional(alarmState),
+  reason: z.string(),
+  stateChangeTime: isoDate,
+  region: z.string(),
+  regionName: z.optional(z.string()),
+  accountId: z.string(),
+  metric: z.optional(z.object(metricJsonShape)),
+  composite: z.boolean(),
+  rule: z.optional(z.string()),
+  children: z.optional(z.array(z.object({ arn: z.string(), state: z.optional(z.string()) }))),
+  kind: z.enum(ALARM_KINDS),
+  bucket: z.optional(z.string()),
+  functionName: z.optional(z.string()),
+};
+// A field added to AlarmModel (or its metric) must be added to the schema too, or it would be dropped on read.
+const alarmShapeIsComplete: [Exclude<keyof AlarmModel, keyof typeof alarmJsonShape>, Exclude<keyof AlarmMetric, keyof typeof metricJsonShape>] extends [never, never] ? true : false = true;
+void alarmShapeIsComplete;
+
+/** The `alarm` attribute: the AlarmModel as JSON text (alarmToJson). */
+const alarmJson = z.pipe(
+  jsonText,
+  z.pipe(
+    z.object(alarmJsonShape),
+    z.transform(({ metric, ...rest }): AlarmModel => {
+      const model: AlarmModel = withoutUndefined(rest);
+      if (metric) {
+        const dimensions = Object.create(null) as Record<string, string>;
+        for (const [k, v] of metric.dimensions) dimensions[k] = v;
+        model.metric = { ...withoutUndefined(metric), dimensions };
+      }
+      return model;
+    }),
+  ),
+);
+
+/** Drops keys whose value is undefined, so an absent field stays absent (as the item had it). */
+function withoutUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
 /** The top-level attributes of a thread item the reducer owns (undefined -> REMOVE). */
@@ -225,62 +272,55 @@ function threadAttributes(d: ThreadData, now: Date): Record<string, unknown> {
   };
 }
 
+/**
+ * A thread item (`ALARM#<arn>` / `THREAD`) as threadAttributes and markRendered write it. Every
+ * field has been written since threads were first stored, so none is defaulted: an item without
+ * one is broken, not old. Other attributes (pk, sk, ttl, name, the lease) are not read.
+ */
+const threadItem = z.object({
+  id: z.string(),
+  arn: z.string(),
+  alarm: alarmJson,
+  state: alarmState,
+  kind: z.enum(ALARM_KINDS),
+  channel: z.string(),
+  topicArn: z.string(),
+  episode: z.number(),
+  episodeStart: isoDate,
+  count: z.number(),
+  notifications: z.number(),
+  firstSeen: isoDate,
+  lastSeen: isoDate,
+  acknowledgedBy: z.optional(z.string()),
+  acknowledgedAt: z.optional(isoDate),
+  resolvedAt: z.optional(isoDate),
+  resolutions: z.number(),
+  digestChannel: z.optional(z.string()),
+  digestId: z.optional(z.string()),
+  recentMessageIds: z.array(z.string()),
+  version: z.number(),
+  renderedVersion: z.number(),
+  ts: z.optional(z.string()),
+  tsEpisode: z.optional(z.number()),
+  tsChannel: z.optional(z.string()),
+  repliedResolutions: z.optional(z.number()),
+  renderedAt: z.optional(isoDate),
+});
+
 function threadFromItem(item: Item): AlarmThread {
-  const t: AlarmThread = {
-    id: str(item['id']) ?? '',
-    arn: str(item['arn']) ?? '',
-    alarm: alarmFromJson(item['alarm']),
-    state: (str(item['state']) ?? 'ALARM') as AlarmState,
-    kind: (str(item['kind']) ?? 'other') as AlarmThread['kind'],
-    channel: str(item['channel']) ?? '',
-    topicArn: str(item['topicArn']) ?? '',
-    episode: num(item['episode']) ?? 1,
-    episodeStart: reqDate(item['episodeStart']),
-    count: num(item['count']) ?? 0,
-    notifications: num(item['notifications']) ?? 0,
-    firstSeen: reqDate(item['firstSeen']),
-    lastSeen: reqDate(item['lastSeen']),
-    resolutions: num(item['resolutions']) ?? 0,
-    recentMessageIds: Array.isArray(item['recentMessageIds']) ? (item['recentMessageIds'] as unknown[]).filter((x): x is string => typeof x === 'string') : [],
-    version: num(item['version']) ?? 0,
-    renderedVersion: num(item['renderedVersion']) ?? 0,
-  };
-  const ackBy = str(item['acknowledgedBy']);
-  if (ackBy) t.acknowledgedBy = ackBy;
-  const ackAt = date(item['acknowledgedAt']);
-  if (ackAt) t.acknowledgedAt = ackAt;
-  const resolvedAt = date(item['resolvedAt']);
-  if (resolvedAt) t.resolvedAt = resolvedAt;
-  const dc = str(item['digestChannel']);
-  const di = str(item['digestId']);
-  if (dc && di) t.digest = { channel: dc, id: di };
-  const ts = str(item['ts']);
-  if (ts) t.ts = ts;
-  const te = num(item['tsEpisode']);
-  if (te !== undefined) t.tsEpisode = te;
-  const tc = str(item['tsChannel']);
-  if (tc) t.tsChannel = tc;
-  const rr = num(item['repliedResolutions']);
-  if (rr !== undefined) t.repliedResolutions = rr;
-  const ra = date(item['renderedAt']);
-  if (ra) t.renderedAt = ra;
+  const { digestChannel, digestId, ...rest } = readItem(threadItem, item, keyOf(item));
+  const t: AlarmThread = withoutUndefined(rest);
+  if (digestChannel && digestId) t.digest = { channel: digestChannel, id: digestId };
   return t;
 }
 
 function noticeToItem(n: NoticeSummary): Item {
   return { messageId: n.messageId, reason: n.reason, receivedAt: n.receivedAt.toISOString(), ...(n.subject !== undefined ? { subject: n.subject } : {}) };
 }
-function noticesFromItem(v: unknown): NoticeSummary[] {
-  if (!Array.isArray(v)) return [];
-  return (v as unknown[]).slice(0, DIGEST_RECENT_NOTICES).flatMap((x) => {
-    if (typeof x !== 'object' || x === null) return [];
-    const o = x as Item;
-    const n: NoticeSummary = { messageId: str(o['messageId']) ?? '', reason: str(o['reason']) ?? '', receivedAt: reqDate(o['receivedAt']) };
-    const subject = str(o['subject']);
-    if (subject !== undefined) n.subject = subject;
-    return [n];
-  });
-}
+const noticeItem = z.pipe(
+  z.object({ messageId: z.string(), subject: z.optional(z.string()), reason: z.string(), receivedAt: isoDate }),
+  z.transform((n): NoticeSummary => withoutUndefined(n)),
+);
 
 function digestAttributes(d: DigestData, now: Date): Record<string, unknown> {
   return {
@@ -297,27 +337,36 @@ function digestAttributes(d: DigestData, now: Date): Record<string, unknown> {
   };
 }
 
+/** A digest item (`DIGEST#<channel>` / `DIGEST`) as digestAttributes, touchDigest and markRendered write it. */
+const digestItem = z.object({
+  channel: z.string(),
+  id: z.string(),
+  openedAt: isoDate,
+  lastActivity: isoDate,
+  // A string set; DynamoDB has no empty set, so an empty membership is stored as no attribute.
+  members: z._default(z.set(z.string()), () => new Set<string>()),
+  notifications: z.number(),
+  notices: z.number(),
+  recentNotices: z.array(noticeItem),
+  version: z.number(),
+  renderedVersion: z.number(),
+  ts: z.optional(z.string()),
+  tsId: z.optional(z.string()),
+  renderedAt: z.optional(isoDate),
+});
+
 function digestFromItem(item: Item): DigestRecord {
-  const d: DigestRecord = {
-    channel: str(item['channel']) ?? '',
-    id: str(item['id']) ?? '',
-    openedAt: reqDate(item['openedAt']),
-    lastActivity: reqDate(item['lastActivity']),
-    members: item['members'] instanceof Set ? [...(item['members'] as Set<unknown>)].filter((x): x is string => typeof x === 'string').sort() : [],
-    notifications: num(item['notifications']) ?? 0,
-    notices: num(item['notices']) ?? 0,
-    recentNotices: noticesFromItem(item['recentNotices']),
-    version: num(item['version']) ?? 0,
-    renderedVersion: num(item['renderedVersion']) ?? 0,
+  const { members, recentNotices, ...rest } = readItem(digestItem, item, keyOf(item));
+  return {
+    ...withoutUndefined(rest),
+    members: [...members].sort(),
+    // touchDigest may append past the cap before its condition sees the list full; show the newest few
+    recentNotices: recentNotices.slice(0, DIGEST_RECENT_NOTICES),
   };
-  const ts = str(item['ts']);
-  if (ts) d.ts = ts;
-  const tsId = str(item['tsId']);
-  if (tsId) d.tsId = tsId;
-  const ra = date(item['renderedAt']);
-  if (ra) d.renderedAt = ra;
-  return d;
 }
+
+/** A post counter (`RATE#<channel>` / `<window>`). */
+const rateItem = z.object({ posts: z.number() });
 
 /** Builds `SET a = :a, … REMOVE b, …` with placeholder names (name, state, count and ttl are reserved words). */
 function setRemove(attrs: Record<string, unknown>, extraSet: Record<string, unknown> = {}) {
@@ -558,8 +607,8 @@ export class DynamoAlarmStore implements AlarmStore {
       if (!isConditionFailure(e)) throw wrapAws(e, 'UpdateItem', `${this.table} ${pk}`);
     }
     // either the digest rolled over, or its recent-notice list is full: keep counting without it
-    const current = await this.getItem(pk, DIGEST_SK);
-    if (str(current?.['id']) !== id || delta.notices.length === 0) return false;
+    const current = await this.getDigest(channel);
+    if (current?.id !== id || delta.notices.length === 0) return false;
     try {
       await send(false);
       return true;
@@ -583,9 +632,10 @@ export class DynamoAlarmStore implements AlarmStore {
           ReturnValues: 'UPDATED_NEW',
         }),
       );
-      const current = num(res.Attributes?.['posts']) ?? n;
+      const current = readItem(rateItem, res.Attributes, `${pk} / ${bucket}`).posts;
       const previous = await this.getItem(pk, String(bucket - 1));
-      return current + (num(previous?.['posts']) ?? 0);
+      // no counter for the previous window: nothing was posted in it
+      return current + (previous ? readItem(rateItem, previous, `${pk} / ${bucket - 1}`).posts : 0);
     } catch (e) {
       throw wrapAws(e, 'UpdateItem', `${this.table} ${pk}`);
     }

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AlarmNotification, AlarmState, ThreadData } from '../../src/alarms/model';
 import { parseSnsEvent } from '../../src/alarms/parse';
 import { createAlarmService } from '../../src/alarms/service';
 import { DynamoAlarmStore, threadData, type NotificationRecord } from '../../src/alarms/store';
 import { parseConfig } from '../../src/config/load';
+import { StateItemError } from '../../src/store/item';
 import { threadFromNotification } from '../helpers/alarm-thread';
 import { useDynalite } from '../helpers/dynalite';
 import type { SlackMessage, SlackPoster } from '../../src/slack/poster';
@@ -131,6 +132,23 @@ describe('DynamoAlarmStore (dynalite)', () => {
       const item = (await doc.send(new GetCommand({ TableName: table, Key: { pk: `ALARM#${n.alarm.arn}`, sk: 'THREAD' } }))).Item;
       expect(item).toMatchObject({ state: 'ALARM', count: 2, channel: 'CALERTS', name: 'roundtrip', firstSeen: n.receivedAt.toISOString() });
       expect(typeof item?.['ttl']).toBe('number');
+    });
+
+    it('refuses a thread item that does not match its schema, naming the item and the fields', async () => {
+      // prepare
+      const s = store();
+      const n = alarm({ name: 'broken', at: T0 });
+      await s.updateThread(n.alarm.arn, () => threadOf(n), T0);
+      const key = { pk: `ALARM#${n.alarm.arn}`, sk: 'THREAD' };
+      await doc.send(new UpdateCommand({ TableName: table, Key: key, UpdateExpression: 'SET #s = :s REMOVE #c', ExpressionAttributeNames: { '#s': 'state', '#c': 'count' }, ExpressionAttributeValues: { ':s': 'BROKEN' } }));
+
+      // act
+      const err = await s.getThread(n.alarm.arn).catch((e: unknown) => e);
+
+      // assess
+      expect(err).toBeInstanceOf(StateItemError);
+      expect(err).toMatchObject({ code: 'state_item_invalid', key: `ALARM#${n.alarm.arn} / THREAD` });
+      expect((err as StateItemError).issues).toMatch(/^state: .*; count: /);
     });
 
     it('loses no count when 25 invocations increment the same thread at once', async () => {
