@@ -1,5 +1,7 @@
 import { type ApprovalRecord, type AuditEvent, newId, type RunRecord, StateStore } from '../../src/store/state';
 import { useDynalite } from '../helpers/dynalite';
+import { StateItemError } from '../../src/store/item';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 
 const T0 = Date.parse('2026-01-27T12:00:00.000Z');
 
@@ -286,5 +288,24 @@ describe('StateStore runs', () => {
     expect(afterFirst).toEqual({ ...run, status: 'running', ts: '1769515200.000200', updatedAt: '2026-01-27T12:01:30.000Z' });
     expect(afterSecond).toEqual({ ...run, status: 'running', ts: '1769515200.000200', summary: 'restored 250', updatedAt: '2026-01-27T12:01:30.000Z' });
     expect(await store.getRun('r-missing')).toBeUndefined();
+  });
+
+  it('refuses a run item that does not match its schema, naming the item and the field', async () => {
+    // prepare
+    const { store } = storeAt();
+    await store.doc.send(
+      new PutCommand({
+        TableName: table,
+        Item: { pk: 'RUN#r-odd', sk: 'RUN', id: 'r-odd', kind: 'restore-s3-undelete', requester: 'UALICE', commandText: '/dr', channel: 'C1', status: 'paused', createdAt: 'x', updatedAt: 'x' },
+      }),
+    );
+
+    // act
+    const err = await store.getRun('r-odd').catch((e: unknown) => e);
+
+    // assess
+    expect(err).toBeInstanceOf(StateItemError);
+    expect(err).toMatchObject({ code: 'state_item_invalid', key: 'RUN#r-odd / RUN' });
+    expect((err as StateItemError).issues).toMatch(/^status: /);
   });
 });
