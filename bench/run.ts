@@ -12,11 +12,14 @@
  *   6. alarm storm              500 notifications across 20 alarms, if src/alarms is built
  *   7. npm start to ready       fresh `tsx src/local/main.ts` to its ready line (moto, seed), median of 3
  *
+ * `npm run bench -- alarms` (or `bundles`, `latency`, `undelete`, `startup`) runs only the named sections;
+ * `latency` (2-4) builds the bundles too.
+ *
  * Prints one table per section as it completes, a summary of the ratios, then a JSON summary.
  * Exits 0 unless the harness itself fails (a section that throws is reported and exits 1).
  */
 import { benchAckTail, type AckTailResult } from './ack-tail';
-import { benchAlarmStorm, type AlarmStormResult } from './alarms';
+import { benchAlarmStorm, EARLIER_IN_MEMORY, type AlarmStormResult } from './alarms';
 import { buildBundles, type BundlesResult } from './bundles';
 import { startDynamo, startFakeLambda } from './fakes';
 import { coldStart, warmAck, warmHelp, type AckResult, type Apps, type ColdStartResult, type WarmSide } from './latency';
@@ -38,6 +41,15 @@ const STARTUP_RUNS = 3;
 const TARGET_STARTUP_MS = 5000;
 
 const errors: { section: string; error: string }[] = [];
+
+const SECTIONS = ['bundles', 'latency', 'undelete', 'alarms', 'startup'] as const;
+const only = process.argv.slice(2);
+const unknownSections = only.filter((a) => !(SECTIONS as readonly string[]).includes(a));
+if (unknownSections.length) {
+  console.error(`drbot bench: unknown section ${unknownSections.join(', ')}; choose from ${SECTIONS.join(', ')}`);
+  process.exit(2);
+}
+const wanted = (name: (typeof SECTIONS)[number]) => only.length === 0 || only.includes(name);
 
 async function section<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
   try {
@@ -184,21 +196,22 @@ function printAlarms(a: AlarmStormResult): void {
     console.log(`  alarms: not built yet (${a.reason})`);
     return;
   }
+  const earlier = EARLIER_IN_MEMORY;
   console.log(
     table([
-      [`storm: ${a.notifications} notifications, ${a.alarms} alarms, all at once`, 'value'],
-      ['notifications handled per second', `${fmtInt(a.perSecond)}/s`],
-      ['wall time', fmtMs(a.seconds * 1000)],
-      ['Slack calls per notification', a.slackCallsPerNotification.toFixed(3)],
-      ['Slack calls (post / thread reply / update)', `${a.calls.post} / ${a.calls.threadReply} / ${a.calls.update}`],
-      ['new messages per channel', Object.entries(a.postsPerChannel).map(([c, n]) => `${c} ${n}`).join(', ') || 'none'],
-      ['notifications recorded', `${a.recorded} / ${a.notifications}`],
-      ['alarms in their newest state', `${a.finalStatesRight} / ${a.alarms}`],
-      ['messages behind their stored state', String(a.staleMessages)],
-      ['redelivery of all 500: duplicates / Slack calls', `${a.redelivery.duplicates} / ${a.redelivery.slackCalls}`],
+      [`storm: ${a.notifications} notifications, ${a.alarms} alarms, all at once`, 'DynamoAlarmStore on dynalite', 'earlier: in-memory twin (README)'],
+      ['notifications handled per second', `${fmtInt(a.perSecond)}/s`, `${fmtInt(earlier.perSecond)}/s`],
+      ['wall time', fmtMs(a.seconds * 1000), ''],
+      ['Slack calls per notification', a.slackCallsPerNotification.toFixed(3), earlier.slackCallsPerNotification.toFixed(3)],
+      ['Slack calls (post / thread reply / update)', `${a.calls.post} / ${a.calls.threadReply} / ${a.calls.update}`, ''],
+      ['new messages per channel', Object.entries(a.postsPerChannel).map(([c, n]) => `${c} ${n}`).join(', ') || 'none', ''],
+      ['notifications recorded', `${a.recorded} / ${a.notifications}`, ''],
+      ['alarms in their newest state', `${a.finalStatesRight} / ${a.alarms}`, ''],
+      ['messages behind their stored state', String(a.staleMessages), ''],
+      ['redelivery of all 500: duplicates / Slack calls', `${a.redelivery.duplicates} / ${a.redelivery.slackCalls}`, ''],
     ]),
   );
-  console.log(`  (in-memory store and a Slack fake that answers at once: this is the service's own cost)`);
+  console.log(`  (the production store on dynalite in this process, and a Slack fake that answers at once; the in-memory figure is an earlier measurement, not this run)`);
 }
 
 async function main(): Promise<void> {
@@ -206,8 +219,11 @@ async function main(): Promise<void> {
   const tmp = tempDir();
   console.log(`drbot bench — Node ${process.version}, ${new Date().toISOString()}; ratios are drbot ÷ comparison, measured in this run`);
 
-  heading('1. Bundles');
-  const bundles = await section('bundles', () => buildBundles(tmp));
+  let bundles: BundlesResult | undefined;
+  if (wanted('bundles') || wanted('latency')) {
+    heading('1. Bundles');
+    bundles = await section('bundles', () => buildBundles(tmp));
+  }
   const bundleRatio = bundles ? printBundles(bundles) : NaN;
 
   let cold: ColdStartResult | undefined;
@@ -216,7 +232,7 @@ async function main(): Promise<void> {
   let tail: AckTailResult | undefined;
   let coldRatio = NaN;
   let warmRatios = { p50: NaN, p99: NaN };
-  if (bundles) {
+  if (bundles && wanted('latency')) {
     const apps = await section('fakes', async (): Promise<Apps> => {
       const dynamo = await startDynamo();
       onCleanup(() => dynamo.close());
@@ -242,29 +258,38 @@ async function main(): Promise<void> {
       tail = await section('ack tail', () => benchAckTail(apps, 5, 40, 5, console.log));
       if (tail) printAckTail(tail);
     }
-  } else {
+  } else if (wanted('latency')) {
     console.log('  (sections 2-4 need the bundles; skipped)');
   }
 
-  heading(`5. Undelete throughput: ${fmtInt(UNDELETE_OBJECTS)} deleted objects on moto`);
-  const undelete = await section('undelete', () => benchUndelete(UNDELETE_OBJECTS, UNDELETE_ROUNDS, console.log));
+  let undelete: UndeleteResult | undefined;
+  if (wanted('undelete')) {
+    heading(`5. Undelete throughput: ${fmtInt(UNDELETE_OBJECTS)} deleted objects on moto`);
+    undelete = await section('undelete', () => benchUndelete(UNDELETE_OBJECTS, UNDELETE_ROUNDS, console.log));
+  }
   const undeleteRatio = undelete ? printUndelete(undelete) : NaN;
 
-  heading('6. Alarm storm');
-  const alarms = await section('alarms', () => benchAlarmStorm());
-  if (alarms) printAlarms(alarms);
+  let alarms: AlarmStormResult | undefined;
+  if (wanted('alarms')) {
+    heading('6. Alarm storm');
+    alarms = await section('alarms', () => benchAlarmStorm());
+    if (alarms) printAlarms(alarms);
+  }
 
-  heading(`7. npm start to its ready line (sandbox), ${STARTUP_RUNS} fresh starts`);
-  const startup = await section('startup', () => benchStartup(STARTUP_RUNS));
-  if (startup) {
-    console.log(
-      table([
-        ['run', 'spawn → first line', 'moto ready → seeded', 'spawn → ready'],
-        ...startup.runs.map((r, i) => [String(i + 1), fmtMs(r.firstLineMs), fmtMs(r.seedMs), fmtMs(r.readyMs)]),
-        ['median', fmtMs(startup.medianFirstLineMs), fmtMs(startup.medianSeedMs), fmtMs(startup.medianReadyMs)],
-      ]),
-    );
-    console.log(`  ready in ${fmtMs(startup.medianReadyMs)}   target < ${TARGET_STARTUP_MS} ms on an idle machine  ${verdict(startup.medianReadyMs < TARGET_STARTUP_MS)}`);
+  let startup: Awaited<ReturnType<typeof benchStartup>> | undefined;
+  if (wanted('startup')) {
+    heading(`7. npm start to its ready line (sandbox), ${STARTUP_RUNS} fresh starts`);
+    startup = await section('startup', () => benchStartup(STARTUP_RUNS));
+    if (startup) {
+      console.log(
+        table([
+          ['run', 'spawn → first line', 'moto ready → seeded', 'spawn → ready'],
+          ...startup.runs.map((r, i) => [String(i + 1), fmtMs(r.firstLineMs), fmtMs(r.seedMs), fmtMs(r.readyMs)]),
+          ['median', fmtMs(startup.medianFirstLineMs), fmtMs(startup.medianSeedMs), fmtMs(startup.medianReadyMs)],
+        ]),
+      );
+      console.log(`  ready in ${fmtMs(startup.medianReadyMs)}   target < ${TARGET_STARTUP_MS} ms on an idle machine  ${verdict(startup.medianReadyMs < TARGET_STARTUP_MS)}`);
+    }
   }
 
   heading('Summary (drbot ÷ comparison, same run)');
@@ -272,28 +297,28 @@ async function main(): Promise<void> {
   console.log(
     table([
       ['measure', 'drbot', 'comparison', 'ratio', 'target', 'verdict'],
-      ['bundle size', slack ? fmtBytes(slack.bytes) : 'n/a', bundles ? fmtBytes(bundles.minimal.bytes) : 'n/a', fmtX(bundleRatio), `≤ ${TARGET_BUNDLE_RATIO}×`, verdict(bundleRatio <= TARGET_BUNDLE_RATIO)],
-      ['cold start (median)', fmtMs(cold?.drbot.startToResponseMs ?? NaN), fmtMs(cold?.minimal.startToResponseMs ?? NaN), fmtX(coldRatio), `≤ ${TARGET_COLD_RATIO}×`, verdict(coldRatio <= TARGET_COLD_RATIO)],
+      ...(wanted('bundles') || wanted('latency') ? [['bundle size', slack ? fmtBytes(slack.bytes) : 'n/a', bundles ? fmtBytes(bundles.minimal.bytes) : 'n/a', fmtX(bundleRatio), `≤ ${TARGET_BUNDLE_RATIO}×`, verdict(bundleRatio <= TARGET_BUNDLE_RATIO)]] : []),
+      ...(wanted('latency') ? [['cold start (median)', fmtMs(cold?.drbot.startToResponseMs ?? NaN), fmtMs(cold?.minimal.startToResponseMs ?? NaN), fmtX(coldRatio), `≤ ${TARGET_COLD_RATIO}×`, verdict(coldRatio <= TARGET_COLD_RATIO)],
       ['warm /dr help p50', fmtMs(warm?.drbot.p50 ?? NaN), fmtMs(warm?.minimal.p50 ?? NaN), fmtX(warmRatios.p50), '', ''],
       ['warm /dr help p99', fmtMs(warm?.drbot.p99 ?? NaN), fmtMs(warm?.minimal.p99 ?? NaN), fmtX(warmRatios.p99), `< ${TARGET_WARM_P99_MS} ms`, verdict((warm?.drbot.p99 ?? Infinity) < TARGET_WARM_P99_MS)],
-      ['restore s3 ack p50 / p99', ack ? `${fmtMs(ack.p50)} / ${fmtMs(ack.p99)}` : 'n/a', '', '', '< 3 s', ack ? verdict(ack.p99 < 3000) : ''],
-      [
+      ['restore s3 ack p50 / p99', ack ? `${fmtMs(ack.p50)} / ${fmtMs(ack.p99)}` : 'n/a', '', '', '< 3 s', ack ? verdict(ack.p99 < 3000) : '']] : []),
+      ...(wanted('undelete') ? [[
         'undelete objects/s',
         undelete && !undelete.skipped ? `${fmtInt(undelete.drbot.objectsPerSecond)}/s` : 'n/a',
         undelete && !undelete.skipped ? `${fmtInt(undelete.plain.objectsPerSecond)}/s` : 'n/a',
         fmtX(undeleteRatio),
         '',
         '',
-      ],
-      ['npm start → ready (median)', fmtMs(startup?.medianReadyMs ?? NaN), '', '', `< ${TARGET_STARTUP_MS} ms`, startup ? verdict(startup.medianReadyMs < TARGET_STARTUP_MS) : ''],
-      [
+      ]] : []),
+      ...(wanted('startup') ? [['npm start → ready (median)', fmtMs(startup?.medianReadyMs ?? NaN), '', '', `< ${TARGET_STARTUP_MS} ms`, startup ? verdict(startup.medianReadyMs < TARGET_STARTUP_MS) : '']] : []),
+      ...(wanted('alarms') ? [[
         'alarm storm',
         alarms?.built ? `${fmtInt(alarms.perSecond)}/s, ${alarms.slackCallsPerNotification.toFixed(3)} Slack calls/notif.` : 'not built yet',
+        `earlier in-memory: ${fmtInt(EARLIER_IN_MEMORY.perSecond)}/s, ${EARLIER_IN_MEMORY.slackCallsPerNotification.toFixed(3)}`,
         '',
         '',
         '',
-        '',
-      ],
+      ]] : []),
     ]),
   );
 
@@ -406,6 +431,8 @@ async function main(): Promise<void> {
             finalStatesRight: alarms.finalStatesRight,
             staleMessages: alarms.staleMessages,
             redelivery: alarms.redelivery,
+            store: 'DynamoAlarmStore on dynalite',
+            earlierInMemory: EARLIER_IN_MEMORY,
           }
         : { notBuiltYet: alarms.reason }
       : null,

@@ -1,16 +1,19 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod/mini';
 import { wrapAws } from '../errors';
-import type {
-  AlarmModel,
-  AlarmState,
-  AlarmThread,
-  DigestData,
-  DigestRecord,
-  DigestRenderState,
-  NoticeSummary,
-  ThreadData,
-  ThreadRenderState,
+import { isoDate, jsonText, readItem } from '../store/item';
+import {
+  ALARM_STATES,
+  type AlarmKind,
+  type AlarmMetric,
+  type AlarmModel,
+  type AlarmState,
+  type AlarmThread,
+  type DigestData,
+  type DigestRecord,
+  type NoticeSummary,
+  type ThreadData,
 } from './model';
 
 /** One SNS notification as the state table records it (every one, alarm or not). */
@@ -141,187 +144,6 @@ export function digestData(d: DigestRecord): DigestData {
   return data;
 }
 
-function renderState(t: AlarmThread | undefined): ThreadRenderState {
-  if (!t) return { renderedVersion: 0 };
-  const { ts, tsEpisode, tsChannel, repliedResolutions, renderedVersion, renderedAt } = t;
-  const out: ThreadRenderState = { renderedVersion };
-  if (ts !== undefined) out.ts = ts;
-  if (tsEpisode !== undefined) out.tsEpisode = tsEpisode;
-  if (tsChannel !== undefined) out.tsChannel = tsChannel;
-  if (repliedResolutions !== undefined) out.repliedResolutions = repliedResolutions;
-  if (renderedAt !== undefined) out.renderedAt = renderedAt;
-  return out;
-}
-
-function digestRenderState(d: DigestRecord | undefined): DigestRenderState {
-  if (!d) return { renderedVersion: 0 };
-  const { ts, tsId, renderedVersion, renderedAt } = d;
-  const out: DigestRenderState = { renderedVersion };
-  if (ts !== undefined) out.ts = ts;
-  if (tsId !== undefined) out.tsId = tsId;
-  if (renderedAt !== undefined) out.renderedAt = renderedAt;
-  return out;
-}
-
-// ---- in memory ----------------------------------------------------------------------------
-
-interface MemLease {
-  owner: string;
-  until: number;
-}
-
-/** For unit tests and the local runtime: the same semantics in one process. */
-export class InMemoryAlarmStore implements AlarmStore {
-  readonly notifications = new Map<string, NotificationRecord & { status: 'processing' | 'done' | 'failed'; claimedAt: number }>();
-  private readonly threads = new Map<string, AlarmThread>();
-  private readonly digests = new Map<string, DigestRecord>();
-  private readonly rates = new Map<string, number>();
-  private readonly leases = new Map<string, MemLease>();
-
-  /** Yields once, so concurrent callers interleave the way they would against a real table. */
-  private tick(): Promise<void> {
-    return new Promise((resolve) => setImmediate(resolve));
-  }
-
-  async claimNotification(rec: NotificationRecord, now: Date): Promise<ClaimResult> {
-    await this.tick();
-    const prev = this.notifications.get(rec.messageId);
-    if (prev && !(prev.status === 'failed' || (prev.status === 'processing' && prev.claimedAt < now.getTime() - STALE_CLAIM_MS))) {
-      return 'duplicate';
-    }
-    this.notifications.set(rec.messageId, { ...structuredClone(rec), status: 'processing', claimedAt: now.getTime() });
-    return 'claimed';
-  }
-
-  async finishNotification(messageId: string, outcome: 'done' | 'failed'): Promise<void> {
-    await this.tick();
-    const prev = this.notifications.get(messageId);
-    if (prev) prev.status = outcome;
-  }
-
-  async getThread(arn: string): Promise<AlarmThread | undefined> {
-    await this.tick();
-    const t = this.threads.get(arn);
-    return t ? structuredClone(t) : undefined;
-  }
-
-  async getThreads(arns: readonly string[]): Promise<AlarmThread[]> {
-    await this.tick();
-    return [...new Set(arns)].flatMap((a) => {
-      const t = this.threads.get(a);
-      return t ? [structuredClone(t)] : [];
-    });
-  }
-
-  updateThread(arn: string, fn: (prev: AlarmThread | undefined) => ThreadData | undefined): Promise<Change<AlarmThread>> {
-    return this.update(this.threads, arn, fn, renderState);
-  }
-
-  async getDigest(channel: string): Promise<DigestRecord | undefined> {
-    await this.tick();
-    const d = this.digests.get(channel);
-    return d ? structuredClone(d) : undefined;
-  }
-
-  updateDigest(channel: string, fn: (prev: DigestRecord | undefined) => DigestData | undefined): Promise<Change<DigestRecord>> {
-    return this.update(this.digests, channel, fn, digestRenderState);
-  }
-
-  /**
-   * Read-modify-write on a map: the data is exactly what fn returned (fields it dropped are gone),
-   * the render state is kept, the version bumped. Everything crossing the boundary is cloned.
-   */
-  private async update<R extends { version: number }, D, S>(
-    map: Map<string, R>,
-    key: string,
-    fn: (prev: R | undefined) => D | undefined,
-    keepRenderState: (prev: R | undefined) => S,
-  ): Promise<Change<R>> {
-    await this.tick();
-    const prev = map.get(key);
-    const before = prev ? structuredClone(prev) : undefined;
-    const next = fn(before ? structuredClone(before) : undefined);
-    if (!next) return { before, after: before, changed: false };
-    const after = { ...structuredClone(next), ...keepRenderState(prev), version: (prev?.version ?? 0) + 1 } as unknown as R;
-    map.set(key, after);
-    return { before, after: structuredClone(after), changed: true };
-  }
-
-  async touchDigest(channel: string, id: string, delta: DigestDelta, now: Date): Promise<boolean> {
-    await this.tick();
-    const d = this.digests.get(channel);
-    if (!d || d.id !== id) return false;
-    const members = new Set(d.members);
-    for (const m of delta.members) members.add(m);
-    const recent = [...structuredClone(delta.notices), ...d.recentNotices].slice(0, DIGEST_RECENT_NOTICES);
-    this.digests.set(channel, {
-      ...d,
-      members: [...members],
-      notifications: d.notifications + delta.notifications,
-      notices: d.notices + delta.notices.length,
-      recentNotices: recent,
-      lastActivity: delta.activity ? now : d.lastActivity,
-      version: d.version + 1,
-    });
-    return true;
-  }
-
-  async addPosts(channel: string, n: number, now: Date, windowMs: number): Promise<number> {
-    await this.tick();
-    const bucket = Math.floor(now.getTime() / windowMs);
-    const key = `${channel}#${bucket}`;
-    const total = (this.rates.get(key) ?? 0) + n;
-    this.rates.set(key, total);
-    return total + (this.rates.get(`${channel}#${bucket - 1}`) ?? 0);
-  }
-
-  private key(t: RenderTarget): string {
-    return t.kind === 'thread' ? `ALARM#${t.arn}` : `DIGEST#${t.channel}`;
-  }
-
-  private exists(t: RenderTarget): boolean {
-    return t.kind === 'thread' ? this.threads.has(t.arn) : this.digests.has(t.channel);
-  }
-
-  async claimRender(target: RenderTarget, owner: string, now: Date, leaseMs: number): Promise<boolean> {
-    await this.tick();
-    if (!this.exists(target)) return false;
-    const k = this.key(target);
-    const lease = this.leases.get(k);
-    if (lease && lease.owner !== owner && lease.until >= now.getTime()) return false;
-    this.leases.set(k, { owner, until: now.getTime() + leaseMs });
-    return true;
-  }
-
-  async markRendered(target: RenderTarget, owner: string, patch: RenderPatch, now: Date): Promise<boolean> {
-    await this.tick();
-    if (this.leases.get(this.key(target))?.owner !== owner) return false;
-    const { version, ...rest } = patch;
-    const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
-    if (target.kind === 'thread') {
-      const t = this.threads.get(target.arn);
-      if (!t) return false;
-      this.threads.set(target.arn, { ...t, ...defined, renderedVersion: Math.max(t.renderedVersion, version), renderedAt: now });
-    } else {
-      const d = this.digests.get(target.channel);
-      if (!d) return false;
-      this.digests.set(target.channel, { ...d, ...defined, renderedVersion: Math.max(d.renderedVersion, version), renderedAt: now });
-    }
-    return true;
-  }
-
-  async releaseRender(target: RenderTarget, owner: string): Promise<void> {
-    await this.tick();
-    const k = this.key(target);
-    if (this.leases.get(k)?.owner === owner) this.leases.delete(k);
-  }
-
-  /** Test helper: every thread, as stored. */
-  allThreads(): AlarmThread[] {
-    return [...this.threads.values()].map((t) => structuredClone(t));
-  }
-}
-
 // ---- DynamoDB -----------------------------------------------------------------------------
 
 type Item = Record<string, unknown>;
@@ -341,19 +163,10 @@ const NOTIFICATION_SK = 'NOTIFICATION';
 function iso(d: Date | undefined): string | undefined {
   return d ? d.toISOString() : undefined;
 }
-function date(v: unknown): Date | undefined {
-  if (typeof v !== 'string') return undefined;
-  const ms = Date.parse(v);
-  return Number.isFinite(ms) ? new Date(ms) : undefined;
-}
-function reqDate(v: unknown): Date {
-  return date(v) ?? new Date(0);
-}
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}
-function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+
+/** `pk / sk` of an item, for errors. */
+function keyOf(item: Item): string {
+  return `${String(item['pk'])} / ${String(item['sk'])}`;
 }
 
 /** AlarmModel <-> JSON text: dates as ISO strings, dimensions as pairs (a `__proto__` dimension stays data). */
@@ -365,19 +178,70 @@ function alarmToJson(a: AlarmModel): string {
   });
 }
 
-function alarmFromJson(s: unknown): AlarmModel {
-  const raw = JSON.parse(typeof s === 'string' ? s : '{}') as Omit<AlarmModel, 'stateChangeTime' | 'metric'> & {
-    stateChangeTime: string;
-    metric?: Omit<NonNullable<AlarmModel['metric']>, 'dimensions'> & { dimensions: [string, string][] };
-  };
-  const { metric, stateChangeTime, ...rest } = raw;
-  const model: AlarmModel = { ...rest, stateChangeTime: reqDate(stateChangeTime) };
-  if (metric) {
-    const dimensions = Object.create(null) as Record<string, string>;
-    for (const [k, v] of metric.dimensions) dimensions[k] = v;
-    model.metric = { ...metric, dimensions };
-  }
-  return model;
+const ALARM_KINDS = ['replication-lag', 'replication-failed', 'backup-failure', 'other'] as const satisfies readonly AlarmKind[];
+const alarmState = z.enum(ALARM_STATES);
+/**
+ * An optional number in the alarm JSON: `JSON.stringify` writes a non-finite number (a threshold
+ * of 1e999 from CloudWatch) as null, which reads as absent, as it did before the schema.
+ */
+const jsonNumber = z.optional(z.pipe(z.nullable(z.number()), z.transform((v: number | null) => v ?? undefined)));
+
+const metricJsonShape = {
+  namespace: z.string(),
+  name: z.string(),
+  statistic: z.optional(z.string()),
+  /** Pairs, so a dimension named `__proto__` stays data. */
+  dimensions: z.array(z.tuple([z.string(), z.string()])),
+  period: jsonNumber,
+  evaluationPeriods: jsonNumber,
+  threshold: jsonNumber,
+  comparison: z.optional(z.string()),
+  unit: z.optional(z.string()),
+  treatMissingData: z.optional(z.string()),
+};
+const alarmJsonShape = {
+  arn: z.string(),
+  name: z.string(),
+  description: z.optional(z.string()),
+  state: alarmState,
+  previousState: z.optional(alarmState),
+  reason: z.string(),
+  stateChangeTime: isoDate,
+  region: z.string(),
+  regionName: z.optional(z.string()),
+  accountId: z.string(),
+  metric: z.optional(z.object(metricJsonShape)),
+  composite: z.boolean(),
+  rule: z.optional(z.string()),
+  children: z.optional(z.array(z.object({ arn: z.string(), state: z.optional(z.string()) }))),
+  kind: z.enum(ALARM_KINDS),
+  bucket: z.optional(z.string()),
+  functionName: z.optional(z.string()),
+};
+// A field added to AlarmModel (or its metric) must be added to the schema too, or it would be dropped on read.
+const alarmShapeIsComplete: [Exclude<keyof AlarmModel, keyof typeof alarmJsonShape>, Exclude<keyof AlarmMetric, keyof typeof metricJsonShape>] extends [never, never] ? true : false = true;
+void alarmShapeIsComplete;
+
+/** The `alarm` attribute: the AlarmModel as JSON text (alarmToJson). */
+const alarmJson = z.pipe(
+  jsonText,
+  z.pipe(
+    z.object(alarmJsonShape),
+    z.transform(({ metric, ...rest }): AlarmModel => {
+      const model: AlarmModel = withoutUndefined(rest);
+      if (metric) {
+        const dimensions = Object.create(null) as Record<string, string>;
+        for (const [k, v] of metric.dimensions) dimensions[k] = v;
+        model.metric = { ...withoutUndefined(metric), dimensions };
+      }
+      return model;
+    }),
+  ),
+);
+
+/** Drops keys whose value is undefined, so an absent field stays absent (as the item had it). */
+function withoutUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
 /** The top-level attributes of a thread item the reducer owns (undefined -> REMOVE). */
@@ -408,62 +272,55 @@ function threadAttributes(d: ThreadData, now: Date): Record<string, unknown> {
   };
 }
 
+/**
+ * A thread item (`ALARM#<arn>` / `THREAD`) as threadAttributes and markRendered write it. Every
+ * field has been written since threads were first stored, so none is defaulted: an item without
+ * one is broken, not old. Other attributes (pk, sk, ttl, name, the lease) are not read.
+ */
+const threadItem = z.object({
+  id: z.string(),
+  arn: z.string(),
+  alarm: alarmJson,
+  state: alarmState,
+  kind: z.enum(ALARM_KINDS),
+  channel: z.string(),
+  topicArn: z.string(),
+  episode: z.number(),
+  episodeStart: isoDate,
+  count: z.number(),
+  notifications: z.number(),
+  firstSeen: isoDate,
+  lastSeen: isoDate,
+  acknowledgedBy: z.optional(z.string()),
+  acknowledgedAt: z.optional(isoDate),
+  resolvedAt: z.optional(isoDate),
+  resolutions: z.number(),
+  digestChannel: z.optional(z.string()),
+  digestId: z.optional(z.string()),
+  recentMessageIds: z.array(z.string()),
+  version: z.number(),
+  renderedVersion: z.number(),
+  ts: z.optional(z.string()),
+  tsEpisode: z.optional(z.number()),
+  tsChannel: z.optional(z.string()),
+  repliedResolutions: z.optional(z.number()),
+  renderedAt: z.optional(isoDate),
+});
+
 function threadFromItem(item: Item): AlarmThread {
-  const t: AlarmThread = {
-    id: str(item['id']) ?? '',
-    arn: str(item['arn']) ?? '',
-    alarm: alarmFromJson(item['alarm']),
-    state: (str(item['state']) ?? 'ALARM') as AlarmState,
-    kind: (str(item['kind']) ?? 'other') as AlarmThread['kind'],
-    channel: str(item['channel']) ?? '',
-    topicArn: str(item['topicArn']) ?? '',
-    episode: num(item['episode']) ?? 1,
-    episodeStart: reqDate(item['episodeStart']),
-    count: num(item['count']) ?? 0,
-    notifications: num(item['notifications']) ?? 0,
-    firstSeen: reqDate(item['firstSeen']),
-    lastSeen: reqDate(item['lastSeen']),
-    resolutions: num(item['resolutions']) ?? 0,
-    recentMessageIds: Array.isArray(item['recentMessageIds']) ? (item['recentMessageIds'] as unknown[]).filter((x): x is string => typeof x === 'string') : [],
-    version: num(item['version']) ?? 0,
-    renderedVersion: num(item['renderedVersion']) ?? 0,
-  };
-  const ackBy = str(item['acknowledgedBy']);
-  if (ackBy) t.acknowledgedBy = ackBy;
-  const ackAt = date(item['acknowledgedAt']);
-  if (ackAt) t.acknowledgedAt = ackAt;
-  const resolvedAt = date(item['resolvedAt']);
-  if (resolvedAt) t.resolvedAt = resolvedAt;
-  const dc = str(item['digestChannel']);
-  const di = str(item['digestId']);
-  if (dc && di) t.digest = { channel: dc, id: di };
-  const ts = str(item['ts']);
-  if (ts) t.ts = ts;
-  const te = num(item['tsEpisode']);
-  if (te !== undefined) t.tsEpisode = te;
-  const tc = str(item['tsChannel']);
-  if (tc) t.tsChannel = tc;
-  const rr = num(item['repliedResolutions']);
-  if (rr !== undefined) t.repliedResolutions = rr;
-  const ra = date(item['renderedAt']);
-  if (ra) t.renderedAt = ra;
+  const { digestChannel, digestId, ...rest } = readItem(threadItem, item, keyOf(item));
+  const t: AlarmThread = withoutUndefined(rest);
+  if (digestChannel && digestId) t.digest = { channel: digestChannel, id: digestId };
   return t;
 }
 
 function noticeToItem(n: NoticeSummary): Item {
   return { messageId: n.messageId, reason: n.reason, receivedAt: n.receivedAt.toISOString(), ...(n.subject !== undefined ? { subject: n.subject } : {}) };
 }
-function noticesFromItem(v: unknown): NoticeSummary[] {
-  if (!Array.isArray(v)) return [];
-  return (v as unknown[]).slice(0, DIGEST_RECENT_NOTICES).flatMap((x) => {
-    if (typeof x !== 'object' || x === null) return [];
-    const o = x as Item;
-    const n: NoticeSummary = { messageId: str(o['messageId']) ?? '', reason: str(o['reason']) ?? '', receivedAt: reqDate(o['receivedAt']) };
-    const subject = str(o['subject']);
-    if (subject !== undefined) n.subject = subject;
-    return [n];
-  });
-}
+const noticeItem = z.pipe(
+  z.object({ messageId: z.string(), subject: z.optional(z.string()), reason: z.string(), receivedAt: isoDate }),
+  z.transform((n): NoticeSummary => withoutUndefined(n)),
+);
 
 function digestAttributes(d: DigestData, now: Date): Record<string, unknown> {
   return {
@@ -480,27 +337,36 @@ function digestAttributes(d: DigestData, now: Date): Record<string, unknown> {
   };
 }
 
+/** A digest item (`DIGEST#<channel>` / `DIGEST`) as digestAttributes, touchDigest and markRendered write it. */
+const digestItem = z.object({
+  channel: z.string(),
+  id: z.string(),
+  openedAt: isoDate,
+  lastActivity: isoDate,
+  // A string set; DynamoDB has no empty set, so an empty membership is stored as no attribute.
+  members: z._default(z.set(z.string()), () => new Set<string>()),
+  notifications: z.number(),
+  notices: z.number(),
+  recentNotices: z.array(noticeItem),
+  version: z.number(),
+  renderedVersion: z.number(),
+  ts: z.optional(z.string()),
+  tsId: z.optional(z.string()),
+  renderedAt: z.optional(isoDate),
+});
+
 function digestFromItem(item: Item): DigestRecord {
-  const d: DigestRecord = {
-    channel: str(item['channel']) ?? '',
-    id: str(item['id']) ?? '',
-    openedAt: reqDate(item['openedAt']),
-    lastActivity: reqDate(item['lastActivity']),
-    members: item['members'] instanceof Set ? [...(item['members'] as Set<unknown>)].filter((x): x is string => typeof x === 'string').sort() : [],
-    notifications: num(item['notifications']) ?? 0,
-    notices: num(item['notices']) ?? 0,
-    recentNotices: noticesFromItem(item['recentNotices']),
-    version: num(item['version']) ?? 0,
-    renderedVersion: num(item['renderedVersion']) ?? 0,
+  const { members, recentNotices, ...rest } = readItem(digestItem, item, keyOf(item));
+  return {
+    ...withoutUndefined(rest),
+    members: [...members].sort(),
+    // touchDigest may append past the cap before its condition sees the list full; show the newest few
+    recentNotices: recentNotices.slice(0, DIGEST_RECENT_NOTICES),
   };
-  const ts = str(item['ts']);
-  if (ts) d.ts = ts;
-  const tsId = str(item['tsId']);
-  if (tsId) d.tsId = tsId;
-  const ra = date(item['renderedAt']);
-  if (ra) d.renderedAt = ra;
-  return d;
 }
+
+/** A post counter (`RATE#<channel>` / `<window>`). */
+const rateItem = z.object({ posts: z.number() });
 
 /** Builds `SET a = :a, … REMOVE b, …` with placeholder names (name, state, count and ttl are reserved words). */
 function setRemove(attrs: Record<string, unknown>, extraSet: Record<string, unknown> = {}) {
@@ -741,8 +607,8 @@ export class DynamoAlarmStore implements AlarmStore {
       if (!isConditionFailure(e)) throw wrapAws(e, 'UpdateItem', `${this.table} ${pk}`);
     }
     // either the digest rolled over, or its recent-notice list is full: keep counting without it
-    const current = await this.getItem(pk, DIGEST_SK);
-    if (str(current?.['id']) !== id || delta.notices.length === 0) return false;
+    const current = await this.getDigest(channel);
+    if (current?.id !== id || delta.notices.length === 0) return false;
     try {
       await send(false);
       return true;
@@ -766,9 +632,10 @@ export class DynamoAlarmStore implements AlarmStore {
           ReturnValues: 'UPDATED_NEW',
         }),
       );
-      const current = num(res.Attributes?.['posts']) ?? n;
+      const current = readItem(rateItem, res.Attributes, `${pk} / ${bucket}`).posts;
       const previous = await this.getItem(pk, String(bucket - 1));
-      return current + (num(previous?.['posts']) ?? 0);
+      // no counter for the previous window: nothing was posted in it
+      return current + (previous ? readItem(rateItem, previous, `${pk} / ${bucket - 1}`).posts : 0);
     } catch (e) {
       throw wrapAws(e, 'UpdateItem', `${this.table} ${pk}`);
     }

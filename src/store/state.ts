@@ -7,6 +7,8 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
+import * as z from 'zod/mini';
+import { readItem } from './item';
 
 /**
  * The state table: one DynamoDB table, single-table design, keys `pk`/`sk`, numeric `ttl`.
@@ -70,6 +72,71 @@ export interface RunRecord {
 export type VoteOutcome =
   | { kind: 'recorded'; approval: ApprovalRecord; quorum: boolean }
   | { kind: 'refused'; reason: 'not_found' | 'not_pending' | 'expired' | 'already_voted'; approval?: ApprovalRecord };
+
+const AUDIT_RESULTS = ['ok', 'refused', 'error', 'pending', 'approved', 'rejected', 'expired', 'failed', 'succeeded'] as const satisfies readonly AuditEvent['result'][];
+const APPROVAL_STATUSES = ['pending', 'approved', 'rejected', 'expired'] as const satisfies readonly ApprovalStatus[];
+const RUN_STATUSES = ['started', 'planned', 'awaiting_approval', 'running', 'succeeded', 'failed', 'rejected', 'expired', 'dry_run', 'nothing_to_do'] as const satisfies readonly RunRecord['status'][];
+
+/*
+ * What an item reads as. z.object drops the keys (pk, sk) and ttl, as stripKeys did; a missing or
+ * mistyped field throws StateItemError with the item's key instead of passing a cast.
+ */
+const auditItem = z.object({
+  id: z.string(),
+  at: z.string(),
+  actor: z.string(),
+  action: z.string(),
+  target: z.string(),
+  result: z.enum(AUDIT_RESULTS),
+  detail: z.optional(z.string()),
+  runId: z.optional(z.string()),
+});
+const approvalItem = z.object({
+  id: z.string(),
+  runId: z.string(),
+  callbackId: z.string(),
+  requester: z.string(),
+  summary: z.string(),
+  required: z.number(),
+  approvers: z.array(z.string()),
+  status: z.enum(APPROVAL_STATUSES),
+  createdAt: z.string(),
+  expiresAt: z.string(),
+  decidedBy: z.optional(z.string()),
+  decidedAt: z.optional(z.string()),
+  reason: z.optional(z.string()),
+  // Added after approvals were first stored; an older item without it was never flagged, which is what absent means.
+  deliveryFailed: z.optional(z.boolean()),
+  channel: z.string(),
+  ts: z.string(),
+});
+const runItem = z.object({
+  id: z.string(),
+  kind: z.string(),
+  requester: z.string(),
+  commandText: z.string(),
+  channel: z.string(),
+  ts: z.optional(z.string()),
+  status: z.enum(RUN_STATUSES),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  summary: z.optional(z.string()),
+});
+// A field added to a record type must be added to its schema too, or reads would drop it.
+const schemasAreComplete: [
+  Exclude<keyof AuditEvent, keyof typeof auditItem.shape>,
+  Exclude<keyof ApprovalRecord, keyof typeof approvalItem.shape>,
+  Exclude<keyof RunRecord, keyof typeof runItem.shape>,
+] extends [never, never, never]
+  ? true
+  : false = true;
+void schemasAreComplete;
+
+/** Reads an item with `schema`; an absent optional field stays absent (not a key holding undefined). */
+function fromItem<S extends z.ZodMiniType<object>>(schema: S, item: Record<string, unknown>): z.output<S> {
+  const parsed = readItem(schema, item, `${String(item['pk'])} / ${String(item['sk'])}`);
+  return Object.fromEntries(Object.entries(parsed).filter(([, v]) => v !== undefined)) as z.output<S>;
+}
 
 const DAY = 24 * 3600;
 
@@ -168,7 +235,7 @@ export class StateStore {
         Limit: limit,
       }),
     );
-    return (res.Items ?? []).map((i) => stripKeys<AuditEvent>(i));
+    return (res.Items ?? []).map((i): AuditEvent => fromItem(auditItem, i));
   }
 
   async putApproval(a: ApprovalRecord): Promise<void> {
@@ -185,7 +252,7 @@ export class StateStore {
     const res = await this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: { pk: `APPROVAL#${id}`, sk: 'APPROVAL' }, ConsistentRead: true }),
     );
-    return res.Item ? stripKeys<ApprovalRecord>(res.Item) : undefined;
+    return res.Item ? fromItem(approvalItem, res.Item) : undefined;
   }
 
   /**
@@ -209,7 +276,7 @@ export class StateStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      updated = stripKeys<ApprovalRecord>(res.Attributes ?? {});
+      updated = fromItem(approvalItem, res.Attributes ?? {});
     } catch (e) {
       if (!isConditionFailure(e)) throw e;
       return this.refusal(id, user, now);
@@ -255,7 +322,7 @@ export class StateStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return stripKeys<ApprovalRecord>(res.Attributes ?? {});
+      return fromItem(approvalItem, res.Attributes ?? {});
     } catch (e) {
       if (isConditionFailure(e)) return undefined;
       throw e;
@@ -303,7 +370,7 @@ export class StateStore {
 
   async getRun(id: string): Promise<RunRecord | undefined> {
     const res = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: `RUN#${id}`, sk: 'RUN' }, ConsistentRead: true }));
-    return res.Item ? stripKeys<RunRecord>(res.Item) : undefined;
+    return res.Item ? fromItem(runItem, res.Item) : undefined;
   }
 
   async updateRun(id: string, patch: Partial<Pick<RunRecord, 'status' | 'ts' | 'summary' | 'channel'>>): Promise<void> {
@@ -318,9 +385,4 @@ export class StateStore {
       }),
     );
   }
-}
-
-function stripKeys<T>(item: Record<string, unknown>): T {
-  const { pk: _pk, sk: _sk, ttl: _ttl, ...rest } = item;
-  return rest as T;
 }

@@ -1,44 +1,26 @@
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import dynalite from 'dynalite';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AlarmNotification, AlarmState, ThreadData } from '../../src/alarms/model';
 import { parseSnsEvent } from '../../src/alarms/parse';
 import { createAlarmService } from '../../src/alarms/service';
 import { DynamoAlarmStore, threadData, type NotificationRecord } from '../../src/alarms/store';
 import { parseConfig } from '../../src/config/load';
-import { StateStore } from '../../src/store/state';
+import { StateItemError } from '../../src/store/item';
 import { threadFromNotification } from '../helpers/alarm-thread';
+import { useDynalite } from '../helpers/dynalite';
 import type { SlackMessage, SlackPoster } from '../../src/slack/poster';
 
-const TABLE = 'drbot-state-test';
-let server: Server;
+const db = useDynalite();
+/** Every test gets an empty table of its own. */
+let table: string;
 let doc: DynamoDBDocumentClient;
-let raw: DynamoDBClient;
-
-beforeAll(async () => {
-  server = dynalite({ createTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  raw = new DynamoDBClient({
-    region: 'us-east-1',
-    endpoint: `http://127.0.0.1:${port}`,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
-  });
-  doc = DynamoDBDocumentClient.from(raw);
-  await StateStore.createTable(raw, TABLE);
+beforeEach(async () => {
+  table = await db().freshTable('drbot-alarms-test');
+  doc = db().doc;
 });
 
-afterAll(async () => {
-  raw?.destroy();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
-
-const store = () => new DynamoAlarmStore({ client: doc, tableName: TABLE });
+const store = () => new DynamoAlarmStore({ client: doc, tableName: table });
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'events');
 let seq = 0;
@@ -86,7 +68,7 @@ describe('DynamoAlarmStore (dynalite)', () => {
 
       // assess
       expect([first, redelivered, retried, afterDone]).toEqual(['claimed', 'duplicate', 'claimed', 'duplicate']);
-      const item = (await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: 'ALARMMSG#dedupe-1', sk: 'NOTIFICATION' } }))).Item;
+      const item = (await doc.send(new GetCommand({ TableName: table, Key: { pk: 'ALARMMSG#dedupe-1', sk: 'NOTIFICATION' } }))).Item;
       expect(item).toMatchObject({ status: 'done', state: 'ALARM', alarmArn: rec.alarmArn, receivedAt: T0.toISOString() });
       expect(typeof item?.['ttl']).toBe('number');
       expect(item?.['ttl']).toBe(Math.floor((T0.getTime() + 2000) / 1000) + 30 * 86_400); // from the retried claim
@@ -147,9 +129,26 @@ describe('DynamoAlarmStore (dynalite)', () => {
       expect(Object.getOwnPropertyDescriptor(read?.alarm.metric?.dimensions, '__proto__')?.value).toBe('data');
       expect(read?.acknowledgedBy).toBeUndefined();
       expect(read?.digest).toBeUndefined();
-      const item = (await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: `ALARM#${n.alarm.arn}`, sk: 'THREAD' } }))).Item;
+      const item = (await doc.send(new GetCommand({ TableName: table, Key: { pk: `ALARM#${n.alarm.arn}`, sk: 'THREAD' } }))).Item;
       expect(item).toMatchObject({ state: 'ALARM', count: 2, channel: 'CALERTS', name: 'roundtrip', firstSeen: n.receivedAt.toISOString() });
       expect(typeof item?.['ttl']).toBe('number');
+    });
+
+    it('refuses a thread item that does not match its schema, naming the item and the fields', async () => {
+      // prepare
+      const s = store();
+      const n = alarm({ name: 'broken', at: T0 });
+      await s.updateThread(n.alarm.arn, () => threadOf(n), T0);
+      const key = { pk: `ALARM#${n.alarm.arn}`, sk: 'THREAD' };
+      await doc.send(new UpdateCommand({ TableName: table, Key: key, UpdateExpression: 'SET #s = :s REMOVE #c', ExpressionAttributeNames: { '#s': 'state', '#c': 'count' }, ExpressionAttributeValues: { ':s': 'BROKEN' } }));
+
+      // act
+      const err = await s.getThread(n.alarm.arn).catch((e: unknown) => e);
+
+      // assess
+      expect(err).toBeInstanceOf(StateItemError);
+      expect(err).toMatchObject({ code: 'state_item_invalid', key: `ALARM#${n.alarm.arn} / THREAD` });
+      expect((err as StateItemError).issues).toMatch(/^state: .*; count: /);
     });
 
     it('loses no count when 25 invocations increment the same thread at once', async () => {
@@ -369,19 +368,20 @@ describe('DynamoAlarmStore (dynalite)', () => {
         expect({ name: t.alarm.name, state: t.state, notifications: t.notifications }).toEqual({ name: t.alarm.name, state: i % 2 ? 'OK' : 'ALARM', notifications: 20 });
       }
       for (const n of notifications) {
-        const item = (await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: `ALARMMSG#${n.messageId}`, sk: 'NOTIFICATION' } }))).Item;
+        const item = (await doc.send(new GetCommand({ TableName: table, Key: { pk: `ALARMMSG#${n.messageId}`, sk: 'NOTIFICATION' } }))).Item;
         expect(item?.['status']).toBe('done');
       }
       // the digest shows its members' final states; every other alarm's own message shows its own
       const latest = (ts: string) => [...slack.calls].reverse().find((c) => c.ts === ts && !c.threadTs)?.msg;
       const members = threads.filter((t) => t.digest);
       const digestPost = slack.calls.find((c) => c.method === 'post' && c.msg.text.startsWith('Alarm storm'));
-      if (members.length) {
-        expect(latest(digestPost?.ts as string)?.text).toBe(
-          `Alarm storm: ${members.length} alarms (${members.filter((t) => t.state === 'ALARM').length} ALARM, 0 INSUFFICIENT_DATA, ` +
-            `${members.filter((t) => t.state === 'OK').length} resolved), ${(await s.getDigest('CALERTS'))?.notifications} notifications recorded`,
-        );
-      }
+      // 10 new alarms at once pass the storm threshold (5 new messages a window): a digest must exist
+      expect(members.length).toBeGreaterThan(0);
+      expect(digestPost).toBeDefined();
+      expect(latest(digestPost?.ts as string)?.text).toBe(
+        `Alarm storm: ${members.length} alarms (${members.filter((t) => t.state === 'ALARM').length} ALARM, 0 INSUFFICIENT_DATA, ` +
+          `${members.filter((t) => t.state === 'OK').length} resolved), ${(await s.getDigest('CALERTS'))?.notifications} notifications recorded`,
+      );
       for (const t of threads.filter((x) => x.ts)) {
         expect(latest(t.ts as string)?.text.startsWith(t.state === 'OK' ? 'Resolved:' : 'ALARM:')).toBe(true);
       }

@@ -1,38 +1,21 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
-import type { AddressInfo } from 'node:net';
 import { type ApprovalRecord, type AuditEvent, newId, type RunRecord, StateStore } from '../../src/store/state';
+import { useDynalite } from '../helpers/dynalite';
+import { StateItemError } from '../../src/store/item';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 
-const TABLE = 'drbot-state-test';
 const T0 = Date.parse('2026-01-27T12:00:00.000Z');
 
-let server: ReturnType<typeof dynalite>;
-let client: DynamoDBClient;
-
-beforeAll(async () => {
-  server = dynalite({ createTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  client = new DynamoDBClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${port}`, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  await StateStore.createTable(client, TABLE);
-});
-
-afterAll(async () => {
-  client?.destroy();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+const db = useDynalite();
+/** Every test gets an empty table of its own. */
+let table: string;
+beforeEach(async () => {
+  table = await db().freshTable();
 });
 
 /** A store whose clock the test moves. */
-function storeAt(ms = T0, table = TABLE): { store: StateStore; setNow: (ms: number) => void } {
+function storeAt(ms = T0): { store: StateStore; setNow: (ms: number) => void } {
   let now = ms;
-  return { store: new StateStore(client, table, () => new Date(now)), setNow: (t) => (now = t) };
-}
-
-/** A store on a table of its own, for tests that read the whole audit log. */
-async function freshStore(ms = T0): Promise<StateStore> {
-  const table = `${TABLE}-${newId('t')}`;
-  await StateStore.createTable(client, table);
-  return storeAt(ms, table).store;
+  return { store: new StateStore(db().client, table, () => new Date(now)), setNow: (t) => (now = t) };
 }
 
 function approval(over: Partial<ApprovalRecord> = {}): ApprovalRecord {
@@ -56,7 +39,7 @@ function approval(over: Partial<ApprovalRecord> = {}): ApprovalRecord {
 describe('StateStore.createTable', () => {
   it('succeeds again when the table already exists', async () => {
     // act
-    const again = StateStore.createTable(client, TABLE);
+    const again = StateStore.createTable(db().client, table);
 
     // assess
     await expect(again).resolves.toBeUndefined();
@@ -94,7 +77,7 @@ describe('StateStore.claim', () => {
 describe('StateStore audit log', () => {
   it('lists the newest events first, up to the limit', async () => {
     // prepare
-    const store = await freshStore();
+    const store = storeAt().store;
     const base = Date.parse('2030-01-01T00:00:00.000Z');
     const minutes = [3, 0, 4, 1, 2];
     for (const m of minutes) {
@@ -110,7 +93,7 @@ describe('StateStore audit log', () => {
 
   it('stores an event as given, with an id and the clock time, and hands back the keys stripped', async () => {
     // prepare
-    const store = await freshStore(Date.parse('2031-06-01T00:00:00.000Z'));
+    const store = storeAt(Date.parse('2031-06-01T00:00:00.000Z')).store;
 
     // act
     const written = await store.audit({ actor: 'UEVE', action: 'command', target: '/dr status', result: 'refused', detail: 'forbidden', runId: 'r-1' });
@@ -305,5 +288,24 @@ describe('StateStore runs', () => {
     expect(afterFirst).toEqual({ ...run, status: 'running', ts: '1769515200.000200', updatedAt: '2026-01-27T12:01:30.000Z' });
     expect(afterSecond).toEqual({ ...run, status: 'running', ts: '1769515200.000200', summary: 'restored 250', updatedAt: '2026-01-27T12:01:30.000Z' });
     expect(await store.getRun('r-missing')).toBeUndefined();
+  });
+
+  it('refuses a run item that does not match its schema, naming the item and the field', async () => {
+    // prepare
+    const { store } = storeAt();
+    await store.doc.send(
+      new PutCommand({
+        TableName: table,
+        Item: { pk: 'RUN#r-odd', sk: 'RUN', id: 'r-odd', kind: 'restore-s3-undelete', requester: 'UALICE', commandText: '/dr', channel: 'C1', status: 'paused', createdAt: 'x', updatedAt: 'x' },
+      }),
+    );
+
+    // act
+    const err = await store.getRun('r-odd').catch((e: unknown) => e);
+
+    // assess
+    expect(err).toBeInstanceOf(StateItemError);
+    expect(err).toMatchObject({ code: 'state_item_invalid', key: 'RUN#r-odd / RUN' });
+    expect((err as StateItemError).issues).toMatch(/^status: /);
   });
 });

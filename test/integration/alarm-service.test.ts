@@ -4,12 +4,14 @@ import type { ActionsBlock, Button, ContextBlock, KnownBlock, SectionBlock } fro
 import type { AlarmNotification, AlarmState, Notification, NoticeNotification } from '../../src/alarms/model';
 import { parseSnsEvent } from '../../src/alarms/parse';
 import { createAlarmService, type AlarmServiceDeps } from '../../src/alarms/service';
-import { InMemoryAlarmStore } from '../../src/alarms/store';
+import { DynamoAlarmStore } from '../../src/alarms/store';
 import { ALARM_ACTIONS } from '../../src/alarms/views';
 import { parseConfig } from '../../src/config/load';
 import type { DrConfig } from '../../src/config/schema';
 import { DrbotError } from '../../src/errors';
 import type { SlackMessage, SlackPoster } from '../../src/slack/poster';
+import { alarmTable } from '../helpers/alarm-table';
+import { useDynalite } from '../helpers/dynalite';
 
 const ALERTS = 'CALERTS';
 const CRITICAL = 'CCRITICAL';
@@ -147,8 +149,13 @@ function alarm(opts: { base?: string; name?: string; bucket?: string; metric?: s
 const T0 = new Date('2026-10-02T14:05:31.927Z');
 const at = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
 
-function setup(over: Partial<AlarmServiceDeps> = {}) {
-  const store = new InMemoryAlarmStore();
+const db = useDynalite();
+
+/** The service over the DynamoDB store on a table of its own, a recording Slack and a clock the test moves. */
+async function setup(over: Partial<AlarmServiceDeps> = {}) {
+  const table = await db().freshTable('drbot-alarm-service');
+  const store = new DynamoAlarmStore({ client: db().doc, tableName: table });
+  const stored = alarmTable(db().doc, table, store);
   const slack = new RecordingSlack();
   const logs: { msg: string; extra?: Record<string, unknown> }[] = [];
   let now = at(0);
@@ -160,14 +167,14 @@ function setup(over: Partial<AlarmServiceDeps> = {}) {
     log: (msg, extra) => logs.push({ msg, ...(extra ? { extra } : {}) }),
     ...over,
   });
-  return { store, slack, logs, service, setNow: (d: Date) => (now = d) };
+  return { store, stored, slack, logs, service, setNow: (d: Date) => (now = d) };
 }
 
 describe('createAlarmService', () => {
   describe('one message per alarm', () => {
     it('posts on ALARM, updates in place on a repeated ALARM, resolves on OK with one thread reply', async () => {
       // prepare
-      const { service, slack, setNow } = setup();
+      const { service, slack, setNow } = await setup();
       const first = fixture('sns-cloudwatch-alarm.json');
       const again = alarm({ at: at(15) });
       const ok = fixture('sns-cloudwatch-ok.json');
@@ -201,7 +208,7 @@ describe('createAlarmService', () => {
 
     it('gives the first message the buttons of its kind, with the thread id as value', async () => {
       // prepare
-      const { service, slack } = setup();
+      const { service, slack } = await setup();
       const n = fixture('sns-cloudwatch-alarm.json') as AlarmNotification;
 
       // act
@@ -219,7 +226,7 @@ describe('createAlarmService', () => {
 
     it('shows INSUFFICIENT_DATA amber on the existing message', async () => {
       // prepare
-      const { service, slack } = setup();
+      const { service, slack } = await setup();
       await service.handle([fixture('sns-cloudwatch-alarm.json')]);
 
       // act
@@ -236,7 +243,7 @@ describe('createAlarmService', () => {
 
     it('posts an amber message when INSUFFICIENT_DATA is the first thing heard', async () => {
       // prepare
-      const { service, slack } = setup();
+      const { service, slack } = await setup();
 
       // act
       const r = await service.handle([fixture('sns-cloudwatch-insufficient.json')]);
@@ -248,7 +255,7 @@ describe('createAlarmService', () => {
 
     it('records an OK it never saw alarm but posts nothing', async () => {
       // prepare
-      const { service, slack, store } = setup();
+      const { service, slack, stored } = await setup();
 
       // act
       const r = await service.handle([fixture('sns-cloudwatch-ok.json')]);
@@ -256,12 +263,12 @@ describe('createAlarmService', () => {
       // assess
       expect(r).toMatchObject({ recorded: 1, posted: 0, updated: 0 });
       expect(slack.calls).toHaveLength(0);
-      expect(store.notifications.get('0c9a7b5e-3d1f-5e2a-8b4c-6d7e8f9a0b1c')?.state).toBe('OK');
+      expect((await stored.notification('0c9a7b5e-3d1f-5e2a-8b4c-6d7e8f9a0b1c'))?.['state']).toBe('OK');
     });
 
     it('writes once per alarm for a batch (the last state), ordering by state change time', async () => {
       // prepare
-      const { service, slack } = setup();
+      const { service, slack } = await setup();
       const ok = alarm({ state: 'OK', at: at(30) });
       const a1 = alarm({ at: at(0) });
       const a2 = alarm({ at: at(10) });
@@ -279,7 +286,7 @@ describe('createAlarmService', () => {
 
     it('ignores an ALARM older than the OK it already shows', async () => {
       // prepare
-      const { service, slack } = setup();
+      const { service, slack } = await setup();
       await service.handle([alarm({ at: at(0) })]);
       await service.handle([alarm({ state: 'OK', at: at(20) })]);
 
@@ -294,7 +301,7 @@ describe('createAlarmService', () => {
 
     it('reopens the same message when the alarm flaps, and posts a new one after a long quiet', async () => {
       // prepare
-      const { service, slack } = setup();
+      const { service, slack } = await setup();
       await service.handle([alarm({ at: at(0) })]);
       await service.handle([alarm({ state: 'OK', at: at(20) })]);
 
@@ -316,7 +323,7 @@ describe('createAlarmService', () => {
   describe('concurrent invocations', () => {
     it('renders a change made while another invocation is writing the message before letting go', async () => {
       // prepare
-      const { service, slack } = setup();
+      const { service, slack } = await setup();
       await service.handle([alarm({ at: at(0) })]);
       let open!: () => void;
       let waiting = false;
@@ -347,7 +354,7 @@ describe('createAlarmService', () => {
   describe('SNS redelivery', () => {
     it('handles a MessageId once', async () => {
       // prepare
-      const { service, slack, store } = setup();
+      const { service, slack, stored } = await setup();
       const n = fixture('sns-cloudwatch-alarm.json');
 
       // act
@@ -361,12 +368,12 @@ describe('createAlarmService', () => {
       expect(r3).toMatchObject({ recorded: 0, duplicates: 2 });
       expect(slack.calls).toHaveLength(1);
       expect((await service.getThread(n.type === 'alarm' ? n.alarm.arn : ''))?.count).toBe(1);
-      expect(store.notifications.size).toBe(1);
+      expect(await stored.notificationCount()).toBe(1);
     });
 
     it('counts a repeat inside one batch as a duplicate', async () => {
       // prepare
-      const { service } = setup();
+      const { service } = await setup();
       const n = fixture('sns-cloudwatch-alarm.json');
 
       // act
@@ -378,7 +385,7 @@ describe('createAlarmService', () => {
 
     it('lets a redelivery retry a notification whose Slack message failed', async () => {
       // prepare
-      const { service, slack, store, logs } = setup();
+      const { service, slack, stored, logs } = await setup();
       const n = fixture('sns-cloudwatch-alarm.json');
       slack.failNext = 1;
 
@@ -391,7 +398,7 @@ describe('createAlarmService', () => {
       expect(logs.some((l) => l.msg === 'alarm.slack_failed')).toBe(true);
       expect(r2).toMatchObject({ recorded: 1, duplicates: 0, posted: 1, failed: 0 });
       expect(slack.posts()).toHaveLength(1);
-      expect(store.notifications.get(n.messageId)?.status).toBe('done');
+      expect((await stored.notification(n.messageId))?.['status']).toBe('done');
       expect((await service.getThread(n.type === 'alarm' ? n.alarm.arn : ''))?.count).toBe(1);
     });
   });
@@ -399,7 +406,7 @@ describe('createAlarmService', () => {
   describe('routing', () => {
     it('sends backup failures and critical topics to the critical channel, the rest to alerts', async () => {
       // prepare
-      const { service, slack } = setup();
+      const { service, slack } = await setup();
 
       // act
       await service.handle([
@@ -423,7 +430,7 @@ describe('createAlarmService', () => {
 
     it('falls back to alerts when no critical channel is configured', async () => {
       // prepare
-      const { service, slack } = setup({ config: config({ ops: 'COPS', alerts: ALERTS }) });
+      const { service, slack } = await setup({ config: config({ ops: 'COPS', alerts: ALERTS }) });
 
       // act
       await service.handle([fixture('sns-lambda-errors-alarm.json')]);
@@ -438,7 +445,7 @@ describe('createAlarmService', () => {
       'posts %s to alerts as a notice, records and logs it',
       async (file) => {
         // prepare
-        const { service, slack, store, logs } = setup();
+        const { service, slack, stored, logs } = await setup();
         const n = fixture(file) as NoticeNotification;
 
         // act
@@ -448,7 +455,7 @@ describe('createAlarmService', () => {
         expect(r).toMatchObject({ recorded: 1, notices: 1, posted: 1 });
         expect(slack.posts(ALERTS)).toHaveLength(1);
         expect(textOf(slack.posts()[0]?.msg)).toContain('*Notice*');
-        const rec = store.notifications.get(n.messageId);
+        const rec = await stored.notification(n.messageId);
         expect(rec).toMatchObject({ type: 'notice', reason: n.reason, rawBytes: Buffer.byteLength(n.raw, 'utf8') });
         expect(rec).toMatchObject({ raw: n.raw, rawTruncated: false });
         expect(logs.find((l) => l.msg === 'alarm.notice')?.extra).toMatchObject({ messageId: n.messageId, reason: n.reason });
@@ -458,19 +465,27 @@ describe('createAlarmService', () => {
 
   it('keeps the start of a message too big for SNS (and the table) and says so', async () => {
     // prepare
-    const { service, store } = setup();
+    const { service, stored } = await setup();
     const n = { ...(fixture('sns-plain-text.json') as NoticeNotification), raw: '€'.repeat(200_000) };
 
     // act
     await service.handle([n]);
 
     // assess
-    const rec = store.notifications.get(n.messageId);
+    const rec = await stored.notification(n.messageId);
     expect(rec).toMatchObject({ rawTruncated: true, rawBytes: 600_000 });
-    expect(Buffer.byteLength(rec?.raw ?? '', 'utf8')).toBeLessThanOrEqual(300_000);
+    expect(typeof rec?.['raw']).toBe('string');
+    expect(Buffer.byteLength(rec?.['raw'] as string, 'utf8')).toBeLessThanOrEqual(300_000);
   });
 
   describe('storms', () => {
+    /**
+     * 500 notifications make several thousand DynamoDB calls (optimistic retries on 20 hot threads
+     * included), and dynalite serves them in this process's one event loop: a storm takes tens of
+     * seconds on a busy 2-core machine.
+     */
+    const STORM_TIMEOUT_MS = 300_000;
+
     /** 20 alarms, 10 replication lags (alerts) and 10 backup failures (critical), 25 notifications each. */
     function storm() {
       const alarms = Array.from({ length: 20 }, (_, i) =>
@@ -490,7 +505,7 @@ describe('createAlarmService', () => {
       return { notifications, expected };
     }
 
-    async function expectFinalStates(service: ReturnType<typeof setup>['service'], expected: Map<string, AlarmState>) {
+    async function expectFinalStates(service: Awaited<ReturnType<typeof setup>>['service'], expected: Map<string, AlarmState>) {
       for (const [arn, state] of expected) {
         expect({ arn, state: (await service.getThread(arn))?.state }).toEqual({ arn, state });
       }
@@ -498,7 +513,7 @@ describe('createAlarmService', () => {
 
     it('turns 500 notifications across 20 alarms delivered at once into a digest per channel', async () => {
       // prepare
-      const { service, slack, store, logs } = setup();
+      const { service, slack, stored, logs } = await setup();
       const { notifications, expected } = storm();
 
       // act
@@ -506,7 +521,7 @@ describe('createAlarmService', () => {
 
       // assess
       expect(r.recorded).toBe(500);
-      expect(store.notifications.size).toBe(500);
+      expect(await stored.notificationCount()).toBe(500);
       expect(slack.posts(ALERTS).length).toBeLessThanOrEqual(5);
       expect(slack.posts(CRITICAL).length).toBeLessThanOrEqual(5);
       expect(slack.calls.length).toBeLessThanOrEqual(4);
@@ -515,11 +530,11 @@ describe('createAlarmService', () => {
       const digest = slack.latest(slack.posts(CRITICAL)[0]?.ts as string);
       expect(textOf(digest)).toContain('*Alarm storm*: 10 alarms, *250 notifications recorded*');
       expect(logs.filter((l) => l.msg === 'alarm.storm').map((l) => l.extra?.['channel']).sort()).toEqual([ALERTS, CRITICAL]);
-    });
+    }, STORM_TIMEOUT_MS);
 
     it('shows every alarm final state in the digest', async () => {
       // prepare
-      const { service, slack } = setup();
+      const { service, slack } = await setup();
       const { notifications, expected } = storm();
 
       // act
@@ -533,11 +548,11 @@ describe('createAlarmService', () => {
       expect(sum(/:red_circle: \*ALARM\*\n(\d+)/g)).toBe(counts.ALARM);
       expect(sum(/:large_green_circle: \*Resolved\*\n(\d+)/g)).toBe(counts.OK);
       expect(sum(/:large_orange_circle: \*INSUFFICIENT DATA\*\n(\d+)/g)).toBe(counts.INSUFFICIENT_DATA);
-    });
+    }, STORM_TIMEOUT_MS);
 
     it('survives the same storm as 500 concurrent invocations, as Lambda delivers it', async () => {
       // prepare
-      const { service, slack, store } = setup();
+      const { service, slack, store, stored } = await setup();
       const { notifications, expected } = storm();
 
       // act
@@ -546,22 +561,34 @@ describe('createAlarmService', () => {
       // assess
       expect(results.reduce((n, r) => n + r.recorded, 0)).toBe(500);
       expect(results.reduce((n, r) => n + r.failed, 0)).toBe(0);
-      expect(store.notifications.size).toBe(500);
+      expect(await stored.notificationCount()).toBe(500);
+      expect(slack.posts(ALERTS).length).toBeGreaterThan(0);
+      expect(slack.posts(CRITICAL).length).toBeGreaterThan(0);
       expect(slack.posts(ALERTS).length).toBeLessThanOrEqual(6);
       expect(slack.posts(CRITICAL).length).toBeLessThanOrEqual(6);
       await expectFinalStates(service, expected);
+      const threads = await stored.threads();
       // whatever got its own message shows its final state
-      for (const t of store.allThreads()) {
+      for (const t of threads) {
         if (!t.ts) continue;
         const shown = textOf(slack.latest(t.ts));
         const word = t.state === 'OK' ? '*Resolved*' : t.state === 'ALARM' ? '*ALARM*' : '*INSUFFICIENT DATA*';
         expect({ alarm: t.alarm.name, shows: shown.includes(word) }).toEqual({ alarm: t.alarm.name, shows: true });
       }
-    });
+      // ten alarms a channel at once pass the threshold: each channel has a digest, posted and showing its members
+      for (const channel of [ALERTS, CRITICAL]) {
+        const digest = await store.getDigest(channel);
+        const members = threads.filter((t) => t.digest?.channel === channel && t.digest.id === digest?.id);
+        expect(members.length).toBeGreaterThan(0);
+        expect(digest?.ts).toBeDefined();
+        expect(slack.posts(channel).map((p) => p.ts)).toContain(digest?.ts);
+        expect(textOf(slack.latest(digest?.ts as string))).toContain(`*Alarm storm*: ${members.length} alarms`);
+      }
+    }, STORM_TIMEOUT_MS);
 
     it('keeps every message right when concurrent invocations interleave at random', async () => {
       // prepare
-      const { service, slack, store } = setup();
+      const { service, slack, stored } = await setup();
       const { notifications, expected } = storm();
       const ticks = (n: number) => new Promise<void>((resolve) => {
         const step = (left: number) => (left <= 0 ? resolve() : setImmediate(() => step(left - 1)));
@@ -576,11 +603,11 @@ describe('createAlarmService', () => {
       }));
 
       // assess
-      expect(store.notifications.size).toBe(500);
+      expect(await stored.notificationCount()).toBe(500);
       expect(slack.posts(ALERTS).length).toBeLessThanOrEqual(6);
       expect(slack.posts(CRITICAL).length).toBeLessThanOrEqual(6);
       await expectFinalStates(service, expected);
-      const threads = store.allThreads();
+      const threads = await stored.threads();
       for (const t of threads.filter((x) => x.ts)) {
         const word = t.state === 'OK' ? '*Resolved*' : t.state === 'ALARM' ? '*ALARM*' : '*INSUFFICIENT DATA*';
         expect({ alarm: t.alarm.name, shows: textOf(slack.latest(t.ts as string)).includes(word) }).toEqual({ alarm: t.alarm.name, shows: true });
@@ -593,11 +620,11 @@ describe('createAlarmService', () => {
         expect(shown).toContain(`:red_circle: *ALARM*\n${members.filter((t) => t.state === 'ALARM').length}`);
         expect(shown).toContain(`:large_green_circle: *Resolved*\n${members.filter((t) => t.state === 'OK').length}`);
       }
-    });
+    }, STORM_TIMEOUT_MS);
 
     it('keeps posting individually below the threshold', async () => {
       // prepare
-      const { service, slack } = setup({ stormThreshold: 5 });
+      const { service, slack } = await setup({ stormThreshold: 5 });
       const five = Array.from({ length: 5 }, (_, i) => alarm({ name: `quiet-${i}`, at: at(i) }));
 
       // act
@@ -611,7 +638,7 @@ describe('createAlarmService', () => {
 
     it('counts new posts across invocations in the rate window', async () => {
       // prepare
-      const { service, slack } = setup({ stormThreshold: 3 });
+      const { service, slack } = await setup({ stormThreshold: 3 });
 
       // act
       for (let i = 0; i < 6; i++) await service.handle([alarm({ name: `rolling-${i}`, at: at(0) })]);
@@ -623,7 +650,7 @@ describe('createAlarmService', () => {
 
     it('puts notices into the digest during a storm and still records them', async () => {
       // prepare
-      const { service, slack, store } = setup({ stormThreshold: 2 });
+      const { service, slack, stored } = await setup({ stormThreshold: 2 });
       const notices = ['sns-plain-text.json', 'sns-backup-job-event.json', 'sns-eventbridge-event.json'].map(fixture);
 
       // act
@@ -631,13 +658,13 @@ describe('createAlarmService', () => {
 
       // assess
       expect(r).toMatchObject({ recorded: 3, notices: 3, posted: 0, digests: 1 });
-      expect(store.notifications.size).toBe(3);
+      expect(await stored.notificationCount()).toBe(3);
       expect(textOf(slack.posts(ALERTS)[0]?.msg)).toContain('*3 other notices* (not alarms)');
     });
 
     it('gives a still-firing digest member its own message once the storm is over', async () => {
       // prepare
-      const { service, slack, setNow } = setup({ stormThreshold: 2, stormQuietMs: 10 * 60_000 });
+      const { service, slack, setNow } = await setup({ stormThreshold: 2, stormQuietMs: 10 * 60_000 });
       await service.handle(Array.from({ length: 3 }, (_, i) => alarm({ name: `wave-${i}`, at: at(0) })));
       expect(slack.posts(ALERTS)).toHaveLength(1); // the digest
 
@@ -654,7 +681,7 @@ describe('createAlarmService', () => {
   describe('acknowledge', () => {
     it('records who and when, and shows it on the message', async () => {
       // prepare
-      const { service, slack, setNow } = setup();
+      const { service, slack, setNow } = await setup();
       const n = fixture('sns-cloudwatch-alarm.json') as AlarmNotification;
       await service.handle([n]);
       setNow(at(3));
@@ -672,7 +699,7 @@ describe('createAlarmService', () => {
 
     it('keeps the first acknowledgement on a double click or a second person', async () => {
       // prepare
-      const { service, slack, setNow } = setup();
+      const { service, slack, setNow } = await setup();
       const n = fixture('sns-cloudwatch-alarm.json') as AlarmNotification;
       await service.handle([n]);
       await service.acknowledge(n.alarm.arn, 'UCAROL');
@@ -690,7 +717,7 @@ describe('createAlarmService', () => {
 
     it('keeps the acknowledgement across a repeated ALARM and clears it when the alarm reopens', async () => {
       // prepare
-      const { service, slack } = setup();
+      const { service, slack } = await setup();
       const arn = 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:spawn-s3-replication-lag';
       await service.handle([alarm({ at: at(0) })]);
       await service.acknowledge(arn, 'UCAROL');
@@ -709,7 +736,7 @@ describe('createAlarmService', () => {
 
     it('refuses an unknown thread with unknown_alarm', async () => {
       // prepare
-      const { service } = setup();
+      const { service } = await setup();
 
       // act
       const err = await service.acknowledge('arn:aws:cloudwatch:us-east-1:123456789012:alarm:nope', 'UCAROL').catch((e: unknown) => e);
