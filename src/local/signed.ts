@@ -119,6 +119,8 @@ export class SignedSlackClient {
   constructor(
     private readonly edge: SlackEdge,
     private readonly signingSecret: string,
+    /** The workspace requests come from unless a call says otherwise: the config's, so they are not refused as foreign. */
+    private readonly team?: string,
   ) {}
 
   async send(body: string, extraHeaders: Record<string, string> = {}, timestamp?: number): Promise<EdgeReply> {
@@ -137,10 +139,10 @@ export class SignedSlackClient {
   }
 
   command(p: Parameters<typeof slashCommandBody>[0], extraHeaders?: Record<string, string>): Promise<EdgeReply> {
-    return this.send(slashCommandBody(p), extraHeaders);
+    return this.send(slashCommandBody({ ...(this.team ? { team: this.team } : {}), ...p }), extraHeaders);
   }
 
   click(p: Parameters<typeof blockActionBody>[0]): Promise<EdgeReply> {
-    return this.send(blockActionBody(p));
+    return this.send(blockActionBody({ ...(this.team ? { team: this.team } : {}), ...p }));
   }
 }

@@ -224,7 +224,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     state,
     slackDeps,
     edge,
-    client: new SignedSlackClient(edge, signingSecret),
+    client: new SignedSlackClient(edge, signingSecret, config.slack.teamId),
     signingSecret,
     async close() {
       for (const c of closers.reverse()) await c().catch(() => {});
