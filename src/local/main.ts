@@ -117,10 +117,13 @@ async function main(): Promise<number> {
     const receiver = env.SLACK_APP_TOKEN
       ? new SocketModeReceiver({ appToken: env.SLACK_APP_TOKEN })
       : new HTTPReceiver({ signingSecret: env.SLACK_SIGNING_SECRET as string, endpoints: '/slack/events' });
-    const app = createApp({ receiver, botToken: env.SLACK_BOT_TOKEN as string }, stack.slackDeps);
+    const ids = env.SLACK_BOT_ID && env.SLACK_BOT_USER_ID ? { botId: env.SLACK_BOT_ID, botUserId: env.SLACK_BOT_USER_ID } : {};
+    const app = createApp({ receiver, botToken: env.SLACK_BOT_TOKEN as string, ...ids }, stack.slackDeps);
     const port = Number(env.PORT ?? 3000);
-    await app.start(port);
-    say(env.SLACK_APP_TOKEN ? 'drbot: connected to Slack over Socket Mode.' : `drbot: listening for Slack on http://localhost:${port}/slack/events`);
+    // Loopback unless HOST says otherwise: a local bot is not a public server by accident.
+    const host = env.HOST ?? '127.0.0.1';
+    await (env.SLACK_APP_TOKEN ? app.start(port) : app.start({ port, host }));
+    say(env.SLACK_APP_TOKEN ? 'drbot: connected to Slack over Socket Mode.' : `drbot: listening for Slack on http://${host}:${port}/slack/events${host === '127.0.0.1' ? ' (loopback only; HOST=0.0.0.0 to listen on every interface)' : ''}`);
     await new Promise(() => {});
     return 0;
   }

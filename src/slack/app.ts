@@ -15,21 +15,26 @@ export interface AppOptions {
 }
 
 /**
- * Bolt calls auth.test on every request unless it is given both bot IDs or an authorize function:
- * this one asks once per cold start and keeps the answer (a failure is retried next request).
+ * Bolt calls auth.test on every request unless it is given both bot IDs or an authorize function.
+ * This one never makes the ack wait on Slack: it answers with the token at once and asks auth.test
+ * for the bot's IDs in the background, once (again after a failure, which it logs in words), adding
+ * them to later answers. Slash commands and button clicks need only the token.
  */
-export function cachedAuthorize(botToken: string, slackApiUrl?: string): Authorize<boolean> {
-  let ids: Promise<{ botId: string; botUserId: string }> | undefined;
-  const client = new WebClient(botToken, slackApiUrl ? { slackApiUrl } : {});
+export function cachedAuthorize(botToken: string, slackApiUrl?: string, warn: (message: string) => void = (m) => console.warn(m)): Authorize<boolean> {
+  let ids: { botId: string; botUserId: string } | undefined;
+  let asking: Promise<void> | undefined;
+  const client = new WebClient(botToken, { ...(slackApiUrl ? { slackApiUrl } : {}), timeout: 5000, retryConfig: { retries: 0 } });
   return async () => {
-    ids ??= client.auth.test().then(
-      (r) => ({ botId: r.bot_id ?? '', botUserId: r.user_id ?? '' }),
+    asking ??= client.auth.test().then(
+      (r) => {
+        ids = { botId: r.bot_id ?? '', botUserId: r.user_id ?? '' };
+      },
       (e: unknown) => {
-        ids = undefined;
-        throw e;
+        asking = undefined;
+        warn(`drbot: cannot reach Slack's Web API (auth.test: ${String((e as Error)?.message ?? e).slice(0, 200)}); commands are still answered, but drbot cannot post until Slack answers. Set SLACK_BOT_ID and SLACK_BOT_USER_ID to skip this check.`);
       },
     );
-    return { botToken, ...(await ids) };
+    return { botToken, ...(ids ?? {}) };
   };
 }
 
