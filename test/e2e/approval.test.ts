@@ -212,7 +212,7 @@ describe('approval of /dr restore s3 with one approver', () => {
     const message = runMessage(stack.standIn, runId);
     const text = textOf(message);
     expect(text).toContain('Dry run');
-    expect(text).toMatch(/\*250\* deleted objects will be restored/);
+    expect(text).toMatch(/\*250\* deleted objects would be restored/);
     expect(buttons(message)).toEqual([]);
     expect(runSummary(stack, runId)?.status).toBe('dry_run');
     expect(await latestMarkerKeys(s3(stack), BUCKET)).toEqual(seededKeys);
