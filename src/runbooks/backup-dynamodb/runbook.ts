@@ -108,5 +108,8 @@ const backup: Runbook<BackupDynamodbInput, BackupPlan> = {
   },
 };
 
-/** Pruning deletes backups: a person's --prune waits for an approval of the plan that lists them. */
-export const runbook = (input: BackupDynamodbInput): Runbook<BackupDynamodbInput, BackupPlan> => (input.prune ? { ...backup, destructive: true } : backup);
+/**
+ * Pruning deletes: a person's --prune waits for an approval of the plan that lists what goes. A
+ * scheduled run prunes by the config's retention (reviewed policy) without waiting on anyone.
+ */
+export const runbook = (input: BackupDynamodbInput): Runbook<BackupDynamodbInput, BackupPlan> => (input.prune && !input.schedule ? { ...backup, destructive: true } : backup);

@@ -217,5 +217,8 @@ const exportRoles: Runbook<BackupIamInput, IamPlan> = {
   },
 };
 
-/** Pruning deletes exports: a person's --prune waits for an approval of the plan that lists them. */
-export const runbook = (input: BackupIamInput): Runbook<BackupIamInput, IamPlan> => (input.prune ? { ...exportRoles, destructive: true } : exportRoles);
+/**
+ * Pruning deletes: a person's --prune waits for an approval of the plan that lists what goes. A
+ * scheduled run prunes by the config's retention (reviewed policy) without waiting on anyone.
+ */
+export const runbook = (input: BackupIamInput): Runbook<BackupIamInput, IamPlan> => (input.prune && !input.schedule ? { ...exportRoles, destructive: true } : exportRoles);
