@@ -8,6 +8,8 @@ import { ACTION_APPROVE, ACTION_REJECT, APPROVAL_STATUS_BLOCK, approvalStatusLin
 import { requestId } from '../commands';
 import { ACTION_SCHEDULE_RETRY } from '../../views/schedule';
 import { onScheduleRetry } from './schedule';
+import { ACTION_BACKUP_RETRY, ACTION_BACKUP_VIEW } from '../../../alarms/backup-job';
+import { onBackupJobRetry, onBackupJobView } from './backup-job';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
@@ -210,6 +212,8 @@ export function register(app: App, deps: SlackDeps): void {
   app.action<BlockAction<ButtonAction>>(ACTION_APPROVE, onApprove(deps));
   app.action<BlockAction<ButtonAction>>(ACTION_REJECT, onReject(deps));
   app.action<BlockAction<ButtonAction>>(ACTION_SCHEDULE_RETRY, onScheduleRetry(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION_BACKUP_RETRY, onBackupJobRetry(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION_BACKUP_VIEW, onBackupJobView());
   for (const id of Object.keys(ALARM_ACTIONS) as (keyof typeof ALARM_ACTIONS)[]) {
     app.action<BlockAction<ButtonAction>>(id, onAlarmAction(deps, id));
   }
