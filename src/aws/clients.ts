@@ -1,3 +1,4 @@
+import { BackupClient } from '@aws-sdk/client-backup';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
@@ -67,6 +68,10 @@ export class AwsClients {
   /** IAM is global; its client is signed for the given (default: primary) region. */
   iam(region = this.defaultRegion): IAMClient {
     return this.get(`iam:${region}`, () => new IAMClient(this.base(region)));
+  }
+
+  backup(region = this.defaultRegion): BackupClient {
+    return this.get(`backup:${region}`, () => new BackupClient(this.base(region)));
   }
 
   cloudwatch(region = this.defaultRegion): CloudWatchClient {

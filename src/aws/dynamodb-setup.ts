@@ -10,6 +10,7 @@ import { wrapAws } from '../errors';
 /** The two protections the runbook asks of every table: PITR, and a global-table replica in the backup region. */
 export interface TableProtection {
   table: string;
+  arn: string;
   pitr: boolean;
   /** ReplicaStatus of the replica in the backup region (ACTIVE, CREATING, …); undefined when there is none. */
   replicaStatus?: string;
@@ -27,6 +28,7 @@ export async function readTableProtection(ddb: DynamoDBClient, table: string, ba
   const replica = (described.Table?.Replicas ?? []).find((r) => r.RegionName === backupRegion);
   return {
     table,
+    arn: described.Table?.TableArn ?? '',
     pitr: continuous.ContinuousBackupsDescription?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus === 'ENABLED',
     ...(replica ? { replicaStatus: replica.ReplicaStatus ?? 'UNKNOWN' } : {}),
   };

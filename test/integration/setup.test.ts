@@ -23,6 +23,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { MiddlewareStack } from '@smithy/types';
 import { mockClient } from 'aws-sdk-client-mock';
+import { findPlan, findVault } from '../../src/aws/backup';
 import { parseConfig } from '../../src/config/load';
 import { SANDBOX_CHANNEL, SANDBOX_CONFIG } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
@@ -84,6 +85,42 @@ function motoKeepsDeleteMarkerReplication<I extends object, O extends object>(cl
     },
     { step: 'initialize', name: 'moto-delete-marker-replication' },
   );
+}
+
+/**
+ * moto has AWS Backup plans and vaults but no selections: this answers the four selection calls in
+ * memory with AWS's shapes, and lets every other Backup call through to moto.
+ */
+function selectionsInMemory<I extends object, O extends object>(client: { middlewareStack: MiddlewareStack<I, O> }): Map<string, { id: string; name: string; role: string; resources: string[] }[]> {
+  const byPlan = new Map<string, { id: string; name: string; role: string; resources: string[] }[]>();
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as { BackupPlanId?: string; SelectionId?: string; BackupSelection?: { SelectionName?: string; IamRoleArn?: string; Resources?: string[] } };
+      const planId = input.BackupPlanId ?? '';
+      const list = byPlan.get(planId) ?? [];
+      const answer = (output: object) => ({ output: { $metadata: {}, ...output } as unknown as O, response: {} });
+      switch (context.commandName) {
+        case 'ListBackupSelectionsCommand':
+          return answer({ BackupSelectionsList: list.map((x) => ({ SelectionId: x.id, SelectionName: x.name, BackupPlanId: planId, IamRoleArn: x.role })) });
+        case 'GetBackupSelectionCommand': {
+          const x = list.find((y) => y.id === input.SelectionId);
+          return answer({ BackupPlanId: planId, SelectionId: x?.id, BackupSelection: { SelectionName: x?.name, IamRoleArn: x?.role, Resources: x?.resources } });
+        }
+        case 'CreateBackupSelectionCommand': {
+          const id = `sel-${list.length + 1}`;
+          byPlan.set(planId, [...list, { id, name: input.BackupSelection?.SelectionName ?? '', role: input.BackupSelection?.IamRoleArn ?? '', resources: input.BackupSelection?.Resources ?? [] }]);
+          return answer({ SelectionId: id, BackupPlanId: planId });
+        }
+        case 'DeleteBackupSelectionCommand':
+          byPlan.set(planId, list.filter((y) => y.id !== input.SelectionId));
+          return answer({});
+        default:
+          return next(args);
+      }
+    },
+    { step: 'initialize', name: 'moto-backup-selections' },
+  );
+  return byPlan;
 }
 
 async function approved(stack: LocalStack, text: string): Promise<{ runId: string; text: string }> {
@@ -228,12 +265,12 @@ describe('/dr setup s3', () => {
   });
 });
 
-describe('/dr setup dynamodb (global-table replicas: aws-sdk-client-mock with AWS shapes, as moto has none)', () => {
+describe('/dr setup dynamodb (global-table replicas: aws-sdk-client-mock with AWS shapes, as moto has none; AWS Backup plans and vaults on moto)', () => {
   // The tables live in us-east-2 so their client is not the state table's.
   const config = parseConfig({ ...SANDBOX_CONFIG, dynamodb: { tables: [{ name: 'spawn-instances', region: 'us-east-2' }, { name: 'spawn-queues', region: 'us-east-2' }] } });
   const getStack = useLocalStack({ seed: false, config });
 
-  it('turns PITR on and adds the backup-region replica where missing, then reads both back', async () => {
+  it('turns PITR on, adds the backup-region replica where missing, sets up AWS Backup (daily, 35 days, copied to us-west-2), then reads it all back', async () => {
     // prepare: spawn-instances has both; spawn-queues neither (AWS's answers)
     const stack = getStack();
     const ddb = mockClient(stack.clients.dynamodb('us-east-2'));
@@ -257,16 +294,37 @@ describe('/dr setup dynamodb (global-table replicas: aws-sdk-client-mock with AW
       return table('spawn-queues', state.replicas);
     });
 
+    const selections = selectionsInMemory(stack.clients.backup('us-east-2'));
+
     try {
       // act
       const result = await approved(stack, 'setup dynamodb');
 
       // assess
-      expect(runSummary(stack, result.runId)).toMatchObject({ status: 'succeeded' });
+      if (runSummary(stack, result.runId)?.status !== 'succeeded') throw new Error(result.text);
       expect(result.text).toContain('`spawn-instances` ✅ already right: PITR on; replica in us-west-2 (ACTIVE).');
       expect(result.text).toContain('turns point-in-time recovery on');
       expect(result.text).toContain('adds a global-table replica in us-west-2');
+      expect(result.text).toContain(
+        'creates vault `drbot-spawn` in us-east-2; creates vault `drbot-spawn` in us-west-2; creates plan `drbot-spawn-dynamodb`: rule `drbot-daily` daily at 05:00 UTC, backups kept 35 days, each copied to `drbot-spawn` in us-west-2 (kept 35 days); selects 2 tables',
+      );
       expect(result.text).toContain('Verified by reading every setting back: all as planned.');
+      // AWS Backup, read back from moto: the plan's rule, its copy to the backup region's vault, the selection
+      const plan = await findPlan(stack.clients.backup('us-east-2'), 'drbot-spawn-dynamodb');
+      const westVault = await findVault(stack.clients.backup('us-west-2'), 'drbot-spawn');
+      expect(westVault).toMatch(/^arn:aws:backup:us-west-2:\d{12}:backup-vault:drbot-spawn$/);
+      expect(plan?.rules).toEqual([
+        expect.objectContaining({
+          RuleName: 'drbot-daily',
+          TargetBackupVaultName: 'drbot-spawn',
+          ScheduleExpression: 'cron(0 5 * * ? *)',
+          Lifecycle: expect.objectContaining({ DeleteAfterDays: 35 }) as unknown,
+          CopyActions: [expect.objectContaining({ DestinationBackupVaultArn: westVault, Lifecycle: expect.objectContaining({ DeleteAfterDays: 35 }) as unknown })],
+        }),
+      ]);
+      expect(selections.get(plan?.id ?? '')).toEqual([
+        expect.objectContaining({ name: 'drbot-tables', role: expect.stringMatching(/:role\/drbot-aws-backup$/) as unknown, resources: ['arn:aws:dynamodb:us-east-2:123456789012:table/spawn-instances', 'arn:aws:dynamodb:us-east-2:123456789012:table/spawn-queues'] }),
+      ]);
       expect(ddb).toHaveReceivedCommandWith(UpdateContinuousBackupsCommand, { TableName: 'spawn-queues', PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } });
       expect(ddb).toHaveReceivedCommandWith(UpdateTableCommand, { TableName: 'spawn-queues', ReplicaUpdates: [{ Create: { RegionName: 'us-west-2' } }] });
       expect(ddb).toHaveReceivedCommandTimes(UpdateTableCommand, 1);

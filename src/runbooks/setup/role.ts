@@ -62,3 +62,40 @@ export async function ensureReplicationRole(iam: IAMClient, source: string, repl
   });
   return arn;
 }
+
+/** The role AWS Backup assumes to back up the selected tables. */
+export const BACKUP_ROLE = 'drbot-aws-backup';
+const BACKUP_TRUST = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'backup.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+
+/**
+ * What AWS Backup needs for the DynamoDB part of AWS's AWSBackupServiceRolePolicyForBackup, scoped to
+ * the configured tables and drbot's vaults (the managed policy allows every table and vault).
+ */
+export function backupRolePolicy(tableArns: readonly string[], vault: string): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      { Sid: 'BackUpTheTables', Effect: 'Allow', Action: ['dynamodb:CreateBackup', 'dynamodb:DescribeTable', 'dynamodb:ListTagsOfResource', 'dynamodb:StartAwsBackupJob'], Resource: [...tableArns] },
+      { Sid: 'TheirBackups', Effect: 'Allow', Action: ['dynamodb:DescribeBackup', 'dynamodb:DeleteBackup'], Resource: tableArns.map((a) => `${a}/backup/*`) },
+      { Sid: 'CopyToTheBackupRegion', Effect: 'Allow', Action: ['backup:DescribeBackupVault', 'backup:CopyIntoBackupVault'], Resource: `arn:aws:backup:*:*:backup-vault:${vault}` },
+      { Sid: 'FindByTag', Effect: 'Allow', Action: 'tag:GetResources', Resource: '*' },
+    ],
+  });
+}
+
+/** Creates (or adopts) the AWS Backup role and sets its one inline policy for these tables; returns its ARN. */
+export async function ensureBackupRole(iam: IAMClient, tableArns: readonly string[], vault: string): Promise<string> {
+  let arn = await findRole(iam, BACKUP_ROLE);
+  if (!arn) {
+    const made = await iam
+      .send(new CreateRoleCommand({ RoleName: BACKUP_ROLE, AssumeRolePolicyDocument: BACKUP_TRUST, Description: 'drbot: AWS Backup of the configured DynamoDB tables', Tags: [{ Key: 'drbot:created-by', Value: 'drbot' }] }))
+      .catch((e: unknown) => {
+        throw wrapAws(e, 'CreateRole', BACKUP_ROLE);
+      });
+    arn = made.Role?.Arn ?? '';
+  }
+  await iam.send(new PutRolePolicyCommand({ RoleName: BACKUP_ROLE, PolicyName: 'drbot-aws-backup', PolicyDocument: backupRolePolicy(tableArns, vault) })).catch((e: unknown) => {
+    throw wrapAws(e, 'PutRolePolicy', BACKUP_ROLE);
+  });
+  return arn;
+}

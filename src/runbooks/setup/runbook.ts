@@ -20,6 +20,7 @@ import { type Runbook, safeStep } from '../driver';
 import { bucketRegion, tableRegion } from '../resources';
 import type { RunbookDeps } from '../types';
 import type { SetupInput } from '.';
+import { applyAwsBackup, assessAwsBackup } from './aws-backup';
 import { lifecycleNeeds, mergeLifecycle, mergeReplication, replicationRight, RTC_MINUTES, RULE_IDS } from './merge';
 import { ensureReplicationRole, replicationRoleName } from './role';
 
@@ -32,11 +33,12 @@ export type Change =
   | { op: 'lifecycle'; bucket: string; region: string; rules: LifecycleRule[]; text: string }
   | { op: 'replication'; bucket: string; region: string; replica: string; replicaRegion: string; createReplica: boolean; text: string }
   | { op: 'pitr'; table: string; region: string; text: string }
-  | { op: 'table-replica'; table: string; region: string; replicaRegion: string; text: string };
+  | { op: 'table-replica'; table: string; region: string; replicaRegion: string; text: string }
+  | { op: 'aws-backup'; region: string; backupRegion: string; tables: string[]; roleTables: string[]; text: string };
 
 /** What setup found on one resource: what is already right, what it would change, and what it leaves alone and why. */
 export interface Target {
-  kind: 'bucket' | 'backup-bucket' | 'table';
+  kind: 'bucket' | 'backup-bucket' | 'table' | 'aws-backup';
   name: string;
   ok: string[];
   changes: Change[];
@@ -130,7 +132,7 @@ async function assessBackupBucket(deps: RunbookDeps, name: string): Promise<Targ
 }
 
 /** A table: PITR, and a global-table replica in the backup region. */
-async function assessTable(deps: RunbookDeps, table: string): Promise<Target> {
+async function assessTable(deps: RunbookDeps, table: string, found: { region: string; arn: string }[]): Promise<Target> {
   const region = tableRegion(deps.config, table);
   const backup = deps.config.regions.backup;
   const t: Target = { kind: 'table', name: table, ok: [], changes: [], notes: [] };
@@ -144,6 +146,7 @@ async function assessTable(deps: RunbookDeps, table: string): Promise<Target> {
     }
     throw e;
   }
+  if (p.arn) found.push({ region, arn: p.arn });
   if (p.pitr) t.ok.push('PITR on');
   else t.changes.push({ op: 'pitr', table, region, text: 'turns point-in-time recovery on (35 days of restore points)' });
   if (region === backup) t.notes.push(`lives in the backup region ${backup}: no replica to add there`);
@@ -159,7 +162,11 @@ export async function assess(deps: RunbookDeps, scope: SetupInput['scope']): Pro
     for (const b of deps.config.s3.buckets) targets.push(await assessBucket(deps, b.name));
     if (deps.config.backupBucket) targets.push(await assessBackupBucket(deps, deps.config.backupBucket));
   }
-  if (scope !== 's3') for (const t of deps.config.dynamodb.tables) targets.push(await assessTable(deps, t.name));
+  if (scope !== 's3') {
+    const found: { region: string; arn: string }[] = [];
+    for (const t of deps.config.dynamodb.tables) targets.push(await assessTable(deps, t.name, found));
+    if (found.length) targets.push(...(await assessAwsBackup(deps, found)));
+  }
   return targets;
 }
 
@@ -182,11 +189,13 @@ function short(c: Change): string {
       return 'PITR off';
     case 'table-replica':
       return `no replica in ${c.replicaRegion}`;
+    case 'aws-backup':
+      return 'AWS Backup vault, plan or selection missing';
   }
 }
 
 function targetLine(t: Target): string {
-  const head = `\`${t.name}\`${t.kind === 'backup-bucket' ? ' (backup bucket)' : ''}`;
+  const head = `\`${t.name}\`${t.kind === 'backup-bucket' ? ' (backup bucket)' : t.kind === 'aws-backup' ? ' (AWS Backup)' : ''}`;
   const ok = t.ok.length ? ` already right: ${t.ok.join('; ')}.` : '';
   const changes = t.changes.map((c) => `\n   → ${c.text}`).join('');
   const notes = t.notes.map((n) => `\n   :warning: ${n}`).join('');
@@ -222,7 +231,8 @@ async function apply(deps: RunbookDeps, c: Change): Promise<string> {
       await addReplica(deps.clients.dynamodb(c.region), c.table, c.replicaRegion);
       return `replica of \`${c.table}\` in ${c.replicaRegion} requested`;
     case 'replication':
-      throw new Error('replication is applied in its own steps');
+    case 'aws-backup':
+      throw new Error(`${c.op} is applied in its own steps`);
   }
 }
 
@@ -277,8 +287,8 @@ export const runbook: Runbook<SetupInput, SetupPlan> = {
     let done = 0;
     for (const t of plan.targets) {
       for (const c of t.changes) {
-        if (c.op === 'replication') {
-          const r = await applyReplication(ctx, deps, c);
+        if (c.op === 'replication' || c.op === 'aws-backup') {
+          const r = c.op === 'replication' ? await applyReplication(ctx, deps, c) : await applyAwsBackup(ctx, deps, c);
           if (r.ok) applied.push(r.line);
           else failures.push(r.failure);
         } else {
