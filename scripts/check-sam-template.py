@@ -161,6 +161,16 @@ EXPECTED_ACTIONS = {
         "s3:GetObject", "s3:GetObjectTagging", "s3:PutObjectTagging", "s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObjectVersion",
         "dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups", "dynamodb:CreateBackup", "dynamodb:DescribeBackup", "dynamodb:ListBackups",
         "iam:GetAccountAuthorizationDetails", "iam:ListRoles",
+        # /dr setup (S3 protections, the replication role, PITR, global-table replicas, AWS Backup) and --prune
+        "s3:CreateBucket", "s3:PutBucketVersioning", "s3:PutLifecycleConfiguration", "s3:PutReplicationConfiguration",
+        "s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock", "s3:GetEncryptionConfiguration", "s3:PutEncryptionConfiguration",
+        "iam:GetRole", "iam:CreateRole", "iam:TagRole", "iam:PutRolePolicy", "iam:PassRole", "iam:CreateServiceLinkedRole",
+        "dynamodb:UpdateContinuousBackups", "dynamodb:UpdateTable", "dynamodb:CreateTableReplica", "dynamodb:CreateTable",
+        "dynamodb:Scan", "dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteBackup",
+        "backup:DescribeBackupVault", "backup:CreateBackupVault", "backup:TagResource", "backup:ListBackupPlans",
+        "backup:GetBackupPlan", "backup:CreateBackupPlan", "backup:UpdateBackupPlan",
+        "backup:ListBackupSelections", "backup:GetBackupSelection", "backup:CreateBackupSelection", "backup:DeleteBackupSelection",
+        "backup-storage:MountCapsule", "kms:CreateGrant", "kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt", "kms:RetireGrant",
     },
     "AlarmFunction": {
         "secretsmanager:GetSecretValue",
@@ -268,7 +278,10 @@ def check_app(template: dict[str, Any], buckets: list[str]) -> None:
             if s.get("Resource") == "*":
                 stars |= actions_of([s])
     # iam:GetAccountAuthorizationDetails and iam:ListRoles take no resource ARN in IAM's own policy reference.
-    check(stars <= {"dynamodb:ListBackups", "xray:PutTraceSegments", "xray:PutTelemetryRecords", "iam:GetAccountAuthorizationDetails", "iam:ListRoles"}, f"Resource '*' only where AWS allows no scoping ({sorted(stars)})")
+    # backup:ListBackupPlans and backup-storage:MountCapsule take no resource; the KMS grants for AWS
+    # Backup's key are bound by kms:ViaService backup.*.amazonaws.com instead of an ARN.
+    check(stars <= {"dynamodb:ListBackups", "xray:PutTraceSegments", "xray:PutTelemetryRecords", "iam:GetAccountAuthorizationDetails", "iam:ListRoles",
+                    "backup:ListBackupPlans", "backup-storage:MountCapsule", "kms:CreateGrant", "kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt", "kms:RetireGrant"}, f"Resource '*' only where AWS allows no scoping ({sorted(stars)})")
 
     print("account limits and regions")
     rce = res["AlarmFunction"]["Properties"].get("ReservedConcurrentExecutions")

@@ -4,6 +4,7 @@ import type { SlackMessage } from '../slack/poster';
 import type { AlarmKind, AlarmMetric, AlarmState, AlarmThread, DigestModel, NoticeNotification } from './model';
 import { REGION_CODE } from './model';
 import { backupTargetOf } from './backup-target';
+import { parseBackupJob, renderBackupJob } from './backup-job';
 
 /** The action_ids the alarm buttons carry; listeners register exactly these. */
 export const ALARM_ACTIONS = {
@@ -275,6 +276,9 @@ function displayRaw(raw: string): string {
  * escaped (it cannot ping) and truncated to fit Slack's limits.
  */
 export function renderNotice(n: NoticeNotification): SlackMessage & { blocks: KnownBlock[] } {
+  // AWS Backup job events get their own message, with buttons (src/alarms/backup-job.ts).
+  const job = parseBackupJob(n.raw);
+  if (job) return renderBackupJob(job, n);
   const bytes = Buffer.byteLength(n.raw, 'utf8');
   const shown = displayRaw(n.raw).replace(/```/g, '`\u200b`\u200b`');
   let rest = escapeMrkdwn(shown);

@@ -1,3 +1,4 @@
+import { BackupClient } from '@aws-sdk/client-backup';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
@@ -73,6 +74,10 @@ export class AwsClients {
   /** Who the credentials are (GetCallerIdentity); few attempts, as it only checks at start. */
   sts(region = this.defaultRegion): STSClient {
     return this.get(`sts:${region}`, () => new STSClient({ ...this.base(region), maxAttempts: 2 }));
+  }
+
+  backup(region = this.defaultRegion): BackupClient {
+    return this.get(`backup:${region}`, () => new BackupClient(this.base(region)));
   }
 
   cloudwatch(region = this.defaultRegion): CloudWatchClient {

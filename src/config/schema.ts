@@ -33,6 +33,15 @@ export const tableSchema = z.strictObject({
 
 const SCHEDULE = { noncurrentVersionDays: 90, pitrDays: 35, onDemandBackupMaxAgeHours: 24, amiBackupDays: 7, iamExportDays: 1, route53ExportDays: 7 };
 
+/** The runbook's retention: AMI copies 30 days, IAM exports 90, Route53 forever, DynamoDB on-demand backups 35, Lambda all versions. */
+const RETENTION: { amiCopyDays: number; iamExportDays: number; route53ExportDays: number | 'forever'; dynamodbBackupDays: number; lambdaVersions: number | 'all' } = {
+  amiCopyDays: 30,
+  iamExportDays: 90,
+  route53ExportDays: 'forever',
+  dynamodbBackupDays: 35,
+  lambdaVersions: 'all',
+};
+
 export const configSchema = z.strictObject({
   name: z._default(text(1, 64), 'spawn'),
   regions: z.strictObject({ primary: awsRegion, backup: awsRegion }),
@@ -50,6 +59,18 @@ export const configSchema = z.strictObject({
       route53ExportDays: z._default(positive(), SCHEDULE.route53ExportDays),
     }),
     SCHEDULE,
+  ),
+  /** How long drbot keeps what it created (the runbook's Backup Schedule); pruning always keeps the newest good copy. */
+  retention: z._default(
+    z.strictObject({
+      amiCopyDays: z._default(positive(), RETENTION.amiCopyDays),
+      iamExportDays: z._default(positive(), RETENTION.iamExportDays),
+      route53ExportDays: z._default(z.union([positive(), z.literal('forever')]), RETENTION.route53ExportDays),
+      dynamodbBackupDays: z._default(positive(), RETENTION.dynamodbBackupDays),
+      /** Lambda versions to keep per function: `all` (the runbook) or a count. */
+      lambdaVersions: z._default(z.union([positive(), z.literal('all')]), RETENTION.lambdaVersions),
+    }),
+    RETENTION,
   ),
   s3: z.strictObject({ buckets: z.array(bucketSchema).check(z.maxLength(500)) }),
   dynamodb: z.strictObject({ tables: z.array(tableSchema).check(z.maxLength(500)) }),

@@ -5,6 +5,7 @@ import { verb as backupDynamodb } from './backup-dynamodb';
 import { verb as backupIam } from './backup-iam';
 import { verb as checkReplication } from './check-replication';
 import { verb as restoreS3 } from './restore-s3';
+import { verb as setup } from './setup';
 import { verb as status } from './status';
 import { type AnyRunInput, type CommandSpec, GROUPS, type RunbookExport, type RunOf, type Verb } from './verb';
 
@@ -17,7 +18,7 @@ import { type AnyRunInput, type CommandSpec, GROUPS, type RunbookExport, type Ru
  * The parser, `/dr help`, role checks, the durable handler's dispatch, the alarm buttons and the
  * RunInput type all read this list.
  */
-export const VERBS = [status, checkReplication, backupDynamodb, backupIam, restoreS3] as const;
+export const VERBS = [status, checkReplication, backupDynamodb, backupIam, restoreS3, setup] as const;
 
 /** Every run's input, inferred from the verbs (what crosses the async invoke into the runbook function). */
 export type RunInput = RunOf<(typeof VERBS)[number]>;

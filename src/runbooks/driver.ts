@@ -3,6 +3,7 @@ import { DrbotError } from '../errors';
 import type { SlackMessage } from '../slack/poster';
 import { escapeMrkdwn } from '../slack/views/format';
 import { formatCount, type RunView, renderRun } from '../slack/views/run';
+import { renderScheduledFailure } from '../slack/views/schedule';
 import { Leases } from '../store/leases';
 import { newId } from '../store/state';
 
@@ -165,7 +166,7 @@ function errorType(e: unknown): string {
  */
 export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps: RunbookDeps, input: I, rb: Runbook<I, P>): Promise<RunSummary> {
   const title = rb.title(input);
-  const view: RunView = { runId: input.runId, title, requester: input.requester, phase: 'planning' };
+  const view: RunView = { runId: input.runId, title, requester: input.requester, phase: 'planning', ...(input.schedule ? { schedule: input.schedule.name } : {}) };
   const audit = (action: string, result: Parameters<RunbookDeps['store']['audit']>[0]['result'], detail?: string, actor = input.requester) =>
     deps.store.audit({ actor, action, target: input.commandText, result, runId: input.runId, ...(detail ? { detail } : {}) });
 
@@ -233,6 +234,18 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
       for (const r of resources) await leases.release(r, input.runId);
       await show(message);
     });
+    const schedule = input.schedule;
+    if (schedule && status === 'failed') {
+      // Nobody watches a scheduled run: its failure is raised where the on-call looks, with a retry.
+      await ctx.step('alert-failure', async () => {
+        const { critical, ops } = deps.config.slack.channels;
+        const reason = view.error ?? [...lines, ...(view.failures ?? [])].join('\n');
+        // Best effort like every Slack call of a run: the failure is already recorded and audited.
+        await deps.slack
+          .post(critical ?? ops, renderScheduledFailure({ schedule: schedule.name, at: schedule.at, verb: input.kind, title, runId: input.runId, reason, opsChannel: msg?.channel ?? posted.channel }))
+          .catch((e: unknown) => warn('scheduled-run failure not posted', input, e));
+      });
+    }
     return { runId: input.runId, status, lines, failures };
   };
 

@@ -44,6 +44,8 @@ export interface RunBase {
   requestedAt: string;
   /** Post the run's message as a reply in this thread (runs started from an alarm message). */
   threadTs?: string;
+  /** Started by an EventBridge schedule (not a person): its name and scheduled time. */
+  schedule?: { name: string; at: string };
 }
 
 /**

@@ -454,7 +454,7 @@ describe('createAlarmService', () => {
         // assess
         expect(r).toMatchObject({ recorded: 1, notices: 1, posted: 1 });
         expect(slack.posts(ALERTS)).toHaveLength(1);
-        expect(textOf(slack.posts()[0]?.msg)).toContain('*Notice*');
+        expect(textOf(slack.posts()[0]?.msg)).toContain(file === 'sns-backup-job-event.json' ? '*AWS Backup job FAILED*' : '*Notice*');
         const rec = await stored.notification(n.messageId);
         expect(rec).toMatchObject({ type: 'notice', reason: n.reason, rawBytes: Buffer.byteLength(n.raw, 'utf8') });
         expect(rec).toMatchObject({ raw: n.raw, rawTruncated: false });

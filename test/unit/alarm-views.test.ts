@@ -285,7 +285,7 @@ describe('renderAlarmResolvedReply', () => {
 });
 
 describe('renderNotice', () => {
-  it('shows a backup job event with its reason and the raw JSON in a code block', () => {
+  it('gives a failed AWS Backup job its own message: resource, AWS reason, Retry backup and View job', () => {
     // prepare
     const n = noticeFixture('sns-backup-job-event.json');
 
@@ -294,11 +294,33 @@ describe('renderNotice', () => {
 
     // assess
     const text = allText(m.blocks);
-    expect(text).toContain('*Notice* from `spawn-alerts`: AWS Backup event: Backup Job State Change (FAILED)');
-    expect(text).toContain('```{\n  "version": "0"');
-    expect(text).toContain('"statusMessage": "Backup job failed because the IAM role');
-    expect(text).not.toContain('truncated');
+    expect(text).toContain(':x: *AWS Backup job FAILED*: DynamoDB table `spawn-instances`, vault `spawn-vault` (us-east-1)');
+    expect(text).toContain('Backup job failed because the IAM role does not have permission');
+    expect(text).not.toContain('"version"');
+    const actions = m.blocks.find((b) => b.type === 'actions');
+    expect(actions?.type === 'actions' ? actions.elements : []).toEqual([
+      expect.objectContaining({ action_id: 'backup_job_retry', value: 'spawn-instances', text: expect.objectContaining({ text: 'Retry backup' }) as unknown }),
+      expect.objectContaining({
+        action_id: 'backup_job_view',
+        url: 'https://us-east-1.console.aws.amazon.com/backup/home?region=us-east-1#/jobs/backup/details/34176239-e96d-4e1d-9fad-529dbb3c3556',
+      }),
+    ]);
     expectWithinLimits(m);
+  });
+
+  it('offers no retry for a job that completed, nor for a resource that is not a table', () => {
+    // prepare
+    const n = noticeFixture('sns-backup-job-event.json');
+    const event = JSON.parse(n.raw) as { detail: Record<string, unknown> };
+    const completed = { ...n, raw: JSON.stringify({ ...event, detail: { ...event.detail, state: 'COMPLETED', statusMessage: undefined } }) };
+    const ebs = { ...n, raw: JSON.stringify({ ...event, detail: { ...event.detail, resourceType: 'EBS', resourceArn: 'arn:aws:ec2:us-east-1:123456789012:volume/vol-1' } }) };
+
+    // act
+    const ids = [completed, ebs].map((x) => renderNotice(x).blocks.flatMap((b) => (b.type === 'actions' ? b.elements.map((e) => ('action_id' in e ? e.action_id : '')) : [])));
+
+    // assess
+    expect(ids).toEqual([['backup_job_view'], ['backup_job_view']]);
+    expect(allText(renderNotice(completed).blocks)).toContain(':white_check_mark: *AWS Backup job COMPLETED*');
   });
 
   it('escapes mentions and links in the payload so nobody is pinged', () => {

@@ -48,7 +48,7 @@ describe('the catalogue', () => {
     const input = (p: typeof undelete) => (isVerb(p.spec) ? p.spec.input(p.args) : undefined);
     expect(input(undelete)).toEqual({ bucket: 'spawn-binaries-us-east-1', prefix: 'bin/', since: '2026-01-27T10:00:00.000Z', fromReplica: false, dryRun: false });
     expect(input(replica)).toEqual({ bucket: 'spawn-binaries-us-east-1', fromReplica: true, dryRun: true });
-    expect(input(backup)).toEqual({ tables: ['spawn-queues'], dryRun: false });
+    expect(input(backup)).toEqual({ tables: ['spawn-queues'], dryRun: false, prune: false });
   });
 
   it('infers RunInput from the verbs: each kind carries its own fields', () => {
@@ -57,7 +57,7 @@ describe('the catalogue', () => {
     const inputs: RunInput[] = [
       { ...base, kind: 'status' },
       { ...base, kind: 'check-replication', bucket: 'b' },
-      { ...base, kind: 'backup-dynamodb', tables: [], dryRun: false },
+      { ...base, kind: 'backup-dynamodb', tables: [], dryRun: false, prune: false },
       { ...base, kind: 'restore-s3', bucket: 'b', fromReplica: false, dryRun: true },
     ];
     // @ts-expect-error a restore without its bucket is not a RunInput
@@ -133,7 +133,7 @@ describe('the catalogue', () => {
         else expect(c.usage).toContain(d.choices ? d.choices.join('|') : d.name);
       }
     }
-    expect(CATALOGUE.verb('backup-dynamodb')?.usage).toBe('/dr backup dynamodb [TABLE…] [--dry-run]');
+    expect(CATALOGUE.verb('backup-dynamodb')?.usage).toBe('/dr backup dynamodb [TABLE…] [--prune] [--dry-run]');
     expect(CATALOGUE.find(['audit'])?.usage).toBe('/dr audit [N]');
     expect(CATALOGUE.find(['simulate', 'alarm'])?.usage).toBe('/dr simulate alarm replication-lag|backup-failure|ok|garbage');
   });

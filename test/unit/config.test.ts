@@ -49,7 +49,7 @@ describe('loadConfigFile / parseConfig: valid configs', () => {
   it('fills defaults for the optional sections', () => {
     // prepare
     const raw = example();
-    for (const k of ['objectives', 'schedule', 'ami', 'lambda', 'iam', 'route53', 'backupBucket', 'approvals', 'name']) delete raw[k];
+    for (const k of ['objectives', 'schedule', 'retention', 'ami', 'lambda', 'iam', 'route53', 'backupBucket', 'approvals', 'name']) delete raw[k];
 
     // act
     const cfg = parseConfig(raw, 'min.yaml');
@@ -59,6 +59,7 @@ describe('loadConfigFile / parseConfig: valid configs', () => {
     expect(cfg.objectives).toEqual({ rpoMinutes: 5, rtoMinutes: 60 });
     expect(cfg.approvals).toEqual({ required: 1, expiresMinutes: 30 });
     expect(cfg.schedule.pitrDays).toBe(35);
+    expect(cfg.retention).toEqual({ amiCopyDays: 30, iamExportDays: 90, route53ExportDays: 'forever', dynamodbBackupDays: 35, lambdaVersions: 'all' });
     expect(cfg.route53).toBeUndefined();
   });
 });
@@ -80,6 +81,9 @@ describe('parseConfig: invalid configs name the path', () => {
     ['an invalid bucket name', (r) => (r.s3.buckets[1].name = 'Spawn_Binaries'), 's3.buckets.1.name'],
     ['an unknown key', (r) => (r.regions.tertiary = 'eu-west-1'), 'regions: unknown field tertiary'],
     ['too many approvals', (r) => (r.approvals.required = 6), 'approvals.required'],
+    ['IAM exports kept forever (only Route53 may be)', (r) => (r.retention.iamExportDays = 'forever'), 'retention.iamExportDays'],
+    ['a zero-day retention', (r) => (r.retention.dynamodbBackupDays = 0), 'retention.dynamodbBackupDays'],
+    ['a retention word that is not forever', (r) => (r.retention.route53ExportDays = 'never'), 'retention.route53ExportDays'],
   ])('refuses %s', (_case, mutate, path) => {
     // prepare
     const raw = example();

@@ -1,4 +1,4 @@
-import { dryRun, positional } from '../args';
+import { dryRun, flag, positional } from '../args';
 import { defineVerb, type RunOf } from '../verb';
 
 /** `/dr backup dynamodb`: on-demand backups named `<table>-backup-<UTC yyyymmdd-HHMMSS>`, waited on until AVAILABLE. */
@@ -10,12 +10,14 @@ export const verb = defineVerb({
   example: '/dr backup dynamodb spawn-instances',
   role: 'operator',
   destructive: false,
-  details: 'Creates backups only; no table is changed. Waits until each backup is AVAILABLE and reports its ARN and size.',
+  details:
+    "Creates backups only; no table is changed. Waits until each backup is AVAILABLE and reports its ARN and size. With `--prune`, the plan also lists drbot's own backups (named `<table>-backup-…`) past retention, which are deleted after approval; the newest of each table and every backup drbot did not make are never touched.",
   args: {
     tables: positional('table', 'TABLE', 'configured tables (default: all of them)', { variadic: true }),
+    prune: flag('boolean', 'prune', "also delete drbot's backups older than `retention.dynamodbBackupDays`, keeping the newest of each table (needs approval)"),
     dryRun: { ...dryRun, help: 'post the plan only; create nothing' },
   },
-  input: (a) => ({ tables: a.tables, dryRun: a.dryRun }),
+  input: (a) => ({ tables: a.tables, dryRun: a.dryRun, prune: a.prune }),
 });
 
 export type BackupDynamodbInput = RunOf<typeof verb>;

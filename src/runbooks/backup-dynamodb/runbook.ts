@@ -5,7 +5,9 @@ import { formatCount } from '../../slack/views/run';
 import { formatBytes, mapLimit } from '../../util/limit';
 import { type Runbook, STEP } from '../driver';
 import { tableRegion } from '../resources';
+import { type Copy, executePrune, planPrune, pruneLines, pruneResultLines } from '../retention';
 import type { BackupDynamodbInput } from '.';
+import { deleteTableBackup, listTableCopies } from './prune';
 
 const POLL_SECONDS = 10;
 /** A backup normally turns AVAILABLE in seconds to minutes; after this we report and stop waiting. */
@@ -13,6 +15,8 @@ const MAX_POLLS = 90;
 
 export interface BackupPlan {
   targets: { table: string; region: string; backupName: string }[];
+  /** drbot's backups past retention, deleted after the new ones are AVAILABLE (with --prune). */
+  prune?: Copy[];
 }
 
 interface Made {
@@ -21,7 +25,7 @@ interface Made {
   name: string;
 }
 
-export const runbook: Runbook<BackupDynamodbInput, BackupPlan> = {
+const backup: Runbook<BackupDynamodbInput, BackupPlan> = {
   title: (input) => `On-demand backup of ${input.tables.length ? input.tables.join(', ') : 'every configured table'}`,
   destructive: false,
 
@@ -41,7 +45,12 @@ export const runbook: Runbook<BackupDynamodbInput, BackupPlan> = {
       `${formatCount(targets.length)} table${targets.length === 1 ? '' : 's'}: ${targets.map((t) => `\`${t.table}\` → \`${t.backupName}\``).join(', ')}`,
       'Creates on-demand backups only; no table is changed.',
     ];
-    return { lines, data: { targets } };
+    if (!input.prune) return { lines, data: { targets } };
+    const retention = deps.config.retention.dynamodbBackupDays;
+    const copies = (await mapLimit(targets, 4, (t) => listTableCopies(deps.clients.dynamodb(t.region), t.table))).flat();
+    const pruning = planPrune(copies, retention, now);
+    lines.push(...pruneLines(pruning, 'on-demand backups', retention, input.dryRun));
+    return { lines, data: { targets, prune: pruning.delete } };
   },
 
   async execute(ctx, deps, _input, plan, progress) {
@@ -90,6 +99,17 @@ export const runbook: Runbook<BackupDynamodbInput, BackupPlan> = {
       ...states.map((s) => `• \`${s.table}\` ${s.status} ${s.sizeBytes !== undefined ? formatBytes(s.sizeBytes) : ''}\n   \`${s.arn}\``),
       ...(pending.length ? [`:hourglass: ${pending.length} still CREATING after ${(MAX_POLLS * POLL_SECONDS) / 60} min; check \`/dr status\` later.`] : []),
     ];
+    if (plan.prune?.length) {
+      const pruned = await executePrune(ctx, 'ddb', plan.prune, (c) => deleteTableBackup(deps.clients.dynamodb(tableRegion(deps.config, c.group)), c.id));
+      lines.push(...pruneResultLines(pruned, 'old backups'));
+      failures.push(...pruned.failures);
+    }
     return { ok: failures.length === 0 && pending.length === 0, lines, failures };
   },
 };
+
+/**
+ * Pruning deletes: a person's --prune waits for an approval of the plan that lists what goes. A
+ * scheduled run prunes by the config's retention (reviewed policy) without waiting on anyone.
+ */
+export const runbook = (input: BackupDynamodbInput): Runbook<BackupDynamodbInput, BackupPlan> => (input.prune && !input.schedule ? { ...backup, destructive: true } : backup);

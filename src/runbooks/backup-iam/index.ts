@@ -1,5 +1,5 @@
 import { PreconditionError } from '../../errors';
-import { dryRun } from '../args';
+import { dryRun, flag } from '../args';
 import { defineVerb, type RunOf } from '../verb';
 
 /** `/dr backup iam`: every role within the IAM prefix, exported as one JSON document per run to the backup bucket. */
@@ -12,12 +12,15 @@ export const verb = defineVerb({
   role: 'operator',
   destructive: false,
   details:
-    'Writes one JSON document per run to `s3://<backupBucket>/iam/<UTC yyyy-mm-dd>/<run id>.json` and points `iam/latest.json` at it. Reads IAM with GetAccountAuthorizationDetails and ListRoles (a few paged calls in all, not one per policy); changes nothing in IAM.',
-  args: { dryRun: { ...dryRun, help: 'post the plan only; write nothing' } },
+    'Writes one JSON document per run to `s3://<backupBucket>/iam/<UTC yyyy-mm-dd>/<run id>.json` and points `iam/latest.json` at it. Reads IAM with GetAccountAuthorizationDetails and ListRoles (a few paged calls in all, not one per policy); changes nothing in IAM. With `--prune`, the plan also lists drbot\'s exports (`iam/<date>/<run id>.json`) past retention, deleted for good after approval; the newest export and anything else under `iam/` are never touched.',
+  args: {
+    prune: flag('boolean', 'prune', "also delete drbot's exports older than `retention.iamExportDays`, keeping the newest (needs approval)"),
+    dryRun: { ...dryRun, help: 'post the plan only; write nothing' },
+  },
   check: (_args, config) => {
     if (!config.backupBucket) throw new PreconditionError('no_backup_bucket', 'No backup bucket is configured, so there is nowhere to write the export.', 'Set `backupBucket` in the drbot config (a versioned bucket; `/dr setup` can create it).');
   },
-  input: (a) => ({ dryRun: a.dryRun }),
+  input: (a) => ({ dryRun: a.dryRun, prune: a.prune }),
 });
 
 export type BackupIamInput = RunOf<typeof verb>;

@@ -14,7 +14,9 @@ import { formatCount } from '../../slack/views/run';
 import { formatBytes } from '../../util/limit';
 import { type Runbook, STEP } from '../driver';
 import type { RunbookDeps } from '../types';
+import { type Copy, executePrune, planPrune, pruneLines, pruneResultLines } from '../retention';
 import type { BackupIamInput } from '.';
+import { deleteExportCopy, listExportCopies } from './prune';
 
 /** What an export holds for one role: everything needed to recreate it as it was. */
 export interface RoleExport {
@@ -113,6 +115,8 @@ export interface IamPlan {
   bucket: string;
   key: string;
   roles: number;
+  /** drbot's exports past retention, deleted after the new export is verified (with --prune). */
+  prune?: Copy[];
 }
 
 interface Written {
@@ -136,7 +140,7 @@ async function put(s3: S3Client, bucket: string, key: string, body: string, meta
 
 export const LATEST_KEY = 'iam/latest.json';
 
-export const runbook: Runbook<BackupIamInput, IamPlan> = {
+const exportRoles: Runbook<BackupIamInput, IamPlan> = {
   title: () => 'Export of the IAM roles',
   destructive: false,
 
@@ -154,7 +158,11 @@ export const runbook: Runbook<BackupIamInput, IamPlan> = {
           'Reads IAM only: no role or policy is changed.',
         ]
       : [`No role's name starts with \`${prefix}\`: there is nothing to export.`, 'Check `iam.rolePrefix` in the drbot config.'];
-    return { lines, empty: read.roles.length === 0, data: { bucket, key, roles: read.roles.length } };
+    if (!input.prune || read.roles.length === 0) return { lines, empty: read.roles.length === 0, data: { bucket, key, roles: read.roles.length } };
+    const retention = deps.config.retention.iamExportDays;
+    const pruning = planPrune(await listExportCopies(deps.clients.s3(deps.config.regions.primary), bucket), retention, deps.now());
+    lines.push(...pruneLines(pruning, 'IAM exports', retention, input.dryRun));
+    return { lines, data: { bucket, key, roles: read.roles.length, prune: pruning.delete } };
   },
 
   async execute(ctx, deps, input, plan, progress) {
@@ -194,13 +202,23 @@ export const runbook: Runbook<BackupIamInput, IamPlan> = {
       STEP,
     );
     const ok = check.same && check.roles === written.roles;
+    // Prune only once the new export is known good: the newest copy must be a usable one.
+    const pruned = ok && plan.prune?.length ? await executePrune(ctx, 'iam', plan.prune, (c) => deleteExportCopy(s3, plan.bucket, c)) : { deleted: [], failures: [] };
     return {
-      ok,
+      ok: ok && pruned.failures.length === 0,
       lines: [
         `Exported *${formatCount(written.roles)}* roles to \`s3://${plan.bucket}/${written.key}\` (${formatBytes(written.bytes)}); \`${LATEST_KEY}\` points at it.`,
         ok ? ':mag: Verified by reading it back: same checksum, every role present.' : `:warning: Read back ${check.same ? 'the same checksum' : 'a different checksum'} with ${formatCount(check.roles)} roles.`,
+        ...(!ok && plan.prune?.length ? ['Nothing was pruned: the new export did not verify.'] : []),
+        ...pruneResultLines(pruned, 'old exports'),
       ],
-      failures: ok ? [] : ['the export read back differs from what was written'],
+      failures: [...(ok ? [] : ['the export read back differs from what was written']), ...pruned.failures],
     };
   },
 };
+
+/**
+ * Pruning deletes: a person's --prune waits for an approval of the plan that lists what goes. A
+ * scheduled run prunes by the config's retention (reviewed policy) without waiting on anyone.
+ */
+export const runbook = (input: BackupIamInput): Runbook<BackupIamInput, IamPlan> => (input.prune && !input.schedule ? { ...exportRoles, destructive: true } : exportRoles);

@@ -13,6 +13,8 @@ export interface RunView {
   requester: string;
   /** Where the command was typed, when the message had to go elsewhere. */
   requestedIn?: string;
+  /** A scheduled run: the schedule's name, shown instead of a person. */
+  schedule?: string;
   phase: RunPhase;
   /** Plan lines: targets, counts, sizes, time range, what will not be touched. */
   plan?: string[];
@@ -94,7 +96,8 @@ export function renderRun(v: RunView): SlackMessage {
   const blocks: KnownBlock[] = [];
   const title = escapeMrkdwn(oneLine(v.title));
   const head = `${PHASE_HEAD[v.phase]}: *${title}*`;
-  blocks.push(section(`${head}\nrequested by <@${v.requester}>${v.requestedIn ? ` in <#${v.requestedIn}>` : ''} · run \`${v.runId}\``));
+  const by = v.schedule ? `scheduled by \`${escapeMrkdwn(v.schedule)}\`` : `requested by <@${v.requester}>`;
+  blocks.push(section(`${head}\n${by}${v.requestedIn ? ` in <#${v.requestedIn}>` : ''} · run \`${v.runId}\``));
   if (v.plan?.length) blocks.push(section(v.plan.map((l) => `• ${l}`).join('\n')));
   if (v.approval && v.phase === 'awaiting_approval') {
     blocks.push({

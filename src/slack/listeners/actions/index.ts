@@ -6,6 +6,10 @@ import { type SlackDeps, wrongTeam } from '../../deps';
 import { slackDate } from '../../views/format';
 import { ACTION_APPROVE, ACTION_REJECT, APPROVAL_STATUS_BLOCK, approvalStatusLine, withDecision } from '../../views/run';
 import { requestId } from '../commands';
+import { ACTION_SCHEDULE_RETRY } from '../../views/schedule';
+import { onScheduleRetry } from './schedule';
+import { ACTION_BACKUP_RETRY, ACTION_BACKUP_VIEW } from '../../../alarms/backup-job';
+import { onBackupJobRetry, onBackupJobView } from './backup-job';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
@@ -237,6 +241,9 @@ export function onAlarmAction(deps: SlackDeps, actionId: keyof typeof ALARM_ACTI
 export function register(app: App, deps: SlackDeps): void {
   app.action<BlockAction<ButtonAction>>(ACTION_APPROVE, onApprove(deps));
   app.action<BlockAction<ButtonAction>>(ACTION_REJECT, onReject(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION_SCHEDULE_RETRY, onScheduleRetry(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION_BACKUP_RETRY, onBackupJobRetry(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION_BACKUP_VIEW, onBackupJobView());
   for (const id of Object.keys(ALARM_ACTIONS) as (keyof typeof ALARM_ACTIONS)[]) {
     app.action<BlockAction<ButtonAction>>(id, onAlarmAction(deps, id));
   }
