@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 
@@ -67,6 +68,11 @@ export class AwsClients {
   /** IAM is global; its client is signed for the given (default: primary) region. */
   iam(region = this.defaultRegion): IAMClient {
     return this.get(`iam:${region}`, () => new IAMClient(this.base(region)));
+  }
+
+  /** Route53 is global; its client is signed for the given (default: primary) region. */
+  route53(region = this.defaultRegion): Route53Client {
+    return this.get(`r53:${region}`, () => new Route53Client(this.base(region)));
   }
 
   cloudwatch(region = this.defaultRegion): CloudWatchClient {
