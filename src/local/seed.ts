@@ -20,6 +20,7 @@ import { backupName } from '../aws/dynamodb';
 import { DELETE_OBJECTS_MAX } from '../aws/s3';
 import type { BucketConfig, DrConfig } from '../config/schema';
 import { isErrorLike } from '../errors';
+import { type EstateSummary, seedBackupEstate } from './estate';
 import { SANDBOX_CONFIG } from './sandbox';
 import { mapLimit } from '../util/limit';
 
@@ -63,6 +64,8 @@ export interface SeededTable {
 export interface SeedSummary {
   buckets: SeededBucket[];
   tables: SeededTable[];
+  /** AMIs, roles, the hosted zone, the Lambda function and the backup bucket (src/local/estate.ts). */
+  estate: EstateSummary;
 }
 
 
@@ -244,7 +247,7 @@ async function seedTable(clients: AwsClients, cfg: DrConfig, name: string, regio
  */
 export async function seedSandbox(clients: AwsClients, cfg: DrConfig = SANDBOX_CONFIG, opts: SeedOptions = {}): Promise<SeedSummary> {
   const deletedObjects = opts.deletedObjects ?? SEED_DELETED_DEFAULT;
-  const [buckets, tables] = await Promise.all([
+  const [buckets, tables, estate] = await Promise.all([
     Promise.all(
       cfg.s3.buckets.map((b) =>
         b.replica
@@ -255,6 +258,7 @@ export async function seedSandbox(clients: AwsClients, cfg: DrConfig = SANDBOX_C
       ),
     ),
     Promise.all(cfg.dynamodb.tables.map((t, i) => seedTable(clients, cfg, t.name, t.region, i))),
+    seedBackupEstate(clients, cfg),
   ]);
-  return { buckets, tables };
+  return { buckets, tables, estate };
 }

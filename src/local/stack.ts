@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { RoleResolver } from '../approvals/roles';
 import { AwsClients } from '../aws/clients';
+import type { CodeFetcher } from '../aws/lambda';
 import type { DrConfig } from '../config/schema';
 import { quietLog } from '../log';
 import { LocalRunEngine } from '../runbooks/engine-local';
@@ -18,6 +19,7 @@ import type { AlarmSimulation } from '../slack/inline';
 import { StateStore } from '../store/state';
 import { type MotoServer, SANDBOX_CREDENTIALS, startMoto } from './moto';
 import { SANDBOX_CONFIG } from './sandbox';
+import { packageFetcher, withZone } from './estate';
 import { seedSandbox } from './seed';
 import { SignedSlackClient } from './signed';
 import { SlackStandIn } from './slack-standin';
@@ -38,6 +40,8 @@ export interface LocalStackOptions {
   log?: Log;
   /** A real Slack workspace instead of the stand-in (tokens from the environment). */
   realSlack?: { botToken: string };
+  /** Downloads Lambda code packages (default: the seeded packages in the sandbox, HTTPS against AWS). */
+  fetchCode?: CodeFetcher;
   /** The commands and runbooks (drbot's own unless a test hands in another). */
   catalogue?: Catalogue;
   /** Alarm wiring, added by src/local/alarms.ts when present. */
@@ -89,7 +93,8 @@ let openStacks = 0;
  */
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
   const sandbox = opts.mode === 'sandbox';
-  const config = opts.config ?? SANDBOX_CONFIG;
+  let config = opts.config ?? SANDBOX_CONFIG;
+  let fetchCode = opts.fetchCode;
   const now = opts.now ?? (() => new RealDate());
   const log = opts.log ?? quietLog();
   const closers: (() => Promise<void>)[] = [];
@@ -101,7 +106,12 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     moto = await startMoto();
     closers.push(() => (moto as MotoServer).stop());
     clients = new AwsClients(config.regions.primary, { endpoint: moto.endpoint, credentials: SANDBOX_CREDENTIALS });
-    if (opts.seed ?? true) await seedSandbox(clients, config, opts.deletedObjects !== undefined ? { deletedObjects: opts.deletedObjects } : {});
+    if (opts.seed ?? true) {
+      const seeded = await seedSandbox(clients, config, opts.deletedObjects !== undefined ? { deletedObjects: opts.deletedObjects } : {});
+      // moto picks the zone ID; moto's code locations cannot be downloaded, so serve the seeded packages.
+      config = withZone(config, seeded.estate.zoneId);
+      fetchCode ??= packageFetcher(seeded.estate.packages);
+    }
     await StateStore.createTable(clients.dynamodb(), LOCAL_STATE_TABLE);
     store = new StateStore(clients.dynamodb(), LOCAL_STATE_TABLE, now);
   } else {
@@ -132,6 +142,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     store,
     slack: poster,
     now,
+    ...(fetchCode ? { fetchCode } : {}),
     ...(opts.progressIntervalMs !== undefined ? { progressIntervalMs: opts.progressIntervalMs } : {}),
   };
   runnerReady ??= LocalRunEngine.setup({ skipTime: opts.skipTime ?? false });
