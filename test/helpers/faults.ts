@@ -32,13 +32,13 @@ export function fail(
 }
 
 /** Rewrites the output of one SDK command (to show a state moto never reaches, e.g. a failed AMI copy). */
-export function rewrite<O extends object>(client: unknown, commandName: string, fn: (output: O) => O): () => void {
+export function rewrite<O extends object>(client: unknown, commandName: string, fn: (output: O, input: Record<string, unknown>) => O): () => void {
   const id = `rewrite-${commandName}-${++seq}`;
   (client as Stacked).middlewareStack.add(
     (next, context) => async (args) => {
       const r = await next(args);
       if (context.commandName !== commandName) return r;
-      return { ...r, output: fn(r.output as O) as object };
+      return { ...r, output: fn(r.output as O, args.input as Record<string, unknown>) as object };
     },
     { step: 'initialize', name: id },
   );
