@@ -161,7 +161,8 @@ describe('/dr backup route53', () => {
   it('refuses at the command when no backup bucket or no zone is configured', () => {
     // prepare
     const { backupBucket: _b, ...noBucket } = { ...SANDBOX_CONFIG, route53: { hostedZoneId: 'Z123' } };
-    const noZone = parseConfig({ ...SANDBOX_CONFIG });
+    const { route53: _zone, ...withoutZone } = SANDBOX_CONFIG;
+    const noZone = parseConfig(withoutZone);
     const codeOf = (f: () => unknown) => {
       try {
         f();
