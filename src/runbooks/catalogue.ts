@@ -2,6 +2,7 @@ import { UsageError } from '../errors';
 import { INLINE_COMMANDS } from '../slack/inline';
 import { type ArgValues, type ValueContext, bindArgs, label, type RawArgs } from './args';
 import { verb as backupDynamodb } from './backup-dynamodb';
+import { verb as backupAll } from './backup-all';
 import { verb as backupAmis } from './backup-amis';
 import { verb as backupIam } from './backup-iam';
 import { verb as backupLambda } from './backup-lambda';
@@ -20,7 +21,7 @@ import { type AnyRunInput, type CommandSpec, GROUPS, type RunbookExport, type Ru
  * The parser, `/dr help`, role checks, the durable handler's dispatch, the alarm buttons and the
  * RunInput type all read this list.
  */
-export const VERBS = [status, checkReplication, backupDynamodb, backupIam, backupAmis, backupRoute53, backupLambda, restoreS3] as const;
+export const VERBS = [status, checkReplication, backupDynamodb, backupIam, backupAmis, backupRoute53, backupLambda, backupAll, restoreS3] as const;
 
 /** Every run's input, inferred from the verbs (what crosses the async invoke into the runbook function). */
 export type RunInput = RunOf<(typeof VERBS)[number]>;

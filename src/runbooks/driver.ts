@@ -133,8 +133,8 @@ function errorText(r: { message: string; hint?: string }, runId: string): string
   return `:x: ${r.message}${r.hint ? `\n${r.hint}` : ''}\n_ref: ${runId}_`;
 }
 
-/** The SDK's own unwinding (suspension, non-determinism): never ours to report. */
-function isSdkControlFlow(e: unknown): boolean {
+/** The SDK's own unwinding (suspension, non-determinism): never ours to report (or to catch). */
+export function isSdkControlFlow(e: unknown): boolean {
   return /Unrecoverable|NonDeterministic|Termination|StepInterrupted/.test((e as { name?: string; constructor?: { name?: string } })?.constructor?.name ?? '');
 }
 
