@@ -8,6 +8,7 @@
  *   4. warm /dr restore s3 ack  200 signed requests, each its own trigger_id, p50/p99
  *   5. undelete throughput      10,000 deleted objects on moto: the runbook vs a plain loop
  *   6. alarm storm              500 notifications across 20 alarms, if src/alarms is built
+ *   7. exports                  IAM export of 300 roles vs backup-iam.sh; Route53 export of 10,000 records
  *
  * Prints one table per section as it completes, a summary of the ratios, then a JSON summary.
  * Exits 0 unless the harness itself fails (a section that throws is reported and exits 1).
@@ -16,6 +17,7 @@ import { benchAlarmStorm, type AlarmStormResult } from './alarms';
 import { buildBundles, type BundlesResult } from './bundles';
 import { startDynamo, startFakeLambda } from './fakes';
 import { coldStart, warmAck, warmHelp, type AckResult, type Apps, type ColdStartResult, type WarmSide } from './latency';
+import { benchExports } from './exports';
 import { benchUndelete, type UndeleteResult } from './undelete';
 import { cleanup, fmtBytes, fmtInt, fmtMs, fmtX, heading, onCleanup, ratio, round, table, tempDir, verdict } from './util';
 
@@ -223,6 +225,20 @@ async function main(): Promise<void> {
   const alarms = await section('alarms', () => benchAlarmStorm());
   if (alarms) printAlarms(alarms);
 
+  heading('7. Exports on moto: IAM (300 roles) vs backup-iam.sh; Route53 (10,000 records)');
+  const exportsResult = await section('exports', () => benchExports());
+  if (exportsResult) {
+    const e = exportsResult;
+    console.log(
+      table([
+        ['measure', 'drbot', 'comparison', 'ratio'],
+        [`IAM export, ${e.iam.roles} roles`, fmtMs(e.iam.drbotMs), `backup-iam.sh: ${fmtMs(e.iam.scriptMs)} for ${e.iam.scriptRoles} roles (${e.iam.cliCalls} CLI calls), ${fmtMs(e.iam.scriptMsAt300)} scaled to ${e.iam.roles}`, `${fmtX(e.iam.speedup)} (≥ ${fmtX(e.iam.speedupLowerBound)} unscaled)`],
+        [`Route53 export, ${fmtInt(e.route53.records)} record sets`, fmtMs(e.route53.ms), `object ${fmtBytes(e.route53.bytes)}, ${e.route53.pages} pages`, ''],
+      ]),
+    );
+    console.log(`  IAM export speed-up target ≥ 20×  ${verdict(e.iam.speedup >= 20)}`);
+  }
+
   heading('Summary (drbot ÷ comparison, same run)');
   const slack = bundles?.handlers.find((h) => h.name === 'slack');
   console.log(
@@ -348,6 +364,7 @@ async function main(): Promise<void> {
           }
         : { notBuiltYet: alarms.reason }
       : null,
+    exports: exportsResult ?? null,
     errors,
   };
   console.log('\nJSON summary:');
