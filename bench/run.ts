@@ -11,8 +11,9 @@
  *   5. undelete throughput      10,000 deleted objects on moto: the runbook vs a plain loop
  *   6. alarm storm              500 notifications across 20 alarms, if src/alarms is built
  *   7. npm start to ready       fresh `tsx src/local/main.ts` to its ready line (moto, seed), median of 3
+ *   8. exports                  IAM export of 300 roles vs backup-iam.sh; Route53 export of 10,000 records
  *
- * `npm run bench -- alarms` (or `bundles`, `latency`, `undelete`, `startup`) runs only the named sections;
+ * `npm run bench -- alarms` (or `bundles`, `latency`, `undelete`, `startup`, `exports`) runs only the named sections;
  * `latency` (2-4) builds the bundles too.
  *
  * Prints one table per section as it completes, a summary of the ratios, then a JSON summary.
@@ -23,6 +24,7 @@ import { benchAlarmStorm, EARLIER_IN_MEMORY, type AlarmStormResult } from './ala
 import { buildBundles, type BundlesResult } from './bundles';
 import { startDynamo, startFakeLambda } from './fakes';
 import { coldStart, warmAck, warmHelp, type AckResult, type Apps, type ColdStartResult, type WarmSide } from './latency';
+import { benchExports } from './exports';
 import { benchStartup } from './startup';
 import { benchUndelete, type UndeleteResult } from './undelete';
 import { cleanup, fmtBytes, fmtInt, fmtMs, fmtX, heading, onCleanup, ratio, round, table, tempDir, verdict } from './util';
@@ -42,7 +44,7 @@ const TARGET_STARTUP_MS = 5000;
 
 const errors: { section: string; error: string }[] = [];
 
-const SECTIONS = ['bundles', 'latency', 'undelete', 'alarms', 'startup'] as const;
+const SECTIONS = ['bundles', 'latency', 'undelete', 'alarms', 'startup', 'exports'] as const;
 const only = process.argv.slice(2);
 const unknownSections = only.filter((a) => !(SECTIONS as readonly string[]).includes(a));
 if (unknownSections.length) {
@@ -292,6 +294,23 @@ async function main(): Promise<void> {
     }
   }
 
+  let exportsResult: Awaited<ReturnType<typeof benchExports>> | undefined;
+  if (wanted('exports')) {
+    heading('8. Exports on moto: IAM (300 roles) vs backup-iam.sh; Route53 (10,000 records)');
+    exportsResult = await section('exports', () => benchExports());
+    if (exportsResult) {
+      const e = exportsResult;
+      console.log(
+        table([
+          ['measure', 'drbot', 'comparison', 'ratio'],
+          [`IAM export, ${e.iam.roles} roles`, fmtMs(e.iam.drbotMs), `backup-iam.sh: ${fmtMs(e.iam.scriptMs)} for ${e.iam.scriptRoles} roles (${e.iam.cliCalls} CLI calls), ${fmtMs(e.iam.scriptMsAt300)} scaled to ${e.iam.roles}`, `${fmtX(e.iam.speedup)} (≥ ${fmtX(e.iam.speedupLowerBound)} unscaled)`],
+          [`Route53 export, ${fmtInt(e.route53.records)} record sets`, fmtMs(e.route53.ms), `object ${fmtBytes(e.route53.bytes)}, ${e.route53.pages} pages`, ''],
+        ]),
+      );
+      console.log(`  IAM export speed-up target ≥ 20×  ${verdict(e.iam.speedup >= 20)}`);
+    }
+  }
+
   heading('Summary (drbot ÷ comparison, same run)');
   const slack = bundles?.handlers.find((h) => h.name === 'slack');
   console.log(
@@ -436,6 +455,7 @@ async function main(): Promise<void> {
           }
         : { notBuiltYet: alarms.reason }
       : null,
+    exports: exportsResult ?? null,
     errors,
   };
   console.log('\nJSON summary:');

@@ -4,6 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
@@ -78,6 +79,11 @@ export class AwsClients {
 
   backup(region = this.defaultRegion): BackupClient {
     return this.get(`backup:${region}`, () => new BackupClient(this.base(region)));
+  }
+
+  /** Route53 is global; its client is signed for the given (default: primary) region. */
+  route53(region = this.defaultRegion): Route53Client {
+    return this.get(`r53:${region}`, () => new Route53Client(this.base(region)));
   }
 
   cloudwatch(region = this.defaultRegion): CloudWatchClient {

@@ -83,7 +83,7 @@ export const configSchema = z.strictObject({
     { functions: [], alias: 'production' },
   ),
   iam: z._default(z.strictObject({ rolePrefix: z._default(text(1, 64), 'spawn') }), { rolePrefix: 'spawn' }),
-  route53: z.optional(z.strictObject({ hostedZoneId: pattern(/^(\/hostedzone\/)?Z[A-Z0-9]{1,32}$/, 'a hosted zone ID such as Z123ABC') })),
+  route53: z.optional(z.strictObject({ hostedZoneId: pattern(/^(\/hostedzone\/)?[A-Z0-9]{2,32}$/, 'a hosted zone ID such as Z123ABC') })),
   backupBucket: z.optional(bucketName),
   slack: z.strictObject({
     /** The workspace drbot serves: commands and clicks from any other team are refused. */

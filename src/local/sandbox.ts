@@ -38,6 +38,8 @@ export const SANDBOX_CONFIG: DrConfig = parseConfig(
     },
     dynamodb: { tables: [{ name: 'spawn-instances' }, { name: 'spawn-queues' }, { name: 'spawn-alerts' }] },
     lambda: { functions: ['spawn-dns-updater'], alias: 'production' },
+    // moto assigns zone IDs: seeding creates spawn.example.com and the stack puts its ID here.
+    route53: { hostedZoneId: 'ZSANDBOXSEEDED' },
     backupBucket: 'spawn-backups',
     slack: {
       teamId: SANDBOX_TEAM,

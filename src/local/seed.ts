@@ -21,6 +21,7 @@ import { backupName } from '../aws/dynamodb';
 import { DELETE_OBJECTS_MAX } from '../aws/s3';
 import type { BucketConfig, DrConfig } from '../config/schema';
 import { isErrorLike } from '../errors';
+import { type EstateSummary, seedBackupEstate } from './estate';
 import { SANDBOX_CONFIG } from './sandbox';
 import { mapLimit } from '../util/limit';
 import type { BulkPut } from './moto';
@@ -106,6 +107,8 @@ export interface SeededTable {
 export interface SeedSummary {
   buckets: SeededBucket[];
   tables: SeededTable[];
+  /** AMIs, roles, the hosted zone, the Lambda function and the backup bucket (src/local/estate.ts). */
+  estate: EstateSummary;
 }
 
 
@@ -294,7 +297,7 @@ export async function seedSandbox(clients: AwsClients, cfg: DrConfig = SANDBOX_C
   const deletedObjects = opts.deletedObjects ?? SEED_DELETED_DEFAULT;
   const total = cfg.s3.buckets.reduce((n, b) => n + (b.replica ? 2 * SEED_OBJECT_COUNT : b.archivePrefix !== undefined ? 3 : 2), 0);
   const w = writer(opts, total);
-  const [buckets, tables] = await Promise.all([
+  const [buckets, tables, estate] = await Promise.all([
     Promise.all(
       cfg.s3.buckets.map((b) =>
         b.replica
@@ -305,6 +308,7 @@ export async function seedSandbox(clients: AwsClients, cfg: DrConfig = SANDBOX_C
       ),
     ),
     Promise.all(cfg.dynamodb.tables.map((t, i) => seedTable(clients, cfg, t.name, t.region, i))),
+    seedBackupEstate(clients, cfg),
   ]);
-  return { buckets, tables };
+  return { buckets, tables, estate };
 }

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { RoleResolver } from '../approvals/roles';
 import { AwsClients } from '../aws/clients';
+import type { CodeFetcher } from '../aws/lambda';
 import type { DrConfig } from '../config/schema';
 import { DrbotError } from '../errors';
 import { quietLog } from '../log';
@@ -20,6 +21,7 @@ import { StateStore } from '../store/state';
 import { type MotoServer, SANDBOX_CREDENTIALS, startMoto } from './moto';
 import { type AwsIdentity, checkAwsIdentity, reason } from './identity';
 import { SANDBOX_CONFIG } from './sandbox';
+import { packageFetcher, withZone } from './estate';
 import { type SeedOptions, seedSandbox } from './seed';
 import { SignedSlackClient } from './signed';
 import { SlackStandIn } from './slack-standin';
@@ -42,6 +44,8 @@ export interface LocalStackOptions {
   realSlack?: { botToken: string };
   /** How runs ride out Slack failures (tests shorten the waits). */
   slackRetry?: RetryOptions;
+  /** Downloads Lambda code packages (default: the seeded packages in the sandbox, HTTPS against AWS). */
+  fetchCode?: CodeFetcher;
   /** The commands and runbooks (drbot's own unless a test hands in another). */
   catalogue?: Catalogue;
   /** A moto already starting (npm start spawns it before loading the rest). */
@@ -109,7 +113,8 @@ let openStacks = 0;
  */
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
   const sandbox = opts.mode === 'sandbox';
-  const config = opts.config ?? SANDBOX_CONFIG;
+  let config = opts.config ?? SANDBOX_CONFIG;
+  let fetchCode = opts.fetchCode;
   const now = opts.now ?? (() => new RealDate());
   const log = opts.log ?? quietLog();
   const closers: (() => Promise<void>)[] = [];
@@ -130,12 +135,17 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       ...(opts.onSeedProgress ? { onProgress: opts.onSeedProgress } : {}),
     };
     // The seed, the state table and the durable runner do not wait on each other.
-    await Promise.all([
+    const [seeded] = await Promise.all([
       (opts.seed ?? true) ? seedSandbox(clients, config, seedOpts) : undefined,
       StateStore.createTable(clients.dynamodb(), LOCAL_STATE_TABLE),
       // Fake timers (skipTime, in tests) are installed only once the seed is done.
       opts.skipTime ? undefined : (runnerReady ??= LocalRunEngine.setup({ skipTime: false })),
     ]);
+    if (seeded) {
+      // moto picks the zone ID; moto's code locations cannot be downloaded, so serve the seeded packages.
+      config = withZone(config, seeded.estate.zoneId);
+      fetchCode ??= packageFetcher(seeded.estate.packages);
+    }
     store = new StateStore(clients.dynamodb(), LOCAL_STATE_TABLE, now);
     state = { kind: 'sandbox', table: LOCAL_STATE_TABLE };
   } else {
@@ -178,6 +188,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     store,
     slack: new RetryingPoster(poster, opts.slackRetry ?? {}),
     now,
+    ...(fetchCode ? { fetchCode } : {}),
     ...(opts.progressIntervalMs !== undefined ? { progressIntervalMs: opts.progressIntervalMs } : {}),
   };
   runnerReady ??= LocalRunEngine.setup({ skipTime: opts.skipTime ?? false });

@@ -203,7 +203,8 @@ const KINDS: { [K in ValueKind]: Parser<K> } = {
   },
   zone(value, _def, ctx) {
     const id = value.replace(/^\/hostedzone\//, '');
-    if (!/^Z[A-Z0-9]{1,32}$/.test(id)) throw new UsageError(`${quote(value)} is not a Route53 hosted zone ID (Z…).`, ctx.usage);
+    // AWS's zone IDs usually start with Z, but AWS does not promise it (moto's do not).
+    if (!/^[A-Z0-9]{2,32}$/.test(id)) throw new UsageError(`${quote(value)} is not a Route53 hosted zone ID (Z…).`, ctx.usage);
     const configured = ctx.config.route53?.hostedZoneId.replace(/^\/hostedzone\//, '');
     if (!configured) throw new PreconditionError('no_zone', 'No hosted zone is configured.', 'Set `route53.hostedZoneId` in the drbot config.');
     if (id !== configured) throw new UnknownResourceError('zone', id, [configured]);

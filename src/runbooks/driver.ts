@@ -149,8 +149,8 @@ function warn(message: string, input: AnyRunInput, e: unknown): void {
   console.warn(JSON.stringify({ level: 'WARN', message, runId: input.runId, kind: input.kind, code: String(err?.data?.error ?? err?.code ?? ''), error: String(err?.message ?? e).slice(0, 300) }));
 }
 
-/** The SDK's own unwinding (suspension, non-determinism): never ours to report. */
-function isSdkControlFlow(e: unknown): boolean {
+/** The SDK's own unwinding (suspension, non-determinism): never ours to report (or to catch). */
+export function isSdkControlFlow(e: unknown): boolean {
   return /Unrecoverable|NonDeterministic|Termination|StepInterrupted/.test((e as { name?: string; constructor?: { name?: string } })?.constructor?.name ?? '');
 }
 

@@ -1,4 +1,5 @@
 import type { AwsClients } from '../aws/clients';
+import type { CodeFetcher } from '../aws/lambda';
 import type { DrConfig } from '../config/schema';
 import type { SlackPoster } from '../slack/poster';
 import type { StateStore } from '../store/state';
@@ -27,6 +28,8 @@ export interface RunbookDeps {
   store: StateStore;
   slack: SlackPoster;
   now: () => Date;
+  /** Downloads Lambda code packages (default: HTTPS from GetFunction's presigned location). */
+  fetchCode?: CodeFetcher;
   /** Minimum milliseconds between progress updates of a message (Slack rate limits). */
   progressIntervalMs?: number;
 }

@@ -11,12 +11,17 @@ import {
   PutBucketVersioningCommand,
   type ReplicationRule,
 } from '@aws-sdk/client-s3';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AwsClients } from '../../src/aws/clients';
 import { listObjectsIndex } from '../../src/aws/s3';
 import type { DrConfig } from '../../src/config/schema';
 import { SANDBOX_CREDENTIALS } from '../../src/local/moto';
 import { SANDBOX_CONFIG } from '../../src/local/sandbox';
+import { withZone } from '../../src/local/estate';
 import { seedSandbox, type SeedSummary } from '../../src/local/seed';
 import { computeStatus, type StatusItem, type StatusReport } from '../../src/runbooks/status/posture';
 import { useMoto } from '../helpers/moto';
@@ -105,18 +110,23 @@ describe('computeStatus on the seeded sandbox', () => {
     expect(alerts.reasons).toContain('PITR off: RPO 5 min unmet');
   });
 
-  it('adds one grey "not checked yet" item for AMI, IAM, Route53 and Lambda, and is red overall', async () => {
+  it('checks the AMI, IAM, Route53 and Lambda rows with real colours: nothing backed up yet, and is red overall', async () => {
+    // prepare
+    const cfg = withZone(SANDBOX_CONFIG, seeded.estate.zoneId);
+
     // act
-    const now = new Date('2026-11-24T12:00:00Z');
-    const report = await computeStatus(SANDBOX_CONFIG, moto().clients, now);
+    const report = await computeStatus(cfg, moto().clients, new Date());
 
     // assess
-    expect(report.generatedAt).toBe(now);
     expect(report.overall).toBe('red');
-    const greys = report.items.filter((i) => i.colour === 'grey');
-    expect(greys.map((i) => i.kind).sort()).toEqual(['ami', 'iam', 'lambda', 'route53']);
-    expect(greys.every((i) => i.reasons[0] === 'not checked yet')).toBe(true);
-    expect(report.items).toHaveLength(3 + 3 + 4);
+    expect(report.items.filter((i) => i.colour === 'grey')).toEqual([]);
+    const amis = report.items.filter((i) => i.kind === 'ami');
+    expect(amis.map((i) => i.name).sort()).toEqual([`spawn-controller (${seeded.estate.amis.tagged[1]})`, `spawn-worker (${seeded.estate.amis.tagged[0]})`]);
+    expect(amis.every((i) => i.colour === 'red' && i.reasons[0] === 'no copy in us-west-2')).toBe(true);
+    expect(item(report, 'IAM roles spawn*')).toMatchObject({ colour: 'red', reasons: ['no export in `s3://spawn-backups/iam/`'] });
+    expect(item(report, `hosted zone ${seeded.estate.zoneId}`)).toMatchObject({ colour: 'red', reasons: [`no export in \`s3://spawn-backups/route53/${seeded.estate.zoneId}/\``] });
+    expect(item(report, 'spawn-dns-updater')).toMatchObject({ colour: 'amber', reasons: ['never exported (`/dr backup lambda`)'], facts: ['production → v3', 'rollback to v2'] });
+    expect(report.items).toHaveLength(3 + 3 + 2 + 1 + 1 + 1);
   });
 
   it('turns an on-demand backup older than the schedule amber', async () => {
@@ -264,6 +274,23 @@ describe('computeStatus when AWS calls fail', () => {
 });
 
 describe('computeStatus with a global-table replica (mocked; moto has none)', () => {
+  // These clients have no endpoint: the other rows' services answer empty, so nothing reaches AWS.
+  let restore: (() => void)[] = [];
+  beforeAll(() => {
+    const ec2 = mockClient(EC2Client);
+    const s3 = mockClient(S3Client);
+    const r53 = mockClient(Route53Client);
+    const lambda = mockClient(LambdaClient);
+    ec2.onAnyCommand().resolves({});
+    s3.onAnyCommand().resolves({});
+    r53.onAnyCommand().resolves({});
+    lambda.onAnyCommand().resolves({});
+    restore = [() => ec2.restore(), () => s3.restore(), () => r53.restore(), () => lambda.restore()];
+  });
+  afterAll(() => {
+    for (const r of restore) r();
+  });
+
   it('colours a table with PITR, a fresh backup and an ACTIVE replica in the backup region green', async () => {
     // prepare
     const clients = new AwsClients('us-east-1', { credentials: SANDBOX_CREDENTIALS });
@@ -301,7 +328,7 @@ describe('computeStatus with a global-table replica (mocked; moto has none)', ()
       reasons: [],
       facts: ['PITR since 2026-11-20 10:00Z', 'newest backup 3 h ago', 'replica in us-west-2'],
     });
-    expect(report.overall).toBe('green');
+    expect(report.items.filter((i) => i.kind === 'dynamodb').map((i) => i.colour)).toEqual(['green']);
     ddbMock.restore();
   });
 

@@ -29,7 +29,8 @@ describe('value kinds', () => {
     expect(value('zone', '/hostedzone/Z1234567890ABC')).toBe('Z1234567890ABC');
     expect(refusal('zone', 'Z999')).toBeInstanceOf(UnknownResourceError);
     expect(refusal('zone', 'example.com').message).toBe('`example.com` is not a Route53 hosted zone ID (Z…).');
-    const noZone = { ...ctx, config: parseConfig({ ...SANDBOX_CONFIG }) };
+    const { route53: _zone, ...withoutZone } = SANDBOX_CONFIG;
+    const noZone = { ...ctx, config: parseConfig(withoutZone) };
     expect(() => parseValue({ at: 'positional', kind: 'zone', name: 'ZONE', help: '' }, 'Z1', noZone)).toThrow('No hosted zone is configured.');
   });
 

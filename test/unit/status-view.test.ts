@@ -173,11 +173,11 @@ describe('renderStatus', () => {
     expect(omitted.get('green buckets')).toBeGreaterThan(0);
     expect(shownGreenBuckets.length + (omitted.get('green buckets') ?? 0)).toBe(460);
     expect(shownGreenTables.length + (omitted.get('green tables') ?? 0)).toBe(460);
-    expect(omitted.get('AMI check not checked yet')).toBe(1);
+    expect(omitted.get('AMI not checked yet')).toBe(1);
     // nothing is lost: shown + summarised = all items
     const summarised = [...omitted.values()].reduce((a, b) => a + b, 0);
     expect(80 + shownGreenBuckets.length + shownGreenTables.length + summarised).toBe(items.length);
-    expect(contextTexts(msg.blocks).at(-1)).toMatch(/^…and \d+ more green buckets, 460 more green tables, 1 more AMI check not checked yet/);
+    expect(contextTexts(msg.blocks).at(-1)).toMatch(/^…and \d+ more green buckets, 460 more green tables, 1 more AMI not checked yet/);
   });
 
   it('stays within Slack limits when a thousand resources are red with long error texts', () => {
@@ -200,7 +200,7 @@ describe('renderStatus', () => {
     expect(rendered[0]).toContain('&lt;arn:aws:iam::123456789012:role/drbot&gt;');
     const omitted = omittedCounts(msg.blocks);
     expect((omitted.get('red buckets') ?? 0) + (omitted.get('red tables') ?? 0) + rendered.length).toBe(1000);
-    expect(omitted.get('AMI check not checked yet')).toBe(1);
+    expect(omitted.get('AMI not checked yet')).toBe(1);
     expect(msg.text).toContain('1000 red, 0 amber, 0 green, 4 not checked');
   });
 

@@ -11,7 +11,7 @@ export const verb = defineVerb({
   example: '/dr status',
   role: 'viewer',
   destructive: false,
-  details: 'Reads S3 versioning, noncurrent expiry, Glacier transitions, replication and RTC, and DynamoDB PITR, newest backup and replica; each item red, amber or green with the reason.',
+  details: 'Reads S3 versioning, noncurrent expiry, Glacier transitions, replication and RTC; DynamoDB PITR, newest backup and replica; the newest copy of each tagged AMI in the backup region; the age of the IAM and Route53 exports (and the zone\'s record count then and now); each Lambda alias, the version to roll back to and what is exported. Each item red, amber or green with the reason.',
   args: {},
   input: () => ({}),
 });

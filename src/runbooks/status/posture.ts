@@ -4,6 +4,7 @@ import { getBucketPosture, isGlacierClass, type BucketPosture } from '../../aws/
 import type { BucketConfig, DrConfig, TableConfig } from '../../config/schema';
 import { isErrorLike } from '../../errors';
 import { mapLimit } from '../../util/limit';
+import { amiStatus, iamStatus, lambdaStatus, readAmis, readFunction, readIamExport, readRoute53, route53Status } from './backups';
 
 export type Colour = 'red' | 'amber' | 'green' | 'grey';
 export type StatusKind = 's3' | 'dynamodb' | 'ami' | 'iam' | 'route53' | 'lambda';
@@ -147,41 +148,63 @@ export function tableStatus(t: TableConfig, p: TablePosture, cfg: DrConfig, now:
   return item;
 }
 
-function notChecked(kind: StatusKind, name: string): StatusItem {
-  return { kind, name, colour: 'grey', reasons: ['not checked yet'], facts: [] };
+/** A row that could not be read: red, with the error. */
+function unreadable(kind: StatusKind, name: string, e: unknown): StatusItem {
+  return { kind, name, colour: 'red', reasons: [messageOf(e)], facts: [] };
 }
 
 /**
- * Backup posture of the configured estate against the schedule, one item per bucket and table
- * (AMIs, IAM, Route53 and Lambda are grey placeholders). A failing resource turns red with the
- * error text; this never throws because of one resource.
+ * Backup posture of the configured estate against the schedule: one item per bucket, table, tagged
+ * AMI and Lambda function, and one each for the IAM and Route53 exports. A failing resource turns
+ * red with the error text; this never throws because of one resource.
  */
 export async function computeStatus(cfg: DrConfig, clients: AwsClients, now: Date): Promise<StatusReport> {
-  type Job = () => Promise<StatusItem>;
+  type Job = () => Promise<StatusItem[]>;
   const jobs: Job[] = [
     ...cfg.s3.buckets.map((b): Job => async () => {
       try {
-        return bucketStatus(b, await getBucketPosture(clients.s3(b.region ?? cfg.regions.primary), b.name), cfg);
+        return [bucketStatus(b, await getBucketPosture(clients.s3(b.region ?? cfg.regions.primary), b.name), cfg)];
       } catch (e) {
-        return { kind: 's3', name: b.name, colour: 'red', reasons: [messageOf(e)], facts: [] };
+        return [unreadable('s3', b.name, e)];
       }
     }),
     ...cfg.dynamodb.tables.map((t): Job => async () => {
       try {
         const region = t.region ?? cfg.regions.primary;
-        return tableStatus(t, await getTablePosture(clients.dynamodb(region), t.name, cfg.regions.backup), cfg, now);
+        return [tableStatus(t, await getTablePosture(clients.dynamodb(region), t.name, cfg.regions.backup), cfg, now)];
       } catch (e) {
-        return { kind: 'dynamodb', name: t.name, colour: 'red', reasons: [messageOf(e)], facts: [] };
+        return [unreadable('dynamodb', t.name, e)];
+      }
+    }),
+    async () => {
+      try {
+        return amiStatus(await readAmis(cfg, clients), cfg, now);
+      } catch (e) {
+        return [unreadable('ami', `AMIs tagged ${cfg.ami.tagKey}=${cfg.ami.tagValue}`, e)];
+      }
+    },
+    async () => {
+      try {
+        return [iamStatus(await readIamExport(cfg, clients), cfg, now)];
+      } catch (e) {
+        return [unreadable('iam', `IAM roles ${cfg.iam.rolePrefix}*`, e)];
+      }
+    },
+    async () => {
+      try {
+        return [route53Status(await readRoute53(cfg, clients), cfg, now)];
+      } catch (e) {
+        return [unreadable('route53', cfg.route53 ? `hosted zone ${cfg.route53.hostedZoneId}` : 'Route53', e)];
+      }
+    },
+    ...cfg.lambda.functions.map((fn): Job => async () => {
+      try {
+        return [lambdaStatus(await readFunction(cfg, clients, fn), now)];
+      } catch (e) {
+        return [unreadable('lambda', fn, e)];
       }
     }),
   ];
-  const checked = await mapLimit(jobs, STATUS_CONCURRENCY, (job) => job());
-  const items = [
-    ...checked,
-    notChecked('ami', `AMIs tagged ${cfg.ami.tagKey}=${cfg.ami.tagValue}`),
-    notChecked('iam', `IAM roles ${cfg.iam.rolePrefix}*`),
-    notChecked('route53', cfg.route53 ? `hosted zone ${cfg.route53.hostedZoneId}` : 'Route53'),
-    notChecked('lambda', cfg.lambda.functions.length ? `Lambda ${cfg.lambda.functions.join(', ')}`.slice(0, 200) : 'Lambda'),
-  ];
+  const items = (await mapLimit(jobs, STATUS_CONCURRENCY, (job) => job())).flat();
   return { generatedAt: now, overall: worst(items.map((i) => i.colour)), items };
 }

@@ -19,10 +19,10 @@ const KIND_LABEL: Record<StatusKind, string> = { s3: 'S3', dynamodb: 'DynamoDB',
 const KIND_NOUN: Record<StatusKind, [string, string]> = {
   s3: ['bucket', 'buckets'],
   dynamodb: ['table', 'tables'],
-  ami: ['AMI check', 'AMI checks'],
-  iam: ['IAM check', 'IAM checks'],
-  route53: ['Route53 check', 'Route53 checks'],
-  lambda: ['Lambda check', 'Lambda checks'],
+  ami: ['AMI', 'AMIs'],
+  iam: ['IAM export', 'IAM exports'],
+  route53: ['zone', 'zones'],
+  lambda: ['function', 'functions'],
 };
 
 /** One item's line is cut here so a single odd item (a long AWS error) cannot crowd out the rest. */

@@ -1,0 +1,157 @@
+import { CopyImageCommand, CreateTagsCommand, type EC2Client, type Image } from '@aws-sdk/client-ec2';
+import { backupCopies, describeAllImages, tagOf, taggedImages } from '../../aws/ec2';
+import { wrapAws } from '../../errors';
+import { formatCount } from '../../slack/views/run';
+import { type Runbook, safeStep, STEP } from '../driver';
+import { ymd } from '../exports';
+import type { RunbookDeps } from '../types';
+import type { BackupAmisInput } from '.';
+
+const POLL_SECONDS = 30;
+/** An AMI copy takes minutes to an hour or more; after this we report and stop waiting. */
+const MAX_POLLS = 240;
+/** AMI names are at most 128 characters. */
+const NAME_MAX = 128;
+
+export const copyName = (name: string, date: string): string => {
+  const suffix = `-backup-${date}`;
+  return `${name.slice(0, NAME_MAX - suffix.length)}${suffix}`;
+};
+
+interface Target {
+  sourceId: string;
+  sourceName: string;
+  copyName: string;
+  /** Set when today's copy already exists. */
+  existing?: string;
+}
+
+export interface AmiPlan {
+  targets: Target[];
+}
+
+/** Today's copy of an image, if drbot already made it (tagged, in the backup region). */
+function findCopy(copies: Image[], sourceId: string, name: string): Image | undefined {
+  return copies.find((c) => tagOf(c, 'source-ami') === sourceId && c.Name === name && c.State !== 'failed' && c.State !== 'deregistered');
+}
+
+async function copyOne(deps: RunbookDeps, input: BackupAmisInput, t: Target): Promise<string> {
+  const { primary, backup } = deps.config.regions;
+  const ec2: EC2Client = deps.clients.ec2(backup);
+  // Look first: a replayed step, a retry or a second run the same day finds the copy and makes none.
+  const found = findCopy(await backupCopies(ec2, backup), t.sourceId, t.copyName);
+  if (found?.ImageId) return found.ImageId;
+  const tags = [
+    { Key: 'backup', Value: 'true' },
+    { Key: 'source-ami', Value: t.sourceId },
+    { Key: 'drbot-run', Value: input.runId },
+  ];
+  const r = await ec2
+    .send(
+      new CopyImageCommand({
+        SourceRegion: primary,
+        SourceImageId: t.sourceId,
+        Name: t.copyName,
+        Description: `drbot backup of ${t.sourceId} (${t.sourceName}) from ${primary}`,
+        // A retried or replayed step of this run gets the first copy back instead of a second one.
+        // (Per run, not per day: a copy deregistered today must not come back as the answer.)
+        ClientToken: `drbot-${input.runId}-${t.sourceId}`.slice(0, 64),
+        TagSpecifications: [{ ResourceType: 'image', Tags: tags }],
+      }),
+    )
+    .catch((e: unknown) => {
+      throw wrapAws(e, 'CopyImage', t.sourceId);
+    });
+  const id = r.ImageId ?? '';
+  // Tag again: moto (and older APIs) ignore CopyImage's TagSpecifications; CreateTags is idempotent.
+  await ec2.send(new CreateTagsCommand({ Resources: [id], Tags: tags })).catch((e: unknown) => {
+    throw wrapAws(e, 'CreateTags', id);
+  });
+  return id;
+}
+
+type CopyState = { sourceId: string; copyId: string; name: string; state: string; reason?: string };
+
+export const runbook: Runbook<BackupAmisInput, AmiPlan> = {
+  title: () => 'Copy of the tagged AMIs to the backup region',
+  destructive: false,
+
+  async plan(deps, input) {
+    const { primary, backup } = deps.config.regions;
+    const { tagKey, tagValue } = deps.config.ami;
+    const [sources, copies] = await Promise.all([taggedImages(deps.clients.ec2(primary), tagKey, tagValue, primary), backupCopies(deps.clients.ec2(backup), backup)]);
+    const date = ymd(input.requestedAt);
+    const targets: Target[] = sources
+      .filter((i) => i.ImageId && i.State === 'available')
+      .map((i) => {
+        const name = copyName(i.Name ?? i.ImageId ?? '', date);
+        const existing = findCopy(copies, i.ImageId ?? '', name)?.ImageId;
+        return { sourceId: i.ImageId ?? '', sourceName: i.Name ?? '', copyName: name, ...(existing ? { existing } : {}) };
+      })
+      .sort((a, b) => a.sourceName.localeCompare(b.sourceName));
+    const todo = targets.filter((t) => !t.existing);
+    const notReady = sources.filter((i) => i.State !== 'available');
+    const lines = [
+      sources.length
+        ? `*${formatCount(sources.length)}* images tagged \`${tagKey}=${tagValue}\` in ${primary}; ${input.dryRun ? 'would copy' : 'copies'} *${formatCount(todo.length)}* to ${backup}${targets.length > todo.length ? ` (${targets.length - todo.length} already copied today)` : ''}`
+        : `No image in ${primary} carries the tag \`${tagKey}=${tagValue}\`: nothing to copy. Check \`ami.tagKey\` / \`ami.tagValue\` in the drbot config.`,
+      ...targets.slice(0, 20).map((t) => `• \`${t.sourceId}\` ${t.sourceName} → \`${t.copyName}\`${t.existing ? ` (exists: \`${t.existing}\`)` : ''}`),
+      ...(targets.length > 20 ? [`…and ${targets.length - 20} more`] : []),
+      ...notReady.map((i) => `• \`${i.ImageId ?? ''}\` ${i.Name ?? ''} is ${i.State ?? 'unknown'}, not copied`),
+      'Copies only: no source image is changed.',
+    ];
+    return { lines, empty: todo.length === 0, data: { targets } };
+  },
+
+  async execute(ctx, deps, input, plan, progress) {
+    const backup = deps.config.regions.backup;
+    const failures: string[] = [];
+    const todo = plan.targets.filter((t) => !t.existing);
+    let states: CopyState[] = [];
+    for (const [i, t] of todo.entries()) {
+      const r = await safeStep(ctx, `copy-${t.sourceId}`, async () => {
+        try {
+          return await copyOne(deps, input, t);
+        } finally {
+          await progress.report(i + 1, todo.length, 'copies started');
+        }
+      });
+      if (r.ok) states.push({ sourceId: t.sourceId, copyId: r.value, name: t.copyName, state: 'pending' });
+      else failures.push(`${t.sourceId} (${t.sourceName}): ${r.message}`);
+    }
+
+    for (let poll = 0; poll < MAX_POLLS && states.some((s) => s.state === 'pending'); poll++) {
+      const prev = states;
+      states = await ctx.step(
+        `check-${poll}`,
+        async () => {
+          const ids = prev.filter((s) => s.state === 'pending').map((s) => s.copyId);
+          const images = await describeAllImages(deps.clients.ec2(backup), { ImageIds: ids }, `copies in ${backup}`);
+          const byId = new Map(images.map((im) => [im.ImageId, im]));
+          const next = prev.map((s): CopyState => {
+            if (s.state !== 'pending') return s;
+            const im = byId.get(s.copyId);
+            if (!im) return s;
+            const reason = im.StateReason?.Message;
+            return { ...s, state: im.State ?? 'pending', ...(reason ? { reason } : {}) };
+          });
+          await progress.report(next.filter((s) => s.state === 'available').length, next.length, 'copies available');
+          return next;
+        },
+        STEP,
+      );
+      if (states.some((s) => s.state === 'pending')) await ctx.wait(`wait-${poll}`, { seconds: POLL_SECONDS });
+    }
+    for (const s of states) if (s.state !== 'available' && s.state !== 'pending') failures.push(`${s.sourceId}: copy \`${s.copyId}\` ${s.state}${s.reason ? `: ${s.reason}` : ''}`);
+    const pending = states.filter((s) => s.state === 'pending');
+    const available = states.filter((s) => s.state === 'available');
+    const skipped = plan.targets.length - todo.length;
+    const lines = [
+      `${formatCount(available.length)} of ${formatCount(todo.length)} copies available in ${backup}${skipped ? `; ${skipped} already copied today` : ''}:`,
+      ...states.slice(0, 30).map((s) => `• \`${s.sourceId}\` → \`${s.copyId}\` ${s.name}: ${s.state}${s.reason ? ` (${s.reason})` : ''}`),
+      ...failures.filter((f) => !states.some((s) => f.startsWith(`${s.sourceId}:`))).map((f) => `:x: ${f}`),
+      ...(pending.length ? [`:hourglass: ${pending.length} still pending after ${(MAX_POLLS * POLL_SECONDS) / 3600} h; check \`/dr status\` later.`] : []),
+    ];
+    return { ok: failures.length === 0 && pending.length === 0, lines, failures };
+  },
+};

@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { DrConfig } from '../config/schema';
+import { PreconditionError, wrapAws } from '../errors';
+import type { RunbookDeps } from './types';
+
+/**
+ * What the export verbs (route53, lambda; IAM has its own copy) share: the backup bucket, JSON
+ * documents with a checksum in their metadata, and `latest.json` pointers.
+ */
+
+export function noBackupBucket(): PreconditionError {
+  return new PreconditionError('no_backup_bucket', 'No backup bucket is configured, so there is nowhere to write the export.', 'Set `backupBucket` in the drbot config (a versioned bucket; `/dr setup` can create it).');
+}
+
+/** Refuses at the command when there is nowhere to write. */
+export function requireBackupBucket(config: DrConfig): string {
+  if (!config.backupBucket) throw noBackupBucket();
+  return config.backupBucket;
+}
+
+/** The backup bucket and the client that writes to it (the primary region's). */
+export function backupTarget(deps: Pick<RunbookDeps, 'config' | 'clients'>): { bucket: string; s3: S3Client } {
+  return { bucket: requireBackupBucket(deps.config), s3: deps.clients.s3(deps.config.regions.primary) };
+}
+
+export const sha256Hex = (body: string | Uint8Array): string => createHash('sha256').update(body).digest('hex');
+
+export async function putObject(s3: S3Client, bucket: string, key: string, body: string | Uint8Array, metadata: Record<string, string>, contentType = 'application/json'): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, Metadata: metadata })).catch((e: unknown) => {
+    throw wrapAws(e, 'PutObject', `${bucket}/${key}`);
+  });
+}
+
+/** The object's text, or undefined when there is no such key. */
+export async function getText(s3: S3Client, bucket: string, key: string): Promise<string | undefined> {
+  try {
+    const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return (await r.Body?.transformToString()) ?? '';
+  } catch (e) {
+    if ((e as { name?: string }).name === 'NoSuchKey' || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+    throw wrapAws(e, 'GetObject', `${bucket}/${key}`);
+  }
+}
+
+/** HeadObject's metadata and date, or undefined when there is no such key. */
+export async function headObject(s3: S3Client, bucket: string, key: string): Promise<{ metadata: Record<string, string>; lastModified?: Date } | undefined> {
+  try {
+    const r = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return { metadata: r.Metadata ?? {}, ...(r.LastModified ? { lastModified: r.LastModified } : {}) };
+  } catch (e) {
+    const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if ((e as { name?: string }).name === 'NotFound' || status === 404) return undefined;
+    throw wrapAws(e, 'HeadObject', `${bucket}/${key}`);
+  }
+}
+
+/** The pointer every export kind keeps beside its dated documents. */
+export interface LatestPointer {
+  key: string;
+  runId: string;
+  exportedAt: string;
+  sha256: string;
+  count: number;
+}
+
+export async function readLatest(s3: S3Client, bucket: string, key: string): Promise<LatestPointer | undefined> {
+  const text = await getText(s3, bucket, key);
+  if (text === undefined) return undefined;
+  return JSON.parse(text) as LatestPointer;
+}
+
+/** `20261201` */
+export const ymd = (iso: string): string => iso.slice(0, 10).replace(/-/g, '');

@@ -1,0 +1,51 @@
+import type { MiddlewareStack } from '@smithy/types';
+
+type Stacked = { middlewareStack: MiddlewareStack<object, object> };
+let seq = 0;
+
+/**
+ * Makes calls of one SDK command fail the way AWS refuses them (moto enforces no IAM policy and
+ * never throttles), as middleware on the stack's own client. `when` picks which calls (default all);
+ * `times` stops after that many failures. Returns the undo.
+ */
+export function fail(
+  client: unknown,
+  commandName: string,
+  error: { name: string; message: string; status?: number },
+  opts: { when?: (input: Record<string, unknown>) => boolean; times?: number } = {},
+): () => void {
+  const id = `fault-${commandName}-${++seq}`;
+  let left = opts.times ?? Infinity;
+  (client as Stacked).middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === commandName && left > 0 && (opts.when?.(args.input as Record<string, unknown>) ?? true)) {
+        left--;
+        throw Object.assign(new Error(error.message), { name: error.name, $fault: (error.status ?? 403) >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: error.status ?? 403 } });
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: id },
+  );
+  return () => {
+    (client as Stacked).middlewareStack.remove(id);
+  };
+}
+
+/** Rewrites the output of one SDK command (to show a state moto never reaches, e.g. a failed AMI copy). */
+export function rewrite<O extends object>(client: unknown, commandName: string, fn: (output: O, input: Record<string, unknown>) => O): () => void {
+  const id = `rewrite-${commandName}-${++seq}`;
+  (client as Stacked).middlewareStack.add(
+    (next, context) => async (args) => {
+      const r = await next(args);
+      if (context.commandName !== commandName) return r;
+      return { ...r, output: fn(r.output as O, args.input as Record<string, unknown>) as object };
+    },
+    { step: 'initialize', name: id },
+  );
+  return () => {
+    (client as Stacked).middlewareStack.remove(id);
+  };
+}
+
+export const ACCESS_DENIED = { name: 'AccessDenied', message: 'User is not authorized to perform this action', status: 403 };
+export const SERVICE_UNAVAILABLE = { name: 'ServiceUnavailable', message: 'Service Unavailable', status: 503 };
