@@ -171,6 +171,10 @@ EXPECTED_ACTIONS = {
         "backup:GetBackupPlan", "backup:CreateBackupPlan", "backup:UpdateBackupPlan",
         "backup:ListBackupSelections", "backup:GetBackupSelection", "backup:CreateBackupSelection", "backup:DeleteBackupSelection",
         "backup-storage:MountCapsule", "kms:CreateGrant", "kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt", "kms:RetireGrant",
+        # /dr backup amis, route53, lambda and the status rows that read their copies
+        "ec2:DescribeImages", "ec2:CopyImage", "ec2:CreateTags",
+        "route53:GetHostedZone", "route53:ListResourceRecordSets",
+        "lambda:GetFunction", "lambda:GetAlias", "lambda:ListAliases", "lambda:ListVersionsByFunction",
     },
     "AlarmFunction": {
         "secretsmanager:GetSecretValue",
@@ -281,7 +285,7 @@ def check_app(template: dict[str, Any], buckets: list[str]) -> None:
     # backup:ListBackupPlans and backup-storage:MountCapsule take no resource; the KMS grants for AWS
     # Backup's key are bound by kms:ViaService backup.*.amazonaws.com instead of an ARN.
     check(stars <= {"dynamodb:ListBackups", "xray:PutTraceSegments", "xray:PutTelemetryRecords", "iam:GetAccountAuthorizationDetails", "iam:ListRoles",
-                    "backup:ListBackupPlans", "backup-storage:MountCapsule", "kms:CreateGrant", "kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt", "kms:RetireGrant"}, f"Resource '*' only where AWS allows no scoping ({sorted(stars)})")
+                    "backup:ListBackupPlans", "backup-storage:MountCapsule", "ec2:DescribeImages", "kms:CreateGrant", "kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt", "kms:RetireGrant"}, f"Resource '*' only where AWS allows no scoping ({sorted(stars)})")
 
     print("account limits and regions")
     rce = res["AlarmFunction"]["Properties"].get("ReservedConcurrentExecutions")
