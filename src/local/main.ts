@@ -105,6 +105,11 @@ async function main(): Promise<number> {
     alarms: localAlarms,
     ...(real ? { realSlack: { botToken: env.SLACK_BOT_TOKEN as string } } : {}),
   });
+  if (!args.aws) {
+    // moto has no AWS Backup selections (/dr setup creates one): the sandbox answers them itself.
+    const { coverMotoGaps } = await import('./moto-gaps');
+    coverMotoGaps(stack.clients, stack.config);
+  }
   if (progress) process.stderr.write('\r\x1b[2K');
   if (!args.aws) say(`drbot: sandbox seeded in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
   const stop = async () => {

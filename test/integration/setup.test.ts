@@ -25,6 +25,7 @@ import type { MiddlewareStack } from '@smithy/types';
 import { mockClient } from 'aws-sdk-client-mock';
 import { findPlan, findVault } from '../../src/aws/backup';
 import { parseConfig } from '../../src/config/load';
+import { selectionsInMemory } from '../../src/local/moto-gaps';
 import { SANDBOX_CHANNEL, SANDBOX_CONFIG } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
 import { click, command, requestRun, runIdOf, runMessage, runSummary, textOf, useLocalStack } from '../helpers/flow';
@@ -85,42 +86,6 @@ function motoKeepsDeleteMarkerReplication<I extends object, O extends object>(cl
     },
     { step: 'initialize', name: 'moto-delete-marker-replication' },
   );
-}
-
-/**
- * moto has AWS Backup plans and vaults but no selections: this answers the four selection calls in
- * memory with AWS's shapes, and lets every other Backup call through to moto.
- */
-function selectionsInMemory<I extends object, O extends object>(client: { middlewareStack: MiddlewareStack<I, O> }): Map<string, { id: string; name: string; role: string; resources: string[] }[]> {
-  const byPlan = new Map<string, { id: string; name: string; role: string; resources: string[] }[]>();
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const input = args.input as { BackupPlanId?: string; SelectionId?: string; BackupSelection?: { SelectionName?: string; IamRoleArn?: string; Resources?: string[] } };
-      const planId = input.BackupPlanId ?? '';
-      const list = byPlan.get(planId) ?? [];
-      const answer = (output: object) => ({ output: { $metadata: {}, ...output } as unknown as O, response: {} });
-      switch (context.commandName) {
-        case 'ListBackupSelectionsCommand':
-          return answer({ BackupSelectionsList: list.map((x) => ({ SelectionId: x.id, SelectionName: x.name, BackupPlanId: planId, IamRoleArn: x.role })) });
-        case 'GetBackupSelectionCommand': {
-          const x = list.find((y) => y.id === input.SelectionId);
-          return answer({ BackupPlanId: planId, SelectionId: x?.id, BackupSelection: { SelectionName: x?.name, IamRoleArn: x?.role, Resources: x?.resources } });
-        }
-        case 'CreateBackupSelectionCommand': {
-          const id = `sel-${list.length + 1}`;
-          byPlan.set(planId, [...list, { id, name: input.BackupSelection?.SelectionName ?? '', role: input.BackupSelection?.IamRoleArn ?? '', resources: input.BackupSelection?.Resources ?? [] }]);
-          return answer({ SelectionId: id, BackupPlanId: planId });
-        }
-        case 'DeleteBackupSelectionCommand':
-          byPlan.set(planId, list.filter((y) => y.id !== input.SelectionId));
-          return answer({});
-        default:
-          return next(args);
-      }
-    },
-    { step: 'initialize', name: 'moto-backup-selections' },
-  );
-  return byPlan;
 }
 
 async function approved(stack: LocalStack, text: string): Promise<{ runId: string; text: string }> {
