@@ -20,7 +20,7 @@ describe('template.yaml esbuild Metadata', () => {
   const fns = samFunctions(readFileSync(join(ROOT, 'template.yaml'), 'utf8'));
 
   it('builds every function from handlers/, with the config imported as text, and a Handler that names the bundle', () => {
-    expect(fns.map((f) => f.logicalId).sort()).toEqual(['AlarmFunction', 'RunbookFunction', 'SlackFunction']);
+    expect(fns.map((f) => f.logicalId).sort()).toEqual(['AlarmFunction', 'RunbookFunction', 'ScheduleFunction', 'SlackFunction']);
     for (const fn of fns) {
       expect(fn.properties.Loader).toContain('.yaml=text');
       expect(fn.properties.Format).toBe('cjs');
