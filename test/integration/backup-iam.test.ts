@@ -1,12 +1,12 @@
 import { AttachRolePolicyCommand, CreatePolicyCommand, CreateRoleCommand, PutRolePermissionsBoundaryCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
-import type { MiddlewareStack } from '@smithy/types';
 import { parseConfig } from '../../src/config/load';
 import { DrbotError } from '../../src/errors';
 import { SANDBOX_CHANNEL, SANDBOX_CONFIG } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
 import type { IamExport } from '../../src/runbooks/backup-iam/runbook';
 import { parseCommand } from '../../src/slack/parse';
+import { fail } from '../helpers/faults';
 import { command, runIdOf, runSummary, textOf, useLocalStack } from '../helpers/flow';
 
 /*
@@ -28,21 +28,6 @@ async function objectText(stack: LocalStack, key: string): Promise<string> {
 async function keysUnder(stack: LocalStack, prefix: string): Promise<string[]> {
   const r = await stack.clients.s3('us-east-1').send(new ListObjectsV2Command({ Bucket: BACKUPS, Prefix: prefix }));
   return (r.Contents ?? []).map((o) => o.Key ?? '');
-}
-
-/** Makes every call of one SDK command fail the way AWS refuses it (moto enforces no IAM policy). */
-function refuse<I extends object, O extends object>(client: { middlewareStack: MiddlewareStack<I, O> }, commandName: string, name: string, message: string): () => void {
-  const id = `refuse-${commandName}`;
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      if (context.commandName === commandName) throw Object.assign(new Error(message), { name, $metadata: { httpStatusCode: 403 } });
-      return next(args);
-    },
-    { step: 'initialize', name: id },
-  );
-  return () => {
-    client.middlewareStack.remove(id);
-  };
 }
 
 describe('/dr backup iam', () => {
@@ -118,7 +103,7 @@ describe('/dr backup iam', () => {
   it('stops at the plan with the operation and the fix when IAM denies the read; nothing is written', async () => {
     // prepare
     const before = await keysUnder(stack, 'iam/');
-    const undo = refuse(stack.clients.iam('us-east-1'), 'GetAccountAuthorizationDetailsCommand', 'AccessDenied', 'User is not authorized to perform: iam:GetAccountAuthorizationDetails');
+    const undo = fail(stack.clients.iam('us-east-1'), 'GetAccountAuthorizationDetailsCommand', { name: 'AccessDenied', message: 'User is not authorized to perform: iam:GetAccountAuthorizationDetails' });
 
     // act
     let reply;
@@ -140,7 +125,7 @@ describe('/dr backup iam', () => {
   it('fails the run, saying so, when the write to the backup bucket is denied mid-run; latest still points at the last good export', async () => {
     // prepare
     const latestBefore = await objectText(stack, 'iam/latest.json');
-    const undo = refuse(stack.clients.s3('us-east-1'), 'PutObjectCommand', 'AccessDenied', 'Access Denied');
+    const undo = fail(stack.clients.s3('us-east-1'), 'PutObjectCommand', { name: 'AccessDenied', message: 'Access Denied' });
 
     // act
     let reply;

@@ -1,8 +1,8 @@
 import { CreateBucketCommand, PutBucketVersioningCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { MiddlewareStack } from '@smithy/types';
 import { parseConfig } from '../../src/config/load';
 import { SANDBOX_CONFIG } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
+import { fail } from '../helpers/faults';
 import { click, deleteKeys, eachLimit, latestMarkerKeys, requestRun, runSummary, textOf, useLocalStack } from '../helpers/flow';
 
 /*
@@ -15,28 +15,6 @@ const DENIED = 'drbot-it-denied';
 const FLAKY = 'drbot-it-flaky';
 const COUNT = 2500;
 const config = parseConfig({ ...SANDBOX_CONFIG, s3: { buckets: [...SANDBOX_CONFIG.s3.buckets, { name: DENIED }, { name: FLAKY }] } }, 'undelete faults config');
-
-/** Fails the chosen calls of one SDK command with an AWS-shaped error; returns an undo. */
-function inject<I extends object, O extends object>(
-  client: { middlewareStack: MiddlewareStack<I, O> },
-  commandName: string,
-  fail: (call: number) => { name: string; status: number; message: string } | undefined,
-): () => void {
-  let call = 0;
-  const id = `fault-${commandName}`;
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      if (context.commandName !== commandName) return next(args);
-      const f = fail(++call);
-      if (f) throw Object.assign(new Error(f.message), { name: f.name, $fault: f.status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: f.status } });
-      return next(args);
-    },
-    { step: 'initialize', name: id },
-  );
-  return () => {
-    client.middlewareStack.remove(id);
-  };
-}
 
 async function deletedObjects(s3: S3Client, bucket: string, n: number): Promise<string[]> {
   const keys = Array.from({ length: n }, (_, i) => `bin/${String(i).padStart(5, '0')}`);
@@ -67,7 +45,7 @@ describe('undelete when AWS fails mid-run', () => {
     const s3 = stack.clients.s3('us-east-1');
     const keys = await deletedObjects(s3, DENIED, COUNT);
     const { runId, message } = await requestRun(stack, 'alice', `restore s3 ${DENIED} --prefix bin/`);
-    const undo = inject(s3, 'DeleteObjectsCommand', () => ({ name: 'AccessDenied', status: 403, message: 'Access Denied' }));
+    const undo = fail(s3, 'DeleteObjectsCommand', { name: 'AccessDenied', message: 'Access Denied', status: 403 });
 
     // act
     try {
@@ -91,7 +69,8 @@ describe('undelete when AWS fails mid-run', () => {
     await deletedObjects(s3, FLAKY, COUNT);
     const { runId, message } = await requestRun(stack, 'alice', `restore s3 ${FLAKY}`);
     // the plan has listed; the second listing of the execution (after one page was deleted) fails once
-    const undo = inject(s3, 'ListObjectVersionsCommand', (call) => (call === 2 ? { name: 'InternalError', status: 500, message: 'We encountered an internal error. Please try again.' } : undefined));
+    let listings = 0;
+    const undo = fail(s3, 'ListObjectVersionsCommand', { name: 'InternalError', status: 500, message: 'We encountered an internal error. Please try again.' }, { when: () => ++listings === 2 });
 
     // act
     try {

@@ -8,6 +8,7 @@ import { wrapAws } from '../../errors';
 import { latestKey as lambdaLatestKey, type LambdaManifest } from '../backup-lambda/runbook';
 import { latestKey as zoneLatestKey, readZone } from '../backup-route53/runbook';
 import { getText, headObject, type LatestPointer } from '../exports';
+import { grader } from './grade';
 import type { StatusItem, StatusKind } from './posture';
 
 /**
@@ -17,20 +18,6 @@ import type { StatusItem, StatusKind } from './posture';
 
 const DAY_MS = 86_400_000;
 
-function grader(kind: StatusKind, name: string) {
-  const item: StatusItem = { kind, name, colour: 'green', reasons: [], facts: [] };
-  return {
-    item,
-    red(reason: string) {
-      item.colour = 'red';
-      item.reasons.push(reason);
-    },
-    amber(reason: string) {
-      if (item.colour !== 'red') item.colour = 'amber';
-      item.reasons.push(reason);
-    },
-  };
-}
 
 export function ageText(then: Date, now: Date): string {
   const minutes = Math.max(0, Math.floor((now.getTime() - then.getTime()) / 60000));

@@ -4,6 +4,7 @@ import { getBucketPosture, isGlacierClass, type BucketPosture } from '../../aws/
 import type { BucketConfig, DrConfig, TableConfig } from '../../config/schema';
 import { isErrorLike } from '../../errors';
 import { mapLimit } from '../../util/limit';
+import { grader } from './grade';
 import { amiStatus, iamStatus, lambdaStatus, readAmis, readFunction, readIamExport, readRoute53, route53Status } from './backups';
 
 export type Colour = 'red' | 'amber' | 'green' | 'grey';
@@ -54,21 +55,6 @@ function ago(then: Date, now: Date): string {
   return `${Math.floor(hours / 24)} d ago`;
 }
 
-/** A green item and the two ways to mark it down: red always wins, amber never lowers a red. */
-function grader(kind: StatusKind, name: string) {
-  const item: StatusItem = { kind, name, colour: 'green', reasons: [], facts: [] };
-  return {
-    item,
-    red(reason: string) {
-      item.colour = 'red';
-      item.reasons.push(reason);
-    },
-    amber(reason: string) {
-      if (item.colour !== 'red') item.colour = 'amber';
-      item.reasons.push(reason);
-    },
-  };
-}
 
 /** The status rules for one bucket, from its posture. Pure. */
 export function bucketStatus(b: BucketConfig, p: BucketPosture, cfg: DrConfig): StatusItem {
