@@ -77,7 +77,10 @@ describe('npm start (terminal chat on the sandbox)', () => {
     expect(status).toMatch(/🟠 S3 spawn-results-us-east-1/);
     expect(status).toMatch(/🟢 S3 spawn-binaries-us-east-1/);
     expect(status).toMatch(/🔴 DynamoDB spawn-alerts/);
-    expect(status).toContain('⚪ Route53 — not checked yet');
+    // every row checked: the backup rows are red until /dr backup all, and none says 'not checked yet'
+    expect(status).toMatch(/🔴 Route53 hosted zone \S+ — no export in s3:\/\/spawn-backups\/route53\//);
+    expect(status).toMatch(/🔴 IAM roles spawn\* — no export/);
+    expect(status).toContain('⚪ 0 not checked');
     expect(status).not.toMatch(/AMI AMIs|Lambda Lambda|IAM IAM|Route53 Route53/);
     expectInOrder(r.stdout, ['(you are now eve)', 'eve: /dr status', '[drbot → only @eve]', '🚫 You may not run /dr status: it needs the viewer role, and you have no drbot role.']);
   }, 120_000);
