@@ -3,7 +3,7 @@ import { listObjectsIndex } from '../../src/aws/s3';
 import { type BulkPut, startMoto, type MotoServer } from '../../src/local/moto';
 import { SANDBOX_CONFIG } from '../../src/local/sandbox';
 import { seedSandbox } from '../../src/local/seed';
-import { motoClients } from '../helpers/moto';
+import { motoClients, resetMoto } from '../helpers/moto';
 
 /**
  * The sandbox seed in batches: npm start's moto (src/local/moto_launcher.py) takes many objects
@@ -54,7 +54,8 @@ describe('seedSandbox in batches', () => {
   });
 
   it('falls back to PutObject when the bulk call fails', async () => {
-    // prepare
+    // prepare: an empty moto (the estate above would be seeded twice)
+    await resetMoto(moto.endpoint);
     const clients = motoClients(moto.endpoint);
     const cfg = { ...SANDBOX_CONFIG, s3: { buckets: [{ name: 'seed-fallback-bucket', archivePrefix: 'results/' }] }, dynamodb: { tables: [] } };
 
