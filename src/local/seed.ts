@@ -7,13 +7,11 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import {
-  CreateBucketCommand,
   DeleteObjectsCommand,
   PutBucketLifecycleConfigurationCommand,
   PutBucketReplicationCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
-  type BucketLocationConstraint,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../aws/clients';
@@ -25,6 +23,7 @@ import { type EstateSummary, seedBackupEstate } from './estate';
 import { SANDBOX_CONFIG } from './sandbox';
 import { mapLimit } from '../util/limit';
 import type { BulkPut } from './moto';
+import { createBucket } from '../aws/s3-config';
 
 /** moto's default account; the replication role ARN only has to look right (moto does not check it). */
 const SANDBOX_ACCOUNT = '123456789012';
@@ -114,19 +113,6 @@ export interface SeedSummary {
 
 function named(e: unknown, ...names: string[]): boolean {
   return isErrorLike(e) && names.includes(e.name);
-}
-
-async function createBucket(s3: S3Client, bucket: string, region: string): Promise<void> {
-  try {
-    await s3.send(
-      new CreateBucketCommand({
-        Bucket: bucket,
-        ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
-      }),
-    );
-  } catch (e) {
-    if (!named(e, 'BucketAlreadyOwnedByYou')) throw e;
-  }
 }
 
 async function enableVersioning(s3: S3Client, bucket: string): Promise<void> {
