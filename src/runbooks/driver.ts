@@ -267,8 +267,10 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
   };
 
   try {
-    // Refused before planning when another destructive run holds what this one would change.
-    const heldBefore = resources.length ? await ctx.step('busy', () => busy(false), STEP) : undefined;
+    // Refused before planning when another destructive run holds what this one would change (a dry
+    // run changes nothing, so it may plan beside it).
+    const dryRun = 'dryRun' in input && input.dryRun;
+    const heldBefore = resources.length && !dryRun ? await ctx.step('busy', () => busy(false), STEP) : undefined;
     if (heldBefore) {
       view.phase = 'failed';
       view.error = heldBefore;
@@ -289,7 +291,6 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
       await audit('plan', 'ok', plan.lines.join('; ').slice(0, 300));
     });
 
-    const dryRun = 'dryRun' in input && input.dryRun;
     if (dryRun) {
       view.phase = 'dry_run';
       return finish('dry_run', plan.lines, 0, 'ok', 'dry run: nothing changed');

@@ -36,6 +36,9 @@ describe('one destructive run per resource', () => {
     expect(JSON.stringify(shown?.blocks)).toContain('<https://slack.com/archives/CSANDBOXOPS/p1700000000000100|its message>');
     expect(await latestMarkerKeys(stack.clients.s3('us-east-1'), BUCKET)).toEqual(markers);
     expect((await stack.store.listAudit(50)).find((e) => e.runId === runId && e.action === 'result')).toMatchObject({ result: 'refused' });
+    // a dry run changes nothing, so it still plans beside the busy run
+    const dry = await command(stack, 'alice', `restore s3 ${BUCKET} --dry-run`);
+    expect(runSummary(stack, runIdOf(dry))).toMatchObject({ status: 'dry_run' });
     await leases.release(`s3:${BUCKET}`, 'r-000000000001');
   });
 
