@@ -31,7 +31,7 @@ async function keysUnder(stack: LocalStack, prefix: string): Promise<string[]> {
 }
 
 describe('/dr backup iam', () => {
-  const getStack = useLocalStack({ seed: false });
+  const getStack = useLocalStack({ seed: false, slackRetry: { attempts: 8, baseDelayMs: 20, maxWaitMs: 1000 } });
   let stack: LocalStack;
 
   beforeAll(async () => {
@@ -142,6 +142,31 @@ describe('/dr backup iam', () => {
     expect(textOf(msg)).toContain(`PutObject on \`${BACKUPS}/iam/`);
     expect(await objectText(stack, 'iam/latest.json')).toBe(latestBefore);
     expect((await keysUnder(stack, 'iam/')).some((k) => k.includes(runId))).toBe(false);
+  });
+
+  it('slack-429-on-final-update: the export is written and its message still ends Done after Slack rate-limits the last update', async () => {
+    // prepare: the final update ("Done: …") is rate limited six times, more than a step's own retries
+    let limited = 0;
+    stack.standIn.fault = (method, args) => (method === 'chat.update' && String(args.text).startsWith('Done') && limited++ < 6 ? { status: 429, retryAfter: 1 } : undefined);
+
+    // act
+    let reply;
+    try {
+      reply = await command(stack, 'alice', 'backup iam');
+    } finally {
+      delete stack.standIn.fault;
+    }
+
+    // assess: AWS's end state, the run, and the message
+    const runId = runIdOf(reply);
+    expect(limited).toBe(7);
+    expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
+    const pointer = JSON.parse(await objectText(stack, 'iam/latest.json')) as { key: string; runId: string; roles: number };
+    expect(pointer).toMatchObject({ runId, roles: 12 });
+    expect((JSON.parse(await objectText(stack, pointer.key)) as IamExport).roles).toHaveLength(12);
+    const msg = stack.standIn.channelMessages(SANDBOX_CHANNEL).find((m) => textOf(m).includes(runId));
+    expect(textOf(msg)).toMatch(/^✅ Done/);
+    expect(textOf(msg)).toContain('Exported *12* roles to');
   });
 
   it('refuses at the command, naming the config field, when no backup bucket is configured', () => {
