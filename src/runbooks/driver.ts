@@ -10,6 +10,7 @@ import { newId } from '../store/state';
 /** A run's lease lasts as long as a durable execution may (24 h); a run that dies without releasing it frees it then. */
 const LEASE_MS = 24 * 3_600_000;
 import type { AnyRunInput, ApprovalPayload, RunbookDeps } from './types';
+import type { NextStep } from './verb';
 
 /** The name of the durable callback operation every approval waits on. */
 export const APPROVAL_OPERATION = 'approval';
@@ -27,6 +28,8 @@ export interface Outcome {
   failures: string[];
   /** Replaces the run message entirely (e.g. the status report). */
   message?: SlackMessage;
+  /** Follow-ups offered as buttons on the message (each a command with its own plan and approval). */
+  next?: NextStep[];
 }
 
 /** Throttled progress for a long step: at most one message update per interval. */
@@ -166,19 +169,38 @@ function errorType(e: unknown): string {
  */
 export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps: RunbookDeps, input: I, rb: Runbook<I, P>): Promise<RunSummary> {
   const title = rb.title(input);
-  const view: RunView = { runId: input.runId, title, requester: input.requester, phase: 'planning', ...(input.schedule ? { schedule: input.schedule.name } : {}) };
+  const view: RunView = {
+    runId: input.runId,
+    title,
+    requester: input.requester,
+    phase: 'planning',
+    ...(input.schedule ? { schedule: input.schedule.name } : {}),
+    ...(input.continues ? { continues: input.continues.runId } : {}),
+  };
   const audit = (action: string, result: Parameters<RunbookDeps['store']['audit']>[0]['result'], detail?: string, actor = input.requester) =>
     deps.store.audit({ actor, action, target: input.commandText, result, runId: input.runId, ...(detail ? { detail } : {}) });
 
   // Posting and recording are two steps: a table write that fails is retried alone and never posts
   // the message again. A Slack that cannot be reached does not stop the run: its work, its record
   // and its audit go on without a message.
+  // A run started from a next-step button takes over that run's message, and keeps its buttons to
+  // offer again if it ends without doing anything (rejected, expired, a dry run).
   const posted = await ctx.step('post', async () => {
+    const from = input.continues;
+    const parentNext = from ? ((await deps.store.getRun(from.runId).catch(() => undefined))?.next ?? []) : [];
+    if (from) {
+      try {
+        await deps.slack.update(from.channel, from.ts, renderRun(view));
+        return { ok: true as const, channel: from.channel, ts: from.ts, parentNext };
+      } catch (e) {
+        warn('earlier run message not taken over; posting a new one', input, e);
+      }
+    }
     try {
-      return { ok: true as const, ...(await postWithFallback(deps, input, renderRun(view))) };
+      return { ok: true as const, ...(await postWithFallback(deps, input, renderRun(view))), parentNext };
     } catch (e) {
       warn('run message not posted; the run goes on without one', input, e);
-      return { ok: false as const, channel: input.channel };
+      return { ok: false as const, channel: input.channel, parentNext };
     }
   });
   await ctx.step(
@@ -213,6 +235,7 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
     }
   };
   let askedApproval: string | undefined;
+  let executed = false;
   const finish = async (
     status: RunSummary['status'],
     lines: string[],
@@ -220,7 +243,11 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
     auditResult: Parameters<typeof audit>[1],
     detail?: string,
     message?: SlackMessage,
+    offered?: NextStep[],
   ): Promise<RunSummary> => {
+    // What the run offers next; a run that changed nothing offers again what its predecessor did.
+    const next = offered ?? (executed ? [] : posted.parentNext);
+    if (next.length) view.next = next;
     await ctx.step('finish', async () => {
       const end = deps.now().getTime();
       view.durationMs = end - Date.parse(input.requestedAt);
@@ -228,7 +255,7 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
       const asked = askedApproval ? await deps.store.getApproval(askedApproval).catch(() => undefined) : undefined;
       if (asked) view.waitedMs = Math.max(0, Math.min(view.durationMs, Date.parse(asked.decidedAt ?? view.decision?.at ?? new Date(end).toISOString()) - Date.parse(asked.createdAt)));
       // The record and the audit first: they say how the run ended even when Slack does not answer.
-      await deps.store.updateRun(input.runId, { status, summary: lines.join(' ').slice(0, 500) });
+      await deps.store.updateRun(input.runId, { status, summary: lines.join(' ').slice(0, 500), ...(next.length ? { next } : {}) });
       await audit('result', auditResult, detail ?? lines.join(' ').slice(0, 300), 'system');
       // Held only by this run, if at all: released on every way out.
       for (const r of resources) await leases.release(r, input.runId);
@@ -391,6 +418,7 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
       await deps.store.updateRun(input.runId, { status: 'running' });
     });
 
+    executed = true;
     const outcome = await rb.execute(ctx, deps, input, plan.data, progress);
     view.phase = outcome.ok ? 'succeeded' : 'failed';
     view.result = outcome.lines;
@@ -403,6 +431,7 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
       outcome.ok ? 'succeeded' : 'failed',
       `${outcome.lines.join(' ')}${outcome.failures.length ? ` (${formatCount(outcome.failures.length)} failures)` : ''}`.slice(0, 300),
       outcome.message,
+      outcome.next,
     );
   } catch (e) {
     // Whatever stopped the run (a step that kept failing, Slack refusing an update), the message

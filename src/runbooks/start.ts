@@ -15,6 +15,8 @@ export interface StartRequest {
   requestKey: string;
   /** Post the run's message in this thread (runs started from an alarm message). */
   threadTs?: string;
+  /** Started from a next-step button: the run it continues and the message it takes over. */
+  continues?: { runId: string; channel: string; ts: string };
 }
 
 /**
@@ -31,6 +33,7 @@ export async function startRun(engine: RunEngine, now: () => Date, req: StartReq
     commandText: req.commandText,
     requestedAt: now().toISOString(),
     ...(req.threadTs ? { threadTs: req.threadTs } : {}),
+    ...(req.continues ? { continues: req.continues } : {}),
     kind: req.verb.id,
   };
   const status = await engine.start(executionName(req.verb.id, req.requestKey), input);

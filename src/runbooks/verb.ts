@@ -46,6 +46,21 @@ export interface RunBase {
   threadTs?: string;
   /** Started by an EventBridge schedule (not a person): its name and scheduled time. */
   schedule?: { name: string; at: string };
+  /** Started from a next-step button of an earlier run: that run, and the message this run takes over. */
+  continues?: { runId: string; channel: string; ts: string };
+}
+
+/**
+ * A follow-up a run offers when it ends, as a button on its message ("Cut over", "Delete restored
+ * table", "Complete rollback"): pressing it runs `/dr <command>` exactly as if typed by the person
+ * who pressed (parsed, checked and authorized the same way), in the same message, with its own plan
+ * and approval. The run record keeps the list; the button carries only the run id and an index.
+ */
+export interface NextStep {
+  label: string;
+  /** The words after `/dr`, e.g. `cutover dynamodb spawn-instances --from spawn-instances-restored-20261201-101500`. */
+  command: string;
+  style?: 'primary' | 'danger';
 }
 
 /**

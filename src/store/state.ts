@@ -9,6 +9,7 @@ import {
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod/mini';
 import { readItem } from './item';
+import type { NextStep } from '../runbooks/verb';
 
 /**
  * The state table: one DynamoDB table, single-table design, keys `pk`/`sk`, numeric `ttl`.
@@ -67,6 +68,8 @@ export interface RunRecord {
   createdAt: string;
   updatedAt: string;
   summary?: string;
+  /** Follow-ups offered on the run's message when it ended (buttons). */
+  next?: NextStep[];
 }
 
 export type VoteOutcome =
@@ -121,6 +124,7 @@ const runItem = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   summary: z.optional(z.string()),
+  next: z.optional(z.array(z.object({ label: z.string(), command: z.string(), style: z.optional(z.enum(['primary', 'danger'])) }))),
 });
 // A field added to a record type must be added to its schema too, or reads would drop it.
 const schemasAreComplete: [
@@ -373,7 +377,7 @@ export class StateStore {
     return res.Item ? fromItem(runItem, res.Item) : undefined;
   }
 
-  async updateRun(id: string, patch: Partial<Pick<RunRecord, 'status' | 'ts' | 'summary' | 'channel'>>): Promise<void> {
+  async updateRun(id: string, patch: Partial<Pick<RunRecord, 'status' | 'ts' | 'summary' | 'channel' | 'next'>>): Promise<void> {
     const entries = Object.entries({ ...patch, updatedAt: this.clock().toISOString() }).filter(([, v]) => v !== undefined);
     await this.doc.send(
       new UpdateCommand({

@@ -1,9 +1,13 @@
 import type { KnownBlock } from '@slack/types';
+import type { NextStep } from '../../runbooks/verb';
 import type { SlackMessage } from '../poster';
 import { escapeMrkdwn, oneLine, slackDate } from './format';
 
 export const ACTION_APPROVE = 'run_approve';
 export const ACTION_REJECT = 'run_reject';
+/** Next-step buttons: `run_next:<index>`, value `<run id>:<index>` (the step itself stays in the run record). */
+export const ACTION_NEXT_PREFIX = 'run_next:';
+export const ACTION_NEXT = /^run_next:\d{1,2}$/;
 
 export type RunPhase = 'planning' | 'planned' | 'awaiting_approval' | 'running' | 'succeeded' | 'failed' | 'rejected' | 'expired' | 'dry_run' | 'nothing_to_do';
 
@@ -27,7 +31,15 @@ export interface RunView {
   durationMs?: number;
   /** Of durationMs, the time spent waiting for an approval decision. */
   waitedMs?: number;
+  /** The run this one continues in the same message (a next-step button of it was pressed). */
+  continues?: string;
+  /** Follow-ups offered as buttons once the run has ended. */
+  next?: NextStep[];
 }
+
+const FINAL: readonly RunPhase[] = ['succeeded', 'failed', 'rejected', 'expired', 'dry_run', 'nothing_to_do'];
+/** Slack allows 25 elements in an actions block; a run offers a few. */
+const MAX_NEXT = 5;
 
 const SECTION_MAX = 3000;
 const MAX_FAILURE_LINES = 20;
@@ -97,7 +109,8 @@ export function renderRun(v: RunView): SlackMessage {
   const title = escapeMrkdwn(oneLine(v.title));
   const head = `${PHASE_HEAD[v.phase]}: *${title}*`;
   const by = v.schedule ? `scheduled by \`${escapeMrkdwn(v.schedule)}\`` : `requested by <@${v.requester}>`;
-  blocks.push(section(`${head}\n${by}${v.requestedIn ? ` in <#${v.requestedIn}>` : ''} · run \`${v.runId}\``));
+  const after = v.continues ? ` · continues run \`${escapeMrkdwn(v.continues)}\`` : '';
+  blocks.push(section(`${head}\n${by}${v.requestedIn ? ` in <#${v.requestedIn}>` : ''} · run \`${v.runId}\`${after}`));
   if (v.plan?.length) blocks.push(section(v.plan.map((l) => `• ${l}`).join('\n')));
   if (v.approval && v.phase === 'awaiting_approval') {
     blocks.push({
@@ -147,6 +160,19 @@ export function renderRun(v: RunView): SlackMessage {
     blocks.push(section(`*${formatCount(v.failures.length)} failed:*\n${shown.join('\n')}${more}`));
   }
   if (v.error) blocks.push(section(v.error));
+  if (v.next?.length && FINAL.includes(v.phase)) {
+    blocks.push({
+      type: 'actions',
+      block_id: `next:${v.runId}`,
+      elements: v.next.slice(0, MAX_NEXT).map((n, i) => ({
+        type: 'button' as const,
+        action_id: `${ACTION_NEXT_PREFIX}${i}`,
+        text: { type: 'plain_text' as const, text: oneLine(n.label).slice(0, 75) },
+        value: `${v.runId}:${i}`,
+        ...(n.style ? { style: n.style } : {}),
+      })),
+    });
+  }
   if (v.durationMs !== undefined) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: durationLine(v.durationMs, v.waitedMs) }] });
   const text = `${PHASE_HEAD[v.phase].replace(/^:[a-z_]+: /, '')}: ${title} (run ${v.runId})`;
   return { text, blocks };

@@ -4,7 +4,11 @@ import { DrbotError, toUserMessage } from '../../../errors';
 import type { ApprovalRecord } from '../../../store/state';
 import { type SlackDeps, wrongTeam } from '../../deps';
 import { slackDate } from '../../views/format';
-import { ACTION_APPROVE, ACTION_REJECT, APPROVAL_STATUS_BLOCK, approvalStatusLine, withDecision } from '../../views/run';
+import { ACTION_APPROVE, ACTION_NEXT, ACTION_REJECT, APPROVAL_STATUS_BLOCK, approvalStatusLine, withDecision } from '../../views/run';
+import { CATALOGUE } from '../../../runbooks/catalogue';
+import { startRun } from '../../../runbooks/start';
+import { isVerb } from '../../../runbooks/verb';
+import { parseCommand } from '../../parse';
 import { requestId } from '../commands';
 import { ACTION_SCHEDULE_RETRY } from '../../views/schedule';
 import { onScheduleRetry } from './schedule';
@@ -208,6 +212,59 @@ export function onReject(deps: SlackDeps) {
   };
 }
 
+/** A next-step button's value: the run that offered it and the step's index. */
+const NEXT_VALUE = /^(r-[0-9a-f]{12}):(\d{1,2})$/;
+
+/**
+ * A next-step button ("Cut over", "Delete restored table", …): the step comes from the run record
+ * (the button names only the run and an index), must be pressed on that run's own message, and is
+ * parsed, checked and authorized exactly as if the person who pressed had typed it. The new run
+ * takes over the message. One press per message starts one run: a double or concurrent press, or
+ * another of its buttons, starts nothing more.
+ */
+export function onRunNext(deps: SlackDeps) {
+  return async ({ ack, body, action }: ButtonArgs): Promise<void> => {
+    await ack();
+    const user = body.user.id;
+    const value = action.value ?? '';
+    const target = `next ${value.slice(0, 40)}`;
+    const rid = requestId(body.trigger_id ?? `${value}:${user}`);
+    try {
+      if (await refuseForeign(deps, body, target)) return;
+      const m = NEXT_VALUE.exec(value);
+      if (!m) return refuse(deps, body, 'That button is not one of ours.', target, 'malformed');
+      const [, runId = '', index = ''] = m;
+      const run = await deps.store.getRun(runId);
+      const at = where(body);
+      if (!run || !at || run.channel !== at.channel || run.ts !== at.ts) return refuse(deps, body, 'That button does not belong to this message; nothing was changed.', target, 'wrong_message');
+      const step = run.next?.[Number(index)];
+      if (!step) return refuse(deps, body, 'That step is no longer offered; nothing was changed.', target, 'not_offered');
+      const catalogue = deps.catalogue ?? CATALOGUE;
+      const parsed = parseCommand(step.command, deps.config, deps.now(), catalogue);
+      if (!isVerb(parsed.spec)) return refuse(deps, body, 'That button is not one of ours.', target, 'not_a_verb');
+      await deps.roles.require(user, parsed.spec.role, `run \`/dr ${parsed.spec.words.join(' ')}\``);
+      if (!(await deps.store.claim(`next:${runId}`))) return refuse(deps, body, 'A next step of this run was already started from this message.', target, 'already_started');
+      const shown = `/dr ${step.command}`.slice(0, 300);
+      const { status, input } = await startRun(deps.engine, deps.now, {
+        verb: parsed.spec,
+        args: parsed.args,
+        requester: user,
+        channel: at.channel,
+        commandText: shown,
+        requestKey: rid,
+        continues: { runId, channel: at.channel, ts: at.ts },
+      });
+      if (status === 'started') await deps.store.audit({ actor: user, action: 'next-step', target: shown, result: 'pending', runId: input.runId, detail: `continues ${runId}` });
+    } catch (e) {
+      const ours = e instanceof DrbotError;
+      (ours ? deps.log.info : deps.log.error)('next step failed', { requestId: rid, user, error: String(e) });
+      const at = where(body);
+      if (at) await deps.slack.ephemeral(at.channel, user, { text: toUserMessage(e, rid) }).catch(() => {});
+      await deps.store.audit({ actor: user, action: 'click', target, result: ours ? 'refused' : 'error', detail: ours ? e.code : 'internal' }).catch(() => {});
+    }
+  };
+}
+
 /** Alarm buttons: validated here, authorized and carried out by the alarm actions. */
 export function onAlarmAction(deps: SlackDeps, actionId: keyof typeof ALARM_ACTIONS) {
   return async ({ ack, body, action }: ButtonArgs): Promise<void> => {
@@ -241,6 +298,7 @@ export function onAlarmAction(deps: SlackDeps, actionId: keyof typeof ALARM_ACTI
 export function register(app: App, deps: SlackDeps): void {
   app.action<BlockAction<ButtonAction>>(ACTION_APPROVE, onApprove(deps));
   app.action<BlockAction<ButtonAction>>(ACTION_REJECT, onReject(deps));
+  app.action<BlockAction<ButtonAction>>(ACTION_NEXT, onRunNext(deps));
   app.action<BlockAction<ButtonAction>>(ACTION_SCHEDULE_RETRY, onScheduleRetry(deps));
   app.action<BlockAction<ButtonAction>>(ACTION_BACKUP_RETRY, onBackupJobRetry(deps));
   app.action<BlockAction<ButtonAction>>(ACTION_BACKUP_VIEW, onBackupJobView());
