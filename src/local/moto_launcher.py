@@ -87,8 +87,32 @@ def _preload(host, port):
             time.sleep(0.05)
 
 
+def _die_with_parent():
+    """This server belongs to the drbot that started it: when that process is gone (even killed
+    with SIGKILL, which runs none of its exit handlers), stop too rather than live on orphaned."""
+    parent = os.getppid()
+    try:  # Linux: the kernel signals us when the parent exits
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+    def watch():
+        import time
+
+        while True:
+            if os.getppid() != parent:
+                os._exit(0)
+            time.sleep(0.5)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main():
     host, port = sys.argv[1], int(sys.argv[2])
+    _die_with_parent()
     # As `python3 -m moto.server` does: moto reads its own port from here.
     os.environ.setdefault("MOTO_PORT", str(port))
     threading.Thread(target=_preload, args=(host, port), daemon=True).start()

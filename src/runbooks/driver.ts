@@ -217,6 +217,7 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
         status: 'started',
         createdAt: at,
         updatedAt: at,
+        ...(deps.runner ? { runner: deps.runner } : {}),
       });
     },
     STEP,
@@ -259,7 +260,13 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
       await audit('result', auditResult, detail ?? lines.join(' ').slice(0, 300), 'system');
       // Held only by this run, if at all: released on every way out.
       for (const r of resources) await leases.release(r, input.runId);
-      await show(message);
+      const final = message ?? renderRun(view);
+      // A final state Slack did not take is kept with the run; `/dr runs` delivers it later.
+      if (msg && !(await show(final))) {
+        const json = JSON.stringify(final);
+        // Within DynamoDB's 400 KB item (a message is at most 50 blocks of 3,000 characters).
+        if (json.length <= 300_000) await deps.store.updateRun(input.runId, { unsent: json });
+      }
     });
     const schedule = input.schedule;
     if (schedule && status === 'failed') {

@@ -9,7 +9,7 @@ export const ACTION_REJECT = 'run_reject';
 export const ACTION_NEXT_PREFIX = 'run_next:';
 export const ACTION_NEXT = /^run_next:\d{1,2}$/;
 
-export type RunPhase = 'planning' | 'planned' | 'awaiting_approval' | 'running' | 'succeeded' | 'failed' | 'rejected' | 'expired' | 'dry_run' | 'nothing_to_do';
+export type RunPhase = 'planning' | 'planned' | 'awaiting_approval' | 'running' | 'succeeded' | 'failed' | 'rejected' | 'expired' | 'dry_run' | 'nothing_to_do' | 'interrupted';
 
 export interface RunView {
   runId: string;
@@ -37,7 +37,7 @@ export interface RunView {
   next?: NextStep[];
 }
 
-const FINAL: readonly RunPhase[] = ['succeeded', 'failed', 'rejected', 'expired', 'dry_run', 'nothing_to_do'];
+const FINAL: readonly RunPhase[] = ['succeeded', 'failed', 'rejected', 'expired', 'dry_run', 'nothing_to_do', 'interrupted'];
 /** Slack allows 25 elements in an actions block; a run offers a few. */
 const MAX_NEXT = 5;
 
@@ -55,6 +55,7 @@ const PHASE_HEAD: Record<RunPhase, string> = {
   expired: ':alarm_clock: Approval expired',
   dry_run: ':memo: Dry run — nothing changed',
   nothing_to_do: ':white_check_mark: Nothing to do',
+  interrupted: ':warning: Interrupted',
 };
 
 function fit(text: string, max = SECTION_MAX): string {
