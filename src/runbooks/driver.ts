@@ -1,7 +1,7 @@
 import type { DurableContext, StepConfig } from '@aws/durable-execution-sdk-js';
 import { DrbotError } from '../errors';
 import type { SlackMessage } from '../slack/poster';
-import { escapeMrkdwn } from '../slack/views/format';
+import { escapeMrkdwn, oneLine } from '../slack/views/format';
 import { formatCount, type RunView, renderRun } from '../slack/views/run';
 import { renderScheduledFailure } from '../slack/views/schedule';
 import { Leases } from '../store/leases';
@@ -140,6 +140,14 @@ async function postWithFallback(deps: RunbookDeps, input: AnyRunInput, msg: Slac
     await deps.store.audit({ actor: 'system', action: 'post', target: input.commandText, result: 'ok', runId: input.runId, detail: `cannot post in ${input.channel} (${code}); using the ops channel` });
     return deps.slack.post(ops, { ...msg, text: `${msg.text} (requested in <#${input.channel}>, where drbot is not a member)` });
   }
+}
+
+/**
+ * An unexpected error's words in the message: they may carry anything (an AWS message quoting a key),
+ * so one line, escaped, with no backtick left to open a code span.
+ */
+export function stoppedText(reason: string, runId: string): string {
+  return `:x: The run stopped: ${escapeMrkdwn(oneLine(reason.slice(0, 500)).replace(/`/g, '\u02cb'))}\nThe on-call can grep the logs for \`${runId}\`.`;
 }
 
 function errorText(r: { message: string; hint?: string }, runId: string): string {
@@ -447,7 +455,7 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
     view.phase = 'failed';
     delete view.progress;
     const reason = e instanceof Error ? e.message : String(e);
-    view.error = e instanceof DrbotError ? errorText(e, input.runId) : `:x: The run stopped: ${escapeMrkdwn(reason.slice(0, 500))}\nThe on-call can grep the logs for \`${input.runId}\`.`;
+    view.error = e instanceof DrbotError ? errorText(e, input.runId) : stoppedText(reason, input.runId);
     await ctx.step('log-failure', async () => {
       console.error(JSON.stringify({ level: 'ERROR', message: 'runbook failed', runId: input.runId, kind: input.kind, error: reason.slice(0, 2000) }));
     });

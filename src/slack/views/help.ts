@@ -3,7 +3,7 @@ import { label } from '../../runbooks/args';
 import type { Catalogue } from '../../runbooks/catalogue';
 import { type CommandSpec, GROUPS } from '../../runbooks/verb';
 import type { SlackMessage } from '../poster';
-import { escapeMrkdwn } from './format';
+import { code, escapeMrkdwn } from './format';
 
 /** Slack's limit for a section's text. */
 const SECTION_MAX = 3000;
@@ -69,7 +69,7 @@ export function renderHelp(opts: { sandbox: boolean; catalogue: Catalogue; topic
     if (found && commands.includes(found)) return renderDetail(found);
     const asked = escapeMrkdwn(opts.topic.join(' '));
     const near = commands.filter((c) => c.words[0] === opts.topic?.[0]);
-    const text = `There is no command \`${asked}\`.${near.length ? ` Did you mean: ${near.map((c) => `\`/dr help ${c.words.join(' ')}\``).join(', ')}?` : ''} \`/dr help\` lists them all.`;
+    const text = `There is no command ${code(opts.topic.join(' '), 60)}.${near.length ? ` Did you mean: ${near.map((c) => `\`/dr help ${c.words.join(' ')}\``).join(', ')}?` : ''} \`/dr help\` lists them all.`;
     return { text, blocks: [section(text)] };
   }
   const blocks: KnownBlock[] = [

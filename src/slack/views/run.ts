@@ -1,7 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { NextStep } from '../../runbooks/verb';
 import type { SlackMessage } from '../poster';
-import { escapeMrkdwn, oneLine, slackDate } from './format';
+import { escapeMrkdwn, oneLine, safeLines, slackDate } from './format';
 
 export const ACTION_APPROVE = 'run_approve';
 export const ACTION_REJECT = 'run_reject';
@@ -62,9 +62,9 @@ function fit(text: string, max = SECTION_MAX): string {
   return text.length <= max ? text : `${text.slice(0, max - 20)}\n…(truncated)`;
 }
 
-/** verbatim: Slack links nothing on its own (no bare URLs, #channels or @names turned live). */
+/** verbatim: Slack links nothing on its own (no bare URLs, #channels or @names turned live); safeLines: no unsafe character, no code span left open. */
 function section(text: string): KnownBlock {
-  return { type: 'section', text: { type: 'mrkdwn', text: fit(text), verbatim: true } };
+  return { type: 'section', text: { type: 'mrkdwn', text: fit(safeLines(text)), verbatim: true } };
 }
 
 export function formatCount(n: number): string {
@@ -175,7 +175,7 @@ export function renderRun(v: RunView): SlackMessage {
     });
   }
   if (v.durationMs !== undefined) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: durationLine(v.durationMs, v.waitedMs) }] });
-  const text = `${PHASE_HEAD[v.phase].replace(/^:[a-z_]+: /, '')}: ${title} (run ${v.runId})`;
+  const text = safeLines(`${PHASE_HEAD[v.phase].replace(/^:[a-z_]+: /, '')}: ${title} (run ${v.runId})`);
   return { text, blocks };
 }
 
