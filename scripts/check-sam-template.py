@@ -173,6 +173,8 @@ EXPECTED_ACTIONS = {
         "backup-storage:MountCapsule", "kms:CreateGrant", "kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt", "kms:RetireGrant",
         # /dr backup amis, route53, lambda and the status rows that read their copies
         "ec2:DescribeImages", "ec2:CopyImage", "ec2:CreateTags",
+        # --prune of AMI copies: deregister drbot's (tagged backup=true) and delete their snapshots
+        "ec2:DeregisterImage", "ec2:DeleteSnapshot",
         "route53:GetHostedZone", "route53:ListResourceRecordSets",
         "lambda:GetFunction", "lambda:GetAlias", "lambda:ListAliases", "lambda:ListVersionsByFunction",
     },
