@@ -60,6 +60,7 @@ export function createCatalogue(verbs: readonly Verb[], opts: CatalogueOptions =
     if (ids.has(c.id) || words.has(w)) throw new Error(`catalogue: two commands named ${c.id} / ${w}`);
     if (!/^[a-z][a-z0-9-]{0,40}$/.test(c.id)) throw new Error(`catalogue: ${c.id} is not a valid verb id`);
     for (const pair of c.conflicts ?? []) for (const k of pair) if (!c.args[k]) throw new Error(`catalogue: ${c.id} conflicts name no argument ${k}`);
+    if (c.approvalWith && c.args[c.approvalWith]?.at !== 'flag') throw new Error(`catalogue: ${c.id} approvalWith names no flag ${c.approvalWith}`);
     ids.add(c.id);
     words.add(w);
   }
