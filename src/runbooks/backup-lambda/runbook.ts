@@ -224,7 +224,7 @@ const exportFunctions: Runbook<BackupLambdaInput, LambdaPlan> = {
     if (prune.length) {
       const { s3 } = backupTarget(deps);
       const pruned = await executePrune(ctx, 'lambda', prune, (c) => deleteStoredCopy(s3, plan.bucket, c));
-      lines.push(...pruneResultLines(pruned, 'old stored versions'), ...pruned.failures.map((f) => `:x: ${f}`));
+      lines.push(...pruneResultLines(pruned, 'old stored versions'));
       failures.push(...pruned.failures);
     }
     const held = (plan.prune ?? []).length - prune.length;
