@@ -73,10 +73,26 @@ export function globalTableReplicas<I extends object, O extends object>(client: 
   );
 }
 
+/**
+ * moto has no AWS Backup jobs (its server answers DescribeBackupJob with a page, not JSON): the
+ * sandbox answers as AWS does for a job it does not know, so `/dr backup retry` says so plainly.
+ */
+export function noBackupJobs<I extends object, O extends object>(client: { middlewareStack: MiddlewareStack<I, O> }): void {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== 'DescribeBackupJobCommand') return next(args);
+      const id = String((args.input as { BackupJobId?: unknown }).BackupJobId ?? '');
+      throw Object.assign(new Error(`Cannot find backup job ${id} (the sandbox has no AWS Backup jobs)`), { name: 'ResourceNotFoundException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    },
+    { step: 'initialize', name: 'moto-no-backup-jobs' },
+  );
+}
+
 /** The sandbox's stand-ins for moto's gaps, on the clients of both configured regions. */
 export function coverMotoGaps(clients: AwsClients, config: DrConfig): void {
   for (const region of new Set([config.regions.primary, config.regions.backup])) {
     selectionsInMemory(clients.backup(region));
+    noBackupJobs(clients.backup(region));
     globalTableReplicas(clients.dynamodb(region));
   }
 }

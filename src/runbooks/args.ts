@@ -1,6 +1,6 @@
 import type { DrConfig } from '../config/schema';
 import { PreconditionError, UnknownResourceError, UsageError } from '../errors';
-import { escapeMrkdwn } from '../slack/views/format';
+import { escapeMrkdwn, oneLine } from '../slack/views/format';
 
 /**
  * The arguments of a command as a typed schema: each verb declares its positionals and flags with
@@ -40,6 +40,8 @@ export interface KindValues {
   'backup-key': string;
   /** An IAM access key ID. */
   'access-key': string;
+  /** An AWS Backup job ID (a UUID for the jobs AWS Backup starts). */
+  'backup-job': string;
 }
 
 export type ValueKind = keyof KindValues;
@@ -119,7 +121,8 @@ export type ArgValues = Record<string, string | number | boolean | string[] | un
 /** Shows a user-typed value inside an error message without letting it ping or format anything. */
 export function quote(value: string, max = 60): string {
   const cut = value.length > max ? `${value.slice(0, max)}…` : value;
-  return '`' + escapeMrkdwn(cut.replace(/`/g, "'")) + '`';
+  // One line: a value from a button (not split on whitespace as typed words are) may hold line breaks.
+  return '`' + escapeMrkdwn(oneLine(cut).replace(/`/g, "'")) + '`';
 }
 
 export interface ValueContext {
@@ -241,6 +244,10 @@ const KINDS: { [K in ValueKind]: Parser<K> } = {
   },
   'backup-key'(value, def, ctx) {
     if (value.length > 1024 || !/^[A-Za-z0-9!_.*'()/:@=+-]+$/.test(value)) throw new UsageError(`${label(def)} ${quote(value)} is not an export key or a backup name or ARN.`, ctx.usage);
+    return value;
+  },
+  'backup-job'(value, def, ctx) {
+    if (!/^[A-Za-z0-9-]{1,100}$/.test(value)) throw new UsageError(`${label(def)} ${quote(value)} is not an AWS Backup job ID.`, ctx.usage);
     return value;
   },
   'access-key'(value, def, ctx) {
