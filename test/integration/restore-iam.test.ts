@@ -26,6 +26,7 @@ import { SANDBOX_CHANNEL, SANDBOX_CONFIG } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
 import { restorePolicy, restoreRole } from '../../src/runbooks/restore-iam/runbook';
 import type { IamExport } from '../../src/runbooks/backup-iam/runbook';
+import { Leases } from '../../src/store/leases';
 import { fail } from '../helpers/faults';
 import { click, command, ephemeralsFor, requestRun, runIdOf, runMessage, runSummary, textOf, useLocalStack } from '../helpers/flow';
 
@@ -440,6 +441,38 @@ describe('/dr restore iam', () => {
       const a = textOf(runMessage(stack.standIn, runIdOf(absent)));
       expect(a).toContain(`\`spawn-ghost\` is not in the export \`${exportKey}\``);
       expect((await roleState(iam, 'spawn-role-00')).tags.team).toBe('other');
+    });
+
+    it('one run per role: a named role another run holds is refused before the plan; --all is refused at its lease after approval; nothing changed; leases freed after a run', async () => {
+      // prepare: another run holds spawn-role-01
+      await drift();
+      const leases = new Leases(stack.store.doc, stack.store.tableName);
+      const now = new Date();
+      await leases.acquire('iam:spawn-role-01', { runId: 'r-000000000002', channel: SANDBOX_CHANNEL, ts: '1700000000.000200', until: now.getTime() + 3_600_000 }, now);
+      const before = await roleState(iam, 'spawn-role-04');
+
+      // act
+      let named;
+      let all;
+      try {
+        named = await command(stack, 'alice', 'restore iam spawn-role-01');
+        all = await requestRun(stack, 'alice', 'restore iam --all');
+        await click(stack, 'bob', all.message, 'run_approve');
+      } finally {
+        await leases.release('iam:spawn-role-01', 'r-000000000002');
+      }
+
+      // assess
+      expect(textOf(runMessage(stack.standIn, runIdOf(named)))).toContain('`iam:spawn-role-01` is busy: run `r-000000000002` is working on it');
+      expect(runSummary(stack, all.runId)).toMatchObject({ status: 'failed' });
+      expect(textOf(stack.standIn.message(all.message.channel, all.message.ts))).toContain('`iam:spawn-role-01` is busy');
+      expect(await roleState(iam, 'spawn-role-04')).toEqual(before);
+      expect(await exists(iam, 'spawn-role-05')).toBe(false);
+      // a run that ends frees what it held
+      const again = await requestRun(stack, 'alice', 'restore iam spawn-role-04');
+      await click(stack, 'bob', again.message, 'run_approve');
+      expect(runSummary(stack, again.runId)).toMatchObject({ status: 'succeeded' });
+      expect(await leases.holder('iam:spawn-role-04', new Date())).toBeUndefined();
     });
 
     it('restores from a named export with --backup', async () => {

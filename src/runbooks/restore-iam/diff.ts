@@ -161,6 +161,6 @@ export function statementDiff(from: unknown, to: unknown): DiffLine[] {
   }
   for (const y of unmatchedA) out.push({ sign: '-', text: `${label(y)}: ${y.c}` });
   for (const x of added) out.push({ sign: '+', text: `${label(x)}: ${x.c}` });
-  if (!out.length && canonical(from) !== canonical(to)) out.push({ sign: ' ', text: 'the same statements in another order (written in the export’s order)' });
+  if (!out.length && canonical(from) !== canonical(to)) out.push({ sign: ' ', text: 'the same statements, in another order or form (written as in the export)' });
   return out;
 }
