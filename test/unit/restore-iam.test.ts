@@ -79,7 +79,7 @@ describe('diffRole', () => {
     expect(d.changes).toContainEqual({ kind: 'tag', key: 'team', from: 'other', to: 'spawn' });
     expect(d.changes).toContainEqual({ kind: 'untag', key: 'owner', from: 'mallory' });
     expect(roleSummary(d, role())).toBe(
-      '`spawn-worker-00`: trust policy, description, max session 7,200 s → 3,600 s, permissions boundary removed, inline `results` (2 statement lines), inline `extra` deleted, `spawn-read-artifacts` attached, `AdministratorAccess` detached, tag `team` set back, tag `owner` removed',
+      '`spawn-worker-00`: trust policy, description, max session 7,200 s → 3,600 s, permissions boundary removed, inline `results` (1 statement changed), inline `extra` deleted, `spawn-read-artifacts` attached, `AdministratorAccess` detached, tag `team` set back, tag `owner` removed',
     );
   });
 

@@ -20,7 +20,7 @@ const LINE_CHARS = 2_700;
 const SECTIONS_PER_MESSAGE = 4;
 export const MAX_THREAD_MESSAGES = 8;
 
-export const LEGEND = '`-` is IAM now, `+` is the export (what the restore writes)';
+export const LEGEND = '`-` is IAM now, `+` is the export: what the restore writes';
 
 /** A diff line as it can sit in a code block: one line, no backtick that could close the block, nothing Slack links. */
 export function safeLine(s: string): string {
@@ -91,7 +91,8 @@ export function policyDetail(p: PolicyDiff): string[] {
 /** A role's changes in a few words (mrkdwn, names as code spans). */
 export function roleSummary(d: RoleDiff, want: RoleExport): string {
   if (d.changes.some((c) => c.kind === 'create')) {
-    return `${code(d.role)}: *deleted* since the export; created again with ${formatCount(want.inlinePolicies.length)} inline and ${formatCount(want.attachedPolicies.length)} managed policies, ${formatCount(want.tags.length)} tags`;
+    const n = (k: number, one: string, many: string) => `${formatCount(k)} ${k === 1 ? one : many}`;
+    return `${code(d.role)}: *deleted* since the export; created again with ${n(want.inlinePolicies.length, 'inline policy', 'inline policies')}, ${n(want.attachedPolicies.length, 'managed policy', 'managed policies')} and ${n(want.tags.length, 'tag', 'tags')}`;
   }
   const parts = d.changes.map((c): string => {
     switch (c.kind) {
@@ -106,7 +107,7 @@ export function roleSummary(d: RoleDiff, want: RoleExport): string {
       case 'inline':
         if (c.from === undefined) return `inline ${code(c.name)} put back`;
         if (c.to === undefined) return `inline ${code(c.name)} deleted`;
-        return `inline ${code(c.name)} (${formatCount(statementDiff(c.from, c.to).length)} statement lines)`;
+        return `inline ${code(c.name)} (${statementsChanged(c.from, c.to)})`;
       case 'attach':
         return `${code(c.name)} attached`;
       case 'detach':
@@ -120,6 +121,14 @@ export function roleSummary(d: RoleDiff, want: RoleExport): string {
     }
   });
   return `${code(d.role)}: ${parts.filter(Boolean).join(', ')}`;
+}
+
+/** `1 statement changed`, `3 statements changed`, or `statements reordered`. */
+function statementsChanged(from: unknown, to: unknown): string {
+  const lines = statementDiff(from, to).filter((l) => !/^(Version|Id): /.test(l.text));
+  const n = Math.max(lines.filter((l) => l.sign === '+').length, lines.filter((l) => l.sign === '-').length);
+  if (n === 0) return lines.length ? 'statements reordered' : 'Version or Id';
+  return `${formatCount(n)} ${n === 1 ? 'statement' : 'statements'} changed`;
 }
 
 export function policySummary(p: PolicyDiff): string {
