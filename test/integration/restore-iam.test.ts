@@ -412,6 +412,7 @@ describe('/dr restore iam', () => {
       const both = await command(stack, 'alice', 'restore iam spawn-role-01 --all');
       const none = await command(stack, 'alice', 'restore iam');
       const badKey = await command(stack, 'alice', 'restore iam spawn-role-01 --backup ../etc/passwd');
+      const twoSources = await command(stack, 'alice', 'restore iam spawn-role-01 --backup iam/2026-01-01/r-000000000000.json --latest');
 
       // assess
       expect(outside.json?.text).toContain('`payments-admin` is not a drbot role: only roles whose names start with `spawn` are managed.');
@@ -422,6 +423,7 @@ describe('/dr restore iam', () => {
       expect(both.json?.text).toContain('name roles or give --all, not both.');
       expect(none.json?.text).toContain('ROLE is missing');
       expect(badKey.json?.text).toContain('--backup takes the key of an IAM export');
+      expect(twoSources.json?.text).toContain('--backup and --latest cannot be used together.');
       expect(stack.engine.names()).toHaveLength(before);
     });
 
