@@ -175,6 +175,8 @@ EXPECTED_ACTIONS = {
         "ec2:DescribeImages", "ec2:CopyImage", "ec2:CreateTags",
         "route53:GetHostedZone", "route53:ListResourceRecordSets",
         "lambda:GetFunction", "lambda:GetAlias", "lambda:ListAliases", "lambda:ListVersionsByFunction",
+        # /dr rollback lambda: the alias moved or split, and the canary's error metrics
+        "lambda:UpdateAlias", "cloudwatch:GetMetricData",
     },
     "AlarmFunction": {
         "secretsmanager:GetSecretValue",
@@ -284,7 +286,8 @@ def check_app(template: dict[str, Any], buckets: list[str]) -> None:
     # iam:GetAccountAuthorizationDetails and iam:ListRoles take no resource ARN in IAM's own policy reference.
     # backup:ListBackupPlans and backup-storage:MountCapsule take no resource; the KMS grants for AWS
     # Backup's key are bound by kms:ViaService backup.*.amazonaws.com instead of an ARN.
-    check(stars <= {"dynamodb:ListBackups", "xray:PutTraceSegments", "xray:PutTelemetryRecords", "iam:GetAccountAuthorizationDetails", "iam:ListRoles",
+    # cloudwatch:GetMetricData takes no resource ARN (metrics are not resources in IAM).
+    check(stars <= {"dynamodb:ListBackups", "cloudwatch:GetMetricData", "xray:PutTraceSegments", "xray:PutTelemetryRecords", "iam:GetAccountAuthorizationDetails", "iam:ListRoles",
                     "backup:ListBackupPlans", "backup-storage:MountCapsule", "ec2:DescribeImages", "kms:CreateGrant", "kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt", "kms:RetireGrant"}, f"Resource '*' only where AWS allows no scoping ({sorted(stars)})")
 
     print("account limits and regions")
