@@ -97,15 +97,15 @@ async function readFunction(deps: RunbookDeps, fn: string, alias: string): Promi
   const lambda = lambdaOf(deps);
   const missing = () =>
     new PreconditionError('function_not_in_lambda', `\`${fn}\` is in the drbot config but Lambda has no such function in ${deps.config.regions.primary}.`, 'Check the name in `lambda.functions`, or whether the function was deleted (`/dr backup lambda` keeps its versions in the backup bucket).');
-  const notFound = (e: unknown) => e instanceof DrbotError && e.code === 'aws_not_found' && /function not found/i.test(e.message);
   const all = await listVersions(lambda, fn).catch((e: unknown) => {
-    throw notFound(e) || (e instanceof DrbotError && e.code === 'aws_not_found') ? missing() : e;
+    throw e instanceof DrbotError && e.code === 'aws_not_found' ? missing() : e;
   });
   // An existing function always lists $LATEST.
   if (!all.length) throw missing();
   const published = all.filter(isPublished).sort((a, b) => Number(a.Version) - Number(b.Version));
+  // moto lists no versions of a missing function (AWS says ResourceNotFound); its GetAlias then says "Function not found".
   const a = await getAlias(lambda, fn, alias).catch((e: unknown) => {
-    throw notFound(e) ? missing() : e;
+    throw e instanceof DrbotError && e.code === 'aws_not_found' && /function not found/i.test(e.message) ? missing() : e;
   });
   return { published, all, alias: a };
 }
