@@ -100,10 +100,10 @@ async function readFunction(deps: RunbookDeps, fn: string, alias: string): Promi
   const all = await listVersions(lambda, fn).catch((e: unknown) => {
     throw e instanceof DrbotError && e.code === 'aws_not_found' ? missing() : e;
   });
-  // An existing function always lists $LATEST.
+  // An existing function always lists $LATEST (moto lists nothing for a missing one; AWS says ResourceNotFound).
   if (!all.length) throw missing();
   const published = all.filter(isPublished).sort((a, b) => Number(a.Version) - Number(b.Version));
-  // moto lists no versions of a missing function (AWS says ResourceNotFound); its GetAlias then says "Function not found".
+  // A function deleted between the two calls: GetAlias says "Function not found".
   const a = await getAlias(lambda, fn, alias).catch((e: unknown) => {
     throw e instanceof DrbotError && e.code === 'aws_not_found' && /function not found/i.test(e.message) ? missing() : e;
   });
