@@ -125,6 +125,39 @@ def of_type(cfn: dict[str, Any], t: str) -> dict[str, Any]:
     return {k: v for k, v in cfn["Resources"].items() if v["Type"] == t}
 
 
+# Actions allowed on Resource '*', each with why AWS gives it no narrower resource.
+UNSCOPED = {
+    "dynamodb:ListBackups": "lists the account's backups; IAM defines no resource type for it",
+    "xray:PutTraceSegments": "X-Ray tracing of the functions; no resource type",
+    "xray:PutTelemetryRecords": "X-Ray tracing of the functions; no resource type",
+    "iam:GetAccountAuthorizationDetails": "the IAM export reads the account's roles and policies in pages; no resource type",
+    "iam:ListRoles": "listing roles takes no resource ARN in IAM's policy reference",
+    "backup:ListBackupPlans": "AWS Backup lists plans with no resource",
+    "backup:DescribeBackupJob": "backup jobs have no resource ARN in IAM's policy reference",
+    "backup-storage:MountCapsule": "AWS Backup's own storage call; no resource",
+    "ec2:DescribeImages": "EC2 Describe* calls support no resource-level permissions",
+    "cloudwatch:GetMetricData": "metrics are not IAM resources",
+    "kms:CreateGrant": "AWS Backup's key, bound by kms:ViaService backup.*.amazonaws.com instead of an ARN",
+    "kms:DescribeKey": "AWS Backup's key, bound by kms:ViaService",
+    "kms:GenerateDataKey": "AWS Backup's key, bound by kms:ViaService",
+    "kms:Decrypt": "AWS Backup's key, bound by kms:ViaService",
+    "kms:RetireGrant": "AWS Backup's key, bound by kms:ViaService",
+}
+
+
+def policy_actions(resource: dict[str, Any]) -> set[str]:
+    """Every action of an inline or managed policy a resource carries (roles, managed policies, bucket policies)."""
+    props = resource.get("Properties", {}) if isinstance(resource, dict) else {}
+    docs = [p.get("PolicyDocument", {}) for p in props.get("Policies", []) if isinstance(p, dict)]
+    if isinstance(props.get("PolicyDocument"), dict):
+        docs.append(props["PolicyDocument"])
+    acts: set[str] = set()
+    for d in docs:
+        st = d.get("Statement", [])
+        acts |= actions_of(st if isinstance(st, list) else [st])
+    return {a for a in acts if isinstance(a, str)}
+
+
 def actions_of(statements: list[dict[str, Any]]) -> set[str]:
     acts: set[str] = set()
     for st in statements:
@@ -184,6 +217,8 @@ EXPECTED_ACTIONS = {
         "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary",
         "iam:DeleteRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:UntagRole",
         "iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions", "iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicyVersion",
+        # /dr rollback lambda: the alias moved or split, and the canary's error metrics
+        "lambda:UpdateAlias", "cloudwatch:GetMetricData",
     },
     "AlarmFunction": {
         "secretsmanager:GetSecretValue",
@@ -290,11 +325,10 @@ def check_app(template: dict[str, Any], buckets: list[str]) -> None:
         for s in r["Properties"]["PolicyDocument"]["Statement"]:
             if s.get("Resource") == "*":
                 stars |= actions_of([s])
-    # iam:GetAccountAuthorizationDetails and iam:ListRoles take no resource ARN in IAM's own policy reference.
-    # backup:ListBackupPlans, backup:DescribeBackupJob and backup-storage:MountCapsule take no resource; the KMS grants for AWS
-    # Backup's key are bound by kms:ViaService backup.*.amazonaws.com instead of an ARN.
-    check(stars <= {"dynamodb:ListBackups", "xray:PutTraceSegments", "xray:PutTelemetryRecords", "iam:GetAccountAuthorizationDetails", "iam:ListRoles",
-                    "backup:ListBackupPlans", "backup:DescribeBackupJob", "backup-storage:MountCapsule", "ec2:DescribeImages", "kms:CreateGrant", "kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt", "kms:RetireGrant"}, f"Resource '*' only where AWS allows no scoping ({sorted(stars)})")
+    check(set(stars) <= set(UNSCOPED), f"Resource '*' only where AWS allows no scoping: not allowed {sorted(set(stars) - set(UNSCOPED))}")
+    # No wildcard action anywhere in the template: every policy names what it may do.
+    wild = sorted({a for r in cfn["Resources"].values() for a in policy_actions(r) if a == "*" or a.endswith(":*")})
+    check(not wild, f"no Action '*' or 'service:*' in any policy ({wild})")
 
     print("account limits and regions")
     rce = res["AlarmFunction"]["Properties"].get("ReservedConcurrentExecutions")

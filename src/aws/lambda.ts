@@ -2,12 +2,14 @@ import { createHash } from 'node:crypto';
 import {
   type AliasConfiguration,
   type FunctionConfiguration,
+  GetAliasCommand,
   GetFunctionCommand,
   type LambdaClient,
   ListAliasesCommand,
   type ListAliasesCommandOutput,
   ListVersionsByFunctionCommand,
   type ListVersionsByFunctionCommandOutput,
+  UpdateAliasCommand,
 } from '@aws-sdk/client-lambda';
 import { DrbotError, wrapAws } from '../errors';
 
@@ -64,4 +66,38 @@ export async function codeLocation(lambda: LambdaClient, fn: string, version: st
   const location = r.Code?.Location;
   if (!location) throw new DrbotError('no_code_location', `GetFunction on \`${fn}:${version}\` returned no code location (an image-based function?).`, 'Container-image functions are backed up by their ECR repository, not by drbot.');
   return location;
+}
+
+/** One alias with its version, routing and revision; a missing alias is said in words. */
+export async function getAlias(lambda: LambdaClient, fn: string, alias: string): Promise<AliasConfiguration> {
+  return lambda.send(new GetAliasCommand({ FunctionName: fn, Name: alias })).catch((e: unknown) => {
+    if ((e as { name?: string }).name === 'ResourceNotFoundException' && /alias/i.test((e as Error).message ?? '')) {
+      throw new DrbotError('unknown_alias', `\`${fn}\` has no alias \`${alias}\`.`, 'Create the alias in Lambda, or set `lambda.alias` in the drbot config to the alias the function is called through.');
+    }
+    throw wrapAws(e, 'GetAlias', `${fn}:${alias}`);
+  });
+}
+
+/** A version's share of an alias's traffic besides its main version: `{ "2": 0.1 }`; empty clears the routing. */
+export type VersionWeights = Record<string, number>;
+
+/** The additional versions an alias routes to (none: an empty object). */
+export function weightsOf(a: AliasConfiguration): VersionWeights {
+  return { ...(a.RoutingConfig?.AdditionalVersionWeights ?? {}) };
+}
+
+/**
+ * Points an alias at a version with the given routing (`{}` clears it). With the revision the plan
+ * read, AWS refuses the update if the alias changed since (PreconditionFailedException), which is
+ * said as `alias_changed` so the caller can check whether the change was its own.
+ */
+export async function updateAlias(lambda: LambdaClient, fn: string, alias: string, version: string, weights: VersionWeights, revisionId?: string): Promise<AliasConfiguration> {
+  return lambda
+    .send(new UpdateAliasCommand({ FunctionName: fn, Name: alias, FunctionVersion: version, RoutingConfig: { AdditionalVersionWeights: weights }, ...(revisionId ? { RevisionId: revisionId } : {}) }))
+    .catch((e: unknown) => {
+      if ((e as { name?: string }).name === 'PreconditionFailedException') {
+        throw new DrbotError('alias_changed', `The alias \`${alias}\` of \`${fn}\` changed after the plan was made.`, 'Someone else moved it; run the command again to plan from its current state.');
+      }
+      throw wrapAws(e, 'UpdateAlias', `${fn}:${alias}`);
+    });
 }

@@ -169,7 +169,10 @@ export async function seedZone(clients: AwsClients, cfg: DrConfig, count = RECOR
   return id;
 }
 
-/** The function with three published versions (each its own code) and the alias on the newest. */
+/** What each sandbox version says it is: the newest is the one a newcomer rolls back (`/dr rollback lambda`). */
+const SANDBOX_RELEASES = ['release 1: first version', 'release 2: retries Route53 throttling', 'release 3: new record format (the bad deploy)'];
+
+/** The function with three published versions (each its own code and description) and the alias on the newest. */
 export async function seedLambda(clients: AwsClients, cfg: DrConfig, packages: Map<string, Uint8Array>): Promise<EstateSummary['lambda']> {
   const name = cfg.lambda.functions[0];
   if (!name) return undefined;
@@ -188,7 +191,7 @@ export async function seedLambda(clients: AwsClients, cfg: DrConfig, packages: M
       // moto updates at once (AWS would need waitUntilFunctionUpdatedV2 here; the sandbox is moto only).
       await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: name, ZipFile: code(v) }));
     }
-    versions.push((await lambda.send(new PublishVersionCommand({ FunctionName: name }))).Version ?? '');
+    versions.push((await lambda.send(new PublishVersionCommand({ FunctionName: name, Description: SANDBOX_RELEASES[v - 1] }))).Version ?? '');
   }
   const alias = cfg.lambda.alias;
   await lambda.send(new CreateAliasCommand({ FunctionName: name, Name: alias, FunctionVersion: versions[versions.length - 1] }));

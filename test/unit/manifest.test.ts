@@ -46,11 +46,11 @@ describe('manifest.yaml', () => {
     const more = createCatalogue([
       ...VERBS,
       defineVerb({
-        id: 'rollback-lambda',
-        words: ['rollback', 'lambda'],
+        id: 'example-verb',
+        words: ['example', 'verb'],
         group: 'Restore',
         summary: 's',
-        example: '/dr rollback lambda f',
+        example: '/dr example verb f',
         role: 'operator',
         destructive: true,
         args: { fn: positional('function', 'FUNCTION', 'f', { required: true }) },
@@ -63,7 +63,7 @@ describe('manifest.yaml', () => {
 
     // assess
     expect(next).not.toBe(text);
-    expect(next).toContain('rollback lambda FUNCTION');
-    expect(next).toMatch(/\/dr rollback\s+lambda/);
+    expect(next).toContain('example verb FUNCTION');
+    expect(next).toMatch(/\/dr example\s+verb/);
   });
 });
