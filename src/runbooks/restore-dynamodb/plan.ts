@@ -156,10 +156,21 @@ export function reapplyList(r: Reapply): string[] {
   ];
 }
 
-/** Auto scaling: drbot has no Application Auto Scaling client, so it says what to do instead. */
-export function autoScalingLine(table: string, billingMode: string | undefined): string {
-  if (billingMode === 'PAY_PER_REQUEST') return 'auto scaling: not used (on-demand capacity)';
-  return `auto scaling: drbot does not copy scaling targets and policies yet; if \`${table}\` scales, register the restored table the same way (\`aws application-autoscaling describe-scalable-targets --service-namespace dynamodb --resource-ids table/${table}\` shows them)`;
+/**
+ * What will not be re-applied, as one line: the skipped settings, and auto scaling, which drbot
+ * cannot copy (it has no Application Auto Scaling client) and which matters only for provisioned capacity.
+ */
+export function notReappliedLine(table: string, r: Reapply): string {
+  const provisioned = r.settings.billingMode !== 'PAY_PER_REQUEST';
+  const all = [
+    ...r.skipped,
+    ...(provisioned
+      ? [
+          `auto scaling: drbot does not copy scaling targets and policies yet; if \`${table}\` scales, register the restored table the same way (\`aws application-autoscaling describe-scalable-targets --service-namespace dynamodb --resource-ids table/${table}\` shows them)`,
+        ]
+      : []),
+  ];
+  return all.length ? `Not re-applied: ${all.join('; ')}.` : 'Not re-applied: nothing (auto scaling is not used: on-demand capacity).';
 }
 
 export function sourceLine(table: string, target: string, s: RestoreSource, dryRun: boolean): string {

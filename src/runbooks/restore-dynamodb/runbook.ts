@@ -19,7 +19,7 @@ import { restoredTableName, TAG_PROTECTION, TAG_RESTORED_FROM, TAG_RUN } from '.
 import type { NextStep } from '../verb';
 import type { RestoreDynamodbInput } from '.';
 import { comparisonLines, compareTables, type Comparison } from './compare';
-import { at, autoScalingLine, latestBackup, namedBackup, pointInTime, type Reapply, reapplyList, type RestoreSource, settingsToReapply, sourceLine } from './plan';
+import { at, latestBackup, namedBackup, pointInTime, type Reapply, notReappliedLine, reapplyList, type RestoreSource, settingsToReapply, sourceLine } from './plan';
 
 export interface RestorePlan {
   table: string;
@@ -98,13 +98,12 @@ export const runbook: Runbook<RestoreDynamodbInput, RestorePlan> = {
     const source = input.to !== undefined ? await pointInTime(ddb, input.table, input.to, live) : input.backup !== undefined ? await namedBackup(ddb, input.table, input.backup) : await latestBackup(ddb, input.table);
     const reapply = await settingsToReapply(ddb, live, source);
     const will = reapplyList(reapply);
-    const skipped = [...reapply.skipped, autoScalingLine(input.table, reapply.settings.billingMode)];
     const lines = [
       sourceLine(input.table, target, source, input.dryRun),
       will.length
         ? `Then re-applies what a restore drops, from ${reapply.from === 'source' ? 'the live table' : 'the backup’s description (the table is gone)'}: ${will.join('; ')}.`
         : `Nothing to re-apply: ${reapply.from === 'source' ? 'the live table has no PITR, TTL, stream, tags, resource policy or deletion protection' : 'the backup’s description lists none of it'}.`,
-      `Not re-applied: ${skipped.join('; ')}.`,
+      notReappliedLine(input.table, reapply),
       `Tags the new table \`${TAG_RUN}=${input.runId}\` and \`${TAG_RESTORED_FROM}=${input.table}\`.`,
       ...(live ? ['Then compares it with the live table: item counts, and up to 1,000 sampled items one by one.'] : []),
       `Nothing existing changes: ${live ? `\`${input.table}\` is not touched` : 'the deleted table stays deleted'}. The new table is billed (storage${reapply.settings.billingMode === 'PAY_PER_REQUEST' ? '' : ' and provisioned capacity'}) until it is deleted.`,
@@ -150,12 +149,13 @@ export const runbook: Runbook<RestoreDynamodbInput, RestorePlan> = {
       {
         initialState: { status: started.status, polls: 0, transient: 0, ...(started.arn ? { arn: started.arn } : {}) },
         waitStrategy: (s, attempt) =>
-          s.status === 'ACTIVE' || s.error || s.transient >= MAX_TRANSIENT || (s.status === 'MISSING' && s.polls >= 10) || attempt >= MAX_POLLS
+          // ACTIVE counts only when the last check answered (a throttled check keeps the old status).
+          (s.status === 'ACTIVE' && s.transient === 0) || s.error || s.transient >= MAX_TRANSIENT || (s.status === 'MISSING' && s.polls >= 10) || attempt >= MAX_POLLS
             ? { shouldContinue: false }
             : { shouldContinue: true, delay: { seconds: pollDelay(attempt) } },
       },
     );
-    if (waited.status !== 'ACTIVE') {
+    if (waited.status !== 'ACTIVE' || waited.transient > 0) {
       const why = waited.error
         ? `${waited.error.message}${waited.error.hint ? ` ${waited.error.hint}` : ''}`
         : waited.transient >= MAX_TRANSIENT
@@ -226,12 +226,11 @@ export const runbook: Runbook<RestoreDynamodbInput, RestorePlan> = {
 
     const src = plan.source;
     const what = src.kind === 'pitr' ? `as it was at ${at(src.at)} (point-in-time recovery)` : src.why === 'deleted' ? `as it was just before it was deleted (system backup ${code(src.backup.name)})` : `from backup ${code(src.backup.name)} (taken ${at(src.backup.created)})`;
-    const notApplied = [...plan.reapply.skipped, autoScalingLine(table, s.billingMode)];
     const lines = [
       `:white_check_mark: \`${target}\` is ACTIVE: \`${table}\` ${what}.`,
       `ARN \`${arn}\`; tagged \`${TAG_RUN}=${input.runId}\`, \`${TAG_RESTORED_FROM}=${table}\`.`,
       applied.length ? `Re-applied from ${plan.reapply.from === 'source' ? 'the live table' : 'the backup’s description'}: ${applied.join('; ')}.` : 'Re-applied: nothing (nothing to copy, or every step was refused: see below).',
-      `Not re-applied: ${notApplied.join('; ')}.`,
+      notReappliedLine(table, plan.reapply),
       ...(comparison ? comparisonLines(comparison, target, table) : plan.live ? [] : ['No live table to compare with: it was deleted.']),
       plan.live
         ? `Next: *Cut over* writes the restored data into \`${table}\` (its own plan and approval, a safety backup first); *Keep both* leaves the two side by side and says how to point an application at \`${target}\`; *Delete restored table* removes it (approval). The restored table is billed until it is deleted.`
