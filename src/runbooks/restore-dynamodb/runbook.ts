@@ -13,7 +13,7 @@ import {
 } from '../../aws/dynamodb-restore';
 import { DrbotError, PreconditionError } from '../../errors';
 import { code } from '../../slack/views/format';
-import { type Outcome, type Runbook, type Safe, safeStep, step, type StepFailure, stepFailure } from '../driver';
+import { type Outcome, type Runbook, type Safe, STEP, safeStep, step, type StepFailure, stepFailure } from '../driver';
 import { tableRegion } from '../resources';
 import { restoredTableName, TAG_PROTECTION, TAG_RESTORED_FROM, TAG_RUN } from '../restored-tables';
 import type { NextStep } from '../verb';
@@ -62,10 +62,26 @@ interface WaitState {
   error?: StepFailure;
 }
 
-/** A re-apply step: transient failures (a table still updating, throttling) get a few durable retries. */
+/**
+ * A re-apply step. A transient refusal (a table still settling after its restore: "Backups are being
+ * enabled", a table being updated; throttling; a 5xx) can last minutes, so it is retried across
+ * durable waits rather than by sleeping inside the step.
+ */
 async function reapplyStep(ctx: DurableContext, name: string, fn: () => Promise<void>): Promise<Safe<void>> {
   for (let i = 0; ; i++) {
-    const r = await safeStep(ctx, i ? `${name}-${i}` : name, fn);
+    const r = await ctx.step<Safe<void>>(
+      i ? `${name}-${i}` : name,
+      async () => {
+        try {
+          await fn();
+          return { ok: true, value: undefined };
+        } catch (e) {
+          if (!(e instanceof DrbotError)) throw e;
+          return { ok: false, ...stepFailure(e) };
+        }
+      },
+      STEP,
+    );
     if (r.ok || !r.transient || i + 1 >= REAPPLY_ROUNDS) return r;
     await ctx.wait(`${name}-wait-${i}`, { seconds: 15 * (i + 1) });
   }
