@@ -2,7 +2,7 @@ import { deleteTable, describeTableIfAny, readPitrWindow, setDeletionProtection 
 import { DrbotError, PreconditionError } from '../../errors';
 import { formatCount } from '../../slack/views/run';
 import { formatBytes } from '../../util/limit';
-import { type Runbook, step, type StepFailure, stepFailure } from '../driver';
+import { type Runbook, safeStep, step, type StepFailure, stepFailure } from '../driver';
 import { ownedRestore } from '../restore-dynamodb/owned';
 import { restoredFrom, sourceInName } from '../restored-tables';
 import { tableRegion } from '../resources';
@@ -72,11 +72,22 @@ export const runbook: Runbook<DeleteRestoredTableInput, DeletePlan> = {
         await setDeletionProtection(ddb(), name, false);
       });
     }
-    const first = await step(ctx, 'delete', async () => {
+    const deleted = await safeStep(ctx, 'delete', async () => {
       if (!(await describeTableIfAny(ddb(), name))) return 'gone' as const;
       await ownedRestore(ddb(), name, plan.table, plan.region);
       return deleteTable(ddb(), name);
     });
+    if (!deleted.ok) {
+      // Not deleted: the protection drbot took off goes back on, so a failed delete leaves the table as it was.
+      const back = plan.unprotect ? await safeStep(ctx, 'reprotect', () => setDeletionProtection(ddb(), name, true)) : undefined;
+      const protection = !plan.unprotect ? '' : back?.ok ? ' Its deletion protection is back on.' : ` Its deletion protection could not be turned back on (${back && !back.ok ? back.message : ''}): turn it on in the console.`;
+      return {
+        ok: false,
+        lines: [`:x: \`${name}\` was not deleted: ${deleted.message}${deleted.hint ? ` ${deleted.hint}` : ''}${protection}`],
+        failures: [`${name}: ${deleted.message}`],
+      };
+    }
+    const first = deleted.value;
     const gone = await ctx.waitForCondition<GoneState>(
       'wait-gone',
       async (s) => {
