@@ -141,8 +141,9 @@ describe('/dr restore dynamodb (aws-sdk-client-mock: moto ignores the PITR time 
       ddb.on(UpdateTimeToLiveCommand).resolves({ TimeToLiveSpecification: { Enabled: true, AttributeName: 'ttl' } });
       ddb.on(UpdateTableCommand).resolves({});
       // the comparison: 3 items restored, 3 live, one differing and one only live
-      ddb.on(ScanCommand, { Select: 'COUNT' }).resolves({ Count: 3, ScannedCount: 3 });
-      ddb.on(ScanCommand).callsFake(async (input: { TableName?: string; Segment?: number }) => {
+      ddb.on(ScanCommand).callsFake(async (input: { TableName?: string; Segment?: number; ProjectionExpression?: string }) => {
+        // the count: every page of keys only
+        if (input.ProjectionExpression) return { Items: [{ pk: { S: 'x' } }, { pk: { S: 'y' } }, { pk: { S: 'z' } }], Count: 3, ScannedCount: 3 };
         if (input.Segment !== 0) return { Items: [], Count: 0 };
         return input.TableName === TABLE ? { Items: [item('a', '1'), item('b', 'changed'), item('d', 'new')] } : { Items: [item('a', '1'), item('b', '2'), item('c', '3')] };
       });
@@ -172,6 +173,7 @@ describe('/dr restore dynamodb (aws-sdk-client-mock: moto ignores the PITR time 
       expect(ddb).toHaveReceivedCommandWith(UpdateTableCommand, { TableName: target, StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' } });
       expect(ddb).toHaveReceivedCommandTimes(UpdateTableCommand, 1);
       expect(ddb).not.toHaveReceivedCommand(PutResourcePolicyCommand);
+      expect(ddb).toHaveReceivedCommandWith(ScanCommand, { TableName: TABLE, ProjectionExpression: '#k0', ExpressionAttributeNames: { '#k0': 'pk' } });
       // the run and its message
       expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded', failures: 0 });
       const text = textOf(stack.standIn.message(planned.channel, planned.ts));

@@ -4,7 +4,7 @@ import { code } from '../../slack/views/format';
 import { formatCount } from '../../slack/views/run';
 
 /*
- * Restored vs live at a bounded cost: exact item counts (Scan COUNT, up to COUNT_PAGES pages of
+ * Restored vs live at a bounded cost: exact item counts (a keys-only Scan, up to COUNT_PAGES pages of
  * 1 MB a table, DynamoDB's approximate ItemCount beyond that) and an item-by-item comparison of a
  * sample: SEGMENTS × PER_SEGMENT items scanned from each table (spread over the key space by
  * parallel-scan segments), each looked up in the other table by key (BatchGetItem, ≤ 100 keys a
@@ -46,7 +46,8 @@ export function keyText(key: Item): string {
 }
 
 export async function compareTables(ddb: DynamoDBClient, restored: string, live: string, schema: readonly KeySchemaElement[]): Promise<Comparison> {
-  const [rc, lc] = await Promise.all([countItems(ddb, restored, COUNT_PAGES), countItems(ddb, live, COUNT_PAGES)]);
+  const keyNames = schema.map((k) => k.AttributeName ?? '').filter(Boolean);
+  const [rc, lc] = await Promise.all([countItems(ddb, restored, keyNames, COUNT_PAGES), countItems(ddb, live, keyNames, COUNT_PAGES)]);
   const [rs, ls] = await Promise.all([sampleItems(ddb, restored, SEGMENTS, PER_SEGMENT), sampleItems(ddb, live, SEGMENTS, PER_SEGMENT)]);
   const byKey = (items: Item[]) => new Map(items.map((it) => [canonical(keyOf(it, schema)), it]));
   const inRestored = byKey(rs);
