@@ -175,6 +175,10 @@ EXPECTED_ACTIONS = {
         "ec2:DescribeImages", "ec2:CopyImage", "ec2:CreateTags",
         "route53:GetHostedZone", "route53:ListResourceRecordSets",
         "lambda:GetFunction", "lambda:GetAlias", "lambda:ListAliases", "lambda:ListVersionsByFunction",
+        # /dr restore dynamodb (PITR or a backup, into <table>-restored-*), keep dynamodb, delete restored-table
+        "dynamodb:RestoreTableToPointInTime", "dynamodb:RestoreTableFromBackup", "dynamodb:DescribeTimeToLive", "dynamodb:UpdateTimeToLive",
+        "dynamodb:ListTagsOfResource", "dynamodb:TagResource", "dynamodb:GetResourcePolicy", "dynamodb:PutResourcePolicy",
+        "dynamodb:BatchGetItem", "dynamodb:DeleteTable",
     },
     "AlarmFunction": {
         "secretsmanager:GetSecretValue",
@@ -286,6 +290,11 @@ def check_app(template: dict[str, Any], buckets: list[str]) -> None:
     # Backup's key are bound by kms:ViaService backup.*.amazonaws.com instead of an ARN.
     check(stars <= {"dynamodb:ListBackups", "xray:PutTraceSegments", "xray:PutTelemetryRecords", "iam:GetAccountAuthorizationDetails", "iam:ListRoles",
                     "backup:ListBackupPlans", "backup-storage:MountCapsule", "ec2:DescribeImages", "kms:CreateGrant", "kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt", "kms:RetireGrant"}, f"Resource '*' only where AWS allows no scoping ({sorted(stars)})")
+
+    print("restored tables")
+    deletes = [st for r in of_type(cfn, "AWS::IAM::ManagedPolicy").values() for st in r["Properties"]["PolicyDocument"]["Statement"] if "dynamodb:DeleteTable" in actions_of([st])]
+    resources = [str(r) for st in deletes for r in (st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]])]
+    check(bool(resources) and all("-restored-*" in r for r in resources), f"dynamodb:DeleteTable only on tables named like a restore ({resources})")
 
     print("account limits and regions")
     rce = res["AlarmFunction"]["Properties"].get("ReservedConcurrentExecutions")
