@@ -1,6 +1,6 @@
 import type { DrConfig } from '../config/schema';
 import { PreconditionError, UnknownResourceError, UsageError } from '../errors';
-import { escapeMrkdwn } from '../slack/views/format';
+import { escapeMrkdwn, oneLine } from '../slack/views/format';
 import { restoredFrom, TABLE_NAME } from './restored-tables';
 
 /**
@@ -124,7 +124,8 @@ export type ArgValues = Record<string, string | number | boolean | string[] | un
 /** Shows a user-typed value inside an error message without letting it ping or format anything. */
 export function quote(value: string, max = 60): string {
   const cut = value.length > max ? `${value.slice(0, max)}…` : value;
-  return '`' + escapeMrkdwn(cut.replace(/`/g, "'")) + '`';
+  // One line: a quoted token ("a\nb") may hold a line break or a bidi control; they become `�`.
+  return '`' + escapeMrkdwn(oneLine(cut).replace(/`/g, "'")) + '`';
 }
 
 export interface ValueContext {
