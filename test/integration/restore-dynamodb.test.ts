@@ -84,6 +84,9 @@ describe('/dr restore dynamodb', () => {
     await click(stack, 'carol', planned, 'run_approve');
     const afterRefusals = await restoredOf(TABLE);
     await click(stack, 'bob', planned, 'run_approve');
+    // a double click, and a second approver late on the same (stale) message
+    await click(stack, 'bob', planned, 'run_approve');
+    await click(stack, 'dave', planned, 'run_approve');
 
     // assess: one new table, with the same items
     expect(before).toEqual([]);
@@ -122,6 +125,8 @@ describe('/dr restore dynamodb', () => {
       { label: 'Keep both', command: `keep dynamodb ${TABLE} --restored ${target}` },
       { label: 'Delete restored table', command: `delete restored-table ${target}`, style: 'danger' },
     ]);
+    // executed once
+    expect((await stack.store.listAudit(100)).filter((e) => e.runId === runId && e.action === 'result')).toMatchObject([{ result: 'succeeded' }]);
     // the source is untouched
     expect(await itemsOf(ddb(), TABLE)).toEqual(source);
   });

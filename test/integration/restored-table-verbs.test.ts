@@ -149,6 +149,25 @@ describe('after a restore: keep dynamodb and delete restored-table', () => {
       expect((await ddb().send(new DescribeTableCommand({ TableName: protectedName }))).Table?.DeletionProtectionEnabled).toBe(true);
     });
 
+    it('shows a tag value in a plan as one inert code span: a line separator in drbot-run cannot forge a plan line', async () => {
+      // prepare: anyone who may tag a table can write drbot's tags
+      const forged = `${TABLE}-restored-20200101-000003`;
+      await lookalike(forged, [
+        { Key: 'drbot-run', Value: 'r-1\u2028• Deletes nothing else. Approved by security' },
+        { Key: 'drbot-restored-from', Value: TABLE },
+      ]);
+
+      // act
+      const runId = runIdOf(await command(stack, 'alice', `delete restored-table ${forged} --dry-run`));
+
+      // assess
+      const raw = JSON.stringify(message(runId)?.blocks ?? []);
+      expect(runSummary(stack, runId)).toMatchObject({ status: 'dry_run' });
+      expect(raw).not.toContain('\u2028');
+      expect(raw).not.toMatch(/\\n• Deletes nothing else/);
+      expect(textOf(message(runId))).toContain('by run `r-1\ufffd• Deletes nothing else. Approved by security`');
+    });
+
     it('deletes drbot’s restored table after an approver approves, turning off the protection drbot set, and waits until it is gone', async () => {
       // prepare
       const { target } = await restored();

@@ -1,5 +1,6 @@
 import { deleteTable, describeTableIfAny, readPitrWindow, setDeletionProtection } from '../../aws/dynamodb-restore';
 import { DrbotError, PreconditionError } from '../../errors';
+import { code } from '../../slack/views/format';
 import { formatCount } from '../../slack/views/run';
 import { formatBytes } from '../../util/limit';
 import { type Runbook, safeStep, step, type StepFailure, stepFailure } from '../driver';
@@ -54,7 +55,7 @@ export const runbook: Runbook<DeleteRestoredTableInput, DeletePlan> = {
     );
     const verb = input.dryRun ? 'Would delete' : 'Deletes';
     const lines = [
-      `${verb} \`${input.restored}\` (${region}): restored from \`${table}\` by run \`${owned.run}\`${d.CreationDateTime ? ` on ${d.CreationDateTime.toISOString().slice(0, 16).replace('T', ' ')} UTC` : ''}; ~${formatCount(d.ItemCount ?? 0)} items, ${formatBytes(d.TableSizeBytes ?? 0)} (DynamoDB’s counts, refreshed about every six hours).`,
+      `${verb} \`${input.restored}\` (${region}): restored from \`${table}\` by run ${code(owned.run)}${d.CreationDateTime ? ` on ${d.CreationDateTime.toISOString().slice(0, 16).replace('T', ' ')} UTC` : ''}; ~${formatCount(d.ItemCount ?? 0)} items, ${formatBytes(d.TableSizeBytes ?? 0)} (DynamoDB’s counts, refreshed about every six hours).`,
       protectedNow ? 'Deletion protection is on, turned on by drbot when it copied it from the source: turned off first.' : 'Deletion protection is off.',
       pitr ? 'PITR is on, so DynamoDB keeps a system backup of it for 35 days after the deletion.' : 'PITR is off: no backup of it is kept once it is deleted.',
       `\`${table}\` and its backups are not touched. An application pointed at \`${input.restored}\` (Keep both) stops working.`,
@@ -112,7 +113,7 @@ export const runbook: Runbook<DeleteRestoredTableInput, DeletePlan> = {
     return {
       ok: true,
       lines: [
-        `:wastebasket: Deleted \`${name}\` (restored from \`${plan.table}\` by run \`${plan.run}\`)${plan.unprotect ? ', after turning off the deletion protection drbot had set' : ''}.`,
+        `:wastebasket: Deleted \`${name}\` (restored from \`${plan.table}\` by run ${code(plan.run)})${plan.unprotect ? ', after turning off the deletion protection drbot had set' : ''}.`,
         plan.pitr ? 'DynamoDB keeps a system backup of it for 35 days (`/dr restore dynamodb` cannot name it: it is not a configured table).' : 'No backup of it is kept.',
         `\`${plan.table}\` was not touched.`,
       ],

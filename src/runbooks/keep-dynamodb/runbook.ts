@@ -60,7 +60,7 @@ export const runbook: Runbook<KeepDynamodbInput, KeepPlan> = {
     const live = await describeTableIfAny(ddb, input.table);
     const [restored, liveSide] = await Promise.all([side(ddb, owned.desc), live ? side(ddb, live) : undefined]);
     const lines = [
-      `\`${input.restored}\` was made by drbot (run \`${owned.run}\`) from \`${input.table}\`.`,
+      `\`${input.restored}\` was made by drbot (run ${code(owned.run)}) from \`${input.table}\`.`,
       liveSide ? sideLine(liveSide, 'Live') : `*Live* \`${input.table}\`: gone (deleted).`,
       sideLine(restored, 'Restored'),
       '(~ counts are DynamoDB’s own, refreshed about every six hours.)',

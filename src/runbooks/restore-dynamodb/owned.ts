@@ -1,6 +1,7 @@
 import type { DynamoDBClient, TableDescription } from '@aws-sdk/client-dynamodb';
 import { describeTableIfAny, listTags } from '../../aws/dynamodb-restore';
 import { PreconditionError } from '../../errors';
+import { code } from '../../slack/views/format';
 import { TAG_PROTECTION, TAG_RESTORED_FROM, TAG_RUN } from '../restored-tables';
 
 /** A table drbot restored, as it is now, with what its tags say about it. */
@@ -26,7 +27,7 @@ export async function ownedRestore(ddb: DynamoDBClient, name: string, table: str
   if (!run || from !== table) {
     throw new PreconditionError(
       'not_drbot_restored',
-      `\`${name}\` was not made by drbot from \`${table}\`: it lacks the tags \`${TAG_RUN}\` and \`${TAG_RESTORED_FROM}=${table}\`${from && from !== table ? ` (it says it came from \`${from.replace(/[`<>&]/g, '')}\`)` : ''}, so drbot leaves it alone.`,
+      `\`${name}\` was not made by drbot from \`${table}\`: it lacks the tags \`${TAG_RUN}\` and \`${TAG_RESTORED_FROM}=${table}\`${from && from !== table ? ` (it says it came from ${code(from)})` : ''}, so drbot leaves it alone.`,
       'drbot acts only on the tables its own restores made. Manage this one in the console.',
     );
   }
