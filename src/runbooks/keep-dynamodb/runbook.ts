@@ -72,7 +72,7 @@ export const runbook: Runbook<KeepDynamodbInput, KeepPlan> = {
     const r = plan.restored;
     const l = plan.live;
     const stream = r.streamArn
-      ? `Streams: consumers of ${l?.streamArn ? `the live table's stream \`${l.streamArn}\`` : 'the live table’s stream'} (Lambda event source mappings, Kinesis adapters) do not see the restored table; its own stream is \`${r.streamArn}\`: add a mapping for it.`
+      ? `Streams: consumers of ${l?.streamArn ? `the live table’s stream \`${l.streamArn}\`` : 'the live table’s stream'} (Lambda event source mappings, Kinesis adapters) do not see the restored table; its own stream is \`${r.streamArn}\`: add a mapping for it.`
       : 'Streams: the restored table has no stream; anything that consumed the live table’s stream gets nothing from it.';
     const lines = [
       `Both tables stay; nothing was changed. \`${r.name}\` is billed until it is deleted.`,
