@@ -173,13 +173,17 @@ describe('/dr restore dynamodb (aws-sdk-client-mock: moto ignores the PITR time 
       expect(ddb).toHaveReceivedCommandWith(UpdateTableCommand, { TableName: target, StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' } });
       expect(ddb).toHaveReceivedCommandTimes(UpdateTableCommand, 1);
       expect(ddb).not.toHaveReceivedCommand(PutResourcePolicyCommand);
-      expect(ddb).toHaveReceivedCommandWith(ScanCommand, { TableName: TABLE, ProjectionExpression: '#k0', ExpressionAttributeNames: { '#k0': 'pk' } });
+      // counted: the restored table by a keys-only scan; the provisioned live table by its ItemCount, not scanned whole
+      expect(ddb).toHaveReceivedCommandWith(ScanCommand, { TableName: target, ProjectionExpression: '#k0', ExpressionAttributeNames: { '#k0': 'pk' } });
+      expect(ddb.commandCalls(ScanCommand).filter((c) => c.args[0].input.TableName === TABLE && c.args[0].input.ProjectionExpression)).toEqual([]);
       // the run and its message
       expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded', failures: 0 });
       const text = textOf(stack.standIn.message(planned.channel, planned.ts));
       expect(text).toContain(`\`${target}\` is ACTIVE: \`${TABLE}\` as it was at ${to.replace('T', ' ')}`);
       expect(text).toContain('Re-applied from the live table: 2 tags; PITR; TTL on `ttl`; stream (NEW_IMAGE).');
       expect(text).toContain('Not re-applied: 1 `aws:` tag: only AWS sets those; auto scaling: drbot does not copy scaling targets and policies yet');
+      expect(text).toContain(`has *3* items, \`${TABLE}\` *~3* (~ is DynamoDB’s own count`);
+      expect(textOf(planned)).toContain(`(the live table’s count is DynamoDB’s own: scanning \`${TABLE}\` would spend its provisioned read capacity)`);
       expect(text).toContain('Of *4* sampled keys: 1 the same, *1* differ, *1* only in the restored table (deleted from the live one since), *1* only in the live table (written since).');
       expect(text).toContain('Differ, e.g.: `pk=b`');
       const progress = stack.standIn.calls.filter((c) => c.method === 'chat.update' && JSON.stringify(c.args.blocks ?? '').includes(`restoring into ${target}: CREATING`));

@@ -45,9 +45,13 @@ export function keyText(key: Item): string {
     .join(', ');
 }
 
-export async function compareTables(ddb: DynamoDBClient, restored: string, live: string, schema: readonly KeySchemaElement[]): Promise<Comparison> {
+/**
+ * `scanLive: false` (a live table on provisioned capacity) counts the live table by DynamoDB's own
+ * ItemCount instead of scanning it: a scan would spend the read capacity the application is using.
+ */
+export async function compareTables(ddb: DynamoDBClient, restored: string, live: string, schema: readonly KeySchemaElement[], opts: { scanLive: boolean }): Promise<Comparison> {
   const keyNames = schema.map((k) => k.AttributeName ?? '').filter(Boolean);
-  const [rc, lc] = await Promise.all([countItems(ddb, restored, keyNames, COUNT_PAGES), countItems(ddb, live, keyNames, COUNT_PAGES)]);
+  const [rc, lc] = await Promise.all([countItems(ddb, restored, keyNames, COUNT_PAGES), countItems(ddb, live, keyNames, opts.scanLive ? COUNT_PAGES : 0)]);
   const [rs, ls] = await Promise.all([sampleItems(ddb, restored, SEGMENTS, PER_SEGMENT), sampleItems(ddb, live, SEGMENTS, PER_SEGMENT)]);
   const byKey = (items: Item[]) => new Map(items.map((it) => [canonical(keyOf(it, schema)), it]));
   const inRestored = byKey(rs);
@@ -94,7 +98,7 @@ const count = (c: Count) => `${c.exact ? '' : '~'}${formatCount(c.count)}`;
 
 /** The comparison in a few lines, user data (keys) in code spans. */
 export function comparisonLines(c: Comparison, restored: string, live: string): string[] {
-  const exact = c.restored.exact && c.live.exact ? 'exact counts' : '~ is DynamoDB’s own count, refreshed about every six hours';
+  const exact = c.restored.exact && c.live.exact ? 'exact counts' : '~ is DynamoDB’s own count, refreshed about every six hours: a provisioned live table is not scanned to count, nor is a table over 100 MB';
   const lines = [
     `*Compared with the live table:* ${code(restored)} has *${count(c.restored)}* items, ${code(live)} *${count(c.live)}* (${exact}).`,
     `Of *${formatCount(c.sampled)}* sampled keys: ${formatCount(c.same)} the same, *${formatCount(c.differ)}* differ, *${formatCount(c.onlyRestored)}* only in the restored table (deleted from the live one since), *${formatCount(c.onlyLive)}* only in the live table (written since)${c.unread ? `; ${formatCount(c.unread)} could not be read` : ''}.`,

@@ -121,7 +121,11 @@ export const runbook: Runbook<RestoreDynamodbInput, RestorePlan> = {
         : `Nothing to re-apply: ${reapply.from === 'source' ? 'the live table has no PITR, TTL, stream, tags, resource policy or deletion protection' : 'the backup’s description lists none of it'}.`,
       notReappliedLine(input.table, reapply),
       `Tags the new table \`${TAG_RUN}=${input.runId}\` and \`${TAG_RESTORED_FROM}=${input.table}\`.`,
-      ...(live ? ['Then compares it with the live table: item counts, and up to 1,000 sampled items one by one.'] : []),
+      ...(live
+        ? [
+            `Then compares it with the live table: item counts, and up to 1,000 sampled items one by one${reapply.settings.billingMode === 'PAY_PER_REQUEST' ? '' : ` (the live table’s count is DynamoDB’s own: scanning \`${input.table}\` would spend its provisioned read capacity)`}.`,
+          ]
+        : []),
       `Nothing existing changes: ${live ? `\`${input.table}\` is not touched` : 'the deleted table stays deleted'}. The new table is billed (storage${reapply.settings.billingMode === 'PAY_PER_REQUEST' ? '' : ' and provisioned capacity'}) until it is deleted.`,
     ];
     return { lines, data: { table: input.table, region, target, live: Boolean(live), ...(live?.TableArn ? { sourceArn: live.TableArn } : {}), source, reapply } };
@@ -234,7 +238,7 @@ export const runbook: Runbook<RestoreDynamodbInput, RestorePlan> = {
       const c = await safeStep(ctx, 'compare', async () => {
         await progress.report(3, STAGES, 'comparing with the live table');
         const d = await describeTableIfAny(ddb(), target);
-        return compareTables(ddb(), target, table, (d?.KeySchema ?? []) as KeySchemaElement[]);
+        return compareTables(ddb(), target, table, (d?.KeySchema ?? []) as KeySchemaElement[], { scanLive: s.billingMode === 'PAY_PER_REQUEST' });
       });
       if (c.ok) comparison = c.value;
       else failures.push(`the comparison with the live table failed: ${c.message}`);
