@@ -219,6 +219,10 @@ EXPECTED_ACTIONS = {
         "iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions", "iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicyVersion",
         # /dr rollback lambda: the alias moved or split, and the canary's error metrics
         "lambda:UpdateAlias", "cloudwatch:GetMetricData",
+        # /dr restore dynamodb (PITR or a backup, into <table>-restored-*), keep dynamodb, delete restored-table
+        "dynamodb:RestoreTableToPointInTime", "dynamodb:RestoreTableFromBackup", "dynamodb:DescribeTimeToLive", "dynamodb:UpdateTimeToLive",
+        "dynamodb:ListTagsOfResource", "dynamodb:TagResource", "dynamodb:GetResourcePolicy", "dynamodb:PutResourcePolicy",
+        "dynamodb:BatchGetItem", "dynamodb:DeleteTable",
     },
     "AlarmFunction": {
         "secretsmanager:GetSecretValue",
@@ -329,6 +333,11 @@ def check_app(template: dict[str, Any], buckets: list[str]) -> None:
     # No wildcard action anywhere in the template: every policy names what it may do.
     wild = sorted({a for r in cfn["Resources"].values() for a in policy_actions(r) if a == "*" or a.endswith(":*")})
     check(not wild, f"no Action '*' or 'service:*' in any policy ({wild})")
+
+    print("restored tables")
+    deletes = [st for r in of_type(cfn, "AWS::IAM::ManagedPolicy").values() for st in r["Properties"]["PolicyDocument"]["Statement"] if "dynamodb:DeleteTable" in actions_of([st])]
+    resources = [str(r) for st in deletes for r in (st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]])]
+    check(bool(resources) and all("-restored-*" in r for r in resources), f"dynamodb:DeleteTable only on tables named like a restore ({resources})")
 
     print("account limits and regions")
     rce = res["AlarmFunction"]["Properties"].get("ReservedConcurrentExecutions")

@@ -94,7 +94,12 @@ async function main(): Promise<number> {
   const moto: Promise<MotoServer> | undefined = args.aws ? undefined : startMoto();
   moto?.catch(() => {});
   if (!args.aws) say('drbot: starting the sandbox (moto on loopback, seeding the spawn estate)…');
-  const [{ loadConfigFile }, { startLocalStack }, { localAlarms }] = await Promise.all([import('../config/load'), import('./stack'), import('./alarms')]);
+  const [{ loadConfigFile }, { startLocalStack }, { localAlarms }, { localSandboxTools }] = await Promise.all([
+    import('../config/load'),
+    import('./stack'),
+    import('./alarms'),
+    import('./sandbox-tools'),
+  ]);
   const config = configPath ? loadConfigFile(resolveFromUser(configPath)) : undefined;
   const env = process.env;
   const real = Boolean(env.SLACK_BOT_TOKEN && (env.SLACK_SIGNING_SECRET || env.SLACK_APP_TOKEN));
@@ -117,13 +122,10 @@ async function main(): Promise<number> {
     ...(moto ? { moto } : {}),
     ...(progress ? { onSeedProgress: progress } : {}),
     alarms: localAlarms,
+    // Sandbox only (the stack skips it with --aws): moto's gaps covered, /dr simulate corruption.
+    sandboxTools: localSandboxTools,
     ...(real ? { realSlack: { botToken: env.SLACK_BOT_TOKEN as string } } : {}),
   });
-  if (!args.aws) {
-    // moto has no AWS Backup selections (/dr setup creates one): the sandbox answers them itself.
-    const { coverMotoGaps } = await import('./moto-gaps');
-    coverMotoGaps(stack.clients, stack.config);
-  }
   if (progress) process.stderr.write('\r\x1b[2K');
   if (!args.aws) say(`drbot: sandbox seeded in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
   stop = async () => {

@@ -1,3 +1,10 @@
+import {
+  CreateBackupCommand,
+  DescribeContinuousBackupsCommand,
+  DescribeTableCommand,
+  InvalidRestoreTimeException,
+  RestoreTableFromBackupCommand,
+} from '@aws-sdk/client-dynamodb';
 import type { MiddlewareStack } from '@smithy/types';
 import type { AwsClients } from '../aws/clients';
 import type { DrConfig } from '../config/schema';
@@ -88,11 +95,127 @@ export function noBackupJobs<I extends object, O extends object>(client: { middl
   );
 }
 
+/** Names of the sandbox's hidden PITR snapshots (moto backups): `drbot-sandbox-pitr.<table>.<epoch ms>`. */
+export const PITR_SNAPSHOT_PREFIX = 'drbot-sandbox-pitr.';
+/** Writes to a table closer together than this are one burst: one snapshot before the first. */
+const PITR_QUIET_MS = 5_000;
+
+const WRITES = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand', 'TransactWriteItemsCommand']);
+
+/** The tables a write call touches. */
+function writtenTables(command: string, input: Record<string, unknown>): string[] {
+  if (command === 'BatchWriteItemCommand') return Object.keys((input.RequestItems as Record<string, unknown>) ?? {});
+  if (command === 'TransactWriteItemsCommand') {
+    const items = (input.TransactItems as Record<string, { TableName?: string } | undefined>[]) ?? [];
+    return [...new Set(items.flatMap((t) => Object.values(t).map((op) => op?.TableName ?? '')).filter(Boolean))];
+  }
+  return typeof input.TableName === 'string' ? [input.TableName] : [];
+}
+
+export interface PitrOptions {
+  /** The configured tables in this client's region: only their history is kept. */
+  tables: readonly string[];
+  now: () => Date;
+  /**
+   * Tables whose PITR history reaches back to this time though moto turned PITR on later: the
+   * sandbox's seeded tables, whose seeded items count as their state for a while before the seed.
+   */
+  historyFrom?: { tables: readonly string[]; at: Date };
+}
+
+/**
+ * moto's point-in-time recovery is a stand-in: its window is frozen at the moment PITR was turned
+ * on, and RestoreTableToPointInTime copies the table as it is now, whatever time is asked. That
+ * would make the sandbox's corrupted-table story a lie (a restore to before the corruption would
+ * bring the corruption back), so in the sandbox only, on the sandbox's own DynamoDB client:
+ * - before the first write of a burst to a configured table (any PutItem, UpdateItem, DeleteItem,
+ *   BatchWriteItem, TransactWriteItems; `/dr simulate corruption` is one), a snapshot of the table
+ *   is kept as a moto backup (hidden from ListBackups);
+ * - RestoreTableToPointInTime to a time before a snapshot restores the earliest snapshot taken at
+ *   or after that time (the table's state then, as nothing wrote to it in between), answered in
+ *   RestoreTableToPointInTime's shape; a time after the last snapshot is moto's own copy of the
+ *   table as it is now, which is the state at that time; a time outside the window is refused
+ *   with AWS's InvalidRestoreTimeException;
+ * - DescribeContinuousBackups shows a window that moves: latest = now (AWS: about five minutes
+ *   ago), earliest = when PITR was turned on (for the seeded tables, `historyFrom`).
+ * Writes made by something other than this client (another process on the same moto) are not
+ * seen: in the sandbox there is none.
+ */
+export function pointInTimeHistory<I extends object, O extends object>(client: { middlewareStack: MiddlewareStack<I, O>; send: (command: never) => Promise<unknown> }, opts: PitrOptions): { snapshots: Map<string, { at: number; arn: string }[]> } {
+  const tracked = new Set(opts.tables);
+  const snapshots = new Map<string, { at: number; arn: string }[]>();
+  const lastWrite = new Map<string, number>();
+  const taking = new Map<string, Promise<void>>();
+  const send = client.send.bind(client) as (command: unknown) => Promise<unknown>;
+
+  const snapshot = async (table: string, at: number): Promise<void> => {
+    const r = (await send(new CreateBackupCommand({ TableName: table, BackupName: `${PITR_SNAPSHOT_PREFIX}${table}.${at}` }))) as { BackupDetails?: { BackupArn?: string } };
+    const arn = r.BackupDetails?.BackupArn;
+    if (arn) snapshots.set(table, [...(snapshots.get(table) ?? []), { at, arn }]);
+  };
+  const beforeWrite = async (table: string): Promise<void> => {
+    const now = opts.now().getTime();
+    const last = lastWrite.get(table);
+    lastWrite.set(table, now);
+    if (last === undefined || now - last >= PITR_QUIET_MS) taking.set(table, snapshot(table, now).catch(() => undefined));
+    await taking.get(table);
+  };
+  const window = async (table: string, out: { ContinuousBackupsDescription?: { PointInTimeRecoveryDescription?: { PointInTimeRecoveryStatus?: string; EarliestRestorableDateTime?: Date; LatestRestorableDateTime?: Date } } }) => {
+    const d = out.ContinuousBackupsDescription?.PointInTimeRecoveryDescription;
+    if (d?.PointInTimeRecoveryStatus !== 'ENABLED') return undefined;
+    const h = opts.historyFrom;
+    if (h && h.tables.includes(table) && d.EarliestRestorableDateTime && h.at < d.EarliestRestorableDateTime) d.EarliestRestorableDateTime = h.at;
+    d.LatestRestorableDateTime = opts.now();
+    return d;
+  };
+
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as Record<string, unknown>;
+      const command = context.commandName ?? '';
+      if (WRITES.has(command)) {
+        for (const t of writtenTables(command, input)) if (tracked.has(t)) await beforeWrite(t);
+        return next(args);
+      }
+      if (command === 'ListBackupsCommand') {
+        const result = await next(args);
+        const out = result.output as { BackupSummaries?: { BackupName?: string }[] };
+        if (out.BackupSummaries) out.BackupSummaries = out.BackupSummaries.filter((b) => !(b.BackupName ?? '').startsWith(PITR_SNAPSHOT_PREFIX));
+        return result;
+      }
+      if (command === 'DescribeContinuousBackupsCommand') {
+        const result = await next(args);
+        await window(String(input.TableName ?? ''), result.output as Parameters<typeof window>[1]);
+        return result;
+      }
+      if (command === 'RestoreTableToPointInTimeCommand' && input.RestoreDateTime instanceof Date && tracked.has(String(input.SourceTableName ?? ''))) {
+        const table = String(input.SourceTableName);
+        const at = input.RestoreDateTime;
+        const w = await window(table, (await send(new DescribeContinuousBackupsCommand({ TableName: table }))) as Parameters<typeof window>[1]);
+        if (!w?.EarliestRestorableDateTime || !w.LatestRestorableDateTime || at < w.EarliestRestorableDateTime || at > w.LatestRestorableDateTime) {
+          throw new InvalidRestoreTimeException({ message: 'Restore time must be between EarliestRestorableDateTime and LatestRestorableDateTime', $metadata: {} });
+        }
+        const snap = (snapshots.get(table) ?? []).filter((x) => x.at >= at.getTime()).sort((a, b) => a.at - b.at)[0];
+        if (!snap) return next(args);
+        const r = (await send(new RestoreTableFromBackupCommand({ TargetTableName: String(input.TargetTableName ?? ''), BackupArn: snap.arn }))) as { TableDescription?: Record<string, unknown> };
+        const source = (await send(new DescribeTableCommand({ TableName: table }))) as { Table?: { TableArn?: string } };
+        const TableDescription = { ...r.TableDescription, RestoreSummary: { SourceTableArn: source.Table?.TableArn, RestoreDateTime: at, RestoreInProgress: false } };
+        return { output: { $metadata: {}, TableDescription } as unknown as O, response: {} };
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'moto-point-in-time-history' },
+  );
+  return { snapshots };
+}
+
 /** The sandbox's stand-ins for moto's gaps, on the clients of both configured regions. */
-export function coverMotoGaps(clients: AwsClients, config: DrConfig): void {
+export function coverMotoGaps(clients: AwsClients, config: DrConfig, opts: { now?: () => Date; historyFrom?: PitrOptions['historyFrom'] } = {}): void {
   for (const region of new Set([config.regions.primary, config.regions.backup])) {
     selectionsInMemory(clients.backup(region));
     noBackupJobs(clients.backup(region));
     globalTableReplicas(clients.dynamodb(region));
+    const tables = config.dynamodb.tables.filter((t) => (t.region ?? config.regions.primary) === region).map((t) => t.name);
+    pointInTimeHistory(clients.dynamodb(region), { tables, now: opts.now ?? (() => new Date()), ...(opts.historyFrom ? { historyFrom: opts.historyFrom } : {}) });
   }
 }

@@ -16,6 +16,8 @@ export interface MotoServer {
   port: number;
   /** Many S3 objects in one request, through moto's own backend (the seed's batches). */
   putMany?: BulkPut;
+  /** Many DynamoDB items in one request, through moto's own backend (the seed's tables). */
+  putItems?: BulkItems;
   stop(): Promise<void>;
 }
 
@@ -71,6 +73,8 @@ const LAUNCHER = join(__dirname, 'moto_launcher.py');
 
 /** Objects written in one bulk call. */
 export type BulkPut = (bucket: string, objects: readonly { key: string; body: string }[]) => Promise<void>;
+/** DynamoDB items (AttributeValue JSON: no binary values) written in one bulk call. */
+export type BulkItems = (region: string, table: string, items: readonly Record<string, unknown>[]) => Promise<void>;
 
 /**
  * Starts a moto server as a child process on a free loopback port and waits until it answers.
@@ -107,10 +111,15 @@ export async function startMoto(opts: { timeoutMs?: number } = {}): Promise<Moto
     const res = await fetch(`${endpoint}/_drbot/s3/put-many`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ bucket, objects }) });
     if (!res.ok) throw new Error(`bulk put into ${bucket} failed: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
   };
+  const putItems: BulkItems = async (region, table, items) => {
+    const res = await fetch(`${endpoint}/_drbot/dynamodb/put-many`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ region, table, items }) });
+    if (!res.ok) throw new Error(`bulk put into ${table} failed: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
+  };
   return {
     endpoint,
     port,
     putMany,
+    putItems,
     stop: () =>
       new Promise<void>((resolve) => {
         process.removeListener('exit', kill);

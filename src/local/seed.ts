@@ -1,9 +1,14 @@
 import {
+  type AttributeValue,
   BatchWriteItemCommand,
   CreateBackupCommand,
   CreateTableCommand,
   PutItemCommand,
+  PutResourcePolicyCommand,
+  type Tag,
   UpdateContinuousBackupsCommand,
+  UpdateTableCommand,
+  UpdateTimeToLiveCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import {
@@ -22,7 +27,7 @@ import { isErrorLike } from '../errors';
 import { type EstateSummary, seedBackupEstate } from './estate';
 import { SANDBOX_CONFIG } from './sandbox';
 import { mapLimit } from '../util/limit';
-import type { BulkPut } from './moto';
+import type { BulkItems, BulkPut } from './moto';
 import { createBucket } from '../aws/s3-config';
 
 /** moto's default account; the replication role ARN only has to look right (moto does not check it). */
@@ -42,6 +47,8 @@ export interface SeedOptions {
   deletedObjects?: number;
   /** Writes many objects in one request (moto's bulk call, see moto_launcher.py); PutObject one by one otherwise. */
   putMany?: BulkPut;
+  /** Writes many table items in one request (moto's bulk call); BatchWriteItem, 25 a call, otherwise. */
+  putItems?: BulkItems;
   /** Called as objects are written: how many of how many. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -100,6 +107,8 @@ export interface SeededTable {
   name: string;
   region: string;
   shape: 'pitr-and-backup' | 'pitr-only' | 'no-pitr';
+  /** Items written (SEED_TABLE_ITEMS). */
+  items: number;
   backupArn?: string;
 }
 
@@ -227,44 +236,119 @@ async function seedUnversionedBucket(clients: AwsClients, cfg: DrConfig, b: Buck
   return { name: b.name, region, shape: 'unversioned', keys, deletedKeys: [], differentKeys: [] };
 }
 
-async function createTable(ddb: DynamoDBClient, table: string): Promise<void> {
+/** Creates a table (one that exists already is kept); its ARN. */
+async function createTable(ddb: DynamoDBClient, table: string, o: { tags: Tag[]; deletionProtection?: boolean }): Promise<string> {
   try {
-    await ddb.send(
+    const r = await ddb.send(
       new CreateTableCommand({
         TableName: table,
         AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
         KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
         BillingMode: 'PAY_PER_REQUEST',
+        Tags: o.tags,
+        ...(o.deletionProtection ? { DeletionProtectionEnabled: true } : {}),
       }),
     );
+    return r.TableDescription?.TableArn ?? '';
   } catch (e) {
     if (!named(e, 'ResourceInUseException')) throw e;
+    return '';
   }
 }
 
-async function seedTable(clients: AwsClients, cfg: DrConfig, name: string, region: string | undefined, index: number): Promise<SeededTable> {
+/** Items in the seeded tables, in config order (any further table gets the last figure): a few thousand in all. */
+export const SEED_TABLE_ITEMS = [2000, 600, 200] as const;
+/** Items in one bulk request, and bulk requests (or BatchWriteItem calls) in flight at once. */
+const ITEMS_BULK_BATCH = 500;
+const ITEMS_CONCURRENCY = 8;
+/** BatchWriteItem takes at most 25 puts a call. */
+const BATCH_WRITE_MAX = 25;
+
+const STATES = ['running', 'running', 'running', 'stopped', 'pending'] as const;
+const TYPES = ['t3.micro', 't3.large', 'c6i.xlarge', 'm6i.2xlarge'] as const;
+
+/**
+ * Item `i` of a seeded table: a spawn record of strings and numbers (no binary: the bulk call is
+ * JSON). Flat and small on purpose: moto's cost per item grows with its attributes.
+ */
+export function seedItem(table: string, i: number): Record<string, AttributeValue> {
+  const at = Date.UTC(2026, 10, 1) + i * 977_000;
+  return {
+    pk: { S: `${table}#${String(i).padStart(5, '0')}` },
+    state: { S: STATES[i % STATES.length] ?? 'running' },
+    type: { S: TYPES[i % TYPES.length] ?? 't3.micro' },
+    az: { S: `us-east-1${'abcd'[i % 4] ?? 'a'}` },
+    launchedAt: { S: new Date(at).toISOString() },
+    cpu: { N: String((i * 37) % 100) },
+    expiresAt: { N: String(Math.floor(at / 1000) + 400 * 86_400) },
+  };
+}
+
+async function writeItems(ddb: DynamoDBClient, region: string, table: string, items: Record<string, AttributeValue>[], bulk: BulkItems | undefined): Promise<void> {
+  const batches = (size: number) => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+  const batchWrite = async (batch: Record<string, AttributeValue>[]) => {
+    let left = batch.map((Item) => ({ PutRequest: { Item } }));
+    // Unprocessed items are asked again, as AWS may leave some.
+    for (let round = 0; left.length && round < 5; round++) {
+      const r = await ddb.send(new BatchWriteItemCommand({ RequestItems: { [table]: left } }));
+      left = (r.UnprocessedItems?.[table] ?? []) as typeof left;
+    }
+    for (const req of left) if (req.PutRequest?.Item) await ddb.send(new PutItemCommand({ TableName: table, Item: req.PutRequest.Item }));
+  };
+  await mapLimit(batches(bulk ? ITEMS_BULK_BATCH : BATCH_WRITE_MAX), ITEMS_CONCURRENCY, async (batch) => {
+    if (!bulk) return batchWrite(batch);
+    try {
+      await bulk(region, table, batch);
+    } catch {
+      // Not our launcher (a plain moto): the ordinary way, 25 a call.
+      await mapLimit(Array.from({ length: Math.ceil(batch.length / BATCH_WRITE_MAX) }, (_, i) => batch.slice(i * BATCH_WRITE_MAX, (i + 1) * BATCH_WRITE_MAX)), 2, batchWrite);
+    }
+  });
+}
+
+/** A read-only grant to one of the estate's roles: what a resource policy on a real table looks like. */
+function readPolicy(arn: string, prefix: string): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Sid: 'WorkersRead', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${SANDBOX_ACCOUNT}:role/${prefix}-worker-00` }, Action: ['dynamodb:GetItem', 'dynamodb:Query'], Resource: [arn, `${arn}/index/*`] }],
+  });
+}
+
+async function seedTable(clients: AwsClients, cfg: DrConfig, name: string, region: string | undefined, index: number, bulk: BulkItems | undefined): Promise<SeededTable> {
   const r = region ?? cfg.regions.primary;
   const ddb = clients.dynamodb(r);
   const shape: SeededTable['shape'] = index === 0 ? 'pitr-and-backup' : index === 1 ? 'pitr-only' : 'no-pitr';
-  await createTable(ddb, name);
-  // One batch for the items (well under BatchWriteItem's 25), beside the PITR setting.
-  const items = [1, 2, 3].map((i) => ({ PutRequest: { Item: { pk: { S: `${name}#${i}` }, note: { S: `seeded item ${i}` } } } }));
+  // The first table is set up the way a real one is (the restore story re-applies all of it):
+  // a stream, TTL, tags, deletion protection and a resource policy.
+  const story = index === 0;
+  const arn = await createTable(ddb, name, {
+    tags: [
+      { Key: 'team', Value: 'spawn' },
+      { Key: 'env', Value: 'sandbox' },
+    ],
+    ...(story ? { deletionProtection: true } : {}),
+  });
+  const count = SEED_TABLE_ITEMS[Math.min(index, SEED_TABLE_ITEMS.length - 1)] ?? 0;
+  const items = Array.from({ length: count }, (_, i) => seedItem(name, i));
   await Promise.all([
-    ddb.send(new BatchWriteItemCommand({ RequestItems: { [name]: items } })).then(async (r) => {
-      // Unprocessed items are retried one by one, as AWS may leave some.
-      for (const req of r.UnprocessedItems?.[name] ?? []) {
-        if (req.PutRequest?.Item) await ddb.send(new PutItemCommand({ TableName: name, Item: req.PutRequest.Item }));
-      }
-    }),
+    writeItems(ddb, r, name, items, bulk),
     shape !== 'no-pitr'
       ? ddb.send(new UpdateContinuousBackupsCommand({ TableName: name, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }))
       : Promise.resolve(),
+    story ? ddb.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { Enabled: true, AttributeName: 'expiresAt' } })) : Promise.resolve(),
+    story && arn ? ddb.send(new PutResourcePolicyCommand({ ResourceArn: arn, Policy: readPolicy(arn, cfg.iam.rolePrefix) })) : Promise.resolve(),
   ]);
-  const seeded: SeededTable = { name, region: r, shape };
-  if (shape === 'pitr-and-backup') {
-    const b = await ddb.send(new CreateBackupCommand({ TableName: name, BackupName: backupName(name, new Date()) }));
-    if (b.BackupDetails?.BackupArn) seeded.backupArn = b.BackupDetails.BackupArn;
-  }
+  const seeded: SeededTable = { name, region: r, shape, items: count };
+  await Promise.all([
+    shape === 'pitr-and-backup'
+      ? ddb.send(new CreateBackupCommand({ TableName: name, BackupName: backupName(name, new Date()) })).then((b) => {
+          if (b.BackupDetails?.BackupArn) seeded.backupArn = b.BackupDetails.BackupArn;
+        })
+      : undefined,
+    // The stream once the items are in: moto keeps a record of every write to a table with a
+    // stream (and copies them into every backup), which would triple the seed's cost.
+    story ? ddb.send(new UpdateTableCommand({ TableName: name, StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } })) : undefined,
+  ]);
   return seeded;
 }
 
@@ -276,8 +360,10 @@ async function seedTable(clients: AwsClients, cfg: DrConfig, name: string, regio
  *   surviving ones with different content in the replica (green);
  * - a bucket with an archivePrefix: versioned, no lifecycle (amber);
  * - any other bucket: versioning never enabled, a couple of objects (red);
- * - tables in config order: the first gets PITR and an on-demand backup made now, the second
- *   PITR only, the rest neither. moto has no global-table replicas, so none get one.
+ * - tables in config order, with a few thousand items in all (SEED_TABLE_ITEMS): the first gets
+ *   PITR, an on-demand backup made once its items are in, a stream, TTL, tags, deletion
+ *   protection and a resource policy (what a restore must re-apply); the second PITR only; the
+ *   rest neither. moto has no global-table replicas, so none get one.
  */
 export async function seedSandbox(clients: AwsClients, cfg: DrConfig = SANDBOX_CONFIG, opts: SeedOptions = {}): Promise<SeedSummary> {
   const deletedObjects = opts.deletedObjects ?? SEED_DELETED_DEFAULT;
@@ -293,7 +379,7 @@ export async function seedSandbox(clients: AwsClients, cfg: DrConfig = SANDBOX_C
             : seedUnversionedBucket(clients, cfg, b, w),
       ),
     ),
-    Promise.all(cfg.dynamodb.tables.map((t, i) => seedTable(clients, cfg, t.name, t.region, i))),
+    Promise.all(cfg.dynamodb.tables.map((t, i) => seedTable(clients, cfg, t.name, t.region, i, opts.putItems))),
     seedBackupEstate(clients, cfg),
   ]);
   return { buckets, tables, estate };

@@ -23,7 +23,7 @@ import { type MotoServer, SANDBOX_CREDENTIALS, startMoto } from './moto';
 import { type AwsIdentity, checkAwsIdentity, reason } from './identity';
 import { SANDBOX_CONFIG } from './sandbox';
 import { packageFetcher, withZone } from './estate';
-import { type SeedOptions, seedSandbox } from './seed';
+import { type SeedOptions, type SeedSummary, seedSandbox } from './seed';
 import { SignedSlackClient } from './signed';
 import { SlackStandIn } from './slack-standin';
 
@@ -53,6 +53,11 @@ export interface LocalStackOptions {
   moto?: Promise<MotoServer>;
   /** Seed progress: objects written of all. */
   onSeedProgress?: (done: number, total: number) => void;
+  /**
+   * Sandbox only: moto's gaps covered on the sandbox's clients and `/dr simulate corruption`
+   * (src/local/sandbox-tools.ts). Given the seed's summary and when it started.
+   */
+  sandboxTools?: (stack: LocalStackCore, seed: { summary: SeedSummary; at: Date } | undefined) => { corrupt: NonNullable<SlackDeps['corrupt']> };
   /** Alarm wiring, added by src/local/alarms.ts when present. */
   alarms?: (stack: LocalStackCore) => { actions: AlarmActions; simulate: (kind: AlarmSimulation, user: string) => Promise<void> };
 }
@@ -127,6 +132,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   let store: StateStore;
   let identity: AwsIdentity | undefined;
   let state: StateLocation = { kind: 'memory' };
+  let seed: { summary: SeedSummary; at: Date } | undefined;
   if (sandbox) {
     const m = await (opts.moto ?? startMoto());
     moto = m;
@@ -135,9 +141,11 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const seedOpts: SeedOptions = {
       ...(opts.deletedObjects !== undefined ? { deletedObjects: opts.deletedObjects } : {}),
       ...(m.putMany ? { putMany: m.putMany } : {}),
+      ...(m.putItems ? { putItems: m.putItems } : {}),
       ...(opts.onSeedProgress ? { onProgress: opts.onSeedProgress } : {}),
     };
     // The seed, the state table and the durable runner do not wait on each other.
+    const seedAt = now();
     const [seeded] = await Promise.all([
       (opts.seed ?? true) ? seedSandbox(clients, config, seedOpts) : undefined,
       StateStore.createTable(clients.dynamodb(), LOCAL_STATE_TABLE),
@@ -145,6 +153,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       opts.skipTime ? undefined : (runnerReady ??= LocalRunEngine.setup({ skipTime: false })),
     ]);
     if (seeded) {
+      seed = { summary: seeded, at: seedAt };
       // moto picks the zone ID; moto's code locations cannot be downloaded, so serve the seeded packages.
       config = withZone(config, seeded.estate.zoneId);
       fetchCode ??= packageFetcher(seeded.estate.packages);
@@ -212,6 +221,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const roles = new RoleResolver(config, async (usergroup) => (await web.usergroups.users.list({ usergroup })).users ?? []);
   const core: LocalStackCore = { config, clients, store, standIn, poster, engine, roles, now, log, sandbox, catalogue };
   const alarms = opts.alarms?.(core);
+  const tools = sandbox ? opts.sandboxTools?.(core, seed) : undefined;
 
   const slackDeps: SlackDeps = {
     config,
@@ -224,6 +234,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     catalogue,
     ...(alarms ? { alarms: alarms.actions } : {}),
     ...(alarms && sandbox ? { simulate: alarms.simulate } : {}),
+    ...(tools ? { corrupt: tools.corrupt } : {}),
   };
   // A persistent state table may hold runs an earlier local drbot never finished: say they died.
   const interrupted = await recoverInterrupted({ store, slack: slackDeps.slack, config, catalogue, now }).catch((e: unknown) => {

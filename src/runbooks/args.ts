@@ -1,6 +1,7 @@
 import type { DrConfig } from '../config/schema';
 import { PreconditionError, UnknownResourceError, UsageError } from '../errors';
 import { escapeMrkdwn, oneLine } from '../slack/views/format';
+import { restoredFrom, TABLE_NAME } from './restored-tables';
 
 /**
  * The arguments of a command as a typed schema: each verb declares its positionals and flags with
@@ -42,6 +43,10 @@ export interface KindValues {
   'access-key': string;
   /** An AWS Backup job ID (a UUID for the jobs AWS Backup starts). */
   'backup-job': string;
+  /** A DynamoDB backup: its ARN, or its name (a system backup's `<table>$DeletedTableBackup` included). */
+  'ddb-backup': string;
+  /** A table drbot restored: `<configured table>-restored-<yyyymmdd-HHMMSS>` (its tags are checked by the runbook). */
+  'restored-table': string;
 }
 
 export type ValueKind = keyof KindValues;
@@ -121,7 +126,7 @@ export type ArgValues = Record<string, string | number | boolean | string[] | un
 /** Shows a user-typed value inside an error message without letting it ping or format anything. */
 export function quote(value: string, max = 60): string {
   const cut = value.length > max ? `${value.slice(0, max)}…` : value;
-  // One line: a value from a button (not split on whitespace as typed words are) may hold line breaks.
+  // One line: a quoted token ("a\nb") may hold a line break or a bidi control; they become `�`.
   return '`' + escapeMrkdwn(oneLine(cut).replace(/`/g, "'")) + '`';
 }
 
@@ -133,6 +138,10 @@ export interface ValueContext {
 
 const MAX_TIME_BACK_DAYS = 400;
 const IAM_NAME = /^[\w+=,.@-]{1,64}$/;
+/** A DynamoDB backup ARN: `arn:aws:dynamodb:REGION:ACCOUNT:table/TABLE/backup/ID`. */
+export const DDB_BACKUP_ARN = /^arn:aws[a-z-]{0,20}:dynamodb:[a-z0-9-]{1,30}:\d{12}:table\/([A-Za-z0-9_.-]{3,255})\/backup\/[A-Za-z0-9.-]{1,64}$/;
+/** Backup names are [A-Za-z0-9_.-] (3-255); system backups add `$` (`<table>$DeletedTableBackup`). */
+const DDB_BACKUP_NAME = /^[A-Za-z0-9_.$-]{3,255}$/;
 
 /** How a label reads in a message: `BUCKET` for a positional, `--since` for a flag. */
 export function label(def: ArgDef): string {
@@ -252,6 +261,27 @@ const KINDS: { [K in ValueKind]: Parser<K> } = {
   },
   'access-key'(value, def, ctx) {
     if (!/^(AKIA|ASIA)[A-Z0-9]{16}$/.test(value)) throw new UsageError(`${label(def)} ${quote(value)} is not an access key ID (AKIA…).`, ctx.usage);
+    return value;
+  },
+  'ddb-backup'(value, def, ctx) {
+    if (value.length > 1024 || !(DDB_BACKUP_ARN.test(value) || DDB_BACKUP_NAME.test(value))) {
+      throw new UsageError(`${label(def)} ${quote(value)} is not a DynamoDB backup name or ARN (arn:aws:dynamodb:…:table/TABLE/backup/…).`, ctx.usage);
+    }
+    return value;
+  },
+  'restored-table'(value, def, ctx) {
+    if (!TABLE_NAME.test(value)) throw new UsageError(`${label(def)} ${quote(value)} is not a valid DynamoDB table name.`, ctx.usage);
+    const tables = ctx.config.dynamodb.tables.map((t) => t.name);
+    if (tables.includes(value)) {
+      throw new PreconditionError('not_restored_table', `${quote(value)} is a configured table, not a table drbot restored.`, 'Name the restored table (`<table>-restored-<yyyymmdd-HHMMSS>`), as the restore run reported it.');
+    }
+    if (!restoredFrom(value, tables)) {
+      throw new PreconditionError(
+        'not_restored_table',
+        `${quote(value)} is not a table drbot restored: those are named \`<configured table>-restored-<yyyymmdd-HHMMSS>\`.`,
+        'Use the name the restore run reported (`/dr restore dynamodb TABLE …` makes them).',
+      );
+    }
     return value;
   },
 };

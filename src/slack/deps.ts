@@ -43,4 +43,6 @@ export interface SlackDeps {
   catalogue?: Catalogue;
   /** Present only in the sandbox: delivers a simulated alarm the way SNS would. */
   simulate?: (kind: AlarmSimulation, user: string) => Promise<void>;
+  /** Present only in the sandbox: overwrites and deletes some items of a table, and says so in the channel. */
+  corrupt?: (table: string, user: string, channel: string) => Promise<void>;
 }

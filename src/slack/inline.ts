@@ -64,4 +64,19 @@ export const SIMULATE_ALARM = defineCommand({
   },
 });
 
-export const INLINE_COMMANDS = [HELP, AUDIT, RUNS, SIMULATE_ALARM] as const;
+export const SIMULATE_CORRUPTION = defineCommand({
+  id: 'simulate-corruption',
+  words: ['simulate', 'corruption'],
+  group: 'Admin',
+  summary: 'overwrite some items of a table and delete others, to restore them',
+  example: '/dr simulate corruption spawn-instances',
+  role: 'operator',
+  destructive: false,
+  sandboxOnly: true,
+  details: 'Overwrites about 5 % of the items and deletes about 3 %, and says which. The sandbox keeps the table as it was just before (its stand-in for point-in-time recovery), so `/dr restore dynamodb TABLE --to 5m` brings it back.',
+  args: {
+    table: positional('table', 'TABLE', 'a configured table', { required: true }),
+  },
+});
+
+export const INLINE_COMMANDS = [HELP, AUDIT, RUNS, SIMULATE_ALARM, SIMULATE_CORRUPTION] as const;
