@@ -278,7 +278,7 @@ const KINDS: { [K in ValueKind]: Parser<K> } = {
     if (!restoredFrom(value, tables)) {
       throw new PreconditionError(
         'not_restored_table',
-        `${quote(value)} is not a table drbot restored: those are named \`<configured table>-restored-<yyyymmdd-HHMMSS>\`.`,
+        `${quote(value)} is not a table drbot restored: those are named \`&lt;configured table&gt;-restored-&lt;yyyymmdd-HHMMSS&gt;\`.`,
         'Use the name the restore run reported (`/dr restore dynamodb TABLE …` makes them).',
       );
     }

@@ -19,10 +19,13 @@ function tags(c: CommandSpec): string {
   return [c.role === 'anyone' ? '' : c.role, c.destructive ? 'needs approval' : flag ? `${flag} deletes, needs approval` : '', c.sandboxOnly ? 'sandbox only' : ''].filter(Boolean).join(', ');
 }
 
-function line(c: CommandSpec): string {
+function line(c: CommandSpec, example = true): string {
   const t = tags(c);
-  return `*\`${c.usage}\`*${t ? ` _(${t})_` : ''}\n${c.summary}\ne.g. \`${c.example}\``;
+  return `*\`${c.usage}\`*${t ? ` _(${t})_` : ''}\n${c.summary}${example ? `\ne.g. \`${c.example}\`` : ''}`;
 }
+
+/** Slack shows a message of at most about 12,000 characters whole; the list stays under it. */
+const LIST_BUDGET = 11_000;
 
 function section(text: string): KnownBlock {
   return { type: 'section', text: { type: 'mrkdwn', text } };
@@ -85,9 +88,12 @@ export function renderHelp(opts: { sandbox: boolean; catalogue: Catalogue; topic
   const blocks: KnownBlock[] = [
     section('*drbot* — disaster recovery for AWS. Destructive commands post a plan and wait for a second person to approve; add `--dry-run` to see the plan only. `/dr help VERB` shows one command in detail.'),
   ];
+  // With many commands the examples go (each is in `/dr help VERB`), so the whole list still fits.
+  const size = commands.reduce((n, c) => n + line(c).length + 2, 0);
+  const examples = size <= LIST_BUDGET;
   for (const g of GROUPS) {
     const inGroup = commands.filter((c) => c.group === g);
-    if (inGroup.length) blocks.push(...groupSections(g, inGroup.map(line)));
+    if (inGroup.length) blocks.push(...groupSections(g, inGroup.map((c) => line(c, examples))));
   }
   const text = ['drbot commands:', ...commands.map((c) => `${c.usage} — ${c.summary}`)].join('\n');
   return { text, blocks };
