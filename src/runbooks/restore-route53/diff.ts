@@ -1,5 +1,7 @@
 import type { Change, ResourceRecordSet } from '@aws-sdk/client-route-53';
-import { batchWeight, changeWeight, withinLimits } from '../../aws/route53';
+import { batchWeight, type ChangeWeight, changeWeight, withinLimits } from '../../aws/route53';
+
+const plus = (a: ChangeWeight, b: ChangeWeight): ChangeWeight => ({ records: a.records + b.records, resourceRecords: a.resourceRecords + b.resourceRecords, valueChars: a.valueChars + b.valueChars });
 
 /**
  * The export against the live zone, as data: which record sets to create, change and delete, and
@@ -178,27 +180,35 @@ export function planBatches(d: ZoneDiff): Change[][] {
   for (const c of d.change) add(c.to, { Action: 'UPSERT', ResourceRecordSet: c.to });
   const batches: Change[][] = [];
   let current: Change[] = [];
+  let used: ChangeWeight = { records: 0, resourceRecords: 0, valueChars: 0 };
   const flush = () => {
     if (current.length) batches.push(current);
     current = [];
+    used = { records: 0, resourceRecords: 0, valueChars: 0 };
+  };
+  const take = (cs: readonly Change[], w: ChangeWeight) => {
+    current.push(...cs);
+    used = plus(used, w);
   };
   for (const name of [...byName.keys()].sort()) {
     const group = byName.get(name) ?? [];
-    if (withinLimits(batchWeight([...current, ...group]))) {
-      current.push(...group);
+    const w = batchWeight(group);
+    if (withinLimits(plus(used, w))) {
+      take(group, w);
       continue;
     }
     flush();
-    if (withinLimits(batchWeight(group))) {
-      current = [...group];
+    if (withinLimits(w)) {
+      take(group, w);
       continue;
     }
     // One name with more than a batch holds (a hundred weighted record sets of long TXT values):
     // split in order, deletions first. A single change over the limits goes alone, for AWS to judge.
     for (const c of group) {
-      if (current.length && !withinLimits(batchWeight([...current, c]))) flush();
-      current.push(c);
-      if (!withinLimits(changeWeight(c))) flush();
+      const cw = changeWeight(c);
+      if (current.length && !withinLimits(plus(used, cw))) flush();
+      take([c], cw);
+      if (!withinLimits(cw)) flush();
     }
   }
   flush();
