@@ -51,6 +51,8 @@ export class AwsLikeZone {
   loseAnswer?: (batch: Change[]) => boolean;
   /** Throttles the next n GetChange calls. */
   throttleGetChange = 0;
+  /** Denies GetChange (a role without route53:GetChange). */
+  denyGetChange = false;
   private readonly checksLeft = new Map<string, number>();
   private next = 1;
 
@@ -150,6 +152,10 @@ export class AwsLikeZone {
   }
 
   getChange(input: GetChangeCommandInput) {
+    if (this.denyGetChange) {
+      this.log.push('get denied');
+      throw Object.assign(new Error('User is not authorized to perform: route53:GetChange'), { name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 } });
+    }
     if (this.throttleGetChange > 0) {
       this.throttleGetChange--;
       this.log.push('get throttled');

@@ -110,6 +110,29 @@ describe('/dr restore route53 against a zone that behaves as AWS documents', () 
     expect(zoneVsExport(zone.records, exported, APEX)).toEqual([]);
   });
 
+  it('(aws-sdk-client-mock: moto answers every change INSYNC at once) says so when GetChange is denied: the changes are made and verified, only their propagation is unconfirmed', async () => {
+    // prepare
+    zone.put({ ...a(9), TTL: 2 });
+    zone.pendingChecks = 1;
+    zone.denyGetChange = true;
+
+    // act
+    let runId: string;
+    try {
+      runId = await restore();
+    } finally {
+      zone.denyGetChange = false;
+    }
+
+    // assess
+    expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
+    const text = message(runId);
+    expect(text).toContain('Could not ask Route53 whether a batch is INSYNC (GetChange): batch 1: GetChange on');
+    expect(text).toContain('The changes are made; only their propagation is unconfirmed.');
+    expect(text).not.toContain('Route53 reported every applied batch INSYNC');
+    expect(zoneVsExport(zone.records, exported, APEX)).toEqual([]);
+  });
+
   it('(aws-sdk-client-mock: moto accepts a DELETE of a record set that is gone) a batch whose answer was lost is found applied when retried, and not sent twice', async () => {
     // prepare: extras to delete (one with its values in another order and a health check: deleted exactly as it is), one value changed;
     // the first batch holding a DELETE is applied and its answer lost

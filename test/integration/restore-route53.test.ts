@@ -1,5 +1,7 @@
 import type { Change, ResourceRecordSet } from '@aws-sdk/client-route-53';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { KnownBlock, MrkdwnElement, SectionBlock } from '@slack/types';
+import { createHash } from 'node:crypto';
 import { DrbotError, UsageError } from '../../src/errors';
 import { SANDBOX_ZONE_NAME, seedBackupBucket, seedZone } from '../../src/local/estate';
 import { SANDBOX_CHANNEL, SANDBOX_CONFIG } from '../../src/local/sandbox';
@@ -240,6 +242,64 @@ describe('/dr restore route53', () => {
       expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
       expect(message(runId)).toContain('3 created, 3 changed, 0 deleted');
       expect(zoneVsExport(await live(), exported, APEX)).toEqual([]);
+    });
+
+    it('refuses an export of another zone, a document that is not an export, and one that changed after it was written; accepts an export of a recreated zone of the same name', async () => {
+      // prepare: documents in the backup bucket under export keys
+      const doc = await readExportDoc(s3(), BACKUPS, key);
+      const put = async (k: string, body: string, sha?: string) => {
+        await s3().send(new PutObjectCommand({ Bucket: BACKUPS, Key: k, Body: body, ...(sha ? { Metadata: { sha256: sha } } : {}) }));
+        return k;
+      };
+      const sha = (b: string) => createHash('sha256').update(b).digest('hex');
+      const otherBody = JSON.stringify({ ...doc, zone: { ...doc.zone, id: 'ZOTHERZONE1', name: 'other.example.com.' } });
+      const other = await put('route53/ZOTHERZONE1/2026-01-20/r-00000000000a.json', otherBody, sha(otherBody));
+      const recreatedBody = JSON.stringify({ ...doc, zone: { ...doc.zone, id: 'ZOLDZONE0001' } });
+      const recreated = await put('route53/ZOLDZONE0001/2026-01-20/r-00000000000b.json', recreatedBody, sha(recreatedBody));
+      const notExport = await put(`route53/${zoneId}/2026-01-20/r-00000000000c.json`, '{"hello":"world"}');
+      const tamperedBody = JSON.stringify(doc).replace('"TTL":300', '"TTL":1');
+      const tampered = await put(`route53/${zoneId}/2026-01-20/r-00000000000d.json`, tamperedBody, sha(JSON.stringify(doc)));
+      const before = await live();
+
+      // act
+      const runs = [];
+      for (const k of [other, recreated, notExport, tampered]) runs.push(runIdOf(await command(stack, 'alice', `restore route53 --backup ${k} --dry-run`)));
+
+      // assess
+      const [rOther, rRecreated, rNot, rTampered] = runs as [string, string, string, string];
+      expect(runSummary(stack, rOther)).toMatchObject({ status: 'failed' });
+      expect(message(rOther)).toContain(`The export \`${other}\` is of zone \`ZOTHERZONE1\` (\`other.example.com.\`), not of \`${zoneId}\` (\`${APEX}\`).`);
+      expect(runSummary(stack, rRecreated)).toMatchObject({ status: 'dry_run' });
+      expect(message(rRecreated)).toContain('The export is of zone `ZOLDZONE0001`, which had the same name (the zone was recreated).');
+      expect(message(rNot)).toContain(`\`${notExport}\` is not a Route53 export written by \`/dr backup route53\`.`);
+      expect(message(rTampered)).toContain(`The export \`${tampered}\` does not match the checksum it was written with`);
+      expect(await live()).toEqual(before);
+    });
+
+    it('shows hostile record names in a plan as escaped code spans on verbatim text: no mention, link, formatting or line break forms', async () => {
+      // prepare: extras whose names carry backticks, a mention, a link and formatting
+      const hostile = [rec('x`*approved-by-secops*`', 'TXT', '"a"'), rec('<!channel>-and-<https://evil.example|click>', 'TXT', '"b"')];
+      await applyChanges(r53(), zoneId, hostile.map(upsert));
+
+      // act
+      let runId: string;
+      try {
+        runId = runIdOf(await command(stack, 'alice', 'restore route53 --dry-run'));
+      } finally {
+        await applyChanges(r53(), zoneId, hostile.map(del));
+      }
+
+      // assess: the raw Block Kit Slack receives
+      const msg = stack.standIn.channelMessages(SANDBOX_CHANNEL).find((m) => m.text.includes(runId));
+      const plan = (msg?.blocks as KnownBlock[] | undefined)?.find((b): b is SectionBlock => b.type === 'section' && (b.text?.text ?? '').includes('Kept:'));
+      const text = plan?.text?.text ?? '';
+      expect((plan?.text as MrkdwnElement | undefined)?.verbatim).toBe(true);
+      expect(text).not.toContain('<!channel>');
+      expect(text).not.toContain('<https://');
+      expect(text).toContain('&lt;!channel&gt;-and-&lt;https://evil.example|click&gt;');
+      expect(text).toContain('`xˋ*approved-by-secops*ˋ.spawn.example.com. TXT`');
+      const kept = text.split('\n').find((l) => l.includes('Kept:')) ?? '';
+      expect((kept.match(/`/g) ?? []).length % 2).toBe(0);
     });
 
     it('says so, and changes nothing, when the zone already equals the export', async () => {

@@ -240,6 +240,7 @@ export const runbook: Runbook<RestoreRoute53Input, RestoreRoute53Plan> = {
     let replayed = 0;
     const applied: BatchSummary[] = [];
     const pending: number[] = [];
+    const unchecked: string[] = [];
     let stopped: { at: number; failure: StepFailure } | undefined;
     for (const [i, b] of batches.entries()) {
       const base = done;
@@ -274,7 +275,8 @@ export const runbook: Runbook<RestoreRoute53Input, RestoreRoute53Plan> = {
             waitStrategy: (s) => (s.status === 'INSYNC' || s.error || s.checks >= MAX_CHECKS ? { shouldContinue: false } : { shouldContinue: true, delay: { seconds: POLL_SECONDS } }),
           },
         );
-        if (synced.status !== 'INSYNC') pending.push(i + 1);
+        if (synced.error) unchecked.push(`batch ${i + 1}: ${synced.error}`);
+        else if (synced.status !== 'INSYNC') pending.push(i + 1);
       }
     }
 
@@ -293,7 +295,8 @@ export const runbook: Runbook<RestoreRoute53Input, RestoreRoute53Plan> = {
     if (n === 0) lines.push(`Nothing left to change in ${code(plan.zoneName)}: the zone already matched the export when the run started.`);
     else lines.push(`Applied *${formatCount(done)}* of ${formatCount(planned)} changes to ${code(plan.zoneName)} in ${formatCount(applied.length)} of ${formatCount(n)} change ${n === 1 ? 'batch' : 'batches'}: ${counts(got)}.`);
     if (replayed) lines.push(`${replayed === 1 ? 'One batch was' : `${replayed} batches were`} found already applied when retried (an earlier answer was lost), and not sent twice.`);
-    if (applied.length && !pending.length) lines.push(`Route53 reported every applied batch INSYNC (on all its name servers).`);
+    if (applied.length && !pending.length && !unchecked.length) lines.push(`Route53 reported every applied batch INSYNC (on all its name servers).`);
+    if (unchecked.length) lines.push(`:warning: Could not ask Route53 whether ${unchecked.length === 1 ? 'a batch is' : `${unchecked.length} batches are`} INSYNC (GetChange): ${unchecked.slice(0, 3).join('; ')}. The changes are made; only their propagation is unconfirmed.`);
     if (pending.length) lines.push(`:hourglass: ${range(pending[0] as number, pending[pending.length - 1] as number)} not INSYNC after ${(MAX_CHECKS * POLL_SECONDS) / 60} min of checking; Route53 still propagates ${pending.length === 1 ? 'it' : 'them'}.`);
     if (stopped) {
       const f = stopped.failure;
