@@ -219,6 +219,8 @@ function printAlarms(a: AlarmStormResult): void {
   console.log(`  (the production store on dynalite in this process, and a Slack fake that answers at once; the in-memory figure is an earlier measurement, not this run)`);
 }
 
+const fmtS = (seconds: number) => `${seconds.toFixed(1)} s`;
+
 function printRoute53(r: Route53RestoreResult | { skipped: true; reason: string }): void {
   if ('skipped' in r) {
     console.log(`  skipped: ${r.reason}`);
@@ -228,10 +230,10 @@ function printRoute53(r: Route53RestoreResult | { skipped: true; reason: string 
   console.log(
     table([
       [`${fmtInt(r.records)} record sets, ${fmtInt(r.changed)} changed + ${fmtInt(r.deleted)} deleted`, 'differences after', 'time', 'calls'],
-      ['drbot (approve → done, its own diff and verify listings)', fmtInt(r.drbot.differencesAfter), fmtMs(r.drbot.seconds * 1000), `${fmtInt(r.drbot.batches)} batches, ${fmtInt(r.drbot.changesSent)} changes`],
-      ['plain chunked UPSERT loop (500 a call, no verify)', fmtInt(r.plain.differencesAfter), fmtMs(r.plain.seconds * 1000), `${fmtInt(r.plain.calls)} calls, ${fmtInt(r.plain.upserts)} UPSERTs`],
-      ['  + its verify listing', '', fmtMs(r.plain.verifySeconds * 1000), ''],
-      s.skipped ? ['restore-route53.sh', 'skipped', s.reason, ''] : ['restore-route53.sh (one UPSERT batch of everything)', fmtInt(s.differencesAfter), fmtMs(s.seconds * 1000), `${fmtInt(s.cliCalls)} CLI call`],
+      ['drbot (approve → done, its own diff and verify listings)', fmtInt(r.drbot.differencesAfter), fmtS(r.drbot.seconds), `${fmtInt(r.drbot.batches)} batches, ${fmtInt(r.drbot.changesSent)} changes`],
+      ['plain chunked UPSERT loop (500 a call, no verify)', fmtInt(r.plain.differencesAfter), fmtS(r.plain.seconds), `${fmtInt(r.plain.calls)} calls, ${fmtInt(r.plain.upserts)} UPSERTs`],
+      ['  + its verify listing', '', fmtS(r.plain.verifySeconds), ''],
+      s.skipped ? ['restore-route53.sh', 'skipped', s.reason, ''] : ['restore-route53.sh (one UPSERT batch of everything)', fmtInt(s.differencesAfter), fmtS(s.seconds), `${fmtInt(s.cliCalls)} CLI call`],
     ]),
   );
   if (!s.skipped) console.log(`  restore-route53.sh exited ${s.exitCode} and printed "${s.printed}", but: ${s.error || 'no error shown'}`);
@@ -364,8 +366,8 @@ async function main(): Promise<void> {
       ...(wanted('startup') ? [['npm start → ready (median)', fmtMs(startup?.medianReadyMs ?? NaN), '', '', `< ${TARGET_STARTUP_MS} ms`, startup ? verdict(startup.medianReadyMs < TARGET_STARTUP_MS) : '']] : []),
       ...(wanted('route53') ? [[
         'route53 restore, approve → done',
-        route53 && !('skipped' in route53) ? `${fmtMs(route53.drbot.seconds * 1000)}, ${fmtInt(route53.drbot.differencesAfter)} differences` : 'n/a',
-        route53 && !('skipped' in route53) ? `plain loop ${fmtMs(route53.plain.seconds * 1000)} (+ verify ${fmtMs(route53.plain.verifySeconds * 1000)}), ${fmtInt(route53.plain.differencesAfter)} differences; script: ${route53.script.skipped ? 'skipped' : `${fmtInt(route53.script.differencesAfter)} differences`}` : 'n/a',
+        route53 && !('skipped' in route53) ? `${fmtS(route53.drbot.seconds)}, ${fmtInt(route53.drbot.differencesAfter)} differences` : 'n/a',
+        route53 && !('skipped' in route53) ? `plain loop ${fmtS(route53.plain.seconds)} (+ verify ${fmtS(route53.plain.verifySeconds)}), ${fmtInt(route53.plain.differencesAfter)} differences; script: ${route53.script.skipped ? 'skipped' : `${fmtInt(route53.script.differencesAfter)} differences`}` : 'n/a',
         route53 && !('skipped' in route53) ? fmtX(ratio(route53.drbot.seconds, route53.plain.seconds + route53.plain.verifySeconds)) : 'n/a',
         '0 differences',
         route53 && !('skipped' in route53) ? verdict(route53.drbot.differencesAfter === 0) : '',
