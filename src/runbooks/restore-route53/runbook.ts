@@ -297,7 +297,7 @@ export const runbook: Runbook<RestoreRoute53Input, RestoreRoute53Plan> = {
     if (replayed) lines.push(`${replayed === 1 ? 'One batch was' : `${replayed} batches were`} found already applied when retried (an earlier answer was lost), and not sent twice.`);
     if (applied.length && !pending.length && !unchecked.length) lines.push(`Route53 reported every applied batch INSYNC (on all its name servers).`);
     if (unchecked.length) lines.push(`:warning: Could not ask Route53 whether ${unchecked.length === 1 ? 'a batch is' : `${unchecked.length} batches are`} INSYNC (GetChange): ${unchecked.slice(0, 3).join('; ')}. The changes are made; only their propagation is unconfirmed.`);
-    if (pending.length) lines.push(`:hourglass: ${range(pending[0] as number, pending[pending.length - 1] as number)} not INSYNC after ${(MAX_CHECKS * POLL_SECONDS) / 60} min of checking; Route53 still propagates ${pending.length === 1 ? 'it' : 'them'}.`);
+    if (pending.length) lines.push(`:hourglass: ${pending.length === 1 ? 'batch' : 'batches'} ${pending.join(', ')} not INSYNC after ${(MAX_CHECKS * POLL_SECONDS) / 60} min of checking; Route53 still propagates ${pending.length === 1 ? 'it' : 'them'}.`);
     if (stopped) {
       const f = stopped.failure;
       const rest = sum(batches.slice(stopped.at));
