@@ -6,7 +6,7 @@ import { DrbotError, UsageError } from '../../src/errors';
 import { SANDBOX_ZONE_NAME, seedBackupBucket, seedZone } from '../../src/local/estate';
 import { SANDBOX_CHANNEL, SANDBOX_CONFIG } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
-import { runbook } from '../../src/runbooks/restore-route53/runbook';
+import { Leases } from '../../src/store/leases';
 import { parseCommand } from '../../src/slack/parse';
 import { ACCESS_DENIED, fail } from '../helpers/faults';
 import { click, command, ephemeralsFor, requestRun, runIdOf, runSummary, snapshot, textOf, useLocalStack } from '../helpers/flow';
@@ -396,13 +396,36 @@ describe('/dr restore route53', () => {
       expect(zoneVsExport(await live(), exported, APEX)).toEqual([]);
     });
 
-    it('takes one lease per zone, the same whether the zone is typed or left to the config', () => {
-      // prepare
-      const base = { runId: 'r-1', requester: 'U1', channel: 'C1', commandText: '/dr restore route53', requestedAt: NOW.toISOString(), kind: 'restore-route53' as const, deleteExtra: false, dryRun: false };
+    it('one destructive run per zone: while another run holds the zone, a restore is refused naming that run (typed zone: before its plan; the configured one: before its first change), and nothing changes', async () => {
+      // prepare: another run holds the zone, and the zone differs from the export
+      const leases = new Leases(stack.store.doc, stack.store.tableName);
+      const now = new Date();
+      await leases.acquire(`route53:${zoneId}`, { runId: 'r-000000000009', channel: SANDBOX_CHANNEL, ts: '1700000000.000200', until: now.getTime() + 3_600_000 }, now);
+      const a = await plainA();
+      await applyChanges(r53(), zoneId, [upsert({ ...(a[0] as ResourceRecordSet), TTL: 11 })]);
+      const before = await live();
 
-      // act / assess
-      expect(runbook.resources?.(base, stack.config)).toEqual([`route53:${zoneId}`]);
-      expect(runbook.resources?.({ ...base, zone: zoneId }, stack.config)).toEqual([`route53:${zoneId}`]);
+      // act
+      let typed: string;
+      let configured: string;
+      try {
+        typed = runIdOf(await command(stack, 'alice', `restore route53 ${zoneId} --backup ${key}`));
+        configured = await restore(`--backup ${key}`);
+      } finally {
+        await leases.release(`route53:${zoneId}`, 'r-000000000009');
+      }
+
+      // assess
+      for (const runId of [typed, configured]) {
+        expect(runSummary(stack, runId)).toMatchObject({ status: 'failed' });
+        expect(message(runId)).toContain(`\`route53:${zoneId}\` is busy: run \`r-000000000009\` is working on it`);
+      }
+      expect(message(typed)).not.toContain('to create');
+      expect(await live()).toEqual(before);
+      // free again: the same restore goes through
+      const again = await restore(`--backup ${key}`);
+      expect(runSummary(stack, again)).toMatchObject({ status: 'succeeded' });
+      expect(zoneVsExport(await live(), exported, APEX)).toEqual([]);
     });
   });
 });

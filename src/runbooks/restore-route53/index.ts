@@ -13,7 +13,7 @@ export function splitExportRef(ref: string): { bucket?: string; key: string } {
 const WORDS = ['restore', 'route53'] as const;
 const ARGS = {
   zone: positional('zone', 'ZONE', 'the configured hosted zone ID (default: it)'),
-  backup: flag('backup-key', 'backup', 'the export to restore: its key, route53/<zone id>/<date>/<run id>.json', { placeholder: 'KEY' }),
+  backup: flag('backup-key', 'backup', 'the export to restore: its key, route53/ZONE-ID/YYYY-MM-DD/RUN-ID.json', { placeholder: 'KEY' }),
   latest: flag('boolean', 'latest', 'restore the newest export (the default)'),
   deleteExtra: flag('boolean', 'delete-extra', 'also delete record sets the export does not have'),
   dryRun,
@@ -38,7 +38,7 @@ export const verb = defineVerb({
   role: 'operator',
   destructive: true,
   details:
-    'Diffs the export (the newest, or `--backup route53/<zone id>/<date>/<run id>.json`) against the live zone by name, type and set identifier, and writes only the differences: UPSERTs for record sets that are missing or different (alias, weighted, failover, latency, geo and multivalue record sets whole), and with --delete-extra DELETEs of record sets the export does not have. The SOA and the apex NS are never touched. Batches keep to AWS\'s limits (1,000 records and 32,000 value characters, an UPSERT counting twice), each is waited for until INSYNC, and the zone is listed again at the end: it must equal the export. The change set sent is kept in the backup bucket under `route53-restores/`.',
+    'Diffs the export (the newest, or `--backup route53/ZONE-ID/YYYY-MM-DD/RUN-ID.json`) against the live zone by name, type and set identifier, and writes only the differences: UPSERTs for record sets that are missing or different (alias, weighted, failover, latency, geo and multivalue record sets whole), and with --delete-extra DELETEs of record sets the export does not have. The SOA and the apex NS are never touched. Batches keep to AWS\'s limits (1,000 records and 32,000 value characters, an UPSERT counting twice), each is waited for until INSYNC, and the zone is listed again at the end: it must equal the export. The change set sent is kept in the backup bucket under `route53-restores/`.',
   args: ARGS,
   conflicts: [['backup', 'latest']],
   check: (args, config) => {
@@ -54,7 +54,7 @@ export const verb = defineVerb({
     }
     if (!EXPORT_KEY.test(ref.key)) {
       throw new UsageError(
-        `--backup ${quote(args.backup)} is not a Route53 export key; they look like \`route53/<zone id>/<yyyy-mm-dd>/<run id>.json\` (\`/dr status\` shows the newest).`,
+        `--backup ${quote(args.backup)} is not a Route53 export key; they look like \`route53/ZONE-ID/YYYY-MM-DD/RUN-ID.json\` (\`/dr status\` shows the newest).`,
         USAGE,
       );
     }

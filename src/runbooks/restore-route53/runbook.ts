@@ -71,7 +71,7 @@ export async function readExport(s3: S3Client, bucket: string, key: string): Pro
     doc = {};
   }
   if (doc.format !== 'drbot-route53-export/1' || !Array.isArray(doc.recordSets) || !doc.zone) {
-    throw new PreconditionError('not_an_export', `${code(key)} is not a Route53 export written by \`/dr backup route53\`.`, 'Name an export key (`route53/<zone id>/<date>/<run id>.json`), or use `--latest`.');
+    throw new PreconditionError('not_an_export', `${code(key)} is not a Route53 export written by \`/dr backup route53\`.`, 'Name an export key (`route53/ZONE-ID/YYYY-MM-DD/RUN-ID.json`), or use `--latest`.');
   }
   return { doc: doc as Route53Export, sha256 };
 }
