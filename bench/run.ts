@@ -12,8 +12,10 @@
  *   6. alarm storm              500 notifications across 20 alarms, if src/alarms is built
  *   7. npm start to ready       fresh `tsx src/local/main.ts` to its ready line (moto, seed), median of 3
  *   8. exports                  IAM export of 300 roles vs backup-iam.sh; Route53 export of 10,000 records
+ *   9. route53 restore          10,000 records after 3,000 changed and 1,000 deleted: drbot vs
+ *                               restore-route53.sh vs a plain chunked UPSERT loop; correctness, then time
  *
- * `npm run bench -- alarms` (or `bundles`, `latency`, `undelete`, `startup`, `exports`) runs only the named sections;
+ * `npm run bench -- alarms` (or `bundles`, `latency`, `undelete`, `startup`, `exports`, `route53`) runs only the named sections;
  * `latency` (2-4) builds the bundles too.
  *
  * Prints one table per section as it completes, a summary of the ratios, then a JSON summary.
@@ -25,6 +27,7 @@ import { buildBundles, type BundlesResult } from './bundles';
 import { startDynamo, startFakeLambda } from './fakes';
 import { coldStart, warmAck, warmHelp, type AckResult, type Apps, type ColdStartResult, type WarmSide } from './latency';
 import { benchExports } from './exports';
+import { benchRoute53Restore, type Route53RestoreResult } from './route53-restore';
 import { benchStartup } from './startup';
 import { benchUndelete, type UndeleteResult } from './undelete';
 import { cleanup, fmtBytes, fmtInt, fmtMs, fmtX, heading, onCleanup, ratio, round, table, tempDir, verdict } from './util';
@@ -44,7 +47,7 @@ const TARGET_STARTUP_MS = 5000;
 
 const errors: { section: string; error: string }[] = [];
 
-const SECTIONS = ['bundles', 'latency', 'undelete', 'alarms', 'startup', 'exports'] as const;
+const SECTIONS = ['bundles', 'latency', 'undelete', 'alarms', 'startup', 'exports', 'route53'] as const;
 const only = process.argv.slice(2);
 const unknownSections = only.filter((a) => !(SECTIONS as readonly string[]).includes(a));
 if (unknownSections.length) {
@@ -216,6 +219,30 @@ function printAlarms(a: AlarmStormResult): void {
   console.log(`  (the production store on dynalite in this process, and a Slack fake that answers at once; the in-memory figure is an earlier measurement, not this run)`);
 }
 
+const fmtS = (seconds: number) => `${seconds.toFixed(1)} s`;
+
+function printRoute53(r: Route53RestoreResult | { skipped: true; reason: string }): void {
+  if ('skipped' in r) {
+    console.log(`  skipped: ${r.reason}`);
+    return;
+  }
+  const s = r.script;
+  console.log(
+    table([
+      [`${fmtInt(r.records)} record sets, ${fmtInt(r.changed)} changed + ${fmtInt(r.deleted)} deleted`, 'differences after', 'time', 'calls'],
+      ['drbot (approve → done, its own diff and verify listings)', fmtInt(r.drbot.differencesAfter), fmtS(r.drbot.seconds), `${fmtInt(r.drbot.batches)} batches, ${fmtInt(r.drbot.changesSent)} changes`],
+      ['plain chunked UPSERT loop (500 a call, no verify)', fmtInt(r.plain.differencesAfter), fmtS(r.plain.seconds), `${fmtInt(r.plain.calls)} calls, ${fmtInt(r.plain.upserts)} UPSERTs`],
+      ['  + its verify listing', '', fmtS(r.plain.verifySeconds), ''],
+      s.skipped ? ['restore-route53.sh', 'skipped', s.reason, ''] : ['restore-route53.sh (one UPSERT batch of everything)', fmtInt(s.differencesAfter), fmtS(s.seconds), `${fmtInt(s.cliCalls)} CLI call`],
+    ]),
+  );
+  if (!s.skipped) console.log(`  restore-route53.sh exited ${s.exitCode} and printed "${s.printed}", but: ${s.error || 'no error shown'}`);
+  console.log(`  correctness: drbot ${r.drbot.differencesAfter === 0 ? 'equals' : 'DIFFERS from'} the export, the plain loop ${r.plain.differencesAfter === 0 ? 'equals' : 'DIFFERS from'} it${s.skipped ? '' : `, the script left all ${fmtInt(s.differencesAfter)} of ${fmtInt(r.damage)} differences`}`);
+  console.log(`  drbot ÷ plain loop with its verify listing: ${fmtX(ratio(r.drbot.seconds, r.plain.seconds + r.plain.verifySeconds))}; drbot ÷ plain loop alone: ${fmtX(ratio(r.drbot.seconds, r.plain.seconds))}`);
+  console.log(`  drbot: ${r.drbot.runStatus}; message: "${r.drbot.finalMessage}"`);
+  console.log(`  (setup, not timed: seeding ${r.seedSeconds.toFixed(1)} s, export ${r.exportSeconds.toFixed(1)} s; command → plan posted ${r.drbot.planSeconds.toFixed(1)} s)`);
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const tmp = tempDir();
@@ -311,6 +338,13 @@ async function main(): Promise<void> {
     }
   }
 
+  let route53: Awaited<ReturnType<typeof benchRoute53Restore>> | undefined;
+  if (wanted('route53')) {
+    heading('9. Route53 restore on moto: 10,000 records after 3,000 changed and 1,000 deleted');
+    route53 = await section('route53', () => benchRoute53Restore({ log: console.log }));
+    if (route53) printRoute53(route53);
+  }
+
   heading('Summary (drbot ÷ comparison, same run)');
   const slack = bundles?.handlers.find((h) => h.name === 'slack');
   console.log(
@@ -330,6 +364,14 @@ async function main(): Promise<void> {
         '',
       ]] : []),
       ...(wanted('startup') ? [['npm start → ready (median)', fmtMs(startup?.medianReadyMs ?? NaN), '', '', `< ${TARGET_STARTUP_MS} ms`, startup ? verdict(startup.medianReadyMs < TARGET_STARTUP_MS) : '']] : []),
+      ...(wanted('route53') ? [[
+        'route53 restore, approve → done',
+        route53 && !('skipped' in route53) ? `${fmtS(route53.drbot.seconds)}, ${fmtInt(route53.drbot.differencesAfter)} differences` : 'n/a',
+        route53 && !('skipped' in route53) ? `plain loop ${fmtS(route53.plain.seconds)} (+ verify ${fmtS(route53.plain.verifySeconds)}), ${fmtInt(route53.plain.differencesAfter)} differences; script: ${route53.script.skipped ? 'skipped' : `${fmtInt(route53.script.differencesAfter)} differences`}` : 'n/a',
+        route53 && !('skipped' in route53) ? fmtX(ratio(route53.drbot.seconds, route53.plain.seconds + route53.plain.verifySeconds)) : 'n/a',
+        '0 differences',
+        route53 && !('skipped' in route53) ? verdict(route53.drbot.differencesAfter === 0) : '',
+      ]] : []),
       ...(wanted('alarms') ? [[
         'alarm storm',
         alarms?.built ? `${fmtInt(alarms.perSecond)}/s, ${alarms.slackCallsPerNotification.toFixed(3)} Slack calls/notif.` : 'not built yet',
@@ -456,6 +498,7 @@ async function main(): Promise<void> {
         : { notBuiltYet: alarms.reason }
       : null,
     exports: exportsResult ?? null,
+    route53Restore: route53 ?? null,
     errors,
   };
   console.log('\nJSON summary:');

@@ -211,6 +211,8 @@ EXPECTED_ACTIONS = {
         # --prune of AMI copies: deregister drbot's (tagged backup=true) and delete their snapshots
         "ec2:DeregisterImage", "ec2:DeleteSnapshot",
         "route53:GetHostedZone", "route53:ListResourceRecordSets",
+        # /dr restore route53
+        "route53:ChangeResourceRecordSets", "route53:GetChange",
         "lambda:GetFunction", "lambda:GetAlias", "lambda:ListAliases", "lambda:ListVersionsByFunction",
         # /dr restore iam (roles and policies named PREFIX*)
         "iam:ListRolePolicies", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies",

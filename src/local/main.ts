@@ -154,6 +154,8 @@ async function main(): Promise<number> {
   }
 
   say(args.aws ? awsReadyLine(stack) : 'drbot: ready. Sandbox users: alice (operator), bob and dave (approvers), carol (viewer), eve (no role).');
+  // To break something for a restore to mend (change DNS records, say), from another terminal.
+  if (stack.moto) say(`drbot: the sandbox AWS is moto at ${stack.moto.endpoint} (any credentials), e.g. aws --endpoint-url ${stack.moto.endpoint} route53 list-resource-record-sets --hosted-zone-id ${stack.config.route53?.hostedZoneId ?? 'ZONE'}`);
   const { TerminalChat } = await import('./chat');
   const chat = new TerminalChat(stack, (t) => process.stdout.write(t), { colour: Boolean(process.stdout.isTTY) && !env.NO_COLOR });
   if (args.aws) say(whoLine(stack));
