@@ -187,7 +187,8 @@ const failed = (line: string, reason: string, hint?: string, next?: NextStep[]):
   ...(next?.length ? { next } : {}),
 });
 
-function planLines(p: RollbackPlan, dryRun: boolean): string[] {
+/** The plan an approver reads: every value from AWS or the user escaped. */
+export function planLines(p: RollbackPlan, dryRun: boolean): string[] {
   const head = `${code(p.fn)} alias ${code(p.alias)}`;
   const now = Object.keys(p.routing).length ? ` (now also ${routingText(p.routing)})` : '';
   const verb = dryRun ? 'Would apply' : 'Applies';
