@@ -11,5 +11,8 @@ module.exports = {
   moduleNameMapper: { '^.*/drbot\\.config\\.yaml$': '<rootDir>/drbot.config.example.yaml' },
   moduleFileExtensions: ['ts', 'js', 'json', 'yaml'],
   setupFilesAfterEnv: ['<rootDir>/test/setup.ts'],
+  // The secrets scan over the whole run's Slack calls, logs and audit (test/helpers/journal.ts).
+  globalSetup: '<rootDir>/test/global/setup.ts',
+  globalTeardown: '<rootDir>/test/global/teardown.ts',
   testTimeout: 60000,
 };

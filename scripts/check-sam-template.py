@@ -170,15 +170,24 @@ EXPECTED_ACTIONS = {
         "backup:DescribeBackupVault", "backup:CreateBackupVault", "backup:TagResource", "backup:ListBackupPlans",
         "backup:GetBackupPlan", "backup:CreateBackupPlan", "backup:UpdateBackupPlan",
         "backup:ListBackupSelections", "backup:GetBackupSelection", "backup:CreateBackupSelection", "backup:DeleteBackupSelection",
+        # "Retry backup" on a failed AWS Backup job (src/runbooks/backup-job-retry)
+        "backup:DescribeBackupJob", "backup:StartBackupJob",
         "backup-storage:MountCapsule", "kms:CreateGrant", "kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt", "kms:RetireGrant",
         # /dr backup amis, route53, lambda and the status rows that read their copies
         "ec2:DescribeImages", "ec2:CopyImage", "ec2:CreateTags",
+        # --prune of AMI copies: deregister drbot's (tagged backup=true) and delete their snapshots
+        "ec2:DeregisterImage", "ec2:DeleteSnapshot",
         "route53:GetHostedZone", "route53:ListResourceRecordSets",
         "lambda:GetFunction", "lambda:GetAlias", "lambda:ListAliases", "lambda:ListVersionsByFunction",
         # /dr restore dynamodb (PITR or a backup, into <table>-restored-*), keep dynamodb, delete restored-table
         "dynamodb:RestoreTableToPointInTime", "dynamodb:RestoreTableFromBackup", "dynamodb:DescribeTimeToLive", "dynamodb:UpdateTimeToLive",
         "dynamodb:ListTagsOfResource", "dynamodb:TagResource", "dynamodb:GetResourcePolicy", "dynamodb:PutResourcePolicy",
         "dynamodb:BatchGetItem", "dynamodb:DeleteTable",
+        # /dr restore iam (roles and policies named PREFIX*)
+        "iam:ListRolePolicies", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies",
+        "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary",
+        "iam:DeleteRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:UntagRole",
+        "iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions", "iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicyVersion",
     },
     "AlarmFunction": {
         "secretsmanager:GetSecretValue",
@@ -286,10 +295,10 @@ def check_app(template: dict[str, Any], buckets: list[str]) -> None:
             if s.get("Resource") == "*":
                 stars |= actions_of([s])
     # iam:GetAccountAuthorizationDetails and iam:ListRoles take no resource ARN in IAM's own policy reference.
-    # backup:ListBackupPlans and backup-storage:MountCapsule take no resource; the KMS grants for AWS
+    # backup:ListBackupPlans, backup:DescribeBackupJob and backup-storage:MountCapsule take no resource; the KMS grants for AWS
     # Backup's key are bound by kms:ViaService backup.*.amazonaws.com instead of an ARN.
     check(stars <= {"dynamodb:ListBackups", "xray:PutTraceSegments", "xray:PutTelemetryRecords", "iam:GetAccountAuthorizationDetails", "iam:ListRoles",
-                    "backup:ListBackupPlans", "backup-storage:MountCapsule", "ec2:DescribeImages", "kms:CreateGrant", "kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt", "kms:RetireGrant"}, f"Resource '*' only where AWS allows no scoping ({sorted(stars)})")
+                    "backup:ListBackupPlans", "backup:DescribeBackupJob", "backup-storage:MountCapsule", "ec2:DescribeImages", "kms:CreateGrant", "kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt", "kms:RetireGrant"}, f"Resource '*' only where AWS allows no scoping ({sorted(stars)})")
 
     print("restored tables")
     deletes = [st for r in of_type(cfn, "AWS::IAM::ManagedPolicy").values() for st in r["Properties"]["PolicyDocument"]["Statement"] if "dynamodb:DeleteTable" in actions_of([st])]

@@ -6,12 +6,29 @@ import type { NoticeNotification } from './model';
 /*
  * AWS Backup job events (EventBridge "Backup Job State Change", delivered through the alarm topics)
  * as their own message: what failed, on which resource, AWS's reason, and two buttons: "Retry
- * backup" (an on-demand backup of the table through drbot, for operators) and "View job" (the job
- * in the AWS Backup console). Everything else stays a generic notice.
+ * backup" (the same AWS Backup job started again, for operators: `/dr backup retry TABLE JOB`) and
+ * "View job" (the job in the AWS Backup console). Everything else stays a generic notice.
  */
 
 export const ACTION_BACKUP_RETRY = 'backup_job_retry';
 export const ACTION_BACKUP_VIEW = 'backup_job_view';
+
+/** What "Retry backup" carries: the table and the job, both checked again when clicked (a value can be forged). */
+export interface RetryJobValue {
+  table: string;
+  job: string;
+}
+
+/** The button's value back, or undefined when it is not one of ours. */
+export function parseRetryJobValue(raw: string | undefined): RetryJobValue | undefined {
+  try {
+    const v = JSON.parse(raw ?? '') as Partial<RetryJobValue>;
+    if (typeof v.table === 'string' && /^[A-Za-z0-9_.-]{3,255}$/.test(v.table) && typeof v.job === 'string' && /^[A-Za-z0-9-]{1,100}$/.test(v.job)) return { table: v.table, job: v.job };
+  } catch {
+    // not ours
+  }
+  return undefined;
+}
 
 export interface BackupJob {
   jobId: string;
@@ -76,7 +93,7 @@ export function renderBackupJob(job: BackupJob, n: Pick<NoticeNotification, 'rec
     type: 'actions',
     block_id: `backup-job:${job.jobId}`.slice(0, 255),
     elements: [
-      ...(failed && job.table ? [{ type: 'button' as const, action_id: ACTION_BACKUP_RETRY, text: { type: 'plain_text' as const, text: 'Retry backup' }, style: 'primary' as const, value: job.table }] : []),
+      ...(failed && job.table ? [{ type: 'button' as const, action_id: ACTION_BACKUP_RETRY, text: { type: 'plain_text' as const, text: 'Retry backup' }, style: 'primary' as const, value: JSON.stringify({ table: job.table, job: job.jobId } satisfies RetryJobValue) }] : []),
       { type: 'button', action_id: ACTION_BACKUP_VIEW, text: { type: 'plain_text', text: 'View job' }, url: jobConsoleUrl(job) },
     ],
   });

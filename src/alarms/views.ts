@@ -1,4 +1,4 @@
-import { escapeMrkdwn, slackDate } from '../slack/views/format';
+import { escapeMrkdwn, safeLines, slackDate } from '../slack/views/format';
 import type { ActionsBlock, Button, ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
 import type { SlackMessage } from '../slack/poster';
 import type { AlarmKind, AlarmMetric, AlarmState, AlarmThread, DigestModel, NoticeNotification } from './model';
@@ -51,10 +51,11 @@ function cutAt(s: string, max: number): number {
 }
 
 /** Escapes, then clips to `max` characters with an ellipsis. */
+/** AWS-supplied text (an alarm's name, reason, subject) as one safe line: escaped, unsafe characters shown as `�`, code spans closed, clipped. */
 function clipEscaped(s: string, max: number): string {
-  const e = escapeMrkdwn(s);
+  const e = escapeMrkdwn(safeLines(s.replace(/\r?\n/g, ' ')));
   if (e.length <= max) return e;
-  return `${e.slice(0, cutAt(e, max - 1))}…`;
+  return safeLines(`${e.slice(0, cutAt(e, max - 1))}…`);
 }
 
 function mention(userId: string): string {
@@ -280,7 +281,7 @@ export function renderNotice(n: NoticeNotification): SlackMessage & { blocks: Kn
   const job = parseBackupJob(n.raw);
   if (job) return renderBackupJob(job, n);
   const bytes = Buffer.byteLength(n.raw, 'utf8');
-  const shown = displayRaw(n.raw).replace(/```/g, '`\u200b`\u200b`');
+  const shown = safeLines(displayRaw(n.raw)).replace(/```/g, '\u02cb\u02cb\u02cb');
   let rest = escapeMrkdwn(shown);
   const chunks: string[] = [];
   while (rest.length && chunks.length < NOTICE_RAW_SECTIONS) {

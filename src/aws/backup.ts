@@ -5,18 +5,21 @@ import {
   CreateBackupSelectionCommand,
   CreateBackupVaultCommand,
   DeleteBackupSelectionCommand,
+  DescribeBackupJobCommand,
   DescribeBackupVaultCommand,
   GetBackupPlanCommand,
   GetBackupSelectionCommand,
   ListBackupPlansCommand,
   ListBackupSelectionsCommand,
+  StartBackupJobCommand,
   UpdateBackupPlanCommand,
 } from '@aws-sdk/client-backup';
 import { isErrorLike, wrapAws } from '../errors';
 
 /*
  * AWS Backup: the vaults, the plan and its selection drbot sets up for the configured tables
- * (daily, retention, a copy to the backup region). Read and write; jobs are AWS Backup's to run.
+ * (daily, retention, a copy to the backup region). Read and write; jobs are AWS Backup's to run,
+ * except that a failed one can be started again (the "Retry backup" button of its message).
  */
 
 function isMissing(e: unknown): boolean {
@@ -125,4 +128,50 @@ export async function putSelection(backup: BackupClient, planId: string, name: s
   await backup.send(new CreateBackupSelectionCommand({ BackupPlanId: planId, BackupSelection: { SelectionName: name, IamRoleArn: roleArn, Resources: resources } })).catch((e: unknown) => {
     throw wrapAws(e, 'CreateBackupSelection', planId);
   });
+}
+
+/** What a retry needs of a backup job: where it wrote, what it backed up, with which role, and how it ended. */
+export interface BackupJobInfo {
+  id: string;
+  state: string;
+  vaultName: string;
+  resourceArn: string;
+  iamRoleArn: string;
+  resourceType?: string;
+  statusMessage?: string;
+}
+
+/** One backup job, as AWS Backup describes it (jobs are kept for 30 days). */
+export async function describeBackupJob(backup: BackupClient, jobId: string): Promise<BackupJobInfo> {
+  const r = await backup.send(new DescribeBackupJobCommand({ BackupJobId: jobId })).catch((e: unknown) => {
+    throw wrapAws(e, 'DescribeBackupJob', jobId);
+  });
+  return {
+    id: r.BackupJobId ?? jobId,
+    state: r.State ?? 'UNKNOWN',
+    vaultName: r.BackupVaultName ?? '',
+    resourceArn: r.ResourceArn ?? '',
+    iamRoleArn: r.IamRoleArn ?? '',
+    ...(r.ResourceType ? { resourceType: r.ResourceType } : {}),
+    ...(r.StatusMessage ? { statusMessage: r.StatusMessage } : {}),
+  };
+}
+
+export interface StartJobInput {
+  vaultName: string;
+  resourceArn: string;
+  iamRoleArn: string;
+  /** The same token again starts no second job (AWS Backup answers with success and does nothing). */
+  idempotencyToken: string;
+}
+
+/** Starts an on-demand backup job; returns its ID. */
+export async function startBackupJob(backup: BackupClient, input: StartJobInput): Promise<{ jobId: string; creationDate?: string }> {
+  const r = await backup
+    .send(new StartBackupJobCommand({ BackupVaultName: input.vaultName, ResourceArn: input.resourceArn, IamRoleArn: input.iamRoleArn, IdempotencyToken: input.idempotencyToken }))
+    .catch((e: unknown) => {
+      throw wrapAws(e, 'StartBackupJob', input.resourceArn);
+    });
+  if (!r.BackupJobId) throw wrapAws(new Error('StartBackupJob returned no job ID'), 'StartBackupJob', input.resourceArn);
+  return { jobId: r.BackupJobId, ...(r.CreationDate ? { creationDate: r.CreationDate.toISOString() } : {}) };
 }

@@ -67,7 +67,11 @@ export const configSchema = z.strictObject({
       iamExportDays: z._default(positive(), RETENTION.iamExportDays),
       route53ExportDays: z._default(z.union([positive(), z.literal('forever')]), RETENTION.route53ExportDays),
       dynamodbBackupDays: z._default(positive(), RETENTION.dynamodbBackupDays),
-      /** Lambda versions to keep per function: `all` (the runbook) or a count. */
+      /**
+       * Stored Lambda versions (`lambda/<function>/<version>/` in the backup bucket): `all` keeps every
+       * one (the runbook); a number of days prunes those stored longer ago, always keeping the newest
+       * version and any version an alias points at.
+       */
       lambdaVersions: z._default(z.union([positive(), z.literal('all')]), RETENTION.lambdaVersions),
     }),
     RETENTION,

@@ -66,6 +66,8 @@ export class TerminalChat {
     this.userId = (SANDBOX_USERS as Record<string, string>)[first] ?? first;
     this.style = { userName: this.userName, channelName: (id) => this.channelNames[id] ?? id, colour: opts.colour ?? false };
     stack.standIn.on('event', (e: StandInEvent) => (this.held ? this.held.push(e) : this.onEvent(e)));
+    // What drbot posted while starting (runs an earlier drbot left interrupted) is shown first.
+    for (const m of [...stack.standIn.messages.values()]) if (!m.visibleTo) this.onEvent({ kind: 'post', message: m });
   }
 
   private userName = (id: string): string => this.names.get(id) ?? id;

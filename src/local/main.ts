@@ -76,6 +76,20 @@ async function main(): Promise<number> {
   const configPath = args.config ?? process.env.DRBOT_CONFIG;
   if (args.aws && !configPath) throw new DrbotError('usage', '--aws needs a config: --config FILE or DRBOT_CONFIG', USAGE);
   const say = (t: string) => process.stderr.write(`${t}\n`);
+  // SIGTERM, SIGINT and SIGHUP end the whole tree: the stack (moto, the runner) is stopped, then the
+  // process exits (its exit handler kills a moto still starting). Node's default for SIGTERM would
+  // skip exit handlers and leave moto orphaned. A second signal exits at once.
+  let stop: () => Promise<void> = async () => {};
+  let stopping = false;
+  for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130], ['SIGHUP', 129]] as const) {
+    process.on(signal, () => {
+      if (stopping) process.exit(code);
+      stopping = true;
+      void stop()
+        .catch(() => {})
+        .finally(() => process.exit(code));
+    });
+  }
   // moto takes a couple of seconds to boot: start it first, and load the rest meanwhile.
   const moto: Promise<MotoServer> | undefined = args.aws ? undefined : startMoto();
   moto?.catch(() => {});
@@ -114,10 +128,14 @@ async function main(): Promise<number> {
   });
   if (progress) process.stderr.write('\r\x1b[2K');
   if (!args.aws) say(`drbot: sandbox seeded in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
-  const stop = async () => {
+  stop = async () => {
     await stack.close();
   };
-  process.once('SIGINT', () => void stop().then(() => process.exit(130)));
+  if (stack.interrupted.length) {
+    say(
+      `drbot: ${stack.interrupted.length} run${stack.interrupted.length === 1 ? '' : 's'} of an earlier drbot never finished (it stopped mid-run); marked interrupted, with a Plan again button on each message:\n${stack.interrupted.map((r) => `  ${r.id} ${r.commandText} (was ${r.status.replace(/_/g, ' ')})`).join('\n')}`,
+    );
+  }
 
   if (real) {
     const [{ HTTPReceiver, SocketModeReceiver }, { createApp }] = await Promise.all([import('@slack/bolt'), import('../slack/app')]);

@@ -194,10 +194,26 @@ export function pointInTimeHistory<I extends object, O extends object>(client: {
   return { snapshots };
 }
 
+/**
+ * moto has no AWS Backup jobs (its server answers DescribeBackupJob with a page, not JSON): the
+ * sandbox answers as AWS does for a job it does not know, so `/dr backup retry` says so plainly.
+ */
+export function noBackupJobs<I extends object, O extends object>(client: { middlewareStack: MiddlewareStack<I, O> }): void {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== 'DescribeBackupJobCommand') return next(args);
+      const id = String((args.input as { BackupJobId?: unknown }).BackupJobId ?? '');
+      throw Object.assign(new Error(`Cannot find backup job ${id} (the sandbox has no AWS Backup jobs)`), { name: 'ResourceNotFoundException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    },
+    { step: 'initialize', name: 'moto-no-backup-jobs' },
+  );
+}
+
 /** The sandbox's stand-ins for moto's gaps, on the clients of both configured regions. */
 export function coverMotoGaps(clients: AwsClients, config: DrConfig, opts: { now?: () => Date; historyFrom?: PitrOptions['historyFrom'] } = {}): void {
   for (const region of new Set([config.regions.primary, config.regions.backup])) {
     selectionsInMemory(clients.backup(region));
+    noBackupJobs(clients.backup(region));
     globalTableReplicas(clients.dynamodb(region));
     const tables = config.dynamodb.tables.filter((t) => (t.region ?? config.regions.primary) === region).map((t) => t.name);
     pointInTimeHistory(clients.dynamodb(region), { tables, now: opts.now ?? (() => new Date()), ...(opts.historyFrom ? { historyFrom: opts.historyFrom } : {}) });

@@ -10,11 +10,35 @@ writes DynamoDB items (AttributeValue JSON) through moto's DynamoDB backend, as 
 moto spends most of a BatchWriteItem in its request and response handling, and the sandbox
 tables hold a few thousand items. Everything else is moto's app, untouched.
 
+Two start-up savings, neither changing what moto models:
+- botocore's endpoint and partition data is parsed once per process, not once per boto3 Session:
+  moto builds a Session for each service backend and each EC2 region list, and parsing that JSON
+  again each time was a second of CPU in every `npm start`;
+- moto's EC2 models, the EC2 service model and the sandbox regions' EC2 backends (the slowest
+  set-up, ~1-2 s) are made by one DescribeImages per region that this process sends itself as
+  soon as it listens, instead of on the seed's first EC2 call.
+
 Usage: python3 moto_launcher.py HOST PORT
 """
 import json
 import os
 import sys
+import threading
+
+import botocore.loaders
+
+_load_data_with_path = botocore.loaders.Loader.load_data_with_path
+_loaded = {}
+
+
+def _shared_load_data_with_path(self, name):
+    # The data files are read-only inputs; every Loader would parse the same bytes.
+    if name not in _loaded:
+        _loaded[name] = _load_data_with_path(self, name)
+    return _loaded[name]
+
+
+botocore.loaders.Loader.load_data_with_path = _shared_load_data_with_path
 
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -61,10 +85,60 @@ def with_bulk(app):
     return wsgi
 
 
+def _preload(host, port):
+    """Asks this server for the sandbox regions' images once, as the seed's first EC2 call would:
+    moto then loads its EC2 models, the EC2 service model and each region's backend (default
+    VPC, stock AMIs) while the caller is still loading its own modules."""
+    import time
+    import urllib.request
+
+    regions = os.environ.get("DRBOT_PRELOAD_REGIONS", "us-east-1,us-west-2").split(",")
+    for attempt in range(200):
+        try:
+            for region in regions:
+                req = urllib.request.Request(
+                    f"http://{host}:{port}/",
+                    data=b"Action=DescribeImages&Version=2016-11-15&Owner.1=self",
+                    headers={
+                        "Content-Type": "application/x-www-form-urlencoded",
+                        "Authorization": f"AWS4-HMAC-SHA256 Credential=testing/20260101/{region.strip()}/ec2/aws4_request, SignedHeaders=host, Signature=0",
+                    },
+                )
+                urllib.request.urlopen(req, timeout=30).read()
+            return
+        except Exception:  # not listening yet, or moto refused: the seed's own call will say
+            time.sleep(0.05)
+
+
+def _die_with_parent():
+    """This server belongs to the drbot that started it: when that process is gone (even killed
+    with SIGKILL, which runs none of its exit handlers), stop too rather than live on orphaned."""
+    parent = os.getppid()
+    try:  # Linux: the kernel signals us when the parent exits
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+    def watch():
+        import time
+
+        while True:
+            if os.getppid() != parent:
+                os._exit(0)
+            time.sleep(0.5)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main():
     host, port = sys.argv[1], int(sys.argv[2])
+    _die_with_parent()
     # As `python3 -m moto.server` does: moto reads its own port from here.
     os.environ.setdefault("MOTO_PORT", str(port))
+    threading.Thread(target=_preload, args=(host, port), daemon=True).start()
     app = DomainDispatcherApplication(create_backend_app)
     app.debug = True
     run_simple(host, port, with_bulk(app), threaded=True)

@@ -17,7 +17,8 @@ import type { AlarmActions, Log, SlackDeps } from '../slack/deps';
 import { createSlackEdge, type SlackEdge } from '../slack/edge';
 import { RetryingPoster, type RetryOptions, WebApiPoster } from '../slack/poster';
 import type { AlarmSimulation } from '../slack/inline';
-import { StateStore } from '../store/state';
+import { type RunRecord, StateStore } from '../store/state';
+import { localRunner, recoverInterrupted } from '../runbooks/recovery';
 import { type MotoServer, SANDBOX_CREDENTIALS, startMoto } from './moto';
 import { type AwsIdentity, checkAwsIdentity, reason } from './identity';
 import { SANDBOX_CONFIG } from './sandbox';
@@ -94,6 +95,8 @@ export interface LocalStack extends LocalStackCore {
   edge: SlackEdge;
   client: SignedSlackClient;
   signingSecret: string;
+  /** Runs an earlier local drbot left unfinished when it stopped, marked interrupted at this start. */
+  interrupted: RunRecord[];
   close(): Promise<void>;
 }
 
@@ -197,6 +200,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     store,
     slack: new RetryingPoster(poster, opts.slackRetry ?? {}),
     now,
+    runner: localRunner(),
     ...(fetchCode ? { fetchCode } : {}),
     ...(opts.progressIntervalMs !== undefined ? { progressIntervalMs: opts.progressIntervalMs } : {}),
   };
@@ -232,6 +236,11 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     ...(alarms && sandbox ? { simulate: alarms.simulate } : {}),
     ...(tools ? { corrupt: tools.corrupt } : {}),
   };
+  // A persistent state table may hold runs an earlier local drbot never finished: say they died.
+  const interrupted = await recoverInterrupted({ store, slack: slackDeps.slack, config, catalogue, now }).catch((e: unknown) => {
+    log.warn('could not check for interrupted runs', { error: String(e) });
+    return [];
+  });
   const signingSecret = randomBytes(16).toString('hex');
   const edge = createSlackEdge({
     secrets: async () => ({ signingSecret, botToken }),
@@ -248,6 +257,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     edge,
     client: new SignedSlackClient(edge, signingSecret, config.slack.teamId),
     signingSecret,
+    interrupted,
     async close() {
       for (const c of closers.reverse()) await c().catch(() => {});
     },

@@ -45,6 +45,8 @@ export interface KindValues {
   'ddb-backup': string;
   /** A table drbot restored: `<configured table>-restored-<yyyymmdd-HHMMSS>` (its tags are checked by the runbook). */
   'restored-table': string;
+  /** An AWS Backup job ID (a UUID for the jobs AWS Backup starts). */
+  'backup-job': string;
 }
 
 export type ValueKind = keyof KindValues;
@@ -124,7 +126,7 @@ export type ArgValues = Record<string, string | number | boolean | string[] | un
 /** Shows a user-typed value inside an error message without letting it ping or format anything. */
 export function quote(value: string, max = 60): string {
   const cut = value.length > max ? `${value.slice(0, max)}…` : value;
-  // One line: a quoted token ("a\nb") may hold a line break or a bidi control; they become `�`.
+  // One line: a quoted token or a button's value may hold a line break or a bidi control; they become `�`.
   return '`' + escapeMrkdwn(oneLine(cut).replace(/`/g, "'")) + '`';
 }
 
@@ -138,6 +140,8 @@ const MAX_TIME_BACK_DAYS = 400;
 const IAM_NAME = /^[\w+=,.@-]{1,64}$/;
 /** A DynamoDB backup ARN: `arn:aws:dynamodb:REGION:ACCOUNT:table/TABLE/backup/ID`. */
 export const DDB_BACKUP_ARN = /^arn:aws[a-z-]{0,20}:dynamodb:[a-z0-9-]{1,30}:\d{12}:table\/([A-Za-z0-9_.-]{3,255})\/backup\/[A-Za-z0-9.-]{1,64}$/;
+/** How a restored table's name looks, as a message shows it (Slack reads a bare `<…>` as a link or a mention). */
+const RESTORED_SHAPE = escapeMrkdwn('<configured table>-restored-<yyyymmdd-HHMMSS>');
 /** Backup names are [A-Za-z0-9_.-] (3-255); system backups add `$` (`<table>$DeletedTableBackup`). */
 const DDB_BACKUP_NAME = /^[A-Za-z0-9_.$-]{3,255}$/;
 
@@ -253,6 +257,10 @@ const KINDS: { [K in ValueKind]: Parser<K> } = {
     if (value.length > 1024 || !/^[A-Za-z0-9!_.*'()/:@=+-]+$/.test(value)) throw new UsageError(`${label(def)} ${quote(value)} is not an export key or a backup name or ARN.`, ctx.usage);
     return value;
   },
+  'backup-job'(value, def, ctx) {
+    if (!/^[A-Za-z0-9-]{1,100}$/.test(value)) throw new UsageError(`${label(def)} ${quote(value)} is not an AWS Backup job ID.`, ctx.usage);
+    return value;
+  },
   'access-key'(value, def, ctx) {
     if (!/^(AKIA|ASIA)[A-Z0-9]{16}$/.test(value)) throw new UsageError(`${label(def)} ${quote(value)} is not an access key ID (AKIA…).`, ctx.usage);
     return value;
@@ -267,12 +275,12 @@ const KINDS: { [K in ValueKind]: Parser<K> } = {
     if (!TABLE_NAME.test(value)) throw new UsageError(`${label(def)} ${quote(value)} is not a valid DynamoDB table name.`, ctx.usage);
     const tables = ctx.config.dynamodb.tables.map((t) => t.name);
     if (tables.includes(value)) {
-      throw new PreconditionError('not_restored_table', `${quote(value)} is a configured table, not a table drbot restored.`, 'Name the restored table (`<table>-restored-<yyyymmdd-HHMMSS>`), as the restore run reported it.');
+      throw new PreconditionError('not_restored_table', `${quote(value)} is a configured table, not a table drbot restored.`, `Name the restored table (\`${RESTORED_SHAPE}\`), as the restore run reported it.`);
     }
     if (!restoredFrom(value, tables)) {
       throw new PreconditionError(
         'not_restored_table',
-        `${quote(value)} is not a table drbot restored: those are named \`<configured table>-restored-<yyyymmdd-HHMMSS>\`.`,
+        `${quote(value)} is not a table drbot restored: those are named \`${RESTORED_SHAPE}\`.`,
         'Use the name the restore run reported (`/dr restore dynamodb TABLE …` makes them).',
       );
     }

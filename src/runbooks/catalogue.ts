@@ -5,12 +5,14 @@ import { verb as backupDynamodb } from './backup-dynamodb';
 import { verb as backupAll } from './backup-all';
 import { verb as backupAmis } from './backup-amis';
 import { verb as backupIam } from './backup-iam';
+import { verb as backupJobRetry } from './backup-job-retry';
 import { verb as backupLambda } from './backup-lambda';
 import { verb as backupRoute53 } from './backup-route53';
 import { verb as checkReplication } from './check-replication';
 import { verb as deleteRestoredTable } from './delete-restored-table';
 import { verb as keepDynamodb } from './keep-dynamodb';
 import { verb as restoreDynamodb } from './restore-dynamodb';
+import { verb as restoreIam } from './restore-iam';
 import { verb as restoreS3 } from './restore-s3';
 import { verb as setup } from './setup';
 import { verb as status } from './status';
@@ -25,7 +27,7 @@ import { type AnyRunInput, type CommandSpec, GROUPS, type RunbookExport, type Ru
  * The parser, `/dr help`, role checks, the durable handler's dispatch, the alarm buttons and the
  * RunInput type all read this list.
  */
-export const VERBS = [status, checkReplication, backupDynamodb, backupIam, backupAmis, backupRoute53, backupLambda, backupAll, restoreS3, restoreDynamodb, keepDynamodb, deleteRestoredTable, setup] as const;
+export const VERBS = [status, checkReplication, backupDynamodb, backupIam, backupAmis, backupRoute53, backupLambda, backupAll, backupJobRetry, restoreS3, restoreDynamodb, keepDynamodb, deleteRestoredTable, restoreIam, setup] as const;
 
 /** Every run's input, inferred from the verbs (what crosses the async invoke into the runbook function). */
 export type RunInput = RunOf<(typeof VERBS)[number]>;
@@ -63,6 +65,7 @@ export function createCatalogue(verbs: readonly Verb[], opts: CatalogueOptions =
     if (ids.has(c.id) || words.has(w)) throw new Error(`catalogue: two commands named ${c.id} / ${w}`);
     if (!/^[a-z][a-z0-9-]{0,40}$/.test(c.id)) throw new Error(`catalogue: ${c.id} is not a valid verb id`);
     for (const pair of c.conflicts ?? []) for (const k of pair) if (!c.args[k]) throw new Error(`catalogue: ${c.id} conflicts name no argument ${k}`);
+    if (c.approvalWith && c.args[c.approvalWith]?.at !== 'flag') throw new Error(`catalogue: ${c.id} approvalWith names no flag ${c.approvalWith}`);
     ids.add(c.id);
     words.add(w);
   }

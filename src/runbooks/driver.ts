@@ -1,7 +1,7 @@
 import type { DurableContext, StepConfig } from '@aws/durable-execution-sdk-js';
 import { DrbotError } from '../errors';
 import type { SlackMessage } from '../slack/poster';
-import { escapeMrkdwn } from '../slack/views/format';
+import { escapeMrkdwn, oneLine } from '../slack/views/format';
 import { formatCount, type RunView, renderRun } from '../slack/views/run';
 import { renderScheduledFailure } from '../slack/views/schedule';
 import { Leases } from '../store/leases';
@@ -19,6 +19,11 @@ export interface PlanResult<P> {
   lines: string[];
   /** Nothing to change: the run ends after posting the plan. */
   empty?: boolean;
+  /**
+   * The plan in full, posted as replies in the run message's thread once the plan is shown: what
+   * does not fit the message (a long diff) but an approver must be able to read before approving.
+   */
+  thread?: SlackMessage[];
   data: P;
 }
 
@@ -43,9 +48,11 @@ export interface Runbook<I, P> {
   destructive: boolean;
   /**
    * What a destructive run changes, as lease names (`s3:<bucket>`, `dynamodb:<table>`, …): one
-   * destructive run per resource; a second is refused, naming the run that holds it.
+   * destructive run per resource; a second is refused, naming the run that holds it. Called with
+   * the input alone before planning, and again with the plan's data before the lease is taken
+   * (for runs whose resources only the plan knows, such as every role of an export).
    */
-  resources?(input: I): string[];
+  resources?(input: I, plan?: P): string[];
   plan(deps: RunbookDeps, input: I): Promise<PlanResult<P>>;
   execute(ctx: DurableContext, deps: RunbookDeps, input: I, plan: P, progress: Progress): Promise<Outcome>;
 }
@@ -142,6 +149,14 @@ async function postWithFallback(deps: RunbookDeps, input: AnyRunInput, msg: Slac
   }
 }
 
+/**
+ * An unexpected error's words in the message: they may carry anything (an AWS message quoting a key),
+ * so one line, escaped, with no backtick left to open a code span.
+ */
+export function stoppedText(reason: string, runId: string): string {
+  return `:x: The run stopped: ${escapeMrkdwn(oneLine(reason.slice(0, 500)).replace(/`/g, '\u02cb'))}\nThe on-call can grep the logs for \`${runId}\`.`;
+}
+
 function errorText(r: { message: string; hint?: string }, runId: string): string {
   return `:x: ${r.message}${r.hint ? `\n${r.hint}` : ''}\n_ref: ${runId}_`;
 }
@@ -217,6 +232,7 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
         status: 'started',
         createdAt: at,
         updatedAt: at,
+        ...(deps.runner ? { runner: deps.runner } : {}),
       });
     },
     STEP,
@@ -259,7 +275,13 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
       await audit('result', auditResult, detail ?? lines.join(' ').slice(0, 300), 'system');
       // Held only by this run, if at all: released on every way out.
       for (const r of resources) await leases.release(r, input.runId);
-      await show(message);
+      const final = message ?? renderRun(view);
+      // A final state Slack did not take is kept with the run; `/dr runs` delivers it later.
+      if (msg && !(await show(final))) {
+        const json = JSON.stringify(final);
+        // Within DynamoDB's 400 KB item (a message is at most 50 blocks of 3,000 characters).
+        if (json.length <= 300_000) await deps.store.updateRun(input.runId, { unsent: json });
+      }
     });
     const schedule = input.schedule;
     if (schedule && status === 'failed') {
@@ -276,7 +298,7 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
     return { runId: input.runId, status, lines, failures };
   };
 
-  const resources = rb.destructive ? (rb.resources?.(input) ?? []) : [];
+  let resources = rb.destructive ? (rb.resources?.(input) ?? []) : [];
   const leases = new Leases(deps.store.doc, deps.store.tableName);
   /** The first resource another run holds, said in words with a link to that run's message. */
   const busy = async (take: boolean): Promise<string | undefined> => {
@@ -317,6 +339,22 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
       await deps.store.updateRun(input.runId, { status: 'planned' });
       await audit('plan', 'ok', plan.lines.join('; ').slice(0, 300));
     });
+    const thread = plan.thread ?? [];
+    if (msg && thread.length) {
+      // Best effort and never retried as a step (a retry would post the replies twice): a reply
+      // Slack refuses is logged, and the plan in the message says the diff is in the thread.
+      await ctx.step('post-plan-thread', async () => {
+        const threadTs = input.threadTs && msg.channel === input.channel ? input.threadTs : msg.ts;
+        for (const m of thread) {
+          try {
+            await deps.slack.post(msg.channel, m, { threadTs });
+          } catch (e) {
+            warn('plan detail not posted in the thread', input, e);
+            return;
+          }
+        }
+      });
+    }
 
     if (dryRun) {
       view.phase = 'dry_run';
@@ -326,6 +364,9 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
       view.phase = 'nothing_to_do';
       return finish('nothing_to_do', plan.lines, 0, 'ok', 'nothing to do');
     }
+
+    // What the run will change, now that the plan says it: the leases taken after the approval.
+    if (rb.destructive && rb.resources) resources = rb.resources(input, plan.data);
 
     if (rb.destructive) {
       const approvalId = await ctx.step('approval-id', async () => newId('ap'));
@@ -440,7 +481,7 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
     view.phase = 'failed';
     delete view.progress;
     const reason = e instanceof Error ? e.message : String(e);
-    view.error = e instanceof DrbotError ? errorText(e, input.runId) : `:x: The run stopped: ${escapeMrkdwn(reason.slice(0, 500))}\nThe on-call can grep the logs for \`${input.runId}\`.`;
+    view.error = e instanceof DrbotError ? errorText(e, input.runId) : stoppedText(reason, input.runId);
     await ctx.step('log-failure', async () => {
       console.error(JSON.stringify({ level: 'ERROR', message: 'runbook failed', runId: input.runId, kind: input.kind, error: reason.slice(0, 2000) }));
     });

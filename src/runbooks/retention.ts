@@ -1,4 +1,5 @@
 import type { DurableContext } from '@aws/durable-execution-sdk-js';
+import { code, escapeMrkdwn, oneLine } from '../slack/views/format';
 import { formatCount } from '../slack/views/run';
 import { safeStep } from './driver';
 
@@ -11,7 +12,8 @@ import { safeStep } from './driver';
  *   1. anything drbot did not create (its tag or name pattern says so) is never deleted;
  *   2. a copy still being made is never deleted;
  *   3. the newest good copy of each thing is kept, however old it is;
- *   4. the rest is deleted once older than the retention; `forever` deletes nothing.
+ *   4. a copy something still points at (a `latest` pointer, a Lambda alias) is kept;
+ *   5. the rest is deleted once older than the retention; `forever` deletes nothing.
  */
 
 export interface Copy {
@@ -27,11 +29,13 @@ export interface Copy {
   ours: boolean;
   /** How the plan names it (defaults to the id). */
   label?: string;
+  /** Still in use, and by what (`the latest pointer`, `alias production`): never deleted. */
+  pinned?: string;
 }
 
 export type Retention = number | 'forever';
 
-export type KeepReason = 'newest-good' | 'within-retention' | 'pending' | 'forever' | 'unknown-age';
+export type KeepReason = 'newest-good' | 'within-retention' | 'pending' | 'in-use' | 'forever' | 'unknown-age';
 
 export interface PrunePlan {
   /** Oldest first. */
@@ -63,6 +67,7 @@ export function planPrune(copies: readonly Copy[], retentionDays: Retention, now
     if (Number.isNaN(t)) plan.keep.push({ copy: c, reason: 'unknown-age' });
     else if (c.state === 'pending') plan.keep.push({ copy: c, reason: 'pending' });
     else if (newestGood.get(c.group) === c) plan.keep.push({ copy: c, reason: 'newest-good' });
+    else if (c.pinned) plan.keep.push({ copy: c, reason: 'in-use' });
     else if (retentionDays === 'forever') plan.keep.push({ copy: c, reason: 'forever' });
     else if (t >= cutoff) plan.keep.push({ copy: c, reason: 'within-retention' });
     else plan.delete.push(c);
@@ -76,15 +81,17 @@ const MAX_NAMED = 8;
 /** The plan's lines for a prune: what goes, what stays and why, what is not ours. */
 export function pruneLines(plan: PrunePlan, what: string, retentionDays: Retention, dryRun: boolean): string[] {
   const verb = dryRun ? 'Would delete' : 'Deletes';
-  const named = plan.delete.slice(0, MAX_NAMED).map((c) => `\`${c.label ?? c.id}\` (${c.createdAt.slice(0, 10)})`);
+  const named = plan.delete.slice(0, MAX_NAMED).map((c) => `${code(c.label ?? c.id)} (${c.createdAt.slice(0, 10)})`);
   const more = plan.delete.length > MAX_NAMED ? ` and ${formatCount(plan.delete.length - MAX_NAMED)} more` : '';
   const kept = plan.keep.filter((k) => k.reason === 'newest-good').length;
+  const inUse = plan.keep.filter((k) => k.reason === 'in-use');
+  const used = inUse.slice(0, MAX_NAMED).map((k) => `${code(k.copy.label ?? k.copy.id)} (${escapeMrkdwn(oneLine(k.copy.pinned ?? 'in use'))})`);
   const age = retentionDays === 'forever' ? 'kept forever' : `older than ${retentionDays} days`;
   return [
     plan.delete.length
       ? `Prune: ${verb.toLowerCase()} ${formatCount(plan.delete.length)} ${what} ${age}: ${named.join(', ')}${more}`
       : `Prune: no ${what} ${retentionDays === 'forever' ? 'to delete (kept forever)' : age} beyond the newest of each.`,
-    `Prune keeps the newest good copy of each (${formatCount(kept)}), whatever its age${plan.foreign.length ? `; ${formatCount(plan.foreign.length)} not made by drbot, never touched` : ''}.`,
+    `Prune keeps the newest good copy of each (${formatCount(kept)}), whatever its age${inUse.length ? `; ${formatCount(inUse.length)} still in use: ${used.join(', ')}${inUse.length > MAX_NAMED ? '…' : ''}` : ''}${plan.foreign.length ? `; ${formatCount(plan.foreign.length)} not made by drbot, never touched` : ''}.`,
   ];
 }
 

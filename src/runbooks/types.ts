@@ -30,6 +30,8 @@ export interface RunbookDeps {
   now: () => Date;
   /** Downloads Lambda code packages (default: HTTPS from GetFunction's presigned location). */
   fetchCode?: CodeFetcher;
+  /** Where runs execute, recorded on each run: `lambda`, or `local:<host>:<pid>` (see runs/interrupted.ts). */
+  runner?: string;
   /** Minimum milliseconds between progress updates of a message (Slack rate limits). */
   progressIntervalMs?: number;
 }

@@ -24,6 +24,12 @@ export interface CommandSpec<S extends ArgSchema = ArgSchema> {
   role: RequiredRole;
   /** Changes something; runs only after a plan and an approval. */
   destructive: boolean;
+  /**
+   * The flag (a key of `args`) that makes a run of this otherwise non-destructive command delete
+   * something (`prune`): with it a person's run posts its plan and waits for an approval, and help
+   * says so. The runbook decides the same from its input (runbook.ts).
+   */
+  approvalWith?: string;
   /** Sandbox only (refused against real AWS). */
   sandboxOnly?: boolean;
   args: S;

@@ -13,5 +13,6 @@ export function runbookDepsForLambda(config: DrConfig, botToken: string, env: No
     // The client fails fast; the run's posts ride out 429s and 5xx inside their steps.
     slack: new RetryingPoster(new WebApiPoster(slackClient(botToken))),
     now: () => new Date(),
+    runner: 'lambda',
   };
 }

@@ -36,6 +36,20 @@ export const AUDIT = defineCommand({
   },
 });
 
+export const RUNS = defineCommand({
+  id: 'runs',
+  words: ['runs'],
+  group: 'Look',
+  summary: 'the last N runs, unfinished ones first, with their state and a link to their message',
+  example: '/dr runs 20',
+  role: 'viewer',
+  destructive: false,
+  details: "Also brings up to date any run message whose final state Slack did not take when the run ended (it answered 429 or 500 every time), and shows runs a stopped local bot left behind as interrupted.",
+  args: {
+    count: positional('count', 'N', 'how many runs, 1 to 50', { min: 1, max: 50, default: 10 }),
+  },
+});
+
 export const SIMULATE_ALARM = defineCommand({
   id: 'simulate-alarm',
   words: ['simulate', 'alarm'],
@@ -65,4 +79,4 @@ export const SIMULATE_CORRUPTION = defineCommand({
   },
 });
 
-export const INLINE_COMMANDS = [HELP, AUDIT, SIMULATE_ALARM, SIMULATE_CORRUPTION] as const;
+export const INLINE_COMMANDS = [HELP, AUDIT, RUNS, SIMULATE_ALARM, SIMULATE_CORRUPTION] as const;

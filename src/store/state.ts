@@ -17,6 +17,7 @@ import type { NextStep } from '../runbooks/verb';
  *   IDEM#<key>           / IDEM              idempotency claims (Slack retries, double submits)
  *   APPROVAL#<id>        / APPROVAL          approval records (four eyes), decided by conditional writes
  *   RUN#<id>             / RUN               runs: what, who, where the Slack message is, status
+ *   RUNS                 / <iso time>#<id>   the runs by start time, newest last (`/dr runs`, recovery)
  * Alarm threads and notifications live in the same table (src/alarms/store.ts).
  */
 
@@ -64,13 +65,20 @@ export interface RunRecord {
   commandText: string;
   channel: string;
   ts?: string;
-  status: 'started' | 'planned' | 'awaiting_approval' | 'running' | 'succeeded' | 'failed' | 'rejected' | 'expired' | 'dry_run' | 'nothing_to_do';
+  status: 'started' | 'planned' | 'awaiting_approval' | 'running' | 'succeeded' | 'failed' | 'rejected' | 'expired' | 'dry_run' | 'nothing_to_do' | 'interrupted';
   createdAt: string;
   updatedAt: string;
   summary?: string;
   /** Follow-ups offered on the run's message when it ended (buttons). */
   next?: NextStep[];
+  /** Where the run executes: `lambda`, or `local:<host>:<pid>` for a local bot (whose death leaves it unfinished). */
+  runner?: string;
+  /** The run's final message (JSON) when Slack did not take it; `/dr runs` delivers it later. */
+  unsent?: string;
 }
+
+/** A run whose execution has not ended. */
+export const UNFINISHED: readonly RunRecord['status'][] = ['started', 'planned', 'awaiting_approval', 'running'];
 
 export type VoteOutcome =
   | { kind: 'recorded'; approval: ApprovalRecord; quorum: boolean }
@@ -78,7 +86,7 @@ export type VoteOutcome =
 
 const AUDIT_RESULTS = ['ok', 'refused', 'error', 'pending', 'approved', 'rejected', 'expired', 'failed', 'succeeded'] as const satisfies readonly AuditEvent['result'][];
 const APPROVAL_STATUSES = ['pending', 'approved', 'rejected', 'expired'] as const satisfies readonly ApprovalStatus[];
-const RUN_STATUSES = ['started', 'planned', 'awaiting_approval', 'running', 'succeeded', 'failed', 'rejected', 'expired', 'dry_run', 'nothing_to_do'] as const satisfies readonly RunRecord['status'][];
+const RUN_STATUSES = ['started', 'planned', 'awaiting_approval', 'running', 'succeeded', 'failed', 'rejected', 'expired', 'dry_run', 'nothing_to_do', 'interrupted'] as const satisfies readonly RunRecord['status'][];
 
 /*
  * What an item reads as. z.object drops the keys (pk, sk) and ttl, as stripKeys did; a missing or
@@ -125,6 +133,8 @@ const runItem = z.object({
   updatedAt: z.string(),
   summary: z.optional(z.string()),
   next: z.optional(z.array(z.object({ label: z.string(), command: z.string(), style: z.optional(z.enum(['primary', 'danger'])) }))),
+  runner: z.optional(z.string()),
+  unsent: z.optional(z.string()),
 });
 // A field added to a record type must be added to its schema too, or reads would drop it.
 const schemasAreComplete: [
@@ -367,9 +377,27 @@ export class StateStore {
   }
 
   async putRun(r: RunRecord): Promise<void> {
+    // The index entry first: one without its run is skipped when listed; a run without its entry would be lost to /dr runs.
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: 'RUNS', sk: `${r.createdAt}#${r.id}`, id: r.id, ttl: this.ttl(400 * DAY) } }));
     await this.doc.send(
       new PutCommand({ TableName: this.tableName, Item: { pk: `RUN#${r.id}`, sk: 'RUN', ...r, ttl: this.ttl(400 * DAY) } }),
     );
+  }
+
+  /** The newest `limit` runs (≤ 100), newest first; with `since`, only runs started at or after it. */
+  async listRuns(limit: number, since?: string): Promise<RunRecord[]> {
+    const res = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: since ? 'pk = :pk AND sk >= :since' : 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'RUNS', ...(since ? { ':since': since } : {}) },
+        ScanIndexForward: false,
+        Limit: Math.min(100, Math.max(1, limit)),
+      }),
+    );
+    const ids = (res.Items ?? []).map((i) => String(i['id']));
+    const runs = await Promise.all(ids.map((id) => this.getRun(id)));
+    return runs.filter((r): r is RunRecord => r !== undefined);
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
@@ -377,16 +405,40 @@ export class StateStore {
     return res.Item ? fromItem(runItem, res.Item) : undefined;
   }
 
-  async updateRun(id: string, patch: Partial<Pick<RunRecord, 'status' | 'ts' | 'summary' | 'channel' | 'next'>>): Promise<void> {
-    const entries = Object.entries({ ...patch, updatedAt: this.clock().toISOString() }).filter(([, v]) => v !== undefined);
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: `RUN#${id}`, sk: 'RUN' },
-        UpdateExpression: 'SET ' + entries.map((_, i) => `#k${i} = :v${i}`).join(', '),
-        ExpressionAttributeNames: Object.fromEntries(entries.map(([k], i) => [`#k${i}`, k])),
-        ExpressionAttributeValues: Object.fromEntries(entries.map(([, v], i) => [`:v${i}`, v])),
-      }),
-    );
+  /**
+   * Sets the given fields (`unsent: null` removes it). With `onlyIf`, only while the run's status is
+   * one of those (false when it was not): recovery never overwrites a run that ended meanwhile.
+   */
+  async updateRun(
+    id: string,
+    patch: Partial<Pick<RunRecord, 'status' | 'ts' | 'summary' | 'channel' | 'next'>> & { unsent?: string | null },
+    onlyIf?: readonly RunRecord['status'][],
+  ): Promise<boolean> {
+    const all = Object.entries({ ...patch, updatedAt: this.clock().toISOString() });
+    const entries = all.filter(([, v]) => v !== undefined && v !== null);
+    const removed = all.filter(([, v]) => v === null).map(([k]) => k);
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `RUN#${id}`, sk: 'RUN' },
+          UpdateExpression: `SET ${entries.map((_, i) => `#k${i} = :v${i}`).join(', ')}${removed.length ? ` REMOVE ${removed.map((_, i) => `#r${i}`).join(', ')}` : ''}`,
+          ExpressionAttributeNames: {
+            ...Object.fromEntries(entries.map(([k], i) => [`#k${i}`, k])),
+            ...Object.fromEntries(removed.map((k, i) => [`#r${i}`, k])),
+            ...(onlyIf ? { '#status': 'status' } : {}),
+          },
+          ExpressionAttributeValues: {
+            ...Object.fromEntries(entries.map(([, v], i) => [`:v${i}`, v])),
+            ...(onlyIf ? Object.fromEntries(onlyIf.map((st, i) => [`:s${i}`, st])) : {}),
+          },
+          ...(onlyIf ? { ConditionExpression: `#status IN (${onlyIf.map((_, i) => `:s${i}`).join(', ')})` } : {}),
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (onlyIf && isConditionFailure(e)) return false;
+      throw e;
+    }
   }
 }

@@ -2,11 +2,7 @@ import { CreateTableCommand, ListBackupsCommand } from '@aws-sdk/client-dynamodb
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, PutBucketVersioningCommand, PutObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { MiddlewareStack } from '@smithy/types';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseSnsEvent } from '../../src/alarms/parse';
-import { renderNotice } from '../../src/alarms/views';
-import { SANDBOX_ALERTS_CHANNEL, SANDBOX_CHANNEL, SANDBOX_CRITICAL_CHANNEL } from '../../src/local/sandbox';
+import { SANDBOX_CHANNEL, SANDBOX_CRITICAL_CHANNEL } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
 import { parseScheduleEvent, type ScheduleDeps, startScheduledRun } from '../../src/schedules/start';
 import { buttons, click, ephemeralsFor, runMessage, runSummary, textOf, useLocalStack } from '../helpers/flow';
@@ -122,29 +118,5 @@ describe('scheduled backups', () => {
     expect(retried?.threadTs).toBe(alert.ts);
     const backups = (await ddb.send(new ListBackupsCommand({ TableName: 'spawn-instances' }))).BackupSummaries ?? [];
     expect(backups).toHaveLength(1);
-  });
-
-  it("AWS Backup job failure message: Retry backup starts /dr backup dynamodb for that table in its thread (operators only)", async () => {
-    // prepare: the job event as the alarm function posts it
-    const event = JSON.parse(readFileSync(join(__dirname, '../fixtures/events/sns-backup-job-event.json'), 'utf8')) as unknown;
-    const notice = parseSnsEvent(event).records[0];
-    if (notice?.type !== 'notice') throw new Error('the fixture is not a notice');
-    const posted = await stack.poster.post(SANDBOX_ALERTS_CHANNEL, renderNotice(notice));
-    const message = stack.standIn.channelMessages(SANDBOX_ALERTS_CHANNEL).find((m) => m.ts === posted.ts);
-    if (!message) throw new Error('not posted');
-    const ddb = stack.clients.dynamodb('us-east-1');
-    const count = async (TableName: string) => ((await ddb.send(new ListBackupsCommand({ TableName }))).BackupSummaries ?? []).length;
-    const before = { instances: await count('spawn-instances'), queues: await count('spawn-queues') };
-
-    // act
-    await click(stack, 'carol', message, 'Retry backup');
-    await click(stack, 'alice', message, 'Retry backup');
-
-    // assess
-    expect(ephemeralsFor(stack.standIn, 'carol', SANDBOX_ALERTS_CHANNEL).map(textOf).join('\n')).toMatch(/operator/);
-    expect(await count('spawn-instances')).toBe(before.instances + 1);
-    expect(await count('spawn-queues')).toBe(before.queues);
-    const reply = stack.standIn.channelMessages(SANDBOX_ALERTS_CHANNEL).find((m) => m.threadTs === posted.ts);
-    expect(textOf(reply)).toContain('On-demand backup of spawn-instances');
   });
 });

@@ -1,6 +1,6 @@
 import { SANDBOX_CHANNEL } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
-import { click, latestMarkerKeys, requestRun, runSummary, textOf, useLocalStack } from '../helpers/flow';
+import { click, command, ephemeralsFor, latestMarkerKeys, requestRun, runSummary, textOf, useLocalStack } from '../helpers/flow';
 
 /*
  * Issue 8, fault 2: Slack failing must not hide finished work. The Slack stand-in answers chosen
@@ -58,5 +58,33 @@ describe('Slack failing while a run reports', () => {
     expect(audit).toMatchObject([{ result: 'succeeded' }]);
     // the message still shows the plan: the stand-in refused every update
     expect(textOf(stack.standIn.message(SANDBOX_CHANNEL, message.ts))).not.toMatch(/Done/);
+  });
+
+  it('slack-500-then-dr-runs: the final state Slack refused is kept with the run, and /dr runs delivers it once Slack answers', async () => {
+    // prepare: a dry run whose every update fails, so its final state never reaches Slack
+    const reply = await (async () => {
+      stack.standIn.fault = (method) => (method === 'chat.update' ? { status: 500 } : undefined);
+      try {
+        return await command(stack, 'alice', `restore s3 ${BUCKET} --prefix bin/ --dry-run`);
+      } finally {
+        delete stack.standIn.fault;
+      }
+    })();
+    const runId = /r-[0-9a-f]{12}/.exec(reply.json?.text ?? '')?.[0] ?? '';
+    const record = await stack.store.getRun(runId);
+    const stale = textOf(stack.standIn.message(SANDBOX_CHANNEL, record?.ts ?? ''));
+
+    // act: Slack answers again; carol lists the runs
+    const listed = await command(stack, 'carol', 'runs 5');
+
+    // assess: the listing names the run and says its state had not reached Slack; then the message is brought up to date
+    expect(record).toMatchObject({ status: 'dry_run' });
+    expect(record?.unsent).toContain('Dry run');
+    expect(stale).not.toMatch(/Dry run/);
+    expect(JSON.stringify(listed.json)).toContain(runId);
+    expect(JSON.stringify(listed.json)).toContain('its final state had not reached Slack');
+    expect(textOf(stack.standIn.message(SANDBOX_CHANNEL, record?.ts ?? ''))).toMatch(/Dry run/);
+    expect((await stack.store.getRun(runId))?.unsent).toBeUndefined();
+    expect(textOf(ephemeralsFor(stack.standIn, 'carol').at(-1))).toContain('Brought 1 run message up to date');
   });
 });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { ActionsBlock, Button, ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
 import type { AlarmKind, AlarmNotification, AlarmState, AlarmThread, DigestModel, NoticeNotification } from '../../src/alarms/model';
 import { parseSnsEvent } from '../../src/alarms/parse';
+import { parseRetryJobValue } from '../../src/alarms/backup-job';
 import { threadFromNotification } from '../helpers/alarm-thread';
 import {
   ALARM_ACTIONS,
@@ -299,13 +300,21 @@ describe('renderNotice', () => {
     expect(text).not.toContain('"version"');
     const actions = m.blocks.find((b) => b.type === 'actions');
     expect(actions?.type === 'actions' ? actions.elements : []).toEqual([
-      expect.objectContaining({ action_id: 'backup_job_retry', value: 'spawn-instances', text: expect.objectContaining({ text: 'Retry backup' }) as unknown }),
+      expect.objectContaining({ action_id: 'backup_job_retry', value: '{"table":"spawn-instances","job":"34176239-e96d-4e1d-9fad-529dbb3c3556"}', text: expect.objectContaining({ text: 'Retry backup' }) as unknown }),
       expect.objectContaining({
         action_id: 'backup_job_view',
         url: 'https://us-east-1.console.aws.amazon.com/backup/home?region=us-east-1#/jobs/backup/details/34176239-e96d-4e1d-9fad-529dbb3c3556',
       }),
     ]);
     expectWithinLimits(m);
+  });
+
+  it('reads back only a Retry backup value of ours: a table name and a job ID, nothing else', () => {
+    // act / assess
+    expect(parseRetryJobValue('{"table":"spawn-instances","job":"34176239-e96d-4e1d-9fad-529dbb3c3556"}')).toEqual({ table: 'spawn-instances', job: '34176239-e96d-4e1d-9fad-529dbb3c3556' });
+    for (const forged of ['spawn-instances', '', '{"table":"spawn-instances"}', '{"table":"a b","job":"j"}', '{"table":"spawn-instances","job":"j\\nx"}', '{"table":"spawn-instances","job":"<!here>"}', `{"table":"t","job":"${'a'.repeat(101)}"}`, '[1]', 'null']) {
+      expect(parseRetryJobValue(forged)).toBeUndefined();
+    }
   });
 
   it('offers no retry for a job that completed, nor for a resource that is not a table', () => {

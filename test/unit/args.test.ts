@@ -76,6 +76,20 @@ describe('value kinds', () => {
     expect(refusal('access-key', 'AKIA123').message).toContain('is not an access key ID');
   });
 
+  it('takes an AWS Backup job ID and refuses malformed, hostile and oversized ones with inert text', () => {
+    // act / assess
+    expect(value('backup-job', '34176239-e96d-4e1d-9fad-529dbb3c3556')).toBe('34176239-e96d-4e1d-9fad-529dbb3c3556');
+    expect(value('backup-job', 'a'.repeat(100))).toBe('a'.repeat(100));
+    expect(refusal('backup-job', 'a'.repeat(101))).toBeInstanceOf(UsageError);
+    expect(refusal('backup-job', '').message).toContain('is not an AWS Backup job ID');
+    for (const hostile of ['job`<!here>`', '<@U123>', 'id\nnext line', 'id\u2028x', '../../etc', 'job id']) {
+      const e = refusal('backup-job', hostile);
+      expect(e).toBeInstanceOf(UsageError);
+      expect(e.message).not.toMatch(/<[!@]|\n|\u2028/);
+      expect(e.message.split('`')).toHaveLength(3);
+    }
+  });
+
   it('turns a time or a duration into an ISO time in the past, naming the flag in refusals', () => {
     // act / assess
     expect(value('time', '5m', { name: 'to' })).toBe('2026-01-27T11:55:00.000Z');

@@ -68,7 +68,7 @@ describe('the catalogue', () => {
     expect(wrong.kind).toBe('restore-s3');
   });
 
-  it('refuses a catalogue with two commands of the same words or id, or a conflict that names no argument', () => {
+  it('refuses a catalogue with two commands of the same words or id, a conflict that names no argument, or an approvalWith that names no flag', () => {
     // prepare
     const make = (id: string, words: string[], conflicts?: [string, string][]) =>
       defineVerb({
@@ -90,6 +90,10 @@ describe('the catalogue', () => {
     expect(() => createCatalogue([make('x', ['x'], [['a', 'nope']])])).toThrow(/conflicts name no argument nope/);
     expect(() => createCatalogue([make('Bad Id', ['x'])])).toThrow(/not a valid verb id/);
     expect(() => createCatalogue([make('x', ['x'], [['a', 'b']])])).not.toThrow();
+    // the flag that makes a run need approval must be one of its flags
+    expect(() => createCatalogue([{ ...make('x', ['x']), approvalWith: 'b' }])).toThrow(/approvalWith names no flag b/);
+    expect(() => createCatalogue([{ ...make('x', ['x']), approvalWith: 'nope' }])).toThrow(/approvalWith names no flag nope/);
+    expect(() => createCatalogue([{ ...make('x', ['x']), approvalWith: 'a' }])).not.toThrow();
   });
 
   it('runs a verb’s cross-argument check when binding, typed by its own schema', () => {

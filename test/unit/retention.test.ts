@@ -1,4 +1,4 @@
-import { type Copy, planPrune } from '../../src/runbooks/retention';
+import { type Copy, planPrune, pruneLines } from '../../src/runbooks/retention';
 
 /*
  * The retention planner every backup verb prunes with: the newest good copy of each thing is kept
@@ -62,6 +62,31 @@ describe('planPrune', () => {
     expect(forever.delete).toEqual([]);
     expect(unknown.delete).toEqual([]);
     expect(unknown.keep.find((k) => k.copy.id === '?')?.reason).toBe('unknown-age');
+  });
+
+  it('keeps a copy something still points at (a latest pointer, an alias), however old, and says so in the plan', () => {
+    // act
+    const plan = planPrune([copy('pointed', 400, { pinned: 'alias production', label: 'lambda/fn/2/' }), copy('old', 300), copy('newest', 200)], 35, NOW);
+    const lines = pruneLines(plan, 'versions', 35, false);
+
+    // assess
+    expect(plan.delete.map((c) => c.id)).toEqual(['old']);
+    expect(plan.keep.map((k) => [k.copy.id, k.reason])).toEqual([
+      ['pointed', 'in-use'],
+      ['newest', 'newest-good'],
+    ]);
+    expect(lines[1]).toBe('Prune keeps the newest good copy of each (1), whatever its age; 1 still in use: `lambda/fn/2/` (alias production).');
+  });
+
+  it('shows hostile labels and pin reasons as inert text: no line break, no closing backtick, no mention', () => {
+    // act
+    const plan = planPrune([copy('a', 400, { label: 'x`<!here>\u2028y' }), copy('b', 300, { pinned: '<@U1>\nnext' }), copy('c', 1)], 35, NOW);
+    const text = pruneLines(plan, 'copies', 35, true).join('\n');
+
+    // assess
+    expect(text.split('\n')).toHaveLength(2);
+    expect(text).not.toMatch(/<[!@]/);
+    expect(text).toContain('`xˋ&lt;!here&gt;\ufffdy`');
   });
 
   it('for 500 random lists: never deletes a foreign or pending copy, the newest good copy of a group, or anything within retention', () => {

@@ -334,6 +334,9 @@ describe('renderHelp', () => {
     expect(all).toContain('*`/dr help [VERB…]`*\n');
     expect(all).toContain('*`/dr status`* _(viewer)_');
     expect(all).toMatch(/\*`\/dr restore s3 [^`]*`\* _\(operator, needs approval\)_/);
+    // every backup verb with --prune says, in the list, that it deletes and needs approval
+    for (const v of ['dynamodb', 'iam', 'amis', 'route53', 'lambda']) expect(all).toMatch(new RegExp(`\\*\`/dr backup ${v} [^\`]*\`\\* _\\(operator, --prune deletes, needs approval\\)_`));
+    expect(all).toMatch(/\*`\/dr backup all [^`]*`\* _\(operator\)_/);
   });
 
   it('keeps every section within 3,000 characters and the message within 50 blocks and 12,000 characters, even with 30 verbs', () => {
@@ -376,14 +379,15 @@ describe('renderHelp', () => {
     expect(all).toContain('until another approver presses Approve');
   });
 
-  it('says a read-only verb needs no approval, and names an unknown topic with the nearest ones', () => {
+  it('says a backup verb needs no approval except with --prune, which deletes; names an unknown topic with the nearest ones', () => {
     // act
     const backup = allText(help({ sandbox: false, topic: ['backup', 'dynamodb'] }).blocks);
     const unknown = help({ sandbox: false, topic: ['restore', 'tape'] });
     const sandboxOnly = help({ sandbox: false, topic: ['simulate', 'alarm'] });
 
     // assess
-    expect(backup).toContain('Needs no approval.');
+    expect(backup).toContain('Needs no approval without `--prune`. With `--prune` it deletes:');
+    expect(backup).toContain('deletes nothing until another approver presses Approve (four eyes)');
     expect(unknown.text).toContain('There is no command `restore tape`.');
     expect(unknown.text).toContain('`/dr help restore s3`');
     expect(sandboxOnly.text).toContain('There is no command `simulate alarm`.');

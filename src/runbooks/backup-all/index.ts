@@ -10,7 +10,7 @@ export const verb = defineVerb({
   example: '/dr backup all --dry-run',
   role: 'operator',
   destructive: false,
-  details: 'Runs `/dr backup dynamodb`, `amis`, `iam`, `route53` and `lambda` for everything configured, one after another, and reports a line per kind in one message. A kind that fails is reported with its reason; the others go on.',
+  details: 'Runs `/dr backup dynamodb`, `amis`, `iam`, `route53` and `lambda` for everything configured, one after another, and reports a line per kind in one message. A kind that fails is reported with its reason; the others go on. It never prunes (deletes) anything: that is each kind\'s `--prune`, with its approval, or the schedules.',
   args: { dryRun: { ...dryRun, help: 'post the plans only; change nothing' } },
   input: (a) => ({ dryRun: a.dryRun }),
 });

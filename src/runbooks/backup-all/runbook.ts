@@ -41,10 +41,10 @@ const base = (all: BackupAllInput): RunBase => ({
 /** In the order a DR would want them: data first, then what rebuilds the estate. */
 export const PARTS: readonly Part[] = [
   part('dynamodb', 'DynamoDB', dynamodb, (a) => ({ ...base(a), kind: 'backup-dynamodb' as const, tables: [], dryRun: a.dryRun, prune: false })),
-  part('amis', 'AMIs', amis, (a) => ({ ...base(a), kind: 'backup-amis' as const, dryRun: a.dryRun })),
+  part('amis', 'AMIs', amis, (a) => ({ ...base(a), kind: 'backup-amis' as const, dryRun: a.dryRun, prune: false })),
   part('iam', 'IAM', iam, (a) => ({ ...base(a), kind: 'backup-iam' as const, dryRun: a.dryRun, prune: false })),
-  part('route53', 'Route53', route53, (a) => ({ ...base(a), kind: 'backup-route53' as const, dryRun: a.dryRun })),
-  part('lambda', 'Lambda', lambda, (a) => ({ ...base(a), kind: 'backup-lambda' as const, functions: [], dryRun: a.dryRun })),
+  part('route53', 'Route53', route53, (a) => ({ ...base(a), kind: 'backup-route53' as const, dryRun: a.dryRun, prune: false })),
+  part('lambda', 'Lambda', lambda, (a) => ({ ...base(a), kind: 'backup-lambda' as const, functions: [], dryRun: a.dryRun, prune: false })),
 ];
 
 interface PartPlan {

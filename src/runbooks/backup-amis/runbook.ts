@@ -4,8 +4,10 @@ import { wrapAws } from '../../errors';
 import { formatCount } from '../../slack/views/run';
 import { type Runbook, safeStep, STEP } from '../driver';
 import { ymd } from '../exports';
+import { type Copy, executePrune, planPrune, pruneLines, pruneResultLines } from '../retention';
 import type { RunbookDeps } from '../types';
 import type { BackupAmisInput } from '.';
+import { amiCopies, deleteAmiCopy, snapshotsOf } from './prune';
 
 const POLL_SECONDS = 30;
 /** An AMI copy takes minutes to an hour or more; after this we report and stop waiting. */
@@ -28,6 +30,10 @@ interface Target {
 
 export interface AmiPlan {
   targets: Target[];
+  /** drbot's copies past retention, deregistered once the new copies are settled (with --prune). */
+  prune?: Copy[];
+  /** Each pruned copy's EBS snapshots, read at plan time: after DeregisterImage nothing names them. */
+  snapshots?: Record<string, string[]>;
 }
 
 /** Today's copy of an image, if drbot already made it (tagged, in the backup region). */
@@ -72,7 +78,7 @@ async function copyOne(deps: RunbookDeps, input: BackupAmisInput, t: Target): Pr
 
 type CopyState = { sourceId: string; copyId: string; name: string; state: string; reason?: string };
 
-export const runbook: Runbook<BackupAmisInput, AmiPlan> = {
+const copyAmis: Runbook<BackupAmisInput, AmiPlan> = {
   title: () => 'Copy of the tagged AMIs to the backup region',
   destructive: false,
 
@@ -100,7 +106,14 @@ export const runbook: Runbook<BackupAmisInput, AmiPlan> = {
       ...notReady.map((i) => `• \`${i.ImageId ?? ''}\` ${i.Name ?? ''} is ${i.State ?? 'unknown'}, not copied`),
       'Copies only: no source image is changed.',
     ];
-    return { lines, empty: todo.length === 0, data: { targets } };
+    if (!input.prune) return { lines, empty: todo.length === 0, data: { targets } };
+    const retention = deps.config.retention.amiCopyDays;
+    const pruning = planPrune(amiCopies(copies), retention, deps.now());
+    lines.push(...pruneLines(pruning, `AMI copies in ${backup}`, retention, input.dryRun));
+    const snapshots = Object.fromEntries(pruning.delete.map((c) => [c.id, snapshotsOf(copies.find((im) => im.ImageId === c.id) ?? {})]));
+    const snapshotCount = Object.values(snapshots).reduce((n, s) => n + s.length, 0);
+    if (pruning.delete.length) lines.push(`Deleting a copy deregisters the image, then deletes its EBS snapshots (${formatCount(snapshotCount)} in all).`);
+    return { lines, empty: todo.length === 0 && pruning.delete.length === 0, data: { targets, prune: pruning.delete, snapshots } };
   },
 
   async execute(ctx, deps, input, plan, progress) {
@@ -147,11 +160,25 @@ export const runbook: Runbook<BackupAmisInput, AmiPlan> = {
     const available = states.filter((s) => s.state === 'available');
     const skipped = plan.targets.length - todo.length;
     const lines = [
-      `${formatCount(available.length)} of ${formatCount(todo.length)} copies available in ${backup}${skipped ? `; ${skipped} already copied today` : ''}:`,
+      todo.length ? `${formatCount(available.length)} of ${formatCount(todo.length)} copies available in ${backup}${skipped ? `; ${skipped} already copied today` : ''}:` : `No new copy to make in ${backup}${skipped ? `: ${skipped} already copied today` : ''}.`,
       ...states.slice(0, 30).map((s) => `• \`${s.sourceId}\` → \`${s.copyId}\` ${s.name}: ${s.state}${s.reason ? ` (${s.reason})` : ''}`),
       ...failures.filter((f) => !states.some((s) => f.startsWith(`${s.sourceId}:`))).map((f) => `:x: ${f}`),
       ...(pending.length ? [`:hourglass: ${pending.length} still pending after ${(MAX_POLLS * POLL_SECONDS) / 3600} h; check \`/dr status\` later.`] : []),
     ];
+    if (plan.prune?.length) {
+      // The planner kept the newest available copy of each image that existed at plan time, so pruning
+      // does not wait on today's copies: a failed copy today still leaves that one.
+      const ec2 = deps.clients.ec2(backup);
+      const pruned = await executePrune(ctx, 'ami', plan.prune, (c) => deleteAmiCopy(ec2, c.id, plan.snapshots?.[c.id] ?? []).then(() => undefined));
+      lines.push(...pruneResultLines(pruned, `old AMI copies (deregistered, their snapshots deleted)`));
+      failures.push(...pruned.failures);
+    }
     return { ok: failures.length === 0 && pending.length === 0, lines, failures };
   },
 };
+
+/**
+ * Pruning deletes: a person's --prune waits for an approval of the plan that lists what goes. A
+ * scheduled run prunes by the config's retention (reviewed policy) without waiting on anyone.
+ */
+export const runbook = (input: BackupAmisInput): Runbook<BackupAmisInput, AmiPlan> => (input.prune && !input.schedule ? { ...copyAmis, destructive: true } : copyAmis);

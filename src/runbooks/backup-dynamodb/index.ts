@@ -10,8 +10,9 @@ export const verb = defineVerb({
   example: '/dr backup dynamodb spawn-instances',
   role: 'operator',
   destructive: false,
+  approvalWith: 'prune',
   details:
-    "Creates backups only; no table is changed. Waits until each backup is AVAILABLE and reports its ARN and size. With `--prune`, the plan also lists drbot's own backups (named `<table>-backup-…`) past retention, which are deleted after approval; the newest of each table and every backup drbot did not make are never touched.",
+    "Creates backups; no table is changed. Waits until each backup is AVAILABLE and reports its ARN and size. With `--prune` it also deletes: the plan lists drbot's own backups (named `<table>-backup-…`) past `retention.dynamodbBackupDays`, which are deleted after approval; the newest of each table and every backup drbot did not make are never touched.",
   args: {
     tables: positional('table', 'TABLE', 'configured tables (default: all of them)', { variadic: true }),
     prune: flag('boolean', 'prune', "also delete drbot's backups older than `retention.dynamodbBackupDays`, keeping the newest of each table (needs approval)"),

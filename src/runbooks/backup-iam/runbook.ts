@@ -9,6 +9,7 @@ import {
   type RoleDetail,
 } from '@aws-sdk/client-iam';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { policyDocument } from '../../aws/iam';
 import { PreconditionError, wrapAws } from '../../errors';
 import { formatCount } from '../../slack/views/run';
 import { formatBytes } from '../../util/limit';
@@ -43,13 +44,6 @@ export interface IamExport {
   managedPolicies: { name: string; arn: string; defaultVersionId: string; document: unknown }[];
 }
 
-/** IAM returns policy documents URL-encoded; the export keeps them as JSON. */
-export function policyDocument(raw: string | undefined): unknown {
-  if (!raw) return null;
-  const text = raw.trimStart().startsWith('{') ? raw : decodeURIComponent(raw);
-  return JSON.parse(text) as unknown;
-}
-
 /** AWS-managed policies are named by AWS (arn:aws:iam::aws:policy/…); their documents are not ours to keep. */
 const isAwsManaged = (arn: string) => arn.startsWith('arn:aws:iam::aws:policy/');
 
@@ -58,7 +52,7 @@ const isAwsManaged = (arn: string) => arn.startsWith('arn:aws:iam::aws:policy/')
  * (roles with trust, inline and attached policies, boundary and tags; customer-managed policies with their
  * versions) and ListRoles (description and max session duration, which the former leaves out).
  */
-export async function readIam(iam: IAMClient, prefix: string): Promise<Omit<IamExport, 'format' | 'exportedAt' | 'runId'>> {
+export async function readIam(iam: IAMClient, prefix: string, opts: { alsoPolicies?: readonly string[] } = {}): Promise<Omit<IamExport, 'format' | 'exportedAt' | 'runId'>> {
   const roles: RoleDetail[] = [];
   const policies: ManagedPolicyDetail[] = [];
   let marker: string | undefined;
@@ -99,7 +93,8 @@ export async function readIam(iam: IAMClient, prefix: string): Promise<Omit<IamE
       attachedPolicies: (r.AttachedManagedPolicies ?? []).map((p) => ({ name: p.PolicyName ?? '', arn: p.PolicyArn ?? '' })),
     }))
     .sort((a, b) => a.name.localeCompare(b.name));
-  const attached = new Set(out.flatMap((r) => r.attachedPolicies.map((p) => p.arn)).filter((a) => !isAwsManaged(a)));
+  // With alsoPolicies (a restore comparing an export with IAM), those policies too, attached or not.
+  const attached = new Set([...out.flatMap((r) => r.attachedPolicies.map((p) => p.arn)), ...(opts.alsoPolicies ?? [])].filter((a) => !isAwsManaged(a)));
   const managedPolicies = policies
     .filter((p) => p.Arn && attached.has(p.Arn))
     .map((p) => {

@@ -5,8 +5,11 @@ import { formatCount } from '../../slack/views/run';
 import { mapLimit } from '../../util/limit';
 import { type Runbook, safeStep } from '../driver';
 import { backupTarget, headObject, putObject, sha256Hex } from '../exports';
+import { deleteStoredCopy } from '../export-prune';
+import { type Copy, executePrune, planPrune, pruneLines, pruneResultLines, type Retention } from '../retention';
 import type { RunbookDeps } from '../types';
 import type { BackupLambdaInput } from '.';
+import { listStoredVersionCopies } from './prune';
 
 export const versionPrefix = (fn: string, version: string) => `lambda/${fn}/${version}/`;
 export const codeKey = (fn: string, version: string) => `${versionPrefix(fn, version)}code.zip`;
@@ -38,6 +41,8 @@ interface FunctionPlan {
 export interface LambdaPlan {
   bucket: string;
   functions: FunctionPlan[];
+  /** Stored version folders past retention (group: the function), deleted after that function's export (with --prune). */
+  prune?: Copy[];
 }
 
 const published = (v: FunctionConfiguration) => v.Version !== undefined && v.Version !== '$LATEST';
@@ -125,7 +130,32 @@ async function writeManifest(deps: RunbookDeps, runId: string, requestedAt: stri
   return { key, versions: manifest.versions.length, aliases: manifest.aliases };
 }
 
-export const runbook: Runbook<BackupLambdaInput, LambdaPlan> = {
+/** `all` (the runbook's "all versions") keeps everything, as `forever` does for the other kinds. */
+const retentionOf = (deps: RunbookDeps): Retention => {
+  const r = deps.config.retention.lambdaVersions;
+  return r === 'all' ? 'forever' : r;
+};
+
+/** The prune lines and deletions of every function the plan could read; one that cannot be listed is skipped, saying why. */
+async function planPruning(deps: RunbookDeps, input: BackupLambdaInput, bucket: string, functions: readonly FunctionPlan[]): Promise<{ lines: string[]; prune: Copy[] }> {
+  const { s3 } = backupTarget(deps);
+  const lambda = deps.clients.lambda(deps.config.regions.primary);
+  const retention = retentionOf(deps);
+  const copies: Copy[] = [];
+  const skipped: string[] = [];
+  for (const f of functions.filter((x) => !x.error)) {
+    try {
+      copies.push(...(await listStoredVersionCopies(s3, bucket, lambda, f.name)));
+    } catch (e) {
+      if (!(e instanceof DrbotError)) throw e;
+      skipped.push(`:warning: Prune skipped for \`${f.name}\`: ${e.message}`);
+    }
+  }
+  const pruning = planPrune(copies, retention, deps.now());
+  return { lines: [...pruneLines(pruning, 'stored Lambda versions', retention, input.dryRun), ...skipped], prune: pruning.delete };
+}
+
+const exportFunctions: Runbook<BackupLambdaInput, LambdaPlan> = {
   title: (input) => `Export of Lambda ${input.functions.length ? input.functions.join(', ') : 'functions'}`,
   destructive: false,
 
@@ -141,7 +171,10 @@ export const runbook: Runbook<BackupLambdaInput, LambdaPlan> = {
     );
     if (names.length === 0) lines.push('No Lambda function is configured: set `lambda.functions` in the drbot config.');
     lines.push(`To \`s3://${bucket}/lambda/<function>/<version>/\`, with a manifest per run; reads Lambda only.`);
-    return { lines, empty: names.length === 0, data: { bucket, functions } };
+    if (!input.prune || names.length === 0) return { lines, empty: names.length === 0, data: { bucket, functions } };
+    const pruning = await planPruning(deps, input, bucket, functions);
+    lines.push(...pruning.lines);
+    return { lines, data: { bucket, functions, prune: pruning.prune } };
   },
 
   async execute(ctx, deps, input, plan, progress) {
@@ -149,6 +182,7 @@ export const runbook: Runbook<BackupLambdaInput, LambdaPlan> = {
     const lines: string[] = [];
     const total = plan.functions.reduce((n, f) => n + f.toStore.length + 1, 0);
     let done = 0;
+    const exported = new Set<string>();
     for (const f of plan.functions) {
       if (f.error) {
         failures.push(`${f.name}: ${f.error}`);
@@ -183,7 +217,24 @@ export const runbook: Runbook<BackupLambdaInput, LambdaPlan> = {
           `${f.stored.length ? `, ${f.stored.length} already there` : ''}${failed.length ? `; *failed* ${failed.map((v) => `v${v}`).join(', ')}` : ''}; aliases ${aliasText || 'none'}; manifest \`${m.value.key}\``,
       );
       lines.push(...reasons);
+      if (!failed.length) exported.add(f.name);
     }
+    // A function's old versions go only once this run exported it whole: its newest version is then in the bucket.
+    const prune = (plan.prune ?? []).filter((c) => exported.has(c.group));
+    if (prune.length) {
+      const { s3 } = backupTarget(deps);
+      const pruned = await executePrune(ctx, 'lambda', prune, (c) => deleteStoredCopy(s3, plan.bucket, c));
+      lines.push(...pruneResultLines(pruned, 'old stored versions'));
+      failures.push(...pruned.failures);
+    }
+    const held = (plan.prune ?? []).length - prune.length;
+    if (held) lines.push(`Nothing pruned for ${formatCount(held)} stored versions of functions whose export did not complete.`);
     return { ok: failures.length === 0, lines, failures };
   },
 };
+
+/**
+ * Pruning deletes: a person's --prune waits for an approval of the plan that lists what goes. A
+ * scheduled run prunes by the config's retention (reviewed policy) without waiting on anyone.
+ */
+export const runbook = (input: BackupLambdaInput): Runbook<BackupLambdaInput, LambdaPlan> => (input.prune && !input.schedule ? { ...exportFunctions, destructive: true } : exportFunctions);

@@ -1,5 +1,5 @@
 import { PreconditionError } from '../../errors';
-import { dryRun, positional } from '../args';
+import { dryRun, flag, positional } from '../args';
 import { requireBackupBucket } from '../exports';
 import { defineVerb, type RunOf } from '../verb';
 
@@ -12,17 +12,19 @@ export const verb = defineVerb({
   example: '/dr backup route53 --dry-run',
   role: 'operator',
   destructive: false,
+  approvalWith: 'prune',
   details:
-    'Writes one JSON document per run to `s3://<backupBucket>/route53/<zone id>/<UTC yyyy-mm-dd>/<run id>.json`, with the record count and a SHA-256 in its metadata, and points `route53/<zone id>/latest.json` at it. Reads Route53 only (ListResourceRecordSets, 300 a page); changes no record.',
+    'Writes one JSON document per run to `s3://<backupBucket>/route53/<zone id>/<UTC yyyy-mm-dd>/<run id>.json`, with the record count and a SHA-256 in its metadata, and points `route53/<zone id>/latest.json` at it. Reads Route53 only (ListResourceRecordSets, 300 a page); changes no record. With `--prune` it also deletes: the plan lists drbot\'s exports of the zone (`route53/<zone id>/<date>/<run id>.json`) past `retention.route53ExportDays` (`forever` by default, so none), which after approval are deleted for good; the newest export, the one `latest.json` points at and anything else under the prefix are never touched.',
   args: {
     zone: positional('zone', 'ZONE', 'the configured hosted zone ID (default: it)'),
+    prune: flag('boolean', 'prune', "also delete drbot's exports older than `retention.route53ExportDays` (default forever: none), keeping the newest (needs approval)"),
     dryRun: { ...dryRun, help: 'post the plan only; write nothing' },
   },
   check: (_args, config) => {
     if (!config.route53) throw new PreconditionError('no_zone', 'No hosted zone is configured.', 'Set `route53.hostedZoneId` in the drbot config.');
     requireBackupBucket(config);
   },
-  input: (a) => ({ dryRun: a.dryRun, ...(a.zone ? { zone: a.zone } : {}) }),
+  input: (a) => ({ dryRun: a.dryRun, prune: a.prune, ...(a.zone ? { zone: a.zone } : {}) }),
 });
 
 export type BackupRoute53Input = RunOf<typeof verb>;

@@ -1,11 +1,14 @@
 import { GetHostedZoneCommand, ListResourceRecordSetsCommand, type ResourceRecordSet, type Route53Client } from '@aws-sdk/client-route-53';
-import { PreconditionError, wrapAws } from '../../errors';
+import { DrbotError, PreconditionError, wrapAws } from '../../errors';
 import { formatCount } from '../../slack/views/run';
 import { formatBytes } from '../../util/limit';
 import { type Runbook, step } from '../driver';
 import { backupTarget, getText, putObject, sha256Hex } from '../exports';
+import { deleteStoredCopy } from '../export-prune';
+import { type Copy, executePrune, planPrune, pruneLines, pruneResultLines } from '../retention';
 import type { RunbookDeps } from '../types';
 import type { BackupRoute53Input } from '.';
+import { listZoneExports } from './prune';
 
 /** The document written to the backup bucket; `recordSets` are Route53's own shapes, every field kept. */
 export interface Route53Export {
@@ -72,6 +75,8 @@ export interface Route53Plan {
   zoneId: string;
   key: string;
   records: number;
+  /** drbot's exports of the zone past retention, deleted after the new export verifies (with --prune). */
+  prune?: Copy[];
 }
 
 function zoneOf(deps: RunbookDeps, input: BackupRoute53Input): string {
@@ -80,7 +85,7 @@ function zoneOf(deps: RunbookDeps, input: BackupRoute53Input): string {
   return bare(input.zone ?? configured);
 }
 
-export const runbook: Runbook<BackupRoute53Input, Route53Plan> = {
+const exportZone: Runbook<BackupRoute53Input, Route53Plan> = {
   title: () => 'Export of the Route53 zone',
   destructive: false,
 
@@ -89,14 +94,24 @@ export const runbook: Runbook<BackupRoute53Input, Route53Plan> = {
     const zoneId = zoneOf(deps, input);
     const read = await readZone(deps.clients.route53(deps.config.regions.primary), zoneId);
     const key = zoneKey(zoneId, input.requestedAt.slice(0, 10), input.runId);
-    return {
-      lines: [
-        `Zone \`${read.zone.name}\` (\`${zoneId}\`): ${describeRecords(read.recordSets)}`,
-        `${input.dryRun ? 'Would write' : 'Writes'} \`s3://${bucket}/${key}\` and points \`${latestKey(zoneId)}\` at it`,
-        'Reads Route53 only: no record is changed.',
-      ],
-      data: { bucket, zoneId, key, records: read.recordSets.length },
-    };
+    const lines = [
+      `Zone \`${read.zone.name}\` (\`${zoneId}\`): ${describeRecords(read.recordSets)}`,
+      `${input.dryRun ? 'Would write' : 'Writes'} \`s3://${bucket}/${key}\` and points \`${latestKey(zoneId)}\` at it`,
+      'Reads Route53 only: no record is changed.',
+    ];
+    const data: Route53Plan = { bucket, zoneId, key, records: read.recordSets.length };
+    if (!input.prune) return { lines, data };
+    const retention = deps.config.retention.route53ExportDays;
+    try {
+      const pruning = planPrune(await listZoneExports(backupTarget(deps).s3, bucket, zoneId), retention, deps.now());
+      lines.push(...pruneLines(pruning, 'Route53 exports', retention, input.dryRun));
+      return { lines, data: { ...data, prune: pruning.delete } };
+    } catch (e) {
+      // The export still runs; only the prune waits for a listing it can trust.
+      if (!(e instanceof DrbotError)) throw e;
+      lines.push(`:warning: Prune skipped: ${e.message}`);
+      return { lines, data };
+    }
   },
 
   async execute(ctx, deps, input, plan, progress) {
@@ -121,13 +136,23 @@ export const runbook: Runbook<BackupRoute53Input, Route53Plan> = {
         return { same: sha256Hex(body) === written.sha256, records: doc.recordSets?.length ?? -1 };
     });
     const ok = check.same && check.records === written.records;
+    // Prune only once the new export is known good: the newest copy must be a usable one.
+    const pruned = ok && plan.prune?.length ? await executePrune(ctx, 'route53', plan.prune, (c) => deleteStoredCopy(s3, plan.bucket, c)) : { deleted: [], failures: [] };
     return {
-      ok,
+      ok: ok && pruned.failures.length === 0,
       lines: [
         `Exported *${formatCount(written.records)}* record sets of \`${plan.zoneId}\` to \`s3://${plan.bucket}/${plan.key}\` (${formatBytes(written.bytes)}); \`${latestKey(plan.zoneId)}\` points at it.`,
         ok ? ':mag: Verified by reading it back: same checksum, every record set present.' : `:warning: Read back ${check.same ? 'the same checksum' : 'a different checksum'} with ${formatCount(check.records)} record sets.`,
+        ...(!ok && plan.prune?.length ? ['Nothing was pruned: the new export did not verify.'] : []),
+        ...pruneResultLines(pruned, 'old exports'),
       ],
-      failures: ok ? [] : ['the export read back differs from what was written'],
+      failures: [...(ok ? [] : ['the export read back differs from what was written']), ...pruned.failures],
     };
   },
 };
+
+/**
+ * Pruning deletes: a person's --prune waits for an approval of the plan that lists what goes. A
+ * scheduled run prunes by the config's retention (reviewed policy) without waiting on anyone.
+ */
+export const runbook = (input: BackupRoute53Input): Runbook<BackupRoute53Input, Route53Plan> => (input.prune && !input.schedule ? { ...exportZone, destructive: true } : exportZone);

@@ -1,6 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import type { AuditEvent } from '../../store/state';
-import { escapeMrkdwn, slackDate } from './format';
+import { escapeMrkdwn, oneLine, safeLines, slackDate } from './format';
 import type { SlackMessage } from '../poster';
 
 const ICON: Record<AuditEvent['result'], string> = {
@@ -16,7 +16,7 @@ const ICON: Record<AuditEvent['result'], string> = {
 };
 
 function who(actor: string): string {
-  return USER_ID.test(actor) ? `<@${actor}>` : actor;
+  return USER_ID.test(actor) ? `<@${actor}>` : escapeMrkdwn(oneLine(actor));
 }
 
 const USER_ID = /^[UW][A-Z0-9]{2,20}$/;
@@ -45,14 +45,14 @@ export function clip(text: string, max: number): string {
 
 /** A detail in mrkdwn: clipped and escaped, its times as Slack dates and its user ids as mentions. */
 function detailText(detail: string): string {
-  return escapeMrkdwn(clip(detail, MAX_DETAIL))
+  return safeLines(escapeMrkdwn(oneLine(clip(detail, MAX_DETAIL))))
     .replace(ISO_TIME, (iso) => (Number.isNaN(Date.parse(iso)) ? iso : slackDate(iso, { seconds: true })))
     .replace(BY_USER, (_, id: string) => `by <@${id}>`);
 }
 
 export function auditLine(e: AuditEvent): string {
   const at = slackDate(e.at, { seconds: true });
-  const target = clip(e.target, MAX_TARGET).replace(/`/g, "'");
+  const target = oneLine(clip(e.target, MAX_TARGET)).replace(/`/g, "'");
   const detail = e.detail ? ` — ${detailText(e.detail)}` : '';
   const line = `${ICON[e.result] ?? ''} ${at} ${who(e.actor)} *${e.action}* \`${escapeMrkdwn(target)}\` → ${e.result}${e.runId ? ` (run ${e.runId})` : ''}${detail}`;
   return line.length <= MAX_LINE ? line : `${line.slice(0, MAX_LINE - 1)}…`;

@@ -15,6 +15,21 @@ export function oneLine(text: string): string {
 }
 
 /**
+ * Text our code composed around values it may not have escaped (a runbook's plan or result lines):
+ * the unsafe characters become `�` (line breaks between our own lines stay), and a line whose code
+ * spans do not close has its backticks neutralised, so nothing after it renders as code or not.
+ */
+export function safeLines(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      const clean = line.replace(UNSAFE_CHARS, '\ufffd');
+      return (clean.match(/`/g)?.length ?? 0) % 2 === 0 ? clean : clean.replace(/`/g, '\u02cb');
+    })
+    .join('\n');
+}
+
+/**
  * A user-supplied value (a prefix, an S3 key) shown to an approver: one line, as a code span that
  * nothing can close (backticks become `ˋ`), escaped so no mention or link can form, cut at `max`.
  */

@@ -3,13 +3,20 @@ import { label } from '../../runbooks/args';
 import type { Catalogue } from '../../runbooks/catalogue';
 import { type CommandSpec, GROUPS } from '../../runbooks/verb';
 import type { SlackMessage } from '../poster';
-import { escapeMrkdwn } from './format';
+import { code, escapeMrkdwn } from './format';
 
 /** Slack's limit for a section's text. */
 const SECTION_MAX = 3000;
 
+/** `--prune`: the flag that makes a run of a non-destructive command delete, as typed. */
+function approvalFlag(c: CommandSpec): string | undefined {
+  const d = c.approvalWith ? c.args[c.approvalWith] : undefined;
+  return d ? label(d) : undefined;
+}
+
 function tags(c: CommandSpec): string {
-  return [c.role === 'anyone' ? '' : c.role, c.destructive ? 'needs approval' : '', c.sandboxOnly ? 'sandbox only' : ''].filter(Boolean).join(', ');
+  const flag = approvalFlag(c);
+  return [c.role === 'anyone' ? '' : c.role, c.destructive ? 'needs approval' : flag ? `${flag} deletes, needs approval` : '', c.sandboxOnly ? 'sandbox only' : ''].filter(Boolean).join(', ');
 }
 
 function line(c: CommandSpec): string {
@@ -44,9 +51,12 @@ function shown(catalogue: Catalogue, sandbox: boolean): CommandSpec[] {
 function renderDetail(c: CommandSpec): SlackMessage {
   const args = Object.values(c.args).map((d) => `• \`${d.at === 'flag' && d.kind !== 'boolean' ? `${label(d)} ${d.placeholder ?? d.name.toUpperCase()}` : label(d)}\`${d.at === 'positional' && !d.required ? ' (optional)' : ''}${d.required && d.at === 'flag' ? ' (required)' : ''} — ${d.help}`);
   const who = c.role === 'anyone' ? 'Anyone may run it.' : `Needs the *${c.role}* role.`;
+  const flag = approvalFlag(c);
   const approval = c.destructive
     ? 'Posts its plan first and changes nothing until another approver presses Approve (four eyes); `--dry-run` posts the plan only.'
-    : 'Needs no approval.';
+    : flag
+      ? `Needs no approval without \`${flag}\`. With \`${flag}\` it deletes: it posts its plan (what goes, what stays) and deletes nothing until another approver presses Approve (four eyes); \`--dry-run\` posts the plan only. Its scheduled runs delete by the configured retention without waiting for anyone.`
+      : 'Needs no approval.';
   const body = [
     `*\`${c.usage}\`*`,
     c.summary,
@@ -69,7 +79,7 @@ export function renderHelp(opts: { sandbox: boolean; catalogue: Catalogue; topic
     if (found && commands.includes(found)) return renderDetail(found);
     const asked = escapeMrkdwn(opts.topic.join(' '));
     const near = commands.filter((c) => c.words[0] === opts.topic?.[0]);
-    const text = `There is no command \`${asked}\`.${near.length ? ` Did you mean: ${near.map((c) => `\`/dr help ${c.words.join(' ')}\``).join(', ')}?` : ''} \`/dr help\` lists them all.`;
+    const text = `There is no command ${code(opts.topic.join(' '), 60)}.${near.length ? ` Did you mean: ${near.map((c) => `\`/dr help ${c.words.join(' ')}\``).join(', ')}?` : ''} \`/dr help\` lists them all.`;
     return { text, blocks: [section(text)] };
   }
   const blocks: KnownBlock[] = [

@@ -1,7 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { NextStep } from '../../runbooks/verb';
 import type { SlackMessage } from '../poster';
-import { escapeMrkdwn, oneLine, slackDate } from './format';
+import { escapeMrkdwn, oneLine, safeLines, slackDate } from './format';
 
 export const ACTION_APPROVE = 'run_approve';
 export const ACTION_REJECT = 'run_reject';
@@ -9,7 +9,7 @@ export const ACTION_REJECT = 'run_reject';
 export const ACTION_NEXT_PREFIX = 'run_next:';
 export const ACTION_NEXT = /^run_next:\d{1,2}$/;
 
-export type RunPhase = 'planning' | 'planned' | 'awaiting_approval' | 'running' | 'succeeded' | 'failed' | 'rejected' | 'expired' | 'dry_run' | 'nothing_to_do';
+export type RunPhase = 'planning' | 'planned' | 'awaiting_approval' | 'running' | 'succeeded' | 'failed' | 'rejected' | 'expired' | 'dry_run' | 'nothing_to_do' | 'interrupted';
 
 export interface RunView {
   runId: string;
@@ -37,7 +37,7 @@ export interface RunView {
   next?: NextStep[];
 }
 
-const FINAL: readonly RunPhase[] = ['succeeded', 'failed', 'rejected', 'expired', 'dry_run', 'nothing_to_do'];
+const FINAL: readonly RunPhase[] = ['succeeded', 'failed', 'rejected', 'expired', 'dry_run', 'nothing_to_do', 'interrupted'];
 /** Slack allows 25 elements in an actions block; a run offers a few. */
 const MAX_NEXT = 5;
 
@@ -55,15 +55,16 @@ const PHASE_HEAD: Record<RunPhase, string> = {
   expired: ':alarm_clock: Approval expired',
   dry_run: ':memo: Dry run — nothing changed',
   nothing_to_do: ':white_check_mark: Nothing to do',
+  interrupted: ':warning: Interrupted',
 };
 
 function fit(text: string, max = SECTION_MAX): string {
   return text.length <= max ? text : `${text.slice(0, max - 20)}\n…(truncated)`;
 }
 
-/** verbatim: Slack links nothing on its own (no bare URLs, #channels or @names turned live). */
+/** verbatim: Slack links nothing on its own (no bare URLs, #channels or @names turned live); safeLines: no unsafe character, no code span left open. */
 function section(text: string): KnownBlock {
-  return { type: 'section', text: { type: 'mrkdwn', text: fit(text), verbatim: true } };
+  return { type: 'section', text: { type: 'mrkdwn', text: fit(safeLines(text)), verbatim: true } };
 }
 
 export function formatCount(n: number): string {
@@ -174,7 +175,7 @@ export function renderRun(v: RunView): SlackMessage {
     });
   }
   if (v.durationMs !== undefined) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: durationLine(v.durationMs, v.waitedMs) }] });
-  const text = `${PHASE_HEAD[v.phase].replace(/^:[a-z_]+: /, '')}: ${title} (run ${v.runId})`;
+  const text = safeLines(`${PHASE_HEAD[v.phase].replace(/^:[a-z_]+: /, '')}: ${title} (run ${v.runId})`);
   return { text, blocks };
 }
 

@@ -120,6 +120,9 @@ export function onApprove(deps: SlackDeps) {
       if (!rec) return refuse(deps, body, REFUSALS.not_found as string, target, 'not_found');
       if (!onItsMessage(body, rec)) return refuse(deps, body, 'That button does not belong to this message; nothing was changed.', target, 'wrong_message');
       if (rec.requester === user) return refuse(deps, body, 'You requested this run; someone else must approve it (four eyes).', target, 'own_request');
+      if ((await deps.store.getRun(rec.runId))?.status === 'interrupted') {
+        return refuse(deps, body, 'This run was interrupted when drbot stopped and will not go on; nothing was changed. Press *Plan again* on its message for a fresh plan.', target, 'interrupted');
+      }
       // Membership asked of Slack now, not minutes ago: a removed approver is refused at once.
       if (!(await deps.roles.has(user, 'approver', { fresh: true }))) return refuse(deps, body, await deps.roles.refusal(user, 'approver', 'approve DR runs'), target, 'no_role');
       const vote = await deps.store.voteApprove(id, user);

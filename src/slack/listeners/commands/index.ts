@@ -6,11 +6,13 @@ import { startRun } from '../../../runbooks/start';
 import { isCommand, isVerb } from '../../../runbooks/verb';
 import { afterAck } from '../../ack-tail';
 import { type SlackDeps, wrongTeam } from '../../deps';
-import { AUDIT, HELP, SIMULATE_ALARM, SIMULATE_CORRUPTION } from '../../inline';
+import { AUDIT, HELP, RUNS, SIMULATE_ALARM, SIMULATE_CORRUPTION } from '../../inline';
 import { type ParsedCommand, parseCommand } from '../../parse';
 import type { SlackMessage } from '../../poster';
 import { renderAudit } from '../../views/audit';
 import { renderHelp } from '../../views/help';
+import { renderRuns } from '../../views/runs';
+import { deliverUnsent } from '../../../runbooks/recovery';
 
 type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
@@ -91,6 +93,15 @@ export function drCommand(deps: SlackDeps) {
         const events = await deps.store.listAudit(parsed.args.count);
         await ack(ephemeral(renderAudit(events, parsed.args.count)));
         await afterAck('audit', () => deps.store.audit({ actor: user, action: 'command', target: shown, result: 'ok' }));
+      } else if (isCommand(parsed, RUNS)) {
+        const runs = await deps.store.listRuns(parsed.args.count);
+        await ack(ephemeral(renderRuns(runs)));
+        // Then, after the ack (Slack may be slow to take them): the final states Slack did not take when their runs ended.
+        await afterAck('unsent run messages', async () => {
+          const delivered = await deliverUnsent(deps, runs);
+          if (delivered) await deps.slack.ephemeral(command.channel_id, user, { text: `Brought ${delivered} run message${delivered === 1 ? '' : 's'} up to date that Slack had not taken when the run ended.` });
+          await deps.store.audit({ actor: user, action: 'command', target: shown, result: 'ok', ...(delivered ? { detail: `${delivered} run message(s) brought up to date` } : {}) });
+        });
       } else if (isCommand(parsed, SIMULATE_ALARM)) {
         const { kind } = parsed.args;
         await ack(ephemeral({ text: `Delivering a simulated \`${kind}\` alarm notification to the alarm handler, as SNS would…` }));

@@ -1,0 +1,8 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** The whole run's journal (what each test file's Slack calls, log lines and audit items were), scanned at the end for secrets. */
+export default function globalSetup(): void {
+  process.env.DRBOT_TEST_JOURNAL ??= mkdtempSync(join(tmpdir(), 'drbot-journal-'));
+}

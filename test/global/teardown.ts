@@ -1,0 +1,21 @@
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { scanForSecrets } from '../helpers/journal';
+
+/**
+ * The security suite's secrets scan (issue 8): every Slack Web API call the stand-ins recorded,
+ * every log line and every audit item of the whole test run, scanned for the run's secrets (the
+ * signing secrets the tests signed with, bot tokens) and for anything shaped like a secret.
+ */
+export default function globalTeardown(): void {
+  const dir = process.env.DRBOT_TEST_JOURNAL;
+  if (!dir) return;
+  const lines = readdirSync(dir)
+    .filter((f) => f.endsWith('.jsonl'))
+    .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean));
+  const entries = lines.map((l) => JSON.parse(l) as { kind: string; text: string });
+  const result = scanForSecrets(entries);
+  rmSync(dir, { recursive: true, force: true });
+  console.log(`\nsecrets scan: ${result.counts.slack} Slack calls, ${result.counts.log} log lines, ${result.counts.audit} audit items scanned for ${result.secrets} secrets and ${result.patterns} patterns: ${result.found.length} found`);
+  if (result.found.length) throw new Error(`secrets found in the test run's output:\n${result.found.slice(0, 20).join('\n')}`);
+}
