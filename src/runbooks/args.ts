@@ -273,7 +273,7 @@ const KINDS: { [K in ValueKind]: Parser<K> } = {
     if (!TABLE_NAME.test(value)) throw new UsageError(`${label(def)} ${quote(value)} is not a valid DynamoDB table name.`, ctx.usage);
     const tables = ctx.config.dynamodb.tables.map((t) => t.name);
     if (tables.includes(value)) {
-      throw new PreconditionError('not_restored_table', `${quote(value)} is a configured table, not a table drbot restored.`, 'Name the restored table (`<table>-restored-<yyyymmdd-HHMMSS>`), as the restore run reported it.');
+      throw new PreconditionError('not_restored_table', `${quote(value)} is a configured table, not a table drbot restored.`, 'Name the restored table (`&lt;table&gt;-restored-&lt;yyyymmdd-HHMMSS&gt;`), as the restore run reported it.');
     }
     if (!restoredFrom(value, tables)) {
       throw new PreconditionError(

@@ -159,6 +159,11 @@ describe('fuzzing the command parser', () => {
     );
   });
 
+  it('shows every command\'s own help (list and detail) with no live token: placeholders like <table> are escaped', () => {
+    assertSafe(renderHelp({ sandbox: true, catalogue: CATALOGUE }));
+    for (const c of CATALOGUE.commands) assertSafe(renderHelp({ sandbox: true, catalogue: CATALOGUE, topic: [...c.words] }));
+  });
+
   it('answers /dr help TOPIC safely for any topic', () => {
     fc.assert(
       fc.property(fc.array(word, { maxLength: 5 }), (topic) => {

@@ -14,9 +14,9 @@ export const verb = defineVerb({
   role: 'operator',
   destructive: true,
   details:
-    'Refuses any table that is not drbot’s restore: its name must be `&lt;configured table&gt;-restored-&lt;yyyymmdd-HHMMSS&gt;` and it must carry the `drbot-run` and `drbot-restored-from` tags. Turns off deletion protection only if drbot turned it on, deletes the table, and waits until it is gone. The live table is never touched.',
+    'Refuses any table that is not drbot’s restore: its name must be `<configured table>-restored-<yyyymmdd-HHMMSS>` and it must carry the `drbot-run` and `drbot-restored-from` tags. Turns off deletion protection only if drbot turned it on, deletes the table, and waits until it is gone. The live table is never touched.',
   args: {
-    restored: positional('restored-table', 'RESTORED', 'a table drbot restored (`&lt;table&gt;-restored-&lt;yyyymmdd-HHMMSS&gt;`)', { required: true }),
+    restored: positional('restored-table', 'RESTORED', 'a table drbot restored (`<table>-restored-<yyyymmdd-HHMMSS>`)', { required: true }),
     dryRun,
   },
   input: (a) => ({ restored: a.restored, dryRun: a.dryRun }),

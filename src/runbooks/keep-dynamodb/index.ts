@@ -20,7 +20,7 @@ export const verb = defineVerb({
     'Changes nothing. Checks that the restored table exists and that drbot made it from TABLE (its `drbot-run` and `drbot-restored-from` tags), shows both tables side by side, and lists what to change so an application uses the restored one: its name or ARN, IAM policies, stream consumers, alarms, backups. Offers *Delete restored table*.',
   args: {
     table: positional('table', 'TABLE', 'the configured table it was restored from', { required: true }),
-    restored: flag('restored-table', 'restored', 'the restored table (`&lt;table&gt;-restored-&lt;yyyymmdd-HHMMSS&gt;`)', { required: true, placeholder: 'RESTORED' }),
+    restored: flag('restored-table', 'restored', 'the restored table (`<table>-restored-<yyyymmdd-HHMMSS>`)', { required: true, placeholder: 'RESTORED' }),
   },
   check(a, config) {
     const from = restoredFrom(a.restored, config.dynamodb.tables.map((t) => t.name));

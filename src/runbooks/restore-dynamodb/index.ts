@@ -20,7 +20,7 @@ export const verb = defineVerb({
   role: 'operator',
   destructive: true,
   details:
-    'Writes only to a new table, `&lt;table&gt;-restored-&lt;UTC yyyymmdd-HHMMSS&gt;`: the live table is not touched. It still creates a table that costs money until it is deleted, so it needs an approval. A time is checked against the table’s PITR window; a deleted table is restored from its system backup (AWS keeps only its state just before the deletion) or a named backup. After the restore, PITR, TTL, the stream, tags, deletion protection and the resource policy are copied from the source (from the backup’s description when the source is gone) and the report says what could not be. The result compares item counts and a sample of items, and offers *Cut over*, *Keep both* and *Delete restored table*.',
+    'Writes only to a new table, `<table>-restored-<UTC yyyymmdd-HHMMSS>`: the live table is not touched. It still creates a table that costs money until it is deleted, so it needs an approval. A time is checked against the table’s PITR window; a deleted table is restored from its system backup (AWS keeps only its state just before the deletion) or a named backup. After the restore, PITR, TTL, the stream, tags, deletion protection and the resource policy are copied from the source (from the backup’s description when the source is gone) and the report says what could not be. The result compares item counts and a sample of items, and offers *Cut over*, *Keep both* and *Delete restored table*.',
   args: {
     table: positional('table', 'TABLE', 'a configured table (also one that was deleted)', { required: true }),
     to: flag('time', 'to', 'restore the table as it was at this time (ISO 8601) or this long ago (30m, 2h, 7d)', { placeholder: 'TIME|DURATION' }),

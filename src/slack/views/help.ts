@@ -19,9 +19,12 @@ function tags(c: CommandSpec): string {
   return [c.role === 'anyone' ? '' : c.role, c.destructive ? 'needs approval' : flag ? `${flag} deletes, needs approval` : '', c.sandboxOnly ? 'sandbox only' : ''].filter(Boolean).join(', ');
 }
 
+/** The catalogue's own texts name placeholders like `<table>`: escaped, so Slack shows them instead of reading a link. */
+const esc = escapeMrkdwn;
+
 function line(c: CommandSpec, example = true): string {
   const t = tags(c);
-  return `*\`${c.usage}\`*${t ? ` _(${t})_` : ''}\n${c.summary}${example ? `\ne.g. \`${c.example}\`` : ''}`;
+  return `*\`${esc(c.usage)}\`*${t ? ` _(${t})_` : ''}\n${esc(c.summary)}${example ? `\ne.g. \`${esc(c.example)}\`` : ''}`;
 }
 
 /** Slack shows a message of at most about 12,000 characters whole; the list stays under it. */
@@ -52,7 +55,7 @@ function shown(catalogue: Catalogue, sandbox: boolean): CommandSpec[] {
 
 /** `/dr help VERB`: one command in detail: usage, every argument, an example, its role and approval. */
 function renderDetail(c: CommandSpec): SlackMessage {
-  const args = Object.values(c.args).map((d) => `• \`${d.at === 'flag' && d.kind !== 'boolean' ? `${label(d)} ${d.placeholder ?? d.name.toUpperCase()}` : label(d)}\`${d.at === 'positional' && !d.required ? ' (optional)' : ''}${d.required && d.at === 'flag' ? ' (required)' : ''} — ${d.help}`);
+  const args = Object.values(c.args).map((d) => `• \`${esc(d.at === 'flag' && d.kind !== 'boolean' ? `${label(d)} ${d.placeholder ?? d.name.toUpperCase()}` : label(d))}\`${d.at === 'positional' && !d.required ? ' (optional)' : ''}${d.required && d.at === 'flag' ? ' (required)' : ''} — ${esc(d.help)}`);
   const who = c.role === 'anyone' ? 'Anyone may run it.' : `Needs the *${c.role}* role.`;
   const flag = approvalFlag(c);
   const approval = c.destructive
@@ -61,11 +64,11 @@ function renderDetail(c: CommandSpec): SlackMessage {
       ? `Needs no approval without \`${flag}\`. With \`${flag}\` it deletes: it posts its plan (what goes, what stays) and deletes nothing until another approver presses Approve (four eyes); \`--dry-run\` posts the plan only. Its scheduled runs delete by the configured retention without waiting for anyone.`
       : 'Needs no approval.';
   const body = [
-    `*\`${c.usage}\`*`,
-    c.summary,
-    c.details ?? '',
+    `*\`${esc(c.usage)}\`*`,
+    esc(c.summary),
+    esc(c.details ?? ''),
     args.length ? `*Arguments*\n${args.join('\n')}` : '*Arguments*: none',
-    `*Example*: \`${c.example}\``,
+    `*Example*: \`${esc(c.example)}\``,
     `${who} ${approval}${c.sandboxOnly ? ' Sandbox only: refused against real AWS.' : ''}`,
   ].filter(Boolean);
   return { text: `${c.usage} — ${c.summary}`, blocks: [section(body.join('\n\n').slice(0, SECTION_MAX))] };
