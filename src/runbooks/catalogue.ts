@@ -8,6 +8,7 @@ import { verb as backupIam } from './backup-iam';
 import { verb as backupLambda } from './backup-lambda';
 import { verb as backupRoute53 } from './backup-route53';
 import { verb as checkReplication } from './check-replication';
+import { verb as cutoverDynamodb } from './cutover-dynamodb';
 import { verb as restoreS3 } from './restore-s3';
 import { verb as setup } from './setup';
 import { verb as status } from './status';
@@ -22,7 +23,7 @@ import { type AnyRunInput, type CommandSpec, GROUPS, type RunbookExport, type Ru
  * The parser, `/dr help`, role checks, the durable handler's dispatch, the alarm buttons and the
  * RunInput type all read this list.
  */
-export const VERBS = [status, checkReplication, backupDynamodb, backupIam, backupAmis, backupRoute53, backupLambda, backupAll, restoreS3, setup] as const;
+export const VERBS = [status, checkReplication, backupDynamodb, backupIam, backupAmis, backupRoute53, backupLambda, backupAll, restoreS3, cutoverDynamodb, setup] as const;
 
 /** Every run's input, inferred from the verbs (what crosses the async invoke into the runbook function). */
 export type RunInput = RunOf<(typeof VERBS)[number]>;
