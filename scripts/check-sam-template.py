@@ -175,6 +175,8 @@ EXPECTED_ACTIONS = {
         "ec2:DescribeImages", "ec2:CopyImage", "ec2:CreateTags",
         "route53:GetHostedZone", "route53:ListResourceRecordSets",
         "lambda:GetFunction", "lambda:GetAlias", "lambda:ListAliases", "lambda:ListVersionsByFunction",
+        # /dr cutover dynamodb (with Scan, BatchWriteItem, CreateBackup, DescribeBackup, ListBackups above)
+        "dynamodb:ListTagsOfResource", "dynamodb:BatchGetItem",
     },
     "AlarmFunction": {
         "secretsmanager:GetSecretValue",

@@ -170,7 +170,7 @@ export const runbook: Runbook<CutoverDynamodbInput, CutoverPlan> = {
       const why = status === 'CREATING' ? `still CREATING after ${(MAX_POLLS * POLL_SECONDS) / 60} min` : status;
       return { ok: false, lines: [`Nothing was changed: the safety backup \`${plan.backupName}\` is ${why}, so no item was written.`], failures: [`backup ${backup.arn}: ${status}`], next: again };
     }
-    const backupLine = `:floppy_disk: Safety backup \`${plan.backupName}\` is AVAILABLE (\`${backup.arn}\`): it holds \`${input.table}\` as it was before the cut-over.`;
+    const backupLine = `Safety backup \`${plan.backupName}\` is AVAILABLE (\`${backup.arn}\`): it holds \`${input.table}\` as it was before the cut-over.`;
 
     // 2. Write what differs, then delete what the restored table does not have: chunk by chunk.
     const totals: Totals = { compared: 0, written: 0, deleted: 0, unchanged: 0, units: 0 };
@@ -237,7 +237,7 @@ export const runbook: Runbook<CutoverDynamodbInput, CutoverPlan> = {
 };
 
 function failureText(f: { message: string; hint?: string }): string {
-  return `${f.message}${f.hint ? ` ${f.hint}` : ''}`;
+  return f.hint ? `${f.message.replace(/\.?$/, '.')} ${f.hint}` : f.message;
 }
 
 /**
