@@ -127,8 +127,8 @@ export async function listTableTags(ddb: DynamoDBClient, arn: string, table: str
 export interface ScanPageOptions {
   segment: number;
   totalSegments: number;
-  /** Items evaluated at most (DynamoDB may stop earlier at 1 MB). */
-  limit: number;
+  /** Items evaluated at most (DynamoDB stops at 1 MB in any case). */
+  limit?: number;
   start?: Item;
   retry?: RetryOptions;
 }
@@ -141,7 +141,7 @@ export async function scanPage(ddb: DynamoDBClient, table: string, opts: ScanPag
         TableName: table,
         Segment: opts.segment,
         TotalSegments: opts.totalSegments,
-        Limit: opts.limit,
+        ...(opts.limit ? { Limit: opts.limit } : {}),
         ConsistentRead: true,
         ...(opts.start ? { ExclusiveStartKey: opts.start } : {}),
       }),
@@ -150,13 +150,13 @@ export async function scanPage(ddb: DynamoDBClient, table: string, opts: ScanPag
   return { items: r.Items ?? [], ...(r.LastEvaluatedKey ? { next: r.LastEvaluatedKey } : {}) };
 }
 
-/** Every item of a table, `segments` segments scanned in parallel, each page handed to `onPage` as it arrives. */
+/** Every item of a table, `segments` segments scanned in parallel in pages of up to 1 MB, each page handed to `onPage` as it arrives. */
 export async function scanAll(ddb: DynamoDBClient, table: string, segments: number, onPage: (items: Item[]) => void, retry?: RetryOptions): Promise<void> {
   await Promise.all(
     Array.from({ length: segments }, async (_, segment) => {
       let start: Item | undefined;
       do {
-        const page = await scanPage(ddb, table, { segment, totalSegments: segments, limit: 1000, ...(start ? { start } : {}), ...(retry ? { retry } : {}) });
+        const page = await scanPage(ddb, table, { segment, totalSegments: segments, ...(start ? { start } : {}), ...(retry ? { retry } : {}) });
         onPage(page.items);
         start = page.next;
       } while (start);

@@ -118,20 +118,27 @@ export interface Scenario {
 
 /**
  * A restored table of `count` good items, and the live table it came from after an incident:
- * `different` items overwritten, `missing` deleted, `extra` new ones added.
+ * `different` items overwritten, `missing` deleted, `extra` new ones added. The damaged items are
+ * the first ones by key, or with `spread` every k-th one, so that they fall in every chunk of a scan.
  */
 export async function corruptedPair(
   ddb: DynamoDBClient,
   live: string,
-  opts: { count: number; different: number; missing: number; extra: number; table?: TableOptions; restoredTable?: TableOptions },
+  opts: { count: number; different: number; missing: number; extra: number; spread?: boolean; table?: TableOptions; restoredTable?: TableOptions },
 ): Promise<Scenario> {
   const restored = restoredName(live);
   const good = Array.from({ length: opts.count }, (_, i) => instance(i));
-  const corrupted = [
-    ...good.slice(0, opts.different).map((_, i) => ({ ...instance(i, 'corrupted'), state: { S: 'terminated' } })),
-    ...good.slice(opts.different + opts.missing),
-    ...Array.from({ length: opts.extra }, (_, i) => instance(opts.count + i, 'spawned-by-mistake')),
-  ];
+  const damaged = opts.different + opts.missing;
+  // The j-th damaged item: the first `different` of them overwritten, the rest deleted.
+  const step = opts.spread && damaged ? Math.floor(opts.count / damaged) : 1;
+  const rank = (i: number) => (i % step === 0 && i / step < damaged ? i / step : -1);
+  const corrupted: Item[] = [];
+  good.forEach((g, i) => {
+    const r = rank(i);
+    if (r < 0) corrupted.push(g);
+    else if (r < opts.different) corrupted.push({ ...instance(i, 'corrupted'), state: { S: 'terminated' } });
+  });
+  corrupted.push(...Array.from({ length: opts.extra }, (_, i) => instance(opts.count + i, 'spawned-by-mistake')));
   await Promise.all([
     createTable(ddb, live, { stream: true, ...opts.table }),
     createTable(ddb, restored, { tags: restoredTags(live), ...opts.restoredTable }),

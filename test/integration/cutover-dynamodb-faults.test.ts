@@ -167,31 +167,55 @@ describe('cut-over when AWS or Slack fails mid-run', () => {
     expect(await backupsOf(T.backupDenied)).toEqual([]);
   }, 120_000);
 
-  it('a chunk dies mid-write (the network drops a BatchWriteItem): the step is retried, the execution replays from its checkpoints, and no item is written twice', async () => {
-    // prepare: the fifth BatchWriteItem call fails as a dropped connection would, once
-    const s = await corruptedPair(ddb, T.crash, { count: 1500, different: 150, missing: 100, extra: 60 });
+  it('crash and resume: the network drops a BatchWriteItem in the second chunk; after a durable wait a new invocation replays from the checkpoints, only that chunk is done again, no item is written twice, and the counts stay exact', async () => {
+    // prepare: 1,500 items (chunks of 500), the damage spread over every chunk; once a scan of the
+    // restored table has gone past its first page (the second chunk), its first BatchWriteItem fails
+    // as a dropped connection would
+    const s = await corruptedPair(ddb, T.crash, { count: 1500, different: 150, missing: 100, extra: 60, spread: true });
     const { runId, message } = await requestRun(stack, 'alice', `cutover dynamodb ${T.crash} --from ${s.restored}`);
-    let n = 0;
-    const undo = fail(ddb, 'BatchWriteItemCommand', { name: 'TimeoutError', message: 'socket hang up', status: 500 }, { when: () => ++n === 5 });
+    let armed = false;
+    let crashed = 0;
+    let firstPageScans = 0;
+    ddb.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { TableName?: string; ExclusiveStartKey?: unknown };
+        if (context.commandName === 'ScanCommand' && input.TableName === s.restored) {
+          if (input.ExclusiveStartKey) armed = true;
+          else firstPageScans++;
+        }
+        if (context.commandName === 'BatchWriteItemCommand' && armed && !crashed) {
+          crashed++;
+          throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError', $metadata: {} });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'crash-in-second-chunk' },
+    );
     const writes = recordWrites(ddb);
 
     // act
     try {
       await click(stack, 'bob', message, 'run_approve');
     } finally {
-      undo();
+      ddb.middlewareStack.remove('crash-in-second-chunk');
       writes.undo();
     }
 
-    // assess: more than one invocation (the replay), every item exactly once, the end state exact
+    // assess: a replay happened; after the approval, the first chunk and the verify each scanned the
+    // restored table's 4 segments from their start once (8), and the first chunk was not done again
+    // (that would be 12); every item was written once
     expect(unhandled).toEqual([]);
+    expect(crashed).toBe(1);
     const name = stack.engine.names().find((x) => (stack.engine.result(x)?.getResult() as { runId?: string } | undefined)?.runId === runId) ?? '';
     expect(stack.engine.result(name)?.getInvocations().length).toBeGreaterThan(1);
+    expect(firstPageScans).toBe(8);
     expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
     expect(writes.puts.length).toBe(250);
     expect(new Set(writes.puts).size).toBe(250);
     expect(writes.deletes.length).toBe(60);
     expect(canonicalItems(await scanItems(ddb, T.crash))).toEqual(canonicalItems(s.good));
+    expect(final(message)).toContain('Wrote *250* of 250 items and deleted *60* of 60 in `spawn-cut-crash`; 1,250 were already the same (1 chunk done again after a passing failure).');
+    expect(final(message)).toContain('Write units: *310* spent; the minimum for these changes was 310');
     expect(final(message)).toContain('*0* differences');
     expect(await backupsOf(T.crash)).toHaveLength(1);
   }, 240_000);

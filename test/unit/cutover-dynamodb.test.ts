@@ -3,7 +3,7 @@ import { SANDBOX_CONFIG } from '../../src/local/sandbox';
 import { parseValue } from '../../src/runbooks/args';
 import { verb } from '../../src/runbooks/cutover-dynamodb';
 import { itemHash, itemSize, keyOf, showKeyText, writeUnits } from '../../src/runbooks/cutover-dynamodb/diff';
-import { cutoverBackupName } from '../../src/runbooks/cutover-dynamodb/runbook';
+import { chunkItems, cutoverBackupName } from '../../src/runbooks/cutover-dynamodb/runbook';
 import { parseCommand } from '../../src/slack/parse';
 
 const NOW = new Date('2026-01-27T12:00:00.000Z');
@@ -100,6 +100,15 @@ describe('/dr cutover dynamodb: comparing items', () => {
     expect(writeUnits(1024)).toBe(1);
     expect(writeUnits(1025)).toBe(2);
     expect(writeUnits(300, 5000)).toBe(5);
+  });
+
+  it('sizes chunks at a tenth of the table within 500..5,000 items, and never needs over 2,000 chunks a phase', () => {
+    expect(chunkItems(120)).toBe(500);
+    expect(chunkItems(2000)).toBe(500);
+    expect(chunkItems(20_000)).toBe(2000);
+    expect(chunkItems(1_000_000)).toBe(5000);
+    expect(chunkItems(100_000_000)).toBe(50_000);
+    expect(100_000_000 / chunkItems(100_000_000)).toBeLessThanOrEqual(2000);
   });
 
   it('names the safety backup <table>-before-cutover-<UTC stamp>, within 255 characters', () => {

@@ -28,7 +28,7 @@ export interface ChunkResult {
   unchanged: number;
   /** Write units of the writes and deletes DynamoDB processed. */
   units: number;
-  /** A failure we understand (access denied, …): the run stops, saying what was done. */
+  /** A failure we understand: the chunk is to be done again (transient) or the run stops, saying what was done. */
   failure?: StepFailure;
 }
 
@@ -67,20 +67,19 @@ async function nextPages(ddb: DynamoDBClient, table: string, cursors: readonly C
 }
 
 /**
- * Runs a chunk: our failures with a permanent cause come back as `failure` with what was done;
- * transient ones (throttling that outlasted the backoff, 5xx, the network) and anything unexpected
- * are thrown, so the step is retried and the execution replays from its checkpoints.
+ * Runs a chunk. A failure we understand comes back with what was done before it (so the counts
+ * stay exact) and the cursors the chunk started from (so it can be done again): `failure.transient`
+ * says whether trying again may work (throttling that outlasted the backoff, a 5xx, the network).
+ * Anything unexpected is thrown, and the step's own retries take over.
  */
-async function chunk(ctx: ChunkContext, cursors: Cursor[], work: (r: ChunkResult) => Promise<Cursor[]>): Promise<ChunkResult> {
+async function chunk(cursors: Cursor[], work: (r: ChunkResult) => Promise<Cursor[]>): Promise<ChunkResult> {
   const r: ChunkResult = { cursors, compared: 0, written: 0, deleted: 0, unchanged: 0, units: 0 };
   try {
     r.cursors = await work(r);
     return r;
   } catch (e) {
     if (!(e instanceof DrbotError)) throw e;
-    const f = stepFailure(e);
-    if (f.transient) throw e;
-    return { ...r, cursors, failure: f };
+    return { ...r, cursors, failure: stepFailure(e) };
   }
 }
 
@@ -105,7 +104,7 @@ async function write(ctx: ChunkContext, r: ChunkResult, requests: { req: WriteRe
 
 /** Write phase: restored items missing from the live table or different there are put into it. */
 export function writeChunk(ctx: ChunkContext, cursors: Cursor[]): Promise<ChunkResult> {
-  return chunk(ctx, cursors, async (r) => {
+  return chunk(cursors, async (r) => {
     const page = await nextPages(ctx.ddb, ctx.restored, cursors, ctx.budget, ctx.retry);
     r.compared = page.items.length;
     const live = new Map(
@@ -127,7 +126,7 @@ export function writeChunk(ctx: ChunkContext, cursors: Cursor[]): Promise<ChunkR
 
 /** Delete phase: live items whose key the restored table does not have are deleted. */
 export function deleteChunk(ctx: ChunkContext, cursors: Cursor[]): Promise<ChunkResult> {
-  return chunk(ctx, cursors, async (r) => {
+  return chunk(cursors, async (r) => {
     const page = await nextPages(ctx.ddb, ctx.live, cursors, ctx.budget, ctx.retry);
     r.compared = page.items.length;
     const keys = page.items.map((i) => keyItem(i, ctx.key));

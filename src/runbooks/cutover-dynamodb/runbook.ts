@@ -14,13 +14,24 @@ import { type CutoverDynamodbInput, restoredNamePattern } from '.';
 
 /** Segments of every parallel scan (the diff scans both tables at once: twice this many in flight). */
 const SEGMENTS = 4;
-/** Items scanned per checkpointed chunk, at least; more on big tables to stay within the step budget. */
+/**
+ * Items scanned per checkpointed chunk: about a tenth of the table, from 500 to 5,000 items, and more
+ * only where a table is so big that a phase would need over 2,000 chunks (the durable history holds
+ * at most 25,000 operations). A chunk's checkpoint is its scan cursors and counts, whatever its size.
+ */
 const CHUNK_MIN = 500;
-/** Chunks a phase aims at: two phases stay far below the durable history's 25,000 operations. */
-const CHUNKS_PER_PHASE = 2000;
+const CHUNK_MAX = 5000;
+const CHUNKS_PER_PHASE_MAX = 2000;
 /** A phase stops after this many chunks whatever happens (segments of uneven size, 1 MB pages). */
-const MAX_CHUNKS_PER_PHASE = 4 * CHUNKS_PER_PHASE;
+const MAX_CHUNKS_PER_PHASE = 4 * CHUNKS_PER_PHASE_MAX;
+
+export function chunkItems(tableItems: number): number {
+  return Math.max(Math.ceil(tableItems / CHUNKS_PER_PHASE_MAX), Math.min(CHUNK_MAX, Math.max(CHUNK_MIN, Math.ceil(tableItems / 10))));
+}
 const WRITE_CONCURRENCY = 4;
+/** A chunk that fails for a passing reason is done again this many times, after durable waits of 5, 10, 20, 40 s. */
+const CHUNK_RETRIES = 4;
+const CHUNK_BACKOFF_SECONDS = 5;
 const POLL_SECONDS = 10;
 /** An on-demand backup is usually AVAILABLE in seconds to minutes; after 30 min the run stops before writing. */
 const MAX_POLLS = 180;
@@ -126,7 +137,7 @@ export const runbook: Runbook<CutoverDynamodbInput, CutoverPlan> = {
     const backupName = cutoverBackupName(input.table, deps.now());
     const toWrite = d.missing + d.different;
     const counts: DiffCounts = { restoredItems: d.restoredItems, liveItems: d.liveItems, missing: d.missing, different: d.different, extra: d.extra, unchanged: d.unchanged, minUnits: d.minUnits, fullCopyUnits: d.fullCopyUnits };
-    const data: CutoverPlan = { region, key: live.key, backupName, counts, chunkItems: Math.max(CHUNK_MIN, Math.ceil(Math.max(d.restoredItems, d.liveItems) / CHUNKS_PER_PHASE)) };
+    const data: CutoverPlan = { region, key: live.key, backupName, counts, chunkItems: chunkItems(Math.max(d.restoredItems, d.liveItems)) };
     if (toWrite + d.extra === 0) {
       return {
         lines: [`\`${input.table}\` already holds the data of \`${input.from}\`: all *${formatCount(d.unchanged)}* items are the same (full diff of both tables). Nothing to do.`],
@@ -172,37 +183,50 @@ export const runbook: Runbook<CutoverDynamodbInput, CutoverPlan> = {
     }
     const backupLine = `Safety backup \`${plan.backupName}\` is AVAILABLE (\`${backup.arn}\`): it holds \`${input.table}\` as it was before the cut-over.`;
 
-    // 2. Write what differs, then delete what the restored table does not have: chunk by chunk.
+    // 2. Write what differs, then delete what the restored table does not have: chunk by chunk. A
+    // chunk that fails for a passing reason is done again after a durable wait; it compares again
+    // first, so what its failed attempt wrote is not written twice (and was counted then).
     const totals: Totals = { compared: 0, written: 0, deleted: 0, unchanged: 0, units: 0 };
+    let writeCompared = 0;
     const total = plan.counts.restoredItems + plan.counts.liveItems;
     const chunkCtx: ChunkContext = { ddb, live: input.table, restored: input.from, key: plan.key, budget: plan.chunkItems, writeConcurrency: WRITE_CONCURRENCY };
     let failure: StepFailure | undefined;
+    let retried = 0;
     for (const phase of ['write', 'delete'] as const) {
       let cursors: Cursor[] = startCursors(SEGMENTS);
-      for (let i = 0; !allDone(cursors) && i < MAX_CHUNKS_PER_PHASE; i++) {
-        const before = { ...totals };
-        const from = cursors;
-        const r = await chunkStep(ctx, `${phase}-${i}`, from, async () => {
-          const c = await (phase === 'write' ? writeChunk : deleteChunk)(chunkCtx, from);
-          await progress.report(Math.min(total, before.compared + c.compared), total, `items compared, ${formatCount(before.written + c.written)} written, ${formatCount(before.deleted + c.deleted)} deleted:`);
-          return c;
-        });
-        totals.compared += r.compared;
-        totals.written += r.written;
-        totals.deleted += r.deleted;
-        totals.unchanged += r.unchanged;
-        totals.units += r.units;
-        cursors = r.cursors;
-        if (r.failure) {
-          failure = r.failure;
-          break;
+      for (let i = 0; !allDone(cursors) && i < MAX_CHUNKS_PER_PHASE && !failure; i++) {
+        for (let attempt = 0; ; attempt++) {
+          const before = { ...totals };
+          const from = cursors;
+          const r = await chunkStep(ctx, attempt ? `${phase}-${i}-again-${attempt}` : `${phase}-${i}`, from, async () => {
+            const c = await (phase === 'write' ? writeChunk : deleteChunk)(chunkCtx, from);
+            await progress.report(Math.min(total, before.compared + c.compared), total, `items compared, ${formatCount(before.written + c.written)} written, ${formatCount(before.deleted + c.deleted)} deleted:`);
+            return c;
+          });
+          totals.written += r.written;
+          totals.deleted += r.deleted;
+          totals.units += r.units;
+          if (!r.failure) {
+            totals.compared += r.compared;
+            if (phase === 'write') writeCompared += r.compared;
+            cursors = r.cursors;
+            break;
+          }
+          if (!r.failure.transient || attempt >= CHUNK_RETRIES) {
+            failure = r.failure;
+            break;
+          }
+          retried++;
+          await ctx.wait(`${phase}-${i}-backoff-${attempt}`, { seconds: CHUNK_BACKOFF_SECONDS * 2 ** attempt });
         }
       }
       if (failure) break;
     }
+    // Each restored item was compared once by a chunk that finished: written (maybe by an earlier, failed attempt) or already the same.
+    totals.unchanged = Math.max(0, writeCompared - totals.written);
 
     const toWrite = plan.counts.missing + plan.counts.different;
-    const doneLine = `Wrote *${formatCount(totals.written)}* of ${formatCount(toWrite)} items and deleted *${formatCount(totals.deleted)}* of ${formatCount(plan.counts.extra)} in \`${input.table}\`; ${formatCount(totals.unchanged)} were already the same.`;
+    const doneLine = `Wrote *${formatCount(totals.written)}* of ${formatCount(toWrite)} items and deleted *${formatCount(totals.deleted)}* of ${formatCount(plan.counts.extra)} in \`${input.table}\`; ${formatCount(totals.unchanged)} were already the same${retried ? ` (${formatCount(retried)} chunk${retried === 1 ? '' : 's'} done again after a passing failure)` : ''}.`;
     const unitsLine = `Write units: *${formatCount(totals.units)}* spent; the minimum for these changes was ${formatCount(plan.counts.minUnits)} (copying every item would have taken ${formatCount(plan.counts.fullCopyUnits)}).`;
     if (failure) {
       return {
@@ -242,7 +266,7 @@ function failureText(f: { message: string; hint?: string }): string {
 
 /**
  * A chunk as a checkpointed step. A chunk that keeps failing in a way we do not understand (the
- * step's retries spent) becomes a failure like the others, so the run still says what was done.
+ * step's own retries spent) stops the run like a permanent failure, so it still says what was done.
  */
 async function chunkStep(ctx: DurableContext, name: string, from: Cursor[], fn: () => Promise<ChunkResult>): Promise<ChunkResult> {
   try {
@@ -250,6 +274,6 @@ async function chunkStep(ctx: DurableContext, name: string, from: Cursor[], fn: 
   } catch (e) {
     if (isSdkControlFlow(e)) throw e;
     const message = e instanceof Error ? e.message : String(e);
-    return { cursors: from, compared: 0, written: 0, deleted: 0, unchanged: 0, units: 0, failure: { code: 'step_failed', message: `${name}: ${message.slice(0, 300)}`, transient: true } };
+    return { cursors: from, compared: 0, written: 0, deleted: 0, unchanged: 0, units: 0, failure: { code: 'step_failed', message: `${name}: ${message.slice(0, 300)}`, transient: false } };
   }
 }
