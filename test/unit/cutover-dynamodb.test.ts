@@ -102,10 +102,11 @@ describe('/dr cutover dynamodb: comparing items', () => {
     expect(writeUnits(300, 5000)).toBe(5);
   });
 
-  it('sizes chunks at a tenth of the table within 500..5,000 items, and never needs over 2,000 chunks a phase', () => {
+  it('sizes chunks at a quarter of the table within 500..5,000 items, and never needs over 2,000 chunks a phase', () => {
     expect(chunkItems(120)).toBe(500);
     expect(chunkItems(2000)).toBe(500);
-    expect(chunkItems(20_000)).toBe(2000);
+    expect(chunkItems(8000)).toBe(2000);
+    expect(chunkItems(20_000)).toBe(5000);
     expect(chunkItems(1_000_000)).toBe(5000);
     expect(chunkItems(100_000_000)).toBe(50_000);
     expect(100_000_000 / chunkItems(100_000_000)).toBeLessThanOrEqual(2000);
