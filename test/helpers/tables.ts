@@ -26,10 +26,11 @@ export const restoredTags = (table: string): Tag[] => [
 ];
 
 export interface TableOptions {
-  /** A numeric range key `sk` besides the string hash key `pk`. */
+  /** A range key `sk` besides the hash key `pk` (numeric unless rangeType says otherwise). */
   range?: boolean;
+  rangeType?: 'N' | 'B';
   /** The hash key's type (S by default). */
-  hashType?: 'S' | 'N';
+  hashType?: 'S' | 'N' | 'B';
   stream?: boolean;
   tags?: Tag[];
 }
@@ -40,7 +41,7 @@ export async function createTable(ddb: DynamoDBClient, name: string, opts: Table
       TableName: name,
       BillingMode: 'PAY_PER_REQUEST',
       KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, ...(opts.range ? [{ AttributeName: 'sk', KeyType: 'RANGE' as const }] : [])],
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: opts.hashType ?? 'S' }, ...(opts.range ? [{ AttributeName: 'sk', AttributeType: 'N' as const }] : [])],
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: opts.hashType ?? 'S' }, ...(opts.range ? [{ AttributeName: 'sk', AttributeType: opts.rangeType ?? ('N' as const) }] : [])],
       ...(opts.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } } : {}),
       ...(opts.tags ? { Tags: opts.tags } : {}),
     }),
@@ -124,10 +125,22 @@ export interface Scenario {
 export async function corruptedPair(
   ddb: DynamoDBClient,
   live: string,
-  opts: { count: number; different: number; missing: number; extra: number; spread?: boolean; table?: TableOptions; restoredTable?: TableOptions },
+  opts: {
+    count: number;
+    different: number;
+    missing: number;
+    extra: number;
+    spread?: boolean;
+    table?: TableOptions;
+    restoredTable?: TableOptions;
+    /** Other keys for the i-th item (with `table`'s key schema for both tables). */
+    rekey?: (item: Item, i: number) => Item;
+  },
 ): Promise<Scenario> {
   const restored = restoredName(live);
-  const good = Array.from({ length: opts.count }, (_, i) => instance(i));
+  const rekey = opts.rekey ?? ((item: Item) => item);
+  const instance_ = (i: number, version?: string) => rekey(instance(i, version), i);
+  const good = Array.from({ length: opts.count }, (_, i) => instance_(i));
   const damaged = opts.different + opts.missing;
   // The j-th damaged item: the first `different` of them overwritten, the rest deleted.
   const step = opts.spread && damaged ? Math.floor(opts.count / damaged) : 1;
@@ -136,12 +149,12 @@ export async function corruptedPair(
   good.forEach((g, i) => {
     const r = rank(i);
     if (r < 0) corrupted.push(g);
-    else if (r < opts.different) corrupted.push({ ...instance(i, 'corrupted'), state: { S: 'terminated' } });
+    else if (r < opts.different) corrupted.push({ ...instance_(i, 'corrupted'), state: { S: 'terminated' } });
   });
-  corrupted.push(...Array.from({ length: opts.extra }, (_, i) => instance(opts.count + i, 'spawned-by-mistake')));
+  corrupted.push(...Array.from({ length: opts.extra }, (_, i) => instance_(opts.count + i, 'spawned-by-mistake')));
   await Promise.all([
     createTable(ddb, live, { stream: true, ...opts.table }),
-    createTable(ddb, restored, { tags: restoredTags(live), ...opts.restoredTable }),
+    createTable(ddb, restored, { tags: restoredTags(live), ...opts.table, ...opts.restoredTable }),
   ]);
   await Promise.all([putItems(ddb, restored, good), putItems(ddb, live, corrupted)]);
   return { live, restored, good, missing: opts.missing, different: opts.different, extra: opts.extra };

@@ -3,6 +3,7 @@ import { SANDBOX_CONFIG } from '../../src/local/sandbox';
 import { parseValue } from '../../src/runbooks/args';
 import { verb } from '../../src/runbooks/cutover-dynamodb';
 import { itemHash, itemSize, keyOf, showKeyText, writeUnits } from '../../src/runbooks/cutover-dynamodb/diff';
+import { loadKey, storeKey } from '../../src/runbooks/cutover-dynamodb/apply';
 import { chunkItems, cutoverBackupName } from '../../src/runbooks/cutover-dynamodb/runbook';
 import { parseCommand } from '../../src/slack/parse';
 
@@ -110,6 +111,21 @@ describe('/dr cutover dynamodb: comparing items', () => {
     expect(chunkItems(1_000_000)).toBe(5000);
     expect(chunkItems(100_000_000)).toBe(50_000);
     expect(100_000_000 / chunkItems(100_000_000)).toBeLessThanOrEqual(2000);
+  });
+
+  it("keeps a chunk's checkpoint far below the durable SDK's 256 KB, even with four cursors on the largest keys AWS allows", () => {
+    // prepare: a hash key of 2,048 bytes and a range key of 1,024 (DynamoDB's limits), binary
+    const cursor = { start: storeKey({ pk: { B: new Uint8Array(2048).fill(255) }, sk: { B: new Uint8Array(1024).fill(255) } }), done: false };
+    const result = { cursors: [cursor, cursor, cursor, cursor], compared: 5000, written: 5000, deleted: 0, unchanged: 0, units: 5000, failure: { code: 'aws_access_denied', message: 'x'.repeat(2000), hint: 'y'.repeat(300), transient: false } };
+
+    // act: the SDK serializes step results as JSON
+    const bytes = Buffer.byteLength(JSON.stringify(result));
+
+    // assess: small, and the binary key survives the JSON round trip
+    expect(bytes).toBeLessThan(20 * 1024);
+    const back = loadKey((JSON.parse(JSON.stringify(result)) as typeof result).cursors[0]?.start ?? {});
+    expect(back.pk?.B).toEqual(new Uint8Array(2048).fill(255));
+    expect(back.sk?.B).toBeInstanceOf(Uint8Array);
   });
 
   it('names the safety backup <table>-before-cutover-<UTC stamp>, within 255 characters', () => {

@@ -12,9 +12,32 @@ import { itemHash, itemSize, keyItem, keyOf, writeUnits } from './diff';
  * an earlier attempt already wrote, because it compares again first.
  */
 
+/**
+ * A key as a checkpoint can hold it: step results cross the durable SDK as JSON, where a binary
+ * value (a Uint8Array) would come back as a plain object, and four times the size.
+ */
+export type StoredKey = Record<string, { S: string } | { N: string } | { B64: string }>;
+
+export function storeKey(key: Item): StoredKey {
+  const out: StoredKey = {};
+  for (const [name, v] of Object.entries(key)) {
+    if (v.S !== undefined) out[name] = { S: v.S };
+    else if (v.N !== undefined) out[name] = { N: v.N };
+    else if (v.B !== undefined) out[name] = { B64: Buffer.from(v.B).toString('base64') };
+    else throw new Error(`key attribute ${name} is not a string, number or binary`);
+  }
+  return out;
+}
+
+export function loadKey(key: StoredKey): Item {
+  const out: Item = {};
+  for (const [name, v] of Object.entries(key)) out[name] = 'B64' in v ? { B: new Uint8Array(Buffer.from(v.B64, 'base64')) } : 'S' in v ? { S: v.S } : { N: v.N };
+  return out;
+}
+
 /** Where one scan segment stands: the key to start after, or done. */
 export interface Cursor {
-  start?: Item;
+  start?: StoredKey;
   done: boolean;
 }
 
@@ -59,8 +82,8 @@ async function nextPages(ddb: DynamoDBClient, table: string, cursors: readonly C
   const pages = await Promise.all(
     cursors.map(async (c, segment) => {
       if (c.done) return { items: [] as Item[], cursor: c };
-      const p = await scanPage(ddb, table, { segment, totalSegments: cursors.length, limit, ...(c.start ? { start: c.start } : {}), ...(retry ? { retry } : {}) });
-      return { items: p.items, cursor: p.next ? { start: p.next, done: false } : { done: true } };
+      const p = await scanPage(ddb, table, { segment, totalSegments: cursors.length, limit, ...(c.start ? { start: loadKey(c.start) } : {}), ...(retry ? { retry } : {}) });
+      return { items: p.items, cursor: p.next ? { start: storeKey(p.next), done: false } : { done: true } };
     }),
   );
   return { items: pages.flatMap((p) => p.items), cursors: pages.map((p) => p.cursor) };
