@@ -15,7 +15,9 @@
  *   9. route53 restore          10,000 records after 3,000 changed and 1,000 deleted: drbot vs
  *                               restore-route53.sh vs a plain chunked UPSERT loop; correctness, then time
  *
- * `npm run bench -- alarms` (or `bundles`, `latency`, `undelete`, `startup`, `exports`, `route53`) runs only the named sections;
+ *  10. cutover                  /dr cutover dynamodb of a 20,000-item table, 10 % differing: items/s, write units vs the minimum
+ *
+ * `npm run bench -- alarms` (or `bundles`, `latency`, `undelete`, `startup`, `exports`, `route53`, `cutover`) runs only the named sections;
  * `latency` (2-4) builds the bundles too.
  *
  * Prints one table per section as it completes, a summary of the ratios, then a JSON summary.
@@ -24,6 +26,7 @@
 import { benchAckTail, type AckTailResult } from './ack-tail';
 import { benchAlarmStorm, EARLIER_IN_MEMORY, type AlarmStormResult } from './alarms';
 import { buildBundles, type BundlesResult } from './bundles';
+import { benchCutover, type CutoverBenchResult } from './cutover';
 import { startDynamo, startFakeLambda } from './fakes';
 import { coldStart, warmAck, warmHelp, type AckResult, type Apps, type ColdStartResult, type WarmSide } from './latency';
 import { benchExports } from './exports';
@@ -43,11 +46,12 @@ const ACK_WARMUP = 20;
 const UNDELETE_OBJECTS = 10_000;
 const UNDELETE_ROUNDS = 2;
 const STARTUP_RUNS = 3;
+const CUTOVER_ITEMS = 20_000;
 const TARGET_STARTUP_MS = 5000;
 
 const errors: { section: string; error: string }[] = [];
 
-const SECTIONS = ['bundles', 'latency', 'undelete', 'alarms', 'startup', 'exports', 'route53'] as const;
+const SECTIONS = ['bundles', 'latency', 'undelete', 'alarms', 'startup', 'exports', 'route53', 'cutover'] as const;
 const only = process.argv.slice(2);
 const unknownSections = only.filter((a) => !(SECTIONS as readonly string[]).includes(a));
 if (unknownSections.length) {
@@ -243,6 +247,30 @@ function printRoute53(r: Route53RestoreResult | { skipped: true; reason: string 
   console.log(`  (setup, not timed: seeding ${r.seedSeconds.toFixed(1)} s, export ${r.exportSeconds.toFixed(1)} s; command → plan posted ${r.drbot.planSeconds.toFixed(1)} s)`);
 }
 
+function printCutover(c: CutoverBenchResult): void {
+  if (c.skipped) {
+    console.log(`  skipped: ${c.reason}`);
+    return;
+  }
+  const toWrite = c.different + c.missing;
+  console.log(
+    table([
+      [`${fmtInt(c.items)} restored items; live: ${fmtInt(c.different)} overwritten, ${fmtInt(c.missing)} deleted, ${fmtInt(c.extra)} added`, 'drbot'],
+      ['plan: full diff of both tables (not timed)', `${c.planSeconds.toFixed(1)} s`],
+      ['approve → done (backup, chunks, verify)', `${c.seconds.toFixed(1)} s`],
+      ['table items/s', `${fmtInt(c.itemsPerSecond)}/s`],
+      ['items written or deleted/s', `${fmtInt(c.writesPerSecond)}/s`],
+      ['items written / deleted (BatchWriteItem, recorded)', `${fmtInt(c.sent.puts)} / ${fmtInt(c.sent.deletes)} in ${fmtInt(c.sent.calls)} calls, largest ${c.sent.largestCall}`],
+      ['write units: reported spent / sent (recorded)', `${fmtInt(c.reportedUnits)} / ${fmtInt(c.sent.units)}`],
+      ['write units: minimum (only what differs) / full copy', `${fmtInt(c.minimumUnits)} / ${fmtInt(c.fullCopyUnits)}`],
+      ['differences after (independent scan of both tables)', fmtInt(c.differencesAfter)],
+    ]),
+  );
+  const exact = c.sent.puts === toWrite && c.sent.deletes === c.extra && c.reportedUnits === c.minimumUnits && c.differencesAfter === 0;
+  console.log(`  run ${c.runStatus}; only the differing items written, at the minimum units, and the tables equal: ${exact ? 'yes' : 'NO'}`);
+  console.log(`  (setup, not timed: seeding ${c.seedSeconds.toFixed(1)} s with BatchWriteItem calls of 25, 16 at once)`);
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const tmp = tempDir();
@@ -345,6 +373,13 @@ async function main(): Promise<void> {
     if (route53) printRoute53(route53);
   }
 
+  let cutover: CutoverBenchResult | undefined;
+  if (wanted('cutover')) {
+    heading(`10. DynamoDB cut-over on moto: ${fmtInt(CUTOVER_ITEMS)} items, 10 % differing`);
+    cutover = await section('cutover', () => benchCutover(CUTOVER_ITEMS, console.log));
+    if (cutover) printCutover(cutover);
+  }
+
   heading('Summary (drbot ÷ comparison, same run)');
   const slack = bundles?.handlers.find((h) => h.name === 'slack');
   console.log(
@@ -362,6 +397,14 @@ async function main(): Promise<void> {
         fmtX(undeleteRatio),
         '',
         '',
+      ]] : []),
+      ...(wanted('cutover') ? [[
+        'cut-over, items/s (units spent / minimum)',
+        cutover && !cutover.skipped ? `${fmtInt(cutover.itemsPerSecond)}/s (${fmtInt(cutover.reportedUnits)} / ${fmtInt(cutover.minimumUnits)})` : 'n/a',
+        cutover && !cutover.skipped ? `full copy: ${fmtInt(cutover.fullCopyUnits)} units` : '',
+        cutover && !cutover.skipped ? fmtX(ratio(cutover.reportedUnits, cutover.minimumUnits)) : '',
+        'units = minimum',
+        cutover && !cutover.skipped ? verdict(cutover.reportedUnits === cutover.minimumUnits && cutover.differencesAfter === 0) : '',
       ]] : []),
       ...(wanted('startup') ? [['npm start → ready (median)', fmtMs(startup?.medianReadyMs ?? NaN), '', '', `< ${TARGET_STARTUP_MS} ms`, startup ? verdict(startup.medianReadyMs < TARGET_STARTUP_MS) : '']] : []),
       ...(wanted('route53') ? [[
@@ -499,6 +542,25 @@ async function main(): Promise<void> {
       : null,
     exports: exportsResult ?? null,
     route53Restore: route53 ?? null,
+    cutover: cutover
+      ? cutover.skipped
+        ? { skipped: cutover.reason }
+        : {
+            items: cutover.items,
+            differing: { different: cutover.different, missing: cutover.missing, extra: cutover.extra },
+            seedSeconds: round(cutover.seedSeconds, 1),
+            planSeconds: round(cutover.planSeconds, 1),
+            seconds: round(cutover.seconds, 1),
+            itemsPerSecond: round(cutover.itemsPerSecond, 1),
+            writesPerSecond: round(cutover.writesPerSecond, 1),
+            reportedUnits: cutover.reportedUnits,
+            sent: cutover.sent,
+            minimumUnits: cutover.minimumUnits,
+            fullCopyUnits: cutover.fullCopyUnits,
+            differencesAfter: cutover.differencesAfter,
+            runStatus: cutover.runStatus,
+          }
+      : null,
     errors,
   };
   console.log('\nJSON summary:');

@@ -225,6 +225,8 @@ EXPECTED_ACTIONS = {
         "dynamodb:RestoreTableToPointInTime", "dynamodb:RestoreTableFromBackup", "dynamodb:DescribeTimeToLive", "dynamodb:UpdateTimeToLive",
         "dynamodb:ListTagsOfResource", "dynamodb:TagResource", "dynamodb:GetResourcePolicy", "dynamodb:PutResourcePolicy",
         "dynamodb:BatchGetItem", "dynamodb:DeleteTable",
+        # /dr cutover dynamodb (with Scan, BatchWriteItem, CreateBackup, DescribeBackup, ListBackups above)
+        "dynamodb:ListTagsOfResource", "dynamodb:BatchGetItem",
     },
     "AlarmFunction": {
         "secretsmanager:GetSecretValue",

@@ -58,7 +58,7 @@ export class AwsCallError extends DrbotError {
 
   static codeFor(awsCode: string): string {
     if (/AccessDenied|UnauthorizedOperation|AuthorizationError/i.test(awsCode)) return 'aws_access_denied';
-    if (/Throttl|SlowDown|RequestLimitExceeded|TooManyRequests/i.test(awsCode)) return 'aws_throttled';
+    if (/Throttl|SlowDown|RequestLimitExceeded|TooManyRequests|ProvisionedThroughputExceeded/i.test(awsCode)) return 'aws_throttled';
     if (/NoSuchBucket|ResourceNotFound|NotFound|NoSuch/i.test(awsCode)) return 'aws_not_found';
     return 'aws_error';
   }

@@ -15,6 +15,8 @@ export interface KindValues {
   bucket: string;
   /** A configured DynamoDB table. */
   table: string;
+  /** Any DynamoDB table name (syntax only; not necessarily configured), e.g. a restored copy. */
+  'table-name': string;
   /** An S3 key prefix (≤ 1,024 characters). */
   prefix: string;
   /** A time in the past: ISO 8601 or a duration back from now (30m, 2h, 7d); becomes an ISO time. */
@@ -196,6 +198,10 @@ const KINDS: { [K in ValueKind]: Parser<K> } = {
     if (!/^[A-Za-z0-9_.-]{3,255}$/.test(value)) throw new UsageError(`${quote(value)} is not a valid DynamoDB table name.`, ctx.usage);
     const known = ctx.config.dynamodb.tables.map((t) => t.name);
     if (!known.includes(value)) throw new UnknownResourceError('table', value, known);
+    return value;
+  },
+  'table-name'(value, def, ctx) {
+    if (!/^[A-Za-z0-9_.-]{3,255}$/.test(value)) throw new UsageError(`${label(def)} ${quote(value)} is not a valid DynamoDB table name.`, ctx.usage);
     return value;
   },
   prefix(value, def, ctx) {
