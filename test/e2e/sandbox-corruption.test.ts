@@ -3,14 +3,13 @@ import { SANDBOX_CHANNEL } from '../../src/local/sandbox';
 import { localSandboxTools } from '../../src/local/sandbox-tools';
 import { SEED_TABLE_ITEMS } from '../../src/local/seed';
 import type { LocalStack } from '../../src/local/stack';
-import { buttons, click, command, requestRun, runSummary, textOf, useLocalStack } from '../helpers/flow';
+import { buttons, click, command, requestRun, runSummary, snapshot, textOf, useLocalStack } from '../helpers/flow';
 import { itemsOf } from '../helpers/tables';
 
 /*
- * The sandbox's corrupted-table story, as a newcomer types it (issue 10's done-when, up to the
- * cut-over, which is its own verb): `/dr simulate corruption spawn-instances`, then
+ * The sandbox's corrupted-table story, as a newcomer types it (issue 10's done-when): `/dr simulate corruption spawn-instances`, then
  * `/dr restore dynamodb spawn-instances --to 5m`, approve → a new table holding the items as they
- * were before the corruption, item by item. moto's own PITR would restore the corrupted items: the
+ * were before the corruption, item by item; then Cut over, approve → the live table holds them again. moto's own PITR would restore the corrupted items: the
  * sandbox's point-in-time stand-in (src/local/moto-gaps.ts) is what this exercises.
  */
 
@@ -61,6 +60,18 @@ describe('sandbox: corrupt a table, restore it to before', () => {
     // the stand-in's snapshots stay out of sight
     const names = ((await ddb().send(new ListBackupsCommand({ TableName: TABLE }))).BackupSummaries ?? []).map((b) => b.BackupName ?? '');
     expect(names.some((n) => n.startsWith('drbot-sandbox-pitr.'))).toBe(false);
+
+    // act: Cut over (its own plan, in the same message), approved by bob
+    await click(stack, 'alice', snapshot(final!), 'Cut over');
+    const planned = snapshot(stack.standIn.message(message.channel, message.ts)!);
+    const liveBeforeApproval = await itemsOf(ddb(), TABLE);
+    await click(stack, 'bob', planned, 'run_approve');
+
+    // assess: the live table holds again exactly what it held before the corruption, and the message says it was verified
+    expect(textOf(planned)).toContain('safety backup');
+    expect(liveBeforeApproval).toEqual(corrupted);
+    expect(await itemsOf(ddb(), TABLE)).toEqual(before);
+    expect(textOf(stack.standIn.message(message.channel, message.ts))).toContain('Verified by a full diff of both tables: *0* differences');
   });
 
   it('shows a PITR window that moves with time, reaching back before the seed', async () => {
