@@ -72,7 +72,7 @@ describe('sandbox: corrupt a table, restore it to before', () => {
     expect(liveBeforeApproval).toEqual(corrupted);
     expect(await itemsOf(ddb(), TABLE)).toEqual(before);
     expect(textOf(stack.standIn.message(message.channel, message.ts))).toContain('Verified by a full diff of both tables: *0* differences');
-  });
+    }, 300_000);
 
   it('shows a PITR window that moves with time, reaching back before the seed', async () => {
     // act
