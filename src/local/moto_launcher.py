@@ -15,8 +15,8 @@ Two start-up savings, neither changing what moto models:
   moto builds a Session for each service backend and each EC2 region list, and parsing that JSON
   again each time was a second of CPU in every `npm start`;
 - moto's EC2 models, the EC2 service model and the sandbox regions' EC2 backends (the slowest
-  set-up, ~1-2 s) are made by one DescribeImages per region that this process sends itself as
-  soon as it listens, instead of on the seed's first EC2 call.
+  set-up, ~1-2 s) are made by one DescribeImages per region, answered in-process before the
+  server listens (while the caller loads its own modules), instead of on the seed's first EC2 call.
 
 Usage: python3 moto_launcher.py HOST PORT
 """
@@ -85,29 +85,27 @@ def with_bulk(app):
     return wsgi
 
 
-def _preload(host, port):
-    """Asks this server for the sandbox regions' images once, as the seed's first EC2 call would:
-    moto then loads its EC2 models, the EC2 service model and each region's backend (default
-    VPC, stock AMIs) while the caller is still loading its own modules."""
-    import time
-    import urllib.request
+def _preload(app):
+    """Asks moto for the sandbox regions' images once, in this thread, before the server listens:
+    moto loads its EC2 models, the EC2 service model and each region's backend (default VPC, stock
+    AMIs) while the caller is still loading its own modules, and no request of the caller can race
+    that first set-up (a warm-up thread beside the seed's own first EC2 calls could)."""
+    from werkzeug.test import Client
 
-    regions = os.environ.get("DRBOT_PRELOAD_REGIONS", "us-east-1,us-west-2").split(",")
-    for attempt in range(200):
+    client = Client(app)
+    for region in os.environ.get("DRBOT_PRELOAD_REGIONS", "us-east-1,us-west-2").split(","):
         try:
-            for region in regions:
-                req = urllib.request.Request(
-                    f"http://{host}:{port}/",
-                    data=b"Action=DescribeImages&Version=2016-11-15&Owner.1=self",
-                    headers={
-                        "Content-Type": "application/x-www-form-urlencoded",
-                        "Authorization": f"AWS4-HMAC-SHA256 Credential=testing/20260101/{region.strip()}/ec2/aws4_request, SignedHeaders=host, Signature=0",
-                    },
-                )
-                urllib.request.urlopen(req, timeout=30).read()
-            return
-        except Exception:  # not listening yet, or moto refused: the seed's own call will say
-            time.sleep(0.05)
+            client.post(
+                "/",
+                data="Action=DescribeImages&Version=2016-11-15&Owner.1=self",
+                headers={
+                    "Host": f"ec2.{region.strip()}.amazonaws.com",
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Authorization": f"AWS4-HMAC-SHA256 Credential=testing/20260101/{region.strip()}/ec2/aws4_request, SignedHeaders=host, Signature=0",
+                },
+            )
+        except Exception:  # the seed's own first call will say what is wrong
+            pass
 
 
 def _die_with_parent():
@@ -138,9 +136,9 @@ def main():
     _die_with_parent()
     # As `python3 -m moto.server` does: moto reads its own port from here.
     os.environ.setdefault("MOTO_PORT", str(port))
-    threading.Thread(target=_preload, args=(host, port), daemon=True).start()
     app = DomainDispatcherApplication(create_backend_app)
     app.debug = True
+    _preload(app)
     run_simple(host, port, with_bulk(app), threaded=True)
 
 
