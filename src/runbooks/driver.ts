@@ -1,7 +1,7 @@
 import type { DurableContext, StepConfig } from '@aws/durable-execution-sdk-js';
 import { DrbotError } from '../errors';
 import type { SlackMessage } from '../slack/poster';
-import { escapeMrkdwn, oneLine } from '../slack/views/format';
+import { escapeMrkdwn, oneLine, safeLines } from '../slack/views/format';
 import { formatCount, type RunView, renderRun } from '../slack/views/run';
 import { renderScheduledFailure } from '../slack/views/schedule';
 import { Leases } from '../store/leases';
@@ -151,10 +151,10 @@ async function postWithFallback(deps: RunbookDeps, input: AnyRunInput, msg: Slac
 
 /**
  * An unexpected error's words in the message: they may carry anything (an AWS message quoting a key),
- * so one line, escaped, with no backtick left to open a code span.
+ * so one line, escaped, and its backticks neutralised when they would leave a code span open.
  */
 export function stoppedText(reason: string, runId: string): string {
-  return `:x: The run stopped: ${escapeMrkdwn(oneLine(reason.slice(0, 500)).replace(/`/g, '\u02cb'))}\nThe on-call can grep the logs for \`${runId}\`.`;
+  return `:x: The run stopped: ${safeLines(escapeMrkdwn(oneLine(reason.slice(0, 500))))}\nThe on-call can grep the logs for \`${runId}\`.`;
 }
 
 function errorText(r: { message: string; hint?: string }, runId: string): string {
