@@ -230,7 +230,8 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
         channel: posted.channel,
         ts: posted.ok ? posted.ts : '',
         status: 'started',
-        createdAt: at,
+        // The request's time, not this step's: a retried step must not list the run twice in RUNS.
+        createdAt: input.requestedAt,
         updatedAt: at,
         ...(deps.runner ? { runner: deps.runner } : {}),
       });

@@ -47,6 +47,8 @@ export interface RecoveryDeps {
 
 /** "Plan again": the run's own command, when it still parses (a typed command; not a button's description). */
 function planAgain(deps: RecoveryDeps, run: RunRecord): NextStep[] {
+  // A command text kept cut short (at 200 characters) might still parse, as a wider command.
+  if (run.commandText.length >= 200) return [];
   const command = run.commandText.replace(/^\/dr\s+/, '');
   try {
     parseCommand(command, deps.config, deps.now(), deps.catalogue);

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -211,6 +212,11 @@ export class StateStore {
    * Claims an idempotency key: true the first time, false for every repeat within the TTL.
    * A Slack retry or a double submit therefore runs once.
    */
+  /** Gives a claim back (the work it guarded never started), so the next try may claim it. */
+  async unclaim(key: string): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: `IDEM#${key}`, sk: 'IDEM' } }));
+  }
+
   async claim(key: string, ttlSeconds = DAY): Promise<boolean> {
     try {
       await this.doc.send(

@@ -15,7 +15,9 @@ export default function globalTeardown(): void {
     .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean));
   const entries = lines.map((l) => JSON.parse(l) as { kind: string; text: string });
   const result = scanForSecrets(entries);
-  rmSync(dir, { recursive: true, force: true });
+  // Only what this run wrote; the directory only when global setup made it.
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.jsonl'))) rmSync(join(dir, f), { force: true });
+  if (process.env.DRBOT_TEST_JOURNAL_MADE === dir) rmSync(dir, { recursive: true, force: true });
   console.log(`\nsecrets scan: ${result.counts.slack} Slack calls, ${result.counts.log} log lines, ${result.counts.audit} audit items scanned for ${result.secrets} secrets and ${result.patterns} patterns: ${result.found.length} found`);
   if (result.found.length) throw new Error(`secrets found in the test run's output:\n${result.found.slice(0, 20).join('\n')}`);
 }

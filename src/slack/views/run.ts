@@ -64,7 +64,7 @@ function fit(text: string, max = SECTION_MAX): string {
 
 /** verbatim: Slack links nothing on its own (no bare URLs, #channels or @names turned live); safeLines: no unsafe character, no code span left open. */
 function section(text: string): KnownBlock {
-  return { type: 'section', text: { type: 'mrkdwn', text: fit(safeLines(text)), verbatim: true } };
+  return { type: 'section', text: { type: 'mrkdwn', text: safeLines(fit(text)), verbatim: true } };
 }
 
 export function formatCount(n: number): string {

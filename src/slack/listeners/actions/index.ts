@@ -248,6 +248,7 @@ export function onRunNext(deps: SlackDeps) {
       await deps.roles.require(user, parsed.spec.role, `run \`/dr ${parsed.spec.words.join(' ')}\``);
       if (!(await deps.store.claim(`next:${runId}`))) return refuse(deps, body, 'A next step of this run was already started from this message.', target, 'already_started');
       const shown = `/dr ${step.command}`.slice(0, 300);
+      // A start that fails gives the press back, so the buttons are not dead for a day.
       const { status, input } = await startRun(deps.engine, deps.now, {
         verb: parsed.spec,
         args: parsed.args,
@@ -256,6 +257,9 @@ export function onRunNext(deps: SlackDeps) {
         commandText: shown,
         requestKey: rid,
         continues: { runId, channel: at.channel, ts: at.ts },
+      }).catch(async (e: unknown) => {
+        await deps.store.unclaim(`next:${runId}`).catch(() => {});
+        throw e;
       });
       if (status === 'started') await deps.store.audit({ actor: user, action: 'next-step', target: shown, result: 'pending', runId: input.runId, detail: `continues ${runId}` });
     } catch (e) {
