@@ -204,6 +204,8 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
     const from = input.continues;
     const parentNext = from ? ((await deps.store.getRun(from.runId).catch(() => undefined))?.next ?? []) : [];
     if (from) {
+      // The message is this run's now: an undelivered final state of the earlier run must never be written over it.
+      await deps.store.updateRun(from.runId, { unsent: null }).catch(() => false);
       try {
         await deps.slack.update(from.channel, from.ts, renderRun(view));
         return { ok: true as const, channel: from.channel, ts: from.ts, parentNext };
