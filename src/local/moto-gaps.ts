@@ -5,6 +5,7 @@ import {
   InvalidRestoreTimeException,
   RestoreTableFromBackupCommand,
 } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { MiddlewareStack } from '@smithy/types';
 import type { AwsClients } from '../aws/clients';
 import type { DrConfig } from '../config/schema';
@@ -209,6 +210,31 @@ export function pointInTimeHistory<I extends object, O extends object>(client: {
   return { snapshots };
 }
 
+/**
+ * moto keeps replication configurations but copies nothing. The drill measures how long its canary
+ * takes to reach the replica, so the sandbox copies the drill's canaries (keys under
+ * `.drbot-drill/`, nothing else: the seeded replicas stay as the seed made them) to the configured
+ * replica once moto has taken the PutObject, as S3 replication would a moment later.
+ */
+export function replicateDrillCanaries(clients: AwsClients, config: DrConfig): void {
+  const replicas = new Map(config.s3.buckets.flatMap((b) => (b.replica ? [[b.name, b.replica] as const] : [])));
+  for (const region of new Set(config.s3.buckets.filter((b) => b.replica).map((b) => b.region ?? config.regions.primary))) {
+    const client: S3Client = clients.s3(region);
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        const input = args.input as { Bucket?: string; Key?: string; Body?: unknown; ContentType?: string; Metadata?: Record<string, string> };
+        const replica = replicas.get(input.Bucket ?? '');
+        if (context.commandName === 'PutObjectCommand' && replica && input.Key?.startsWith('.drbot-drill/') && typeof input.Body === 'string') {
+          await clients.s3(replica.region).send(new PutObjectCommand({ Bucket: replica.bucket, Key: input.Key, Body: input.Body, ...(input.ContentType ? { ContentType: input.ContentType } : {}), ...(input.Metadata ? { Metadata: input.Metadata } : {}) }));
+        }
+        return result;
+      },
+      { step: 'initialize', name: 'moto-drill-canary-replication' },
+    );
+  }
+}
+
 /** The sandbox's stand-ins for moto's gaps, on the clients of both configured regions. */
 export function coverMotoGaps(clients: AwsClients, config: DrConfig, opts: { now?: () => Date; historyFrom?: PitrOptions['historyFrom'] } = {}): void {
   for (const region of new Set([config.regions.primary, config.regions.backup])) {
@@ -218,4 +244,5 @@ export function coverMotoGaps(clients: AwsClients, config: DrConfig, opts: { now
     const tables = config.dynamodb.tables.filter((t) => (t.region ?? config.regions.primary) === region).map((t) => t.name);
     pointInTimeHistory(clients.dynamodb(region), { tables, now: opts.now ?? (() => new Date()), ...(opts.historyFrom ? { historyFrom: opts.historyFrom } : {}) });
   }
+  replicateDrillCanaries(clients, config);
 }
