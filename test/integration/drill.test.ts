@@ -1,4 +1,4 @@
-import { GetItemCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { type DescribeTableCommandOutput, GetItemCommand, type GetItemCommandInput, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
 import { ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import { canaryItemKey, canaryKey, DRILL_TAG } from '../../src/aws/drill';
@@ -7,7 +7,8 @@ import { SANDBOX_CHANNEL } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
 import { parseScheduleEvent, startScheduledRun } from '../../src/schedules/start';
 import { DrillStore } from '../../src/store/drills';
-import { ACCESS_DENIED, fail, SERVICE_UNAVAILABLE } from '../helpers/faults';
+import { mockClient } from 'aws-sdk-client-mock';
+import { ACCESS_DENIED, fail, rewrite, SERVICE_UNAVAILABLE } from '../helpers/faults';
 import { buttons, click, command, requestRun, runIdOf, runMessage, runSummary, textOf, useLocalStack } from '../helpers/flow';
 
 /*
@@ -19,6 +20,9 @@ import { buttons, click, command, requestRun, runIdOf, runMessage, runSummary, t
  * tables, so every table reports "no replica" here (the replica read is tested in
  * test/unit/drill-aws.test.ts with aws-sdk-client-mock).
  */
+
+// A drill is some forty checkpointed steps against moto (a 2,000-item table restored and counted twice): room for a loaded machine.
+jest.setTimeout(180_000);
 
 const PRIMARY = 'us-east-1';
 const BACKUP = 'us-west-2';
@@ -264,6 +268,34 @@ describe('/dr drill', () => {
     expect(text).toContain('scheduled by `drill-monthly`');
     expect(text).toContain('Drill report');
     await expectNothingLeft(first.runId);
+  });
+
+  it('reads the canary item in the replica region of a global table and measures its lag, polling with durable waits (aws-sdk-client-mock: moto lacks global tables; DescribeTable rewritten to show the ACTIVE replica)', async () => {
+    // prepare: spawn-queues has an ACTIVE replica in us-west-2, where the canary shows on the third read
+    const undo = rewrite<DescribeTableCommandOutput>(stack.clients.dynamodb(PRIMARY), 'DescribeTableCommand', (out, input) =>
+      input.TableName === 'spawn-queues' && out.Table ? { ...out, Table: { ...out.Table, Replicas: [{ RegionName: BACKUP, ReplicaStatus: 'ACTIVE' }] } } : out,
+    );
+    const { runId, message: plan } = await requestRun(stack, 'alice', 'drill');
+    const west = mockClient(stack.clients.dynamodb(BACKUP));
+    let reads = 0;
+    west.on(GetItemCommand).callsFake((input: GetItemCommandInput) => (++reads < 3 ? {} : { Item: { ...input.Key, [DRILL_TAG]: { S: runId }, drbotDrillAt: { S: '2026-12-01T00:00:00.000Z' } } }));
+
+    // act
+    try {
+      await click(stack, 'bob', plan, 'run_approve');
+    } finally {
+      undo();
+      west.restore();
+    }
+
+    // assess: three reads of exactly the canary's key, the lag measured, the others still "no replica"
+    expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
+    expect(west.commandCalls(GetItemCommand).map((c) => c.args[0].input)).toEqual(Array(3).fill({ TableName: 'spawn-queues', Key: { pk: { S: `drbot-drill#${runId}` } } }));
+    const text = message(runId);
+    expect(text).toMatch(new RegExp(`✅ RPO DynamoDB \`spawn-queues\` → us-west-2: \\d+ s \\(objective 5 min\\)`));
+    expect(text).toContain(':heavy_minus_sign: RPO DynamoDB `spawn-instances`: not measured (objective 5 min) — no replica in us-west-2');
+    expect(await canaryItem('spawn-queues', runId)).toBeUndefined();
+    await expectNothingLeft(runId);
   });
 
   it('drill history shows the kept drills newest first, with pass/fail and the clean-up', async () => {

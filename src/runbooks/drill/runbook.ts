@@ -39,6 +39,8 @@ const DDB_POLL_SECONDS = 5;
 const RESTORE_POLL_SECONDS = 30;
 /** Scans of at most this many 1 MB pages count a table exactly; beyond, DynamoDB's own ItemCount. */
 const COUNT_MAX_PAGES = 200;
+/** The longest the restore is waited on (the S3 and DynamoDB canaries a quarter of it): a run has a day for its steps. */
+const MAX_WAIT_MINUTES = 12 * 60;
 
 export interface DrillPlan {
   ami?: { id: string; name: string; architecture: string; instanceType: string };
@@ -242,7 +244,7 @@ async function s3Lag(ctx: DurableContext, deps: RunbookDeps, runId: string, plan
     }
   }
   // Up to S3 Replication Time Control's 15 minutes, or twice the RPO if longer.
-  const maxPolls = Math.ceil(Math.max(15, 2 * rpo) * 60 / S3_POLL_SECONDS);
+  const maxPolls = Math.ceil((Math.min(Math.max(15, 2 * rpo), MAX_WAIT_MINUTES / 4) * 60) / S3_POLL_SECONDS);
   let left = pending;
   for (let poll = 0; poll < maxPolls && left.length; poll++) {
     const seen = await safeStep(ctx, `canary-s3-check-${poll}`, async () => {
@@ -283,7 +285,7 @@ async function tableLag(ctx: DurableContext, deps: RunbookDeps, runId: string, p
     } else if (put.value.replica === 'active') pending.push({ i, t, at: put.value.at });
     else measures.push({ component, kind: 'rpo', objectiveMinutes: rpo, result: 'none', note: put.value.replica === 'none' ? `no replica in ${backup}` : `the replica in ${backup} is ${put.value.replica}` });
   }
-  const maxPolls = Math.ceil(Math.max(5, 2 * rpo) * 60 / DDB_POLL_SECONDS);
+  const maxPolls = Math.ceil((Math.min(Math.max(5, 2 * rpo), MAX_WAIT_MINUTES / 4) * 60) / DDB_POLL_SECONDS);
   let left = pending;
   for (let poll = 0; poll < maxPolls && left.length; poll++) {
     const seen = await safeStep(ctx, `canary-ddb-check-${poll}`, async () => {
@@ -329,7 +331,9 @@ async function restore(ctx: DurableContext, deps: RunbookDeps, r: NonNullable<Dr
     measures.push({ component, kind: 'rto', objectiveMinutes: rto, result: 'fail', note: 'the restore failed' });
     return;
   }
-  const maxPolls = Math.ceil((2 * rto * 60) / RESTORE_POLL_SECONDS);
+  // Twice the RTO, within the day a run has for its steps (src/config/execution.ts).
+  const waitMinutes = Math.min(2 * rto, MAX_WAIT_MINUTES);
+  const maxPolls = Math.ceil((waitMinutes * 60) / RESTORE_POLL_SECONDS);
   for (let poll = 0; poll < maxPolls; poll++) {
     const s = await safeStep(ctx, `restore-check-${poll}`, async () => (await describeTableIfAny(ddb, r.target))?.TableStatus ?? 'missing');
     if (s.ok && s.value === 'ACTIVE') {
@@ -357,8 +361,8 @@ async function restore(ctx: DurableContext, deps: RunbookDeps, r: NonNullable<Dr
     }
     await ctx.wait(`restore-wait-${poll}`, { seconds: RESTORE_POLL_SECONDS });
   }
-  failures.push(`the restore of ${r.table} was not ACTIVE after ${2 * rto} min`);
-  measures.push({ component, kind: 'rto', objectiveMinutes: rto, result: 'fail', note: `not ACTIVE within ${2 * rto} min` });
+  failures.push(`the restore of ${r.table} was not ACTIVE after ${waitMinutes} min`);
+  measures.push({ component, kind: 'rto', objectiveMinutes: rto, result: 'fail', note: `not ACTIVE within ${waitMinutes} min` });
 }
 
 /**
