@@ -2,6 +2,8 @@ import {
   CreateBackupCommand,
   DescribeContinuousBackupsCommand,
   DescribeTableCommand,
+  GetItemCommand,
+  type GetItemCommandInput,
   InvalidRestoreTimeException,
   RestoreTableFromBackupCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -56,7 +58,7 @@ export function selectionsInMemory<I extends object, O extends object>(client: {
  * moto accepts UpdateTable's ReplicaUpdates but has no global tables: this remembers the replicas a
  * table was given and shows them, ACTIVE, in DescribeTable, as AWS does once it has copied the table.
  */
-export function globalTableReplicas<I extends object, O extends object>(client: { middlewareStack: MiddlewareStack<I, O> }): void {
+export function globalTableReplicas<I extends object, O extends object>(client: { middlewareStack: MiddlewareStack<I, O> }): Map<string, Set<string>> {
   const replicas = new Map<string, Set<string>>();
   client.middlewareStack.add(
     (next, context) => async (args) => {
@@ -78,6 +80,24 @@ export function globalTableReplicas<I extends object, O extends object>(client: 
       return result;
     },
     { step: 'initialize', name: 'moto-global-table-replicas' },
+  );
+  return replicas;
+}
+
+/**
+ * With those replicas shown, a GetItem in a replica's region (the drill reads its canary there) is
+ * answered from the table in its own region, as a global table's replica would hold the same item.
+ */
+export function replicaReads(clients: AwsClients, region: string, homes: ReadonlyMap<string, ReadonlyMap<string, Set<string>>>): void {
+  clients.dynamodb(region).middlewareStack.add(
+    (next, context) => async (args) => {
+      const table = String((args.input as { TableName?: unknown }).TableName ?? '');
+      const home = context.commandName === 'GetItemCommand' ? [...homes].find(([r, m]) => r !== region && m.get(table)?.has(region))?.[0] : undefined;
+      if (!home) return next(args);
+      const output = await clients.dynamodb(home).send(new GetItemCommand(args.input as GetItemCommandInput));
+      return { output: output as never, response: {} };
+    },
+    { step: 'initialize', name: 'moto-global-table-replica-reads' },
   );
 }
 
@@ -237,12 +257,14 @@ export function replicateDrillCanaries(clients: AwsClients, config: DrConfig): v
 
 /** The sandbox's stand-ins for moto's gaps, on the clients of both configured regions. */
 export function coverMotoGaps(clients: AwsClients, config: DrConfig, opts: { now?: () => Date; historyFrom?: PitrOptions['historyFrom'] } = {}): void {
+  const replicas = new Map<string, Map<string, Set<string>>>();
   for (const region of new Set([config.regions.primary, config.regions.backup])) {
     selectionsInMemory(clients.backup(region));
     noBackupJobs(clients.backup(region));
-    globalTableReplicas(clients.dynamodb(region));
+    replicas.set(region, globalTableReplicas(clients.dynamodb(region)));
     const tables = config.dynamodb.tables.filter((t) => (t.region ?? config.regions.primary) === region).map((t) => t.name);
     pointInTimeHistory(clients.dynamodb(region), { tables, now: opts.now ?? (() => new Date()), ...(opts.historyFrom ? { historyFrom: opts.historyFrom } : {}) });
   }
+  for (const region of replicas.keys()) replicaReads(clients, region, replicas);
   replicateDrillCanaries(clients, config);
 }

@@ -1,6 +1,6 @@
 import { type DescribeTableCommandOutput, GetItemCommand, type GetItemCommandInput, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
-import { ListObjectVersionsCommand } from '@aws-sdk/client-s3';
+import { ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { canaryItemKey, canaryKey, DRILL_TAG } from '../../src/aws/drill';
 import { replicateDrillCanaries } from '../../src/local/moto-gaps';
 import { SANDBOX_CHANNEL } from '../../src/local/sandbox';
@@ -87,7 +87,8 @@ describe('/dr drill', () => {
   });
 
   it('waits for a second person: the requester and a viewer cannot approve; an approver runs it once, and it measures, reports and leaves nothing behind', async () => {
-    // prepare
+    // prepare: an object someone else keeps under the canary prefix (the drill must not touch it)
+    await stack.clients.s3(PRIMARY).send(new PutObjectCommand({ Bucket: BUCKET, Key: '.drbot-drill/notes.txt', Body: 'not the drill\'s' }));
     const { runId, message: plan } = await requestRun(stack, 'alice', 'drill');
 
     // act: the requester, a viewer, then an approver
@@ -111,6 +112,7 @@ describe('/dr drill', () => {
     expect(launched[0]).toMatchObject({ InstanceType: 't3.nano', State: { Name: 'terminated' } });
     await expectNothingLeft(runId);
     for (const t of TABLES) expect(await canaryItem(t, runId)).toBeUndefined();
+    expect((await canaryVersions(BUCKET, PRIMARY, '').then((v) => v.map((x) => x.Key)))).toEqual(['.drbot-drill/notes.txt']);
     // the report is kept for the history
     const kept = await new DrillStore(stack.store.doc, stack.store.tableName).list(10);
     expect(kept.find((r) => r.runId === runId)).toMatchObject({ ok: true, cleanup: 'removed', scheduled: false, failures: 0 });
@@ -158,6 +160,30 @@ describe('/dr drill', () => {
     expect(text).toContain(`canary object in ${BUCKET}: PutObject on \`${BUCKET}/${canaryKey(runId)}\` failed`);
     expect(text).toMatch(/✅ RTO compute/);
     expect(text).toMatch(/\*Removed:\* instance `i-[0-9a-f]+` terminated; canary item in `spawn-instances`; temporary table/);
+    await expectNothingLeft(runId);
+  });
+
+  it('a lost RunInstances answer (EC2 launched, the response never came back): the retried step finds the tagged instance and launches no second one', async () => {
+    // prepare: the first RunInstances launches in moto, then its answer is replaced by a network error
+    let lost = 0;
+    const undo = rewrite(stack.clients.ec2(BACKUP), 'RunInstancesCommand', (out) => {
+      if (lost++ === 0) throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+      return out;
+    });
+    const { runId, message: plan } = await requestRun(stack, 'alice', 'drill');
+
+    // act
+    try {
+      await click(stack, 'bob', plan, 'run_approve');
+    } finally {
+      undo();
+    }
+
+    // assess: one launch, measured, and terminated
+    expect(lost).toBe(1);
+    expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
+    expect(await drillInstances(runId)).toHaveLength(1);
+    expect(message(runId)).toMatch(/✅ RTO compute/);
     await expectNothingLeft(runId);
   });
 
