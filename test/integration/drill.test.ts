@@ -17,8 +17,8 @@ import { buttons, click, command, requestRun, runIdOf, runMessage, runSummary, t
  * and removed, a PITR restore into <table>-drill-<run id> and its deletion. moto copies nothing
  * between replicated buckets: the sandbox's own stand-in (replicateDrillCanaries in
  * src/local/moto-gaps.ts) copies the drill's canaries, as `npm start` does. moto has no global
- * tables, so every table reports "no replica" here (the replica read is tested in
- * test/unit/drill-aws.test.ts with aws-sdk-client-mock).
+ * tables, so tables report "no replica" here, except in the test that mocks the replica region's
+ * client with aws-sdk-client-mock (named in its title).
  */
 
 // A drill is some forty checkpointed steps against moto (a 2,000-item table restored and counted twice): room for a loaded machine.
