@@ -3,7 +3,10 @@ import { DescribeInstancesCommand, EC2Client, RunInstancesCommand, TerminateInst
 import { DeleteObjectCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { canaryItemKey, canaryKey, deleteCanaryObjects, drillTableName, launchDrillInstance, putCanaryItem, smallestInstanceType, terminateDrillInstances } from '../../src/aws/drill';
-import { PreconditionError } from '../../src/errors';
+import { parseConfigText } from '../../src/config/load';
+import { ConfigError, PreconditionError } from '../../src/errors';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { historyLines } from '../../src/runbooks/drill-history/runbook';
 import type { DrillReport } from '../../src/store/drills';
 
@@ -168,5 +171,21 @@ describe('drill history', () => {
 
   it('says when no drill has run', () => {
     expect(historyLines([])).toEqual(['No drill has been run yet. `/dr drill --dry-run` shows what one does.']);
+  });
+});
+
+describe('the drill section of the config', () => {
+  const example = readFileSync(join(__dirname, '..', '..', 'drbot.config.example.yaml'), 'utf8');
+
+  it('is optional, and takes a subnet ID and a table name', () => {
+    expect(parseConfigText(example).drill).toBeUndefined();
+    const cfg = parseConfigText(`${example}\ndrill:\n  subnetId: subnet-0abc1234\n  table: spawn-instances\n`);
+    expect(cfg.drill).toEqual({ subnetId: 'subnet-0abc1234', table: 'spawn-instances' });
+  });
+
+  it('refuses what is not a subnet ID, and keys it does not know, naming them', () => {
+    expect(() => parseConfigText(`${example}\ndrill:\n  subnetId: sg-0abc1234\n`)).toThrow(ConfigError);
+    expect(() => parseConfigText(`${example}\ndrill:\n  subnetId: sg-0abc1234\n`)).toThrow(/subnet/);
+    expect(() => parseConfigText(`${example}\ndrill:\n  instanceType: c7i.xlarge\n`)).toThrow(/instanceType/);
   });
 });
