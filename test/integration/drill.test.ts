@@ -3,7 +3,7 @@ import { DescribeInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
 import { ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { canaryItemKey, canaryKey, DRILL_TAG } from '../../src/aws/drill';
 import { replicateDrillCanaries } from '../../src/local/moto-gaps';
-import { SANDBOX_CHANNEL } from '../../src/local/sandbox';
+import { SANDBOX_CHANNEL, SANDBOX_CRITICAL_CHANNEL } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
 import { parseScheduleEvent, startScheduledRun } from '../../src/schedules/start';
 import { DrillStore } from '../../src/store/drills';
@@ -294,6 +294,28 @@ describe('/dr drill', () => {
     expect(text).toContain('scheduled by `drill-monthly`');
     expect(text).toContain('Drill report');
     await expectNothingLeft(first.runId);
+  });
+
+  it('a scheduled drill that fails is raised in the critical channel with Retry now, after cleaning up', async () => {
+    // prepare
+    const deps = { config: stack.config, catalogue: stack.catalogue, engine: stack.engine, now: stack.now };
+    const undo = fail(stack.clients.dynamodb(PRIMARY), 'RestoreTableToPointInTimeCommand', ACCESS_DENIED);
+
+    // act
+    let run;
+    try {
+      run = await startScheduledRun(deps, parseScheduleEvent({ schedule: 'drill-monthly', verb: 'drill', scheduledTime: '2027-02-01T03:00:00Z' }));
+      await stack.engine.idle();
+    } finally {
+      undo();
+    }
+
+    // assess
+    expect(runSummary(stack, run.runId)).toMatchObject({ status: 'failed' });
+    const alert = stack.standIn.channelMessages(SANDBOX_CRITICAL_CHANNEL).find((m) => textOf(m).includes(run.runId));
+    expect(textOf(alert)).toContain('Scheduled DR drill failed');
+    expect(buttons(alert).map((b) => b.text)).toEqual(['Retry now']);
+    await expectNothingLeft(run.runId);
   });
 
   it('reads the canary item in the replica region of a global table and measures its lag, polling with durable waits (aws-sdk-client-mock: moto lacks global tables; DescribeTable rewritten to show the ACTIVE replica)', async () => {
