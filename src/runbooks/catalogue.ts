@@ -19,6 +19,7 @@ import { verb as restoreS3 } from './restore-s3';
 import { verb as rollbackLambda } from './rollback-lambda';
 import { verb as setup } from './setup';
 import { verb as status } from './status';
+import { verb as compromise } from './compromise';
 import { type AnyRunInput, type CommandSpec, GROUPS, type RunbookExport, type RunOf, type Verb } from './verb';
 
 /**
@@ -30,7 +31,9 @@ import { type AnyRunInput, type CommandSpec, GROUPS, type RunbookExport, type Ru
  * The parser, `/dr help`, role checks, the durable handler's dispatch, the alarm buttons and the
  * RunInput type all read this list.
  */
-export const VERBS = [status, checkReplication, backupDynamodb, backupIam, backupAmis, backupRoute53, backupLambda, backupAll, backupJobRetry, restoreS3, restoreDynamodb, cutoverDynamodb, keepDynamodb, deleteRestoredTable, restoreIam, restoreRoute53, rollbackLambda, setup] as const;
+export const VERBS = [status, checkReplication, backupDynamodb, backupIam, backupAmis, backupRoute53, backupLambda, backupAll, backupJobRetry, restoreS3, restoreDynamodb, cutoverDynamodb, keepDynamodb, deleteRestoredTable, restoreIam, restoreRoute53, rollbackLambda, setup,
+  compromise,
+] as const;
 
 /** Every run's input, inferred from the verbs (what crosses the async invoke into the runbook function). */
 export type RunInput = RunOf<(typeof VERBS)[number]>;
