@@ -142,6 +142,9 @@ UNSCOPED = {
     "kms:GenerateDataKey": "AWS Backup's key, bound by kms:ViaService",
     "kms:Decrypt": "AWS Backup's key, bound by kms:ViaService",
     "kms:RetireGrant": "AWS Backup's key, bound by kms:ViaService",
+    # /dr compromise
+    "cloudtrail:LookupEvents": "CloudTrail's event history of the account and region; LookupEvents has no resource type",
+    "ec2:DescribeInstances": "EC2 Describe* calls support no resource-level permissions",
 }
 
 
@@ -227,6 +230,11 @@ EXPECTED_ACTIONS = {
         "dynamodb:BatchGetItem", "dynamodb:DeleteTable",
         # /dr cutover dynamodb (with Scan, BatchWriteItem, CreateBackup, DescribeBackup, ListBackups above)
         "dynamodb:ListTagsOfResource", "dynamodb:BatchGetItem",
+        # /dr compromise: the user's keys (and --lock, --new-key), CloudTrail, instances listed and terminated
+        "iam:GetUser", "iam:ListAccessKeys", "iam:UpdateAccessKey", "iam:GetUserPolicy", "iam:PutUserPolicy",
+        "iam:GetLoginProfile", "iam:DeleteLoginProfile", "iam:CreateAccessKey", "iam:DeleteAccessKey",
+        "secretsmanager:DescribeSecret", "secretsmanager:CreateSecret", "secretsmanager:TagResource",
+        "cloudtrail:LookupEvents", "ec2:DescribeInstances", "ec2:TerminateInstances",
     },
     "AlarmFunction": {
         "secretsmanager:GetSecretValue",
