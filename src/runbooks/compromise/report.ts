@@ -43,9 +43,9 @@ export function groupEvents(events: readonly TrailEvent[]): EventGroup[] {
 
 /** One group as a bullet: `RunInstances` ×3 in us-east-1 from `1.2.3.4` with `aws-cli/2…`, oldest – newest. */
 export function groupLine(g: EventGroup): string {
-  const span = g.oldest === g.newest ? slackDate(g.oldest, { seconds: true }) : `${slackDate(g.oldest, { seconds: true })} – ${slackDate(g.newest, { seconds: true })}`;
+  const span = g.oldest === g.newest ? slackDate(g.oldest) : `${slackDate(g.oldest)} – ${slackDate(g.newest)}`;
   const failed = g.errors ? ` (${formatCount(g.errors)} refused)` : '';
-  return `${g.readOnly ? '' : '*write* '}${code(g.name, 60)} ×${formatCount(g.count)}${failed} in ${code(g.region, 30)} from ${code(g.ip || '?', 60)} with ${code(g.agent || '?', 60)}, ${span}`;
+  return `${g.readOnly ? '' : '*write* '}${code(g.name, 60)} ×${formatCount(g.count)}${failed} in ${code(g.region, 30)} from ${code(g.ip || '?', 60)} with ${code(g.agent || '?', 40)}, ${span}`;
 }
 
 /** A CloudTrail value as a line in a code block: one line, nothing that closes the block or links. */

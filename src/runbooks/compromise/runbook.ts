@@ -27,6 +27,8 @@ export const MAX_PAGES_PER_LOOKUP = 40;
 const GROUP_LINES = 8;
 const INSTANCE_LINES = 8;
 const IAM_LINES = 6;
+/** The result's section holds 3,000 characters (src/slack/views/run.ts); dates are long in mrkdwn. */
+const RESULT_BUDGET = 2_900;
 /** TerminateInstances takes at most 1,000 IDs; --terminate takes 50. */
 const MAX_TERMINATE = 50;
 
@@ -274,32 +276,47 @@ const contain: Runbook<CompromiseInput, ContainPlan> = {
 
     const groups = groupEvents(found.events);
     const writes = found.events.filter((e) => !e.readOnly).length;
-    lines.push(
-      `:mag: *Found* in CloudTrail since ${slackDate(plan.since)} in ${plan.regions.map((r) => code(r)).join(' and ')}: ${plural(found.events.length, 'event')}, ${plural(writes, 'write call')}${found.cut ? ` (:warning: more than ${formatCount(MAX_PAGES_PER_LOOKUP * 50)} events for one lookup: the rest is in the console)` : ''}${groups.length ? (writes ? '; writes first:' : ':') : '.'}`,
-    );
-    lines.push(...groups.slice(0, GROUP_LINES).map((g) => `• ${groupLine(g)}`));
-    if (groups.length > GROUP_LINES) lines.push(`• …and ${plural(groups.length - GROUP_LINES, 'more group')}`);
-    if (found.events.length) lines.push(thread.posted ? `The full list (${formatCount(thread.shown)} of ${plural(found.events.length, 'event')}) is in this message's thread.` : 'The full list could not be posted in the thread (Slack refused it): look the user up in the CloudTrail console.');
-
-    if (instances.length) {
-      lines.push(`:broom: *To clean up*: ${plural(instances.length, 'instance')} launched by ${code(plan.user, 64)} or since ${slackDate(plan.since)}:`);
-      lines.push(...instances.slice(0, INSTANCE_LINES).map((i) => `• ${instanceLine(i, launched.has(i.id), plan.user)}`));
-      if (instances.length > INSTANCE_LINES) lines.push(`• …and ${plural(instances.length - INSTANCE_LINES, 'more instance')}`);
-      lines.push(`Terminate one: \`/dr compromise ${plan.user} --terminate ${instances[0]?.id ?? 'i-…'}\` (IDs separated by commas).`);
-    } else lines.push(`:broom: No instance was launched by ${code(plan.user, 64)} or since ${slackDate(plan.since)} in the configured regions.`);
-    if (iamWrites.lines.length) {
-      lines.push(`:busts_in_silhouette: *IAM changes* made by ${code(plan.user, 64)}:`);
-      lines.push(...iamWrites.lines.slice(0, IAM_LINES).map((l) => `• ${l}`));
-      if (iamWrites.lines.length > IAM_LINES) lines.push(`• …and ${formatCount(iamWrites.lines.length - IAM_LINES)} more (in the thread)`);
-    }
-
+    const foundHead = `:mag: *Found* in CloudTrail since ${slackDate(plan.since)} in ${plan.regions.map((r) => code(r)).join(' and ')}: ${plural(found.events.length, 'event')}, ${plural(writes, 'write call')}${found.cut ? ` (:warning: more than ${formatCount(MAX_PAGES_PER_LOOKUP * 50)} events for one lookup: the rest is in the console)` : ''}${groups.length ? (writes ? '; writes first:' : ':') : '.'}`;
+    const threadLine = found.events.length ? [thread.posted ? `The full list (${formatCount(thread.shown)} of ${plural(found.events.length, 'event')}) is in this message's thread.` : 'The full list could not be posted in the thread (Slack refused it): look the user up in the CloudTrail console.'] : [];
+    const instanceHead = instances.length
+      ? `:broom: *To clean up*: ${plural(instances.length, 'instance')} launched by ${code(plan.user, 64)} or since ${slackDate(plan.since)}:`
+      : `:broom: No instance was launched by ${code(plan.user, 64)} or since ${slackDate(plan.since)} in the configured regions.`;
+    const terminateOne = instances.length ? [`Terminate one: \`/dr compromise ${plan.user} --terminate ${instances[0]?.id ?? 'i-…'}\` (IDs separated by commas).`] : [];
+    const iamHead = iamWrites.lines.length ? [`:busts_in_silhouette: *IAM changes* made by ${code(plan.user, 64)}:`] : [];
     // What no button does.
     if (iamWrites.users.length) needsHuman.push(`Delete the IAM users it created, after review: ${iamWrites.users.map((u) => code(u, 64)).join(', ')} (a restore never deletes users).`);
     if (iamWrites.keys.length) needsHuman.push(`Deactivate the access keys it created for ${iamWrites.keys.map((u) => code(u, 64)).join(', ')}.`);
     if (iamWrites.policies.length) needsHuman.push(`Review the policy changes: ${iamWrites.policies.slice(0, 5).map((p) => code(p, 120)).join(', ')}.`);
     if (!input.lock) needsHuman.push('Consider *Deny all + revoke console*: an inactive key cannot sign, but the user may have a console password.');
     needsHuman.push('Find where the key leaked and rotate whatever used it (the replacement key lives in Secrets Manager); delete the inactive keys once reviewed.');
-    lines.push(':bust_in_silhouette: *Still needs a human*:', ...needsHuman.map((l) => `• ${l}`));
+    const human = [':bust_in_silhouette: *Still needs a human*:', ...needsHuman.map((l) => `• ${l}`)];
+    // The result is one Slack section (3,000 characters): fewer bullets until it fits; the thread has them all.
+    const more = (n: number, what: string) => (n > 0 ? [`• …and ${plural(n, what)}`] : []);
+    const assemble = (g: number, i: number, m: number) => [
+      ...lines,
+      foundHead,
+      ...groups.slice(0, g).map((x) => `• ${groupLine(x)}`),
+      ...more(groups.length - g, 'more group'),
+      ...threadLine,
+      instanceHead,
+      ...instances.slice(0, i).map((x) => `• ${instanceLine(x, launched.has(x.id), plan.user)}`),
+      ...more(instances.length - i, 'more instance'),
+      ...terminateOne,
+      ...iamHead,
+      ...iamWrites.lines.slice(0, m).map((l) => `• ${l}`),
+      ...more(iamWrites.lines.length - m, 'more IAM change'),
+      ...human,
+    ];
+    // Cut the event groups first (the thread has every event), then the instances, then the IAM changes.
+    const tries: [number, number, number][] = [];
+    for (let g = GROUP_LINES; g >= 2; g--) tries.push([g, INSTANCE_LINES, IAM_LINES]);
+    for (let i = INSTANCE_LINES - 1; i >= 1; i--) tries.push([2, i, IAM_LINES]);
+    for (let m = IAM_LINES - 1; m >= 1; m--) tries.push([1, 1, m]);
+    let report = assemble(GROUP_LINES, INSTANCE_LINES, IAM_LINES);
+    for (const [g, i, m] of tries) {
+      report = assemble(g, i, m);
+      if (report.join('\n').length <= RESULT_BUDGET) break;
+    }
 
     const keyFlag = input.key ? ` --key ${input.key}` : '';
     const sinceFlag = ` --since ${plan.since}`;
@@ -311,7 +328,7 @@ const contain: Runbook<CompromiseInput, ContainPlan> = {
       next.push({ label: instances.length > MAX_TERMINATE ? `Terminate the first ${MAX_TERMINATE} listed` : 'Terminate all listed', command: `compromise ${plan.user} --terminate ${ids.join(',')}`, style: 'danger' });
     }
     if (iamWrites.roles.length && deps.config.backupBucket) next.push({ label: 'Restore IAM from backup', command: 'restore iam --all' });
-    return { ok: failures.length === 0, lines, failures, next } satisfies Outcome;
+    return { ok: failures.length === 0, lines: report, failures, next } satisfies Outcome;
   },
 };
 
