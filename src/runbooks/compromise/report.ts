@@ -98,11 +98,11 @@ function mrkdwn(text: string): KnownBlock {
   return { type: 'section', text: { type: 'mrkdwn', text, verbatim: true } };
 }
 
-/** An instance as a bullet: id, type, region, launch time, tags, and who launched it. */
-export function instanceLine(i: InstanceInfo, byPrincipal: boolean, user: string): string {
+/** An instance as a bullet: id, type, region, launch time, tags, and (when known) who launched it. */
+export function instanceLine(i: InstanceInfo, byPrincipal?: boolean, user = ''): string {
   const tags = i.tags.slice(0, 3).map((t) => code(`${t.key}=${t.value}`, 60));
   const more = i.tags.length > 3 ? ` +${i.tags.length - 3}` : '';
-  return `${code(i.id)} ${code(i.type || '?', 20)} in ${code(i.region, 20)}, ${i.state}, launched ${slackDate(i.launchTime)}${tags.length ? `, tags ${tags.join(' ')}${more}` : ', no tags'} — ${byPrincipal ? `launched by ${code(user, 64)} (CloudTrail)` : 'launched since then (CloudTrail does not name who)'}`;
+  return `${code(i.id)} ${code(i.type || '?', 20)} in ${code(i.region, 20)}, ${i.state}, launched ${slackDate(i.launchTime)}${tags.length ? `, tags ${tags.join(' ')}${more}` : ', no tags'}${byPrincipal === undefined ? '' : byPrincipal ? ` — launched by ${code(user, 64)} (CloudTrail)` : ' — launched since then (CloudTrail does not name who)'}`;
 }
 
 /** IAM writes by the principal, by what they make or change. */

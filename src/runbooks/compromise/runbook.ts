@@ -360,7 +360,7 @@ const terminateListed: Runbook<CompromiseInput, TerminatePlan> = {
     for (const i of live) (byRegion[i.region] ??= []).push(i.id);
     const lines = [
       live.length ? `*${plural(live.length, 'instance')}* ${will} terminated (their EBS volumes deleted as their settings say; nothing else is touched):` : 'Every named instance is terminated already.',
-      ...live.slice(0, 20).map((i) => `• ${instanceLine(i, false, input.user).replace(/ — .*$/, '')}`),
+      ...live.slice(0, 20).map((i) => `• ${instanceLine(i)}`),
       ...(live.length > 20 ? [`• …and ${formatCount(live.length - 20)} more`] : []),
       ...(gone.length ? [`Already terminated: ${gone.map((i) => code(i.id)).join(', ')}`] : []),
     ];
