@@ -1,5 +1,5 @@
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
-import { ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import { GetUserPolicyCommand, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { SIMULATED_USER } from '../../src/local/compromise';
 import { SANDBOX_CHANNEL } from '../../src/local/sandbox';
 import { localSandboxTools } from '../../src/local/sandbox-tools';
@@ -58,8 +58,20 @@ describe('sandbox: a leaked key, contained, investigated, cleaned up', () => {
     const thread = stack.standIn.channelMessages(message.channel).filter((m) => m.threadTs === message.ts);
     expect(thread.map(textOf).join('\n')).toContain('RunInstances');
 
+    // act: Deny all + revoke console (the button's command carries --since as an ISO time), approved
+    await click(stack, 'alice', final!, 'Deny all + revoke console');
+    await click(stack, 'bob', stack.standIn.message(message.channel, message.ts)!, 'run_approve');
+    const locked = stack.standIn.message(message.channel, message.ts)!;
+
+    // assess: the deny-all policy is on the user, the keys still Inactive, the report offered again without that button
+    const policy = await iam.send(new GetUserPolicyCommand({ UserName: SIMULATED_USER, PolicyName: 'drbot-compromise-deny-all' }));
+    expect(policy.PolicyName).toBe('drbot-compromise-deny-all');
+    expect(textOf(locked)).toContain('*Locked*: the inline policy `drbot-compromise-deny-all` denies every action; it had no console password.');
+    expect(textOf(locked)).toContain('67 events');
+    expect(buttons(locked).map((b) => b.text)).toEqual(['Create replacement key', 'Terminate all listed', 'Restore IAM from backup']);
+
     // act: Terminate all listed, approved
-    await click(stack, 'alice', final!, 'Terminate all listed');
+    await click(stack, 'alice', locked, 'Terminate all listed');
     const asked = stack.standIn.message(message.channel, message.ts);
     expect(textOf(asked)).toContain('*3 instances* will be terminated');
     await click(stack, 'bob', asked!, 'run_approve');

@@ -367,7 +367,7 @@ const terminateListed: Runbook<CompromiseInput, TerminatePlan> = {
     return { lines, data: { byRegion }, ...(live.length ? {} : { empty: true }) };
   },
 
-  async execute(ctx, deps, _input, plan) {
+  async execute(ctx, deps, input, plan) {
     const failures: string[] = [];
     const done: string[] = [];
     for (const [region, ids] of Object.entries(plan.byRegion)) {
@@ -385,6 +385,7 @@ const terminateListed: Runbook<CompromiseInput, TerminatePlan> = {
     const lines = [
       `:broom: Terminated *${formatCount(ended.length)}* of ${plural(all.length, 'instance')}: ${ended.map((id) => `${code(id)} (${states.get(id)})`).join(', ') || 'none'}.`,
       ...(ended.length < all.length ? [`:x: Still running or unknown: ${all.filter((id) => !ended.includes(id)).map((id) => code(id)).join(', ')}. Terminate them in the EC2 console.`] : []),
+      `The other follow-ups stay commands: \`/dr compromise ${input.user} --lock\`, \`--new-key\`, \`/dr restore iam --all\`.`,
     ];
     return { ok: failures.length === 0 && ended.length === all.length, lines, failures };
   },
