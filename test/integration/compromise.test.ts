@@ -404,6 +404,7 @@ describe('/dr compromise', () => {
     const long = await command(stack, 'alice', `compromise ${'a'.repeat(80)}`);
     const badIds = await command(stack, 'alice', 'compromise leaky-11 --terminate i-123,`rm`');
     const both = await command(stack, 'alice', 'compromise leaky-11 --terminate i-0123456789abcdef0 --lock');
+    const simulate = await command(stack, 'alice', 'simulate compromise');
     const started = stack.engine.names().length;
     // refused at the plan
     const unknown = await command(stack, 'alice', 'compromise nobody-here');
@@ -417,6 +418,7 @@ describe('/dr compromise', () => {
     expect(long.json?.text).toContain('is not a valid IAM user name');
     expect(badIds.json?.text).toContain("--terminate takes up to 50 EC2 instance IDs separated by commas (i-0abc…,i-0def…), not `i-123,'rm'`.");
     expect(both.json?.text).toContain('--terminate and --lock cannot be used together.');
+    expect(simulate.json?.text).toContain('`/dr simulate` works only in the local sandbox');
     expect(started).toBe(before);
     expect(textOf(runMessage(stack.standIn, runIdOf(unknown)))).toContain('There is no IAM user `nobody-here` in this account.');
     expect(textOf(runMessage(stack.standIn, runIdOf(notTheirs)))).toContain(`\`${other}\` is not an access key of \`leaky-11\``);
