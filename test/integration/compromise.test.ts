@@ -174,6 +174,8 @@ describe('/dr compromise', () => {
       expect(i.MaxResults).toBe(50);
       expect(now - i.StartTime!.getTime()).toBeGreaterThan(23.9 * 3_600_000);
       expect(now - i.StartTime!.getTime()).toBeLessThan(24.1 * 3_600_000);
+      // up to the investigation, after the keys were contained (not only to the request)
+      expect(i.EndTime!.getTime()).toBeGreaterThanOrEqual(now);
     }
     expect(lookups('west').map((i) => i.LookupAttributes?.[0]?.AttributeKey)).toEqual(['Username', 'AccessKeyId', 'AccessKeyId']);
     // the pace: each step made at most 2 LookupEvents calls, and a durable wait of a second separates two steps of a region

@@ -39,7 +39,6 @@ export interface ContainPlan {
   /** Every key of the user (the replacement's room: IAM allows two). */
   keyCount: number;
   since: string;
-  until: string;
   regions: string[];
   lock?: { denyAll: boolean; console: boolean };
 }
@@ -102,7 +101,8 @@ interface Investigation {
 async function investigate(ctx: DurableContext, deps: RunbookDeps, plan: ContainPlan): Promise<Investigation> {
   const lookups: LookupAttribute[] = [{ key: 'Username', value: plan.user }, ...plan.keys.map((k) => ({ key: 'AccessKeyId' as const, value: k.id }))];
   const start = new Date(plan.since);
-  const end = new Date(plan.until);
+  // Up to now, after the containment: what the key did until it stopped working is the point (checkpointed: the same on replay).
+  const end = new Date(await ctx.step('investigation-window', async () => deps.now().toISOString()));
   const byId = new Map<string, TrailEvent>();
   const failures: string[] = [];
   let cut = 0;
@@ -164,8 +164,7 @@ const contain: Runbook<CompromiseInput, ContainPlan> = {
         'Check the key ID, or leave out `--key` to deactivate every key of the user.',
       );
     }
-    const until = input.requestedAt;
-    const since = input.since ?? new Date(Date.parse(until) - DEFAULT_SINCE_MS).toISOString();
+    const since = input.since ?? new Date(Date.parse(input.requestedAt) - DEFAULT_SINCE_MS).toISOString();
     const regions = regionsOf(deps);
     const lock = input.lock ? { denyAll: await hasDenyAll(iam, input.user), console: await hasLoginProfile(iam, input.user) } : undefined;
     const will = input.dryRun ? 'would be' : 'will be';
@@ -192,7 +191,7 @@ const contain: Runbook<CompromiseInput, ContainPlan> = {
     lines.push(
       `Then, read only: CloudTrail since ${slackDate(since)} in ${regions.map((r) => code(r)).join(' and ')} (by user name${keys.length ? ` and by ${plural(keys.length, 'key ID')}` : ''}, at most ${LOOKUP_CALLS_PER_SECOND} calls a second), the instances launched by the user or since then, and the IAM changes it made.`,
     );
-    return { lines, data: { user: input.user, keys, keyCount: all.length, since, until, regions, ...(lock ? { lock } : {}) } };
+    return { lines, data: { user: input.user, keys, keyCount: all.length, since, regions, ...(lock ? { lock } : {}) } };
   },
 
   async execute(ctx, deps, input, plan, progress) {
