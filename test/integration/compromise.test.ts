@@ -331,6 +331,38 @@ describe('/dr compromise', () => {
     expect(k1).toBeTruthy();
   });
 
+  it('TerminateInstances denied: the instances stay running and the message says which and what to do; --new-key at IAM\'s 2 keys creates nothing and says why', async () => {
+    // prepare
+    const user = 'leaky-12';
+    const [k1, k2] = await makeUser(user);
+    const [id] = await launch('us-west-2', 1, 'stuck');
+    const undo = fail(stack.clients.ec2('us-west-2'), 'TerminateInstancesCommand', ACCESS_DENIED);
+
+    // act
+    let text = '';
+    let keyText = '';
+    try {
+      const { runId, message } = await requestRun(stack, 'alice', `compromise ${user} --terminate ${id}`);
+      await click(stack, 'bob', message, 'run_approve');
+      expect(runSummary(stack, runId)).toMatchObject({ status: 'failed', failures: 1 });
+      text = textOf(stack.standIn.message(message.channel, message.ts));
+    } finally {
+      undo();
+    }
+    const second = await requestRun(stack, 'alice', `compromise ${user} --new-key`);
+    await click(stack, 'bob', second.message, 'run_approve');
+    keyText = textOf(stack.standIn.message(second.message.channel, second.message.ts));
+
+    // assess: AWS's end state, then the messages
+    expect((await stateOf('us-west-2', [id!]))[id!]).toBe('running');
+    expect(text).toContain('Terminated *0* of 1 instance');
+    expect(text).toContain(`Still running or unknown: \`${id}\`. Terminate them in the EC2 console.`);
+    expect(text).toContain('ec2:TerminateInstances');
+    expect(await statuses(user)).toEqual({ [k1!]: 'Inactive', [k2!]: 'Inactive' });
+    expect(keyText).toContain("`leaky-12` already has IAM's limit of 2 access keys, so no replacement was created.");
+    expect(runSummary(stack, second.runId)).toMatchObject({ status: 'failed' });
+  });
+
   it('UpdateAccessKey denied on one key and throttled on the other: the throttled one is retried and contained, the denied one reported NOT contained', async () => {
     // prepare
     const user = 'leaky-7';
