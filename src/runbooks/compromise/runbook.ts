@@ -286,6 +286,7 @@ const contain: Runbook<CompromiseInput, ContainPlan> = {
     if (iamWrites.users.length) needsHuman.push(`Delete the IAM users it created, after review: ${iamWrites.users.map((u) => code(u, 64)).join(', ')} (a restore never deletes users).`);
     if (iamWrites.keys.length) needsHuman.push(`Deactivate the access keys it created for ${iamWrites.keys.map((u) => code(u, 64)).join(', ')}.`);
     if (iamWrites.policies.length) needsHuman.push(`Review the policy changes: ${iamWrites.policies.slice(0, 5).map((p) => code(p, 120)).join(', ')}.`);
+    if (plan.keyCount >= 2 && !replacement) needsHuman.push("A replacement key needs room: IAM allows 2 keys and the user has 2; delete one (after review) before `--new-key`.");
     if (!input.lock) needsHuman.push('Consider *Deny all + revoke console*: an inactive key cannot sign, but the user may have a console password.');
     needsHuman.push('Find where the key leaked and rotate whatever used it (the replacement key lives in Secrets Manager); delete the inactive keys once reviewed.');
     const human = [':bust_in_silhouette: *Still needs a human*:', ...needsHuman.map((l) => `• ${l}`)];
@@ -326,7 +327,7 @@ const contain: Runbook<CompromiseInput, ContainPlan> = {
       const ids = instances.slice(0, MAX_TERMINATE).map((i) => i.id);
       next.push({ label: instances.length > MAX_TERMINATE ? `Terminate the first ${MAX_TERMINATE} listed` : 'Terminate all listed', command: `compromise ${plan.user} --terminate ${ids.join(',')}`, style: 'danger' });
     }
-    if (iamWrites.roles.length && deps.config.backupBucket) next.push({ label: 'Restore IAM from backup', command: 'restore iam --all' });
+    if ((iamWrites.roles.length || iamWrites.policies.length) && deps.config.backupBucket) next.push({ label: 'Restore IAM from backup', command: 'restore iam --all' });
     return { ok: failures.length === 0, lines: report, failures, next } satisfies Outcome;
   },
 };
