@@ -171,7 +171,7 @@ export async function simulateCompromise(clients: AwsClients, config: DrConfig, 
   const backdoorKey = (await iam.send(new CreateAccessKeyCommand({ UserName: BACKDOOR_USER }))).AccessKey?.AccessKeyId ?? '';
   // CloudTrail records CreateAccessKey without the secret half, and so does this.
   add(primary, trailEvent({ ...base, name: 'CreateAccessKey', source: 'iam.amazonaws.com', region: 'us-east-1', at: at(59), readOnly: false, from: ATTACKER, request: { userName: BACKDOOR_USER }, response: { accessKey: { userName: BACKDOOR_USER, accessKeyId: backdoorKey, status: 'Active', createDate: at(59).toISOString() } } }));
-  const role = (await iam.send(new ListRolesCommand({}))).Roles?.map((r) => r.RoleName ?? '').find((n) => n.startsWith(`${config.iam.rolePrefix}-worker`));
+  const role = ((await iam.send(new ListRolesCommand({}))).Roles ?? []).map((r) => r.RoleName ?? '').filter((n) => n.startsWith(`${config.iam.rolePrefix}-worker`)).sort()[0];
   if (role) {
     const doc = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] });
     await iam.send(new PutRolePolicyCommand({ RoleName: role, PolicyName: 'ops-debug', PolicyDocument: doc }));
