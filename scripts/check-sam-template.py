@@ -143,6 +143,9 @@ UNSCOPED = {
     "kms:GenerateDataKey": "AWS Backup's key, bound by kms:ViaService",
     "kms:Decrypt": "AWS Backup's key, bound by kms:ViaService",
     "kms:RetireGrant": "AWS Backup's key, bound by kms:ViaService",
+    # /dr compromise
+    "cloudtrail:LookupEvents": "CloudTrail's event history of the account and region; LookupEvents has no resource type",
+    "ec2:DescribeInstances": "EC2 Describe* calls support no resource-level permissions",
 }
 
 
@@ -231,6 +234,11 @@ EXPECTED_ACTIONS = {
         # /dr drill and /dr drill cleanup: its instance (launched tagged drbot-drill, terminated only
         # with that tag), canary objects and items, the PITR restore into <table>-drill-<run id>
         "ec2:RunInstances", "ec2:DescribeInstances", "ec2:TerminateInstances", "s3:DeleteObject",
+        # /dr compromise: the user's keys (and --lock, --new-key), CloudTrail, instances listed and terminated
+        "iam:GetUser", "iam:ListAccessKeys", "iam:UpdateAccessKey", "iam:GetUserPolicy", "iam:PutUserPolicy",
+        "iam:GetLoginProfile", "iam:DeleteLoginProfile", "iam:CreateAccessKey", "iam:DeleteAccessKey",
+        "secretsmanager:DescribeSecret", "secretsmanager:CreateSecret", "secretsmanager:TagResource",
+        "cloudtrail:LookupEvents", "ec2:DescribeInstances", "ec2:TerminateInstances",
     },
     "AlarmFunction": {
         "secretsmanager:GetSecretValue",

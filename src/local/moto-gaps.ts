@@ -8,6 +8,7 @@ import {
   RestoreTableFromBackupCommand,
 } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { Event } from '@aws-sdk/client-cloudtrail';
 import type { MiddlewareStack } from '@smithy/types';
 import type { AwsClients } from '../aws/clients';
 import type { DrConfig } from '../config/schema';
@@ -255,10 +256,65 @@ export function replicateDrillCanaries(clients: AwsClients, config: DrConfig): v
   }
 }
 
+/**
+ * moto has no CloudTrail event history (LookupEvents). The sandbox keeps one per region: events
+ * recorded in AWS's Event shape (by `/dr simulate compromise`, src/local/compromise.ts), answered
+ * as AWS does: newest first, one lookup attribute, StartTime/EndTime, at most 50 a page (MaxResults
+ * up to 50), NextToken.
+ */
+export class SandboxTrail {
+  private readonly byRegion = new Map<string, Event[]>();
+
+  record(region: string, events: readonly Event[]): void {
+    this.byRegion.set(region, [...(this.byRegion.get(region) ?? []), ...events]);
+  }
+
+  events(region: string): readonly Event[] {
+    return this.byRegion.get(region) ?? [];
+  }
+
+  /** Answers LookupEvents on a sandbox CloudTrail client of this region. */
+  cover<I extends object, O extends object>(client: { middlewareStack: MiddlewareStack<I, O> }, region: string): void {
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== 'LookupEventsCommand') return next(args);
+        const input = args.input as { LookupAttributes?: { AttributeKey?: string; AttributeValue?: string }[]; StartTime?: Date; EndTime?: Date; MaxResults?: number; NextToken?: string };
+        const attrs = input.LookupAttributes ?? [];
+        if (attrs.length > 1) throw Object.assign(new Error('You cannot specify more than one lookup attribute.'), { name: 'InvalidLookupAttributesException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+        const max = input.MaxResults ?? 50;
+        if (max < 1 || max > 50) throw Object.assign(new Error('MaxResults must be between 1 and 50.'), { name: 'InvalidMaxResultsException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+        const field: Record<string, (e: Event) => string | undefined> = {
+          Username: (e) => e.Username,
+          AccessKeyId: (e) => e.AccessKeyId,
+          EventName: (e) => e.EventName,
+          EventId: (e) => e.EventId,
+          EventSource: (e) => e.EventSource,
+          ReadOnly: (e) => e.ReadOnly,
+        };
+        const a = attrs[0];
+        const get = a ? field[a.AttributeKey ?? ''] : undefined;
+        const matching = this.events(region)
+          .filter((e) => !a || get?.(e) === a.AttributeValue)
+          .filter((e) => (!input.StartTime || (e.EventTime ?? new Date(0)) >= input.StartTime) && (!input.EndTime || (e.EventTime ?? new Date(0)) <= input.EndTime))
+          .sort((x, y) => (y.EventTime?.getTime() ?? 0) - (x.EventTime?.getTime() ?? 0));
+        const from = input.NextToken ? Number(Buffer.from(input.NextToken, 'base64').toString('utf8').replace(/^page:/, '')) : 0;
+        if (!Number.isInteger(from) || from < 0) throw Object.assign(new Error('Invalid NextToken.'), { name: 'InvalidNextTokenException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+        const page = matching.slice(from, from + max);
+        const more = from + max < matching.length;
+        const output = { $metadata: {}, Events: page, ...(more ? { NextToken: Buffer.from(`page:${from + max}`).toString('base64') } : {}) };
+        return { output: output as unknown as O, response: {} };
+      },
+      { step: 'initialize', name: 'moto-cloudtrail-lookup-events' },
+    );
+  }
+}
+
 /** The sandbox's stand-ins for moto's gaps, on the clients of both configured regions. */
-export function coverMotoGaps(clients: AwsClients, config: DrConfig, opts: { now?: () => Date; historyFrom?: PitrOptions['historyFrom'] } = {}): void {
+export function coverMotoGaps(clients: AwsClients, config: DrConfig, opts: { now?: () => Date; historyFrom?: PitrOptions['historyFrom'] } = {}): { trail: SandboxTrail } {
+  const trail = new SandboxTrail();
   const replicas = new Map<string, Map<string, Set<string>>>();
   for (const region of new Set([config.regions.primary, config.regions.backup])) {
+    trail.cover(clients.cloudtrail(region), region);
     selectionsInMemory(clients.backup(region));
     noBackupJobs(clients.backup(region));
     replicas.set(region, globalTableReplicas(clients.dynamodb(region)));
@@ -267,4 +323,5 @@ export function coverMotoGaps(clients: AwsClients, config: DrConfig, opts: { now
   }
   for (const region of replicas.keys()) replicaReads(clients, region, replicas);
   replicateDrillCanaries(clients, config);
+  return { trail };
 }

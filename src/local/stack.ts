@@ -63,7 +63,7 @@ export interface LocalStackOptions {
    * Sandbox only: moto's gaps covered on the sandbox's clients and `/dr simulate corruption`
    * (src/local/sandbox-tools.ts). Given the seed's summary and when it started.
    */
-  sandboxTools?: (stack: LocalStackCore, seed: { summary: SeedSummary; at: Date } | undefined) => { corrupt: NonNullable<SlackDeps['corrupt']> };
+  sandboxTools?: (stack: LocalStackCore, seed: { summary: SeedSummary; at: Date } | undefined) => { corrupt: NonNullable<SlackDeps['corrupt']>; compromise?: SlackDeps['compromise'] };
   /** Alarm wiring, added by src/local/alarms.ts when present. */
   alarms?: (stack: LocalStackCore) => { actions: AlarmActions; simulate: (kind: AlarmSimulation, user: string) => Promise<void> };
 }
@@ -242,6 +242,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     ...(alarms ? { alarms: alarms.actions } : {}),
     ...(alarms && sandbox ? { simulate: alarms.simulate } : {}),
     ...(tools ? { corrupt: tools.corrupt } : {}),
+    ...(tools?.compromise ? { compromise: tools.compromise } : {}),
   };
   // A persistent state table may hold runs an earlier local drbot never finished: say they died.
   const interrupted = await recoverInterrupted({ store, slack: slackDeps.slack, config, catalogue, now }).catch((e: unknown) => {
