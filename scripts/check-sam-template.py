@@ -181,6 +181,53 @@ def role_actions(cfn: dict[str, Any], role: str) -> set[str]:
     return acts
 
 
+def role_statements(cfn: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    """Every statement of the role's inline policies and of the managed policies attached to it."""
+    res = cfn["Resources"]
+    out: list[dict[str, Any]] = []
+    for p in res[role]["Properties"].get("Policies", []):
+        st = p["PolicyDocument"]["Statement"]
+        out += st if isinstance(st, list) else [st]
+    for r in of_type(cfn, "AWS::IAM::ManagedPolicy").values():
+        if {"Ref": role} in r["Properties"].get("Roles", []):
+            st = r["Properties"]["PolicyDocument"]["Statement"]
+            out += st if isinstance(st, list) else [st]
+    return out
+
+
+# /dr compromise --lock attaches this AWS managed policy, and the runbook role may attach no other.
+DENY_ALL_ARNS = ({"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AWSDenyAll"}, "arn:aws:iam::aws:policy/AWSDenyAll")
+
+
+def user_policy_problems(cfn: dict[str, Any], role: str = "RunbookRole") -> list[str]:
+    """
+    Why the role could write or attach a policy of its choosing onto a user (empty: it cannot).
+    iam:AttachUserPolicy only in statements of that one action with exactly the condition
+    ArnEquals iam:PolicyARN = AWSDenyAll; no PutUserPolicy; no NotAction (it would allow the rest).
+    """
+    problems: list[str] = []
+    for st in role_statements(cfn, role):
+        if st.get("Effect") != "Allow":
+            continue
+        sid = st.get("Sid", "?")
+        if "NotAction" in st:
+            problems.append(f"{sid}: an Allow with NotAction")
+        acts = actions_of([st])
+        if "iam:PutUserPolicy" in acts:
+            problems.append(f"{sid}: iam:PutUserPolicy (writes any policy onto a user)")
+        if "iam:AttachUserPolicy" not in acts:
+            continue
+        if acts != {"iam:AttachUserPolicy"}:
+            problems.append(f"{sid}: iam:AttachUserPolicy shares its statement with {sorted(acts - {'iam:AttachUserPolicy'})}")
+        cond = st.get("Condition")
+        arn = (cond or {}).get("ArnEquals", {}).get("iam:PolicyARN") if isinstance(cond, dict) and set(cond) == {"ArnEquals"} and set(cond["ArnEquals"]) == {"iam:PolicyARN"} else None
+        if isinstance(arn, list) and len(arn) == 1:
+            arn = arn[0]
+        if arn not in DENY_ALL_ARNS:
+            problems.append(f"{sid}: iam:AttachUserPolicy without exactly the condition ArnEquals iam:PolicyARN = AWSDenyAll ({cond!r})")
+    return problems
+
+
 EXPECTED_ACTIONS = {
     "SlackFunction": {
         "secretsmanager:GetSecretValue",
@@ -234,8 +281,9 @@ EXPECTED_ACTIONS = {
         # /dr drill and /dr drill cleanup: its instance (launched tagged drbot-drill, terminated only
         # with that tag), canary objects and items, the PITR restore into <table>-drill-<run id>
         "ec2:RunInstances", "ec2:DescribeInstances", "ec2:TerminateInstances", "s3:DeleteObject",
-        # /dr compromise: the user's keys (and --lock, --new-key), CloudTrail, instances listed and terminated
-        "iam:GetUser", "iam:ListAccessKeys", "iam:UpdateAccessKey", "iam:GetUserPolicy", "iam:PutUserPolicy",
+        # /dr compromise: the user's keys (and --lock: AWSDenyAll attached, never an inline policy
+        # written; --new-key), CloudTrail, instances listed and terminated
+        "iam:GetUser", "iam:ListAccessKeys", "iam:UpdateAccessKey", "iam:ListAttachedUserPolicies", "iam:AttachUserPolicy",
         "iam:GetLoginProfile", "iam:DeleteLoginProfile", "iam:CreateAccessKey", "iam:DeleteAccessKey",
         "secretsmanager:DescribeSecret", "secretsmanager:CreateSecret", "secretsmanager:TagResource",
         "cloudtrail:LookupEvents", "ec2:DescribeInstances", "ec2:TerminateInstances",
@@ -335,6 +383,28 @@ def check_app(template: dict[str, Any], buckets: list[str]) -> None:
         got = role_actions(cfn, role)
         check(got == expected, f"{fn_name} ({role}) may do exactly its actions" + ("" if got == expected else f": extra {sorted(got - expected)}, missing {sorted(expected - got)}"))
     check("ManagedPolicyArns" not in res["RunbookRole"]["Properties"], "RunbookRole carries no managed policy (no account-wide checkpoint rights)")
+
+    print("user policies: AWSDenyAll only")
+    problems = user_policy_problems(cfn)
+    check(not problems, f"RunbookRole writes no user policy and may attach AWSDenyAll only ({problems})")
+    attach = [st for st in role_statements(cfn, "RunbookRole") if "iam:AttachUserPolicy" in actions_of([st])]
+    check(len(attach) == 1 and attach[0].get("Condition") is not None, f"one iam:AttachUserPolicy statement, with its condition ({[st.get('Sid') for st in attach]})")
+    # control: the same template with the condition dropped (or another ARN) fails this check
+    for what, change in {
+        "dropped": lambda st: st.pop("Condition", None),
+        "another ARN": lambda st: st.update(Condition={"ArnEquals": {"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"}}),
+        "widened to ArnLike": lambda st: st.update(Condition={"ArnLike": {"iam:PolicyARN": "arn:aws:iam::aws:policy/*"}}),
+    }.items():
+        loose = copy.deepcopy(cfn)
+        for st in role_statements(loose, "RunbookRole"):
+            if "iam:AttachUserPolicy" in actions_of([st]):
+                change(st)
+        check(bool(user_policy_problems(loose)), f"(control: the AttachUserPolicy condition {what} is caught)")
+    keys = [st for st in role_statements(cfn, "RunbookRole") if actions_of([st]) & {"iam:CreateAccessKey", "iam:DeleteAccessKey"}]
+    check(
+        len(keys) == 1 and actions_of(keys) == {"iam:CreateAccessKey", "iam:DeleteAccessKey"} and keys[0].get("Resource") == {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:user/*"},
+        f"iam:CreateAccessKey and iam:DeleteAccessKey alone in one statement, on this account's users only ({[st.get('Sid') for st in keys]})",
+    )
     stars = set()
     for role in ("SlackFunctionRole", "AlarmFunctionRole", "RunbookRole"):
         for p in res[role]["Properties"].get("Policies", []):

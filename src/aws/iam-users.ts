@@ -3,12 +3,13 @@ import {
   DeleteAccessKeyCommand,
   DeleteLoginProfileCommand,
   GetLoginProfileCommand,
+  AttachUserPolicyCommand,
   GetUserCommand,
-  GetUserPolicyCommand,
   type IAMClient,
   ListAccessKeysCommand,
   type ListAccessKeysCommandOutput,
-  PutUserPolicyCommand,
+  ListAttachedUserPoliciesCommand,
+  type ListAttachedUserPoliciesCommandOutput,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { CreateSecretCommand, DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -16,13 +17,21 @@ import { PreconditionError, wrapAws } from '../errors';
 
 /*
  * An IAM user's credentials, for /dr compromise: its access keys (listed, deactivated, a
- * replacement created straight into Secrets Manager), an explicit deny-all inline policy and its
- * console password. Every write here is one IAM can repeat with the same result.
+ * replacement created straight into Secrets Manager), AWS's managed deny-all policy attached and
+ * its console password. Every write here is one IAM can repeat with the same result.
  */
 
-/** The inline policy /dr compromise puts on a user: deny everything, whatever else allows it. */
-export const DENY_ALL_POLICY = 'drbot-compromise-deny-all';
-export const DENY_ALL_DOCUMENT = { Version: '2012-10-17', Statement: [{ Sid: 'DrbotCompromiseDenyAll', Effect: 'Deny', Action: '*', Resource: '*' }] };
+/**
+ * The policy /dr compromise attaches to a user: AWS's own managed policy AWSDenyAll (an explicit
+ * Deny of every action, whatever else allows it). Attached, never written: the runbook role may
+ * attach this one policy and no other (template.yaml's condition on iam:PolicyARN), and writes no
+ * inline policy, so it cannot grant anyone anything.
+ */
+export const DENY_ALL_POLICY = 'AWSDenyAll';
+/** AWSDenyAll's ARN in the user's partition (`aws`, `aws-cn`, `aws-us-gov`). */
+export const denyAllArn = (partition = 'aws') => `arn:${partition}:iam::aws:policy/${DENY_ALL_POLICY}`;
+/** The partition of an ARN (`aws` when it names none). */
+export const partitionOf = (arn: string | undefined) => arn?.split(':')[1] || 'aws';
 
 const named = (e: unknown, ...names: string[]): boolean => names.includes((e as { name?: string })?.name ?? '');
 
@@ -74,21 +83,35 @@ export async function hasLoginProfile(iam: IAMClient, user: string): Promise<boo
   }
 }
 
-/** Whether the deny-all inline policy is on the user already. */
-export async function hasDenyAll(iam: IAMClient, user: string): Promise<boolean> {
-  try {
-    await iam.send(new GetUserPolicyCommand({ UserName: user, PolicyName: DENY_ALL_POLICY }));
-    return true;
-  } catch (e) {
-    if (named(e, 'NoSuchEntityException', 'NoSuchEntity')) return false;
-    throw wrapAws(e, 'iam:GetUserPolicy', user);
-  }
+/** The managed policies attached to the user (ARNs), every page (Marker). */
+export async function attachedPolicies(iam: IAMClient, user: string): Promise<string[]> {
+  const out: string[] = [];
+  let marker: string | undefined;
+  do {
+    const r: ListAttachedUserPoliciesCommandOutput = await iam.send(new ListAttachedUserPoliciesCommand({ UserName: user, ...(marker ? { Marker: marker } : {}) })).catch((e: unknown) => {
+      throw wrapAws(e, 'iam:ListAttachedUserPolicies', user);
+    });
+    for (const p of r.AttachedPolicies ?? []) if (p.PolicyArn) out.push(p.PolicyArn);
+    marker = r.IsTruncated ? r.Marker : undefined;
+  } while (marker);
+  return out;
 }
 
-export async function putDenyAll(iam: IAMClient, user: string): Promise<void> {
-  await iam.send(new PutUserPolicyCommand({ UserName: user, PolicyName: DENY_ALL_POLICY, PolicyDocument: JSON.stringify(DENY_ALL_DOCUMENT) })).catch((e: unknown) => {
-    throw wrapAws(e, 'iam:PutUserPolicy', user);
+/** Whether AWSDenyAll is attached to the user already. */
+export async function hasDenyAll(iam: IAMClient, user: string, policyArn = denyAllArn()): Promise<boolean> {
+  return (await attachedPolicies(iam, user)).includes(policyArn);
+}
+
+/**
+ * Attaches AWSDenyAll unless ListAttachedUserPolicies shows it already ('already': nothing sent).
+ * Only AttachUserPolicy with that ARN: no inline policy is written.
+ */
+export async function attachDenyAll(iam: IAMClient, user: string, policyArn = denyAllArn()): Promise<'attached' | 'already'> {
+  if (await hasDenyAll(iam, user, policyArn)) return 'already';
+  await iam.send(new AttachUserPolicyCommand({ UserName: user, PolicyArn: policyArn })).catch((e: unknown) => {
+    throw wrapAws(e, 'iam:AttachUserPolicy', user);
   });
+  return 'attached';
 }
 
 /** Revokes the console password; 'none' when there was none (or it is gone already). */

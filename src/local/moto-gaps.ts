@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Event } from '@aws-sdk/client-cloudtrail';
+import { GetUserCommand } from '@aws-sdk/client-iam';
 import type { MiddlewareStack } from '@smithy/types';
 import type { AwsClients } from '../aws/clients';
 import type { DrConfig } from '../config/schema';
@@ -309,6 +310,55 @@ export class SandboxTrail {
   }
 }
 
+/** AWS's managed deny-all policy, in any partition. */
+const AWS_DENY_ALL = /^arn:aws[a-z-]*:iam::aws:policy\/AWSDenyAll$/;
+
+/**
+ * moto knows AWS's managed policies only when told to load all of them (about 1,000, which slows
+ * its start-up: MOTO_IAM_LOAD_MANAGED_POLICIES), so it refuses AttachUserPolicy of AWSDenyAll (the
+ * policy `/dr compromise --lock` attaches) with NoSuchEntity. The sandbox keeps that one policy's
+ * user attachments itself, on the IAM clients given (IAM is global: one map for all of them):
+ * AttachUserPolicy of AWSDenyAll to a user moto knows (GetUser first: moto's own NoSuchEntity for
+ * an unknown user), ListAttachedUserPolicies with it added on the last page, DetachUserPolicy of
+ * it. Every other policy and call goes to moto.
+ */
+export function awsDenyAllAttachments<I extends object, O extends object>(clients: readonly { middlewareStack: MiddlewareStack<I, O>; send: (command: never) => Promise<unknown> }[]): Map<string, string> {
+  const attached = new Map<string, string>();
+  for (const client of clients) {
+    const send = client.send.bind(client) as (command: unknown) => Promise<unknown>;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { UserName?: string; PolicyArn?: string };
+        const user = input.UserName ?? '';
+        const answer = (output: object) => ({ output: { $metadata: {}, ...output } as unknown as O, response: {} });
+        switch (context.commandName) {
+          case 'AttachUserPolicyCommand':
+            if (!AWS_DENY_ALL.test(input.PolicyArn ?? '')) return next(args);
+            await send(new GetUserCommand({ UserName: user }));
+            attached.set(user, input.PolicyArn ?? '');
+            return answer({});
+          case 'DetachUserPolicyCommand':
+            if (!AWS_DENY_ALL.test(input.PolicyArn ?? '')) return next(args);
+            if (attached.get(user) !== input.PolicyArn) throw Object.assign(new Error(`Policy ${input.PolicyArn} was not found.`), { name: 'NoSuchEntityException', $fault: 'client', $metadata: { httpStatusCode: 404 } });
+            attached.delete(user);
+            return answer({});
+          case 'ListAttachedUserPoliciesCommand': {
+            const result = await next(args);
+            const out = result.output as { AttachedPolicies?: { PolicyName?: string; PolicyArn?: string }[]; IsTruncated?: boolean };
+            const arn = attached.get(user);
+            if (arn && !out.IsTruncated) out.AttachedPolicies = [...(out.AttachedPolicies ?? []), { PolicyName: 'AWSDenyAll', PolicyArn: arn }];
+            return result;
+          }
+          default:
+            return next(args);
+        }
+      },
+      { step: 'initialize', name: 'moto-aws-deny-all' },
+    );
+  }
+  return attached;
+}
+
 /** The sandbox's stand-ins for moto's gaps, on the clients of both configured regions. */
 export function coverMotoGaps(clients: AwsClients, config: DrConfig, opts: { now?: () => Date; historyFrom?: PitrOptions['historyFrom'] } = {}): { trail: SandboxTrail } {
   const trail = new SandboxTrail();
@@ -322,6 +372,7 @@ export function coverMotoGaps(clients: AwsClients, config: DrConfig, opts: { now
     pointInTimeHistory(clients.dynamodb(region), { tables, now: opts.now ?? (() => new Date()), ...(opts.historyFrom ? { historyFrom: opts.historyFrom } : {}) });
   }
   for (const region of replicas.keys()) replicaReads(clients, region, replicas);
+  awsDenyAllAttachments([...replicas.keys()].map((region) => clients.iam(region)));
   replicateDrillCanaries(clients, config);
   return { trail };
 }

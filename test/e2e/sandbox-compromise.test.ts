@@ -1,5 +1,5 @@
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
-import { GetUserPolicyCommand, ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import { ListAccessKeysCommand, ListAttachedUserPoliciesCommand, ListUserPoliciesCommand } from '@aws-sdk/client-iam';
 import { SIMULATED_USER } from '../../src/local/compromise';
 import { SANDBOX_CHANNEL } from '../../src/local/sandbox';
 import { localSandboxTools } from '../../src/local/sandbox-tools';
@@ -12,6 +12,8 @@ import { buttons, click, command, requestRun, runSummary, textOf, useLocalStack 
  * (the sandbox's event history, src/local/moto-gaps.ts: moto has no LookupEvents) summarized with
  * the full list in the thread, the instances offered for termination; Terminate all listed,
  * approved → they are terminated. No secret in any message (the journal scans the rest).
+ * Deny all attaches AWS's managed AWSDenyAll: moto loads no AWS managed policy unless told to load
+ * all of them, so the sandbox keeps that one policy's attachments (src/local/moto-gaps.ts).
  */
 
 describe('sandbox: a leaked key, contained, investigated, cleaned up', () => {
@@ -63,10 +65,11 @@ describe('sandbox: a leaked key, contained, investigated, cleaned up', () => {
     await click(stack, 'bob', stack.standIn.message(message.channel, message.ts)!, 'run_approve');
     const locked = stack.standIn.message(message.channel, message.ts)!;
 
-    // assess: the deny-all policy is on the user, the keys still Inactive, the report offered again without that button
-    const policy = await iam.send(new GetUserPolicyCommand({ UserName: SIMULATED_USER, PolicyName: 'drbot-compromise-deny-all' }));
-    expect(policy.PolicyName).toBe('drbot-compromise-deny-all');
-    expect(textOf(locked)).toContain('*Locked*: the inline policy `drbot-compromise-deny-all` denies every action; it had no console password.');
+    // assess: AWSDenyAll is attached to the user and no inline policy written, the report offered again without that button
+    const attached = (await iam.send(new ListAttachedUserPoliciesCommand({ UserName: SIMULATED_USER }))).AttachedPolicies ?? [];
+    expect(attached).toEqual([{ PolicyName: 'AWSDenyAll', PolicyArn: 'arn:aws:iam::aws:policy/AWSDenyAll' }]);
+    expect((await iam.send(new ListUserPoliciesCommand({ UserName: SIMULATED_USER }))).PolicyNames ?? []).toEqual([]);
+    expect(textOf(locked)).toContain("*Locked*: AWS's managed policy `AWSDenyAll` is attached and denies every action; it had no console password.");
     expect(textOf(locked)).toContain('67 events');
     expect(buttons(locked).map((b) => b.text)).toEqual(['Create replacement key', 'Terminate all listed', 'Restore IAM from backup']);
 

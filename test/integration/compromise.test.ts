@@ -1,6 +1,19 @@
 import { type Event, LookupEventsCommand, type LookupEventsCommandInput } from '@aws-sdk/client-cloudtrail';
 import { DescribeImagesCommand, DescribeInstancesCommand, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
-import { CreateAccessKeyCommand, CreateLoginProfileCommand, CreateUserCommand, GetLoginProfileCommand, GetUserPolicyCommand, type IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import {
+  type AttachedPolicy,
+  AttachUserPolicyCommand,
+  type AttachUserPolicyCommandInput,
+  CreateAccessKeyCommand,
+  CreateLoginProfileCommand,
+  CreateUserCommand,
+  GetLoginProfileCommand,
+  type IAMClient,
+  ListAccessKeysCommand,
+  ListAttachedUserPoliciesCommand,
+  ListUserPoliciesCommand,
+  PutUserPolicyCommand,
+} from '@aws-sdk/client-iam';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { TestResult } from '@aws/durable-execution-sdk-js-testing';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -16,7 +29,9 @@ import { journal } from '../helpers/journal';
  * LookupEvents is aws-sdk-client-mock on the run's own CloudTrail clients (moto lacks LookupEvents),
  * answering with AWS's Event shape (CloudTrailEvent JSON included) and paging (50 a page, NextToken).
  * Faults are SDK middleware on the run's clients (moto neither throttles nor enforces IAM) and the
- * Slack stand-in's 429.
+ * Slack stand-in's 429. --lock attaches AWS's managed AWSDenyAll, which moto knows only when it
+ * loads every AWS managed policy (MOTO_IAM_LOAD_MANAGED_POLICIES, slow): AttachUserPolicy and
+ * ListAttachedUserPolicies of that user are aws-sdk-client-mock there, every other IAM call moto.
  */
 
 const ACCOUNT = '123456789012';
@@ -98,6 +113,20 @@ describe('/dr compromise', () => {
     for (let i = 0; i < keys; i++) ids.push((await iam.send(new CreateAccessKeyCommand({ UserName: name }))).AccessKey?.AccessKeyId ?? '');
     return ids;
   }
+  /** aws-sdk-client-mock on the run's IAM client for AWSDenyAll only: every other call goes through to moto. */
+  function denyAllMock(user: string, attach: (input: AttachUserPolicyCommandInput) => Promise<object>) {
+    const attached: AttachedPolicy[] = [];
+    const m = mockClient(iam);
+    m.send.callThrough();
+    m.on(ListAttachedUserPoliciesCommand, { UserName: user }).callsFake(() => Promise.resolve({ AttachedPolicies: [...attached], IsTruncated: false }));
+    m.on(AttachUserPolicyCommand).callsFake(async (input: AttachUserPolicyCommandInput) => {
+      const out = await attach(input);
+      attached.push({ PolicyName: 'AWSDenyAll', PolicyArn: input.PolicyArn });
+      return out;
+    });
+    return { m, attached };
+  }
+  const inlinePolicies = async (user: string) => (await iam.send(new ListUserPoliciesCommand({ UserName: user }))).PolicyNames ?? [];
   const statuses = async (user: string) => Object.fromEntries(((await iam.send(new ListAccessKeysCommand({ UserName: user }))).AccessKeyMetadata ?? []).map((k) => [k.AccessKeyId, k.Status]));
   const lookups = (region: 'east' | 'west') => trails[region].commandCalls(LookupEventsCommand).map((c) => c.args[0].input as LookupEventsCommandInput);
   async function launch(region: string, count: number, tag: string): Promise<string[]> {
@@ -240,8 +269,10 @@ describe('/dr compromise', () => {
     expect(text).toContain('the console password does not exist');
     expect(text).toContain('would be created straight into the Secrets Manager secret');
     expect(await statuses(user)).toEqual({ [k1!]: 'Active' });
+    expect(text).toContain("*Lock*: AWS's managed policy `AWSDenyAll` (an explicit Deny of every action) would be attached (no inline policy is written)");
     expect(lookups('east')).toHaveLength(0);
-    await expect(iam.send(new GetUserPolicyCommand({ UserName: user, PolicyName: 'drbot-compromise-deny-all' }))).rejects.toThrow();
+    expect((await iam.send(new ListAttachedUserPoliciesCommand({ UserName: user }))).AttachedPolicies).toEqual([]);
+    expect(await inlinePolicies(user)).toEqual([]);
   });
 
   it('--new-key: a replacement key stored in Secrets Manager, only its ARN shown; its secret in no message, audit item, log line or checkpoint', async () => {
@@ -275,21 +306,78 @@ describe('/dr compromise', () => {
     expect(buttons(stack.standIn.message(message.channel, message.ts)).map((b) => b.text)).not.toContain('Create replacement key');
   });
 
-  it('--lock: the deny-all inline policy attached and the console password deleted', async () => {
+  it('--lock: AWSDenyAll attached with exactly that ARN (aws-sdk-client-mock: moto lacks AWS managed policies), no inline policy written, the console password deleted; again: attached already, not attached twice', async () => {
     // prepare
     const user = 'leaky-5';
     await makeUser(user, 1);
     await iam.send(new CreateLoginProfileCommand({ UserName: user, Password: `Pw-${randomUUID()}` }));
+    const { m, attached } = denyAllMock(user, () => Promise.resolve({}));
+
+    // act: --lock, approved; then --lock again, approved
+    let plan = '';
+    let text = '';
+    let again = '';
+    let againText = '';
+    let attachCalls: unknown[] = [];
+    let puts = -1;
+    try {
+      const first = await requestRun(stack, 'alice', `compromise ${user} --lock`);
+      plan = textOf(first.message);
+      await click(stack, 'bob', first.message, 'run_approve');
+      text = textOf(stack.standIn.message(first.message.channel, first.message.ts));
+      const second = await requestRun(stack, 'alice', `compromise ${user} --lock`);
+      again = textOf(second.message);
+      await click(stack, 'bob', second.message, 'run_approve');
+      againText = textOf(stack.standIn.message(second.message.channel, second.message.ts));
+      attachCalls = m.commandCalls(AttachUserPolicyCommand).map((c) => c.args[0].input);
+      puts = m.commandCalls(PutUserPolicyCommand).length;
+    } finally {
+      m.restore();
+    }
+
+    // assess: AWS's end state — exactly AWSDenyAll attached to exactly this user, once; no inline policy (moto); no console password (moto)
+    expect(attachCalls).toEqual([{ UserName: user, PolicyArn: 'arn:aws:iam::aws:policy/AWSDenyAll' }]);
+    expect(attached).toEqual([{ PolicyName: 'AWSDenyAll', PolicyArn: 'arn:aws:iam::aws:policy/AWSDenyAll' }]);
+    expect(puts).toBe(0);
+    expect(await inlinePolicies(user)).toEqual([]);
+    await expect(iam.send(new GetLoginProfileCommand({ UserName: user }))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
+    // the messages
+    expect(plan).toContain("*Lock*: AWS's managed policy `AWSDenyAll` (an explicit Deny of every action) will be attached (no inline policy is written); the console password will be deleted.");
+    expect(text).toContain("*Locked*: AWS's managed policy `AWSDenyAll` is attached and denies every action; the console password is deleted.");
+    expect(again).toContain('`AWSDenyAll` (an explicit Deny of every action) is attached already');
+    expect(againText).toContain("*Locked*: AWS's managed policy `AWSDenyAll` was attached already and denies every action; it had no console password.");
+  });
+
+  it('--lock with AttachUserPolicy denied: the keys contained and the console password deleted, the report says AWSDenyAll was NOT attached; nothing written instead', async () => {
+    // prepare
+    const user = 'leaky-13';
+    const [k1] = await makeUser(user, 1);
+    await iam.send(new CreateLoginProfileCommand({ UserName: user, Password: `Pw-${randomUUID()}` }));
+    const { m, attached } = denyAllMock(user, () => Promise.reject(Object.assign(new Error('User is not authorized to perform: iam:AttachUserPolicy'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } })));
 
     // act
-    const { message } = await requestRun(stack, 'alice', `compromise ${user} --lock`);
-    await click(stack, 'bob', message, 'run_approve');
+    let runId = '';
+    let text = '';
+    let puts = -1;
+    try {
+      const r = await requestRun(stack, 'alice', `compromise ${user} --lock`);
+      runId = r.runId;
+      await click(stack, 'bob', r.message, 'run_approve');
+      text = textOf(stack.standIn.message(r.message.channel, r.message.ts));
+      puts = m.commandCalls(PutUserPolicyCommand).length;
+    } finally {
+      m.restore();
+    }
 
-    // assess
-    const policy = await iam.send(new GetUserPolicyCommand({ UserName: user, PolicyName: 'drbot-compromise-deny-all' }));
-    expect(JSON.parse(decodeURIComponent(policy.PolicyDocument ?? ''))).toEqual({ Version: '2012-10-17', Statement: [{ Sid: 'DrbotCompromiseDenyAll', Effect: 'Deny', Action: '*', Resource: '*' }] });
+    // assess: AWS's end state, then the message
+    expect(await statuses(user)).toEqual({ [k1!]: 'Inactive' });
+    expect(attached).toEqual([]);
+    expect(puts).toBe(0);
+    expect(await inlinePolicies(user)).toEqual([]);
     await expect(iam.send(new GetLoginProfileCommand({ UserName: user }))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
-    expect(textOf(stack.standIn.message(message.channel, message.ts))).toContain('*Locked*: the inline policy `drbot-compromise-deny-all` denies every action; the console password is deleted.');
+    expect(runSummary(stack, runId)).toMatchObject({ status: 'failed', failures: 1 });
+    expect(text).toContain('The deny-all policy `AWSDenyAll` was NOT attached: iam:AttachUserPolicy on `leaky-13` failed: User is not authorized');
+    expect(text).toContain('*Locked*: the console password is deleted.');
   });
 
   it('instances: launched by the principal or since --since are listed (launch time filtered here: moto cannot backdate, so one is rewritten older); Terminate all listed, approved, terminates exactly them', async () => {

@@ -1,6 +1,9 @@
 import type { Event } from '@aws-sdk/client-cloudtrail';
+import { AttachUserPolicyCommand, IAMClient, ListAttachedUserPoliciesCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
+import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { compactEvent, type TrailEvent } from '../../src/aws/cloudtrail';
+import { attachDenyAll, denyAllArn, partitionOf } from '../../src/aws/iam-users';
 import { UsageError } from '../../src/errors';
 import { SANDBOX_CONFIG } from '../../src/local/sandbox';
 import { parseValue } from '../../src/runbooks/args';
@@ -136,5 +139,54 @@ describe('the report', () => {
     expect(shown).toBeLessThan(3000);
     for (const m of messages) for (const b of m.blocks ?? []) expect((b as { text: { text: string } }).text.text.length).toBeLessThanOrEqual(3000);
     expect(JSON.stringify(messages.at(-1))).toContain(`${(3000 - shown).toLocaleString('en-US')} more events are not shown here`);
+  });
+});
+
+describe('--lock: AWSDenyAll attached (aws-sdk-client-mock: moto loads no AWS managed policy by default)', () => {
+  const iam = new IAMClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const mock = mockClient(iam);
+  afterEach(() => mock.reset());
+  afterAll(() => mock.restore());
+
+  it('attaches exactly AWSDenyAll to exactly the user when ListAttachedUserPolicies (every page) does not show it, and writes no inline policy', async () => {
+    // prepare: two pages of other policies
+    mock.on(ListAttachedUserPoliciesCommand, { UserName: 'leaky', Marker: undefined }).resolves({ AttachedPolicies: [{ PolicyName: 'ReadOnlyAccess', PolicyArn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' }], IsTruncated: true, Marker: 'm1' });
+    mock.on(ListAttachedUserPoliciesCommand, { UserName: 'leaky', Marker: 'm1' }).resolves({ AttachedPolicies: [{ PolicyName: 'team', PolicyArn: 'arn:aws:iam::123456789012:policy/team' }], IsTruncated: false });
+    mock.on(AttachUserPolicyCommand).resolves({});
+
+    // act
+    const r = await attachDenyAll(iam, 'leaky');
+
+    // assess
+    expect(r).toBe('attached');
+    expect(mock.commandCalls(ListAttachedUserPoliciesCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'leaky' }, { UserName: 'leaky', Marker: 'm1' }]);
+    expect(mock.commandCalls(AttachUserPolicyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'leaky', PolicyArn: 'arn:aws:iam::aws:policy/AWSDenyAll' }]);
+    expect(mock.commandCalls(PutUserPolicyCommand)).toHaveLength(0);
+  });
+
+  it('sends no AttachUserPolicy when AWSDenyAll is attached already (on the second page)', async () => {
+    // prepare
+    mock.on(ListAttachedUserPoliciesCommand, { Marker: undefined }).resolves({ AttachedPolicies: [], IsTruncated: true, Marker: 'm1' });
+    mock.on(ListAttachedUserPoliciesCommand, { Marker: 'm1' }).resolves({ AttachedPolicies: [{ PolicyName: 'AWSDenyAll', PolicyArn: 'arn:aws:iam::aws:policy/AWSDenyAll' }] });
+
+    // act / assess
+    expect(await attachDenyAll(iam, 'leaky')).toBe('already');
+    expect(mock.commandCalls(AttachUserPolicyCommand)).toHaveLength(0);
+  });
+
+  it("uses the user's partition, and names the call that IAM refused", async () => {
+    // prepare
+    mock.on(ListAttachedUserPoliciesCommand).resolves({ AttachedPolicies: [] });
+    mock.on(AttachUserPolicyCommand).rejects(Object.assign(new Error('User is not authorized to perform: iam:AttachUserPolicy'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+    const arn = denyAllArn(partitionOf('arn:aws-cn:iam::123456789012:user/leaky'));
+
+    // act
+    const r = attachDenyAll(iam, 'leaky', arn);
+
+    // assess
+    await expect(r).rejects.toThrow('iam:AttachUserPolicy on `leaky` failed');
+    expect(arn).toBe('arn:aws-cn:iam::aws:policy/AWSDenyAll');
+    expect(mock.commandCalls(AttachUserPolicyCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'leaky', PolicyArn: 'arn:aws-cn:iam::aws:policy/AWSDenyAll' }]);
+    expect(partitionOf(undefined)).toBe('aws');
   });
 });

@@ -1,6 +1,6 @@
 import type { DurableContext } from '@aws/durable-execution-sdk-js';
 import { LOOKUP_CALLS_PER_SECOND, type LookupAttribute, lookupPage, type TrailEvent } from '../../aws/cloudtrail';
-import { type AccessKeyInfo, createKeyIntoSecret, deactivateKey, DENY_ALL_POLICY, deleteLoginProfile, getUserArn, hasDenyAll, hasLoginProfile, listAccessKeys, putDenyAll, replacementSecretName } from '../../aws/iam-users';
+import { type AccessKeyInfo, attachDenyAll, createKeyIntoSecret, deactivateKey, DENY_ALL_POLICY, denyAllArn, deleteLoginProfile, getUserArn, hasDenyAll, hasLoginProfile, listAccessKeys, partitionOf, replacementSecretName } from '../../aws/iam-users';
 import { findInstances, type InstanceInfo, instancesSince, terminate } from '../../aws/instances';
 import { PreconditionError } from '../../errors';
 import { code, slackDate } from '../../slack/views/format';
@@ -40,7 +40,8 @@ export interface ContainPlan {
   keyCount: number;
   since: string;
   regions: string[];
-  lock?: { denyAll: boolean; console: boolean };
+  /** --lock: AWSDenyAll's ARN in the user's partition, whether it is attached already, whether there is a console password. */
+  lock?: { denyAll: boolean; console: boolean; policyArn?: string };
 }
 
 const regionsOf = (deps: RunbookDeps) => [...new Set([deps.config.regions.primary, deps.config.regions.backup])];
@@ -154,7 +155,8 @@ const contain: Runbook<CompromiseInput, ContainPlan> = {
 
   async plan(deps, input) {
     const iam = deps.clients.iam(deps.config.regions.primary);
-    if ((await getUserArn(iam, input.user)) === undefined) throw unknownUser(input.user);
+    const userArn = await getUserArn(iam, input.user);
+    if (userArn === undefined) throw unknownUser(input.user);
     const all = await listAccessKeys(iam, input.user);
     const keys = input.key ? all.filter((k) => k.id === input.key) : all;
     if (input.key && !keys.length) {
@@ -166,7 +168,8 @@ const contain: Runbook<CompromiseInput, ContainPlan> = {
     }
     const since = input.since ?? new Date(Date.parse(input.requestedAt) - DEFAULT_SINCE_MS).toISOString();
     const regions = regionsOf(deps);
-    const lock = input.lock ? { denyAll: await hasDenyAll(iam, input.user), console: await hasLoginProfile(iam, input.user) } : undefined;
+    const policyArn = denyAllArn(partitionOf(userArn));
+    const lock = input.lock ? { denyAll: await hasDenyAll(iam, input.user, policyArn), console: await hasLoginProfile(iam, input.user), policyArn } : undefined;
     const will = input.dryRun ? 'would be' : 'will be';
     const active = keys.filter((k) => k.status === 'Active');
     const inactive = keys.filter((k) => k.status !== 'Active');
@@ -178,7 +181,7 @@ const contain: Runbook<CompromiseInput, ContainPlan> = {
     ];
     if (lock) {
       lines.push(
-        `*Lock*: the inline policy ${code(DENY_ALL_POLICY)} (an explicit Deny of every action) ${lock.denyAll ? 'is attached already' : `${will} attached`}; the console password ${lock.console ? `${will} deleted` : 'does not exist (nothing to revoke)'}.`,
+        `*Lock*: AWS's managed policy ${code(DENY_ALL_POLICY)} (an explicit Deny of every action) ${lock.denyAll ? 'is attached already' : `${will} attached`} (no inline policy is written); the console password ${lock.console ? `${will} deleted` : 'does not exist (nothing to revoke)'}.`,
       );
     }
     if (input.newKey) {
@@ -222,9 +225,10 @@ const contain: Runbook<CompromiseInput, ContainPlan> = {
     // 2. Lock, when asked.
     const lockLines: string[] = [];
     if (input.lock) {
-      const deny = await safeStep(ctx, 'deny-all', () => putDenyAll(iam, plan.user));
-      if (deny.ok) lockLines.push(`the inline policy ${code(DENY_ALL_POLICY)} denies every action`);
-      else failures.push(`The deny-all policy was NOT attached: ${deny.message}${deny.hint ? ` ${deny.hint}` : ''}`);
+      // AttachUserPolicy of AWSDenyAll only (the role may attach no other policy); skipped when ListAttachedUserPolicies shows it.
+      const deny = await safeStep(ctx, 'deny-all', () => attachDenyAll(iam, plan.user, plan.lock?.policyArn ?? denyAllArn()));
+      if (deny.ok) lockLines.push(`AWS's managed policy ${code(DENY_ALL_POLICY)} ${deny.value === 'already' ? 'was attached already and' : 'is attached and'} denies every action`);
+      else failures.push(`The deny-all policy ${code(DENY_ALL_POLICY)} was NOT attached: ${deny.message}${deny.hint ? ` ${deny.hint}` : ''}`);
       const pw = await safeStep(ctx, 'console-password', () => deleteLoginProfile(iam, plan.user));
       if (pw.ok) lockLines.push(pw.value === 'deleted' ? 'the console password is deleted' : 'it had no console password');
       else failures.push(`The console password was NOT deleted: ${pw.message}${pw.hint ? ` ${pw.hint}` : ''}`);
