@@ -1,3 +1,4 @@
+import type { DurableLambdaHandler } from '@aws/durable-execution-sdk-js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { WebClient } from '@slack/web-api';
 import { randomBytes } from 'node:crypto';
@@ -64,6 +65,11 @@ export interface LocalStackOptions {
    * (src/local/sandbox-tools.ts). Given the seed's summary and when it started.
    */
   sandboxTools?: (stack: LocalStackCore, seed: { summary: SeedSummary; at: Date } | undefined) => { corrupt: NonNullable<SlackDeps['corrupt']>; compromise?: SlackDeps['compromise'] };
+  /**
+   * Tests only: wraps the runbook handler the local runner invokes (e.g. to make an invocation
+   * die the way a crashed Lambda does, and be invoked again from its checkpoints).
+   */
+  wrapHandler?: (handler: DurableLambdaHandler) => DurableLambdaHandler;
   /** Alarm wiring, added by src/local/alarms.ts when present. */
   alarms?: (stack: LocalStackCore) => { actions: AlarmActions; simulate: (kind: AlarmSimulation, user: string) => Promise<void> };
 }
@@ -222,7 +228,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     }
   });
   const catalogue = opts.catalogue ?? CATALOGUE;
-  const engine = new LocalRunEngine(createRunbookHandler(runbookDeps, catalogue), (r) => {
+  const engine = new LocalRunEngine((opts.wrapHandler ?? ((h) => h))(createRunbookHandler(runbookDeps, catalogue)), (r) => {
     if (r.status !== 'SUCCEEDED') log.error('run ended', { name: r.name, status: r.status, error: r.error });
   });
   const roles = new RoleResolver(config, async (usergroup) => (await web.usergroups.users.list({ usergroup })).users ?? []);

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { DrConfig } from '../config/schema';
 import { parseCommand } from '../slack/parse';
@@ -15,9 +17,23 @@ import type { NextStep } from './verb';
  * in the audit, and says so on the run's message with a "Plan again" button.
  */
 
-/** `local:<host>:<pid>`: this process as a runner. */
-export function localRunner(pid: number = process.pid, host: string = hostname()): string {
-  return `local:${host}:${pid}`;
+/*
+ * A pid alone does not name a process: a restarted container (or a long-lived host) gives the same
+ * pid to a new process, which would take a dead run's runner for alive, or for itself. A runner is
+ * named `local:<host>:<pid>:<boot>:<start>:<nonce>`: the kernel's boot id, the process's start time
+ * (clock ticks since boot, from /proc/<pid>/stat) and a random nonce of this process. Where /proc
+ * is missing (macOS), boot and start are empty and the nonce still tells this process from others.
+ */
+
+/** What recovery needs to know about processes on this host (injected in tests). */
+export interface ProcessProbe {
+  alive(pid: number): boolean;
+  /** The process's start time as /proc/<pid>/stat says (clock ticks since boot); undefined when unknown. */
+  startTime(pid: number): string | undefined;
+  /** The kernel's boot id; undefined when unknown. */
+  bootId(): string | undefined;
+  /** True when the process is a drbot (runs from this checkout); undefined when it cannot be told. */
+  isDrbot(pid: number): boolean | undefined;
 }
 
 function pidAlive(pid: number): boolean {
@@ -30,11 +46,78 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** True for a local runner on this host whose process is gone. Lambda and other hosts: never. */
-export function runnerGone(runner: string | undefined, host: string = hostname(), alive: (pid: number) => boolean = pidAlive): boolean {
-  const m = /^local:(.+):(\d+)$/.exec(runner ?? '');
-  if (!m || m[1] !== host) return false;
-  return Number(m[2]) !== process.pid && !alive(Number(m[2]));
+function readProc(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+export const PROC: ProcessProbe = {
+  alive: pidAlive,
+  startTime(pid) {
+    const stat = readProc(`/proc/${pid}/stat`);
+    // The command name (field 2) is in parentheses and may hold spaces: count fields after its last ')'.
+    const after = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const start = after?.[19];
+    return start && /^\d+$/.test(start) ? start : undefined;
+  },
+  bootId() {
+    const id = readProc('/proc/sys/kernel/random/boot_id')?.trim();
+    return id && /^[0-9a-f-]+$/.test(id) ? id : undefined;
+  },
+  isDrbot(pid) {
+    if (!existsSync('/proc')) return undefined;
+    let cwd: string;
+    try {
+      cwd = readlinkSync(`/proc/${pid}/cwd`);
+    } catch (e) {
+      // Gone meanwhile: not a drbot. Someone else's (EPERM, EACCES): cannot tell.
+      return (e as NodeJS.ErrnoException).code === 'ENOENT' ? false : undefined;
+    }
+    const cmdline = readProc(`/proc/${pid}/cmdline`) ?? '';
+    return cwd === process.cwd() || /drbot/i.test(cmdline);
+  },
+};
+
+/** This process's nonce: tells it from an earlier process that had the same pid. */
+const NONCE = randomBytes(6).toString('hex');
+
+/** This process (or another pid on this host, for tests) as a runner. */
+export function localRunner(pid: number = process.pid, host: string = hostname(), probe: ProcessProbe = PROC): string {
+  const nonce = pid === process.pid ? NONCE : randomBytes(6).toString('hex');
+  return `local:${host}:${pid}:${probe.bootId() ?? ''}:${probe.startTime(pid) ?? ''}:${nonce}`;
+}
+
+const RUNNER = /^local:([^:]+):(\d+):([0-9a-f-]*):(\d*):([0-9a-f]+)$/;
+/** Records written before boot ids and nonces: `local:<host>:<pid>`. */
+const OLD_RUNNER = /^local:(.+):(\d+)$/;
+
+/**
+ * True for a local runner on this host whose process is gone: the host rebooted since, its pid is
+ * dead, or the pid now belongs to another process (another start time, or this very process under
+ * another nonce). Lambda and other hosts: never. An old record (`local:<host>:<pid>`) is gone when
+ * its pid is dead, is not a drbot, or is this process (which writes only the new form).
+ */
+export function runnerGone(runner: string | undefined, host: string = hostname(), probe: ProcessProbe = PROC): boolean {
+  const m = RUNNER.exec(runner ?? '');
+  if (m) {
+    const [, h, p, boot, start, nonce] = m;
+    if (h !== host) return false;
+    const pid = Number(p);
+    if (pid === process.pid) return nonce !== NONCE;
+    const bootNow = probe.bootId();
+    if (boot && bootNow && boot !== bootNow) return true;
+    if (!probe.alive(pid)) return true;
+    const startNow = probe.startTime(pid);
+    return Boolean(start && startNow && start !== startNow);
+  }
+  const old = OLD_RUNNER.exec(runner ?? '');
+  if (!old || old[1] !== host) return false;
+  const pid = Number(old[2]);
+  if (pid === process.pid) return true;
+  return !probe.alive(pid) || probe.isDrbot(pid) === false;
 }
 
 export interface RecoveryDeps {

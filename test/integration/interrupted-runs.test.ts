@@ -1,8 +1,8 @@
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { SANDBOX_CHANNEL } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
-import { localRunner, recoverInterrupted, runnerGone } from '../../src/runbooks/recovery';
+import { localRunner, PROC, type ProcessProbe, recoverInterrupted, runnerGone } from '../../src/runbooks/recovery';
 import { buttons, click, ephemeralsFor, latestMarkerKeys, requestRun, snapshot, textOf, useLocalStack } from '../helpers/flow';
 
 /*
@@ -18,7 +18,20 @@ function deadPid(): number {
   return spawnSync('true').pid ?? 999_999;
 }
 
+/** A live process that is not a drbot (another command, started elsewhere). Killed by the caller. */
+function otherProcess(): ChildProcess {
+  return spawn('sleep', ['60'], { cwd: '/', stdio: 'ignore' });
+}
+
 describe('runnerGone', () => {
+  let other: ChildProcess;
+  beforeAll(() => {
+    other = otherProcess();
+  });
+  afterAll(() => {
+    other.kill();
+  });
+
   it('is true only for a local runner on this host whose process is gone', () => {
     // prepare
     const dead = deadPid();
@@ -28,9 +41,65 @@ describe('runnerGone', () => {
     expect(runnerGone(localRunner(process.ppid))).toBe(false);
     expect(runnerGone(localRunner())).toBe(false);
     expect(runnerGone(`local:not-${hostname()}:${dead}`)).toBe(false);
+    expect(runnerGone(localRunner(dead, `not-${hostname()}`))).toBe(false);
     expect(runnerGone('lambda')).toBe(false);
     expect(runnerGone(undefined)).toBe(false);
     expect(runnerGone(`local:${hostname()}:abc`)).toBe(false);
+  });
+
+  it('names a runner by host, pid, boot id, start time and a nonce of this process', () => {
+    // act
+    const me = localRunner();
+
+    // assess
+    const [, host, pid, boot, start, nonce] = me.split(':');
+    expect(host).toBe(hostname());
+    expect(pid).toBe(String(process.pid));
+    expect(boot).toBe(PROC.bootId() ?? '');
+    expect(start).toBe(PROC.startTime(process.pid) ?? '');
+    expect(nonce).toMatch(/^[0-9a-f]{12}$/);
+    expect(localRunner()).toBe(me);
+  });
+
+  it('pid-reused-after-restart: a pid that now belongs to another process (other start time, other boot, or this process under another nonce) is gone', () => {
+    // prepare: records of earlier processes that had pids alive now
+    const [, , , boot, , ] = localRunner().split(':');
+    const live = other.pid!;
+    const liveStart = PROC.startTime(live)!;
+    const earlier = (pid: number, b: string, start: string, nonce = '0123456789ab') => `local:${hostname()}:${pid}:${b}:${start}:${nonce}`;
+
+    // act / assess
+    expect(liveStart).toMatch(/^\d+$/);
+    expect(runnerGone(earlier(live, boot!, liveStart))).toBe(false);
+    expect(runnerGone(earlier(live, boot!, String(Number(liveStart) - 1)))).toBe(true);
+    expect(runnerGone(earlier(live, 'ffffffff-ffff-ffff-ffff-ffffffffffff', liveStart))).toBe(true);
+    expect(runnerGone(earlier(process.pid, boot!, PROC.startTime(process.pid) ?? ''))).toBe(true);
+  });
+
+  it('pid-reused-after-restart: the same holds without /proc (no boot id, no start time: the nonce tells this process apart)', () => {
+    // prepare: a host without /proc, where every pid is alive
+    const bare: ProcessProbe = { alive: () => true, startTime: () => undefined, bootId: () => undefined, isDrbot: () => undefined };
+    const me = localRunner(process.pid, hostname(), bare);
+
+    // act / assess
+    expect(me).toMatch(new RegExp(`^local:${hostname()}:${process.pid}:::[0-9a-f]{12}$`));
+    expect(runnerGone(me, hostname(), bare)).toBe(false);
+    expect(runnerGone(`local:${hostname()}:${process.pid}:::0123456789ab`, hostname(), bare)).toBe(true);
+    expect(runnerGone(`local:${hostname()}:${other.pid}:::0123456789ab`, hostname(), bare)).toBe(false);
+  });
+
+  it('reads records in the old form (local:<host>:<pid>): gone when the pid is dead, not a drbot, or this process', () => {
+    // prepare
+    const old = (pid: number) => `local:${hostname()}:${pid}`;
+
+    // act / assess
+    expect(runnerGone(old(deadPid()))).toBe(true);
+    expect(runnerGone(old(other.pid!))).toBe(true);
+    expect(runnerGone(old(process.pid))).toBe(true);
+    // jest's parent runs from this checkout: a drbot, alive
+    expect(runnerGone(old(process.ppid))).toBe(false);
+    // a process whose drbot-ness cannot be told (another user's) is left alone
+    expect(runnerGone(old(other.pid!), hostname(), { ...PROC, isDrbot: () => undefined })).toBe(false);
   });
 });
 
@@ -79,6 +148,36 @@ describe('runs a stopped local drbot left unfinished', () => {
     const now = stack.standIn.message(SANDBOX_CHANNEL, message.ts);
     expect(textOf(now)).toContain(`continues run \`${runId}\``);
     expect(buttons(now).map((b) => b.action_id)).toEqual(['run_approve', 'run_reject']);
+  });
+
+  it('pid-reused-after-restart: marks interrupted a run whose pid now belongs to another process', async () => {
+    // prepare: a run recorded by a process whose pid a new process (started later) now has
+    const other = otherProcess();
+    try {
+      const runId = 'r-bbbbbbbbbbb1';
+      const [, host, pid, boot, start] = localRunner(other.pid!).split(':');
+      const at = stack.now().toISOString();
+      await stack.store.putRun({
+        id: runId,
+        kind: 'status',
+        requester: 'U0ALICE',
+        commandText: '/dr status',
+        channel: SANDBOX_CHANNEL,
+        createdAt: at,
+        updatedAt: at,
+        status: 'running',
+        runner: `local:${host}:${pid}:${boot}:${Number(start) - 100}:0123456789ab`,
+      });
+
+      // act
+      const marked = await recoverInterrupted(deps());
+
+      // assess
+      expect(marked.map((r) => r.id)).toEqual([runId]);
+      expect((await stack.store.getRun(runId))?.status).toBe('interrupted');
+    } finally {
+      other.kill();
+    }
   });
 
   it('leaves alone runs that ended, runs of a live process, and Lambda runs', async () => {

@@ -1,0 +1,178 @@
+import { type DurableExecutionClient, type DurableExecutionInvocationInput, DurableExecutionInvocationInputWithClient, type DurableLambdaHandler } from '@aws/durable-execution-sdk-js';
+import { CreateBucketCommand, PutBucketVersioningCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { MiddlewareStack } from '@smithy/types';
+import { parseConfig } from '../../src/config/load';
+import { SANDBOX_CONFIG } from '../../src/local/sandbox';
+import type { LocalStack } from '../../src/local/stack';
+import { click, deleteKeys, eachLimit, latestMarkerKeys, requestRun, runSummary, textOf, useLocalStack } from '../helpers/flow';
+
+/*
+ * Issue 8's crash-and-resume test: an approved undelete whose Lambda invocation dies between two
+ * checkpointed steps, and is invoked again.
+ *
+ * What it models. On Lambda a durable invocation that crashes (the runtime killed, out of memory,
+ * the process gone) is invoked again by the service with the operations checkpointed so far; the
+ * handler runs from the top, completed steps return their checkpointed results without running,
+ * and a step that had started but not checkpointed runs again. Here the invocation "dies" when
+ * the undelete's third step makes its first AWS call: that call never returns (no request reaches
+ * moto, nothing after it runs: a dead process does nothing more), and the invocation is abandoned.
+ * The wrapper around the handler then does what the service does: it invokes the same handler
+ * again, as a new invocation (a fresh checkpoint token, no operations in the event but a marker,
+ * so the SDK fetches the whole checkpointed state through GetDurableExecutionState from the local
+ * runner's checkpoint server, as it pages a long history on Lambda). The local runner's own
+ * orchestrator never re-invokes after an invocation error (it fails the execution), hence this
+ * wrapper, given to the stack through its `wrapHandler` test hook.
+ *
+ * What it does not model: a crash inside a step after some of its DeleteObjects calls were sent
+ * (that step runs again from its start: nothing is deleted twice, since a deleted marker is not
+ * listed again, but the markers the dead attempt removed are not in the step's count), Lambda's
+ * own retry limits and delays, and the abandoned invocation's memory (it is left hanging on a
+ * promise that never settles; it holds no timer).
+ *
+ * Pages are cut to 100 versions (MaxKeys, set by middleware on the runbook's own S3 client when
+ * the runbook does not set it) so that 2,000 deleted objects (4,000 versions: 40 pages) make four
+ * undelete steps of ten pages, 500 markers each; the crash comes after the second.
+ */
+
+const BUCKET = 'drbot-it-crash';
+const COUNT = 2000;
+const PAGE = 100;
+const MARKERS_PER_STEP = (PAGE / 2) * 10;
+const config = parseConfig({ ...SANDBOX_CONFIG, s3: { buckets: [...SANDBOX_CONFIG.s3.buckets, { name: BUCKET }] } }, 'crash-resume config');
+
+type Stacked = { middlewareStack: MiddlewareStack<object, object> };
+
+async function deletedObjects(s3: S3Client, bucket: string, n: number): Promise<string[]> {
+  const keys = Array.from({ length: n }, (_, i) => `bin/${String(i).padStart(5, '0')}`);
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+  await eachLimit(keys, 32, async (Key) => {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: Key }));
+  });
+  await deleteKeys(s3, bucket, keys);
+  return keys;
+}
+
+/** A call that never returns: what a dead process's next call is. */
+const never = (): Promise<never> => new Promise<never>(() => {});
+
+/**
+ * The crash and the service's re-invocation. `kill()` ends the invocation running now (once): its
+ * pending AWS call and every checkpoint it would still send never happen; the wrapper then invokes
+ * the handler again from the checkpoints.
+ */
+class CrashingRuntime {
+  invocations = 0;
+  reinvocations = 0;
+  private killCurrent: (() => void) | undefined;
+  private killed = false;
+
+  wrap = (handler: DurableLambdaHandler): DurableLambdaHandler => {
+    return async (event, context) => {
+      this.invocations++;
+      // The local runner hands its checkpoint client in with the event; a dead invocation's client answers nothing.
+      const base = (event as unknown as { durableExecutionClient: DurableExecutionClient }).durableExecutionClient;
+      let dead = false;
+      const client: DurableExecutionClient = {
+        getExecutionState: (params, logger) => (dead ? never() : base.getExecutionState(params, logger)),
+        checkpoint: (params, logger) => (dead ? never() : base.checkpoint(params, logger)),
+      };
+      const death = new Promise<'crashed'>((resolve) => {
+        this.killCurrent = () => {
+          dead = true;
+          resolve('crashed');
+        };
+      });
+      const out = await Promise.race([handler(new DurableExecutionInvocationInputWithClient(event, client) as unknown as DurableExecutionInvocationInput, context), death]);
+      if (out !== 'crashed') return out;
+      // The service invokes again: a new token, and the state the SDK fetches from the checkpoints.
+      this.reinvocations++;
+      return handler(new DurableExecutionInvocationInputWithClient(this.afterCrash(event), base) as unknown as DurableExecutionInvocationInput, context);
+    };
+  };
+
+  private afterCrash(event: DurableExecutionInvocationInput): DurableExecutionInvocationInput {
+    const token = JSON.parse(Buffer.from(event.CheckpointToken, 'base64').toString('utf8')) as Record<string, unknown>;
+    const execution = (event.InitialExecutionState.Operations ?? []).filter((op) => op.Type === 'EXECUTION');
+    return {
+      DurableExecutionArn: event.DurableExecutionArn,
+      CheckpointToken: Buffer.from(JSON.stringify({ ...token, token: `after-crash-${this.reinvocations}` })).toString('base64'),
+      InitialExecutionState: { Operations: execution, NextMarker: 'after-crash' },
+    };
+  }
+
+  /** Ends the running invocation; returns the call that was under way, which never returns. */
+  kill(): Promise<never> {
+    if (this.killed || !this.killCurrent) throw new Error('no invocation to kill');
+    this.killed = true;
+    this.killCurrent();
+    return never();
+  }
+}
+
+const runtime = new CrashingRuntime();
+
+describe('an undelete whose invocation crashes between steps', () => {
+  const getStack = useLocalStack({ seed: false, config, progressIntervalMs: 0, wrapHandler: runtime.wrap });
+  let stack: LocalStack;
+  beforeAll(() => {
+    stack = getStack();
+  });
+
+  it('resumes from its checkpoints: every marker deleted exactly once, and the message and the record say the exact count', async () => {
+    // prepare: 2,500 deleted objects, pages of 100 versions, every DeleteObjects input recorded
+    const s3 = stack.clients.s3('us-east-1');
+    const keys = await deletedObjects(s3, BUCKET, COUNT);
+    const sent: string[][] = [];
+    let armed = false;
+    let listings = 0;
+    let crashedAfter: number | undefined;
+    (s3 as unknown as Stacked).middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as Record<string, unknown>;
+        if (context.commandName === 'ListObjectVersionsCommand') {
+          input.MaxKeys ??= PAGE;
+          // The first listing of the third undelete step: steps one and two (10 listings each) are checkpointed.
+          if (armed && ++listings === 21) {
+            crashedAfter = sent.length;
+            return runtime.kill();
+          }
+        }
+        if (context.commandName === 'DeleteObjectsCommand' && input.Bucket === BUCKET) {
+          sent.push(((input.Delete as { Objects: { Key: string; VersionId?: string }[] }).Objects ?? []).map((o) => `${o.Key}@${o.VersionId ?? ''}`));
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'crash-resume-probe' },
+    );
+    const { runId, message } = await requestRun(stack, 'alice', `restore s3 ${BUCKET} --prefix bin/`);
+    const invocationsBefore = runtime.invocations;
+
+    // act: bob approves; the run dies after two steps, and is invoked again
+    armed = true;
+    await click(stack, 'bob', message, 'run_approve');
+
+    // assess: the crash happened between the second and third steps, and the run was invoked again
+    expect(crashedAfter).toBe((MARKERS_PER_STEP * 2) / (PAGE / 2));
+    expect(runtime.reinvocations).toBe(1);
+    expect(runtime.invocations).toBeGreaterThan(invocationsBefore);
+    // no key's delete sent twice, every marker sent once
+    const all = sent.flat();
+    expect(new Set(all).size).toBe(all.length);
+    expect(all).toHaveLength(COUNT);
+    expect(new Set(all.map((k) => k.split('@')[0]))).toEqual(new Set(keys));
+    // AWS's end state: no delete marker hides an object
+    expect(await latestMarkerKeys(s3, BUCKET)).toEqual([]);
+    // the exact count, in the run's result, its record and its message
+    expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded', failures: 0 });
+    const exact = `Restored *${COUNT.toLocaleString('en-US')}* objects`;
+    expect(runSummary(stack, runId)?.lines[0]).toContain(exact);
+    expect(await stack.store.getRun(runId)).toMatchObject({ status: 'succeeded', summary: expect.stringContaining(exact) });
+    const final = textOf(stack.standIn.message(message.channel, message.ts));
+    expect(final).toContain(exact);
+    expect(final).toContain('no restorable delete markers remain');
+    const results = (await stack.store.listAudit(50)).filter((e) => e.runId === runId && e.action === 'result');
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatchObject({ result: 'succeeded', detail: expect.stringContaining(exact) });
+  }, 300_000);
+});
