@@ -1,5 +1,6 @@
 import { corruptTable, renderCorruption } from './corruption';
 import { coverMotoGaps } from './moto-gaps';
+import { simulateOutage } from './outage';
 import type { LocalStackOptions } from './stack';
 
 /** How far back the seeded tables' point-in-time history reaches: their seeded items count as their state this long before the seed. */
@@ -20,6 +21,11 @@ export const localSandboxTools: NonNullable<LocalStackOptions['sandboxTools']> =
     async corrupt(table, user, channel) {
       const report = await corruptTable(core.clients, core.config, table, core.now);
       await core.poster.post(channel, renderCorruption(report, user));
+    },
+    async outage(region, end, _user, channel) {
+      const down = core.unreachable;
+      if (!down) return;
+      await core.poster.post(channel, { text: await simulateOutage(core.clients, core.config, down, region, end, core.now()) });
     },
   };
 };

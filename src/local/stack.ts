@@ -23,6 +23,7 @@ import { type MotoServer, SANDBOX_CREDENTIALS, startMoto } from './moto';
 import { type AwsIdentity, checkAwsIdentity, reason } from './identity';
 import { SANDBOX_CONFIG } from './sandbox';
 import { packageFetcher, withZone } from './estate';
+import { outageHook } from './outage';
 import { type SeedOptions, type SeedSummary, seedSandbox } from './seed';
 import { SignedSlackClient } from './signed';
 import { SlackStandIn } from './slack-standin';
@@ -57,7 +58,7 @@ export interface LocalStackOptions {
    * Sandbox only: moto's gaps covered on the sandbox's clients and `/dr simulate corruption`
    * (src/local/sandbox-tools.ts). Given the seed's summary and when it started.
    */
-  sandboxTools?: (stack: LocalStackCore, seed: { summary: SeedSummary; at: Date } | undefined) => { corrupt: NonNullable<SlackDeps['corrupt']> };
+  sandboxTools?: (stack: LocalStackCore, seed: { summary: SeedSummary; at: Date } | undefined) => { corrupt: NonNullable<SlackDeps['corrupt']>; outage?: SlackDeps['outage'] };
   /** Alarm wiring, added by src/local/alarms.ts when present. */
   alarms?: (stack: LocalStackCore) => { actions: AlarmActions; simulate: (kind: AlarmSimulation, user: string) => Promise<void> };
 }
@@ -75,6 +76,8 @@ export interface LocalStackCore {
   log: Log;
   sandbox: boolean;
   catalogue: Catalogue;
+  /** Sandbox only: the regions `/dr simulate outage` took down (the clients' requests there fail). */
+  unreachable?: Set<string>;
 }
 
 /** Where approvals, runs and the audit are kept. */
@@ -133,11 +136,14 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   let identity: AwsIdentity | undefined;
   let state: StateLocation = { kind: 'memory' };
   let seed: { summary: SeedSummary; at: Date } | undefined;
+  const unreachable = sandbox ? new Set<string>() : undefined;
   if (sandbox) {
     const m = await (opts.moto ?? startMoto());
     moto = m;
     closers.push(() => m.stop());
-    clients = new AwsClients(config.regions.primary, { endpoint: m.endpoint, credentials: SANDBOX_CREDENTIALS });
+    clients = new AwsClients(config.regions.primary, { endpoint: m.endpoint, credentials: SANDBOX_CREDENTIALS, ...(unreachable ? { onClient: outageHook(unreachable) } : {}) });
+    // drbot's own state table keeps answering through a simulated outage: its own client.
+    const stateDdb = new AwsClients(config.regions.primary, { endpoint: m.endpoint, credentials: SANDBOX_CREDENTIALS }).dynamodb();
     const seedOpts: SeedOptions = {
       ...(opts.deletedObjects !== undefined ? { deletedObjects: opts.deletedObjects } : {}),
       ...(m.putMany ? { putMany: m.putMany } : {}),
@@ -148,7 +154,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const seedAt = now();
     const [seeded] = await Promise.all([
       (opts.seed ?? true) ? seedSandbox(clients, config, seedOpts) : undefined,
-      StateStore.createTable(clients.dynamodb(), LOCAL_STATE_TABLE),
+      StateStore.createTable(stateDdb, LOCAL_STATE_TABLE),
       // Fake timers (skipTime, in tests) are installed only once the seed is done.
       opts.skipTime ? undefined : (runnerReady ??= LocalRunEngine.setup({ skipTime: false })),
     ]);
@@ -158,7 +164,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       config = withZone(config, seeded.estate.zoneId);
       fetchCode ??= packageFetcher(seeded.estate.packages);
     }
-    store = new StateStore(clients.dynamodb(), LOCAL_STATE_TABLE, now);
+    store = new StateStore(stateDdb, LOCAL_STATE_TABLE, now);
     state = { kind: 'sandbox', table: LOCAL_STATE_TABLE };
   } else {
     clients = new AwsClients(config.regions.primary);
@@ -219,7 +225,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     if (r.status !== 'SUCCEEDED') log.error('run ended', { name: r.name, status: r.status, error: r.error });
   });
   const roles = new RoleResolver(config, async (usergroup) => (await web.usergroups.users.list({ usergroup })).users ?? []);
-  const core: LocalStackCore = { config, clients, store, standIn, poster, engine, roles, now, log, sandbox, catalogue };
+  const core: LocalStackCore = { config, clients, store, standIn, poster, engine, roles, now, log, sandbox, catalogue, ...(unreachable ? { unreachable } : {}) };
   const alarms = opts.alarms?.(core);
   const tools = sandbox ? opts.sandboxTools?.(core, seed) : undefined;
 
@@ -235,6 +241,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     ...(alarms ? { alarms: alarms.actions } : {}),
     ...(alarms && sandbox ? { simulate: alarms.simulate } : {}),
     ...(tools ? { corrupt: tools.corrupt } : {}),
+    ...(tools?.outage ? { outage: tools.outage } : {}),
   };
   // A persistent state table may hold runs an earlier local drbot never finished: say they died.
   const interrupted = await recoverInterrupted({ store, slack: slackDeps.slack, config, catalogue, now }).catch((e: unknown) => {

@@ -19,6 +19,8 @@ import { verb as restoreS3 } from './restore-s3';
 import { verb as rollbackLambda } from './rollback-lambda';
 import { verb as setup } from './setup';
 import { verb as status } from './status';
+import { verb as failover } from './failover';
+import { verb as failback } from './failback';
 import { type AnyRunInput, type CommandSpec, GROUPS, type RunbookExport, type RunOf, type Verb } from './verb';
 
 /**
@@ -30,7 +32,9 @@ import { type AnyRunInput, type CommandSpec, GROUPS, type RunbookExport, type Ru
  * The parser, `/dr help`, role checks, the durable handler's dispatch, the alarm buttons and the
  * RunInput type all read this list.
  */
-export const VERBS = [status, checkReplication, backupDynamodb, backupIam, backupAmis, backupRoute53, backupLambda, backupAll, backupJobRetry, restoreS3, restoreDynamodb, cutoverDynamodb, keepDynamodb, deleteRestoredTable, restoreIam, restoreRoute53, rollbackLambda, setup] as const;
+export const VERBS = [status, checkReplication, backupDynamodb, backupIam, backupAmis, backupRoute53, backupLambda, backupAll, backupJobRetry, restoreS3, restoreDynamodb, cutoverDynamodb, keepDynamodb, deleteRestoredTable, restoreIam, restoreRoute53, rollbackLambda, setup,
+  failover, failback,
+] as const;
 
 /** Every run's input, inferred from the verbs (what crosses the async invoke into the runbook function). */
 export type RunInput = RunOf<(typeof VERBS)[number]>;

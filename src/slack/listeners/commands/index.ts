@@ -6,7 +6,7 @@ import { startRun } from '../../../runbooks/start';
 import { isCommand, isVerb } from '../../../runbooks/verb';
 import { afterAck } from '../../ack-tail';
 import { type SlackDeps, wrongTeam } from '../../deps';
-import { AUDIT, HELP, RUNS, SIMULATE_ALARM, SIMULATE_CORRUPTION } from '../../inline';
+import { AUDIT, HELP, RUNS, SIMULATE_ALARM, SIMULATE_CORRUPTION, SIMULATE_OUTAGE } from '../../inline';
 import { type ParsedCommand, parseCommand } from '../../parse';
 import type { SlackMessage } from '../../poster';
 import { renderAudit } from '../../views/audit';
@@ -52,7 +52,7 @@ export function drCommand(deps: SlackDeps) {
       parsed = parseCommand(text, deps.config, deps.now(), catalogue);
       await deps.roles.require(user, parsed.spec.role, `run \`/dr ${parsed.spec.words.join(' ')}\``);
       // Each sandbox-only command has its hook, which only the sandbox provides.
-      if (parsed.spec.sandboxOnly && !(parsed.spec.id === SIMULATE_CORRUPTION.id ? deps.corrupt : deps.simulate)) {
+      if (parsed.spec.sandboxOnly && !({ [SIMULATE_CORRUPTION.id]: deps.corrupt, [SIMULATE_OUTAGE.id]: deps.outage }[parsed.spec.id] ?? deps.simulate)) {
         throw new DrbotError('sandbox_only', '`/dr simulate` works only in the local sandbox, never against real AWS.', 'Run `npm start` to try it.');
       }
     } catch (e) {
@@ -66,7 +66,7 @@ export function drCommand(deps: SlackDeps) {
     // A retry or replay of the same Slack request (same trigger_id) changes nothing twice: runs are
     // deduplicated by their execution name (derived from it), the simulator by a claim here, and
     // read-only answers may simply be given again.
-    if ((parsed.spec.id === SIMULATE_ALARM.id || parsed.spec.id === SIMULATE_CORRUPTION.id) && !(await deps.store.claim(`cmd:${rid}`))) {
+    if ([SIMULATE_ALARM.id, SIMULATE_CORRUPTION.id, SIMULATE_OUTAGE.id].includes(parsed.spec.id) && !(await deps.store.claim(`cmd:${rid}`))) {
       deps.log.info('duplicate slash command ignored', { requestId: rid, user });
       await ack();
       return;
@@ -112,6 +112,11 @@ export function drCommand(deps: SlackDeps) {
         await ack(ephemeral({ text: `Corrupting \`${table}\` (sandbox only): overwriting some items and deleting others…` }));
         await deps.store.audit({ actor: user, action: 'command', target: shown, result: 'ok' });
         await deps.corrupt?.(table, user, command.channel_id);
+      } else if (isCommand(parsed, SIMULATE_OUTAGE)) {
+        const { region, end } = parsed.args;
+        await ack(ephemeral({ text: end ? `Ending the simulated outage of \`${region}\`…` : `Taking \`${region}\` down (sandbox only)…` }));
+        await deps.store.audit({ actor: user, action: 'command', target: shown, result: 'ok' });
+        await deps.outage?.(region, end, user, command.channel_id);
       } else {
         throw new Error(`command ${spec.id} has no answer`);
       }
