@@ -136,6 +136,9 @@ UNSCOPED = {
     "backup:DescribeBackupJob": "backup jobs have no resource ARN in IAM's policy reference",
     "backup-storage:MountCapsule": "AWS Backup's own storage call; no resource",
     "ec2:DescribeImages": "EC2 Describe* calls support no resource-level permissions",
+    # /dr failover and /dr failback: watching the launched instances
+    "ec2:DescribeInstances": "EC2 Describe* calls support no resource-level permissions",
+    "ec2:DescribeInstanceStatus": "EC2 Describe* calls support no resource-level permissions",
     "cloudwatch:GetMetricData": "metrics are not IAM resources",
     "kms:CreateGrant": "AWS Backup's key, bound by kms:ViaService backup.*.amazonaws.com instead of an ARN",
     "kms:DescribeKey": "AWS Backup's key, bound by kms:ViaService",
@@ -227,6 +230,9 @@ EXPECTED_ACTIONS = {
         "dynamodb:BatchGetItem", "dynamodb:DeleteTable",
         # /dr cutover dynamodb (with Scan, BatchWriteItem, CreateBackup, DescribeBackup, ListBackups above)
         "dynamodb:ListTagsOfResource", "dynamodb:BatchGetItem",
+        # /dr failover and /dr failback: instances from the AMI copies in the backup region (tagged at
+        # launch, terminated only with drbot-failover), the instance profile's role passed to EC2
+        "ec2:RunInstances", "ec2:DescribeInstances", "ec2:DescribeInstanceStatus", "ec2:TerminateInstances",
     },
     "AlarmFunction": {
         "secretsmanager:GetSecretValue",
