@@ -206,7 +206,7 @@ export function gradeBucket(f: BucketFacts, cfg: DrConfig, target: string, now: 
   }
   const objective = cfg.objectives.rpoMinutes * 60_000;
   if (!f.primary.ok) {
-    amber(`primary unreachable (${f.primary.reason}): replication health unknown`);
+    amber('primary unreachable: replication health unknown');
     return it;
   }
   const rule = f.primary.value.rule;
@@ -280,7 +280,7 @@ export function gradeTable(f: TableFacts, target: string, now: Date): ReadinessI
     amber(`no replica in ${target}; newest backup there \`${f.backup.name}\` is ${ageOf(age)} old (restore it)`);
     it.rpoMs = age;
   } else red(`no replica and no backup in ${target}`);
-  if (!f.primary.ok) it.facts.push(`primary unreachable (${f.primary.reason})`);
+  if (!f.primary.ok) it.facts.push('primary unreachable');
   return it;
 }
 
