@@ -53,8 +53,11 @@ describe('/dr failover and /dr failback', () => {
     delete stack.standIn.fault;
   });
 
-  it('refuses bad input clearly and starts no run: the primary as target, an unknown region', async () => {
+  it('refuses bad input clearly and starts no run: the primary as target, an unknown region; a failback with no failover changes nothing', async () => {
     // act
+    const nothing = await command(stack, 'alice', 'failback');
+    const nothingId = /r-[0-9a-f]{12}/.exec(nothing.json?.text ?? '')?.[0] ?? '';
+    expect(message(nothingId)).toContain('drbot has no failover to fail back from.');
     const primary = await command(stack, 'alice', 'failover us-east-1');
     const unknown = await command(stack, 'alice', 'failover eu-west-9');
     const hostile = await command(stack, 'alice', 'failover <!channel>');
@@ -66,7 +69,7 @@ describe('/dr failover and /dr failback', () => {
     expect(hostile.json?.text).not.toContain('<!channel>');
     expect(hostile.json?.text).toContain('not arguments to /dr');
     expect(odd.json?.text).toContain('is not an AWS region');
-    expect(stack.engine.names().some((n) => n.includes('failover'))).toBe(false);
+    expect(stack.engine.names().some((n) => n.startsWith('dr-failover'))).toBe(false);
     expect(await live()).toEqual([]);
   });
 
@@ -265,6 +268,33 @@ describe('/dr failover and /dr failback', () => {
     expect(await records()).toEqual(original);
   });
 
+  it('EC2 throttling RunInstances twice and DescribeInstanceStatus once: retried, each image launched once, DNS switched; failback cleans up', async () => {
+    // prepare
+    const undo = [fail(ec2(), 'RunInstancesCommand', { name: 'RequestLimitExceeded', message: 'Request limit exceeded.', status: 503 }, { times: 2 }), fail(ec2(), 'DescribeInstanceStatusCommand', THROTTLED, { times: 1 })];
+    let runId = '';
+    try {
+      // act
+      const req = await requestRun(stack, 'alice', 'failover');
+      runId = req.runId;
+      await click(stack, 'bob', req.message, 'run_approve');
+    } finally {
+      for (const u of undo) u();
+    }
+
+    // assess
+    expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
+    const mine = (await live()).filter((i) => tagged(i, 'drbot-failover') === runId);
+    expect(mine.map((i) => tagged(i, 'source-ami')).sort()).toEqual([...new Set(mine.map((i) => tagged(i, 'source-ami')))].sort());
+    expect(mine).toHaveLength(2);
+    expect((await records()).find((s) => s.Name === 'www.spawn.example.com.')?.ResourceRecords?.map((r) => r.Value).sort()).toEqual(mine.map((i) => i.PrivateIpAddress).sort());
+
+    // clean up
+    const clean = await requestRun(stack, 'alice', 'failback --terminate');
+    await click(stack, 'bob', clean.message, 'run_approve');
+    expect(await records()).toEqual(original);
+    expect((await live()).filter((i) => tagged(i, 'drbot-failover') === runId)).toEqual([]);
+  });
+
   it('Slack answering 500 to every update: the failover is still done and recorded, and the failback too', async () => {
     // prepare
     const req = await requestRun(stack, 'alice', 'failover us-west-2');
@@ -280,9 +310,17 @@ describe('/dr failover and /dr failback', () => {
     expect((await live()).filter((i) => tagged(i, 'drbot-failover') === req.runId)).toHaveLength(2);
     expect((await records()).find((s) => s.Name === 'www.spawn.example.com.')?.AliasTarget).toBeUndefined();
 
-    // clean up through drbot, and check it
+    // act: the failback with terminate, its final update rate limited twice (Retry-After 1 s)
     const clean = await requestRun(stack, 'alice', 'failback --terminate');
+    let limited = 0;
+    stack.standIn.fault = (method, args) => (method === 'chat.update' && String(args.text).startsWith('Done') && limited++ < 2 ? { status: 429, retryAfter: 1 } : undefined);
     await click(stack, 'bob', clean.message, 'run_approve');
+
+    // assess: waited out, the message final, the work done
+    expect(limited).toBeGreaterThanOrEqual(2);
+    expect(runSummary(stack, clean.runId)).toMatchObject({ status: 'succeeded' });
+    expect(message(clean.runId)).toContain('Terminated 2 instances');
+    expect(message(clean.runId)).toMatch(/Done/);
     expect(await records()).toEqual(original);
     expect((await live()).filter((i) => tagged(i, 'drbot-failover') === req.runId)).toEqual([]);
   });

@@ -52,7 +52,8 @@ export function drCommand(deps: SlackDeps) {
       parsed = parseCommand(text, deps.config, deps.now(), catalogue);
       await deps.roles.require(user, parsed.spec.role, `run \`/dr ${parsed.spec.words.join(' ')}\``);
       // Each sandbox-only command has its hook, which only the sandbox provides.
-      if (parsed.spec.sandboxOnly && !({ [SIMULATE_CORRUPTION.id]: deps.corrupt, [SIMULATE_OUTAGE.id]: deps.outage }[parsed.spec.id] ?? deps.simulate)) {
+      const hooks: Record<string, unknown> = { [SIMULATE_CORRUPTION.id]: deps.corrupt, [SIMULATE_OUTAGE.id]: deps.outage };
+      if (parsed.spec.sandboxOnly && !(parsed.spec.id in hooks ? hooks[parsed.spec.id] : deps.simulate)) {
         throw new DrbotError('sandbox_only', '`/dr simulate` works only in the local sandbox, never against real AWS.', 'Run `npm start` to try it.');
       }
     } catch (e) {
