@@ -92,6 +92,30 @@ describe('/dr failover and /dr failback', () => {
     expect(await records()).toEqual(original);
   });
 
+  it('without a failover: section, --dry-run still shows readiness and a failover is refused, naming the section', async () => {
+    // prepare
+    const section = stack.config.failover;
+    delete stack.config.failover;
+    try {
+      // act
+      const dry = await command(stack, 'alice', 'failover --dry-run');
+      const real = await command(stack, 'alice', 'failover');
+
+      // assess
+      const dryId = /r-[0-9a-f]{12}/.exec(dry.json?.text ?? '')?.[0] ?? '';
+      const realId = /r-[0-9a-f]{12}/.exec(real.json?.text ?? '')?.[0] ?? '';
+      expect(runSummary(stack, dryId)).toMatchObject({ status: 'dry_run' });
+      expect(message(dryId)).toContain('Readiness of a failover to us-west-2');
+      expect(message(dryId)).toContain('No `failover:` section in the drbot config: readiness only.');
+      expect(message(dryId)).toMatch(/DNS\*? `DNS` — no `failover.dns` records configured/);
+      expect(runSummary(stack, realId)).toMatchObject({ status: 'failed' });
+      expect(message(realId)).toContain('No `failover:` section in the drbot config');
+    } finally {
+      if (section) stack.config.failover = section;
+    }
+    expect(await live()).toEqual([]);
+  });
+
   it('refuses to fail over when the target holds no AMI copy to launch', async () => {
     // act
     const reply = await command(stack, 'alice', 'failover us-west-2');
