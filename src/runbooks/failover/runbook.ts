@@ -82,6 +82,8 @@ export const runbook: Runbook<FailoverInput, FailoverPlan> = {
     const failures: string[] = [];
     const times: string[] = [];
     const tick = (n: number, label: string) => progress.report(n, STEPS.length, `${clock(input.requestedAt, deps.now(), rto)} — ${label}`);
+    /** The clock shown at a step's start, as a step of its own (a replay does not show it again). */
+    const show = (n: number, label: string) => ctx.step(`clock-${n}`, () => tick(n, label));
     const mark = async (name: string) => {
       const at = await ctx.step(`time-${name}`, async () => deps.now().toISOString());
       times.push(`${name} at T+${elapsed(Date.parse(at) - Date.parse(input.requestedAt))}`);
@@ -108,7 +110,7 @@ export const runbook: Runbook<FailoverInput, FailoverPlan> = {
 
     // 1. Launch from each image's newest copy. A step that is retried or replayed finds this run's
     // instances by their tags and launches none twice.
-    await tick(0, `launching in ${target}`);
+    await show(0, `launching in ${target}`);
     const launched: { source: LaunchSource; instances: LaunchedInstance[] }[] = [];
     for (const s of plan.sources) {
       const r = await safeStep(ctx, `launch-${s.sourceId}`, async () => {
@@ -138,7 +140,7 @@ export const runbook: Runbook<FailoverInput, FailoverPlan> = {
     }
 
     // 2. Until every instance runs and passes both status checks (durable waits between checks).
-    await tick(1, `waiting for ${ids.length} instance${ids.length === 1 ? '' : 's'} to run and pass status checks`);
+    await show(1, `waiting for ${ids.length} instance${ids.length === 1 ? '' : 's'} to run and pass status checks`);
     const health = await ctx.waitForCondition<Health>(
       'running',
       async (h) => {
@@ -176,7 +178,7 @@ export const runbook: Runbook<FailoverInput, FailoverPlan> = {
       lines.push('No DNS records configured (`failover.dns`): nothing switched.');
       return end(true, lines, [{ label: 'Fail back', command: 'failback' }]);
     }
-    await tick(2, `switching ${records.length} DNS record${records.length === 1 ? '' : 's'}`);
+    await show(2, `switching ${records.length} DNS record${records.length === 1 ? '' : 's'}`);
     const prepared = await safeStep(ctx, 'dns-prepare', async () => {
       const now = await readRecords(deps.clients, zoneId, records);
       const after = now.map((x) => switchedSet(x, valuesFor(x.record, x.record.image ? instances.filter((i) => i.tags.Name === `${x.record.image}-failover`) : instances)));
@@ -197,7 +199,7 @@ export const runbook: Runbook<FailoverInput, FailoverPlan> = {
       lines.push(`:x: DNS switch stopped: ${dns.applied} of ${changes.length} records written (Route53 applies a batch whole or not at all). \`/dr failback\` puts back what was written.`);
       return end(false, lines, [{ label: 'Fail back', command: 'failback' }, terminateNext]);
     }
-    await tick(3, 'waiting for Route53 INSYNC and listing the records');
+    await show(3, 'waiting for Route53 INSYNC and listing the records');
     const wrong = await safeStep(ctx, 'dns-verify', () => verifyRecords(deps, zoneId, state.before.map((b, i) => ({ record: b.record, ...(state.after[i] ? { want: state.after[i] } : {}) }))));
     await ctx.step('state-done', () => putFailoverState(deps.store, { ...state, status: 'failed-over', at: deps.now().toISOString() }));
     await mark('DNS verified');
@@ -209,7 +211,7 @@ export const runbook: Runbook<FailoverInput, FailoverPlan> = {
     else lines.push('Listed again: every record holds the new values.');
 
     // 4. What the replicas held at cut-over (the target region only; the primary is not needed).
-    await tick(4, 'reading what the replicas held at cut-over');
+    await show(4, 'reading what the replicas held at cut-over');
     const held = await safeStep(ctx, 'cut-over', async () => {
       const r = await readiness(cfg, deps.clients, target, deps.now(), { light: true });
       return r.items.filter((x) => x.kind === 's3' || x.kind === 'dynamodb').map((x) => `• ${x.kind === 's3' ? 'S3' : 'DynamoDB'} \`${escapeMrkdwn(x.name)}\`: ${escapeMrkdwn([...x.facts, ...x.reasons].join('; ') || 'nothing known')}${x.rpoMs !== undefined ? ` (lag ${lagText(x.rpoMs)})` : ''}`);
