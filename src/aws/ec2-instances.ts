@@ -112,24 +112,31 @@ export interface InstanceHealth {
   detail: string;
 }
 
-/** The state and status checks of some instances (DescribeInstances + DescribeInstanceStatus). */
+/** DescribeInstanceStatus takes at most 100 explicitly named instance IDs a call; drbot asks DescribeInstances the same way. */
+export const DESCRIBE_IDS_MAX = 100;
+
+/** The state and status checks of some instances (DescribeInstances + DescribeInstanceStatus, 100 IDs a call). */
 export async function instanceHealth(ec2: EC2Client, ids: readonly string[]): Promise<{ health: InstanceHealth[]; instances: LaunchedInstance[] }> {
-  if (!ids.length) return { health: [], instances: [] };
-  const described: DescribeInstancesCommandOutput = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [...ids] })).catch((e: unknown) => {
-    throw wrapAws(e, 'DescribeInstances', ids.join(', ').slice(0, 100));
-  });
-  const instances = (described.Reservations ?? []).flatMap((r) => r.Instances ?? []).map(toLaunched);
-  const statuses: DescribeInstanceStatusCommandOutput['InstanceStatuses'] = [];
-  let token: string | undefined;
-  do {
-    const page: DescribeInstanceStatusCommandOutput = await ec2
-      .send(new DescribeInstanceStatusCommand({ InstanceIds: [...ids], IncludeAllInstances: true, ...(token ? { NextToken: token } : {}) }))
-      .catch((e: unknown) => {
-        throw wrapAws(e, 'DescribeInstanceStatus', ids.join(', ').slice(0, 100));
-      });
-    statuses.push(...(page.InstanceStatuses ?? []));
-    token = page.NextToken;
-  } while (token);
+  const instances: LaunchedInstance[] = [];
+  const statuses: NonNullable<DescribeInstanceStatusCommandOutput['InstanceStatuses']> = [];
+  for (let i = 0; i < ids.length; i += DESCRIBE_IDS_MAX) {
+    const chunk = ids.slice(i, i + DESCRIBE_IDS_MAX);
+    const what = chunk.join(', ').slice(0, 100);
+    const described: DescribeInstancesCommandOutput = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [...chunk] })).catch((e: unknown) => {
+      throw wrapAws(e, 'DescribeInstances', what);
+    });
+    instances.push(...(described.Reservations ?? []).flatMap((r) => r.Instances ?? []).map(toLaunched));
+    let token: string | undefined;
+    do {
+      const page: DescribeInstanceStatusCommandOutput = await ec2
+        .send(new DescribeInstanceStatusCommand({ InstanceIds: [...chunk], IncludeAllInstances: true, ...(token ? { NextToken: token } : {}) }))
+        .catch((e: unknown) => {
+          throw wrapAws(e, 'DescribeInstanceStatus', what);
+        });
+      statuses.push(...(page.InstanceStatuses ?? []));
+      token = page.NextToken;
+    } while (token);
+  }
   const health = ids.map((id): InstanceHealth => {
     const i = instances.find((x) => x.id === id);
     const s = statuses.find((x) => x.InstanceId === id);
