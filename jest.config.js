@@ -3,6 +3,11 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // The long proofs (scale, whole flows through npm start, fault and crash suites) are
+  // `npm run test:long` (jest.long.config.js); .ci/run runs both.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/long/'],
+  // Two workers on our 2-core machines: most of a test's time is moto's (another process).
+  maxWorkers: 2,
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
     '^.+\\.yaml$': '<rootDir>/test/helpers/yaml-transform.js',

@@ -3,16 +3,17 @@ import { resolve } from 'node:path';
 import { median } from './util';
 
 /**
- * `npm start` to its ready line, as a newcomer sees it: a fresh `tsx src/local/main.ts` (moto
- * boot, seed, state table, durable runner), timed from spawn to the "drbot: ready" line on
- * stderr, with the seed's own figure from its "seeded in" line. The process is then told to quit.
+ * `npm start` to its ready line, as a newcomer sees it: a fresh `npm start` (npm, then
+ * src/local/start.cjs: moto boots while tsx and the bot load; then the seed, state table and
+ * durable runner), timed from spawn to the "drbot: ready" line on stderr, with the seed's own
+ * figure from its "seeded in" line. The bot is then told to quit.
  */
 
 const ROOT = resolve(__dirname, '..');
 
 export interface StartupRun {
   readyMs: number;
-  /** Spawn to the first line ("starting the sandbox"): tsx and main.ts loaded. */
+  /** Spawn to the first line ("starting the sandbox"): npm, tsx and main.ts loaded. */
   firstLineMs: number;
   /** From the "sandbox seeded in N s" line: moto ready → seeded, state table and runner set up. */
   seedMs: number;
@@ -30,9 +31,7 @@ function once(timeoutMs: number, root: string): Promise<StartupRun> {
     const started = process.hrtime.bigint();
     const env: NodeJS.ProcessEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
     for (const k of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'DRBOT_CONFIG', 'AWS_ENDPOINT_URL']) delete env[k];
-    const tsx = resolve(ROOT, 'node_modules/.bin/tsx');
-    const cwd = root;
-    const child = spawn(tsx, ['src/local/main.ts'], { cwd, env, stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = spawn('npm', ['--silent', 'start'], { cwd: root, env, stdio: ['pipe', 'ignore', 'pipe'] });
     let err = '';
     let readyMs: number | undefined;
     let firstLineMs: number | undefined;

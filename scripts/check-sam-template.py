@@ -136,15 +136,17 @@ UNSCOPED = {
     "backup:DescribeBackupJob": "backup jobs have no resource ARN in IAM's policy reference",
     "backup-storage:MountCapsule": "AWS Backup's own storage call; no resource",
     "ec2:DescribeImages": "EC2 Describe* calls support no resource-level permissions",
-    # /dr failover and /dr failback: watching the launched instances
-    "ec2:DescribeInstances": "EC2 Describe* calls support no resource-level permissions",
-    "ec2:DescribeInstanceStatus": "EC2 Describe* calls support no resource-level permissions",
+    "ec2:DescribeInstances": "EC2 Describe* calls support no resource-level permissions (the drill finds its instance by tag)",
+    "ec2:DescribeInstanceStatus": "EC2 Describe* calls support no resource-level permissions (/dr failover watches its instances' status checks)",
     "cloudwatch:GetMetricData": "metrics are not IAM resources",
     "kms:CreateGrant": "AWS Backup's key, bound by kms:ViaService backup.*.amazonaws.com instead of an ARN",
     "kms:DescribeKey": "AWS Backup's key, bound by kms:ViaService",
     "kms:GenerateDataKey": "AWS Backup's key, bound by kms:ViaService",
     "kms:Decrypt": "AWS Backup's key, bound by kms:ViaService",
     "kms:RetireGrant": "AWS Backup's key, bound by kms:ViaService",
+    # /dr compromise
+    "cloudtrail:LookupEvents": "CloudTrail's event history of the account and region; LookupEvents has no resource type",
+    "ec2:DescribeInstances": "EC2 Describe* calls support no resource-level permissions",
 }
 
 
@@ -230,9 +232,17 @@ EXPECTED_ACTIONS = {
         "dynamodb:BatchGetItem", "dynamodb:DeleteTable",
         # /dr cutover dynamodb (with Scan, BatchWriteItem, CreateBackup, DescribeBackup, ListBackups above)
         "dynamodb:ListTagsOfResource", "dynamodb:BatchGetItem",
+        # /dr drill and /dr drill cleanup: its instance (launched tagged drbot-drill, terminated only
+        # with that tag), canary objects and items, the PITR restore into <table>-drill-<run id>
+        "ec2:RunInstances", "ec2:DescribeInstances", "ec2:TerminateInstances", "s3:DeleteObject",
+        # /dr compromise: the user's keys (and --lock, --new-key), CloudTrail, instances listed and terminated
+        "iam:GetUser", "iam:ListAccessKeys", "iam:UpdateAccessKey", "iam:GetUserPolicy", "iam:PutUserPolicy",
+        "iam:GetLoginProfile", "iam:DeleteLoginProfile", "iam:CreateAccessKey", "iam:DeleteAccessKey",
+        "secretsmanager:DescribeSecret", "secretsmanager:CreateSecret", "secretsmanager:TagResource",
+        "cloudtrail:LookupEvents", "ec2:DescribeInstances", "ec2:TerminateInstances",
         # /dr failover and /dr failback: instances from the AMI copies in the backup region (tagged at
-        # launch, terminated only with drbot-failover), the instance profile's role passed to EC2
-        "ec2:RunInstances", "ec2:DescribeInstances", "ec2:DescribeInstanceStatus", "ec2:TerminateInstances",
+        # launch, terminated only with drbot-failover), their status checks
+        "ec2:DescribeInstanceStatus",
     },
     "AlarmFunction": {
         "secretsmanager:GetSecretValue",
@@ -347,7 +357,7 @@ def check_app(template: dict[str, Any], buckets: list[str]) -> None:
     print("restored tables")
     deletes = [st for r in of_type(cfn, "AWS::IAM::ManagedPolicy").values() for st in r["Properties"]["PolicyDocument"]["Statement"] if "dynamodb:DeleteTable" in actions_of([st])]
     resources = [str(r) for st in deletes for r in (st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]])]
-    check(bool(resources) and all("-restored-*" in r for r in resources), f"dynamodb:DeleteTable only on tables named like a restore ({resources})")
+    check(bool(resources) and all("-restored-*" in r or "-drill-r-*" in r for r in resources), f"dynamodb:DeleteTable only on tables named like a restore or a drill's restore ({resources})")
 
     print("account limits and regions")
     rce = res["AlarmFunction"]["Properties"].get("ReservedConcurrentExecutions")

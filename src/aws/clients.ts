@@ -1,4 +1,5 @@
 import { BackupClient } from '@aws-sdk/client-backup';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
@@ -6,6 +7,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 
@@ -92,5 +94,14 @@ export class AwsClients {
 
   cloudwatch(region = this.defaultRegion): CloudWatchClient {
     return this.get(`cw:${region}`, () => new CloudWatchClient(this.base(region)));
+  }
+
+  /** CloudTrail's event history (LookupEvents) is kept per region. */
+  cloudtrail(region = this.defaultRegion): CloudTrailClient {
+    return this.get(`ct:${region}`, () => new CloudTrailClient(this.base(region)));
+  }
+
+  secretsManager(region = this.defaultRegion): SecretsManagerClient {
+    return this.get(`sm:${region}`, () => new SecretsManagerClient(this.base(region)));
   }
 }

@@ -130,6 +130,13 @@ export const configSchema = z.strictObject({
   iam: z._default(z.strictObject({ rolePrefix: z._default(text(1, 64), 'spawn') }), { rolePrefix: 'spawn' }),
   route53: z.optional(z.strictObject({ hostedZoneId: pattern(/^(\/hostedzone\/)?[A-Z0-9]{2,32}$/, 'a hosted zone ID such as Z123ABC') })),
   backupBucket: z.optional(bucketName),
+  /** The monthly drill (`/dr drill`), optional: the subnet its instance starts in (else the default VPC's), and the table it restores from PITR (else the first with PITR on). */
+  drill: z.optional(
+    z.strictObject({
+      subnetId: z.optional(pattern(/^subnet-[0-9a-f]{8,17}$/, 'a subnet ID such as subnet-0abc1234')),
+      table: z.optional(tableName),
+    }),
+  ),
   failover: z.optional(failoverSchema),
   slack: z.strictObject({
     /** The workspace drbot serves: commands and clicks from any other team are refused. */

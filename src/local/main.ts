@@ -3,7 +3,9 @@
 import { resolve as resolvePath } from 'node:path';
 import { DrbotError } from '../errors';
 import { reason } from './identity';
-import { type MotoServer, MotoMissingError, MOTO_INSTALL_HINT, startMoto } from './moto';
+import type { DrConfig } from '../config/schema';
+import { type MotoServer, MotoMissingError, MOTO_INSTALL_HINT, SANDBOX_CREDENTIALS, startMoto, takeEarlyMoto } from './moto';
+import type { SeedSummary } from './seed';
 import type { LocalStack } from './stack';
 
 const USAGE = `Usage: npm start [-- --aws] [--config FILE]
@@ -69,6 +71,20 @@ function whoLine(stack: LocalStack): string {
   return `drbot: roles come from your config; act as one of its users with /as: ${ids.slice(0, 8).join(', ')}${ids.length > 8 ? ', …' : ''}.`;
 }
 
+/** The sandbox seed into moto, begun as soon as moto answers; rejects as moto's start does. */
+async function seedEarly(moto: Promise<MotoServer>, config: DrConfig | undefined, onProgress?: (done: number, total: number) => void): Promise<{ summary: SeedSummary; at: Date }> {
+  const [m, { seedSandbox }, { AwsClients }, { SANDBOX_CONFIG }] = await Promise.all([moto, import('./seed'), import('../aws/clients'), import('./sandbox')]);
+  const cfg = config ?? SANDBOX_CONFIG;
+  const at = new Date();
+  const clients = new AwsClients(cfg.regions.primary, { endpoint: m.endpoint, credentials: SANDBOX_CREDENTIALS });
+  const summary = await seedSandbox(clients, cfg, {
+    ...(m.putMany ? { putMany: m.putMany } : {}),
+    ...(m.putItems ? { putItems: m.putItems } : {}),
+    ...(onProgress ? { onProgress } : {}),
+  });
+  return { summary, at };
+}
+
 async function main(): Promise<number> {
   // Our machines run Node 20; Lambda runs 22. The SDK's upgrade notice would only clutter the chat.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -90,17 +106,21 @@ async function main(): Promise<number> {
         .finally(() => process.exit(code));
     });
   }
-  // moto takes a couple of seconds to boot: start it first, and load the rest meanwhile.
-  const moto: Promise<MotoServer> | undefined = args.aws ? undefined : startMoto();
+  // moto takes a couple of seconds to boot: start it first (`npm start` already has: start.cjs), and load the rest meanwhile.
+  const early = takeEarlyMoto();
+  const moto: Promise<MotoServer> | undefined = args.aws ? undefined : startMoto(early ? { adopt: early } : {});
   moto?.catch(() => {});
   if (!args.aws) say('drbot: starting the sandbox (moto on loopback, seeding the spawn estate)…');
-  const [{ loadConfigFile }, { startLocalStack }, { localAlarms }, { localSandboxTools }] = await Promise.all([
-    import('../config/load'),
-    import('./stack'),
-    import('./alarms'),
-    import('./sandbox-tools'),
-  ]);
+  const { loadConfigFile } = await import('../config/load');
   const config = configPath ? loadConfigFile(resolveFromUser(configPath)) : undefined;
+  const progress = process.stderr.isTTY
+    ? (done: number, total: number) => process.stderr.write(`\r\x1b[2Kdrbot: seeding the sandbox… ${done}/${total} objects`)
+    : undefined;
+  // The seed needs only moto, the config and its own modules: it begins as soon as moto answers,
+  // while the rest of the bot (runbooks, Slack app, durable runner) loads.
+  const seeded = moto ? seedEarly(moto, config, progress) : undefined;
+  seeded?.catch(() => {});
+  const [{ startLocalStack }, { localAlarms }, { localSandboxTools }] = await Promise.all([import('./stack'), import('./alarms'), import('./sandbox-tools')]);
   const env = process.env;
   const real = Boolean(env.SLACK_BOT_TOKEN && (env.SLACK_SIGNING_SECRET || env.SLACK_APP_TOKEN));
   if (moto) {
@@ -112,22 +132,19 @@ async function main(): Promise<number> {
     });
   }
   if (args.aws) say('drbot: real AWS (default credential chain): checking the credentials…');
-  const started = Date.now();
-  const progress = process.stderr.isTTY
-    ? (done: number, total: number) => process.stderr.write(`\r\x1b[2Kdrbot: seeding the sandbox… ${done}/${total} objects`)
-    : undefined;
   const stack = await startLocalStack({
     mode: args.aws ? 'aws' : 'sandbox',
     ...(config ? { config } : {}),
     ...(moto ? { moto } : {}),
-    ...(progress ? { onSeedProgress: progress } : {}),
+    ...(seeded ? { seeded } : {}),
     alarms: localAlarms,
     // Sandbox only (the stack skips it with --aws): moto's gaps covered, /dr simulate corruption.
     sandboxTools: localSandboxTools,
     ...(real ? { realSlack: { botToken: env.SLACK_BOT_TOKEN as string } } : {}),
   });
   if (progress) process.stderr.write('\r\x1b[2K');
-  if (!args.aws) say(`drbot: sandbox seeded in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+  // From the seed's first call to a stack ready for commands (state table and runner included).
+  if (seeded) say(`drbot: sandbox seeded in ${((Date.now() - (await seeded).at.getTime()) / 1000).toFixed(1)} s.`);
   stop = async () => {
     await stack.close();
   };

@@ -2,9 +2,13 @@ import {
   CreateBackupCommand,
   DescribeContinuousBackupsCommand,
   DescribeTableCommand,
+  GetItemCommand,
+  type GetItemCommandInput,
   InvalidRestoreTimeException,
   RestoreTableFromBackupCommand,
 } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { Event } from '@aws-sdk/client-cloudtrail';
 import type { MiddlewareStack } from '@smithy/types';
 import type { AwsClients } from '../aws/clients';
 import type { DrConfig } from '../config/schema';
@@ -55,7 +59,7 @@ export function selectionsInMemory<I extends object, O extends object>(client: {
  * moto accepts UpdateTable's ReplicaUpdates but has no global tables: this remembers the replicas a
  * table was given and shows them, ACTIVE, in DescribeTable, as AWS does once it has copied the table.
  */
-export function globalTableReplicas<I extends object, O extends object>(client: { middlewareStack: MiddlewareStack<I, O> }): void {
+export function globalTableReplicas<I extends object, O extends object>(client: { middlewareStack: MiddlewareStack<I, O> }): Map<string, Set<string>> {
   const replicas = new Map<string, Set<string>>();
   client.middlewareStack.add(
     (next, context) => async (args) => {
@@ -77,6 +81,24 @@ export function globalTableReplicas<I extends object, O extends object>(client: 
       return result;
     },
     { step: 'initialize', name: 'moto-global-table-replicas' },
+  );
+  return replicas;
+}
+
+/**
+ * With those replicas shown, a GetItem in a replica's region (the drill reads its canary there) is
+ * answered from the table in its own region, as a global table's replica would hold the same item.
+ */
+export function replicaReads(clients: AwsClients, region: string, homes: ReadonlyMap<string, ReadonlyMap<string, Set<string>>>): void {
+  clients.dynamodb(region).middlewareStack.add(
+    (next, context) => async (args) => {
+      const table = String((args.input as { TableName?: unknown }).TableName ?? '');
+      const home = context.commandName === 'GetItemCommand' ? [...homes].find(([r, m]) => r !== region && m.get(table)?.has(region))?.[0] : undefined;
+      if (!home) return next(args);
+      const output = await clients.dynamodb(home).send(new GetItemCommand(args.input as GetItemCommandInput));
+      return { output: output as never, response: {} };
+    },
+    { step: 'initialize', name: 'moto-global-table-replica-reads' },
   );
 }
 
@@ -209,13 +231,97 @@ export function pointInTimeHistory<I extends object, O extends object>(client: {
   return { snapshots };
 }
 
+/**
+ * moto keeps replication configurations but copies nothing. The drill measures how long its canary
+ * takes to reach the replica, so the sandbox copies the drill's canaries (keys under
+ * `.drbot-drill/`, nothing else: the seeded replicas stay as the seed made them) to the configured
+ * replica once moto has taken the PutObject, as S3 replication would a moment later.
+ */
+export function replicateDrillCanaries(clients: AwsClients, config: DrConfig): void {
+  const replicas = new Map(config.s3.buckets.flatMap((b) => (b.replica ? [[b.name, b.replica] as const] : [])));
+  for (const region of new Set(config.s3.buckets.filter((b) => b.replica).map((b) => b.region ?? config.regions.primary))) {
+    const client: S3Client = clients.s3(region);
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        const input = args.input as { Bucket?: string; Key?: string; Body?: unknown; ContentType?: string; Metadata?: Record<string, string> };
+        const replica = replicas.get(input.Bucket ?? '');
+        if (context.commandName === 'PutObjectCommand' && replica && input.Key?.startsWith('.drbot-drill/') && typeof input.Body === 'string') {
+          await clients.s3(replica.region).send(new PutObjectCommand({ Bucket: replica.bucket, Key: input.Key, Body: input.Body, ...(input.ContentType ? { ContentType: input.ContentType } : {}), ...(input.Metadata ? { Metadata: input.Metadata } : {}) }));
+        }
+        return result;
+      },
+      { step: 'initialize', name: 'moto-drill-canary-replication' },
+    );
+  }
+}
+
+/**
+ * moto has no CloudTrail event history (LookupEvents). The sandbox keeps one per region: events
+ * recorded in AWS's Event shape (by `/dr simulate compromise`, src/local/compromise.ts), answered
+ * as AWS does: newest first, one lookup attribute, StartTime/EndTime, at most 50 a page (MaxResults
+ * up to 50), NextToken.
+ */
+export class SandboxTrail {
+  private readonly byRegion = new Map<string, Event[]>();
+
+  record(region: string, events: readonly Event[]): void {
+    this.byRegion.set(region, [...(this.byRegion.get(region) ?? []), ...events]);
+  }
+
+  events(region: string): readonly Event[] {
+    return this.byRegion.get(region) ?? [];
+  }
+
+  /** Answers LookupEvents on a sandbox CloudTrail client of this region. */
+  cover<I extends object, O extends object>(client: { middlewareStack: MiddlewareStack<I, O> }, region: string): void {
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== 'LookupEventsCommand') return next(args);
+        const input = args.input as { LookupAttributes?: { AttributeKey?: string; AttributeValue?: string }[]; StartTime?: Date; EndTime?: Date; MaxResults?: number; NextToken?: string };
+        const attrs = input.LookupAttributes ?? [];
+        if (attrs.length > 1) throw Object.assign(new Error('You cannot specify more than one lookup attribute.'), { name: 'InvalidLookupAttributesException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+        const max = input.MaxResults ?? 50;
+        if (max < 1 || max > 50) throw Object.assign(new Error('MaxResults must be between 1 and 50.'), { name: 'InvalidMaxResultsException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+        const field: Record<string, (e: Event) => string | undefined> = {
+          Username: (e) => e.Username,
+          AccessKeyId: (e) => e.AccessKeyId,
+          EventName: (e) => e.EventName,
+          EventId: (e) => e.EventId,
+          EventSource: (e) => e.EventSource,
+          ReadOnly: (e) => e.ReadOnly,
+        };
+        const a = attrs[0];
+        const get = a ? field[a.AttributeKey ?? ''] : undefined;
+        const matching = this.events(region)
+          .filter((e) => !a || get?.(e) === a.AttributeValue)
+          .filter((e) => (!input.StartTime || (e.EventTime ?? new Date(0)) >= input.StartTime) && (!input.EndTime || (e.EventTime ?? new Date(0)) <= input.EndTime))
+          .sort((x, y) => (y.EventTime?.getTime() ?? 0) - (x.EventTime?.getTime() ?? 0));
+        const from = input.NextToken ? Number(Buffer.from(input.NextToken, 'base64').toString('utf8').replace(/^page:/, '')) : 0;
+        if (!Number.isInteger(from) || from < 0) throw Object.assign(new Error('Invalid NextToken.'), { name: 'InvalidNextTokenException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+        const page = matching.slice(from, from + max);
+        const more = from + max < matching.length;
+        const output = { $metadata: {}, Events: page, ...(more ? { NextToken: Buffer.from(`page:${from + max}`).toString('base64') } : {}) };
+        return { output: output as unknown as O, response: {} };
+      },
+      { step: 'initialize', name: 'moto-cloudtrail-lookup-events' },
+    );
+  }
+}
+
 /** The sandbox's stand-ins for moto's gaps, on the clients of both configured regions. */
-export function coverMotoGaps(clients: AwsClients, config: DrConfig, opts: { now?: () => Date; historyFrom?: PitrOptions['historyFrom'] } = {}): void {
+export function coverMotoGaps(clients: AwsClients, config: DrConfig, opts: { now?: () => Date; historyFrom?: PitrOptions['historyFrom'] } = {}): { trail: SandboxTrail } {
+  const trail = new SandboxTrail();
+  const replicas = new Map<string, Map<string, Set<string>>>();
   for (const region of new Set([config.regions.primary, config.regions.backup])) {
+    trail.cover(clients.cloudtrail(region), region);
     selectionsInMemory(clients.backup(region));
     noBackupJobs(clients.backup(region));
-    globalTableReplicas(clients.dynamodb(region));
+    replicas.set(region, globalTableReplicas(clients.dynamodb(region)));
     const tables = config.dynamodb.tables.filter((t) => (t.region ?? config.regions.primary) === region).map((t) => t.name);
     pointInTimeHistory(clients.dynamodb(region), { tables, now: opts.now ?? (() => new Date()), ...(opts.historyFrom ? { historyFrom: opts.historyFrom } : {}) });
   }
+  for (const region of replicas.keys()) replicaReads(clients, region, replicas);
+  replicateDrillCanaries(clients, config);
+  return { trail };
 }

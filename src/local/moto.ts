@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { DrbotError } from '../errors';
@@ -47,16 +47,10 @@ export function motoAvailable(): { ok: true } | { ok: false; detail: string } {
   return { ok: true };
 }
 
-async function waitReady(endpoint: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+async function waitReady(endpoint: string, exited: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let exited = child.exitCode !== null;
-  const gone = () => {
-    exited = true;
-  };
-  child.once('exit', gone);
-  child.once('error', gone);
   while (Date.now() < deadline) {
-    if (exited) throw new DrbotError('moto_failed', 'moto exited before it was ready', 'Run `python3 -m moto.server` by hand to see why.');
+    if (exited()) throw new DrbotError('moto_failed', 'moto exited before it was ready', 'Run `python3 -m moto.server` by hand to see why.');
     try {
       const res = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1000) });
       if (res.status < 500) return;
@@ -81,7 +75,11 @@ export type BulkItems = (region: string, table: string, items: readonly Record<s
  * The child is killed when stop() is called or when this process exits. Whether moto is installed
  * is asked only when it fails to start (the import check alone costs a second of Python).
  */
-export async function startMoto(opts: { timeoutMs?: number } = {}): Promise<MotoServer> {
+export async function startMoto(opts: { timeoutMs?: number; adopt?: EarlyMoto } = {}): Promise<MotoServer> {
+  if (opts.adopt) {
+    const adopted = await adoptMoto(opts.adopt, opts.timeoutMs ?? 30000);
+    if (adopted) return adopted;
+  }
   const port = await freePort();
   const child = spawn(python(), [LAUNCHER, '127.0.0.1', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -97,8 +95,14 @@ export async function startMoto(opts: { timeoutMs?: number } = {}): Promise<Moto
   };
   process.once('exit', kill);
   const endpoint = `http://127.0.0.1:${port}`;
+  let exited = false;
+  const gone = () => {
+    exited = true;
+  };
+  child.once('exit', gone);
+  child.once('error', gone);
   try {
-    await waitReady(endpoint, child, opts.timeoutMs ?? 30000);
+    await waitReady(endpoint, () => exited || child.exitCode !== null, opts.timeoutMs ?? 30000);
   } catch (e) {
     kill();
     process.removeListener('exit', kill);
@@ -107,6 +111,70 @@ export async function startMoto(opts: { timeoutMs?: number } = {}): Promise<Moto
     if (e instanceof DrbotError && stderr) throw new DrbotError(e.code, `${e.message}: ${stderr.trim().split('\n').pop()}`, e.hint);
     throw e;
   }
+  return server(endpoint, port, () =>
+    new Promise<void>((resolve) => {
+      process.removeListener('exit', kill);
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+      setTimeout(kill, 2000).unref();
+    }),
+  );
+}
+
+/**
+ * A moto server `npm start` spawned before this process loaded (src/local/start.cjs: it boots
+ * while tsx and the bot's modules load). Named by DRBOT_EARLY_MOTO=PORT:PID, which is taken out of
+ * the environment so that nothing this process spawns adopts it too.
+ */
+export interface EarlyMoto {
+  port: number;
+  pid: number;
+}
+
+export function takeEarlyMoto(env: NodeJS.ProcessEnv = process.env): EarlyMoto | undefined {
+  const raw = env.DRBOT_EARLY_MOTO;
+  delete env.DRBOT_EARLY_MOTO;
+  const m = /^(\d{1,5}):(\d{1,10})$/.exec(raw ?? '');
+  if (!m) return undefined;
+  const port = Number(m[1]);
+  const pid = Number(m[2]);
+  return port > 0 && port < 65536 && pid > 1 ? { port, pid } : undefined;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The early server once it answers; undefined when it died (then startMoto spawns its own and says why it failed). */
+async function adoptMoto(early: EarlyMoto, timeoutMs: number): Promise<MotoServer | undefined> {
+  const endpoint = `http://127.0.0.1:${early.port}`;
+  const kill = () => {
+    if (alive(early.pid)) process.kill(early.pid, 'SIGKILL');
+  };
+  try {
+    await waitReady(endpoint, () => !alive(early.pid), timeoutMs);
+  } catch {
+    kill();
+    return undefined;
+  }
+  process.once('exit', kill);
+  return server(endpoint, early.port, async () => {
+    process.removeListener('exit', kill);
+    if (!alive(early.pid)) return;
+    process.kill(early.pid, 'SIGTERM');
+    const deadline = Date.now() + 2000;
+    while (alive(early.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    kill();
+  });
+}
+
+function server(endpoint: string, port: number, stop: () => Promise<void>): MotoServer {
   const putMany: BulkPut = async (bucket, objects) => {
     const res = await fetch(`${endpoint}/_drbot/s3/put-many`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ bucket, objects }) });
     if (!res.ok) throw new Error(`bulk put into ${bucket} failed: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
@@ -115,20 +183,7 @@ export async function startMoto(opts: { timeoutMs?: number } = {}): Promise<Moto
     const res = await fetch(`${endpoint}/_drbot/dynamodb/put-many`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ region, table, items }) });
     if (!res.ok) throw new Error(`bulk put into ${table} failed: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
   };
-  return {
-    endpoint,
-    port,
-    putMany,
-    putItems,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        process.removeListener('exit', kill);
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(kill, 2000).unref();
-      }),
-  };
+  return { endpoint, port, putMany, putItems, stop };
 }
 
 /** Static credentials for the sandbox: moto accepts any. */

@@ -1,3 +1,4 @@
+import { renderCompromise, simulateCompromise } from './compromise';
 import { corruptTable, renderCorruption } from './corruption';
 import { coverMotoGaps } from './moto-gaps';
 import { simulateOutage } from './outage';
@@ -13,7 +14,7 @@ export const SEEDED_HISTORY_MS = 3_600_000;
  */
 export const localSandboxTools: NonNullable<LocalStackOptions['sandboxTools']> = (core, seed) => {
   const withPitr = seed?.summary.tables.filter((t) => t.shape !== 'no-pitr').map((t) => t.name) ?? [];
-  coverMotoGaps(core.clients, core.config, {
+  const { trail } = coverMotoGaps(core.clients, core.config, {
     now: core.now,
     ...(seed ? { historyFrom: { tables: withPitr, at: new Date(seed.at.getTime() - SEEDED_HISTORY_MS) } } : {}),
   });
@@ -21,6 +22,11 @@ export const localSandboxTools: NonNullable<LocalStackOptions['sandboxTools']> =
     async corrupt(table, user, channel) {
       const report = await corruptTable(core.clients, core.config, table, core.now);
       await core.poster.post(channel, renderCorruption(report, user));
+    },
+    async compromise(user, channel) {
+      const at = core.now();
+      const sim = await simulateCompromise(core.clients, core.config, trail, core.now);
+      await core.poster.post(channel, renderCompromise(sim, user, at));
     },
     async outage(region, end, _user, channel) {
       const down = core.unreachable;

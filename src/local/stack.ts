@@ -52,13 +52,19 @@ export interface LocalStackOptions {
   catalogue?: Catalogue;
   /** A moto already starting (npm start spawns it before loading the rest). */
   moto?: Promise<MotoServer>;
+  /**
+   * The sandbox seed already under way into `moto` (npm start begins it as soon as moto answers,
+   * while the rest of the bot still loads): its summary and when it began. The stack waits for it
+   * instead of seeding itself. It must seed this stack's config.
+   */
+  seeded?: Promise<{ summary: SeedSummary; at: Date }>;
   /** Seed progress: objects written of all. */
   onSeedProgress?: (done: number, total: number) => void;
   /**
    * Sandbox only: moto's gaps covered on the sandbox's clients and `/dr simulate corruption`
    * (src/local/sandbox-tools.ts). Given the seed's summary and when it started.
    */
-  sandboxTools?: (stack: LocalStackCore, seed: { summary: SeedSummary; at: Date } | undefined) => { corrupt: NonNullable<SlackDeps['corrupt']>; outage?: SlackDeps['outage'] };
+  sandboxTools?: (stack: LocalStackCore, seed: { summary: SeedSummary; at: Date } | undefined) => { corrupt: NonNullable<SlackDeps['corrupt']>; compromise?: SlackDeps['compromise']; outage?: SlackDeps['outage'] };
   /** Alarm wiring, added by src/local/alarms.ts when present. */
   alarms?: (stack: LocalStackCore) => { actions: AlarmActions; simulate: (kind: AlarmSimulation, user: string) => Promise<void> };
 }
@@ -151,18 +157,19 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       ...(opts.onSeedProgress ? { onProgress: opts.onSeedProgress } : {}),
     };
     // The seed, the state table and the durable runner do not wait on each other.
-    const seedAt = now();
+    const early = opts.seeded;
+    const started = now();
     const [seeded] = await Promise.all([
-      (opts.seed ?? true) ? seedSandbox(clients, config, seedOpts) : undefined,
+      (opts.seed ?? true) ? (early ?? seedSandbox(clients, config, seedOpts).then((summary) => ({ summary, at: started }))) : undefined,
       StateStore.createTable(stateDdb, LOCAL_STATE_TABLE),
       // Fake timers (skipTime, in tests) are installed only once the seed is done.
       opts.skipTime ? undefined : (runnerReady ??= LocalRunEngine.setup({ skipTime: false })),
     ]);
     if (seeded) {
-      seed = { summary: seeded, at: seedAt };
+      seed = seeded;
       // moto picks the zone ID; moto's code locations cannot be downloaded, so serve the seeded packages.
-      config = withZone(config, seeded.estate.zoneId);
-      fetchCode ??= packageFetcher(seeded.estate.packages);
+      config = withZone(config, seeded.summary.estate.zoneId);
+      fetchCode ??= packageFetcher(seeded.summary.estate.packages);
     }
     store = new StateStore(stateDdb, LOCAL_STATE_TABLE, now);
     state = { kind: 'sandbox', table: LOCAL_STATE_TABLE };
@@ -241,6 +248,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     ...(alarms ? { alarms: alarms.actions } : {}),
     ...(alarms && sandbox ? { simulate: alarms.simulate } : {}),
     ...(tools ? { corrupt: tools.corrupt } : {}),
+    ...(tools?.compromise ? { compromise: tools.compromise } : {}),
     ...(tools?.outage ? { outage: tools.outage } : {}),
   };
   // A persistent state table may hold runs an earlier local drbot never finished: say they died.

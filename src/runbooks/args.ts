@@ -43,6 +43,8 @@ export interface KindValues {
   'backup-key': string;
   /** An IAM access key ID. */
   'access-key': string;
+  /** EC2 instance IDs, comma-separated (i-…,i-…), at most 50. */
+  'instance-ids': string;
   /** An AWS Backup job ID (a UUID for the jobs AWS Backup starts). */
   'backup-job': string;
   /** A DynamoDB backup: its ARN, or its name (a system backup's `<table>$DeletedTableBackup` included). */
@@ -268,6 +270,13 @@ const KINDS: { [K in ValueKind]: Parser<K> } = {
   'access-key'(value, def, ctx) {
     if (!/^(AKIA|ASIA)[A-Z0-9]{16}$/.test(value)) throw new UsageError(`${label(def)} ${quote(value)} is not an access key ID (AKIA…).`, ctx.usage);
     return value;
+  },
+  'instance-ids'(value, def, ctx) {
+    const ids = value.split(',');
+    if (value.length > 1000 || ids.length > 50 || !ids.every((id) => /^i-[0-9a-f]{8,17}$/.test(id))) {
+      throw new UsageError(`${label(def)} takes up to 50 EC2 instance IDs separated by commas (i-0abc…,i-0def…), not ${quote(value)}.`, ctx.usage);
+    }
+    return [...new Set(ids)].join(',');
   },
   'ddb-backup'(value, def, ctx) {
     if (value.length > 1024 || !(DDB_BACKUP_ARN.test(value) || DDB_BACKUP_NAME.test(value))) {

@@ -19,6 +19,10 @@ import { verb as restoreS3 } from './restore-s3';
 import { verb as rollbackLambda } from './rollback-lambda';
 import { verb as setup } from './setup';
 import { verb as status } from './status';
+import { verb as drill } from './drill';
+import { verb as drillCleanup } from './drill-cleanup';
+import { verb as drillHistory } from './drill-history';
+import { verb as compromise } from './compromise';
 import { verb as failover } from './failover';
 import { verb as failback } from './failback';
 import { type AnyRunInput, type CommandSpec, GROUPS, type RunbookExport, type RunOf, type Verb } from './verb';
@@ -33,6 +37,8 @@ import { type AnyRunInput, type CommandSpec, GROUPS, type RunbookExport, type Ru
  * RunInput type all read this list.
  */
 export const VERBS = [status, checkReplication, backupDynamodb, backupIam, backupAmis, backupRoute53, backupLambda, backupAll, backupJobRetry, restoreS3, restoreDynamodb, cutoverDynamodb, keepDynamodb, deleteRestoredTable, restoreIam, restoreRoute53, rollbackLambda, setup,
+  drill, drillCleanup, drillHistory,
+  compromise,
   failover, failback,
 ] as const;
 

@@ -28,14 +28,15 @@ export class ScheduleEventError extends DrbotError {
 }
 
 const SCHEDULE_NAME = /^[A-Za-z0-9_.-]{1,40}$/;
-const VERB_ID = /^backup-[a-z0-9-]{1,30}$/;
+/** The backups, and the monthly drill (which creates and removes only its own resources). */
+const VERB_ID = /^(backup-[a-z0-9-]{1,30}|drill)$/;
 
 /** Checks the event's shape: what Scheduler sends is config, but a hand-made invoke is not. */
 export function parseScheduleEvent(raw: unknown): ScheduleEvent {
   const e = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   const { schedule, verb, scheduledTime } = e;
   if (typeof schedule !== 'string' || !SCHEDULE_NAME.test(schedule)) throw new ScheduleEventError('schedule: missing or not a schedule name');
-  if (typeof verb !== 'string' || !VERB_ID.test(verb)) throw new ScheduleEventError('verb: missing or not a backup verb (backup-…)');
+  if (typeof verb !== 'string' || !VERB_ID.test(verb)) throw new ScheduleEventError('verb: missing or not a backup verb (backup-…) or the drill');
   if (typeof scheduledTime !== 'string' || Number.isNaN(Date.parse(scheduledTime))) throw new ScheduleEventError('scheduledTime: missing or not an ISO time');
   return { schedule, verb, scheduledTime: new Date(Date.parse(scheduledTime)).toISOString() };
 }

@@ -45,6 +45,8 @@ export interface SlackDeps {
   simulate?: (kind: AlarmSimulation, user: string) => Promise<void>;
   /** Present only in the sandbox: overwrites and deletes some items of a table, and says so in the channel. */
   corrupt?: (table: string, user: string, channel: string) => Promise<void>;
+  /** Present only in the sandbox: leaks a key of IAM user spawn-user (activity, instances), and says so in the channel. */
+  compromise?: (user: string, channel: string) => Promise<void>;
   /** Present only in the sandbox: takes a region down (or brings it back), and says so in the channel. */
   outage?: (region: string, end: boolean, user: string, channel: string) => Promise<void>;
 }

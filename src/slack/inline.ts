@@ -79,6 +79,19 @@ export const SIMULATE_CORRUPTION = defineCommand({
   },
 });
 
+export const SIMULATE_COMPROMISE = defineCommand({
+  id: 'simulate-compromise',
+  words: ['simulate', 'compromise'],
+  group: 'Admin',
+  summary: 'leak an access key of IAM user spawn-user: some activity, a few instances, a backdoor',
+  example: '/dr simulate compromise',
+  role: 'operator',
+  destructive: false,
+  sandboxOnly: true,
+  details: "Creates IAM user `spawn-user` with an access key (its secret is discarded), launches instances with it in both regions, creates a backdoor user and an allow-all inline policy on a spawn role, and records what CloudTrail would have seen in the sandbox's event history (moto has none). Then respond with `/dr compromise spawn-user`.",
+  args: {},
+});
+
 export const SIMULATE_OUTAGE = defineCommand({
   id: 'simulate-outage',
   words: ['simulate', 'outage'],
@@ -95,4 +108,4 @@ export const SIMULATE_OUTAGE = defineCommand({
   },
 });
 
-export const INLINE_COMMANDS = [HELP, AUDIT, RUNS, SIMULATE_ALARM, SIMULATE_CORRUPTION, SIMULATE_OUTAGE] as const;
+export const INLINE_COMMANDS = [HELP, AUDIT, RUNS, SIMULATE_ALARM, SIMULATE_CORRUPTION, SIMULATE_COMPROMISE, SIMULATE_OUTAGE] as const;

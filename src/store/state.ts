@@ -154,6 +154,8 @@ function fromItem<S extends z.ZodMiniType<object>>(schema: S, item: Record<strin
 }
 
 const DAY = 24 * 3600;
+/** How long a run record (and its index entry) is kept; a claim that must hold for a run's whole life uses it too. */
+export const RUN_TTL_SECONDS = 400 * DAY;
 
 export function newId(prefix: string): string {
   return `${prefix}-${randomBytes(6).toString('hex')}`;
@@ -384,9 +386,9 @@ export class StateStore {
 
   async putRun(r: RunRecord): Promise<void> {
     // The index entry first: one without its run is skipped when listed; a run without its entry would be lost to /dr runs.
-    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: 'RUNS', sk: `${r.createdAt}#${r.id}`, id: r.id, ttl: this.ttl(400 * DAY) } }));
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: 'RUNS', sk: `${r.createdAt}#${r.id}`, id: r.id, ttl: this.ttl(RUN_TTL_SECONDS) } }));
     await this.doc.send(
-      new PutCommand({ TableName: this.tableName, Item: { pk: `RUN#${r.id}`, sk: 'RUN', ...r, ttl: this.ttl(400 * DAY) } }),
+      new PutCommand({ TableName: this.tableName, Item: { pk: `RUN#${r.id}`, sk: 'RUN', ...r, ttl: this.ttl(RUN_TTL_SECONDS) } }),
     );
   }
 

@@ -1,6 +1,7 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { SANDBOX_CHANNEL, SANDBOX_USERS } from '../../src/local/sandbox';
-import type { LocalStack } from '../../src/local/stack';
+import { LOCAL_STATE_TABLE, type LocalStack } from '../../src/local/stack';
 import { dryRun, flag, positional } from '../../src/runbooks/args';
 import { createCatalogue, VERBS } from '../../src/runbooks/catalogue';
 import { type Runbook, STEP } from '../../src/runbooks/driver';
@@ -163,6 +164,9 @@ describe('next-step buttons on a finished run', () => {
     expect(await exists('n4')).toBe(true);
     const refused = (await stack.store.listAudit(40)).filter((e) => e.action === 'click' && e.result === 'refused').map((e) => e.detail);
     expect(refused).toEqual(expect.arrayContaining(['wrong_message', 'already_started']));
+    // the press is held as long as the run record (400 days), not a day after which a stale copy could press again
+    const claim = await stack.clients.dynamodb().send(new GetItemCommand({ TableName: LOCAL_STATE_TABLE, Key: { pk: { S: `IDEM#next:${a.runId}` }, sk: { S: 'IDEM' } } }));
+    expect(Number(claim.Item?.ttl?.N)).toBeGreaterThan(stack.now().getTime() / 1000 + 399 * 86_400);
   });
 
   it('offers the earlier steps again when the step it started changes nothing (a dry run, a rejection)', async () => {

@@ -188,7 +188,7 @@ describe('parseCommand: bad input', () => {
     expect(typo.message).toContain(`Did you mean: \`${RESTORE_USAGE}\``);
     expect(alone.message).toContain(`Did you mean: \`${RESTORE_USAGE}\``);
     expect(nothingNear.message).toBe('unknown command `xyzzy`.');
-    expect(shown('drill').match(/\/dr help/g)).toHaveLength(1);
+    expect(shown('frobnicate').match(/\/dr help/g)).toHaveLength(1);
   });
 
   it('refuses restore s3 without BUCKET and shows the usage', () => {

@@ -1,7 +1,7 @@
 import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { KnownBlock } from '@slack/types';
 import { DrbotError, toUserMessage } from '../../../errors';
-import type { ApprovalRecord } from '../../../store/state';
+import { type ApprovalRecord, RUN_TTL_SECONDS } from '../../../store/state';
 import { type SlackDeps, wrongTeam } from '../../deps';
 import { slackDate } from '../../views/format';
 import { ACTION_APPROVE, ACTION_NEXT, ACTION_REJECT, APPROVAL_STATUS_BLOCK, approvalStatusLine, withDecision } from '../../views/run';
@@ -246,7 +246,8 @@ export function onRunNext(deps: SlackDeps) {
       const parsed = parseCommand(step.command, deps.config, deps.now(), catalogue);
       if (!isVerb(parsed.spec)) return refuse(deps, body, 'That button is not one of ours.', target, 'not_a_verb');
       await deps.roles.require(user, parsed.spec.role, `run \`/dr ${parsed.spec.words.join(' ')}\``);
-      if (!(await deps.store.claim(`next:${runId}`))) return refuse(deps, body, 'A next step of this run was already started from this message.', target, 'already_started');
+      // Held as long as the run record itself: one press per message for the run's whole life, not a day.
+      if (!(await deps.store.claim(`next:${runId}`, RUN_TTL_SECONDS))) return refuse(deps, body, 'A next step of this run was already started from this message.', target, 'already_started');
       const shown = `/dr ${step.command}`.slice(0, 300);
       // A start that fails gives the press back, so the buttons are not dead for a day.
       const { status, input } = await startRun(deps.engine, deps.now, {

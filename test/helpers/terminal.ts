@@ -1,0 +1,66 @@
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+
+/**
+ * `npm start` as a newcomer uses it: the terminal chat reading a script from stdin, against the
+ * sandbox (its own moto), printing what the channel would show. Each run takes several seconds.
+ * Shared by test/e2e/terminal-chat.test.ts and test/long/terminal-chat-flows.test.ts.
+ */
+
+export const ROOT = resolve(__dirname, '../..');
+export const BUCKET = 'spawn-binaries-us-east-1';
+const RUN_TIMEOUT_MS = 90_000;
+
+export interface Exit {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The environment of a newcomer's shell: no Slack tokens, no config, so the sandbox chat starts. */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...extra };
+  for (const k of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'DRBOT_CONFIG', 'AWS_ENDPOINT_URL']) delete env[k];
+  return env;
+}
+
+export function run(cmd: string, args: string[], input: string, env: NodeJS.ProcessEnv = cleanEnv()): Promise<Exit> {
+  return new Promise((done, fail) => {
+    const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      fail(new Error(`${cmd} ${args.join(' ')} did not exit within ${RUN_TIMEOUT_MS} ms\n--- stdout\n${stdout.slice(-3000)}\n--- stderr\n${stderr.slice(-2000)}`));
+    }, RUN_TIMEOUT_MS);
+    child.on('error', fail);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr });
+    });
+    child.stdin.end(input);
+  });
+}
+
+/** The terminal chat with a script on stdin. */
+export function chat(lines: string[]): Promise<Exit> {
+  return run('npx', ['tsx', 'src/local/main.ts'], `${lines.join('\n')}\n`);
+}
+
+/** Asserts each needle appears, in this order. */
+export function expectInOrder(text: string, needles: (string | RegExp)[]): void {
+  let from = 0;
+  for (const n of needles) {
+    const rest = text.slice(from);
+    const m = typeof n === 'string' ? { index: rest.indexOf(n), length: n.length } : ((r) => (r ? { index: r.index, length: r[0].length } : { index: -1, length: 0 }))(n.exec(rest));
+    if (m.index < 0) throw new Error(`expected ${String(n)} after offset ${from} in:\n${text.slice(from, from + 4000)}`);
+    from += m.index + m.length;
+  }
+}
+
+export function explain(r: Exit): string {
+  return `exit ${r.code}\n--- stdout\n${r.stdout.slice(-4000)}\n--- stderr\n${r.stderr.slice(-2000)}`;
+}
+

@@ -1,0 +1,88 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { freePort, startMoto, takeEarlyMoto } from '../../src/local/moto';
+
+/*
+ * Issue 12, item 13 (start-up time): `npm start` (src/local/start.cjs) spawns moto before tsx and
+ * the bot load, and names it to the bot in DRBOT_EARLY_MOTO=PORT:PID. The bot adopts that server,
+ * or starts its own when the early one died; nothing it spawns inherits the variable.
+ */
+
+const LAUNCHER = join(__dirname, '../../src/local/moto_launcher.py');
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('DRBOT_EARLY_MOTO', () => {
+  it('is read once, then taken out of the environment', () => {
+    const env: NodeJS.ProcessEnv = { DRBOT_EARLY_MOTO: '41234:5678' };
+    expect(takeEarlyMoto(env)).toEqual({ port: 41234, pid: 5678 });
+    expect(env.DRBOT_EARLY_MOTO).toBeUndefined();
+    expect(takeEarlyMoto(env)).toBeUndefined();
+  });
+
+  it('is ignored unless it is exactly PORT:PID with a usable port and pid', () => {
+    for (const bad of ['', '41234', ':5678', '41234:', '0:5678', '70000:5678', '41234:1', '41234:0', '4123x:5678', ' 41234:5678', '41234:5678\n', '-1:5678', '41234:5678:9']) {
+      const env: NodeJS.ProcessEnv = { DRBOT_EARLY_MOTO: bad };
+      expect(takeEarlyMoto(env)).toBeUndefined();
+      expect(env.DRBOT_EARLY_MOTO).toBeUndefined();
+    }
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), (raw) => {
+        const got = takeEarlyMoto({ DRBOT_EARLY_MOTO: raw });
+        if (got) expect(`${got.port}:${got.pid}`).toBe(raw);
+      }),
+      { seed: 12, numRuns: 2000 },
+    );
+  });
+
+  it('an early server that answers is adopted, and stopping the bot\'s moto stops it', async () => {
+    // prepare: what start.cjs does
+    const port = await freePort();
+    const child = spawn('python3', [LAUNCHER, '127.0.0.1', String(port)], { stdio: 'ignore', env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'true' } });
+    const pid = child.pid ?? 0;
+
+    // act
+    const moto = await startMoto({ adopt: { port, pid } });
+    const answered = (await fetch(`${moto.endpoint}/moto-api/`)).status;
+    await moto.stop();
+
+    // assess
+    expect(moto.port).toBe(port);
+    expect(answered).toBeLessThan(500);
+    await until('the early moto is gone', () => child.exitCode !== null || child.signalCode !== null);
+    expect(alive(pid)).toBe(false);
+  }, 60_000);
+
+  it('an early server that died is not waited for: the bot starts its own', async () => {
+    // prepare: a pid that is gone, and a port nobody listens on
+    const gone = spawn('true');
+    await new Promise((r) => gone.once('exit', r));
+    const port = await freePort();
+
+    // act
+    const moto = await startMoto({ adopt: { port, pid: gone.pid ?? 0 } });
+    try {
+      // assess
+      expect(moto.port).not.toBe(port);
+      expect((await fetch(`${moto.endpoint}/moto-api/`)).status).toBeLessThan(500);
+    } finally {
+      await moto.stop();
+    }
+  }, 60_000);
+});
