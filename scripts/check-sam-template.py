@@ -137,6 +137,7 @@ UNSCOPED = {
     "backup-storage:MountCapsule": "AWS Backup's own storage call; no resource",
     "ec2:DescribeImages": "EC2 Describe* calls support no resource-level permissions",
     "ec2:DescribeInstances": "EC2 Describe* calls support no resource-level permissions (the drill finds its instance by tag)",
+    "ec2:DescribeInstanceStatus": "EC2 Describe* calls support no resource-level permissions (/dr failover watches its instances' status checks)",
     "cloudwatch:GetMetricData": "metrics are not IAM resources",
     "kms:CreateGrant": "AWS Backup's key, bound by kms:ViaService backup.*.amazonaws.com instead of an ARN",
     "kms:DescribeKey": "AWS Backup's key, bound by kms:ViaService",
@@ -287,6 +288,9 @@ EXPECTED_ACTIONS = {
         "iam:GetLoginProfile", "iam:DeleteLoginProfile", "iam:CreateAccessKey", "iam:DeleteAccessKey",
         "secretsmanager:DescribeSecret", "secretsmanager:CreateSecret", "secretsmanager:TagResource",
         "cloudtrail:LookupEvents", "ec2:DescribeInstances", "ec2:TerminateInstances",
+        # /dr failover and /dr failback: instances from the AMI copies in the backup region (tagged at
+        # launch, terminated only with drbot-failover), their status checks
+        "ec2:DescribeInstanceStatus",
     },
     "AlarmFunction": {
         "secretsmanager:GetSecretValue",
@@ -383,6 +387,12 @@ def check_app(template: dict[str, Any], buckets: list[str]) -> None:
         got = role_actions(cfn, role)
         check(got == expected, f"{fn_name} ({role}) may do exactly its actions" + ("" if got == expected else f": extra {sorted(got - expected)}, missing {sorted(expected - got)}"))
     check("ManagedPolicyArns" not in res["RunbookRole"]["Properties"], "RunbookRole carries no managed policy (no account-wide checkpoint rights)")
+    # IAM's default quota: 10 managed policies attached to a role (raisable to 20 by a quota request,
+    # which a deploy cannot count on). A verb's policy beyond that fails the deploy, not this check.
+    for role in of_type(cfn, "AWS::IAM::Role"):
+        attached = [k for k, r in of_type(cfn, "AWS::IAM::ManagedPolicy").items() if {"Ref": role} in r["Properties"].get("Roles", [])]
+        attached += res[role]["Properties"].get("ManagedPolicyArns", []) if role in res else []
+        check(len(attached) <= 10, f"{role} has {len(attached)} managed policies attached (IAM's default quota is 10)")
 
     print("user policies: AWSDenyAll only")
     problems = user_policy_problems(cfn)

@@ -17,6 +17,8 @@ export interface AwsClientOptions {
   /** Static credentials (the sandbox); unset means the default credential chain. */
   credentials?: AwsCredentialIdentity;
   maxAttempts?: number;
+  /** Called once with each client made (the sandbox adds its simulated outage here); never set against real AWS. */
+  onClient?: (client: unknown, service: string, region: string) => void;
 }
 
 /**
@@ -49,6 +51,8 @@ export class AwsClients {
     if (!c) {
       c = make();
       this.cache.set(key, c);
+      const [service = '', region = ''] = key.split(':');
+      this.options.onClient?.(c, service, region);
     }
     return c;
   }

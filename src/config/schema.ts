@@ -31,6 +31,47 @@ export const tableSchema = z.strictObject({
   region: z.optional(awsRegion),
 });
 
+/** One DNS record a failover points at the launched instances (and a failback points back). */
+export const failoverRecordSchema = z.strictObject({
+  /** The record's name, e.g. `api.spawn.example.com` (a trailing dot is optional). */
+  name: pattern(/^(\*\.)?([A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\.?$/, 'a DNS name such as api.example.com'),
+  type: z.enum(['A', 'AAAA', 'CNAME']),
+  /** The set identifier of a failover, weighted, latency or geo record set (the one to switch). */
+  setIdentifier: z.optional(text(1, 128)),
+  /** What the record is given: the new instances' private or public IPv4 addresses (A), IPv6 addresses (AAAA), or the first one's public DNS name (CNAME). */
+  target: z._default(z.enum(['private-ip', 'public-ip', 'ipv6', 'public-dns']), 'private-ip'),
+  ttl: z._default(count(0, 172_800), 60),
+  /** Only the instances launched from this tagged image (its Name); all launched instances when unset. */
+  image: z.optional(text(1, 128)),
+});
+
+/**
+ * `/dr failover`: how the workload is launched in the failover region from the newest backup AMIs,
+ * and which DNS records are switched to it. Optional: without it failover only reports readiness.
+ */
+export const failoverSchema = z.strictObject({
+  /** The region to fail over to (default: regions.backup). */
+  region: z.optional(awsRegion),
+  instances: z.strictObject({
+    type: pattern(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'an EC2 instance type such as t3.micro'),
+    /** Instances per tagged image. */
+    count: z._default(count(1, 20), 1),
+    subnetId: z.optional(pattern(/^subnet-[0-9a-f]{8,17}$/, 'a subnet ID (subnet-…)')),
+    securityGroupIds: z.optional(z.array(pattern(/^sg-[0-9a-f]{8,17}$/, 'a security group ID (sg-…)')).check(z.maxLength(5))),
+    /** An instance profile name or ARN. */
+    instanceProfile: z.optional(pattern(/^(arn:aws[a-z-]*:iam::\d{12}:instance-profile\/[\w+=,.@/-]{1,128}|[\w+=,.@-]{1,128})$/, 'an instance profile name or ARN')),
+    /** Tags of every launched instance (drbot adds Name, drbot-failover and source-ami). */
+    tags: z._default(z.record(pattern(/^(?!aws:)[\w .:/=+@-]{1,128}$/, 'a tag key (not aws:…)'), text(0, 256)), {}),
+  }),
+  dns: z.optional(
+    z.strictObject({
+      /** The hosted zone of the records (default: route53.hostedZoneId). */
+      hostedZoneId: z.optional(pattern(/^(\/hostedzone\/)?[A-Z0-9]{2,32}$/, 'a hosted zone ID such as Z123ABC')),
+      records: z.array(failoverRecordSchema).check(z.minLength(1), z.maxLength(50)),
+    }),
+  ),
+});
+
 const SCHEDULE = { noncurrentVersionDays: 90, pitrDays: 35, onDemandBackupMaxAgeHours: 24, amiBackupDays: 7, iamExportDays: 1, route53ExportDays: 7 };
 
 /** The runbook's retention: AMI copies 30 days, IAM exports 90, Route53 forever, DynamoDB on-demand backups 35, Lambda all versions. */
@@ -96,6 +137,7 @@ export const configSchema = z.strictObject({
       table: z.optional(tableName),
     }),
   ),
+  failover: z.optional(failoverSchema),
   slack: z.strictObject({
     /** The workspace drbot serves: commands and clicks from any other team are refused. */
     teamId: z.optional(teamId),
@@ -117,4 +159,6 @@ export const configSchema = z.strictObject({
 export type DrConfig = z.infer<typeof configSchema>;
 export type BucketConfig = z.infer<typeof bucketSchema>;
 export type TableConfig = z.infer<typeof tableSchema>;
+export type FailoverConfig = z.infer<typeof failoverSchema>;
+export type FailoverRecord = z.infer<typeof failoverRecordSchema>;
 export type Role = keyof DrConfig['slack']['roles'];

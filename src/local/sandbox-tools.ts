@@ -1,6 +1,7 @@
 import { renderCompromise, simulateCompromise } from './compromise';
 import { corruptTable, renderCorruption } from './corruption';
 import { coverMotoGaps } from './moto-gaps';
+import { simulateOutage } from './outage';
 import type { LocalStackOptions } from './stack';
 
 /** How far back the seeded tables' point-in-time history reaches: their seeded items count as their state this long before the seed. */
@@ -26,6 +27,11 @@ export const localSandboxTools: NonNullable<LocalStackOptions['sandboxTools']> =
       const at = core.now();
       const sim = await simulateCompromise(core.clients, core.config, trail, core.now);
       await core.poster.post(channel, renderCompromise(sim, user, at));
+    },
+    async outage(region, end, _user, channel) {
+      const down = core.unreachable;
+      if (!down) return;
+      await core.poster.post(channel, { text: await simulateOutage(core.clients, core.config, down, region, end, core.now()) });
     },
   };
 };

@@ -41,6 +41,17 @@ export const SANDBOX_CONFIG: DrConfig = parseConfig(
     // moto assigns zone IDs: seeding creates spawn.example.com and the stack puts its ID here.
     route53: { hostedZoneId: 'ZSANDBOXSEEDED' },
     backupBucket: 'spawn-backups',
+    // `/dr failover us-west-2`: one instance per tagged image from its newest copy there; www and the
+    // api failover record (zone: route53.hostedZoneId) switched to the new instances' private IPs.
+    failover: {
+      instances: { type: 't3.micro', count: 1, tags: { app: 'spawn' } },
+      dns: {
+        records: [
+          { name: 'www.spawn.example.com', type: 'A' },
+          { name: 'api.spawn.example.com', type: 'A', setIdentifier: 'primary' },
+        ],
+      },
+    },
     slack: {
       teamId: SANDBOX_TEAM,
       channels: { ops: SANDBOX_CHANNEL, alerts: SANDBOX_ALERTS_CHANNEL, critical: SANDBOX_CRITICAL_CHANNEL },

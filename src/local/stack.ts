@@ -24,6 +24,7 @@ import { type MotoServer, SANDBOX_CREDENTIALS, startMoto } from './moto';
 import { type AwsIdentity, checkAwsIdentity, reason } from './identity';
 import { SANDBOX_CONFIG } from './sandbox';
 import { packageFetcher, withZone } from './estate';
+import { outageHook } from './outage';
 import { type SeedOptions, type SeedSummary, seedSandbox } from './seed';
 import { SignedSlackClient } from './signed';
 import { SlackStandIn } from './slack-standin';
@@ -64,7 +65,7 @@ export interface LocalStackOptions {
    * Sandbox only: moto's gaps covered on the sandbox's clients and `/dr simulate corruption`
    * (src/local/sandbox-tools.ts). Given the seed's summary and when it started.
    */
-  sandboxTools?: (stack: LocalStackCore, seed: { summary: SeedSummary; at: Date } | undefined) => { corrupt: NonNullable<SlackDeps['corrupt']>; compromise?: SlackDeps['compromise'] };
+  sandboxTools?: (stack: LocalStackCore, seed: { summary: SeedSummary; at: Date } | undefined) => { corrupt: NonNullable<SlackDeps['corrupt']>; compromise?: SlackDeps['compromise']; outage?: SlackDeps['outage'] };
   /**
    * Tests only: wraps the runbook handler the local runner invokes (e.g. to make an invocation
    * die the way a crashed Lambda does, and be invoked again from its checkpoints).
@@ -87,6 +88,8 @@ export interface LocalStackCore {
   log: Log;
   sandbox: boolean;
   catalogue: Catalogue;
+  /** Sandbox only: the regions `/dr simulate outage` took down (the clients' requests there fail). */
+  unreachable?: Set<string>;
 }
 
 /** Where approvals, runs and the audit are kept. */
@@ -145,11 +148,14 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   let identity: AwsIdentity | undefined;
   let state: StateLocation = { kind: 'memory' };
   let seed: { summary: SeedSummary; at: Date } | undefined;
+  const unreachable = sandbox ? new Set<string>() : undefined;
   if (sandbox) {
     const m = await (opts.moto ?? startMoto());
     moto = m;
     closers.push(() => m.stop());
-    clients = new AwsClients(config.regions.primary, { endpoint: m.endpoint, credentials: SANDBOX_CREDENTIALS });
+    clients = new AwsClients(config.regions.primary, { endpoint: m.endpoint, credentials: SANDBOX_CREDENTIALS, ...(unreachable ? { onClient: outageHook(unreachable) } : {}) });
+    // drbot's own state table keeps answering through a simulated outage: its own client.
+    const stateDdb = new AwsClients(config.regions.primary, { endpoint: m.endpoint, credentials: SANDBOX_CREDENTIALS }).dynamodb();
     const seedOpts: SeedOptions = {
       ...(opts.deletedObjects !== undefined ? { deletedObjects: opts.deletedObjects } : {}),
       ...(m.putMany ? { putMany: m.putMany } : {}),
@@ -161,7 +167,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const started = now();
     const [seeded] = await Promise.all([
       (opts.seed ?? true) ? (early ?? seedSandbox(clients, config, seedOpts).then((summary) => ({ summary, at: started }))) : undefined,
-      StateStore.createTable(clients.dynamodb(), LOCAL_STATE_TABLE),
+      StateStore.createTable(stateDdb, LOCAL_STATE_TABLE),
       // Fake timers (skipTime, in tests) are installed only once the seed is done.
       opts.skipTime ? undefined : (runnerReady ??= LocalRunEngine.setup({ skipTime: false })),
     ]);
@@ -171,7 +177,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       config = withZone(config, seeded.summary.estate.zoneId);
       fetchCode ??= packageFetcher(seeded.summary.estate.packages);
     }
-    store = new StateStore(clients.dynamodb(), LOCAL_STATE_TABLE, now);
+    store = new StateStore(stateDdb, LOCAL_STATE_TABLE, now);
     state = { kind: 'sandbox', table: LOCAL_STATE_TABLE };
   } else {
     clients = new AwsClients(config.regions.primary);
@@ -232,7 +238,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     if (r.status !== 'SUCCEEDED') log.error('run ended', { name: r.name, status: r.status, error: r.error });
   });
   const roles = new RoleResolver(config, async (usergroup) => (await web.usergroups.users.list({ usergroup })).users ?? []);
-  const core: LocalStackCore = { config, clients, store, standIn, poster, engine, roles, now, log, sandbox, catalogue };
+  const core: LocalStackCore = { config, clients, store, standIn, poster, engine, roles, now, log, sandbox, catalogue, ...(unreachable ? { unreachable } : {}) };
   const alarms = opts.alarms?.(core);
   const tools = sandbox ? opts.sandboxTools?.(core, seed) : undefined;
 
@@ -249,6 +255,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     ...(alarms && sandbox ? { simulate: alarms.simulate } : {}),
     ...(tools ? { corrupt: tools.corrupt } : {}),
     ...(tools?.compromise ? { compromise: tools.compromise } : {}),
+    ...(tools?.outage ? { outage: tools.outage } : {}),
   };
   // A persistent state table may hold runs an earlier local drbot never finished: say they died.
   const interrupted = await recoverInterrupted({ store, slack: slackDeps.slack, config, catalogue, now }).catch((e: unknown) => {

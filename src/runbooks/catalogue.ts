@@ -23,6 +23,8 @@ import { verb as drill } from './drill';
 import { verb as drillCleanup } from './drill-cleanup';
 import { verb as drillHistory } from './drill-history';
 import { verb as compromise } from './compromise';
+import { verb as failover } from './failover';
+import { verb as failback } from './failback';
 import { type AnyRunInput, type CommandSpec, GROUPS, type RunbookExport, type RunOf, type Verb } from './verb';
 
 /**
@@ -37,6 +39,7 @@ import { type AnyRunInput, type CommandSpec, GROUPS, type RunbookExport, type Ru
 export const VERBS = [status, checkReplication, backupDynamodb, backupIam, backupAmis, backupRoute53, backupLambda, backupAll, backupJobRetry, restoreS3, restoreDynamodb, cutoverDynamodb, keepDynamodb, deleteRestoredTable, restoreIam, restoreRoute53, rollbackLambda, setup,
   drill, drillCleanup, drillHistory,
   compromise,
+  failover, failback,
 ] as const;
 
 /** Every run's input, inferred from the verbs (what crosses the async invoke into the runbook function). */

@@ -47,4 +47,6 @@ export interface SlackDeps {
   corrupt?: (table: string, user: string, channel: string) => Promise<void>;
   /** Present only in the sandbox: leaks a key of IAM user spawn-user (activity, instances), and says so in the channel. */
   compromise?: (user: string, channel: string) => Promise<void>;
+  /** Present only in the sandbox: takes a region down (or brings it back), and says so in the channel. */
+  outage?: (region: string, end: boolean, user: string, channel: string) => Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { positional } from '../runbooks/args';
+import { flag, positional } from '../runbooks/args';
 import { defineCommand } from '../runbooks/verb';
 
 /**
@@ -92,4 +92,20 @@ export const SIMULATE_COMPROMISE = defineCommand({
   args: {},
 });
 
-export const INLINE_COMMANDS = [HELP, AUDIT, RUNS, SIMULATE_ALARM, SIMULATE_CORRUPTION, SIMULATE_COMPROMISE] as const;
+export const SIMULATE_OUTAGE = defineCommand({
+  id: 'simulate-outage',
+  words: ['simulate', 'outage'],
+  group: 'Admin',
+  summary: "make a region's endpoints fail, to fail over from it (`--end` ends it)",
+  example: '/dr simulate outage us-east-1',
+  role: 'operator',
+  destructive: false,
+  sandboxOnly: true,
+  details: "Every request of the sandbox to a regional endpoint of REGION (S3, DynamoDB, EC2, Lambda, …) then fails at once like a refused connection; Route53 and IAM, being global, still answer. Before the primary goes down, the backup region gets a copy of each tagged image that has none yet (what the nightly `/dr backup amis` would have left), so `/dr failover` has something to launch. `--end` brings the region back.",
+  args: {
+    region: positional('region', 'REGION', 'the region to take down (or bring back)', { required: true }),
+    end: flag('boolean', 'end', 'end the outage: the region answers again'),
+  },
+});
+
+export const INLINE_COMMANDS = [HELP, AUDIT, RUNS, SIMULATE_ALARM, SIMULATE_CORRUPTION, SIMULATE_COMPROMISE, SIMULATE_OUTAGE] as const;

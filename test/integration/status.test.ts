@@ -126,7 +126,12 @@ describe('computeStatus on the seeded sandbox', () => {
     expect(item(report, 'IAM roles spawn*')).toMatchObject({ colour: 'red', reasons: ['no export in `s3://spawn-backups/iam/`'] });
     expect(item(report, `hosted zone ${seeded.estate.zoneId}`)).toMatchObject({ colour: 'red', reasons: [`no export in \`s3://spawn-backups/route53/${seeded.estate.zoneId}/\``] });
     expect(item(report, 'spawn-dns-updater')).toMatchObject({ colour: 'amber', reasons: ['never exported (`/dr backup lambda`)'], facts: ['production → v3', 'rollback to v2'] });
-    expect(report.items).toHaveLength(3 + 3 + 2 + 1 + 1 + 1);
+    // The failover readiness row (the sandbox config has a `failover:` section): no AMI copy in us-west-2 yet.
+    const failover = report.items.find((i) => i.kind === 'failover');
+    expect(failover).toMatchObject({ name: 'Failover readiness us-west-2', colour: 'red' });
+    expect(failover?.reasons.join(' ')).toContain('S3 spawn-logs-us-east-1: no replica');
+    expect(failover?.facts).toContain('0 AMIs to launch');
+    expect(report.items).toHaveLength(3 + 3 + 2 + 1 + 1 + 1 + 1);
   });
 
   it('turns an on-demand backup older than the schedule amber', async () => {
@@ -348,7 +353,9 @@ describe('computeStatus with a global-table replica (mocked; moto has none)', ()
     ddbMock.on(DescribeContinuousBackupsCommand).resolves({});
     ddbMock.on(ListBackupsCommand).resolves({});
     const tables = Array.from({ length: 30 }, (_, i) => ({ name: `spawn-table-${i}` }));
-    const cfg: DrConfig = { ...SANDBOX_CONFIG, s3: { buckets: [] }, dynamodb: { tables } };
+    // (no `failover:` section: its readiness row reads the tables again, in the backup region)
+    const { failover: _none, ...rest } = SANDBOX_CONFIG;
+    const cfg: DrConfig = { ...rest, s3: { buckets: [] }, dynamodb: { tables } };
 
     // act
     const report = await computeStatus(cfg, clients, new Date());

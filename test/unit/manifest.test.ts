@@ -35,7 +35,7 @@ describe('manifest.yaml', () => {
 
     // assess
     expect(hinted.sort()).toEqual(helpWords().sort());
-    for (const missing of ['failover', 'simulate']) {
+    for (const missing of ['simulate']) {
       expect(slash?.usage_hint).not.toContain(missing);
       expect(manifest.display_information.long_description).not.toContain(`/dr ${missing}`);
     }

@@ -5,10 +5,11 @@ import type { BucketConfig, DrConfig, TableConfig } from '../../config/schema';
 import { isErrorLike } from '../../errors';
 import { mapLimit } from '../../util/limit';
 import { grader } from './grade';
+import { failoverRegion, type Readiness, readiness, rpoText } from '../failover/readiness';
 import { amiStatus, iamStatus, lambdaStatus, readAmis, readFunction, readIamExport, readRoute53, route53Status } from './backups';
 
 export type Colour = 'red' | 'amber' | 'green' | 'grey';
-export type StatusKind = 's3' | 'dynamodb' | 'ami' | 'iam' | 'route53' | 'lambda';
+export type StatusKind = 's3' | 'dynamodb' | 'ami' | 'iam' | 'route53' | 'lambda' | 'failover';
 
 export interface StatusItem {
   kind: StatusKind;
@@ -134,6 +135,17 @@ export function tableStatus(t: TableConfig, p: TablePosture, cfg: DrConfig, now:
   return item;
 }
 
+/** The failover readiness as one row: the worst colour, the first reasons, the estimated RPO. Pure. */
+export function failoverStatus(r: Readiness): StatusItem {
+  const { item, red, amber } = grader('failover', `Failover readiness ${r.target}`);
+  const kinds: Record<string, string> = { s3: 'S3', dynamodb: 'DynamoDB', ami: 'AMI', dns: 'DNS' };
+  const bad = r.items.filter((i) => i.colour !== 'green').sort((a, b) => (a.colour === 'red' ? 0 : 1) - (b.colour === 'red' ? 0 : 1));
+  for (const i of bad.slice(0, 3)) (i.colour === 'red' ? red : amber)(`${kinds[i.kind] ?? i.kind} ${i.name}: ${i.reasons[0] ?? ''}`);
+  if (bad.length > 3) item.reasons.push(`and ${bad.length - 3} more (\`/dr failover --dry-run\`)`);
+  item.facts.push(`${r.items.filter((i) => i.colour === 'green').length} of ${r.items.length} items ready`, `${r.sources.length} AMI${r.sources.length === 1 ? '' : 's'} to launch`, `estimated RPO ${rpoText(r)}`);
+  return item;
+}
+
 /** A row that could not be read: red, with the error. */
 function unreadable(kind: StatusKind, name: string, e: unknown): StatusItem {
   return { kind, name, colour: 'red', reasons: [messageOf(e)], facts: [] };
@@ -191,6 +203,17 @@ export async function computeStatus(cfg: DrConfig, clients: AwsClients, now: Dat
       }
     }),
   ];
+  // The failover readiness (light: no object listings or metrics), only where a failover is configured.
+  if (cfg.failover) {
+    const target = failoverRegion(cfg);
+    jobs.push(async () => {
+      try {
+        return [failoverStatus(await readiness(cfg, clients, target, now, { light: true }))];
+      } catch (e) {
+        return [unreadable('failover', `Failover readiness ${target}`, e)];
+      }
+    });
+  }
   const items = (await mapLimit(jobs, STATUS_CONCURRENCY, (job) => job())).flat();
   return { generatedAt: now, overall: worst(items.map((i) => i.colour)), items };
 }

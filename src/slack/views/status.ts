@@ -14,8 +14,8 @@ export const COLOUR_EMOJI: Record<Colour, string> = {
 };
 
 const COLOUR_ORDER: Colour[] = ['red', 'amber', 'green', 'grey'];
-const KIND_ORDER: StatusKind[] = ['s3', 'dynamodb', 'ami', 'lambda', 'iam', 'route53'];
-const KIND_LABEL: Record<StatusKind, string> = { s3: 'S3', dynamodb: 'DynamoDB', ami: 'AMI', iam: 'IAM', route53: 'Route53', lambda: 'Lambda' };
+const KIND_ORDER: StatusKind[] = ['s3', 'dynamodb', 'ami', 'lambda', 'iam', 'route53', 'failover'];
+const KIND_LABEL: Record<StatusKind, string> = { s3: 'S3', dynamodb: 'DynamoDB', ami: 'AMI', iam: 'IAM', route53: 'Route53', lambda: 'Lambda', failover: 'Failover' };
 const KIND_NOUN: Record<StatusKind, [string, string]> = {
   s3: ['bucket', 'buckets'],
   dynamodb: ['table', 'tables'],
@@ -23,6 +23,7 @@ const KIND_NOUN: Record<StatusKind, [string, string]> = {
   iam: ['IAM export', 'IAM exports'],
   route53: ['zone', 'zones'],
   lambda: ['function', 'functions'],
+  failover: ['failover readiness', 'failover readiness rows'],
 };
 
 /** One item's line is cut here so a single odd item (a long AWS error) cannot crowd out the rest. */

@@ -6,7 +6,7 @@ import { startRun } from '../../../runbooks/start';
 import { isCommand, isVerb } from '../../../runbooks/verb';
 import { afterAck } from '../../ack-tail';
 import { type SlackDeps, wrongTeam } from '../../deps';
-import { AUDIT, HELP, RUNS, SIMULATE_ALARM, SIMULATE_COMPROMISE, SIMULATE_CORRUPTION } from '../../inline';
+import { AUDIT, HELP, RUNS, SIMULATE_ALARM, SIMULATE_COMPROMISE, SIMULATE_CORRUPTION, SIMULATE_OUTAGE } from '../../inline';
 import { type ParsedCommand, parseCommand } from '../../parse';
 import type { SlackMessage } from '../../poster';
 import { renderAudit } from '../../views/audit';
@@ -52,7 +52,7 @@ export function drCommand(deps: SlackDeps) {
       parsed = parseCommand(text, deps.config, deps.now(), catalogue);
       await deps.roles.require(user, parsed.spec.role, `run \`/dr ${parsed.spec.words.join(' ')}\``);
       // Each sandbox-only command has its hook, which only the sandbox provides.
-      const hooks: Record<string, unknown> = { [SIMULATE_ALARM.id]: deps.simulate, [SIMULATE_CORRUPTION.id]: deps.corrupt, [SIMULATE_COMPROMISE.id]: deps.compromise };
+      const hooks: Record<string, unknown> = { [SIMULATE_ALARM.id]: deps.simulate, [SIMULATE_CORRUPTION.id]: deps.corrupt, [SIMULATE_COMPROMISE.id]: deps.compromise, [SIMULATE_OUTAGE.id]: deps.outage };
       if (parsed.spec.sandboxOnly && !hooks[parsed.spec.id]) {
         throw new DrbotError('sandbox_only', '`/dr simulate` works only in the local sandbox, never against real AWS.', 'Run `npm start` to try it.');
       }
@@ -67,7 +67,7 @@ export function drCommand(deps: SlackDeps) {
     // A retry or replay of the same Slack request (same trigger_id) changes nothing twice: runs are
     // deduplicated by their execution name (derived from it), the simulator by a claim here, and
     // read-only answers may simply be given again.
-    if ([SIMULATE_ALARM.id, SIMULATE_CORRUPTION.id, SIMULATE_COMPROMISE.id].includes(parsed.spec.id) && !(await deps.store.claim(`cmd:${rid}`))) {
+    if ([SIMULATE_ALARM.id, SIMULATE_CORRUPTION.id, SIMULATE_COMPROMISE.id, SIMULATE_OUTAGE.id].includes(parsed.spec.id) && !(await deps.store.claim(`cmd:${rid}`))) {
       deps.log.info('duplicate slash command ignored', { requestId: rid, user });
       await ack();
       return;
@@ -113,6 +113,11 @@ export function drCommand(deps: SlackDeps) {
         await ack(ephemeral({ text: `Corrupting \`${table}\` (sandbox only): overwriting some items and deleting others…` }));
         await deps.store.audit({ actor: user, action: 'command', target: shown, result: 'ok' });
         await deps.corrupt?.(table, user, command.channel_id);
+      } else if (isCommand(parsed, SIMULATE_OUTAGE)) {
+        const { region, end } = parsed.args;
+        await ack(ephemeral({ text: end ? `Ending the simulated outage of \`${region}\`…` : `Taking \`${region}\` down (sandbox only)…` }));
+        await deps.store.audit({ actor: user, action: 'command', target: shown, result: 'ok' });
+        await deps.outage?.(region, end, user, command.channel_id);
       } else if (isCommand(parsed, SIMULATE_COMPROMISE)) {
         await ack(ephemeral({ text: 'Leaking an access key of `spawn-user` (sandbox only): some activity, a few instances, a backdoor…' }));
         await deps.store.audit({ actor: user, action: 'command', target: shown, result: 'ok' });
