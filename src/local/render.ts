@@ -26,6 +26,23 @@ const EMOJI: Record<string, string> = {
   eyes: '👀',
   information_source: 'ℹ️',
   envelope_with_arrow: '📩',
+  heavy_minus_sign: '➖',
+  alarm: '🚨',
+  arrows_counterclockwise: '🔄',
+  boom: '💥',
+  broom: '🧹',
+  bust_in_silhouette: '👤',
+  busts_in_silhouette: '👥',
+  grey_question: '❔',
+  key: '🔑',
+  lock: '🔒',
+  spy: '🕵️',
+  wastebasket: '🗑️',
+  heavy_check_mark: '✔️',
+  arrow_up: '↑',
+  arrow_down: '↓',
+  arrow_right: '→',
+  stopwatch: '⏱️',
 };
 
 /** Slack mrkdwn to terminal text: mentions by name, dates by their fallback, entities decoded. */

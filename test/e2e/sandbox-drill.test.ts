@@ -28,6 +28,22 @@ describe('sandbox: /dr drill', () => {
     return { running, tables };
   };
 
+  it('a drill before any AMI backup: the compute step is skipped and said, the rest measured and removed, with a Back up AMIs button', async () => {
+    // act
+    const { runId, message } = await requestRun(stack, 'alice', 'drill');
+    await click(stack, 'bob', message, 'run_approve');
+
+    // assess
+    expect(runSummary(stack, runId)).toMatchObject({ status: 'failed' });
+    const done = runMessage(stack.standIn, runId);
+    const text = textOf(done);
+    expect(text).toContain('no available backup AMI in us-west-2');
+    expect(text).toMatch(/✅ RPO S3 `spawn-binaries-us-east-1` → `spawn-binaries-us-west-2-backup`: \d+ s/);
+    const labels = JSON.stringify(done?.blocks ?? []);
+    expect(labels).toContain('Back up AMIs');
+    expect(await leftovers()).toEqual({ running: [], tables: [] });
+  });
+
   it('backup amis, then drill, approved: measured RTO and RPO, and no instance or table left', async () => {
     // prepare
     expect(runSummary(stack, runIdOf(await command(stack, 'alice', 'backup amis')))).toMatchObject({ status: 'succeeded' });
@@ -63,6 +79,6 @@ describe('sandbox: /dr drill', () => {
     expect(await leftovers()).toEqual({ running: [], tables: [] });
     // the history shows both drills
     const history = await command(stack, 'carol', 'drill history');
-    expect(textOf(runMessage(stack.standIn, runIdOf(history)))).toContain('The last 2 drills*');
+    expect(textOf(runMessage(stack.standIn, runIdOf(history)))).toContain('The last 3 drills*');
   });
 });

@@ -168,6 +168,9 @@ const drill: Runbook<DrillInput, DrillPlan> = {
       }
     }
 
+    // No backup AMI to launch from: the drill's finding, and the step that fixes it, one press away.
+    if (plan.amiProblem) next.push({ label: 'Back up AMIs', command: 'backup amis' });
+
     const missed = measures.filter((m) => m.result === 'fail');
     const report: DrillReport = {
       runId,
