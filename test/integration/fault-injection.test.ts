@@ -300,7 +300,7 @@ const CASES: Case[] = [
     },
     inject: (err, times) => {
       let n = 0;
-      backupMock?.on(StartBackupJobCommand).callsFake((input: { IdempotencyToken?: string }) => {
+      backupMock?.on(StartBackupJobCommand).callsFake(async (input: { IdempotencyToken?: string }) => {
         if (n < times) {
           n++;
           throw Object.assign(new Error(err.message), { name: err.name, $fault: err.status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: err.status } });
