@@ -3,7 +3,7 @@ import { backupName, createBackup, describeBackup } from '../../aws/dynamodb';
 import { wrapAws } from '../../errors';
 import { formatCount } from '../../slack/views/run';
 import { formatBytes, mapLimit } from '../../util/limit';
-import { type Runbook, STEP } from '../driver';
+import { type Runbook, STEP, safeStep } from '../driver';
 import { tableRegion } from '../resources';
 import { type Copy, executePrune, planPrune, pruneLines, pruneResultLines } from '../retention';
 import type { BackupDynamodbInput } from '.';
@@ -58,18 +58,17 @@ const backup: Runbook<BackupDynamodbInput, BackupPlan> = {
     const failures: string[] = [];
     for (const [i, t] of plan.targets.entries()) {
       // Progress is reported from inside steps only: code outside steps runs again on replay.
-      const r = await ctx.step(`create-${t.table}`, async () => {
+      // safeStep: throttling and 5xx are retried in the step; a failure keeps its hint (access denied: which permission).
+      const r = await safeStep(ctx, `create-${t.table}`, async () => {
         try {
           const b = await createBackup(deps.clients.dynamodb(t.region), t.table, t.backupName);
-          return { ok: true as const, arn: b.arn, name: b.name };
-        } catch (e) {
-          return { ok: false as const, failure: `${t.table}: ${(e as Error).message}` };
+          return { arn: b.arn, name: b.name };
         } finally {
           await progress.report(i + 1, plan.targets.length, 'backups started');
         }
       });
-      if (r.ok) made.push({ table: t.table, arn: r.arn, name: r.name });
-      else failures.push(r.failure);
+      if (r.ok) made.push({ table: t.table, arn: r.value.arn, name: r.value.name });
+      else failures.push(`${t.table}: ${r.message}${r.hint ? ` ${r.hint}` : ''}`);
     }
 
     const regionOf = new Map(plan.targets.map((t) => [t.table, t.region]));

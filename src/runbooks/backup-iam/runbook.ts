@@ -13,7 +13,7 @@ import { policyDocument } from '../../aws/iam';
 import { PreconditionError, wrapAws } from '../../errors';
 import { formatCount } from '../../slack/views/run';
 import { formatBytes } from '../../util/limit';
-import { type Runbook, STEP } from '../driver';
+import { type Runbook, step } from '../driver';
 import type { RunbookDeps } from '../types';
 import { type Copy, executePrune, planPrune, pruneLines, pruneResultLines } from '../retention';
 import type { BackupIamInput } from '.';
@@ -163,39 +163,27 @@ const exportRoles: Runbook<BackupIamInput, IamPlan> = {
   async execute(ctx, deps, input, plan, progress) {
     const { s3 } = backupBucket(deps);
     // Read again at execution: the export is what IAM holds now, not at plan time.
-    const written: Written = await ctx.step(
-      'export',
-      async () => {
-        const read = await readIam(deps.clients.iam(deps.config.regions.primary), deps.config.iam.rolePrefix);
-        const doc: IamExport = { format: 'drbot-iam-export/1', exportedAt: deps.now().toISOString(), runId: input.runId, ...read };
-        const body = JSON.stringify(doc, null, 1);
-        const sha256 = createHash('sha256').update(body).digest('hex');
-        await put(s3, plan.bucket, plan.key, body, { 'drbot-run': input.runId, 'role-count': String(read.roles.length), sha256 });
-        await progress.report(1, 2, 'written');
-        return { key: plan.key, bytes: Buffer.byteLength(body), sha256, roles: read.roles.length };
-      },
-      STEP,
-    );
-    await ctx.step(
-      'latest',
-      async () => {
-        const pointer = JSON.stringify({ key: written.key, runId: input.runId, roles: written.roles, sha256: written.sha256 });
-        await put(s3, plan.bucket, LATEST_KEY, pointer, { 'drbot-run': input.runId });
-      },
-      STEP,
-    );
-    const check = await ctx.step(
-      'verify',
-      async () => {
-        const got = await s3.send(new GetObjectCommand({ Bucket: plan.bucket, Key: written.key })).catch((e: unknown) => {
-          throw wrapAws(e, 'GetObject', `${plan.bucket}/${written.key}`);
-        });
-        const body = (await got.Body?.transformToString()) ?? '';
-        const doc = JSON.parse(body) as Partial<IamExport>;
-        return { same: createHash('sha256').update(body).digest('hex') === written.sha256, roles: doc.roles?.length ?? -1 };
-      },
-      STEP,
-    );
+    const written: Written = await step(ctx, 'export', async () => {
+      const read = await readIam(deps.clients.iam(deps.config.regions.primary), deps.config.iam.rolePrefix);
+      const doc: IamExport = { format: 'drbot-iam-export/1', exportedAt: deps.now().toISOString(), runId: input.runId, ...read };
+      const body = JSON.stringify(doc, null, 1);
+      const sha256 = createHash('sha256').update(body).digest('hex');
+      await put(s3, plan.bucket, plan.key, body, { 'drbot-run': input.runId, 'role-count': String(read.roles.length), sha256 });
+      await progress.report(1, 2, 'written');
+      return { key: plan.key, bytes: Buffer.byteLength(body), sha256, roles: read.roles.length };
+    });
+    await step(ctx, 'latest', async () => {
+      const pointer = JSON.stringify({ key: written.key, runId: input.runId, roles: written.roles, sha256: written.sha256 });
+      await put(s3, plan.bucket, LATEST_KEY, pointer, { 'drbot-run': input.runId });
+    });
+    const check = await step(ctx, 'verify', async () => {
+      const got = await s3.send(new GetObjectCommand({ Bucket: plan.bucket, Key: written.key })).catch((e: unknown) => {
+        throw wrapAws(e, 'GetObject', `${plan.bucket}/${written.key}`);
+      });
+      const body = (await got.Body?.transformToString()) ?? '';
+      const doc = JSON.parse(body) as Partial<IamExport>;
+      return { same: createHash('sha256').update(body).digest('hex') === written.sha256, roles: doc.roles?.length ?? -1 };
+    });
     const ok = check.same && check.roles === written.roles;
     // Prune only once the new export is known good: the newest copy must be a usable one.
     const pruned = ok && plan.prune?.length ? await executePrune(ctx, 'iam', plan.prune, (c) => deleteExportCopy(s3, plan.bucket, c)) : { deleted: [], failures: [] };

@@ -14,6 +14,8 @@ interface Side {
   items?: number;
   streamArn?: string;
   settings: TableSettings;
+  /** Settings AWS would not tell us (denied, throttled): shown as unread, never as off. */
+  unread?: { setting: string; reason: string }[];
 }
 
 export interface KeepPlan {
@@ -23,8 +25,9 @@ export interface KeepPlan {
 }
 
 async function side(ddb: Parameters<typeof readTableSettings>[0], desc: TableDescription): Promise<Side> {
-  const { settings } = await readTableSettings(ddb, desc);
+  const { settings, unread } = await readTableSettings(ddb, desc);
   return {
+    ...(unread.length ? { unread } : {}),
     name: desc.TableName ?? '',
     arn: desc.TableArn ?? '',
     status: desc.TableStatus ?? 'UNKNOWN',
@@ -38,14 +41,17 @@ const onOff = (b: boolean | undefined) => (b ? 'on' : 'off');
 
 function sideLine(s: Side, role: string): string {
   const st = s.settings;
+  const unread = new Map((s.unread ?? []).map((u) => [u.setting, u.reason]));
+  /** A setting AWS would not tell us is shown as unread with the reason, not as off. */
+  const known = (setting: string, text: string) => (unread.has(setting) ? `${setting} unread: ${code(unread.get(setting) ?? '')}` : text);
   return [
     `*${role}* \`${s.name}\`: ${s.status}${s.items !== undefined ? `, ~${formatCount(s.items)} items` : ''}`,
     `ARN \`${s.arn}\``,
-    `PITR ${onOff(st.pitr)}`,
-    `TTL ${st.ttlAttribute ? `on ${code(st.ttlAttribute)}` : 'off'}`,
+    known('PITR', `PITR ${onOff(st.pitr)}`),
+    known('TTL', `TTL ${st.ttlAttribute ? `on ${code(st.ttlAttribute)}` : 'off'}`),
     `stream ${st.streamViewType ? `${st.streamViewType} \`${s.streamArn ?? '?'}\`` : 'off'}`,
     `deletion protection ${onOff(st.deletionProtection)}`,
-    `resource policy ${st.resourcePolicy ? 'yes' : 'none'}`,
+    known('resource policy', `resource policy ${st.resourcePolicy ? 'yes' : 'none'}`),
   ].join(' · ');
 }
 
@@ -82,7 +88,7 @@ export const runbook: Runbook<KeepDynamodbInput, KeepPlan> = {
       `• ${stream}`,
       `• Alarms and dashboards on \`TableName=${input.table}\` do not cover \`${r.name}\`: copy the ones you need.`,
       `• Backups: drbot’s config lists \`${input.table}\`; if \`${r.name}\` is to stay, add it under \`dynamodb.tables\` so \`/dr status\`, \`/dr backup\` and \`/dr setup\` cover it.`,
-      ...(r.settings.pitr ? [] : [`• \`${r.name}\` has no PITR: turn it on before it holds data you cannot lose.`]),
+      ...(r.settings.pitr || r.unread?.some((u) => u.setting === 'PITR') ? [] : [`• \`${r.name}\` has no PITR: turn it on before it holds data you cannot lose.`]),
     ];
     return { ok: true, lines, failures: [], next: [{ label: 'Delete restored table', command: `delete restored-table ${r.name}`, style: 'danger' }] };
   },

@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { copyObjectServerSide, listObjectsIndex } from '../../aws/s3';
+import { DrbotError } from '../../errors';
 import { code } from '../../slack/views/format';
 import { formatCount } from '../../slack/views/run';
 import { formatBytes, limiter } from '../../util/limit';
@@ -15,6 +16,21 @@ const COPY_CONCURRENCY = 8;
 const OBJECTS_PER_ROUND = 2000;
 const MAX_ROUNDS = 1000;
 const SAMPLE_KEYS = 5;
+/** Waits between retries of one copy that AWS throttled or answered with a 5xx (each under a second). */
+const COPY_RETRY_MS = [200, 400, 800];
+
+/** One copy, retried in place when AWS throttles or fails transiently: a copy is idempotent, and a throttled key is not a lost key. */
+async function retryTransient<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      const wait = COPY_RETRY_MS[attempt];
+      if (wait === undefined || !(e instanceof DrbotError) || !(e.code === 'aws_throttled' || e.code === 'aws_error')) throw e;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
 
 export interface ReplicaDiff {
   missing: { key: string; size: number }[];
@@ -116,7 +132,7 @@ export const replicaRunbook: Runbook<ReplicaInput, ReplicaPlan> = {
           todo.map((o) =>
             limit(async () => {
               try {
-                const c = await copyObjectServerSide(primary, { sourceBucket: replica.bucket, destBucket: input.bucket, key: o.key, size: o.size });
+                const c = await retryTransient(() => copyObjectServerSide(primary, { sourceBucket: replica.bucket, destBucket: input.bucket, key: o.key, size: o.size }));
                 done++;
                 void progress.report(Math.min(base + done, total), total, 'copied');
                 return { ok: true as const, bytes: c.bytes, multipart: c.multipart };
