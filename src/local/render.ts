@@ -53,7 +53,8 @@ export function mrkdwnToText(text: string, userName: (id: string) => string): st
     .replace(/<#[A-Z0-9]+\|([^>]*)>/g, '#$1')
     .replace(/<(https?:[^|>]+)\|([^>]+)>/g, '$2 ($1)')
     .replace(/<(https?:[^>]+)>/g, '$1')
-    .replace(/:([a-z_]+):/g, (m, name: string) => EMOJI[name] ?? m)
+    // A shortcode stands alone: `:alarm:` inside an ARN (`…:123456789012:alarm:name`) is not an emoji.
+    .replace(/(?<![A-Za-z0-9]):([a-z_]+):(?![A-Za-z0-9])/g, (m, name: string) => EMOJI[name] ?? m)
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&')

@@ -253,6 +253,25 @@ describe('/dr compromise', () => {
     expect(buttons(stack.standIn.message(message.channel, message.ts)).map((b) => b.text)).toContain('Deny all + revoke console');
   });
 
+  it('a key made while the approval waits (an attacker with CreateAccessKey) is contained too, said, and looked up in CloudTrail', async () => {
+    // prepare: the plan lists one key; then, before bob approves, a second key appears
+    const user = 'leaky-late';
+    const [k1] = await makeUser(user, 1);
+    const { runId, message } = await requestRun(stack, 'alice', `compromise ${user}`);
+    const late = (await iam.send(new CreateAccessKeyCommand({ UserName: user }))).AccessKey?.AccessKeyId ?? '';
+
+    // act
+    await click(stack, 'bob', message, 'run_approve');
+
+    // assess: both Inactive, the late one named, and its ID looked up
+    expect(await statuses(user)).toEqual({ [k1!]: 'Inactive', [late]: 'Inactive' });
+    expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
+    const text = textOf(runMessage(stack.standIn, runId));
+    expect(text).toContain('*Contained*');
+    expect(text).toContain(`appeared while the approval waited (\`${late}\`)`);
+    expect(lookups('east').map((i) => i.LookupAttributes?.[0]?.AttributeValue)).toEqual(expect.arrayContaining([user, k1, late]));
+  });
+
   it('dry run: the plan only; keys stay Active, CloudTrail is not asked, nothing is created', async () => {
     // prepare
     const user = 'leaky-3';

@@ -103,7 +103,7 @@ describe('/dr drill', () => {
     expect(text).toContain('*Drill report* (objectives: RPO 5 min, RTO 60 min): 3 passed, 0 failed, 3 not measured.');
     expect(text).toMatch(/✅ RTO compute \(t3\.nano from `ami-[0-9a-f]+`\): \d+ s \(objective 60 min\) — instance `i-[0-9a-f]+` running/);
     expect(text).toMatch(new RegExp(`✅ RPO S3 \`${BUCKET}\` → \`${REPLICA}\`: \\d+ s \\(objective 5 min\\)`));
-    for (const t of TABLES) expect(text).toContain(`:heavy_minus_sign: RPO DynamoDB \`${t}\`: not measured (objective 5 min) — no replica in us-west-2`);
+    for (const t of TABLES) expect(text).toContain(`➖ RPO DynamoDB \`${t}\`: not measured (objective 5 min) — no replica in us-west-2`);
     expect(text).toMatch(new RegExp(`✅ RTO restore \`spawn-instances\` → \`spawn-instances-drill-${runId}\`: \\d+ s \\(objective 60 min\\) — ([\\d,]+) items restored, \\1 in the table now: the same`));
     expect(text).toMatch(/\*Removed:\* instance `i-[0-9a-f]+` terminated; 1 canary object version in `spawn-binaries-us-east-1`; 1 canary object version in `spawn-binaries-us-west-2-backup`; canary item in `spawn-instances`; temporary table `spawn-instances-drill-r-[0-9a-f]{12}` deleted; canary item in `spawn-queues`; canary item in `spawn-alerts`\./);
     // AWS: exactly one instance was launched (from a backup copy, tagged), and it is terminated; nothing else left
@@ -341,7 +341,7 @@ describe('/dr drill', () => {
     expect(west.commandCalls(GetItemCommand).map((c) => c.args[0].input)).toEqual(Array(3).fill({ TableName: 'spawn-queues', Key: { pk: { S: `drbot-drill#${runId}` } } }));
     const text = message(runId);
     expect(text).toMatch(new RegExp(`✅ RPO DynamoDB \`spawn-queues\` → us-west-2: \\d+ s \\(objective 5 min\\)`));
-    expect(text).toContain(':heavy_minus_sign: RPO DynamoDB `spawn-instances`: not measured (objective 5 min) — no replica in us-west-2');
+    expect(text).toContain('➖ RPO DynamoDB `spawn-instances`: not measured (objective 5 min) — no replica in us-west-2');
     expect(await canaryItem('spawn-queues', runId)).toBeUndefined();
     await expectNothingLeft(runId);
   });

@@ -30,6 +30,11 @@ describe('emoji shortcodes in the terminal chat', () => {
     expect(out).toMatch(/^before \S+ after$/);
   });
 
+  it('leaves an ARN alone: `:alarm:` inside one is not an emoji', () => {
+    const arn = 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:spawn-replication-lag';
+    expect(mrkdwnToText(`alarm ${arn} fired`, () => 'x')).toBe(`alarm ${arn} fired`);
+  });
+
   it('leaves an unknown shortcode as Slack would show it in text', () => {
     expect(mrkdwnToText('a :not_an_emoji_of_ours: b', () => 'x')).toBe('a :not_an_emoji_of_ours: b');
   });

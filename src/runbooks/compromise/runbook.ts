@@ -99,8 +99,8 @@ interface Investigation {
  * a second between two steps of a region: never more than LookupEvents allows, and no Lambda
  * sleeping. Events seen by two lookups (by user and by key) are kept once.
  */
-async function investigate(ctx: DurableContext, deps: RunbookDeps, plan: ContainPlan): Promise<Investigation> {
-  const lookups: LookupAttribute[] = [{ key: 'Username', value: plan.user }, ...plan.keys.map((k) => ({ key: 'AccessKeyId' as const, value: k.id }))];
+async function investigate(ctx: DurableContext, deps: RunbookDeps, plan: ContainPlan, keys: readonly AccessKeyInfo[] = plan.keys): Promise<Investigation> {
+  const lookups: LookupAttribute[] = [{ key: 'Username', value: plan.user }, ...keys.map((k) => ({ key: 'AccessKeyId' as const, value: k.id }))];
   const start = new Date(plan.since);
   // Up to now, after the containment: what the key did until it stopped working is the point (checkpointed: the same on replay).
   const end = new Date(await ctx.step('investigation-window', async () => deps.now().toISOString()));
@@ -202,10 +202,17 @@ const contain: Runbook<CompromiseInput, ContainPlan> = {
     const failures: string[] = [];
     const needsHuman: string[] = [];
 
-    // 1. Contain: one step per key, so one refused key does not hide the others.
+    // 1. Contain: one step per key, so one refused key does not hide the others. Without --key, the
+    // user's keys are listed again first: a key made while the approval waited (an attacker with
+    // iam:CreateAccessKey) is contained too, not left Active under a "Contained" headline.
+    const now = input.key ? undefined : await safeStep(ctx, 'keys-at-approval', () => listAccessKeys(iam, plan.user));
+    const planned = new Set(plan.keys.map((k) => k.id));
+    const newer = now?.ok ? now.value.filter((k) => !planned.has(k.id)) : [];
+    const keys = [...plan.keys, ...newer];
+    if (newer.length) needsHuman.push(`${plural(newer.length, 'access key')} appeared while the approval waited (${newer.map((k) => code(k.id)).join(', ')}), and ${newer.length === 1 ? 'was' : 'were'} contained too: find out who made ${newer.length === 1 ? 'it' : 'them'}.`);
     const contained: { id: string; at: string }[] = [];
     const notContained: string[] = [];
-    for (const [i, k] of plan.keys.entries()) {
+    for (const [i, k] of keys.entries()) {
       const r = await safeStep(ctx, `deactivate ${k.id}`, async () => {
         await deactivateKey(iam, plan.user, k.id);
         return { at: deps.now().toISOString() };
@@ -215,12 +222,15 @@ const contain: Runbook<CompromiseInput, ContainPlan> = {
         notContained.push(k.id);
         failures.push(`${k.id} was NOT deactivated: ${r.message}${r.hint ? ` ${r.hint}` : ''}`);
       }
-      await progress.report(i + 1, plan.keys.length, 'access keys deactivated');
+      // In a step: the body replays after every durable wait, and a replay must not post stale progress.
+      await ctx.step(`progress-keys-${i}`, () => progress.report(i + 1, keys.length, 'access keys deactivated'));
     }
-    // What IAM says now, key by key (a retry of this step reads again).
+    // What IAM says now, key by key (a retry of this step reads again): every key of the user
+    // without --key, so one made after the listing above still shows as Active.
     const check = await safeStep(ctx, 'verify-keys', () => listAccessKeys(iam, plan.user));
     const status = new Map(check.ok ? check.value.map((k) => [k.id, k.status]) : []);
-    const stillActive = check.ok ? plan.keys.filter((k) => status.get(k.id) === 'Active').map((k) => k.id) : notContained;
+    const watched = input.key ? keys : check.ok ? check.value : keys;
+    const stillActive = check.ok ? watched.filter((k) => status.get(k.id) === 'Active').map((k) => k.id) : notContained;
 
     // 2. Lock, when asked.
     const lockLines: string[] = [];
@@ -248,7 +258,7 @@ const contain: Runbook<CompromiseInput, ContainPlan> = {
     }
 
     // 4. Investigate.
-    const found = await investigate(ctx, deps, plan);
+    const found = await investigate(ctx, deps, plan, keys);
     failures.push(...found.failures);
     const thread = await postThread(ctx, deps, input, found.events);
 
@@ -266,11 +276,11 @@ const contain: Runbook<CompromiseInput, ContainPlan> = {
     // 6. The report.
     const lines: string[] = [];
     const containedAt = contained.map((c) => c.at).sort().at(-1);
-    if (!plan.keys.length) lines.push(`:information_source: ${code(plan.user, 64)} has no access keys to deactivate.`);
+    if (!keys.length) lines.push(`:information_source: ${code(plan.user, 64)} has no access keys to deactivate.`);
     else if (!stillActive.length) {
-      lines.push(`:lock: *Contained*${containedAt ? ` at ${slackDate(containedAt, { seconds: true })}` : ''}: ${plural(plan.keys.length, 'access key')} of ${code(plan.user, 64)} ${plan.keys.length === 1 ? 'is' : 'are'} Inactive${check.ok ? ' (checked with ListAccessKeys)' : ''}: ${plan.keys.map((k) => code(k.id)).join(', ')}.`);
+      lines.push(`:lock: *Contained*${containedAt ? ` at ${slackDate(containedAt, { seconds: true })}` : ''}: ${plural(keys.length, 'access key')} of ${code(plan.user, 64)} ${keys.length === 1 ? 'is' : 'are'} Inactive${check.ok ? ' (checked with ListAccessKeys)' : ''}: ${keys.map((k) => code(k.id)).join(', ')}.`);
     } else {
-      const done = plan.keys.filter((k) => !stillActive.includes(k.id));
+      const done = keys.filter((k) => !stillActive.includes(k.id));
       lines.push(`:rotating_light: *NOT fully contained*: ${stillActive.map((id) => code(id)).join(', ')} ${stillActive.length === 1 ? 'is' : 'are'} still *Active*${done.length ? `; Inactive: ${done.map((k) => code(k.id)).join(', ')}` : ''}.`);
       needsHuman.push(`Deactivate ${stillActive.map((id) => code(id)).join(', ')} now (IAM console, or run this command again).`);
     }
