@@ -168,7 +168,9 @@ export async function deleteCanaryObjects(s3: S3Client, bucket: string, runId: s
   const versions = [...(r.Versions ?? []), ...(r.DeleteMarkers ?? [])].filter((v) => v.Key === key);
   let n = 0;
   for (const v of versions) {
-    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, ...(v.VersionId && v.VersionId !== 'null' ? { VersionId: v.VersionId } : {}) })).catch((e: unknown) => {
+    // `null` is a real version id (an object written while versioning was off or suspended): sent as
+    // is, S3 deletes that version; left out, a versioned bucket would only get a new delete marker.
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, ...(v.VersionId ? { VersionId: v.VersionId } : {}) })).catch((e: unknown) => {
       throw wrapAws(e, 'DeleteObject', `${bucket}/${key}`);
     });
     n++;

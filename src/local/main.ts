@@ -96,11 +96,16 @@ async function main(): Promise<number> {
   // process exits (its exit handler kills a moto still starting). Node's default for SIGTERM would
   // skip exit handlers and leave moto orphaned. A second signal exits at once.
   let stop: () => Promise<void> = async () => {};
-  let stopping = false;
+  let stopping: number | undefined;
   for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130], ['SIGHUP', 129]] as const) {
     process.on(signal, () => {
-      if (stopping) process.exit(code);
-      stopping = true;
+      // One Ctrl-C can arrive twice (from the terminal's process group, and passed on by npm and
+      // start.cjs): only a signal a moment after the first one means "now".
+      if (stopping !== undefined) {
+        if (Date.now() - stopping > 500) process.exit(code);
+        return;
+      }
+      stopping = Date.now();
       void stop()
         .catch(() => {})
         .finally(() => process.exit(code));

@@ -160,8 +160,15 @@ def main():
     app.debug = True
     amis = _stock_amis_only()
     _preload(app)
-    if amis:  # read when moto's EC2 models were imported, by the preload
-        os.unlink(amis)
+    if amis:
+        # moto reads it when its EC2 models are imported: by the preload, or (if that failed
+        # early) by the first EC2 request, so it goes only once read, or when this process ends.
+        if "moto.ec2.models.amis" in sys.modules:
+            os.unlink(amis)
+        else:
+            import atexit
+
+            atexit.register(lambda: os.path.exists(amis) and os.unlink(amis))
     run_simple(host, port, with_bulk(app), threaded=True)
 
 

@@ -15,6 +15,7 @@
  */
 const { spawn } = require('node:child_process');
 const { createServer } = require('node:net');
+const { constants } = require('node:os');
 const { dirname, join } = require('node:path');
 const { pathToFileURL } = require('node:url');
 
@@ -69,7 +70,8 @@ async function start() {
   }
   bot.on('exit', (code, signal) => {
     killMoto();
-    process.exit(code ?? (signal === 'SIGINT' ? 130 : signal === 'SIGHUP' ? 129 : 143));
+    // As a shell reports it: 128 + the signal's number (SIGKILL 137, SIGTERM 143, SIGINT 130).
+    process.exit(code ?? 128 + ((signal && constants.signals[signal]) || 15));
   });
 }
 

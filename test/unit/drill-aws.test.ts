@@ -97,6 +97,7 @@ describe('drill adapters', () => {
     s3.on(ListObjectVersionsCommand).resolves({
       Versions: [
         { Key: key, VersionId: 'v1' },
+        { Key: key, VersionId: 'null' },
         { Key: `${key}-notes`, VersionId: 'v9' },
       ],
       DeleteMarkers: [{ Key: key, VersionId: 'dm1' }],
@@ -107,10 +108,12 @@ describe('drill adapters', () => {
     const n = await deleteCanaryObjects(new S3Client({ region: 'us-east-1' }), 'spawn-binaries-us-east-1', RUN);
 
     // assess
-    expect(n).toBe(2);
+    expect(n).toBe(3);
     expect(s3.commandCalls(ListObjectVersionsCommand)[0]?.args[0].input).toEqual({ Bucket: 'spawn-binaries-us-east-1', Prefix: key, MaxKeys: 1000 });
     expect(s3.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input)).toEqual([
       { Bucket: 'spawn-binaries-us-east-1', Key: key, VersionId: 'v1' },
+      // the null version (written while versioning was off) by its id: without one S3 would add a delete marker
+      { Bucket: 'spawn-binaries-us-east-1', Key: key, VersionId: 'null' },
       { Bucket: 'spawn-binaries-us-east-1', Key: key, VersionId: 'dm1' },
     ]);
   });
