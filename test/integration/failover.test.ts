@@ -6,7 +6,7 @@ import { SANDBOX_CHANNEL } from '../../src/local/sandbox';
 import { ensureAmiCopies } from '../../src/local/outage';
 import { localSandboxTools } from '../../src/local/sandbox-tools';
 import type { LocalStack } from '../../src/local/stack';
-import { getFailoverState } from '../../src/runbooks/failover/state';
+import { getFailoverState, putFailoverState } from '../../src/runbooks/failover/state';
 import { ACCESS_DENIED, fail } from '../helpers/faults';
 import { click, command, ephemeralsFor, latestRunMessage, requestRun, runSummary, textOf, useLocalStack } from '../helpers/flow';
 
@@ -261,6 +261,27 @@ describe('/dr failover and /dr failback', () => {
     const left = await live();
     expect(left.filter((i) => tagged(i, 'drbot-failover') === failoverRun)).toEqual([]);
     expect(left.map((i) => i.InstanceId)).toContain(bystander);
+  });
+
+  it('a failover that came into effect while this plan waited for its approval: nothing launched, DNS untouched, its state kept', async () => {
+    // prepare: a plan made with no failover in effect; then another run's failover is recorded
+    const before = await getFailoverState(stack.store);
+    expect(before?.status ?? 'failed-back').toBe('failed-back');
+    const { runId, message: msg } = await requestRun(stack, 'alice', 'failover');
+    const other = { runId: 'r-0000000000aa', target: TARGET, primary: 'us-east-1', at: new Date().toISOString(), before: [], after: [], instances: [], status: 'failed-over' as const };
+    await putFailoverState(stack.store, other);
+    const dnsBefore = await records();
+
+    // act
+    await click(stack, 'bob', msg, 'run_approve');
+
+    // assess
+    expect(runSummary(stack, runId)).toMatchObject({ status: 'failed' });
+    expect(message(runId)).toContain('came into effect while this plan waited for its approval');
+    expect((await live()).filter((i) => tagged(i, 'drbot-failover') === runId)).toEqual([]);
+    expect(await records()).toEqual(dnsBefore);
+    expect((await getFailoverState(stack.store))?.runId).toBe(other.runId);
+    if (before) await putFailoverState(stack.store, before);
   });
 
   it('Route53 throttling every change: instances launched, DNS not switched, said so; failback --terminate cleans up', async () => {

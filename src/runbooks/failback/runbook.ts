@@ -90,6 +90,20 @@ export const runbook: Runbook<FailbackInput, FailbackPlan> = {
     const f = plan.failover;
     const failures: string[] = [];
     const lines: string[] = [];
+    // The plan was made before the approval: if another failover has replaced the one it reverts,
+    // its records would be put back over the new one's. Nothing is done then.
+    const now = await ctx.step('state-at-approval', async () => {
+      const s = await getFailoverState(deps.store);
+      return s ? { runId: s.runId, status: s.status } : null;
+    });
+    if (now && now.runId !== f.runId) {
+      return {
+        ok: false,
+        lines: [`:x: Nothing was changed: this plan reverts failover \`${f.runId}\`, but failover \`${now.runId}\` (${now.status}) came into effect while it waited for its approval. Plan again: \`/dr failback\`.`],
+        failures: [`failover ${now.runId} replaced ${f.runId} after this plan was made`],
+        next: [{ label: 'Plan again', command: input.terminate ? 'failback --terminate' : 'failback' }],
+      };
+    }
     const changes = plan.reverts.flatMap((r) => (r.change ? [r.change] : []));
     if (changes.length && f.zoneId) {
       const zoneId = f.zoneId;

@@ -108,6 +108,17 @@ export const runbook: Runbook<FailoverInput, FailoverPlan> = {
       return end(false, ['Nothing was launched: the drbot config has no `failover:` section any more.']);
     }
 
+    // 0. The plan was checked before the approval; another failover may have been approved and run
+    // since (the lease keeps two apart only while one runs). Its state is not overwritten: this run stops.
+    const other = await ctx.step('state-at-approval', async () => {
+      const s = await getFailoverState(deps.store);
+      return s && s.status !== 'failed-back' && s.runId !== input.runId ? { runId: s.runId, target: s.target, status: s.status } : null;
+    });
+    if (other) {
+      failures.push(`a failover to ${other.target} (run ${other.runId}) came into effect after this plan was made`);
+      return end(false, [`:x: Nothing was launched and DNS was not touched: a failover to ${other.target} (run \`${other.runId}\`, ${other.status}) came into effect while this plan waited for its approval. \`/dr failback\` first, then plan again.`]);
+    }
+
     // 1. Launch from each image's newest copy. A step that is retried or replayed finds this run's
     // instances by their tags and launches none twice.
     await show(0, `launching in ${target}`);
