@@ -6,8 +6,9 @@ module.exports = {
   // The long proofs (scale, whole flows through npm start, fault and crash suites) are
   // `npm run test:long` (jest.long.config.js); .ci/run runs both.
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/long/'],
-  // Two workers on our 2-core machines: most of a test's time is moto's (another process).
-  maxWorkers: 2,
+  // One worker: on our 2-core machines two workers (each with its moto) pushed the slowest suites
+  // past their timeouts under load; one runs them in turn, as before.
+  maxWorkers: 1,
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
     '^.+\\.yaml$': '<rootDir>/test/helpers/yaml-transform.js',
