@@ -694,7 +694,9 @@ describe('fault injection over every runbook (long)', () => {
         expect(record?.status).toBe(c.ok ?? 'succeeded');
         expect(await auditResult(runId)).toEqual([c.ok ?? 'succeeded']);
         await c.done(before, after, runId);
-        expect(new Set(calls.inputs).size).toBe(calls.inputs.length);
+        // Nothing done twice. A read-only row (noRetry) may read again when a step is retried (its
+        // final post refused by Slack, say): a read changes nothing in AWS.
+        if (!c.noRetry) expect(new Set(calls.inputs).size).toBe(calls.inputs.length);
         if (f !== 'slack') expect(finalText(message)).toMatch(c.final ?? /^✅ (Done|Nothing to do)/);
         if (f === 'slack') {
           expect(slackFaults).toBeGreaterThan(2);

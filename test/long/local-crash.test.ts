@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { seedSandbox } from '../../src/local/seed';
+import { StateStore } from '../../src/store/state';
 import { useMoto } from '../helpers/moto';
 
 /*
@@ -57,9 +58,9 @@ function alive(pid: number): boolean {
   }
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const end = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -154,6 +155,9 @@ describe('a local crash', () => {
     first.child.stdin?.write('/dr restore s3 spawn-binaries-us-east-1 --prefix bin/\n');
     await until('the plan waits for approval', () => /Waiting for approval/.test(first.out.stdout), 60_000);
     const runId = /Started run `?(r-[0-9a-f]{12})/.exec(first.out.stdout)?.[1] ?? 'none';
+    // The message says so a moment before the run record does: kill once the record is written too.
+    const state = new StateStore(clients.dynamodb(), 'drbot-state-crash');
+    await until('the run record says awaiting approval', async () => (await state.getRun(runId))?.status === 'awaiting_approval', 60_000);
 
     // act: the bot is killed; a second one starts on the same state table
     const t = tree(first.child.pid ?? 0);
