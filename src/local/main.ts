@@ -94,7 +94,7 @@ async function main(): Promise<number> {
   const say = (t: string) => process.stderr.write(`${t}\n`);
   // SIGTERM, SIGINT and SIGHUP end the whole tree: the stack (moto, the runner) is stopped, then the
   // process exits (its exit handler kills a moto still starting). Node's default for SIGTERM would
-  // skip exit handlers and leave moto orphaned. A second signal exits at once.
+  // skip exit handlers and leave moto orphaned. A second signal (half a second or more later) exits at once.
   let stop: () => Promise<void> = async () => {};
   let stopping: number | undefined;
   for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130], ['SIGHUP', 129]] as const) {
