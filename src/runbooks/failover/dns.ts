@@ -1,10 +1,11 @@
 import type { DurableContext } from '@aws/durable-execution-sdk-js';
 import type { Change, ResourceRecordSet } from '@aws-sdk/client-route-53';
 import type { LaunchedInstance } from '../../aws/ec2-instances';
-import { batchWeight, type ChangeStatus, changeRecordSets, changeStatus, withinLimits } from '../../aws/route53';
+import { batchWeight, changeRecordSets, withinLimits } from '../../aws/route53';
 import type { FailoverRecord } from '../../config/schema';
 import { DrbotError, wrapAws } from '../../errors';
 import { safeStep, type StepFailure } from '../driver';
+import { waitInsync } from '../route53-insync';
 import type { RunbookDeps } from '../types';
 import { dnsName, type RecordNow, readRecords } from './readiness';
 
@@ -115,22 +116,7 @@ export async function applyDns(ctx: DurableContext, deps: RunbookDeps, name: str
     }
     result.applied += b.length;
     if (r.value.status === 'INSYNC') continue;
-    type Sync = { id: string; status: ChangeStatus; checks: number; error?: string };
-    const synced = await ctx.waitForCondition<Sync>(
-      `${name}-insync-${i}`,
-      async (s) => {
-        try {
-          return { ...s, status: await changeStatus(r53, s.id), checks: s.checks + 1 };
-        } catch (e) {
-          const transient = !(e instanceof DrbotError) || e.code === 'aws_throttled' || e.code === 'aws_error';
-          return { ...s, checks: s.checks + 1, ...(transient ? {} : { error: e.message }) };
-        }
-      },
-      {
-        initialState: { id: r.value.id, status: 'PENDING', checks: 0 },
-        waitStrategy: (s) => (s.status === 'INSYNC' || s.error || s.checks >= MAX_CHECKS ? { shouldContinue: false } : { shouldContinue: true, delay: { seconds: POLL_SECONDS } }),
-      },
-    );
+    const synced = await waitInsync(ctx, r53, `${name}-insync-${i}`, r.value.id, { pollSeconds: POLL_SECONDS, maxChecks: MAX_CHECKS });
     if (synced.error) result.pending.push(`batch ${i + 1}: ${synced.error}`);
     else if (synced.status !== 'INSYNC') result.pending.push(`batch ${i + 1} not INSYNC after ${(MAX_CHECKS * POLL_SECONDS) / 60} min`);
   }

@@ -1,11 +1,12 @@
 import type { Change, Route53Client } from '@aws-sdk/client-route-53';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { type ChangeStatus, changeRecordSets, changeStatus, isRefusedBatch } from '../../aws/route53';
+import { type ChangeStatus, changeRecordSets, isRefusedBatch } from '../../aws/route53';
 import { DrbotError, PreconditionError, wrapAws } from '../../errors';
 import { code, slackDate } from '../../slack/views/format';
 import { formatCount } from '../../slack/views/run';
 import { latestKey, readZone, type Route53Export } from '../backup-route53/runbook';
 import { type Runbook, safeStep, type StepFailure } from '../driver';
+import { waitInsync } from '../route53-insync';
 import { backupTarget, putObject, readLatest, sha256Hex } from '../exports';
 import type { RunbookDeps } from '../types';
 import type { RestoreRoute53Input } from '.';
@@ -258,23 +259,7 @@ export const runbook: Runbook<RestoreRoute53Input, RestoreRoute53Plan> = {
       done += total(b);
       if (r.value.replayed) replayed++;
       if (r.value.status === 'PENDING' && r.value.id) {
-        type Sync = { id: string; status: ChangeStatus; checks: number; error?: string };
-        const synced = await ctx.waitForCondition<Sync>(
-          `insync-${i}`,
-          async (s) => {
-            try {
-              return { ...s, status: await changeStatus(r53, s.id), checks: s.checks + 1 };
-            } catch (e) {
-              // Throttling or a 5xx: ask again at the next check. Anything else ends the wait, said in the report.
-              const transient = !(e instanceof DrbotError) || e.code === 'aws_throttled' || e.code === 'aws_error';
-              return { ...s, checks: s.checks + 1, ...(transient ? {} : { error: e.message }) };
-            }
-          },
-          {
-            initialState: { id: r.value.id, status: 'PENDING', checks: 0 },
-            waitStrategy: (s) => (s.status === 'INSYNC' || s.error || s.checks >= MAX_CHECKS ? { shouldContinue: false } : { shouldContinue: true, delay: { seconds: POLL_SECONDS } }),
-          },
-        );
+        const synced = await waitInsync(ctx, r53, `insync-${i}`, r.value.id, { pollSeconds: POLL_SECONDS, maxChecks: MAX_CHECKS });
         if (synced.error) unchecked.push(`batch ${i + 1}: ${synced.error}`);
         else if (synced.status !== 'INSYNC') pending.push(i + 1);
       }
