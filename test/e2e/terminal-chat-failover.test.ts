@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { AwsClients } from '../../src/aws/clients';
 import { SANDBOX_CREDENTIALS } from '../../src/local/moto';
 import { zoneRecords } from '../helpers/route53';
+import { liveChat } from '../helpers/terminal';
 
 /**
  * `npm start` as a newcomer fails over (issue 11's done-when): the terminal chat on the sandbox,
@@ -13,33 +12,16 @@ import { zoneRecords } from '../helpers/route53';
  * end state is read through the moto endpoint the ready line names.
  */
 
-const ROOT = resolve(__dirname, '../..');
 const TIMEOUT_MS = 180_000;
 
 describe('npm start: simulate an outage, fail over, fail back', () => {
   it('launches in us-west-2, switches DNS with the clock and achieved RTO shown, and the failback restores DNS', async () => {
     // prepare: the chat, with stdin kept open
-    const env: NodeJS.ProcessEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
-    for (const k of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'DRBOT_CONFIG', 'AWS_ENDPOINT_URL']) delete env[k];
-    const child = spawn('npx', ['tsx', 'src/local/main.ts'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<number | null>((done) => child.on('close', done));
-    const deadline = Date.now() + TIMEOUT_MS;
-    const waitFor = async (what: RegExp, where: () => string, from = 0): Promise<RegExpExecArray> => {
-      for (;;) {
-        const m = what.exec(where().slice(from));
-        if (m) return m;
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no ${what} in:\n--- stdout\n${out.slice(-4000)}\n--- stderr\n${err.slice(-1500)}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    };
-    const type = (line: string) => child.stdin.write(`${line}\n`);
+    const chat = liveChat(TIMEOUT_MS);
+    const { child, exited, type, waitFor } = chat;
 
     try {
-      const ready = await waitFor(/moto at (http:\/\/127\.0\.0\.1:\d+) .*--hosted-zone-id (\S+)/, () => err);
+      const ready = await waitFor(/moto at (http:\/\/127\.0\.0\.1:\d+) .*--hosted-zone-id (\S+)/, () => chat.err);
       const [, endpoint = '', zoneId = ''] = ready;
       const aws = new AwsClients('us-east-1', { endpoint, credentials: SANDBOX_CREDENTIALS });
       const switched = (m: Map<string, { AliasTarget?: unknown; ResourceRecords?: { Value?: string }[] }>) => [m.get('www.spawn.example.com.|A|'), m.get('api.spawn.example.com.|A|primary')];
@@ -47,34 +29,34 @@ describe('npm start: simulate an outage, fail over, fail back', () => {
 
       // act 1: readiness
       type('/as alice');
-      let mark = out.length;
+      let mark = chat.out.length;
       type('/dr failover us-west-2 --dry-run');
-      await waitFor(/Dry run — nothing changed: Failover to us-west-2/, () => out, mark);
-      const dry = out.slice(mark);
+      await waitFor(/Dry run — nothing changed: Failover to us-west-2/, () => chat.out, mark);
+      const dry = chat.out.slice(mark);
 
       // act 2: the outage, the failover, alice's refused approval, bob's
       type('/dr simulate outage us-east-1');
-      await waitFor(/us-east-1 is down/, () => out, mark);
-      mark = out.length;
+      await waitFor(/us-east-1 is down/, () => chat.out, mark);
+      mark = chat.out.length;
       type('/dr failover us-west-2');
       type('/press Approve');
       type('/as bob');
       type('/press Approve');
-      await waitFor(/(✅ Done|❌ Failed): Failover to us-west-2/, () => out, mark);
-      const failover = out.slice(mark);
+      await waitFor(/(✅ Done|❌ Failed): Failover to us-west-2/, () => chat.out, mark);
+      const failover = chat.out.slice(mark);
       const instances = ((await aws.ec2('us-west-2').send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag-key', Values: ['drbot-failover'] }] }))).Reservations ?? []).flatMap((r) => r.Instances ?? []);
       const during = await zoneRecords(aws.route53('us-east-1'), zoneId);
 
       // act 3: the primary back, the failback
       type('/dr simulate outage us-east-1 --end');
-      await waitFor(/us-east-1 answers again/, () => out, mark);
-      mark = out.length;
+      await waitFor(/us-east-1 answers again/, () => chat.out, mark);
+      mark = chat.out.length;
       type('/as alice');
       type('/dr failback');
       type('/as bob');
       type('/press Approve');
-      await waitFor(/(✅ Done|❌ Failed): Failback/, () => out, mark);
-      const failback = out.slice(mark);
+      await waitFor(/(✅ Done|❌ Failed): Failback/, () => chat.out, mark);
+      const failback = chat.out.slice(mark);
       const after = await zoneRecords(aws.route53('us-east-1'), zoneId);
       child.stdin.end();
       const code = await exited;

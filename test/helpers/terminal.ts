@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 
 /**
  * `npm start` as a newcomer uses it: the terminal chat reading a script from stdin, against the
  * sandbox (its own moto), printing what the channel would show. Each run takes several seconds.
- * Shared by test/e2e/terminal-chat.test.ts and test/long/terminal-chat-flows.test.ts.
+ * Shared by the terminal-chat tests in test/e2e/ and test/long/.
  */
 
 export const ROOT = resolve(__dirname, '../..');
@@ -64,3 +64,46 @@ export function explain(r: Exit): string {
   return `exit ${r.code}\n--- stdout\n${r.stdout.slice(-4000)}\n--- stderr\n${r.stderr.slice(-2000)}`;
 }
 
+
+/**
+ * The terminal chat (`npx tsx src/local/main.ts`) with stdin kept open, for scripts that type a line
+ * only once the chat has answered the one before. `waitFor` looks in `where()` from offset `from`
+ * and fails with both streams' tails once `timeoutMs` has passed since the start, or the chat exited.
+ */
+export interface LiveChat {
+  child: ChildProcessWithoutNullStreams;
+  readonly out: string;
+  readonly err: string;
+  exited: Promise<number | null>;
+  type(line: string): void;
+  waitFor(what: RegExp, where: () => string, from?: number): Promise<RegExpExecArray>;
+}
+
+export function liveChat(timeoutMs: number): LiveChat {
+  const child = spawn('npx', ['tsx', 'src/local/main.ts'], { cwd: ROOT, env: cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((done) => child.on('close', done));
+  const deadline = Date.now() + timeoutMs;
+  return {
+    child,
+    get out() {
+      return out;
+    },
+    get err() {
+      return err;
+    },
+    exited,
+    type: (line) => child.stdin.write(`${line}\n`),
+    async waitFor(what, where, from = 0) {
+      for (;;) {
+        const m = what.exec(where().slice(from));
+        if (m) return m;
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no ${what} in:\n--- stdout\n${out.slice(-4000)}\n--- stderr\n${err.slice(-1500)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+  };
+}

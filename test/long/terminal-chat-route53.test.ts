@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import type { Change, ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { AwsClients } from '../../src/aws/clients';
 import { SANDBOX_ZONE_NAME } from '../../src/local/estate';
 import { SANDBOX_CREDENTIALS } from '../../src/local/moto';
 import { applyChanges, zoneRecords } from '../helpers/route53';
+import { liveChat } from '../helpers/terminal';
 
 /**
  * `npm start` as a newcomer restores DNS: the terminal chat on the sandbox, `/dr backup route53`,
@@ -13,40 +12,23 @@ import { applyChanges, zoneRecords } from '../helpers/route53';
  * one at a time, each after the chat has answered the one before.
  */
 
-const ROOT = resolve(__dirname, '../..');
 const TIMEOUT_MS = 150_000;
 
 describe('npm start: back up the zone, change records, restore them', () => {
   it('restores the changed and deleted records from the latest export, approved by bob, verified with 0 differences', async () => {
     // prepare: the chat, with stdin kept open
-    const env: NodeJS.ProcessEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
-    for (const k of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'DRBOT_CONFIG', 'AWS_ENDPOINT_URL']) delete env[k];
-    const child = spawn('npx', ['tsx', 'src/local/main.ts'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<number | null>((done) => child.on('close', done));
-    const deadline = Date.now() + TIMEOUT_MS;
-    const waitFor = async (what: RegExp, where: () => string, from = 0): Promise<RegExpExecArray> => {
-      for (;;) {
-        const m = what.exec(where().slice(from));
-        if (m) return m;
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no ${what} in:\n--- stdout\n${out.slice(-3000)}\n--- stderr\n${err.slice(-1500)}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    };
-    const type = (line: string) => child.stdin.write(`${line}\n`);
+    const chat = liveChat(TIMEOUT_MS);
+    const { child, exited, type, waitFor } = chat;
 
     try {
-      const ready = await waitFor(/moto at (http:\/\/127\.0\.0\.1:\d+) .*--hosted-zone-id (\S+)/, () => err);
+      const ready = await waitFor(/moto at (http:\/\/127\.0\.0\.1:\d+) .*--hosted-zone-id (\S+)/, () => chat.err);
       const [, endpoint = '', zoneId = ''] = ready;
       const r53 = new AwsClients('us-east-1', { endpoint, credentials: SANDBOX_CREDENTIALS }).route53('us-east-1');
 
       // act 1: the export
       type('/as alice');
       type('/dr backup route53');
-      await waitFor(/Exported \d+ record sets/, () => out);
+      await waitFor(/Exported \d+ record sets/, () => chat.out);
       const before = await zoneRecords(r53, zoneId);
 
       // act 2: records changed and deleted behind drbot's back, and one added
@@ -59,19 +41,19 @@ describe('npm start: back up the zone, change records, restore them', () => {
       await applyChanges(r53, zoneId, changes);
 
       // act 3: the restore, its plan, alice's refused approval, bob's
-      const mark = out.length;
+      const mark = chat.out.length;
       type('/dr restore route53 --latest');
       type('/press Approve');
       type('/as bob');
       type('/press Approve');
-      await waitFor(/✅ Done: Restore the Route53 zone from an export/, () => out, mark);
+      await waitFor(/✅ Done: Restore the Route53 zone from an export/, () => chat.out, mark);
       const after = await zoneRecords(r53, zoneId);
       child.stdin.end();
       const code = await exited;
 
       // assess: the chat
       expect(code).toBe(0);
-      const shown = out.slice(mark);
+      const shown = chat.out.slice(mark);
       const order = [
         'alice: /dr restore route53 --latest',
         '2 to create, 3 to change, 0 to delete',
