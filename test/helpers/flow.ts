@@ -1,4 +1,4 @@
-import { DeleteObjectsCommand, ListObjectVersionsCommand, type ListObjectVersionsCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectsCommand, ListObjectVersionsCommand, type ListObjectVersionsCommandOutput, PutBucketVersioningCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { KnownBlock } from '@slack/types';
 import { mrkdwnToText } from '../../src/local/render';
 import { SANDBOX_CHANNEL, SANDBOX_USERS, type SandboxUser } from '../../src/local/sandbox';
@@ -188,6 +188,18 @@ export async function deleteKeys(s3: S3Client, bucket: string, keys: readonly st
     const r = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true } }));
     if (r.Errors?.length) throw new Error(`DeleteObjects failed for ${r.Errors.length} keys: ${r.Errors[0]?.Code}`);
   }
+}
+
+/** A new versioned bucket holding `n` objects `bin/00000`… (each its key as body), all deleted: `n` delete markers. Returns the keys. */
+export async function deletedObjects(s3: S3Client, bucket: string, n: number): Promise<string[]> {
+  const keys = Array.from({ length: n }, (_, i) => `bin/${String(i).padStart(5, '0')}`);
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+  await eachLimit(keys, 32, async (Key) => {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: Key }));
+  });
+  await deleteKeys(s3, bucket, keys);
+  return keys;
 }
 
 /** Runs fn over items with at most `limit` in flight. */

@@ -1,9 +1,8 @@
-import { CreateBucketCommand, PutBucketVersioningCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parseConfig } from '../../src/config/load';
 import { SANDBOX_CONFIG } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
 import { fail } from '../helpers/faults';
-import { click, deleteKeys, eachLimit, latestMarkerKeys, requestRun, runSummary, textOf, useLocalStack } from '../helpers/flow';
+import { click, deletedObjects, latestMarkerKeys, requestRun, runSummary, textOf, useLocalStack } from '../helpers/flow';
 
 /*
  * Faults in the middle of an undelete, injected as SDK middleware on the runbook's own S3 client
@@ -15,17 +14,6 @@ const DENIED = 'drbot-it-denied';
 const FLAKY = 'drbot-it-flaky';
 const COUNT = 2500;
 const config = parseConfig({ ...SANDBOX_CONFIG, s3: { buckets: [...SANDBOX_CONFIG.s3.buckets, { name: DENIED }, { name: FLAKY }] } }, 'undelete faults config');
-
-async function deletedObjects(s3: S3Client, bucket: string, n: number): Promise<string[]> {
-  const keys = Array.from({ length: n }, (_, i) => `bin/${String(i).padStart(5, '0')}`);
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
-  await eachLimit(keys, 32, async (Key) => {
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: Key }));
-  });
-  await deleteKeys(s3, bucket, keys);
-  return keys;
-}
 
 describe('undelete when AWS fails mid-run', () => {
   const getStack = useLocalStack({ seed: false, config, progressIntervalMs: 0 });

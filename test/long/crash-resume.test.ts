@@ -1,10 +1,9 @@
 import { type DurableExecutionClient, type DurableExecutionInvocationInput, DurableExecutionInvocationInputWithClient, type DurableLambdaHandler } from '@aws/durable-execution-sdk-js';
-import { CreateBucketCommand, PutBucketVersioningCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { MiddlewareStack } from '@smithy/types';
 import { parseConfig } from '../../src/config/load';
 import { SANDBOX_CONFIG } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
-import { click, deleteKeys, eachLimit, latestMarkerKeys, requestRun, runSummary, textOf, useLocalStack } from '../helpers/flow';
+import { click, deletedObjects, latestMarkerKeys, requestRun, runSummary, textOf, useLocalStack } from '../helpers/flow';
 
 /*
  * Issue 8's crash-and-resume test: an approved undelete whose Lambda invocation dies between two
@@ -41,17 +40,6 @@ const MARKERS_PER_STEP = (PAGE / 2) * 10;
 const config = parseConfig({ ...SANDBOX_CONFIG, s3: { buckets: [...SANDBOX_CONFIG.s3.buckets, { name: BUCKET }] } }, 'crash-resume config');
 
 type Stacked = { middlewareStack: MiddlewareStack<object, object> };
-
-async function deletedObjects(s3: S3Client, bucket: string, n: number): Promise<string[]> {
-  const keys = Array.from({ length: n }, (_, i) => `bin/${String(i).padStart(5, '0')}`);
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
-  await eachLimit(keys, 32, async (Key) => {
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: Key }));
-  });
-  await deleteKeys(s3, bucket, keys);
-  return keys;
-}
 
 /** A call that never returns: what a dead process's next call is. */
 const never = (): Promise<never> => new Promise<never>(() => {});
