@@ -127,6 +127,14 @@ export async function requestRun(stack: LocalStack, user: SandboxUser, text: str
   return { reply, runId, message: snapshot(message), approvalId };
 }
 
+/** alice requests, bob approves; resolves with the plan's text and the finished run's message text. */
+export async function approvedRun(stack: LocalStack, text: string): Promise<{ runId: string; plan: string; result: string; ts: string }> {
+  const { runId, message } = await requestRun(stack, 'alice', text);
+  const plan = textOf(message);
+  await click(stack, 'bob', message, 'run_approve');
+  return { runId, plan, result: textOf(stack.standIn.message(message.channel, message.ts)), ts: message.ts };
+}
+
 /** Execution names the engine started since `before` (a names() snapshot). */
 export function newRuns(stack: LocalStack, before: readonly string[]): string[] {
   const seen = new Set(before);

@@ -7,8 +7,8 @@ import { seedSandbox } from '../../src/local/seed';
 import { type LocalStack, startLocalStack } from '../../src/local/stack';
 import { LocalRunEngine } from '../../src/runbooks/engine-local';
 import {
+  approvedRun,
   buttons,
-  click,
   command,
   deleteKeys,
   eachLimit,
@@ -16,7 +16,6 @@ import {
   listAllVersions,
   latestMarkerKeys,
   newRuns,
-  requestRun,
   runIdOf,
   runMessage,
   runSummary,
@@ -56,14 +55,6 @@ async function putObjects(bucket: string, keys: readonly string[]): Promise<void
   });
 }
 
-/** alice requests, bob approves; resolves with the finished run's message text. */
-async function approvedRun(text: string): Promise<{ runId: string; plan: string; result: string; ts: string }> {
-  const { runId, message } = await requestRun(stack, 'alice', text);
-  const plan = textOf(message);
-  await click(stack, 'bob', message, 'run_approve');
-  return { runId, plan, result: textOf(stack.standIn.message(message.channel, message.ts)), ts: message.ts };
-}
-
 beforeAll(async () => {
   // The sandbox estate as `npm start` seeds it; the test's own buckets are made by the tests.
   stack = await startLocalStack({ mode: 'sandbox', skipTime: true, seed: false, config, progressIntervalMs: 0 });
@@ -94,7 +85,7 @@ describe('restore s3 (undelete)', () => {
     await eventually(() => (Date.now() > since.getTime() ? true : undefined), { timeoutMs: 120_000, what: 'the process clock to pass --since' });
 
     // act
-    const { runId, plan, result } = await approvedRun(`restore s3 ${SINCE} --since ${since.toISOString()}`);
+    const { runId, plan, result } = await approvedRun(stack, `restore s3 ${SINCE} --since ${since.toISOString()}`);
 
     // assess
     expect(plan).toMatch(/\*30\* deleted objects will be restored/);
@@ -114,7 +105,7 @@ describe('restore s3 (undelete)', () => {
     await deleteKeys(s3(), PREFIXED, [...inside, ...outside]);
 
     // act
-    const { runId, plan, result } = await approvedRun(`restore s3 ${PREFIXED} --prefix bin/`);
+    const { runId, plan, result } = await approvedRun(stack, `restore s3 ${PREFIXED} --prefix bin/`);
 
     // assess
     expect(plan).toMatch(/\*40\* deleted objects will be restored/);
@@ -176,7 +167,7 @@ describe('restore s3 --from-replica', () => {
     expect(different).toHaveLength(5);
 
     // act
-    const { runId, plan, result } = await approvedRun(`restore s3 ${BINARIES} --from-replica`);
+    const { runId, plan, result } = await approvedRun(stack, `restore s3 ${BINARIES} --from-replica`);
 
     // assess
     expect(plan).toMatch(/\*250\* missing and \*5\* different objects will be copied/);

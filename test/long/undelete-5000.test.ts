@@ -4,7 +4,7 @@ import { parseConfig } from '../../src/config/load';
 import { SANDBOX_CONFIG } from '../../src/local/sandbox';
 import { type LocalStack, startLocalStack } from '../../src/local/stack';
 import { LocalRunEngine } from '../../src/runbooks/engine-local';
-import { click, deleteKeys, latestMarkerKeys, requestRun, runSummary, textOf } from '../helpers/flow';
+import { approvedRun, deleteKeys, latestMarkerKeys, runSummary } from '../helpers/flow';
 
 /**
  * A long proof (npm run test:long): the undelete runbook on the durable SDK's local runner against
@@ -21,14 +21,6 @@ let stack: LocalStack;
 
 function s3(region = 'us-east-1'): S3Client {
   return stack.clients.s3(region);
-}
-
-/** alice requests, bob approves; resolves with the finished run's message text. */
-async function approvedRun(text: string): Promise<{ runId: string; plan: string; result: string; ts: string }> {
-  const { runId, message } = await requestRun(stack, 'alice', text);
-  const plan = textOf(message);
-  await click(stack, 'bob', message, 'run_approve');
-  return { runId, plan, result: textOf(stack.standIn.message(message.channel, message.ts)), ts: message.ts };
 }
 
 beforeAll(async () => {
@@ -55,7 +47,7 @@ describe('restore s3 (undelete) at 5,000 objects', () => {
     expect(await latestMarkerKeys(s3(), BIG)).toHaveLength(BIG_COUNT);
 
     // act
-    const { runId, plan, result, ts } = await approvedRun(`restore s3 ${BIG}`);
+    const { runId, plan, result, ts } = await approvedRun(stack, `restore s3 ${BIG}`);
 
     // assess: the plan, the bucket, the message
     expect(plan).toMatch(/\*5,000\* deleted objects will be restored/);
