@@ -142,7 +142,8 @@ export function takeEarlyMoto(env: NodeJS.ProcessEnv = process.env): EarlyMoto |
   return port > 0 && port < 65536 && pid > 1 ? { port, pid } : undefined;
 }
 
-function alive(pid: number): boolean {
+/** True while a process with that pid exists and is ours to signal. */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { freePort, startMoto, takeEarlyMoto } from '../../src/local/moto';
+import { alive, freePort, startMoto, takeEarlyMoto } from '../../src/local/moto';
 
 /*
  * Issue 12, item 13 (start-up time): `npm start` (src/local/start.cjs) spawns moto before tsx and
@@ -10,15 +10,6 @@ import { freePort, startMoto, takeEarlyMoto } from '../../src/local/moto';
  */
 
 const LAUNCHER = join(__dirname, '../../src/local/moto_launcher.py');
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
