@@ -17,13 +17,11 @@
  */
 import { type AttributeValue, BatchWriteItemCommand, CreateTableCommand, type DynamoDBClient, ScanCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { parseConfig } from '../src/config/load';
-import { MotoMissingError } from '../src/local/moto';
-import { startLocalStack, type LocalStack } from '../src/local/stack';
+import type { LocalStack } from '../src/local/stack';
 import { itemSize, writeUnits } from '../src/runbooks/cutover-dynamodb/diff';
-import { LocalRunEngine } from '../src/runbooks/engine-local';
 import { ACTION_APPROVE } from '../src/slack/views/run';
 import { mapLimit } from '../src/util/limit';
-import { onCleanup } from './util';
+import { benchStack } from './stack';
 
 const TABLE = 'spawn-bench-cutover';
 const RESTORED = `${TABLE}-restored-20260127-101500`;
@@ -134,18 +132,9 @@ export async function benchCutover(items = 20_000, log: (l: string) => void = ()
     },
     'bench cutover config',
   );
-  let stack: LocalStack;
-  try {
-    // skipTime stays off (see bench/undelete.ts): fake timers would break the Slack stand-in's fetch.
-    stack = await startLocalStack({ mode: 'sandbox', seed: false, skipTime: false, config });
-  } catch (e) {
-    if (e instanceof MotoMissingError) return { skipped: true, reason: `${e.message} ${e.hint ?? ''}`.trim() };
-    throw e;
-  }
-  onCleanup(async () => {
-    await stack.close();
-    await LocalRunEngine.teardown();
-  });
+  const started = await benchStack(config);
+  if ('skipped' in started) return started;
+  const stack = started;
   const ddb = stack.clients.dynamodb('us-east-1');
 
   // The restored copy holds the good data; the live table is it after an incident.

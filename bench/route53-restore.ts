@@ -27,15 +27,15 @@ import { join } from 'node:path';
 import { type Change, ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, type ResourceRecordSet, type Route53Client } from '@aws-sdk/client-route-53';
 import { parseConfig } from '../src/config/load';
 import { sandboxRecords, seedBackupBucket } from '../src/local/estate';
-import { MotoMissingError, SANDBOX_CREDENTIALS } from '../src/local/moto';
-import { startLocalStack, type LocalStack } from '../src/local/stack';
+import { SANDBOX_CREDENTIALS } from '../src/local/moto';
+import type { LocalStack } from '../src/local/stack';
 import { latestKey, readZone, type Route53Export } from '../src/runbooks/backup-route53/runbook';
-import { LocalRunEngine } from '../src/runbooks/engine-local';
 import { putObject, readLatest, sha256Hex } from '../src/runbooks/exports';
 import { differences, diffZone, isZoneOwned } from '../src/runbooks/restore-route53/diff';
 import { readExport } from '../src/runbooks/restore-route53/runbook';
 import { ACTION_APPROVE } from '../src/slack/views/run';
-import { onCleanup, tempDir } from './util';
+import { benchStack } from './stack';
+import { tempDir } from './util';
 
 const ZONE = 'bench.example.com';
 const APEX = `${ZONE}.`;
@@ -121,19 +121,10 @@ export async function benchRoute53Restore(opts: { records?: number; changed?: nu
     },
     'bench route53 config',
   );
-  let stack: LocalStack;
-  try {
-    // skipTime off, as in the undelete bench: fake timers would break the stand-in's fetch and the
-    // clock measured here. moto answers every change INSYNC, so the runbook never waits.
-    stack = await startLocalStack({ mode: 'sandbox', seed: false, skipTime: false, config });
-  } catch (e) {
-    if (e instanceof MotoMissingError) return { skipped: true, reason: `${e.message} ${e.hint ?? ''}`.trim() };
-    throw e;
-  }
-  onCleanup(async () => {
-    await stack.close();
-    await LocalRunEngine.teardown();
-  });
+  // moto answers every change INSYNC, so the runbook never waits.
+  const started = await benchStack(config);
+  if ('skipped' in started) return started;
+  const stack = started;
   const r53 = stack.clients.route53('us-east-1');
   const s3 = stack.clients.s3('us-east-1');
   await seedBackupBucket(stack.clients, stack.config);

@@ -28,11 +28,10 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { parseConfig } from '../src/config/load';
-import { MotoMissingError } from '../src/local/moto';
-import { startLocalStack, type LocalStack } from '../src/local/stack';
-import { LocalRunEngine } from '../src/runbooks/engine-local';
+import type { LocalStack } from '../src/local/stack';
 import { ACTION_APPROVE } from '../src/slack/views/run';
-import { mapLimit, onCleanup } from './util';
+import { benchStack } from './stack';
+import { mapLimit } from './util';
 
 export const UNDELETE_BUCKET = 'drbot-bench-undelete';
 const OPERATOR = 'UBENCHOPS';
@@ -183,20 +182,10 @@ export async function benchUndelete(objects = 10_000, rounds = 2, log: (l: strin
     'bench undelete config',
   );
 
-  let stack: LocalStack;
-  try {
-    // skipTime stays off: it installs fake timers process-wide (@sinonjs/fake-timers), which
-    // breaks the WebClient's fetch to the Slack stand-in ("fetch failed") and would fake the very
-    // clock the bench measures with. The undelete runbook has no durable waits, so it costs nothing.
-    stack = await startLocalStack({ mode: 'sandbox', seed: false, skipTime: false, config });
-  } catch (e) {
-    if (e instanceof MotoMissingError) return { skipped: true, reason: `${e.message} ${e.hint ?? ''}`.trim() };
-    throw e;
-  }
-  onCleanup(async () => {
-    await stack.close();
-    await LocalRunEngine.teardown();
-  });
+  // The undelete runbook has no durable waits, so real time (bench/stack.ts) costs nothing.
+  const started = await benchStack(config);
+  if ('skipped' in started) return started;
+  const stack = started;
   const s3 = stack.clients.s3();
   const keys = Array.from({ length: objects }, (_, i) => keyName(i));
 
