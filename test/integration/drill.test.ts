@@ -247,6 +247,50 @@ describe('/dr drill', () => {
     for (const t of TABLES) expect(await canaryItem(t, runId)).toBeUndefined();
   });
 
+  it('drill cleanup: DeleteTable denied mid-run leaves only the table, says so and offers Clean up now; again, with 429 on its final update, everything goes and the message ends Done', async () => {
+    // prepare: a kept drill
+    const { runId, message: plan } = await requestRun(stack, 'alice', 'drill --keep');
+    await click(stack, 'bob', plan, 'run_approve');
+    expect(await drillTables()).toEqual([`spawn-instances-drill-${runId}`]);
+
+    // act 1: the clean-up, with DeleteTable denied
+    const first = await requestRun(stack, 'alice', `drill cleanup ${runId}`);
+    const undo = fail(stack.clients.dynamodb(PRIMARY), 'DeleteTableCommand', ACCESS_DENIED);
+    try {
+      await click(stack, 'bob', first.message, 'run_approve');
+    } finally {
+      undo();
+    }
+
+    // assess 1: the table stays (and only it), the message is final and says what to do
+    expect(runSummary(stack, first.runId)).toMatchObject({ status: 'failed' });
+    expect(await stack.store.getRun(first.runId)).toMatchObject({ status: 'failed' });
+    const failed = runMessage(stack.standIn, first.runId);
+    expect(textOf(failed)).toMatch(/^❌ Failed/);
+    expect(textOf(failed)).toContain('DeleteTable');
+    expect(buttons(failed).map((b) => b.text)).toContain('Clean up now');
+    expect(live(await drillInstances(runId))).toEqual([]);
+    expect(await drillTables()).toEqual([`spawn-instances-drill-${runId}`]);
+    expect(await canaryVersions(BUCKET, PRIMARY, runId)).toEqual([]);
+
+    // act 2: again, Slack rate-limiting the final update twice
+    const second = await requestRun(stack, 'alice', `drill cleanup ${runId}`);
+    let limited = 0;
+    stack.standIn.fault = (method, args) => (method === 'chat.update' && String(args.text).startsWith('Done') && limited++ < 2 ? { status: 429, retryAfter: 1 } : undefined);
+    try {
+      await click(stack, 'bob', second.message, 'run_approve');
+    } finally {
+      delete stack.standIn.fault;
+    }
+
+    // assess 2: waited out, the message final, nothing left
+    expect(limited).toBe(3);
+    expect(runSummary(stack, second.runId)).toMatchObject({ status: 'succeeded' });
+    expect(await stack.store.getRun(second.runId)).toMatchObject({ status: 'succeeded' });
+    expect(textOf(runMessage(stack.standIn, second.runId))).toMatch(/^✅ Done/);
+    await expectNothingLeft(runId);
+  });
+
   it('refuses a clean-up of something that is not a run id, and a viewer\'s drill, clearly and changing nothing', async () => {
     // act
     const short = await command(stack, 'alice', 'drill cleanup r-12345');

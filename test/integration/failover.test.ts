@@ -340,6 +340,56 @@ describe('/dr failover and /dr failback', () => {
     expect((await live()).filter((i) => tagged(i, 'drbot-failover') === runId)).toEqual([]);
   });
 
+  it('slack-429-on-final-update of the failover, then Route53 denying the failback mid-run: DNS stays switched and is said; a second failback restores it', async () => {
+    // prepare: a failover whose final update Slack rate-limits twice
+    const req = await requestRun(stack, 'alice', 'failover us-west-2');
+    let limited = 0;
+    stack.standIn.fault = (method, args) => (method === 'chat.update' && String(args.text).startsWith('Done') && limited++ < 2 ? { status: 429, retryAfter: 1 } : undefined);
+    try {
+      await click(stack, 'bob', req.message, 'run_approve');
+    } finally {
+      delete stack.standIn.fault;
+    }
+
+    // assess: waited out; the message final; AWS switched
+    expect(limited).toBe(3);
+    expect(runSummary(stack, req.runId)).toMatchObject({ status: 'succeeded' });
+    expect(await stack.store.getRun(req.runId)).toMatchObject({ status: 'succeeded' });
+    expect(message(req.runId)).toMatch(/^✅ Done/);
+    expect(message(req.runId)).toContain('Achieved RTO');
+    const switched = await records();
+    expect(switched).not.toEqual(original);
+    expect((await live()).filter((i) => tagged(i, 'drbot-failover') === req.runId)).toHaveLength(2);
+
+    // act: the failback, with ChangeResourceRecordSets denied
+    const back = await requestRun(stack, 'alice', 'failback --terminate');
+    const undo = fail(stack.clients.route53(), 'ChangeResourceRecordSetsCommand', ACCESS_DENIED);
+    try {
+      await click(stack, 'bob', back.message, 'run_approve');
+    } finally {
+      undo();
+    }
+
+    // assess: nothing switched back and said so, the message final
+    expect(runSummary(stack, back.runId)).toMatchObject({ status: 'failed' });
+    expect(await stack.store.getRun(back.runId)).toMatchObject({ status: 'failed' });
+    expect(message(back.runId)).toMatch(/^❌ Failed/);
+    expect(message(back.runId)).toContain('DNS switch-back stopped at batch 1: 0 of');
+    expect(await records()).toEqual(switched);
+    // the instances DNS still points at are not terminated, and the message says why
+    expect((await live()).filter((i) => tagged(i, 'drbot-failover') === req.runId)).toHaveLength(2);
+    expect(message(back.runId)).toContain("The failover's instances were *not* terminated: DNS is not back");
+
+    // act: again, with Route53 answering
+    const again = await requestRun(stack, 'alice', 'failback --terminate');
+    await click(stack, 'bob', again.message, 'run_approve');
+
+    // assess: DNS as before the failover, its instances gone
+    expect(runSummary(stack, again.runId)).toMatchObject({ status: 'succeeded' });
+    expect(await records()).toEqual(original);
+    expect((await live()).filter((i) => tagged(i, 'drbot-failover') === req.runId)).toEqual([]);
+  });
+
   it('Slack answering 500 to every update: the failover is still done and recorded, and the failback too', async () => {
     // prepare
     const req = await requestRun(stack, 'alice', 'failover us-west-2');

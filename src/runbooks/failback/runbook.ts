@@ -125,7 +125,12 @@ export const runbook: Runbook<FailbackInput, FailbackPlan> = {
     }
 
     let left = plan.instances;
-    if (input.terminate && plan.instances.length) {
+    // DNS that is not back may still point at the failover's instances: they stay until it is.
+    const dnsBack = !failures.length;
+    if (input.terminate && plan.instances.length && !dnsBack) {
+      lines.push(`The failover's instances were *not* terminated: DNS is not back, and may still point at them. Run \`/dr failback --terminate\` again once it can be switched back.`);
+    }
+    if (input.terminate && plan.instances.length && dnsBack) {
       const ec2 = deps.clients.ec2(f.target);
       const done = await safeStep(ctx, 'terminate', async () => {
         // Only what still carries this failover's tag: an instance re-tagged since the plan is left alone.
