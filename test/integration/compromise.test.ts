@@ -532,6 +532,29 @@ describe('/dr compromise', () => {
     expect((await stack.store.getRun(runId))?.status).toBe('succeeded');
   });
 
+  it('slack-429-on-final-update: Retry-After waited out; the keys are contained, the record and the message end Done', async () => {
+    // prepare
+    const user = 'leaky-9b';
+    const [k1] = await makeUser(user, 1);
+    const { runId, message } = await requestRun(stack, 'alice', `compromise ${user}`);
+    let limited = 0;
+    stack.standIn.fault = (method, args) => (method === 'chat.update' && String(args.text).startsWith('Done') && limited++ < 2 ? { status: 429, retryAfter: 1 } : undefined);
+
+    // act
+    try {
+      await click(stack, 'bob', message, 'run_approve');
+    } finally {
+      delete stack.standIn.fault;
+    }
+
+    // assess
+    expect(limited).toBe(3);
+    expect(await statuses(user)).toEqual({ [k1!]: 'Inactive' });
+    expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
+    expect((await stack.store.getRun(runId))?.status).toBe('succeeded');
+    expect(textOf(stack.standIn.message(message.channel, message.ts))).toMatch(/^✅ Done/);
+  });
+
   it('bad input: an unknown user, a key of another user, a malformed key, hostile text, unknown instances; clear refusals, nothing changed', async () => {
     // prepare
     const [other] = await makeUser('leaky-10', 1);
