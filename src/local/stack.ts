@@ -41,6 +41,8 @@ export interface LocalStackOptions {
   /** Durable waits take real time unless true (tests). */
   skipTime?: boolean;
   progressIntervalMs?: number;
+  /** Tests only: the approval wait in seconds instead of approvals.expiresMinutes (src/runbooks/types.ts). */
+  approvalWaitSeconds?: number;
   now?: () => Date;
   log?: Log;
   /** A real Slack workspace instead of the stand-in (tokens from the environment). */
@@ -222,6 +224,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     runner: localRunner(),
     ...(fetchCode ? { fetchCode } : {}),
     ...(opts.progressIntervalMs !== undefined ? { progressIntervalMs: opts.progressIntervalMs } : {}),
+    ...(opts.approvalWaitSeconds !== undefined ? { approvalWaitSeconds: opts.approvalWaitSeconds } : {}),
   };
   runnerReady ??= LocalRunEngine.setup({ skipTime: opts.skipTime ?? false });
   await runnerReady;

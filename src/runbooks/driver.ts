@@ -375,13 +375,14 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
       const approvalId = await ctx.step('approval-id', async () => newId('ap'));
       askedApproval = approvalId;
       const { required, expiresMinutes } = deps.config.approvals;
+      const waitSeconds = deps.approvalWaitSeconds ?? expiresMinutes * 60;
       let decision: ApprovalPayload;
       try {
         const raw = await ctx.waitForCallback<string>(
           APPROVAL_OPERATION,
           async (callbackId) => {
             const created = deps.now();
-            const expiresAt = new Date(created.getTime() + expiresMinutes * 60_000).toISOString();
+            const expiresAt = new Date(created.getTime() + waitSeconds * 1000).toISOString();
             try {
               await deps.store.putApproval({
                 id: approvalId,
@@ -405,7 +406,7 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
             await deps.store.updateRun(input.runId, { status: 'awaiting_approval' });
             await audit('approval-requested', 'pending', `${required} approver(s), expires ${expiresAt}`);
           },
-          { timeout: { minutes: expiresMinutes } },
+          { timeout: { seconds: waitSeconds } },
         );
         decision = JSON.parse(raw) as ApprovalPayload;
       } catch (e) {

@@ -34,6 +34,12 @@ export interface RunbookDeps {
   runner?: string;
   /** Minimum milliseconds between progress updates of a message (Slack rate limits). */
   progressIntervalMs?: number;
+  /**
+   * Tests only: how long a run waits for its approval, in seconds, instead of
+   * `approvals.expiresMinutes` (the shortest the config allows, a minute, would pass on real timers:
+   * the local runner keeps callback timeouts off its skipped clock).
+   */
+  approvalWaitSeconds?: number;
 }
 
 /** The execution name for a Slack request: stable across Slack retries and double submits. */
