@@ -184,9 +184,8 @@ describe('approval of /dr restore s3 with one approver', () => {
     expect(audit.filter((e) => e.action === 'result')).toEqual([expect.objectContaining({ result: 'rejected' })]);
   });
 
-  // Fails today (product bug): onReject (src/slack/listeners/actions/index.ts:116) stores the
-  // reason as `rejected by ${user}` with the raw user ID, and the run view escapes it, so the
-  // message reads "Rejected by @bob at …: rejected by UBOB" instead of naming bob.
+  // Regression: onReject once stored the reason as `rejected by ${user}` with the raw user ID, and
+  // the run view escaped it, so the message read "Rejected by @bob at …: rejected by UBOB".
   it('names the rejecter as a person in the message, never by raw user ID', async () => {
     // prepare
     const { message } = await requestRun(stack, 'alice', RESTORE);
@@ -200,6 +199,56 @@ describe('approval of /dr restore s3 with one approver', () => {
     expect(text).not.toContain(SANDBOX_USERS.bob);
   });
 
+
+  it('four eyes binds approvers too: bob requests and cannot approve his own run; nothing is deleted until dave approves', async () => {
+    // prepare: the requester holds the approver role himself
+    const deleteObjects = countDeleteObjects(stack);
+    const { runId, message, approvalId } = await requestRun(stack, 'bob', RESTORE);
+
+    // act
+    await click(stack, 'bob', message, 'run_approve');
+
+    // assess: refused for being the requester (not for a role he has); the run still waits
+    expect((await refusedClicks(stack, approvalId)).map((e) => [e.actor, e.detail])).toEqual([[SANDBOX_USERS.bob, 'own_request']]);
+    expect(await stack.store.getApproval(approvalId)).toMatchObject({ status: 'pending', approvers: [] });
+    expect(runSummary(stack, runId)).toBeUndefined();
+    expect(deleteObjects()).toBe(0);
+    expect(await latestMarkerKeys(s3(stack), BUCKET)).toEqual(seededKeys);
+    expect(buttons(current(stack, message))).toHaveLength(2);
+
+    // act: another approver approves
+    await click(stack, 'dave', message, 'run_approve');
+
+    // assess
+    expect(runSummary(stack, runId)?.status).toBe('succeeded');
+    expect(await stack.store.getApproval(approvalId)).toMatchObject({ status: 'approved', approvers: [SANDBOX_USERS.dave] });
+    expect(deleteObjects()).toBe(1);
+  });
+
+  it('reject needs a role: eve is refused and the run still waits; alice then withdraws her own request', async () => {
+    // prepare
+    const deleteObjects = countDeleteObjects(stack);
+    const { runId, message, approvalId } = await requestRun(stack, 'alice', RESTORE);
+
+    // act: someone with no role rejects
+    await click(stack, 'eve', message, 'run_reject');
+
+    // assess: refused for the role; nothing decided
+    expect((await refusedClicks(stack, approvalId)).map((e) => [e.actor, e.detail])).toEqual([[SANDBOX_USERS.eve, 'no_role']]);
+    expect(await stack.store.getApproval(approvalId)).toMatchObject({ status: 'pending' });
+    expect(runSummary(stack, runId)).toBeUndefined();
+    expect(buttons(current(stack, message))).toHaveLength(2);
+
+    // act: the requester (no approver role) withdraws
+    await click(stack, 'alice', message, 'run_reject');
+
+    // assess
+    expect(runSummary(stack, runId)?.status).toBe('rejected');
+    expect(await stack.store.getApproval(approvalId)).toMatchObject({ status: 'rejected', decidedBy: SANDBOX_USERS.alice, reason: 'withdrawn by the requester' });
+    expect(textOf(current(stack, message))).toContain('withdrawn by the requester');
+    expect(deleteObjects()).toBe(0);
+    expect(await latestMarkerKeys(s3(stack), BUCKET)).toEqual(seededKeys);
+  });
   it('with --dry-run posts the plan only: no buttons, the bucket untouched', async () => {
     // prepare
     const deleteObjects = countDeleteObjects(stack);
@@ -274,11 +323,10 @@ describe('approval of /dr restore s3 with one approver', () => {
       expect(textOf(current(stack, message))).toContain('Done');
     });
 
-    // Fails today (product bug): both votes are appended before either decides; the vote whose
-    // decide() loses comes back from StateStore.voteApprove (src/store/state.ts:208) as
-    // { kind: 'recorded', quorum: false }, so onApprove (src/slack/listeners/actions/index.ts:78)
-    // treats it as a partial vote: it audits `approve` → pending "2 of 1", redraws the message with
-    // the Approve/Reject buttons and "Approval 2 of 1", and the loser gets no ephemeral.
+    // Regression: both votes are appended before either decides; the vote whose decide() lost once
+    // came back from StateStore.voteApprove as { kind: 'recorded', quorum: false }, so onApprove
+    // treated it as a partial vote (audited "2 of 1", redrew the buttons) and the loser got no
+    // ephemeral.
     it('bob and dave clicking Approve at once decide once; the later click is told it is already decided', async () => {
       // prepare
       const { runId, message, approvalId } = await requestRun(stack, 'alice', RESTORE);

@@ -159,8 +159,7 @@ describe('Slack edge on the local stack', () => {
   });
 
   // The stack is started without alarm wiring, so `simulate` is absent and the command is refused
-  // with the sandbox-only message — which, in the local sandbox, reads oddly ("works only in the
-  // local sandbox"). Asserted as the code stands at the time of writing.
+  // with the sandbox-only message, the same one a deployed bot gives.
   it('refuses `/dr simulate alarm garbage` when simulation is not wired, starting nothing', async () => {
     // prepare
     const runsBefore = stack.engine.names().length;

@@ -110,8 +110,8 @@ describe('parseConfig: invalid configs name the path', () => {
     expect(e.message).toBe('drbot.config.yaml is invalid:\nregions.backup: missing (expected string)');
   });
 
-  // Fails at the time of writing: describeIssues (src/config/load.ts) tests `issue.input`, which zod
-  // does not report by default, so every wrong type is described as "missing".
+  // Regression: describeIssues (src/config/load.ts) once tested `issue.input`, which zod does not
+  // report by default, so every wrong type was described as "missing".
   it.each<[string, (raw: Record<string, any>) => void, string]>([
     ['a word for a number', (r) => (r.approvals.required = 'two'), 'approvals.required'],
     ['a string for a list', (r) => (r.s3.buckets = 'spawn-binaries-us-east-1'), 's3.buckets'],

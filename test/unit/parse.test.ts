@@ -426,8 +426,8 @@ describe('parseCommand: bad input', () => {
     expect(e.message).toBe('the command contains control or invisible characters; type it again by hand.');
   });
 
-  // Fails at the time of writing: U+2060 WORD JOINER is zero-width and invisible but not in the
-  // filter, so the bucket below is shown back to the user as if it were a valid name.
+  // Regression: U+2060 WORD JOINER is zero-width and invisible, and was once missing from the
+  // filter, so the bucket below was shown back to the user as if it were a valid name.
   it('refuses the zero-width word joiner (U+2060) like the other invisible characters', () => {
     // act
     const e = refusal('restore s3 spawn-binaries-us-east-1\u2060');

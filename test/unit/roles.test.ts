@@ -250,8 +250,8 @@ describe('RoleResolver', () => {
     await expect(stranger).rejects.toMatchObject({ code: 'forbidden', hint: expect.stringContaining('drbot config') });
   });
 
-  // Fails at the time of writing: roles.ts picks the article for "approver" only (a role that is
-  // never refused) and so tells operators "you are a operator".
+  // Regression: roles.ts once picked the article for "approver" only and told operators
+  // "you are a operator".
   it('says "an operator" when an operator lacks the approver role', async () => {
     // prepare
     const roles = new RoleResolver(CONFIG, groupLookup({}).lookup);

@@ -237,8 +237,8 @@ describe('renderRun', () => {
     expect(all).toContain('&lt;!channel&gt;');
   });
 
-  // Fails at the time of writing: renderRun puts the raw title into `text`, the notification
-  // fallback, which Slack also parses for mentions (src/slack/views/run.ts, last lines of renderRun).
+  // Regression: renderRun once put the raw title into `text`, the notification fallback, which
+  // Slack also parses for mentions (src/slack/views/run.ts, last lines of renderRun).
   it('never turns a title into a live mention in the notification text', () => {
     // act
     const msg = renderRun(view({ title: 'Restore <!channel> now' }));
@@ -500,9 +500,9 @@ describe('renderAudit', () => {
     expect(msg.text.length).toBeLessThanOrEqual(11000);
   });
 
-  // Fails at the time of writing: auditLine cuts target and detail before escaping them, so a line
-  // can grow five-fold; with 100 such events renderAudit needs 51 blocks, and `blocks.slice(0, 50)`
-  // silently drops the oldest two while the header still says 100 (src/slack/views/audit.ts).
+  // Regression: auditLine once cut target and detail before escaping them, so a line could grow
+  // five-fold; with 100 such events renderAudit needed 51 blocks, and `blocks.slice(0, 50)` silently
+  // dropped the oldest two while the header still said 100 (src/slack/views/audit.ts).
   it('shows as many events as its header claims, even when escaping makes every line long', () => {
     // prepare
     const events = Array.from({ length: 100 }, (_, i) => event(i, { target: `<${'t'.repeat(150)}>`, detail: `${i} ${'&'.repeat(200)}` }));
