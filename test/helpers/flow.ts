@@ -219,6 +219,16 @@ export async function eachLimit<T>(items: readonly T[], limit: number, fn: (item
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }
 
+/**
+ * Waits until the wall clock is into its next whole second (at most a second): S3 and moto stamp
+ * LastModified and backup times to the second, so what is written after this sorts after what was
+ * written before it.
+ */
+export async function nextSecond(): Promise<void> {
+  const second = Math.floor(Date.now() / 1000);
+  while (Math.floor(Date.now() / 1000) === second) await new Promise((r) => setTimeout(r, Math.max(1, 1000 - (Date.now() % 1000))));
+}
+
 /** Polls until `check` returns a value (not undefined) or the deadline passes. Waiting only: asserts nothing about time. */
 export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, opts: { timeoutMs: number; everyMs?: number; what: string }): Promise<T> {
   const deadline = Date.now() + opts.timeoutMs;

@@ -3,7 +3,7 @@ import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { MiddlewareStack } from '@smithy/types';
 import type { LocalStack } from '../../src/local/stack';
-import { click, command, requestRun, runIdOf, runMessage, runSummary, textOf, useLocalStack } from '../helpers/flow';
+import { click, command, nextSecond, requestRun, runIdOf, runMessage, runSummary, textOf, useLocalStack } from '../helpers/flow';
 
 /*
  * --prune on the backup verbs, against moto. moto stamps every backup and object with the real
@@ -52,7 +52,7 @@ describe('--prune', () => {
       // made in this order, so the -0102 one is the newest of drbot's
       for (const BackupName of [`${TABLE}-backup-20260101-000000`, 'before-migration-manual', `${TABLE}-backup-20260102-000000`]) {
         await ddb().send(new CreateBackupCommand({ TableName: TABLE, BackupName }));
-        await new Promise((r) => setTimeout(r, 1100)); // moto stamps whole seconds: keep the order visible
+        await nextSecond(); // moto stamps whole seconds: keep the order visible
       }
     });
 
@@ -122,7 +122,7 @@ describe('--prune', () => {
       const s3 = stack.clients.s3('us-east-1');
       for (const Key of [OLD, FOREIGN, NEWER]) {
         await s3.send(new PutObjectCommand({ Bucket: BACKUPS, Key, Body: '{}' }));
-        await new Promise((r) => setTimeout(r, 1100));
+        await nextSecond();
       }
     });
 

@@ -1,5 +1,6 @@
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { diffBuckets } from '../../src/runbooks/restore-s3/replica';
+import { nextSecond } from '../helpers/flow';
 import { useMoto } from '../helpers/moto';
 
 describe('diffBuckets', () => {
@@ -15,7 +16,10 @@ describe('diffBuckets', () => {
     await put('diff-primary', 'same', 'x');
     await put('diff-replica', 'same', 'x');
     await put('diff-replica', 'gone', 'y');
-    await new Promise((r) => setTimeout(r, 1100)); // S3 LastModified has one-second resolution
+    // same size, different bytes: only the ETag tells them apart
+    await put('diff-replica', 'same-size', 'ab');
+    await put('diff-primary', 'same-size', 'ba');
+    await nextSecond(); // S3 LastModified has one-second resolution
     await put('diff-primary', 'lagging', 'v2-newer');
     await put('diff-replica', 'stale', 'v2-newer');
 
@@ -24,7 +28,7 @@ describe('diffBuckets', () => {
 
     // Assess
     expect(d.missing.map((o) => o.key)).toEqual(['gone']);
-    expect(d.different.map((o) => o.key).sort()).toEqual(['lagging', 'stale']);
+    expect(d.different.map((o) => o.key).sort()).toEqual(['lagging', 'same-size', 'stale']);
     expect(d.newerInPrimary).toBe(1);
     expect(d.same).toBe(1);
   });

@@ -10,7 +10,7 @@ import { SANDBOX_CHANNEL, SANDBOX_CONFIG } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
 import type { StoredMessage } from '../../src/local/slack-standin';
 import { ACCESS_DENIED, fail } from '../helpers/faults';
-import { buttons, click, command, ephemeralsFor, requestRun, runIdOf, runSummary, snapshot, textOf, useLocalStack } from '../helpers/flow';
+import { buttons, click, command, ephemeralsFor, nextSecond, requestRun, runIdOf, runSummary, snapshot, textOf, useLocalStack } from '../helpers/flow';
 import { createSourceTable, itemsOf } from '../helpers/tables';
 
 /*
@@ -54,7 +54,7 @@ describe('after a restore: keep dynamodb and delete restored-table', () => {
     await click(stack, 'bob', planned, 'run_approve');
     const target = ((await ddb().send(new ListTablesCommand({}))).TableNames ?? []).find((t) => !before.has(t)) ?? '';
     // Two restores in the same second would want the same name: the next one is a second later.
-    await new Promise((r) => setTimeout(r, 1000));
+    await nextSecond();
     return { message: snapshot(current(planned)), target, runId };
   }
 

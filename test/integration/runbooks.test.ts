@@ -16,6 +16,7 @@ import {
   listAllVersions,
   latestMarkerKeys,
   newRuns,
+  nextSecond,
   runIdOf,
   runMessage,
   runSummary,
@@ -76,7 +77,7 @@ describe('restore s3 (undelete)', () => {
     await deleteKeys(s3(), SINCE, older);
     const olderAt = Math.max(...(await listAllVersions(s3(), SINCE)).markers.map((m) => (m.LastModified as Date).getTime()));
     const since = new Date(Math.floor(olderAt / 1000) * 1000 + 1000);
-    await new Promise((r) => setTimeout(r, 2100));
+    await nextSecond();
     await deleteKeys(s3(), SINCE, newer);
     const newerAt = (await listAllVersions(s3(), SINCE, 'new/')).markers.map((m) => (m.LastModified as Date).getTime());
     expect(Math.min(...newerAt)).toBeGreaterThanOrEqual(since.getTime());
