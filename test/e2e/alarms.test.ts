@@ -1,8 +1,22 @@
+import { DeleteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { createAlarmActions } from '../../src/alarms/actions';
+import { handleSnsEvent } from '../../src/alarms/handle';
+import { createAlarmService } from '../../src/alarms/service';
+import { simulatedSnsEvent } from '../../src/alarms/simulate';
+import { DynamoAlarmStore } from '../../src/alarms/store';
 import { localAlarms } from '../../src/local/alarms';
 import { SANDBOX_ALERTS_CHANNEL, SANDBOX_CRITICAL_CHANNEL } from '../../src/local/sandbox';
 import type { StoredMessage } from '../../src/local/slack-standin';
-import { type LocalStack, startLocalStack } from '../../src/local/stack';
+import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../src/local/stack';
 import { buttons, click, command, ephemeralsFor, textOf, useLocalStack } from '../helpers/flow';
+
+/** Every alarm thread, digest and delivery record dropped: each test starts with no alarm open. */
+async function forgetAlarms(stack: LocalStack): Promise<void> {
+  const items = (await stack.store.doc.send(new ScanCommand({ TableName: stack.store.tableName, ProjectionExpression: 'pk, sk' }))).Items ?? [];
+  for (const { pk, sk } of items) {
+    if (/^(ALARM|DIGEST)/.test(String(pk))) await stack.store.doc.send(new DeleteCommand({ TableName: stack.store.tableName, Key: { pk, sk } }));
+  }
+}
 
 /**
  * Alarms end to end in the sandbox: `/dr simulate alarm` delivers an SNS-shaped event to the
@@ -12,12 +26,26 @@ import { buttons, click, command, ephemeralsFor, textOf, useLocalStack } from '.
 describe('alarms in Slack', () => {
   const getStack = useLocalStack({ alarms: localAlarms });
   let stack: LocalStack;
+  /** The alerts channel's messages from before this test: theirs, not this test's. */
+  let earlier = new Set<string>();
   beforeAll(() => {
     stack = getStack();
   });
+  beforeEach(async () => {
+    await forgetAlarms(stack);
+    earlier = new Set(stack.standIn.channelMessages(SANDBOX_ALERTS_CHANNEL).map((m) => m.ts));
+  });
 
+  /** This test's replication-lag alarm messages (top level, not thread replies). */
   const alarmMessages = (channel = SANDBOX_ALERTS_CHANNEL): StoredMessage[] =>
-    stack.standIn.channelMessages(channel).filter((m) => !m.threadTs && textOf(m).includes('replication-lag'));
+    stack.standIn.channelMessages(channel).filter((m) => !m.threadTs && !earlier.has(m.ts) && textOf(m).includes('replication-lag'));
+  /** A replication-lag alarm raised, and its message. */
+  const lagAlarm = async (): Promise<StoredMessage> => {
+    await command(stack, 'alice', 'simulate alarm replication-lag');
+    const [msg] = alarmMessages();
+    if (!msg) throw new Error('the simulated alarm posted no message');
+    return msg;
+  };
 
   it('keeps one message per alarm, updated in place from ALARM through a repeat to resolved', async () => {
     // Act
@@ -39,7 +67,7 @@ describe('alarms in Slack', () => {
 
   it('refuses Acknowledge from someone with no role and records a viewer who acknowledges', async () => {
     // Prepare
-    const msg = alarmMessages()[0] as StoredMessage;
+    const msg = await lagAlarm();
     expect(buttons(msg).map((b) => b.text)).toContain('Acknowledge');
     // Act
     await click(stack, 'eve', msg, 'Acknowledge');
@@ -57,9 +85,8 @@ describe('alarms in Slack', () => {
   });
 
   it('lets only an operator start Restore from replica, as an approval in the alarm thread', async () => {
-    // Prepare: a fresh episode of the lag alarm with its action buttons
-    await command(stack, 'alice', 'simulate alarm replication-lag');
-    const msg = alarmMessages()[0] as StoredMessage;
+    // Prepare: the lag alarm with its action buttons
+    const msg = await lagAlarm();
     expect(buttons(msg).map((b) => b.text)).toContain('Restore from replica');
     const runsBefore = stack.engine.names().length;
     // Act
@@ -99,7 +126,7 @@ describe('alarms in Slack', () => {
 
   it('refuses a forged alarm button value and changes nothing', async () => {
     // Prepare
-    const msg = alarmMessages()[0] as StoredMessage;
+    const msg = await lagAlarm();
     const before = JSON.stringify(stack.standIn.message(msg.channel, msg.ts)?.blocks);
     // Act
     await stack.client.click({
@@ -113,6 +140,42 @@ describe('alarms in Slack', () => {
     // Assess
     expect(ephemeralsFor(stack.standIn, 'carol', SANDBOX_ALERTS_CHANNEL).map(textOf).join('\n')).toMatch(/not one of ours/);
     expect(JSON.stringify(stack.standIn.message(msg.channel, msg.ts)?.blocks)).toBe(before);
+  });
+});
+
+/**
+ * Alarm wiring whose `/dr simulate alarm` raises the lag alarm of a bucket drbot does not manage,
+ * as a CloudWatch alarm on someone else's bucket would if it published to drbot's topic.
+ */
+const FOREIGN = 'spawn-not-in-the-config';
+const foreignAlarms: NonNullable<LocalStackOptions['alarms']> = (core) => {
+  const service = createAlarmService({ store: new DynamoAlarmStore({ client: core.store.doc, tableName: core.store.tableName }), slack: core.poster, config: core.config, clock: core.now });
+  const actions = createAlarmActions({ config: core.config, threads: service, store: core.store, engine: core.engine, roles: core.roles, slack: core.poster, now: core.now, catalogue: core.catalogue });
+  const elsewhere = { ...core.config, s3: { buckets: [{ name: FOREIGN, replica: { bucket: `${FOREIGN}-replica`, region: core.config.regions.backup } }] } };
+  return { actions, simulate: async (kind) => handleSnsEvent(simulatedSnsEvent(kind, elsewhere, core.now()), service, core.log, core.now()) };
+};
+
+describe('alarm buttons on a bucket outside the config', () => {
+  const getStack = useLocalStack({ alarms: foreignAlarms, seed: false });
+
+  it.each(['Check replication', 'Restore from replica'])('refuses %s for an operator, naming the bucket; no run starts', async (label) => {
+    // prepare
+    const stack = getStack();
+    await command(stack, 'alice', 'simulate alarm replication-lag');
+    const msg = stack.standIn.channelMessages(SANDBOX_ALERTS_CHANNEL).find((m) => !m.threadTs && textOf(m).includes(FOREIGN));
+    expect(buttons(msg).map((b) => b.text)).toContain(label);
+    const runsBefore = stack.engine.names().length;
+    const seen = ephemeralsFor(stack.standIn, 'alice', SANDBOX_ALERTS_CHANNEL).length;
+
+    // act: alice is an operator, so only the bucket can stop her
+    await click(stack, 'alice', msg as StoredMessage, label);
+
+    // assess
+    expect(stack.engine.names()).toHaveLength(runsBefore);
+    const told = ephemeralsFor(stack.standIn, 'alice', SANDBOX_ALERTS_CHANNEL).slice(seen).map(textOf).join('\n');
+    expect(told).toContain(FOREIGN);
+    expect(told).toContain('Unknown bucket');
+    expect(stack.standIn.channelMessages(SANDBOX_ALERTS_CHANNEL).filter((m) => m.threadTs === msg?.ts && /Waiting for approval/.test(textOf(m)))).toEqual([]);
   });
 });
 
