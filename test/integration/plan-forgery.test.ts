@@ -52,6 +52,9 @@ describe('plans of hostile input', () => {
     const prefixPlan = planSection(runIdOf(reply));
     const all = await command(stack, 'alice', `restore s3 ${BUCKET} --dry-run`);
     const keysPlan = planSection(runIdOf(all));
+    // a typed mention never gets this far (the parser refuses it); the keys above carry one
+    const mention = await command(stack, 'alice', `restore s3 ${BUCKET} --prefix "bin/a & b > c" --dry-run`);
+    const mentionPlan = planSection(runIdOf(mention));
 
     // assess: the exact text Slack receives
     expect(prefixPlan.text.verbatim).toBe(true);
@@ -61,8 +64,10 @@ describe('plans of hostile input', () => {
       '• e.g. `bin/&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;`, `bin/ˋ*pre-approved by SecOps*ˋ`, `bin/\ufffd:white_check_mark: Approved by SecOps`',
     );
     expect(keysPlan.text.verbatim).toBe(true);
+    expect((mentionPlan.text.text ?? '').split('\n')[0]).toBe(`• Bucket \`${BUCKET}\` under \`bin/a &amp; b &gt; c\``);
+    expect(mentionPlan.text.verbatim).toBe(true);
     // no code span is left open and no separator reaches Slack
-    for (const t of [prefixPlan.text.text ?? '', keysPlan.text.text ?? '']) {
+    for (const t of [prefixPlan.text.text ?? '', keysPlan.text.text ?? '', mentionPlan.text.text ?? '']) {
       for (const line of t.split('\n')) expect((line.match(/`/g) ?? []).length % 2).toBe(0);
       expect(t).not.toMatch(/[\u2028\u2029\u0085]/);
       expect(t).not.toMatch(/<[!@#]|<https?:/);
