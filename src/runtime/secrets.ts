@@ -23,7 +23,8 @@ export async function loadSlackSecrets(env: NodeJS.ProcessEnv = process.env, cli
   } catch {
     throw new ConfigError('the Slack secret is not JSON; store {"signingSecret": "…", "botToken": "xoxb-…"}');
   }
-  const p = parsed as Partial<SlackSecrets>;
+  // JSON that is not an object (null, a string, a number) has no fields either.
+  const p = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Partial<SlackSecrets>;
   if (typeof p.signingSecret !== 'string' || !p.signingSecret || typeof p.botToken !== 'string' || !p.botToken) {
     throw new ConfigError('the Slack secret needs string fields signingSecret and botToken');
   }
