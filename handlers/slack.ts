@@ -1,5 +1,5 @@
 import { lambdaLog } from '../src/log';
-import { slackDepsForLambda } from '../src/runtime/aws';
+import { slackApiUrlOf, slackDepsForLambda } from '../src/runtime/aws';
 import { loadSlackSecrets, once } from '../src/runtime/secrets';
 import { createApp } from '../src/slack/app';
 import { createSlackEdge } from '../src/slack/edge';
@@ -12,7 +12,7 @@ export const handler = createSlackEdge({
   build: ({ botToken }, receiver) => {
     const env = process.env;
     createApp(
-      { receiver, botToken, ...(env.SLACK_BOT_ID ? { botId: env.SLACK_BOT_ID } : {}), ...(env.SLACK_BOT_USER_ID ? { botUserId: env.SLACK_BOT_USER_ID } : {}) },
+      { receiver, botToken, ...slackApiUrlOf(env), ...(env.SLACK_BOT_ID ? { botId: env.SLACK_BOT_ID } : {}), ...(env.SLACK_BOT_USER_ID ? { botUserId: env.SLACK_BOT_USER_ID } : {}) },
       slackDepsForLambda(handlerConfig(), botToken),
     );
   },

@@ -28,8 +28,26 @@ export function required(env: NodeJS.ProcessEnv, name: string): string {
  * an hour, far past a Lambda's timeout. A failure instead surfaces to a step retry (runbooks), an
  * SNS redelivery (alarms), or an ephemeral error (clicks).
  */
-export function slackClient(botToken: string): WebClient {
-  return new WebClient(botToken, { timeout: 5000, retryConfig: { retries: 2, minTimeout: 200, maxTimeout: 2000 }, rejectRateLimitedCalls: true });
+export function slackClient(botToken: string, env: NodeJS.ProcessEnv = process.env): WebClient {
+  return new WebClient(botToken, { ...slackApiUrlOf(env), timeout: 5000, retryConfig: { retries: 2, minTimeout: 200, maxTimeout: 2000 }, rejectRateLimitedCalls: true });
+}
+
+/**
+ * SLACK_API_URL, when set: another Web API base than https://slack.com/api/ (GovSlack's
+ * https://slack-gov.com/api/, or a stand-in in tests). Anything but an http(s) URL is refused.
+ */
+export function slackApiUrlOf(env: NodeJS.ProcessEnv): { slackApiUrl?: string } {
+  const raw = env.SLACK_API_URL;
+  if (!raw) return {};
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`SLACK_API_URL is not a URL; set it to the Web API base, e.g. https://slack-gov.com/api/, or unset it for slack.com`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`SLACK_API_URL must be an http(s) URL, not ${url.protocol}`);
+  if (url.search || url.hash || url.username || url.password) throw new ConfigError('SLACK_API_URL must be a plain base URL: no query, fragment or credentials');
+  return { slackApiUrl: url.href.endsWith('/') ? url.href : `${url.href}/` };
 }
 
 export function stateStore(config: DrConfig, env: NodeJS.ProcessEnv = process.env): StateStore {
@@ -41,7 +59,7 @@ export function roleResolver(config: DrConfig, web: WebClient): RoleResolver {
 }
 
 export function slackDepsForLambda(config: DrConfig, botToken: string, env: NodeJS.ProcessEnv = process.env): SlackDeps {
-  const web = slackClient(botToken);
+  const web = slackClient(botToken, env);
   const store = stateStore(config, env);
   const slack = new WebApiPoster(web);
   const engine = new LambdaRunEngine(new LambdaClient({ region: env.AWS_REGION ?? config.regions.primary }), required(env, 'RUNBOOK_FUNCTION'));

@@ -11,7 +11,7 @@ export function runbookDepsForLambda(config: DrConfig, botToken: string, env: No
     clients: new AwsClients(config.regions.primary),
     store: stateStore(config, env),
     // The client fails fast; the run's posts ride out 429s and 5xx inside their steps.
-    slack: new RetryingPoster(new WebApiPoster(slackClient(botToken))),
+    slack: new RetryingPoster(new WebApiPoster(slackClient(botToken, env))),
     now: () => new Date(),
     runner: 'lambda',
   };
