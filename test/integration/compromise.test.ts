@@ -590,6 +590,5 @@ describe('/dr compromise', () => {
     for (const id of [unknown, notTheirs, noInstance].map(runIdOf)) expect(runSummary(stack, id)).toMatchObject({ status: 'failed' });
     expect(Object.values(await statuses('leaky-10'))).toEqual(['Active']);
     expect(Object.values(await statuses('leaky-11'))).toEqual(['Active']);
-    expect(ephemeralsFor(stack.standIn, 'alice').length).toBeGreaterThan(0);
   });
 });

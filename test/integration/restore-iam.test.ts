@@ -21,11 +21,11 @@ import {
   UntagRoleCommand,
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
-import { CreateBucketCommand, GetObjectCommand, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
 import { SANDBOX_CHANNEL, SANDBOX_CONFIG } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
 import { restorePolicy, restoreRole } from '../../src/runbooks/restore-iam/runbook';
-import type { IamExport } from '../../src/runbooks/backup-iam/runbook';
+import { type IamExport, LATEST_KEY } from '../../src/runbooks/backup-iam/runbook';
 import { Leases } from '../../src/store/leases';
 import { fail } from '../helpers/faults';
 import { click, command, ephemeralsFor, requestRun, runIdOf, runMessage, runSummary, textOf, useLocalStack } from '../helpers/flow';
@@ -107,8 +107,17 @@ describe('/dr restore iam', () => {
   });
 
   it('says how to make an export when there is none, and changes nothing', async () => {
+    // prepare: no pointer to an export, whichever tests ran before (a delete marker hides it)
+    const s3 = stack.clients.s3('us-east-1');
+    const hidden = (await s3.send(new DeleteObjectCommand({ Bucket: BACKUPS, Key: LATEST_KEY }))).VersionId;
+
     // act
-    const reply = await command(stack, 'alice', 'restore iam spawn-role-00');
+    let reply: Awaited<ReturnType<typeof command>>;
+    try {
+      reply = await command(stack, 'alice', 'restore iam spawn-role-00');
+    } finally {
+      if (hidden) await s3.send(new DeleteObjectCommand({ Bucket: BACKUPS, Key: LATEST_KEY, VersionId: hidden }));
+    }
 
     // assess
     const runId = runIdOf(reply);

@@ -125,6 +125,11 @@ describe('/dr rollback lambda', () => {
     await lambda.send(new PublishVersionCommand({ FunctionName: F.role }));
   }, 60_000);
 
+  // Each test starts with FN's alias on its newest version and no routing, whatever ran before.
+  beforeEach(async () => {
+    await lambda.send(new UpdateAliasCommand({ FunctionName: FN, Name: ALIAS, FunctionVersion: '3', RoutingConfig: { AdditionalVersionWeights: {} } }));
+  });
+
   afterEach(() => {
     delete stack.standIn.fault;
   });
@@ -337,15 +342,15 @@ describe('/dr rollback lambda', () => {
 
     it('refuses a canary to the version the alias is on, and between versions with different execution roles', async () => {
       // act
-      const same = await command(stack, 'alice', `rollback lambda ${F.replayed} 3 --canary 10`);
+      const same = await command(stack, 'alice', `rollback lambda ${F.first} 1 --canary 10`);
       const roles = await command(stack, 'alice', `rollback lambda ${F.role} 2 --canary 10`);
 
       // assess
       const msg = (r: typeof same) => textOf(stack.standIn.channelMessages(SANDBOX_CHANNEL).find((m) => textOf(m).includes(runIdOf(r))));
       expect(runSummary(stack, runIdOf(same))).toMatchObject({ status: 'failed' });
-      expect(msg(same)).toContain('`production` is already on v3: a canary needs another version.');
+      expect(msg(same)).toContain('`production` is already on v1: a canary needs another version.');
       expect(msg(roles)).toContain('Lambda splits an alias only between versions with the same execution role and dead-letter queue; v1 and v2');
-      expect((await alias(F.replayed)).FunctionVersion).toBe('3');
+      expect((await alias(F.first)).FunctionVersion).toBe('1');
       expect(await routing(F.role)).toEqual({});
     });
   });
@@ -536,14 +541,14 @@ describe('/dr rollback lambda', () => {
       expect(runSummary(stack, runIdOf(runs.noCanary))).toMatchObject({ status: 'nothing_to_do' });
       expect(msg(runs.noCanary)).toContain('there is no canary to abort.');
       for (const r of Object.values(runs)) expect(buttons(stack.standIn.channelMessages(SANDBOX_CHANNEL).find((m) => textOf(m).includes(runIdOf(r))))).toEqual([]);
-      expect((await alias(FN)).FunctionVersion).toBe('2');
+      expect((await alias(FN)).FunctionVersion).toBe('3');
       expect((await alias(F.hostile)).FunctionVersion).toBe('2');
     });
 
     it('says there is nothing to do when the alias is already on the version, with no routing', async () => {
-      const reply = await command(stack, 'alice', `rollback lambda ${FN} 2`);
+      const reply = await command(stack, 'alice', `rollback lambda ${FN} 3`);
       expect(runSummary(stack, runIdOf(reply))).toMatchObject({ status: 'nothing_to_do' });
-      expect(textOf(stack.standIn.channelMessages(SANDBOX_CHANNEL).find((m) => textOf(m).includes(runIdOf(reply))))).toContain('is already on v2 with no routing: nothing to do.');
+      expect(textOf(stack.standIn.channelMessages(SANDBOX_CHANNEL).find((m) => textOf(m).includes(runIdOf(reply))))).toContain('is already on v3 with no routing: nothing to do.');
     });
   });
 });
