@@ -54,18 +54,33 @@ describe('scripts/build', () => {
     expect(runHandler(outfile)).toEqual({ kind: 'function', result: 'buckets:\n  - name: marker-bucket-7f3a\n' });
   });
 
-  it('targets node20 CJS, minified, with source maps and the yaml text loader', () => {
-    const opts = buildOptions('handlers/x.ts', 'dist/handlers/x.js');
+  it('bundles for Node as Lambda loads it: builtins required, not inlined; comments and whitespace gone; a source map back to the TypeScript', async () => {
+    // Prepare: an entry that uses a Node builtin, a dependency from node_modules, and carries a comment
+    writeFileSync(
+      join(dir, 'entry.ts'),
+      [
+        "import { createHash } from 'node:crypto';",
+        "import { parse } from 'yaml';",
+        '// COMMENT-THAT-MUST-NOT-SHIP',
+        'export const handler = async (): Promise<string> => {',
+        "  const longLocalVariableName = createHash('sha256').update(String(parse('n: 7').n)).digest('hex');",
+        '  return longLocalVariableName.slice(0, 8);',
+        '};',
+      ].join('\n'),
+    );
+    const outfile = join(dir, 'out', 'entry.js');
 
-    expect(opts).toMatchObject({
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      minify: true,
-      sourcemap: true,
-      loader: { '.yaml': 'text' },
-    });
+    // Act (the entry sits in a temporary folder: its packages come from the project's node_modules)
+    await esbuild.build({ ...buildOptions(join(dir, 'entry.ts'), outfile), nodePaths: [join(__dirname, '../../node_modules')] });
+
+    // Assess: it runs in a bare Node process (yaml bundled in, crypto left to Node)
+    const code = readFileSync(outfile, 'utf8');
+    expect(runHandler(outfile)).toEqual({ kind: 'function', result: '7902699b' });
+    expect(code).toMatch(/require\("node:crypto"\)|require\("crypto"\)/);
+    expect(code).not.toContain('COMMENT-THAT-MUST-NOT-SHIP');
+    expect(code).not.toContain('longLocalVariableName');
+    const map = JSON.parse(readFileSync(`${outfile}.map`, 'utf8')) as { sources: string[] };
+    expect(map.sources.some((src) => src.endsWith('entry.ts'))).toBe(true);
   });
 
   /** The shipped example with another estate name: a valid config that is easy to recognise. */
