@@ -31,9 +31,11 @@ describe('alarms in Slack', () => {
   beforeAll(() => {
     stack = getStack();
   });
+  let earlierCritical = new Set<string>();
   beforeEach(async () => {
     await forgetAlarms(stack);
     earlier = new Set(stack.standIn.channelMessages(SANDBOX_ALERTS_CHANNEL).map((m) => m.ts));
+    earlierCritical = new Set(stack.standIn.channelMessages(SANDBOX_CRITICAL_CHANNEL).map((m) => m.ts));
   });
 
   /** This test's replication-lag alarm messages (top level, not thread replies). */
@@ -122,6 +124,31 @@ describe('alarms in Slack', () => {
     expect(buttons(msg).map((b) => b.action_id)).toEqual(expect.arrayContaining(['alarm_run_backup', 'alarm_view_logs', 'alarm_ack']));
     await click(stack, 'carol', msg as StoredMessage, 'View logs');
     expect(ephemeralsFor(stack.standIn, 'carol', SANDBOX_CRITICAL_CHANNEL).map(textOf).join('\n')).toMatch(/spawn-ami-backup/);
+  });
+
+  it('the Run … backup button reruns the backup that failed, in the alarm thread, for an operator only', async () => {
+    // prepare
+    await command(stack, 'alice', 'simulate alarm backup-failure');
+    const msg = stack.standIn.channelMessages(SANDBOX_CRITICAL_CHANNEL).find((m) => !m.threadTs && !earlierCritical.has(m.ts) && /backup-failures/.test(textOf(m)));
+    if (!msg) throw new Error('no backup-failure alarm message');
+    const label = buttons(msg).find((b) => b.action_id === 'alarm_run_backup')?.text ?? '';
+    expect(label).toMatch(/^Run .*backup/i);
+    const runsBefore = stack.engine.names().length;
+
+    // act: a viewer, then an operator
+    await click(stack, 'carol', msg, label);
+    const afterCarol = stack.engine.names().length;
+    await click(stack, 'alice', msg, label);
+    await stack.engine.idle();
+
+    // assess
+    expect(afterCarol).toBe(runsBefore);
+    expect(ephemeralsFor(stack.standIn, 'carol', SANDBOX_CRITICAL_CHANNEL).map(textOf).at(-1)).toMatch(/operator/);
+    expect(stack.engine.names()).toHaveLength(runsBefore + 1);
+    const audit = (await stack.store.listAudit(50)).filter((e) => e.action === 'alarm-button' && e.actor === 'UALICE');
+    expect(audit[0]?.target).toMatch(/^\/dr backup amis \(alarm .*backup-failures\)$/);
+    const inThread = stack.standIn.channelMessages(SANDBOX_CRITICAL_CHANNEL).filter((m) => m.threadTs === msg.ts && textOf(m).includes(audit[0]?.runId ?? '-'));
+    expect(inThread).toHaveLength(1);
   });
 
   it('refuses a forged alarm button value and changes nothing', async () => {
