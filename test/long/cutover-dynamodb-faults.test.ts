@@ -19,6 +19,7 @@ const T = {
   backupDenied: 'spawn-cut-backup-denied',
   crash: 'spawn-cut-crash',
   slow: 'spawn-cut-slow-backup',
+  stuck: 'spawn-cut-stuck-backup',
   slack429: 'spawn-cut-slack-429',
   slack500: 'spawn-cut-slack-500',
 };
@@ -250,6 +251,43 @@ describe('cut-over when AWS or Slack fails mid-run', () => {
     expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
     expect(events.slice(0, 4)).toEqual(['backup CREATING', 'backup CREATING', 'backup AVAILABLE', 'write']);
     expect(canonicalItems(await scanItems(ddb, T.slow))).toEqual(canonicalItems(s.good));
+  }, 120_000);
+
+  it('a safety backup still CREATING after the last poll: the run fails saying so, nothing is written, Cut over again is offered', async () => {
+    // prepare: DescribeBackup never says AVAILABLE (moto's backups are AVAILABLE at once)
+    const s = await corruptedPair(ddb, T.stuck, { count: 100, different: 5, missing: 5, extra: 5 });
+    const before = canonicalItems(await scanItems(ddb, T.stuck));
+    const { runId, message } = await requestRun(stack, 'alice', `cutover dynamodb ${T.stuck} --from ${s.restored}`);
+    let checks = 0;
+    let writes = 0;
+    const undoCreate = rewrite<{ BackupDetails?: { BackupStatus?: string } }>(ddb, 'CreateBackupCommand', (o) => ({ ...o, BackupDetails: { ...o.BackupDetails, BackupStatus: 'CREATING' } }));
+    const undoDescribe = rewrite<{ BackupDescription?: { BackupDetails?: { BackupStatus?: string } } }>(ddb, 'DescribeBackupCommand', (o) => {
+      checks++;
+      return { ...o, BackupDescription: { ...o.BackupDescription, BackupDetails: { ...o.BackupDescription?.BackupDetails, BackupStatus: 'CREATING' } } };
+    });
+    const undoWrites = rewrite(ddb, 'BatchWriteItemCommand', (o) => {
+      writes++;
+      return o;
+    });
+
+    // act
+    try {
+      await click(stack, 'bob', message, 'run_approve');
+    } finally {
+      undoCreate();
+      undoDescribe();
+      undoWrites();
+    }
+
+    // assess: every poll made (30 min of 10 s durable waits), then the honest failure
+    expect(runSummary(stack, runId)).toMatchObject({ status: 'failed' });
+    expect(checks).toBe(180);
+    expect(writes).toBe(0);
+    expect(canonicalItems(await scanItems(ddb, T.stuck))).toEqual(before);
+    const text = final(message);
+    expect(text).toContain(`Nothing was changed: the safety backup \`${T.stuck}-before-cutover-`);
+    expect(text).toContain('is still CREATING after 30 min, so no item was written.');
+    expect(buttons(stack.standIn.message(message.channel, message.ts)).map((b) => b.text)).toContain('Cut over again');
   }, 120_000);
 
   it('slack-429-on-progress-and-final-update: the cut-over completes, and its message ends Done once Slack answers', async () => {
