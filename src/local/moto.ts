@@ -62,6 +62,31 @@ async function waitReady(endpoint: string, exited: () => boolean, timeoutMs: num
   throw new DrbotError('moto_failed', `moto did not answer on ${endpoint} within ${timeoutMs} ms`, 'Run `python3 -m moto.server` by hand to see why.');
 }
 
+/** The port the launcher bound, from its `PORT <n>` line on stdout (see moto_launcher.py). */
+function boundPort(stdout: NodeJS.ReadableStream | null, exited: () => boolean, timeoutMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const done = (f: () => void) => {
+      clearInterval(watch);
+      clearTimeout(timer);
+      stdout?.removeListener('data', onData);
+      // Whatever moto writes later is drained, so it never blocks on a full pipe.
+      stdout?.resume();
+      f();
+    };
+    const onData = (d: Buffer) => {
+      seen = (seen + d.toString()).slice(-200);
+      const m = /^PORT (\d{1,5})$/m.exec(seen);
+      if (m) done(() => resolve(Number(m[1])));
+    };
+    stdout?.on('data', onData);
+    const watch = setInterval(() => {
+      if (exited()) done(() => reject(new DrbotError('moto_failed', 'moto exited before it was ready', 'Run `python3 -m moto.server` by hand to see why.')));
+    }, 50);
+    const timer = setTimeout(() => done(() => reject(new DrbotError('moto_failed', `moto did not bind a port within ${timeoutMs} ms`, 'Run `python3 -m moto.server` by hand to see why.'))), timeoutMs);
+  });
+}
+
 /** moto's server plus a bulk S3 write for the seed (see moto_launcher.py). */
 const LAUNCHER = join(__dirname, 'moto_launcher.py');
 
@@ -80,9 +105,10 @@ export async function startMoto(opts: { timeoutMs?: number; adopt?: EarlyMoto } 
     const adopted = await adoptMoto(opts.adopt, opts.timeoutMs ?? 30000);
     if (adopted) return adopted;
   }
-  const port = await freePort();
-  const child = spawn(python(), [LAUNCHER, '127.0.0.1', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+  // Port 0: the launcher binds a port the OS picks and says which, so no other process (another
+  // test worker's moto) can take it between choosing and binding, as with a port chosen here.
+  const child = spawn(python(), [LAUNCHER, '127.0.0.1', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'true' },
   });
   let stderr = '';
@@ -94,15 +120,17 @@ export async function startMoto(opts: { timeoutMs?: number; adopt?: EarlyMoto } 
     if (child.exitCode === null) child.kill('SIGKILL');
   };
   process.once('exit', kill);
-  const endpoint = `http://127.0.0.1:${port}`;
   let exited = false;
   const gone = () => {
     exited = true;
   };
   child.once('exit', gone);
   child.once('error', gone);
+  const timeoutMs = opts.timeoutMs ?? 30000;
+  let port = 0;
   try {
-    await waitReady(endpoint, () => exited || child.exitCode !== null, opts.timeoutMs ?? 30000);
+    port = await boundPort(child.stdout, () => exited || child.exitCode !== null, timeoutMs);
+    await waitReady(`http://127.0.0.1:${port}`, () => exited || child.exitCode !== null, timeoutMs);
   } catch (e) {
     kill();
     process.removeListener('exit', kill);
@@ -111,7 +139,7 @@ export async function startMoto(opts: { timeoutMs?: number; adopt?: EarlyMoto } 
     if (e instanceof DrbotError && stderr) throw new DrbotError(e.code, `${e.message}: ${stderr.trim().split('\n').pop()}`, e.hint);
     throw e;
   }
-  return server(endpoint, port, () =>
+  return server(`http://127.0.0.1:${port}`, port, () =>
     new Promise<void>((resolve) => {
       process.removeListener('exit', kill);
       if (child.exitCode !== null) return resolve();

@@ -24,6 +24,8 @@ Two start-up savings, neither changing what moto models:
   environment wins.
 
 Usage: python3 moto_launcher.py HOST PORT
+PORT 0 binds a port the OS picks and prints `PORT <n>` on stdout once it is bound (before the
+preload), so no other process can take the port between choosing and binding it.
 """
 import json
 import os
@@ -47,7 +49,7 @@ botocore.loaders.Loader.load_data_with_path = _shared_load_data_with_path
 
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-from werkzeug.serving import run_simple
+from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 BULK_PATH = "/_drbot/s3/put-many"
@@ -154,10 +156,16 @@ def _die_with_parent():
 def main():
     host, port = sys.argv[1], int(sys.argv[2])
     _die_with_parent()
-    # As `python3 -m moto.server` does: moto reads its own port from here.
-    os.environ.setdefault("MOTO_PORT", str(port))
     app = DomainDispatcherApplication(create_backend_app)
     app.debug = True
+    # Bound now (the socket queues connections until serve_forever), so PORT 0 can be reported.
+    server = make_server(host, port, with_bulk(app), threaded=True)
+    port = server.server_address[1]
+    # As `python3 -m moto.server` does: moto reads its own port from here.
+    os.environ.setdefault("MOTO_PORT", str(port))
+    if sys.argv[2] == "0":
+        sys.stdout.write(f"PORT {port}\n")
+        sys.stdout.flush()
     amis = _stock_amis_only()
     _preload(app)
     if amis:
@@ -169,7 +177,7 @@ def main():
             import atexit
 
             atexit.register(lambda: os.path.exists(amis) and os.unlink(amis))
-    run_simple(host, port, with_bulk(app), threaded=True)
+    server.serve_forever()
 
 
 if __name__ == "__main__":

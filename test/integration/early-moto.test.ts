@@ -77,3 +77,19 @@ describe('DRBOT_EARLY_MOTO', () => {
     }
   }, 60_000);
 });
+
+describe('startMoto', () => {
+  it('gives servers started at once each their own port and their own state (the port is bound by moto, not chosen before)', async () => {
+    // act
+    const servers = await Promise.all([startMoto(), startMoto(), startMoto()]);
+    try {
+      // assess: distinct ports, and a bucket made in one is not in the others
+      expect(new Set(servers.map((s) => s.port)).size).toBe(3);
+      await fetch(`${servers[0]?.endpoint}/only-in-the-first`, { method: 'PUT', headers: { authorization: 'AWS4-HMAC-SHA256 Credential=testing/20261202/us-east-1/s3/aws4_request' } });
+      const listed = await Promise.all(servers.map(async (s) => (await (await fetch(`${s.endpoint}/`)).text()).includes('only-in-the-first')));
+      expect(listed).toEqual([true, false, false]);
+    } finally {
+      await Promise.all(servers.map((s) => s.stop()));
+    }
+  }, 60_000);
+});
