@@ -249,6 +249,7 @@ describe('approval of /dr restore s3 with one approver', () => {
     expect(deleteObjects()).toBe(0);
     expect(await latestMarkerKeys(s3(stack), BUCKET)).toEqual(seededKeys);
   });
+
   it('with --dry-run posts the plan only: no buttons, the bucket untouched', async () => {
     // prepare
     const deleteObjects = countDeleteObjects(stack);
