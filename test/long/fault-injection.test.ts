@@ -1,6 +1,7 @@
 import { DeleteItemCommand, DeleteTableCommand, DescribeContinuousBackupsCommand, PutItemCommand, ListBackupsCommand, ListTablesCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DeregisterImageCommand, DescribeImagesCommand } from '@aws-sdk/client-ec2';
-import { DeleteRolePolicyCommand, GetRolePolicyCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
+import { LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
+import { CreateAccessKeyCommand, CreateUserCommand, DeleteRolePolicyCommand, GetRolePolicyCommand, ListAccessKeysCommand, ListRolePoliciesCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import { GetAliasCommand, UpdateAliasCommand } from '@aws-sdk/client-lambda';
 import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, type ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { DeleteBucketLifecycleCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -61,6 +62,8 @@ interface Case {
   deniedReported?: boolean;
   /** The failure names the call but the message carries no permission hint (a per-item failure list). */
   noHint?: boolean;
+  /** The permission hint when it is not the default one naming the call (e.g. with its service prefix). */
+  hint?: string;
   /**
    * The call's throttling and 5xx answers are not retried (a per-item failure list): the run ends
    * failed naming the call. Issue 8 asks for retries here; listed as not yet fixed in the report.
@@ -88,6 +91,11 @@ const BACKUPS = 'spawn-backups';
 const ROLE = 'spawn-worker-00';
 const FN = 'spawn-dns-updater';
 
+const LEAKY = 'spawn-fi-leaky';
+/** CloudTrail stand-ins of the compromise row (moto has no LookupEvents). */
+let trailMocks: ReturnType<typeof mockClient>[] = [];
+const leakyKeys = async (s: LocalStack) =>
+  Object.fromEntries(((await s.clients.iam('us-east-1').send(new ListAccessKeysCommand({ UserName: LEAKY }))).AccessKeyMetadata ?? []).map((k) => [k.AccessKeyId ?? '', k.Status ?? '']));
 const short = (call: string) => call.replace(/Command$/, '');
 const sorted = <T>(xs: T[]) => [...xs].sort();
 
@@ -495,6 +503,32 @@ const CASES: Case[] = [
     },
   },
   {
+    verb: 'compromise',
+    label: 'compromise (UpdateAccessKey)',
+    cmd: () => `compromise ${LEAKY}`,
+    approve: true,
+    client: (s) => s.clients.iam('us-east-1'),
+    call: 'UpdateAccessKeyCommand',
+    throttle: THROTTLE,
+    hint: "Grant the bot's role permission for `iam:UpdateAccessKey`",
+    state: leakyKeys,
+    done: (b, a) => {
+      expect(Object.values(b as Record<string, string>)).toEqual(['Active']);
+      expect(Object.values(a as Record<string, string>)).toEqual(['Inactive']);
+    },
+    prepare: async (s) => {
+      // moto has no CloudTrail LookupEvents: aws-sdk-client-mock answers the investigation with no events
+      trailMocks = [mockClient(s.clients.cloudtrail('us-east-1')), mockClient(s.clients.cloudtrail('us-west-2'))];
+      for (const m of trailMocks) m.on(LookupEventsCommand).resolves({ Events: [] });
+      const iam = s.clients.iam('us-east-1');
+      await iam.send(new CreateUserCommand({ UserName: LEAKY }));
+      await iam.send(new CreateAccessKeyCommand({ UserName: LEAKY }));
+    },
+    reset: async (s) => {
+      for (const id of Object.keys(await leakyKeys(s))) await s.clients.iam('us-east-1').send(new UpdateAccessKeyCommand({ UserName: LEAKY, AccessKeyId: id, Status: 'Active' }));
+    },
+  },
+  {
     verb: 'setup',
     label: 'setup s3 (PutBucketLifecycleConfiguration)',
     cmd: () => 'setup s3',
@@ -571,6 +605,7 @@ describe('fault injection over every runbook (long)', () => {
   afterAll(() => {
     process.off('unhandledRejection', record);
     backupMock?.restore();
+    for (const m of trailMocks) m.restore();
     console.log(`fault-injection: ${counts.runbooks.size} runbooks, ${counts.faults} faults injected, ${counts.slack} Slack faults`);
   });
 
@@ -682,7 +717,7 @@ describe('fault injection over every runbook (long)', () => {
           const text = finalText(message);
           expect(text).toMatch(/^❌ Failed/);
           expect(text).toContain(short(c.call));
-          if (!c.noHint) expect(text).toContain(`Grant the bot's role permission for \`${short(c.call)}\``);
+          if (!c.noHint) expect(text).toContain(c.hint ?? `Grant the bot's role permission for \`${short(c.call)}\``);
           expect(await auditResult(runId)).toEqual(['failed']);
         }
         expect(after).toEqual(before);
