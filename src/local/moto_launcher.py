@@ -10,6 +10,9 @@ writes DynamoDB items (AttributeValue JSON) through moto's DynamoDB backend, as 
 moto spends most of a BatchWriteItem in its request and response handling, and the sandbox
 tables hold a few thousand items. Everything else is moto's app, untouched.
 
+DynamoDB requests are served one at a time (moto's threaded server would otherwise let two
+concurrent conditional writes of one item both pass their condition, which DynamoDB never does).
+
 Two start-up savings, neither changing what moto models:
 - botocore's endpoint and partition data is parsed once per process, not once per boto3 Session:
   moto builds a Session for each service backend and each EC2 region list, and parsing that JSON
@@ -77,10 +80,20 @@ def put_items(req):
 BULK = {BULK_PATH: put_objects, BULK_ITEMS_PATH: put_items}
 
 
+# moto's server is threaded and its DynamoDB backend takes no lock, so two concurrent conditional
+# writes of one item could both pass their condition. DynamoDB applies them one at a time, and
+# drbot's approvals rest on that (one vote decides, one claim wins): its requests go one at a time.
+DYNAMODB_LOCK = threading.Lock()
+
+
 def with_bulk(app):
     def wsgi(environ, start_response):
         bulk = BULK.get(environ.get("PATH_INFO", ""))
         if bulk is None or environ.get("REQUEST_METHOD") != "POST":
+            if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+                with DYNAMODB_LOCK:
+                    # moto builds the whole response inside the call: the write is done when it returns.
+                    return list(app(environ, start_response))
             return app(environ, start_response)
         try:
             count = bulk(json.loads(Request(environ).get_data()))
