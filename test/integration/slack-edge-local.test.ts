@@ -139,7 +139,11 @@ describe('Slack edge on the local stack', () => {
   // together can share a timestamp and their relative order is then arbitrary: the test checks
   // that the newest rows are the ones shown and that times never go up, not a strict order.
   it('shows the refused and the ok commands in `/dr audit 5`, newest first', async () => {
-    // prepare
+    // prepare: a refused (no role), a refused (usage) and three ok commands, whatever ran before
+    await stack.client.command({ user: SANDBOX_USERS.eve, channel: SANDBOX_CHANNEL, text: 'status' });
+    await stack.client.command({ user: SANDBOX_USERS.carol, channel: SANDBOX_CHANNEL, text: 'qwerty uiop' });
+    await stack.client.command({ user: SANDBOX_USERS.carol, channel: SANDBOX_CHANNEL, text: 'help' });
+    await stack.client.command({ user: SANDBOX_USERS.carol, channel: SANDBOX_CHANNEL, text: 'help restore s3' });
     await stack.client.command({ user: SANDBOX_USERS.carol, channel: SANDBOX_CHANNEL, text: 'audit 1' });
 
     // act
