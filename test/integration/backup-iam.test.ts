@@ -55,6 +55,9 @@ describe('/dr backup iam', () => {
   });
 
   it('plans a dry run with the counts and writes nothing', async () => {
+    // prepare
+    const before = await keysUnder(stack, 'iam/');
+
     // act
     const reply = await command(stack, 'alice', 'backup iam --dry-run');
 
@@ -64,7 +67,7 @@ describe('/dr backup iam', () => {
     expect(textOf(msg)).toContain('*12* roles named `spawn…`: 12 inline policies, 12 attached managed policies (1 customer-managed, their documents included)');
     expect(textOf(msg)).toContain(`Would write \`s3://${BACKUPS}/iam/`);
     expect(runSummary(stack, runId)).toMatchObject({ status: 'dry_run' });
-    expect(await keysUnder(stack, 'iam/')).toEqual([]);
+    expect(await keysUnder(stack, 'iam/')).toEqual(before);
   });
 
   it('exports every role within the prefix, whole, with the customer-managed documents, and points latest at it', async () => {
@@ -123,7 +126,8 @@ describe('/dr backup iam', () => {
   });
 
   it('fails the run, saying so, when the write to the backup bucket is denied mid-run; latest still points at the last good export', async () => {
-    // prepare
+    // prepare: a good export first, whatever ran before
+    expect(runSummary(stack, runIdOf(await command(stack, 'alice', 'backup iam')))).toMatchObject({ status: 'succeeded' });
     const latestBefore = await objectText(stack, 'iam/latest.json');
     const undo = fail(stack.clients.s3('us-east-1'), 'PutObjectCommand', { name: 'AccessDenied', message: 'Access Denied' });
 
