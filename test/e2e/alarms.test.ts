@@ -149,10 +149,15 @@ describe('alarms in Slack', () => {
  */
 const FOREIGN = 'spawn-not-in-the-config';
 const foreignAlarms: NonNullable<LocalStackOptions['alarms']> = (core) => {
-  const service = createAlarmService({ store: new DynamoAlarmStore({ client: core.store.doc, tableName: core.store.tableName }), slack: core.poster, config: core.config, clock: core.now });
+  const service = createAlarmService({ store: new DynamoAlarmStore({ client: core.store.doc, tableName: core.store.tableName }), slack: core.poster, config: core.config, clock: core.now, log: (m, extra) => core.log.info(m, extra) });
   const actions = createAlarmActions({ config: core.config, threads: service, store: core.store, engine: core.engine, roles: core.roles, slack: core.poster, now: core.now, catalogue: core.catalogue });
   const elsewhere = { ...core.config, s3: { buckets: [{ name: FOREIGN, replica: { bucket: `${FOREIGN}-replica`, region: core.config.regions.backup } }] } };
-  return { actions, simulate: async (kind) => handleSnsEvent(simulatedSnsEvent(kind, elsewhere, core.now()), service, core.log, core.now()) };
+  return {
+    actions,
+    simulate: async (kind) => {
+      await handleSnsEvent(simulatedSnsEvent(kind, elsewhere, core.now()), service, core.log, core.now());
+    },
+  };
 };
 
 describe('alarm buttons on a bucket outside the config', () => {
