@@ -13,6 +13,12 @@ process.env.FUZZ_COMMANDS ??= '1000';
 
 module.exports = {
   ...base,
+  // Neither the secrets-scan journal (test/setup.ts, global setup and teardown) nor its imports
+  // (the Slack stand-in, the state store's SDK) are needed by these tests; loading them took
+  // seconds of every mutant's run. The full scan stays in npm test.
+  setupFilesAfterEnv: [],
+  globalSetup: undefined,
+  globalTeardown: undefined,
   testMatch: [
     // src/approvals/roles.ts
     '<rootDir>/test/unit/roles.test.ts',

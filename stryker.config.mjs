@@ -13,7 +13,7 @@ export default {
   testRunner: 'jest',
   jest: { configFile: 'jest.mutate.config.js', enableFindRelatedTests: false },
   checkers: ['typescript'],
-  tsconfigFile: 'tsconfig.json',
+  tsconfigFile: 'tsconfig.mutate.json',
   coverageAnalysis: 'perTest',
   // 2-core machines shared with other test runs.
   concurrency: 1,
