@@ -40,6 +40,7 @@ describe('parseCommand: commands that parse', () => {
 
     // assess
     expect(empty.id).toBe('help');
+    expect(empty).toMatchObject({ topic: [] });
     expect(help.id).toBe('help');
     expect(help.spec.usage).toBe('/dr help [VERB…]');
     expect(help).toMatchObject({ topic: [] });
@@ -532,6 +533,73 @@ describe('parseCommand: bad input', () => {
     // assess
     expect(message).not.toContain('<');
     expect(message.split('`').length % 2).toBe(1);
+  });
+});
+
+describe('parseCommand: the rules behind the refusals, at their edges', () => {
+  it('suggests only the commands whose first word starts with the same two letters, in any case', () => {
+    // act
+    const one = refusal('STATU');
+    const two = refusal('st');
+    const several = refusal('drll');
+    const single = refusal('s');
+
+    // assess
+    expect(one.message).toBe('unknown command `STATU`. Did you mean: `/dr status`?');
+    expect(two.message).toBe('unknown command `st`. Did you mean: `/dr status`?');
+    const drills = ['drill', 'drill cleanup', 'drill history'].map((w) => `\`${CATALOGUE.find(w.split(' '))?.usage ?? w}\``);
+    expect(several.message).toBe(`unknown command \`drll\`. Did you mean: ${drills.join(' or ')}?`);
+    expect(single.message).toBe('unknown command `s`.');
+  });
+
+  it('takes a lone hyphen as a word, not a flag', () => {
+    // act
+    const e = refusal('restore s3 -');
+
+    // assess
+    expect(e.message).toBe('`-` is not a valid S3 bucket name.');
+  });
+
+  it('accepts a command pasted with a trailing line break (CRLF)', () => {
+    // act
+    const parsed = parse('status\r\n');
+
+    // assess
+    expect(parsed.id).toBe('status');
+  });
+
+  // Each end of every range the control/invisible filter names, inside a word (not at an end,
+  // where trim would take white space away first).
+  it.each([
+    '\u0000', '\u0008', '\u000b', '\u000c', '\u001f', '\u007f', '\u0085', '\u009b', '\u009f', '\u2028', '\u2029',
+    '\u200b', '\u200f', '\u202a', '\u202e', '\u2060', '\u2064', '\u2066', '\u2069', '\ufeff',
+  ].map((ch) => [(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0'), ch]))('refuses U+%s inside a command', (_code, ch) => {
+    // act
+    const e = refusal(`restore s3 spawn-binaries${ch}-us-east-1`);
+
+    // assess
+    expect(e.message).toBe('the command contains control or invisible characters; type it again by hand.');
+  });
+
+  it.each([
+    ['an http link', 'restore s3 <http://evil.example|spawn-binaries-us-east-1>'],
+    ['a tel link', 'restore s3 <tel:+15555550100|call>'],
+    ['a slack: link', 'restore s3 <slack://open|x>'],
+    ['a mention with nothing after it', 'status <@>'],
+  ])('refuses %s with the links message', (_case, text) => {
+    // act
+    const e = refusal(text);
+
+    // assess
+    expect(e.message).toBe('mentions, channels and links are not arguments to /dr; name resources as plain text.');
+  });
+
+  it('refuses a quoted value that spans lines with the line-break message, not as a bad name', () => {
+    // act
+    const e = refusal('backup dynamodb "spawn-\ninstances"');
+
+    // assess
+    expect(e.message).toBe('arguments cannot contain line breaks or tabs.');
   });
 });
 

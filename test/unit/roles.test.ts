@@ -240,14 +240,14 @@ describe('RoleResolver', () => {
     // prepare
     const roles = new RoleResolver(CONFIG, groupLookup({}).lookup);
 
-    // act
-    const viewer = roles.require('UVIEW', 'operator', 'run `/dr restore s3`');
-    const stranger = roles.require('USTRANGER', 'viewer', 'run `/dr status`');
+    // act: each refusal awaited at once, so a mutant that breaks one leaves no rejection unhandled
+    const viewer = await roles.require('UVIEW', 'operator', 'run `/dr restore s3`').catch((e: unknown) => e);
+    const stranger = await roles.require('USTRANGER', 'viewer', 'run `/dr status`').catch((e: unknown) => e);
 
     // assess
-    await expect(viewer).rejects.toThrow('You may not run `/dr restore s3`: it needs the *operator* role, and you are a viewer.');
-    await expect(stranger).rejects.toThrow('You may not run `/dr status`: it needs the *viewer* role, and you have no drbot role.');
-    await expect(stranger).rejects.toMatchObject({ code: 'forbidden', hint: expect.stringContaining('drbot config') });
+    expect(viewer).toBeInstanceOf(ForbiddenError);
+    expect(viewer).toMatchObject({ message: 'You may not run `/dr restore s3`: it needs the *operator* role, and you are a viewer.' });
+    expect(stranger).toMatchObject({ code: 'forbidden', message: 'You may not run `/dr status`: it needs the *viewer* role, and you have no drbot role.', hint: expect.stringContaining('drbot config') });
   });
 
   // Regression: roles.ts once picked the article for "approver" only and told operators

@@ -1,0 +1,36 @@
+/**
+ * The tests Stryker runs for `npm run mutate` (stryker.config.mjs): the unit tests of the mutated
+ * modules, so each mutant costs about a second. The moto-backed e2e files that also reach them
+ * (test/e2e/alarms.test.ts, alarm-button-retries, slack-edge-local, plan-forgery) start a local
+ * stack per file: with them a run of these four modules was estimated at two hours on 2 cores.
+ * Same transforms and setup as jest.config.js. Stryker runs per test (coverageAnalysis perTest).
+ * @type {import('jest').Config}
+ */
+const base = require('./jest.config.js');
+
+// The parser fuzz test's 10,000 commands take seconds per mutant; 1,000 with the same seed here.
+process.env.FUZZ_COMMANDS ??= '1000';
+
+module.exports = {
+  ...base,
+  // Neither the secrets-scan journal (test/setup.ts, global setup and teardown) nor its imports
+  // (the Slack stand-in, the state store's SDK) are needed by these tests; loading them took
+  // seconds of every mutant's run. The full scan stays in npm test.
+  setupFilesAfterEnv: [],
+  globalSetup: undefined,
+  globalTeardown: undefined,
+  testMatch: [
+    // src/approvals/roles.ts
+    '<rootDir>/test/unit/roles.test.ts',
+    // src/slack/verify.ts: the function, then the real handler behind it
+    '<rootDir>/test/unit/verify.test.ts',
+    '<rootDir>/test/unit/slack-edge.test.ts',
+    '<rootDir>/test/unit/ack-tail.test.ts',
+    // src/slack/parse.ts
+    '<rootDir>/test/unit/parse.test.ts',
+    '<rootDir>/test/unit/fuzz.test.ts',
+    // src/alarms/actions.ts
+    '<rootDir>/test/unit/alarm-run-failure.test.ts',
+    '<rootDir>/test/unit/alarm-actions.test.ts',
+  ],
+};

@@ -1,0 +1,28 @@
+/**
+ * `npm run mutate`: mutation testing (issue #15) of the modules where a surviving mutant would be a
+ * security or data-loss bug. Not in .ci/run: too slow for every change.
+ * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
+ */
+export default {
+  mutate: [
+    'src/approvals/roles.ts',
+    'src/slack/verify.ts',
+    'src/slack/parse.ts',
+    'src/alarms/actions.ts',
+  ],
+  testRunner: 'jest',
+  jest: { configFile: 'jest.mutate.config.js', enableFindRelatedTests: false },
+  checkers: ['typescript'],
+  tsconfigFile: 'tsconfig.mutate.json',
+  coverageAnalysis: 'perTest',
+  // 2-core machines shared with other test runs.
+  concurrency: 1,
+  incremental: true,
+  incrementalFile: 'reports/stryker-incremental.json',
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: 'reports/mutation/index.html' },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  // Over the dry run's time per mutant: the moto-backed e2e files vary under load.
+  timeoutMS: 10000,
+  thresholds: { high: 90, low: 85, break: null },
+};
