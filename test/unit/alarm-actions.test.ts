@@ -186,7 +186,7 @@ describe('alarm buttons: Check replication', () => {
 
     // Assess
     expect(none).toBeInstanceOf(PreconditionError);
-    expect(none).toMatchObject({ code: 'no_bucket', message: 'Alarm `spawn-s3-replication-lag` names no bucket (no SourceBucket dimension).' });
+    expect(none).toMatchObject({ code: 'no_bucket', message: 'Alarm `spawn-s3-replication-lag` names no bucket (no SourceBucket dimension).', hint: 'Run `/dr status` to see every bucket.' });
     expect(outside).toBeInstanceOf(UnknownResourceError);
     expect(outside).toMatchObject({ code: 'unknown_bucket', message: expect.stringContaining('someone-elses-bucket') });
     expect([...a.starts, ...b.starts]).toEqual([]);
@@ -308,7 +308,7 @@ describe('alarm buttons: Run backup now', () => {
     const refused = actions.runBackup(thread.id, 'UOPS', 'click-1');
 
     // Assess
-    await expect(refused).rejects.toMatchObject({ code: 'unknown_backup', message: 'Alarm `spawn-something-failed` does not say which backup failed, so drbot will not guess.' });
+    await expect(refused).rejects.toMatchObject({ code: 'unknown_backup', message: 'Alarm `spawn-something-failed` does not say which backup failed, so drbot will not guess.', hint: 'Run the backup by hand: `/dr help` lists the `/dr backup` commands.' });
     expect(starts).toEqual([]);
   });
 
@@ -321,7 +321,7 @@ describe('alarm buttons: Run backup now', () => {
     const refused = actions.runBackup(thread.id, 'UOPS', 'click-1');
 
     // Assess
-    await expect(refused).rejects.toMatchObject({ code: 'backup_unavailable', message: 'The failed backup is `/dr backup amis`, which this drbot does not have.' });
+    await expect(refused).rejects.toMatchObject({ code: 'backup_unavailable', message: 'The failed backup is `/dr backup amis`, which this drbot does not have.', hint: 'Rerun it with the tool that schedules it, or see `/dr help` for the backups drbot can run.' });
     expect(starts).toEqual([]);
   });
 });
@@ -381,7 +381,13 @@ describe('alarm buttons: View logs and View run', () => {
 
     // Assess
     expect(ephemerals[0]?.msg.text).toContain('Logs of `iam-export`');
-    expect(ephemerals[1]?.msg.text).toContain('Failed and timed-out runs of `iam-export`');
+    expect(ephemerals[1]?.msg.text).toBe(
+      [
+        'Failed and timed-out runs of `iam-export`: <https://us-east-1.console.aws.amazon.com/lambda/home?region=us-east-1#/functions/iam-export?tab=durable-executions|Lambda console (us-east-1), Durable executions>.',
+        'From a shell: `aws lambda list-durable-executions-by-function --region us-east-1 --function-name iam-export --statuses FAILED TIMED_OUT`.',
+        "Each run's own message in Slack says where it stopped; execution names are `dr-<kind>-…`.",
+      ].join('\n'),
+    );
   });
 
   it('points at the log groups of the region when the alarm names no function', async () => {
