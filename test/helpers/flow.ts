@@ -220,13 +220,20 @@ export async function eachLimit<T>(items: readonly T[], limit: number, fn: (item
 }
 
 /**
- * Waits until the wall clock is into its next whole second (at most a second): S3 and moto stamp
+ * The real clock and timer, taken when this module loads: with skipTime the durable runner fakes
+ * the process's clock, which then falls behind the real one (moto's).
+ */
+const REAL_DATE = globalThis.Date;
+const REAL_SET_TIMEOUT = globalThis.setTimeout;
+
+/**
+ * Waits until the real wall clock (moto's, not the runner's fake one) is into its next whole second (at most a second): S3 and moto stamp
  * LastModified and backup times to the second, so what is written after this sorts after what was
  * written before it.
  */
 export async function nextSecond(): Promise<void> {
-  const second = Math.floor(Date.now() / 1000);
-  while (Math.floor(Date.now() / 1000) === second) await new Promise((r) => setTimeout(r, Math.max(1, 1000 - (Date.now() % 1000))));
+  const second = Math.floor(REAL_DATE.now() / 1000);
+  while (Math.floor(REAL_DATE.now() / 1000) === second) await new Promise((r) => REAL_SET_TIMEOUT(r, Math.max(1, 1000 - (REAL_DATE.now() % 1000))));
 }
 
 /** Polls until `check` returns a value (not undefined) or the deadline passes. Waiting only: asserts nothing about time. */
