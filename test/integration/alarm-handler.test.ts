@@ -1,10 +1,7 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { simulatedSnsEvent } from '../../src/alarms/simulate';
-import { SANDBOX_CREDENTIALS } from '../../src/local/moto';
-import { SlackStandIn } from '../../src/local/slack-standin';
-import { StateStore } from '../../src/store/state';
 import { handlerConfig } from '../../handlers/_config';
+import { useLambdaEnv } from '../helpers/lambda-env';
 import { useMoto } from '../helpers/moto';
 import { textOf } from '../helpers/flow';
 
@@ -15,39 +12,17 @@ import { textOf } from '../helpers/flow';
  */
 
 const TABLE = 'drbot-alarm-handler-state';
-const ENV = ['AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'STATE_TABLE', 'SLACK_SIGNING_SECRET', 'SLACK_BOT_TOKEN', 'SLACK_API_URL'] as const;
 
 describe('handlers/alarm', () => {
   const moto = useMoto();
-  const standIn = new SlackStandIn();
-  const saved: Partial<Record<(typeof ENV)[number], string>> = {};
+  const env = useLambdaEnv(moto, TABLE, 'alarm-handler');
+  const { standIn } = env;
   const config = handlerConfig();
   const channel = config.slack.channels.alerts;
   let handler: (typeof import('../../handlers/alarm'))['handler'];
 
   beforeAll(async () => {
-    for (const k of ENV) saved[k] = process.env[k];
-    const ddb = new DynamoDBClient({ region: 'us-east-1', endpoint: moto().endpoint, credentials: SANDBOX_CREDENTIALS });
-    await StateStore.createTable(ddb, TABLE);
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL: moto().endpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: SANDBOX_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: SANDBOX_CREDENTIALS.secretAccessKey,
-      STATE_TABLE: TABLE,
-      SLACK_SIGNING_SECRET: 'alarm-handler-test-signing',
-      SLACK_BOT_TOKEN: 'xoxb-alarm-handler-test',
-      SLACK_API_URL: await standIn.start(),
-    });
     ({ handler } = await import('../../handlers/alarm'));
-  });
-
-  afterAll(async () => {
-    for (const k of ENV) {
-      if (saved[k] === undefined) delete process.env[k];
-      else process.env[k] = saved[k];
-    }
-    await standIn.stop();
   });
 
   afterEach(() => {
@@ -68,7 +43,7 @@ describe('handlers/alarm', () => {
     expect(first).toMatchObject({ recorded: 1, posted: 1, failed: 0, rejected: 0 });
     expect(again).toMatchObject({ recorded: 0, duplicates: 1, posted: 0 });
     expect(lagMessages()).toHaveLength(1);
-    const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', endpoint: moto().endpoint, credentials: SANDBOX_CREDENTIALS }));
+    const doc = DynamoDBDocumentClient.from(env.ddb());
     const arn = (JSON.parse(event.Records[0]?.Sns.Message ?? '{}') as { AlarmArn: string }).AlarmArn;
     expect(arn).toMatch(/:alarm:.*-s3-replication-lag$/);
     const thread = (await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: `ALARM#${arn}`, sk: 'THREAD' } }))).Item;

@@ -1,12 +1,9 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
 import { LocalDurableTestRunner } from '@aws/durable-execution-sdk-js-testing';
 import { handlerConfig } from '../../handlers/_config';
-import { SANDBOX_CREDENTIALS } from '../../src/local/moto';
-import { SlackStandIn } from '../../src/local/slack-standin';
 import type { AnyRunInput } from '../../src/runbooks/types';
-import { StateStore } from '../../src/store/state';
 import { textOf } from '../helpers/flow';
+import { useLambdaEnv } from '../helpers/lambda-env';
 import { useMoto } from '../helpers/moto';
 
 /*
@@ -16,46 +13,22 @@ import { useMoto } from '../helpers/moto';
  * (SLACK_API_URL).
  */
 
-const TABLE = 'drbot-runbook-handler-state';
-const ENV = ['AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'STATE_TABLE', 'SLACK_SIGNING_SECRET', 'SLACK_BOT_TOKEN', 'SLACK_API_URL'] as const;
-
 describe('handlers/runbook', () => {
   const moto = useMoto();
-  const standIn = new SlackStandIn();
-  const saved: Partial<Record<(typeof ENV)[number], string>> = {};
+  const env = useLambdaEnv(moto, 'drbot-runbook-handler-state', 'runbook-handler');
+  const { standIn } = env;
   const config = handlerConfig();
   const bucket = config.s3.buckets[0]?.name ?? '';
-  let store: StateStore;
 
   beforeAll(async () => {
-    for (const k of ENV) saved[k] = process.env[k];
-    const clientOpts = { region: 'us-east-1', endpoint: moto().endpoint, credentials: SANDBOX_CREDENTIALS };
-    const ddb = new DynamoDBClient(clientOpts);
-    await StateStore.createTable(ddb, TABLE);
-    store = new StateStore(ddb, TABLE);
-    const s3 = new S3Client({ ...clientOpts, forcePathStyle: true });
+    const s3 = moto().clients.s3('us-east-1');
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL: moto().endpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: SANDBOX_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: SANDBOX_CREDENTIALS.secretAccessKey,
-      STATE_TABLE: TABLE,
-      SLACK_SIGNING_SECRET: 'runbook-handler-test-signing',
-      SLACK_BOT_TOKEN: 'xoxb-runbook-handler-test',
-      SLACK_API_URL: await standIn.start(),
-    });
     await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true });
   });
 
   afterAll(async () => {
     await LocalDurableTestRunner.teardownTestEnvironment();
-    for (const k of ENV) {
-      if (saved[k] === undefined) delete process.env[k];
-      else process.env[k] = saved[k];
-    }
-    await standIn.stop();
   });
 
   it('runs a read-only verb to its end: one message in the channel, updated to its result, and the run recorded as run on Lambda', async () => {
@@ -84,7 +57,7 @@ describe('handlers/runbook', () => {
     expect(text).toContain(`Failed: *Replication of ${bucket}*`);
     expect(text).toContain('Versioning: Enabled');
     expect(text).toContain('no replication rule');
-    const run = await store.getRun(input.runId);
+    const run = await env.store().getRun(input.runId);
     expect(run?.status).toBe('failed');
     expect(run).toMatchObject({ kind: 'check-replication', requester: 'U0ALICE', runner: 'lambda' });
   });
