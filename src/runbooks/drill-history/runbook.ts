@@ -1,7 +1,7 @@
 import { escapeMrkdwn } from '../../slack/views/format';
 import { formatDuration } from '../../slack/views/run';
 import { type DrillReport, DrillStore } from '../../store/drills';
-import { type Runbook, STEP } from '../driver';
+import { type Runbook, step } from '../driver';
 import type { DrillHistoryInput } from '.';
 
 /*
@@ -49,7 +49,8 @@ export const runbook: Runbook<DrillHistoryInput, null> = {
     return { lines: ['Reading the kept drill reports (read-only).'], data: null };
   },
   async execute(ctx, deps, input) {
-    const reports = await ctx.step('history', () => new DrillStore(deps.store.doc, deps.store.tableName).list(input.count), STEP);
+    // `step`, not ctx.step: a refused read keeps its code and hint (a thrown error loses them in the SDK's serialization).
+    const reports = await step(ctx, 'history', () => new DrillStore(deps.store.doc, deps.store.tableName).list(input.count));
     return { ok: true, lines: historyLines(reports), failures: [] };
   },
 };
