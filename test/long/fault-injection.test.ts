@@ -1,15 +1,23 @@
-import { DeleteItemCommand, DeleteTableCommand, DescribeContinuousBackupsCommand, PutItemCommand, ListBackupsCommand, ListTablesCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
-import { DeregisterImageCommand, DescribeImagesCommand } from '@aws-sdk/client-ec2';
+import { DeleteItemCommand, DeleteTableCommand, DescribeContinuousBackupsCommand, PutItemCommand, ListBackupsCommand, ListTablesCommand, ScanCommand, UpdateTableCommand, CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DeregisterImageCommand, DescribeImagesCommand, DescribeInstancesCommand, type Instance, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { CreateAccessKeyCommand, CreateUserCommand, DeleteRolePolicyCommand, GetRolePolicyCommand, ListAccessKeysCommand, ListRolePoliciesCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import { GetAliasCommand, UpdateAliasCommand } from '@aws-sdk/client-lambda';
 import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, type ResourceRecordSet } from '@aws-sdk/client-route-53';
-import { DeleteBucketLifecycleCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteBucketLifecycleCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectVersionsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeBackupJobCommand, StartBackupJobCommand } from '@aws-sdk/client-backup';
 import { mockClient } from 'aws-sdk-client-mock';
+import { CANARY_PREFIX, DRILL_TAG, drillInstances, drillTableName, newestBackupAmi, putCanaryItem, putCanaryObject, tableKeyAndReplica } from '../../src/aws/drill';
+import { replicateDrillCanaries } from '../../src/local/moto-gaps';
+import { ensureAmiCopies } from '../../src/local/outage';
 import { SANDBOX_CHANNEL } from '../../src/local/sandbox';
 import type { StoredMessage } from '../../src/local/slack-standin';
 import type { LocalStack } from '../../src/local/stack';
+import { readZone } from '../../src/runbooks/backup-route53/runbook';
+import { writable } from '../../src/runbooks/failback/runbook';
+import { FAILOVER_TAG } from '../../src/runbooks/failover/runbook';
+import { getFailoverState, putFailoverState } from '../../src/runbooks/failover/state';
+import { DrillStore } from '../../src/store/drills';
 import { canonicalItems, scanItems } from '../helpers/cutover-tables';
 import { fail } from '../helpers/faults';
 import { click, command, deleteKeys, eachLimit, latestMarkerKeys, latestRunMessage, runIdOf, runSummary, textOf, useLocalStack } from '../helpers/flow';
@@ -156,6 +164,101 @@ let primaryBodies = new Map<string, string>();
 let removedRecord: ResourceRecordSet | undefined;
 /** The inline policy removed from the role (what restore iam puts back). */
 let removedPolicy = '';
+
+
+const WEST = 'us-west-2';
+/** The record sets a failover switches (the sandbox's `failover.dns`), as they were before any failover. */
+let preFailover: ResourceRecordSet[] = [];
+/** The zone as it was before the failback row's failover. */
+let zoneBeforeFailover: string[] = [];
+const isSwitched = (x: ResourceRecordSet) => x.Name === 'www.spawn.example.com.' || (x.Name === 'api.spawn.example.com.' && x.SetIdentifier === 'primary');
+const switchedSets = async (s: LocalStack) => (await readZone(s.clients.route53(), s.config.route53?.hostedZoneId ?? '')).recordSets.filter(isSwitched);
+/** Instances in the failover region tagged by a failover (one run, or any), not terminated. */
+async function failoverInstances(s: LocalStack, runId?: string): Promise<Instance[]> {
+  const r = await s.clients.ec2(WEST).send(new DescribeInstancesCommand({ Filters: [{ Name: runId ? `tag:${FAILOVER_TAG}` : 'tag-key', Values: [runId ?? FAILOVER_TAG] }] }));
+  return (r.Reservations ?? []).flatMap((x) => x.Instances ?? []).filter((i) => !['terminated', 'shutting-down'].includes(i.State?.Name ?? ''));
+}
+/** What `/dr failback --terminate` does, through AWS directly: the records put back as they were, the instances terminated, the failover marked failed back. */
+async function undoFailover(s: LocalStack): Promise<void> {
+  const f = await getFailoverState(s.store);
+  if (!f || f.status === 'failed-back') return;
+  const now = await switchedSets(s);
+  const changes = preFailover.filter((x) => !now.some((n) => JSON.stringify(n) === JSON.stringify(x))).map((x) => ({ Action: 'UPSERT' as const, ResourceRecordSet: writable(x) }));
+  if (changes.length) await s.clients.route53().send(new ChangeResourceRecordSetsCommand({ HostedZoneId: s.config.route53?.hostedZoneId, ChangeBatch: { Changes: changes } }));
+  const ids = (await failoverInstances(s, f.runId)).map((i) => i.InstanceId ?? '');
+  if (ids.length) await s.clients.ec2(WEST).send(new TerminateInstancesCommand({ InstanceIds: ids }));
+  await putFailoverState(s.store, { ...f, status: 'failed-back' });
+  expect(await switchedSets(s)).toEqual(preFailover);
+}
+/** A failover in effect, made by the bot (approved): what a failback reverts. */
+async function failedOver(s: LocalStack): Promise<string> {
+  await ensureAmiCopies(s.clients, s.config, new Date());
+  const runId = runIdOf(await command(s, 'alice', 'failover'));
+  await click(s, 'bob', latestRunMessage(s.standIn) as StoredMessage, 'run_approve');
+  expect(runSummary(s, runId)).toMatchObject({ status: 'succeeded' });
+  return runId;
+}
+
+let drillShimmed = false;
+/** What a drill needs in the sandbox: backup AMIs in the backup region, and its canaries copied to the replica (moto replicates nothing). */
+async function drillReady(s: LocalStack): Promise<void> {
+  if (!drillShimmed) replicateDrillCanaries(s.clients, s.config);
+  drillShimmed = true;
+  await ensureAmiCopies(s.clients, s.config, new Date());
+}
+/** Everything any drill left in AWS: instances, temporary tables, canary objects (every version) and canary items. */
+async function drillLeftovers(s: LocalStack): Promise<string[]> {
+  const out: string[] = [];
+  const r = await s.clients.ec2(WEST).send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag-key', Values: [DRILL_TAG] }] }));
+  for (const i of (r.Reservations ?? []).flatMap((x) => x.Instances ?? [])) if (!['terminated', 'shutting-down'].includes(i.State?.Name ?? '')) out.push(`instance ${i.InstanceId}`);
+  for (const t of await tables(s, '')) if (t.includes('-drill-')) out.push(`table ${t}`);
+  for (const [bucket, region] of [[BIN, 'us-east-1'], [REPLICA, WEST]] as const) {
+    const v = await s.clients.s3(region).send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: CANARY_PREFIX }));
+    for (const x of [...(v.Versions ?? []), ...(v.DeleteMarkers ?? [])]) out.push(`object ${bucket}/${x.Key}`);
+  }
+  for (const t of s.config.dynamodb.tables) {
+    const items = await s.clients.dynamodb().send(new ScanCommand({ TableName: t.name, FilterExpression: 'attribute_exists(#d)', ExpressionAttributeNames: { '#d': DRILL_TAG } }));
+    for (const it of items.Items ?? []) out.push(`item ${t.name} ${JSON.stringify(it.pk)}`);
+  }
+  return out.sort();
+}
+/** The drill that `drill cleanup` cleans up after: a `drill --keep`, made by the bot (approved). */
+let keptDrill = '';
+async function keepDrill(s: LocalStack): Promise<void> {
+  await drillReady(s);
+  keptDrill = runIdOf(await command(s, 'alice', 'drill --keep'));
+  await click(s, 'bob', latestRunMessage(s.standIn) as StoredMessage, 'run_approve');
+  expect(runSummary(s, keptDrill)).toMatchObject({ status: 'succeeded' });
+  expect((await drillLeftovers(s)).filter((x) => x.startsWith('table '))).toEqual([`table ${drillTableName('spawn-instances', keptDrill)}`]);
+}
+/**
+ * What a kept drill leaves, made again through AWS directly with the drill's own helpers (a second
+ * `drill --keep` through the bot costs a whole drill): an instance tagged with its id in the backup
+ * region, its canary object (copied to the replica by the sandbox's stand-in), a canary item in each
+ * table, and its temporary table, tagged.
+ */
+async function leaveDrillBehind(s: LocalStack): Promise<void> {
+  const ec2 = s.clients.ec2(WEST);
+  const ami = (await newestBackupAmi(ec2, WEST))?.ImageId;
+  await ec2.send(new RunInstancesCommand({ ImageId: ami, InstanceType: 't3.nano', MinCount: 1, MaxCount: 1, TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: DRILL_TAG, Value: keptDrill }] }] }));
+  const at = new Date().toISOString();
+  await putCanaryObject(s.clients.s3('us-east-1'), BIN, keptDrill, at);
+  const ddb = s.clients.dynamodb();
+  for (const t of s.config.dynamodb.tables) await putCanaryItem(ddb, t.name, (await tableKeyAndReplica(ddb, t.name, WEST)).key, keptDrill, at);
+  const src = (await ddb.send(new DescribeTableCommand({ TableName: 'spawn-instances' }))).Table;
+  const keys = (src?.KeySchema ?? []).map((k) => k.AttributeName);
+  await ddb.send(
+    new CreateTableCommand({
+      TableName: drillTableName('spawn-instances', keptDrill),
+      KeySchema: src?.KeySchema,
+      AttributeDefinitions: (src?.AttributeDefinitions ?? []).filter((d) => keys.includes(d.AttributeName)),
+      BillingMode: 'PAY_PER_REQUEST',
+      Tags: [{ Key: DRILL_TAG, Value: keptDrill }],
+    }),
+  );
+  expect((await drillLeftovers(s)).map((x) => x.split(' ')[0])).toEqual(['instance', 'item', 'item', 'item', 'object', 'object', 'table']);
+}
+const drillReports = async (s: LocalStack) => (await new DrillStore(s.store.doc, s.store.tableName).list(24)).map((r) => `${r.runId} ${r.ok} ${r.cleanup}`);
 
 const CASES: Case[] = [
   {
@@ -552,6 +655,125 @@ const CASES: Case[] = [
     },
     reset: async (s) => {
       await s.clients.s3('us-east-1').send(new DeleteBucketLifecycleCommand({ Bucket: 'spawn-results-us-east-1' }));
+    },
+  },
+  {
+    verb: 'failover',
+    noHint: true, label: 'failover (ChangeResourceRecordSets of the DNS switch, after the launch)',
+    // A denied switch leaves the failover in effect (instances up, DNS untouched: what the runbook
+    // must do), and the suite resets only after a success: the next command first undoes it
+    // through AWS, as `/dr failback --terminate` would (DNS is not touched: it was not switched).
+    cmd: async (s) => {
+      await undoFailover(s);
+      return 'failover';
+    },
+    approve: true,
+    client: (s) => s.clients.route53(),
+    call: 'ChangeResourceRecordSetsCommand',
+    throttle: THROTTLE,
+    state: zoneRecords,
+    done: async (b, a, runId) => {
+      const s = stackRef();
+      // one instance per tagged image, running, from its backup copy, tagged with the run
+      const mine = await failoverInstances(s, runId);
+      expect(mine.map((i) => i.Tags?.find((t) => t.Key === 'source-ami')?.Value).sort()).toEqual([...new Set(mine.map((i) => i.Tags?.find((t) => t.Key === 'source-ami')?.Value))].sort());
+      expect(mine).toHaveLength(2);
+      for (const i of mine) expect(i).toMatchObject({ State: { Name: 'running' }, InstanceType: 't3.micro' });
+      // exactly the two configured records changed, both to the new instances' private IPs
+      const values = JSON.stringify(mine.map((i) => i.PrivateIpAddress ?? '').sort().map((Value) => ({ Value })));
+      expect((b as string[]).filter((x) => !(a as string[]).includes(x)).map((x) => x.split(' ').slice(0, 3).join(' '))).toEqual(['api.spawn.example.com. A primary', 'www.spawn.example.com. A ']);
+      expect((a as string[]).filter((x) => !(b as string[]).includes(x))).toEqual([`api.spawn.example.com. A primary ${values}`, `www.spawn.example.com. A  ${values}`]);
+      expect(await getFailoverState(s.store)).toMatchObject({ runId, status: 'failed-over', target: WEST });
+    },
+    prepare: async (s) => {
+      await ensureAmiCopies(s.clients, s.config, new Date());
+      preFailover = await switchedSets(s);
+      expect(preFailover.map((x) => `${x.Name} ${x.SetIdentifier ?? ''} ${x.AliasTarget ? 'alias' : ''}`).sort()).toEqual(['api.spawn.example.com. primary alias', 'www.spawn.example.com.  alias']);
+      expect(await failoverInstances(s)).toEqual([]);
+    },
+    reset: async (s) => {
+      await undoFailover(s);
+      expect(await failoverInstances(s)).toEqual([]);
+    },
+  },
+  {
+    verb: 'failback',
+    noHint: true, label: 'failback --terminate (ChangeResourceRecordSets of the switch back, before the termination)',
+    cmd: () => 'failback --terminate',
+    approve: true,
+    client: (s) => s.clients.route53(),
+    call: 'ChangeResourceRecordSetsCommand',
+    throttle: THROTTLE,
+    state: async (s) => [...(await zoneRecords(s)), ...(await failoverInstances(s)).map((i) => `instance ${i.InstanceId}`).sort()],
+    done: async (b, a, runId) => {
+      // every record as before the failover, and the failover's instances (only they) terminated
+      expect((b as string[]).filter((x) => x.startsWith('instance '))).toHaveLength(2);
+      expect(a).toEqual(zoneBeforeFailover);
+      expect(await getFailoverState(stackRef().store)).toMatchObject({ status: 'failed-back', failback: { runId } });
+    },
+    prepare: async (s) => {
+      zoneBeforeFailover = await zoneRecords(s);
+      expect(await failoverInstances(s)).toEqual([]);
+      await failedOver(s);
+    },
+    reset: async (s) => {
+      await failedOver(s);
+    },
+  },
+  {
+    verb: 'drill',
+    noHint: true, label: 'drill (RestoreTableToPointInTime of the restore measure; the clean-up after it)',
+    cmd: () => 'drill',
+    approve: true,
+    client: (s) => s.clients.dynamodb(),
+    call: 'RestoreTableToPointInTimeCommand',
+    throttle: DDB_THROTTLE,
+    // A drill leaves nothing: with the restore denied too, its clean-up removes what it made before.
+    state: drillLeftovers,
+    done: async (b, a, runId) => {
+      expect(b).toEqual([]);
+      expect(a).toEqual([]);
+      const s = stackRef();
+      // one instance launched (terminated now), one restore (recorded above: no input twice), the report kept
+      expect(await drillInstances(s.clients.ec2(WEST), runId, { all: true })).toEqual([expect.objectContaining({ State: expect.objectContaining({ Name: 'terminated' }) })]);
+      const report = (await new DrillStore(s.store.doc, s.store.tableName).list(24)).find((r) => r.runId === runId);
+      expect(report).toMatchObject({ ok: true, cleanup: 'removed', failures: 0 });
+      expect(report?.measures.find((m) => m.component.startsWith('restore '))).toMatchObject({ kind: 'rto', result: 'pass' });
+    },
+    prepare: drillReady,
+  },
+  {
+    verb: 'drill-cleanup',
+    noHint: true, label: 'drill cleanup (DeleteTable of the temporary table)',
+    cmd: () => `drill cleanup ${keptDrill}`,
+    approve: true,
+    client: (s) => s.clients.dynamodb(),
+    call: 'DeleteTableCommand',
+    when: (i) => String(i.TableName).includes('-drill-'),
+    throttle: DDB_THROTTLE,
+    state: async (s) => (await drillLeftovers(s)).filter((x) => x.startsWith('table ')),
+    done: async (b, a) => {
+      expect(b).toEqual([`table ${drillTableName('spawn-instances', keptDrill)}`]);
+      expect(a).toEqual([]);
+      // and nothing else of the kept drill is left
+      expect(await drillLeftovers(stackRef())).toEqual([]);
+    },
+    prepare: keepDrill,
+    reset: leaveDrillBehind,
+  },
+  {
+    verb: 'drill-history',
+    label: 'drill history (read-only: Query of the kept reports)',
+    cmd: () => 'drill history 10',
+    approve: false,
+    client: (s) => s.store.doc,
+    call: 'QueryCommand',
+    when: (i) => JSON.stringify(i).includes('DRILLS'),
+    throttle: DDB_THROTTLE,
+    state: drillReports,
+    done: (b, a) => {
+      expect((b as string[]).length).toBeGreaterThan(3);
+      expect(a).toEqual(b);
     },
   },
 ];
