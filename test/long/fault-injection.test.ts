@@ -659,7 +659,7 @@ const CASES: Case[] = [
   },
   {
     verb: 'failover',
-    noHint: true, label: 'failover (ChangeResourceRecordSets of the DNS switch, after the launch)',
+    label: 'failover (ChangeResourceRecordSets of the DNS switch, after the launch)',
     // A denied switch leaves the failover in effect (instances up, DNS untouched: what the runbook
     // must do), and the suite resets only after a success: the next command first undoes it
     // through AWS, as `/dr failback --terminate` would (DNS is not touched: it was not switched).
@@ -698,7 +698,7 @@ const CASES: Case[] = [
   },
   {
     verb: 'failback',
-    noHint: true, label: 'failback --terminate (ChangeResourceRecordSets of the switch back, before the termination)',
+    label: 'failback --terminate (ChangeResourceRecordSets of the switch back, before the termination)',
     cmd: () => 'failback --terminate',
     approve: true,
     client: (s) => s.clients.route53(),

@@ -110,7 +110,7 @@ export const runbook: Runbook<FailbackInput, FailbackPlan> = {
       const dns = await applyDns(ctx, deps, 'dns-back', zoneId, changes, `drbot ${input.runId}: failback of ${f.runId}`);
       if (dns.failure) {
         failures.push(`DNS: ${dns.failure.message}`);
-        lines.push(`:x: DNS switch-back stopped at batch ${dns.failure.batch}: ${dns.applied} of ${changes.length} records written. Run \`/dr failback\` again.`);
+        lines.push(`:x: DNS switch-back stopped at batch ${dns.failure.batch}: ${dns.applied} of ${changes.length} records written. Run \`/dr failback\` again.${dns.failure.hint ? ` ${dns.failure.hint}` : ''}`);
       } else {
         lines.push(`Switched ${changes.length} record${changes.length === 1 ? '' : 's'} back in \`${zoneId}\`${dns.pending.length ? ` (:hourglass: ${escapeMrkdwn(dns.pending.join('; '))})` : '; Route53 reported INSYNC'}:`);
         lines.push(...plan.reverts.filter((r) => r.change).map((r) => `• \`${escapeMrkdwn(dnsName(r.record.name))}\` ${r.record.type} → ${r.change?.Action === 'DELETE' ? 'deleted' : code(recordValue(r.want), 100)}`));

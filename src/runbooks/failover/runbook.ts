@@ -207,7 +207,7 @@ export const runbook: Runbook<FailoverInput, FailoverPlan> = {
     await mark('DNS switched');
     if (dns.failure) {
       failures.push(`DNS batch ${dns.failure.batch}: ${dns.failure.message}`);
-      lines.push(`:x: DNS switch stopped: ${dns.applied} of ${changes.length} records written (Route53 applies a batch whole or not at all). \`/dr failback\` puts back what was written.`);
+      lines.push(`:x: DNS switch stopped: ${dns.applied} of ${changes.length} records written (Route53 applies a batch whole or not at all). \`/dr failback\` puts back what was written.${dns.failure.hint ? ` ${dns.failure.hint}` : ''}`);
       return end(false, lines, [{ label: 'Fail back', command: 'failback' }, terminateNext]);
     }
     await show(3, 'waiting for Route53 INSYNC and listing the records');
