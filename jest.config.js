@@ -6,9 +6,9 @@ module.exports = {
   // The long proofs (scale, whole flows through npm start, fault and crash suites) are
   // `npm run test:long` (jest.long.config.js); .ci/run runs both.
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/long/'],
-  // One worker: on our 2-core machines two workers (each with its moto) pushed the slowest suites
-  // past their timeouts under load; one runs them in turn, as before.
-  maxWorkers: 1,
+  // Two workers, one per core of our machines, each with its own moto (test/global/setup.ts):
+  // the files share no state across workers, and moto's Python is half of the suite's CPU.
+  maxWorkers: 2,
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
     '^.+\\.yaml$': '<rootDir>/test/helpers/yaml-transform.js',

@@ -18,6 +18,13 @@ export interface MotoServer {
   putMany?: BulkPut;
   /** Many DynamoDB items in one request, through moto's own backend (the seed's tables). */
   putItems?: BulkItems;
+  /**
+   * Keeps a copy of everything moto holds under a name, with a note (any JSON) about it; restore()
+   * puts it all back, as often as asked, and gives the note back (undefined for an unknown name).
+   * Tests restore a seeded sandbox this way instead of seeding it again for every file.
+   */
+  snapshot?: (name: string, meta?: unknown) => Promise<void>;
+  restore?: (name: string) => Promise<{ meta: unknown } | undefined>;
   stop(): Promise<void>;
 }
 
@@ -212,7 +219,25 @@ function server(endpoint: string, port: number, stop: () => Promise<void>): Moto
     const res = await fetch(`${endpoint}/_drbot/dynamodb/put-many`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ region, table, items }) });
     if (!res.ok) throw new Error(`bulk put into ${table} failed: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
   };
-  return { endpoint, port, putMany, putItems, stop };
+  const snapshot = async (name: string, meta?: unknown) => {
+    const res = await fetch(`${endpoint}/_drbot/snapshot`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, meta }) });
+    if (!res.ok) throw new Error(`moto snapshot ${name} failed: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
+  };
+  const restore = async (name: string) => {
+    const res = await fetch(`${endpoint}/_drbot/restore`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
+    if (res.status === 404) return undefined;
+    if (!res.ok) throw new Error(`moto restore ${name} failed: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
+    return { meta: ((await res.json()) as { meta?: unknown }).meta };
+  };
+  return { endpoint, port, putMany, putItems, snapshot, restore, stop };
+}
+
+/**
+ * A moto server someone else started and will stop (a test run's shared server): the same calls,
+ * and a stop() that leaves it running.
+ */
+export function motoAt(endpoint: string): MotoServer {
+  return server(endpoint, Number(new URL(endpoint).port), async () => {});
 }
 
 /** Static credentials for the sandbox: moto accepts any. */

@@ -10,6 +10,13 @@ writes DynamoDB items (AttributeValue JSON) through moto's DynamoDB backend, as 
 moto spends most of a BatchWriteItem in its request and response handling, and the sandbox
 tables hold a few thousand items. Everything else is moto's app, untouched.
 
+POST /_drbot/snapshot  {"name": "...", "meta": <any JSON>}   keeps a copy of every backend's state
+POST /_drbot/restore   {"name": "..."}                        puts it back (404 for an unknown name)
+The test run keeps one moto per jest worker and restores each file's starting state (moto as it
+started, or the seeded sandbox) instead of starting and seeding a new server per file, which cost
+seconds of Python a file (test/global/setup.ts, test/helpers/flow.ts). The copy is a deep copy of
+moto's own objects; the two places where a plain deep copy loses state are handled below.
+
 DynamoDB requests are served one at a time (moto's threaded server would otherwise let two
 concurrent conditional writes of one item both pass their condition, which DynamoDB never does).
 
@@ -57,6 +64,8 @@ from werkzeug.wrappers import Request, Response
 
 BULK_PATH = "/_drbot/s3/put-many"
 BULK_ITEMS_PATH = "/_drbot/dynamodb/put-many"
+SNAPSHOT_PATH = "/_drbot/snapshot"
+RESTORE_PATH = "/_drbot/restore"
 
 
 def put_objects(req):
@@ -77,7 +86,92 @@ def put_items(req):
     return len(req["items"])
 
 
-BULK = {BULK_PATH: put_objects, BULK_ITEMS_PATH: put_items}
+def _backend_dicts():
+    from moto.core.base_backend import BackendDict
+
+    seen = {}
+    for bd in BackendDict._instances:
+        seen[id(bd)] = bd
+    return list(seen.values())
+
+
+SNAPSHOTS = {}
+
+
+def _copyable_key_stores():
+    """moto keeps a bucket's versions in a dict subclass whose items() yields only each key's
+    newest version and whose __setitem__ appends: the default deepcopy rebuilds it through both,
+    keeping the newest version of each key and dropping every older one. Copy its lists whole."""
+    import copy
+
+    from moto.s3.utils import _VersionedKeyStore
+
+    def deepcopy_store(self, memo):
+        new = _VersionedKeyStore()
+        memo[id(self)] = new
+        for key, versions in dict.items(self):
+            dict.__setitem__(new, key, copy.deepcopy(versions, memo))
+        return new
+
+    _VersionedKeyStore.__deepcopy__ = deepcopy_store
+
+
+def _untracked_copy(obj):
+    """A deep copy that moto's instance tracking does not see: moto records every model object it
+    creates (BaseModel.__new__, copies included), and its reset disposes every tracked S3 key,
+    which would close the snapshot's own copies of the objects' bodies."""
+    import copy
+
+    from moto.core.model_instances import model_data
+
+    models = [m for ms in model_data.values() for m in ms.values()]
+    lengths = [(m, len(m.instances_tracked)) for m in models]
+    out = copy.deepcopy(obj)
+    for m, n in lengths:
+        del m.instances_tracked[n:]
+    return out
+
+
+def _extra(bd):
+    """A BackendDict's state kept beside its accounts (S3's bucket-name registry)."""
+    return {k: v for k, v in vars(bd).items() if k == "bucket_accounts"}
+
+
+def snapshot(req):
+    """Keeps a copy of every backend's state (and the caller's note about it) under a name."""
+    from moto.core.base_backend import backend_lock
+
+    _copyable_key_stores()
+    with backend_lock, DYNAMODB_LOCK:
+        state = [(bd, _untracked_copy((dict(bd), _extra(bd)))) for bd in _backend_dicts()]
+    SNAPSHOTS[str(req["name"])] = (state, req.get("meta"))
+    return {"count": len(state)}
+
+
+def restore(req):
+    """Puts every backend back as it was at the named snapshot: moto's own reset, then a copy of
+    the snapshot's state (the snapshot stays as it was, to be restored again). Unknown name: 404."""
+    import copy
+
+    from moto.core.base_backend import BackendDict, backend_lock
+
+    name = str(req["name"])
+    if name not in SNAPSHOTS:
+        return None
+    state, meta = SNAPSHOTS[name]
+    with DYNAMODB_LOCK:
+        BackendDict.reset()
+        with backend_lock:
+            for bd, (data, extra) in state:
+                accounts, attrs = copy.deepcopy((data, extra))
+                bd.update(accounts)
+                for k, v in attrs.items():
+                    setattr(bd, k, v)
+                BackendDict._instances.append(bd)
+    return {"count": len(state), "meta": meta}
+
+
+BULK = {BULK_PATH: put_objects, BULK_ITEMS_PATH: put_items, SNAPSHOT_PATH: snapshot, RESTORE_PATH: restore}
 
 
 # moto's server is threaded and its DynamoDB backend takes no lock, so two concurrent conditional
@@ -96,8 +190,11 @@ def with_bulk(app):
                     return list(app(environ, start_response))
             return app(environ, start_response)
         try:
-            count = bulk(json.loads(Request(environ).get_data()))
-            res = Response(json.dumps({"ok": True, "count": count}), mimetype="application/json")
+            out = bulk(json.loads(Request(environ).get_data()))
+            if out is None:
+                res = Response(json.dumps({"ok": False, "error": "no such snapshot"}), status=404, mimetype="application/json")
+            else:
+                res = Response(json.dumps({"ok": True, **(out if isinstance(out, dict) else {"count": out})}), mimetype="application/json")
         except Exception as e:  # the caller falls back to PutObject
             res = Response(json.dumps({"ok": False, "error": f"{type(e).__name__}: {e}"}), status=500, mimetype="application/json")
         return res(environ, start_response)

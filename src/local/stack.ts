@@ -61,6 +61,11 @@ export interface LocalStackOptions {
    * instead of seeding itself. It must seed this stack's config.
    */
   seeded?: Promise<{ summary: SeedSummary; at: Date }>;
+  /**
+   * Called once this stack's own seed and its state table are in moto, before anything else
+   * touches them (tests snapshot the seeded sandbox here, to restore it for the next file).
+   */
+  onSeeded?: (seed: { summary: SeedSummary; at: Date }, moto: MotoServer) => Promise<void>;
   /** Seed progress: objects written of all. */
   onSeedProgress?: (done: number, total: number) => void;
   /**
@@ -173,6 +178,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       // Fake timers (skipTime, in tests) are installed only once the seed is done.
       opts.skipTime ? undefined : (runnerReady ??= LocalRunEngine.setup({ skipTime: false })),
     ]);
+    if (seeded && !early) await opts.onSeeded?.(seeded, m);
     if (seeded) {
       seed = seeded;
       // moto picks the zone ID; moto's code locations cannot be downloaded, so serve the seeded packages.

@@ -7,8 +7,8 @@ import { DynamoAlarmStore } from '../../src/alarms/store';
 import { localAlarms } from '../../src/local/alarms';
 import { SANDBOX_ALERTS_CHANNEL, SANDBOX_CRITICAL_CHANNEL } from '../../src/local/sandbox';
 import type { StoredMessage } from '../../src/local/slack-standin';
-import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../src/local/stack';
-import { buttons, click, command, ephemeralsFor, textOf, useLocalStack } from '../helpers/flow';
+import type { LocalStack, LocalStackOptions } from '../../src/local/stack';
+import { buttons, click, command, ephemeralsFor, startSandboxStack, textOf, useLocalStack } from '../helpers/flow';
 
 /** Every alarm thread, digest and delivery record dropped: each test starts with no alarm open. */
 async function forgetAlarms(stack: LocalStack): Promise<void> {
@@ -214,7 +214,7 @@ describe('alarm buttons on a bucket outside the config', () => {
 describe('/dr simulate outside the sandbox', () => {
   it('is refused when no simulator is wired (real AWS)', async () => {
     // Prepare: a stack without alarm wiring stands in for --aws, where simulate is never given
-    const stack = await startLocalStack({ mode: 'sandbox', skipTime: true, seed: false });
+    const stack = await startSandboxStack({ seed: false });
     try {
       // Act
       const reply = await command(stack, 'alice', 'simulate alarm replication-lag');

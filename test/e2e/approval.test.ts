@@ -2,7 +2,7 @@ import { DeleteObjectsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parseConfig } from '../../src/config/load';
 import { SANDBOX_CONFIG, SANDBOX_USERS } from '../../src/local/sandbox';
 import type { StoredMessage } from '../../src/local/slack-standin';
-import { type LocalStack, startLocalStack } from '../../src/local/stack';
+import type { LocalStack } from '../../src/local/stack';
 import { LocalRunEngine } from '../../src/runbooks/engine-local';
 import type { AuditEvent } from '../../src/store/state';
 import {
@@ -19,6 +19,7 @@ import {
   runMessage,
   runSummary,
   snapshot,
+  startSandboxStack,
   textOf,
 } from '../helpers/flow';
 
@@ -72,7 +73,7 @@ describe('approval of /dr restore s3 with one approver', () => {
   let seededKeys: string[];
 
   beforeAll(async () => {
-    stack = await startLocalStack({ mode: 'sandbox', skipTime: true });
+    stack = await startSandboxStack();
     seededKeys = await latestMarkerKeys(s3(stack), BUCKET);
   });
 
@@ -358,7 +359,7 @@ describe('approval of /dr restore s3 with two approvers required', () => {
 
   beforeAll(async () => {
     const config = parseConfig({ ...SANDBOX_CONFIG, approvals: { required: 2, expiresMinutes: 30 } }, 'quorum config');
-    stack = await startLocalStack({ mode: 'sandbox', skipTime: true, config });
+    stack = await startSandboxStack({ config });
   });
 
   afterAll(async () => {
@@ -422,7 +423,7 @@ describe('approval of /dr restore s3 that nobody decides', () => {
     // The local runner keeps callback timeouts in its checkpoint worker on real timers (skipTime
     // only skips durable waits), so the approval wait is cut to 2 s (the driver's test hook) rather
     // than really waiting the shortest expiry the config allows, a minute.
-    stack = await startLocalStack({ mode: 'sandbox', skipTime: true, config, approvalWaitSeconds: 2 });
+    stack = await startSandboxStack({ config, approvalWaitSeconds: 2 });
   });
 
   afterAll(async () => {

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { MotoServer } from '../../src/local/moto';
 import { scanForSecrets } from '../helpers/journal';
 
 /**
@@ -7,7 +8,9 @@ import { scanForSecrets } from '../helpers/journal';
  * every log line and every audit item of the whole test run, scanned for the run's secrets (the
  * signing secrets the tests signed with, bot tokens) and for anything shaped like a secret.
  */
-export default function globalTeardown(): void {
+export default async function globalTeardown(): Promise<void> {
+  const motos = (globalThis as { drbotTestMotos?: MotoServer[] }).drbotTestMotos ?? [];
+  await Promise.all(motos.map((m) => m.stop()));
   const dir = process.env.DRBOT_TEST_JOURNAL;
   if (!dir) return;
   const lines = readdirSync(dir)

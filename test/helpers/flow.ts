@@ -1,10 +1,13 @@
+import { createHash } from 'node:crypto';
 import { CreateBucketCommand, DeleteObjectsCommand, ListObjectVersionsCommand, type ListObjectVersionsCommandOutput, PutBucketVersioningCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { KnownBlock } from '@slack/types';
 import { mrkdwnToText } from '../../src/local/render';
 import { SANDBOX_CHANNEL, SANDBOX_USERS, type SandboxUser } from '../../src/local/sandbox';
 import type { ButtonRef, EdgeReply } from '../../src/local/signed';
 import type { SlackStandIn, StoredMessage } from '../../src/local/slack-standin';
+import type { SeedSummary } from '../../src/local/seed';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../src/local/stack';
+import { sharedMoto } from './moto';
 import type { RunSummary } from '../../src/runbooks/driver';
 
 /**
@@ -251,7 +254,7 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
 export function useLocalStack(opts: Partial<LocalStackOptions> = {}): () => LocalStack {
   let stack: LocalStack | undefined;
   beforeAll(async () => {
-    stack = await startLocalStack({ mode: 'sandbox', skipTime: true, ...opts });
+    stack = await startSandboxStack(opts);
   }, 60_000);
   afterAll(async () => {
     await stack?.close();
@@ -260,4 +263,43 @@ export function useLocalStack(opts: Partial<LocalStackOptions> = {}): () => Loca
     if (!stack) throw new Error('the local stack is not started yet');
     return stack;
   };
+}
+
+/** A sandbox stack (skipping time) on the worker's shared moto when there is one: see sharedSandbox. */
+export async function startSandboxStack(opts: Partial<LocalStackOptions> = {}): Promise<LocalStack> {
+  return startLocalStack({ mode: 'sandbox', skipTime: true, ...(await sharedSandbox(opts)), ...opts });
+}
+
+/**
+ * The worker's shared moto for a sandbox stack (test/helpers/moto.ts), holding nothing an earlier
+ * file left: restored to the seeded sandbox when an earlier file of this worker seeded the same
+ * one (same config, same deleted objects), else to moto's start, seeded by this stack and then
+ * kept for the next file. Seeding took seconds a file; a restore takes a fraction of one.
+ */
+async function sharedSandbox(opts: Partial<LocalStackOptions>): Promise<Partial<LocalStackOptions>> {
+  const moto = opts.mode === 'aws' || opts.moto || opts.seeded ? undefined : sharedMoto();
+  if (!moto?.restore || !moto.snapshot) return {};
+  const base = { moto: Promise.resolve(moto) };
+  if (opts.seed === false) return (await moto.restore('empty')) ? base : {};
+  // A clock of its own would date the seed differently from the kept one.
+  if (opts.now) return {};
+  const key = `seeded-${createHash('sha256').update(JSON.stringify({ config: opts.config ?? null, deletedObjects: opts.deletedObjects ?? null })).digest('hex')}`;
+  const hit = await moto.restore(key);
+  if (hit) return { ...base, seeded: Promise.resolve(reviveSeed(hit.meta as SeedJson)) };
+  if (!(await moto.restore('empty'))) return {};
+  const snapshot = moto.snapshot;
+  return { ...base, onSeeded: (seed) => snapshot(key, seedJson(seed)) };
+}
+
+type Seed = { summary: SeedSummary; at: Date };
+type SeedJson = { at: string; summary: Omit<SeedSummary, 'estate'> & { estate: Omit<SeedSummary['estate'], 'packages'> & { packages: [string, string][] } } };
+
+function seedJson(seed: Seed): SeedJson {
+  const { estate } = seed.summary;
+  return { at: seed.at.toISOString(), summary: { ...seed.summary, estate: { ...estate, packages: [...estate.packages].map(([k, v]) => [k, Buffer.from(v).toString('base64')]) } } };
+}
+
+function reviveSeed(j: SeedJson): Seed {
+  const { estate } = j.summary;
+  return { at: new Date(j.at), summary: { ...j.summary, estate: { ...estate, packages: new Map(estate.packages.map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))])) } } };
 }

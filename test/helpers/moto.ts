@@ -1,5 +1,5 @@
 import { AwsClients } from '../../src/aws/clients';
-import { SANDBOX_CREDENTIALS, startMoto, type MotoServer } from '../../src/local/moto';
+import { motoAt, SANDBOX_CREDENTIALS, startMoto, type MotoServer } from '../../src/local/moto';
 
 export interface MotoContext {
   endpoint: string;
@@ -13,7 +13,20 @@ export function motoClients(endpoint: string, region = 'us-east-1'): AwsClients 
 }
 
 /**
- * Starts one moto server for the calling test file (beforeAll) and stops it afterwards (afterAll).
+ * This jest worker's moto (test/global/setup.ts starts one per worker; a worker runs one file at a
+ * time), or undefined when the run has none (then each file starts its own). Its stop() leaves it
+ * running: the run's teardown stops it.
+ */
+export function sharedMoto(): MotoServer | undefined {
+  const endpoints = (process.env.DRBOT_TEST_MOTO ?? '').split(',').filter(Boolean);
+  const worker = Number(process.env.JEST_WORKER_ID ?? '1');
+  const endpoint = endpoints[(worker - 1) % Math.max(1, endpoints.length)];
+  return endpoint ? motoAt(endpoint) : undefined;
+}
+
+/**
+ * A moto server for the calling test file, holding nothing the earlier files left (beforeAll):
+ * the worker's shared one restored to its start, or one of its own, stopped afterwards (afterAll).
  * Call at the top of a describe block or file; use the returned getter inside tests and hooks.
  * The server is shared by every test in the file: use distinct resource names or `resetMoto`.
  */
@@ -21,7 +34,7 @@ export function useMoto(): () => MotoContext {
   let server: MotoServer | undefined;
   let ctx: MotoContext | undefined;
   beforeAll(async () => {
-    server = await startMoto();
+    server = await freshMoto();
     ctx = { endpoint: server.endpoint, clients: motoClients(server.endpoint) };
   });
   afterAll(async () => {
@@ -33,6 +46,13 @@ export function useMoto(): () => MotoContext {
     if (!ctx) throw new Error('useMoto(): moto is not running; call the getter inside a test or hook, not at collection time');
     return ctx;
   };
+}
+
+/** The worker's shared moto as it started (nothing any file made), or a new one of this file's own. */
+export async function freshMoto(): Promise<MotoServer> {
+  const shared = sharedMoto();
+  if (shared && (await shared.restore?.('empty'))) return shared;
+  return startMoto();
 }
 
 /** Drops every resource in the moto server (POST /moto-api/reset). */

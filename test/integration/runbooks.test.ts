@@ -4,7 +4,7 @@ import { listObjectsIndex } from '../../src/aws/s3';
 import { parseConfig } from '../../src/config/load';
 import { SANDBOX_CONFIG } from '../../src/local/sandbox';
 import { seedSandbox } from '../../src/local/seed';
-import { type LocalStack, startLocalStack } from '../../src/local/stack';
+import type { LocalStack } from '../../src/local/stack';
 import { LocalRunEngine } from '../../src/runbooks/engine-local';
 import {
   approvedRun,
@@ -20,6 +20,7 @@ import {
   runIdOf,
   runMessage,
   runSummary,
+  startSandboxStack,
   textOf,
 } from '../helpers/flow';
 
@@ -58,7 +59,7 @@ async function putObjects(bucket: string, keys: readonly string[]): Promise<void
 
 beforeAll(async () => {
   // The sandbox estate as `npm start` seeds it; the test's own buckets are made by the tests.
-  stack = await startLocalStack({ mode: 'sandbox', skipTime: true, seed: false, config, progressIntervalMs: 0 });
+  stack = await startSandboxStack({ seed: false, config, progressIntervalMs: 0 });
   await seedSandbox(stack.clients, SANDBOX_CONFIG);
 });
 

@@ -1,8 +1,9 @@
 import { SANDBOX_CHANNEL, SANDBOX_USERS } from '../../src/local/sandbox';
 import { httpEvent, localContext, slashCommandBody } from '../../src/local/signed';
-import { type LocalStack, startLocalStack } from '../../src/local/stack';
+import type { LocalStack } from '../../src/local/stack';
 import { LocalRunEngine } from '../../src/runbooks/engine-local';
 import { signSlackRequest } from '../../src/slack/verify';
+import { startSandboxStack } from '../helpers/flow';
 
 /**
  * The Slack edge end to end on the local stack: signed slash commands into the real Bolt app
@@ -15,7 +16,7 @@ jest.setTimeout(120_000);
 let stack: LocalStack;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ mode: 'sandbox', skipTime: true });
+  stack = await startSandboxStack();
 });
 
 afterAll(async () => {

@@ -2,9 +2,9 @@ import { CreateBucketCommand, PutBucketVersioningCommand, type S3Client } from '
 import { listObjectsIndex } from '../../src/aws/s3';
 import { parseConfig } from '../../src/config/load';
 import { SANDBOX_CONFIG } from '../../src/local/sandbox';
-import { type LocalStack, startLocalStack } from '../../src/local/stack';
+import type { LocalStack } from '../../src/local/stack';
 import { LocalRunEngine } from '../../src/runbooks/engine-local';
-import { approvedRun, deleteKeys, latestMarkerKeys, runSummary } from '../helpers/flow';
+import { approvedRun, deleteKeys, latestMarkerKeys, runSummary, startSandboxStack } from '../helpers/flow';
 
 /**
  * A long proof (npm run test:long): the undelete runbook on the durable SDK's local runner against
@@ -24,7 +24,7 @@ function s3(region = 'us-east-1'): S3Client {
 }
 
 beforeAll(async () => {
-  stack = await startLocalStack({ mode: 'sandbox', skipTime: true, seed: false, config, progressIntervalMs: 0 });
+  stack = await startSandboxStack({ seed: false, config, progressIntervalMs: 0 });
 });
 
 afterAll(async () => {
