@@ -70,10 +70,15 @@ export class SlackStandIn extends EventEmitter {
     return this.url;
   }
 
-  /** Never waits on a stalled request: its socket is cut, as Slack going away would. */
-  stop(): Promise<void> {
+  /** Cuts the connections of the stalled calls held now: their clients see the connection drop. */
+  cut(): void {
     for (const res of this.held) res.destroy();
     this.held.clear();
+  }
+
+  /** Never waits on a stalled request: its socket is cut, as Slack going away would. */
+  stop(): Promise<void> {
+    this.cut();
     const server = this.server;
     if (!server) return Promise.resolve();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
