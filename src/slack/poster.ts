@@ -61,15 +61,16 @@ export class WebApiPoster implements SlackPoster {
     const window = { channel, oldest, latest: keepTs, inclusive: true, limit: 100 };
     const res = opts.threadTs ? await this.client.conversations.replies({ ...window, ts: opts.threadTs }) : await this.client.conversations.history(window);
     const me = await this.botUser();
-    const copies = (res.messages ?? []).filter((m) => m.ts && m.ts !== keepTs && m.ts !== opts.threadTs && m.text === msg.text && (m.user === me || (m.bot_id !== undefined && m.user === undefined)));
+    const mine = (m: { user?: string; bot_id?: string }) => (m.user !== undefined ? m.user === me.user : m.bot_id !== undefined && m.bot_id === me.bot);
+    const copies = (res.messages ?? []).filter((m) => m.ts && m.ts !== keepTs && m.ts !== opts.threadTs && m.text === msg.text && mine(m));
     for (const m of copies) await this.client.chat.delete({ channel, ts: m.ts as string });
     return copies.length;
   }
 
-  private me?: Promise<string>;
-  private botUser(): Promise<string> {
+  private me?: Promise<{ user: string; bot: string }>;
+  private botUser(): Promise<{ user: string; bot: string }> {
     this.me ??= this.client.auth.test().then(
-      (r) => r.user_id ?? '',
+      (r) => ({ user: r.user_id ?? '', bot: r.bot_id ?? '' }),
       (e: unknown) => {
         this.me = undefined;
         throw e;
