@@ -105,6 +105,10 @@ export class TerminalChat {
   private onEvent(e: StandInEvent): void {
     const m = e.message;
     const key = `${m.channel}:${m.ts}`;
+    if (e.kind === 'delete') {
+      this.say(`${styled(`[drbot · deleted message ${m.ts}]`, 'dim', this.style.colour)}\n`);
+      return;
+    }
     const rendered = renderBlocks(m.blocks, m.text, this.style, (ref) => {
       const k = `${key}:${ref.action_id}:${ref.value}`;
       let n = this.numbers.get(k);

@@ -22,7 +22,16 @@ export interface StoredMessage {
   updatedAt?: number;
 }
 
-export type StandInEvent = { kind: 'post' | 'update' | 'ephemeral'; message: StoredMessage };
+export type StandInEvent = { kind: 'post' | 'update' | 'ephemeral' | 'delete'; message: StoredMessage };
+
+/**
+ * What the stand-in does with a call a test chose to fail: answer with an HTTP failure (a 429 with
+ * its Retry-After in seconds, or a 5xx), or stall: accept the request and never answer, as a Slack
+ * whose answer is lost does, until the client gives up (its timeout) or the stand-in stops.
+ * `before`: the call is not applied (it never reached Slack); `after`: it is applied (a message is
+ * stored, an update made) and only the answer is lost, so the client cannot know it happened.
+ */
+export type StandInFault = { status: 429 | 500 | 502 | 503; retryAfter?: number } | { stall: 'before' | 'after' };
 
 const MAX_BODY = 1024 * 1024;
 const BOT_USER = 'UDRBOT';
@@ -39,10 +48,12 @@ export class SlackStandIn extends EventEmitter {
   /** Channels the bot is not a member of: posting there fails with not_in_channel, as in Slack. */
   readonly notIn = new Set<string>();
   /**
-   * Answers chosen calls with an HTTP failure instead, as a Slack outage would (tests): a 429 with
-   * its Retry-After in seconds, or a 5xx. The call is still recorded.
+   * Fails chosen calls as a Slack outage would (tests): an HTTP failure, or a stall (StandInFault).
+   * The call is still recorded.
    */
-  fault?: (method: string, args: Record<string, unknown>) => { status: 429 | 500 | 502 | 503; retryAfter?: number } | undefined;
+  fault?: (method: string, args: Record<string, unknown>) => StandInFault | undefined;
+  /** Stalled requests still held open: their clients have not given up yet. */
+  private readonly held = new Set<ServerResponse>();
   private server?: Server;
   private seq = 0;
   url = '';
@@ -59,8 +70,25 @@ export class SlackStandIn extends EventEmitter {
     return this.url;
   }
 
+  /** Cuts the connections of the stalled calls held now: their clients see the connection drop. */
+  cut(): void {
+    for (const res of this.held) res.destroy();
+    this.held.clear();
+  }
+
+  /** Never waits on a stalled request: its socket is cut, as Slack going away would. */
   stop(): Promise<void> {
-    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.cut();
+    const server = this.server;
+    if (!server) return Promise.resolve();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    return closed;
+  }
+
+  /** How many stalled calls are held open now (their clients have not timed out yet). */
+  get stalled(): number {
+    return this.held.size;
   }
 
   /** Calls of one method, in order. */
@@ -98,6 +126,13 @@ export class SlackStandIn extends EventEmitter {
     const args = parseArgs(raw, req.headers['content-type'] ?? '');
     this.calls.push({ method, args, at: Date.now() });
     const f = this.fault?.(method, args);
+    if (f && 'stall' in f) {
+      if (f.stall === 'after') this.answer(method, args);
+      // No answer: held until the client aborts (its timeout) or stop() cuts it.
+      this.held.add(res);
+      res.on('close', () => this.held.delete(res));
+      return;
+    }
     if (f) {
       res.writeHead(f.status, f.status === 429 ? { 'retry-after': String(f.retryAfter ?? 1) } : {}).end(f.status === 429 ? '' : 'upstream error');
       return;
@@ -146,6 +181,33 @@ export class SlackStandIn extends EventEmitter {
         this.messages.set(`${channel}:${ts}`, m);
         this.emit('event', { kind: 'ephemeral', message: m } satisfies StandInEvent);
         return { ok: true, message_ts: ts };
+      }
+      case 'chat.delete': {
+        const channel = str('channel') ?? '';
+        const ts = str('ts') ?? '';
+        const m = this.messages.get(`${channel}:${ts}`);
+        if (!m || m.visibleTo) return { ok: false, error: 'message_not_found' };
+        if (m.user !== BOT_USER) return { ok: false, error: 'cant_delete_message' };
+        this.messages.delete(`${channel}:${ts}`);
+        this.emit('event', { kind: 'delete', message: m } satisfies StandInEvent);
+        return { ok: true, channel, ts };
+      }
+      case 'conversations.history':
+      case 'conversations.replies': {
+        // Newest first, between oldest and latest (inclusive only when asked), as Slack answers;
+        // history holds the channel's messages, replies a thread's (its parent first in Slack's
+        // answer, here among the rest).
+        const channel = str('channel') ?? '';
+        const thread = method === 'conversations.replies' ? (str('ts') ?? '') : undefined;
+        const oldest = Number(str('oldest') ?? 0);
+        const latest = Number(str('latest') ?? Number.POSITIVE_INFINITY);
+        const inclusive = str('inclusive') === 'true' || a.inclusive === true;
+        const inWindow = (ts: number) => (inclusive ? ts >= oldest && ts <= latest : ts > oldest && ts < latest);
+        const messages = this.channelMessages(channel)
+          .filter((m) => (thread === undefined ? !m.threadTs : m.threadTs === thread || m.ts === thread) && inWindow(Number(m.ts)))
+          .sort((x, y) => Number(y.ts) - Number(x.ts))
+          .map((m) => ({ type: 'message', user: m.user, bot_id: 'BDRBOT', text: m.text, ts: m.ts, ...(m.threadTs ? { thread_ts: m.threadTs } : {}) }));
+        return { ok: true, messages, has_more: false };
       }
       case 'usergroups.users.list': {
         const g = str('usergroup') ?? '';

@@ -49,6 +49,11 @@ export interface LocalStackOptions {
   realSlack?: { botToken: string };
   /** How runs ride out Slack failures (tests shorten the waits). */
   slackRetry?: RetryOptions;
+  /**
+   * How long a Web API call may go unanswered before the client gives up (and the poster retries):
+   * 5000 ms, as on Lambda (src/runtime/aws.ts); tests that stall Slack shorten it.
+   */
+  slackTimeoutMs?: number;
   /** Downloads Lambda code packages (default: the seeded packages in the sandbox, HTTPS against AWS). */
   fetchCode?: CodeFetcher;
   /** The commands and runbooks (drbot's own unless a test hands in another). */
@@ -217,8 +222,10 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const slackApiUrl = opts.realSlack ? undefined : await standIn.start();
   if (slackApiUrl) closers.push(() => standIn.stop());
   const botToken = opts.realSlack?.botToken ?? 'xoxb-local-sandbox';
-  // Fail fast like the Lambda functions' client; runs retry through a RetryingPoster.
-  const web = slackApiUrl ? new WebClient(botToken, { slackApiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true }) : new WebClient(botToken);
+  // Fail fast like the Lambda functions' client; runs retry through a RetryingPoster. Without a
+  // timeout a Slack that takes a request and never answers would hang the run forever.
+  const timeout = opts.slackTimeoutMs ?? 5000;
+  const web = slackApiUrl ? new WebClient(botToken, { slackApiUrl, timeout, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true }) : new WebClient(botToken, { timeout });
   const poster = new WebApiPoster(web);
 
   const runbookDeps: RunbookDeps = {

@@ -279,8 +279,9 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
       // Held only by this run, if at all: released on every way out.
       for (const r of resources) await leases.release(r, input.runId);
       const final = message ?? renderRun(view);
-      // A final state Slack did not take is kept with the run; `/dr runs` delivers it later.
-      if (msg && !(await show(final))) {
+      // A final state Slack did not take is kept with the run; `/dr runs` delivers it later (as a
+      // new message when the run never got one posted: Slack was down or silent at its start).
+      if (!(await show(final))) {
         const json = JSON.stringify(final);
         // Within DynamoDB's 400 KB item (a message is at most 50 blocks of 3,000 characters).
         if (json.length <= 300_000) await deps.store.updateRun(input.runId, { unsent: json });

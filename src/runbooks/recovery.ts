@@ -207,10 +207,20 @@ async function show(deps: RecoveryDeps, run: RunRecord, message: SlackMessage): 
 export async function deliverUnsent(deps: Pick<RecoveryDeps, 'store' | 'slack'>, runs: readonly RunRecord[]): Promise<number> {
   let delivered = 0;
   for (const run of runs) {
-    if (!run.unsent || !run.ts) continue;
+    if (!run.unsent) continue;
     try {
-      await deps.slack.update(run.channel, run.ts, JSON.parse(run.unsent) as SlackMessage);
-      await deps.store.updateRun(run.id, { unsent: null });
+      const message = JSON.parse(run.unsent) as SlackMessage;
+      if (run.ts) {
+        await deps.slack.update(run.channel, run.ts, message);
+        await deps.store.updateRun(run.id, { unsent: null });
+      } else {
+        // The run never had a message (Slack down or silent when it started): its final state is
+        // posted now. Two `/dr runs` at once must not both post it: one claim a minute (a post
+        // that failed leaves its claim, so the next minute may try again).
+        if (!(await deps.store.claim(`deliver:${run.id}:${Math.floor(Date.now() / 60_000)}`, 3600))) continue;
+        const posted = await deps.slack.post(run.channel, message);
+        await deps.store.updateRun(run.id, { channel: posted.channel, ts: posted.ts, unsent: null });
+      }
       delivered++;
     } catch {
       // Still not taken: kept for the next /dr runs.

@@ -28,8 +28,8 @@ export function required(env: NodeJS.ProcessEnv, name: string): string {
  * an hour, far past a Lambda's timeout. A failure instead surfaces to a step retry (runbooks), an
  * SNS redelivery (alarms), or an ephemeral error (clicks).
  */
-export function slackClient(botToken: string, env: NodeJS.ProcessEnv = process.env): WebClient {
-  return new WebClient(botToken, { ...slackApiUrlOf(env), timeout: 5000, retryConfig: { retries: 2, minTimeout: 200, maxTimeout: 2000 }, rejectRateLimitedCalls: true });
+export function slackClient(botToken: string, env: NodeJS.ProcessEnv = process.env, retries = 2): WebClient {
+  return new WebClient(botToken, { ...slackApiUrlOf(env), timeout: 5000, retryConfig: { retries, minTimeout: 200, maxTimeout: 2000 }, rejectRateLimitedCalls: true });
 }
 
 /**

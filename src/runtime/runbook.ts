@@ -10,8 +10,10 @@ export function runbookDepsForLambda(config: DrConfig, botToken: string, env: No
     config,
     clients: new AwsClients(config.regions.primary),
     store: stateStore(config, env),
-    // The client fails fast; the run's posts ride out 429s and 5xx inside their steps.
-    slack: new RetryingPoster(new WebApiPoster(slackClient(botToken, env))),
+    // The client fails fast and never retries by itself; the run's posts ride out 429s, 5xx and
+    // timeouts inside their steps, through the RetryingPoster, which must see each failed try: a
+    // post retried after a timeout may have left a copy to delete (src/slack/poster.ts).
+    slack: new RetryingPoster(new WebApiPoster(slackClient(botToken, env, 0))),
     now: () => new Date(),
     runner: 'lambda',
   };

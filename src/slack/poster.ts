@@ -12,6 +12,17 @@ export interface SlackPoster {
   post(channel: string, msg: SlackMessage, opts?: { threadTs?: string }): Promise<{ channel: string; ts: string }>;
   update(channel: string, ts: string, msg: SlackMessage): Promise<void>;
   ephemeral(channel: string, user: string, msg: SlackMessage): Promise<void>;
+  /**
+   * Deletes the bot's other copies of `msg` (same text) posted in `channel` (or in the thread
+   * `threadTs`) from `sinceMs` up to the one kept, `keepTs`; returns how many it deleted. For a
+   * post whose earlier try may have reached Slack without its answer reaching us (a timeout).
+   */
+  removeCopies?(channel: string, msg: SlackMessage, keepTs: string, sinceMs: number, opts?: { threadTs?: string }): Promise<number>;
+}
+
+/** A Web API error that leaves the call's outcome unknown: no answer came (a timeout, a cut connection), so Slack may have applied it. */
+export function isUncertain(e: unknown): boolean {
+  return (e as { code?: unknown })?.code === 'slack_webapi_request_error';
 }
 
 /** SlackPoster over a WebClient (real Slack, or the local stand-in via `slackApiUrl`). */
@@ -35,6 +46,37 @@ export class WebApiPoster implements SlackPoster {
 
   async ephemeral(channel: string, user: string, msg: SlackMessage) {
     await this.client.chat.postEphemeral({ channel, user, text: msg.text, ...(msg.blocks ? { blocks: msg.blocks } : {}) });
+  }
+
+  /**
+   * chat.postMessage has no idempotency key, so a post retried after a timeout may leave a copy
+   * nobody updates. The copies are found in the channel's history (the thread's replies for a
+   * reply): the bot's own messages with the same text, from shortly before the first try up to
+   * the kept one, and deleted (chat.delete: a bot may delete its own messages). Needs the
+   * channels:history / groups:history scopes; without them Slack answers missing_scope, thrown.
+   */
+  async removeCopies(channel: string, msg: SlackMessage, keepTs: string, sinceMs: number, opts: { threadTs?: string } = {}) {
+    // Slack's clock, not ours, stamps ts: a minute's slack either side of the first try.
+    const oldest = String(Math.floor(sinceMs / 1000) - 60);
+    const window = { channel, oldest, latest: keepTs, inclusive: true, limit: 100 };
+    const res = opts.threadTs ? await this.client.conversations.replies({ ...window, ts: opts.threadTs }) : await this.client.conversations.history(window);
+    const me = await this.botUser();
+    const mine = (m: { user?: string; bot_id?: string }) => (m.user !== undefined ? m.user === me.user : m.bot_id !== undefined && m.bot_id === me.bot);
+    const copies = (res.messages ?? []).filter((m) => m.ts && m.ts !== keepTs && m.ts !== opts.threadTs && m.text === msg.text && mine(m));
+    for (const m of copies) await this.client.chat.delete({ channel, ts: m.ts as string });
+    return copies.length;
+  }
+
+  private me?: Promise<{ user: string; bot: string }>;
+  private botUser(): Promise<{ user: string; bot: string }> {
+    this.me ??= this.client.auth.test().then(
+      (r) => ({ user: r.user_id ?? '', bot: r.bot_id ?? '' }),
+      (e: unknown) => {
+        this.me = undefined;
+        throw e;
+      },
+    );
+    return this.me;
   }
 }
 
@@ -80,20 +122,41 @@ export class RetryingPoster implements SlackPoster {
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
-  private async retry<T>(call: () => Promise<T>): Promise<T> {
+  private async retry<T>(call: () => Promise<T>, onUncertain?: () => void): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await call();
       } catch (e) {
         const wait = attempt + 1 < this.attempts ? retryDelay(e, attempt, this.opts) : undefined;
         if (wait === undefined) throw e;
+        if (isUncertain(e)) onUncertain?.();
         await this.sleep(wait);
       }
     }
   }
 
-  post(channel: string, msg: SlackMessage, opts?: { threadTs?: string }) {
-    return this.retry(() => this.inner.post(channel, msg, opts));
+  /**
+   * A try that timed out may have posted the message all the same (the answer was lost, not the
+   * request), and the retry then posts a second copy that nobody would ever update. So once a
+   * retry succeeds after such a try, the copies are looked for and deleted: the channel keeps one
+   * message, the one whose ts the caller records. Best effort: the post has succeeded either way.
+   */
+  async post(channel: string, msg: SlackMessage, opts?: { threadTs?: string }) {
+    const since = Date.now();
+    let uncertain = false;
+    const posted = await this.retry(
+      () => this.inner.post(channel, msg, opts),
+      () => {
+        uncertain = true;
+      },
+    );
+    if (uncertain && this.inner.removeCopies) {
+      await this.inner.removeCopies(posted.channel, msg, posted.ts, since, opts).then(
+        (n) => n && console.warn(JSON.stringify({ level: 'WARN', message: 'deleted copies of a post retried after a timeout', channel: posted.channel, ts: posted.ts, copies: n })),
+        (e: unknown) => console.warn(JSON.stringify({ level: 'WARN', message: 'a post retried after a timeout may have left a copy', channel: posted.channel, ts: posted.ts, code: String((e as { data?: { error?: unknown } })?.data?.error ?? (e as { code?: unknown })?.code ?? ''), error: String((e as Error)?.message ?? e).slice(0, 300) })),
+      );
+    }
+    return posted;
   }
 
   update(channel: string, ts: string, msg: SlackMessage) {
@@ -102,5 +165,9 @@ export class RetryingPoster implements SlackPoster {
 
   ephemeral(channel: string, user: string, msg: SlackMessage) {
     return this.retry(() => this.inner.ephemeral(channel, user, msg));
+  }
+
+  removeCopies(channel: string, msg: SlackMessage, keepTs: string, sinceMs: number, opts?: { threadTs?: string }) {
+    return this.inner.removeCopies ? this.inner.removeCopies(channel, msg, keepTs, sinceMs, opts) : Promise.resolve(0);
   }
 }

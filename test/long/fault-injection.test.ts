@@ -809,7 +809,7 @@ async function removeRecord(s: LocalStack): Promise<void> {
 const counts = { runbooks: new Set<string>(), faults: 0, slack: 0 };
 
 describe('fault injection over every runbook (long)', () => {
-  const getStack = useLocalStack({ progressIntervalMs: 0, slackRetry: { attempts: 5, baseDelayMs: 10, maxWaitMs: 50 } });
+  const getStack = useLocalStack({ progressIntervalMs: 0, slackTimeoutMs: 200, slackRetry: { attempts: 5, baseDelayMs: 10, maxWaitMs: 50 } });
   let stack: LocalStack;
   const unhandled: unknown[] = [];
   const record = (e: unknown) => unhandled.push(e);
@@ -896,7 +896,10 @@ describe('fault injection over every runbook (long)', () => {
         stack.standIn.fault = (method, args) => {
           if (method !== 'chat.update' || !(c.finalUpdate ?? FINAL_UPDATE).test(String(args.text))) return undefined;
           slackFaults++;
-          return slackFaults <= 2 ? { status: 429, retryAfter: 1 } : { status: 500 };
+          // One stall (the call taken, never answered, not applied: the client's 200 ms timeout),
+          // then 429 (Retry-After) twice, then 500 on every try.
+          if (slackFaults === 1) return { stall: 'before' };
+          return slackFaults <= 3 ? { status: 429, retryAfter: 1 } : { status: 500 };
         };
       }
       const calls = recordCalls(client, c.call, c.when);

@@ -1,5 +1,6 @@
-import { ErrorCode } from '@slack/web-api';
-import { RetryingPoster, type SlackMessage, type SlackPoster } from '../../src/slack/poster';
+import { ErrorCode, WebClient } from '@slack/web-api';
+import { SlackStandIn } from '../../src/local/slack-standin';
+import { isUncertain, RetryingPoster, retryDelay, type SlackMessage, type SlackPoster, WebApiPoster } from '../../src/slack/poster';
 
 const MSG: SlackMessage = { text: 'hello' };
 const rateLimited = (retryAfter: number) => Object.assign(new Error('rate limited'), { code: ErrorCode.RateLimitedError, retryAfter });
@@ -69,5 +70,108 @@ describe('RetryingPoster', () => {
     // act / assess
     await expect(poster.post('C1', MSG)).rejects.toMatchObject({ data: { error: 'not_in_channel' } });
     expect(calls).toEqual(['post']);
+  });
+});
+
+/*
+ * A Slack that takes a request and never answers: @slack/web-api 7+ aborts the fetch at its
+ * `timeout` (AbortSignal.timeout) and throws a WebAPIRequestError (code slack_webapi_request_error)
+ * wrapping the TimeoutError. These run the real WebClient against the stand-in's stall.
+ */
+describe('RetryingPoster against a stalled Slack', () => {
+  const standIn = new SlackStandIn();
+  let web: WebClient;
+  beforeAll(async () => {
+    web = new WebClient('xoxb-test', { slackApiUrl: await standIn.start(), timeout: 250, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
+  });
+  afterAll(() => standIn.stop());
+  afterEach(() => {
+    delete standIn.fault;
+  });
+
+  it('a timed-out call is a request error that retryDelay retries', async () => {
+    // prepare
+    standIn.fault = () => ({ stall: 'before' });
+
+    // act
+    const e = await web.chat.update({ channel: 'C1', ts: '1.0', text: 'x' }).catch((x: unknown) => x);
+
+    // assess
+    expect(e).toMatchObject({ code: ErrorCode.RequestError, });
+    expect(String((e as { original?: { message?: string } }).original?.message)).toMatch(/TimeoutError|aborted due to timeout/);
+    expect(isUncertain(e)).toBe(true);
+    expect(retryDelay(e, 2, { baseDelayMs: 10, maxWaitMs: 1000 })).toBe(40);
+  });
+
+  it('stall-before then an answer: one message, no copies looked for in vain', async () => {
+    // prepare
+    let stalls = 0;
+    standIn.fault = (method) => (method === 'chat.postMessage' && stalls++ < 2 ? { stall: 'before' } : undefined);
+    const poster = new RetryingPoster(new WebApiPoster(web), { baseDelayMs: 1 });
+    const before = standIn.channelMessages('CSTALL1').length;
+
+    // act
+    const posted = await poster.post('CSTALL1', { text: 'run r-000000000001' });
+
+    // assess
+    expect(stalls).toBe(3);
+    expect(standIn.channelMessages('CSTALL1').map((m) => m.ts)).toEqual([posted.ts]);
+    expect(before).toBe(0);
+    expect(standIn.callsOf('chat.delete')).toHaveLength(0);
+  });
+
+  it('stall-after (posted, answer lost) then an answer: the copy is deleted, the message whose ts is returned kept', async () => {
+    // prepare: an unrelated message of the bot with other text, which must survive
+    const other = await web.chat.postMessage({ channel: 'CSTALL2', text: 'another message' });
+    let stalls = 0;
+    standIn.fault = (method) => (method === 'chat.postMessage' && stalls++ < 1 ? { stall: 'after' } : undefined);
+    const poster = new RetryingPoster(new WebApiPoster(web), { baseDelayMs: 1 });
+
+    // act
+    const posted = await poster.post('CSTALL2', { text: 'run r-000000000002' });
+
+    // assess
+    expect(standIn.callsOf('chat.postMessage').filter((c) => c.args.channel === 'CSTALL2')).toHaveLength(3);
+    expect(standIn.callsOf('chat.delete')).toHaveLength(1);
+    expect(standIn.channelMessages('CSTALL2').map((m) => [m.ts, m.text])).toEqual([
+      [other.ts, 'another message'],
+      [posted.ts, 'run r-000000000002'],
+    ]);
+  });
+
+  it('stall-after on a thread reply: the copy in the thread is deleted, the parent kept', async () => {
+    // prepare
+    const parent = await web.chat.postMessage({ channel: 'CSTALL3', text: 'run r-000000000003' });
+    let stalls = 0;
+    standIn.fault = (method) => (method === 'chat.postMessage' && stalls++ < 1 ? { stall: 'after' } : undefined);
+    const poster = new RetryingPoster(new WebApiPoster(web), { baseDelayMs: 1 });
+
+    // act
+    const posted = await poster.post('CSTALL3', { text: 'diff part 1' }, { threadTs: parent.ts as string });
+
+    // assess
+    expect(standIn.channelMessages('CSTALL3').map((m) => [m.ts, m.text])).toEqual([
+      [parent.ts, 'run r-000000000003'],
+      [posted.ts, 'diff part 1'],
+    ]);
+  });
+
+  it('without the history scope the copy stays, and the post still succeeds', async () => {
+    // prepare: Slack refuses the history read as an app without channels:history would be refused
+    let stalls = 0;
+    standIn.fault = (method) => (method === 'chat.postMessage' && stalls++ < 1 ? { stall: 'after' } : undefined);
+    const web2 = new WebClient('xoxb-test', { slackApiUrl: standIn.url, timeout: 250, retryConfig: { retries: 0 } });
+    jest.spyOn(web2.conversations, 'history').mockRejectedValue(Object.assign(new Error('missing_scope'), { code: ErrorCode.PlatformError, data: { ok: false, error: 'missing_scope' } }));
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => {});
+    const poster = new RetryingPoster(new WebApiPoster(web2), { baseDelayMs: 1 });
+
+    // act
+    const posted = await poster.post('CSTALL4', { text: 'run r-000000000004' });
+
+    // assess
+    expect(posted.ts).not.toBe('');
+    expect(standIn.channelMessages('CSTALL4')).toHaveLength(2);
+    expect(warn.mock.calls.map((c) => String(c[0])).join('\n')).toMatch(/may have left a copy.*missing_scope/);
+    warn.mockRestore();
   });
 });
