@@ -32,10 +32,10 @@ import { click, command, deleteKeys, eachLimit, latestMarkerKeys, latestRunMessa
  *   5xx       a 503 (or a dropped connection, TimeoutError) that persists: the run fails cleanly;
  *   throttle  throttling that clears after 2 calls: the run succeeds, AWS's end state is exact, and
  *             no successful call was made twice with the same input;
- *   slack     429 (Retry-After) twice then 500 on every final chat.update: the AWS work is done,
+ *   slack     a stall (timeout), 429 (Retry-After) twice, then 500 on every final chat.update: the AWS work is done,
  *             the record and audit are final, the final state is kept (`unsent`) and `/dr runs`
  *             delivers it once Slack answers.
- * Long-running (about 2-3 minutes): a candidate for the `test:long` set.
+ * Long-running (5-6 minutes on a busy 2-core machine): in the `test:long` set.
  */
 
 type Fault = 'deny' | '5xx' | 'throttle' | 'slack';
