@@ -177,6 +177,39 @@ def _fast_dynamodb_results():
     ActionResult.execute_result = execute_result
 
 
+def _cheap_version_listing():
+    """moto's ListObjectVersions deep-copies every version of the whole bucket on every page (to
+    mark the copies IsLatest without touching the stored keys), and a deep copy of a key reads its
+    body into a new buffer: a page of a 2,400-version bucket copied all 2,400 bodies, so listing a
+    bucket page by page grew with its square. The copies are made shallow instead: a new object of
+    a subclass sharing the key's attributes (its body buffer and lock included) that never closes
+    that buffer when it is collected, which the original does (FakeKey.__del__ disposes). IsLatest
+    is still set on the copy only. ListObjectVersions is the module's only deep copy."""
+    import copy as _copy
+    import types
+
+    from moto.s3 import models as s3_models
+
+    listed = {}
+
+    def view(key):
+        cls = type(key)
+        sub = listed.get(cls)
+        if sub is None:
+            sub = type(f"Listed{cls.__name__}", (cls,), {"__module__": cls.__module__, "__del__": lambda self: None, "dispose": lambda self, garbage=False: None})
+            listed[cls] = sub
+        v = object.__new__(sub)
+        v.__dict__.update(key.__dict__)
+        return v
+
+    def deepcopy(x, memo=None):
+        if isinstance(x, list):
+            return [view(k) for k in x]
+        return _copy.deepcopy(x, memo)
+
+    s3_models.copy = types.SimpleNamespace(copy=_copy.copy, deepcopy=deepcopy)
+
+
 def _backend_dicts():
     from moto.core.base_backend import BackendDict
 
@@ -358,6 +391,7 @@ def main():
     host, port = sys.argv[1], int(sys.argv[2])
     _die_with_parent()
     _fast_dynamodb_results()
+    _cheap_version_listing()
     app = DomainDispatcherApplication(create_backend_app)
     app.debug = True
     # Bound now (the socket queues connections until serve_forever), so PORT 0 can be reported.

@@ -1,7 +1,7 @@
-import { ListBackupsCommand } from '@aws-sdk/client-dynamodb';
 import { SANDBOX_CHANNEL } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
-import { command, eventually, runIdOf, runSummary, textOf, useLocalStack } from '../helpers/flow';
+import { command, eventually, runIdOf, runSummary, textOf } from '../helpers/flow';
+import { useSlackTimeoutStack } from '../helpers/slack-timeout';
 
 /*
  * Issue 8: Slack timing out when a run posts its message. chat.postMessage has no idempotency
@@ -14,18 +14,11 @@ import { command, eventually, runIdOf, runSummary, textOf, useLocalStack } from 
 const TABLE = 'spawn-queues';
 
 describe('Slack timing out when a run posts', () => {
-  const getStack = useLocalStack({ slackTimeoutMs: 200, slackRetry: { attempts: 3, baseDelayMs: 10, maxWaitMs: 50 } });
+  const { getStack, backups, resultAudit, runMessages } = useSlackTimeoutStack(3, TABLE);
   let stack: LocalStack;
   beforeAll(() => {
     stack = getStack();
   });
-  afterEach(() => {
-    delete stack.standIn.fault;
-  });
-
-  const backups = async () => (await stack.clients.dynamodb('us-east-1').send(new ListBackupsCommand({ TableName: TABLE }))).BackupSummaries?.length ?? 0;
-  const resultAudit = async (runId: string) => (await stack.store.listAudit(200)).filter((e) => e.runId === runId && e.action === 'result');
-  const runMessages = (runId: string) => stack.standIn.channelMessages(SANDBOX_CHANNEL).filter((m) => textOf(m).includes(runId));
   const runPosts = () => stack.standIn.callsOf('chat.postMessage').filter((c) => c.args.channel === SANDBOX_CHANNEL);
 
   it('slack-timeout-after-post: the post reached Slack but its answer did not; the retry’s copy is the one kept, the first deleted', async () => {

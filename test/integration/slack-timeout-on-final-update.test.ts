@@ -1,7 +1,7 @@
-import { ListBackupsCommand } from '@aws-sdk/client-dynamodb';
 import { SANDBOX_CHANNEL } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
-import { command, ephemeralsFor, eventually, runIdOf, runSummary, textOf, useLocalStack } from '../helpers/flow';
+import { command, ephemeralsFor, eventually, runIdOf, runSummary, textOf } from '../helpers/flow';
+import { useSlackTimeoutStack } from '../helpers/slack-timeout';
 
 /*
  * Issue 8: Slack timeouts. The stand-in takes chosen Web API calls and never answers them, either
@@ -13,18 +13,11 @@ import { command, ephemeralsFor, eventually, runIdOf, runSummary, textOf, useLoc
 const TABLE = 'spawn-queues';
 
 describe('Slack timing out while a run reports', () => {
-  const getStack = useLocalStack({ slackTimeoutMs: 200, slackRetry: { attempts: 4, baseDelayMs: 10, maxWaitMs: 50 } });
+  const { getStack, backups, resultAudit, runMessages } = useSlackTimeoutStack(4, TABLE);
   let stack: LocalStack;
   beforeAll(() => {
     stack = getStack();
   });
-  afterEach(() => {
-    delete stack.standIn.fault;
-  });
-
-  const backups = async () => (await stack.clients.dynamodb('us-east-1').send(new ListBackupsCommand({ TableName: TABLE }))).BackupSummaries?.length ?? 0;
-  const resultAudit = async (runId: string) => (await stack.store.listAudit(200)).filter((e) => e.runId === runId && e.action === 'result');
-  const runMessages = (runId: string) => stack.standIn.channelMessages(SANDBOX_CHANNEL).filter((m) => textOf(m).includes(runId));
 
   it.each(['before', 'after'] as const)('slack-timeout-on-final-update (stall %s applying, twice): the run succeeds once, its one message ends Done', async (stall) => {
     // prepare: the final update (text "Done…") stalls twice, then Slack answers
