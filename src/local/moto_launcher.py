@@ -266,7 +266,8 @@ def snapshot(req):
     from moto.core.base_backend import backend_lock
 
     _copyable_key_stores()
-    with backend_lock, DYNAMODB_LOCK:
+    # The same order as restore() and a DynamoDB request that makes a region's backend.
+    with DYNAMODB_LOCK, backend_lock:
         state = [(bd, _untracked_copy((dict(bd), _extra(bd)))) for bd in _backend_dicts()]
     SNAPSHOTS[str(req["name"])] = (state, req.get("meta"))
     return {"count": len(state)}
@@ -278,6 +279,7 @@ def restore(req):
     import copy
 
     from moto.core.base_backend import BackendDict, backend_lock
+    from moto.core.model_instances import reset_model_data
 
     name = str(req["name"])
     if name not in SNAPSHOTS:
@@ -285,6 +287,9 @@ def restore(req):
     state, meta = SNAPSHOTS[name]
     with DYNAMODB_LOCK:
         BackendDict.reset()
+        # As moto's own reset: forget the objects it tracked (the copies of the last restore), or
+        # each restore would keep every earlier one alive. The snapshot's copies are not tracked.
+        reset_model_data()
         with backend_lock:
             for bd, (data, extra) in state:
                 accounts, attrs = copy.deepcopy((data, extra))

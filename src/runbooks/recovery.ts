@@ -215,10 +215,18 @@ export async function deliverUnsent(deps: Pick<RecoveryDeps, 'store' | 'slack'>,
         await deps.store.updateRun(run.id, { unsent: null });
       } else {
         // The run never had a message (Slack down or silent when it started): its final state is
-        // posted now. Two `/dr runs` at once must not both post it: one claim a minute (a post
-        // that failed leaves its claim, so the next minute may try again).
-        if (!(await deps.store.claim(`deliver:${run.id}:${Math.floor(Date.now() / 60_000)}`, 3600))) continue;
-        const posted = await deps.slack.post(run.channel, message);
+        // posted now. Two `/dr runs` must not both post it, whenever they come: one claim per run,
+        // given back only when the post failed (so a later /dr runs tries again). A post that went
+        // out keeps its claim even if recording it fails: the state stays kept, never posted twice.
+        const key = `deliver:${run.id}`;
+        if (!(await deps.store.claim(key))) continue;
+        let posted: { channel: string; ts: string };
+        try {
+          posted = await deps.slack.post(run.channel, message);
+        } catch (e) {
+          await deps.store.unclaim(key).catch(() => {});
+          throw e;
+        }
         await deps.store.updateRun(run.id, { channel: posted.channel, ts: posted.ts, unsent: null });
       }
       delivered++;

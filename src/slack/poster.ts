@@ -52,13 +52,14 @@ export class WebApiPoster implements SlackPoster {
    * chat.postMessage has no idempotency key, so a post retried after a timeout may leave a copy
    * nobody updates. The copies are found in the channel's history (the thread's replies for a
    * reply): the bot's own messages with the same text, from shortly before the first try up to
-   * the kept one, and deleted (chat.delete: a bot may delete its own messages). Needs the
+   * now, other than the kept one, and deleted (chat.delete: a bot may delete its own messages). Needs the
    * channels:history / groups:history scopes; without them Slack answers missing_scope, thrown.
    */
   async removeCopies(channel: string, msg: SlackMessage, keepTs: string, sinceMs: number, opts: { threadTs?: string } = {}) {
     // Slack's clock, not ours, stamps ts: a minute's slack either side of the first try.
     const oldest = String(Math.floor(sinceMs / 1000) - 60);
-    const window = { channel, oldest, latest: keepTs, inclusive: true, limit: 100 };
+    // Up to now, not to the kept one: a timed-out try may reach Slack after the retry's message.
+    const window = { channel, oldest, inclusive: true, limit: 100 };
     const res = opts.threadTs ? await this.client.conversations.replies({ ...window, ts: opts.threadTs }) : await this.client.conversations.history(window);
     const me = await this.botUser();
     const mine = (m: { user?: string; bot_id?: string }) => (m.user !== undefined ? m.user === me.user : m.bot_id !== undefined && m.bot_id === me.bot);

@@ -15,9 +15,11 @@ export default async function globalSetup(globalConfig: { maxWorkers: number }):
     process.env.DRBOT_TEST_JOURNAL_MADE = process.env.DRBOT_TEST_JOURNAL;
   }
   if (process.env.DRBOT_TEST_MOTO !== undefined) return;
-  let servers: MotoServer[] = [];
+  const started = await Promise.allSettled(Array.from({ length: Math.max(1, globalConfig.maxWorkers) }, () => startMoto()));
+  const servers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   try {
-    servers = await Promise.all(Array.from({ length: Math.max(1, globalConfig.maxWorkers) }, () => startMoto()));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     // The state every file starts from: moto as it starts (its EC2 regions loaded), nothing else.
     await Promise.all(servers.map((s) => s.snapshot?.('empty')));
   } catch (e) {

@@ -11,6 +11,8 @@ import { scanForSecrets } from '../helpers/journal';
 export default async function globalTeardown(): Promise<void> {
   const motos = (globalThis as { drbotTestMotos?: MotoServer[] }).drbotTestMotos ?? [];
   await Promise.all(motos.map((m) => m.stop()));
+  // A watch-mode rerun must not point its files at the servers just stopped.
+  if (motos.length) delete process.env.DRBOT_TEST_MOTO;
   const dir = process.env.DRBOT_TEST_JOURNAL;
   if (!dir) return;
   const lines = readdirSync(dir)

@@ -278,15 +278,16 @@ export async function startSandboxStack(opts: Partial<LocalStackOptions> = {}): 
  */
 async function sharedSandbox(opts: Partial<LocalStackOptions>): Promise<Partial<LocalStackOptions>> {
   const moto = opts.mode === 'aws' || opts.moto || opts.seeded ? undefined : sharedMoto();
-  if (!moto?.restore || !moto.snapshot) return {};
+  // A clock of its own would date the seed differently from the kept one: a moto of its own.
+  if (!moto?.restore || !moto.snapshot || (opts.seed !== false && opts.now)) return {};
+  // undefined: no such snapshot; null: the shared moto died or does not answer (a moto of its own then).
+  const restore = (name: string) => (moto.restore as NonNullable<typeof moto.restore>)(name).catch(() => null);
   const base = { moto: Promise.resolve(moto) };
-  if (opts.seed === false) return (await moto.restore('empty')) ? base : {};
-  // A clock of its own would date the seed differently from the kept one.
-  if (opts.now) return {};
+  if (opts.seed === false) return (await restore('empty')) ? base : {};
   const key = `seeded-${createHash('sha256').update(JSON.stringify({ config: opts.config ?? null, deletedObjects: opts.deletedObjects ?? null })).digest('hex')}`;
-  const hit = await moto.restore(key);
+  const hit = await restore(key);
   if (hit) return { ...base, seeded: Promise.resolve(reviveSeed(hit.meta as SeedJson)) };
-  if (!(await moto.restore('empty'))) return {};
+  if (hit === null || !(await restore('empty'))) return {};
   const snapshot = moto.snapshot;
   return { ...base, onSeeded: (seed) => snapshot(key, seedJson(seed)) };
 }

@@ -51,7 +51,8 @@ export function useMoto(): () => MotoContext {
 /** The worker's shared moto as it started (nothing any file made), or a new one of this file's own. */
 export async function freshMoto(): Promise<MotoServer> {
   const shared = sharedMoto();
-  if (shared && (await shared.restore?.('empty'))) return shared;
+  // A shared moto that died (or never answers) leaves this file to a moto of its own.
+  if (shared && (await shared.restore?.('empty').catch(() => undefined))) return shared;
   return startMoto();
 }
 

@@ -21,9 +21,9 @@ describe('moto snapshot and restore', () => {
 
   const BUCKET = 'snapshot-versions';
 
-  async function versions(): Promise<string[]> {
+  async function versions(bucket = BUCKET): Promise<string[]> {
     const s3 = motoClients(moto.endpoint).s3('us-east-1');
-    const r = await s3.send(new ListObjectVersionsCommand({ Bucket: BUCKET }));
+    const r = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
     const out = [...(r.Versions ?? []).map((v) => `${v.Key}@${v.VersionId}:${v.ETag}:${v.IsLatest}`), ...(r.DeleteMarkers ?? []).map((d) => `${d.Key}@${d.VersionId}:marker:${d.IsLatest}`)];
     return out.sort();
   }
@@ -58,7 +58,7 @@ describe('moto snapshot and restore', () => {
     await moto.snapshot?.('estate', { seededAt: '2026-12-02T00:00:00.000Z' });
     const afterRestores: (typeof before)[] = [];
     for (let round = 0; round < 2; round++) {
-      // each round changes everything a test would: versions, deletions, items, a new bucket, a bucket gone
+      // each round changes what a test would: new versions, deletions, items, a new bucket
       await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'a', Body: `a-round-${round}` }));
       await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'b' }));
       await dynamodb.send(new PutItemCommand({ TableName: 'snapshot-items', Item: { pk: { S: 'x' }, n: { N: String(round + 5) } } }));
@@ -79,16 +79,18 @@ describe('moto snapshot and restore', () => {
 
   it('answers an unknown snapshot with nothing and changes nothing', async () => {
     // prepare
+    const OTHER = 'snapshot-unknown-name';
     const s3 = motoClients(moto.endpoint).s3('us-east-1');
-    await moto.restore?.('estate');
-    const before = await versions();
+    await s3.send(new CreateBucketCommand({ Bucket: OTHER }));
+    await s3.send(new PutObjectCommand({ Bucket: OTHER, Key: 'kept', Body: 'kept' }));
+    const before = await versions(OTHER);
+    expect(before).toHaveLength(1);
 
     // act
     const restored = await moto.restore?.('no-such-snapshot');
 
     // assess
     expect(restored).toBeUndefined();
-    expect(await versions()).toEqual(before);
-    await expect(s3.send(new HeadBucketCommand({ Bucket: BUCKET }))).resolves.toBeDefined();
+    expect(await versions(OTHER)).toEqual(before);
   });
 });
