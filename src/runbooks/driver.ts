@@ -1,6 +1,6 @@
 import type { DurableContext, StepConfig } from '@aws/durable-execution-sdk-js';
 import { DrbotError } from '../errors';
-import type { SlackMessage } from '../slack/poster';
+import { CANNOT_POST_HERE, type SlackMessage } from '../slack/poster';
 import { escapeMrkdwn, oneLine, safeLines } from '../slack/views/format';
 import { formatCount, type RunView, renderRun } from '../slack/views/run';
 import { renderScheduledFailure } from '../slack/views/schedule';
@@ -130,8 +130,6 @@ export const STEP: Pick<StepConfig<unknown>, 'retryStrategy'> = {
   retryStrategy: (error, attempt) => (isTransient(error) && attempt < 3 ? { shouldRetry: true, delay: { seconds: 2 ** attempt } } : { shouldRetry: false }),
 };
 
-/** Slack's answers when the bot cannot post where the command was typed. */
-const CANNOT_POST_HERE = /not_in_channel|channel_not_found|is_archived|restricted_action/;
 
 /**
  * Posts the run's message where the command was typed; if the bot is not allowed there (not

@@ -20,6 +20,9 @@ export interface SlackPoster {
   removeCopies?(channel: string, msg: SlackMessage, keepTs: string, sinceMs: number, opts?: { threadTs?: string }): Promise<number>;
 }
 
+/** Slack's answers when the bot cannot post in a channel (not invited, private, archived): the ops channel takes the post. */
+export const CANNOT_POST_HERE = /not_in_channel|channel_not_found|is_archived|restricted_action/;
+
 /** A Web API error that leaves the call's outcome unknown: no answer came (a timeout, a cut connection), so Slack may have applied it. */
 export function isUncertain(e: unknown): boolean {
   return (e as { code?: unknown })?.code === 'slack_webapi_request_error';

@@ -1,4 +1,4 @@
-import { SANDBOX_CHANNEL } from '../../src/local/sandbox';
+import { SANDBOX_CHANNEL, SANDBOX_USERS } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
 import { command, eventually, runIdOf, runSummary, textOf } from '../helpers/flow';
 import { useSlackTimeoutStack } from '../helpers/slack-timeout';
@@ -98,5 +98,32 @@ describe('Slack timing out when a run posts', () => {
     // a second listing posts nothing more
     await command(stack, 'bob', 'runs 5');
     expect(runMessages(runId)).toHaveLength(1);
+  });
+
+  it('slack-timeout-on-every-post, then the bot removed from the channel: /dr runs posts the kept final state in the ops channel, saying where it was requested', async () => {
+    // prepare: a run requested in another channel while Slack takes no call, then that channel lost to the bot
+    const elsewhere = 'CELSEWHERE1';
+    stack.standIn.fault = (method) => (method === 'chat.postMessage' || method === 'chat.update' ? { stall: 'before' } : undefined);
+    const reply = await stack.client.command({ user: SANDBOX_USERS.alice, userName: 'alice', channel: elsewhere, text: `backup dynamodb ${TABLE}` });
+    await stack.engine.idle();
+    const runId = runIdOf(reply);
+    expect(await stack.store.getRun(runId)).toMatchObject({ status: 'succeeded', ts: '', channel: elsewhere });
+    delete stack.standIn.fault;
+    stack.standIn.notIn.add(elsewhere);
+
+    // act
+    await command(stack, 'bob', 'runs 5');
+
+    // assess: posted once, in the ops channel, the record pointing at it
+    const delivered = await eventually(async () => {
+      const r = await stack.store.getRun(runId);
+      return r?.unsent === undefined && r?.ts ? r : undefined;
+    }, { timeoutMs: 5000, everyMs: 50, what: 'the final state posted' });
+    expect(delivered.channel).toBe(SANDBOX_CHANNEL);
+    const messages = runMessages(runId);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]?.ts).toBe(delivered.ts);
+    expect(messages[0]?.text).toContain(`(requested in <#${elsewhere}>, where drbot is not a member)`);
+    expect(stack.standIn.channelMessages(elsewhere)).toHaveLength(0);
   });
 });
