@@ -88,9 +88,10 @@ export class RecordingSlack implements SlackPoster {
   }
 }
 
-export function textOf(msg: SlackMessage | undefined): string {
-  const out: string[] = [msg?.text ?? ''];
-  for (const b of (msg?.blocks ?? []) as KnownBlock[]) {
+/** Every piece of mrkdwn/plain text in the blocks: sections (text and fields) and contexts. */
+export function blockTexts(blocks: readonly KnownBlock[]): string[] {
+  const out: string[] = [];
+  for (const b of blocks) {
     if (b.type === 'section') {
       const s = b as SectionBlock;
       if (s.text) out.push(s.text.text);
@@ -99,7 +100,11 @@ export function textOf(msg: SlackMessage | undefined): string {
       for (const e of (b as ContextBlock).elements) if ('text' in e) out.push(e.text);
     }
   }
-  return out.join('\n');
+  return out;
+}
+
+export function textOf(msg: SlackMessage | undefined): string {
+  return [msg?.text ?? '', ...blockTexts((msg?.blocks ?? []) as KnownBlock[])].join('\n');
 }
 
 export function buttonIds(msg: SlackMessage | undefined): string[] {

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ActionsBlock, Button, ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
+import type { ActionsBlock, Button, KnownBlock, SectionBlock } from '@slack/types';
 import type { AlarmKind, AlarmNotification, AlarmState, AlarmThread, DigestModel, NoticeNotification } from '../../src/alarms/model';
 import { parseSnsEvent } from '../../src/alarms/parse';
 import { parseRetryJobValue } from '../../src/alarms/backup-job';
+import { blockTexts } from '../helpers/alarm-service';
 import { threadFromNotification } from '../helpers/alarm-thread';
 import {
   ALARM_ACTIONS,
@@ -41,22 +42,8 @@ const backup = () => threadFrom(alarmFixture('sns-lambda-errors-alarm.json'));
 function buttons(blocks: KnownBlock[]): Button[] {
   return blocks.filter((b): b is ActionsBlock => b.type === 'actions').flatMap((b) => b.elements.filter((e): e is Button => e.type === 'button'));
 }
-/** Every piece of mrkdwn/plain text in the message. */
-function texts(blocks: KnownBlock[]): string[] {
-  const out: string[] = [];
-  for (const b of blocks) {
-    if (b.type === 'section') {
-      const s = b as SectionBlock;
-      if (s.text) out.push(s.text.text);
-      for (const f of s.fields ?? []) out.push(f.text);
-    } else if (b.type === 'context') {
-      for (const e of (b as ContextBlock).elements) if ('text' in e) out.push(e.text);
-    }
-  }
-  return out;
-}
-const allText = (blocks: KnownBlock[]) => texts(blocks).join('\n');
-const messageSize = (m: { text: string; blocks: KnownBlock[] }) => m.text.length + texts(m.blocks).reduce((n, t) => n + t.length, 0);
+const allText = (blocks: KnownBlock[]) => blockTexts(blocks).join('\n');
+const messageSize = (m: { text: string; blocks: KnownBlock[] }) => m.text.length + blockTexts(m.blocks).reduce((n, t) => n + t.length, 0);
 
 function expectWithinLimits(m: { text: string; blocks: KnownBlock[] }) {
   expect(m.blocks.length).toBeLessThanOrEqual(SLACK_LIMITS.blocks);
@@ -367,7 +354,7 @@ describe('renderNotice', () => {
 
     // assess
     expectWithinLimits(m);
-    const code = texts(m.blocks).filter((t) => t.startsWith('```'));
+    const code = blockTexts(m.blocks).filter((t) => t.startsWith('```'));
     expect(code.length).toBeGreaterThan(0);
     for (const c of code) expect(c).toMatch(/^```(&lt;|&amp;|&gt;)+```$/);
   });
@@ -377,7 +364,7 @@ describe('renderNotice', () => {
     const n = { ...noticeFixture('sns-plain-text.json'), raw: 'before ``` <!channel> ``` after' };
 
     // act
-    const code = texts(renderNotice(n).blocks).find((t) => t.startsWith('```')) ?? '';
+    const code = blockTexts(renderNotice(n).blocks).find((t) => t.startsWith('```')) ?? '';
 
     // assess
     expect(code.slice(3, -3)).not.toContain('```');
@@ -425,7 +412,7 @@ describe('renderDigest', () => {
     expect(text).toContain(':red_circle: *ALARM*\n7');
     expect(text).toContain(':large_green_circle: *Resolved*\n7');
     expect(text).toContain(':large_orange_circle: *INSUFFICIENT DATA*\n6');
-    const top = texts(m.blocks).find((t) => t.startsWith('*Top alarms*')) ?? '';
+    const top = blockTexts(m.blocks).find((t) => t.startsWith('*Top alarms*')) ?? '';
     expect(top.split('\n')[1]).toContain('*storm-19* ×19');
     expect(top).toContain('_…and 5 more_');
     expect(text).toContain('*2 other notices* (not alarms)');
