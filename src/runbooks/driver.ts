@@ -1,6 +1,6 @@
 import type { DurableContext, StepConfig } from '@aws/durable-execution-sdk-js';
 import { DrbotError } from '../errors';
-import { CANNOT_POST_HERE, type SlackMessage } from '../slack/poster';
+import { postOrOps, type SlackMessage } from '../slack/poster';
 import { escapeMrkdwn, oneLine, safeLines } from '../slack/views/format';
 import { formatCount, type RunView, renderRun } from '../slack/views/run';
 import { renderScheduledFailure } from '../slack/views/schedule';
@@ -130,21 +130,14 @@ export const STEP: Pick<StepConfig<unknown>, 'retryStrategy'> = {
   retryStrategy: (error, attempt) => (isTransient(error) && attempt < 3 ? { shouldRetry: true, delay: { seconds: 2 ** attempt } } : { shouldRetry: false }),
 };
 
-
 /**
  * Posts the run's message where the command was typed; if the bot is not allowed there (not
  * invited, a private channel, archived), in the configured ops channel instead, saying so.
  */
 async function postWithFallback(deps: RunbookDeps, input: AnyRunInput, msg: SlackMessage): Promise<{ channel: string; ts: string }> {
-  try {
-    return await deps.slack.post(input.channel, msg, input.threadTs ? { threadTs: input.threadTs } : {});
-  } catch (e) {
-    const ops = deps.config.slack.channels.ops;
-    const code = String((e as { data?: { error?: string } }).data?.error ?? (e as Error).message);
-    if (!CANNOT_POST_HERE.test(code) || input.channel === ops) throw e;
+  return postOrOps(deps.slack, input.channel, deps.config.slack.channels.ops, msg, input.threadTs ? { threadTs: input.threadTs } : {}, async (code) => {
     await deps.store.audit({ actor: 'system', action: 'post', target: input.commandText, result: 'ok', runId: input.runId, detail: `cannot post in ${input.channel} (${code}); using the ops channel` });
-    return deps.slack.post(ops, { ...msg, text: `${msg.text} (requested in <#${input.channel}>, where drbot is not a member)` });
-  }
+  });
 }
 
 /**

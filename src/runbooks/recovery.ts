@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { DrConfig } from '../config/schema';
 import { parseCommand } from '../slack/parse';
-import { CANNOT_POST_HERE, type SlackMessage, type SlackPoster } from '../slack/poster';
+import { postOrOps, type SlackMessage, type SlackPoster } from '../slack/poster';
 import { renderRun } from '../slack/views/run';
 import { type RunRecord, type StateStore, UNFINISHED } from '../store/state';
 import type { Catalogue } from './catalogue';
@@ -204,21 +204,6 @@ async function show(deps: RecoveryDeps, run: RunRecord, message: SlackMessage): 
  * Delivers the final messages Slack did not take when the runs ended (kept as `unsent`). Returns
  * how many were delivered.
  */
-/**
- * Posts a run's kept final state where the run was requested; where the bot may not post (removed
- * from the channel, archived), in the ops channel instead, saying so, as the run's first post does.
- */
-async function postKept(deps: Pick<RecoveryDeps, 'slack' | 'config'>, run: RunRecord, message: SlackMessage): Promise<{ channel: string; ts: string }> {
-  try {
-    return await deps.slack.post(run.channel, message);
-  } catch (e) {
-    const ops = deps.config.slack.channels.ops;
-    const code = String((e as { data?: { error?: string } }).data?.error ?? (e as Error).message);
-    if (!CANNOT_POST_HERE.test(code) || run.channel === ops) throw e;
-    return deps.slack.post(ops, { ...message, text: `${message.text} (requested in <#${run.channel}>, where drbot is not a member)` });
-  }
-}
-
 export async function deliverUnsent(deps: Pick<RecoveryDeps, 'store' | 'slack' | 'config'>, runs: readonly RunRecord[]): Promise<number> {
   let delivered = 0;
   for (const run of runs) {
@@ -237,7 +222,8 @@ export async function deliverUnsent(deps: Pick<RecoveryDeps, 'store' | 'slack' |
         if (!(await deps.store.claim(key))) continue;
         let posted: { channel: string; ts: string };
         try {
-          posted = await postKept(deps, run, message);
+          // Where the run was requested, or the ops channel when the bot may no longer post there.
+          posted = await postOrOps(deps.slack, run.channel, deps.config.slack.channels.ops, message);
         } catch (e) {
           await deps.store.unclaim(key).catch(() => {});
           throw e;

@@ -21,7 +21,22 @@ export interface SlackPoster {
 }
 
 /** Slack's answers when the bot cannot post in a channel (not invited, private, archived): the ops channel takes the post. */
-export const CANNOT_POST_HERE = /not_in_channel|channel_not_found|is_archived|restricted_action/;
+const CANNOT_POST_HERE = /not_in_channel|channel_not_found|is_archived|restricted_action/;
+
+/**
+ * Posts in `channel`; where the bot may not post (not invited, private, archived), in the ops
+ * channel instead, saying where it was meant to go. `onFallback` hears Slack's answer first.
+ */
+export async function postOrOps(slack: SlackPoster, channel: string, ops: string, msg: SlackMessage, opts: { threadTs?: string } = {}, onFallback?: (code: string) => Promise<void>): Promise<{ channel: string; ts: string }> {
+  try {
+    return await slack.post(channel, msg, opts);
+  } catch (e) {
+    const code = String((e as { data?: { error?: string } }).data?.error ?? (e as Error).message);
+    if (!CANNOT_POST_HERE.test(code) || channel === ops) throw e;
+    await onFallback?.(code);
+    return slack.post(ops, { ...msg, text: `${msg.text} (requested in <#${channel}>, where drbot is not a member)` });
+  }
+}
 
 /** A Web API error that leaves the call's outcome unknown: no answer came (a timeout, a cut connection), so Slack may have applied it. */
 export function isUncertain(e: unknown): boolean {
