@@ -5,6 +5,7 @@ import { mrkdwnToText } from '../../src/local/render';
 import { SANDBOX_CHANNEL, SANDBOX_USERS, type SandboxUser } from '../../src/local/sandbox';
 import type { ButtonRef, EdgeReply } from '../../src/local/signed';
 import type { SlackStandIn, StoredMessage } from '../../src/local/slack-standin';
+import type { BulkPut } from '../../src/local/moto';
 import type { SeedSummary } from '../../src/local/seed';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../src/local/stack';
 import { sharedMoto } from './moto';
@@ -201,14 +202,20 @@ export async function deleteKeys(s3: S3Client, bucket: string, keys: readonly st
   }
 }
 
-/** A new versioned bucket holding `n` objects `bin/00000`… (each its key as body), all deleted: `n` delete markers. Returns the keys. */
-export async function deletedObjects(s3: S3Client, bucket: string, n: number): Promise<string[]> {
+/**
+ * A new versioned bucket holding `n` objects `bin/00000`… (each its key as body), all deleted: `n`
+ * delete markers. Returns the keys. With `putMany` (the stack's moto) the objects are written in one
+ * bulk request through moto's own S3 backend, as PutObject would write them; otherwise one PutObject each.
+ */
+export async function deletedObjects(s3: S3Client, bucket: string, n: number, opts: { putMany?: BulkPut } = {}): Promise<string[]> {
   const keys = Array.from({ length: n }, (_, i) => `bin/${String(i).padStart(5, '0')}`);
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
-  await eachLimit(keys, 32, async (Key) => {
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: Key }));
-  });
+  if (opts.putMany) await opts.putMany(bucket, keys.map((key) => ({ key, body: key })));
+  else
+    await eachLimit(keys, 32, async (Key) => {
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: Key }));
+    });
   await deleteKeys(s3, bucket, keys);
   return keys;
 }

@@ -28,11 +28,12 @@ describe('undelete when AWS fails mid-run', () => {
   afterAll(() => {
     process.off('unhandledRejection', record);
   });
+  const bulk = () => (stack.moto?.putMany ? { putMany: stack.moto.putMany } : {});
 
   it('deleteobjects-denied-while-listing: the run fails saying DeleteObjects was denied, with no unobserved rejection, and nothing is restored', async () => {
     // prepare
     const s3 = stack.clients.s3('us-east-1');
-    const keys = await deletedObjects(s3, DENIED, COUNT);
+    const keys = await deletedObjects(s3, DENIED, COUNT, bulk());
     const { runId, message } = await requestRun(stack, 'alice', `restore s3 ${DENIED} --prefix bin/`);
     const undo = fail(s3, 'DeleteObjectsCommand', { name: 'AccessDenied', message: 'Access Denied', status: 403 });
 
@@ -55,7 +56,7 @@ describe('undelete when AWS fails mid-run', () => {
   it('listing-fails-once-mid-undelete: the run retries, restores every object, and reports the exact count', async () => {
     // prepare
     const s3 = stack.clients.s3('us-east-1');
-    await deletedObjects(s3, FLAKY, COUNT);
+    await deletedObjects(s3, FLAKY, COUNT, bulk());
     const { runId, message } = await requestRun(stack, 'alice', `restore s3 ${FLAKY}`);
     // the plan has listed; the second listing of the execution (after one page was deleted) fails once
     let listings = 0;
