@@ -14,23 +14,24 @@ const VERSION = require('esbuild/package.json').version;
 
 // esbuild defines a module's exports as getters that cannot be redefined, where tsc assigns plain
 // properties: jest.spyOn(require('…/app'), 'createApp') then fails ("Cannot redefine property").
-// The getters are made configurable, which is all spyOn needs; they stay live bindings.
+// The getters of its two export helpers are made configurable, which is all spyOn needs; they stay
+// live bindings. (esbuild may rename the helpers' variables to avoid a clash, hence the patterns.)
 const EXPORT_HELPERS = [
-  ['__defProp(target, name, { get: all[name], enumerable: true });', '__defProp(target, name, { get: all[name], enumerable: true, configurable: true });'],
-  [
-    '__defProp(to, key, { get: () => from[key], enumerable: !(desc = __getOwnPropDesc(from, key)) || desc.enumerable });',
-    '__defProp(to, key, { get: () => from[key], enumerable: !(desc = __getOwnPropDesc(from, key)) || desc.enumerable, configurable: true });',
-  ],
+  ['var __export = ', /enumerable: true \}\)/, 'enumerable: true, configurable: true })'],
+  ['var __copyProps = ', /(\w+)\.enumerable \}\)/, '$1.enumerable, configurable: true })'],
 ];
 
 function configurableExports(code, filename) {
   let out = code;
-  for (const [helper, patched] of EXPORT_HELPERS) {
-    const uses = helper.startsWith('__defProp(target') ? 'var __export = ' : 'var __copyProps = ';
-    if (!out.includes(uses)) continue;
+  for (const [helper, pattern, replacement] of EXPORT_HELPERS) {
+    const at = out.indexOf(helper);
+    if (at < 0) continue;
+    const end = out.indexOf('\n};\n', at);
+    const block = out.slice(at, end);
+    const patched = block.replace(pattern, replacement);
     // a new esbuild that writes its helpers differently must not pass silently
-    if (!out.includes(helper)) throw new Error(`esbuild-transform: ${filename}: esbuild ${VERSION} writes ${uses.trim()} differently; update EXPORT_HELPERS`);
-    out = out.replace(helper, patched);
+    if (end < 0 || patched === block) throw new Error(`esbuild-transform: ${filename}: esbuild ${VERSION} writes ${helper.trim()} differently; update EXPORT_HELPERS`);
+    out = out.slice(0, at) + patched + out.slice(end);
   }
   return out;
 }
@@ -40,6 +41,6 @@ module.exports = {
     return { code: configurableExports(transformSync(source, { ...OPTIONS, sourcefile: filename }).code, filename) };
   },
   getCacheKey(source, filename) {
-    return createHash('sha256').update(VERSION).update(JSON.stringify(OPTIONS)).update(JSON.stringify(EXPORT_HELPERS)).update(filename).update('\0').update(source).digest('hex');
+    return createHash('sha256').update(VERSION).update(JSON.stringify(OPTIONS)).update(String(EXPORT_HELPERS)).update(filename).update('\0').update(source).digest('hex');
   },
 };
