@@ -9,6 +9,7 @@ import type { SeedSummary } from '../../src/local/seed';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../src/local/stack';
 import { sharedMoto } from './moto';
 import type { RunSummary } from '../../src/runbooks/driver';
+import type { RetryOptions } from '../../src/slack/poster';
 
 /**
  * Drives the local stack the way people in a Slack channel would: slash commands and button
@@ -248,6 +249,22 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
     if (Date.now() > deadline) throw new Error(`gave up waiting for ${opts.what} after ${opts.timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, opts.everyMs ?? 250));
   }
+}
+
+/**
+ * Slack retry options for a test stack (`slackRetry`) that record each wait the runs' posters ask
+ * for (Retry-After, backoff) instead of sleeping it: a test asserts the waits its faults caused,
+ * and a Slack that rate-limits six times costs no six real seconds.
+ */
+export function recordedSlackWaits(opts: Omit<RetryOptions, 'sleep'>): RetryOptions & { waits: number[] } {
+  const waits: number[] = [];
+  return {
+    ...opts,
+    waits,
+    sleep: async (ms) => {
+      waits.push(ms);
+    },
+  };
 }
 
 /** One local stack for a test file: started before its tests, closed after. Returns a getter. */

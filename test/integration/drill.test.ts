@@ -9,7 +9,7 @@ import { parseScheduleEvent, startScheduledRun } from '../../src/schedules/start
 import { type DrillMeasure, type DrillReport, DrillStore } from '../../src/store/drills';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ACCESS_DENIED, fail, rewrite, SERVICE_UNAVAILABLE } from '../helpers/faults';
-import { buttons, click, command, requestRun, runIdOf, runMessage, runSummary, textOf, useLocalStack } from '../helpers/flow';
+import { buttons, click, command, recordedSlackWaits, requestRun, runIdOf, runMessage, runSummary, textOf, useLocalStack } from '../helpers/flow';
 
 /*
  * /dr drill against moto (the sandbox estate, AMI copies made by /dr backup amis): an instance
@@ -31,7 +31,8 @@ const REPLICA = 'spawn-binaries-us-west-2-backup';
 const TABLES = ['spawn-instances', 'spawn-queues', 'spawn-alerts'];
 
 describe('/dr drill', () => {
-  const getStack = useLocalStack({ slackRetry: { attempts: 8, baseDelayMs: 20, maxWaitMs: 1000 } });
+  const slackRetry = recordedSlackWaits({ attempts: 8, baseDelayMs: 20, maxWaitMs: 1000 });
+  const getStack = useLocalStack({ slackRetry });
   let stack: LocalStack;
 
   /** Every instance tagged by a drill (any run), with its state. */
@@ -279,6 +280,7 @@ describe('/dr drill', () => {
 
     // act 2: again, Slack rate-limiting the final update twice
     const second = await requestRun(stack, 'alice', `drill cleanup ${runId}`);
+    const waited = slackRetry.waits.length;
     let limited = 0;
     stack.standIn.fault = (method, args) => (method === 'chat.update' && String(args.text).startsWith('Done') && limited++ < 2 ? { status: 429, retryAfter: 1 } : undefined);
     try {
@@ -287,8 +289,9 @@ describe('/dr drill', () => {
       delete stack.standIn.fault;
     }
 
-    // assess 2: waited out, the message final, nothing left
+    // assess 2: waited out (Retry-After: 1 s, each time), the message final, nothing left
     expect(limited).toBe(3);
+    expect(slackRetry.waits.slice(waited)).toEqual([1000, 1000]);
     expect(runSummary(stack, second.runId)).toMatchObject({ status: 'succeeded' });
     expect(await stack.store.getRun(second.runId)).toMatchObject({ status: 'succeeded' });
     expect(textOf(runMessage(stack.standIn, second.runId))).toMatch(/^✅ Done/);
@@ -312,14 +315,16 @@ describe('/dr drill', () => {
   it('slack-429-on-final-update: the drill waits out Retry-After; AWS is cleaned up and the record says succeeded', async () => {
     // prepare
     const { runId, message: plan } = await requestRun(stack, 'alice', 'drill');
+    const waited = slackRetry.waits.length;
     let limited = 0;
     stack.standIn.fault = (method, args) => (method === 'chat.update' && String(args.text).startsWith('Done') && limited++ < 6 ? { status: 429, retryAfter: 1 } : undefined);
 
     // act
     await click(stack, 'bob', plan, 'run_approve');
 
-    // assess
+    // assess: each 429 waited out for its Retry-After (1 s)
     expect(limited).toBe(7);
+    expect(slackRetry.waits.slice(waited)).toEqual(Array(6).fill(1000));
     expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
     expect(await stack.store.getRun(runId)).toMatchObject({ status: 'succeeded' });
     expect(textOf(stack.standIn.message(plan.channel, plan.ts))).toContain('*Drill report*');

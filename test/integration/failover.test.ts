@@ -9,7 +9,7 @@ import { localSandboxTools } from '../../src/local/sandbox-tools';
 import type { LocalStack } from '../../src/local/stack';
 import { getFailoverState, putFailoverState } from '../../src/runbooks/failover/state';
 import { ACCESS_DENIED, fail } from '../helpers/faults';
-import { click, command, ephemeralsFor, latestRunMessage, newRuns, requestRun, runSummary, textOf, useLocalStack } from '../helpers/flow';
+import { click, command, ephemeralsFor, latestRunMessage, newRuns, recordedSlackWaits, requestRun, runSummary, textOf, useLocalStack } from '../helpers/flow';
 
 /*
  * /dr failover and /dr failback against moto (the seeded sandbox, its `failover:` section: one
@@ -23,7 +23,8 @@ const TARGET = 'us-west-2';
 const THROTTLED = { name: 'Throttling', message: 'Rate exceeded', status: 400 };
 
 describe('/dr failover and /dr failback', () => {
-  const getStack = useLocalStack({ progressIntervalMs: 0, sandboxTools: localSandboxTools, slackRetry: { attempts: 3, baseDelayMs: 20, maxWaitMs: 1000 } });
+  const slackRetry = recordedSlackWaits({ attempts: 3, baseDelayMs: 20, maxWaitMs: 1000 });
+  const getStack = useLocalStack({ progressIntervalMs: 0, sandboxTools: localSandboxTools, slackRetry });
   let stack: LocalStack;
   let zoneId: string;
   let original: ResourceRecordSet[];
@@ -369,6 +370,7 @@ describe('/dr failover and /dr failback', () => {
     // prepare: a failover whose final update Slack rate-limits twice
     await withCopies();
     const req = await requestRun(stack, 'alice', 'failover us-west-2');
+    const waited = slackRetry.waits.length;
     let limited = 0;
     stack.standIn.fault = (method, args) => (method === 'chat.update' && String(args.text).startsWith('Done') && limited++ < 2 ? { status: 429, retryAfter: 1 } : undefined);
     try {
@@ -379,6 +381,7 @@ describe('/dr failover and /dr failback', () => {
 
     // assess: waited out; the message final; AWS switched
     expect(limited).toBe(3);
+    expect(slackRetry.waits.slice(waited)).toEqual([1000, 1000]);
     expect(runSummary(stack, req.runId)).toMatchObject({ status: 'succeeded' });
     expect(await stack.store.getRun(req.runId)).toMatchObject({ status: 'succeeded' });
     expect(message(req.runId)).toMatch(/^✅ Done/);
@@ -434,12 +437,14 @@ describe('/dr failover and /dr failback', () => {
 
     // act: the failback with terminate, its final update rate limited twice (Retry-After 1 s)
     const clean = await requestRun(stack, 'alice', 'failback --terminate');
+    const waitedBack = slackRetry.waits.length;
     let limited = 0;
     stack.standIn.fault = (method, args) => (method === 'chat.update' && String(args.text).startsWith('Done') && limited++ < 2 ? { status: 429, retryAfter: 1 } : undefined);
     await click(stack, 'bob', clean.message, 'run_approve');
 
     // assess: waited out, the message final, the work done
     expect(limited).toBeGreaterThanOrEqual(2);
+    expect(slackRetry.waits.slice(waitedBack).filter((ms) => ms === 1000).length).toBeGreaterThanOrEqual(2);
     expect(runSummary(stack, clean.runId)).toMatchObject({ status: 'succeeded' });
     expect(message(clean.runId)).toContain('Terminated 2 instances');
     expect(message(clean.runId)).toMatch(/Done/);

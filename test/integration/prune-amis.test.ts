@@ -5,7 +5,7 @@ import type { LocalStack } from '../../src/local/stack';
 import { deleteAmiCopy, snapshotsOf } from '../../src/runbooks/backup-amis/prune';
 import { parseScheduleEvent, startScheduledRun } from '../../src/schedules/start';
 import { ACCESS_DENIED, fail, rewrite } from '../helpers/faults';
-import { click, command, ephemeralsFor, requestRun, restoreBeforeEach, runIdOf, runMessage, runSummary, textOf, useLocalStack } from '../helpers/flow';
+import { click, command, ephemeralsFor, recordedSlackWaits, requestRun, restoreBeforeEach, runIdOf, runMessage, runSummary, textOf, useLocalStack } from '../helpers/flow';
 
 /*
  * /dr backup amis --prune against moto: drbot's copies in the backup region (tagged backup=true,
@@ -26,7 +26,8 @@ const ymd = (d: Date) => d.toISOString().slice(0, 10).replace(/-/g, '');
 const RUN = 'r-00000000a11e';
 
 describe('/dr backup amis --prune', () => {
-  const getStack = useLocalStack({ seed: false, now: () => NOW, slackRetry: { attempts: 8, baseDelayMs: 20, maxWaitMs: 1000 } });
+  const slackRetry = recordedSlackWaits({ attempts: 8, baseDelayMs: 20, maxWaitMs: 1000 });
+  const getStack = useLocalStack({ seed: false, now: () => NOW, slackRetry });
   let stack: LocalStack;
   let source: string;
   const ages = new Map<string, number>();
@@ -160,6 +161,7 @@ describe('/dr backup amis --prune', () => {
     // prepare
     const [old, newest] = [await copy('ami-00000000000000d4', 70), await copy('ami-00000000000000d4', 45)];
     const { runId, message } = await requestRun(stack, 'alice', 'backup amis --prune');
+    const waited = slackRetry.waits.length;
     let limited = 0;
     stack.standIn.fault = (method, args) => (method === 'chat.update' && String(args.text).startsWith('Done') && limited++ < 3 ? { status: 429, retryAfter: 1 } : undefined);
 
@@ -168,6 +170,7 @@ describe('/dr backup amis --prune', () => {
 
     // assess
     expect(limited).toBe(4);
+    expect(slackRetry.waits.slice(waited)).toEqual([1000, 1000, 1000]);
     expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
     expect(textOf(stack.standIn.message(SANDBOX_CHANNEL, message.ts))).toMatch(/^✅ Done/);
     expect(await stack.store.getRun(runId)).toMatchObject({ status: 'succeeded' });

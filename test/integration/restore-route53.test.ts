@@ -9,7 +9,7 @@ import type { LocalStack } from '../../src/local/stack';
 import { Leases } from '../../src/store/leases';
 import { parseCommand } from '../../src/slack/parse';
 import { ACCESS_DENIED, fail } from '../helpers/faults';
-import { click, command, ephemeralsFor, requestRun, restoreBeforeEach, runIdOf, runSummary, snapshot, textOf, useLocalStack } from '../helpers/flow';
+import { click, command, ephemeralsFor, recordedSlackWaits, requestRun, restoreBeforeEach, runIdOf, runSummary, snapshot, textOf, useLocalStack } from '../helpers/flow';
 import { applyChanges, countCalls, latestExportKey, readExportDoc, zoneOwned, zoneRecords, zoneVsExport } from '../helpers/route53';
 
 /*
@@ -30,7 +30,8 @@ const upsert = (r: ResourceRecordSet): Change => ({ Action: 'UPSERT', ResourceRe
 const del = (r: ResourceRecordSet): Change => ({ Action: 'DELETE', ResourceRecordSet: r });
 
 describe('/dr restore route53', () => {
-  const getStack = useLocalStack({ seed: false, config: { ...SANDBOX_CONFIG }, slackRetry: { attempts: 8, baseDelayMs: 20, maxWaitMs: 1000 } });
+  const slackRetry = recordedSlackWaits({ attempts: 8, baseDelayMs: 20, maxWaitMs: 1000 });
+  const getStack = useLocalStack({ seed: false, config: { ...SANDBOX_CONFIG }, slackRetry });
   let stack: LocalStack;
   let zoneId: string;
 
@@ -387,6 +388,7 @@ describe('/dr restore route53', () => {
       const a = await plainA();
       await applyChanges(r53(), zoneId, a.slice(0, 4).map((r) => upsert({ ...r, TTL: 9 })));
       const { runId, message: msg } = await requestRun(stack, 'alice', `restore route53 --backup ${key}`);
+      const waited = slackRetry.waits.length;
       let limited = 0;
       stack.standIn.fault = (method, args) => {
         if (method !== 'chat.update') return undefined;
@@ -403,6 +405,8 @@ describe('/dr restore route53', () => {
 
       // assess
       expect(limited).toBeGreaterThan(3);
+      // the three 429s came first, each waited out for its Retry-After (1 s); the 500s after them backed off
+      expect(slackRetry.waits.slice(waited, waited + 3)).toEqual([1000, 1000, 1000]);
       expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
       expect(await stack.store.getRun(runId)).toMatchObject({ status: 'succeeded' });
       expect((await stack.store.listAudit(100)).filter((e) => e.runId === runId && e.action === 'result')).toMatchObject([{ result: 'succeeded' }]);
