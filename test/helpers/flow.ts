@@ -10,6 +10,7 @@ import type { SeedSummary } from '../../src/local/seed';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../src/local/stack';
 import { sharedMoto } from './moto';
 import type { RunSummary } from '../../src/runbooks/driver';
+import type { RetryOptions } from '../../src/slack/poster';
 
 /**
  * Drives the local stack the way people in a Slack channel would: slash commands and button
@@ -257,6 +258,22 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
   }
 }
 
+/**
+ * Slack retry options for a test stack (`slackRetry`) that record each wait the runs' posters ask
+ * for (Retry-After, backoff) instead of sleeping it: a test asserts the waits its faults caused,
+ * and a Slack that rate-limits six times costs no six real seconds.
+ */
+export function recordedSlackWaits(opts: Omit<RetryOptions, 'sleep'>): RetryOptions & { waits: number[] } {
+  const waits: number[] = [];
+  return {
+    ...opts,
+    waits,
+    sleep: async (ms) => {
+      waits.push(ms);
+    },
+  };
+}
+
 /** One local stack for a test file: started before its tests, closed after. Returns a getter. */
 export function useLocalStack(opts: Partial<LocalStackOptions> = {}): () => LocalStack {
   let stack: LocalStack | undefined;
@@ -270,6 +287,46 @@ export function useLocalStack(opts: Partial<LocalStackOptions> = {}): () => Loca
     if (!stack) throw new Error('the local stack is not started yet');
     return stack;
   };
+}
+
+/** Whether a block's moto state is kept by restoreBeforeEach now (one at a time: the worker's moto keeps one copy). */
+let restoring = false;
+
+/**
+ * Each test of the calling block starts from moto as the block's beforeAll hooks left it: that
+ * state (AWS and drbot's state table, both in moto) is kept once they are done and put back before
+ * every test but the first, so no test sees what another one made, whatever their order (jest
+ * --randomize). Call it after the block's own beforeAll hooks, in one block at a time (not in a
+ * block nested in another that calls it). What lives in this process (the Slack stand-in's
+ * messages, the engine's runs, SDK middleware) is not reset. A restore costs ~0.2 s on an unseeded
+ * moto and about a second on the seeded sandbox: prefer distinct names per test there.
+ */
+export function restoreBeforeEach(getStack: () => LocalStack): void {
+  // One name for every block, so the worker's moto holds one such copy, not one per test file.
+  const key = 'restore-before-each';
+  let untouched = false;
+  const moto = () => {
+    const m = getStack().moto;
+    if (!m?.snapshot || !m.restore) throw new Error('restoreBeforeEach needs the sandbox moto (snapshot and restore)');
+    return { snapshot: m.snapshot, restore: m.restore };
+  };
+  beforeAll(async () => {
+    if (restoring) throw new Error('restoreBeforeEach: called in a block nested in another that calls it');
+    restoring = true;
+    await moto().snapshot(key);
+    untouched = true;
+  });
+  afterAll(() => {
+    restoring = false;
+  });
+  beforeEach(async () => {
+    // The first test finds the state as it was kept.
+    if (untouched) {
+      untouched = false;
+      return;
+    }
+    if (!(await moto().restore(key))) throw new Error(`restoreBeforeEach: no moto snapshot ${key}`);
+  });
 }
 
 /** A sandbox stack (skipping time) on the worker's shared moto when there is one: see sharedSandbox. */

@@ -27,20 +27,10 @@ describe('/dr backup all on the sandbox estate', () => {
     stack = getStack();
   });
 
-  it('shows every /dr status row with a real colour before any backup, the backup rows not green', async () => {
-    // act
-    const reply = await command(stack, 'carol', 'status');
-
-    // assess
-    const runId = runIdOf(reply);
-    expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
-    expect(runSummary(stack, runId)?.lines[0]).toMatch(/, 0 not checked$/);
-    const rows = await backupRows();
-    expect(rows.map((r) => r.kind).sort()).toEqual(['ami', 'ami', 'iam', 'lambda', 'route53']);
-    expect(rows.every((r) => r.colour === 'red' || r.colour === 'amber')).toBe(true);
-  });
-
   it('plans every kind in a dry run, a line each, and changes nothing', async () => {
+    // prepare: what the other test's runs stored and copied
+    const [keysBefore, copiesBefore] = [await keys(''), await copies()];
+
     // act
     const reply = await command(stack, 'alice', 'backup all --dry-run');
 
@@ -49,11 +39,23 @@ describe('/dr backup all on the sandbox estate', () => {
     expect(runSummary(stack, runId)).toMatchObject({ status: 'dry_run' });
     const lines = runSummary(stack, runId)?.lines ?? [];
     expect(lines.map((l) => /^\*(\w+)\*/.exec(l)?.[1])).toEqual(['DynamoDB', 'AMIs', 'IAM', 'Route53', 'Lambda']);
-    expect(await keys('')).toEqual([]);
-    expect(await copies()).toEqual([]);
+    expect(await keys('')).toEqual(keysBefore);
+    expect(await copies()).toEqual(copiesBefore);
   });
 
-  it('reports a kind that fails mid-run (IAM export denied) and completes the others, one line per kind', async () => {
+  it('shows every /dr status row with a real colour before any backup, the backup rows not green; reports a kind that fails mid-run (IAM export denied) and completes the others, one line per kind; a second run fills the gap (IAM) without copying or storing anything twice, and the backup rows of /dr status turn green', async () => {
+    // One scenario, from the estate with no backup to every backup row green.
+    // act: /dr status before any backup
+    const status = await command(stack, 'carol', 'status');
+
+    // assess
+    const statusId = runIdOf(status);
+    expect(runSummary(stack, statusId)).toMatchObject({ status: 'succeeded' });
+    expect(runSummary(stack, statusId)?.lines[0]).toMatch(/, 0 not checked$/);
+    const rowsBefore = await backupRows();
+    expect(rowsBefore.map((r) => r.kind).sort()).toEqual(['ami', 'ami', 'iam', 'lambda', 'route53']);
+    expect(rowsBefore.every((r) => r.colour === 'red' || r.colour === 'amber')).toBe(true);
+
     // prepare: the backup bucket refuses writes under iam/ only
     const undo = fail(stack.clients.s3('us-east-1'), 'PutObjectCommand', ACCESS_DENIED, { when: (i) => String(i.Key).startsWith('iam/') });
 
@@ -84,19 +86,17 @@ describe('/dr backup all on the sandbox estate', () => {
     expect(await copies()).toHaveLength(2);
     const backups = await stack.clients.dynamodb('us-east-1').send(new ListBackupsCommand({}));
     expect((backups.BackupSummaries ?? []).filter((b) => b.BackupName?.includes('-backup-')).length).toBeGreaterThanOrEqual(3 + 1);
-  });
 
-  it('a second run fills the gap (IAM) without copying or storing anything twice, and the backup rows of /dr status turn green', async () => {
-    // act
-    const reply = await command(stack, 'alice', 'backup all');
+    // act: a second run
+    const second = await command(stack, 'alice', 'backup all');
 
     // assess
-    const runId = runIdOf(reply);
-    const lines = runSummary(stack, runId)?.lines ?? [];
-    expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
-    expect(lines[1]).toMatch(/^:white_check_mark: \*AMIs\*: nothing to do/);
-    expect(lines[2]).toMatch(/^:white_check_mark: \*IAM\*: Exported \*12\* roles/);
-    expect(lines[4]).toContain('stored none new, 3 already there');
+    const secondId = runIdOf(second);
+    const secondLines = runSummary(stack, secondId)?.lines ?? [];
+    expect(runSummary(stack, secondId)).toMatchObject({ status: 'succeeded' });
+    expect(secondLines[1]).toMatch(/^:white_check_mark: \*AMIs\*: nothing to do/);
+    expect(secondLines[2]).toMatch(/^:white_check_mark: \*IAM\*: Exported \*12\* roles/);
+    expect(secondLines[4]).toContain('stored none new, 3 already there');
     expect(await copies()).toHaveLength(2);
     const rows = await backupRows();
     expect(rows.filter((r) => r.colour !== 'green')).toEqual([]);

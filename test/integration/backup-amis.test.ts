@@ -3,7 +3,7 @@ import { seedAmis } from '../../src/local/estate';
 import { SANDBOX_CHANNEL } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
 import { ACCESS_DENIED, fail, rewrite } from '../helpers/faults';
-import { command, runIdOf, runSummary, textOf, useLocalStack } from '../helpers/flow';
+import { command, restoreBeforeEach, runIdOf, runSummary, textOf, useLocalStack } from '../helpers/flow';
 
 /*
  * /dr backup amis against moto: copies in the backup region named and tagged, idempotent within a
@@ -28,6 +28,8 @@ describe('/dr backup amis', () => {
     stack = getStack();
     ({ tagged, untagged } = await seedAmis(stack.clients, stack.config));
   }, 60_000);
+  // Each test starts from the seeded images and no copy.
+  restoreBeforeEach(getStack);
 
   it('plans a dry run naming each tagged image and its copy, and copies nothing', async () => {
     // act
@@ -43,7 +45,8 @@ describe('/dr backup amis', () => {
     expect(await copies()).toEqual([]);
   });
 
-  it('reports a copy that AWS refuses mid-run and copies the other', async () => {
+  it('reports a copy that AWS refuses mid-run and copies the other; a second run copies the rest, tagged backup, source-ami and drbot-run, and skips what was copied today', async () => {
+    // One scenario: the second run picks up where the first could not go.
     // prepare: CopyImage denied for the first tagged image only
     const undo = fail(west(), 'CopyImageCommand', ACCESS_DENIED, { when: (i) => i.SourceImageId === tagged[1] });
 
@@ -63,26 +66,27 @@ describe('/dr backup amis', () => {
     expect(msg).toContain(`${tagged[1]} (spawn-controller): CopyImage on \`${tagged[1]}\` failed`);
     const made = await copies();
     expect(made.map((c) => tag(c, 'source-ami'))).toEqual([tagged[0]]);
-  });
 
-  it('copies the rest, tagged backup, source-ami and drbot-run, and skips what was copied today', async () => {
-    // act
-    const reply = await command(stack, 'alice', 'backup amis');
+    // act: again, with CopyImage allowed
+    const again = await command(stack, 'alice', 'backup amis');
 
     // assess
-    const runId = runIdOf(reply);
-    expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
-    expect(message(runId)).toContain('1 of 1 copies available in us-west-2; 1 already copied today');
-    const made = await copies();
-    expect(made).toHaveLength(2);
-    const controller = made.find((c) => tag(c, 'source-ami') === tagged[1]);
+    const againId = runIdOf(again);
+    expect(runSummary(stack, againId)).toMatchObject({ status: 'succeeded' });
+    expect(message(againId)).toContain('1 of 1 copies available in us-west-2; 1 already copied today');
+    const all = await copies();
+    expect(all).toHaveLength(2);
+    const controller = all.find((c) => tag(c, 'source-ami') === tagged[1]);
     expect(controller).toMatchObject({ Name: `spawn-controller-backup-${today()}`, State: 'available' });
     expect(tag(controller ?? {}, 'backup')).toBe('true');
-    expect(tag(controller ?? {}, 'drbot-run')).toBe(runId);
-    expect(made.some((c) => tag(c, 'source-ami') === untagged)).toBe(false);
+    expect(tag(controller ?? {}, 'drbot-run')).toBe(againId);
+    expect(all.some((c) => tag(c, 'source-ami') === untagged)).toBe(false);
   });
 
   it('copies nothing on a second run the same day', async () => {
+    // prepare: today's run, done
+    expect(runSummary(stack, runIdOf(await command(stack, 'alice', 'backup amis')))).toMatchObject({ status: 'succeeded' });
+
     // act
     const reply = await command(stack, 'alice', 'backup amis');
 
@@ -94,7 +98,7 @@ describe('/dr backup amis', () => {
   });
 
   it('polls again after a durable wait while copies are pending, and reports a copy that fails with its reason while the other completes (DescribeImages rewritten by SDK middleware: moto copies at once)', async () => {
-    // prepare: today's copies gone, so the run copies both again; the first poll says pending, the second fails one
+    // prepare: no copy today (any there gone), so the run copies both; the first poll says pending, the second fails one
     for (const c of await copies()) await west().send(new DeregisterImageCommand({ ImageId: c.ImageId ?? '' }));
     let polls = 0;
     const undo = rewrite<DescribeImagesCommandOutput>(west(), 'DescribeImagesCommand', (out, input) => {

@@ -7,7 +7,7 @@ import type { LocalStack } from '../../src/local/stack';
 import type { IamExport } from '../../src/runbooks/backup-iam/runbook';
 import { parseCommand } from '../../src/slack/parse';
 import { fail } from '../helpers/faults';
-import { command, runIdOf, runSummary, textOf, useLocalStack } from '../helpers/flow';
+import { command, recordedSlackWaits, runIdOf, runSummary, textOf, useLocalStack } from '../helpers/flow';
 
 /*
  * /dr backup iam on the local stack against moto: the export's content in the backup bucket, the
@@ -31,7 +31,8 @@ async function keysUnder(stack: LocalStack, prefix: string): Promise<string[]> {
 }
 
 describe('/dr backup iam', () => {
-  const getStack = useLocalStack({ seed: false, slackRetry: { attempts: 8, baseDelayMs: 20, maxWaitMs: 1000 } });
+  const slackRetry = recordedSlackWaits({ attempts: 8, baseDelayMs: 20, maxWaitMs: 1000 });
+  const getStack = useLocalStack({ seed: false, slackRetry });
   let stack: LocalStack;
 
   beforeAll(async () => {
@@ -150,6 +151,7 @@ describe('/dr backup iam', () => {
 
   it('slack-429-on-final-update: the export is written and its message still ends Done after Slack rate-limits the last update', async () => {
     // prepare: the final update ("Done: …") is rate limited six times, more than a step's own retries
+    const waited = slackRetry.waits.length;
     let limited = 0;
     stack.standIn.fault = (method, args) => (method === 'chat.update' && String(args.text).startsWith('Done') && limited++ < 6 ? { status: 429, retryAfter: 1 } : undefined);
 
@@ -164,6 +166,7 @@ describe('/dr backup iam', () => {
     // assess: AWS's end state, the run, and the message
     const runId = runIdOf(reply);
     expect(limited).toBe(7);
+    expect(slackRetry.waits.slice(waited)).toEqual(Array(6).fill(1000));
     expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
     const pointer = JSON.parse(await objectText(stack, 'iam/latest.json')) as { key: string; runId: string; roles: number };
     expect(pointer).toMatchObject({ runId, roles: 12 });

@@ -88,6 +88,7 @@ describe('Retry backup on an AWS Backup job failure (aws-sdk-client-mock: moto h
     backup.on(DescribeBackupJobCommand, { BackupJobId: JOB }).resolves(describedJob());
     backup.on(StartBackupJobCommand).resolves({ $metadata: { httpStatusCode: 200 }, BackupJobId: NEW_JOB, CreationDate: new Date('2026-10-02T06:00:00.000Z'), IsParent: false });
     const runsBefore = stack.engine.names().length;
+    const saidBefore = ephemeralsFor(stack.standIn, 'alice', SANDBOX_ALERTS_CHANNEL).length;
 
     // act: a viewer, then an operator, then Slack redelivering the operator's click (same trigger id)
     await click(stack, 'carol', message, 'Retry backup');
@@ -105,7 +106,7 @@ describe('Retry backup on an AWS Backup job failure (aws-sdk-client-mock: moto h
     expect(viewerCalls).toBe(0);
     // one run for the operator's click, however often Slack sent it
     expect(stack.engine.names().length).toBe(runsBefore + 1);
-    const started = ephemeralsFor(stack.standIn, 'alice', SANDBOX_ALERTS_CHANNEL).map(textOf).join('\n');
+    const started = ephemeralsFor(stack.standIn, 'alice', SANDBOX_ALERTS_CHANNEL).slice(saidBefore).map(textOf).join('\n');
     const runId = /r-[0-9a-f]{12}/.exec(started)?.[0] ?? '';
     expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
     // exactly what AWS Backup was asked

@@ -11,7 +11,7 @@ import type { LocalStack } from '../../src/local/stack';
 import type { LambdaManifest } from '../../src/runbooks/backup-lambda/runbook';
 import { parseCommand } from '../../src/slack/parse';
 import { ACCESS_DENIED, fail } from '../helpers/faults';
-import { command, runIdOf, runSummary, textOf, useLocalStack } from '../helpers/flow';
+import { command, restoreBeforeEach, runIdOf, runSummary, textOf, useLocalStack } from '../helpers/flow';
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
 
 /*
@@ -59,6 +59,22 @@ describe('/dr backup lambda (code download through a test double)', () => {
     await lambda.send(new CreateFunctionCommand({ FunctionName: OTHER, Runtime: 'nodejs20.x', Handler: 'index.handler', Role: `arn:aws:iam::123456789012:role/${SANDBOX_LAMBDA_ROLE}`, Code: { ZipFile: other } }));
     await lambda.send(new PublishVersionCommand({ FunctionName: OTHER }));
   }, 60_000);
+  // Each test starts from the functions as published above and nothing in the backup bucket.
+  restoreBeforeEach(getStack);
+
+  /** A fourth version of FN: new code, published. */
+  async function publishV4(): Promise<Uint8Array> {
+    const lambda = stack.clients.lambda('us-east-1');
+    const v4 = storedZip('index.js', 'exports.handler = async () => ({ version: 4 });\n');
+    packages.set(lambdaSha256(v4), v4);
+    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: FN, ZipFile: v4 }));
+    await lambda.send(new PublishVersionCommand({ FunctionName: FN }));
+    return v4;
+  }
+  /** A backup of the named functions, done. */
+  async function backedUp(...fns: string[]): Promise<void> {
+    expect(runSummary(stack, runIdOf(await command(stack, 'alice', `backup lambda ${fns.join(' ')}`)))).toMatchObject({ status: 'succeeded' });
+  }
 
   it('plans a dry run per function, reports the missing one, and writes nothing', async () => {
     // act
@@ -103,12 +119,9 @@ describe('/dr backup lambda (code download through a test double)', () => {
   });
 
   it('does not store a version again: a second run downloads only the new version', async () => {
-    // prepare
-    const lambda = stack.clients.lambda('us-east-1');
-    const v4 = storedZip('index.js', 'exports.handler = async () => ({ version: 4 });\n');
-    packages.set(lambdaSha256(v4), v4);
-    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: FN, ZipFile: v4 }));
-    await lambda.send(new PublishVersionCommand({ FunctionName: FN }));
+    // prepare: versions 1 to 3 stored by an earlier backup, then a fourth published
+    await backedUp(FN);
+    const v4 = await publishV4();
     downloads.length = 0;
 
     // act
@@ -124,7 +137,9 @@ describe('/dr backup lambda (code download through a test double)', () => {
   });
 
   it('reports a version whose download is denied mid-run, stores the others, and still writes the manifest', async () => {
-    // prepare: a new function, two versions; GetFunction on version 1 denied
+    // prepare: both functions backed up, FN's fourth version too; then a second version of the other, and GetFunction on it denied
+    await publishV4();
+    await backedUp(FN, OTHER);
     const lambda = stack.clients.lambda('us-east-1');
     const second = storedZip('index.js', 'exports.handler = async () => "router v2";\n');
     packages.set(lambdaSha256(second), second);

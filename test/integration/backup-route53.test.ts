@@ -38,6 +38,9 @@ describe('/dr backup route53', () => {
   }, 60_000);
 
   it('plans a dry run with the record counts by type and routing, and writes nothing', async () => {
+    // prepare: the exports other tests wrote
+    const before = await keys('route53/');
+
     // act
     const reply = await command(stack, 'alice', 'backup route53 --dry-run');
 
@@ -48,7 +51,7 @@ describe('/dr backup route53', () => {
     expect(msg).toContain(`Zone \`${SANDBOX_ZONE_NAME}.\``);
     expect(msg).toContain(`*${RECORDS + 2}* record sets`);
     expect(msg).toContain('2 alias, 2 failover, 2 weighted, 2 latency, 2 geo');
-    expect(await keys('route53/')).toEqual([]);
+    expect(await keys('route53/')).toEqual(before);
   });
 
   it('exports every record set across pages, alias, failover, weighted, latency and geo kept whole, with count and checksum in the metadata', async () => {
@@ -107,7 +110,8 @@ describe('/dr backup route53', () => {
   });
 
   it('fails the run, saying so, when the write is denied mid-run; latest still points at the last good export', async () => {
-    // prepare
+    // prepare: a good export first, whatever ran before
+    expect(runSummary(stack, runIdOf(await command(stack, 'alice', 'backup route53')))).toMatchObject({ status: 'succeeded' });
     const before = await text(`route53/${zoneId}/latest.json`);
     const undo = fail(stack.clients.s3('us-east-1'), 'PutObjectCommand', ACCESS_DENIED);
 

@@ -6,10 +6,10 @@ import { replicateDrillCanaries } from '../../src/local/moto-gaps';
 import { SANDBOX_CHANNEL, SANDBOX_CRITICAL_CHANNEL } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
 import { parseScheduleEvent, startScheduledRun } from '../../src/schedules/start';
-import { DrillStore } from '../../src/store/drills';
+import { type DrillMeasure, type DrillReport, DrillStore } from '../../src/store/drills';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ACCESS_DENIED, fail, rewrite, SERVICE_UNAVAILABLE } from '../helpers/faults';
-import { buttons, click, command, requestRun, runIdOf, runMessage, runSummary, textOf, useLocalStack } from '../helpers/flow';
+import { buttons, click, command, recordedSlackWaits, requestRun, runIdOf, runMessage, runSummary, textOf, useLocalStack } from '../helpers/flow';
 
 /*
  * /dr drill against moto (the sandbox estate, AMI copies made by /dr backup amis): an instance
@@ -31,7 +31,8 @@ const REPLICA = 'spawn-binaries-us-west-2-backup';
 const TABLES = ['spawn-instances', 'spawn-queues', 'spawn-alerts'];
 
 describe('/dr drill', () => {
-  const getStack = useLocalStack({ slackRetry: { attempts: 8, baseDelayMs: 20, maxWaitMs: 1000 } });
+  const slackRetry = recordedSlackWaits({ attempts: 8, baseDelayMs: 20, maxWaitMs: 1000 });
+  const getStack = useLocalStack({ slackRetry });
   let stack: LocalStack;
 
   /** Every instance tagged by a drill (any run), with its state. */
@@ -70,6 +71,9 @@ describe('/dr drill', () => {
   });
 
   it('plans a dry run naming the AMI, the instance type, the canaries and the restore, and creates nothing', async () => {
+    // prepare: the drill instances other tests' drills left (terminated ones stay listed)
+    const instancesBefore = await drillInstances();
+
     // act
     const reply = await command(stack, 'alice', 'drill --dry-run');
 
@@ -81,7 +85,8 @@ describe('/dr drill', () => {
     expect(text).toContain(`canary object \`${canaryKey(runId)}\` in \`${BUCKET}\`; timed until it is in \`${REPLICA}\``);
     expect(text).toContain(`PITR restore of \`spawn-instances\` into \`spawn-instances-drill-${runId}\``);
     expect(text).toContain('All of it is removed at the end, success or failure.');
-    expect(await drillInstances()).toEqual([]);
+    expect(await drillInstances(runId)).toEqual([]);
+    expect(await drillInstances()).toEqual(instancesBefore);
     expect(await drillTables()).toEqual([]);
     expect(await canaryVersions(BUCKET, PRIMARY, runId)).toEqual([]);
   });
@@ -275,6 +280,7 @@ describe('/dr drill', () => {
 
     // act 2: again, Slack rate-limiting the final update twice
     const second = await requestRun(stack, 'alice', `drill cleanup ${runId}`);
+    const waited = slackRetry.waits.length;
     let limited = 0;
     stack.standIn.fault = (method, args) => (method === 'chat.update' && String(args.text).startsWith('Done') && limited++ < 2 ? { status: 429, retryAfter: 1 } : undefined);
     try {
@@ -283,8 +289,9 @@ describe('/dr drill', () => {
       delete stack.standIn.fault;
     }
 
-    // assess 2: waited out, the message final, nothing left
+    // assess 2: waited out (Retry-After: 1 s, each time), the message final, nothing left
     expect(limited).toBe(3);
+    expect(slackRetry.waits.slice(waited)).toEqual([1000, 1000]);
     expect(runSummary(stack, second.runId)).toMatchObject({ status: 'succeeded' });
     expect(await stack.store.getRun(second.runId)).toMatchObject({ status: 'succeeded' });
     expect(textOf(runMessage(stack.standIn, second.runId))).toMatch(/^✅ Done/);
@@ -308,14 +315,16 @@ describe('/dr drill', () => {
   it('slack-429-on-final-update: the drill waits out Retry-After; AWS is cleaned up and the record says succeeded', async () => {
     // prepare
     const { runId, message: plan } = await requestRun(stack, 'alice', 'drill');
+    const waited = slackRetry.waits.length;
     let limited = 0;
     stack.standIn.fault = (method, args) => (method === 'chat.update' && String(args.text).startsWith('Done') && limited++ < 6 ? { status: 429, retryAfter: 1 } : undefined);
 
     // act
     await click(stack, 'bob', plan, 'run_approve');
 
-    // assess
+    // assess: each 429 waited out for its Retry-After (1 s)
     expect(limited).toBe(7);
+    expect(slackRetry.waits.slice(waited)).toEqual(Array(6).fill(1000));
     expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
     expect(await stack.store.getRun(runId)).toMatchObject({ status: 'succeeded' });
     expect(textOf(stack.standIn.message(plan.channel, plan.ts))).toContain('*Drill report*');
@@ -391,6 +400,25 @@ describe('/dr drill', () => {
   });
 
   it('drill history shows the kept drills newest first, with pass/fail and the clean-up', async () => {
+    // prepare: six kept reports as drills keep them (the runbook's keep-report step), dated after any
+    // drill the other tests run (theirs are now and the schedule's 2027 firings), so they are the newest
+    const drills = new DrillStore(stack.store.doc, stack.store.tableName);
+    const measured = (compute: number, s3: number, restore: number, ok = true): DrillMeasure[] => [
+      { component: 'compute', kind: 'rto', seconds: compute, objectiveMinutes: 60, result: 'pass' },
+      { component: `s3:${BUCKET}`, kind: 'rpo', seconds: s3, objectiveMinutes: 5, result: 'pass' },
+      ...TABLES.map((t): DrillMeasure => ({ component: `dynamodb:${t}`, kind: 'rpo', objectiveMinutes: 5, result: 'none', note: 'no replica in us-west-2' })),
+      ok ? { component: 'restore:spawn-instances', kind: 'rto', seconds: restore, objectiveMinutes: 60, result: 'pass' } : { component: 'restore:spawn-instances', kind: 'rto', objectiveMinutes: 60, result: 'fail', note: 'RestoreTableToPointInTime denied' },
+    ];
+    const reports: DrillReport[] = [
+      { runId: 'r-0000000d0001', at: '2030-01-01T03:00:00.000Z', ok: true, scheduled: false, measures: measured(40, 12, 300), failures: 0, cleanup: 'removed' },
+      { runId: 'r-0000000d0002', at: '2030-01-02T03:00:00.000Z', ok: false, scheduled: false, measures: measured(42, 11, 0, false), failures: 1, cleanup: 'removed' },
+      { runId: 'r-0000000d0003', at: '2030-01-03T03:00:00.000Z', ok: true, scheduled: false, measures: measured(38, 14, 280), failures: 0, cleanup: 'kept' },
+      { runId: 'r-0000000d0004', at: '2030-01-04T03:00:00.000Z', ok: false, scheduled: false, measures: measured(90, 13, 310), failures: 1, cleanup: 'incomplete' },
+      { runId: 'r-0000000d0005', at: '2030-01-05T03:00:00.000Z', ok: true, scheduled: false, measures: measured(41, 10, 290), failures: 0, cleanup: 'removed' },
+      { runId: 'r-0000000d0006', at: '2030-02-01T03:00:00.000Z', ok: true, scheduled: true, measures: measured(39, 12, 295), failures: 0, cleanup: 'removed' },
+    ];
+    for (const r of reports) await drills.put(r, new Date());
+
     // act
     const reply = await command(stack, 'carol', 'drill history 10');
 
@@ -398,8 +426,9 @@ describe('/dr drill', () => {
     const runId = runIdOf(reply);
     expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
     const text = message(runId);
-    const kept = await new DrillStore(stack.store.doc, stack.store.tableName).list(10);
+    const kept = await drills.list(10);
     expect(kept.length).toBeGreaterThanOrEqual(6);
+    expect(kept.slice(0, 6).map((r) => r.runId)).toEqual(reports.map((r) => r.runId).reverse());
     expect(text).toContain(`The last ${kept.length} drills*, newest first`);
     const rows = text.split('\n').filter((l) => /^\d{4}-\d{2}-\d{2} \d{2}:\d{2} {2}r-[0-9a-f]{12}/.test(l));
     expect(rows.map((l) => l.slice(18, 32))).toEqual(kept.map((r) => r.runId));

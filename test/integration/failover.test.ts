@@ -1,4 +1,5 @@
-import { DescribeInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { DeregisterImageCommand, DescribeInstancesCommand, type Instance, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { readZone } from '../../src/runbooks/backup-route53/runbook';
 import { backupCopies } from '../../src/aws/ec2';
@@ -8,7 +9,7 @@ import { localSandboxTools } from '../../src/local/sandbox-tools';
 import type { LocalStack } from '../../src/local/stack';
 import { getFailoverState, putFailoverState } from '../../src/runbooks/failover/state';
 import { ACCESS_DENIED, fail } from '../helpers/faults';
-import { click, command, ephemeralsFor, latestRunMessage, requestRun, runSummary, textOf, useLocalStack } from '../helpers/flow';
+import { click, command, ephemeralsFor, latestRunMessage, newRuns, recordedSlackWaits, requestRun, runSummary, textOf, useLocalStack } from '../helpers/flow';
 
 /*
  * /dr failover and /dr failback against moto (the seeded sandbox, its `failover:` section: one
@@ -22,7 +23,8 @@ const TARGET = 'us-west-2';
 const THROTTLED = { name: 'Throttling', message: 'Rate exceeded', status: 400 };
 
 describe('/dr failover and /dr failback', () => {
-  const getStack = useLocalStack({ progressIntervalMs: 0, sandboxTools: localSandboxTools, slackRetry: { attempts: 3, baseDelayMs: 20, maxWaitMs: 1000 } });
+  const slackRetry = recordedSlackWaits({ attempts: 3, baseDelayMs: 20, maxWaitMs: 1000 });
+  const getStack = useLocalStack({ progressIntervalMs: 0, sandboxTools: localSandboxTools, slackRetry });
   let stack: LocalStack;
   let zoneId: string;
   let original: ResourceRecordSet[];
@@ -40,6 +42,16 @@ describe('/dr failover and /dr failback', () => {
     const { recordSets } = await readZone(stack.clients.route53(), zoneId);
     return recordSets.filter((s) => s.Name === 'www.spawn.example.com.' || (s.Name === 'api.spawn.example.com.' && s.SetIdentifier === 'primary'));
   };
+  /*
+   * What a test needs of the estate it arranges itself (the tests run in any order): the AMI copies
+   * in the target that a failover launches from, or none; no failover ever recorded.
+   */
+  const withCopies = () => ensureAmiCopies(stack.clients, stack.config, new Date());
+  const withoutCopies = async () => {
+    for (const c of await backupCopies(ec2(), TARGET)) await ec2().send(new DeregisterImageCommand({ ImageId: c.ImageId ?? '' }));
+    expect(await backupCopies(ec2(), TARGET)).toEqual([]);
+  };
+  const noFailoverRecorded = () => stack.store.doc.send(new DeleteCommand({ TableName: stack.store.tableName, Key: { pk: 'FAILOVER', sk: 'CURRENT' } }));
 
   beforeAll(async () => {
     stack = getStack();
@@ -54,6 +66,10 @@ describe('/dr failover and /dr failback', () => {
   });
 
   it('refuses bad input clearly and starts no run: the primary as target, an unknown region; a failback with no failover changes nothing', async () => {
+    // prepare
+    await noFailoverRecorded();
+    const runsBefore = stack.engine.names();
+
     // act
     const nothing = await command(stack, 'alice', 'failback');
     const nothingId = /r-[0-9a-f]{12}/.exec(nothing.json?.text ?? '')?.[0] ?? '';
@@ -69,12 +85,15 @@ describe('/dr failover and /dr failback', () => {
     expect(hostile.json?.text).not.toContain('<!channel>');
     expect(hostile.json?.text).toContain('not arguments to /dr');
     expect(odd.json?.text).toContain('is not an AWS region');
-    expect(stack.engine.names().some((n) => n.startsWith('dr-failover'))).toBe(false);
+    expect(newRuns(stack, runsBefore).some((n) => n.startsWith('dr-failover'))).toBe(false);
     expect(await live()).toEqual([]);
   });
 
   it('--dry-run shows readiness red / amber / green with the estimated RPO, and changes nothing', async () => {
-    // act: no AMI copy in the target yet
+    // prepare: no AMI copy in the target yet
+    await withoutCopies();
+
+    // act
     const { runId } = await requestDry('failover us-west-2 --dry-run');
 
     // assess
@@ -117,6 +136,9 @@ describe('/dr failover and /dr failback', () => {
   });
 
   it('refuses to fail over when the target holds no AMI copy to launch', async () => {
+    // prepare
+    await withoutCopies();
+
     // act
     const reply = await command(stack, 'alice', 'failover us-west-2');
 
@@ -129,7 +151,7 @@ describe('/dr failover and /dr failback', () => {
 
   it('EC2 denying RunInstances mid-run: nothing launched, DNS not switched, said so', async () => {
     // prepare
-    await ensureAmiCopies(stack.clients, stack.config, new Date());
+    await withCopies();
     const undo = fail(ec2(), 'RunInstancesCommand', ACCESS_DENIED);
     try {
       // act
@@ -149,8 +171,10 @@ describe('/dr failover and /dr failback', () => {
     expect(await records()).toEqual(original);
   });
 
-  it('with the primary down: the plan says unreachable, the requester cannot approve, the approver does; instances run from the copies, DNS switched, clock and RTO shown', async () => {
+  it('with the primary down: the plan says unreachable, the requester cannot approve, the approver does; instances run from the copies, DNS switched, clock and RTO shown; failback is refused while the primary is down, a second failover while one is in effect; then /dr failback puts every record back, and "Terminate failover instances" terminates only the failover\'s', async () => {
+    // One scenario: the failover stays in effect from its run to its failback.
     // prepare
+    await withCopies();
     const copies = (await backupCopies(ec2(), TARGET)).map((c) => c.ImageId);
     await command(stack, 'alice', 'simulate outage us-east-1');
     expect(stack.unreachable?.has('us-east-1')).toBe(true);
@@ -202,69 +226,67 @@ describe('/dr failover and /dr failback', () => {
       'www.spawn.example.com. spawn-lb-123.us-east-1.elb.amazonaws.com ',
     ]);
     expect(stack.unreachable?.has('us-east-1')).toBe(true);
-  });
 
-  it('/dr failback is refused while the primary is down, and changes nothing', async () => {
-    // prepare
+    // act: /dr failback while the primary is still down
     stack.unreachable?.add('us-east-1');
-    const before = await records();
+    const beforeRefusedFailback = await records();
+    const refusedFailback = await command(stack, 'alice', 'failback');
 
-    // act
-    const reply = await command(stack, 'alice', 'failback');
+    // assess: refused, nothing changed
+    const refusedFailbackId = /r-[0-9a-f]{12}/.exec(refusedFailback.json?.text ?? '')?.[0] ?? '';
+    expect(runSummary(stack, refusedFailbackId)).toMatchObject({ status: 'failed' });
+    expect(message(refusedFailbackId)).toContain('us-east-1 is still unreachable');
+    expect(await records()).toEqual(beforeRefusedFailback);
 
-    // assess
-    const runId = /r-[0-9a-f]{12}/.exec(reply.json?.text ?? '')?.[0] ?? '';
-    expect(runSummary(stack, runId)).toMatchObject({ status: 'failed' });
-    expect(message(runId)).toContain('us-east-1 is still unreachable');
-    expect(await records()).toEqual(before);
-  });
-
-  it('a second failover is refused while one is in effect', async () => {
-    // act
-    const reply = await command(stack, 'alice', 'failover');
+    // act: the primary answers again; a second failover while this one is in effect
+    stack.unreachable?.clear();
+    const second = await command(stack, 'alice', 'failover');
 
     // assess
-    const runId = /r-[0-9a-f]{12}/.exec(reply.json?.text ?? '')?.[0] ?? '';
-    expect(message(runId)).toContain('is already in effect');
-  });
+    const secondId = /r-[0-9a-f]{12}/.exec(second.json?.text ?? '')?.[0] ?? '';
+    expect(message(secondId)).toContain('is already in effect');
 
-  it('/dr failback puts every record back as it was, then "Terminate failover instances" terminates only the failover\'s', async () => {
-    // prepare: the primary is back; an instance drbot did not launch is in the target too
-    const bystander = (await ec2().send(new (await import('@aws-sdk/client-ec2')).RunInstancesCommand({ ImageId: (await backupCopies(ec2(), TARGET))[0]?.ImageId ?? '', MinCount: 1, MaxCount: 1 }))).Instances?.[0]?.InstanceId;
+    // prepare: an instance drbot did not launch is in the target too
+    const bystander = (await ec2().send(new RunInstancesCommand({ ImageId: (await backupCopies(ec2(), TARGET))[0]?.ImageId ?? '', MinCount: 1, MaxCount: 1 }))).Instances?.[0]?.InstanceId;
     const failoverRun = (await getFailoverState(stack.store))?.runId ?? '';
+    try {
+      // act: dry run first, then the failback
+      const dry = await command(stack, 'alice', 'failback --dry-run');
+      const dryId = /r-[0-9a-f]{12}/.exec(dry.json?.text ?? '')?.[0] ?? '';
+      expect(runSummary(stack, dryId)).toMatchObject({ status: 'dry_run' });
+      expect((await records()).find((s) => s.Name === 'www.spawn.example.com.')?.AliasTarget).toBeUndefined();
+      const back = await requestRun(stack, 'alice', 'failback');
+      await click(stack, 'bob', back.message, 'run_approve');
 
-    // act: dry run first, then the failback
-    const dry = await command(stack, 'alice', 'failback --dry-run');
-    const dryId = /r-[0-9a-f]{12}/.exec(dry.json?.text ?? '')?.[0] ?? '';
-    expect(runSummary(stack, dryId)).toMatchObject({ status: 'dry_run' });
-    expect((await records()).find((s) => s.Name === 'www.spawn.example.com.')?.AliasTarget).toBeUndefined();
-    const { runId, message: m } = await requestRun(stack, 'alice', 'failback');
-    await click(stack, 'bob', m, 'run_approve');
+      // assess: DNS as before the failover
+      expect(runSummary(stack, back.runId)).toMatchObject({ status: 'succeeded' });
+      expect(await records()).toEqual(original);
+      expect(message(back.runId)).toContain('Listed again: every record holds what it held before the failover.');
+      expect(await getFailoverState(stack.store)).toMatchObject({ status: 'failed-back', failback: { runId: back.runId } });
+      // the instances are listed, still running, with the button
+      expect((await live()).filter((i) => tagged(i, 'drbot-failover') === failoverRun)).toHaveLength(2);
+      const after = latestRunMessage(stack.standIn);
+      expect(textOf(after)).toContain('[Terminate failover instances]');
 
-    // assess: DNS as before the failover
-    expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
-    expect(await records()).toEqual(original);
-    expect(message(runId)).toContain('Listed again: every record holds what it held before the failover.');
-    expect(await getFailoverState(stack.store)).toMatchObject({ status: 'failed-back', failback: { runId } });
-    // the instances are listed, still running, with the button
-    expect((await live()).filter((i) => tagged(i, 'drbot-failover') === failoverRun)).toHaveLength(2);
-    const after = latestRunMessage(stack.standIn);
-    expect(textOf(after)).toContain('[Terminate failover instances]');
+      // act: the button, approved
+      await click(stack, 'alice', after ?? back.message, 'Terminate failover instances');
+      const plan = latestRunMessage(stack.standIn);
+      expect(textOf(plan)).toContain('to terminate');
+      await click(stack, 'bob', plan ?? back.message, 'run_approve');
 
-    // act: the button, approved
-    await click(stack, 'alice', after ?? m, 'Terminate failover instances');
-    const plan = latestRunMessage(stack.standIn);
-    expect(textOf(plan)).toContain('to terminate');
-    await click(stack, 'bob', plan ?? m, 'run_approve');
-
-    // assess: the failover's instances are gone, the bystander is not
-    const left = await live();
-    expect(left.filter((i) => tagged(i, 'drbot-failover') === failoverRun)).toEqual([]);
-    expect(left.map((i) => i.InstanceId)).toContain(bystander);
+      // assess: the failover's instances are gone, the bystander is not
+      const left = await live();
+      expect(left.filter((i) => tagged(i, 'drbot-failover') === failoverRun)).toEqual([]);
+      expect(left.map((i) => i.InstanceId)).toContain(bystander);
+    } finally {
+      // the bystander is no test's to keep: the others count the target's live instances
+      if (bystander) await ec2().send(new TerminateInstancesCommand({ InstanceIds: [bystander] }));
+    }
   });
 
   it('a failover that came into effect while this plan waited for its approval: nothing launched, DNS untouched, its state kept', async () => {
     // prepare: a plan made with no failover in effect; then another run's failover is recorded
+    await withCopies();
     const before = await getFailoverState(stack.store);
     expect(before?.status ?? 'failed-back').toBe('failed-back');
     const { runId, message: msg } = await requestRun(stack, 'alice', 'failover');
@@ -281,11 +303,14 @@ describe('/dr failover and /dr failback', () => {
     expect((await live()).filter((i) => tagged(i, 'drbot-failover') === runId)).toEqual([]);
     expect(await records()).toEqual(dnsBefore);
     expect((await getFailoverState(stack.store))?.runId).toBe(other.runId);
+    // the recorded failover was this test's own: as it was before
     if (before) await putFailoverState(stack.store, before);
+    else await noFailoverRecorded();
   });
 
   it('Route53 throttling every change: instances launched, DNS not switched, said so; failback --terminate cleans up', async () => {
     // prepare
+    await withCopies();
     const undo = fail(stack.clients.route53(), 'ChangeResourceRecordSetsCommand', THROTTLED);
     let runId: string;
     try {
@@ -315,6 +340,7 @@ describe('/dr failover and /dr failback', () => {
 
   it('EC2 throttling RunInstances twice and DescribeInstanceStatus once: retried, each image launched once, DNS switched; failback cleans up', async () => {
     // prepare
+    await withCopies();
     const undo = [fail(ec2(), 'RunInstancesCommand', { name: 'RequestLimitExceeded', message: 'Request limit exceeded.', status: 503 }, { times: 2 }), fail(ec2(), 'DescribeInstanceStatusCommand', THROTTLED, { times: 1 })];
     let runId = '';
     try {
@@ -342,7 +368,9 @@ describe('/dr failover and /dr failback', () => {
 
   it('slack-429-on-final-update of the failover, then Route53 denying the failback mid-run: DNS stays switched and is said; a second failback restores it', async () => {
     // prepare: a failover whose final update Slack rate-limits twice
+    await withCopies();
     const req = await requestRun(stack, 'alice', 'failover us-west-2');
+    const waited = slackRetry.waits.length;
     let limited = 0;
     stack.standIn.fault = (method, args) => (method === 'chat.update' && String(args.text).startsWith('Done') && limited++ < 2 ? { status: 429, retryAfter: 1 } : undefined);
     try {
@@ -353,6 +381,7 @@ describe('/dr failover and /dr failback', () => {
 
     // assess: waited out; the message final; AWS switched
     expect(limited).toBe(3);
+    expect(slackRetry.waits.slice(waited)).toEqual([1000, 1000]);
     expect(runSummary(stack, req.runId)).toMatchObject({ status: 'succeeded' });
     expect(await stack.store.getRun(req.runId)).toMatchObject({ status: 'succeeded' });
     expect(message(req.runId)).toMatch(/^✅ Done/);
@@ -392,6 +421,7 @@ describe('/dr failover and /dr failback', () => {
 
   it('Slack answering 500 to every update: the failover is still done and recorded, and the failback too', async () => {
     // prepare
+    await withCopies();
     const req = await requestRun(stack, 'alice', 'failover us-west-2');
     stack.standIn.fault = (method) => (method === 'chat.update' ? { status: 500 } : undefined);
 
@@ -407,12 +437,14 @@ describe('/dr failover and /dr failback', () => {
 
     // act: the failback with terminate, its final update rate limited twice (Retry-After 1 s)
     const clean = await requestRun(stack, 'alice', 'failback --terminate');
+    const waitedBack = slackRetry.waits.length;
     let limited = 0;
     stack.standIn.fault = (method, args) => (method === 'chat.update' && String(args.text).startsWith('Done') && limited++ < 2 ? { status: 429, retryAfter: 1 } : undefined);
     await click(stack, 'bob', clean.message, 'run_approve');
 
     // assess: waited out, the message final, the work done
     expect(limited).toBeGreaterThanOrEqual(2);
+    expect(slackRetry.waits.slice(waitedBack).filter((ms) => ms === 1000).length).toBeGreaterThanOrEqual(2);
     expect(runSummary(stack, clean.runId)).toMatchObject({ status: 'succeeded' });
     expect(message(clean.runId)).toContain('Terminated 2 instances');
     expect(message(clean.runId)).toMatch(/Done/);

@@ -5,7 +5,7 @@ import type { LocalStack } from '../../src/local/stack';
 import { deleteAmiCopy, snapshotsOf } from '../../src/runbooks/backup-amis/prune';
 import { parseScheduleEvent, startScheduledRun } from '../../src/schedules/start';
 import { ACCESS_DENIED, fail, rewrite } from '../helpers/faults';
-import { click, command, ephemeralsFor, requestRun, runIdOf, runMessage, runSummary, textOf, useLocalStack } from '../helpers/flow';
+import { click, command, ephemeralsFor, recordedSlackWaits, requestRun, restoreBeforeEach, runIdOf, runMessage, runSummary, textOf, useLocalStack } from '../helpers/flow';
 
 /*
  * /dr backup amis --prune against moto: drbot's copies in the backup region (tagged backup=true,
@@ -16,8 +16,8 @@ import { click, command, ephemeralsFor, requestRun, runIdOf, runMessage, runSumm
  * The stack's clock is fixed 100 days ahead of the real time. moto stamps every image with the real
  * time in whole seconds, so copies made here within a second could not be told apart: each copy's
  * age is set on DescribeImages' answer by SDK middleware (`rewrite`), counted back from that clock.
- * Each test prunes its own source-image groups (the source-ami tag names a group), so what one test
- * keeps does not change what the next one deletes.
+ * Each test starts from the seeded images and no copy (moto restored before each), and makes the
+ * copies it prunes in source-image groups of its own (the source-ami tag names a group).
  */
 
 const DAY = 86_400_000;
@@ -26,7 +26,8 @@ const ymd = (d: Date) => d.toISOString().slice(0, 10).replace(/-/g, '');
 const RUN = 'r-00000000a11e';
 
 describe('/dr backup amis --prune', () => {
-  const getStack = useLocalStack({ seed: false, now: () => NOW, slackRetry: { attempts: 8, baseDelayMs: 20, maxWaitMs: 1000 } });
+  const slackRetry = recordedSlackWaits({ attempts: 8, baseDelayMs: 20, maxWaitMs: 1000 });
+  const getStack = useLocalStack({ seed: false, now: () => NOW, slackRetry });
   let stack: LocalStack;
   let source: string;
   const ages = new Map<string, number>();
@@ -54,25 +55,24 @@ describe('/dr backup amis --prune', () => {
       Images: (out.Images ?? []).map((i) => (ages.has(i.ImageId ?? '') ? { ...i, CreationDate: new Date(NOW.getTime() - (ages.get(i.ImageId ?? '') ?? 0) * DAY).toISOString() } : i)),
     }));
   }, 60_000);
+  restoreBeforeEach(getStack);
   afterEach(() => {
     delete stack.standIn.fault;
   });
 
   describe('plans, asks for approval, and deletes only drbot\'s old copies with their snapshots', () => {
-    let g1: string[];
-    let g2: string[];
-    let foreign: string;
-    let untagged: string;
-
-    beforeAll(async () => {
-      g1 = [await copy('ami-00000000000000a1', 90), await copy('ami-00000000000000a1', 60), await copy('ami-00000000000000a1', 20)];
-      g2 = [await copy('ami-00000000000000b2', 50), await copy('ami-00000000000000b2', 40)];
-      foreign = await copy('ami-00000000000000a1', 400, { backup: 'true', 'source-ami': 'ami-00000000000000a1' });
-      untagged = await copy('', 400, {}, 'scratch-copy');
-    });
+    /** Two groups of drbot's copies (three and two of them, oldest first), a copy tagged by someone else and an untagged one. */
+    async function copies(): Promise<{ g1: string[]; g2: string[]; foreign: string; untagged: string }> {
+      const g1 = [await copy('ami-00000000000000a1', 90), await copy('ami-00000000000000a1', 60), await copy('ami-00000000000000a1', 20)];
+      const g2 = [await copy('ami-00000000000000b2', 50), await copy('ami-00000000000000b2', 40)];
+      const foreign = await copy('ami-00000000000000a1', 400, { backup: 'true', 'source-ami': 'ami-00000000000000a1' });
+      const untagged = await copy('', 400, {}, 'scratch-copy');
+      return { g1, g2, foreign, untagged };
+    }
 
     it('a dry run lists what would go, oldest first, what stays and why, and deletes nothing', async () => {
       // prepare
+      const { g1, g2, foreign, untagged } = await copies();
       const snapsBefore = await allSnapshots();
 
       // act
@@ -94,6 +94,7 @@ describe('/dr backup amis --prune', () => {
 
     it('the requester cannot approve; an approver can, and then the old copies and their snapshots are gone, the rest untouched', async () => {
       // prepare
+      const { g1, g2, foreign, untagged } = await copies();
       const snaps = new Map<string, string[]>();
       for (const id of [...g1, ...g2, foreign, untagged]) snaps.set(id, snapshotsOf(await image(id)));
 
@@ -160,6 +161,7 @@ describe('/dr backup amis --prune', () => {
     // prepare
     const [old, newest] = [await copy('ami-00000000000000d4', 70), await copy('ami-00000000000000d4', 45)];
     const { runId, message } = await requestRun(stack, 'alice', 'backup amis --prune');
+    const waited = slackRetry.waits.length;
     let limited = 0;
     stack.standIn.fault = (method, args) => (method === 'chat.update' && String(args.text).startsWith('Done') && limited++ < 3 ? { status: 429, retryAfter: 1 } : undefined);
 
@@ -168,6 +170,7 @@ describe('/dr backup amis --prune', () => {
 
     // assess
     expect(limited).toBe(4);
+    expect(slackRetry.waits.slice(waited)).toEqual([1000, 1000, 1000]);
     expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
     expect(textOf(stack.standIn.message(SANDBOX_CHANNEL, message.ts))).toMatch(/^✅ Done/);
     expect(await stack.store.getRun(runId)).toMatchObject({ status: 'succeeded' });

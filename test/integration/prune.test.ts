@@ -3,7 +3,7 @@ import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { MiddlewareStack } from '@smithy/types';
 import type { LocalStack } from '../../src/local/stack';
-import { click, command, nextSecond, requestRun, runIdOf, runMessage, runSummary, textOf, useLocalStack } from '../helpers/flow';
+import { click, command, nextSecond, requestRun, restoreBeforeEach, runIdOf, runMessage, runSummary, textOf, useLocalStack } from '../helpers/flow';
 
 /*
  * --prune on the backup verbs, against moto. moto stamps every backup and object with the real
@@ -55,8 +55,11 @@ describe('--prune', () => {
         await nextSecond(); // moto stamps whole seconds: keep the order visible
       }
     });
+    // Each test starts from these three backups and no run's.
+    restoreBeforeEach(getStack);
 
-    it('plans the deletion, waits for approval, and after it deletes only drbot\'s old backups, keeping the newest and the manual one', async () => {
+    it('plans the deletion, waits for approval, and after it deletes only drbot\'s old backups, keeping the newest and the manual one; a dry run then lists the one that is no longer the newest, and deletes nothing', async () => {
+      // One scenario: the dry run's plan follows from the backup the approved run made.
       // act
       const { runId, message } = await requestRun(stack, 'alice', `backup dynamodb ${TABLE} --prune`);
       const plan = textOf(message);
@@ -73,16 +76,12 @@ describe('--prune', () => {
       expect(names).not.toContain(`${TABLE}-backup-20260101-000000`);
       expect(names).toEqual(expect.arrayContaining(['before-migration-manual', `${TABLE}-backup-20260102-000000`]));
       expect(names).toHaveLength(3); // the two kept and the one this run made
-    });
 
-    it('a dry run lists what would go and deletes nothing', async () => {
-      // prepare
+      // act: a dry run, now that the run's own backup is the newest of drbot's
       const before = await backupNames();
-
-      // act
       const reply = await command(stack, 'alice', `backup dynamodb ${TABLE} --prune --dry-run`);
 
-      // assess
+      // assess: it would delete the one kept above, and deletes nothing
       const text = textOf(runMessage(stack.standIn, runIdOf(reply)));
       expect(text).toContain(`Prune: would delete 1 on-demand backups older than 35 days: \`${TABLE}-backup-20260102-000000\``);
       expect(await backupNames()).toEqual(before);

@@ -1,5 +1,5 @@
 import type { Change, ResourceRecordSet } from '@aws-sdk/client-route-53';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { KnownBlock, MrkdwnElement, SectionBlock } from '@slack/types';
 import { createHash } from 'node:crypto';
 import { DrbotError, UsageError } from '../../src/errors';
@@ -9,7 +9,7 @@ import type { LocalStack } from '../../src/local/stack';
 import { Leases } from '../../src/store/leases';
 import { parseCommand } from '../../src/slack/parse';
 import { ACCESS_DENIED, fail } from '../helpers/faults';
-import { click, command, ephemeralsFor, requestRun, runIdOf, runSummary, snapshot, textOf, useLocalStack } from '../helpers/flow';
+import { click, command, ephemeralsFor, recordedSlackWaits, requestRun, restoreBeforeEach, runIdOf, runSummary, snapshot, textOf, useLocalStack } from '../helpers/flow';
 import { applyChanges, countCalls, latestExportKey, readExportDoc, zoneOwned, zoneRecords, zoneVsExport } from '../helpers/route53';
 
 /*
@@ -30,7 +30,8 @@ const upsert = (r: ResourceRecordSet): Change => ({ Action: 'UPSERT', ResourceRe
 const del = (r: ResourceRecordSet): Change => ({ Action: 'DELETE', ResourceRecordSet: r });
 
 describe('/dr restore route53', () => {
-  const getStack = useLocalStack({ seed: false, config: { ...SANDBOX_CONFIG }, slackRetry: { attempts: 8, baseDelayMs: 20, maxWaitMs: 1000 } });
+  const slackRetry = recordedSlackWaits({ attempts: 8, baseDelayMs: 20, maxWaitMs: 1000 });
+  const getStack = useLocalStack({ seed: false, config: { ...SANDBOX_CONFIG }, slackRetry });
   let stack: LocalStack;
   let zoneId: string;
 
@@ -107,7 +108,9 @@ describe('/dr restore route53', () => {
     });
 
     it('says there is no export yet and how to make one, and changes nothing', async () => {
-      // prepare
+      // prepare: no export of the zone (the tests with one may have run first)
+      const made = (await s3().send(new ListObjectsV2Command({ Bucket: BACKUPS, Prefix: `route53/${zoneId}/` }))).Contents ?? [];
+      if (made.length) await s3().send(new DeleteObjectsCommand({ Bucket: BACKUPS, Delete: { Objects: made.map((o) => ({ Key: o.Key })) } }));
       const before = await live();
 
       // act
@@ -132,12 +135,21 @@ describe('/dr restore route53', () => {
       key = await exportZone();
       exported = (await readExportDoc(s3(), BACKUPS, key)).recordSets;
     }, 60_000);
+    // Each test starts from the zone as exported, that export the latest, and nothing restored yet.
+    restoreBeforeEach(getStack);
+
+    /** Two record sets that are not in the export. */
+    const extras = [rec('extra-1', 'TXT', '"not in the export"'), rec('extra-2', 'A', '10.99.0.1')];
+    /** The zone drifted from the export: 5 values changed, 3 record sets deleted, 2 extras. Returns the A record sets as they were. */
+    async function drift(): Promise<ResourceRecordSet[]> {
+      const a = await plainA();
+      await applyChanges(r53(), zoneId, [...a.slice(0, 5).map((r) => upsert({ ...r, ResourceRecords: [{ Value: '10.200.0.1' }] })), ...a.slice(5, 8).map(del), ...extras.map(upsert)]);
+      return a;
+    }
 
     it('plans a dry run with counts and escaped samples, and changes nothing', async () => {
       // prepare: 5 values changed, 3 record sets deleted, 2 extras
-      const a = await plainA();
-      const extras = [rec('extra-1', 'TXT', '"not in the export"'), rec('extra-2', 'A', '10.99.0.1')];
-      await applyChanges(r53(), zoneId, [...a.slice(0, 5).map((r) => upsert({ ...r, ResourceRecords: [{ Value: '10.200.0.1' }] })), ...a.slice(5, 8).map(del), ...extras.map(upsert)]);
+      const a = await drift();
       const before = await live();
 
       // act
@@ -159,7 +171,8 @@ describe('/dr restore route53', () => {
     });
 
     it('four eyes: alice cannot approve her own restore; bob approves, it runs once and the zone equals the export, extras kept, SOA and apex NS untouched', async () => {
-      // prepare: the zone as the dry run left it
+      // prepare: the zone drifted as the dry run's test has it
+      await drift();
       const before = await live();
       const owned = zoneOwned(before, APEX);
       const calls = countCalls(r53(), 'ChangeResourceRecordSetsCommand');
@@ -196,7 +209,8 @@ describe('/dr restore route53', () => {
     });
 
     it('--delete-extra with the zone ID: routing record sets and alias targets restored whole, extras deleted, a CNAME in the way replaced in the same batch', async () => {
-      // prepare: routing fields changed, the alias deleted, a CNAME where an A record was, and the kept extras still there
+      // prepare: routing fields changed, the alias deleted, a CNAME where an A record was, and two extras
+      await applyChanges(r53(), zoneId, extras.map(upsert));
       const z = await live();
       const get = (name: string, type: string, set?: string) => z.get(`${name}.${APEX}|${type}|${set ?? ''}`) as ResourceRecordSet;
       const a0 = (await plainA())[0] as ResourceRecordSet;
@@ -237,7 +251,7 @@ describe('/dr restore route53', () => {
       // act
       const runId = await restore(`--backup s3://${BACKUPS}/${key}`);
 
-      // assess: the first export, not the newer one (which the tests below leave alone: they name the first)
+      // assess: the first export, not the newer one
       expect(newer).not.toBe(key);
       expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
       expect(message(runId)).toContain('3 created, 3 changed, 0 deleted');
@@ -374,6 +388,7 @@ describe('/dr restore route53', () => {
       const a = await plainA();
       await applyChanges(r53(), zoneId, a.slice(0, 4).map((r) => upsert({ ...r, TTL: 9 })));
       const { runId, message: msg } = await requestRun(stack, 'alice', `restore route53 --backup ${key}`);
+      const waited = slackRetry.waits.length;
       let limited = 0;
       stack.standIn.fault = (method, args) => {
         if (method !== 'chat.update') return undefined;
@@ -390,6 +405,8 @@ describe('/dr restore route53', () => {
 
       // assess
       expect(limited).toBeGreaterThan(3);
+      // the three 429s came first, each waited out for its Retry-After (1 s); the 500s after them backed off
+      expect(slackRetry.waits.slice(waited, waited + 3)).toEqual([1000, 1000, 1000]);
       expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
       expect(await stack.store.getRun(runId)).toMatchObject({ status: 'succeeded' });
       expect((await stack.store.listAudit(100)).filter((e) => e.runId === runId && e.action === 'result')).toMatchObject([{ result: 'succeeded' }]);

@@ -124,7 +124,9 @@ describe('after a restore: keep dynamodb and delete restored-table', () => {
 
   describe('delete restored-table', () => {
     it('refuses tables drbot did not restore (by name or by tags), the live table, and protection someone else set; nothing is deleted', async () => {
-      // prepare: a lookalike with drbot's tags whose deletion protection drbot did not set
+      // prepare: a lookalike without drbot's tags, and one with them whose deletion protection drbot did not set
+      const foreignName = `${TABLE}-restored-20200101-000004`;
+      await lookalike(foreignName, []);
       const protectedName = `${TABLE}-restored-20200101-000002`;
       await lookalike(protectedName, [
         { Key: 'drbot-run', Value: 'r-000000000002' },
@@ -132,7 +134,7 @@ describe('after a restore: keep dynamodb and delete restored-table', () => {
       ], true);
 
       // act
-      const foreign = runIdOf(await command(stack, 'alice', `delete restored-table ${TABLE}-restored-20200101-000000`));
+      const foreign = runIdOf(await command(stack, 'alice', `delete restored-table ${foreignName}`));
       const byOther = runIdOf(await command(stack, 'alice', `delete restored-table ${protectedName}`));
       const live = await command(stack, 'alice', `delete restored-table ${TABLE}`);
       const random = await command(stack, 'alice', 'delete restored-table payments-ledger');
@@ -145,7 +147,7 @@ describe('after a restore: keep dynamodb and delete restored-table', () => {
       const said = ephemeralsFor(stack.standIn, 'alice').map((m) => textOf(m)).join('\n') + (live.json?.text ?? '') + (random.json?.text ?? '');
       expect(said).toContain(`\`${TABLE}\` is a configured table, not a table drbot restored.`);
       expect(said).toContain('`payments-ledger` is not a table drbot restored');
-      for (const t of [TABLE, `${TABLE}-restored-20200101-000000`, protectedName]) expect(await exists(t)).toBe(true);
+      for (const t of [TABLE, foreignName, protectedName]) expect(await exists(t)).toBe(true);
       expect((await ddb().send(new DescribeTableCommand({ TableName: protectedName }))).Table?.DeletionProtectionEnabled).toBe(true);
     });
 

@@ -1,9 +1,9 @@
 import { ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import { listObjectsIndex } from '../../src/aws/s3';
-import { type BulkPut, startMoto, type MotoServer } from '../../src/local/moto';
+import type { BulkPut, MotoServer } from '../../src/local/moto';
 import { SANDBOX_CONFIG } from '../../src/local/sandbox';
 import { seedSandbox } from '../../src/local/seed';
-import { motoClients, resetMoto } from '../helpers/moto';
+import { freshMoto, motoClients, resetMoto } from '../helpers/moto';
 
 /**
  * The sandbox seed in batches: npm start's moto (src/local/moto_launcher.py) takes many objects
@@ -13,10 +13,14 @@ import { motoClients, resetMoto } from '../helpers/moto';
 describe('seedSandbox in batches', () => {
   let moto: MotoServer;
   beforeAll(async () => {
-    moto = await startMoto();
+    moto = await freshMoto();
   });
   afterAll(async () => {
     await moto?.stop();
+  });
+  // Each test seeds into a moto that holds nothing: the worker's restored to its start, or this file's own reset.
+  beforeEach(async () => {
+    if (!(await moto.restore?.('empty').catch(() => undefined))) await resetMoto(moto.endpoint);
   });
 
   it('writes the estate in a few bulk requests, reports progress to the total, and leaves what PutObject would', async () => {
@@ -54,8 +58,7 @@ describe('seedSandbox in batches', () => {
   });
 
   it('falls back to PutObject when the bulk call fails', async () => {
-    // prepare: an empty moto (the estate above would be seeded twice)
-    await resetMoto(moto.endpoint);
+    // prepare
     const clients = motoClients(moto.endpoint);
     const cfg = { ...SANDBOX_CONFIG, s3: { buckets: [{ name: 'seed-fallback-bucket', archivePrefix: 'results/' }] }, dynamodb: { tables: [] } };
 
