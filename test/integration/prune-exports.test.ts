@@ -8,7 +8,7 @@ import { SANDBOX_CONFIG } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
 import { parseScheduleEvent, startScheduledRun } from '../../src/schedules/start';
 import { rewrite } from '../helpers/faults';
-import { click, command, listAllVersions, requestRun, runIdOf, runMessage, runSummary, textOf, useLocalStack } from '../helpers/flow';
+import { click, command, listAllVersions, requestRun, restoreBeforeEach, runIdOf, runMessage, runSummary, textOf, useLocalStack } from '../helpers/flow';
 
 /*
  * --prune of the exports in the backup bucket, against moto S3: Route53 exports
@@ -139,6 +139,8 @@ describe('--prune of the exports in the backup bucket', () => {
       ages.set(`lambda/${FN}/README.txt`, 400);
       ages.set(`${folder(1)}notes.txt`, 400);
     });
+    // each test starts from the versions, alias and stored copies above (jest --randomize)
+    restoreBeforeEach(getStack);
 
     it('by default (all versions) a --prune plans no deletion and deletes nothing', async () => {
       // prepare
@@ -185,7 +187,7 @@ describe('--prune of the exports in the backup bucket', () => {
     });
 
     it('a scheduled run prunes by the retention without waiting for anyone', async () => {
-      // prepare: version 2 is old and no alias points at it any more
+      // prepare: versions 1 and 2 are old and no alias points at them any more
       stack.config.retention.lambdaVersions = 30;
       await stack.clients.lambda('us-east-1').send(new UpdateAliasCommand({ FunctionName: FN, Name: 'canary', FunctionVersion: '4', RoutingConfig: { AdditionalVersionWeights: {} } }));
       try {
@@ -195,8 +197,9 @@ describe('--prune of the exports in the backup bucket', () => {
 
         // assess
         expect(runSummary(stack, r.runId)).toMatchObject({ status: 'succeeded' });
-        expect(textOf(runMessage(stack.standIn, r.runId))).toContain('Pruned 1 old stored versions.');
+        expect(textOf(runMessage(stack.standIn, r.runId))).toContain('Pruned 2 old stored versions.');
         const left = await keys('lambda/');
+        expect(left).not.toContain(`${folder(1)}code.zip`);
         expect(left).not.toContain(`${folder(2)}code.zip`);
         expect(left).toEqual(expect.arrayContaining([`${folder(3)}code.zip`, `${folder(4)}code.zip`, `${folder(5)}code.zip`]));
       } finally {
