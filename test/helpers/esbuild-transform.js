@@ -12,13 +12,22 @@ const { createHash } = require('node:crypto');
 const OPTIONS = { loader: 'ts', format: 'cjs', target: 'node20', sourcemap: 'inline', supported: { 'dynamic-import': false } };
 const VERSION = require('esbuild/package.json').version;
 
-// esbuild defines a module's exports as getters that cannot be redefined, where tsc assigns plain
-// properties: jest.spyOn(require('…/app'), 'createApp') then fails ("Cannot redefine property").
-// The getters of its two export helpers are made configurable, which is all spyOn needs; they stay
-// live bindings. (esbuild may rename the helpers' variables to avoid a clash, hence the patterns.)
+// esbuild defines a module's exports as getters that can be neither redefined nor assigned, where
+// tsc assigns plain properties: jest.spyOn(require('…/app'), 'createApp') fails ("Cannot redefine
+// property"), and test/setup.ts's wrapping of signSlackRequest for the secrets scan would be lost.
+// The exports are made configurable, and assigning one makes it a plain property holding the new
+// value, as under tsc; until then they stay live bindings. (esbuild may rename the helpers'
+// variables to avoid a clash with the module's own names, hence the patterns.) And
+// `import * as m` gives the module's own exports object when it is an ES module compiled to
+// CommonJS, as tsc's __importStar does, not a copy: test/setup.ts assigns through such an import.
 const EXPORT_HELPERS = [
+  ['var __toESM = ', /^var __toESM = \((\w+), (\w+), (\w+)\) => \(/, 'var __toESM = ($1, $2, $3) => !$2 && $1 && $1.__esModule ? $1 : ('],
   ['var __export = ', /enumerable: true \}\)/, 'enumerable: true, configurable: true })'],
-  ['var __copyProps = ', /(\w+)\.enumerable \}\)/, '$1.enumerable, configurable: true })'],
+  [
+    'var __copyProps = ',
+    /__defProp\((\w+), (\w+), \{ get: \(\) => (\w+)\[\2\], enumerable: !\((\w+) = __getOwnPropDesc\(\3, \2\)\) \|\| \4\.enumerable \}\)/,
+    '__defProp($1, $2, { get: () => $3[$2], set: (value) => __defProp($1, $2, { value, writable: true, enumerable: true, configurable: true }), enumerable: !($4 = __getOwnPropDesc($3, $2)) || $4.enumerable, configurable: true })',
+  ],
 ];
 
 function configurableExports(code, filename) {
@@ -26,11 +35,13 @@ function configurableExports(code, filename) {
   for (const [helper, pattern, replacement] of EXPORT_HELPERS) {
     const at = out.indexOf(helper);
     if (at < 0) continue;
-    const end = out.indexOf('\n};\n', at);
+    // the helper's definition: up to the end of its body (the patterns match its first lines)
+    const stop = out.indexOf('\n};\n', at);
+    const end = stop < 0 ? out.length : stop;
     const block = out.slice(at, end);
     const patched = block.replace(pattern, replacement);
     // a new esbuild that writes its helpers differently must not pass silently
-    if (end < 0 || patched === block) throw new Error(`esbuild-transform: ${filename}: esbuild ${VERSION} writes ${helper.trim()} differently; update EXPORT_HELPERS`);
+    if (patched === block) throw new Error(`esbuild-transform: ${filename}: esbuild ${VERSION} writes ${helper.trim()} differently; update EXPORT_HELPERS`);
     out = out.slice(0, at) + patched + out.slice(end);
   }
   return out;
