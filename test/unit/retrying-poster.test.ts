@@ -81,8 +81,13 @@ describe('RetryingPoster', () => {
 describe('RetryingPoster against a stalled Slack', () => {
   const standIn = new SlackStandIn();
   let web: WebClient;
+  // What a test arranges (a message that must survive, a thread's parent) is posted without the
+  // 250 ms timeout the client under test has: on a loaded CI machine an arrange post once took longer.
+  let arrange: WebClient;
   beforeAll(async () => {
-    web = new WebClient('xoxb-test', { slackApiUrl: await standIn.start(), timeout: 250, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
+    const slackApiUrl = await standIn.start();
+    web = new WebClient('xoxb-test', { slackApiUrl, timeout: 250, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
+    arrange = new WebClient('xoxb-test', { slackApiUrl, retryConfig: { retries: 0 } });
   });
   afterAll(() => standIn.stop());
   afterEach(() => {
@@ -125,7 +130,7 @@ describe('RetryingPoster against a stalled Slack', () => {
 
   it('stall-after (posted, answer lost) then an answer: the copy is deleted, the message whose ts is returned kept', async () => {
     // prepare: an unrelated message of the bot with other text, which must survive
-    const other = await web.chat.postMessage({ channel: 'CSTALL2', text: 'another message' });
+    const other = await arrange.chat.postMessage({ channel: 'CSTALL2', text: 'another message' });
     let stalls = 0;
     standIn.fault = (method) => (method === 'chat.postMessage' && stalls++ < 1 ? { stall: 'after' } : undefined);
     const poster = new RetryingPoster(new WebApiPoster(web), { baseDelayMs: 1 });
@@ -144,7 +149,7 @@ describe('RetryingPoster against a stalled Slack', () => {
 
   it('stall-after on a thread reply: the copy in the thread is deleted, the parent kept', async () => {
     // prepare
-    const parent = await web.chat.postMessage({ channel: 'CSTALL3', text: 'run r-000000000003' });
+    const parent = await arrange.chat.postMessage({ channel: 'CSTALL3', text: 'run r-000000000003' });
     let stalls = 0;
     standIn.fault = (method) => (method === 'chat.postMessage' && stalls++ < 1 ? { stall: 'after' } : undefined);
     const poster = new RetryingPoster(new WebApiPoster(web), { baseDelayMs: 1 });
