@@ -212,7 +212,7 @@ def _fast_table_scan():
 
     slow = Table.scan
 
-    def fast(self, filters, limit, exclusive_start_key, filter_expression=None, projection_expression=None, segments=(None, None)):
+    def fast(self, filters, limit, exclusive_start_key, filter_expression, segments):
         ranged = bool(self.range_key_attr)
         items = [i for hs in self.items.values() for i in hs.values()] if ranged else list(self.items.values())
         items.sort(key=(lambda x: (x.hash_key.cast_value, x.range_key.cast_value) if x.range_key else x.hash_key.cast_value) if ranged else (lambda x: x.hash_key.cast_value))
@@ -267,7 +267,7 @@ def _fast_table_scan():
     def scan(self, filters, limit, exclusive_start_key, filter_expression=None, index_name=None, consistent_read=False, projection_expression=None, segments=(None, None)):
         if index_name or projection_expression:
             return slow(self, filters, limit, exclusive_start_key, filter_expression, index_name, consistent_read, projection_expression, segments)
-        got = fast(self, filters, limit, exclusive_start_key, filter_expression, projection_expression, segments)
+        got = fast(self, filters, limit, exclusive_start_key, filter_expression, segments)
         if mode == "check":
             want = slow(self, filters, limit, exclusive_start_key, filter_expression, index_name, consistent_read, projection_expression, segments)
             a = ([i.to_json() for i in want[0]], want[1], want[2])
