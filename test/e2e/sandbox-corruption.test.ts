@@ -3,7 +3,7 @@ import { SANDBOX_CHANNEL } from '../../src/local/sandbox';
 import { localSandboxTools } from '../../src/local/sandbox-tools';
 import { SEED_TABLE_ITEMS } from '../../src/local/seed';
 import type { LocalStack } from '../../src/local/stack';
-import { buttons, click, command, requestRun, runSummary, snapshot, textOf, useLocalStack } from '../helpers/flow';
+import { buttons, click, command, requestRun, runSummary, snapshot, textOf, realNow, useLocalStack } from '../helpers/flow';
 import { itemsOf } from '../helpers/tables';
 
 /*
@@ -79,7 +79,7 @@ describe('sandbox: corrupt a table, restore it to before', () => {
     const w = (await ddb().send(new DescribeContinuousBackupsCommand({ TableName: TABLE }))).ContinuousBackupsDescription?.PointInTimeRecoveryDescription;
 
     // assess
-    const now = Date.now();
+    const now = realNow(); // moto's clock, not the durable runner's fake Date
     expect(w?.EarliestRestorableDateTime?.getTime()).toBeLessThan(now - 50 * 60_000);
     expect(w?.LatestRestorableDateTime?.getTime()).toBeGreaterThan(now - 60_000);
   });

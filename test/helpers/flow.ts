@@ -237,6 +237,11 @@ export async function eachLimit<T>(items: readonly T[], limit: number, fn: (item
 const REAL_DATE = globalThis.Date;
 const REAL_SET_TIMEOUT = globalThis.setTimeout;
 
+/** The real wall clock's time (the app's and moto's), whatever the durable runner has done to `Date`. */
+export function realNow(): number {
+  return REAL_DATE.now();
+}
+
 /**
  * Waits until the real wall clock (moto's, not the runner's fake one) is into its next whole second (at most a second): S3 and moto stamp
  * LastModified and backup times to the second, so what is written after this sorts after what was

@@ -21,7 +21,7 @@ import { randomUUID } from 'node:crypto';
 import { SANDBOX_CHANNEL } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
 import { ACCESS_DENIED, fail, rewrite } from '../helpers/faults';
-import { buttons, click, command, ephemeralsFor, requestRun, runIdOf, runMessage, runSummary, textOf, useLocalStack } from '../helpers/flow';
+import { buttons, click, command, ephemeralsFor, requestRun, runIdOf, runMessage, runSummary, textOf, realNow, useLocalStack } from '../helpers/flow';
 import { journal } from '../helpers/journal';
 
 /*
@@ -162,7 +162,8 @@ describe('/dr compromise', () => {
     // prepare: 110 events by user name in us-east-1 (3 pages), RunInstances in us-west-2 naming an instance
     const user = 'leaky-1';
     const [k1, k2] = await makeUser(user);
-    const now = Date.now();
+    // the app's clock is the real one; the process's Date is the durable runner's fake (skipTime), which drifts from it
+    const now = realNow();
     for (let i = 0; i < 110; i++) history.east.push(trailEvent({ user, keyId: k1!, name: i % 2 ? 'ListBuckets' : 'DescribeInstances', source: i % 2 ? 's3.amazonaws.com' : 'ec2.amazonaws.com', region: 'us-east-1', at: new Date(now - (i + 1) * 60_000), readOnly: true }));
     history.east.push(trailEvent({ user, keyId: k2!, name: 'CreateUser', source: 'iam.amazonaws.com', region: 'us-east-1', at: new Date(now - 5 * 60_000), readOnly: false, request: { userName: 'evil-admin' } }));
     const [west] = await launch('us-west-2', 1, 'miner');
