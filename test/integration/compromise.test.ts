@@ -21,7 +21,7 @@ import { randomUUID } from 'node:crypto';
 import { SANDBOX_CHANNEL } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
 import { ACCESS_DENIED, fail, rewrite } from '../helpers/faults';
-import { buttons, click, command, ephemeralsFor, requestRun, runIdOf, runMessage, runSummary, textOf, realNow, useLocalStack } from '../helpers/flow';
+import { buttons, click, command, ephemeralsFor, realNow, recordedSlackWaits, requestRun, runIdOf, runMessage, runSummary, textOf, useLocalStack } from '../helpers/flow';
 import { journal } from '../helpers/journal';
 
 /*
@@ -101,7 +101,9 @@ function resultOf(stack: LocalStack, runId: string): TestResult<unknown> | undef
 }
 
 describe('/dr compromise', () => {
-  const getStack = useLocalStack({ seed: false, progressIntervalMs: 0, slackRetry: { attempts: 8, baseDelayMs: 20, maxWaitMs: 1000 } });
+  // The posters' waits are recorded, not slept: the Slack fault tests assert the ones their faults caused.
+  const slackRetry = recordedSlackWaits({ attempts: 8, baseDelayMs: 20, maxWaitMs: 1000 });
+  const getStack = useLocalStack({ seed: false, progressIntervalMs: 0, slackRetry });
   let stack: LocalStack;
   let iam: IAMClient;
   const trails = { east: undefined as unknown as ReturnType<typeof mockClient>, west: undefined as unknown as ReturnType<typeof mockClient> };
@@ -521,12 +523,14 @@ describe('/dr compromise', () => {
     const { runId, message } = await requestRun(stack, 'alice', `compromise ${user}`);
     let hits = 0;
     stack.standIn.fault = (method) => (method === 'chat.update' && hits++ < 4 ? { status: 429, retryAfter: 1 } : undefined);
+    const waited = slackRetry.waits.length;
 
     // act
     await click(stack, 'bob', message, 'run_approve');
 
-    // assess
+    // assess: Retry-After (1 s) waited once for each of the four 429s
     expect(hits).toBeGreaterThanOrEqual(4);
+    expect(slackRetry.waits.slice(waited)).toEqual([1000, 1000, 1000, 1000]);
     expect(await statuses(user)).toEqual({ [k1!]: 'Inactive' });
     expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
     expect(textOf(stack.standIn.message(message.channel, message.ts))).toMatch(/^✅ Done/);
@@ -540,6 +544,7 @@ describe('/dr compromise', () => {
     const { runId, message } = await requestRun(stack, 'alice', `compromise ${user}`);
     let limited = 0;
     stack.standIn.fault = (method, args) => (method === 'chat.update' && String(args.text).startsWith('Done') && limited++ < 2 ? { status: 429, retryAfter: 1 } : undefined);
+    const waited = slackRetry.waits.length;
 
     // act
     try {
@@ -550,6 +555,7 @@ describe('/dr compromise', () => {
 
     // assess
     expect(limited).toBe(3);
+    expect(slackRetry.waits.slice(waited)).toEqual([1000, 1000]);
     expect(await statuses(user)).toEqual({ [k1!]: 'Inactive' });
     expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
     expect((await stack.store.getRun(runId))?.status).toBe('succeeded');

@@ -15,7 +15,7 @@ import { parseConfig } from '../../src/config/load';
 import { SANDBOX_CHANNEL, SANDBOX_CONFIG } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
 import { ACCESS_DENIED, fail, rewrite } from '../helpers/faults';
-import { buttons, click, command, ephemeralsFor, requestRun, runIdOf, runSummary, textOf, useLocalStack } from '../helpers/flow';
+import { buttons, click, command, ephemeralsFor, recordedSlackWaits, requestRun, runIdOf, runSummary, textOf, useLocalStack } from '../helpers/flow';
 import { byKey, createSourceTable, itemsOf, richItem } from '../helpers/tables';
 
 /*
@@ -33,7 +33,9 @@ const config = parseConfig({ ...SANDBOX_CONFIG, dynamodb: { tables: [{ name: TAB
 const ITEMS = 120;
 
 describe('/dr restore dynamodb', () => {
-  const getStack = useLocalStack({ seed: false, config, progressIntervalMs: 0, slackRetry: { attempts: 6, baseDelayMs: 20, maxWaitMs: 1000 } });
+  // The posters' waits are recorded, not slept: the Slack fault tests assert the ones their faults caused.
+  const slackRetry = recordedSlackWaits({ attempts: 6, baseDelayMs: 20, maxWaitMs: 1000 });
+  const getStack = useLocalStack({ seed: false, config, progressIntervalMs: 0, slackRetry });
   let stack: LocalStack;
   const ddb = () => stack.clients.dynamodb('us-east-1');
   const message = (runId: string) => stack.standIn.channelMessages(SANDBOX_CHANNEL).find((m) => textOf(m).includes(runId));
@@ -301,12 +303,18 @@ describe('/dr restore dynamodb', () => {
         if (String(args.text).startsWith('Done') && limited++ < 2) return { status: 429, retryAfter: 1 };
         return String(args.text).startsWith('Running') ? { status: 500 } : undefined;
       };
+      const waited = slackRetry.waits.length;
 
       // act
       await click(stack, 'bob', planned, 'run_approve');
 
-      // assess
+      // assess: each refused progress update tried 6 times (backoff from 20 ms), then Retry-After (1 s) waited twice for the final one
       expect(limited).toBe(3);
+      const waits = slackRetry.waits.slice(waited);
+      expect(waits.slice(-2)).toEqual([1000, 1000]);
+      const progress = waits.slice(0, -2);
+      expect(progress.length).toBeGreaterThan(0);
+      expect(progress).toEqual(Array.from({ length: progress.length }, (_, i) => [20, 40, 80, 160, 320][i % 5]));
       expect(await restoredOf(TABLE)).toHaveLength(1);
       expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
       expect(await stack.store.getRun(runId)).toMatchObject({ status: 'succeeded' });

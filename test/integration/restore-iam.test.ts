@@ -28,7 +28,7 @@ import { restorePolicy, restoreRole } from '../../src/runbooks/restore-iam/runbo
 import { type IamExport, LATEST_KEY } from '../../src/runbooks/backup-iam/runbook';
 import { Leases } from '../../src/store/leases';
 import { fail } from '../helpers/faults';
-import { click, command, ephemeralsFor, requestRun, runIdOf, runMessage, runSummary, textOf, useLocalStack } from '../helpers/flow';
+import { click, command, ephemeralsFor, recordedSlackWaits, requestRun, runIdOf, runMessage, runSummary, textOf, useLocalStack } from '../helpers/flow';
 
 /*
  * /dr restore iam on the local stack against moto: an export made by /dr backup iam, IAM changed
@@ -83,7 +83,9 @@ async function defaultDocument(iam: IAMClient, arn: string): Promise<unknown> {
 }
 
 describe('/dr restore iam', () => {
-  const getStack = useLocalStack({ seed: false, progressIntervalMs: 0, slackRetry: { attempts: 8, baseDelayMs: 20, maxWaitMs: 1000 } });
+  // The posters' waits are recorded, not slept: the Slack fault tests assert the ones their faults caused.
+  const slackRetry = recordedSlackWaits({ attempts: 8, baseDelayMs: 20, maxWaitMs: 1000 });
+  const getStack = useLocalStack({ seed: false, progressIntervalMs: 0, slackRetry });
   let stack: LocalStack;
   let iam: IAMClient;
   let policyArn = '';
@@ -395,12 +397,14 @@ describe('/dr restore iam', () => {
       const { runId, message } = await requestRun(stack, 'alice', `restore iam ${CHANGED.join(' ')}`);
       let hits = 0;
       stack.standIn.fault = (method) => (method === 'chat.update' && hits++ < 4 ? (hits % 2 ? { status: 429, retryAfter: 1 } : { status: 500 }) : undefined);
+      const waited = slackRetry.waits.length;
 
       // act
       await click(stack, 'bob', message, 'run_approve');
 
-      // assess
+      // assess: the four faults fall on one update's tries: Retry-After (1 s) for each 429, the backoff of its try (20 ms × 2^try) for each 500
       expect(hits).toBeGreaterThanOrEqual(4);
+      expect(slackRetry.waits.slice(waited)).toEqual([1000, 40, 1000, 160]);
       for (const r of CHANGED) expect({ role: r, ...(await roleState(iam, r)) }).toEqual({ role: r, ...original.get(r) });
       expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
       const final = textOf(stack.standIn.message(message.channel, message.ts));

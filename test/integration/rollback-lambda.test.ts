@@ -9,7 +9,7 @@ import type { StoredMessage } from '../../src/local/slack-standin';
 import type { LocalStack } from '../../src/local/stack';
 import { CANARY_WATCH_MINUTES } from '../../src/runbooks/rollback-lambda/runbook';
 import { ACCESS_DENIED, fail, rewrite } from '../helpers/faults';
-import { buttons, click, command, ephemeralsFor, requestRun, runIdOf, runSummary, snapshot, textOf, useLocalStack } from '../helpers/flow';
+import { buttons, click, command, ephemeralsFor, recordedSlackWaits, requestRun, runIdOf, runSummary, snapshot, textOf, useLocalStack } from '../helpers/flow';
 
 /*
  * /dr rollback lambda against moto: versions, aliases and their routing are moto's; the alias's end
@@ -63,7 +63,9 @@ function countUpdates(lambda: LambdaClient): { sent: Record<string, unknown>[]; 
 }
 
 describe('/dr rollback lambda', () => {
-  const getStack = useLocalStack({ seed: false, config, progressIntervalMs: 0, slackRetry: { attempts: 8, baseDelayMs: 20, maxWaitMs: 1000 } });
+  // The posters' waits are recorded, not slept: the Slack fault tests assert the ones their faults caused.
+  const slackRetry = recordedSlackWaits({ attempts: 8, baseDelayMs: 20, maxWaitMs: 1000 });
+  const getStack = useLocalStack({ seed: false, config, progressIntervalMs: 0, slackRetry });
   let stack: LocalStack;
   let lambda: LambdaClient;
 
@@ -458,17 +460,24 @@ describe('/dr rollback lambda', () => {
       const first = await requestRun(stack, 'alice', `rollback lambda ${F.slack}`);
       let limited = 0;
       stack.standIn.fault = (method, args) => (method === 'chat.update' && String(args.text).startsWith('Done') && limited++ < 3 ? { status: 429, retryAfter: 1 } : undefined);
+      const waited = slackRetry.waits.length;
 
       // act
       await click(stack, 'bob', first.message, 'run_approve');
       stack.standIn.fault = undefined;
+      const waitsFirst = slackRetry.waits.slice(waited);
+      const waitedSecond = slackRetry.waits.length;
       const afterFirst = (await alias(F.slack)).FunctionVersion;
       const second = await requestRun(stack, 'alice', `rollback lambda ${F.slack}`);
       stack.standIn.fault = (method) => (method === 'chat.update' ? { status: 500 } : undefined);
       await click(stack, 'bob', second.message, 'run_approve');
 
-      // assess
-      expect(limited).toBeGreaterThan(1);
+      // assess: Retry-After (1 s) waited for each 429; each refused update tried 8 times, backing off from 20 ms to 1 s
+      expect(limited).toBe(4);
+      expect(waitsFirst).toEqual([1000, 1000, 1000]);
+      const waitsSecond = slackRetry.waits.slice(waitedSecond);
+      expect(waitsSecond.slice(0, 7)).toEqual([20, 40, 80, 160, 320, 640, 1000]);
+      expect(waitsSecond.length % 7).toBe(0);
       expect(afterFirst).toBe('3');
       expect(finalText(first.message)).toMatch(/^✅ Done/);
       expect(runSummary(stack, first.runId)).toMatchObject({ status: 'succeeded' });

@@ -1,6 +1,6 @@
 import { SANDBOX_CHANNEL } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
-import { click, command, ephemeralsFor, latestMarkerKeys, requestRun, runSummary, textOf, useLocalStack } from '../helpers/flow';
+import { click, command, ephemeralsFor, latestMarkerKeys, recordedSlackWaits, requestRun, runSummary, textOf, useLocalStack } from '../helpers/flow';
 
 /*
  * Issue 8, fault 2: Slack failing must not hide finished work. The Slack stand-in answers chosen
@@ -11,7 +11,9 @@ import { click, command, ephemeralsFor, latestMarkerKeys, requestRun, runSummary
 const BUCKET = 'spawn-binaries-us-east-1';
 
 describe('Slack failing while a run reports', () => {
-  const getStack = useLocalStack({ slackRetry: { attempts: 8, baseDelayMs: 20, maxWaitMs: 1000 } });
+  // The posters' waits are recorded, not slept: each test asserts the ones its faults caused.
+  const slackRetry = recordedSlackWaits({ attempts: 8, baseDelayMs: 20, maxWaitMs: 1000 });
+  const getStack = useLocalStack({ slackRetry });
   let stack: LocalStack;
   beforeAll(() => {
     stack = getStack();
@@ -25,12 +27,14 @@ describe('Slack failing while a run reports', () => {
     const { runId, message } = await requestRun(stack, 'alice', `restore s3 ${BUCKET} --prefix bin/`);
     let limited = 0;
     stack.standIn.fault = (method, args) => (method === 'chat.update' && String(args.text).startsWith('Done') && limited++ < 6 ? { status: 429, retryAfter: 1 } : undefined);
+    const waited = slackRetry.waits.length;
 
     // act
     await click(stack, 'bob', message, 'run_approve');
 
-    // assess
+    // assess: Retry-After (1 s) waited once per 429, nothing else waited
     expect(limited).toBe(7);
+    expect(slackRetry.waits.slice(waited)).toEqual(Array(6).fill(1000));
     expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
     expect(textOf(stack.standIn.message(message.channel, message.ts))).toMatch(/^✅ Done/);
     expect(await stack.store.getRun(runId)).toMatchObject({ status: 'succeeded' });
@@ -45,11 +49,16 @@ describe('Slack failing while a run reports', () => {
     const before = await latestMarkerKeys(s3, BUCKET, 'lib/');
     const { runId, message } = await requestRun(stack, 'alice', `restore s3 ${BUCKET} --prefix lib/`);
     stack.standIn.fault = (method) => (method === 'chat.update' ? { status: 500 } : undefined);
+    const waited = slackRetry.waits.length;
 
     // act
     await click(stack, 'bob', message, 'run_approve');
 
-    // assess: AWS end state, the record, the audit
+    // assess: each refused update was tried 8 times, backing off from 20 ms and capped at 1 s
+    const waits = slackRetry.waits.slice(waited);
+    expect(waits.slice(0, 7)).toEqual([20, 40, 80, 160, 320, 640, 1000]);
+    expect(waits.length % 7).toBe(0);
+    // AWS end state, the record, the audit
     expect(before.length).toBeGreaterThan(0);
     expect(await latestMarkerKeys(s3, BUCKET, 'lib/')).toEqual([]);
     expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
