@@ -41,6 +41,9 @@ export interface AccessKeyInfo {
   created?: string;
 }
 
+/** IAM's limit of access keys per user. */
+export const MAX_ACCESS_KEYS = 2;
+
 /** The user's ARN, or undefined when IAM has no such user. */
 export async function getUserArn(iam: IAMClient, user: string): Promise<string | undefined> {
   try {
@@ -142,13 +145,17 @@ export async function createKeyIntoSecret(iam: IAMClient, sm: SecretsManagerClie
   } catch (e) {
     if (!named(e, 'ResourceNotFoundException')) throw wrapAws(e, 'secretsmanager:DescribeSecret', name);
   }
+  const atLimit = () =>
+    new PreconditionError('key_limit', `\`${user}\` already has IAM's limit of 2 access keys, so no replacement was created.`, 'Delete the compromised key once its CloudTrail record has been reviewed (keys are evidence), then ask for the replacement again.');
+  // Asked first: the SDK takes IAM's LimitExceededException for throttling and would retry the
+  // refused CreateAccessKey five times over seconds before the answer reached us.
+  if ((await listAccessKeys(iam, user)).length >= MAX_ACCESS_KEYS) throw atLimit();
   let created;
   try {
     created = (await iam.send(new CreateAccessKeyCommand({ UserName: user }))).AccessKey;
   } catch (e) {
-    if (named(e, 'LimitExceededException', 'LimitExceeded')) {
-      throw new PreconditionError('key_limit', `\`${user}\` already has IAM's limit of 2 access keys, so no replacement was created.`, 'Delete the compromised key once its CloudTrail record has been reviewed (keys are evidence), then ask for the replacement again.');
-    }
+    // A key made by someone else since the count above.
+    if (named(e, 'LimitExceededException', 'LimitExceeded')) throw atLimit();
     throw wrapAws(e, 'iam:CreateAccessKey', user);
   }
   const accessKeyId = created?.AccessKeyId ?? '';

@@ -47,5 +47,27 @@ export function rewrite<O extends object>(client: unknown, commandName: string, 
   };
 }
 
+/**
+ * Counts the tries AWS is sent of one SDK command, the SDK's own retries included (the middleware
+ * sits after the retry middleware). Returns the count so far and the undo.
+ */
+export function countTries(client: unknown, commandName: string): { tries: () => number; undo: () => void } {
+  const id = `count-${commandName}-${++seq}`;
+  let n = 0;
+  (client as Stacked).middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === commandName) n++;
+      return next(args);
+    },
+    { step: 'finalizeRequest', priority: 'low', name: id },
+  );
+  return {
+    tries: () => n,
+    undo: () => {
+      (client as Stacked).middlewareStack.remove(id);
+    },
+  };
+}
+
 export const ACCESS_DENIED = { name: 'AccessDenied', message: 'User is not authorized to perform this action', status: 403 };
 export const SERVICE_UNAVAILABLE = { name: 'ServiceUnavailable', message: 'Service Unavailable', status: 503 };

@@ -20,7 +20,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { randomUUID } from 'node:crypto';
 import { SANDBOX_CHANNEL } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
-import { ACCESS_DENIED, fail, rewrite } from '../helpers/faults';
+import { ACCESS_DENIED, countTries, fail, rewrite } from '../helpers/faults';
 import { buttons, click, command, ephemeralsFor, realNow, recordedSlackWaits, requestRun, runIdOf, runMessage, runSummary, textOf, useLocalStack } from '../helpers/flow';
 import { journal } from '../helpers/journal';
 
@@ -460,7 +460,12 @@ describe('/dr compromise', () => {
       undo();
     }
     const second = await requestRun(stack, 'alice', `compromise ${user} --new-key`);
-    await click(stack, 'bob', second.message, 'run_approve');
+    const creates = countTries(iam, 'CreateAccessKeyCommand');
+    try {
+      await click(stack, 'bob', second.message, 'run_approve');
+    } finally {
+      creates.undo();
+    }
     keyText = textOf(stack.standIn.message(second.message.channel, second.message.ts));
 
     // assess: AWS's end state, then the messages
@@ -470,6 +475,8 @@ describe('/dr compromise', () => {
     expect(text).toContain('ec2:TerminateInstances');
     expect(await statuses(user)).toEqual({ [k1!]: 'Inactive', [k2!]: 'Inactive' });
     expect(keyText).toContain("`leaky-12` already has IAM's limit of 2 access keys, so no replacement was created.");
+    // the keys were counted first: no CreateAccessKey sent for IAM to refuse (the SDK retries that refusal as throttling, 5 tries)
+    expect(creates.tries()).toBe(0);
     expect(runSummary(stack, second.runId)).toMatchObject({ status: 'failed' });
   });
 
