@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { isErrorLike, wrapAws } from '../errors';
 import { limiter } from '../util/limit';
+import { retryWait } from './retry-wait';
 
 /**
  * Item-level DynamoDB: describe a table's key schema and tags, scan it by parallel segments page by
@@ -57,8 +58,6 @@ export interface RetryOptions {
 
 export const DEFAULT_RETRY: RetryOptions = { attempts: 10, baseMs: 50, capMs: 5_000 };
 
-const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 /** Exponential backoff with jitter in its upper half: attempt n waits between ½ and 1 × min(cap, base·2ⁿ). */
 export function backoffMs(attempt: number, opts: RetryOptions): number {
   const ceiling = Math.min(opts.capMs, opts.baseMs * 2 ** attempt);
@@ -81,7 +80,7 @@ async function call<T>(operation: string, resource: string, retry: RetryOptions,
       return await fn();
     } catch (e) {
       if (!isThrottle(e) || attempt + 1 >= retry.attempts) throw wrapAws(e, operation, resource);
-      await (retry.sleep ?? realSleep)(backoffMs(attempt, retry));
+      await (retry.sleep ?? retryWait)(backoffMs(attempt, retry));
     }
   }
 }
@@ -195,7 +194,7 @@ export async function batchGet(ddb: DynamoDBClient, table: string, keys: readonl
           pending = r.UnprocessedKeys?.[table]?.Keys ?? [];
           if (!pending.length) break;
           if (attempt + 1 >= retry.attempts) throw wrapAws(Object.assign(new Error(`${pending.length} keys still unprocessed after ${retry.attempts} attempts`), { name: 'ProvisionedThroughputExceededException' }), 'BatchGetItem', table);
-          await (retry.sleep ?? realSleep)(backoffMs(attempt, retry));
+          await (retry.sleep ?? retryWait)(backoffMs(attempt, retry));
         }
       }),
     ),
@@ -245,7 +244,7 @@ export async function batchWrite(ddb: DynamoDBClient, table: string, requests: r
             failed ??= { error: wrapAws(Object.assign(new Error(`${pending.length} items still unprocessed after ${retry.attempts} attempts`), { name: 'ProvisionedThroughputExceededException' }), 'BatchWriteItem', table) };
             return;
           }
-          await (retry.sleep ?? realSleep)(backoffMs(attempt, retry));
+          await (retry.sleep ?? retryWait)(backoffMs(attempt, retry));
         }
       }),
     ),

@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { PreconditionError, isErrorLike, wrapAws } from '../errors';
 import { mapLimit } from '../util/limit';
+import { retryWait } from './retry-wait';
 
 /** AWS's limit on keys in one DeleteObjects call (moto accepts more; we never send more). */
 export const DELETE_OBJECTS_MAX = 1000;
@@ -276,8 +277,6 @@ const RETRYABLE_KEY_ERRORS = new Set(['InternalError', 'SlowDown', 'ServiceUnava
 const BACKOFF_BASE_MS = 100;
 const BACKOFF_MAX_MS = 5000;
 
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -299,7 +298,7 @@ export async function deleteVersions(
 ): Promise<DeleteVersionsResult> {
   const concurrency = Math.max(1, opts.concurrency ?? 4);
   const maxRetries = Math.max(0, opts.maxRetries ?? 3);
-  const sleep = opts.sleep ?? realSleep;
+  const sleep = opts.sleep ?? retryWait;
   const result: DeleteVersionsResult = { deleted: 0, errors: [] };
   let done = 0;
   let fatal: Error | undefined;

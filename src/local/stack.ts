@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { WebClient } from '@slack/web-api';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { setRetryWait } from '../aws/retry-wait';
 import { RoleResolver } from '../approvals/roles';
 import { AwsClients } from '../aws/clients';
 import type { CodeFetcher } from '../aws/lambda';
@@ -49,6 +50,11 @@ export interface LocalStackOptions {
   realSlack?: { botToken: string };
   /** How runs ride out Slack failures (tests shorten the waits). */
   slackRetry?: RetryOptions;
+  /**
+   * Tests only: how runs wait before trying AWS again after throttling or a 5xx (src/aws/retry-wait.ts);
+   * the test helpers record the waits instead of sleeping them. Default: real time.
+   */
+  retryWait?: (ms: number) => Promise<void>;
   /**
    * How long a Web API call may go unanswered before the client gives up (and the poster retries):
    * 5000 ms, as on Lambda (src/runtime/aws.ts); tests that stall Slack shorten it.
@@ -153,6 +159,10 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const now = opts.now ?? (() => new RealDate());
   const log = opts.log ?? quietLog();
   const closers: (() => Promise<void>)[] = [];
+  if (opts.retryWait) {
+    setRetryWait(opts.retryWait);
+    closers.push(async () => setRetryWait(undefined));
+  }
 
   let moto: MotoServer | undefined;
   let clients: AwsClients;

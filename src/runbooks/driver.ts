@@ -1,4 +1,5 @@
 import type { DurableContext, StepConfig } from '@aws/durable-execution-sdk-js';
+import { retryWait } from '../aws/retry-wait';
 import { DrbotError } from '../errors';
 import { postOrOps, type SlackMessage } from '../slack/poster';
 import { escapeMrkdwn, oneLine, safeLines } from '../slack/views/format';
@@ -99,7 +100,7 @@ export async function safeStep<T>(ctx: DurableContext, name: string, fn: () => P
           if (!(e instanceof DrbotError)) throw e;
           const wait = IN_STEP_RETRY_MS[attempt];
           if (isTransient(e) && wait !== undefined) {
-            await new Promise((r) => setTimeout(r, wait));
+            await retryWait(wait);
             continue;
           }
           return { ok: false, ...stepFailure(e) };

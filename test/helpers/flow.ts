@@ -334,9 +334,19 @@ export function restoreBeforeEach(getStack: () => LocalStack): void {
   });
 }
 
+/**
+ * Every wait this test file's runs asked for before trying AWS again (throttling, 5xx), in order:
+ * recorded by the sandbox stacks instead of slept (src/aws/retry-wait.ts), so a throttling fault costs
+ * no real seconds and a test can assert the waits it caused.
+ */
+export const awsRetryWaits: number[] = [];
+
 /** A sandbox stack (skipping time) on the worker's shared moto when there is one: see sharedSandbox. */
 export async function startSandboxStack(opts: Partial<LocalStackOptions> = {}): Promise<LocalStack> {
-  return startLocalStack({ mode: 'sandbox', skipTime: true, ...(await sharedSandbox(opts)), ...opts });
+  const retryWait = async (ms: number): Promise<void> => {
+    awsRetryWaits.push(ms);
+  };
+  return startLocalStack({ mode: 'sandbox', skipTime: true, retryWait, ...(await sharedSandbox(opts)), ...opts });
 }
 
 /**

@@ -9,7 +9,7 @@ import { parseScheduleEvent, startScheduledRun } from '../../src/schedules/start
 import { type DrillMeasure, type DrillReport, DrillStore } from '../../src/store/drills';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ACCESS_DENIED, fail, rewrite, SERVICE_UNAVAILABLE } from '../helpers/faults';
-import { buttons, click, command, recordedSlackWaits, requestRun, runIdOf, runMessage, runSummary, textOf, useLocalStack } from '../helpers/flow';
+import { awsRetryWaits, buttons, click, command, recordedSlackWaits, requestRun, runIdOf, runMessage, runSummary, textOf, useLocalStack } from '../helpers/flow';
 
 /*
  * /dr drill against moto (the sandbox estate, AMI copies made by /dr backup amis): an instance
@@ -150,6 +150,7 @@ describe('/dr drill', () => {
     const s3 = stack.clients.s3(PRIMARY);
     const undoS3 = fail(s3, 'PutObjectCommand', SERVICE_UNAVAILABLE, { when: (i) => String(i.Key).startsWith('.drbot-drill/') });
     const { runId, message: plan } = await requestRun(stack, 'alice', 'drill');
+    const waited = awsRetryWaits.length;
 
     // act
     try {
@@ -158,7 +159,8 @@ describe('/dr drill', () => {
       undoS3();
     }
 
-    // assess: S3's measure failed, the rest measured, all removed
+    // assess: S3's measure failed after the step's three tries again (recorded waits), the rest measured, all removed
+    expect(awsRetryWaits.slice(waited)).toEqual([500, 1000, 2000]);
     expect(runSummary(stack, runId)).toMatchObject({ status: 'failed' });
     const text = message(runId);
     expect(text).toContain(`❌ RPO S3 \`${BUCKET}\`: not measured (objective 5 min) — the canary could not be written`);

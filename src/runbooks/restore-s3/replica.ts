@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { copyObjectServerSide, listObjectsIndex } from '../../aws/s3';
+import { retryWait } from '../../aws/retry-wait';
 import { DrbotError } from '../../errors';
 import { code } from '../../slack/views/format';
 import { formatCount } from '../../slack/views/run';
@@ -27,7 +28,7 @@ async function retryTransient<T>(fn: () => Promise<T>): Promise<T> {
     } catch (e) {
       const wait = COPY_RETRY_MS[attempt];
       if (wait === undefined || !(e instanceof DrbotError) || !(e.code === 'aws_throttled' || e.code === 'aws_error')) throw e;
-      await new Promise((r) => setTimeout(r, wait));
+      await retryWait(wait);
     }
   }
 }
