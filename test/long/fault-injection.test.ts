@@ -20,7 +20,7 @@ import { getFailoverState, putFailoverState } from '../../src/runbooks/failover/
 import { DrillStore } from '../../src/store/drills';
 import { canonicalItems, scanItems } from '../helpers/cutover-tables';
 import { fail } from '../helpers/faults';
-import { click, command, deleteKeys, eachLimit, latestMarkerKeys, latestRunMessage, runIdOf, runSummary, textOf, useLocalStack } from '../helpers/flow';
+import { click, command, deleteKeys, eachLimit, latestMarkerKeys, latestRunMessage, nextSecond, runIdOf, runSummary, textOf, useLocalStack } from '../helpers/flow';
 
 /*
  * Issue 8, "suites that keep it so": one table-driven fault-injection suite over every runbook in
@@ -64,6 +64,8 @@ interface Case {
   reset?: (s: LocalStack) => Promise<void>;
   /** Runs before the first fault: damage to repair, etc. */
   prepare?: (s: LocalStack) => Promise<void>;
+  /** Before each fault's run (prepare runs once per row). */
+  eachFault?: (s: LocalStack) => Promise<void>;
   /** Status of a successful run (default succeeded). */
   ok?: string;
   /** Read-only runbooks report a denied read in a finished message rather than failing. */
@@ -289,6 +291,8 @@ const CASES: Case[] = [
     label: 'backup dynamodb (CreateBackup)',
     cmd: () => 'backup dynamodb spawn-instances',
     approve: false,
+    // Backups are named to the second: a run in the second of the last fault's finds that backup and makes none.
+    eachFault: () => nextSecond(),
     client: (s) => s.clients.dynamodb(),
     call: 'CreateBackupCommand',
     throttle: DDB_THROTTLE,
@@ -876,6 +880,7 @@ describe('fault injection over every runbook (long)', () => {
         await c.prepare?.(stack);
         prepared = true;
       }
+      await c.eachFault?.(stack);
       const client = c.client(stack);
       const before = await c.state(stack);
       let injected = 0;
