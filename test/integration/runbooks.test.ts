@@ -12,7 +12,6 @@ import {
   command,
   deleteKeys,
   eachLimit,
-  eventually,
   listAllVersions,
   latestMarkerKeys,
   newRuns,
