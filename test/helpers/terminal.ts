@@ -107,3 +107,9 @@ export function liveChat(timeoutMs: number): LiveChat {
     },
   };
 }
+
+/** Waits for the sandbox's ready line on stderr and gives the moto endpoint and hosted zone ID it names. */
+export async function sandboxReady(chat: LiveChat): Promise<{ endpoint: string; zoneId: string }> {
+  const [, endpoint = '', zoneId = ''] = await chat.waitFor(/moto at (http:\/\/127\.0\.0\.1:\d+) .*--hosted-zone-id (\S+)/, () => chat.err);
+  return { endpoint, zoneId };
+}

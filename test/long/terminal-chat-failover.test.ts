@@ -2,7 +2,7 @@ import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { AwsClients } from '../../src/aws/clients';
 import { SANDBOX_CREDENTIALS } from '../../src/local/moto';
 import { zoneRecords } from '../helpers/route53';
-import { liveChat } from '../helpers/terminal';
+import { liveChat, sandboxReady } from '../helpers/terminal';
 
 /**
  * `npm start` as a newcomer fails over (issue 11's done-when): the terminal chat on the sandbox,
@@ -21,8 +21,7 @@ describe('npm start: simulate an outage, fail over, fail back', () => {
     const { child, exited, type, waitFor } = chat;
 
     try {
-      const ready = await waitFor(/moto at (http:\/\/127\.0\.0\.1:\d+) .*--hosted-zone-id (\S+)/, () => chat.err);
-      const [, endpoint = '', zoneId = ''] = ready;
+      const { endpoint, zoneId } = await sandboxReady(chat);
       const aws = new AwsClients('us-east-1', { endpoint, credentials: SANDBOX_CREDENTIALS });
       const switched = (m: Map<string, { AliasTarget?: unknown; ResourceRecords?: { Value?: string }[] }>) => [m.get('www.spawn.example.com.|A|'), m.get('api.spawn.example.com.|A|primary')];
       const before = await zoneRecords(aws.route53('us-east-1'), zoneId);

@@ -3,7 +3,7 @@ import { AwsClients } from '../../src/aws/clients';
 import { SANDBOX_ZONE_NAME } from '../../src/local/estate';
 import { SANDBOX_CREDENTIALS } from '../../src/local/moto';
 import { applyChanges, zoneRecords } from '../helpers/route53';
-import { liveChat } from '../helpers/terminal';
+import { liveChat, sandboxReady } from '../helpers/terminal';
 
 /**
  * `npm start` as a newcomer restores DNS: the terminal chat on the sandbox, `/dr backup route53`,
@@ -21,8 +21,7 @@ describe('npm start: back up the zone, change records, restore them', () => {
     const { child, exited, type, waitFor } = chat;
 
     try {
-      const ready = await waitFor(/moto at (http:\/\/127\.0\.0\.1:\d+) .*--hosted-zone-id (\S+)/, () => chat.err);
-      const [, endpoint = '', zoneId = ''] = ready;
+      const { endpoint, zoneId } = await sandboxReady(chat);
       const r53 = new AwsClients('us-east-1', { endpoint, credentials: SANDBOX_CREDENTIALS }).route53('us-east-1');
 
       // act 1: the export
