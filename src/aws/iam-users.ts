@@ -146,7 +146,7 @@ export async function createKeyIntoSecret(iam: IAMClient, sm: SecretsManagerClie
     if (!named(e, 'ResourceNotFoundException')) throw wrapAws(e, 'secretsmanager:DescribeSecret', name);
   }
   const atLimit = () =>
-    new PreconditionError('key_limit', `\`${user}\` already has IAM's limit of 2 access keys, so no replacement was created.`, 'Delete the compromised key once its CloudTrail record has been reviewed (keys are evidence), then ask for the replacement again.');
+    new PreconditionError('key_limit', `\`${user}\` already has IAM's limit of ${MAX_ACCESS_KEYS} access keys, so no replacement was created.`, 'Delete the compromised key once its CloudTrail record has been reviewed (keys are evidence), then ask for the replacement again.');
   // Asked first: the SDK takes IAM's LimitExceededException for throttling and would retry the
   // refused CreateAccessKey five times over seconds before the answer reached us.
   if ((await listAccessKeys(iam, user)).length >= MAX_ACCESS_KEYS) throw atLimit();

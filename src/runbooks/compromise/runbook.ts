@@ -187,7 +187,7 @@ const contain: Runbook<CompromiseInput, ContainPlan> = {
     if (input.newKey) {
       lines.push(
         all.length >= MAX_ACCESS_KEYS
-          ? ':warning: *Replacement key*: the user has IAM\'s limit of 2 keys, so IAM will refuse a new one until a key is deleted (drbot deletes none).'
+          ? `:warning: *Replacement key*: the user has IAM's limit of ${MAX_ACCESS_KEYS} keys, so IAM will refuse a new one until a key is deleted (drbot deletes none).`
           : `*Replacement key*: a new access key ${will} created straight into the Secrets Manager secret ${code(replacementSecretName(input.user, input.runId))} in ${code(deps.config.regions.primary)}; only the secret's ARN is shown, never the key's secret.`,
       );
     }
@@ -300,7 +300,7 @@ const contain: Runbook<CompromiseInput, ContainPlan> = {
     if (iamWrites.users.length) needsHuman.push(`Delete the IAM users it created, after review: ${iamWrites.users.map((u) => code(u, 64)).join(', ')} (a restore never deletes users).`);
     if (iamWrites.keys.length) needsHuman.push(`Deactivate the access keys it created for ${iamWrites.keys.map((u) => code(u, 64)).join(', ')}.`);
     if (iamWrites.policies.length) needsHuman.push(`Review the policy changes: ${iamWrites.policies.slice(0, 5).map((p) => code(p, 120)).join(', ')}.`);
-    if (plan.keyCount >= MAX_ACCESS_KEYS && !replacement) needsHuman.push("A replacement key needs room: IAM allows 2 keys and the user has 2; delete one (after review) before `--new-key`.");
+    if (plan.keyCount >= MAX_ACCESS_KEYS && !replacement) needsHuman.push(`A replacement key needs room: IAM allows ${MAX_ACCESS_KEYS} keys and the user has ${plan.keyCount}; delete one (after review) before \`--new-key\`.`);
     if (!input.lock) needsHuman.push('Consider *Deny all + revoke console*: an inactive key cannot sign, but the user may have a console password.');
     needsHuman.push('Find where the key leaked and rotate whatever used it (the replacement key lives in Secrets Manager); delete the inactive keys once reviewed.');
     const human = [':bust_in_silhouette: *Still needs a human*:', ...needsHuman.map((l) => `• ${l}`)];
