@@ -2,7 +2,7 @@ import { BackupClient } from '@aws-sdk/client-backup';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { Route53Client } from '@aws-sdk/client-route-53';
@@ -10,6 +10,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
+import { ec2Sdk } from './ec2-sdk';
 
 export interface AwsClientOptions {
   /** An AWS-compatible endpoint (moto in the sandbox); unset means real AWS. */
@@ -66,7 +67,7 @@ export class AwsClients {
   }
 
   ec2(region = this.defaultRegion): EC2Client {
-    return this.get(`ec2:${region}`, () => new EC2Client(this.base(region)));
+    return this.get(`ec2:${region}`, () => new (ec2Sdk().EC2Client)(this.base(region)));
   }
 
   lambda(region = this.defaultRegion): LambdaClient {

@@ -1,5 +1,6 @@
-import { DescribeImagesCommand, type DescribeImagesCommandInput, type DescribeImagesCommandOutput, type EC2Client, type Image } from '@aws-sdk/client-ec2';
+import type { DescribeImagesCommandInput, DescribeImagesCommandOutput, EC2Client, Image } from '@aws-sdk/client-ec2';
 import { wrapAws } from '../errors';
+import { ec2Sdk } from './ec2-sdk';
 
 /** Every page of DescribeImages for the given filters (NextToken honoured). */
 export async function describeAllImages(ec2: EC2Client, input: DescribeImagesCommandInput, what: string): Promise<Image[]> {
@@ -8,7 +9,7 @@ export async function describeAllImages(ec2: EC2Client, input: DescribeImagesCom
   do {
     // MaxResults and ImageIds cannot go together.
     const page: DescribeImagesCommandOutput = await ec2
-      .send(new DescribeImagesCommand({ ...input, ...(input.ImageIds ? {} : { MaxResults: 1000 }), ...(token ? { NextToken: token } : {}) }))
+      .send(new (ec2Sdk().DescribeImagesCommand)({ ...input, ...(input.ImageIds ? {} : { MaxResults: 1000 }), ...(token ? { NextToken: token } : {}) }))
       .catch((e: unknown) => {
         throw wrapAws(e, 'DescribeImages', what);
       });

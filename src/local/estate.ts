@@ -1,11 +1,11 @@
 import { crc32 } from 'node:zlib';
-import { CreateImageCommand, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { AttachRolePolicyCommand, CreatePolicyCommand, CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateAliasCommand, CreateFunctionCommand, PublishVersionCommand, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
 import { ChangeResourceRecordSetsCommand, type Change, CreateHostedZoneCommand } from '@aws-sdk/client-route-53';
 import { CreateBucketCommand, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../aws/clients';
 import type { CodeFetcher } from '../aws/lambda';
+import { ec2Sdk } from '../aws/ec2-sdk';
 import { lambdaSha256 } from '../aws/lambda';
 import type { DrConfig } from '../config/schema';
 import { DrbotError, isErrorLike } from '../errors';
@@ -84,6 +84,7 @@ function exists(e: unknown): boolean {
 /** Two tagged images and one untagged, made from a throwaway instance. */
 export async function seedAmis(clients: AwsClients, cfg: DrConfig): Promise<EstateSummary['amis']> {
   const ec2 = clients.ec2(cfg.regions.primary);
+  const { CreateImageCommand, RunInstancesCommand, TerminateInstancesCommand } = ec2Sdk();
   const run = await ec2.send(new RunInstancesCommand({ ImageId: BASE_AMI, MinCount: 1, MaxCount: 1, InstanceType: 't3.micro' }));
   const instance = run.Instances?.[0]?.InstanceId ?? '';
   const image = async (name: string, tagged: boolean) =>

@@ -1,7 +1,7 @@
-import { CopyImageCommand, CreateTagsCommand } from '@aws-sdk/client-ec2';
 import type { MiddlewareStack } from '@smithy/types';
 import type { AwsClients } from '../aws/clients';
 import { backupCopies, tagOf, taggedImages } from '../aws/ec2';
+import { ec2Sdk } from '../aws/ec2-sdk';
 import type { DrConfig } from '../config/schema';
 import { newId } from '../store/state';
 
@@ -35,6 +35,7 @@ export function outageHook(down: ReadonlySet<string>): (client: unknown, service
 export async function ensureAmiCopies(clients: AwsClients, cfg: DrConfig, date: Date): Promise<string[]> {
   const { primary, backup } = cfg.regions;
   const [sources, copies] = await Promise.all([taggedImages(clients.ec2(primary), cfg.ami.tagKey, cfg.ami.tagValue, primary), backupCopies(clients.ec2(backup), backup)]);
+  const { CopyImageCommand, CreateTagsCommand } = ec2Sdk();
   const made: string[] = [];
   const ymd = date.toISOString().slice(0, 10).replace(/-/g, '');
   for (const s of sources) {
