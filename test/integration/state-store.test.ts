@@ -1,7 +1,7 @@
-import { type ApprovalRecord, type AuditEvent, newId, type RunRecord, StateStore } from '../../src/store/state';
+import { type ApprovalRecord, type AuditEvent, newId, RUN_TTL_SECONDS, type RunRecord, StateStore } from '../../src/store/state';
 import { useDynalite } from '../helpers/dynalite';
 import { StateItemError } from '../../src/store/item';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 
 const T0 = Date.parse('2026-01-27T12:00:00.000Z');
 
@@ -307,5 +307,310 @@ describe('StateStore runs', () => {
     expect(err).toBeInstanceOf(StateItemError);
     expect(err).toMatchObject({ code: 'state_item_invalid', key: 'RUN#r-odd / RUN' });
     expect((err as StateItemError).issues).toMatch(/^status: /);
+  });
+});
+
+/** The raw item under a key, as DynamoDB holds it (keys and ttl included). */
+async function rawItem(store: StateStore, pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
+  return (await store.doc.send(new GetCommand({ TableName: table, Key: { pk, sk } }))).Item;
+}
+
+function runRecord(over: Partial<RunRecord> = {}): RunRecord {
+  return {
+    id: newId('r'),
+    kind: 'restore-s3-undelete',
+    requester: 'UALICE',
+    commandText: '/dr restore s3 spawn-binaries-us-east-1',
+    channel: 'CSANDBOXOPS',
+    status: 'running',
+    createdAt: new Date(T0).toISOString(),
+    updatedAt: new Date(T0).toISOString(),
+    ...over,
+  };
+}
+
+const T0_SECONDS = T0 / 1000;
+const DAY_SECONDS = 24 * 3600;
+
+describe('StateStore item lifetimes (ttl, epoch seconds from the store clock)', () => {
+  it('keeps a claim a day by default or as long as asked, audit events and runs 400 days, approvals 90', async () => {
+    // prepare
+    const { store } = storeAt(T0 + 999);
+    const run = runRecord();
+    const a = approval();
+
+    // act
+    await store.claim('ttl-default');
+    await store.claim('ttl-run-long', RUN_TTL_SECONDS);
+    const event = await store.audit({ actor: 'UALICE', action: 'command', target: '/dr status', result: 'ok' });
+    await store.putApproval(a);
+    await store.putRun(run);
+
+    // assess: Math.floor of the clock in seconds (T0 + 0.999 s), plus the lifetime
+    expect((await rawItem(store, 'IDEM#ttl-default', 'IDEM'))?.['ttl']).toBe(T0_SECONDS + DAY_SECONDS);
+    expect((await rawItem(store, 'IDEM#ttl-run-long', 'IDEM'))?.['ttl']).toBe(T0_SECONDS + 400 * DAY_SECONDS);
+    expect(RUN_TTL_SECONDS).toBe(400 * DAY_SECONDS);
+    expect((await rawItem(store, 'AUDIT', `${event.at}#${event.id}`))?.['ttl']).toBe(T0_SECONDS + 400 * DAY_SECONDS);
+    expect((await rawItem(store, `APPROVAL#${a.id}`, 'APPROVAL'))?.['ttl']).toBe(T0_SECONDS + 90 * DAY_SECONDS);
+    expect((await rawItem(store, `RUN#${run.id}`, 'RUN'))?.['ttl']).toBe(T0_SECONDS + 400 * DAY_SECONDS);
+    expect(await rawItem(store, 'RUNS', `${run.createdAt}#${run.id}`)).toEqual({ pk: 'RUNS', sk: `${run.createdAt}#${run.id}`, id: run.id, ttl: T0_SECONDS + 400 * DAY_SECONDS });
+    expect(await rawItem(store, 'IDEM#ttl-default', 'IDEM')).toEqual({ pk: 'IDEM#ttl-default', sk: 'IDEM', at: new Date(T0 + 999).toISOString(), ttl: T0_SECONDS + DAY_SECONDS });
+  });
+});
+
+describe('StateStore.unclaim', () => {
+  it('gives a claim back so the next claim wins, and leaves other keys claimed', async () => {
+    // prepare
+    const { store } = storeAt();
+    await store.claim('given-back');
+    await store.claim('kept');
+
+    // act
+    await store.unclaim('given-back');
+
+    // assess
+    expect(await store.claim('given-back')).toBe(true);
+    expect(await store.claim('kept')).toBe(false);
+  });
+});
+
+describe('StateStore approvals, beyond the vote', () => {
+  it('refuses to store a second approval under the same id, keeping the first', async () => {
+    // prepare
+    const { store } = storeAt();
+    const a = approval();
+    await store.putApproval(a);
+
+    // act
+    const again = store.putApproval({ ...a, requester: 'UMALLORY', status: 'approved' });
+
+    // assess
+    await expect(again).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+    expect(await store.getApproval(a.id)).toEqual(a);
+  });
+
+  it('reads an approval without the optional fields it never had (absent, not undefined)', async () => {
+    // prepare
+    const { store } = storeAt();
+    const a = approval();
+    await store.putApproval(a);
+
+    // act
+    const read = await store.getApproval(a.id);
+
+    // assess
+    expect(Object.keys(read ?? {}).sort()).toEqual(Object.keys(a).sort());
+    expect(await store.getApproval('ap-missing')).toBeUndefined();
+  });
+
+  it('writes a reason only when given one', async () => {
+    // prepare
+    const { store } = storeAt();
+    const a = approval();
+    await store.putApproval(a);
+
+    // act
+    const decided = await store.decide(a.id, 'rejected', 'UBOB');
+
+    // assess
+    expect(decided).toEqual({ ...a, status: 'rejected', decidedBy: 'UBOB', decidedAt: new Date(T0).toISOString() });
+    expect(await rawItem(store, `APPROVAL#${a.id}`, 'APPROVAL')).not.toHaveProperty('reason');
+  });
+
+  it('refuses a decision on an approval that does not exist, creating nothing', async () => {
+    // prepare
+    const { store } = storeAt();
+
+    // act
+    const decided = await store.decide('ap-nowhere', 'approved', 'UBOB');
+
+    // assess
+    expect(decided).toBeUndefined();
+    expect(await rawItem(store, 'APPROVAL#ap-nowhere', 'APPROVAL')).toBeUndefined();
+  });
+
+  it('refuses a vote once the quorum is full as not pending, before or after the decision is written', async () => {
+    // prepare: two approvers needed, both votes in, the decision not yet written (the completing click's next write)
+    const { store } = storeAt();
+    const a = approval({ required: 2 });
+    await store.putApproval({ ...a, approvers: ['UBOB', 'UCAROL'] });
+
+    // act
+    const bobAgain = await store.voteApprove(a.id, 'UBOB');
+    const dave = await store.voteApprove(a.id, 'UDAVE');
+
+    // assess
+    expect(bobAgain).toMatchObject({ kind: 'refused', reason: 'not_pending' });
+    expect(dave).toMatchObject({ kind: 'refused', reason: 'not_pending' });
+    expect((await store.getApproval(a.id))?.approvers).toEqual(['UBOB', 'UCAROL']);
+  });
+
+  it('flags a failed delivery and gives its redelivery to exactly one of ten concurrent callers', async () => {
+    // prepare
+    const { store } = storeAt();
+    const a = approval();
+    await store.putApproval(a);
+    await store.decide(a.id, 'approved', 'UBOB');
+
+    // act
+    const beforeFlag = await store.claimRedelivery(a.id);
+    await store.markDeliveryFailed(a.id);
+    const flagged = (await store.getApproval(a.id))?.deliveryFailed;
+    const claims = await Promise.all(Array.from({ length: 10 }, () => store.claimRedelivery(a.id)));
+    const afterClaim = (await store.getApproval(a.id))?.deliveryFailed;
+
+    // assess
+    expect(beforeFlag).toBe(false);
+    expect(flagged).toBe(true);
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect(afterClaim).toBe(false);
+  });
+
+  it('redelivers only approved decisions, and can clear the flag without a claim', async () => {
+    // prepare: a flagged approval still pending, and one rejected
+    const { store } = storeAt();
+    const pending = approval();
+    const rejected = approval();
+    await store.putApproval(pending);
+    await store.putApproval(rejected);
+    await store.decide(rejected.id, 'rejected', 'UBOB');
+    await store.markDeliveryFailed(pending.id);
+    await store.markDeliveryFailed(rejected.id);
+
+    // act
+    const claimed = [await store.claimRedelivery(pending.id), await store.claimRedelivery(rejected.id)];
+    await store.markDeliveryFailed(pending.id, false);
+
+    // assess
+    expect(claimed).toEqual([false, false]);
+    expect((await store.getApproval(pending.id))?.deliveryFailed).toBe(false);
+    expect((await store.getApproval(rejected.id))?.deliveryFailed).toBe(true);
+  });
+
+  it('refuses to flag an approval that does not exist, creating nothing', async () => {
+    // prepare
+    const { store } = storeAt();
+
+    // act
+    const flag = store.markDeliveryFailed('ap-nowhere');
+
+    // assess
+    await expect(flag).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+    expect(await rawItem(store, 'APPROVAL#ap-nowhere', 'APPROVAL')).toBeUndefined();
+  });
+});
+
+describe('StateStore.listRuns', () => {
+  async function fiveRuns(store: StateStore): Promise<RunRecord[]> {
+    const runs = Array.from({ length: 5 }, (_, m) => runRecord({ id: `r-min${m}`, createdAt: new Date(T0 + m * 60_000).toISOString() }));
+    for (const r of runs) await store.putRun(r);
+    return runs;
+  }
+
+  it('lists the newest runs first, up to the limit', async () => {
+    // prepare
+    const { store } = storeAt();
+    const runs = await fiveRuns(store);
+
+    // act
+    const two = await store.listRuns(2);
+    const all = await store.listRuns(50);
+
+    // assess
+    expect(two).toEqual([runs[4], runs[3]]);
+    expect(all.map((r) => r.id)).toEqual(['r-min4', 'r-min3', 'r-min2', 'r-min1', 'r-min0']);
+  });
+
+  it('with since, lists only the runs started at or after it', async () => {
+    // prepare
+    const { store } = storeAt();
+    const runs = await fiveRuns(store);
+
+    // act
+    const since = await store.listRuns(50, runs[2]?.createdAt);
+
+    // assess
+    expect(since.map((r) => r.id)).toEqual(['r-min4', 'r-min3', 'r-min2']);
+  });
+
+  it('asks for at least one and at most 100 runs, whatever the limit given', async () => {
+    // prepare
+    const { store } = storeAt();
+    await Promise.all(Array.from({ length: 101 }, (_, i) => store.putRun(runRecord({ id: `r-n${String(i).padStart(3, '0')}`, createdAt: new Date(T0 + i * 1000).toISOString() }))));
+
+    // act
+    const [zero, negative, many] = [await store.listRuns(0), await store.listRuns(-5), await store.listRuns(1000)];
+
+    // assess
+    expect(zero.map((r) => r.id)).toEqual(['r-n100']);
+    expect(negative.map((r) => r.id)).toEqual(['r-n100']);
+    expect(many).toHaveLength(100);
+    expect(many[99]?.id).toBe('r-n001');
+  });
+
+  it('skips an index entry whose run is gone', async () => {
+    // prepare
+    const { store } = storeAt();
+    const runs = await fiveRuns(store);
+    await store.doc.send(new DeleteCommand({ TableName: table, Key: { pk: `RUN#${runs[3]?.id}`, sk: 'RUN' } }));
+
+    // act
+    const listed = await store.listRuns(50);
+
+    // assess
+    expect(listed.map((r) => r.id)).toEqual(['r-min4', 'r-min2', 'r-min1', 'r-min0']);
+  });
+});
+
+describe('StateStore.updateRun, conditional and removing', () => {
+  it('with onlyIf, writes only while the status is one of those, and says whether it did', async () => {
+    // prepare
+    const { store, setNow } = storeAt();
+    const run = runRecord({ status: 'running' });
+    await store.putRun(run);
+    setNow(T0 + 5000);
+
+    // act
+    const refused = await store.updateRun(run.id, { status: 'interrupted' }, ['started', 'awaiting_approval']);
+    const afterRefusal = await store.getRun(run.id);
+    const applied = await store.updateRun(run.id, { status: 'interrupted' }, ['started', 'running']);
+
+    // assess
+    expect(refused).toBe(false);
+    expect(afterRefusal).toEqual(run);
+    expect(applied).toBe(true);
+    expect(await store.getRun(run.id)).toEqual({ ...run, status: 'interrupted', updatedAt: new Date(T0 + 5000).toISOString() });
+  });
+
+  it('removes unsent when given null, and keeps the other fields', async () => {
+    // prepare
+    const { store } = storeAt();
+    const run = runRecord({ status: 'succeeded', unsent: '{"text":"done"}', summary: 'restored 3' });
+    await store.putRun(run);
+
+    // act
+    const done = await store.updateRun(run.id, { unsent: null, ts: '1769515200.000300' });
+
+    // assess
+    const { unsent: _, ...rest } = run;
+    expect(done).toBe(true);
+    expect(await store.getRun(run.id)).toEqual({ ...rest, ts: '1769515200.000300' });
+    expect(await rawItem(store, `RUN#${run.id}`, 'RUN')).not.toHaveProperty('unsent');
+  });
+
+  it('throws what is not a refused condition, with or without onlyIf', async () => {
+    // prepare: a store on a table that does not exist
+    const store = new StateStore(db().client, 'drbot-no-such-table', () => new Date(T0));
+
+    // act
+    const plain = store.updateRun('r-1', { status: 'failed' });
+    const conditional = store.updateRun('r-1', { status: 'failed' }, ['running']);
+    const claim = store.claim('k');
+    const decide = store.decide('ap-1', 'approved', 'UBOB');
+    const vote = store.voteApprove('ap-1', 'UBOB');
+    const redeliver = store.claimRedelivery('ap-1');
+
+    // assess
+    for (const p of [plain, conditional, claim, decide, vote, redeliver]) await expect(p).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
   });
 });
