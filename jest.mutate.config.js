@@ -32,5 +32,7 @@ module.exports = {
     // src/alarms/actions.ts
     '<rootDir>/test/unit/alarm-run-failure.test.ts',
     '<rootDir>/test/unit/alarm-actions.test.ts',
+    // src/store/state.ts: its conditional writes, on dynalite
+    '<rootDir>/test/integration/state-store.test.ts',
   ],
 };

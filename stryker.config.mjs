@@ -9,6 +9,7 @@ export default {
     'src/slack/verify.ts',
     'src/slack/parse.ts',
     'src/alarms/actions.ts',
+    'src/store/state.ts',
   ],
   testRunner: 'jest',
   jest: { configFile: 'jest.mutate.config.js', enableFindRelatedTests: false },

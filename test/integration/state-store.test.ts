@@ -1,7 +1,11 @@
 import { type ApprovalRecord, type AuditEvent, newId, RUN_TTL_SECONDS, type RunRecord, StateStore } from '../../src/store/state';
 import { useDynalite } from '../helpers/dynalite';
 import { StateItemError } from '../../src/store/item';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import dynalite from 'dynalite';
+import type { AddressInfo } from 'node:net';
 
 const T0 = Date.parse('2026-01-27T12:00:00.000Z');
 
@@ -612,5 +616,161 @@ describe('StateStore.updateRun, conditional and removing', () => {
 
     // assess
     for (const p of [plain, conditional, claim, decide, vote, redeliver]) await expect(p).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  });
+});
+
+describe('StateStore.createTable, waiting for the table', () => {
+  it('returns only once a new table is ACTIVE (dynalite keeping it CREATING for 300 ms)', async () => {
+    // prepare: a dynalite of its own that, as DynamoDB does, makes a new table CREATING first
+    const server = dynalite({ createTableMs: 300 });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const client = new DynamoDBClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    try {
+      // act
+      await StateStore.createTable(client, 'drbot-slow-table');
+      const status = (await client.send(new DescribeTableCommand({ TableName: 'drbot-slow-table' }))).Table?.TableStatus;
+
+      // assess
+      expect(status).toBe('ACTIVE');
+    } finally {
+      client.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('gives up after 120 s of CREATING, naming the table and its status (aws-sdk-client-mock: dynalite cannot keep a table CREATING that long)', async () => {
+    // prepare
+    jest.useFakeTimers({ now: T0 });
+    const client = new DynamoDBClient({ region: 'us-east-1' });
+    const aws = mockClient(client);
+    aws.on(CreateTableCommand).resolves({});
+    aws.on(DescribeTableCommand).resolves({ Table: { TableStatus: 'CREATING' } });
+    try {
+      // act
+      const created = StateStore.createTable(client, 'drbot-stuck').catch((e: unknown) => e);
+      await jest.advanceTimersByTimeAsync(119_000);
+      const early = aws.commandCalls(DescribeTableCommand).length;
+      await jest.advanceTimersByTimeAsync(2_000);
+      const err = await created;
+
+      // assess: checked every 50 ms until the deadline, then stopped
+      expect(err).toBeInstanceOf(Error);
+      expect((err as Error).message).toBe('state table drbot-stuck is still CREATING after 120 s');
+      expect(early).toBeGreaterThan(2000);
+      expect(aws.commandCalls(CreateTableCommand)[0]?.args[0].input).toMatchObject({ TableName: 'drbot-stuck', BillingMode: 'PAY_PER_REQUEST', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }] });
+    } finally {
+      jest.useRealTimers();
+      aws.restore();
+    }
+  });
+
+  it('throws a failure to create other than the table existing', async () => {
+    // prepare (aws-sdk-client-mock: an AccessDenied dynalite does not answer)
+    const client = new DynamoDBClient({ region: 'us-east-1' });
+    const aws = mockClient(client);
+    aws.on(CreateTableCommand).rejects(Object.assign(new Error('not allowed'), { name: 'AccessDeniedException' }));
+    try {
+      // act
+      const created = StateStore.createTable(client, 'drbot-denied');
+
+      // assess
+      await expect(created).rejects.toMatchObject({ name: 'AccessDeniedException' });
+      expect(aws.commandCalls(DescribeTableCommand)).toHaveLength(0);
+    } finally {
+      aws.restore();
+    }
+  });
+});
+
+describe('StateStore, what dynalite cannot show', () => {
+  it('reads approvals and runs with strongly consistent reads (aws-sdk-client-mock: dynalite reads are always consistent)', async () => {
+    // prepare
+    const store = new StateStore(new DynamoDBClient({ region: 'us-east-1' }), 'drbot-state', () => new Date(T0));
+    const aws = mockClient(store.doc);
+    aws.on(GetCommand).resolves({});
+    try {
+      // act
+      await store.getApproval('ap-1');
+      await store.getRun('r-1');
+
+      // assess
+      expect(aws.commandCalls(GetCommand).map((c) => c.args[0].input)).toEqual([
+        { TableName: 'drbot-state', Key: { pk: 'APPROVAL#ap-1', sk: 'APPROVAL' }, ConsistentRead: true },
+        { TableName: 'drbot-state', Key: { pk: 'RUN#r-1', sk: 'RUN' }, ConsistentRead: true },
+      ]);
+    } finally {
+      aws.restore();
+    }
+  });
+
+  it('takes a refused condition by its name too, as from another copy of the SDK (aws-sdk-client-mock: dynalite answers with the SDK’s own class)', async () => {
+    // prepare: an error that is not an instance of this SDK's ConditionalCheckFailedException
+    const store = new StateStore(new DynamoDBClient({ region: 'us-east-1' }), 'drbot-state', () => new Date(T0));
+    const aws = mockClient(store.doc);
+    aws.on(PutCommand).rejects(Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' }));
+    try {
+      // act
+      const claimed = await store.claim('taken');
+
+      // assess
+      expect(claimed).toBe(false);
+      expect(aws.commandCalls(PutCommand)).toHaveLength(1);
+    } finally {
+      aws.restore();
+    }
+  });
+});
+
+describe('StateStore, values as given', () => {
+  it('stores records holding undefined fields, leaving those fields out', async () => {
+    // prepare
+    const { store } = storeAt();
+    const run = runRecord({ ts: undefined, summary: undefined });
+
+    // act
+    await store.putRun(run);
+    const event = await store.audit({ actor: 'UALICE', action: 'command', target: '/dr status', result: 'ok', detail: undefined });
+
+    // assess
+    expect(await rawItem(store, `RUN#${run.id}`, 'RUN')).not.toHaveProperty('ts');
+    expect(Object.keys((await store.getRun(run.id)) ?? {})).not.toContain('ts');
+    expect(await rawItem(store, 'AUDIT', `${event.at}#${event.id}`)).not.toHaveProperty('detail');
+  });
+
+  it('reads back the follow-up buttons of a run, their style included', async () => {
+    // prepare
+    const { store } = storeAt();
+    const run = runRecord({
+      status: 'succeeded',
+      next: [
+        { label: 'Cut over', command: 'cutover dynamodb spawn-instances', style: 'danger' },
+        { label: 'Keep both', command: 'keep dynamodb spawn-instances', style: 'primary' },
+        { label: 'View', command: 'runs' },
+      ],
+    });
+
+    // act
+    await store.putRun(run);
+
+    // assess
+    expect(await store.getRun(run.id)).toEqual(run);
+  });
+
+  it('refuses a vote on a decided approval as not pending, even once it has expired or from an earlier voter', async () => {
+    // prepare: two approvers needed; bob voted, then it was rejected; later the approval expired
+    const { store, setNow } = storeAt();
+    const a = approval({ required: 2 });
+    await store.putApproval(a);
+    await store.voteApprove(a.id, 'UBOB');
+    await store.decide(a.id, 'rejected', 'UCAROL', 'wrong bucket');
+
+    // act
+    const bobAgain = await store.voteApprove(a.id, 'UBOB');
+    setNow(T0 + 31 * 60_000);
+    const lateDave = await store.voteApprove(a.id, 'UDAVE');
+
+    // assess
+    expect(bobAgain).toMatchObject({ kind: 'refused', reason: 'not_pending' });
+    expect(lateDave).toMatchObject({ kind: 'refused', reason: 'not_pending' });
   });
 });
