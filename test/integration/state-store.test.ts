@@ -722,10 +722,10 @@ describe('StateStore, what dynalite cannot show', () => {
 });
 
 describe('StateStore, values as given', () => {
-  it('stores records holding undefined fields, leaving those fields out', async () => {
+  it('stores records holding undefined fields, at the top or nested, leaving those fields out', async () => {
     // prepare
     const { store } = storeAt();
-    const run = runRecord({ ts: undefined, summary: undefined });
+    const run = runRecord({ ts: undefined, summary: undefined, next: [{ label: 'View', command: 'runs', style: undefined }] });
 
     // act
     await store.putRun(run);
@@ -734,6 +734,7 @@ describe('StateStore, values as given', () => {
     // assess
     expect(await rawItem(store, `RUN#${run.id}`, 'RUN')).not.toHaveProperty('ts');
     expect(Object.keys((await store.getRun(run.id)) ?? {})).not.toContain('ts');
+    expect((await store.getRun(run.id))?.next).toEqual([{ label: 'View', command: 'runs' }]);
     expect(await rawItem(store, 'AUDIT', `${event.at}#${event.id}`)).not.toHaveProperty('detail');
   });
 
