@@ -330,13 +330,14 @@ def _timestamps_parsed_once():
 
 
 def _member_keys_once():
-    """moto's serializer finds each member of a response in the result object by asking five alias
-    providers (explicit, as is, the model's wire name, shape prefix, class prefix) for candidate
+    """moto's serializer finds each member of a response in the result object by asking six alias
+    providers (explicit, as is, the model's wire name, shape prefix, shape name, class prefix) for candidate
     attribute names, each a new object, for every member of every record it sends: a page of
     Route53's ListResourceRecordSets (300 record sets) cost ~45 ms of CPU, 40 % of it on this
     (measured over restore-route53.test.ts). The candidates depend only on the object's class, the
-    member's name and its shape (the providers read the class's Meta, the class name and the
-    shape's model), so they are worked out once per (class, name, shape) and reused; the values are
+    member's name, its shape and that shape's parent, and the picker's providers (they read the
+    class's Meta, the class name and the shapes' model), so they are worked out once per those and
+    reused; the values are
     still read from each object. DRBOT_MOTO_FAST_KEYS=check works them out both ways and logs each
     difference to stderr (how this was checked over the test suite); =off keeps moto's way alone."""
     mode = os.environ.get("DRBOT_MOTO_FAST_KEYS", "on")
@@ -345,15 +346,18 @@ def _member_keys_once():
     from moto.core import serialize
 
     slow = serialize.XFormedAttributePicker.get_possible_keys
-    # (class, member, id(shape)) -> (shape, keys): the shape is held so its id is never reused.
+    # (class, member, shape, parent, providers) -> (held, keys): the objects whose ids make the key
+    # are held, so no id is reused while its entry lives.
     keys = {}
 
     def get_possible_keys(self, context):
         shape = context.shape
-        k = (type(context.obj), context.key, id(shape))
+        parent = getattr(shape, "parent", None)
+        providers = self.alias_providers
+        k = (type(context.obj), context.key, id(shape), id(parent), id(providers))
         got = keys.get(k)
         if got is None:
-            got = keys[k] = (shape, tuple(slow(self, context)))
+            got = keys[k] = ((shape, parent, providers), tuple(slow(self, context)))
         elif mode == "check":
             want = tuple(slow(self, context))
             if want != got[1]:

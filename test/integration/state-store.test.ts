@@ -433,7 +433,7 @@ describe('StateStore approvals, beyond the vote', () => {
     expect(await rawItem(store, 'APPROVAL#ap-nowhere', 'APPROVAL')).toBeUndefined();
   });
 
-  it('refuses a vote once the quorum is full as not pending, before or after the decision is written', async () => {
+  it('refuses a vote once the quorum is full as not pending, while its decision is not yet written', async () => {
     // prepare: two approvers needed, both votes in, the decision not yet written (the completing click's next write)
     const { store } = storeAt();
     const a = approval({ required: 2 });
@@ -606,16 +606,18 @@ describe('StateStore.updateRun, conditional and removing', () => {
     // prepare: a store on a table that does not exist
     const store = new StateStore(db().client, 'drbot-no-such-table', () => new Date(T0));
 
-    // act
-    const plain = store.updateRun('r-1', { status: 'failed' });
-    const conditional = store.updateRun('r-1', { status: 'failed' }, ['running']);
-    const claim = store.claim('k');
-    const decide = store.decide('ap-1', 'approved', 'UBOB');
-    const vote = store.voteApprove('ap-1', 'UBOB');
-    const redeliver = store.claimRedelivery('ap-1');
+    // act: every call settled before any is judged, so none is left running when one fails
+    const settled = await Promise.allSettled([
+      store.updateRun('r-1', { status: 'failed' }),
+      store.updateRun('r-1', { status: 'failed' }, ['running']),
+      store.claim('k'),
+      store.decide('ap-1', 'approved', 'UBOB'),
+      store.voteApprove('ap-1', 'UBOB'),
+      store.claimRedelivery('ap-1'),
+    ]);
 
     // assess
-    for (const p of [plain, conditional, claim, decide, vote, redeliver]) await expect(p).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    expect(settled.map((r) => (r.status === 'rejected' ? (r.reason as { name?: string }).name : r.status))).toEqual(Array(6).fill('ResourceNotFoundException'));
   });
 });
 
@@ -652,8 +654,11 @@ describe('StateStore.createTable, waiting for the table', () => {
       const early = aws.commandCalls(DescribeTableCommand).length;
       await jest.advanceTimersByTimeAsync(2_000);
       const err = await created;
+      const atDeadline = aws.commandCalls(DescribeTableCommand).length;
+      await jest.advanceTimersByTimeAsync(10_000);
 
       // assess: checked every 50 ms until the deadline, then stopped
+      expect(aws.commandCalls(DescribeTableCommand)).toHaveLength(atDeadline);
       expect(err).toBeInstanceOf(Error);
       expect((err as Error).message).toBe('state table drbot-stuck is still CREATING after 120 s');
       expect(early).toBeGreaterThan(2000);

@@ -1,5 +1,5 @@
 import { DescribeAvailabilityZonesCommand, DescribeImagesCommand, DescribeRegionsCommand } from '@aws-sdk/client-ec2';
-import { ListPoliciesCommand } from '@aws-sdk/client-iam';
+import { AttachUserPolicyCommand, CreateAccessKeyCommand, CreatePolicyCommand, CreateUserCommand, GetUserCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, ListUsersCommand, ListUserTagsCommand } from '@aws-sdk/client-iam';
 import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceRecordSetsCommand, type ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { startMoto, type MotoServer } from '../../src/local/moto';
 import { motoClients, useMoto } from '../helpers/moto';
@@ -95,6 +95,16 @@ describe("the launcher's cached member lookups", () => {
   });
 
   it('EC2 and IAM answers the same as moto’s own', async () => {
+    // prepare: the same IAM user, policy and key on each server
+    const iamOn = async (endpoint: string) => {
+      const iam = motoClients(endpoint).iam();
+      await iam.send(new CreateUserCommand({ UserName: 'fast-keys-user', Path: '/drbot/', Tags: [{ Key: 'team', Value: 'sre' }, { Key: 'env', Value: 'sandbox' }] }));
+      const policy = await iam.send(new CreatePolicyCommand({ PolicyName: 'fast-keys-read', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] }) }));
+      await iam.send(new AttachUserPolicyCommand({ UserName: 'fast-keys-user', PolicyArn: policy.Policy?.Arn }));
+      await iam.send(new CreateAccessKeyCommand({ UserName: 'fast-keys-user' }));
+    };
+    await Promise.all([iamOn(getMoto().endpoint), iamOn(mine.endpoint)]);
+
     // act
     const read = async (endpoint: string) => {
       const c = motoClients(endpoint);
@@ -103,15 +113,24 @@ describe("the launcher's cached member lookups", () => {
         strip(await c.ec2('us-east-1').send(new DescribeImagesCommand({ Owners: ['amazon'] }))),
         strip(await c.ec2('us-west-2').send(new DescribeAvailabilityZonesCommand({}))),
         strip(await c.ec2('us-east-1').send(new DescribeRegionsCommand({}))),
-        strip(await c.iam().send(new ListPoliciesCommand({ Scope: 'AWS', MaxItems: 100 }))),
+        strip(await c.iam().send(new GetUserCommand({ UserName: 'fast-keys-user' }))),
+        strip(await c.iam().send(new ListUsersCommand({ PathPrefix: '/drbot/' }))),
+        strip(await c.iam().send(new ListUserTagsCommand({ UserName: 'fast-keys-user' }))),
+        strip(await c.iam().send(new ListAttachedUserPoliciesCommand({ UserName: 'fast-keys-user' }))),
+        strip(await c.iam().send(new ListAccessKeysCommand({ UserName: 'fast-keys-user' }))),
       ];
     };
-    // each server makes its own snapshot IDs and dates for the stock images
-    const same = async (endpoint: string) => JSON.stringify(await read(endpoint)).replace(/snap-[0-9a-f]+/g, 'snap-X').replace(/"CreationDate":"[^"]+"/g, '"CreationDate":"X"');
+    // each server makes its own IDs and dates (stock images' snapshots, the user's and key's IDs)
+    const same = async (endpoint: string) =>
+      JSON.stringify(await read(endpoint))
+        .replace(/snap-[0-9a-f]+/g, 'snap-X')
+        .replace(/"(CreationDate|CreateDate)":"[^"]+"/g, '"$1":"X"')
+        .replace(/"(UserId|AccessKeyId)":"[^"]+"/g, '"$1":"X"');
     const [fast, moto] = await Promise.all([same(getMoto().endpoint), same(mine.endpoint)]);
 
-    // assess: equal, and not equally empty
+    // assess: equal, and not equally empty: the IAM answers hold the user, its tags, policy and key
     expect(fast).toEqual(moto);
     expect(fast.length).toBeGreaterThan(10_000);
+    for (const seen of ['"UserName":"fast-keys-user"', '"Path":"/drbot/"', '"Key":"team"', '"PolicyName":"fast-keys-read"', '"Status":"Active"']) expect(fast).toContain(seen);
   });
 });
