@@ -2,7 +2,7 @@ import { type ApprovalRecord, type AuditEvent, newId, RUN_TTL_SECONDS, type RunR
 import { useDynalite } from '../helpers/dynalite';
 import { StateItemError } from '../../src/store/item';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import dynalite from 'dynalite';
 import type { AddressInfo } from 'node:net';
@@ -720,6 +720,23 @@ describe('StateStore, what dynalite cannot show', () => {
       // assess
       expect(claimed).toBe(false);
       expect(aws.commandCalls(PutCommand)).toHaveLength(1);
+    } finally {
+      aws.restore();
+    }
+  });
+  it('throws a failed vote write that is not a refused condition, not taking it for a refusal (aws-sdk-client-mock: dynalite does not throttle)', async () => {
+    // prepare: the vote's update is throttled; the approval itself reads as pending
+    const store = new StateStore(new DynamoDBClient({ region: 'us-east-1' }), 'drbot-state', () => new Date(T0));
+    const aws = mockClient(store.doc);
+    aws.on(UpdateCommand).rejects(Object.assign(new Error('Rate of requests exceeds the allowed throughput'), { name: 'ProvisionedThroughputExceededException' }));
+    aws.on(GetCommand).resolves({ Item: { pk: 'APPROVAL#ap-1', sk: 'APPROVAL', ...approval({ id: 'ap-1' }) } });
+    try {
+      // act
+      const vote = store.voteApprove('ap-1', 'UBOB');
+
+      // assess
+      await expect(vote).rejects.toMatchObject({ name: 'ProvisionedThroughputExceededException' });
+      expect(aws.commandCalls(UpdateCommand)).toHaveLength(1);
     } finally {
       aws.restore();
     }
