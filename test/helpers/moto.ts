@@ -56,6 +56,21 @@ export async function freshMoto(): Promise<MotoServer> {
   return startMoto();
 }
 
+/**
+ * A moto server of the caller's own with one launcher fast path turned off (`DRBOT_MOTO_FAST_*=off`),
+ * to compare its answers with moto's own. The variable is set only while the server starts.
+ */
+export async function startMotoWithout(fastPath: `DRBOT_MOTO_FAST_${string}`): Promise<MotoServer> {
+  const before = process.env[fastPath];
+  process.env[fastPath] = 'off';
+  try {
+    return await startMoto();
+  } finally {
+    if (before === undefined) delete process.env[fastPath];
+    else process.env[fastPath] = before;
+  }
+}
+
 /** Drops every resource in the moto server (POST /moto-api/reset). */
 export async function resetMoto(endpoint: string): Promise<void> {
   const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });

@@ -1,8 +1,8 @@
 import { DescribeAvailabilityZonesCommand, DescribeImagesCommand, DescribeRegionsCommand } from '@aws-sdk/client-ec2';
 import { AttachUserPolicyCommand, CreateAccessKeyCommand, CreatePolicyCommand, CreateUserCommand, GetUserCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, ListUsersCommand, ListUserTagsCommand } from '@aws-sdk/client-iam';
 import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceRecordSetsCommand, type ResourceRecordSet } from '@aws-sdk/client-route-53';
-import { startMoto, type MotoServer } from '../../src/local/moto';
-import { motoClients, useMoto } from '../helpers/moto';
+import type { MotoServer } from '../../src/local/moto';
+import { motoClients, startMotoWithout, useMoto } from '../helpers/moto';
 
 /**
  * The launcher's cache of where each response member is found (src/local/moto_launcher.py,
@@ -66,14 +66,7 @@ describe("the launcher's cached member lookups", () => {
   let mine: MotoServer;
   let zones: { fast: string; moto: string };
   beforeAll(async () => {
-    const before = process.env.DRBOT_MOTO_FAST_KEYS;
-    process.env.DRBOT_MOTO_FAST_KEYS = 'off';
-    try {
-      mine = await startMoto();
-    } finally {
-      if (before === undefined) delete process.env.DRBOT_MOTO_FAST_KEYS;
-      else process.env.DRBOT_MOTO_FAST_KEYS = before;
-    }
+    mine = await startMotoWithout('DRBOT_MOTO_FAST_KEYS');
     const [fast, moto] = await Promise.all([zoneOn(getMoto().endpoint), zoneOn(mine.endpoint)]);
     zones = { fast, moto };
   }, 120_000);

@@ -1,6 +1,6 @@
 import { type AttributeValue, BatchWriteItemCommand, CreateTableCommand, type DynamoDBClient, ScanCommand, type ScanCommandInput } from '@aws-sdk/client-dynamodb';
-import { startMoto, type MotoServer } from '../../src/local/moto';
-import { motoClients, useMoto } from '../helpers/moto';
+import type { MotoServer } from '../../src/local/moto';
+import { motoClients, startMotoWithout, useMoto } from '../helpers/moto';
 
 /**
  * The launcher's Scan (src/local/moto_launcher.py, _fast_table_scan) must answer exactly as moto's
@@ -66,14 +66,7 @@ describe("moto's Scan in the launcher", () => {
   const getMoto = useMoto();
   let mine: MotoServer;
   beforeAll(async () => {
-    const before = process.env.DRBOT_MOTO_FAST_SCAN;
-    process.env.DRBOT_MOTO_FAST_SCAN = 'off';
-    try {
-      mine = await startMoto();
-    } finally {
-      if (before === undefined) delete process.env.DRBOT_MOTO_FAST_SCAN;
-      else process.env.DRBOT_MOTO_FAST_SCAN = before;
-    }
+    mine = await startMotoWithout('DRBOT_MOTO_FAST_SCAN');
     const fast = motoClients(getMoto().endpoint).dynamodb();
     const moto = motoClients(mine.endpoint).dynamodb();
     for (const t of tables()) await Promise.all([load(fast, t), load(moto, t)]);
