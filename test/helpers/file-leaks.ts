@@ -16,7 +16,8 @@ import type { Worker as WorkerThread } from 'node:worker_threads';
  *
  * So the setup file of each test file (test/setup.ts) stops what the files before it started. The
  * record is kept on the core modules' own objects, which every file of a jest worker shares (core
- * modules are not reloaded per file), under a Symbol.for key.
+ * modules are not reloaded per file), under a Symbol.for key. The patches are made by the worker's
+ * first file, so that one file's modules stay loaded to the worker's end: one file, not every file.
  */
 
 const RECORD = Symbol.for('drbot.test.startedByEarlierFiles');
@@ -28,13 +29,20 @@ interface Started {
 
 type WorkerThreads = typeof import('node:worker_threads');
 
+/** The durable testing SDK's checkpoint server, the one thread a file leaves behind. */
+const CHECKPOINT_SERVER = /[\\/]@aws[\\/]durable-execution-sdk-js-testing[\\/].*checkpoint-server/;
+
 /** Disables the storages and terminates the threads that earlier files started; records this file's. */
 export function releaseEarlierFiles(): void {
   const started = record();
   for (const storage of started.storages) storage.disable();
   started.storages.clear();
-  // terminate() ends the thread at its next instruction; nothing waits on it.
-  for (const thread of started.threads) void thread.terminate().catch(() => undefined);
+  // terminate() ends the thread at its next instruction; nothing waits on it. The SDK's exit
+  // listener would log through the earlier file's console, which jest has closed.
+  for (const thread of started.threads) {
+    thread.removeAllListeners('exit');
+    void thread.terminate().catch(() => undefined);
+  }
   started.threads.clear();
 }
 
@@ -56,13 +64,15 @@ function patchStarts(): Started {
     enterWith.call(this, store);
   };
   // The real module object (jest hands core modules out unwrapped), which the SDK reads `Worker`
-  // from at each `new`; an ES import would give a copy.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // from at each `new`; an ES import would give a copy. Only the SDK's checkpoint server is
+  // recorded: other threads live on purpose (esbuild's transformSync keeps one for the process,
+  // and a later transform waits on it forever if it is ended).
   const threads = require('node:worker_threads') as WorkerThreads;
   const Thread = threads.Worker;
-  threads.Worker = class extends Thread {
+  threads.Worker = class Worker extends Thread {
     constructor(...args: ConstructorParameters<typeof Thread>) {
       super(...args);
+      if (!CHECKPOINT_SERVER.test(String(args[0]))) return;
       started.threads.add(this);
       this.once('exit', () => started.threads.delete(this));
     }

@@ -1,5 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { once } from 'node:events';
+import type { Worker } from 'node:worker_threads';
+import { LocalDurableTestRunner } from '@aws/durable-execution-sdk-js-testing';
 import { releaseEarlierFiles } from '../helpers/file-leaks';
 
 /*
@@ -7,6 +9,23 @@ import { releaseEarlierFiles } from '../helpers/file-leaks';
  * test/setup.ts as each file starts): without it a jest worker kept every earlier file's durable
  * checkpoint thread and AsyncLocalStorages, and their module graphs, to its end.
  */
+
+// The real module object, as the durable SDK and esbuild read Worker from it.
+const threads = require('node:worker_threads') as typeof import('node:worker_threads');
+
+/** Every live thread of this process that the patched constructor has made since this call. */
+function watchThreads(): { made: Worker[]; stop: () => void } {
+  const made: Worker[] = [];
+  const Patched = threads.Worker;
+  threads.Worker = class Worker extends Patched {
+    constructor(...args: ConstructorParameters<typeof Patched>) {
+      super(...args);
+      made.push(this);
+    }
+  };
+  return { made, stop: () => void (threads.Worker = Patched) };
+}
+
 describe('releaseEarlierFiles', () => {
   it('disables the AsyncLocalStorages started since the last release', () => {
     // prepare
@@ -23,26 +42,11 @@ describe('releaseEarlierFiles', () => {
     expect(storage.getStore()).toBeUndefined();
   });
 
-  it('ends the worker threads started since the last release, as the durable runner makes them', async () => {
-    // prepare: the durable testing SDK reads Worker from the module object at each `new`
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const threads = require('node:worker_threads') as typeof import('node:worker_threads');
-    const thread = new threads.Worker('setInterval(() => {}, 1000);', { eval: true });
-    await once(thread, 'online');
-    thread.unref();
-    const exited = once(thread, 'exit');
-
-    // act
-    releaseEarlierFiles();
-
-    // assess: a thread that would otherwise run forever has ended
-    await expect(exited).resolves.toEqual([1]);
-  });
-
-  it('leaves alone what starts after the release', async () => {
+  it('a storage it disabled works again when run', async () => {
     // prepare
-    releaseEarlierFiles();
     const storage = new AsyncLocalStorage<string>();
+    storage.enterWith('an earlier file');
+    releaseEarlierFiles();
 
     // act
     const seen = await storage.run('this file', async () => {
@@ -52,5 +56,42 @@ describe('releaseEarlierFiles', () => {
 
     // assess
     expect(seen).toBe('this file');
+  });
+
+  it("ends the durable runner's checkpoint thread, which its own teardown leaves running", async () => {
+    // prepare
+    const watch = watchThreads();
+    await LocalDurableTestRunner.setupTestEnvironment({ skipTime: false });
+    watch.stop();
+    const [checkpoint] = watch.made;
+    await LocalDurableTestRunner.teardownTestEnvironment();
+
+    // act (the release drops the thread's exit listeners, and a thread's exit is emitted later)
+    releaseEarlierFiles();
+    const exited = once(checkpoint!, 'exit');
+
+    // assess: one thread was made, and the thread the SDK only unref'd has ended (without the
+    // release it runs on, and this times out)
+    expect(watch.made).toHaveLength(1);
+    const [code] = await exited;
+    expect(Number.isInteger(code)).toBe(true);
+  }, 10_000);
+
+  it('leaves other threads running (esbuild keeps one for the process)', async () => {
+    // prepare
+    const other = new threads.Worker('setInterval(() => {}, 1000);', { eval: true });
+    await once(other, 'online');
+    other.unref();
+
+    // act
+    releaseEarlierFiles();
+    const answer = await new Promise<string>((resolve) => {
+      other.once('exit', () => resolve('ended'));
+      setTimeout(() => resolve('running'), 300);
+    });
+
+    // assess
+    expect(answer).toBe('running');
+    await other.terminate();
   });
 });
