@@ -8,10 +8,11 @@
  * than a warm one, with workers idle at the end. test/durations.json holds the files' durations
  * from one run on our 2-core machines; only the order matters, so it need not be exact.
  *
- * Refresh it after adding or reshaping slow files:
+ * `npm run test:long` (jest.long.config.js) uses it too. Refresh it after adding or reshaping slow
+ * files (each results file is merged into what is there):
  *   npx jest --json --outputFile=/tmp/drbot-jest.json; node test/helpers/sequencer.js /tmp/drbot-jest.json
  */
-const { readFileSync, writeFileSync } = require('node:fs');
+const { existsSync, readFileSync, writeFileSync } = require('node:fs');
 const { join, relative } = require('node:path');
 const Sequencer = require('@jest/test-sequencer').default;
 
@@ -43,15 +44,18 @@ class DurationSequencer extends Sequencer {
 module.exports = DurationSequencer;
 
 if (require.main === module) {
-  const file = process.argv[2];
-  if (!file) {
-    console.error('usage: node test/helpers/sequencer.js JEST_JSON_RESULTS');
+  const files = process.argv.slice(2);
+  if (files.length === 0) {
+    console.error('usage: node test/helpers/sequencer.js JEST_JSON_RESULTS...');
     process.exit(2);
   }
-  const results = JSON.parse(readFileSync(file, 'utf8'));
-  const durations = {};
-  for (const r of results.testResults) durations[key(r.name)] = Math.round((r.endTime - r.startTime) / 100) * 100;
-  const sorted = Object.fromEntries(Object.entries(durations).sort(([a], [b]) => a.localeCompare(b)));
-  writeFileSync(DURATIONS, `${JSON.stringify(sorted, null, 2)}\n`);
-  console.log(`test/durations.json: ${Object.keys(sorted).length} files`);
+  // Merged into what is there: `npm test` and `npm run test:long` are refreshed one at a time.
+  const durations = committedDurations();
+  for (const file of files) {
+    const results = JSON.parse(readFileSync(file, 'utf8'));
+    for (const r of results.testResults) durations[key(r.name)] = Math.round((r.endTime - r.startTime) / 100) * 100;
+  }
+  const kept = Object.entries(durations).filter(([path]) => existsSync(join(ROOT, path)));
+  writeFileSync(DURATIONS, `${JSON.stringify(Object.fromEntries(kept.sort(([a], [b]) => a.localeCompare(b))), null, 2)}\n`);
+  console.log(`test/durations.json: ${kept.length} files`);
 }
