@@ -13,7 +13,7 @@ import { releaseEarlierFiles } from '../helpers/file-leaks';
 // The real module object, as the durable SDK and esbuild read Worker from it.
 const threads = require('node:worker_threads') as typeof import('node:worker_threads');
 
-/** Every live thread of this process that the patched constructor has made since this call. */
+/** The threads made through `threads.Worker` from this call until stop(). */
 function watchThreads(): { made: Worker[]; stop: () => void } {
   const made: Worker[] = [];
   const Patched = threads.Worker;
