@@ -10,6 +10,7 @@ import {
   HeadObjectCommand,
   ListObjectVersionsCommand,
   ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
   UploadPartCopyCommand,
   type CompletedPart,
   type LifecycleRule,
@@ -354,6 +355,62 @@ export interface ObjectIndexEntry {
   etag: string;
   /** Epoch milliseconds. */
   lastModified: number;
+}
+
+/**
+ * S3's listing order: keys by their UTF-8 bytes, which is code point order. JavaScript's `<`
+ * compares UTF-16 code units, which differs for keys holding characters above U+FFFF (their
+ * surrogates sort below U+E000–U+FFFF in UTF-16, above them in UTF-8).
+ */
+export function compareKeys(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    const sx = x >= 0xd800 && x <= 0xdfff;
+    const sy = y >= 0xd800 && y <= 0xdfff;
+    // A surrogate stands for a code point above U+FFFF: after every character of the BMP.
+    if (sx !== sy) return sx ? 1 : -1;
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+export interface ListedObject extends ObjectIndexEntry {
+  key: string;
+}
+
+/**
+ * Every current object under `prefix` after `startAfter`, in S3's key order, one page held at a
+ * time: the next page is fetched while the caller works through the current one.
+ */
+export async function* listObjects(s3: S3Client, bucket: string, opts: { prefix?: string; startAfter?: string } = {}): AsyncGenerator<ListedObject> {
+  const page = async (token?: string): Promise<ListObjectsV2CommandOutput> => {
+    try {
+      return await s3.send(
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          ...(opts.prefix ? { Prefix: opts.prefix } : {}),
+          ...(token ? { ContinuationToken: token } : opts.startAfter ? { StartAfter: opts.startAfter } : {}),
+        }),
+      );
+    } catch (e) {
+      throw wrapAws(e, 'ListObjectsV2', bucket);
+    }
+  };
+  let next: Promise<ListObjectsV2CommandOutput> | undefined = page();
+  while (next) {
+    const r: ListObjectsV2CommandOutput = await next;
+    const token: string | undefined = r.IsTruncated ? r.NextContinuationToken : undefined;
+    next = token ? page(token) : undefined;
+    // A prefetched page the caller never asks for must not become an unhandled rejection.
+    next?.catch(() => undefined);
+    for (const o of r.Contents ?? []) {
+      if (o.Key !== undefined) yield { key: o.Key, size: o.Size ?? 0, etag: o.ETag ?? '', lastModified: o.LastModified?.getTime() ?? 0 };
+    }
+  }
 }
 
 /** Every current object under `prefix` (ListObjectsV2, paginated): key -> size and ETag. */

@@ -40,8 +40,20 @@ export interface Outcome {
 
 /** Throttled progress for a long step: at most one message update per interval. */
 export interface Progress {
+  /** While planning, `total` is not known yet (give 0): the message shows the count alone. */
   report(done: number, total: number, label: string): Promise<void>;
 }
+
+/** What a plan that checkpoints its own steps is given (see `Runbook.planInSteps`). */
+export interface PlanRun {
+  /** A checkpointed step, named within the plan; our errors come out of it with their code and hint. */
+  step<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /** Progress in the message while planning, from inside a step. */
+  progress: Progress;
+}
+
+/** How a plan run without its own steps runs them: inline, within the one 'plan' step around it. */
+export const INLINE_PLAN: PlanRun = { step: (_name, fn) => fn(), progress: { report: async () => undefined } };
 
 export interface Runbook<I, P> {
   title(input: I): string;
@@ -54,7 +66,14 @@ export interface Runbook<I, P> {
    * (for runs whose resources only the plan knows, such as every role of an export).
    */
   resources?(input: I, plan?: P): string[];
-  plan(deps: RunbookDeps, input: I): Promise<PlanResult<P>>;
+  /**
+   * Plans the run. Called inside one checkpointed step, unless `planInSteps` is set: then it runs
+   * outside any step and checkpoints its own work through `run.step`, so a plan whose work list is
+   * larger than one checkpoint (256 KB) can keep it (in slices, one step each) for execute.
+   */
+  plan(deps: RunbookDeps, input: I, run?: PlanRun): Promise<PlanResult<P>>;
+  /** The plan checkpoints its own steps through its `run` argument (see `plan`). */
+  planInSteps?: boolean;
   execute(ctx: DurableContext, deps: RunbookDeps, input: I, plan: P, progress: Progress): Promise<Outcome>;
 }
 
@@ -167,6 +186,32 @@ export function isSdkControlFlow(e: unknown): boolean {
 function errorType(e: unknown): string {
   const t = (e as { errorType?: unknown; name?: unknown })?.errorType ?? (e as { name?: unknown })?.name;
   return typeof t === 'string' ? t : '';
+}
+
+/** Progress shown in the run's message, throttled to one update per interval (none exempt: the next state shows completion). */
+function progressOf(view: RunView, show: () => Promise<boolean>, deps: RunbookDeps): Progress {
+  const interval = deps.progressIntervalMs ?? 2000;
+  let last = 0;
+  return {
+    async report(done, total, label) {
+      const t = deps.now().getTime();
+      if (last !== 0 && t - last < interval) return;
+      last = t;
+      view.progress = { done, total, label };
+      // Progress is best effort: a rate-limited update must not fail the work (show never throws).
+      await show();
+    },
+  };
+}
+
+/** A plan that checkpoints its own steps (`plan-<name>`), its failure as a value like `safeStep`'s. */
+async function planInSteps<I extends AnyRunInput, P>(ctx: DurableContext, deps: RunbookDeps, input: I, rb: Runbook<I, P>, progress: Progress): Promise<Safe<PlanResult<P>>> {
+  try {
+    return { ok: true, value: await rb.plan(deps, input, { step: (name, fn) => step(ctx, `plan-${name}`, fn), progress }) };
+  } catch (e) {
+    if (e instanceof DrbotError) return { ok: false, ...stepFailure(e) };
+    throw e;
+  }
 }
 
 /**
@@ -321,13 +366,14 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
       view.error = heldBefore;
       return finish('failed', ['refused: the resource is busy with another run'], 0, 'refused', heldBefore);
     }
-    const planned = await safeStep(ctx, 'plan', () => rb.plan(deps, input));
+    const planned = rb.planInSteps ? await planInSteps(ctx, deps, input, rb, progressOf(view, show, deps)) : await safeStep(ctx, 'plan', () => rb.plan(deps, input, INLINE_PLAN));
     if (!planned.ok) {
       view.phase = 'failed';
       view.error = errorText(planned, input.runId);
       return finish('failed', [planned.message], 0, 'error', `${planned.code}: ${planned.message}`);
     }
     const plan = planned.value;
+    delete view.progress;
     view.plan = plan.lines;
     view.phase = 'planned';
     await ctx.step('post-plan', async () => {
@@ -438,19 +484,8 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
     }
 
     view.phase = 'running';
-    const interval = deps.progressIntervalMs ?? 2000;
-    let last = 0;
-    const progress: Progress = {
-      async report(done, total, label) {
-        const t = deps.now().getTime();
-        // Strict: the final 'finish' update shows completion, so none is exempt from the interval.
-        if (last !== 0 && t - last < interval) return;
-        last = t;
-        view.progress = { done, total, label };
-        // Progress is best effort: a rate-limited update must not fail the work (show never throws).
-        await show();
-      },
-    };
+    delete view.progress;
+    const progress = progressOf(view, show, deps);
     await ctx.step('running', async () => {
       await show();
       await deps.store.updateRun(input.runId, { status: 'running' });

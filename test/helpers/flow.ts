@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { TestResult } from '@aws/durable-execution-sdk-js-testing';
 import { CreateBucketCommand, DeleteObjectsCommand, ListObjectVersionsCommand, type ListObjectVersionsCommandOutput, PutBucketVersioningCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { KnownBlock } from '@slack/types';
 import { mrkdwnToText } from '../../src/local/render';
@@ -146,8 +147,8 @@ export function newRuns(stack: LocalStack, before: readonly string[]): string[] 
   return stack.engine.names().filter((n) => !seen.has(n));
 }
 
-/** The summary a finished run returned, found by its run id; undefined while it is running or parked. */
-export function runSummary(stack: LocalStack, runId: string): RunSummary | undefined {
+/** The finished execution of a run, found by its run id (its checkpointed operations, for tests): undefined while it is running or parked. */
+export function executionOf(stack: LocalStack, runId: string): TestResult<unknown> | undefined {
   for (const name of stack.engine.names()) {
     const r = stack.engine.result(name);
     if (!r) continue;
@@ -155,11 +156,17 @@ export function runSummary(stack: LocalStack, runId: string): RunSummary | undef
     try {
       value = r.getResult();
     } catch {
+      // a failed execution: not a run's summary
       continue;
     }
-    if ((value as RunSummary | undefined)?.runId === runId) return value as RunSummary;
+    if ((value as RunSummary | undefined)?.runId === runId) return r;
   }
   return undefined;
+}
+
+/** The summary a finished run returned, found by its run id; undefined while it is running or parked. */
+export function runSummary(stack: LocalStack, runId: string): RunSummary | undefined {
+  return executionOf(stack, runId)?.getResult() as RunSummary | undefined;
 }
 
 /** Every page of ListObjectVersions. */

@@ -15,13 +15,12 @@ import {
   PutUserPolicyCommand,
 } from '@aws-sdk/client-iam';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import type { TestResult } from '@aws/durable-execution-sdk-js-testing';
 import { mockClient } from 'aws-sdk-client-mock';
 import { randomUUID } from 'node:crypto';
 import { SANDBOX_CHANNEL } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
 import { ACCESS_DENIED, countTries, fail, rewrite } from '../helpers/faults';
-import { buttons, click, command, ephemeralsFor, realNow, recordedSlackWaits, requestRun, runIdOf, runMessage, runSummary, textOf, useLocalStack } from '../helpers/flow';
+import { buttons, click, command, ephemeralsFor, executionOf, realNow, recordedSlackWaits, requestRun, runIdOf, runMessage, runSummary, textOf, useLocalStack } from '../helpers/flow';
 import { journal } from '../helpers/journal';
 
 /*
@@ -86,18 +85,6 @@ function answerLookups(events: readonly Event[]) {
     const more = from + max < match.length;
     return Promise.resolve({ $metadata: {}, Events: match.slice(from, from + max), ...(more ? { NextToken: `opaque-${from + max}` } : {}) });
   };
-}
-
-function resultOf(stack: LocalStack, runId: string): TestResult<unknown> | undefined {
-  for (const name of stack.engine.names()) {
-    const r = stack.engine.result(name);
-    try {
-      if ((r?.getResult() as { runId?: string } | undefined)?.runId === runId) return r;
-    } catch {
-      // a failed execution: not ours
-    }
-  }
-  return undefined;
 }
 
 describe('/dr compromise', () => {
@@ -211,7 +198,7 @@ describe('/dr compromise', () => {
     }
     expect(lookups('west').map((i) => i.LookupAttributes?.[0]?.AttributeKey)).toEqual(['Username', 'AccessKeyId', 'AccessKeyId']);
     // the pace: each step made at most 2 LookupEvents calls, and a durable wait of a second separates two steps of a region
-    const ops = resultOf(stack, runId)!.getOperations();
+    const ops = executionOf(stack, runId)!.getOperations();
     const trail = ops.filter((o) => /^cloudtrail(-pace)? us-east-1 /.test(o.getName() ?? ''));
     const calls = trail.filter((o) => o.getName()?.startsWith('cloudtrail ')).map((o) => (o.getStepDetails()?.result as { value: { calls: number } }).value.calls);
     expect(calls).toEqual([2, 2, 2, 1]);
@@ -322,7 +309,7 @@ describe('/dr compromise', () => {
     const slack = JSON.stringify(stack.standIn.calls);
     expect(slack).not.toContain(value.secretAccessKey);
     expect(JSON.stringify(await stack.store.listAudit(100))).not.toContain(value.secretAccessKey);
-    const checkpoints = JSON.stringify(resultOf(stack, runId)!.getOperations().map((o) => o.getOperationData()));
+    const checkpoints = JSON.stringify(executionOf(stack, runId)!.getOperations().map((o) => o.getOperationData()));
     expect(checkpoints).toContain(secret.ARN);
     expect(checkpoints).not.toContain(value.secretAccessKey);
     expect(buttons(stack.standIn.message(message.channel, message.ts)).map((b) => b.text)).not.toContain('Create replacement key');

@@ -12,9 +12,11 @@ import { click, deletedObjects, latestMarkerKeys, requestRun, runSummary, textOf
 
 const DENIED = 'drbot-it-denied';
 const FLAKY = 'drbot-it-flaky';
-// 2,400 versions: three pages of ListObjectVersions, so DeleteObjects runs while pages are still to be listed.
+const ONCE = 'drbot-it-once';
+const PARTIAL = 'drbot-it-partial';
+// 2,400 versions: three pages of ListObjectVersions, and 1,200 markers: two DeleteObjects calls (1,000 and 200).
 const COUNT = 1200;
-const config = parseConfig({ ...SANDBOX_CONFIG, s3: { buckets: [...SANDBOX_CONFIG.s3.buckets, { name: DENIED }, { name: FLAKY }] } }, 'undelete faults config');
+const config = parseConfig({ ...SANDBOX_CONFIG, s3: { buckets: [...SANDBOX_CONFIG.s3.buckets, { name: DENIED }, { name: FLAKY }, { name: ONCE }, { name: PARTIAL }] } }, 'undelete faults config');
 
 describe('undelete when AWS fails mid-run', () => {
   const getStack = useLocalStack({ seed: false, config, progressIntervalMs: 0 });
@@ -53,14 +55,50 @@ describe('undelete when AWS fails mid-run', () => {
     expect(await latestMarkerKeys(s3, DENIED)).toEqual(keys);
   });
 
-  it('listing-fails-once-mid-undelete: the run retries, restores every object, and reports the exact count', async () => {
+  it('listing-fails-once-while-planning: the plan step retries, and the run restores every object with the exact count', async () => {
     // prepare
     const s3 = stack.clients.s3('us-east-1');
     await deletedObjects(s3, FLAKY, COUNT, bulk());
-    const { runId, message } = await requestRun(stack, 'alice', `restore s3 ${FLAKY}`);
-    // the plan has listed; the second listing of the execution (after one page was deleted) fails once
+    // the plan's second page fails once
     let listings = 0;
     const undo = fail(s3, 'ListObjectVersionsCommand', { name: 'InternalError', status: 500, message: 'We encountered an internal error. Please try again.' }, { when: () => ++listings === 2 });
+    let runId: string;
+    let message;
+    try {
+      ({ runId, message } = await requestRun(stack, 'alice', `restore s3 ${FLAKY}`));
+    } finally {
+      undo();
+    }
+
+    // act
+    await click(stack, 'bob', message, 'run_approve');
+
+    // assess
+    expect(listings).toBeGreaterThan(2);
+    expect(unhandled).toEqual([]);
+    expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
+    expect(await latestMarkerKeys(s3, FLAKY)).toEqual([]);
+    const final = textOf(stack.standIn.message(message.channel, message.ts));
+    expect(final).toContain(`Restored *${COUNT.toLocaleString('en-US')}* objects`);
+    expect(final).toContain('no restorable delete markers remain');
+  });
+
+  it('deleteobjects-fails-once-mid-undelete: the failed batch goes again in a new step, and the count is exact (not 1,000 counted twice)', async () => {
+    // prepare: 1,200 markers are two DeleteObjects calls, of 1,000 and 200; the second fails once with a 500
+    const s3 = stack.clients.s3('us-east-1');
+    await deletedObjects(s3, ONCE, COUNT, bulk());
+    const { runId, message } = await requestRun(stack, 'alice', `restore s3 ${ONCE}`);
+    const sizes: number[] = [];
+    let failed = false;
+    const undo = fail(s3, 'DeleteObjectsCommand', { name: 'InternalError', status: 500, message: 'We encountered an internal error. Please try again.' }, {
+      when: (i) => {
+        const n = (i.Delete as { Objects: unknown[] }).Objects.length;
+        sizes.push(n);
+        if (n !== 200 || failed) return false;
+        failed = true;
+        return true;
+      },
+    });
 
     // act
     try {
@@ -69,12 +107,37 @@ describe('undelete when AWS fails mid-run', () => {
       undo();
     }
 
-    // assess
+    // assess: the 200 were sent twice, the 1,000 once
+    expect(sizes.sort((a, b) => a - b)).toEqual([200, 200, 1000]);
     expect(unhandled).toEqual([]);
     expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
-    expect(await latestMarkerKeys(s3, FLAKY)).toEqual([]);
+    expect(await latestMarkerKeys(s3, ONCE)).toEqual([]);
     const final = textOf(stack.standIn.message(message.channel, message.ts));
     expect(final).toContain(`Restored *${COUNT.toLocaleString('en-US')}* objects`);
     expect(final).toContain('no restorable delete markers remain');
+  });
+
+  it('deleteobjects-denied-after-one-batch: the run fails with the exact count restored, and the verify listing names what is left', async () => {
+    // prepare: the batch of 200 is denied, every time
+    const s3 = stack.clients.s3('us-east-1');
+    const keys = await deletedObjects(s3, PARTIAL, COUNT, bulk());
+    const { runId, message } = await requestRun(stack, 'alice', `restore s3 ${PARTIAL}`);
+    const undo = fail(s3, 'DeleteObjectsCommand', { name: 'AccessDenied', message: 'Access Denied', status: 403 }, { when: (i) => (i.Delete as { Objects: unknown[] }).Objects.length === 200 });
+
+    // act
+    try {
+      await click(stack, 'bob', message, 'run_approve');
+    } finally {
+      undo();
+    }
+
+    // assess: AWS's end state, and the message telling it exactly
+    expect(unhandled).toEqual([]);
+    expect(runSummary(stack, runId)).toMatchObject({ status: 'failed' });
+    expect(await latestMarkerKeys(s3, PARTIAL)).toEqual(keys.slice(1000));
+    const final = textOf(stack.standIn.message(message.channel, message.ts));
+    expect(final).toContain('Restored *1,000* objects');
+    expect(final).toContain(`❌ Stopped: DeleteObjects on \`${PARTIAL}\` failed: Access Denied`);
+    expect(final).toContain('Verified by listing: 200 of the planned delete markers still hide objects');
   });
 });

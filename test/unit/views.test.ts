@@ -162,7 +162,17 @@ describe('renderRun', () => {
     expect(bar(over)).toBe('`' + '█'.repeat(20) + '` tables 30 / 20');
   });
 
-  it('shows progress only while running', () => {
+  it('shows the count alone while planning, when the total is not known yet', () => {
+    // act
+    const listing = renderRun(view({ phase: 'planning', progress: { done: 40_000, total: 0, label: 'Versions listed so far:' } }));
+
+    // assess
+    const texts = sections(listing.blocks).map((s) => s.text?.text ?? '');
+    expect(texts).toContain('Versions listed so far: 40,000…');
+    expect(texts.join('\n')).not.toContain('/ 0');
+  });
+
+  it('shows no progress once the run has ended', () => {
     // act
     const done = renderRun(view({ phase: 'succeeded', progress: { done: 5, total: 5, label: 'tables' } }));
 

@@ -1,27 +1,45 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { assertVersioned, type DeleteVersionsResult, deleteVersions, listVersionsPage } from '../../aws/s3';
+import { assertVersioned, compareKeys, DELETE_OBJECTS_MAX, deleteVersions, listVersionsPage, type VersionRef, type VersionsPage } from '../../aws/s3';
 import { code } from '../../slack/views/format';
 import { formatCount } from '../../slack/views/run';
 import { formatBytes, limiter } from '../../util/limit';
 import { DrbotError } from '../../errors';
-import { type Runbook, safeStep, step, type StepFailure, stepFailure } from '../driver';
+import { INLINE_PLAN, type Runbook, safeStep, step, type StepFailure, stepFailure } from '../driver';
 import { bucketRegion } from '../resources';
-import type { RunbookDeps } from '../types';
 import type { RestoreS3Input } from '.';
 
 export type UndeleteInput = RestoreS3Input;
 
-/** Versions listed per step: one checkpoint every ~10 pages keeps a replay cheap. */
-const PAGES_PER_STEP = 10;
-const DELETE_CONCURRENCY = 4;
+/** Pages listed per plan step at most (a step also ends when its slice of markers is full). */
+const PAGES_PER_STEP = 20;
+/**
+ * The markers one plan step keeps, in bytes of JSON: within the durable SDK's 256 KB checkpoint
+ * with room for the rest of the step's result. Keys are up to 1,024 bytes, so a slice is counted
+ * in bytes, not markers.
+ */
+export const SLICE_BYTES = 192 * 1024;
+/** DeleteObjects calls (of up to 1,000 markers) in flight at once. */
+const DELETE_CONCURRENCY = 8;
+/** DeleteObjects calls per execute step: one checkpoint every 16,000 markers at most. */
+const BATCHES_PER_STEP = 16;
+/** A batch that failed transiently after its step made progress is tried again this many times. */
+const BATCH_RETRIES = 3;
 const SAMPLE_KEYS = 5;
 const MAX_REPORTED_FAILURES = 200;
+
+/**
+ * A delete marker to remove: [key, versionId, its LastModified in epoch seconds] (a tuple keeps the
+ * checkpoints small). A version of the key newer than its marker was written after the plan listed it.
+ */
+export type MarkerRef = [string, string, number];
 
 export interface UndeletePlan {
   count: number;
   bytes: number;
   olderSkipped: number;
   sample: string[];
+  /** The markers to remove, as the plan listed them, in its checkpointed slices. */
+  slices: MarkerRef[][];
 }
 
 interface Marker {
@@ -34,105 +52,174 @@ function qualifies(m: { isLatest: boolean; lastModified: Date | string }, since?
   return m.isLatest && (!since || new Date(m.lastModified).getTime() >= Date.parse(since));
 }
 
-/**
- * Walks the version listing once: counts the restorable delete markers and what they hide (the
- * size of the newest real version of each key, which becomes current again).
- */
-async function survey(s3: S3Client, input: UndeleteInput): Promise<UndeletePlan> {
-  const plan: UndeletePlan = { count: 0, bytes: 0, olderSkipped: 0, sample: [] };
-  const wantSize = new Set<string>();
-  let marker: Marker = {};
-  for (;;) {
-    const page = await listVersionsPage(s3, { bucket: input.bucket, ...(input.prefix ? { prefix: input.prefix } : {}), ...marker });
-    for (const m of page.deleteMarkers) {
-      if (!m.isLatest) continue;
-      if (!qualifies(m, input.since)) {
-        plan.olderSkipped++;
-        continue;
-      }
-      plan.count++;
-      wantSize.add(m.key);
-      if (plan.sample.length < SAMPLE_KEYS) plan.sample.push(m.key);
-    }
-    for (const v of page.versions) {
-      // Versions come newest first per key: the first one seen for a wanted key is what returns.
-      if (wantSize.delete(v.key)) plan.bytes += v.size;
-    }
-    if (!page.truncated) break;
-    marker = { ...(page.nextKeyMarker ? { keyMarker: page.nextKeyMarker } : {}), ...(page.nextVersionIdMarker ? { versionIdMarker: page.nextVersionIdMarker } : {}) };
-  }
-  return plan;
+function nextMarker(page: VersionsPage): Marker | undefined {
+  if (!page.truncated) return undefined;
+  return { ...(page.nextKeyMarker ? { keyMarker: page.nextKeyMarker } : {}), ...(page.nextVersionIdMarker ? { versionIdMarker: page.nextVersionIdMarker } : {}) };
 }
 
-interface BatchResult {
+function listPage(s3: S3Client, input: UndeleteInput, at: Marker): Promise<VersionsPage> {
+  return listVersionsPage(s3, { bucket: input.bucket, ...(input.prefix ? { prefix: input.prefix } : {}), ...at });
+}
+
+/** The last key a page listed: every key before it is complete (a key's versions may go on over the next page). */
+function lastKey(page: VersionsPage): string {
+  const a = page.versions.at(-1)?.key ?? '';
+  const b = page.deleteMarkers.at(-1)?.key ?? '';
+  return compareKeys(a, b) > 0 ? a : b;
+}
+
+interface PlanSlice {
+  markers: MarkerRef[];
+  olderSkipped: number;
+  /** Bytes of the newest real version of each planned key seen in this slice. */
+  bytes: number;
+  /** Versions and markers listed. */
+  listed: number;
+  /** Planned keys whose newest real version was not listed yet (it may be on the next page). */
+  want: string[];
   next?: Marker;
+}
+
+/**
+ * One checkpointed slice of the plan's listing: pages from `from` until the slice's markers fill
+ * SLICE_BYTES, PAGES_PER_STEP pages were listed, or the listing ends.
+ */
+async function planSlice(s3: S3Client, input: UndeleteInput, from: Marker, wanted: readonly string[], onListed: (n: number) => void): Promise<PlanSlice> {
+  const slice: PlanSlice = { markers: [], olderSkipped: 0, bytes: 0, listed: 0, want: [] };
+  const want = new Set(wanted);
+  let size = 0;
+  let at: Marker | undefined = from;
+  for (let i = 0; at && i < PAGES_PER_STEP && size < SLICE_BYTES; i++) {
+    const page = await listPage(s3, input, at);
+    at = nextMarker(page);
+    /** Where the slice filled up inside the page: the listing goes on after this marker. */
+    let cut: { key: string; versionId: string } | undefined;
+    let markers = 0;
+    for (const m of page.deleteMarkers) {
+      markers++;
+      if (!m.isLatest) continue;
+      if (!qualifies(m, input.since)) {
+        slice.olderSkipped++;
+        continue;
+      }
+      slice.markers.push([m.key, m.versionId, Math.floor(m.lastModified.getTime() / 1000)]);
+      size += JSON.stringify(m.key).length + JSON.stringify(m.versionId).length + 16;
+      want.add(m.key);
+      if (size >= SLICE_BYTES) {
+        cut = { key: m.key, versionId: m.versionId };
+        break;
+      }
+    }
+    // Versions come newest first per key: the first real one seen for a planned key is what returns.
+    // After a cut, the cut key's versions (all older than its marker) and everything later are listed again.
+    let versions = 0;
+    for (const v of page.versions) {
+      if (cut && compareKeys(v.key, cut.key) >= 0) break;
+      versions++;
+      if (want.delete(v.key)) slice.bytes += v.size;
+    }
+    if (cut) at = { keyMarker: cut.key, versionIdMarker: cut.versionId };
+    // Keys before the last one listed are complete: a key with no real version left is not waited for.
+    const last = cut?.key ?? lastKey(page);
+    for (const k of want) if (compareKeys(k, last) < 0) want.delete(k);
+    slice.listed += versions + markers;
+    onListed(slice.listed);
+  }
+  slice.want = [...want];
+  if (at) slice.next = at;
+  return slice;
+}
+
+interface DeleteStep {
   deleted: number;
   failures: string[];
-  /** The slice made progress and then failed: its count is kept, and the run goes on (or stops) from `next`. */
+  /** Batches (indexes into the run's batch list) that failed as a whole: tried again, or reported. */
+  failed: number[];
   error?: StepFailure;
 }
 
 /**
- * One checkpointed slice of the work: list up to PAGES_PER_STEP pages and delete their
- * restorable markers, pipelined (deletes of one page run while the next page is listed) with
- * at most DELETE_CONCURRENCY DeleteObjects calls in flight. Safe to replay: deleting a marker
- * that is already gone succeeds, and a deleted marker is not listed again.
+ * One checkpointed step of the execution: up to BATCHES_PER_STEP DeleteObjects calls over the
+ * plan's markers, DELETE_CONCURRENCY at a time. Safe to replay: deleting a marker that is already
+ * gone succeeds, so a retried step counts each of its markers once.
  *
- * A failure after some markers were deleted does not throw (a retry from the slice's start would
- * no longer see those markers, and their count would be lost): the slice returns what it deleted
- * and where to go on from, the first page not fully done. A failure before anything was deleted
- * throws, for the step's own retries.
+ * When some batches fail after others were deleted, the step does not throw (a retry would count
+ * the deleted ones again, as deleted a second time): it returns what it deleted and which batches
+ * failed. When every batch fails, it throws, for the step's own retries.
  */
-async function undeleteSlice(s3: S3Client, input: UndeleteInput, from: Marker, onDeleted: (doneInSlice: number) => void): Promise<BatchResult> {
+async function deleteStep(s3: S3Client, bucket: string, batches: readonly VersionRef[][], ids: readonly number[], onDeleted: (doneInStep: number) => void): Promise<DeleteStep> {
   const limit = limiter(DELETE_CONCURRENCY);
-  const pages: { from: Marker; work: Promise<DeleteVersionsResult> }[] = [];
-  let marker: Marker | undefined = from;
-  let listing: { error: unknown; at: Marker } | undefined;
-  let deleteFailed = false;
   let done = 0;
-  for (let i = 0; i < PAGES_PER_STEP && marker && !deleteFailed; i++) {
-    const at: Marker = marker;
-    let page;
-    try {
-      page = await listVersionsPage(s3, { bucket: input.bucket, ...(input.prefix ? { prefix: input.prefix } : {}), ...at });
-    } catch (e) {
-      listing = { error: e, at };
-      break;
+  let stop = false;
+  const results = await Promise.all(
+    ids.map((id) =>
+      limit(async () => {
+        // A batch refused as a whole (access denied, throttled past its retries) stops the ones not yet started.
+        if (stop) return { id, skipped: true as const };
+        try {
+          const r = await deleteVersions(s3, bucket, batches[id] ?? [], { concurrency: 1 });
+          done += r.deleted;
+          onDeleted(done);
+          return { id, ...r };
+        } catch (e) {
+          stop = true;
+          return { id, error: e };
+        }
+      }),
+    ),
+  );
+  const out: DeleteStep = { deleted: 0, failures: [], failed: [] };
+  let error: unknown;
+  for (const r of results) {
+    if ('skipped' in r) out.failed.push(r.id);
+    else if ('error' in r) {
+      out.failed.push(r.id);
+      error ??= r.error;
+    } else {
+      out.deleted += r.deleted;
+      out.failures.push(...r.errors.map((e) => `${e.key}: ${e.code} ${e.message}`));
     }
-    const items = page.deleteMarkers.filter((m) => qualifies(m, input.since)).map((m) => ({ key: m.key, versionId: m.versionId }));
-    if (items.length) {
-      const work = limit(async () => {
-        const r = await deleteVersions(s3, input.bucket, items, { concurrency: 1 });
-        done += r.deleted;
-        onDeleted(done);
-        return r;
-      });
-      // Observed at once: a failed delete stops the listing, and is never an unhandled rejection.
-      work.catch(() => {
-        deleteFailed = true;
-      });
-      pages.push({ from: at, work });
-    }
-    marker = page.truncated
-      ? { ...(page.nextKeyMarker ? { keyMarker: page.nextKeyMarker } : {}), ...(page.nextVersionIdMarker ? { versionIdMarker: page.nextVersionIdMarker } : {}) }
-      : undefined;
   }
-  const settled = await Promise.allSettled(pages.map((p) => p.work));
-  let deleted = 0;
-  const failures: string[] = [];
-  let failed: { error: unknown; at: Marker } | undefined;
-  settled.forEach((r, i) => {
-    if (r.status === 'fulfilled') {
-      deleted += r.value.deleted;
-      failures.push(...r.value.errors.map((e) => `${e.key}: ${e.code} ${e.message}`));
-    } else failed ??= { error: r.reason, at: pages[i]?.from ?? from };
-  });
-  failed ??= listing;
-  const kept = failures.slice(0, MAX_REPORTED_FAILURES);
-  if (!failed) return { ...(marker ? { next: marker } : {}), deleted, failures: kept };
-  if (deleted === 0) throw failed.error;
-  const error = failed.error instanceof DrbotError ? stepFailure(failed.error) : { code: 'error', message: String((failed.error as Error)?.message ?? failed.error), transient: true };
-  return { next: failed.at, deleted, failures: kept, error };
+  if (error === undefined) return out;
+  if (out.deleted === 0 && out.failures.length === 0) throw error;
+  out.error = error instanceof DrbotError ? stepFailure(error) : { code: 'error', message: String((error as Error)?.message ?? error), transient: true };
+  return out;
+}
+
+interface Verified {
+  /** Planned markers still the newest version of their key (not removed). */
+  remaining: number;
+  /** Restorable markers the plan did not list: deleted after the plan was made. */
+  deletedSince: number;
+  /** Planned keys whose newest version was written after the plan was made. */
+  changedSince: number;
+}
+
+/** The one listing after the work: what is left of the plan, and what changed since it was made. */
+async function verify(s3: S3Client, input: UndeleteInput, plan: UndeletePlan): Promise<Verified> {
+  const planned = new Set<string>();
+  /** Planned key -> its marker's time (epoch seconds). */
+  const markedAt = new Map<string, number>();
+  for (const slice of plan.slices) {
+    for (const [key, versionId, at] of slice) {
+      planned.add(`${key}\u0000${versionId}`);
+      markedAt.set(key, at);
+    }
+  }
+  const v: Verified = { remaining: 0, deletedSince: 0, changedSince: 0 };
+  let at: Marker | undefined = {};
+  while (at) {
+    const page = await listPage(s3, input, at);
+    for (const m of page.deleteMarkers) {
+      if (!qualifies(m, input.since)) continue;
+      if (planned.has(`${m.key}\u0000${m.versionId}`)) v.remaining++;
+      else v.deletedSince++;
+    }
+    // What a removed marker hid is older than the marker: a newest version newer than it came after the plan.
+    for (const o of page.versions) if (o.isLatest && Math.floor(o.lastModified.getTime() / 1000) > (markedAt.get(o.key) ?? Infinity)) v.changedSince++;
+    at = nextMarker(page);
+  }
+  return v;
 }
 
 function scope(input: UndeleteInput): string {
@@ -144,11 +231,31 @@ export const undeleteRunbook: Runbook<UndeleteInput, UndeletePlan> = {
   title: (input) => `Undelete objects in ${input.bucket}${input.prefix !== undefined ? ' under a prefix' : ''}`,
   destructive: true,
   resources: (input) => [`s3:${input.bucket}`],
+  // The plan's markers are the work list: kept in slices, one checkpointed step each.
+  planInSteps: true,
 
-  async plan(deps: RunbookDeps, input) {
+  async plan(deps, input, run = INLINE_PLAN) {
     const s3 = deps.clients.s3(bucketRegion(deps.config, input.bucket));
-    const versioning = await assertVersioned(s3, input.bucket);
-    const p = await survey(s3, input);
+    const versioning = await run.step('versioning', () => assertVersioned(s3, input.bucket));
+    const p: UndeletePlan = { count: 0, bytes: 0, olderSkipped: 0, sample: [], slices: [] };
+    let at: Marker | undefined = {};
+    let want: string[] = [];
+    let listed = 0;
+    for (let i = 0; at; i++) {
+      const from: Marker = at;
+      const wanted = want;
+      const base = listed;
+      // Progress is reported from inside the step only: code outside steps runs again on replay.
+      const s = await run.step(`list-${i}`, () => planSlice(s3, input, from, wanted, (n) => void run.progress.report(base + n, 0, 'Versions listed so far:')));
+      if (s.markers.length) p.slices.push(s.markers);
+      p.count += s.markers.length;
+      p.bytes += s.bytes;
+      p.olderSkipped += s.olderSkipped;
+      for (const [key] of s.markers) if (p.sample.length < SAMPLE_KEYS) p.sample.push(key);
+      listed += s.listed;
+      want = s.want;
+      at = s.next;
+    }
     const lines = [
       `Bucket ${scope(input)}`,
       `*${formatCount(p.count)}* deleted objects ${input.dryRun ? 'would be' : 'will be'} restored (${formatBytes(p.bytes)}) by removing their delete markers`,
@@ -162,40 +269,63 @@ export const undeleteRunbook: Runbook<UndeleteInput, UndeletePlan> = {
 
   async execute(ctx, deps, input, plan, progress) {
     const s3 = deps.clients.s3(bucketRegion(deps.config, input.bucket));
-    let marker: Marker | undefined = {};
+    const batches: VersionRef[][] = [];
+    let batch: VersionRef[] = [];
+    for (const slice of plan.slices) {
+      for (const [key, versionId] of slice) {
+        batch.push({ key, versionId });
+        if (batch.length === DELETE_OBJECTS_MAX) {
+          batches.push(batch);
+          batch = [];
+        }
+      }
+    }
+    if (batch.length) batches.push(batch);
+
+    let queue = batches.map((_, i) => i);
+    const tries = new Map<number, number>();
     let deleted = 0;
     const failures: string[] = [];
     let stopped: StepFailure | undefined;
-    for (let i = 0; marker; i++) {
-      const from: Marker = marker;
+    for (let i = 0; queue.length; i++) {
+      const ids = queue.slice(0, BATCHES_PER_STEP);
       const base = deleted;
-      // Progress is reported from inside the step only: code outside steps runs again on replay.
-      const r = await safeStep(ctx, `undelete-${i}`, async () =>
-        undeleteSlice(s3, input, from, (n) => {
-          void progress.report(Math.min(base + n, plan.count), plan.count, 'restored');
-        }),
-      );
+      const r = await safeStep(ctx, `undelete-${i}`, () => deleteStep(s3, input.bucket, batches, ids, (n) => void progress.report(Math.min(base + n, plan.count), plan.count, 'restored')));
       if (!r.ok) {
         stopped = r;
         break;
       }
       deleted += r.value.deleted;
       failures.push(...r.value.failures);
-      marker = r.value.next;
-      // A transient failure after progress goes on from where it stopped, in a new step with its own retries.
-      if (r.value.error && !r.value.error.transient) {
-        stopped = r.value.error;
-        break;
+      queue = queue.slice(ids.length);
+      if (r.value.error) {
+        // A transient failure after progress: its batches go again, in a new step with its own retries.
+        const again = r.value.failed.filter((id) => (tries.get(id) ?? 0) < BATCH_RETRIES);
+        if (!r.value.error.transient || again.length < r.value.failed.length) {
+          stopped = r.value.error;
+          break;
+        }
+        for (const id of again) tries.set(id, (tries.get(id) ?? 0) + 1);
+        queue = [...again, ...queue];
       }
     }
-    const remaining = await step(ctx, 'verify', async () => (await survey(s3, input)).count);
+    const v = await step(ctx, 'verify', () => verify(s3, input, plan));
     const lines = [
       `Restored *${formatCount(deleted)}* objects in ${scope(input)} (${formatBytes(plan.bytes)} planned).`,
       stopped ? `:x: Stopped: ${stopped.message}${stopped.hint ? ` ${stopped.hint}` : ''}` : '',
-      remaining === 0
+      v.remaining === 0 && v.deletedSince === 0
         ? ':mag: Verified by listing: no restorable delete markers remain.'
-        : `:warning: Verified by listing: ${formatCount(remaining)} delete markers still hide objects (new deletions, or failures below).`,
+        : v.remaining > 0
+          ? `:warning: Verified by listing: ${formatCount(v.remaining)} of the planned delete markers still hide objects (failures below).`
+          : ':mag: Verified by listing: every planned delete marker is gone.',
+      v.deletedSince
+        ? `:warning: ${formatCount(v.deletedSince)} ${v.deletedSince === 1 ? 'object was' : 'objects were'} deleted after the plan was made and ${v.deletedSince === 1 ? 'is' : 'are'} still deleted: run the command again to plan ${v.deletedSince === 1 ? 'its' : 'their'} restore.`
+        : '',
+      v.changedSince
+        ? `:information_source: ${formatCount(v.changedSince)} ${v.changedSince === 1 ? 'key' : 'keys'} got a newer version after the plan was made, which stays current: removing the older delete marker changed nothing you can see.`
+        : '',
     ].filter(Boolean);
-    return { ok: !stopped && failures.length === 0 && remaining === 0, lines, failures: stopped ? [stopped.message, ...failures] : failures };
+    const reported = failures.slice(0, MAX_REPORTED_FAILURES);
+    return { ok: !stopped && failures.length === 0 && v.remaining === 0, lines, failures: stopped ? [stopped.message, ...reported] : reported };
   },
 };

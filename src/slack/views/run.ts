@@ -150,9 +150,10 @@ export function renderRun(v: RunView): SlackMessage {
           : `:alarm_clock: No decision before ${when(v.decision.at)}; nothing was changed.`;
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: line }] });
   }
-  if (v.progress && v.phase === 'running') {
+  if (v.progress && (v.phase === 'running' || v.phase === 'planning')) {
     const p = v.progress;
-    blocks.push(section(`\`${bar(p.done, p.total)}\` ${p.label} ${formatCount(p.done)} / ${formatCount(p.total)}`));
+    // While planning the total is not known yet (a listing under way): the count alone.
+    blocks.push(section(v.phase === 'running' ? `\`${bar(p.done, p.total)}\` ${p.label} ${formatCount(p.done)} / ${formatCount(p.total)}` : `${p.label} ${formatCount(p.done)}…`));
   }
   if (v.result?.length) blocks.push(section(v.result.join('\n')));
   if (v.failures?.length) {
