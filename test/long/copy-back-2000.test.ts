@@ -7,9 +7,9 @@ import { rewrite } from '../helpers/faults';
 import { approvedRun, eachLimit, runSummary, useLocalStack } from '../helpers/flow';
 
 /*
- * Copy-back of more than one round (the runbook copies at most 2,000 objects a step, then diffs
- * again): every missing and different object copied exactly once, the counts exact, the primary
- * equal to the replica afterwards. Against moto.
+ * Copy-back of more than one step (the runbook starts at most 2,000 copies a step, then goes on
+ * after the last key it dealt with): every missing and different object copied exactly once, the
+ * counts exact, the primary equal to the replica afterwards. Against moto.
  */
 
 const PRIMARY = 'drbot-it-copyback-big';

@@ -1,11 +1,11 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { copyObjectServerSide, listObjectsIndex } from '../../aws/s3';
+import { compareKeys, copyObjectServerSide, type ListedObject, listObjects } from '../../aws/s3';
 import { retryWait } from '../../aws/retry-wait';
 import { DrbotError } from '../../errors';
 import { code } from '../../slack/views/format';
 import { formatCount } from '../../slack/views/run';
 import { formatBytes, limiter } from '../../util/limit';
-import { type Runbook, STEP } from '../driver';
+import { type Runbook, safeStep, step, type StepFailure, stepFailure } from '../driver';
 import { bucketRegion, replicaOf } from '../resources';
 import type { RunbookDeps } from '../types';
 import type { RestoreS3Input } from '.';
@@ -13,10 +13,14 @@ import type { RestoreS3Input } from '.';
 export type ReplicaInput = RestoreS3Input;
 
 const COPY_CONCURRENCY = 8;
-/** Objects copied per checkpointed round; each round re-diffs, so a retry copies only what is left. */
-const OBJECTS_PER_ROUND = 2000;
-const MAX_ROUNDS = 1000;
+/** Copies started per checkpointed step at most: a step ends after them, at the last key it looked at. */
+const COPIES_PER_STEP = 2000;
+/** Keys looked at per step at most, so a long run of identical objects still checkpoints its place. */
+const KEYS_PER_STEP = 50_000;
+/** A step that failed after progress (a listing page refused) goes on from where it stopped this many times. */
+const RESUMES = 3;
 const SAMPLE_KEYS = 5;
+const MAX_REPORTED_FAILURES = 200;
 /** Waits between retries of one copy that AWS throttled or answered with a 5xx (each under a second). */
 const COPY_RETRY_MS = [200, 400, 800];
 
@@ -33,13 +37,96 @@ async function retryTransient<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export interface ReplicaDiff {
-  missing: { key: string; size: number }[];
-  different: { key: string; size: number }[];
+/** One key of either bucket, as the merge of the two listings meets it. */
+export interface Pair {
+  key: string;
+  primary?: ListedObject;
+  replica?: ListedObject;
+}
+
+export type Verdict = 'missing' | 'different' | 'same' | 'onlyInPrimary';
+
+/**
+ * ETags are content MD5s for single-part objects. A multipart upload or copy (ours, for objects
+ * over 5 GiB) gets an ETag of the form `<md5-of-md5s>-<parts>`, which differs from the source's
+ * even when the bytes are the same; for those only the size can be compared without reading.
+ */
+function sameEtag(a: string, b: string): boolean {
+  return a === b || a.includes('-') || b.includes('-');
+}
+
+export function verdict(p: Pair): Verdict {
+  if (!p.replica) return 'onlyInPrimary';
+  if (!p.primary) return 'missing';
+  return p.primary.size !== p.replica.size || !sameEtag(p.primary.etag, p.replica.etag) ? 'different' : 'same';
+}
+
+/**
+ * The two buckets' listings (both in S3's key order) merged into one walk by key: memory is a
+ * page of each, whatever the buckets hold.
+ */
+export async function* mergeListings(primary: AsyncIterable<ListedObject>, replica: AsyncIterable<ListedObject>): AsyncGenerator<Pair> {
+  const a = primary[Symbol.asyncIterator]();
+  const b = replica[Symbol.asyncIterator]();
+  try {
+    let [x, y] = await Promise.all([a.next(), b.next()]);
+    while (!x.done || !y.done) {
+      const c = x.done ? 1 : y.done ? -1 : compareKeys(x.value.key, y.value.key);
+      if (c === 0 && !x.done && !y.done) {
+        yield { key: x.value.key, primary: x.value, replica: y.value };
+        [x, y] = await Promise.all([a.next(), b.next()]);
+      } else if (c < 0 && !x.done) {
+        yield { key: x.value.key, primary: x.value };
+        x = await a.next();
+      } else if (!y.done) {
+        yield { key: y.value.key, replica: y.value };
+        y = await b.next();
+      }
+    }
+  } finally {
+    await Promise.all([a.return?.(), b.return?.()]);
+  }
+}
+
+interface Sides {
+  primary: S3Client;
+  replicaClient: S3Client;
+  bucket: string;
+  replica: string;
+  prefix?: string;
+}
+
+function walk(s: Sides, startAfter?: string): AsyncGenerator<Pair> {
+  const opts = { ...(s.prefix ? { prefix: s.prefix } : {}), ...(startAfter !== undefined ? { startAfter } : {}) };
+  return mergeListings(listObjects(s.primary, s.bucket, opts), listObjects(s.replicaClient, s.replica, opts));
+}
+
+export interface ReplicaComparison {
+  missing: number;
+  different: number;
   /** Of the different objects, those whose primary copy is newer than the replica's (replication lag). */
   newerInPrimary: number;
   onlyInPrimary: number;
   same: number;
+  /** The replica's size of what is missing or different: what a copy-back copies. */
+  bytes: number;
+  /** The first keys to copy, in key order. */
+  sample: { key: string; verdict: 'missing' | 'different' }[];
+}
+
+/** Compares the two buckets by key, size and ETag, in one pass over both listings. */
+export async function compareBuckets(s: Sides, sampleSize = SAMPLE_KEYS): Promise<ReplicaComparison> {
+  const c: ReplicaComparison = { missing: 0, different: 0, newerInPrimary: 0, onlyInPrimary: 0, same: 0, bytes: 0, sample: [] };
+  for await (const p of walk(s)) {
+    const v = verdict(p);
+    c[v]++;
+    if (v === 'missing' || v === 'different') {
+      c.bytes += p.replica?.size ?? 0;
+      if (c.sample.length < sampleSize) c.sample.push({ key: p.key, verdict: v });
+      if (v === 'different' && (p.primary?.lastModified ?? 0) > (p.replica?.lastModified ?? 0)) c.newerInPrimary++;
+    }
+  }
+  return c;
 }
 
 export interface ReplicaPlan {
@@ -51,35 +138,76 @@ export interface ReplicaPlan {
   same: number;
 }
 
+interface CopySlice {
+  copied: number;
+  bytes: number;
+  multipart: number;
+  failed: number;
+  failures: string[];
+  /** The last key this step dealt with (copied, failed, or found the same): the next step starts after it. */
+  last?: string;
+  /** The listing ended: nothing after `last`. */
+  end: boolean;
+  /** The listing failed part way, after this step had done some work: the run goes on (or stops) from `last`. */
+  error?: StepFailure;
+}
+
 /**
- * ETags are content MD5s for single-part objects. A multipart upload or copy (ours, for objects
- * over 5 GiB) gets an ETag of the form `<md5-of-md5s>-<parts>`, which differs from the source's
- * even when the bytes are the same; for those only the size can be compared without reading.
+ * One checkpointed step: walks both listings from after `startAfter`, copying what is missing or
+ * different as it meets it (COPY_CONCURRENCY at a time), until COPIES_PER_STEP copies were started,
+ * KEYS_PER_STEP keys looked at, or the listings end. A retry of the step walks the same keys again
+ * and finds what the failed attempt copied already the same: nothing is copied twice.
  */
-function sameEtag(a: string, b: string): boolean {
-  return a === b || a.includes('-') || b.includes('-');
-}
-
-/** Compares the two buckets by key, size and ETag. */
-export async function diffBuckets(primary: S3Client, replicaClient: S3Client, bucket: string, replica: string, prefix?: string): Promise<ReplicaDiff> {
-  const [mine, theirs] = await Promise.all([listObjectsIndex(primary, bucket, prefix), listObjectsIndex(replicaClient, replica, prefix)]);
-  const diff: ReplicaDiff = { missing: [], different: [], newerInPrimary: 0, onlyInPrimary: 0, same: 0 };
-  for (const [key, r] of theirs) {
-    const p = mine.get(key);
-    if (!p) diff.missing.push({ key, size: r.size });
-    else if (p.size !== r.size || !sameEtag(p.etag, r.etag)) {
-      diff.different.push({ key, size: r.size });
-      if (p.lastModified > r.lastModified) diff.newerInPrimary++;
+async function copySlice(s: Sides, startAfter: string | undefined, onCopied: (doneInStep: number) => void): Promise<CopySlice> {
+  const limit = limiter(COPY_CONCURRENCY);
+  const out: CopySlice = { copied: 0, bytes: 0, multipart: 0, failed: 0, failures: [], end: false };
+  const copies: Promise<void>[] = [];
+  let scanned = 0;
+  let listing: unknown;
+  try {
+    for await (const p of walk(s, startAfter)) {
+      const v = verdict(p);
+      const size = p.replica?.size ?? 0;
+      if (v === 'missing' || v === 'different') {
+        copies.push(
+          limit(async () => {
+            try {
+              const c = await retryTransient(() => copyObjectServerSide(s.primary, { sourceBucket: s.replica, destBucket: s.bucket, key: p.key, size }));
+              out.copied++;
+              out.bytes += c.bytes;
+              if (c.multipart) out.multipart++;
+              onCopied(out.copied);
+            } catch (e) {
+              out.failed++;
+              if (out.failures.length < MAX_REPORTED_FAILURES) out.failures.push(`${p.key}: ${(e as Error).message}`);
+            }
+          }),
+        );
+      }
+      out.last = p.key;
+      if (copies.length >= COPIES_PER_STEP || ++scanned >= KEYS_PER_STEP) break;
     }
-    else diff.same++;
+    out.end = copies.length < COPIES_PER_STEP && scanned < KEYS_PER_STEP;
+  } catch (e) {
+    listing = e;
   }
-  for (const key of mine.keys()) if (!theirs.has(key)) diff.onlyInPrimary++;
-  return diff;
+  await Promise.all(copies);
+  if (listing === undefined) return out;
+  if (out.last === undefined) throw listing;
+  out.error = listing instanceof DrbotError ? stepFailure(listing) : { code: 'error', message: String((listing as Error)?.message ?? listing), transient: true };
+  return out;
 }
 
-function clients(deps: RunbookDeps, input: ReplicaInput) {
+function sides(deps: RunbookDeps, input: ReplicaInput): Sides & { region: string } {
   const replica = replicaOf(deps.config, input.bucket);
-  return { replica, primary: deps.clients.s3(bucketRegion(deps.config, input.bucket)), replicaClient: deps.clients.s3(replica.region) };
+  return {
+    primary: deps.clients.s3(bucketRegion(deps.config, input.bucket)),
+    replicaClient: deps.clients.s3(replica.region),
+    bucket: input.bucket,
+    replica: replica.bucket,
+    region: replica.region,
+    ...(input.prefix ? { prefix: input.prefix } : {}),
+  };
 }
 
 export const replicaRunbook: Runbook<ReplicaInput, ReplicaPlan> = {
@@ -89,14 +217,13 @@ export const replicaRunbook: Runbook<ReplicaInput, ReplicaPlan> = {
   resources: (input) => [`s3:${input.bucket}`],
 
   async plan(deps, input) {
-    const { replica, primary, replicaClient } = clients(deps, input);
-    const d = await diffBuckets(primary, replicaClient, input.bucket, replica.bucket, input.prefix);
-    const bytes = [...d.missing, ...d.different].reduce((n, o) => n + o.size, 0);
-    const sample = [...d.missing, ...d.different].slice(0, SAMPLE_KEYS).map((o) => code(o.key));
-    const total = d.missing.length + d.different.length;
+    const s = sides(deps, input);
+    const d = await compareBuckets(s);
+    const total = d.missing + d.different;
+    const sample = d.sample.map((o) => code(o.key));
     const lines = [
-      `From \`${replica.bucket}\` (${replica.region}) into \`${input.bucket}\`${input.prefix !== undefined ? ` under ${code(input.prefix)}` : ''}`,
-      `*${formatCount(d.missing.length)}* missing and *${formatCount(d.different.length)}* different objects ${input.dryRun ? 'would be' : 'will be'} copied (${formatBytes(bytes)}), server-side`,
+      `From \`${s.replica}\` (${s.region}) into \`${input.bucket}\`${input.prefix !== undefined ? ` under ${code(input.prefix)}` : ''}`,
+      `*${formatCount(d.missing)}* missing and *${formatCount(d.different)}* different objects ${input.dryRun ? 'would be' : 'will be'} copied (${formatBytes(d.bytes)}), server-side`,
       sample.length ? `e.g. ${sample.join(', ')}${total > sample.length ? ', …' : ''}` : '',
       `Not touched: ${formatCount(d.same)} identical objects; ${formatCount(d.onlyInPrimary)} objects only in the primary are kept (nothing is deleted)`,
       d.newerInPrimary
@@ -106,74 +233,59 @@ export const replicaRunbook: Runbook<ReplicaInput, ReplicaPlan> = {
     return {
       lines,
       empty: total === 0,
-      data: { replica: replica.bucket, missing: d.missing.length, different: d.different.length, bytes, onlyInPrimary: d.onlyInPrimary, same: d.same },
+      data: { replica: s.replica, missing: d.missing, different: d.different, bytes: d.bytes, onlyInPrimary: d.onlyInPrimary, same: d.same },
     };
   },
 
   async execute(ctx, deps, input, plan, progress) {
-    const { replica, primary, replicaClient } = clients(deps, input);
+    const s = sides(deps, input);
     const total = plan.missing + plan.different;
     let copied = 0;
     let bytes = 0;
     let multipart = 0;
+    let failed = 0;
     const failures: string[] = [];
-    /** Keys that failed to copy: skipped in later rounds so one bad key does not stop the rest. */
-    const failedKeys = new Set<string>();
-    for (let round = 0; round < MAX_ROUNDS; round++) {
+    let stopped: StepFailure | undefined;
+    let resumes = 0;
+    let startAfter: string | undefined;
+    for (let i = 0; ; i++) {
       const base = copied;
-      const skip = [...failedKeys];
-      const r = await ctx.step(`copy-${round}`, async () => {
-        const d = await diffBuckets(primary, replicaClient, input.bucket, replica.bucket, input.prefix);
-        const skipped = new Set(skip);
-        const pending = [...d.missing, ...d.different].filter((o) => !skipped.has(o.key));
-        const todo = pending.slice(0, OBJECTS_PER_ROUND);
-        const limit = limiter(COPY_CONCURRENCY);
-        let done = 0;
-        const results = await Promise.all(
-          todo.map((o) =>
-            limit(async () => {
-              try {
-                const c = await retryTransient(() => copyObjectServerSide(primary, { sourceBucket: replica.bucket, destBucket: input.bucket, key: o.key, size: o.size }));
-                done++;
-                void progress.report(Math.min(base + done, total), total, 'copied');
-                return { ok: true as const, bytes: c.bytes, multipart: c.multipart };
-              } catch (e) {
-                return { ok: false as const, key: o.key, failure: `${o.key}: ${(e as Error).message}` };
-              }
-            }),
-          ),
-        );
-        return {
-          copied: results.filter((x) => x.ok).length,
-          bytes: results.reduce((n, x) => n + (x.ok ? x.bytes : 0), 0),
-          multipart: results.filter((x) => x.ok && x.multipart).length,
-          failures: results.flatMap((x) => (x.ok ? [] : [x.failure])),
-          failedKeys: results.flatMap((x) => (x.ok ? [] : [x.key])),
-          left: pending.length - todo.length,
-        };
-      }, STEP);
-      copied += r.copied;
-      bytes += r.bytes;
-      multipart += r.multipart;
-      failures.push(...r.failures);
-      for (const k of r.failedKeys) failedKeys.add(k);
-      if (r.left === 0 || r.copied === 0) break;
+      const from = startAfter;
+      const r = await safeStep(ctx, `copy-${i}`, () => copySlice(s, from, (n) => void progress.report(Math.min(base + n, total), total, 'copied')));
+      if (!r.ok) {
+        stopped = r;
+        break;
+      }
+      copied += r.value.copied;
+      bytes += r.value.bytes;
+      multipart += r.value.multipart;
+      failed += r.value.failed;
+      failures.push(...r.value.failures.slice(0, MAX_REPORTED_FAILURES - failures.length));
+      startAfter = r.value.last ?? startAfter;
+      if (r.value.error) {
+        if (!r.value.error.transient || ++resumes > RESUMES) {
+          stopped = r.value.error;
+          break;
+        }
+        continue;
+      }
+      if (r.value.end) break;
+      // Every copy of a full step failed: the same will happen to the rest (access denied, a KMS key).
+      if (r.value.copied === 0 && r.value.failed > 0) {
+        stopped = { code: 'copy_failing', message: `Stopped after ${formatCount(failed)} copies failed and none succeeded in the last step.`, transient: false };
+        break;
+      }
     }
-    const after = await ctx.step(
-      'verify',
-      async () => {
-        const d = await diffBuckets(primary, replicaClient, input.bucket, replica.bucket, input.prefix);
-        return { missing: d.missing.length, different: d.different.length };
-      },
-      STEP,
-    );
+    const after = await step(ctx, 'verify', () => compareBuckets(s, 0));
     const clean = after.missing === 0 && after.different === 0;
     const lines = [
-      `Copied *${formatCount(copied)}* objects (${formatBytes(bytes)}) from \`${replica.bucket}\` into \`${input.bucket}\`${multipart ? `, ${formatCount(multipart)} by multipart copy` : ''}.`,
+      `Copied *${formatCount(copied)}* objects (${formatBytes(bytes)}) from \`${s.replica}\` into \`${input.bucket}\`${multipart ? `, ${formatCount(multipart)} by multipart copy` : ''}.`,
+      stopped ? `:x: Stopped: ${stopped.message}${stopped.hint ? ` ${stopped.hint}` : ''}` : '',
       clean
         ? ':mag: Verified by listing both buckets: every replica object is present and identical in the primary.'
         : `:warning: Verified by listing both buckets: ${formatCount(after.missing)} still missing, ${formatCount(after.different)} still different.`,
-    ];
-    return { ok: clean && failures.length === 0, lines, failures };
+      failed > failures.length ? `${formatCount(failed)} copies failed; the first ${formatCount(failures.length)} are listed.` : '',
+    ].filter(Boolean);
+    return { ok: clean && failed === 0 && !stopped, lines, failures: stopped ? [stopped.message, ...failures] : failures };
   },
 };
