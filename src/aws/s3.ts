@@ -18,6 +18,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { PreconditionError, isErrorLike, wrapAws } from '../errors';
+import { wasThrottled } from '../util/aimd';
 import { mapLimit } from '../util/limit';
 import { retryWait } from './retry-wait';
 
@@ -261,6 +262,8 @@ export interface DeleteVersionsOptions {
   onProgress?: (doneCount: number) => void;
   /** Backoff sleeper; tests pass a fake. */
   sleep?: (ms: number) => Promise<void>;
+  /** Each DeleteObjects answer: throttled (a SlowDown, or a success the SDK got only by retrying) or not; for an adaptive window. */
+  onAnswer?: (throttled: boolean) => void;
 }
 
 export interface DeleteVersionError extends VersionRef {
@@ -318,9 +321,11 @@ export async function deleteVersions(
           }),
         );
       } catch (e) {
+        opts.onAnswer?.(wasThrottled(undefined, e));
         fatal ??= wrapAws(e, 'DeleteObjects', bucket);
         return;
       }
+      opts.onAnswer?.(wasThrottled(r) || (r.Errors ?? []).some((err) => err.Code === 'SlowDown'));
       const failed = new Map<string, { code: string; message: string }>();
       for (const err of r.Errors ?? []) {
         failed.set(`${err.Key ?? ''}\u0000${err.VersionId ?? ''}`, { code: err.Code ?? 'Unknown', message: err.Message ?? '' });
@@ -441,6 +446,8 @@ export interface CopyInput {
   size: number;
   /** When given, the copy only happens if the source still has this ETag. */
   etag?: string;
+  /** The CopyObject answer: throttled or not (see DeleteVersionsOptions.onAnswer). */
+  onAnswer?: (throttled: boolean) => void;
 }
 
 export interface CopyResult {
@@ -466,8 +473,11 @@ export async function copyObjectServerSide(s3: S3Client, input: CopyInput): Prom
 
   if (size <= COPY_OBJECT_MAX_BYTES) {
     try {
-      await s3.send(new CopyObjectCommand({ Bucket: destBucket, Key: key, CopySource: source, ...ifMatch }));
+      // Sent first: an optional call's arguments are not evaluated when it is absent.
+      const r = await s3.send(new CopyObjectCommand({ Bucket: destBucket, Key: key, CopySource: source, ...ifMatch }));
+      input.onAnswer?.(wasThrottled(r));
     } catch (e) {
+      input.onAnswer?.(wasThrottled(undefined, e));
       throw wrapAws(e, 'CopyObject', resource);
     }
     return { key, bytes: size, multipart: false };

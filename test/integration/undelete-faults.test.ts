@@ -14,9 +14,10 @@ const DENIED = 'drbot-it-denied';
 const FLAKY = 'drbot-it-flaky';
 const ONCE = 'drbot-it-once';
 const PARTIAL = 'drbot-it-partial';
+const THROTTLED = 'drbot-it-throttled';
 // 2,400 versions: three pages of ListObjectVersions, and 1,200 markers: two DeleteObjects calls (1,000 and 200).
 const COUNT = 1200;
-const config = parseConfig({ ...SANDBOX_CONFIG, s3: { buckets: [...SANDBOX_CONFIG.s3.buckets, { name: DENIED }, { name: FLAKY }, { name: ONCE }, { name: PARTIAL }] } }, 'undelete faults config');
+const config = parseConfig({ ...SANDBOX_CONFIG, s3: { buckets: [...SANDBOX_CONFIG.s3.buckets, { name: DENIED }, { name: FLAKY }, { name: ONCE }, { name: PARTIAL }, { name: THROTTLED }] } }, 'undelete faults config');
 
 describe('undelete when AWS fails mid-run', () => {
   const getStack = useLocalStack({ seed: false, config, progressIntervalMs: 0 });
@@ -112,6 +113,29 @@ describe('undelete when AWS fails mid-run', () => {
     expect(unhandled).toEqual([]);
     expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
     expect(await latestMarkerKeys(s3, ONCE)).toEqual([]);
+    const final = textOf(stack.standIn.message(message.channel, message.ts));
+    expect(final).toContain(`Restored *${COUNT.toLocaleString('en-US')}* objects`);
+    expect(final).toContain('no restorable delete markers remain');
+  });
+
+  it('deleteobjects-throttled: SlowDown on every call at first; the run backs off, goes on, and restores every object once', async () => {
+    // prepare: the first three DeleteObjects calls of the run answer SlowDown (503)
+    const s3 = stack.clients.s3('us-east-1');
+    await deletedObjects(s3, THROTTLED, COUNT, bulk());
+    const { runId, message } = await requestRun(stack, 'alice', `restore s3 ${THROTTLED}`);
+    const undo = fail(s3, 'DeleteObjectsCommand', { name: 'SlowDown', status: 503, message: 'Please reduce your request rate.' }, { times: 3 });
+
+    // act
+    try {
+      await click(stack, 'bob', message, 'run_approve');
+    } finally {
+      undo();
+    }
+
+    // assess
+    expect(unhandled).toEqual([]);
+    expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded', failures: 0 });
+    expect(await latestMarkerKeys(s3, THROTTLED)).toEqual([]);
     const final = textOf(stack.standIn.message(message.channel, message.ts));
     expect(final).toContain(`Restored *${COUNT.toLocaleString('en-US')}* objects`);
     expect(final).toContain('no restorable delete markers remain');

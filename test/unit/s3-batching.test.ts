@@ -183,6 +183,27 @@ describe('deleteVersions', () => {
     expect(s3Mock).toHaveReceivedCommandTimes(DeleteObjectsCommand, 1);
   });
 
+  it('tells each answer to the adaptive window: throttled when a key got SlowDown, when the SDK retried, or when the call was throttled (aws-sdk-client-mock: moto never throttles)', async () => {
+    // prepare: call 1 clean; call 2 a per-key SlowDown (then the retry, clean); call 3 answered after SDK retries; call 4 throttled as a whole
+    const answers: boolean[] = [];
+    s3Mock
+      .on(DeleteObjectsCommand)
+      .resolvesOnce({ $metadata: { attempts: 1 } })
+      .resolvesOnce({ $metadata: { attempts: 1 }, Errors: [{ Key: 'bin/obj-01000', VersionId: 'v1000', Code: 'SlowDown', Message: 'Please reduce your request rate.' }] })
+      .resolvesOnce({ $metadata: { attempts: 1 } })
+      .resolvesOnce({ $metadata: { attempts: 3 } })
+      .rejectsOnce(Object.assign(new S3ServiceException({ name: 'SlowDown', $fault: 'server', $metadata: { httpStatusCode: 503 }, message: 'Please reduce your request rate.' })));
+
+    // act
+    const r = await deleteVersions(s3, BUCKET, items(3000), { concurrency: 1, sleep: async () => undefined, onAnswer: (t) => answers.push(t) });
+    const refused = await deleteVersions(s3, BUCKET, items(1), { onAnswer: (t) => answers.push(t) }).catch((e: unknown) => e);
+
+    // assess
+    expect(r.deleted).toBe(3000);
+    expect(answers).toEqual([false, true, false, true, true]);
+    expect(refused).toBeInstanceOf(AwsCallError);
+  });
+
   it('makes no call for an empty list', async () => {
     // act
     const result = await deleteVersions(s3, BUCKET, []);
@@ -297,6 +318,23 @@ describe('copyObjectServerSide', () => {
       CopySource: encodedSource,
     });
     expect(s3Mock).toHaveReceivedCommandTimes(CreateMultipartUploadCommand, 0);
+  });
+
+  it('tells the adaptive window whether the copy was throttled (aws-sdk-client-mock: moto never throttles)', async () => {
+    // prepare
+    const answers: boolean[] = [];
+    s3Mock.on(CopyObjectCommand).resolvesOnce({ $metadata: { attempts: 1 } }).resolvesOnce({ $metadata: { attempts: 2 } }).rejectsOnce(new S3ServiceException({ name: 'SlowDown', $fault: 'server', $metadata: { httpStatusCode: 503 }, message: 'Please reduce your request rate.' }));
+    const copy = () => copyObjectServerSide(s3, { sourceBucket: 'replica', destBucket: BUCKET, key: 'bin/a', size: 1, onAnswer: (t) => answers.push(t) });
+
+    // act
+    await copy();
+    await copy();
+    const refused = await copy().catch((e: unknown) => e);
+
+    // assess: each copy sent once, and its answer told
+    expect(s3Mock.commandCalls(CopyObjectCommand)).toHaveLength(3);
+    expect(answers).toEqual([false, true, true]);
+    expect(refused).toBeInstanceOf(AwsCallError);
   });
 
   it('guards CopyObject with CopySourceIfMatch when the indexed ETag is given', async () => {

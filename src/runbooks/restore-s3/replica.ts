@@ -4,7 +4,8 @@ import { retryWait } from '../../aws/retry-wait';
 import { DrbotError } from '../../errors';
 import { code } from '../../slack/views/format';
 import { formatCount } from '../../slack/views/run';
-import { formatBytes, limiter } from '../../util/limit';
+import { AdaptiveWindows, partitionOf } from '../../util/aimd';
+import { formatBytes } from '../../util/limit';
 import { type Runbook, safeStep, step, type StepFailure, stepFailure } from '../driver';
 import { bucketRegion, replicaOf } from '../resources';
 import type { RunbookDeps } from '../types';
@@ -12,7 +13,8 @@ import type { RestoreS3Input } from '.';
 
 export type ReplicaInput = RestoreS3Input;
 
-const COPY_CONCURRENCY = 8;
+/** Copies in flight per prefix: the start, and the ceiling the adaptive window may climb to. */
+const COPY_WINDOW = { initial: 8, max: 48 };
 /** Copies started per checkpointed step at most: a step ends after them, at the last key it looked at. */
 const COPIES_PER_STEP = 2000;
 /** Keys looked at per step at most, so a long run of identical objects still checkpoints its place. */
@@ -154,12 +156,11 @@ interface CopySlice {
 
 /**
  * One checkpointed step: walks both listings from after `startAfter`, copying what is missing or
- * different as it meets it (COPY_CONCURRENCY at a time), until COPIES_PER_STEP copies were started,
+ * different as it meets it (as many at a time per prefix as its adaptive window allows), until COPIES_PER_STEP copies were started,
  * KEYS_PER_STEP keys looked at, or the listings end. A retry of the step walks the same keys again
  * and finds what the failed attempt copied already the same: nothing is copied twice.
  */
-async function copySlice(s: Sides, startAfter: string | undefined, onCopied: (doneInStep: number) => void): Promise<CopySlice> {
-  const limit = limiter(COPY_CONCURRENCY);
+async function copySlice(s: Sides, startAfter: string | undefined, windows: AdaptiveWindows, onCopied: (doneInStep: number) => void): Promise<CopySlice> {
   const out: CopySlice = { copied: 0, bytes: 0, multipart: 0, failed: 0, failures: [], end: false };
   const copies: Promise<void>[] = [];
   let scanned = 0;
@@ -169,10 +170,13 @@ async function copySlice(s: Sides, startAfter: string | undefined, onCopied: (do
       const v = verdict(p);
       const size = p.replica?.size ?? 0;
       if (v === 'missing' || v === 'different') {
+        const window = windows.for(partitionOf(p.key));
         copies.push(
-          limit(async () => {
+          window.run(async () => {
             try {
-              const c = await retryTransient(() => copyObjectServerSide(s.primary, { sourceBucket: s.replica, destBucket: s.bucket, key: p.key, size }));
+              const c = await retryTransient(() =>
+                copyObjectServerSide(s.primary, { sourceBucket: s.replica, destBucket: s.bucket, key: p.key, size, onAnswer: (t) => window.answered(t) }),
+              );
               out.copied++;
               out.bytes += c.bytes;
               if (c.multipart) out.multipart++;
@@ -248,10 +252,12 @@ export const replicaRunbook: Runbook<ReplicaInput, ReplicaPlan> = {
     let stopped: StepFailure | undefined;
     let resumes = 0;
     let startAfter: string | undefined;
+    // Performance state only (not checkpointed): a replay starts the windows again.
+    const windows = new AdaptiveWindows(COPY_WINDOW);
     for (let i = 0; ; i++) {
       const base = copied;
       const from = startAfter;
-      const r = await safeStep(ctx, `copy-${i}`, () => copySlice(s, from, (n) => void progress.report(Math.min(base + n, total), total, 'copied')));
+      const r = await safeStep(ctx, `copy-${i}`, () => copySlice(s, from, windows, (n) => void progress.report(Math.min(base + n, total), total, 'copied')));
       if (!r.ok) {
         stopped = r;
         break;

@@ -2,7 +2,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { assertVersioned, compareKeys, DELETE_OBJECTS_MAX, deleteVersions, listVersionsPage, type VersionRef, type VersionsPage } from '../../aws/s3';
 import { code } from '../../slack/views/format';
 import { formatCount } from '../../slack/views/run';
-import { formatBytes, limiter } from '../../util/limit';
+import { AdaptiveWindows, partitionOf } from '../../util/aimd';
+import { formatBytes } from '../../util/limit';
 import { DrbotError } from '../../errors';
 import { INLINE_PLAN, type Runbook, safeStep, step, type StepFailure, stepFailure } from '../driver';
 import { bucketRegion } from '../resources';
@@ -18,8 +19,8 @@ const PAGES_PER_STEP = 20;
  * in bytes, not markers.
  */
 export const SLICE_BYTES = 192 * 1024;
-/** DeleteObjects calls (of up to 1,000 markers) in flight at once. */
-const DELETE_CONCURRENCY = 8;
+/** DeleteObjects calls (of up to 1,000 markers) in flight per prefix: the start, and the ceiling the window may climb to. */
+const DELETE_WINDOW = { initial: 8, max: 32 };
 /** DeleteObjects calls per execute step: one checkpoint every 16,000 markers at most. */
 const BATCHES_PER_STEP = 16;
 /** A batch that failed transiently after its step made progress is tried again this many times. */
@@ -140,24 +141,26 @@ interface DeleteStep {
 
 /**
  * One checkpointed step of the execution: up to BATCHES_PER_STEP DeleteObjects calls over the
- * plan's markers, DELETE_CONCURRENCY at a time. Safe to replay: deleting a marker that is already
+ * plan's markers, as many at a time per prefix as its adaptive window allows (it halves on
+ * SlowDown and climbs back). Safe to replay: deleting a marker that is already
  * gone succeeds, so a retried step counts each of its markers once.
  *
  * When some batches fail after others were deleted, the step does not throw (a retry would count
  * the deleted ones again, as deleted a second time): it returns what it deleted and which batches
  * failed. When every batch fails, it throws, for the step's own retries.
  */
-async function deleteStep(s3: S3Client, bucket: string, batches: readonly VersionRef[][], ids: readonly number[], onDeleted: (doneInStep: number) => void): Promise<DeleteStep> {
-  const limit = limiter(DELETE_CONCURRENCY);
+async function deleteStep(s3: S3Client, bucket: string, batches: readonly VersionRef[][], ids: readonly number[], windows: AdaptiveWindows, onDeleted: (doneInStep: number) => void): Promise<DeleteStep> {
   let done = 0;
   let stop = false;
   const results = await Promise.all(
-    ids.map((id) =>
-      limit(async () => {
+    ids.map((id) => {
+      const batch = batches[id] ?? [];
+      const window = windows.for(partitionOf(batch[0]?.key ?? ''));
+      return window.run(async () => {
         // A batch refused as a whole (access denied, throttled past its retries) stops the ones not yet started.
         if (stop) return { id, skipped: true as const };
         try {
-          const r = await deleteVersions(s3, bucket, batches[id] ?? [], { concurrency: 1 });
+          const r = await deleteVersions(s3, bucket, batch, { concurrency: 1, onAnswer: (t) => window.answered(t) });
           done += r.deleted;
           onDeleted(done);
           return { id, ...r };
@@ -165,8 +168,8 @@ async function deleteStep(s3: S3Client, bucket: string, batches: readonly Versio
           stop = true;
           return { id, error: e };
         }
-      }),
-    ),
+      });
+    }),
   );
   const out: DeleteStep = { deleted: 0, failures: [], failed: [] };
   let error: unknown;
@@ -282,6 +285,8 @@ export const undeleteRunbook: Runbook<UndeleteInput, UndeletePlan> = {
     }
     if (batch.length) batches.push(batch);
 
+    // Performance state only (not checkpointed): a replay starts the windows again.
+    const windows = new AdaptiveWindows(DELETE_WINDOW);
     let queue = batches.map((_, i) => i);
     const tries = new Map<number, number>();
     let deleted = 0;
@@ -290,7 +295,7 @@ export const undeleteRunbook: Runbook<UndeleteInput, UndeletePlan> = {
     for (let i = 0; queue.length; i++) {
       const ids = queue.slice(0, BATCHES_PER_STEP);
       const base = deleted;
-      const r = await safeStep(ctx, `undelete-${i}`, () => deleteStep(s3, input.bucket, batches, ids, (n) => void progress.report(Math.min(base + n, plan.count), plan.count, 'restored')));
+      const r = await safeStep(ctx, `undelete-${i}`, () => deleteStep(s3, input.bucket, batches, ids, windows, (n) => void progress.report(Math.min(base + n, plan.count), plan.count, 'restored')));
       if (!r.ok) {
         stopped = r;
         break;
