@@ -195,11 +195,14 @@ export interface VersionsPage {
   nextKeyMarker?: string;
   nextVersionIdMarker?: string;
   truncated: boolean;
+  /** With a delimiter: the prefixes rolled up (each one entry of the page). */
+  commonPrefixes: string[];
 }
 
 export interface ListVersionsInput {
   bucket: string;
   prefix?: string;
+  delimiter?: string;
   keyMarker?: string;
   versionIdMarker?: string;
   maxKeys?: number;
@@ -216,6 +219,7 @@ export async function listVersionsPage(s3: S3Client, input: ListVersionsInput): 
       new ListObjectVersionsCommand({
         Bucket: input.bucket,
         ...(input.prefix ? { Prefix: input.prefix } : {}),
+        ...(input.delimiter ? { Delimiter: input.delimiter } : {}),
         ...(input.keyMarker ? { KeyMarker: input.keyMarker } : {}),
         ...(input.versionIdMarker ? { VersionIdMarker: input.versionIdMarker } : {}),
         ...(input.maxKeys ? { MaxKeys: input.maxKeys } : {}),
@@ -240,6 +244,7 @@ export async function listVersionsPage(s3: S3Client, input: ListVersionsInput): 
       ...(v.ETag ? { etag: v.ETag } : {}),
     })),
     truncated: r.IsTruncated === true,
+    commonPrefixes: (r.CommonPrefixes ?? []).flatMap((c) => (c.Prefix !== undefined ? [c.Prefix] : [])),
   };
   if (r.IsTruncated) {
     if (r.NextKeyMarker) page.nextKeyMarker = r.NextKeyMarker;

@@ -1,4 +1,5 @@
 import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { MiddlewareStack } from '@smithy/types';
 import { parseConfig } from '../../src/config/load';
 import { SANDBOX_CONFIG } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
@@ -15,8 +16,10 @@ import { click, deletedObjects, deleteKeys, executionOf, latestMarkerKeys, nextS
 const ONCE = 'drbot-it-plan-once';
 const CHANGED = 'drbot-it-plan-changed';
 const LONG = 'drbot-it-plan-long-keys';
+const PARTS = 'drbot-it-plan-partitions';
 const COUNT = 1200;
-const config = parseConfig({ ...SANDBOX_CONFIG, s3: { buckets: [...SANDBOX_CONFIG.s3.buckets, { name: ONCE }, { name: CHANGED }, { name: LONG }] } }, 'undelete plan-once config');
+const config = parseConfig({ ...SANDBOX_CONFIG, s3: { buckets: [...SANDBOX_CONFIG.s3.buckets, { name: ONCE }, { name: CHANGED }, { name: LONG }, { name: PARTS }] } }, 'undelete plan-once config');
+type Stacked = { middlewareStack: MiddlewareStack<object, object> };
 /** The durable SDK's limit on one checkpoint. */
 const CHECKPOINT_LIMIT = 256 * 1024;
 
@@ -46,9 +49,10 @@ describe('undelete: the plan is the work list', () => {
       lists.undo();
     }
 
-    // assess: three pages to plan (2,400 versions), two to verify (the 1,200 objects left), none in between
-    expect(planned).toBe(3);
-    expect(lists.tries()).toBe(5);
+    // assess: to plan, one page rolled up by '/' (bin/ is one partition) and bin/'s three pages (2,400 versions);
+    // to verify, the same roll-up and two pages (the 1,200 objects left); none in between
+    expect(planned).toBe(1 + 3);
+    expect(lists.tries()).toBe(1 + 3 + 1 + 2);
     expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
     expect(await latestMarkerKeys(s3, ONCE)).toEqual([]);
     expect(textOf(stack.standIn.message(message.channel, message.ts))).toContain('Restored *1,200* objects');
@@ -59,6 +63,57 @@ describe('undelete: the plan is the work list', () => {
       .map((c) => /Versions listed so far: ([\d,]+)…/.exec(JSON.stringify(c.args.blocks ?? ''))?.[1])
       .filter((n): n is string => n !== undefined);
     expect(counts).toEqual(['1,000', '2,000', '2,400']);
+  });
+
+  it('lists first-level prefixes side by side, and the keys directly under the bucket, restoring each object once', async () => {
+    // prepare: 1,500 deleted objects under each of a/, b/ and c/, and 20 at the bucket's root
+    const s3 = stack.clients.s3('us-east-1');
+    const keys = ['a/', 'b/', 'c/'].flatMap((p) => Array.from({ length: 1500 }, (_, i) => `${p}${String(i).padStart(5, '0')}`));
+    const rootKeys = Array.from({ length: 20 }, (_, i) => `root-${i}`);
+    await deletedObjects(s3, PARTS, 0);
+    const putMany = stack.moto?.putMany;
+    if (!putMany) throw new Error('the sandbox moto has no bulk put');
+    await putMany(PARTS, [...keys, ...rootKeys].map((key) => ({ key, body: key })));
+    await deleteKeys(s3, PARTS, [...keys, ...rootKeys]);
+    const prefixes: string[] = [];
+    let inFlight = 0;
+    let peak = 0;
+    const id = 'parts-probe';
+    (s3 as unknown as Stacked).middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { Bucket?: string; Prefix?: string; Delimiter?: string };
+        if (context.commandName !== 'ListObjectVersionsCommand' || input.Bucket !== PARTS) return next(args);
+        prefixes.push(`${input.Prefix ?? ''}${input.Delimiter ? ' (rolled up)' : ''}`);
+        peak = Math.max(peak, ++inFlight);
+        try {
+          return await next(args);
+        } finally {
+          inFlight--;
+        }
+      },
+      { step: 'initialize', name: id },
+    );
+
+    // act
+    let runId: string;
+    let message;
+    try {
+      ({ runId, message } = await requestRun(stack, 'alice', `restore s3 ${PARTS}`));
+      await click(stack, 'bob', message, 'run_approve');
+    } finally {
+      (s3 as unknown as Stacked).middlewareStack.remove(id);
+    }
+
+    // assess: each partition listed on its own, at the same time as others
+    expect(new Set(prefixes)).toEqual(new Set([' (rolled up)', 'a/', 'b/', 'c/']));
+    expect(peak).toBeGreaterThanOrEqual(2);
+    // assess: every object back, counted once
+    expect(textOf(message)).toContain('*4,520* deleted objects will be restored');
+    expect(await latestMarkerKeys(s3, PARTS)).toEqual([]);
+    const final = textOf(stack.standIn.message(message.channel, message.ts));
+    expect(final).toContain('Restored *4,520* objects');
+    expect(final).toContain('no restorable delete markers remain');
+    expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded', failures: 0 });
   });
 
   it('reports what changed between the plan and the approval: a key written again stays as written, a key deleted after the plan stays deleted', async () => {

@@ -3,7 +3,7 @@ import { assertVersioned, compareKeys, DELETE_OBJECTS_MAX, deleteVersions, listV
 import { code } from '../../slack/views/format';
 import { formatCount } from '../../slack/views/run';
 import { AdaptiveWindows, partitionOf } from '../../util/aimd';
-import { formatBytes } from '../../util/limit';
+import { formatBytes, mapLimit } from '../../util/limit';
 import { DrbotError } from '../../errors';
 import { INLINE_PLAN, type Runbook, safeStep, step, type StepFailure, stepFailure } from '../driver';
 import { bucketRegion } from '../resources';
@@ -11,8 +11,12 @@ import type { RestoreS3Input } from '.';
 
 export type UndeleteInput = RestoreS3Input;
 
-/** Pages listed per plan step at most (a step also ends when its slice of markers is full). */
-const PAGES_PER_STEP = 20;
+/** Pages listed per plan step at most, over all its partitions (a step also ends when its slice of markers is full). */
+const PAGES_PER_STEP = 40;
+/** First-level prefixes listed at once, each its own listing. */
+const PARTITION_CONCURRENCY = 4;
+/** More first-level prefixes than this, or more than one page of them, and the bucket is listed as one sequence. */
+const MAX_PARTITIONS = 100;
 /**
  * The markers one plan step keeps, in bytes of JSON: within the durable SDK's 256 KB checkpoint
  * with room for the rest of the step's result. Keys are up to 1,024 bytes, so a slice is counted
@@ -58,15 +62,23 @@ function nextMarker(page: VersionsPage): Marker | undefined {
   return { ...(page.nextKeyMarker ? { keyMarker: page.nextKeyMarker } : {}), ...(page.nextVersionIdMarker ? { versionIdMarker: page.nextVersionIdMarker } : {}) };
 }
 
-function listPage(s3: S3Client, input: UndeleteInput, at: Marker): Promise<VersionsPage> {
-  return listVersionsPage(s3, { bucket: input.bucket, ...(input.prefix ? { prefix: input.prefix } : {}), ...at });
-}
-
 /** The last key a page listed: every key before it is complete (a key's versions may go on over the next page). */
 function lastKey(page: VersionsPage): string {
   const a = page.versions.at(-1)?.key ?? '';
   const b = page.deleteMarkers.at(-1)?.key ?? '';
   return compareKeys(a, b) > 0 ? a : b;
+}
+
+/**
+ * Where one partition's listing has got to: a first-level prefix under the plan's prefix, or (with
+ * `delimiter`) the keys directly under it. `want`: planned keys whose newest real version was not
+ * listed yet (it may be on the next page).
+ */
+interface Cursor {
+  prefix?: string;
+  delimiter?: boolean;
+  at: Marker;
+  want: string[];
 }
 
 interface PlanSlice {
@@ -76,58 +88,111 @@ interface PlanSlice {
   bytes: number;
   /** Versions and markers listed. */
   listed: number;
-  /** Planned keys whose newest real version was not listed yet (it may be on the next page). */
-  want: string[];
-  next?: Marker;
+  /** The partitions still to list, in order. */
+  cursors: Cursor[];
+}
+
+function listPage(s3: S3Client, input: UndeleteInput, c: Pick<Cursor, 'prefix' | 'delimiter'>, at: Marker): Promise<VersionsPage> {
+  return listVersionsPage(s3, { bucket: input.bucket, ...(c.prefix ? { prefix: c.prefix } : {}), ...(c.delimiter ? { delimiter: '/' } : {}), ...at });
 }
 
 /**
- * One checkpointed slice of the plan's listing: pages from `from` until the slice's markers fill
- * SLICE_BYTES, PAGES_PER_STEP pages were listed, or the listing ends.
+ * Takes one page into the slice: its restorable markers (until the slice's markers fill
+ * SLICE_BYTES: then it cuts after the marker that filled it), the size of what each one hides,
+ * and the markers left alone as older than --since. Returns where the listing goes on.
  */
-async function planSlice(s3: S3Client, input: UndeleteInput, from: Marker, wanted: readonly string[], onListed: (n: number) => void): Promise<PlanSlice> {
-  const slice: PlanSlice = { markers: [], olderSkipped: 0, bytes: 0, listed: 0, want: [] };
-  const want = new Set(wanted);
-  let size = 0;
-  let at: Marker | undefined = from;
-  for (let i = 0; at && i < PAGES_PER_STEP && size < SLICE_BYTES; i++) {
-    const page = await listPage(s3, input, at);
-    at = nextMarker(page);
-    /** Where the slice filled up inside the page: the listing goes on after this marker. */
-    let cut: { key: string; versionId: string } | undefined;
-    let markers = 0;
-    for (const m of page.deleteMarkers) {
-      markers++;
-      if (!m.isLatest) continue;
-      if (!qualifies(m, input.since)) {
-        slice.olderSkipped++;
-        continue;
-      }
-      slice.markers.push([m.key, m.versionId, Math.floor(m.lastModified.getTime() / 1000)]);
-      size += JSON.stringify(m.key).length + JSON.stringify(m.versionId).length + 16;
-      want.add(m.key);
-      if (size >= SLICE_BYTES) {
-        cut = { key: m.key, versionId: m.versionId };
-        break;
-      }
+function takePage(slice: PlanSlice, fill: { size: number }, page: VersionsPage, want: Set<string>, since?: string): Marker | undefined {
+  /** Where the slice filled up inside the page: the listing goes on after this marker. */
+  let cut: { key: string; versionId: string } | undefined;
+  let markers = 0;
+  for (const m of page.deleteMarkers) {
+    markers++;
+    if (!m.isLatest) continue;
+    if (!qualifies(m, since)) {
+      slice.olderSkipped++;
+      continue;
     }
-    // Versions come newest first per key: the first real one seen for a planned key is what returns.
-    // After a cut, the cut key's versions (all older than its marker) and everything later are listed again.
-    let versions = 0;
-    for (const v of page.versions) {
-      if (cut && compareKeys(v.key, cut.key) >= 0) break;
-      versions++;
-      if (want.delete(v.key)) slice.bytes += v.size;
+    slice.markers.push([m.key, m.versionId, Math.floor(m.lastModified.getTime() / 1000)]);
+    fill.size += JSON.stringify(m.key).length + JSON.stringify(m.versionId).length + 16;
+    want.add(m.key);
+    if (fill.size >= SLICE_BYTES) {
+      cut = { key: m.key, versionId: m.versionId };
+      break;
     }
-    if (cut) at = { keyMarker: cut.key, versionIdMarker: cut.versionId };
-    // Keys before the last one listed are complete: a key with no real version left is not waited for.
-    const last = cut?.key ?? lastKey(page);
-    for (const k of want) if (compareKeys(k, last) < 0) want.delete(k);
-    slice.listed += versions + markers;
-    onListed(slice.listed);
   }
-  slice.want = [...want];
-  if (at) slice.next = at;
+  // Versions come newest first per key: the first real one seen for a planned key is what returns.
+  // After a cut, the cut key's versions (all older than its marker) and everything later are listed again.
+  let versions = 0;
+  for (const v of page.versions) {
+    if (cut && compareKeys(v.key, cut.key) >= 0) break;
+    versions++;
+    if (want.delete(v.key)) slice.bytes += v.size;
+  }
+  // Keys before the last one listed are complete: a key with no real version left is not waited for.
+  const last = cut?.key ?? lastKey(page);
+  for (const k of want) if (compareKeys(k, last) < 0) want.delete(k);
+  slice.listed += versions + markers;
+  return cut ? { keyMarker: cut.key, versionIdMarker: cut.versionId } : nextMarker(page);
+}
+
+function emptySlice(): PlanSlice {
+  return { markers: [], olderSkipped: 0, bytes: 0, listed: 0, cursors: [] };
+}
+
+/**
+ * The plan's first step: one page of the listing rolled up by `/`. When that one page holds every
+ * first-level prefix (at most MAX_PARTITIONS), the keys directly under the plan's prefix are taken
+ * from it and each first-level prefix becomes a partition of its own, listed beside the others;
+ * otherwise the bucket is listed as one sequence from the start.
+ */
+async function firstSlice(s3: S3Client, input: UndeleteInput, onListed: (n: number) => void): Promise<PlanSlice> {
+  const slice = emptySlice();
+  const root: Cursor = { ...(input.prefix ? { prefix: input.prefix } : {}), delimiter: true, at: {}, want: [] };
+  const page = await listPage(s3, input, root, {});
+  if (page.truncated || page.commonPrefixes.length > MAX_PARTITIONS) {
+    slice.cursors = [{ ...(input.prefix ? { prefix: input.prefix } : {}), at: {}, want: [] }];
+    return slice;
+  }
+  const want = new Set<string>();
+  const next = takePage(slice, { size: 0 }, page, want, input.since);
+  if (slice.listed) onListed(slice.listed);
+  slice.cursors = [...(next ? [{ ...root, at: next, want: [...want] }] : []), ...page.commonPrefixes.map((prefix) => ({ prefix, at: {}, want: [] }))];
+  return slice;
+}
+
+/**
+ * One checkpointed slice of the plan's listing: its partitions listed PARTITION_CONCURRENCY at a
+ * time, in order, until the slice's markers fill SLICE_BYTES, PAGES_PER_STEP pages were listed,
+ * or every partition is done. A partition this step did not finish is where the next one starts.
+ */
+async function listSlice(s3: S3Client, input: UndeleteInput, cursors: readonly Cursor[], onListed: (n: number) => void): Promise<PlanSlice> {
+  const slice = emptySlice();
+  const fill = { size: 0 };
+  let pages = 0;
+  let taken = 0;
+  const after: (Cursor | undefined)[] = [...cursors];
+  const full = () => pages >= PAGES_PER_STEP || fill.size >= SLICE_BYTES;
+  const worker = async (): Promise<void> => {
+    while (!full() && taken < cursors.length) {
+      const i = taken++;
+      const c = cursors[i] as Cursor;
+      const want = new Set(c.want);
+      let at: Marker | undefined = c.at;
+      while (at && !full()) {
+        pages++;
+        const page = await listPage(s3, input, c, at);
+        // Filled by another partition while this page was on its way: listed again by the next step.
+        if (fill.size >= SLICE_BYTES) break;
+        at = takePage(slice, fill, page, want, input.since);
+        onListed(slice.listed);
+      }
+      after[i] = at ? { ...c, at, want: [...want] } : undefined;
+    }
+  };
+  const settled = await Promise.allSettled(Array.from({ length: PARTITION_CONCURRENCY }, worker));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  slice.cursors = after.filter((c): c is Cursor => c !== undefined);
   return slice;
 }
 
@@ -210,9 +275,7 @@ async function verify(s3: S3Client, input: UndeleteInput, plan: UndeletePlan): P
     }
   }
   const v: Verified = { remaining: 0, deletedSince: 0, changedSince: 0 };
-  let at: Marker | undefined = {};
-  while (at) {
-    const page = await listPage(s3, input, at);
+  const visit = (page: VersionsPage) => {
     for (const m of page.deleteMarkers) {
       if (!qualifies(m, input.since)) continue;
       if (planned.has(`${m.key}\u0000${m.versionId}`)) v.remaining++;
@@ -220,7 +283,22 @@ async function verify(s3: S3Client, input: UndeleteInput, plan: UndeletePlan): P
     }
     // What a removed marker hid is older than the marker: a newest version newer than it came after the plan.
     for (const o of page.versions) if (o.isLatest && Math.floor(o.lastModified.getTime() / 1000) > (markedAt.get(o.key) ?? Infinity)) v.changedSince++;
-    at = nextMarker(page);
+  };
+  const all = async (c: Pick<Cursor, 'prefix' | 'delimiter'>, from: Marker | undefined) => {
+    for (let at = from; at; ) {
+      const page = await listPage(s3, input, c, at);
+      visit(page);
+      at = nextMarker(page);
+    }
+  };
+  // Split by first-level prefix as the plan was, decided afresh (prefixes may have come since).
+  const prefix = input.prefix ? { prefix: input.prefix } : {};
+  const first = await listPage(s3, input, { ...prefix, delimiter: true }, {});
+  if (first.truncated || first.commonPrefixes.length > MAX_PARTITIONS) {
+    await all(prefix, {});
+  } else {
+    visit(first);
+    await mapLimit(first.commonPrefixes, PARTITION_CONCURRENCY, (p) => all({ prefix: p }, {}));
   }
   return v;
 }
@@ -241,23 +319,21 @@ export const undeleteRunbook: Runbook<UndeleteInput, UndeletePlan> = {
     const s3 = deps.clients.s3(bucketRegion(deps.config, input.bucket));
     const versioning = await run.step('versioning', () => assertVersioned(s3, input.bucket));
     const p: UndeletePlan = { count: 0, bytes: 0, olderSkipped: 0, sample: [], slices: [] };
-    let at: Marker | undefined = {};
-    let want: string[] = [];
+    let cursors: Cursor[] | undefined;
     let listed = 0;
-    for (let i = 0; at; i++) {
-      const from: Marker = at;
-      const wanted = want;
+    for (let i = 0; !cursors || cursors.length > 0; i++) {
+      const from = cursors;
       const base = listed;
       // Progress is reported from inside the step only: code outside steps runs again on replay.
-      const s = await run.step(`list-${i}`, () => planSlice(s3, input, from, wanted, (n) => void run.progress.report(base + n, 0, 'Versions listed so far:')));
+      const report = (n: number) => void run.progress.report(base + n, 0, 'Versions listed so far:');
+      const s = await run.step(`list-${i}`, () => (from ? listSlice(s3, input, from, report) : firstSlice(s3, input, report)));
       if (s.markers.length) p.slices.push(s.markers);
       p.count += s.markers.length;
       p.bytes += s.bytes;
       p.olderSkipped += s.olderSkipped;
       for (const [key] of s.markers) if (p.sample.length < SAMPLE_KEYS) p.sample.push(key);
       listed += s.listed;
-      want = s.want;
-      at = s.next;
+      cursors = s.cursors;
     }
     const lines = [
       `Bucket ${scope(input)}`,
