@@ -188,18 +188,48 @@ function errorType(e: unknown): string {
   return typeof t === 'string' ? t : '';
 }
 
-/** Progress shown in the run's message, throttled to one update per interval (none exempt: the next state shows completion). */
-function progressOf(view: RunView, show: () => Promise<boolean>, deps: RunbookDeps): Progress {
+/** Progress in the message, and a way to wait until no update of it is still on its way. */
+interface MessageProgress extends Progress {
+  /** Resolves once no progress update is in flight: the next state written must not be overtaken by one. */
+  settled(): Promise<void>;
+}
+
+/**
+ * Progress shown in the run's message, throttled to one update per interval (none exempt: the next
+ * state shows completion), and one update in flight at a time: a report made while one is on its
+ * way (Slack slow, or retrying a 429) is sent once it lands, with the newest count. Runbooks report
+ * without awaiting, from inside steps, so the run waits on `settled()` before it writes its next
+ * state: a late progress update must never land over the plan or the final report.
+ */
+function progressOf(view: RunView, show: () => Promise<boolean>, deps: RunbookDeps): MessageProgress {
   const interval = deps.progressIntervalMs ?? 2000;
   let last = 0;
-  return {
-    async report(done, total, label) {
-      const t = deps.now().getTime();
-      if (last !== 0 && t - last < interval) return;
-      last = t;
-      view.progress = { done, total, label };
+  let inFlight: Promise<void> | undefined;
+  let again = false;
+  const send = async (): Promise<void> => {
+    do {
+      again = false;
       // Progress is best effort: a rate-limited update must not fail the work (show never throws).
       await show();
+    } while (again);
+  };
+  return {
+    report(done, total, label) {
+      const t = deps.now().getTime();
+      if (last !== 0 && t - last < interval) return Promise.resolve();
+      last = t;
+      view.progress = { done, total, label };
+      if (inFlight) {
+        again = true;
+        return inFlight;
+      }
+      inFlight = send().finally(() => {
+        inFlight = undefined;
+      });
+      return inFlight;
+    },
+    async settled() {
+      await inFlight;
     },
   };
 }
@@ -292,6 +322,12 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
   };
   let askedApproval: string | undefined;
   let executed = false;
+  /** The run's progress reporters: finish waits until none has an update on its way. */
+  const reporters: MessageProgress[] = [];
+  const reporting = (p: MessageProgress): MessageProgress => {
+    reporters.push(p);
+    return p;
+  };
   const finish = async (
     status: RunSummary['status'],
     lines: string[],
@@ -304,6 +340,8 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
     // What the run offers next; a run that changed nothing offers again what its predecessor did.
     const next = offered ?? (executed ? [] : posted.parentNext);
     if (next.length) view.next = next;
+    // A progress update still on its way would land over the final state.
+    for (const r of reporters) await r.settled();
     await ctx.step('finish', async () => {
       const end = deps.now().getTime();
       view.durationMs = end - Date.parse(input.requestedAt);
@@ -366,7 +404,9 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
       view.error = heldBefore;
       return finish('failed', ['refused: the resource is busy with another run'], 0, 'refused', heldBefore);
     }
-    const planned = rb.planInSteps ? await planInSteps(ctx, deps, input, rb, progressOf(view, show, deps)) : await safeStep(ctx, 'plan', () => rb.plan(deps, input, INLINE_PLAN));
+    const planning = reporting(progressOf(view, show, deps));
+    const planned = rb.planInSteps ? await planInSteps(ctx, deps, input, rb, planning) : await safeStep(ctx, 'plan', () => rb.plan(deps, input, INLINE_PLAN));
+    await planning.settled();
     if (!planned.ok) {
       view.phase = 'failed';
       view.error = errorText(planned, input.runId);
@@ -485,7 +525,7 @@ export async function drive<I extends AnyRunInput, P>(ctx: DurableContext, deps:
 
     view.phase = 'running';
     delete view.progress;
-    const progress = progressOf(view, show, deps);
+    const progress = reporting(progressOf(view, show, deps));
     await ctx.step('running', async () => {
       await show();
       await deps.store.updateRun(input.runId, { status: 'running' });
