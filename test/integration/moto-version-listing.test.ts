@@ -1,0 +1,23 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+/*
+ * Issue 13's bench lists buckets of 220,000 versions, which moto's ListObjectVersions could not
+ * (it sorted the whole bucket on every page). The launcher pages it instead; this holds it to
+ * moto's own answers, page by page, on random buckets (test/helpers/moto_listing_equivalence.py).
+ */
+
+const run = promisify(execFile);
+const SCRIPT = join(__dirname, '..', 'helpers', 'moto_listing_equivalence.py');
+
+describe("the launcher's paged ListObjectVersions", () => {
+  it.each([1, 2])('answers every page exactly as moto does (seed %i)', async (seed) => {
+    // act
+    const { stdout } = await run(process.env.DRBOT_PYTHON ?? 'python3', [SCRIPT, String(seed)], { timeout: 120_000 });
+
+    // assess
+    const pages = Number(/equal in (\d+) pages/.exec(stdout)?.[1] ?? 0);
+    expect(pages).toBeGreaterThan(5000);
+  }, 150_000);
+});
