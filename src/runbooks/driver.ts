@@ -212,6 +212,8 @@ function progressOf(view: RunView, show: () => Promise<boolean>, deps: RunbookDe
       // Progress is best effort: a rate-limited update must not fail the work (show never throws).
       await show();
     } while (again);
+    // Cleared in the same turn as the last look at `again`: a report made after it starts a new send.
+    inFlight = undefined;
   };
   return {
     report(done, total, label) {
@@ -223,9 +225,7 @@ function progressOf(view: RunView, show: () => Promise<boolean>, deps: RunbookDe
         again = true;
         return inFlight;
       }
-      inFlight = send().finally(() => {
-        inFlight = undefined;
-      });
+      inFlight = send();
       return inFlight;
     },
     async settled() {

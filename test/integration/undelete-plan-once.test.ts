@@ -146,10 +146,10 @@ describe('undelete: the plan is the work list', () => {
     expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
   });
 
-  it('keeps a plan larger than one checkpoint in several slices, each within the limit, and restores them all', async () => {
-    // prepare: 400 keys of ~900 bytes are ~370 KB of markers, more than one 256 KB checkpoint
+  it('keeps a plan larger than one checkpoint in several slices, each within the limit in UTF-8 bytes, and restores them all', async () => {
+    // prepare: 400 keys of 300 CJK characters (~910 bytes of UTF-8, 305 UTF-16 units) are ~370 KB of markers, more than one 256 KB checkpoint
     const s3 = stack.clients.s3('us-east-1');
-    const keys = Array.from({ length: 400 }, (_, i) => `long/${'k'.repeat(890)}-${String(i).padStart(4, '0')}`);
+    const keys = Array.from({ length: 400 }, (_, i) => `long/${'鍵'.repeat(300)}-${String(i).padStart(4, '0')}`);
     await deletedObjects(s3, LONG, 0);
     const putMany = stack.moto?.putMany;
     if (putMany) await putMany(LONG, keys.map((key) => ({ key, body: 'x' })));
@@ -165,7 +165,7 @@ describe('undelete: the plan is the work list', () => {
     // assess: the plan's slices
     const ops = executionOf(stack, runId)?.getOperations() ?? [];
     const slices = ops.filter((o) => /^plan-list-\d+$/.test(o.getName() ?? ''));
-    const sizes = slices.map((o) => JSON.stringify(o.getStepDetails()?.result).length);
+    const sizes = slices.map((o) => Buffer.byteLength(JSON.stringify(o.getStepDetails()?.result)));
     expect(slices.length).toBeGreaterThanOrEqual(2);
     for (const size of sizes) expect(size).toBeLessThan(CHECKPOINT_LIMIT);
     expect(Math.max(...sizes)).toBeGreaterThan(SLICE_BYTES * 0.9);

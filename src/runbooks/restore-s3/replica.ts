@@ -5,7 +5,7 @@ import { DrbotError } from '../../errors';
 import { code } from '../../slack/views/format';
 import { formatCount } from '../../slack/views/run';
 import { AdaptiveWindows, partitionOf } from '../../util/aimd';
-import { formatBytes } from '../../util/limit';
+import { formatBytes, limiter } from '../../util/limit';
 import { type Runbook, safeStep, step, type StepFailure, stepFailure } from '../driver';
 import { bucketRegion, replicaOf } from '../resources';
 import type { RunbookDeps } from '../types';
@@ -15,6 +15,8 @@ export type ReplicaInput = RestoreS3Input;
 
 /** Copies in flight per prefix: the start, and the ceiling the adaptive window may climb to. */
 const COPY_WINDOW = { initial: 8, max: 48 };
+/** Copies in flight over all prefixes (a bucket may have thousands of first-level prefixes). */
+const COPY_MAX_IN_FLIGHT = 64;
 /** Copies started per checkpointed step at most: a step ends after them, at the last key it looked at. */
 const COPIES_PER_STEP = 2000;
 /** Keys looked at per step at most, so a long run of identical objects still checkpoints its place. */
@@ -158,10 +160,13 @@ interface CopySlice {
  * One checkpointed step: walks both listings from after `startAfter`, copying what is missing or
  * different as it meets it (as many at a time per prefix as its adaptive window allows), until COPIES_PER_STEP copies were started,
  * KEYS_PER_STEP keys looked at, or the listings end. A retry of the step walks the same keys again
- * and finds what the failed attempt copied already the same: nothing is copied twice.
+ * and finds what the failed attempt copied already the same: nothing is copied twice, but those
+ * copies are not counted (after a crash inside a step the count can fall short; the verify
+ * listing at the end is exact).
  */
 async function copySlice(s: Sides, startAfter: string | undefined, windows: AdaptiveWindows, onCopied: (doneInStep: number) => void): Promise<CopySlice> {
   const out: CopySlice = { copied: 0, bytes: 0, multipart: 0, failed: 0, failures: [], end: false };
+  const inFlight = limiter(COPY_MAX_IN_FLIGHT);
   const copies: Promise<void>[] = [];
   let scanned = 0;
   let listing: unknown;
@@ -172,7 +177,7 @@ async function copySlice(s: Sides, startAfter: string | undefined, windows: Adap
       if (v === 'missing' || v === 'different') {
         const window = windows.for(partitionOf(p.key));
         copies.push(
-          window.run(async () => {
+          window.run(() => inFlight(async () => {
             try {
               const c = await retryTransient(() =>
                 copyObjectServerSide(s.primary, { sourceBucket: s.replica, destBucket: s.bucket, key: p.key, size, onAnswer: (t) => window.answered(t) }),
@@ -183,9 +188,10 @@ async function copySlice(s: Sides, startAfter: string | undefined, windows: Adap
               onCopied(out.copied);
             } catch (e) {
               out.failed++;
-              if (out.failures.length < MAX_REPORTED_FAILURES) out.failures.push(`${p.key}: ${(e as Error).message}`);
+              // Cut: a key is up to 1 KB and the message names it again; the step's checkpoint must stay small.
+              if (out.failures.length < MAX_REPORTED_FAILURES) out.failures.push(`${p.key}: ${(e as Error).message}`.slice(0, 600));
             }
-          }),
+          })),
         );
       }
       out.last = p.key;

@@ -112,8 +112,10 @@ function takePage(slice: PlanSlice, fill: { size: number }, page: VersionsPage, 
       slice.olderSkipped++;
       continue;
     }
-    slice.markers.push([m.key, m.versionId, Math.floor(m.lastModified.getTime() / 1000)]);
-    fill.size += JSON.stringify(m.key).length + JSON.stringify(m.versionId).length + 16;
+    const ref: MarkerRef = [m.key, m.versionId, Math.floor(m.lastModified.getTime() / 1000)];
+    slice.markers.push(ref);
+    // In UTF-8 bytes, as the SDK measures a checkpoint (a key of CJK text is 3 bytes a character).
+    fill.size += Buffer.byteLength(JSON.stringify(ref)) + 1;
     want.add(m.key);
     if (fill.size >= SLICE_BYTES) {
       cut = { key: m.key, versionId: m.versionId };
@@ -154,7 +156,7 @@ async function firstSlice(s3: S3Client, input: UndeleteInput, onListed: (n: numb
     return slice;
   }
   const want = new Set<string>();
-  const next = takePage(slice, { size: 0 }, page, want, input.since);
+  const next = takePage(slice, { size: Buffer.byteLength(JSON.stringify(page.commonPrefixes)) }, page, want, input.since);
   if (slice.listed) onListed(slice.listed);
   slice.cursors = [...(next ? [{ ...root, at: next, want: [...want] }] : []), ...page.commonPrefixes.map((prefix) => ({ prefix, at: {}, want: [] }))];
   return slice;
@@ -164,26 +166,40 @@ async function firstSlice(s3: S3Client, input: UndeleteInput, onListed: (n: numb
  * One checkpointed slice of the plan's listing: its partitions listed PARTITION_CONCURRENCY at a
  * time, in order, until the slice's markers fill SLICE_BYTES, PAGES_PER_STEP pages were listed,
  * or every partition is done. A partition this step did not finish is where the next one starts.
+ * A page is asked for only while the pages on their way are likely to fit (by the bytes a page has
+ * added so far): a page that lands after the slice is full is listed again by the next step.
  */
 async function listSlice(s3: S3Client, input: UndeleteInput, cursors: readonly Cursor[], onListed: (n: number) => void): Promise<PlanSlice> {
   const slice = emptySlice();
-  const fill = { size: 0 };
+  // The cursors this step hands on (up to MAX_PARTITIONS prefixes of up to 1 KB) share its checkpoint.
+  const fill = { size: Buffer.byteLength(JSON.stringify(cursors)) };
   let pages = 0;
   let taken = 0;
+  let inFlight = 0;
+  let landed = 0;
   const after: (Cursor | undefined)[] = [...cursors];
   const full = () => pages >= PAGES_PER_STEP || fill.size >= SLICE_BYTES;
+  // The first pages go out together; after that, only as many as the room left is likely to hold.
+  const room = () => inFlight === 0 || landed === 0 || fill.size + (inFlight + 1) * (fill.size / landed) <= SLICE_BYTES;
   const worker = async (): Promise<void> => {
-    while (!full() && taken < cursors.length) {
+    while (!full() && room() && taken < cursors.length) {
       const i = taken++;
       const c = cursors[i] as Cursor;
       const want = new Set(c.want);
       let at: Marker | undefined = c.at;
-      while (at && !full()) {
+      while (at && !full() && room()) {
         pages++;
-        const page = await listPage(s3, input, c, at);
+        inFlight++;
+        let page: VersionsPage;
+        try {
+          page = await listPage(s3, input, c, at);
+        } finally {
+          inFlight--;
+        }
         // Filled by another partition while this page was on its way: listed again by the next step.
         if (fill.size >= SLICE_BYTES) break;
         at = takePage(slice, fill, page, want, input.since);
+        landed++;
         onListed(slice.listed);
       }
       after[i] = at ? { ...c, at, want: [...want] } : undefined;
@@ -198,11 +214,18 @@ async function listSlice(s3: S3Client, input: UndeleteInput, cursors: readonly C
 
 interface DeleteStep {
   deleted: number;
+  /** Keys AWS refused one by one (AccessDenied on a version, …): all counted, the first few named. */
+  keyFailures: number;
   failures: string[];
   /** Batches (indexes into the run's batch list) that failed as a whole: tried again, or reported. */
   failed: number[];
+  /** Batches not started because another failed as a whole: tried again, their tries untouched. */
+  skipped: number[];
   error?: StepFailure;
 }
+
+/** Per-key failures a step names (each line cut to 300 characters): its checkpoint stays small whatever AWS refuses. */
+const STEP_FAILURES = 50;
 
 /**
  * One checkpointed step of the execution: up to BATCHES_PER_STEP DeleteObjects calls over the
@@ -236,20 +259,21 @@ async function deleteStep(s3: S3Client, bucket: string, batches: readonly Versio
       });
     }),
   );
-  const out: DeleteStep = { deleted: 0, failures: [], failed: [] };
+  const out: DeleteStep = { deleted: 0, keyFailures: 0, failures: [], failed: [], skipped: [] };
   let error: unknown;
   for (const r of results) {
-    if ('skipped' in r) out.failed.push(r.id);
+    if ('skipped' in r) out.skipped.push(r.id);
     else if ('error' in r) {
       out.failed.push(r.id);
       error ??= r.error;
     } else {
       out.deleted += r.deleted;
-      out.failures.push(...r.errors.map((e) => `${e.key}: ${e.code} ${e.message}`));
+      out.keyFailures += r.errors.length;
+      for (const e of r.errors.slice(0, STEP_FAILURES - out.failures.length)) out.failures.push(`${e.key}: ${e.code} ${e.message}`.slice(0, 300));
     }
   }
   if (error === undefined) return out;
-  if (out.deleted === 0 && out.failures.length === 0) throw error;
+  if (out.deleted === 0 && out.keyFailures === 0) throw error;
   out.error = error instanceof DrbotError ? stepFailure(error) : { code: 'error', message: String((error as Error)?.message ?? error), transient: true };
   return out;
 }
@@ -366,6 +390,7 @@ export const undeleteRunbook: Runbook<UndeleteInput, UndeletePlan> = {
     let queue = batches.map((_, i) => i);
     const tries = new Map<number, number>();
     let deleted = 0;
+    let keyFailures = 0;
     const failures: string[] = [];
     let stopped: StepFailure | undefined;
     for (let i = 0; queue.length; i++) {
@@ -377,17 +402,19 @@ export const undeleteRunbook: Runbook<UndeleteInput, UndeletePlan> = {
         break;
       }
       deleted += r.value.deleted;
-      failures.push(...r.value.failures);
+      keyFailures += r.value.keyFailures;
+      failures.push(...r.value.failures.slice(0, MAX_REPORTED_FAILURES - failures.length));
       queue = queue.slice(ids.length);
       if (r.value.error) {
-        // A transient failure after progress: its batches go again, in a new step with its own retries.
+        // A transient failure after progress: its batches go again, in a new step with its own retries
+        // (the ones not started because of it keep theirs).
         const again = r.value.failed.filter((id) => (tries.get(id) ?? 0) < BATCH_RETRIES);
         if (!r.value.error.transient || again.length < r.value.failed.length) {
           stopped = r.value.error;
           break;
         }
         for (const id of again) tries.set(id, (tries.get(id) ?? 0) + 1);
-        queue = [...again, ...queue];
+        queue = [...again, ...r.value.skipped, ...queue];
       }
     }
     const v = await step(ctx, 'verify', () => verify(s3, input, plan));
@@ -405,8 +432,8 @@ export const undeleteRunbook: Runbook<UndeleteInput, UndeletePlan> = {
       v.changedSince
         ? `:information_source: ${formatCount(v.changedSince)} ${v.changedSince === 1 ? 'key' : 'keys'} got a newer version after the plan was made, which stays current: removing the older delete marker changed nothing you can see.`
         : '',
+      keyFailures > failures.length ? `${formatCount(keyFailures)} delete markers could not be removed; the first ${formatCount(failures.length)} are listed.` : '',
     ].filter(Boolean);
-    const reported = failures.slice(0, MAX_REPORTED_FAILURES);
-    return { ok: !stopped && failures.length === 0 && v.remaining === 0, lines, failures: stopped ? [stopped.message, ...reported] : reported };
+    return { ok: !stopped && keyFailures === 0 && v.remaining === 0, lines, failures: stopped ? [stopped.message, ...failures] : failures };
   },
 };
