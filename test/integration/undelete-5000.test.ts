@@ -3,13 +3,13 @@ import { listObjectsIndex } from '../../src/aws/s3';
 import { parseConfig } from '../../src/config/load';
 import { SANDBOX_CONFIG } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
-import { LocalRunEngine } from '../../src/runbooks/engine-local';
-import { approvedRun, deleteKeys, latestMarkerKeys, runSummary, startSandboxStack } from '../helpers/flow';
+import { approvedRun, deleteKeys, latestMarkerKeys, runSummary, useLocalStack } from '../helpers/flow';
 
 /**
- * A long proof (npm run test:long): the undelete runbook on the durable SDK's local runner against
- * moto, driven through the real Bolt app (alice requests, bob approves), at 5,000 objects: every
- * one restored, verified by listing, with progress in the run's own message.
+ * The undelete runbook on the durable SDK's local runner against moto, driven through the real
+ * Bolt app (alice requests, bob approves), at 5,000 objects: every one restored, verified by
+ * listing, with progress in the run's own message. In `npm test` (issue 13): the scale benchmark
+ * (`npm run bench -- scale`) times 100,000, and this proves the same path correct on every change.
  */
 
 const BIG = 'drbot-it-undelete-5k';
@@ -17,23 +17,15 @@ const BIG_COUNT = 5000;
 
 const config = parseConfig({ ...SANDBOX_CONFIG, s3: { buckets: [...SANDBOX_CONFIG.s3.buckets, { name: BIG }] } }, 'undelete 5,000 test config');
 
-let stack: LocalStack;
-
-function s3(region = 'us-east-1'): S3Client {
-  return stack.clients.s3(region);
-}
-
-beforeAll(async () => {
-  stack = await startSandboxStack({ seed: false, config, progressIntervalMs: 0 });
-});
-
-afterAll(async () => {
-  await stack?.close();
-  await LocalRunEngine.teardown();
-});
-
 describe('restore s3 (undelete) at 5,000 objects', () => {
-  // A correctness proof, not a timing: on a loaded 2-core machine moto's listing alone can take minutes.
+  const getStack = useLocalStack({ seed: false, config, progressIntervalMs: 0 });
+  let stack: LocalStack;
+  beforeAll(() => {
+    stack = getStack();
+  });
+  const s3 = (region = 'us-east-1'): S3Client => stack.clients.s3(region);
+
+  // A correctness proof, not a timing (the bench times the same path at 100,000).
   it('restores and verifies 5,000 deleted objects, reporting progress in the run message', async () => {
     // prepare
     const keys = Array.from({ length: BIG_COUNT }, (_, i) => `objects/${String(i).padStart(5, '0')}.bin`);
