@@ -17,7 +17,12 @@
  *
  *  10. cutover                  /dr cutover dynamodb of a 20,000-item table, 10 % differing: items/s, write units vs the minimum
  *
- * `npm run bench -- alarms` (or `bundles`, `latency`, `undelete`, `startup`, `exports`, `route53`, `cutover`) runs only the named sections;
+ *  11. scale                    issue 13: undelete of 100,000 objects and copy-back of 20,000 (5,000 to copy),
+ *                               raw moto and on the S3 latency model (bench/s3-model.ts), against the plain
+ *                               script, the runbook's loop and `aws s3 sync`; peak RSS
+ *
+ * `npm run bench -- alarms` (or `bundles`, `latency`, `undelete`, `startup`, `exports`, `route53`, `cutover`, `scale`) runs only the named sections;
+ * DRBOT_BENCH_SCALE=N runs section 11 at N objects instead of 100,000 (the other sizes in proportion);
  * `latency` (2-4) builds the bundles too.
  *
  * Prints one table per section as it completes, a summary of the ratios, then a JSON summary.
@@ -33,6 +38,7 @@ import { benchExports } from './exports';
 import { benchRoute53Restore, type Route53RestoreResult } from './route53-restore';
 import { benchStartup } from './startup';
 import { benchUndelete, type UndeleteResult } from './undelete';
+import { benchScale, SCALE_SIZES, type ScaleResult, type ScaleSizes } from './scale';
 import { cleanup, fmtBytes, fmtInt, fmtMs, fmtX, heading, onCleanup, ratio, round, table, tempDir, verdict } from './util';
 
 const TARGET_BUNDLE_RATIO = 1.5;
@@ -51,7 +57,7 @@ const TARGET_STARTUP_MS = 5000;
 
 const errors: { section: string; error: string }[] = [];
 
-const SECTIONS = ['bundles', 'latency', 'undelete', 'alarms', 'startup', 'exports', 'route53', 'cutover'] as const;
+const SECTIONS = ['bundles', 'latency', 'undelete', 'alarms', 'startup', 'exports', 'route53', 'cutover', 'scale'] as const;
 const only = process.argv.slice(2);
 const unknownSections = only.filter((a) => !(SECTIONS as readonly string[]).includes(a));
 if (unknownSections.length) {
@@ -271,6 +277,57 @@ function printCutover(c: CutoverBenchResult): void {
   console.log(`  (setup, not timed: seeding ${c.seedSeconds.toFixed(1)} s with BatchWriteItem calls of 25, 16 at once)`);
 }
 
+function scaleSizes(): ScaleSizes {
+  const n = Number(process.env.DRBOT_BENCH_SCALE ?? SCALE_SIZES.objects);
+  if (!Number.isInteger(n) || n < 1000) throw new Error(`DRBOT_BENCH_SCALE must be a whole number of at least 1,000 (got ${process.env.DRBOT_BENCH_SCALE})`);
+  const f = n / SCALE_SIZES.objects;
+  return { ...SCALE_SIZES, objects: n, older: Math.round(SCALE_SIZES.older * f), copyObjects: Math.round(SCALE_SIZES.copyObjects * f), missing: Math.round(SCALE_SIZES.missing * f), different: Math.round(SCALE_SIZES.different * f) };
+}
+
+/** Issue 13's table: each case on the model and on raw moto, against its anchor and target. */
+function printScale(r: ScaleResult | { skipped: true; reason: string }): void {
+  if (r.skipped) {
+    console.log(`  skipped: ${r.reason}`);
+    return;
+  }
+  const u = r.undelete;
+  const c = r.copyBack;
+  const n = r.sizes.objects;
+  const both = (f: (w: 'raw' | 'modeled') => number) => ({ modeled: f('modeled'), raw: f('raw') });
+  const speedPlain = both((w) => ratio(u.plain[w].seconds, u.drbot[w].seconds));
+  const speedLoop = both((w) => ratio(u.loop[w].perMarker * n, u.drbot[w].seconds));
+  const speedSync = both((w) => ratio(c.sync[w].seconds, c.drbot[w].seconds));
+  const planUndelete = both((w) => ratio(u.drbot[w].planSeconds, u.plain[w].listSeconds));
+  const planCopy = both((w) => ratio(c.drbot[w].planSeconds, c.list[w].seconds));
+  const fmtS = (x: number) => `${x.toFixed(1)} s`;
+  const row = (name: string, anchor: string, drbot: (w: 'raw' | 'modeled') => string, other: (w: 'raw' | 'modeled') => string, x: { modeled: number; raw: number }, target: string, ok: boolean) => [
+    name,
+    anchor,
+    `${drbot('modeled')} vs ${other('modeled')}: ${fmtX(x.modeled)}`,
+    `${drbot('raw')} vs ${other('raw')}: ${fmtX(x.raw)}`,
+    target,
+    verdict(ok),
+  ];
+  console.log(
+    table([
+      ['case', 'anchor', 'modeled: drbot vs anchor', 'raw moto: drbot vs anchor', 'target', 'verdict'],
+      row(`undelete ${fmtInt(n)} (--since leaves ${fmtInt(r.sizes.older)})`, 'plain script', (w) => fmtS(u.drbot[w].seconds), (w) => fmtS(u.plain[w].seconds), speedPlain, '≥ 3× modeled, ≥ 1.0× raw', speedPlain.modeled >= 3 && speedPlain.raw >= 1),
+      row(`undelete ${fmtInt(n)}`, `runbook loop (${u.loop.modeled.markers} / ${u.loop.raw.markers} markers, extrapolated)`, (w) => fmtS(u.drbot[w].seconds), (w) => fmtS(u.loop[w].perMarker * n), speedLoop, '≥ 500× modeled', speedLoop.modeled >= 500),
+      row(`copy-back ${fmtInt(r.sizes.copyObjects)} (${fmtInt(r.sizes.missing)} missing, ${fmtInt(r.sizes.different)} different)`, 'aws s3 sync', (w) => fmtS(c.drbot[w].seconds), (w) => fmtS(c.sync[w].seconds), speedSync, '≥ 2× modeled, ≥ 1.2× raw', speedSync.modeled >= 2 && speedSync.raw >= 1.2),
+      row('time to plan: undelete', "the plain script's listing", (w) => fmtS(u.drbot[w].planSeconds), (w) => fmtS(u.plain[w].listSeconds), planUndelete, '≤ 1.2× (drbot ÷ anchor)', planUndelete.modeled <= 1.2 && planUndelete.raw <= 1.2),
+      row('time to plan: copy-back', 'both buckets listed by a plain loop', (w) => fmtS(c.drbot[w].planSeconds), (w) => fmtS(c.list[w].seconds), planCopy, '≤ 1.2× (drbot ÷ anchor)', planCopy.modeled <= 1.2 && planCopy.raw <= 1.2),
+      ['peak RSS of the runbook process', '', `${r.peakRssMiB.toFixed(0)} MiB`, '', '< 256 MB', verdict(r.peakRssMiB * 1024 * 1024 < 256e6)],
+    ]),
+  );
+  console.log('  speed ratios are anchor ÷ drbot (how many times faster); plan ratios drbot ÷ anchor');
+  const checks = [...u.checks.map((x) => `${x.run}: ${x.ok ? 'exact' : `WRONG (${x.latestMarkers} markers, ${x.currentObjects} objects)`}`), ...c.checks.map((x) => `${x.run}: ${x.ok ? 'exact' : `WRONG (${x.missing} missing, ${x.different} different)`}`)];
+  console.log(`  end state checked by listing after every run: ${checks.join('; ')}`);
+  console.log(`  drbot: undelete ${u.drbot.modeled.status} / ${u.drbot.raw.status}; copy-back ${c.drbot.modeled.status} / ${c.drbot.raw.status}`);
+  console.log(`  model: ${fmtInt(r.model.slowDowns)} SlowDowns answered; busiest second per partition: ${r.model.partitions.map((p) => `${p.partition} ${p.class} ${fmtInt(p.peakPerSecond)}/${fmtInt(p.limitPerSecond)}`).join(', ')}`);
+  console.log('  the model: ' + r.model.figures.map((f) => `${f.op} ${f.latency}`).join('; '));
+  console.log(`  (setup, not timed: seeding ${r.seedSeconds.toFixed(1)} s)`);
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const tmp = tempDir();
@@ -378,6 +435,14 @@ async function main(): Promise<void> {
     heading(`10. DynamoDB cut-over on moto: ${fmtInt(CUTOVER_ITEMS)} items, 10 % differing`);
     cutover = await section('cutover', () => benchCutover(CUTOVER_ITEMS, console.log));
     if (cutover) printCutover(cutover);
+  }
+
+  let scale: ScaleResult | { skipped: true; reason: string } | undefined;
+  if (wanted('scale')) {
+    const sizes = scaleSizes();
+    heading(`11. Restores at incident scale: ${fmtInt(sizes.objects)} objects, raw moto and the S3 latency model`);
+    scale = await section('scale', () => benchScale(sizes, console.log));
+    if (scale) printScale(scale);
   }
 
   heading('Summary (drbot ÷ comparison, same run)');
@@ -561,6 +626,7 @@ async function main(): Promise<void> {
             runStatus: cutover.runStatus,
           }
       : null,
+    scale: scale ?? null,
     errors,
   };
   console.log('\nJSON summary:');

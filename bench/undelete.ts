@@ -143,7 +143,7 @@ async function plainUndelete(s3: S3Client, bucket: string): Promise<{ restored: 
   }
 }
 
-function findApproveButton(
+export function findApproveButton(
   stack: LocalStack,
   skip: Set<string>,
 ): { ts: string; text: string; blocks: unknown[]; button: { action_id: string; value: string; text: string; block_id?: string } } | undefined {
