@@ -17,9 +17,10 @@ describe('compareBuckets', () => {
     await put('diff-primary', 'only-mine', 'z');
     await put('diff-replica', 'same', 'x');
     await put('diff-replica', 'gone', 'y');
-    // same size, different bytes: only the ETag tells them apart
-    await put('diff-replica', 'same-size', 'ab');
+    // same size, different bytes: only the ETag tells them apart (the primary's written first, so
+    // it is never the newer, whichever second each lands in)
     await put('diff-primary', 'same-size', 'ba');
+    await put('diff-replica', 'same-size', 'ab');
     await nextSecond(); // S3 LastModified has one-second resolution
     await put('diff-primary', 'lagging', 'v2-newer');
     await put('diff-replica', 'stale', 'v2-newer');
