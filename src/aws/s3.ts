@@ -426,21 +426,7 @@ export async function* listObjects(s3: S3Client, bucket: string, opts: { prefix?
 /** Every current object under `prefix` (ListObjectsV2, paginated): key -> size and ETag. */
 export async function listObjectsIndex(s3: S3Client, bucket: string, prefix?: string): Promise<Map<string, ObjectIndexEntry>> {
   const index = new Map<string, ObjectIndexEntry>();
-  let token: string | undefined;
-  do {
-    let r;
-    try {
-      r = await s3.send(
-        new ListObjectsV2Command({ Bucket: bucket, ...(prefix ? { Prefix: prefix } : {}), ...(token ? { ContinuationToken: token } : {}) }),
-      );
-    } catch (e) {
-      throw wrapAws(e, 'ListObjectsV2', bucket);
-    }
-    for (const o of r.Contents ?? []) {
-      if (o.Key !== undefined) index.set(o.Key, { size: o.Size ?? 0, etag: o.ETag ?? '', lastModified: o.LastModified?.getTime() ?? 0 });
-    }
-    token = r.IsTruncated ? r.NextContinuationToken : undefined;
-  } while (token);
+  for await (const { key, ...entry } of listObjects(s3, bucket, prefix ? { prefix } : {})) index.set(key, entry);
   return index;
 }
 
