@@ -137,6 +137,11 @@ function takePage(slice: PlanSlice, fill: { size: number }, page: VersionsPage, 
   return cut ? { keyMarker: cut.key, versionIdMarker: cut.versionId } : nextMarker(page);
 }
 
+/** The rule the plan and the verify share: a listing splits by first-level prefix when one page of its `/` roll-up holds them all. */
+function splitsByPrefix(rollUp: VersionsPage): boolean {
+  return !rollUp.truncated && rollUp.commonPrefixes.length <= MAX_PARTITIONS;
+}
+
 function emptySlice(): PlanSlice {
   return { markers: [], olderSkipped: 0, bytes: 0, listed: 0, cursors: [] };
 }
@@ -151,7 +156,7 @@ async function firstSlice(s3: S3Client, input: UndeleteInput, onListed: (n: numb
   const slice = emptySlice();
   const root: Cursor = { ...(input.prefix ? { prefix: input.prefix } : {}), delimiter: true, at: {}, want: [] };
   const page = await listPage(s3, input, root, {});
-  if (page.truncated || page.commonPrefixes.length > MAX_PARTITIONS) {
+  if (!splitsByPrefix(page)) {
     slice.cursors = [{ ...(input.prefix ? { prefix: input.prefix } : {}), at: {}, want: [] }];
     return slice;
   }
@@ -318,7 +323,7 @@ async function verify(s3: S3Client, input: UndeleteInput, plan: UndeletePlan): P
   // Split by first-level prefix as the plan was, decided afresh (prefixes may have come since).
   const prefix = input.prefix ? { prefix: input.prefix } : {};
   const first = await listPage(s3, input, { ...prefix, delimiter: true }, {});
-  if (first.truncated || first.commonPrefixes.length > MAX_PARTITIONS) {
+  if (!splitsByPrefix(first)) {
     await all(prefix, {});
   } else {
     visit(first);
