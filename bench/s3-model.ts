@@ -36,9 +36,12 @@
  * `prefix` (a prefix without `/` counts against the root). Real S3 partitions by observed load,
  * not by `/`; this is the common layout drbot's buckets have.
  *
- * A CopyObject's size is not in its request: the proxy asks moto for the source's size with a HEAD
- * of its own, alongside the copy (one extra, cheap moto call per CopyObject, not counted as S3
- * traffic).
+ * A CopyObject's size is not in its request. The proxy takes it from the last ListObjectsV2 page
+ * that named the source key (drbot and `aws s3 sync` both list the source before they copy), and
+ * a write to that key through the proxy forgets it; a copy of a key no listing named, or of a
+ * given version, is sized by a HEAD to moto of the proxy's own, alongside the copy (not counted as
+ * S3 traffic). Not a HEAD for every copy: on moto a HEAD costs about half a copy, and moto
+ * serves one request at a time, so the HEADs alone held drbot's concurrent copies to moto's pace.
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -496,6 +499,8 @@ export interface S3ModelStats {
   partitions: S3PartitionStats[];
   /** Non-S3 requests passed through. */
   passedThrough: number;
+  /** How copies were sized: from a listing's entry, or by a HEAD to moto. */
+  copySizes: { listed: number; head: number };
 }
 
 export interface S3Model {
@@ -552,6 +557,20 @@ function readBody(req: http.IncomingMessage): Promise<Buffer | undefined> {
   });
 }
 
+/** `<Key>`/`<Size>` of each `<Contents>` entry of a ListObjectsV2 answer (keys URL-decoded when the request asked `encoding-type=url`). */
+export function listedSizes(xml: string, urlEncoded: boolean): { key: string; size: number }[] {
+  const out: { key: string; size: number }[] = [];
+  for (const m of xml.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)) {
+    const entry = m[1] ?? '';
+    const key = /<Key>([\s\S]*?)<\/Key>/.exec(entry)?.[1];
+    const size = byteCount(/<Size>([\s\S]*?)<\/Size>/.exec(entry)?.[1]);
+    if (key === undefined || size === undefined) continue;
+    const text = xmlText(key);
+    out.push({ key: urlEncoded ? safeDecode(text.replace(/\+/g, ' ')) : text, size });
+  }
+  return out;
+}
+
 function encodeKey(key: string): string {
   return key.split('/').map(encodeURIComponent).join('/');
 }
@@ -569,6 +588,10 @@ export async function startS3Model(opts: S3ModelOptions, deps: S3ModelDeps = {})
   let ops: Partial<Record<S3Op, S3OpStats>> = {};
   let partitions = new Map<string, { partition: string; class: RequestClass; slowDowns: number; window: SlidingPeak }>();
   let passedThrough = 0;
+  let copySizes = { listed: 0, head: 0 };
+  /** bucket + '\n' + key -> size, from the ListObjectsV2 answers that went through. */
+  const sizes = new Map<string, number>();
+  const sizeId = (bucket: string, key: string) => `${bucket}\n${key}`;
 
   const opStats = (op: S3Op): S3OpStats => (ops[op] ??= { calls: 0, slowDowns: 0, modeledMs: 0, motoMs: 0, heldMs: 0, motoOverMs: 0 });
   const partitionStats = (d: Demand) => {
@@ -584,6 +607,7 @@ export async function startS3Model(opts: S3ModelOptions, deps: S3ModelDeps = {})
     res: http.ServerResponse,
     body: Buffer | undefined,
     onAnswer: (answer: http.IncomingMessage) => Promise<void>,
+    onBody?: (body: Buffer) => void,
   ): void => {
     const proxyReq = http.request({
       protocol: target.protocol,
@@ -615,6 +639,11 @@ export async function startS3Model(opts: S3ModelOptions, deps: S3ModelDeps = {})
           const headers = forwardable(answer.headers);
           if (answer.statusMessage) res.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers);
           else res.writeHead(answer.statusCode ?? 502, headers);
+          if (onBody && answer.statusCode === 200) {
+            const chunks: Buffer[] = [];
+            answer.on('data', (c: Buffer) => chunks.push(c));
+            answer.on('end', () => onBody(Buffer.concat(chunks)));
+          }
           answer.pipe(res);
         },
         () => {
@@ -680,8 +709,23 @@ export async function startS3Model(opts: S3ModelOptions, deps: S3ModelDeps = {})
     const admittedAt = clock.now();
     for (const d of mergeDemands(demands)) partitionStats(d).window.add(admittedAt, d.count);
 
-    const copyBytes =
-      (c.op === 'CopyObject' || c.op === 'UploadPartCopy') && c.bytes === undefined && c.copySource ? sourceSize(c.copySource, req.headers) : Promise.resolve(c.bytes);
+    // A write makes what a listing said of the key stale.
+    if (c.class === 'write' && c.bucket) {
+      if (c.op === 'DeleteObjects') for (const k of deleteObjectsKeys(body?.toString('utf8') ?? '')) sizes.delete(sizeId(c.bucket, k));
+      else if (c.key !== undefined) sizes.delete(sizeId(c.bucket, c.key));
+    }
+    const copying = (c.op === 'CopyObject' || c.op === 'UploadPartCopy') && c.bytes === undefined ? c.copySource : undefined;
+    const listed = copying && !copying.versionId ? sizes.get(sizeId(copying.bucket, copying.key)) : undefined;
+    if (listed !== undefined) copySizes.listed++;
+    else if (copying) copySizes.head++;
+    const copyBytes = listed !== undefined ? Promise.resolve(listed) : copying ? sourceSize(copying, req.headers) : Promise.resolve(c.bytes);
+    const urlEncoded = new URL(req.url ?? '/', 'http://s3-model.invalid').searchParams.get('encoding-type') === 'url';
+    const learn =
+      c.op === 'ListObjectsV2' && c.bucket
+        ? (xml: Buffer) => {
+            for (const e of listedSizes(xml.toString('utf8'), urlEncoded)) sizes.set(sizeId(c.bucket ?? '', e.key), e.size);
+          }
+        : undefined;
     forward(req, res, body, async (answer) => {
       const bytes =
         c.op === 'GetObject'
@@ -697,7 +741,7 @@ export async function startS3Model(opts: S3ModelOptions, deps: S3ModelDeps = {})
       stats.heldMs += release - answered;
       stats.motoOverMs += Math.max(0, answered - arrival - modeled);
       if (release > answered) await clock.sleep(release - answered);
-    });
+    }, learn);
   };
 
   const server = http.createServer((req, res) => {
@@ -726,11 +770,13 @@ export async function startS3Model(opts: S3ModelOptions, deps: S3ModelDeps = {})
         limitPerSecond: limiter.rates[p.class],
       })),
       passedThrough,
+      copySizes: { ...copySizes },
     }),
     reset: () => {
       ops = {};
       partitions = new Map();
       passedThrough = 0;
+      copySizes = { listed: 0, head: 0 };
       limiter.reset();
     },
     close: () =>

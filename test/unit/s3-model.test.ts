@@ -127,6 +127,11 @@ async function standInMoto(): Promise<{ endpoint: string; seen: Seen[]; answered
       if (req.method === 'POST' && req.url?.includes('?delete')) {
         res.writeHead(200, { 'content-type': 'application/xml' });
         res.end('<?xml version="1.0" encoding="UTF-8"?><DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></DeleteResult>');
+      } else if (req.method === 'GET' && req.url?.includes('list-type=2')) {
+        // a page naming one key of 170 MB (two seconds at the modeled copy rate), URL-encoded when asked
+        const key = req.url.includes('encoding-type=url') ? 'bin/big+file%26.tar' : 'bin/big file&amp;.tar';
+        res.writeHead(200, { 'content-type': 'application/xml' });
+        res.end(`<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>primary</Name><Contents><Key>${key}</Key><Size>170000000</Size></Contents><IsTruncated>false</IsTruncated></ListBucketResult>`);
       } else if (req.method === 'HEAD') {
         // 85 MB for a key with "big" in it: one second at the modeled copy rate
         res.writeHead(200, { 'content-length': req.url?.includes('big') ? '85000000' : '5', etag: '"5d41402abc4b2a76b9719d911017c592"', 'last-modified': 'Tue, 01 Jul 2025 00:00:00 GMT' });
@@ -491,6 +496,36 @@ describe('startS3Model', () => {
     expect(model.stats().ops.CopyObject).toMatchObject({ calls: 1, modeledMs: 1100 });
   });
 
+  it.each([false, true])('sizes a CopyObject by the listing page that named its source (URL-encoded: %s), and by a HEAD once the source was written', async (urlEncoded) => {
+    // prepare: a page of the source bucket lists the key at 170 MB; the HEAD would say 85 MB
+    const source = copySource('primary', 'bin/big file&.tar');
+    const copy = async () => {
+      const answer = rawRequest(model.endpoint, { method: 'PUT', path: `/backup/bin/big%20file%26.tar?x-id=CopyObject`, headers: { authorization: S3_AUTH, 'x-amz-copy-source': source } });
+      await until(() => clock.sleepers.length === 1, 'the copy held');
+      const heldFor = (clock.sleepers[0]?.at ?? 0) - clock.now();
+      clock.advance(heldFor);
+      return { status: (await answer).status, heldFor };
+    };
+    const list = rawRequest(model.endpoint, { method: 'GET', path: `/primary?list-type=2${urlEncoded ? '&encoding-type=url' : ''}`, headers: { authorization: S3_AUTH } });
+    await until(() => clock.sleepers.length === 1, 'the listing held');
+    clock.advance(200);
+    await list;
+
+    // act
+    const fromListing = await copy();
+    const put = rawRequest(model.endpoint, { method: 'PUT', path: '/primary/bin/big%20file%26.tar', headers: { authorization: S3_AUTH, 'content-length': '0' } });
+    await until(() => clock.sleepers.length === 1, 'the put held');
+    clock.advance(100);
+    await put;
+    const afterWrite = await copy();
+
+    // assess: 100 ms + 2 s, then 100 ms + 1 s; one HEAD, the second copy's
+    expect(fromListing).toEqual({ status: 200, heldFor: 2100 });
+    expect(afterWrite).toEqual({ status: 200, heldFor: 1100 });
+    expect(moto.seen.filter((s) => s.method === 'HEAD')).toHaveLength(1);
+    expect(model.stats().copySizes).toEqual({ listed: 1, head: 1 });
+  });
+
   it('passes a non-S3 request through untouched and unheld, its host header as sent', async () => {
     // prepare
     const body = JSON.stringify({ TableName: 'drbot-state', Key: { pk: { S: 'run#1' } } });
@@ -509,7 +544,7 @@ describe('startS3Model', () => {
     expect(r.headers['x-echo-host']).toBe('dynamodb.us-east-1.amazonaws.com');
     expect(moto.seen[0]?.headers['x-amz-target']).toBe('DynamoDB_20120810.GetItem');
     expect(clock.sleepers).toHaveLength(0);
-    expect(model.stats()).toEqual({ ops: {}, partitions: [], passedThrough: 1 });
+    expect(model.stats()).toEqual({ ops: {}, partitions: [], passedThrough: 1, copySizes: { listed: 0, head: 0 } });
   });
 
   it('survives a client that goes away while its answer is held, and reset() zeroes the stats', async () => {
