@@ -17,7 +17,7 @@
  *
  *  10. cutover                  /dr cutover dynamodb of a 20,000-item table, 10 % differing: items/s, write units vs the minimum
  *
- *  11. scale                    issue 13: undelete of 100,000 objects and copy-back of 20,000 (5,000 to copy),
+ *  11. scale                    issue 13: undelete of 100,000 objects and copy-back of 100,000 (25,000 to copy),
  *                               raw moto and on the S3 latency model (bench/s3-model.ts), against the plain
  *                               script, the runbook's loop and `aws s3 sync`; peak RSS
  *
@@ -316,7 +316,14 @@ function printScale(r: ScaleResult | { skipped: true; reason: string }): void {
       row(`copy-back ${fmtInt(r.sizes.copyObjects)} (${fmtInt(r.sizes.missing)} missing, ${fmtInt(r.sizes.different)} different)`, 'aws s3 sync', (w) => fmtS(c.drbot[w].seconds), (w) => fmtS(c.sync[w].seconds), speedSync, '≥ 2× modeled, ≥ 1.2× raw', speedSync.modeled >= 2 && speedSync.raw >= 1.2),
       row('time to plan: undelete', "the plain script's listing", (w) => fmtS(u.drbot[w].planSeconds), (w) => fmtS(u.plain[w].listSeconds), planUndelete, '≤ 1.2× (drbot ÷ anchor)', planUndelete.modeled <= 1.2 && planUndelete.raw <= 1.2),
       row('time to plan: copy-back', 'both buckets listed by a plain loop', (w) => fmtS(c.drbot[w].planSeconds), (w) => fmtS(c.list[w].seconds), planCopy, '≤ 1.2× (drbot ÷ anchor)', planCopy.modeled <= 1.2 && planCopy.raw <= 1.2),
-      ['peak RSS of the runbook process', '', `${r.peakRssMiB.toFixed(0)} MiB`, '', '< 256 MB', verdict(r.peakRssMiB * 1024 * 1024 < 256e6)],
+      [
+        'peak RSS of the runbook process',
+        "the runbook bundle loaded, plus the most a run grew the local stack's process",
+        `${r.rss.bundleLoadedMiB.toFixed(0)} + ${r.rss.growthMiB.toFixed(0)} = ${r.rss.runbookMiB.toFixed(0)} MiB (the whole local stack's process: ${r.rss.localStackPeakMiB.toFixed(0)} MiB)`,
+        '',
+        '< 256 MB',
+        verdict(r.rss.runbookMiB * 1024 * 1024 < 256e6),
+      ],
     ]),
   );
   console.log('  speed ratios are anchor ÷ drbot (how many times faster); plan ratios drbot ÷ anchor');
@@ -324,6 +331,7 @@ function printScale(r: ScaleResult | { skipped: true; reason: string }): void {
   console.log(`  end state checked by listing after every run: ${checks.join('; ')}`);
   console.log(`  drbot: undelete ${u.drbot.modeled.status} / ${u.drbot.raw.status}; copy-back ${c.drbot.modeled.status} / ${c.drbot.raw.status}`);
   console.log(`  model: ${fmtInt(r.model.slowDowns)} SlowDowns answered; busiest second per partition: ${r.model.partitions.map((p) => `${p.partition} ${p.class} ${fmtInt(p.peakPerSecond)}/${fmtInt(p.limitPerSecond)}`).join(', ')}`);
+  console.log(`  model: copies sized by the listing that named the source ${fmtInt(r.model.copySizes.listed)}, by a HEAD ${fmtInt(r.model.copySizes.head)}; moto's own time past the modeled latency, over all calls: ${(r.model.motoOverMs / 1000).toFixed(1)} s`);
   console.log('  the model: ' + r.model.figures.map((f) => `${f.op} ${f.latency}`).join('; '));
   console.log(`  (setup, not timed: seeding ${r.seedSeconds.toFixed(1)} s)`);
 }

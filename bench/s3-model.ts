@@ -113,7 +113,7 @@ export const S3_MODEL: readonly { op: string; latency: string; source: string }[
   },
   {
     op: 'CopyObject, UploadPartCopy',
-    latency: `${FIRST_BYTE_MS} ms + bytes copied at 85 MB/s (copy-source-range, else the source's size by HEAD)`,
+    latency: `${FIRST_BYTE_MS} ms + bytes copied at 85 MB/s (copy-source-range, else the source's size from the last listing that named it, else by HEAD)`,
     source: `first byte: ${AWS_PERFORMANCE}; rate assumed: no published server-side copy throughput, the per-connection rate is reused`,
   },
   {

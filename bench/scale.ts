@@ -16,10 +16,13 @@
  *
  * The undelete's markers are made again after each run, and the copy-back's primary put back, so
  * every run starts from the same estate. Every run is checked by listing the bucket(s) after it.
- * drbot's process (this one: the local stack, the runner, the Slack stand-in) has its RSS sampled
- * through drbot's runs; moto is another process.
+ * Each drbot run is a process of its own (bench/scale-drbot.ts: the local stack, the runner, the
+ * Slack stand-in and the runbook, nothing of this process's seeding or anchors), whose peak RSS is
+ * the kernel's high-water mark; moto and the model are other processes.
  */
 import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
   CreateBucketCommand,
@@ -29,34 +32,22 @@ import {
   PutBucketVersioningCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { parseConfig } from '../src/config/load';
-import type { DrConfig } from '../src/config/schema';
+import * as esbuild from 'esbuild';
+import { buildOptions, configFallbackPlugin, REPO_ROOT } from '../scripts/build';
 import { MotoMissingError, type MotoServer, SANDBOX_CREDENTIALS, startMoto } from '../src/local/moto';
-
-import { type LocalStack, startLocalStack } from '../src/local/stack';
-import { LocalRunEngine } from '../src/runbooks/engine-local';
 import { S3_MODEL, type S3Model, type S3ModelStats, startS3Model } from './s3-model';
-import { findApproveButton } from './undelete';
-import { mapLimit, onCleanup } from './util';
+import { RESULT_MARKER } from './protocol';
+import { benchConfig, CB_PRIMARY, CB_REPLICA, type DrbotTimes, REGION, SCALE_BUCKET } from './scale-config';
+import { mapLimit, onCleanup, runNode, tempDir } from './util';
 
 const run = promisify(execFile);
 
-export const SCALE_BUCKET = 'drbot-bench-scale';
-export const CB_PRIMARY = 'drbot-bench-copyback';
-export const CB_REPLICA = 'drbot-bench-copyback-replica';
-const OPERATOR = 'UBENCHOPS';
-const APPROVER = 'UBENCHAPPR';
-const CHANNEL = 'CBENCHOPS';
-const REGION = 'us-east-1';
+export { CB_PRIMARY, CB_REPLICA, SCALE_BUCKET } from './scale-config';
 
 export interface ScaleSizes {
   objects: number;
   older: number;
-  /**
-   * Objects of the copy-back case. Not 100,000 yet: moto's ListObjectsV2 sorts the whole bucket for
-   * every page (~270 ms a page at 100,000 objects), and moto copies one object at a time (~5.5 ms),
-   * which put the case's four runs at ~20 minutes.
-   */
+  /** Objects of the copy-back case (in the replica), of them `missing` from the primary and `different` in it. */
   copyObjects: number;
   missing: number;
   different: number;
@@ -65,17 +56,11 @@ export interface ScaleSizes {
   loopRaw: number;
 }
 
-export const SCALE_SIZES: ScaleSizes = { objects: 100_000, older: 10_000, copyObjects: 20_000, missing: 4_000, different: 1_000, loopModeled: 200, loopRaw: 20 };
+export const SCALE_SIZES: ScaleSizes = { objects: 100_000, older: 10_000, copyObjects: 100_000, missing: 20_000, different: 5_000, loopModeled: 200, loopRaw: 20 };
 
 export type Way = 'raw' | 'modeled';
 export type ByWay<T> = Record<Way, T>;
 
-export interface DrbotTimes {
-  planSeconds: number;
-  seconds: number;
-  status: string;
-  message: string;
-}
 
 export interface ScaleResult {
   skipped: false;
@@ -95,9 +80,22 @@ export interface ScaleResult {
     list: ByWay<{ seconds: number }>;
     checks: { run: string; missing: number; different: number; ok: boolean }[];
   };
-  peakRssMiB: number;
+  /**
+   * The runbook process: the runbook Lambda's bundle as `npm run build` makes it, its peak RSS once
+   * loaded in a fresh node; plus the largest growth of a drbot run. An upper bound: the growth is
+   * the whole local stack's. `localStackPeakMiB` is the largest whole-process peak of the runs.
+   */
+  rss: { bundleLoadedMiB: number; growthMiB: number; runbookMiB: number; localStackPeakMiB: number };
   /** What the model saw over the modeled runs: SlowDowns answered, and each partition's busiest second against its limit. */
-  model: { slowDowns: number; partitions: { partition: string; class: string; peakPerSecond: number; limitPerSecond: number }[]; figures: typeof S3_MODEL };
+  model: {
+    slowDowns: number;
+    partitions: { partition: string; class: string; peakPerSecond: number; limitPerSecond: number }[];
+    /** How the model sized the copies: from the listing that named the source, or by a HEAD. */
+    copySizes: { listed: number; head: number };
+    /** Over all calls, how long moto's own answer ran past the modeled latency (where moto, not the model, set the time). */
+    motoOverMs: number;
+    figures: typeof S3_MODEL;
+  };
 }
 
 function secondsSince(t: bigint): number {
@@ -136,22 +134,6 @@ async function deleteKeys(s3: S3Client, bucket: string, keys: readonly string[])
     const r = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: b.map((Key) => ({ Key })), Quiet: true } }));
     if (r.Errors?.length) throw new Error(`seeding: DeleteObjects failed for ${r.Errors.length} keys (${r.Errors[0]?.Code})`);
   });
-}
-
-/** Latest delete markers and current objects under a prefix, by one full listing. */
-async function undeleteState(s3: S3Client, bucket: string, prefix: string): Promise<{ latestMarkers: number; currentObjects: number }> {
-  let latestMarkers = 0;
-  let currentObjects = 0;
-  let keyMarker: string | undefined;
-  let versionIdMarker: string | undefined;
-  for (;;) {
-    const r = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }));
-    latestMarkers += (r.DeleteMarkers ?? []).filter((m) => m.IsLatest).length;
-    currentObjects += (r.Versions ?? []).filter((v) => v.IsLatest).length;
-    if (!r.IsTruncated) return { latestMarkers, currentObjects };
-    keyMarker = r.NextKeyMarker;
-    versionIdMarker = r.NextVersionIdMarker;
-  }
 }
 
 /** Every current object: key -> "size etag". */
@@ -235,60 +217,45 @@ async function cliAvailable(): Promise<boolean> {
   }
 }
 
-/** One run the way a user does it: the command, the plan posted and parked, an approver's click. */
-async function drbotRun(stack: LocalStack, text: string, approved: Set<string>, rss: (on?: boolean) => void): Promise<DrbotTimes> {
-  rss(true);
-  try {
-    return await drbotRunSampled(stack, text, approved, rss);
-  } finally {
-    rss(false);
-  }
-}
+/**
+ * The V8 heap limits AWS Lambda's Node.js runtime gives a function of 256 MB, the target's size: its
+ * bootstrap takes a tenth of the memory for the new space (half of it a semi-space) and the rest for
+ * the old space (`--max-semi-space-size=$((MEM/10/2)) --max-old-space-size=$((MEM - MEM/10))`, in
+ * /var/runtime/bootstrap of the Lambda Node.js base images). Without them V8 sizes its heap for
+ * this machine's memory and lets garbage stand far longer than a 256 MB function would.
+ */
+export const LAMBDA_256MB_V8_FLAGS = ['--max-semi-space-size=12', '--max-old-space-size=231'] as const;
 
-async function drbotRunSampled(stack: LocalStack, text: string, approved: Set<string>, rss: () => void): Promise<DrbotTimes> {
-  const known = new Set(stack.engine.names());
-  let t = process.hrtime.bigint();
-  const ack = await stack.client.command({ user: OPERATOR, channel: CHANNEL, text });
-  if (ack.status !== 200 || !/Started run/.test(ack.raw)) throw new Error(`"${text}" was not started: HTTP ${ack.status} ${ack.raw.slice(0, 200)}`);
-  await stack.engine.idle(100, 30 * 60_000);
-  const planSeconds = secondsSince(t);
-  rss();
-  const approve = findApproveButton(stack, approved);
-  if (!approve) throw new Error(`no Approve button was posted for "${text}"; messages: ${stack.standIn.channelMessages(CHANNEL).map((m) => m.text.slice(0, 160)).join(' | ')}`);
-  approved.add(approve.ts);
-  t = process.hrtime.bigint();
-  const click = await stack.client.click({ user: APPROVER, channel: CHANNEL, messageTs: approve.ts, messageText: approve.text, blocks: approve.blocks, button: approve.button });
-  if (click.status !== 200) throw new Error(`approve click failed: HTTP ${click.status} ${click.raw.slice(0, 200)}`);
-  await stack.engine.idle(100, 60 * 60_000);
-  const seconds = secondsSince(t);
-  rss();
-  const name = stack.engine.names().find((n) => !known.has(n));
-  const result = name ? stack.engine.result(name) : undefined;
-  const summary = result?.getResult() as { status?: string } | undefined;
-  return {
-    planSeconds,
-    seconds,
-    status: `${result ? String(result.getStatus()) : 'no result'}${summary?.status ? ` / ${summary.status}` : ''}`,
-    message: (stack.standIn.message(CHANNEL, approve.ts)?.text ?? '').replace(/\s+/g, ' ').slice(0, 240),
-  };
-}
-
-function benchConfig(): DrConfig {
-  return parseConfig(
-    {
-      name: 'bench-scale',
-      regions: { primary: REGION, backup: 'us-west-2' },
-      s3: { buckets: [{ name: SCALE_BUCKET }, { name: CB_PRIMARY, replica: { bucket: CB_REPLICA, region: REGION } }] },
-      dynamodb: { tables: [] },
-      slack: { channels: { ops: CHANNEL, alerts: 'CBENCHALERT' }, roles: { viewer: [], operator: [OPERATOR], approver: [APPROVER] } },
-      approvals: { required: 1, expiresMinutes: 60 },
-    },
-    'bench scale config',
+/**
+ * The runbook Lambda's bundle (handlers/runbook.ts, built with `npm run build`'s options) loaded in
+ * a fresh node, as a cold start loads it: its peak RSS (VmHWM), in MiB.
+ */
+async function runbookBundleLoadedMiB(): Promise<number> {
+  const dir = tempDir('drbot-bench-scale-');
+  const bundle = join(dir, 'runbook.js');
+  await esbuild.build({ ...buildOptions(join(REPO_ROOT, 'handlers', 'runbook.ts'), bundle), plugins: [configFallbackPlugin(() => {})], logLevel: 'silent' });
+  const loader = join(dir, 'load.js');
+  writeFileSync(
+    loader,
+    `require(${JSON.stringify(bundle)});\nconst kb = /^VmHWM:\\s+(\\d+)/m.exec(require('fs').readFileSync('/proc/self/status', 'utf8'))?.[1];\nprocess.stdout.write(${JSON.stringify(RESULT_MARKER)} + JSON.stringify({ mib: kb ? Number(kb) / 1024 : process.memoryUsage().rss / 1048576 }) + '\\n');\n`,
   );
+  const { result } = await runNode<{ mib: number }>(loader, [], { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, 120_000, LAMBDA_256MB_V8_FLAGS);
+  return result.mib;
 }
 
-/** One moto; a stack on it as it is, and a stack whose AWS calls go through the latency model. */
-async function stacks(config: DrConfig): Promise<{ moto: MotoServer; model: S3Model; raw: LocalStack; modeled: LocalStack } | { skipped: true; reason: string }> {
+/**
+ * One run the way a user does it (the command, the plan posted and parked, an approver's click), in
+ * a process of its own: bench/scale-drbot.ts, on the given AWS endpoint.
+ */
+async function drbotRun(endpoint: string, text: string): Promise<DrbotTimes> {
+  const env: NodeJS.ProcessEnv = { ...process.env, BENCH_SCALE_RUN: JSON.stringify({ endpoint, text }), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+  const { result } = await runNode<DrbotTimes>(join(__dirname, 'scale-drbot.ts'), [], env, 90 * 60_000, [...LAMBDA_256MB_V8_FLAGS, '--import', 'tsx']);
+  return result;
+}
+
+
+/** One moto, and the latency model in front of it. */
+async function servers(): Promise<{ moto: MotoServer; model: S3Model } | { skipped: true; reason: string }> {
   let moto: MotoServer;
   try {
     moto = await startMoto();
@@ -299,38 +266,18 @@ async function stacks(config: DrConfig): Promise<{ moto: MotoServer; model: S3Mo
   onCleanup(() => moto.stop());
   const model = await startS3Model({ target: moto.endpoint });
   onCleanup(() => model.close());
-  // The stacks share the one moto, which each must not stop on close.
-  const shared = (endpoint: string): Promise<MotoServer> => Promise.resolve({ ...moto, endpoint, stop: async () => undefined });
-  const raw = await startLocalStack({ mode: 'sandbox', seed: false, skipTime: false, config, moto: shared(moto.endpoint) });
-  const modeled = await startLocalStack({ mode: 'sandbox', seed: false, skipTime: false, config, moto: shared(model.endpoint) });
-  onCleanup(async () => {
-    await raw.close();
-    await modeled.close();
-    await LocalRunEngine.teardown();
-  });
-  return { moto, model, raw, modeled };
+  return { moto, model };
 }
 
 export async function benchScale(sizes: ScaleSizes = SCALE_SIZES, log: (l: string) => void = () => {}): Promise<ScaleResult | { skipped: true; reason: string }> {
   if (!(await cliAvailable())) return { skipped: true, reason: 'the AWS CLI (`aws`) is not installed: it is the anchor of the runbook loop and of `aws s3 sync`' };
-  const started = await stacks(benchConfig());
+  const started = await servers();
   if ('skipped' in started) return started;
   const { moto, model } = started;
-  const stackOf: ByWay<LocalStack> = { raw: started.raw, modeled: started.modeled };
   const endpointOf: ByWay<string> = { raw: moto.endpoint, modeled: model.endpoint };
   const direct = s3At(moto.endpoint);
   const putMany = moto.putMany;
   if (!putMany) throw new Error('moto has no bulk put');
-  // Sampled only while a drbot run is under way (seeding and the anchors run in this process too).
-  let peak = 0;
-  let sampling = false;
-  const rss = (on?: boolean) => {
-    if (on !== undefined) sampling = on;
-    if (sampling) peak = Math.max(peak, process.memoryUsage().rss);
-  };
-  const sampler = setInterval(rss, 100);
-  onCleanup(async () => clearInterval(sampler));
-  const approved = new Set<string>();
 
   // ---- seed (not timed against anything) ----
   const t0 = process.hrtime.bigint();
@@ -371,46 +318,20 @@ export async function benchScale(sizes: ScaleSizes = SCALE_SIZES, log: (l: strin
   const seedSeconds = secondsSince(t0);
   log(`  seeded ${total.toLocaleString('en-US')} objects and their markers, and ${(sizes.copyObjects + same.length + different.length).toLocaleString('en-US')} copy-back objects, in ${seedSeconds.toFixed(1)} s`);
 
-  // ---- undelete ----
+  // ---- the checks and the resets between runs ----
   const checks: ScaleResult['undelete']['checks'] = [];
+  const olderKeys = new Set(older);
   const check = async (runName: string) => {
-    const s = await undeleteState(direct, SCALE_BUCKET, 'data/');
-    const ok = s.latestMarkers === sizes.older && s.currentObjects === sizes.objects;
+    // Every key was written once: a key that is not current has a delete marker as its latest version.
+    const current = await objects(direct, SCALE_BUCKET);
+    const currentObjects = current.size;
+    const exact = recent.every((k) => current.has(k)) && ![...current.keys()].some((k) => olderKeys.has(k));
+    const s = { latestMarkers: total - currentObjects, currentObjects };
+    const ok = exact && currentObjects === sizes.objects;
     checks.push({ run: runName, ...s, ok });
-    log(`    checked: ${s.latestMarkers.toLocaleString('en-US')} latest markers (older ones, ${sizes.older.toLocaleString('en-US')} expected), ${s.currentObjects.toLocaleString('en-US')} current objects: ${ok ? 'exact' : 'WRONG'}`);
+    log(`    checked: ${s.currentObjects.toLocaleString('en-US')} current objects, the ${sizes.objects.toLocaleString('en-US')} deleted after --since and none of the ${sizes.older.toLocaleString('en-US')} before it: ${ok ? 'exact' : 'WRONG'}`);
   };
   const recreate = () => deleteKeys(direct, SCALE_BUCKET, recent);
-  const text = `restore s3 ${SCALE_BUCKET} --prefix data/ --since ${since}`;
-  const drbotUndelete = {} as ByWay<DrbotTimes>;
-  const plain = {} as ScaleResult['undelete']['plain'];
-  for (const way of ['raw', 'modeled'] as const) {
-    model.reset();
-    drbotUndelete[way] = await drbotRun(stackOf[way], text, approved, rss);
-    log(`  undelete, drbot, ${way}: plan ${drbotUndelete[way].planSeconds.toFixed(1)} s, approve → done ${drbotUndelete[way].seconds.toFixed(1)} s (${drbotUndelete[way].status})`);
-    await check(`drbot ${way}`);
-    await recreate();
-    plain[way] = await plainUndelete(s3At(endpointOf[way]), SCALE_BUCKET, 'data/', since);
-    log(`  undelete, plain script, ${way}: ${plain[way].seconds.toFixed(1)} s (its ${plain[way].lists} listing calls ${plain[way].listSeconds.toFixed(1)} s, ${plain[way].deletes} DeleteObjects)`);
-    await check(`plain ${way}`);
-    await recreate();
-  }
-  const modelAfterUndelete = model.stats();
-  const loop = {} as ScaleResult['undelete']['loop'];
-  // Markers of recent keys (deleted after --since): one partition's listing from the first recent key of it on.
-  const first = recent[0] ?? key(sizes.older);
-  const sample = (await direct.send(new ListObjectVersionsCommand({ Bucket: SCALE_BUCKET, Prefix: first.slice(0, first.lastIndexOf('/') + 1), KeyMarker: first, MaxKeys: 1000 }))).DeleteMarkers ?? [];
-  const picked = sample.filter((m) => m.IsLatest && m.Key && m.VersionId && (m.LastModified?.getTime() ?? 0) >= Date.parse(since)).map((m) => ({ key: m.Key ?? '', versionId: m.VersionId ?? '' }));
-  for (const way of ['raw', 'modeled'] as const) {
-    const n = way === 'raw' ? sizes.loopRaw : sizes.loopModeled;
-    const markers = picked.slice(0, n);
-    if (markers.length < n) throw new Error(`only ${markers.length} markers to sample for the runbook's loop`);
-    const seconds = await runbookLoop(endpointOf[way], markers);
-    loop[way] = { markers: n, seconds, perMarker: seconds / n };
-    log(`  undelete, the runbook's loop, ${way}: ${n} markers in ${seconds.toFixed(1)} s (${(seconds / n).toFixed(3)} s each)`);
-    await deleteKeys(direct, SCALE_BUCKET, markers.map((m) => m.key));
-  }
-
-  // ---- copy-back ----
   const cbChecks: ScaleResult['copyBack']['checks'] = [];
   const cbCheck = async (runName: string) => {
     const s = await copyBackState(direct);
@@ -424,25 +345,87 @@ export async function benchScale(sizes: ScaleSizes = SCALE_SIZES, log: (l: strin
     const s = await copyBackState(direct);
     if (s.missing !== sizes.missing || s.different !== sizes.different) throw new Error(`copy-back estate not put back: ${s.missing} missing, ${s.different} different`);
   };
+  const text = `restore s3 ${SCALE_BUCKET} --prefix data/ --since ${since}`;
+  const copyText = `restore s3 ${CB_PRIMARY} --from-replica`;
+  const drbotUndelete = {} as ByWay<DrbotTimes>;
+  const plain = {} as ScaleResult['undelete']['plain'];
   const drbotCopy = {} as ByWay<DrbotTimes>;
   const sync = {} as ScaleResult['copyBack']['sync'];
   const list = {} as ScaleResult['copyBack']['list'];
-  model.reset();
-  for (const way of ['raw', 'modeled'] as const) {
+  const undeleteDrbot = async (way: Way) => {
+    drbotUndelete[way] = await drbotRun(endpointOf[way], text);
+    log(`  undelete, drbot, ${way}: plan ${drbotUndelete[way].planSeconds.toFixed(1)} s, approve → done ${drbotUndelete[way].seconds.toFixed(1)} s (${drbotUndelete[way].status}), its process peaked at ${drbotUndelete[way].peakRssMiB.toFixed(0)} MiB, ${drbotUndelete[way].growthMiB.toFixed(0)} MiB over the ready stack`);
+  };
+  const undeletePlain = async (way: Way) => {
+    plain[way] = await plainUndelete(s3At(endpointOf[way]), SCALE_BUCKET, 'data/', since);
+    log(`  undelete, plain script, ${way}: ${plain[way].seconds.toFixed(1)} s (its ${plain[way].lists} listing calls ${plain[way].listSeconds.toFixed(1)} s, ${plain[way].deletes} DeleteObjects)`);
+  };
+  const copyDrbot = async (way: Way) => {
     const c = s3At(endpointOf[way]);
     list[way] = { seconds: (await timed(async () => (await objects(c, CB_PRIMARY)).size + (await objects(c, CB_REPLICA)).size)).seconds };
-    drbotCopy[way] = await drbotRun(stackOf[way], `restore s3 ${CB_PRIMARY} --from-replica`, approved, rss);
-    log(`  copy-back, drbot, ${way}: plan ${drbotCopy[way].planSeconds.toFixed(1)} s (both buckets listed by a plain loop: ${list[way].seconds.toFixed(1)} s), approve → done ${drbotCopy[way].seconds.toFixed(1)} s (${drbotCopy[way].status})`);
-    await cbCheck(`drbot ${way}`);
-    await damage();
+    drbotCopy[way] = await drbotRun(endpointOf[way], copyText);
+    log(`  copy-back, drbot, ${way}: plan ${drbotCopy[way].planSeconds.toFixed(1)} s (both buckets listed by a plain loop: ${list[way].seconds.toFixed(1)} s), approve → done ${drbotCopy[way].seconds.toFixed(1)} s (${drbotCopy[way].status}), its process peaked at ${drbotCopy[way].peakRssMiB.toFixed(0)} MiB, ${drbotCopy[way].growthMiB.toFixed(0)} MiB over the ready stack`);
+  };
+  const copySync = async (way: Way) => {
     const s = await timed(() => run('aws', ['s3', 'sync', `s3://${CB_REPLICA}/`, `s3://${CB_PRIMARY}/`, '--only-show-errors', '--endpoint-url', endpointOf[way]], { env: cliEnv(), timeout: 60 * 60_000, maxBuffer: 64 * 1024 * 1024 }));
     sync[way] = { seconds: s.seconds };
     log(`  copy-back, aws s3 sync, ${way}: ${s.seconds.toFixed(1)} s`);
-    await cbCheck(`sync ${way}`);
-    await damage();
+  };
+
+  // ---- raw moto: one run at a time (moto's CPU is the clock) ----
+  await undeleteDrbot('raw');
+  await check('drbot raw');
+  await recreate();
+  await undeletePlain('raw');
+  await check('plain raw');
+  await recreate();
+  await copyDrbot('raw');
+  await cbCheck('drbot raw');
+  await damage();
+  await copySync('raw');
+  await cbCheck('sync raw');
+  await damage();
+
+  // ---- the model: drbot's runs one at a time; the two slow anchors side by side ----
+  // Each anchor's calls are held until the model's latency has passed, and moto answers well within
+  // it (stats: motoOverMs), so running the plain script and `aws s3 sync` together, on other buckets
+  // and so other partitions, leaves each one's modeled time as it is alone, and saves ~5 minutes.
+  model.reset();
+  await undeleteDrbot('modeled');
+  await check('drbot modeled');
+  await recreate();
+  await copyDrbot('modeled');
+  await cbCheck('drbot modeled');
+  await damage();
+  await Promise.all([undeletePlain('modeled'), copySync('modeled')]);
+  await check('plain modeled');
+  await cbCheck('sync modeled');
+  const modelStats = model.stats();
+  await recreate();
+  await damage();
+
+  // ---- the runbook's loop, alone: each marker is an AWS CLI process, CPU-bound ----
+  const loop = {} as ScaleResult['undelete']['loop'];
+  // Markers of recent keys (deleted after --since), from the start of the listing until there are enough.
+  const picked: { key: string; versionId: string }[] = [];
+  for (let keyMarker: string | undefined, versionIdMarker: string | undefined; picked.length < Math.max(sizes.loopModeled, sizes.loopRaw); ) {
+    const page = await direct.send(new ListObjectVersionsCommand({ Bucket: SCALE_BUCKET, Prefix: 'data/', KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }));
+    for (const m of page.DeleteMarkers ?? []) if (m.IsLatest && m.Key && m.VersionId && (m.LastModified?.getTime() ?? 0) >= Date.parse(since)) picked.push({ key: m.Key, versionId: m.VersionId });
+    if (!page.IsTruncated) break;
+    keyMarker = page.NextKeyMarker;
+    versionIdMarker = page.NextVersionIdMarker;
   }
-  const modelAfterCopy = model.stats();
-  clearInterval(sampler);
+  for (const way of ['raw', 'modeled'] as const) {
+    const n = way === 'raw' ? sizes.loopRaw : sizes.loopModeled;
+    const markers = picked.slice(0, n);
+    if (markers.length < n) throw new Error(`only ${markers.length} markers to sample for the runbook's loop`);
+    const seconds = await runbookLoop(endpointOf[way], markers);
+    loop[way] = { markers: n, seconds, perMarker: seconds / n };
+    log(`  undelete, the runbook's loop, ${way}: ${n} markers in ${seconds.toFixed(1)} s (${(seconds / n).toFixed(3)} s each)`);
+    await deleteKeys(direct, SCALE_BUCKET, markers.map((m) => m.key));
+  }
+  const bundleLoadedMiB = await runbookBundleLoadedMiB();
+  log(`  the runbook Lambda's bundle, loaded in a fresh node: ${bundleLoadedMiB.toFixed(0)} MiB peak RSS`);
 
   const seen = (st: S3ModelStats) => st.partitions.map((p) => ({ partition: p.partition, class: p.class, peakPerSecond: p.peakPerSecond, limitPerSecond: p.limitPerSecond }));
   const slowDowns = (st: S3ModelStats) => Object.values(st.ops).reduce((n, o) => n + (o?.slowDowns ?? 0), 0);
@@ -452,7 +435,11 @@ export async function benchScale(sizes: ScaleSizes = SCALE_SIZES, log: (l: strin
     seedSeconds,
     undelete: { drbot: drbotUndelete, plain, loop, checks },
     copyBack: { drbot: drbotCopy, sync, list, checks: cbChecks },
-    peakRssMiB: peak / 1024 / 1024,
-    model: { slowDowns: slowDowns(modelAfterUndelete) + slowDowns(modelAfterCopy), partitions: [...seen(modelAfterUndelete), ...seen(modelAfterCopy)], figures: S3_MODEL },
+    rss: (() => {
+      const runs = [drbotUndelete, drbotCopy].flatMap((d) => [d.raw, d.modeled]);
+      const growthMiB = Math.max(...runs.map((r) => r.growthMiB));
+      return { bundleLoadedMiB, growthMiB, runbookMiB: bundleLoadedMiB + growthMiB, localStackPeakMiB: Math.max(...runs.map((r) => r.peakRssMiB)) };
+    })(),
+    model: { slowDowns: slowDowns(modelStats), partitions: seen(modelStats), copySizes: modelStats.copySizes, motoOverMs: Object.values(modelStats.ops).reduce((n, o) => n + (o?.motoOverMs ?? 0), 0), figures: S3_MODEL },
   };
 }

@@ -169,13 +169,13 @@ export interface ChildRun<T> {
 }
 
 /**
- * Runs `node <script> <args>` with the given environment, waits for it to exit, and returns the
+ * Runs `node [nodeArgs] <script> <args>` with the given environment, waits for it to exit, and returns the
  * JSON after the RESULT_MARKER line together with the wall time from spawn to exit.
  */
-export function runNode<T>(script: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<ChildRun<T>> {
+export function runNode<T>(script: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000, nodeArgs: readonly string[] = []): Promise<ChildRun<T>> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs, script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
     let out = '';
     let err = '';
