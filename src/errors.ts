@@ -91,6 +91,18 @@ export function wrapAws(e: unknown, operation: string, resource: string): Error 
   return new AwsCallError(operation, resource, 'Unknown', String(e));
 }
 
+/**
+ * Whether an AWS answer was throttled: an error AWS names so (SlowDown, Throttling…, or a 503), our
+ * own wrapped throttling error, or a success the SDK only got after retrying.
+ */
+export function wasThrottled(answer: { $metadata?: { attempts?: number } } | undefined, error?: unknown): boolean {
+  if (error !== undefined) {
+    const e = error as { name?: string; Code?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+    return [e.name, e.Code].some((c) => c !== undefined && AwsCallError.codeFor(c) === 'aws_throttled') || e.code === 'aws_throttled' || e.$metadata?.httpStatusCode === 503;
+  }
+  return (answer?.$metadata?.attempts ?? 1) > 1;
+}
+
 /** The words a user sees for any failure, with a correlation id. Never a stack trace. */
 export function toUserMessage(e: unknown, correlationId: string): string {
   if (e instanceof DrbotError) {

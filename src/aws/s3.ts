@@ -17,8 +17,7 @@ import {
   type ReplicationRule,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { PreconditionError, isErrorLike, wrapAws } from '../errors';
-import { wasThrottled } from '../util/aimd';
+import { PreconditionError, isErrorLike, wasThrottled, wrapAws } from '../errors';
 import { mapLimit } from '../util/limit';
 import { retryWait } from './retry-wait';
 

@@ -22,13 +22,10 @@ export class AdaptiveConcurrency {
   private sinceDecrease = 0;
   private quietFor = 0;
   private readonly min: number;
-  /** The smallest and largest limit the window has had, for the bench's report. */
-  readonly seen: { low: number; high: number };
 
   constructor(private readonly opts: AdaptiveOptions) {
     this.min = Math.max(1, opts.min ?? 1);
     this.window = Math.min(opts.max, Math.max(this.min, opts.initial));
-    this.seen = { low: this.limit, high: this.limit };
   }
 
   /** How many calls may be in flight now. */
@@ -66,8 +63,6 @@ export class AdaptiveConcurrency {
     } else {
       this.window = Math.min(this.opts.max, this.window + 1 / this.window);
     }
-    this.seen.low = Math.min(this.seen.low, this.limit);
-    this.seen.high = Math.max(this.seen.high, this.limit);
     this.pump();
   }
 
@@ -98,18 +93,4 @@ export class AdaptiveWindows {
     }
     return w;
   }
-
-  /** Each prefix's window range so far. */
-  report(): Record<string, { low: number; high: number; now: number }> {
-    return Object.fromEntries([...this.windows].map(([p, w]) => [p, { ...w.seen, now: w.limit }]));
-  }
-}
-
-/** Whether an AWS answer was throttled: an error AWS names so, or a success the SDK only got after retrying. */
-export function wasThrottled(answer: { $metadata?: { attempts?: number } } | undefined, error?: unknown): boolean {
-  if (error !== undefined) {
-    const e = error as { name?: string; Code?: string; code?: string; $metadata?: { httpStatusCode?: number } };
-    return /Throttl|SlowDown|TooManyRequests|RequestLimitExceeded|aws_throttled/i.test(`${e.name ?? ''} ${e.Code ?? ''} ${e.code ?? ''}`) || e.$metadata?.httpStatusCode === 503;
-  }
-  return (answer?.$metadata?.attempts ?? 1) > 1;
 }

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { AdaptiveConcurrency, AdaptiveWindows, partitionOf, wasThrottled } from '../../src/util/aimd';
+import { wasThrottled } from '../../src/errors';
+import { AdaptiveConcurrency, AdaptiveWindows, partitionOf } from '../../src/util/aimd';
 
 /* Issue 13: S3 work backs off on SlowDown and climbs back (AIMD), per prefix. */
 
@@ -43,15 +44,23 @@ describe('AdaptiveConcurrency', () => {
     const w = new AdaptiveConcurrency({ initial: 16, min: 2, max: 32 });
 
     // act: a burst of 16 SlowDowns from one overload
-    for (let i = 0; i < 16; i++) w.answered(true);
+    const limits: number[] = [];
+    for (let i = 0; i < 16; i++) {
+      w.answered(true);
+      limits.push(w.limit);
+    }
     const afterBurst = w.limit;
     // then three more windows' worth of throttling
-    for (let i = 0; i < 100; i++) w.answered(true);
+    for (let i = 0; i < 100; i++) {
+      w.answered(true);
+      limits.push(w.limit);
+    }
 
     // assess
     expect(afterBurst).toBe(8);
     expect(w.limit).toBe(2);
-    expect(w.seen).toEqual({ low: 2, high: 16 });
+    expect(Math.min(...limits)).toBe(2);
+    expect(Math.max(...limits)).toBe(8);
   });
 
   it('climbs back by about one per window of answers, up to its ceiling', () => {
@@ -126,7 +135,7 @@ describe('AdaptiveWindows', () => {
     // assess
     expect(ws.for('logs/').limit).toBe(4);
     expect(ws.for('bin/').limit).toBe(8);
-    expect(Object.keys(ws.report()).sort()).toEqual(['bin/', 'logs/']);
+    expect(ws.for('logs/')).toBe(ws.for('logs/'));
   });
 });
 
@@ -141,6 +150,8 @@ describe('partitionOf and wasThrottled', () => {
     expect(wasThrottled(undefined, Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown' }))).toBe(true);
     expect(wasThrottled(undefined, { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } })).toBe(true);
     expect(wasThrottled(undefined, { name: 'DrbotError', code: 'aws_throttled' })).toBe(true);
+    expect(wasThrottled(undefined, { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } })).toBe(true);
+    expect(wasThrottled(undefined, { name: 'S3ServiceException', Code: 'SlowDown' })).toBe(true);
     expect(wasThrottled(undefined, { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } })).toBe(false);
     expect(wasThrottled({ $metadata: { attempts: 3 } })).toBe(true);
     expect(wasThrottled({ $metadata: { attempts: 1 } })).toBe(false);
