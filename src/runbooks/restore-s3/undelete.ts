@@ -242,18 +242,20 @@ const STEP_FAILURES = 50;
  * the deleted ones again, as deleted a second time): it returns what it deleted and which batches
  * failed. When every batch fails, it throws, for the step's own retries.
  */
-async function deleteStep(s3: S3Client, bucket: string, batches: readonly VersionRef[][], ids: readonly number[], windows: AdaptiveWindows, onDeleted: (doneInStep: number) => void): Promise<DeleteStep> {
+async function deleteStep(s3: S3Client, bucket: string, batches: readonly (readonly MarkerRef[])[], ids: readonly number[], windows: AdaptiveWindows, onDeleted: (doneInStep: number) => void): Promise<DeleteStep> {
   let done = 0;
   let stop = false;
   const results = await Promise.all(
     ids.map((id) => {
       const batch = batches[id] ?? [];
-      const window = windows.for(partitionOf(batch[0]?.key ?? ''));
+      const window = windows.for(partitionOf(batch[0]?.[0] ?? ''));
       return window.run(async () => {
         // A batch refused as a whole (access denied, throttled past its retries) stops the ones not yet started.
         if (stop) return { id, skipped: true as const };
         try {
-          const r = await deleteVersions(s3, bucket, batch, { concurrency: 1, onAnswer: (t) => window.answered(t) });
+          // The request's objects exist only while it is in flight: the plan's tuples are the list.
+          const refs: VersionRef[] = batch.map(([key, versionId]) => ({ key, versionId }));
+          const r = await deleteVersions(s3, bucket, refs, { concurrency: 1, onAnswer: (t) => window.answered(t) });
           done += r.deleted;
           onDeleted(done);
           return { id, ...r };
@@ -294,24 +296,18 @@ interface Verified {
 
 /** The one listing after the work: what is left of the plan, and what changed since it was made. */
 async function verify(s3: S3Client, input: UndeleteInput, plan: UndeletePlan): Promise<Verified> {
-  const planned = new Set<string>();
-  /** Planned key -> its marker's time (epoch seconds). */
-  const markedAt = new Map<string, number>();
-  for (const slice of plan.slices) {
-    for (const [key, versionId, at] of slice) {
-      planned.add(`${key}\u0000${versionId}`);
-      markedAt.set(key, at);
-    }
-  }
+  /** Planned key -> its marker (a key has one newest version, so one planned marker): the plan's own tuples, not copies. */
+  const planned = new Map<string, MarkerRef>();
+  for (const slice of plan.slices) for (const m of slice) planned.set(m[0], m);
   const v: Verified = { remaining: 0, deletedSince: 0, changedSince: 0 };
   const visit = (page: VersionsPage) => {
     for (const m of page.deleteMarkers) {
       if (!qualifies(m, input.since)) continue;
-      if (planned.has(`${m.key}\u0000${m.versionId}`)) v.remaining++;
+      if (planned.get(m.key)?.[1] === m.versionId) v.remaining++;
       else v.deletedSince++;
     }
     // What a removed marker hid is older than the marker: a newest version newer than it came after the plan.
-    for (const o of page.versions) if (o.isLatest && Math.floor(o.lastModified.getTime() / 1000) > (markedAt.get(o.key) ?? Infinity)) v.changedSince++;
+    for (const o of page.versions) if (o.isLatest && Math.floor(o.lastModified.getTime() / 1000) > (planned.get(o.key)?.[2] ?? Infinity)) v.changedSince++;
   };
   const all = async (c: Pick<Cursor, 'prefix' | 'delimiter'>, from: Marker | undefined) => {
     for (let at = from; at; ) {
@@ -377,11 +373,12 @@ export const undeleteRunbook: Runbook<UndeleteInput, UndeletePlan> = {
 
   async execute(ctx, deps, input, plan, progress) {
     const s3 = deps.clients.s3(bucketRegion(deps.config, input.bucket));
-    const batches: VersionRef[][] = [];
-    let batch: VersionRef[] = [];
+    // Batches of references to the plan's tuples (a pointer each), not copies of the markers.
+    const batches: MarkerRef[][] = [];
+    let batch: MarkerRef[] = [];
     for (const slice of plan.slices) {
-      for (const [key, versionId] of slice) {
-        batch.push({ key, versionId });
+      for (const m of slice) {
+        batch.push(m);
         if (batch.length === DELETE_OBJECTS_MAX) {
           batches.push(batch);
           batch = [];
