@@ -507,7 +507,7 @@ export interface S3Model {
   /** http://127.0.0.1:PORT */
   endpoint: string;
   stats(): S3ModelStats;
-  /** Zeroes the stats and refills every token bucket (between bench cases). */
+  /** Zeroes the stats, refills every token bucket and forgets every listed size (between bench cases). */
   reset(): void;
   close(): Promise<void>;
 }
@@ -591,6 +591,13 @@ export async function startS3Model(opts: S3ModelOptions, deps: S3ModelDeps = {})
   let copySizes = { listed: 0, head: 0 };
   /** bucket + '\n' + key -> size, from the ListObjectsV2 answers that went through. */
   const sizes = new Map<string, number>();
+  /** Writes through the proxy, numbered; a key's last one. A listing admitted before it must not teach the key's old size. */
+  let writes = 0;
+  const writtenAt = new Map<string, number>();
+  const wrote = (id: string) => {
+    writtenAt.set(id, ++writes);
+    sizes.delete(id);
+  };
   const sizeId = (bucket: string, key: string) => `${bucket}\n${key}`;
 
   const opStats = (op: S3Op): S3OpStats => (ops[op] ??= { calls: 0, slowDowns: 0, modeledMs: 0, motoMs: 0, heldMs: 0, motoOverMs: 0 });
@@ -711,8 +718,8 @@ export async function startS3Model(opts: S3ModelOptions, deps: S3ModelDeps = {})
 
     // A write makes what a listing said of the key stale.
     if (c.class === 'write' && c.bucket) {
-      if (c.op === 'DeleteObjects') for (const k of deleteObjectsKeys(body?.toString('utf8') ?? '')) sizes.delete(sizeId(c.bucket, k));
-      else if (c.key !== undefined) sizes.delete(sizeId(c.bucket, c.key));
+      if (c.op === 'DeleteObjects') for (const k of deleteObjectsKeys(body?.toString('utf8') ?? '')) wrote(sizeId(c.bucket, k));
+      else if (c.key !== undefined) wrote(sizeId(c.bucket, c.key));
     }
     const copying = (c.op === 'CopyObject' || c.op === 'UploadPartCopy') && c.bytes === undefined ? c.copySource : undefined;
     const listed = copying && !copying.versionId ? sizes.get(sizeId(copying.bucket, copying.key)) : undefined;
@@ -720,10 +727,14 @@ export async function startS3Model(opts: S3ModelOptions, deps: S3ModelDeps = {})
     else if (copying) copySizes.head++;
     const copyBytes = listed !== undefined ? Promise.resolve(listed) : copying ? sourceSize(copying, req.headers) : Promise.resolve(c.bytes);
     const urlEncoded = new URL(req.url ?? '/', 'http://s3-model.invalid').searchParams.get('encoding-type') === 'url';
+    const listedAfter = writes;
     const learn =
       c.op === 'ListObjectsV2' && c.bucket
         ? (xml: Buffer) => {
-            for (const e of listedSizes(xml.toString('utf8'), urlEncoded)) sizes.set(sizeId(c.bucket ?? '', e.key), e.size);
+            for (const e of listedSizes(xml.toString('utf8'), urlEncoded)) {
+              const id = sizeId(c.bucket ?? '', e.key);
+              if ((writtenAt.get(id) ?? 0) <= listedAfter) sizes.set(id, e.size);
+            }
           }
         : undefined;
     forward(req, res, body, async (answer) => {
@@ -777,6 +788,9 @@ export async function startS3Model(opts: S3ModelOptions, deps: S3ModelDeps = {})
       partitions = new Map();
       passedThrough = 0;
       copySizes = { listed: 0, head: 0 };
+      // The bench rewrites buckets on moto directly between cases, past the proxy.
+      sizes.clear();
+      writtenAt.clear();
       limiter.reset();
     },
     close: () =>

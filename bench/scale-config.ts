@@ -5,6 +5,8 @@
  */
 import { parseConfig } from '../src/config/load';
 import type { DrConfig } from '../src/config/schema';
+import type { LocalStack } from '../src/local/stack';
+import { ACTION_APPROVE } from '../src/slack/views/run';
 
 export const SCALE_BUCKET = 'drbot-bench-scale';
 export const CB_PRIMARY = 'drbot-bench-copyback';
@@ -19,15 +21,17 @@ export interface DrbotTimes {
   seconds: number;
   status: string;
   message: string;
-  /** The run's process (bench/scale-drbot.ts, the whole local stack), its peak resident set: VmHWM. */
+  /** The run's process (bench/scale-drbot.ts, the whole local stack), its peak resident set, startup included: VmHWM. */
   peakRssMiB: number;
-  /** Its resident set once the stack was ready, before the command. */
+  /** Its resident set once the stack was ready and its heap collected, before the command. */
   readyRssMiB: number;
-  /** peakRssMiB less readyRssMiB: what the run added, the stand-in's and the runner's share included. */
+  /** The run's own peak (VmHWM reset when ready) less readyRssMiB: what the run added, the Slack side's and the local runner's share included. */
   growthMiB: number;
+  /** Whether the high-water mark could be reset when ready; if not, growthMiB may be the startup's peak. */
+  peakReset: boolean;
   /** The JavaScript heap in use at the end (not collected first). */
   heapUsedMiB: number;
-  /** The process's peak once the plan was posted, before the approval. */
+  /** The run's peak once the plan was posted, before the approval. */
   planPeakMiB: number;
 }
 
@@ -43,4 +47,29 @@ export function benchConfig(): DrConfig {
     },
     'bench scale config',
   );
+}
+
+/** The newest message of `channel` with an Approve button, and that button: what an approver clicks. */
+export function findApproveButton(
+  stack: LocalStack,
+  channel: string,
+  skip: ReadonlySet<string> = new Set(),
+): { ts: string; text: string; blocks: unknown[]; button: { action_id: string; value: string; text: string; block_id?: string } } | undefined {
+  for (const m of stack.standIn.channelMessages(channel).reverse()) {
+    if (skip.has(m.ts)) continue;
+    for (const b of m.blocks) {
+      if (b.type !== 'actions') continue;
+      for (const el of b.elements) {
+        if (el.type === 'button' && el.action_id === ACTION_APPROVE) {
+          return {
+            ts: m.ts,
+            text: m.text,
+            blocks: m.blocks,
+            button: { action_id: el.action_id, value: el.value ?? '', text: el.text.text, ...(b.block_id ? { block_id: b.block_id } : {}) },
+          };
+        }
+      }
+    }
+  }
+  return undefined;
 }

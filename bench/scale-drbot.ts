@@ -10,18 +10,19 @@
  * front of it) and the `/dr` text. The user types it, the plan is timed to the runner idle, an
  * approver clicks Approve, the run is timed to the runner idle again.
  *
- * Peak RSS is the kernel's high-water mark of this process (VmHWM in /proc/self/status): every
- * byte it ever held resident, startup included, not a sample that can miss a peak. The run's growth
- * is that mark at the end less the resident set once the stack was ready (VmRSS): what the run
- * added to a stack already loaded, the Slack stand-in's messages and the runner's whole history
- * included, so never less than what the runbook itself added.
+ * Peak RSS is the kernel's high-water mark of this process (VmHWM in /proc/self/status), not a
+ * sample that can miss a peak. Once the stack is ready the heap is collected (`--expose-gc`, as
+ * Lambda's bootstrap also passes), the resident set read (VmRSS), and the high-water mark reset
+ * (`5` into /proc/self/clear_refs), so the mark at the end is the run's own peak and the run's
+ * growth is that peak less the collected, ready stack. The growth holds everything the run added
+ * to the process: the runbook's, and also the Slack app's and stand-in's share of the work and the
+ * local durable runner's copies of the checkpoints (in production the service keeps those).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { MotoServer } from '../src/local/moto';
 import { startLocalStack } from '../src/local/stack';
 import { RESULT_MARKER } from './protocol';
-import { APPROVER, benchConfig, CHANNEL, type DrbotTimes, OPERATOR } from './scale-config';
-import { findApproveButton } from './undelete';
+import { APPROVER, benchConfig, CHANNEL, type DrbotTimes, findApproveButton, OPERATOR } from './scale-config';
 
 /** VmHWM (the peak) or VmRSS (now) of this process in MiB, from /proc; `fallback` bytes when /proc cannot say. */
 function statusMiB(field: 'VmHWM' | 'VmRSS', fallback: number): number {
@@ -32,6 +33,16 @@ function statusMiB(field: 'VmHWM' | 'VmRSS', fallback: number): number {
     /* not Linux */
   }
   return fallback / 1024 / 1024;
+}
+
+/** Resets VmHWM to the present resident set; false where /proc cannot (the peak then includes startup). */
+function resetPeak(): boolean {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function secondsSince(t: bigint): number {
@@ -47,7 +58,11 @@ async function main(): Promise<void> {
   const moto: MotoServer = { endpoint, port: Number(new URL(endpoint).port), stop: async () => undefined };
   const stack = await startLocalStack({ mode: 'sandbox', seed: false, skipTime: false, config: benchConfig(), moto: Promise.resolve(moto) });
   try {
+    (globalThis as { gc?: () => void }).gc?.();
     const readyRssMiB = statusMiB('VmRSS', process.memoryUsage().rss);
+    const startupPeakMiB = statusMiB('VmHWM', sampled);
+    const peakReset = resetPeak();
+    sampled = 0;
     const known = new Set(stack.engine.names());
     let t = process.hrtime.bigint();
     const ack = await stack.client.command({ user: OPERATOR, channel: CHANNEL, text });
@@ -55,7 +70,7 @@ async function main(): Promise<void> {
     await stack.engine.idle(100, 30 * 60_000);
     const planSeconds = secondsSince(t);
     const planPeakMiB = statusMiB('VmHWM', sampled);
-    const approve = findApproveButton(stack, new Set());
+    const approve = findApproveButton(stack, CHANNEL);
     if (!approve) throw new Error(`no Approve button was posted for "${text}"; messages: ${stack.standIn.channelMessages(CHANNEL).map((m) => m.text.slice(0, 160)).join(' | ')}`);
     t = process.hrtime.bigint();
     const click = await stack.client.click({ user: APPROVER, channel: CHANNEL, messageTs: approve.ts, messageText: approve.text, blocks: approve.blocks, button: approve.button });
@@ -66,14 +81,16 @@ async function main(): Promise<void> {
     const result = name ? stack.engine.result(name) : undefined;
     const summary = result?.getResult() as { status?: string } | undefined;
     clearInterval(sampler);
+    const runPeakMiB = statusMiB('VmHWM', sampled);
     const out: DrbotTimes = {
       planSeconds,
       seconds,
       status: `${result ? String(result.getStatus()) : 'no result'}${summary?.status ? ` / ${summary.status}` : ''}`,
       message: (stack.standIn.message(CHANNEL, approve.ts)?.text ?? '').replace(/\s+/g, ' ').slice(0, 240),
-      peakRssMiB: statusMiB('VmHWM', sampled),
+      peakRssMiB: Math.max(startupPeakMiB, runPeakMiB),
       readyRssMiB,
-      growthMiB: statusMiB('VmHWM', sampled) - readyRssMiB,
+      growthMiB: runPeakMiB - readyRssMiB,
+      peakReset,
       heapUsedMiB: process.memoryUsage().heapUsed / 1048576,
       planPeakMiB,
     };

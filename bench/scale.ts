@@ -19,6 +19,11 @@
  * Each drbot run is a process of its own (bench/scale-drbot.ts: the local stack, the runner, the
  * Slack stand-in and the runbook, nothing of this process's seeding or anchors), whose peak RSS is
  * the kernel's high-water mark; moto and the model are other processes.
+ *
+ * One run at a time, raw moto first, the runbook's loop last (each marker an AWS CLI process).
+ * Not even the modeled anchors side by side: moto serves one request at a time, and a listing
+ * page costs it ~150 ms of the model's 200, so a second client would lengthen the anchor's calls
+ * and flatter drbot.
  */
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -71,19 +76,22 @@ export interface ScaleResult {
     plain: ByWay<{ seconds: number; listSeconds: number; lists: number; deletes: number }>;
     loop: ByWay<{ markers: number; seconds: number; perMarker: number }>;
     /** The bucket's state after each run: latest markers (OLDER expected) and current objects (OBJECTS expected). */
-    checks: { run: string; latestMarkers: number; currentObjects: number; ok: boolean }[];
+    checks: { run: string; notCurrent: number; currentObjects: number; ok: boolean }[];
   };
   copyBack: {
     drbot: ByWay<DrbotTimes>;
     sync: ByWay<{ seconds: number }>;
     /** Both buckets listed one after the other by a plain loop: the plan's anchor. */
     list: ByWay<{ seconds: number }>;
-    checks: { run: string; missing: number; different: number; ok: boolean }[];
+    checks: { run: string; missing: number; different: number; extra: number; ok: boolean }[];
   };
   /**
-   * The runbook process: the runbook Lambda's bundle as `npm run build` makes it, its peak RSS once
-   * loaded in a fresh node; plus the largest growth of a drbot run. An upper bound: the growth is
-   * the whole local stack's. `localStackPeakMiB` is the largest whole-process peak of the runs.
+   * The runbook process, estimated: the runbook Lambda's bundle as `npm run build` makes it, its peak
+   * RSS once loaded in a fresh node; plus the largest growth of a drbot run over its collected, ready
+   * stack. The growth holds more than the runbook's (the Slack side's share, the local runner's
+   * copies of the checkpoints); the bundle figure leaves out what the handler builds on its first
+   * invocation (SDK clients, the secret read), which the stack had built before it was ready.
+   * `localStackPeakMiB` is the largest whole-process peak of the runs, startup included.
    */
   rss: { bundleLoadedMiB: number; growthMiB: number; runbookMiB: number; localStackPeakMiB: number };
   /** What the model saw over the modeled runs: SlowDowns answered, and each partition's busiest second against its limit. */
@@ -148,7 +156,8 @@ async function objects(s3: S3Client, bucket: string): Promise<Map<string, string
   return out;
 }
 
-async function copyBackState(s3: S3Client): Promise<{ missing: number; different: number }> {
+/** What the primary lacks or holds otherwise than the replica, and what it holds that the replica does not (none in this estate). */
+async function copyBackState(s3: S3Client): Promise<{ missing: number; different: number; extra: number }> {
   const [mine, theirs] = await Promise.all([objects(s3, CB_PRIMARY), objects(s3, CB_REPLICA)]);
   let missing = 0;
   let different = 0;
@@ -157,7 +166,7 @@ async function copyBackState(s3: S3Client): Promise<{ missing: number; different
     if (p === undefined) missing++;
     else if (p !== v) different++;
   }
-  return { missing, different };
+  return { missing, different, extra: mine.size - (theirs.size - missing) };
 }
 
 /**
@@ -249,7 +258,8 @@ async function runbookBundleLoadedMiB(): Promise<number> {
  */
 async function drbotRun(endpoint: string, text: string): Promise<DrbotTimes> {
   const env: NodeJS.ProcessEnv = { ...process.env, BENCH_SCALE_RUN: JSON.stringify({ endpoint, text }), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
-  const { result } = await runNode<DrbotTimes>(join(__dirname, 'scale-drbot.ts'), [], env, 90 * 60_000, [...LAMBDA_256MB_V8_FLAGS, '--import', 'tsx']);
+  // Past the child's own limits (30 minutes to plan, 60 to run), so it fails with its own message first.
+  const { result } = await runNode<DrbotTimes>(join(__dirname, 'scale-drbot.ts'), [], env, 100 * 60_000, [...LAMBDA_256MB_V8_FLAGS, '--expose-gc', '--import', 'tsx']);
   return result;
 }
 
@@ -322,11 +332,12 @@ export async function benchScale(sizes: ScaleSizes = SCALE_SIZES, log: (l: strin
   const checks: ScaleResult['undelete']['checks'] = [];
   const olderKeys = new Set(older);
   const check = async (runName: string) => {
-    // Every key was written once: a key that is not current has a delete marker as its latest version.
+    // Every key was written once: a key that is not current has a delete marker as its latest version
+    // (counted, not listed: the exact key sets below are the check).
     const current = await objects(direct, SCALE_BUCKET);
     const currentObjects = current.size;
     const exact = recent.every((k) => current.has(k)) && ![...current.keys()].some((k) => olderKeys.has(k));
-    const s = { latestMarkers: total - currentObjects, currentObjects };
+    const s = { notCurrent: total - currentObjects, currentObjects };
     const ok = exact && currentObjects === sizes.objects;
     checks.push({ run: runName, ...s, ok });
     log(`    checked: ${s.currentObjects.toLocaleString('en-US')} current objects, the ${sizes.objects.toLocaleString('en-US')} deleted after --since and none of the ${sizes.older.toLocaleString('en-US')} before it: ${ok ? 'exact' : 'WRONG'}`);
@@ -335,15 +346,15 @@ export async function benchScale(sizes: ScaleSizes = SCALE_SIZES, log: (l: strin
   const cbChecks: ScaleResult['copyBack']['checks'] = [];
   const cbCheck = async (runName: string) => {
     const s = await copyBackState(direct);
-    const ok = s.missing === 0 && s.different === 0;
+    const ok = s.missing === 0 && s.different === 0 && s.extra === 0;
     cbChecks.push({ run: runName, ...s, ok });
-    log(`    checked: ${s.missing} missing, ${s.different} different: ${ok ? 'exact' : 'WRONG'}`);
+    log(`    checked: ${s.missing} missing, ${s.different} different, ${s.extra} only in the primary: ${ok ? 'exact' : 'WRONG'}`);
   };
   const damage = async () => {
     await deleteKeys(direct, CB_PRIMARY, missing);
     await putAll(CB_PRIMARY, different, otherBody);
     const s = await copyBackState(direct);
-    if (s.missing !== sizes.missing || s.different !== sizes.different) throw new Error(`copy-back estate not put back: ${s.missing} missing, ${s.different} different`);
+    if (s.missing !== sizes.missing || s.different !== sizes.different || s.extra !== 0) throw new Error(`copy-back estate not put back: ${s.missing} missing, ${s.different} different, ${s.extra} only in the primary`);
   };
   const text = `restore s3 ${SCALE_BUCKET} --prefix data/ --since ${since}`;
   const copyText = `restore s3 ${CB_PRIMARY} --from-replica`;
@@ -386,23 +397,21 @@ export async function benchScale(sizes: ScaleSizes = SCALE_SIZES, log: (l: strin
   await cbCheck('sync raw');
   await damage();
 
-  // ---- the model: drbot's runs one at a time; the two slow anchors side by side ----
-  // Each anchor's calls are held until the model's latency has passed, and moto answers well within
-  // it (stats: motoOverMs), so running the plain script and `aws s3 sync` together, on other buckets
-  // and so other partitions, leaves each one's modeled time as it is alone, and saves ~5 minutes.
+  // ---- the model ----
   model.reset();
   await undeleteDrbot('modeled');
   await check('drbot modeled');
   await recreate();
+  await undeletePlain('modeled');
+  await check('plain modeled');
+  await recreate();
   await copyDrbot('modeled');
   await cbCheck('drbot modeled');
   await damage();
-  await Promise.all([undeletePlain('modeled'), copySync('modeled')]);
-  await check('plain modeled');
+  await copySync('modeled');
   await cbCheck('sync modeled');
-  const modelStats = model.stats();
-  await recreate();
   await damage();
+  const modelStats = model.stats();
 
   // ---- the runbook's loop, alone: each marker is an AWS CLI process, CPU-bound ----
   const loop = {} as ScaleResult['undelete']['loop'];

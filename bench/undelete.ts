@@ -29,7 +29,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { parseConfig } from '../src/config/load';
 import type { LocalStack } from '../src/local/stack';
-import { ACTION_APPROVE } from '../src/slack/views/run';
+import { findApproveButton } from './scale-config';
 import { benchStack } from './stack';
 import { mapLimit } from './util';
 
@@ -141,29 +141,6 @@ async function plainUndelete(s3: S3Client, bucket: string): Promise<{ restored: 
     keyMarker = page.NextKeyMarker;
     versionIdMarker = page.NextVersionIdMarker;
   }
-}
-
-export function findApproveButton(
-  stack: LocalStack,
-  skip: Set<string>,
-): { ts: string; text: string; blocks: unknown[]; button: { action_id: string; value: string; text: string; block_id?: string } } | undefined {
-  for (const m of stack.standIn.channelMessages(CHANNEL).reverse()) {
-    if (skip.has(m.ts)) continue;
-    for (const b of m.blocks) {
-      if (b.type !== 'actions') continue;
-      for (const el of b.elements) {
-        if (el.type === 'button' && el.action_id === ACTION_APPROVE) {
-          return {
-            ts: m.ts,
-            text: m.text,
-            blocks: m.blocks,
-            button: { action_id: el.action_id, value: el.value ?? '', text: el.text.text, ...(b.block_id ? { block_id: b.block_id } : {}) },
-          };
-        }
-      }
-    }
-  }
-  return undefined;
 }
 
 export async function benchUndelete(objects = 10_000, rounds = 2, log: (l: string) => void = () => {}): Promise<UndeleteResult> {
@@ -290,7 +267,7 @@ async function drbotUndelete(stack: LocalStack, approved: Set<string>): Promise<
   if (ack.status !== 200 || !/Started run/.test(ack.raw)) throw new Error(`restore command was not started: HTTP ${ack.status} ${ack.raw.slice(0, 200)}`);
   await stack.engine.idle();
   const planSeconds = secondsSince(t);
-  const approve = findApproveButton(stack, approved);
+  const approve = findApproveButton(stack, CHANNEL, approved);
   if (!approve) throw new Error(`no Approve button was posted; messages: ${stack.standIn.channelMessages(CHANNEL).map((m) => m.text.slice(0, 120)).join(' | ')}`);
   approved.add(approve.ts);
 

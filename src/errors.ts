@@ -98,7 +98,8 @@ export function wrapAws(e: unknown, operation: string, resource: string): Error 
 export function wasThrottled(answer: { $metadata?: { attempts?: number } } | undefined, error?: unknown): boolean {
   if (error !== undefined) {
     const e = error as { name?: string; Code?: string; code?: string; $metadata?: { httpStatusCode?: number } };
-    return [e.name, e.Code].some((c) => c !== undefined && AwsCallError.codeFor(c) === 'aws_throttled') || e.code === 'aws_throttled' || e.$metadata?.httpStatusCode === 503;
+    // `code` holds our own 'aws_throttled', which codeFor's /Throttl/ matches, or an AWS code on older errors.
+    return [e.name, e.Code, e.code].some((c) => c !== undefined && AwsCallError.codeFor(c) === 'aws_throttled') || e.$metadata?.httpStatusCode === 503;
   }
   return (answer?.$metadata?.attempts ?? 1) > 1;
 }

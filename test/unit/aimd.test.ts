@@ -152,6 +152,8 @@ describe('partitionOf and wasThrottled', () => {
     expect(wasThrottled(undefined, { name: 'DrbotError', code: 'aws_throttled' })).toBe(true);
     expect(wasThrottled(undefined, { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } })).toBe(true);
     expect(wasThrottled(undefined, { name: 'S3ServiceException', Code: 'SlowDown' })).toBe(true);
+    expect(wasThrottled(undefined, { name: 'Error', code: 'SlowDown' })).toBe(true);
+    expect(wasThrottled(undefined, { name: 'DrbotError', code: 'aws_access_denied' })).toBe(false);
     expect(wasThrottled(undefined, { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } })).toBe(false);
     expect(wasThrottled({ $metadata: { attempts: 3 } })).toBe(true);
     expect(wasThrottled({ $metadata: { attempts: 1 } })).toBe(false);

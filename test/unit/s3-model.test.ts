@@ -526,6 +526,42 @@ describe('startS3Model', () => {
     expect(model.stats().copySizes).toEqual({ listed: 1, head: 1 });
   });
 
+  it('does not learn a size from a listing that was under way when the key was written, and forgets every size on reset()', async () => {
+    // prepare: a listing admitted and held; a PUT of the listed key admitted while it is held
+    const copy = async () => {
+      const answer = rawRequest(model.endpoint, { method: 'PUT', path: `/backup/bin/big%20file%26.tar?x-id=CopyObject`, headers: { authorization: S3_AUTH, 'x-amz-copy-source': copySource('primary', 'bin/big file&.tar') } });
+      await until(() => clock.sleepers.length === 1, 'the copy held');
+      const heldFor = (clock.sleepers[0]?.at ?? 0) - clock.now();
+      clock.advance(heldFor);
+      await answer;
+      return heldFor;
+    };
+    const listing = async () => {
+      const list = rawRequest(model.endpoint, { method: 'GET', path: '/primary?list-type=2', headers: { authorization: S3_AUTH } });
+      await until(() => clock.sleepers.length === 1, 'the listing held');
+      return { list };
+    };
+    const { list: stale } = await listing();
+    const put = rawRequest(model.endpoint, { method: 'PUT', path: '/primary/bin/big%20file%26.tar', headers: { authorization: S3_AUTH, 'content-length': '0' } });
+    await until(() => clock.sleepers.length === 2, 'the put held too');
+    clock.advance(200);
+    await Promise.all([stale, put]);
+
+    // act
+    const afterStaleListing = await copy();
+    clock.advance(1000);
+    const { list: fresh } = await listing();
+    clock.advance(200);
+    await fresh;
+    const afterFreshListing = await copy();
+    model.reset();
+    const afterReset = await copy();
+
+    // assess: a HEAD (85 MB, 1 s), the listing's 170 MB (2 s), a HEAD again
+    expect([afterStaleListing, afterFreshListing, afterReset]).toEqual([1100, 2100, 1100]);
+    expect(moto.seen.filter((s) => s.method === 'HEAD')).toHaveLength(2);
+  });
+
   it('passes a non-S3 request through untouched and unheld, its host header as sent', async () => {
     // prepare
     const body = JSON.stringify({ TableName: 'drbot-state', Key: { pk: { S: 'run#1' } } });
