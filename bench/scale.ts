@@ -383,34 +383,24 @@ export async function benchScale(sizes: ScaleSizes = SCALE_SIZES, log: (l: strin
     log(`  copy-back, aws s3 sync, ${way}: ${s.seconds.toFixed(1)} s`);
   };
 
-  // ---- raw moto: one run at a time (moto's CPU is the clock) ----
-  await undeleteDrbot('raw');
-  await check('drbot raw');
-  await recreate();
-  await undeletePlain('raw');
-  await check('plain raw');
-  await recreate();
-  await copyDrbot('raw');
-  await cbCheck('drbot raw');
-  await damage();
-  await copySync('raw');
-  await cbCheck('sync raw');
-  await damage();
-
-  // ---- the model ----
+  // Each case, then its check and the estate put back: raw moto first, then the model.
+  const cases = async (way: Way) => {
+    await undeleteDrbot(way);
+    await check(`drbot ${way}`);
+    await recreate();
+    await undeletePlain(way);
+    await check(`plain ${way}`);
+    await recreate();
+    await copyDrbot(way);
+    await cbCheck(`drbot ${way}`);
+    await damage();
+    await copySync(way);
+    await cbCheck(`sync ${way}`);
+    await damage();
+  };
+  await cases('raw');
   model.reset();
-  await undeleteDrbot('modeled');
-  await check('drbot modeled');
-  await recreate();
-  await undeletePlain('modeled');
-  await check('plain modeled');
-  await recreate();
-  await copyDrbot('modeled');
-  await cbCheck('drbot modeled');
-  await damage();
-  await copySync('modeled');
-  await cbCheck('sync modeled');
-  await damage();
+  await cases('modeled');
   const modelStats = model.stats();
 
   // ---- the runbook's loop, alone: each marker is an AWS CLI process, CPU-bound ----
