@@ -171,6 +171,8 @@ export interface Classified {
   bytes?: number;
   /** A copy's source, decoded. */
   copySource?: { bucket: string; key: string; versionId?: string };
+  /** A ListObjectsV2 that asked `encoding-type=url`: its answer's keys are URL-encoded. */
+  urlEncoded?: true;
 }
 
 type Headers = Readonly<Record<string, string | string[] | undefined>>;
@@ -253,7 +255,7 @@ export function classify(method: string, url: string, headers: Headers): Classif
     const prefix = query.get('prefix') ?? '';
     const maxKeys = Math.min(LIST_PAGE_MAX, byteCount(query.get('max-keys') ?? undefined) ?? LIST_PAGE_MAX);
     if (m === 'GET' && query.has('versions')) return { ...base, op: 'ListObjectVersions', prefix, maxKeys, class: 'read' };
-    if (m === 'GET' && query.get('list-type') === '2') return { ...base, op: 'ListObjectsV2', prefix, maxKeys, class: 'read' };
+    if (m === 'GET' && query.get('list-type') === '2') return { ...base, op: 'ListObjectsV2', prefix, maxKeys, class: 'read', ...(query.get('encoding-type') === 'url' ? { urlEncoded: true as const } : {}) };
     if (m === 'POST' && query.has('delete')) return { ...base, op: 'DeleteObjects', class: 'write' };
     return { ...base, op: 'other', class: cls };
   }
@@ -696,11 +698,12 @@ export async function startS3Model(opts: S3ModelOptions, deps: S3ModelDeps = {})
 
     let body: Buffer | undefined;
     let keys: number | undefined;
+    let deleting: string[] = [];
     let demands: Demand[];
     if (c.op === 'DeleteObjects') {
       body = await readBody(req);
       if (!body) return; // the client went away
-      const deleting = deleteObjectsKeys(body.toString('utf8'));
+      deleting = deleteObjectsKeys(body.toString('utf8'));
       keys = deleting.length;
       demands = deleting.map((k) => ({ partition: partitionOf(c.bucket ?? '', k), class: 'write' as const, count: 1 }));
     } else {
@@ -718,7 +721,7 @@ export async function startS3Model(opts: S3ModelOptions, deps: S3ModelDeps = {})
 
     // A write makes what a listing said of the key stale.
     if (c.class === 'write' && c.bucket) {
-      if (c.op === 'DeleteObjects') for (const k of deleteObjectsKeys(body?.toString('utf8') ?? '')) wrote(sizeId(c.bucket, k));
+      if (c.op === 'DeleteObjects') for (const k of deleting) wrote(sizeId(c.bucket, k));
       else if (c.key !== undefined) wrote(sizeId(c.bucket, c.key));
     }
     const copying = (c.op === 'CopyObject' || c.op === 'UploadPartCopy') && c.bytes === undefined ? c.copySource : undefined;
@@ -726,12 +729,11 @@ export async function startS3Model(opts: S3ModelOptions, deps: S3ModelDeps = {})
     if (listed !== undefined) copySizes.listed++;
     else if (copying) copySizes.head++;
     const copyBytes = listed !== undefined ? Promise.resolve(listed) : copying ? sourceSize(copying, req.headers) : Promise.resolve(c.bytes);
-    const urlEncoded = new URL(req.url ?? '/', 'http://s3-model.invalid').searchParams.get('encoding-type') === 'url';
     const listedAfter = writes;
     const learn =
       c.op === 'ListObjectsV2' && c.bucket
         ? (xml: Buffer) => {
-            for (const e of listedSizes(xml.toString('utf8'), urlEncoded)) {
+            for (const e of listedSizes(xml.toString('utf8'), c.urlEncoded ?? false)) {
               const id = sizeId(c.bucket ?? '', e.key);
               if ((writtenAt.get(id) ?? 0) <= listedAfter) sizes.set(id, e.size);
             }

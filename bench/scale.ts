@@ -66,7 +66,6 @@ export const SCALE_SIZES: ScaleSizes = { objects: 100_000, older: 10_000, copyOb
 export type Way = 'raw' | 'modeled';
 export type ByWay<T> = Record<Way, T>;
 
-
 export interface ScaleResult {
   skipped: false;
   sizes: ScaleSizes;
@@ -263,6 +262,10 @@ async function drbotRun(endpoint: string, text: string): Promise<DrbotTimes> {
   return result;
 }
 
+/** What a drbot run's process held: its peak, and what the run added to it. */
+function memoryOf(d: DrbotTimes): string {
+  return `its process peaked at ${d.peakRssMiB.toFixed(0)} MiB, ${d.growthMiB.toFixed(0)} MiB over the ready stack`;
+}
 
 /** One moto, and the latency model in front of it. */
 async function servers(): Promise<{ moto: MotoServer; model: S3Model } | { skipped: true; reason: string }> {
@@ -365,7 +368,7 @@ export async function benchScale(sizes: ScaleSizes = SCALE_SIZES, log: (l: strin
   const list = {} as ScaleResult['copyBack']['list'];
   const undeleteDrbot = async (way: Way) => {
     drbotUndelete[way] = await drbotRun(endpointOf[way], text);
-    log(`  undelete, drbot, ${way}: plan ${drbotUndelete[way].planSeconds.toFixed(1)} s, approve → done ${drbotUndelete[way].seconds.toFixed(1)} s (${drbotUndelete[way].status}), its process peaked at ${drbotUndelete[way].peakRssMiB.toFixed(0)} MiB, ${drbotUndelete[way].growthMiB.toFixed(0)} MiB over the ready stack`);
+    log(`  undelete, drbot, ${way}: plan ${drbotUndelete[way].planSeconds.toFixed(1)} s, approve → done ${drbotUndelete[way].seconds.toFixed(1)} s (${drbotUndelete[way].status}), ${memoryOf(drbotUndelete[way])}`);
   };
   const undeletePlain = async (way: Way) => {
     plain[way] = await plainUndelete(s3At(endpointOf[way]), SCALE_BUCKET, 'data/', since);
@@ -375,7 +378,7 @@ export async function benchScale(sizes: ScaleSizes = SCALE_SIZES, log: (l: strin
     const c = s3At(endpointOf[way]);
     list[way] = { seconds: (await timed(async () => (await objects(c, CB_PRIMARY)).size + (await objects(c, CB_REPLICA)).size)).seconds };
     drbotCopy[way] = await drbotRun(endpointOf[way], copyText);
-    log(`  copy-back, drbot, ${way}: plan ${drbotCopy[way].planSeconds.toFixed(1)} s (both buckets listed by a plain loop: ${list[way].seconds.toFixed(1)} s), approve → done ${drbotCopy[way].seconds.toFixed(1)} s (${drbotCopy[way].status}), its process peaked at ${drbotCopy[way].peakRssMiB.toFixed(0)} MiB, ${drbotCopy[way].growthMiB.toFixed(0)} MiB over the ready stack`);
+    log(`  copy-back, drbot, ${way}: plan ${drbotCopy[way].planSeconds.toFixed(1)} s (both buckets listed by a plain loop: ${list[way].seconds.toFixed(1)} s), approve → done ${drbotCopy[way].seconds.toFixed(1)} s (${drbotCopy[way].status}), ${memoryOf(drbotCopy[way])}`);
   };
   const copySync = async (way: Way) => {
     const s = await timed(() => run('aws', ['s3', 'sync', `s3://${CB_REPLICA}/`, `s3://${CB_PRIMARY}/`, '--only-show-errors', '--endpoint-url', endpointOf[way]], { env: cliEnv(), timeout: 60 * 60_000, maxBuffer: 64 * 1024 * 1024 }));
