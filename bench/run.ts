@@ -318,8 +318,8 @@ function printScale(r: ScaleResult | { skipped: true; reason: string }): void {
       row('time to plan: copy-back', 'both buckets listed by a plain loop', (w) => fmtS(c.drbot[w].planSeconds), (w) => fmtS(c.list[w].seconds), planCopy, '≤ 1.2× (drbot ÷ anchor)', planCopy.modeled <= 1.2 && planCopy.raw <= 1.2),
       [
         'peak RSS of the runbook process',
-        "the runbook bundle loaded alone, plus the most a run grew its (collected, ready) local stack's process",
-        `${r.rss.bundleLoadedMiB.toFixed(0)} + ${r.rss.growthMiB.toFixed(0)} = ${r.rss.runbookMiB.toFixed(0)} MiB (the whole local stack's process: ${r.rss.localStackPeakMiB.toFixed(0)} MiB)`,
+        "the runbook Lambda's own process, the most of the four runs (256 MB V8 limits, the template's NODE_OPTIONS)",
+        `${r.rss.runbookMiB.toFixed(0)} MiB (${r.rss.loadedMiB.toFixed(0)} once loaded; the local stack that invoked it: ${r.rss.localStackPeakMiB.toFixed(0)} MiB)`,
         '',
         // Lambda's "256 MB" is 256 MiB (its V8 flags above are MiB too).
         '< 256 MiB',

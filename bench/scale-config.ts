@@ -21,11 +21,11 @@ export interface DrbotTimes {
   seconds: number;
   status: string;
   message: string;
-  /** The run's process (bench/scale-drbot.ts, the whole local stack), its peak resident set, startup included: VmHWM. */
+  /** The local stack's process (bench/scale-drbot.ts: Bolt app, stand-in, local runner), its peak resident set, startup included: VmHWM. */
   peakRssMiB: number;
   /** Its resident set once the stack was ready and its heap collected, before the command. */
   readyRssMiB: number;
-  /** The run's own peak (VmHWM reset when ready) less readyRssMiB: what the run added, the Slack side's and the local runner's share included. */
+  /** Its own peak in the run (VmHWM reset when ready) less readyRssMiB: the Slack side's and the local runner's share of the run. */
   growthMiB: number;
   /** Whether the high-water mark could be reset when ready; if not, growthMiB may be the startup's peak. */
   peakReset: boolean;
@@ -33,6 +33,10 @@ export interface DrbotTimes {
   heapUsedMiB: number;
   /** The run's peak once the plan was posted, before the approval. */
   planPeakMiB: number;
+  /** The runbook Lambda's process (bench/runbook-lambda.ts): its resident set once loaded, MiB. */
+  runbookLoadedMiB: number;
+  /** Its peak resident set over its whole life, load, plan, replays and work (VmHWM), MiB. */
+  runbookPeakMiB: number;
 }
 
 export function benchConfig(): DrConfig {

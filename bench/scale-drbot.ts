@@ -1,27 +1,29 @@
 /**
- * One drbot run of the scale bench (bench/scale.ts), in a process of its own so that its peak RSS
- * is drbot's alone: the local stack (the Bolt app behind the signed Slack edge, the Slack stand-in,
- * the durable runner and its checkpoint server, the runbook) on the moto or the S3 model the
- * parent names, with none of the parent's seeding, anchors or checks. The parent runs it with
- * `node --import tsx` and the V8 heap limits AWS Lambda's Node.js runtime sets for a 256 MB
- * function (LAMBDA_256MB_V8_FLAGS in bench/scale.ts); the result is one stdout line, RESULT_MARKER + JSON.
+ * One drbot run of the scale bench (bench/scale.ts), in a process of its own: the local stack (the
+ * Bolt app behind the signed Slack edge, the Slack stand-in, the durable SDK's local runner and its
+ * checkpoint server) on the moto or the S3 model the parent names, with none of the parent's
+ * seeding, anchors or checks. The runbook itself runs in a third process, the runbook Lambda
+ * (bench/runbook-lambda.ts, started by bench/runbook-lambda-host.ts), which the local runner
+ * invokes: its peak RSS over its whole life is the figure the bench holds to 256 MiB. The parent
+ * runs this process with `node --import tsx` and the same V8 limits; the result is one stdout
+ * line, RESULT_MARKER + JSON.
  *
- * Environment: BENCH_SCALE_RUN = JSON { endpoint, text }: the AWS endpoint (moto, or the model in
- * front of it) and the `/dr` text. The user types it, the plan is timed to the runner idle, an
- * approver clicks Approve, the run is timed to the runner idle again.
+ * Environment: BENCH_SCALE_RUN = JSON { endpoint, text, runbookBundle }: the AWS endpoint (moto,
+ * or the model in front of it), the `/dr` text and the runbook Lambda's bundle. The user types the
+ * command, the plan is timed to the runner idle, an approver clicks Approve, the run is timed to
+ * the runner idle again.
  *
- * Peak RSS is the kernel's high-water mark of this process (VmHWM in /proc/self/status), not a
- * sample that can miss a peak. Once the stack is ready the heap is collected (`--expose-gc`, as
- * Lambda's bootstrap also passes), the resident set read (VmRSS), and the high-water mark reset
- * (`5` into /proc/self/clear_refs), so the mark at the end is the run's own peak and the run's
- * growth is that peak less the collected, ready stack. The growth holds everything the run added
- * to the process: the runbook's, and also the Slack app's and stand-in's share of the work and the
- * local durable runner's copies of the checkpoints (in production the service keeps those).
+ * This process's own memory is reported beside the runbook's, for comparison: its peak RSS is the
+ * kernel's high-water mark (VmHWM in /proc/self/status). Once the stack is ready the heap is
+ * collected, the resident set read (VmRSS) and the high-water mark reset (`5` into
+ * /proc/self/clear_refs), so the growth is the run's: the Slack side's share of the work and the
+ * local runner's copies of every checkpoint (in production the durable service keeps those).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { MotoServer } from '../src/local/moto';
-import { startLocalStack } from '../src/local/stack';
+import { LOCAL_STATE_TABLE, startLocalStack } from '../src/local/stack';
 import { RESULT_MARKER } from './protocol';
+import { type RunbookLambda, startRunbookLambda } from './runbook-lambda-host';
 import { APPROVER, benchConfig, CHANNEL, type DrbotTimes, findApproveButton, OPERATOR } from './scale-config';
 
 /** VmHWM (the peak) or VmRSS (now) of this process in MiB, from /proc; `fallback` bytes when /proc cannot say. */
@@ -50,14 +52,28 @@ function secondsSince(t: bigint): number {
 }
 
 async function main(): Promise<void> {
-  const { endpoint, text } = JSON.parse(process.env.BENCH_SCALE_RUN ?? '{}') as { endpoint?: string; text?: string };
-  if (!endpoint || !text) throw new Error('BENCH_SCALE_RUN must name an endpoint and a text');
+  const { endpoint, text, runbookBundle } = JSON.parse(process.env.BENCH_SCALE_RUN ?? '{}') as { endpoint?: string; text?: string; runbookBundle?: string };
+  if (!endpoint || !text || !runbookBundle) throw new Error('BENCH_SCALE_RUN must name an endpoint, a text and the runbook Lambda bundle');
   let sampled = 0;
   const sampler = setInterval(() => (sampled = Math.max(sampled, process.memoryUsage().rss)), 100);
   // The parent's moto (or the model in front of it), which this stack must not stop.
   const moto: MotoServer = { endpoint, port: Number(new URL(endpoint).port), stop: async () => undefined };
-  const stack = await startLocalStack({ mode: 'sandbox', seed: false, skipTime: false, config: benchConfig(), moto: Promise.resolve(moto) });
+  // The local runner invokes the runbook Lambda in its own process, started once the stand-in is up.
+  let lambda: Promise<RunbookLambda> | undefined;
+  const stack = await startLocalStack({
+    mode: 'sandbox',
+    seed: false,
+    skipTime: false,
+    config: benchConfig(),
+    moto: Promise.resolve(moto),
+    wrapHandler: () => async (event, context) => {
+      if (!lambda) throw new Error('the runbook Lambda was invoked before it was started');
+      return (await lambda).handler(event, context);
+    },
+  });
+  lambda = startRunbookLambda(runbookBundle, { endpoint, slackApiUrl: stack.standIn.url, table: LOCAL_STATE_TABLE, config: stack.config });
   try {
+    const runbook = await lambda;
     (globalThis as { gc?: () => void }).gc?.();
     const readyRssMiB = statusMiB('VmRSS', process.memoryUsage().rss);
     const startupPeakMiB = statusMiB('VmHWM', sampled);
@@ -82,6 +98,7 @@ async function main(): Promise<void> {
     const summary = result?.getResult() as { status?: string } | undefined;
     clearInterval(sampler);
     const runPeakMiB = statusMiB('VmHWM', sampled);
+    const runbookEnd = await runbook.memory();
     const out: DrbotTimes = {
       planSeconds,
       seconds,
@@ -93,10 +110,13 @@ async function main(): Promise<void> {
       peakReset,
       heapUsedMiB: process.memoryUsage().heapUsed / 1048576,
       planPeakMiB,
+      runbookLoadedMiB: runbook.loaded.rssMiB,
+      runbookPeakMiB: runbookEnd.peakMiB,
     };
     process.stdout.write(`${RESULT_MARKER}${JSON.stringify(out)}\n`);
   } finally {
     clearInterval(sampler);
+    void lambda.then((l) => l.stop(), () => undefined);
     await stack.close();
   }
 }

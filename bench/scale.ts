@@ -16,9 +16,11 @@
  *
  * The undelete's markers are made again after each run, and the copy-back's primary put back, so
  * every run starts from the same estate. Every run is checked by listing the bucket(s) after it.
- * Each drbot run is a process of its own (bench/scale-drbot.ts: the local stack, the runner, the
- * Slack stand-in and the runbook, nothing of this process's seeding or anchors), whose peak RSS is
- * the kernel's high-water mark; moto and the model are other processes.
+ * Each drbot run is a process of its own (bench/scale-drbot.ts: the local stack, the runner and the
+ * Slack stand-in, nothing of this process's seeding or anchors), and its runbook Lambda another
+ * (bench/runbook-lambda.ts, bundled as `npm run build` bundles the runbook function, under the V8
+ * limits and NODE_OPTIONS of a deployed 256 MB function), whose peak RSS over its whole life is the
+ * kernel's high-water mark; moto and the model are other processes.
  *
  * One run at a time, raw moto first, the runbook's loop last (each marker an AWS CLI process).
  * Not even the modeled anchors side by side: moto serves one request at a time, and a listing
@@ -26,7 +28,7 @@
  * and flatter drbot.
  */
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
@@ -41,7 +43,7 @@ import * as esbuild from 'esbuild';
 import { buildOptions, configFallbackPlugin, REPO_ROOT } from '../scripts/build';
 import { MotoMissingError, type MotoServer, SANDBOX_CREDENTIALS, startMoto } from '../src/local/moto';
 import { S3_MODEL, type S3Model, type S3ModelStats, startS3Model } from './s3-model';
-import { RESULT_MARKER } from './protocol';
+import { LAMBDA_256MB_V8_FLAGS, RUNBOOK_NODE_OPTIONS } from './runbook-lambda-host';
 import { benchConfig, CB_PRIMARY, CB_REPLICA, type DrbotTimes, REGION, SCALE_BUCKET } from './scale-config';
 import { mapLimit, onCleanup, runNode, tempDir } from './util';
 
@@ -85,14 +87,12 @@ export interface ScaleResult {
     checks: { run: string; missing: number; different: number; extra: number; ok: boolean }[];
   };
   /**
-   * The runbook process, estimated: the runbook Lambda's bundle as `npm run build` makes it, its peak
-   * RSS once loaded in a fresh node; plus the largest growth of a drbot run over its collected, ready
-   * stack. The growth holds more than the runbook's (the Slack side's share, the local runner's
-   * copies of the checkpoints); the bundle figure leaves out what the handler builds on its first
-   * invocation (SDK clients, the secret read), which the stack had built before it was ready.
-   * `localStackPeakMiB` is the largest whole-process peak of the runs, startup included.
+   * The runbook process: the runbook Lambda's own process in each drbot run (bench/runbook-lambda.ts),
+   * its peak RSS over its whole life (load, plan, the approval's replay, the work); `loadedMiB` its
+   * resident set once loaded, before the first invocation. `localStackPeakMiB`: the largest peak of
+   * the processes that invoked it (Bolt app, Slack stand-in, local runner), for comparison.
    */
-  rss: { bundleLoadedMiB: number; growthMiB: number; runbookMiB: number; localStackPeakMiB: number };
+  rss: { runbookMiB: number; loadedMiB: number; localStackPeakMiB: number };
   /** What the model saw over the modeled runs: SlowDowns answered, and each partition's busiest second against its limit. */
   model: {
     slowDowns: number;
@@ -226,45 +226,33 @@ async function cliAvailable(): Promise<boolean> {
 }
 
 /**
- * The V8 heap limits AWS Lambda's Node.js runtime gives a function of 256 MB, the target's size: its
- * bootstrap takes a tenth of the memory for the new space (half of it a semi-space) and the rest for
- * the old space (`--max-semi-space-size=$((MEM/10/2)) --max-old-space-size=$((MEM - MEM/10))`, in
- * /var/runtime/bootstrap of the Lambda Node.js base images). Without them V8 sizes its heap for
- * this machine's memory and lets garbage stand far longer than a 256 MB function would.
+ * The scale bench's runbook Lambda (bench/runbook-lambda.ts), bundled with `npm run build`'s options
+ * as the runbook function is. Refuses to measure a process unlike the deployed one: the template's
+ * NODE_OPTIONS must still be RUNBOOK_NODE_OPTIONS.
  */
-export const LAMBDA_256MB_V8_FLAGS = ['--max-semi-space-size=12', '--max-old-space-size=231'] as const;
-
-/**
- * The runbook Lambda's bundle (handlers/runbook.ts, built with `npm run build`'s options) loaded in
- * a fresh node, as a cold start loads it: its peak RSS (VmHWM), in MiB.
- */
-async function runbookBundleLoadedMiB(): Promise<number> {
-  const dir = tempDir('drbot-bench-scale-');
-  const bundle = join(dir, 'runbook.js');
-  await esbuild.build({ ...buildOptions(join(REPO_ROOT, 'handlers', 'runbook.ts'), bundle), plugins: [configFallbackPlugin(() => {})], logLevel: 'silent' });
-  const loader = join(dir, 'load.js');
-  writeFileSync(
-    loader,
-    `require(${JSON.stringify(bundle)});\nconst kb = /^VmHWM:\\s+(\\d+)/m.exec(require('fs').readFileSync('/proc/self/status', 'utf8'))?.[1];\nprocess.stdout.write(${JSON.stringify(RESULT_MARKER)} + JSON.stringify({ mib: kb ? Number(kb) / 1024 : process.memoryUsage().rss / 1048576 }) + '\\n');\n`,
-  );
-  const { result } = await runNode<{ mib: number }>(loader, [], { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, 120_000, LAMBDA_256MB_V8_FLAGS);
-  return result.mib;
+async function runbookLambdaBundle(): Promise<string> {
+  const template = readFileSync(join(REPO_ROOT, 'template.yaml'), 'utf8');
+  const options = /^\s+NODE_OPTIONS:\s*(.+)$/m.exec(template)?.[1]?.trim();
+  if (options !== RUNBOOK_NODE_OPTIONS.join(' ')) throw new Error(`template.yaml's NODE_OPTIONS is "${options ?? ''}", the bench runs the runbook Lambda with "${RUNBOOK_NODE_OPTIONS.join(' ')}": update RUNBOOK_NODE_OPTIONS in bench/runbook-lambda-host.ts`);
+  const bundle = join(tempDir('drbot-bench-scale-'), 'runbook-lambda.js');
+  await esbuild.build({ ...buildOptions(join(__dirname, 'runbook-lambda.ts'), bundle), plugins: [configFallbackPlugin(() => {})], logLevel: 'silent' });
+  return bundle;
 }
 
 /**
  * One run the way a user does it (the command, the plan posted and parked, an approver's click), in
  * a process of its own: bench/scale-drbot.ts, on the given AWS endpoint.
  */
-async function drbotRun(endpoint: string, text: string): Promise<DrbotTimes> {
-  const env: NodeJS.ProcessEnv = { ...process.env, BENCH_SCALE_RUN: JSON.stringify({ endpoint, text }), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+async function drbotRun(endpoint: string, text: string, runbookBundle: string): Promise<DrbotTimes> {
+  const env: NodeJS.ProcessEnv = { ...process.env, BENCH_SCALE_RUN: JSON.stringify({ endpoint, text, runbookBundle }), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
   // Past the child's own limits (30 minutes to plan, 60 to run), so it fails with its own message first.
-  const { result } = await runNode<DrbotTimes>(join(__dirname, 'scale-drbot.ts'), [], env, 100 * 60_000, [...LAMBDA_256MB_V8_FLAGS, '--expose-gc', '--import', 'tsx']);
+  const { result } = await runNode<DrbotTimes>(join(__dirname, 'scale-drbot.ts'), [], env, 100 * 60_000, [...LAMBDA_256MB_V8_FLAGS, '--import', 'tsx']);
   return result;
 }
 
-/** What a drbot run's process held: its peak, and what the run added to it. */
+/** What a drbot run's processes held: the runbook Lambda's peak, and the local stack's beside it. */
 function memoryOf(d: DrbotTimes): string {
-  return `its process peaked at ${d.peakRssMiB.toFixed(0)} MiB, ${d.growthMiB.toFixed(0)} MiB over the ready stack`;
+  return `the runbook Lambda's process peaked at ${d.runbookPeakMiB.toFixed(0)} MiB (${d.runbookLoadedMiB.toFixed(0)} MiB once loaded); the local stack's at ${d.peakRssMiB.toFixed(0)} MiB`;
 }
 
 /** One moto, and the latency model in front of it. */
@@ -288,6 +276,7 @@ export async function benchScale(sizes: ScaleSizes = SCALE_SIZES, log: (l: strin
   if ('skipped' in started) return started;
   const { moto, model } = started;
   const endpointOf: ByWay<string> = { raw: moto.endpoint, modeled: model.endpoint };
+  const runbookBundle = await runbookLambdaBundle();
   const direct = s3At(moto.endpoint);
   const putMany = moto.putMany;
   if (!putMany) throw new Error('moto has no bulk put');
@@ -367,7 +356,7 @@ export async function benchScale(sizes: ScaleSizes = SCALE_SIZES, log: (l: strin
   const sync = {} as ScaleResult['copyBack']['sync'];
   const list = {} as ScaleResult['copyBack']['list'];
   const undeleteDrbot = async (way: Way) => {
-    drbotUndelete[way] = await drbotRun(endpointOf[way], text);
+    drbotUndelete[way] = await drbotRun(endpointOf[way], text, runbookBundle);
     log(`  undelete, drbot, ${way}: plan ${drbotUndelete[way].planSeconds.toFixed(1)} s, approve → done ${drbotUndelete[way].seconds.toFixed(1)} s (${drbotUndelete[way].status}), ${memoryOf(drbotUndelete[way])}`);
   };
   const undeletePlain = async (way: Way) => {
@@ -377,7 +366,7 @@ export async function benchScale(sizes: ScaleSizes = SCALE_SIZES, log: (l: strin
   const copyDrbot = async (way: Way) => {
     const c = s3At(endpointOf[way]);
     list[way] = { seconds: (await timed(async () => (await objects(c, CB_PRIMARY)).size + (await objects(c, CB_REPLICA)).size)).seconds };
-    drbotCopy[way] = await drbotRun(endpointOf[way], copyText);
+    drbotCopy[way] = await drbotRun(endpointOf[way], copyText, runbookBundle);
     log(`  copy-back, drbot, ${way}: plan ${drbotCopy[way].planSeconds.toFixed(1)} s (both buckets listed by a plain loop: ${list[way].seconds.toFixed(1)} s), approve → done ${drbotCopy[way].seconds.toFixed(1)} s (${drbotCopy[way].status}), ${memoryOf(drbotCopy[way])}`);
   };
   const copySync = async (way: Way) => {
@@ -426,8 +415,6 @@ export async function benchScale(sizes: ScaleSizes = SCALE_SIZES, log: (l: strin
     log(`  undelete, the runbook's loop, ${way}: ${n} markers in ${seconds.toFixed(1)} s (${(seconds / n).toFixed(3)} s each)`);
     await deleteKeys(direct, SCALE_BUCKET, markers.map((m) => m.key));
   }
-  const bundleLoadedMiB = await runbookBundleLoadedMiB();
-  log(`  the runbook Lambda's bundle, loaded in a fresh node: ${bundleLoadedMiB.toFixed(0)} MiB peak RSS`);
 
   const seen = (st: S3ModelStats) => st.partitions.map((p) => ({ partition: p.partition, class: p.class, peakPerSecond: p.peakPerSecond, limitPerSecond: p.limitPerSecond }));
   const slowDowns = (st: S3ModelStats) => Object.values(st.ops).reduce((n, o) => n + (o?.slowDowns ?? 0), 0);
@@ -439,8 +426,7 @@ export async function benchScale(sizes: ScaleSizes = SCALE_SIZES, log: (l: strin
     copyBack: { drbot: drbotCopy, sync, list, checks: cbChecks },
     rss: (() => {
       const runs = [drbotUndelete, drbotCopy].flatMap((d) => [d.raw, d.modeled]);
-      const growthMiB = Math.max(...runs.map((r) => r.growthMiB));
-      return { bundleLoadedMiB, growthMiB, runbookMiB: bundleLoadedMiB + growthMiB, localStackPeakMiB: Math.max(...runs.map((r) => r.peakRssMiB)) };
+      return { runbookMiB: Math.max(...runs.map((r) => r.runbookPeakMiB)), loadedMiB: Math.max(...runs.map((r) => r.runbookLoadedMiB)), localStackPeakMiB: Math.max(...runs.map((r) => r.peakRssMiB)) };
     })(),
     model: { slowDowns: slowDowns(modelStats), partitions: seen(modelStats), copySizes: modelStats.copySizes, motoOverMs: Object.values(modelStats.ops).reduce((n, o) => n + (o?.motoOverMs ?? 0), 0), figures: S3_MODEL },
   };

@@ -1,0 +1,22 @@
+/** The messages between the scale bench's runbook Lambda (bench/runbook-lambda.ts) and its host (bench/runbook-lambda-host.ts). */
+
+export interface WireError {
+  name: string;
+  message: string;
+  stack?: string;
+}
+
+/** Host → Lambda: an invocation, the answer to a durable-service call, a memory reading wanted. */
+export type FromHost =
+  | { t: 'invoke'; id: number; event: Record<string, unknown>; context: Record<string, unknown>; remainingMs: number }
+  | { t: 'answer'; id: number; ok: true; value: unknown }
+  | { t: 'answer'; id: number; ok: false; error: WireError }
+  | { t: 'memory'; id: number };
+
+/** Lambda → host: loaded, an invocation's end, a durable-service call, a memory reading. */
+export type ToHost =
+  | { t: 'ready'; rssMiB: number; peakMiB: number }
+  | { t: 'done'; id: number; ok: true; value: unknown }
+  | { t: 'done'; id: number; ok: false; error: WireError }
+  | { t: 'call'; id: number; inv: number; api: 'getExecutionState' | 'checkpoint'; params: unknown }
+  | { t: 'memory'; id: number; rssMiB: number; peakMiB: number };
