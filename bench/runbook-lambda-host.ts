@@ -60,7 +60,7 @@ function errorFrom(e: WireError): Error {
 }
 
 function wireError(e: unknown): WireError {
-  return e instanceof Error ? { name: e.name, message: e.message } : { name: 'Error', message: String(e) };
+  return e instanceof Error ? { name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) } : { name: 'Error', message: String(e) };
 }
 
 /** The plain fields of a Lambda context (its functions do not cross a process). */
@@ -79,27 +79,35 @@ export async function startRunbookLambda(bundle: string, env: RunbookLambdaEnv):
     env: { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'WARN', RUNBOOK_LAMBDA: JSON.stringify(env) },
   });
   let nextId = 0;
+  let gone: Error | undefined;
   const invocations = new Map<number, { client: DurableExecutionClient; resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   const readings = new Map<number, { resolve: (m: MemoryReading) => void; reject: (e: Error) => void }>();
-  let gone: Error | undefined;
-  const send = (m: FromHost) => child.send(m);
+  // A send after the child died is dropped: its exit has already failed what was waiting on it.
+  const send = (m: FromHost) => {
+    if (!gone && child.connected) child.send(m, (e) => e && fail(e));
+  };
+  const fail = (e: Error) => {
+    gone ??= e;
+    for (const waiting of [...invocations.values(), ...readings.values()]) waiting.reject(gone);
+    invocations.clear();
+    readings.clear();
+  };
+  // Without a listener a failed spawn or a closed channel would crash the host with the wrong error.
+  child.on('error', fail);
 
   const loaded = await new Promise<MemoryReading>((resolve, reject) => {
     const onExit = (code: number | null) => reject(new Error(`the runbook Lambda process exited (code ${code}) before it loaded`));
     child.once('exit', onExit);
+    child.once('error', reject);
     child.once('message', (m: ToHost) => {
       child.off('exit', onExit);
+      child.off('error', reject);
       if (m.t === 'ready') resolve({ rssMiB: m.rssMiB, peakMiB: m.peakMiB });
       else reject(new Error(`the runbook Lambda process said ${m.t} before it was ready`));
     });
   });
 
-  child.on('exit', (code, signal) => {
-    gone = new Error(`the runbook Lambda process exited (${signal ?? `code ${code}`})`);
-    for (const waiting of [...invocations.values(), ...readings.values()]) waiting.reject(gone);
-    invocations.clear();
-    readings.clear();
-  });
+  child.on('exit', (code, signal) => fail(new Error(`the runbook Lambda process exited (${signal ?? `code ${code}`})`)));
   child.on('message', (m: ToHost) => {
     if (m.t === 'done') {
       const inv = invocations.get(m.id);

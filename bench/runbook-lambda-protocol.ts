@@ -1,3 +1,8 @@
+import type { DurableExecutionInvocationInput } from '@aws/durable-execution-sdk-js';
+
+/** What Lambda's invoke carries to a durable function (the client to the service stays with the host). */
+export type InvokeEvent = Pick<DurableExecutionInvocationInput, 'DurableExecutionArn' | 'CheckpointToken' | 'InitialExecutionState'>;
+
 /** The messages between the scale bench's runbook Lambda (bench/runbook-lambda.ts) and its host (bench/runbook-lambda-host.ts). */
 
 export interface WireError {
@@ -8,7 +13,7 @@ export interface WireError {
 
 /** Host → Lambda: an invocation, the answer to a durable-service call, a memory reading wanted. */
 export type FromHost =
-  | { t: 'invoke'; id: number; event: Record<string, unknown>; context: Record<string, unknown>; remainingMs: number }
+  | { t: 'invoke'; id: number; event: InvokeEvent; context: Record<string, unknown>; remainingMs: number }
   | { t: 'answer'; id: number; ok: true; value: unknown }
   | { t: 'answer'; id: number; ok: false; error: WireError }
   | { t: 'memory'; id: number };

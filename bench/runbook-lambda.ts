@@ -1,9 +1,9 @@
 /**
  * The runbook Lambda of the scale bench: the runbook handler (src/runbooks/handler.ts, the code
  * handlers/runbook.ts deploys) in a process of its own, as AWS Lambda runs it, so that its peak
- * resident set is the runbook function's and nothing else's. bench/runbook-lambda-host.ts bundles
- * this file with `npm run build`'s options and starts it under the V8 heap limits and the
- * NODE_OPTIONS of the deployed function; the bench's local stack (its Bolt app, Slack stand-in and
+ * resident set is the runbook's and nothing else's. bench/scale.ts bundles this file with `npm run
+ * build`'s options, and bench/runbook-lambda-host.ts starts it under the V8 heap limits of a 256 MB
+ * function and the template's NODE_OPTIONS; the bench's local stack (its Bolt app, Slack stand-in and
  * the durable SDK's local runner) stays in the process that starts it.
  *
  * As on Lambda, the local runner's invocations come in one at a time: the execution's ARN, its
@@ -16,7 +16,7 @@
  * the sandbox's credentials, Slack is the stand-in, and the bot token is given rather than read
  * from Secrets Manager. Environment: RUNBOOK_LAMBDA = JSON { endpoint, slackApiUrl, table, config }.
  */
-import { type DurableExecutionClient, type DurableExecutionInvocationInput, DurableExecutionInvocationInputWithClient } from '@aws/durable-execution-sdk-js';
+import { type DurableExecutionClient, DurableExecutionInvocationInputWithClient } from '@aws/durable-execution-sdk-js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { readFileSync } from 'node:fs';
@@ -78,7 +78,8 @@ process.on('message', (m: FromHost) => {
     if (m.ok) p.resolve(m.value);
     else p.reject(Object.assign(new Error(m.error.message), { name: m.error.name }));
   } else if (m.t === 'invoke') {
-    const event = new DurableExecutionInvocationInputWithClient(m.event as unknown as DurableExecutionInvocationInput, serviceFor(m.id));
+    const event = new DurableExecutionInvocationInputWithClient(m.event, serviceFor(m.id));
+    // The context's plain fields, and the one function the SDK calls (the local runner's is a constant too).
     const context = { ...m.context, getRemainingTimeInMillis: () => m.remainingMs } as unknown as Context;
     handler(event, context).then(
       (value) => send({ t: 'done', id: m.id, ok: true, value }),
@@ -88,4 +89,6 @@ process.on('message', (m: FromHost) => {
     send({ t: 'memory', id: m.id, ...memory() });
   }
 });
+// The host is gone (killed, or its run timed out): so is this Lambda, with whatever it had in flight.
+process.on('disconnect', () => process.exit(1));
 send({ t: 'ready', ...memory() });

@@ -19,7 +19,7 @@
  * Each drbot run is a process of its own (bench/scale-drbot.ts: the local stack, the runner and the
  * Slack stand-in, nothing of this process's seeding or anchors), and its runbook Lambda another
  * (bench/runbook-lambda.ts, bundled as `npm run build` bundles the runbook function, under the V8
- * limits and NODE_OPTIONS of a deployed 256 MB function), whose peak RSS over its whole life is the
+ * limits of a 256 MB function and the template's NODE_OPTIONS), whose peak RSS over its whole life is the
  * kernel's high-water mark; moto and the model are other processes.
  *
  * One run at a time, raw moto first, the runbook's loop last (each marker an AWS CLI process).
@@ -226,13 +226,15 @@ async function cliAvailable(): Promise<boolean> {
 }
 
 /**
- * The scale bench's runbook Lambda (bench/runbook-lambda.ts), bundled with `npm run build`'s options
- * as the runbook function is. Refuses to measure a process unlike the deployed one: the template's
- * NODE_OPTIONS must still be RUNBOOK_NODE_OPTIONS.
+ * The scale bench's runbook Lambda (bench/runbook-lambda.ts), bundled with the options `npm run build`
+ * bundles the runbook function with. Refuses to measure a process unlike the deployed one in its
+ * NODE_OPTIONS: the template must still set RUNBOOK_NODE_OPTIONS, once.
  */
 async function runbookLambdaBundle(): Promise<string> {
   const template = readFileSync(join(REPO_ROOT, 'template.yaml'), 'utf8');
-  const options = /^\s+NODE_OPTIONS:\s*(.+)$/m.exec(template)?.[1]?.trim();
+  // One NODE_OPTIONS in the template (Globals), so no function overrides it: a second one fails here.
+  const all = [...template.matchAll(/^\s+NODE_OPTIONS:\s*(.+)$/gm)].map((m) => m[1]?.trim());
+  const options = all.length === 1 ? all[0] : `${all.length} settings`;
   if (options !== RUNBOOK_NODE_OPTIONS.join(' ')) throw new Error(`template.yaml's NODE_OPTIONS is "${options ?? ''}", the bench runs the runbook Lambda with "${RUNBOOK_NODE_OPTIONS.join(' ')}": update RUNBOOK_NODE_OPTIONS in bench/runbook-lambda-host.ts`);
   const bundle = join(tempDir('drbot-bench-scale-'), 'runbook-lambda.js');
   await esbuild.build({ ...buildOptions(join(__dirname, 'runbook-lambda.ts'), bundle), plugins: [configFallbackPlugin(() => {})], logLevel: 'silent' });

@@ -85,8 +85,9 @@ export interface LocalStackOptions {
    */
   sandboxTools?: (stack: LocalStackCore, seed: { summary: SeedSummary; at: Date } | undefined) => { corrupt: NonNullable<SlackDeps['corrupt']>; compromise?: SlackDeps['compromise']; outage?: SlackDeps['outage'] };
   /**
-   * Tests only: wraps the runbook handler the local runner invokes (e.g. to make an invocation
-   * die the way a crashed Lambda does, and be invoked again from its checkpoints).
+   * Tests and the bench only: wraps the runbook handler the local runner invokes (e.g. to make an
+   * invocation die the way a crashed Lambda does, and be invoked again from its checkpoints, or to
+   * run it in a process of its own, bench/runbook-lambda-host.ts).
    */
   wrapHandler?: (handler: DurableLambdaHandler) => DurableLambdaHandler;
   /** Alarm wiring, added by src/local/alarms.ts when present. */
