@@ -1,9 +1,8 @@
+/** The messages between the scale bench's runbook Lambda (bench/runbook-lambda.ts) and its host (bench/runbook-lambda-host.ts). */
 import type { DurableExecutionInvocationInput } from '@aws/durable-execution-sdk-js';
 
 /** What Lambda's invoke carries to a durable function (the client to the service stays with the host). */
 export type InvokeEvent = Pick<DurableExecutionInvocationInput, 'DurableExecutionArn' | 'CheckpointToken' | 'InitialExecutionState'>;
-
-/** The messages between the scale bench's runbook Lambda (bench/runbook-lambda.ts) and its host (bench/runbook-lambda-host.ts). */
 
 export interface WireError {
   name: string;
