@@ -7,7 +7,7 @@
 import type { DurableExecutionClient, DurableLambdaHandler } from '@aws/durable-execution-sdk-js';
 import { type ChildProcess, fork } from 'node:child_process';
 import type { DrConfig } from '../src/config/schema';
-import type { FromHost, ToHost, WireError } from './runbook-lambda-protocol';
+import { type FromHost, fromWire, type ToHost, toWire } from './runbook-lambda-protocol';
 
 /**
  * The V8 heap limits AWS Lambda's Node.js runtime gives a function of 256 MB, the target's size: its
@@ -50,17 +50,6 @@ export interface RunbookLambdaEnv {
   /** The state table the local stack keeps its runs in. */
   table: string;
   config: DrConfig;
-}
-
-function errorFrom(e: WireError): Error {
-  const err = new Error(e.message);
-  err.name = e.name;
-  if (e.stack) err.stack = e.stack;
-  return err;
-}
-
-function wireError(e: unknown): WireError {
-  return e instanceof Error ? { name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) } : { name: 'Error', message: String(e) };
 }
 
 /** The plain fields of a Lambda context (its functions do not cross a process). */
@@ -113,7 +102,7 @@ export async function startRunbookLambda(bundle: string, env: RunbookLambdaEnv):
       const inv = invocations.get(m.id);
       invocations.delete(m.id);
       if (m.ok) inv?.resolve(m.value);
-      else inv?.reject(errorFrom(m.error));
+      else inv?.reject(fromWire(m.error));
     } else if (m.t === 'call') {
       const inv = invocations.get(m.inv);
       if (!inv) {
@@ -125,7 +114,7 @@ export async function startRunbookLambda(bundle: string, env: RunbookLambdaEnv):
       const answer = m.api === 'checkpoint' ? inv.client.checkpoint(params) : inv.client.getExecutionState(params);
       answer.then(
         (value) => send({ t: 'answer', id: m.id, ok: true, value }),
-        (e: unknown) => send({ t: 'answer', id: m.id, ok: false, error: wireError(e) }),
+        (e: unknown) => send({ t: 'answer', id: m.id, ok: false, error: toWire(e) }),
       );
     } else if (m.t === 'memory') {
       readings.get(m.id)?.resolve({ rssMiB: m.rssMiB, peakMiB: m.peakMiB });

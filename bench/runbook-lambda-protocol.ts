@@ -10,6 +10,18 @@ export interface WireError {
   stack?: string;
 }
 
+/** An error as it crosses the channel (name, message and stack; the rest stays behind). */
+export function toWire(e: unknown): WireError {
+  return e instanceof Error ? { name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) } : { name: 'Error', message: String(e) };
+}
+
+export function fromWire(w: WireError): Error {
+  const err = new Error(w.message);
+  err.name = w.name;
+  if (w.stack) err.stack = w.stack;
+  return err;
+}
+
 /** Host → Lambda: an invocation, the answer to a durable-service call, a memory reading wanted. */
 export type FromHost =
   | { t: 'invoke'; id: number; event: InvokeEvent; context: Record<string, unknown>; remainingMs: number }

@@ -19,14 +19,14 @@
 import { type DurableExecutionClient, DurableExecutionInvocationInputWithClient } from '@aws/durable-execution-sdk-js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
-import { readFileSync } from 'node:fs';
 import { AwsClients } from '../src/aws/clients';
 import type { DrConfig } from '../src/config/schema';
 import { createRunbookHandler } from '../src/runbooks/handler';
 import { slackClient } from '../src/runtime/aws';
 import { RetryingPoster, WebApiPoster } from '../src/slack/poster';
 import { StateStore } from '../src/store/state';
-import type { FromHost, ToHost } from './runbook-lambda-protocol';
+import { statusMiB } from './proc-memory';
+import { type FromHost, fromWire, type ToHost, toWire } from './runbook-lambda-protocol';
 
 const CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
@@ -47,9 +47,8 @@ function send(m: ToHost): void {
 
 /** This process's resident set now and at its peak (VmRSS, VmHWM), in MiB. */
 function memory(): { rssMiB: number; peakMiB: number } {
-  const status = readFileSync('/proc/self/status', 'utf8');
-  const field = (f: string) => Number(new RegExp(`^${f}:\\s+(\\d+)\\s+kB$`, 'm').exec(status)?.[1] ?? NaN) / 1024;
-  return { rssMiB: field('VmRSS'), peakMiB: field('VmHWM') };
+  const rss = process.memoryUsage().rss;
+  return { rssMiB: statusMiB('VmRSS', rss), peakMiB: statusMiB('VmHWM', rss) };
 }
 
 /** The durable service's two calls for invocation `inv`, answered by the host's local runner. */
@@ -66,24 +65,20 @@ function serviceFor(inv: number): DurableExecutionClient {
   return { getExecutionState: (params) => call('getExecutionState', params), checkpoint: (params) => call('checkpoint', params) };
 }
 
-function errorOf(e: unknown): { name: string; message: string; stack?: string } {
-  return e instanceof Error ? { name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) } : { name: 'Error', message: String(e) };
-}
-
 process.on('message', (m: FromHost) => {
   if (m.t === 'answer') {
     const p = pending.get(m.id);
     pending.delete(m.id);
     if (!p) return;
     if (m.ok) p.resolve(m.value);
-    else p.reject(Object.assign(new Error(m.error.message), { name: m.error.name }));
+    else p.reject(fromWire(m.error));
   } else if (m.t === 'invoke') {
     const event = new DurableExecutionInvocationInputWithClient(m.event, serviceFor(m.id));
     // The context's plain fields, and the one function the SDK calls (the local runner's is a constant too).
     const context = { ...m.context, getRemainingTimeInMillis: () => m.remainingMs } as unknown as Context;
     handler(event, context).then(
       (value) => send({ t: 'done', id: m.id, ok: true, value }),
-      (e: unknown) => send({ t: 'done', id: m.id, ok: false, error: errorOf(e) }),
+      (e: unknown) => send({ t: 'done', id: m.id, ok: false, error: toWire(e) }),
     );
   } else if (m.t === 'memory') {
     send({ t: 'memory', id: m.id, ...memory() });

@@ -19,23 +19,13 @@
  * /proc/self/clear_refs), so the growth is the run's: the Slack side's share of the work and the
  * local runner's copies of every checkpoint (in production the durable service keeps those).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { MotoServer } from '../src/local/moto';
 import { LOCAL_STATE_TABLE, startLocalStack } from '../src/local/stack';
+import { statusMiB } from './proc-memory';
 import { RESULT_MARKER } from './protocol';
 import { type RunbookLambda, startRunbookLambda } from './runbook-lambda-host';
 import { APPROVER, benchConfig, CHANNEL, type DrbotTimes, findApproveButton, OPERATOR } from './scale-config';
-
-/** VmHWM (the peak) or VmRSS (now) of this process in MiB, from /proc; `fallback` bytes when /proc cannot say. */
-function statusMiB(field: 'VmHWM' | 'VmRSS', fallback: number): number {
-  try {
-    const kb = new RegExp(`^${field}:\\s+(\\d+)\\s+kB$`, 'm').exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
-    if (kb) return Number(kb) / 1024;
-  } catch {
-    /* not Linux */
-  }
-  return fallback / 1024 / 1024;
-}
 
 /** Resets VmHWM to the present resident set; false where /proc cannot (the peak then includes startup). */
 function resetPeak(): boolean {

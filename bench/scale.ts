@@ -19,8 +19,8 @@
  * Each drbot run is a process of its own (bench/scale-drbot.ts: the local stack, the runner and the
  * Slack stand-in, nothing of this process's seeding or anchors), and its runbook Lambda another
  * (bench/runbook-lambda.ts, bundled as `npm run build` bundles the runbook function, under the V8
- * limits of a 256 MB function and the template's NODE_OPTIONS), whose peak RSS over its whole life is the
- * kernel's high-water mark; moto and the model are other processes.
+ * limits of a 256 MB function and the template's NODE_OPTIONS), whose peak RSS over its whole
+ * life is the kernel's high-water mark; moto and the model are other processes.
  *
  * One run at a time, raw moto first, the runbook's loop last (each marker an AWS CLI process).
  * Not even the modeled anchors side by side: moto serves one request at a time, and a listing

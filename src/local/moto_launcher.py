@@ -505,8 +505,9 @@ def _paged_object_listing():
     only those under the prefix and after the continuation token or StartAfter, and fetches keys
     only until MaxKeys entries, with moto's own rules: the newest version is the key, a delete
     marker hides it, a common prefix is made even from a key whose newest version is a delete
-    marker, and the next token is moto's (the MD5 of the last entry, remembered). A token moto does not know, or a table
-    bucket, go to moto's own method. DRBOT_MOTO_FAST_OBJECTS=off restores moto's method."""
+    marker, and the next token is moto's (the MD5 of the last entry, remembered). A token moto
+    does not know, or a table bucket, go to moto's own method. DRBOT_MOTO_FAST_OBJECTS=off
+    restores moto's method."""
     if os.environ.get("DRBOT_MOTO_FAST_OBJECTS", "on") == "off":
         return
     from moto.s3 import models as s3_models
