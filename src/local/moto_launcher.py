@@ -667,6 +667,75 @@ def with_bulk(app):
     return wsgi
 
 
+def _keep_alive_handler():
+    """werkzeug's development server answers every request with `Connection: close` (its comment:
+    Python's http.server cannot drain a request's unread body before the next request line), so
+    every AWS call paid a new TCP connection on both sides and a new server thread, and each
+    request was logged to stderr. This handler reads each request's whole body before the app
+    runs (Content-Length bytes, or the chunked body to its last chunk), so the next request always
+    starts where this one ended whatever the app read, and keeps the connection open: the SDK's
+    agent reuses it. werkzeug's drain after the response is then nothing to do and is skipped (it
+    would wait 10 ms on an idle connection, or read the next request's first bytes away). A body
+    that cannot be read (a bad Content-Length, a broken chunk) closes the connection after the
+    answer, as before. DRBOT_MOTO_FAST_KEEPALIVE=off keeps werkzeug's own handler."""
+    if os.environ.get("DRBOT_MOTO_FAST_KEEPALIVE", "on") == "off":
+        return None
+    import io
+    import selectors
+    import socket
+    import types
+
+    import werkzeug.serving as serving
+
+    class _NoDrain:
+        def register(self, *args):
+            pass
+
+        def select(self, timeout=None):
+            return []
+
+        def close(self):
+            pass
+
+    serving.selectors = types.SimpleNamespace(DefaultSelector=_NoDrain, EVENT_READ=selectors.EVENT_READ)
+
+    class KeepAliveHandler(serving.WSGIRequestHandler):
+        def setup(self):
+            super().setup()
+            # The head and the body go out in separate writes: on an open connection Nagle's
+            # algorithm would hold the body until the client's delayed ACK of the head (~40 ms).
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def make_environ(self):
+            environ = super().make_environ()
+            try:
+                if environ.get("wsgi.input_terminated"):
+                    body = environ["wsgi.input"].read()
+                else:
+                    length = int(environ.get("CONTENT_LENGTH") or 0)
+                    if length < 0:
+                        raise ValueError("negative Content-Length")
+                    body = self.rfile.read(length) if length else b""
+                    if len(body) != length:
+                        raise ValueError("body shorter than its Content-Length")
+            except Exception:
+                # The stream's position is unknown: answer this request, then close.
+                self.close_connection = True
+                return environ
+            environ["wsgi.input"] = io.BytesIO(body)
+            return environ
+
+        def send_header(self, keyword, value):
+            if keyword.lower() == "connection" and value.lower() == "close" and not self.close_connection:
+                return
+            super().send_header(keyword, value)
+
+        def log_request(self, code="-", size="-"):
+            pass
+
+    return KeepAliveHandler
+
+
 def _preload(app):
     """Asks moto for the sandbox regions' images once, in this thread, before the server listens:
     moto loads its EC2 models, the EC2 service model and each region's backend (default VPC, stock
@@ -742,7 +811,7 @@ def main():
     app = DomainDispatcherApplication(create_backend_app)
     app.debug = True
     # Bound now (the socket queues connections until serve_forever), so PORT 0 can be reported.
-    server = make_server(host, port, with_bulk(app), threaded=True)
+    server = make_server(host, port, with_bulk(app), threaded=True, request_handler=_keep_alive_handler())
     port = server.server_address[1]
     # As `python3 -m moto.server` does: moto reads its own port from here.
     os.environ.setdefault("MOTO_PORT", str(port))
