@@ -5,7 +5,7 @@ import { DrbotError } from '../../errors';
 import { code } from '../../slack/views/format';
 import { formatCount } from '../../slack/views/run';
 import { AdaptiveWindows, partitionOf } from '../../util/aimd';
-import { formatBytes, limiter } from '../../util/limit';
+import { formatBytes, limiter, mapLimit } from '../../util/limit';
 import { type Runbook, safeStep, step, type StepFailure, stepFailure } from '../driver';
 import { bucketRegion, replicaOf } from '../resources';
 import type { RunbookDeps } from '../types';
@@ -25,6 +25,8 @@ const KEYS_PER_STEP = 50_000;
 const RESUMES = 3;
 const SAMPLE_KEYS = 5;
 const MAX_REPORTED_FAILURES = 200;
+/** Key ranges of the verify listed at a time (each lists both buckets, a page ahead). */
+const VERIFY_RANGES_IN_FLIGHT = 6;
 /** Waits between retries of one copy that AWS throttled or answered with a 5xx (each under a second). */
 const COPY_RETRY_MS = [200, 400, 800];
 
@@ -118,10 +120,17 @@ export interface ReplicaComparison {
   sample: { key: string; verdict: 'missing' | 'different' }[];
 }
 
-/** Compares the two buckets by key, size and ETag, in one pass over both listings. */
-export async function compareBuckets(s: Sides, sampleSize = SAMPLE_KEYS): Promise<ReplicaComparison> {
+/** Keys after `startAfter` (from the first when absent) up to and including `through` (to the last when absent). */
+export interface KeyRange {
+  startAfter?: string;
+  through?: string;
+}
+
+/** Compares the two buckets by key, size and ETag, in one pass over both listings (of one key range when given). */
+export async function compareBuckets(s: Sides, sampleSize = SAMPLE_KEYS, range: KeyRange = {}): Promise<ReplicaComparison> {
   const c: ReplicaComparison = { missing: 0, different: 0, newerInPrimary: 0, onlyInPrimary: 0, same: 0, bytes: 0, sample: [] };
-  for await (const p of walk(s)) {
+  for await (const p of walk(s, range.startAfter)) {
+    if (range.through !== undefined && compareKeys(p.key, range.through) > 0) break;
     const v = verdict(p);
     c[v]++;
     if (v === 'missing' || v === 'different') {
@@ -131,6 +140,31 @@ export async function compareBuckets(s: Sides, sampleSize = SAMPLE_KEYS): Promis
     }
   }
   return c;
+}
+
+/**
+ * The copy's verify: both buckets compared again, the key space cut at the keys where the copy's
+ * steps ended (`bounds`, ascending) and the ranges listed VERIFY_RANGES_IN_FLIGHT at a time, since
+ * on S3 a listing is a page per round trip. The ranges cover every key whatever the steps did (the
+ * first starts at the bucket's first key, the last runs to its end), so a step that stopped early
+ * leaves nothing unverified.
+ */
+export async function verifyCopy(s: Sides, bounds: readonly string[]): Promise<ReplicaComparison> {
+  const ranges: KeyRange[] = [undefined, ...bounds].map((startAfter, i) => ({
+    ...(startAfter !== undefined ? { startAfter } : {}),
+    ...(i < bounds.length ? { through: bounds[i] } : {}),
+  }));
+  const parts = await mapLimit(ranges, VERIFY_RANGES_IN_FLIGHT, (r) => compareBuckets(s, 0, r));
+  const sum: ReplicaComparison = { missing: 0, different: 0, newerInPrimary: 0, onlyInPrimary: 0, same: 0, bytes: 0, sample: [] };
+  for (const p of parts) {
+    sum.missing += p.missing;
+    sum.different += p.different;
+    sum.newerInPrimary += p.newerInPrimary;
+    sum.onlyInPrimary += p.onlyInPrimary;
+    sum.same += p.same;
+    sum.bytes += p.bytes;
+  }
+  return sum;
 }
 
 export interface ReplicaPlan {
@@ -258,6 +292,8 @@ export const replicaRunbook: Runbook<ReplicaInput, ReplicaPlan> = {
     let stopped: StepFailure | undefined;
     let resumes = 0;
     let startAfter: string | undefined;
+    /** Where each step ended, ascending: the verify's key ranges. */
+    const bounds: string[] = [];
     // Performance state only (not checkpointed): a replay starts the windows again.
     const windows = new AdaptiveWindows(COPY_WINDOW);
     for (let i = 0; ; i++) {
@@ -273,6 +309,7 @@ export const replicaRunbook: Runbook<ReplicaInput, ReplicaPlan> = {
       multipart += r.value.multipart;
       failed += r.value.failed;
       failures.push(...r.value.failures.slice(0, MAX_REPORTED_FAILURES - failures.length));
+      if (r.value.last !== undefined && r.value.last !== startAfter) bounds.push(r.value.last);
       startAfter = r.value.last ?? startAfter;
       if (r.value.error) {
         if (!r.value.error.transient || ++resumes > RESUMES) {
@@ -288,7 +325,7 @@ export const replicaRunbook: Runbook<ReplicaInput, ReplicaPlan> = {
         break;
       }
     }
-    const after = await step(ctx, 'verify', () => compareBuckets(s, 0));
+    const after = await step(ctx, 'verify', () => verifyCopy(s, bounds));
     const clean = after.missing === 0 && after.different === 0;
     const lines = [
       `Copied *${formatCount(copied)}* objects (${formatBytes(bytes)}) from \`${s.replica}\` into \`${input.bucket}\`${multipart ? `, ${formatCount(multipart)} by multipart copy` : ''}.`,
