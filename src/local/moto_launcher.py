@@ -12,6 +12,7 @@ tables hold a few thousand items. Everything else is moto's app, untouched.
 
 POST /_drbot/snapshot  {"name": "...", "meta": <any JSON>}   keeps a copy of every backend's state
 POST /_drbot/restore   {"name": "..."}                        puts it back (404 for an unknown name)
+POST /_drbot/fast-xml-answers  {}                             how many S3 answers the launcher wrote itself, by operation
 The test run keeps one moto per jest worker and restores each file's starting state (moto as it
 started, or the seeded sandbox) instead of starting and seeding a new server per file, which cost
 seconds of Python a file (test/global/setup.ts, test/helpers/flow.ts). The copy is a deep copy of
@@ -243,6 +244,10 @@ def _xml_element(out, tag, v, shape, ts):
     out.append(f"<{tag}>{text}</{tag}>" if text else f"<{tag}/>")
 
 
+# Answers the launcher wrote itself, by operation: POST /_drbot/fast-xml-answers says how many.
+FAST_XML_ANSWERS = {}
+
+
 def _fast_s3_xml():
     """moto writes an S3 answer by walking the service model member by member, through alias
     lookups and xmltodict: a ListObjectsV2 page of 1,000 objects took ~110 ms of moto's CPU, ~80 %
@@ -300,6 +305,7 @@ def _fast_s3_xml():
         except _NotPlain:
             return slow(self, context)
         status = context.operation_model.http.get("responseCode", 200)
+        FAST_XML_ANSWERS[context.operation_model.name] = FAST_XML_ANSWERS.get(context.operation_model.name, 0) + 1
         if mode == "check":
             want_status, want_headers, want = slow(self, context)
             if (want_status, want_headers.get("Content-Type"), want) != (status, "application/xml", body):
@@ -754,7 +760,7 @@ def restore(req):
     return {"count": len(state), "meta": meta}
 
 
-BULK = {BULK_PATH: put_objects, BULK_ITEMS_PATH: put_items, SNAPSHOT_PATH: snapshot, RESTORE_PATH: restore}
+BULK = {BULK_PATH: put_objects, BULK_ITEMS_PATH: put_items, SNAPSHOT_PATH: snapshot, RESTORE_PATH: restore, "/_drbot/fast-xml-answers": lambda req: {"answers": dict(FAST_XML_ANSWERS)}}
 
 
 # moto's server is threaded and its DynamoDB backend takes no lock, so two concurrent conditional
@@ -841,17 +847,48 @@ def _keep_alive_handler():
                 self.close_connection = True
                 return environ
             environ["wsgi.input"] = io.BytesIO(body)
+            environ["drbot.handler"] = self
             return environ
 
         def send_header(self, keyword, value):
-            if keyword.lower() == "connection" and value.lower() == "close" and not self.close_connection:
+            # werkzeug's answers always say close; http.server's own errors (414, 431) set
+            # close_connection first, and an HTTP/1.0 client is answered as before.
+            if keyword.lower() == "connection" and value.lower() == "close" and not self.close_connection and self.request_version >= "HTTP/1.1":
                 return
             super().send_header(keyword, value)
+
+        def send_error(self, code, message=None, explain=None):
+            # A request line or header too long: where the next request starts is unknown.
+            self.close_connection = True
+            super().send_error(code, message, explain)
 
         def log_request(self, code="-", size="-"):
             pass
 
     return KeepAliveHandler
+
+
+def _close_on_error(app):
+    """werkzeug closes a connection after an answer that failed part way only when it was chunked;
+    one sent with a Content-Length would stay open short of its length, and the client would wait
+    for the rest. Any error while the answer is made closes the connection (the keep-alive
+    handler puts itself in the environ)."""
+
+    def wsgi(environ, start_response):
+        inner = None
+        try:
+            inner = app(environ, start_response)
+            yield from inner
+        except Exception:
+            handler = environ.get("drbot.handler")
+            if handler is not None:
+                handler.close_connection = True
+            raise
+        finally:
+            if inner is not None and hasattr(inner, "close"):
+                inner.close()
+
+    return wsgi
 
 
 def _preload(app):
@@ -930,7 +967,8 @@ def main():
     app = DomainDispatcherApplication(create_backend_app)
     app.debug = True
     # Bound now (the socket queues connections until serve_forever), so PORT 0 can be reported.
-    server = make_server(host, port, with_bulk(app), threaded=True, request_handler=_keep_alive_handler())
+    handler = _keep_alive_handler()
+    server = make_server(host, port, _close_on_error(with_bulk(app)) if handler else with_bulk(app), threaded=True, request_handler=handler)
     port = server.server_address[1]
     # As `python3 -m moto.server` does: moto reads its own port from here.
     os.environ.setdefault("MOTO_PORT", str(port))

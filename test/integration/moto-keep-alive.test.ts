@@ -23,14 +23,21 @@ class Conn {
   private readonly answers: Answer[] = [];
   private waiters: (() => void)[] = [];
   closed = false;
+  /** Settles when the connection is gone. */
+  readonly gone: Promise<void>;
+  private onGone: () => void = () => {};
 
   private constructor(private readonly socket: Socket) {
     socket.on('data', (d: Buffer) => {
       this.buf = Buffer.concat([this.buf, d]);
       this.parse();
     });
+    this.gone = new Promise<void>((resolve) => {
+      this.onGone = resolve;
+    });
     const gone = () => {
       this.closed = true;
+      this.onGone();
       this.wake();
     };
     socket.on('close', gone);
@@ -201,18 +208,28 @@ describe('moto as the launcher runs it: one connection for many requests', () =>
     // act: a Content-Length that is not a number, then a request that must not be taken from the body
     conn.send(request('PUT', '/keepalive-d/k', { body: 'GET / HTTP/1.1\r\nHost: s3.amazonaws.com\r\n\r\n', headers: { 'Content-Length': 'many' } }));
     const first = await conn.next();
-    await new Promise<void>((resolve) => {
-      const wait = setInterval(() => {
-        if (conn?.closed) {
-          clearInterval(wait);
-          resolve();
-        }
-      }, 10);
-    });
+    await conn.gone;
 
     // assess: one answer that says it closes, then the connection is gone
     expect(first.headers.connection).toBe('close');
     expect(conn.closed).toBe(true);
+    await expect(conn.next()).rejects.toThrow('connection closed before the answer');
+  });
+
+  it('closes the connection after refusing a request line too long to read, on a connection already used', async () => {
+    // prepare
+    conn = await Conn.open(moto().endpoint);
+    conn.send(request('PUT', '/keepalive-e'));
+    expect((await conn.next()).status).toBe(200);
+
+    // act: a request line over http.server's 64 KB, whose rest must not be read as a request
+    conn.send(request('GET', `/keepalive-e/${'x'.repeat(70_000)}`));
+    const refused = await conn.next();
+    await conn.gone;
+
+    // assess
+    expect(refused.status).toBe(414);
+    expect(refused.headers.connection).toBe('close');
     await expect(conn.next()).rejects.toThrow('connection closed before the answer');
   });
 });

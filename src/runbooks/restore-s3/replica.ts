@@ -149,7 +149,9 @@ export async function compareBuckets(s: Sides, sampleSize = SAMPLE_KEYS, range: 
  * first starts at the bucket's first key, the last runs to its end), so a step that stopped early
  * leaves nothing unverified.
  */
-export async function verifyCopy(s: Sides, bounds: readonly string[]): Promise<ReplicaComparison> {
+export async function verifyCopy(s: Sides, given: readonly string[]): Promise<ReplicaComparison> {
+  // Ascending and distinct, or a key would be counted twice.
+  const bounds = [...new Set(given)].sort(compareKeys);
   const ranges: KeyRange[] = [undefined, ...bounds].map((startAfter, i) => ({
     ...(startAfter !== undefined ? { startAfter } : {}),
     ...(i < bounds.length ? { through: bounds[i] } : {}),
