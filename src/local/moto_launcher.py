@@ -68,6 +68,7 @@ BULK_PATH = "/_drbot/s3/put-many"
 BULK_ITEMS_PATH = "/_drbot/dynamodb/put-many"
 SNAPSHOT_PATH = "/_drbot/snapshot"
 RESTORE_PATH = "/_drbot/restore"
+FAST_XML_ANSWERS_PATH = "/_drbot/fast-xml-answers"
 
 
 def put_objects(req):
@@ -197,8 +198,6 @@ def _fast_dynamodb_results():
 def _xml_members(out, value, shape, ts):
     """Appends a structure's members in the shape's order, as moto's XML serializer writes them
     (xmltodict with short empty elements); _NotPlain for anything outside the plain cases."""
-    from xml.sax.saxutils import escape
-
     if not isinstance(value, dict):
         raise _NotPlain("structure")
     for name, member in shape.members.items():
@@ -297,11 +296,10 @@ def _fast_s3_xml():
                 if not root:
                     raise _NotPlain("no result wrapper")
                 _xml_members(out, self.result, shape, ts)
-            xmlns = f' xmlns="{ns}"' if ns else ""
-            inner = "".join(out)
-            body = f'<?xml version="1.0" encoding="utf-8"?>\n<{root}{xmlns}>{inner}</{root}>' if inner else None
-            if body is None:
+            if not out:
                 raise _NotPlain("empty result")
+            xmlns = f' xmlns="{ns}"' if ns else ""
+            body = f'<?xml version="1.0" encoding="utf-8"?>\n<{root}{xmlns}>{"".join(out)}</{root}>'
         except _NotPlain:
             return slow(self, context)
         status = context.operation_model.http.get("responseCode", 200)
@@ -760,7 +758,7 @@ def restore(req):
     return {"count": len(state), "meta": meta}
 
 
-BULK = {BULK_PATH: put_objects, BULK_ITEMS_PATH: put_items, SNAPSHOT_PATH: snapshot, RESTORE_PATH: restore, "/_drbot/fast-xml-answers": lambda req: {"answers": dict(FAST_XML_ANSWERS)}}
+BULK = {BULK_PATH: put_objects, BULK_ITEMS_PATH: put_items, SNAPSHOT_PATH: snapshot, RESTORE_PATH: restore, FAST_XML_ANSWERS_PATH: lambda req: {"answers": dict(FAST_XML_ANSWERS)}}
 
 
 # moto's server is threaded and its DynamoDB backend takes no lock, so two concurrent conditional

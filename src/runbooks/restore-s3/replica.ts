@@ -126,9 +126,13 @@ export interface KeyRange {
   through?: string;
 }
 
+function noDifferences(): ReplicaComparison {
+  return { missing: 0, different: 0, newerInPrimary: 0, onlyInPrimary: 0, same: 0, bytes: 0, sample: [] };
+}
+
 /** Compares the two buckets by key, size and ETag, in one pass over both listings (of one key range when given). */
 export async function compareBuckets(s: Sides, sampleSize = SAMPLE_KEYS, range: KeyRange = {}): Promise<ReplicaComparison> {
-  const c: ReplicaComparison = { missing: 0, different: 0, newerInPrimary: 0, onlyInPrimary: 0, same: 0, bytes: 0, sample: [] };
+  const c = noDifferences();
   for await (const p of walk(s, range.startAfter)) {
     if (range.through !== undefined && compareKeys(p.key, range.through) > 0) break;
     const v = verdict(p);
@@ -157,7 +161,7 @@ export async function verifyCopy(s: Sides, given: readonly string[]): Promise<Re
     ...(i < bounds.length ? { through: bounds[i] } : {}),
   }));
   const parts = await mapLimit(ranges, VERIFY_RANGES_IN_FLIGHT, (r) => compareBuckets(s, 0, r));
-  const sum: ReplicaComparison = { missing: 0, different: 0, newerInPrimary: 0, onlyInPrimary: 0, same: 0, bytes: 0, sample: [] };
+  const sum = noDifferences();
   for (const p of parts) {
     sum.missing += p.missing;
     sum.different += p.different;
@@ -294,7 +298,7 @@ export const replicaRunbook: Runbook<ReplicaInput, ReplicaPlan> = {
     let stopped: StepFailure | undefined;
     let resumes = 0;
     let startAfter: string | undefined;
-    /** Where each step ended, ascending: the verify's key ranges. */
+    /** Where each step ended: the verify's key ranges. */
     const bounds: string[] = [];
     // Performance state only (not checkpointed): a replay starts the windows again.
     const windows = new AdaptiveWindows(COPY_WINDOW);
@@ -311,7 +315,7 @@ export const replicaRunbook: Runbook<ReplicaInput, ReplicaPlan> = {
       multipart += r.value.multipart;
       failed += r.value.failed;
       failures.push(...r.value.failures.slice(0, MAX_REPORTED_FAILURES - failures.length));
-      if (r.value.last !== undefined && r.value.last !== startAfter) bounds.push(r.value.last);
+      if (r.value.last !== undefined) bounds.push(r.value.last);
       startAfter = r.value.last ?? startAfter;
       if (r.value.error) {
         if (!r.value.error.transient || ++resumes > RESUMES) {
