@@ -210,8 +210,9 @@ def _xml_members(out, value, shape, ts):
         tag = ser.get("name", name)
         t = member.type_name
         if t == "list":
-            if not ser.get("flattened") or not isinstance(v, (list, tuple)) or not v:
+            if not ser.get("flattened") or not isinstance(v, (list, tuple)):
                 raise _NotPlain(f"{name}: list")
+            # moto writes nothing for an empty flattened list (a page of delete markers only)
             item = member.member
             for x in v:
                 _xml_element(out, tag, x, item, ts)
@@ -251,10 +252,10 @@ def _fast_s3_xml():
     """moto writes an S3 answer by walking the service model member by member, through alias
     lookups and xmltodict: a ListObjectsV2 page of 1,000 objects took ~110 ms of moto's CPU, ~80 %
     of it there (measured), and a CopyObject ~0.4 ms of its ~3 ms. Listings and copies are what a
-    copy-back and its bench do most. For those two operations the launcher writes the same XML
-    directly, in the shape's member order with moto's own timestamp conversion, and leaves
-    anything not plain (other types, header members, empty lists, pretty printing) to moto's
-    serializer. DRBOT_MOTO_FAST_XML=check writes both and logs each difference to stderr;
+    copy-back, an undelete and their bench do most. For ListObjectsV2, ListObjectVersions and
+    CopyObject the launcher writes the same XML directly, in the shape's member order with moto's
+    own timestamp conversion, and leaves anything not plain (other types, header members,
+    non-flattened lists, pretty printing) to moto's serializer. DRBOT_MOTO_FAST_XML=check writes both and logs each difference to stderr;
     =off keeps moto's serializer alone (test/long/moto-fast-xml.test.ts compares the two servers)."""
     mode = os.environ.get("DRBOT_MOTO_FAST_XML", "on")
     if mode == "off":
@@ -264,7 +265,7 @@ def _fast_s3_xml():
     from moto.core.serialize import S3Serializer, TimestampSerializer
 
     slow = ActionResult.execute_result
-    ops = {"ListObjectsV2", "CopyObject"}
+    ops = {"ListObjectsV2", "ListObjectVersions", "CopyObject"}
     stamps = TimestampSerializer(S3Serializer.DEFAULT_TIMESTAMP_FORMAT)
 
     def ts(value, shape):

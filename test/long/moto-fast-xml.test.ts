@@ -1,19 +1,22 @@
-import { ChecksumAlgorithm, CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ChecksumAlgorithm, CreateBucketCommand, DeleteObjectCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { MotoServer } from '../../src/local/moto';
 import { motoClients, startMotoWithout, useMoto } from '../helpers/moto';
 
 /**
- * The launcher writes ListObjectsV2 and CopyObject answers itself (src/local/moto_launcher.py,
- * _fast_s3_xml) instead of through moto's generic serializer: every listing a copy-back, an
- * undelete's verify and their tests read goes through it, so the XML must be byte for byte what
- * moto writes. Two servers hold the same objects, one with moto's own serializer
+ * The launcher writes ListObjectsV2, ListObjectVersions and CopyObject answers itself
+ * (src/local/moto_launcher.py, _fast_s3_xml) instead of through moto's generic serializer: every
+ * listing a copy-back, an undelete's plan and verify and their tests read goes through it, so the
+ * XML must be byte for byte what moto writes. Two servers hold the same objects, one with moto's own serializer
  * (DRBOT_MOTO_FAST_XML=off), and the raw answers to the same requests are compared, with keys
  * that need escaping, URL encoding, delimiters, owners, checksums, start-after and every page of
- * a paged listing. Only the times and request ids differ between the servers.
+ * a paged listing; version listings of overwritten and deleted keys, with pages holding only
+ * versions or only delete markers. Only the times, request ids and version ids differ between the
+ * servers.
  */
 
 const AUTH = 'AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0';
 const BUCKET = 'fast-xml';
+const VERSIONED = 'fast-xml-versions';
 const KEYS = [
   'plain.txt',
   'a&b<c>"q\'',
@@ -31,6 +34,18 @@ async function seed(endpoint: string): Promise<void> {
   for (const [i, key] of KEYS.entries()) {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: `body ${i}`, ...(i === 4 ? { ChecksumAlgorithm: ChecksumAlgorithm.SHA256 } : {}) }));
   }
+  // versions: every key once, many/0x three times, deleted keys (a marker on top); paged one
+  // entry at a time over deleted keys, pages hold only a marker or only a version
+  await s3.send(new CreateBucketCommand({ Bucket: VERSIONED }));
+  await s3.send(new PutBucketVersioningCommand({ Bucket: VERSIONED, VersioningConfiguration: { Status: 'Enabled' } }));
+  for (const [i, key] of KEYS.entries()) {
+    await s3.send(new PutObjectCommand({ Bucket: VERSIONED, Key: key, Body: `v1 ${i}` }));
+    if (key.startsWith('many/0')) {
+      await s3.send(new PutObjectCommand({ Bucket: VERSIONED, Key: key, Body: `v2 ${i}` }));
+      await s3.send(new PutObjectCommand({ Bucket: VERSIONED, Key: key, Body: `v3 ${i}` }));
+    }
+    if (i % 3 === 1 || key.startsWith('many/2')) await s3.send(new DeleteObjectCommand({ Bucket: VERSIONED, Key: key }));
+  }
 }
 
 interface Answer {
@@ -39,9 +54,20 @@ interface Answer {
   body: string;
 }
 
-async function raw(endpoint: string, method: string, path: string, headers: Record<string, string> = {}): Promise<Answer> {
+/** The answer with its times, request ids and version ids made equal, and the raw text. */
+async function rawWithText(endpoint: string, method: string, path: string, headers: Record<string, string> = {}): Promise<[Answer, string]> {
   const r = await fetch(`${endpoint}${path}`, { method, headers: { Authorization: AUTH, ...headers } });
-  return { status: r.status, type: r.headers.get('content-type'), body: (await r.text()).replace(/<LastModified>[^<]*<\/LastModified>/g, '<LastModified>T</LastModified>').replace(/<RequestId>[^<]*<\/RequestId>/g, '<RequestId/>') };
+  const text = await r.text();
+  const body = text
+    .replace(/<LastModified>[^<]*<\/LastModified>/g, '<LastModified>T</LastModified>')
+    .replace(/<RequestId>[^<]*<\/RequestId>/g, '<RequestId/>')
+    // each server makes its own version ids: the same answer names them in the same places
+    .replace(/<(VersionId|NextVersionIdMarker|VersionIdMarker)>[^<]+<\/\1>/g, '<$1>V</$1>');
+  return [{ status: r.status, type: r.headers.get('content-type'), body }, text];
+}
+
+async function raw(endpoint: string, method: string, path: string, headers: Record<string, string> = {}): Promise<Answer> {
+  return (await rawWithText(endpoint, method, path, headers))[0];
 }
 
 const q = encodeURIComponent;
@@ -54,6 +80,15 @@ const LISTINGS = [
   `/${BUCKET}?list-type=2&prefix=${q('nothing here/')}`,
   `/${BUCKET}?list-type=2&prefix=many%2F&max-keys=7`,
   `/${BUCKET}?list-type=2&delimiter=%2F&max-keys=2`,
+];
+const VERSION_LISTINGS = [
+  `/${VERSIONED}?versions`,
+  `/${VERSIONED}?versions&encoding-type=url`,
+  `/${VERSIONED}?versions&delimiter=%2F`,
+  `/${VERSIONED}?versions&prefix=many%2F&max-keys=4`,
+  `/${VERSIONED}?versions&prefix=${q('nothing here/')}`,
+  `/${VERSIONED}?versions&prefix=many%2F2&max-keys=1`,
+  `/${VERSIONED}?versions&max-keys=3`,
 ];
 
 describe('moto as the launcher runs it: its own XML for listings and copies', () => {
@@ -87,6 +122,29 @@ describe('moto as the launcher runs it: its own XML for listings and copies', ()
         path = token ? `${first}&continuation-token=${q(token)}` : undefined;
       }
     }
+    // version listings: each server is paged by its own markers (their version ids differ)
+    let markerOnlyPages = 0;
+    let versionOnlyPages = 0;
+    for (const first of VERSION_LISTINGS) {
+      const paths = [first, first];
+      while (paths[0] !== undefined) {
+        const [[a, textA], [b, textB]] = await Promise.all([rawWithText(fast, 'GET', paths[0]), rawWithText(own.endpoint, 'GET', paths[1] as string)]);
+        asked.push(paths[0]);
+        expect(a).toEqual(b);
+        expect(a.status).toBe(200);
+        if (!first.includes('delimiter') && !first.includes('encoding') && a.body.includes('<DeleteMarker>') && !a.body.includes('<Version>')) markerOnlyPages++;
+        if (!first.includes('delimiter') && !first.includes('encoding') && a.body.includes('<Version>') && !a.body.includes('<DeleteMarker>')) versionOnlyPages++;
+        const next = (text: string): string | undefined => {
+          const key = /<NextKeyMarker>([^<]*)<\/NextKeyMarker>/.exec(text)?.[1];
+          const version = /<NextVersionIdMarker>([^<]*)<\/NextVersionIdMarker>/.exec(text)?.[1];
+          const unescape = (x: string) => x.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+          return key === undefined ? undefined : `${first}&key-marker=${q(unescape(key))}${version ? `&version-id-marker=${q(version)}` : ''}`;
+        };
+        paths[0] = next(textA);
+        paths[1] = next(textB);
+        expect(paths[1] === undefined).toBe(paths[0] === undefined);
+      }
+    }
     for (const key of ['dir/x y+z', 'a&b<c>"q\'', 'dir/sub/deep.bin', 'no such key']) {
       const path = `/${BUCKET}-copy/${key.split('/').map(q).join('/')}`;
       const headers = { 'x-amz-copy-source': `${BUCKET}/${key.split('/').map(q).join('/')}` };
@@ -104,6 +162,9 @@ describe('moto as the launcher runs it: its own XML for listings and copies', ()
     expect(plainPages).toBeGreaterThanOrEqual(5);
     expect(fastAnswers.ListObjectsV2).toBeGreaterThanOrEqual(plainPages);
     expect(fastAnswers.CopyObject).toBeGreaterThanOrEqual(3);
+    expect(markerOnlyPages).toBeGreaterThanOrEqual(1);
+    expect(versionOnlyPages).toBeGreaterThanOrEqual(1);
+    expect(fastAnswers.ListObjectVersions).toBeGreaterThanOrEqual(markerOnlyPages + versionOnlyPages);
     expect(await counted(own.endpoint)).toEqual({});
   });
 });
