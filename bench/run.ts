@@ -333,6 +333,12 @@ function printScale(r: ScaleResult | { skipped: true; reason: string }): void {
   console.log(`  drbot: undelete ${u.drbot.modeled.status} / ${u.drbot.raw.status}; copy-back ${c.drbot.modeled.status} / ${c.drbot.raw.status}`);
   console.log(`  model: ${fmtInt(r.model.slowDowns)} SlowDowns answered; busiest second per partition: ${r.model.partitions.map((p) => `${p.partition} ${p.class} ${fmtInt(p.peakPerSecond)}/${fmtInt(p.limitPerSecond)}`).join(', ')}`);
   console.log(`  model: copies sized by the listing that named the source ${fmtInt(r.model.copySizes.listed)}, by a HEAD ${fmtInt(r.model.copySizes.head)}; moto's own time past the modeled latency, over all calls: ${(r.model.motoOverMs / 1000).toFixed(1)} s`);
+  const a = r.model.anchors;
+  console.log(
+    a.on === 'skipped time'
+      ? `  model: the one-call-at-a-time anchors (plain script, listing loop, runbook's loop) on skipped time: ${fmtInt(a.calls)} S3 calls, ${a.skippedSeconds.toFixed(1)} s of holds added up instead of slept, ${fmtInt(a.slowDowns)} SlowDowns (DRBOT_BENCH_SLEEP_ANCHORS=1 sleeps them)`
+      : '  model: the one-call-at-a-time anchors on the sleeping model (DRBOT_BENCH_SLEEP_ANCHORS=1)',
+  );
   console.log('  the model: ' + r.model.figures.map((f) => `${f.op} ${f.latency}`).join('; '));
   console.log(`  (setup, not timed: seeding ${r.seedSeconds.toFixed(1)} s)`);
 }

@@ -36,6 +36,12 @@
  * `prefix` (a prefix without `/` counts against the root). Real S3 partitions by observed load,
  * not by `/`; this is the common layout drbot's buckets have.
  *
+ * One call at a time: for a client that waits for each answer before it asks again, a model on a
+ * SkippingClock adds each hold to a running total instead of sleeping through it; its wall time on
+ * the sleeping model is its own wall time plus that total. The bench times its one-call-at-a-time
+ * anchors so (a 270-second plain script takes ~40), and refuses the figure if any two of their S3
+ * requests overlapped.
+ *
  * A CopyObject's size is not in its request. The proxy takes it from the last ListObjectsV2 page
  * that named the source key (drbot and `aws s3 sync` both list the source before they copy), and
  * a write to that key through the proxy forgets it; a copy of a key no listing named, or of a
@@ -356,6 +362,25 @@ export const systemClock: Clock = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
+/**
+ * A clock for a client that waits for each answer before it asks again (the plain script, a
+ * listing loop, the runbook's CLI loop, each one call at a time): the model's holds are added up
+ * instead of slept, and now() runs that much ahead of the system clock. For such a client, its wall
+ * time on the sleeping model is its wall time here plus skippedMs — nothing of its own runs while an
+ * answer is held, and the rate limits and peaks see the same timeline, since now() includes what was
+ * skipped. Wrong for a concurrent client (its holds overlap, and adding them up overstates its
+ * time): the model counts every S3 request that arrives while another is in flight
+ * (stats().overlapped), and a figure taken with any is refused (bench/scale.ts).
+ */
+export class SkippingClock implements Clock {
+  skippedMs = 0;
+  now = (): number => performance.now() + this.skippedMs;
+  sleep = (ms: number): Promise<void> => {
+    this.skippedMs += Math.max(0, ms);
+    return Promise.resolve();
+  };
+}
+
 /** Holds one second's worth of tokens, refilled continuously at `perSecond`; starts full. */
 export class TokenBucket {
   private tokens: number;
@@ -503,6 +528,8 @@ export interface S3ModelStats {
   passedThrough: number;
   /** How copies were sized: from a listing's entry, or by a HEAD to moto. */
   copySizes: { listed: number; head: number };
+  /** S3 requests that arrived while another S3 request was in flight through the model. */
+  overlapped: number;
 }
 
 export interface S3Model {
@@ -591,6 +618,8 @@ export async function startS3Model(opts: S3ModelOptions, deps: S3ModelDeps = {})
   let partitions = new Map<string, { partition: string; class: RequestClass; slowDowns: number; window: SlidingPeak }>();
   let passedThrough = 0;
   let copySizes = { listed: 0, head: 0 };
+  let inFlight = 0;
+  let overlapped = 0;
   /** bucket + '\n' + key -> size, from the ListObjectsV2 answers that went through. */
   const sizes = new Map<string, number>();
   /** Writes through the proxy, numbered; a key's last one. A listing admitted before it must not teach the key's old size. */
@@ -695,6 +724,9 @@ export async function startS3Model(opts: S3ModelOptions, deps: S3ModelDeps = {})
     }
     const stats = opStats(c.op);
     stats.calls++;
+    if (inFlight > 0) overlapped++;
+    inFlight++;
+    res.once('close', () => inFlight--);
 
     let body: Buffer | undefined;
     let keys: number | undefined;
@@ -784,12 +816,14 @@ export async function startS3Model(opts: S3ModelOptions, deps: S3ModelDeps = {})
       })),
       passedThrough,
       copySizes: { ...copySizes },
+      overlapped,
     }),
     reset: () => {
       ops = {};
       partitions = new Map();
       passedThrough = 0;
       copySizes = { listed: 0, head: 0 };
+      overlapped = 0;
       // The bench rewrites buckets on moto directly between cases, past the proxy.
       sizes.clear();
       writtenAt.clear();

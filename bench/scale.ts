@@ -26,6 +26,14 @@
  * Not even the modeled anchors side by side: moto serves one request at a time, and a listing
  * page costs it ~150 ms of the model's 200, so a second client would lengthen the anchor's calls
  * and flatter drbot.
+ *
+ * The anchors that make one call at a time (the plain script, the plan's listing loop, the
+ * runbook's loop) run on a second model on skipped time (SkippingClock in bench/s3-model.ts): its
+ * holds are added up instead of slept, and the anchor's modeled time is its wall time plus what
+ * was skipped, which for a one-call-at-a-time client is what the sleeping model's wall clock
+ * reads (the plain script's 270 s take ~40). A figure whose S3 requests overlapped is refused.
+ * `aws s3 sync` (ten at a time) and drbot run on the sleeping model. DRBOT_BENCH_SLEEP_ANCHORS=1
+ * sleeps the one-call-at-a-time anchors too, to compare the two.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -42,7 +50,7 @@ import {
 import * as esbuild from 'esbuild';
 import { buildOptions, configFallbackPlugin, REPO_ROOT } from '../scripts/build';
 import { MotoMissingError, type MotoServer, SANDBOX_CREDENTIALS, startMoto } from '../src/local/moto';
-import { S3_MODEL, type S3Model, type S3ModelStats, startS3Model } from './s3-model';
+import { S3_MODEL, type S3Model, type S3ModelStats, SkippingClock, startS3Model } from './s3-model';
 import { LAMBDA_256MB_V8_FLAGS, RUNBOOK_NODE_OPTIONS } from './runbook-lambda-host';
 import { benchConfig, CB_PRIMARY, CB_REPLICA, type DrbotTimes, REGION, SCALE_BUCKET } from './scale-config';
 import { mapLimit, onCleanup, runNode, tempDir } from './util';
@@ -101,6 +109,8 @@ export interface ScaleResult {
     copySizes: { listed: number; head: number };
     /** Over all calls, how long moto's own answer ran past the modeled latency (where moto, not the model, set the time). */
     motoOverMs: number;
+    /** The one-call-at-a-time anchors' modeled runs: on skipped time (the holds added up, not slept) or on the sleeping model. */
+    anchors: { on: 'skipped time' | 'the sleeping model'; skippedSeconds: number; calls: number; slowDowns: number };
     figures: typeof S3_MODEL;
   };
 }
@@ -109,10 +119,14 @@ function secondsSince(t: bigint): number {
   return Number(process.hrtime.bigint() - t) / 1e9;
 }
 
-async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: number }> {
-  const t = process.hrtime.bigint();
+/** Seconds on some timeline: the wall clock, or the wall clock plus the holds a model skipped. */
+type Seconds = () => number;
+const wallSeconds: Seconds = () => Number(process.hrtime.bigint()) / 1e9;
+
+async function timed<T>(fn: () => Promise<T>, now: Seconds = wallSeconds): Promise<{ value: T; seconds: number }> {
+  const t = now();
   const value = await fn();
-  return { value, seconds: secondsSince(t) };
+  return { value, seconds: now() - t };
 }
 
 /** Waits until the wall clock is into its next second: S3 stamps LastModified to the second. */
@@ -172,8 +186,8 @@ async function copyBackState(s3: S3Client): Promise<{ missing: number; different
  * The plain script: list a page, delete its latest markers within --since (1,000 a call), next
  * page; one call at a time. Its listing calls are timed apart: the same listing a plan needs.
  */
-async function plainUndelete(s3: S3Client, bucket: string, prefix: string, since: string): Promise<{ seconds: number; listSeconds: number; lists: number; deletes: number }> {
-  const t = process.hrtime.bigint();
+async function plainUndelete(s3: S3Client, bucket: string, prefix: string, since: string, now: Seconds): Promise<{ seconds: number; listSeconds: number; lists: number; deletes: number }> {
+  const t = now();
   let listSeconds = 0;
   let lists = 0;
   let deletes = 0;
@@ -181,7 +195,7 @@ async function plainUndelete(s3: S3Client, bucket: string, prefix: string, since
   let versionIdMarker: string | undefined;
   const cut = Date.parse(since);
   for (;;) {
-    const l = await timed(() => s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker })));
+    const l = await timed(() => s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker })), now);
     const page = l.value;
     listSeconds += l.seconds;
     lists++;
@@ -194,7 +208,7 @@ async function plainUndelete(s3: S3Client, bucket: string, prefix: string, since
     keyMarker = page.NextKeyMarker;
     versionIdMarker = page.NextVersionIdMarker;
   }
-  return { seconds: secondsSince(t), listSeconds, lists, deletes };
+  return { seconds: now() - t, listSeconds, lists, deletes };
 }
 
 const cliEnv = (): NodeJS.ProcessEnv => ({
@@ -208,12 +222,12 @@ const cliEnv = (): NodeJS.ProcessEnv => ({
 });
 
 /** The runbook's loop: `aws s3api delete-object` once per marker, one after another. */
-async function runbookLoop(endpoint: string, markers: readonly { key: string; versionId: string }[]): Promise<number> {
-  const t = process.hrtime.bigint();
+async function runbookLoop(endpoint: string, markers: readonly { key: string; versionId: string }[], now: Seconds): Promise<number> {
+  const t = now();
   for (const m of markers) {
     await run('aws', ['s3api', 'delete-object', '--bucket', SCALE_BUCKET, '--key', m.key, '--version-id', m.versionId, '--endpoint-url', endpoint], { env: cliEnv(), timeout: 120_000 });
   }
-  return secondsSince(t);
+  return now() - t;
 }
 
 async function cliAvailable(): Promise<boolean> {
@@ -257,8 +271,8 @@ function memoryOf(d: DrbotTimes): string {
   return `the runbook Lambda's process peaked at ${d.runbookPeakMiB.toFixed(0)} MiB (${d.runbookLoadedMiB.toFixed(0)} MiB once loaded); the local stack's at ${d.peakRssMiB.toFixed(0)} MiB`;
 }
 
-/** One moto, and the latency model in front of it. */
-async function servers(): Promise<{ moto: MotoServer; model: S3Model } | { skipped: true; reason: string }> {
+/** One moto, the latency model in front of it, and the model on skipped time for the one-call-at-a-time anchors. */
+async function servers(): Promise<{ moto: MotoServer; model: S3Model; skipping: { model: S3Model; clock: SkippingClock } } | { skipped: true; reason: string }> {
   let moto: MotoServer;
   try {
     moto = await startMoto();
@@ -269,15 +283,33 @@ async function servers(): Promise<{ moto: MotoServer; model: S3Model } | { skipp
   onCleanup(() => moto.stop());
   const model = await startS3Model({ target: moto.endpoint });
   onCleanup(() => model.close());
-  return { moto, model };
+  const clock = new SkippingClock();
+  const skippingModel = await startS3Model({ target: moto.endpoint }, { clock });
+  onCleanup(() => skippingModel.close());
+  return { moto, model, skipping: { model: skippingModel, clock } };
 }
 
 export async function benchScale(sizes: ScaleSizes = SCALE_SIZES, log: (l: string) => void = () => {}): Promise<ScaleResult | { skipped: true; reason: string }> {
   if (!(await cliAvailable())) return { skipped: true, reason: 'the AWS CLI (`aws`) is not installed: it is the anchor of the runbook loop and of `aws s3 sync`' };
   const started = await servers();
   if ('skipped' in started) return started;
-  const { moto, model } = started;
+  const { moto, model, skipping } = started;
   const endpointOf: ByWay<string> = { raw: moto.endpoint, modeled: model.endpoint };
+  const sleepAnchors = process.env.DRBOT_BENCH_SLEEP_ANCHORS === '1';
+  /**
+   * A one-call-at-a-time anchor: on raw moto by the wall clock; modeled, on the skipping model by
+   * its wall time plus the holds skipped (or the sleeping model with DRBOT_BENCH_SLEEP_ANCHORS=1).
+   * Refused if two of its S3 requests were ever in flight at once: skipped time would then overstate it.
+   */
+  const oneAtATime = async <T>(way: Way, what: string, fn: (endpoint: string, now: Seconds) => Promise<T>): Promise<T> => {
+    if (way === 'raw') return fn(moto.endpoint, wallSeconds);
+    const on = sleepAnchors ? model : skipping.model;
+    const overlapped = on.stats().overlapped;
+    const value = await fn(on.endpoint, sleepAnchors ? wallSeconds : () => wallSeconds() + skipping.clock.skippedMs / 1000);
+    const overlaps = on.stats().overlapped - overlapped;
+    if (overlaps > 0) throw new Error(`${what}: ${overlaps} of its S3 requests were sent while another was in flight; its time cannot be taken one call at a time`);
+    return value;
+  };
   const runbookBundle = await runbookLambdaBundle();
   const direct = s3At(moto.endpoint);
   const putMany = moto.putMany;
@@ -362,12 +394,14 @@ export async function benchScale(sizes: ScaleSizes = SCALE_SIZES, log: (l: strin
     log(`  undelete, drbot, ${way}: plan ${drbotUndelete[way].planSeconds.toFixed(1)} s, approve → done ${drbotUndelete[way].seconds.toFixed(1)} s (${drbotUndelete[way].status}), ${memoryOf(drbotUndelete[way])}`);
   };
   const undeletePlain = async (way: Way) => {
-    plain[way] = await plainUndelete(s3At(endpointOf[way]), SCALE_BUCKET, 'data/', since);
+    plain[way] = await oneAtATime(way, 'the plain script', (endpoint, now) => plainUndelete(s3At(endpoint), SCALE_BUCKET, 'data/', since, now));
     log(`  undelete, plain script, ${way}: ${plain[way].seconds.toFixed(1)} s (its ${plain[way].lists} listing calls ${plain[way].listSeconds.toFixed(1)} s, ${plain[way].deletes} DeleteObjects)`);
   };
   const copyDrbot = async (way: Way) => {
-    const c = s3At(endpointOf[way]);
-    list[way] = { seconds: (await timed(async () => (await objects(c, CB_PRIMARY)).size + (await objects(c, CB_REPLICA)).size)).seconds };
+    list[way] = await oneAtATime(way, 'the listing loop', async (endpoint, now) => {
+      const c = s3At(endpoint);
+      return { seconds: (await timed(async () => (await objects(c, CB_PRIMARY)).size + (await objects(c, CB_REPLICA)).size, now)).seconds };
+    });
     drbotCopy[way] = await drbotRun(endpointOf[way], copyText, runbookBundle);
     log(`  copy-back, drbot, ${way}: plan ${drbotCopy[way].planSeconds.toFixed(1)} s (both buckets listed by a plain loop: ${list[way].seconds.toFixed(1)} s), approve → done ${drbotCopy[way].seconds.toFixed(1)} s (${drbotCopy[way].status}), ${memoryOf(drbotCopy[way])}`);
   };
@@ -412,7 +446,7 @@ export async function benchScale(sizes: ScaleSizes = SCALE_SIZES, log: (l: strin
     const n = way === 'raw' ? sizes.loopRaw : sizes.loopModeled;
     const markers = picked.slice(0, n);
     if (markers.length < n) throw new Error(`only ${markers.length} markers to sample for the runbook's loop`);
-    const seconds = await runbookLoop(endpointOf[way], markers);
+    const seconds = await oneAtATime(way, "the runbook's loop", (endpoint, now) => runbookLoop(endpoint, markers, now));
     loop[way] = { markers: n, seconds, perMarker: seconds / n };
     log(`  undelete, the runbook's loop, ${way}: ${n} markers in ${seconds.toFixed(1)} s (${(seconds / n).toFixed(3)} s each)`);
     await deleteKeys(direct, SCALE_BUCKET, markers.map((m) => m.key));
@@ -430,6 +464,17 @@ export async function benchScale(sizes: ScaleSizes = SCALE_SIZES, log: (l: strin
       const runs = [drbotUndelete, drbotCopy].flatMap((d) => [d.raw, d.modeled]);
       return { runbookMiB: Math.max(...runs.map((r) => r.runbookPeakMiB)), loadedMiB: Math.max(...runs.map((r) => r.runbookLoadedMiB)), localStackPeakMiB: Math.max(...runs.map((r) => r.peakRssMiB)) };
     })(),
-    model: { slowDowns: slowDowns(modelStats), partitions: seen(modelStats), copySizes: modelStats.copySizes, motoOverMs: Object.values(modelStats.ops).reduce((n, o) => n + (o?.motoOverMs ?? 0), 0), figures: S3_MODEL },
+    model: {
+      slowDowns: slowDowns(modelStats),
+      partitions: seen(modelStats),
+      copySizes: modelStats.copySizes,
+      motoOverMs: Object.values(modelStats.ops).reduce((n, o) => n + (o?.motoOverMs ?? 0), 0),
+      anchors: (() => {
+        const st = skipping.model.stats();
+        const calls = Object.values(st.ops).reduce((n, o) => n + (o?.calls ?? 0), 0);
+        return { on: sleepAnchors ? ('the sleeping model' as const) : ('skipped time' as const), skippedSeconds: skipping.clock.skippedMs / 1000, calls, slowDowns: slowDowns(st) };
+      })(),
+      figures: S3_MODEL,
+    },
   };
 }

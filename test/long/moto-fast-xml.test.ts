@@ -126,7 +126,7 @@ describe('moto as the launcher runs it: its own XML for listings and copies', ()
     let markerOnlyPages = 0;
     let versionOnlyPages = 0;
     for (const first of VERSION_LISTINGS) {
-      const paths = [first, first];
+      const paths: (string | undefined)[] = [first, first];
       while (paths[0] !== undefined) {
         const [[a, textA], [b, textB]] = await Promise.all([rawWithText(fast, 'GET', paths[0]), rawWithText(own.endpoint, 'GET', paths[1] as string)]);
         asked.push(paths[0]);

@@ -25,6 +25,7 @@ import {
   RateLimiter,
   S3_MODEL,
   type S3Model,
+  SkippingClock,
   startS3Model,
   TokenBucket,
 } from '../../bench/s3-model';
@@ -580,7 +581,7 @@ describe('startS3Model', () => {
     expect(r.headers['x-echo-host']).toBe('dynamodb.us-east-1.amazonaws.com');
     expect(moto.seen[0]?.headers['x-amz-target']).toBe('DynamoDB_20120810.GetItem');
     expect(clock.sleepers).toHaveLength(0);
-    expect(model.stats()).toEqual({ ops: {}, partitions: [], passedThrough: 1, copySizes: { listed: 0, head: 0 } });
+    expect(model.stats()).toEqual({ ops: {}, partitions: [], passedThrough: 1, copySizes: { listed: 0, head: 0 }, overlapped: 0 });
   });
 
   it('survives a client that goes away while its answer is held, and reset() zeroes the stats', async () => {
@@ -603,5 +604,62 @@ describe('startS3Model', () => {
     // assess
     expect(answer.$metadata.httpStatusCode).toBe(200);
     expect(model.stats().ops).toEqual({ HeadObject: { calls: 1, slowDowns: 0, modeledMs: 100, motoMs: 0, heldMs: 100, motoOverMs: 0 } });
+  });
+});
+
+describe('startS3Model on skipped time (the one-call-at-a-time anchors)', () => {
+  let moto: Awaited<ReturnType<typeof standInMoto>>;
+  let model: S3Model;
+  let clock: SkippingClock;
+  let s3: S3Client;
+
+  beforeEach(async () => {
+    moto = await standInMoto();
+    clock = new SkippingClock();
+    model = await startS3Model({ target: moto.endpoint }, { clock });
+    s3 = new S3Client({ region: 'us-east-1', credentials: CREDENTIALS, endpoint: model.endpoint, forcePathStyle: true, maxAttempts: 1 });
+  });
+
+  afterEach(async () => {
+    s3.destroy();
+    await model.close();
+    await moto.close();
+  });
+
+  it('adds each hold up instead of sleeping, and limits rates on that timeline', async () => {
+    // prepare: four 1,000-key DeleteObjects on one partition, one after another. Each holds 2.1 s,
+    // so a client that waits for each sends 1,000 keys per 2.1 s, under the 3,500 a second; on the
+    // system clock alone (nothing slept) the fourth would come within the same second and be refused.
+    const startedAt = clock.now();
+
+    // act
+    for (let i = 0; i < 4; i++) await s3.send(new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: thousandKeys('data/'), Quiet: true } }));
+    await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'data/x.bin' }));
+
+    // assess: every hold was added up, none slept away, and the timeline moved by at least the model's time
+    const stats = model.stats();
+    expect(stats.ops.DeleteObjects).toMatchObject({ calls: 4, slowDowns: 0, modeledMs: 4 * 2100 });
+    expect(stats.ops.HeadObject).toMatchObject({ calls: 1, slowDowns: 0, modeledMs: 100 });
+    const held = (stats.ops.DeleteObjects?.heldMs ?? 0) + (stats.ops.HeadObject?.heldMs ?? 0);
+    expect(clock.skippedMs).toBeCloseTo(held, 6);
+    expect(clock.now() - startedAt).toBeGreaterThanOrEqual(4 * 2100 + 100);
+    expect(stats.partitions).toEqual([
+      { partition: `${BUCKET}/data/`, class: 'write', admitted: 4000, slowDowns: 0, peakPerSecond: 1000, limitPerSecond: 3500 },
+      { partition: `${BUCKET}/data/`, class: 'read', admitted: 1, slowDowns: 0, peakPerSecond: 1, limitPerSecond: 5500 },
+    ]);
+    expect(stats.overlapped).toBe(0);
+  });
+
+  it('counts S3 requests sent while another is in flight, which skipped time cannot serve', async () => {
+    // act: three at once, then one alone
+    await Promise.all([0, 1, 2].map((i) => s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `data/${i}.bin` }))));
+    const afterBurst = model.stats().overlapped;
+    await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'data/alone.bin' }));
+
+    // assess
+    expect(afterBurst).toBeGreaterThanOrEqual(1);
+    expect(model.stats().overlapped).toBe(afterBurst);
+    model.reset();
+    expect(model.stats().overlapped).toBe(0);
   });
 });
