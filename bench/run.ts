@@ -23,6 +23,7 @@
  *
  * `npm run bench -- alarms` (or `bundles`, `latency`, `undelete`, `startup`, `exports`, `route53`, `cutover`, `scale`) runs only the named sections;
  * DRBOT_BENCH_SCALE=N runs section 11 at N objects instead of 100,000 (the other sizes in proportion);
+ * DRBOT_BENCH_SLEEP_ANCHORS=1 times its one-call-at-a-time anchors on the sleeping model, not on skipped time;
  * `latency` (2-4) builds the bundles too.
  *
  * Prints one table per section as it completes, a summary of the ratios, then a JSON summary.
