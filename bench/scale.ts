@@ -169,9 +169,13 @@ async function objects(s3: S3Client, bucket: string): Promise<Map<string, string
   return out;
 }
 
-/** What the primary lacks or holds otherwise than the replica, and what it holds that the replica does not (none in this estate). */
-async function copyBackState(s3: S3Client): Promise<{ missing: number; different: number; extra: number }> {
-  const [mine, theirs] = await Promise.all([objects(s3, CB_PRIMARY), objects(s3, CB_REPLICA)]);
+/**
+ * What the primary lacks or holds otherwise than the replica, and what it holds that the replica
+ * does not (none in this estate). The replica is given: listed once after seeding (no case writes
+ * to it; the bench lists it again at the end and fails if it changed).
+ */
+async function copyBackState(s3: S3Client, theirs: ReadonlyMap<string, string>): Promise<{ missing: number; different: number; extra: number }> {
+  const mine = await objects(s3, CB_PRIMARY);
   let missing = 0;
   let different = 0;
   for (const [k, v] of theirs) {
@@ -351,6 +355,7 @@ export async function benchScale(sizes: ScaleSizes = SCALE_SIZES, log: (l: strin
   await nextSecond();
   await putAll(CB_PRIMARY, same, body);
   await putAll(CB_PRIMARY, different, otherBody);
+  const replica = await objects(direct, CB_REPLICA);
   const seedSeconds = secondsSince(t0);
   log(`  seeded ${total.toLocaleString('en-US')} objects and their markers, and ${(sizes.copyObjects + same.length + different.length).toLocaleString('en-US')} copy-back objects, in ${seedSeconds.toFixed(1)} s`);
 
@@ -371,7 +376,7 @@ export async function benchScale(sizes: ScaleSizes = SCALE_SIZES, log: (l: strin
   const recreate = () => deleteKeys(direct, SCALE_BUCKET, recent);
   const cbChecks: ScaleResult['copyBack']['checks'] = [];
   const cbCheck = async (runName: string) => {
-    const s = await copyBackState(direct);
+    const s = await copyBackState(direct, replica);
     const ok = s.missing === 0 && s.different === 0 && s.extra === 0;
     cbChecks.push({ run: runName, ...s, ok });
     log(`    checked: ${s.missing} missing, ${s.different} different, ${s.extra} only in the primary: ${ok ? 'exact' : 'WRONG'}`);
@@ -379,7 +384,7 @@ export async function benchScale(sizes: ScaleSizes = SCALE_SIZES, log: (l: strin
   const damage = async () => {
     await deleteKeys(direct, CB_PRIMARY, missing);
     await putAll(CB_PRIMARY, different, otherBody);
-    const s = await copyBackState(direct);
+    const s = await copyBackState(direct, replica);
     if (s.missing !== sizes.missing || s.different !== sizes.different || s.extra !== 0) throw new Error(`copy-back estate not put back: ${s.missing} missing, ${s.different} different, ${s.extra} only in the primary`);
   };
   const text = `restore s3 ${SCALE_BUCKET} --prefix data/ --since ${since}`;
@@ -450,6 +455,12 @@ export async function benchScale(sizes: ScaleSizes = SCALE_SIZES, log: (l: strin
     loop[way] = { markers: n, seconds, perMarker: seconds / n };
     log(`  undelete, the runbook's loop, ${way}: ${n} markers in ${seconds.toFixed(1)} s (${(seconds / n).toFixed(3)} s each)`);
     await deleteKeys(direct, SCALE_BUCKET, markers.map((m) => m.key));
+  }
+
+  // No case may write to the replica: every copy-back check compared the primary with its listing from seeding.
+  const replicaAfter = await objects(direct, CB_REPLICA);
+  if (replicaAfter.size !== replica.size || [...replica].some(([k, v]) => replicaAfter.get(k) !== v)) {
+    throw new Error(`the replica changed during the bench (${replica.size} objects listed after seeding, ${replicaAfter.size} now): the copy-back checks compared against a stale listing`);
   }
 
   const seen = (st: S3ModelStats) => st.partitions.map((p) => ({ partition: p.partition, class: p.class, peakPerSecond: p.peakPerSecond, limitPerSecond: p.limitPerSecond }));
