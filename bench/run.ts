@@ -332,12 +332,13 @@ function printScale(r: ScaleResult | { skipped: true; reason: string }): void {
   const checks = [...u.checks.map((x) => `${x.run}: ${x.ok ? 'exact' : `WRONG (${x.currentObjects} current, ${x.notCurrent} not)`}`), ...c.checks.map((x) => `${x.run}: ${x.ok ? 'exact' : `WRONG (${x.missing} missing, ${x.different} different, ${x.extra} only in the primary)`}`)];
   console.log(`  end state checked by listing after every run: ${checks.join('; ')}`);
   console.log(`  drbot: undelete ${u.drbot.modeled.status} / ${u.drbot.raw.status}; copy-back ${c.drbot.modeled.status} / ${c.drbot.raw.status}`);
-  console.log(`  model: ${fmtInt(r.model.slowDowns)} SlowDowns answered; busiest second per partition: ${r.model.partitions.map((p) => `${p.partition} ${p.class} ${fmtInt(p.peakPerSecond)}/${fmtInt(p.limitPerSecond)}`).join(', ')}`);
-  console.log(`  model: copies sized by the listing that named the source ${fmtInt(r.model.copySizes.listed)}, by a HEAD ${fmtInt(r.model.copySizes.head)}; moto's own time past the modeled latency, over all calls: ${(r.model.motoOverMs / 1000).toFixed(1)} s`);
   const a = r.model.anchors;
+  const whose = a.on === 'skipped time' ? " (drbot's and aws s3 sync's calls)" : '';
+  console.log(`  model${whose}: ${fmtInt(r.model.slowDowns)} SlowDowns answered; busiest second per partition: ${r.model.partitions.map((p) => `${p.partition} ${p.class} ${fmtInt(p.peakPerSecond)}/${fmtInt(p.limitPerSecond)}`).join(', ')}`);
+  console.log(`  model: copies sized by the listing that named the source ${fmtInt(r.model.copySizes.listed)}, by a HEAD ${fmtInt(r.model.copySizes.head)}; moto's own time past the modeled latency, over ${a.on === 'skipped time' ? 'those' : 'all'} calls: ${(r.model.motoOverMs / 1000).toFixed(1)} s`);
   console.log(
     a.on === 'skipped time'
-      ? `  model: the one-call-at-a-time anchors (plain script, listing loop, runbook's loop) on skipped time: ${fmtInt(a.calls)} S3 calls, ${a.skippedSeconds.toFixed(1)} s of holds added up instead of slept, ${fmtInt(a.slowDowns)} SlowDowns (DRBOT_BENCH_SLEEP_ANCHORS=1 sleeps them)`
+      ? `  model: the one-call-at-a-time anchors (plain script, listing loop, runbook's loop) on skipped time: ${fmtInt(a.calls)} S3 calls, ${a.skippedSeconds.toFixed(1)} s of holds added up instead of slept, ${fmtInt(a.slowDowns)} SlowDowns, moto's own time past the modeled latency ${(a.motoOverMs / 1000).toFixed(1)} s (DRBOT_BENCH_SLEEP_ANCHORS=1 sleeps them)`
       : '  model: the one-call-at-a-time anchors on the sleeping model (DRBOT_BENCH_SLEEP_ANCHORS=1)',
   );
   console.log('  the model: ' + r.model.figures.map((f) => `${f.op} ${f.latency}`).join('; '));

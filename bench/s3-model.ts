@@ -368,7 +368,8 @@ export const systemClock: Clock = {
  * instead of slept, and now() runs that much ahead of the system clock. For such a client, its wall
  * time on the sleeping model is its wall time here plus skippedMs — nothing of its own runs while an
  * answer is held, and the rate limits and peaks see the same timeline, since now() includes what was
- * skipped. Wrong for a concurrent client (its holds overlap, and adding them up overstates its
+ * skipped — less the sleeping model's timer overshoot (a setTimeout fires a millisecond or so late:
+ * ~1 s over the bench's 800 anchor calls, in the anchor's favour). Wrong for a concurrent client (its holds overlap, and adding them up overstates its
  * time): the model counts every S3 request that arrives while another is in flight
  * (stats().overlapped), and a figure taken with any is refused (bench/scale.ts).
  */

@@ -109,8 +109,12 @@ export interface ScaleResult {
     copySizes: { listed: number; head: number };
     /** Over all calls, how long moto's own answer ran past the modeled latency (where moto, not the model, set the time). */
     motoOverMs: number;
-    /** The one-call-at-a-time anchors' modeled runs: on skipped time (the holds added up, not slept) or on the sleeping model. */
-    anchors: { on: 'skipped time' | 'the sleeping model'; skippedSeconds: number; calls: number; slowDowns: number };
+    /**
+     * The one-call-at-a-time anchors' modeled runs: on skipped time (the holds added up, not slept;
+     * then the figures above are drbot's and `aws s3 sync`'s calls only, and these the anchors'), or
+     * on the sleeping model (then the figures above count them too).
+     */
+    anchors: { on: 'skipped time' | 'the sleeping model'; skippedSeconds: number; calls: number; slowDowns: number; motoOverMs: number };
     figures: typeof S3_MODEL;
   };
 }
@@ -465,6 +469,7 @@ export async function benchScale(sizes: ScaleSizes = SCALE_SIZES, log: (l: strin
 
   const seen = (st: S3ModelStats) => st.partitions.map((p) => ({ partition: p.partition, class: p.class, peakPerSecond: p.peakPerSecond, limitPerSecond: p.limitPerSecond }));
   const slowDowns = (st: S3ModelStats) => Object.values(st.ops).reduce((n, o) => n + (o?.slowDowns ?? 0), 0);
+  const motoOver = (st: S3ModelStats) => Object.values(st.ops).reduce((n, o) => n + (o?.motoOverMs ?? 0), 0);
   return {
     skipped: false,
     sizes,
@@ -479,11 +484,11 @@ export async function benchScale(sizes: ScaleSizes = SCALE_SIZES, log: (l: strin
       slowDowns: slowDowns(modelStats),
       partitions: seen(modelStats),
       copySizes: modelStats.copySizes,
-      motoOverMs: Object.values(modelStats.ops).reduce((n, o) => n + (o?.motoOverMs ?? 0), 0),
+      motoOverMs: motoOver(modelStats),
       anchors: (() => {
         const st = skipping.model.stats();
         const calls = Object.values(st.ops).reduce((n, o) => n + (o?.calls ?? 0), 0);
-        return { on: sleepAnchors ? ('the sleeping model' as const) : ('skipped time' as const), skippedSeconds: skipping.clock.skippedMs / 1000, calls, slowDowns: slowDowns(st) };
+        return { on: sleepAnchors ? ('the sleeping model' as const) : ('skipped time' as const), skippedSeconds: skipping.clock.skippedMs / 1000, calls, slowDowns: slowDowns(st), motoOverMs: motoOver(st) };
       })(),
       figures: S3_MODEL,
     },

@@ -59,7 +59,8 @@ async function rawWithText(endpoint: string, method: string, path: string, heade
   const r = await fetch(`${endpoint}${path}`, { method, headers: { Authorization: AUTH, ...headers } });
   const text = await r.text();
   const body = text
-    .replace(/<LastModified>[^<]*<\/LastModified>/g, '<LastModified>T</LastModified>')
+    // the times differ between the servers, not their format: digits masked, the rest compared
+    .replace(/<LastModified>[^<]*<\/LastModified>/g, (m) => m.replace(/\d/g, '0'))
     .replace(/<RequestId>[^<]*<\/RequestId>/g, '<RequestId/>')
     // each server makes its own version ids: the same answer names them in the same places
     .replace(/<(VersionId|NextVersionIdMarker|VersionIdMarker)>[^<]+<\/\1>/g, '<$1>V</$1>');
@@ -105,8 +106,11 @@ describe('moto as the launcher runs it: its own XML for listings and copies', ()
     const fast = moto().endpoint;
     await Promise.all([seed(fast), seed(own.endpoint)]);
     const asked: string[] = [];
-    /** Pages with objects and no delimiter: answers the launcher must have written itself. */
-    let plainPages = 0;
+    const counted = async (endpoint: string) => ((await (await fetch(`${endpoint}/_drbot/fast-xml-answers`, { method: 'POST', body: '{}' })).json()) as { answers: Record<string, number> }).answers;
+    // the counter is the server's since it started (earlier files share this moto): counted from here
+    const before = await counted(fast);
+    let listingPages = 0;
+    let versionPages = 0;
 
     // act: each listing, and every page of the paged ones by their own continuation tokens
     for (const first of LISTINGS) {
@@ -117,7 +121,7 @@ describe('moto as the launcher runs it: its own XML for listings and copies', ()
         // assess
         expect(a).toEqual(b);
         expect(a.status).toBe(200);
-        if (!first.includes('delimiter') && a.body.includes('<Contents>')) plainPages++;
+        listingPages++;
         const token: string | undefined = /<NextContinuationToken>([^<]*)<\/NextContinuationToken>/.exec(a.body)?.[1];
         path = token ? `${first}&continuation-token=${q(token)}` : undefined;
       }
@@ -126,23 +130,27 @@ describe('moto as the launcher runs it: its own XML for listings and copies', ()
     let markerOnlyPages = 0;
     let versionOnlyPages = 0;
     for (const first of VERSION_LISTINGS) {
-      const paths: (string | undefined)[] = [first, first];
-      while (paths[0] !== undefined) {
-        const [[a, textA], [b, textB]] = await Promise.all([rawWithText(fast, 'GET', paths[0]), rawWithText(own.endpoint, 'GET', paths[1] as string)]);
+      const next = (text: string): string | undefined => {
+        const key = /<NextKeyMarker>([^<]*)<\/NextKeyMarker>/.exec(text)?.[1];
+        const version = /<NextVersionIdMarker>([^<]*)<\/NextVersionIdMarker>/.exec(text)?.[1];
+        const unescape = (x: string) => x.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+        return key === undefined ? undefined : `${first}&key-marker=${q(unescape(key))}${version ? `&version-id-marker=${q(version)}` : ''}`;
+      };
+      let paths: [string, string] | undefined = [first, first];
+      while (paths) {
+        const [[a, textA], [b, textB]]: [[Answer, string], [Answer, string]] = await Promise.all([rawWithText(fast, 'GET', paths[0]), rawWithText(own.endpoint, 'GET', paths[1])]);
         asked.push(paths[0]);
+        versionPages++;
         expect(a).toEqual(b);
         expect(a.status).toBe(200);
-        if (!first.includes('delimiter') && !first.includes('encoding') && a.body.includes('<DeleteMarker>') && !a.body.includes('<Version>')) markerOnlyPages++;
-        if (!first.includes('delimiter') && !first.includes('encoding') && a.body.includes('<Version>') && !a.body.includes('<DeleteMarker>')) versionOnlyPages++;
-        const next = (text: string): string | undefined => {
-          const key = /<NextKeyMarker>([^<]*)<\/NextKeyMarker>/.exec(text)?.[1];
-          const version = /<NextVersionIdMarker>([^<]*)<\/NextVersionIdMarker>/.exec(text)?.[1];
-          const unescape = (x: string) => x.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
-          return key === undefined ? undefined : `${first}&key-marker=${q(unescape(key))}${version ? `&version-id-marker=${q(version)}` : ''}`;
-        };
-        paths[0] = next(textA);
-        paths[1] = next(textB);
-        expect(paths[1] === undefined).toBe(paths[0] === undefined);
+        const hasVersions = a.body.includes('<Version>');
+        const hasMarkers = a.body.includes('<DeleteMarker>');
+        if (hasMarkers && !hasVersions) markerOnlyPages++;
+        if (hasVersions && !hasMarkers) versionOnlyPages++;
+        const nextA: string | undefined = next(textA);
+        const nextB: string | undefined = next(textB);
+        expect(nextB === undefined).toBe(nextA === undefined);
+        paths = nextA !== undefined && nextB !== undefined ? [nextA, nextB] : undefined;
       }
     }
     for (const key of ['dir/x y+z', 'a&b<c>"q\'', 'dir/sub/deep.bin', 'no such key']) {
@@ -155,16 +163,14 @@ describe('moto as the launcher runs it: its own XML for listings and copies', ()
     }
 
     // assess: the paged listings were paged (more requests than listings), and the launcher wrote
-    // the answers compared (not moto's serializer behind a fallback that always fell back)
-    expect(asked.length).toBeGreaterThan(LISTINGS.length + 4 + 4);
-    const counted = async (endpoint: string) => ((await (await fetch(`${endpoint}/_drbot/fast-xml-answers`, { method: 'POST', body: '{}' })).json()) as { answers: Record<string, number> }).answers;
-    const fastAnswers = await counted(fast);
-    expect(plainPages).toBeGreaterThanOrEqual(5);
-    expect(fastAnswers.ListObjectsV2).toBeGreaterThanOrEqual(plainPages);
-    expect(fastAnswers.CopyObject).toBeGreaterThanOrEqual(3);
+    // every listing page and copy compared (not moto's serializer behind a fallback), the pages of
+    // delete markers only (an empty Versions list) among them
+    expect(asked.length).toBeGreaterThan(LISTINGS.length + VERSION_LISTINGS.length + 4);
     expect(markerOnlyPages).toBeGreaterThanOrEqual(1);
     expect(versionOnlyPages).toBeGreaterThanOrEqual(1);
-    expect(fastAnswers.ListObjectVersions).toBeGreaterThanOrEqual(markerOnlyPages + versionOnlyPages);
+    const after = await counted(fast);
+    const wrote = (op: string) => (after[op] ?? 0) - (before[op] ?? 0);
+    expect({ ListObjectsV2: wrote('ListObjectsV2'), ListObjectVersions: wrote('ListObjectVersions'), CopyObject: wrote('CopyObject') }).toEqual({ ListObjectsV2: listingPages, ListObjectVersions: versionPages, CopyObject: 3 });
     expect(await counted(own.endpoint)).toEqual({});
   });
 });

@@ -451,6 +451,14 @@ describe('startS3Model', () => {
     const stats = model.stats();
     expect(stats.ops.DeleteObjects).toMatchObject({ calls: 5, slowDowns: 2, modeledMs: 3 * 2100 });
     expect(stats.partitions).toEqual([{ partition: `${BUCKET}/data/`, class: 'write', admitted: 3000, slowDowns: 2000, peakPerSecond: 3000, limitPerSecond: 3500 }]);
+    expect(stats.overlapped).toBeGreaterThanOrEqual(3);
+    // and none of the burst, answered or refused, is still counted in flight
+    model.reset();
+    const lone = s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'data/lone.bin' }));
+    await until(() => clock.sleepers.length === 1, 'the lone request held');
+    clock.advance(100);
+    await lone;
+    expect(model.stats().overlapped).toBe(0);
   });
 
   it('holds an answer until the modeled latency has passed, though moto answered at once', async () => {
@@ -601,9 +609,10 @@ describe('startS3Model', () => {
     clock.advance(100);
     const answer = await next;
 
-    // assess
+    // assess: the request gone is no longer in flight (else the next, alone, would count as an overlap)
     expect(answer.$metadata.httpStatusCode).toBe(200);
     expect(model.stats().ops).toEqual({ HeadObject: { calls: 1, slowDowns: 0, modeledMs: 100, motoMs: 0, heldMs: 100, motoOverMs: 0 } });
+    expect(model.stats().overlapped).toBe(0);
   });
 });
 
@@ -624,6 +633,21 @@ describe('startS3Model on skipped time (the one-call-at-a-time anchors)', () => 
     s3.destroy();
     await model.close();
     await moto.close();
+  });
+
+  it('resolves a sleep at once, adding it up', async () => {
+    // act
+    let woke = false;
+    const slept = clock.sleep(3_600_000).then(() => {
+      woke = true;
+    });
+    await Promise.resolve();
+    await Promise.resolve();
+
+    // assess: an hour counted, not waited (the next turn of the microtask queue has it resolved)
+    expect(woke).toBe(true);
+    expect(clock.skippedMs).toBe(3_600_000);
+    await slept;
   });
 
   it('adds each hold up instead of sleeping, and limits rates on that timeline', async () => {
