@@ -10,6 +10,8 @@ export default {
     'src/slack/parse.ts',
     'src/alarms/actions.ts',
     'src/store/state.ts',
+    'src/runbooks/args.ts',
+    'src/runbooks/engine-lambda.ts',
   ],
   testRunner: 'jest',
   jest: { configFile: 'jest.mutate.config.js', enableFindRelatedTests: false },

@@ -136,3 +136,222 @@ describe('bindArgs', () => {
     expect(() => bindArgs(schema, { positionals: ['spawn-instances', 'more'], flags: new Map() }, ctx)).toThrow('unexpected argument `more`.');
   });
 });
+
+/**
+ * Each kind's edges: the longest and shortest accepted, one past them, and a bad character at
+ * either end (so an unanchored or widened pattern is caught). A syntax refusal is a UsageError; a
+ * well-formed name that is not configured is an UnknownResourceError, which tells the two apart.
+ */
+describe('value kinds at their edges', () => {
+  const usage = (kind: ValueKind, v: string, def: Partial<ArgDef> = {}) => expect(refusal(kind, v, def)).toBeInstanceOf(UsageError);
+  const unknown = (kind: ValueKind, v: string) => expect(refusal(kind, v)).toBeInstanceOf(UnknownResourceError);
+
+  it('bucket: 3 to 63 lowercase characters, a letter or digit at each end', () => {
+    // act / assess
+    expect(value('bucket', 'spawn-logs-us-east-1')).toBe('spawn-logs-us-east-1');
+    for (const ok of ['abc', 'a'.repeat(63), 'a.b-c']) unknown('bucket', ok);
+    for (const bad of ['ab', 'a'.repeat(64), 'Xspawn-logs-us-east-1', 'spawn-logs-us-east-1X', '-abc', 'abc-', 'ab_c', '.abc']) usage('bucket', bad);
+  });
+
+  it('table: 3 to 255 of [A-Za-z0-9_.-], configured; table-name: the same syntax, any table', () => {
+    // act / assess
+    expect(value('table', 'spawn-queues')).toBe('spawn-queues');
+    for (const ok of ['abc', 'A_b.c-9', 'a'.repeat(255)]) {
+      unknown('table', ok);
+      expect(value('table-name', ok)).toBe(ok);
+    }
+    for (const bad of ['ab', 'a'.repeat(256), ' spawn-queues', 'spawn-queues ', 'spawn/queues', 'spawn:queues']) {
+      usage('table', bad);
+      usage('table-name', bad);
+    }
+  });
+
+  it('prefix: up to 1,024 characters, any of them', () => {
+    // act / assess
+    expect(value('prefix', 'p'.repeat(1024))).toBe('p'.repeat(1024));
+    expect(value('prefix', '')).toBe('');
+    expect(refusal('prefix', 'p'.repeat(1025)).message).toBe('--v may be at most 1,024 characters (the S3 key limit).');
+  });
+
+  it('word: a letter or digit, then up to 39 letters, digits or hyphens; lowercased', () => {
+    // act / assess
+    expect(value('word', 'A')).toBe('a');
+    expect(value('word', `Z${'-'.repeat(39)}`)).toBe(`z${'-'.repeat(39)}`);
+    for (const bad of ['', `z${'-'.repeat(40)}`, '-a', 'a_', '_a', 'a b', 'é']) usage('word', bad);
+  });
+
+  it('zone: 2 to 32 uppercase letters or digits, /hostedzone/ only as a leading part', () => {
+    // act / assess
+    unknown('zone', 'Z1');
+    unknown('zone', 'Z'.repeat(32));
+    for (const bad of ['Z', 'Z'.repeat(33), 'z1234567890abc', ' Z1234567890ABC', 'Z1234567890ABC ', 'x/hostedzone/Z1234567890ABC', '/hostedzone/Z1234567890ABC/']) usage('zone', bad);
+  });
+
+  it('function: 1 to 64 of [A-Za-z0-9_-], configured', () => {
+    // act / assess
+    for (const ok of ['f', 'F_9-x', 'f'.repeat(64)]) unknown('function', ok);
+    for (const bad of ['', 'f'.repeat(65), 'spawn.dns', 'spawn-dns-updater ', ' spawn-dns-updater', 'arn:aws:lambda:us-east-1:1:function:f']) usage('function', bad);
+  });
+
+  it('version: 1 to 10 digits, no leading zero; $LATEST in any case refused by name', () => {
+    // act / assess
+    expect(value('version', '1')).toBe('1');
+    expect(value('version', '1234567890')).toBe('1234567890');
+    for (const bad of ['12345678901', '01', ' 1', '1 ', '1.0', '-1']) expect(refusal('version', bad).message).toBe(`--v must be a published version number, not \`${bad}\`.`);
+    expect(refusal('version', '$latest').message).toContain('`$LATEST` can change under you');
+  });
+
+  it('role-name and user: IAM names of 1 to 64 of [A-Za-z0-9+=,.@_-]; a role within the prefix', () => {
+    // act / assess
+    expect(value('role-name', 'spawn+=,.@_-x')).toBe('spawn+=,.@_-x');
+    expect(value('role-name', `spawn${'x'.repeat(59)}`)).toBe(`spawn${'x'.repeat(59)}`);
+    expect(refusal('role-name', 'xspawn').code).toBe('role_outside_prefix');
+    expect(refusal('role-name', 'worker-spawn').code).toBe('role_outside_prefix');
+    for (const bad of [`spawn${'x'.repeat(60)}`, 'spawn/x', 'spawn x', 'spawn#', '']) usage('role-name', bad);
+    expect(value('user', 'u')).toBe('u');
+    expect(value('user', 'u'.repeat(64))).toBe('u'.repeat(64));
+    for (const bad of ['', 'u'.repeat(65), 'a/b', ' u', 'u ']) usage('user', bad);
+  });
+
+  it('region: two letters, an optional -gov, a word and one digit; configured', () => {
+    // act / assess
+    expect(value('region', 'us-east-1')).toBe('us-east-1');
+    for (const ok of ['us-gov-west-1', 'ap-southeast-2']) unknown('region', ok);
+    for (const bad of ['us-west-22', 'xus-west-2', 'us-west-2x', 'u-west-2', 'usa-west-2', 'us--2', 'us-west-', 'US-WEST-2', 'us-gov-west-1x']) usage('region', bad);
+  });
+
+  it('backup-key: up to 1,024 of the safe key characters', () => {
+    // act / assess
+    const safe = "a!_.*'()/:@=+-Z9";
+    expect(value('backup-key', safe)).toBe(safe);
+    expect(value('backup-key', 'k'.repeat(1024))).toBe('k'.repeat(1024));
+    for (const bad of ['', 'k'.repeat(1025), 'a b', 'a\\b', 'a&b', '<@U1>', 'a`b']) usage('backup-key', bad);
+  });
+
+  it('access-key: AKIA or ASIA and 16 uppercase letters or digits', () => {
+    // act / assess
+    expect(value('access-key', `ASIA${'A1'.repeat(8)}`)).toBe(`ASIA${'A1'.repeat(8)}`);
+    for (const bad of [`AKIA${'A'.repeat(15)}`, `AKIA${'A'.repeat(17)}`, `AKIA${'a'.repeat(16)}`, `XAKIA${'A'.repeat(16)}`, `AKIB${'A'.repeat(16)}`, ` AKIA${'A'.repeat(16)}`]) usage('access-key', bad);
+  });
+
+  it('instance-ids: 1 to 50 IDs of 8 to 17 hex digits, duplicates dropped', () => {
+    // act / assess
+    expect(value('instance-ids', 'i-0123abcd')).toBe('i-0123abcd');
+    expect(value('instance-ids', `i-${'f'.repeat(17)}`)).toBe(`i-${'f'.repeat(17)}`);
+    expect(value('instance-ids', 'i-0123abcd,i-0123abcd,i-89abcdef')).toBe('i-0123abcd,i-89abcdef');
+    const fifty = Array.from({ length: 50 }, (_, n) => `i-${n.toString(16).padStart(8, '0')}`);
+    expect(value('instance-ids', fifty.join(','))).toBe(fifty.join(','));
+    for (const bad of ['i-0123abc', `i-${'f'.repeat(18)}`, 'i-0123abcg', 'i-0123ABCD', 'x-0123abcd', 'i-0123abcd,', ',i-0123abcd', 'i-0123abcd i-89abcdef', [...fifty, 'i-ffffffff'].join(',')]) usage('instance-ids', bad);
+  });
+
+  it('ddb-backup: a backup ARN (any partition) or a 3 to 255 character name, $ included', () => {
+    // act / assess
+    for (const ok of [
+      'arn:aws:dynamodb:us-east-1:123456789012:table/spawn-instances/backup/01234567890123-abcdefgh',
+      'arn:aws-cn:dynamodb:cn-north-1:123456789012:table/t_1/backup/01234567890123-abcdefgh',
+      'spawn-instances$DeletedTableBackup',
+      'abc',
+      'b'.repeat(255),
+    ]) expect(value('ddb-backup', ok)).toBe(ok);
+    for (const bad of [
+      'ab',
+      'b'.repeat(256),
+      'arn:aws:dynamodb:us-east-1:12345678901:table/spawn-instances/backup/01234567890123-abcdefgh',
+      'arn:aws:dynamodb:us-east-1:123456789012:table/spawn-instances/backup/',
+      'arn:aws:s3:us-east-1:123456789012:table/spawn-instances/backup/01234567890123-abcdefgh',
+      'xarn:aws:dynamodb:us-east-1:123456789012:table/spawn-instances/backup/01234567890123-abcdefgh',
+      'arn:aws:dynamodb:us-east-1:123456789012:table/spawn-instances/backup/0123 x',
+      'back up',
+    ]) usage('ddb-backup', bad);
+  });
+
+  it('restored-table: a name drbot gives restored copies of a configured table, not the table itself', () => {
+    // act / assess
+    expect(value('restored-table', 'spawn-instances-restored-20260127-120000')).toBe('spawn-instances-restored-20260127-120000');
+    expect(refusal('restored-table', 'spawn-instances').code).toBe('not_restored_table');
+    expect(refusal('restored-table', 'other-restored-20260127-120000').code).toBe('not_restored_table');
+    usage('restored-table', 'ab');
+  });
+
+  it('time: durations from 1 to 400 days back, ISO times with a space, fractions and offsets; now is not the future', () => {
+    // act / assess
+    expect(value('time', '1m')).toBe('2026-01-27T11:59:00.000Z');
+    expect(value('time', '400d')).toBe(new Date(NOW.getTime() - 400 * 86_400_000).toISOString());
+    expect(value('time', '9600h')).toBe(new Date(NOW.getTime() - 400 * 86_400_000).toISOString());
+    expect(refusal('time', '401d').message).toBe('--v may go back at most 400 days.');
+    expect(refusal('time', '9601h').message).toBe('--v may go back at most 400 days.');
+    expect(refusal('time', '0m').message).toBe('--v must be longer than 0.');
+    expect(value('time', '2026-01-27 10:00')).toBe('2026-01-27T10:00:00.000Z');
+    expect(value('time', '2026-01-27T10:00:00.5Z')).toBe('2026-01-27T10:00:00.500Z');
+    expect(value('time', '2026-01-27T10:00:00+01:00')).toBe('2026-01-27T09:00:00.000Z');
+    expect(value('time', '2026-01-27T10:00:00-0130')).toBe('2026-01-27T11:30:00.000Z');
+    expect(value('time', '2026-01-27T12:00:00Z')).toBe(NOW.toISOString());
+    expect(value('time', '2026-01-27T23:59:59+14:00')).toBe('2026-01-27T09:59:59.000Z');
+    for (const bad of ['1234567m', '5s', 'x5m', '5mx', 'x2026-01-27', '2026-01-27x', '2026-1-27', '2026-01-27T10:00:00.1234Z']) expect(refusal('time', bad).message).toContain('--v takes an ISO time');
+    expect(refusal('time', '2026-01-27T12:00:01Z').message).toBe('--v `2026-01-27T12:00:01Z` is in the future.');
+  });
+
+  it('count: whole numbers within min and max (0 to 1,000,000 by default), as many digits as max has', () => {
+    // act / assess
+    expect(value('count', '0')).toBe(0);
+    expect(value('count', '1000000')).toBe(1_000_000);
+    expect(refusal('count', '1000001').message).toBe('--v must be from 0 to 1000000, not 1000001.');
+    expect(refusal('count', '10000000').message).toBe('--v must be a whole number from 0 to 1000000, not `10000000`.');
+    expect(value('count', '1', { min: 1, max: 99 })).toBe(1);
+    expect(value('count', '99', { min: 1, max: 99 })).toBe(99);
+    expect(refusal('count', '100', { min: 1, max: 99 }).message).toBe('--v must be a whole number from 1 to 99, not `100`.');
+    for (const bad of ['-1', '1.5', ' 1', '1 ', '', 'x1', '1x']) expect(refusal('count', bad, { min: 0, max: 99 }).message).toContain('must be a whole number from 0 to 99');
+  });
+
+  it('choice: without choices refuses everything, saying so', () => {
+    // act / assess
+    expect(refusal('choice', 'a').message).toBe('`a` is not a choice; pick one of .');
+  });
+});
+
+describe('bindArgs: positionals, variadics, defaults and flags', () => {
+  it('gives a variadic positional the rest, duplicates dropped, each checked', () => {
+    // prepare
+    const schema = { tables: positional('table', 'TABLE…', 't', { variadic: true }) };
+
+    // act
+    const a = bindArgs(schema, { positionals: ['spawn-queues', 'spawn-alerts', 'spawn-queues'], flags: new Map() }, ctx);
+
+    // assess
+    expect(a).toEqual({ tables: ['spawn-queues', 'spawn-alerts'] });
+    expect(() => bindArgs(schema, { positionals: ['spawn-queues', 'nope-table'], flags: new Map() }, ctx)).toThrow(UnknownResourceError);
+    expect(bindArgs(schema, { positionals: [], flags: new Map() }, ctx)).toEqual({ tables: [] });
+  });
+
+  it('names a missing positional, counts extra ones, and fills a positional default', () => {
+    // prepare
+    const schema = {
+      table: positional('table', 'TABLE', 't', { required: true }),
+      topic: positional('word', 'TOPIC', 'w', { default: 'all' }),
+    };
+
+    // act / assess
+    expect(() => bindArgs(schema, { positionals: [], flags: new Map() }, ctx)).toThrow('TABLE is missing.');
+    expect(() => bindArgs(schema, { positionals: ['spawn-queues', 'a', 'b', 'c'], flags: new Map() }, ctx)).toThrow('unexpected arguments `b` `c`.');
+    expect(bindArgs(schema, { positionals: ['spawn-queues'], flags: new Map() }, ctx)).toEqual({ table: 'spawn-queues', topic: 'all' });
+    expect(bindArgs(schema, { positionals: ['spawn-queues', 'Backups'], flags: new Map() }, ctx)).toEqual({ table: 'spawn-queues', topic: 'backups' });
+  });
+
+  it('takes a boolean flag as present whatever follows it, and a valued flag given bare as not given', () => {
+    // prepare
+    const schema = {
+      dry: flag('boolean', 'dry-run', 'd'),
+      sample: flag('count', 'sample', 'n', { min: 1, max: 50, default: 20 }),
+      since: flag('time', 'since', 's'),
+    };
+
+    // act
+    const bare = bindArgs(schema, { positionals: [], flags: new Map<string, string | true>([['dry-run', true], ['sample', true], ['since', true]]) }, ctx);
+    const none = bindArgs(schema, { positionals: [], flags: new Map() }, ctx);
+
+    // assess
+    expect(bare).toEqual({ dry: true, sample: 20 });
+    expect(none).toEqual({ dry: false, sample: 20 });
+    expect(() => parseValue(schema.dry, 'yes', ctx)).toThrow('flag --dry-run takes no value');
+  });
+});
