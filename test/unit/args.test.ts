@@ -1,6 +1,6 @@
 import { DrbotError, UnknownResourceError, UsageError } from '../../src/errors';
 import { SANDBOX_CONFIG } from '../../src/local/sandbox';
-import { type ArgDef, bindArgs, flag, parseValue, positional, type ValueKind } from '../../src/runbooks/args';
+import { type ArgDef, bindArgs, flag, parseValue, positional, quote, type ValueKind } from '../../src/runbooks/args';
 import { parseConfig } from '../../src/config/load';
 
 const NOW = new Date('2026-01-27T12:00:00.000Z');
@@ -353,5 +353,72 @@ describe('bindArgs: positionals, variadics, defaults and flags', () => {
     expect(bare).toEqual({ dry: true, sample: 20 });
     expect(none).toEqual({ dry: false, sample: 20 });
     expect(() => parseValue(schema.dry, 'yes', ctx)).toThrow('flag --dry-run takes no value');
+  });
+});
+
+const usage = (kind: ValueKind, v: string) => expect(refusal(kind, v)).toBeInstanceOf(UsageError);
+
+/** What the mutation run (npm run mutate, src/runbooks/args.ts) found no test for: the words of each refusal, and the edges it named. */
+describe('refusals say what to do, at the edges the mutation run found', () => {
+  it('quotes up to 60 characters whole, and cuts a longer value with an ellipsis', () => {
+    // act / assess
+    expect(quote('x'.repeat(60))).toBe(`\`${'x'.repeat(60)}\``);
+    expect(quote('x'.repeat(61))).toBe(`\`${'x'.repeat(60)}…\``);
+  });
+
+  it('time: one to three fraction digits, and offsets up to :59 minutes', () => {
+    // act / assess
+    expect(value('time', '2026-01-27T10:00:00.25Z')).toBe('2026-01-27T10:00:00.250Z');
+    expect(value('time', '2026-01-27T10:00:00.125Z')).toBe('2026-01-27T10:00:00.125Z');
+    expect(value('time', '2026-01-27T10:00:00+00:59')).toBe('2026-01-27T09:01:00.000Z');
+  });
+
+  it('word, region and user: each refusal names what the value is not', () => {
+    // act / assess
+    expect(refusal('word', 'a_b', { name: 'topic' }).message).toBe('--topic must be a plain word, not `a_b`.');
+    expect(refusal('region', 'mars').message).toBe('`mars` is not an AWS region (such as us-west-2).');
+    expect(refusal('user', 'a/b').message).toBe('`a/b` is not a valid IAM user name.');
+  });
+
+  it('zone: strips /hostedzone/ from the front only, from the value and from the config, and names the configured zone', () => {
+    // prepare
+    const prefixed = { ...ctx, config: parseConfig({ ...SANDBOX_CONFIG, route53: { hostedZoneId: '/hostedzone/Z1234567890ABC' } }) };
+    const { route53: _zone, ...withoutZone } = SANDBOX_CONFIG;
+    const noZone = { ...ctx, config: parseConfig(withoutZone) };
+    const zone: ArgDef = { at: 'positional', kind: 'zone', name: 'ZONE', help: '' };
+
+    // act / assess
+    usage('zone', 'Z1/hostedzone/234567890ABC');
+    expect(parseValue(zone, 'Z1234567890ABC', prefixed)).toBe('Z1234567890ABC');
+    expect(refusal('zone', 'Z999').message).toContain('Known: `Z1234567890ABC`');
+    let none: unknown;
+    try {
+      parseValue(zone, 'Z1', noZone);
+    } catch (e) {
+      none = e;
+    }
+    expect(none).toMatchObject({ code: 'no_zone', message: 'No hosted zone is configured.', hint: 'Set `route53.hostedZoneId` in the drbot config.' });
+  });
+
+  it('role-name and restored-table: each precondition says what to name instead', () => {
+    // act / assess
+    expect(refusal('role-name', 'admin-role').hint).toBe('Name a role within `iam.rolePrefix`, or change the prefix in the drbot config.');
+    const configured = refusal('restored-table', 'spawn-instances');
+    expect(configured.hint).toBe('Name the restored table (`&lt;table&gt;-restored-&lt;yyyymmdd-HHMMSS&gt;`), as the restore run reported it.');
+    const other = refusal('restored-table', 'other-restored-20260127-120000');
+    expect(other.message).toBe('`other-restored-20260127-120000` is not a table drbot restored: those are named `&lt;configured table&gt;-restored-&lt;yyyymmdd-HHMMSS&gt;`.');
+    expect(other.hint).toBe('Use the name the restore run reported (`/dr restore dynamodb TABLE …` makes them).');
+  });
+
+  it('bindArgs: a variadic after a positional takes only the rest; a flag without a value or default is absent, not undefined', () => {
+    // prepare
+    const schema = { first: positional('table', 'TABLE', 't', { required: true }), rest: positional('table', 'MORE…', 'm', { variadic: true }), since: flag('time', 'since', 's') };
+
+    // act
+    const a = bindArgs(schema, { positionals: ['spawn-queues', 'spawn-alerts'], flags: new Map() }, ctx);
+
+    // assess
+    expect(a).toStrictEqual({ first: 'spawn-queues', rest: ['spawn-alerts'] });
+    expect('since' in a).toBe(false);
   });
 });

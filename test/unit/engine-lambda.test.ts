@@ -54,6 +54,7 @@ describe('LambdaRunEngine', () => {
   it.each([
     ['ResourceConflictException (a real conflict, not a duplicate)', new ResourceConflictException({ message: 'The operation cannot be performed at this time.', $metadata: { httpStatusCode: 409 } })],
     ['an error whose name only contains the duplicate name', Object.assign(new Error('x'), { name: 'NotDurableExecutionAlreadyStartedException' })],
+    ['an error whose name only begins with the duplicate name', Object.assign(new Error('x'), { name: 'DurableExecutionAlreadyStartedExceptionNot' })],
     ['an error with no name', Object.assign(new Error('boom'), { name: '' })],
   ])('throws on %s', async (_case, error) => {
     // prepare
