@@ -369,9 +369,10 @@ export const systemClock: Clock = {
  * time on the sleeping model is its wall time here plus skippedMs — nothing of its own runs while an
  * answer is held, and the rate limits and peaks see the same timeline, since now() includes what was
  * skipped — less the sleeping model's timer overshoot (a setTimeout fires a millisecond or so late:
- * ~1 s over the bench's 800 anchor calls, in the anchor's favour). Wrong for a concurrent client (its holds overlap, and adding them up overstates its
- * time): the model counts every S3 request that arrives while another is in flight
- * (stats().overlapped), and a figure taken with any is refused (bench/scale.ts).
+ * ~1 s over the bench's 800 anchor calls, in the anchor's favour). Wrong for a concurrent client
+ * (its holds overlap, and adding them up overstates its time): the model counts every S3 request
+ * that arrives while another is in flight (stats().overlapped), and a figure taken with any is
+ * refused (bench/scale.ts).
  */
 export class SkippingClock implements Clock {
   skippedMs = 0;
