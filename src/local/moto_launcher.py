@@ -255,8 +255,9 @@ def _fast_s3_xml():
     copy-back, an undelete and their bench do most. For ListObjectsV2, ListObjectVersions and
     CopyObject the launcher writes the same XML directly, in the shape's member order with moto's
     own timestamp conversion, and leaves anything not plain (other types, header members,
-    non-flattened lists, pretty printing) to moto's serializer. DRBOT_MOTO_FAST_XML=check writes both and logs each difference to stderr;
-    =off keeps moto's serializer alone (test/long/moto-fast-xml.test.ts compares the two servers)."""
+    non-flattened lists, pretty printing) to moto's serializer. DRBOT_MOTO_FAST_XML=check writes
+    both and logs each difference to stderr; =off keeps moto's serializer alone
+    (test/long/moto-fast-xml.test.ts compares the two servers)."""
     mode = os.environ.get("DRBOT_MOTO_FAST_XML", "on")
     if mode == "off":
         return

@@ -137,13 +137,15 @@ describe('bindArgs', () => {
   });
 });
 
+/** A syntax refusal: a UsageError (a well-formed name not configured is an UnknownResourceError). */
+const usage = (kind: ValueKind, v: string, def: Partial<ArgDef> = {}) => expect(refusal(kind, v, def)).toBeInstanceOf(UsageError);
+
 /**
  * Each kind's edges: the longest and shortest accepted, one past them, and a bad character at
  * either end (so an unanchored or widened pattern is caught). A syntax refusal is a UsageError; a
  * well-formed name that is not configured is an UnknownResourceError, which tells the two apart.
  */
 describe('value kinds at their edges', () => {
-  const usage = (kind: ValueKind, v: string, def: Partial<ArgDef> = {}) => expect(refusal(kind, v, def)).toBeInstanceOf(UsageError);
   const unknown = (kind: ValueKind, v: string) => expect(refusal(kind, v)).toBeInstanceOf(UnknownResourceError);
 
   it('bucket: 3 to 63 lowercase characters, a letter or digit at each end', () => {
@@ -355,8 +357,6 @@ describe('bindArgs: positionals, variadics, defaults and flags', () => {
     expect(() => parseValue(schema.dry, 'yes', ctx)).toThrow('flag --dry-run takes no value');
   });
 });
-
-const usage = (kind: ValueKind, v: string) => expect(refusal(kind, v)).toBeInstanceOf(UsageError);
 
 /** What the mutation run (npm run mutate, src/runbooks/args.ts) found no test for: the words of each refusal, and the edges it named. */
 describe('refusals say what to do, at the edges the mutation run found', () => {
