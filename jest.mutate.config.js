@@ -43,5 +43,13 @@ module.exports = {
     '<rootDir>/test/unit/compromise.test.ts',
     '<rootDir>/test/unit/manifest.test.ts',
     '<rootDir>/test/unit/engine-lambda.test.ts',
+    // src/runbooks/driver.ts: runs of made-up runbooks on the durable local runner, the store on dynalite
+    '<rootDir>/test/integration/driver-flow.test.ts',
+    '<rootDir>/test/integration/driver.test.ts',
+    // src/runbooks/retention.ts: what every prune deletes
+    '<rootDir>/test/unit/retention.test.ts',
+    // the approval and command listeners, called directly over the state store on dynalite
+    '<rootDir>/test/integration/approval-listener.test.ts',
+    '<rootDir>/test/integration/command-listener.test.ts',
   ],
 };
