@@ -1,4 +1,6 @@
-import { type Copy, planPrune, pruneLines } from '../../src/runbooks/retention';
+import type { DurableContext } from '@aws/durable-execution-sdk-js';
+import { AwsCallError } from '../../src/errors';
+import { type Copy, executePrune, planPrune, pruneLines, pruneResultLines } from '../../src/runbooks/retention';
 
 /*
  * The retention planner every backup verb prunes with: the newest good copy of each thing is kept
@@ -116,5 +118,152 @@ describe('planPrune', () => {
       for (const c of plan.delete) expect(Date.parse(c.createdAt)).toBeLessThan(NOW.getTime() - days * 86_400_000);
       expect(plan.delete.length + plan.keep.length + plan.foreign.length).toBe(copies.length);
     }
+  });
+});
+
+describe('planPrune at its edges', () => {
+  it('keeps a copy exactly as old as the retention, and deletes one a millisecond older', () => {
+    // prepare
+    const edge = new Date(NOW.getTime() - 35 * 86_400_000);
+
+    // act
+    const plan = planPrune([copy('edge', 0, { createdAt: edge.toISOString() }), copy('past', 0, { createdAt: new Date(edge.getTime() - 1).toISOString() }), copy('new', 1)], 35, NOW);
+
+    // assess
+    expect(plan.delete.map((c) => c.id)).toEqual(['past']);
+    expect(plan.keep.map((k) => [k.copy.id, k.reason])).toEqual([
+      ['edge', 'within-retention'],
+      ['new', 'newest-good'],
+    ]);
+  });
+
+  it('of two good copies the newer is kept as newest whichever comes first in the list; a copy of unknown age never counts as newest', () => {
+    // act
+    const plan = planPrune([copy('new', 100), copy('old', 200), copy('?', 0, { createdAt: 'soon' })], 35, NOW);
+    const reversed = planPrune([copy('old', 200), copy('new', 100)], 35, NOW);
+
+    // assess
+    expect(plan.keep.map((k) => [k.copy.id, k.reason])).toEqual([
+      ['new', 'newest-good'],
+      ['?', 'unknown-age'],
+    ]);
+    expect(plan.delete.map((c) => c.id)).toEqual(['old']);
+    expect(reversed.delete.map((c) => c.id)).toEqual(['old']);
+  });
+
+  it('keeps the rest forever with that reason, and a pinned copy as in use even when forever', () => {
+    // act
+    const plan = planPrune([copy('a', 900), copy('b', 800, { pinned: 'the latest pointer' }), copy('c', 1)], 'forever', NOW);
+
+    // assess
+    expect(plan.keep.map((k) => [k.copy.id, k.reason])).toEqual([
+      ['a', 'forever'],
+      ['b', 'in-use'],
+      ['c', 'newest-good'],
+    ]);
+  });
+
+  it('a failed copy that is the only one is deleted once past retention (it is no good copy to keep)', () => {
+    // act
+    const plan = planPrune([copy('broken', 90, { state: 'failed' })], 35, NOW);
+
+    // assess
+    expect(plan.delete.map((c) => c.id)).toEqual(['broken']);
+  });
+});
+
+describe('pruneLines', () => {
+  it('names the first eight to delete with their dates, counts the rest, and says what it keeps and leaves', () => {
+    // prepare
+    const copies = [...Array.from({ length: 10 }, (_, i) => copy(`b${i}`, 100 + i)), copy('newest', 1), copy('theirs', 500, { ours: false }), copy('mine', 1, { group: 'spawn-queues' })];
+
+    // act
+    const lines = pruneLines(planPrune(copies, 35, NOW), 'backups', 35, false);
+
+    // assess
+    const named = [9, 8, 7, 6, 5, 4, 3, 2].map((i) => `\`b${i}\` (${daysAgo(100 + i).slice(0, 10)})`).join(', ');
+    expect(lines).toEqual([`Prune: deletes 10 backups older than 35 days: ${named} and 2 more`, 'Prune keeps the newest good copy of each (2), whatever its age; 1 not made by drbot, never touched.']);
+  });
+
+  it('a dry run says would delete; exactly eight are all named', () => {
+    // act
+    const lines = pruneLines(planPrune([...Array.from({ length: 8 }, (_, i) => copy(`b${i}`, 100 + i, { label: `label-${i}` })), copy('newest', 1)], 35, NOW), 'exports', 35, true);
+
+    // assess
+    expect(lines[0]).toMatch(/^Prune: would delete 8 exports older than 35 days: `label-7` \(\d{4}-\d\d-\d\d\), /);
+    expect(lines[0]).not.toContain('more');
+    expect(lines[0]?.split('`label-')).toHaveLength(9);
+  });
+
+  it('with nothing to delete, says so for a retention in days and for forever', () => {
+    // act
+    const days = pruneLines(planPrune([copy('a', 1)], 35, NOW), 'backups', 35, false);
+    const forever = pruneLines(planPrune([copy('a', 400), copy('b', 1)], 'forever', NOW), 'backups', 'forever', false);
+
+    // assess
+    expect(days).toEqual(['Prune: no backups older than 35 days beyond the newest of each.', 'Prune keeps the newest good copy of each (1), whatever its age.']);
+    expect(forever[0]).toBe('Prune: no backups to delete (kept forever) beyond the newest of each.');
+  });
+
+  it('names at most eight copies in use, then an ellipsis', () => {
+    // prepare
+    const copies = [...Array.from({ length: 9 }, (_, i) => copy(`p${i}`, 100 + i, { pinned: `alias a${i}` })), copy('newest', 1)];
+
+    // act
+    const lines = pruneLines(planPrune(copies, 35, NOW), 'versions', 35, false);
+
+    // assess
+    const used = Array.from({ length: 8 }, (_, i) => `\`p${i}\` (alias a${i})`).join(', ');
+    expect(lines[1]).toBe(`Prune keeps the newest good copy of each (1), whatever its age; 9 still in use: ${used}….`);
+  });
+});
+
+describe('executePrune', () => {
+  /** The durable context's step, run inline: what the local runner does on a first run. */
+  const ctx = { step: (_name: string, fn: () => Promise<unknown>) => fn() } as unknown as DurableContext;
+
+  it('deletes each copy in its own step; a failure is reported by label and the rest go on', async () => {
+    // prepare
+    const removed: string[] = [];
+    const steps: string[] = [];
+    const named = { step: (name: string, fn: () => Promise<unknown>) => (steps.push(name), fn()) } as unknown as DurableContext;
+    const copies = [copy('a', 90, { label: 'backup a' }), copy('b', 80), copy('c', 70)];
+
+    // act
+    const out = await executePrune(named, 'dynamodb', copies, async (c) => {
+      if (c.id === 'b') throw new AwsCallError('DeleteBackup', 'b', 'AccessDenied', 'no');
+      removed.push(c.id);
+    });
+
+    // assess
+    expect(removed).toEqual(['a', 'c']);
+    expect(steps).toEqual(['prune-dynamodb-0', 'prune-dynamodb-1', 'prune-dynamodb-2']);
+    expect(out).toEqual({ deleted: ['backup a', 'c'], failures: ['b: DeleteBackup on `b` failed: no'] });
+  });
+
+  it('labels a failure by its label when it has one', async () => {
+    // act
+    const out = await executePrune(ctx, 'iam', [copy('x', 90, { label: 'iam/2026-01-01/' })], async () => {
+      throw new AwsCallError('DeleteObject', 'x', 'NoSuchKey', 'gone');
+    });
+
+    // assess
+    expect(out.failures).toEqual(['iam/2026-01-01/: DeleteObject on `x` failed: gone']);
+  });
+});
+
+describe('pruneResultLines', () => {
+  it('says nothing when nothing was pruned; counts what was and what could not be', () => {
+    // act
+    const none = pruneResultLines({ deleted: [], failures: [] }, 'backups');
+    const some = pruneResultLines({ deleted: ['a', 'b'], failures: [] }, 'backups');
+    const mixed = pruneResultLines({ deleted: ['a'], failures: ['b: no'] }, 'backups');
+    const failed = pruneResultLines({ deleted: [], failures: ['b: no'] }, 'backups');
+
+    // assess
+    expect(none).toEqual([]);
+    expect(some).toEqual([':wastebasket: Pruned 2 backups.']);
+    expect(mixed).toEqual([':wastebasket: Pruned 1 backups; 1 could not be deleted.']);
+    expect(failed).toEqual([':wastebasket: Pruned 0 backups; 1 could not be deleted.']);
   });
 });
