@@ -191,7 +191,7 @@ describe('pruneLines', () => {
 
     // assess
     expect(lines[0]).toMatch(/^Prune: would delete 8 exports older than 35 days: `label-7` \(\d{4}-\d\d-\d\d\), /);
-    expect(lines[0]).not.toContain('more');
+    expect(lines[0]).toMatch(/ `label-0` \(\d{4}-\d\d-\d\d\)$/);
     expect(lines[0]?.split('`label-')).toHaveLength(9);
   });
 
@@ -203,6 +203,17 @@ describe('pruneLines', () => {
     // assess
     expect(days).toEqual(['Prune: no backups older than 35 days beyond the newest of each.', 'Prune keeps the newest good copy of each (1), whatever its age.']);
     expect(forever[0]).toBe('Prune: no backups to delete (kept forever) beyond the newest of each.');
+  });
+
+  it('names all of exactly eight copies in use, with no ellipsis', () => {
+    // prepare
+    const copies = [...Array.from({ length: 8 }, (_, i) => copy(`p${i}`, 100 + i, { pinned: `alias a${i}` })), copy('newest', 1)];
+
+    // act
+    const lines = pruneLines(planPrune(copies, 35, NOW), 'versions', 35, false);
+
+    // assess
+    expect(lines[1]).toMatch(/; 8 still in use: .*`p7` \(alias a7\)\.$/);
   });
 
   it('names at most eight copies in use, then an ellipsis', () => {
