@@ -449,6 +449,7 @@ describe('a run that needs approval', () => {
     const waiting = slack.calls.at(-1);
     expect(head(waiting?.msg.blocks)).toBe(':raised_hand: Waiting for approval: *Tidy 2 widgets*');
     expect(JSON.stringify(waiting?.msg.blocks)).toContain(`"value":"${ap.id}"`);
+    expect(JSON.stringify(waiting?.msg.blocks)).toContain('"text":"Needs 1 approver other than the requester. Expires <!date^1772443800^');
     expect(await audits(i.runId)).toEqual([
       { actor: 'UALICE', action: 'plan', result: 'ok', detail: 'tidy widget-a; tidy widget-b' },
       { actor: 'UALICE', action: 'approval-requested', result: 'pending', detail: `1 approver(s), expires ${new Date(T0 + 30 * 60_000).toISOString()}` },
