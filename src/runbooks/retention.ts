@@ -59,7 +59,8 @@ export function planPrune(copies: readonly Copy[], retentionDays: Retention, now
   for (const c of ours) {
     if (c.state !== 'good' || Number.isNaN(time(c))) continue;
     const best = newestGood.get(c.group);
-    if (!best || time(c) > time(best)) newestGood.set(c.group, c);
+    // Two made at the same instant (S3 times have one-second resolution): the larger id, whatever the list order.
+    if (!best || time(c) > time(best) || (time(c) === time(best) && c.id > best.id)) newestGood.set(c.group, c);
   }
   const cutoff = retentionDays === 'forever' ? -Infinity : now.getTime() - retentionDays * DAY_MS;
   for (const c of ours) {

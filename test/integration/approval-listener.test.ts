@@ -443,20 +443,49 @@ describe('Approve', () => {
     expect(texts(shown?.msg.blocks).at(-1)).toMatch(/^:warning: The approval is recorded but did not reach the run/);
   });
 
-  it('two clicks that race to redeliver deliver the decision once', async () => {
-    // prepare
+  it('a click that loses the redelivery claim to another delivers nothing', async () => {
+    // prepare: a flagged decision, and another click that takes the claim between this click's read and its claim
     const rec = await approval(rig);
     rig.failEngine.approve = new Error('callback service unavailable');
     await onApprove(rig.deps)(click('UBOB', rec.id).args);
     rig.failEngine.approve = undefined;
+    const claim = rig.store.claimRedelivery.bind(rig.store);
+    const claims: boolean[] = [];
+    rig.store.claimRedelivery = async (id) => {
+      await claim(id);
+      const mine = await claim(id);
+      claims.push(mine);
+      return mine;
+    };
 
     // act
-    await Promise.all([onApprove(rig.deps)(click('UDAVE', rec.id).args), onApprove(rig.deps)(click('UDAVE', rec.id, { trigger: 'again' }).args)]);
+    await onApprove(rig.deps)(click('UDAVE', rec.id).args);
 
     // assess
-    expect(rig.calls).toHaveLength(1);
-    expect(rig.audited.filter((a) => a.detail === 'decision redelivered to the waiting run')).toHaveLength(1);
-    expect(rig.audited.filter((a) => a.action === 'click').map((a) => a.detail).sort()).toEqual(['not_pending', 'redelivered']);
+    expect(claims).toEqual([false]);
+    expect(rig.calls).toEqual([]);
+    expect(rig.audited.at(-1)).toMatchObject({ actor: 'UDAVE', action: 'click', result: 'refused', detail: 'not_pending' });
+  });
+
+  it('asks for no redelivery of a decision that was not flagged, or of a refusal that is not "decided"', async () => {
+    // prepare: one approval decided and delivered, one that bob already voted on
+    const decided = await approval(rig, { status: 'approved', approvers: ['UBOB'], decidedAt: new Date(T0).toISOString() });
+    const voted = await approval(rig, { required: 2, approvers: ['UBOB'] });
+    const asked: string[] = [];
+    const claim = rig.store.claimRedelivery.bind(rig.store);
+    rig.store.claimRedelivery = async (id) => (asked.push(id), claim(id));
+    const getRun = rig.store.getRun.bind(rig.store);
+    const runsRead: string[] = [];
+    rig.store.getRun = async (id) => (runsRead.push(id), getRun(id));
+
+    // act
+    await onApprove(rig.deps)(click('UDAVE', decided.id).args);
+    await onApprove(rig.deps)(click('UBOB', voted.id).args);
+
+    // assess: the runs were read once each for the interrupted check, never for a redelivery
+    expect(asked).toEqual([]);
+    expect(runsRead).toEqual([decided.runId, voted.runId]);
+    expect(rig.audited.map((a) => a.detail)).toEqual(['not_pending', 'already_voted']);
   });
 
   it('a redelivery that fails again is flagged again, so a later click can still deliver it', async () => {
@@ -836,7 +865,7 @@ describe('a next-step button', () => {
 
     // assess
     expect(rig.calls).toEqual([]);
-    expect(rig.audited).toEqual([{ actor: 'UALICE', action: 'click', target: `next ${run.id}:0`, result: 'refused', detail: expect.stringMatching(/^[a-z_]+$/) }]);
+    expect(rig.audited).toEqual([{ actor: 'UALICE', action: 'click', target: `next ${run.id}:0`, result: 'refused', detail: 'usage' }]);
   });
 
   it('shows at most 300 characters of the step’s command', async () => {

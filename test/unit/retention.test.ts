@@ -151,6 +151,22 @@ describe('planPrune at its edges', () => {
     expect(reversed.delete.map((c) => c.id)).toEqual(['old']);
   });
 
+  it('of two good copies made at the same instant keeps the same one whatever the list order', () => {
+    // prepare: S3 times have one-second resolution, so two exports can share one
+    const at = daysAgo(100);
+    const a = copy('export-a', 0, { createdAt: at });
+    const b = copy('export-b', 0, { createdAt: at });
+
+    // act
+    const one = planPrune([a, b], 35, NOW);
+    const other = planPrune([b, a], 35, NOW);
+
+    // assess
+    expect(one.delete.map((c) => c.id)).toEqual(['export-a']);
+    expect(other.delete.map((c) => c.id)).toEqual(['export-a']);
+    expect(other.keep).toEqual([{ copy: b, reason: 'newest-good' }]);
+  });
+
   it('keeps the rest forever with that reason, and a pinned copy as in use even when forever', () => {
     // act
     const plan = planPrune([copy('a', 900), copy('b', 800, { pinned: 'the latest pointer' }), copy('c', 1)], 'forever', NOW);
@@ -213,7 +229,8 @@ describe('pruneLines', () => {
     const lines = pruneLines(planPrune(copies, 35, NOW), 'versions', 35, false);
 
     // assess
-    expect(lines[1]).toMatch(/; 8 still in use: .*`p7` \(alias a7\)\.$/);
+    const used = Array.from({ length: 8 }, (_, i) => `\`p${i}\` (alias a${i})`).join(', ');
+    expect(lines[1]).toBe(`Prune keeps the newest good copy of each (1), whatever its age; 8 still in use: ${used}.`);
   });
 
   it('names at most eight copies in use, then an ellipsis', () => {

@@ -146,7 +146,7 @@ export function renderRun(v: RunView): SlackMessage {
       v.decision.kind === 'approved'
         ? `:white_check_mark: Approved by ${who} at ${when(v.decision.at)}`
         : v.decision.kind === 'rejected'
-          ? `:no_entry: Rejected by ${who} at ${when(v.decision.at)}${v.decision.reason ? `: ${escapeMrkdwn(v.decision.reason)}` : ''}`
+          ? `:no_entry: Rejected${who ? ` by ${who}` : ''} at ${when(v.decision.at)}${v.decision.reason ? `: ${escapeMrkdwn(v.decision.reason)}` : ''}`
           : `:alarm_clock: No decision before ${when(v.decision.at)}; nothing was changed.`;
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: line }] });
   }

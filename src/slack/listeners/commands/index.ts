@@ -57,10 +57,11 @@ export function drCommand(deps: SlackDeps) {
         throw new DrbotError('sandbox_only', '`/dr simulate` works only in the local sandbox, never against real AWS.', 'Run `npm start` to try it.');
       }
     } catch (e) {
-      const code = e instanceof DrbotError ? e.code : 'error';
-      deps.log.info('command refused', { requestId: rid, user, code });
+      // A refusal (ours) is an answer; anything else broke on our side, and is recorded as such.
+      const ours = e instanceof DrbotError;
+      (ours ? deps.log.info : deps.log.error)(ours ? 'command refused' : 'command check failed', { requestId: rid, user, code: ours ? e.code : 'internal', ...(ours ? {} : { error: String(e) }) });
       await ack(ephemeral({ text: toUserMessage(e, rid) }));
-      await afterAck('audit', () => deps.store.audit({ actor: user, action: 'command', target: shown, result: 'refused', detail: code }));
+      await afterAck('audit', () => deps.store.audit({ actor: user, action: 'command', target: shown, result: ours ? 'refused' : 'error', detail: ours ? e.code : 'internal' }));
       return;
     }
 
