@@ -946,10 +946,11 @@ describe('the driver at the edges the mutation run found', () => {
   });
 
   it('a report made while an update is on its way is sent after it, and no progress lands over the final state', async () => {
-    // prepare: Slack takes 50 ms per progress update; the runbook reports without waiting
+    // prepare: Slack takes 300 ms per progress update (longer than the run's last steps take, even on
+    // a loaded machine); the runbook reports without waiting
     const i = input();
     slack.hook = async (c) => {
-      if (JSON.stringify(c.msg.blocks).includes('Tidied')) await new Promise((r) => setTimeout(r, 50));
+      if (JSON.stringify(c.msg.blocks).includes('Tidied')) await new Promise((r) => setTimeout(r, 300));
     };
 
     // act
