@@ -772,6 +772,10 @@ describe('the driver at the edges the mutation run found', () => {
     const ap = await parkedApproval(r.runId);
     await engine.reject(ap.callbackId, 'no');
     await engine.idle(5);
+    const u = input();
+    const unleased = await start(u, runbook({ destructive: true }));
+    await engine.reject((await parkedApproval(u.runId)).callbackId, 'no');
+    await engine.idle(5);
     errors.mockRestore();
 
     // assess
@@ -779,6 +783,8 @@ describe('the driver at the edges the mutation run found', () => {
     expect(names(inSteps)).toEqual(['post', 'record', 'plan-list', 'post-plan', 'running', 'finish']);
     expect(names(broken)).toEqual(['post', 'record', 'plan', 'post-plan', 'running', 'log-failure', 'finish', 'alert-failure']);
     expect(names(rejected)).toEqual(['post', 'record', 'busy', 'plan', 'post-plan', 'approval-id', 'approval', 'rejected', 'finish']);
+    // A destructive runbook that names no resources takes no lease: no busy check.
+    expect(names(unleased)).toEqual(['post', 'record', 'plan', 'post-plan', 'approval-id', 'approval', 'rejected', 'finish']);
   });
 
   it('holds the lease for a day while it works, in its own name; a read-only run takes none', async () => {
