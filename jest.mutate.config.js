@@ -3,6 +3,7 @@
  * modules, so each mutant costs about a second. The moto-backed e2e files that also reach them
  * (test/e2e/alarms.test.ts, alarm-button-retries, slack-edge-local, plan-forgery) start a local
  * stack per file: with them a run of these four modules was estimated at two hours on 2 cores.
+ * Files here that need moto (replica-diff, undelete-runbook, copy-back-runbook) use the one scripts/mutate.ts starts.
  * Same transforms and setup as jest.config.js. Stryker runs per test (coverageAnalysis perTest).
  * @type {import('jest').Config}
  */
@@ -51,5 +52,16 @@ module.exports = {
     // the approval and command listeners, called directly over the state store on dynalite
     '<rootDir>/test/integration/approval-listener.test.ts',
     '<rootDir>/test/integration/command-listener.test.ts',
+    // the runbooks' pure parts: what a Route53 restore and a DynamoDB cutover change, the setup merge
+    // (restore-dynamodb/compare.ts and cutover-dynamodb/*.ts by the unit files above)
+    '<rootDir>/test/unit/route53-diff.test.ts',
+    '<rootDir>/test/unit/setup-merge.test.ts',
+    // copy-back: which objects it copies (restore-s3/replica.ts), the comparison on moto
+    '<rootDir>/test/unit/merge-listings.test.ts',
+    '<rootDir>/test/integration/replica-diff.test.ts',
+    // undelete (restore-s3/undelete.ts): its plan, execution and verify on moto, no local stack
+    '<rootDir>/test/integration/undelete-runbook.test.ts',
+    // copy-back (restore-s3/replica.ts): what it copies, never deletes, and AWS failing on the way
+    '<rootDir>/test/integration/copy-back-runbook.test.ts',
   ],
 };

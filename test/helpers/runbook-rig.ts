@@ -1,0 +1,82 @@
+import { type DurableContext, withDurableExecution } from '@aws/durable-execution-sdk-js';
+import { CreateBucketCommand, PutBucketVersioningCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { setRetryWait } from '../../src/aws/retry-wait';
+import type { DrConfig } from '../../src/config/schema';
+import { SANDBOX_CONFIG } from '../../src/local/sandbox';
+import type { Outcome, Progress, Runbook } from '../../src/runbooks/driver';
+import { LocalRunEngine } from '../../src/runbooks/engine-local';
+import type { AnyRunInput, RunbookDeps } from '../../src/runbooks/types';
+import type { SlackPoster } from '../../src/slack/poster';
+import { StateStore } from '../../src/store/state';
+import { type MotoContext, useMoto } from './moto';
+
+type Bucket = DrConfig['s3']['buckets'][number];
+
+/**
+ * One runbook on its own against moto, without the local stack (Bolt, Slack stand-in, state table):
+ * its plan called directly, its execute as a durable function on the SDK's local runner. For tests
+ * cheap enough for `npm run mutate` to run per mutant; the flows through Slack and approval are
+ * the e2e and integration files'. Call at the top of a test file.
+ */
+export function useRunbookRig() {
+  const moto = useMoto();
+  let config: DrConfig = SANDBOX_CONFIG;
+  let n = 0;
+
+  beforeAll(async () => {
+    await LocalRunEngine.setup({ skipTime: true });
+    setRetryWait(async () => {});
+  });
+  afterAll(async () => {
+    setRetryWait(undefined);
+    await LocalRunEngine.teardown();
+  });
+
+  const s3 = (region = 'us-east-1'): S3Client => moto().clients.s3(region);
+
+  /** A new bucket (versioned unless told), added to the config (runbooks refuse any other). */
+  async function bucket(over: Omit<Partial<Bucket>, 'name'> & { versioned?: boolean; region?: string } = {}): Promise<string> {
+    const { versioned = true, region = 'us-east-1', ...entry } = over;
+    const name = `rig-${++n}`;
+    config = { ...config, s3: { ...config.s3, buckets: [...config.s3.buckets, { name, ...entry } as Bucket] } };
+    await makeBucket(name, region, versioned);
+    return name;
+  }
+
+  /** A bucket the config does not list (a replica). */
+  async function makeBucket(name: string, region: string, versioned = true): Promise<void> {
+    const c = s3(region);
+    await c.send(new CreateBucketCommand({ Bucket: name, ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as 'us-west-2' } }) }));
+    if (versioned) await c.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }));
+  }
+
+  /** The runbook's deps: AWS is moto; a state store or Slack call fails the test (a runbook reaches AWS only). */
+  function deps(): RunbookDeps {
+    const refuse = (what: string) => () => Promise.reject(new Error(`the runbook ${what}`));
+    const slack = { post: refuse('posted to Slack'), update: refuse('updated Slack'), ephemeral: refuse('posted to Slack'), deleteCopies: refuse('deleted from Slack') } as SlackPoster;
+    const nowhere = new DynamoDBClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+    return { config, clients: moto().clients, store: new StateStore(nowhere, 'none'), slack, now: () => new Date() };
+  }
+
+  /** Executes `plan` as a durable function on the local runner; its outcome and the progress it reported. */
+  async function execute<I extends AnyRunInput, P>(rb: Runbook<I, P>, input: I, plan: P): Promise<Outcome & { reports: Array<[number, number, string]> }> {
+    const reports: Array<[number, number, string]> = [];
+    const progress: Progress = {
+      report: async (done, total, label) => {
+        reports.push([done, total, label]);
+      },
+    };
+    const d = deps();
+    const engine = new LocalRunEngine(withDurableExecution(async (x: AnyRunInput, ctx: DurableContext) => rb.execute(ctx, d, x as I, plan, progress)));
+    const name = `rig-${input.runId}-${++n}`;
+    await engine.start(name, input);
+    await engine.idle(5);
+    const r = engine.result(name);
+    if (!r) throw new Error('the execution did not end');
+    expect(String(r.getStatus())).toBe('SUCCEEDED');
+    return { ...(r.getResult() as Outcome), reports };
+  }
+
+  return { moto: (): MotoContext => moto(), s3, bucket, makeBucket, deps, execute };
+}

@@ -1,0 +1,242 @@
+/**
+ * The copy-back runbook (src/runbooks/restore-s3/replica.ts, `/dr restore s3 --from-replica`) on its
+ * own, against moto: what its plan counts and says, what its execution copies (and never deletes),
+ * the verify listing after it, and AWS refusing, throttling or failing a copy or a listing. The
+ * flows through Slack and approval, and steps over thousands of keys, are in runbooks.test.ts,
+ * copy-back-faults and test/long/copy-back-2000; these need no local stack, so `npm run mutate`
+ * can run them for each mutant.
+ */
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { RestoreS3Input } from '../../src/runbooks/restore-s3';
+import { type ReplicaPlan, replicaRunbook } from '../../src/runbooks/restore-s3/replica';
+import type { AnyRunInput } from '../../src/runbooks/types';
+import { fail } from '../helpers/faults';
+import { listAllVersions, nextSecond } from '../helpers/flow';
+import { useRunbookRig } from '../helpers/runbook-rig';
+
+const rig = useRunbookRig();
+let n = 0;
+
+/** A primary bucket in the config and its replica in us-west-2 (both versioned). */
+async function pair(): Promise<{ b: string; r: string }> {
+  const r = `replica-${++n}`;
+  await rig.makeBucket(r, 'us-west-2');
+  const b = await rig.bucket({ replica: { bucket: r, region: 'us-west-2' } });
+  return { b, r };
+}
+
+const putP = (b: string, key: string, body: string) => rig.s3().send(new PutObjectCommand({ Bucket: b, Key: key, Body: body }));
+const putR = (r: string, key: string, body: string) => rig.s3('us-west-2').send(new PutObjectCommand({ Bucket: r, Key: key, Body: body }));
+
+async function read(b: string, key: string): Promise<string | undefined> {
+  try {
+    const o = await rig.s3().send(new GetObjectCommand({ Bucket: b, Key: key }));
+    return await o.Body?.transformToString();
+  } catch (e) {
+    if ((e as Error).name === 'NoSuchKey') return undefined;
+    throw e;
+  }
+}
+
+function input(b: string, over: Partial<RestoreS3Input> = {}): RestoreS3Input & AnyRunInput {
+  return { kind: 'restore-s3', runId: `c${++n}`, requester: 'UALICE', channel: 'C1', commandText: '/dr restore s3 --from-replica', requestedAt: new Date().toISOString(), bucket: b, fromReplica: true, dryRun: false, ...over } as RestoreS3Input & AnyRunInput;
+}
+
+const plan = (i: RestoreS3Input) => replicaRunbook.plan(rig.deps(), i);
+const execute = (i: RestoreS3Input & AnyRunInput, data: ReplicaPlan) => rig.execute(replicaRunbook, i, data);
+
+/**
+ * The usual damage: `gone` missing from the primary, `swapped` the same size with other bytes,
+ * `grown` another size, `same` identical, `mine` only in the primary. With `primaryNewer` the
+ * primary's copies are written a second after the replica's (S3 times are in seconds).
+ */
+async function damaged(opts: { primaryNewer?: boolean } = {}): Promise<{ b: string; r: string }> {
+  const { b, r } = await pair();
+  for (const [k, v] of [['gone', 'gone!!'], ['swapped', 'bbb'], ['grown', 'abcd'], ['same', 'same']] as const) await putR(r, k, v);
+  if (opts.primaryNewer) await nextSecond();
+  for (const [k, v] of [['swapped', 'aaa'], ['grown', 'a'], ['same', 'same'], ['mine', 'mine']] as const) await putP(b, k, v);
+  return { b, r };
+}
+
+describe('copy-back plan', () => {
+  it('counts what is missing or different (by size or by content), what is the same and what only the primary has, and warns of newer primary copies', async () => {
+    // prepare
+    const { b, r } = await damaged({ primaryNewer: true });
+
+    // act
+    const p = await plan(input(b));
+
+    // assess
+    expect(p.empty).toBe(false);
+    expect(p.data).toEqual({ replica: r, missing: 1, different: 2, bytes: 6 + 3 + 4, onlyInPrimary: 1, same: 1 });
+    expect(p.lines).toEqual([
+      `From \`${r}\` (us-west-2) into \`${b}\``,
+      '*1* missing and *2* different objects will be copied (13 B), server-side',
+      'e.g. `gone`, `grown`, `swapped`',
+      'Not touched: 1 identical objects; 1 objects only in the primary are kept (nothing is deleted)',
+      ":warning: 2 of the different objects are *newer in the primary* than in the replica (replication lag?): the replica's older copy becomes current, and the primary's stays as a noncurrent version you can restore. Narrow with --prefix if that is not wanted.",
+    ]);
+  });
+
+  it('gives no warning when the replica copies are the newer ones', async () => {
+    // prepare
+    const { b, r } = await pair();
+    await putP(b, 'k', 'old');
+    await nextSecond();
+    await putR(r, 'k', 'newer');
+
+    // act
+    const p = await plan(input(b));
+
+    // assess
+    expect(p.data).toMatchObject({ missing: 0, different: 1, bytes: 5 });
+    expect(p.lines.some((l) => l.includes('newer in the primary'))).toBe(false);
+  });
+
+  it('with --prefix and --dry-run: "would be", names the prefix, five keys of more and an ellipsis; nothing outside the prefix', async () => {
+    // prepare
+    const { b, r } = await pair();
+    for (const k of ['p/1', 'p/2', 'p/3', 'p/4', 'p/5', 'p/6', 'q/outside']) await putR(r, k, 'x');
+
+    // act
+    const p = await plan(input(b, { prefix: 'p/', dryRun: true }));
+
+    // assess
+    expect(p.data).toMatchObject({ missing: 6, different: 0, bytes: 6, onlyInPrimary: 0, same: 0 });
+    expect(p.lines).toEqual([
+      `From \`${r}\` (us-west-2) into \`${b}\` under \`p/\``,
+      '*6* missing and *0* different objects would be copied (6 B), server-side',
+      'e.g. `p/1`, `p/2`, `p/3`, `p/4`, `p/5`, …',
+      'Not touched: 0 identical objects; 0 objects only in the primary are kept (nothing is deleted)',
+    ]);
+  });
+
+  it('is empty when the buckets agree, with no sample line', async () => {
+    // prepare
+    const { b, r } = await pair();
+    await putR(r, 'k', 'v');
+    await putP(b, 'k', 'v');
+
+    // act
+    const p = await plan(input(b));
+
+    // assess
+    expect(p.empty).toBe(true);
+    expect(p.lines).toEqual([`From \`${r}\` (us-west-2) into \`${b}\``, '*0* missing and *0* different objects will be copied (0 B), server-side', 'Not touched: 1 identical objects; 0 objects only in the primary are kept (nothing is deleted)']);
+  });
+});
+
+describe('copy-back execute and verify', () => {
+  it('copies what is missing or different, keeps what only the primary has and the overwritten copies as noncurrent versions, and verifies', async () => {
+    // prepare
+    const { b, r } = await damaged();
+    const p = await plan(input(b));
+
+    // act
+    const out = await execute(input(b), p.data);
+
+    // assess
+    expect(out).toMatchObject({ ok: true, failures: [] });
+    expect(out.lines).toEqual([`Copied *3* objects (13 B) from \`${r}\` into \`${b}\`.`, ':mag: Verified by listing both buckets: every replica object is present and identical in the primary.']);
+    expect({ gone: await read(b, 'gone'), swapped: await read(b, 'swapped'), grown: await read(b, 'grown'), same: await read(b, 'same'), mine: await read(b, 'mine') }).toEqual({ gone: 'gone!!', swapped: 'bbb', grown: 'abcd', same: 'same', mine: 'mine' });
+    const { versions, markers } = await listAllVersions(rig.s3(), b);
+    expect(markers).toEqual([]);
+    expect(versions.filter((v) => !v.IsLatest).map((v) => [v.Key, v.Size]).sort()).toEqual([['grown', 1], ['swapped', 3]]);
+    expect(out.reports.at(-1)).toEqual([3, 3, 'copied']);
+  });
+
+  it('copies only under --prefix', async () => {
+    // prepare
+    const { b, r } = await pair();
+    for (const k of ['p/1', 'q/1']) await putR(r, k, 'x');
+    const i = input(b, { prefix: 'p/' });
+    const p = await plan(i);
+
+    // act
+    const out = await execute(i, p.data);
+
+    // assess
+    expect(out.ok).toBe(true);
+    expect(out.lines[0]).toBe(`Copied *1* objects (1 B) from \`${r}\` into \`${b}\`.`);
+    expect([await read(b, 'p/1'), await read(b, 'q/1')]).toEqual(['x', undefined]);
+  });
+
+  it('retries a throttled copy in place, three times at most: a key throttled 3 times is copied, one throttled 4 times is reported', async () => {
+    // prepare
+    const { b, r } = await pair();
+    await putR(r, 'slow', 'a');
+    await putR(r, 'stuck', 'b');
+    await putR(r, 'fine', 'c');
+    const p = await plan(input(b));
+    const throttled = { name: 'SlowDown', message: 'Please reduce your request rate.', status: 503 };
+    const undoSlow = fail(rig.s3(), 'CopyObjectCommand', throttled, { when: (x) => x.Key === 'slow', times: 3 });
+    const undoStuck = fail(rig.s3(), 'CopyObjectCommand', throttled, { when: (x) => x.Key === 'stuck', times: 4 });
+
+    // act
+    const out = await execute(input(b), p.data);
+    undoSlow();
+    undoStuck();
+
+    // assess
+    expect(out.ok).toBe(false);
+    expect(out.lines).toEqual([`Copied *2* objects (2 B) from \`${r}\` into \`${b}\`.`, ':warning: Verified by listing both buckets: 1 still missing, 0 still different.']);
+    expect(out.failures).toHaveLength(1);
+    expect(out.failures[0]).toMatch(/^stuck: /);
+    expect([await read(b, 'slow'), await read(b, 'stuck'), await read(b, 'fine')]).toEqual(['a', undefined, 'c']);
+  });
+
+  it('when a copy is denied, copies the rest, fails the run naming the key, and the verify counts what is still missing', async () => {
+    // prepare
+    const { b, r } = await pair();
+    for (const k of ['a', 'locked', 'z']) await putR(r, k, k);
+    await putP(b, 'z', 'other');
+    const p = await plan(input(b));
+    const undo = fail(rig.s3(), 'CopyObjectCommand', { name: 'AccessDenied', message: 'Access Denied' }, { when: (x) => x.Key === 'locked' });
+
+    // act
+    const out = await execute(input(b), p.data);
+    undo();
+
+    // assess
+    expect(out.ok).toBe(false);
+    expect(out.lines).toEqual([`Copied *2* objects (2 B) from \`${r}\` into \`${b}\`.`, ':warning: Verified by listing both buckets: 1 still missing, 0 still different.']);
+    expect(out.failures).toEqual([expect.stringMatching(/^locked: .*denied/i)]);
+    expect([await read(b, 'a'), await read(b, 'locked'), await read(b, 'z')]).toEqual(['a', undefined, 'z']);
+  });
+
+  it('when the listing fails once with a 500, the step goes again and copies each object once', async () => {
+    // prepare
+    const { b, r } = await damaged();
+    const p = await plan(input(b));
+    const undo = fail(rig.s3('us-west-2'), 'ListObjectsV2Command', { name: 'InternalError', message: 'We encountered an internal error', status: 500 }, { times: 1 });
+
+    // act
+    const out = await execute(input(b), p.data);
+    undo();
+
+    // assess
+    expect(out).toMatchObject({ ok: true, failures: [] });
+    expect(out.lines[0]).toBe(`Copied *3* objects (13 B) from \`${r}\` into \`${b}\`.`);
+    const { versions } = await listAllVersions(rig.s3(), b);
+    expect(versions.filter((v) => v.Key === 'gone')).toHaveLength(1);
+  });
+
+  it('when the listing is denied, stops saying so, copies nothing and fails the run', async () => {
+    // prepare
+    const { b, r } = await damaged();
+    const p = await plan(input(b));
+    const undo = fail(rig.s3(), 'ListObjectsV2Command', { name: 'AccessDenied', message: 'Access Denied' }, { times: 1 });
+
+    // act
+    const out = await execute(input(b), p.data);
+    undo();
+
+    // assess
+    expect(out.ok).toBe(false);
+    expect(out.lines[0]).toBe(`Copied *0* objects (0 B) from \`${r}\` into \`${b}\`.`);
+    expect(out.lines[1]).toMatch(/^:x: Stopped: .*denied/i);
+    expect(out.lines[2]).toBe(':warning: Verified by listing both buckets: 1 still missing, 2 still different.');
+    expect(out.failures[0]).toMatch(/denied/i);
+    expect(await read(b, 'gone')).toBeUndefined();
+  });
+});

@@ -1,0 +1,404 @@
+/**
+ * The undelete runbook (src/runbooks/restore-s3/undelete.ts) on its own, against moto: its plan
+ * (which delete markers, how many bytes, what it leaves alone), its execution as a durable function
+ * on the SDK's local runner, and the verify listing after it. The flows through Slack, approval
+ * and faults are in runbooks.test.ts, undelete-faults and undelete-plan-once; these need no local
+ * stack, so `npm run mutate` can run them for each mutant.
+ */
+import { DeleteObjectCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { motoAt } from '../../src/local/moto';
+import type { RestoreS3Input } from '../../src/runbooks/restore-s3';
+import { SLICE_BYTES, type UndeletePlan, undeleteRunbook } from '../../src/runbooks/restore-s3/undelete';
+import type { AnyRunInput } from '../../src/runbooks/types';
+import { fail } from '../helpers/faults';
+import { deleteKeys, listAllVersions, nextSecond } from '../helpers/flow';
+import { useRunbookRig } from '../helpers/runbook-rig';
+
+const rig = useRunbookRig();
+const s3 = () => rig.s3();
+const bucket = () => rig.bucket();
+let n = 0;
+
+const put = (b: string, key: string, body = key) => s3().send(new PutObjectCommand({ Bucket: b, Key: key, Body: body }));
+const del = (b: string, key: string) => s3().send(new DeleteObjectCommand({ Bucket: b, Key: key }));
+
+function input(b: string, over: Partial<RestoreS3Input> = {}): RestoreS3Input & AnyRunInput {
+  return { kind: 'restore-s3', runId: `r${++n}`, requester: 'UALICE', channel: 'C1', commandText: '/dr restore s3', requestedAt: new Date().toISOString(), bucket: b, fromReplica: false, dryRun: false, ...over } as RestoreS3Input & AnyRunInput;
+}
+
+/** The plan, each listing checkpointed as its own step would be (here inline), with the progress it reported. */
+async function plan(i: RestoreS3Input) {
+  const steps: string[] = [];
+  const listed: number[] = [];
+  const p = await undeleteRunbook.plan(rig.deps(), i, {
+    step: (name, fn) => {
+      steps.push(name);
+      return fn();
+    },
+    progress: {
+      report: async (done, total, label) => {
+        expect({ total, label }).toEqual({ total: 0, label: 'Versions listed so far:' });
+        listed.push(done);
+      },
+    },
+  });
+  return { ...p, steps, listed };
+}
+
+const execute = (i: RestoreS3Input & AnyRunInput, data: UndeletePlan) => rig.execute(undeleteRunbook, i, data);
+
+/** Each key's history: its newest version (`v:<size>` or `marker`), then the sizes of its other versions and how many other markers it has. */
+async function history(b: string): Promise<Record<string, { latest: string; older: number[]; markers: number }>> {
+  const { markers, versions } = await listAllVersions(s3(), b);
+  const out: Record<string, { latest: string; older: number[]; markers: number }> = {};
+  const of = (k: string | undefined) => (out[k ?? ''] ??= { latest: '', older: [], markers: 0 });
+  for (const v of versions) {
+    if (v.IsLatest) of(v.Key).latest = `v:${v.Size}`;
+    else of(v.Key).older.push(v.Size ?? -1);
+  }
+  for (const m of markers) {
+    if (m.IsLatest) of(m.Key).latest = 'marker';
+    else of(m.Key).markers++;
+  }
+  for (const h of Object.values(out)) h.older.sort((x, y) => x - y);
+  return out;
+}
+
+/** A bucket of 1,001 deleted objects `bin/00000`… (1 byte each): two DeleteObjects batches, of 1,000 and of 1. */
+async function thousandAndOne(): Promise<{ b: string; keys: string[] }> {
+  const b = await bucket();
+  const keys = Array.from({ length: 1001 }, (_, i) => `bin/${String(i).padStart(5, '0')}`);
+  await motoAt(rig.moto().endpoint).putMany?.(b, keys.map((key) => ({ key, body: 'b' })));
+  await deleteKeys(s3(), b, keys);
+  return { b, keys };
+}
+
+const batchOfOne = (x: Record<string, unknown>) => (x.Delete as { Objects: unknown[] }).Objects.length === 1;
+
+describe('undelete plan', () => {
+  it('lists the newest delete markers at the top and under each first-level prefix, counting the bytes of what each hides', async () => {
+    // prepare
+    const b = await bucket();
+    await put(b, 'top.txt', 'x'.repeat(10));
+    await put(b, 'docs/a.md', 'old');
+    await put(b, 'docs/a.md', 'y'.repeat(2000));
+    await put(b, 'docs/kept.md');
+    await put(b, 'bin/back');
+    await put(b, 'logs/2026/z.log', 'z'.repeat(300));
+    for (const k of ['top.txt', 'docs/a.md', 'bin/back', 'logs/2026/z.log']) await del(b, k);
+    // deleted, then written again: its marker is not the newest version, and it is not deleted
+    await put(b, 'bin/back', 'again');
+
+    // act
+    const p = await plan(input(b));
+
+    // assess
+    expect(p.empty).toBe(false);
+    expect(p.data).toMatchObject({ count: 3, bytes: 10 + 2000 + 300, olderSkipped: 0 });
+    expect(p.data.slices.flat().map((m) => m[0]).sort()).toEqual(['docs/a.md', 'logs/2026/z.log', 'top.txt']);
+    expect([...p.data.sample].sort()).toEqual(['docs/a.md', 'logs/2026/z.log', 'top.txt']);
+    for (const [, versionId, at] of p.data.slices.flat()) {
+      expect(versionId).toMatch(/\S/);
+      expect(Math.abs(at * 1000 - Date.now())).toBeLessThan(60_000);
+    }
+    // one roll-up of the bucket, then its first-level prefixes side by side, in one step
+    expect(p.steps).toEqual(['versioning', 'list-0', 'list-1']);
+    // every version and marker listed once: 7 versions and 4 markers
+    expect(p.listed.at(-1)).toBe(11);
+    expect(p.lines).toEqual([
+      `Bucket \`${b}\``,
+      '*3* deleted objects will be restored (2.3 KB) by removing their delete markers',
+      expect.stringMatching(/^e\.g\. `[^`]+`, `[^`]+`, `[^`]+`$/),
+      'Not touched: objects that are not deleted, and older versions (nothing is overwritten or removed)',
+    ]);
+  });
+
+  it('says "would be" for a dry run, names the prefix, shows five keys of more and an ellipsis', async () => {
+    // prepare
+    const b = await bucket();
+    const keys = ['k/1', 'k/2', 'k/3', 'k/4', 'k/5', 'k/6', 'other'];
+    for (const k of keys) await put(b, k);
+    for (const k of keys) await del(b, k);
+
+    // act
+    const p = await plan(input(b, { prefix: 'k/', dryRun: true }));
+
+    // assess
+    expect(p.data.count).toBe(6);
+    expect(p.data.sample).toHaveLength(5);
+    expect(p.lines[0]).toBe(`Bucket \`${b}\` under \`k/\``);
+    expect(p.lines[1]).toBe('*6* deleted objects would be restored (18 B) by removing their delete markers');
+    expect(p.lines[2]).toMatch(/^e\.g\. (`k\/\d`, ){4}`k\/\d`, …$/);
+  });
+
+  it('is empty, and says so, when nothing is deleted; names Suspended versioning', async () => {
+    // prepare
+    const b = await bucket();
+    await put(b, 'live');
+    await s3().send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Suspended' } }));
+
+    // act
+    const p = await plan(input(b));
+
+    // assess
+    expect(p.empty).toBe(true);
+    expect(p.data).toEqual({ count: 0, bytes: 0, olderSkipped: 0, sample: [], slices: [] });
+    expect(p.lines).toEqual([
+      `Bucket \`${b}\``,
+      '*0* deleted objects will be restored (0 B) by removing their delete markers',
+      'Not touched: objects that are not deleted, and older versions (nothing is overwritten or removed)',
+      ':warning: Versioning is *Suspended* on this bucket: deletions made from now on cannot be undone until it is re-enabled.',
+    ]);
+  });
+
+  it('with --since takes the markers made at or after it, counts the older ones it leaves, and verifies only what it planned', async () => {
+    // prepare
+    const b = await bucket();
+    for (const k of ['old/1', 'old/2', 'new/1']) await put(b, k);
+    await del(b, 'old/1');
+    await del(b, 'old/2');
+    await nextSecond();
+    await del(b, 'new/1');
+    const { markers } = await listAllVersions(s3(), b, 'new/');
+    const since = markers[0]?.LastModified?.toISOString() ?? '';
+    const i = input(b, { since });
+
+    // act
+    const p = await plan(i);
+    const out = await execute(i, p.data);
+
+    // assess: the boundary is inclusive; the older markers left alone are not "remaining"
+    expect(p.data.slices.flat().map((m) => m[0])).toEqual(['new/1']);
+    expect(p.data.olderSkipped).toBe(2);
+    expect(p.lines[0]).toBe(`Bucket \`${b}\` deleted since ${since}`);
+    expect(p.lines).toContain('Not touched: 2 delete markers older than --since');
+    expect(await history(b)).toEqual({
+      'old/1': { latest: 'marker', older: [5], markers: 0 },
+      'old/2': { latest: 'marker', older: [5], markers: 0 },
+      'new/1': { latest: 'v:5', older: [], markers: 0 },
+    });
+    expect(out).toMatchObject({ ok: true, lines: [`Restored *1* objects in \`${b}\` deleted since ${since} (5 B planned).`, ':mag: Verified by listing: no restorable delete markers remain.'] });
+  });
+
+  it('lists more than 100 first-level prefixes as one sequence, every marker once', async () => {
+    // prepare
+    const b = await bucket();
+    const keys = Array.from({ length: 101 }, (_, i) => `p${String(i).padStart(3, '0')}/k`);
+    await motoAt(rig.moto().endpoint).putMany?.(b, keys.map((key) => ({ key, body: 'b' })));
+    await deleteKeys(s3(), b, keys);
+
+    // act
+    const p = await plan(input(b));
+
+    // assess: one roll-up page, then the bucket from its start (no partition per prefix)
+    expect(p.data.count).toBe(101);
+    expect(p.data.bytes).toBe(101);
+    expect(p.data.slices.flat().map((m) => m[0])).toEqual(keys);
+    expect(p.steps).toEqual(['versioning', 'list-0', 'list-1']);
+  });
+
+  it('cuts the plan into slices within SLICE_BYTES of JSON, each marker in exactly one, and restores them all', async () => {
+    // prepare: 260 keys of 900 bytes under one prefix: about 240 KB of markers
+    const b = await bucket();
+    const keys = Array.from({ length: 260 }, (_, i) => `long/${String(i).padStart(4, '0')}-${'é'.repeat(445)}`);
+    await motoAt(rig.moto().endpoint).putMany?.(b, keys.map((key) => ({ key, body: 'b' })));
+    await deleteKeys(s3(), b, keys);
+
+    // act
+    const p = await plan(input(b));
+    const out = await execute(input(b), p.data);
+
+    // assess
+    // a slice is cut after the marker that fills SLICE_BYTES (the step's cursors count too): never
+    // more than one marker over it, never far short of it but for the last
+    const marker = Math.max(...p.data.slices.flat().map((m) => Buffer.byteLength(JSON.stringify(m)) + 1));
+    const sizes = p.data.slices.map((slice) => Buffer.byteLength(JSON.stringify(slice)));
+    expect(sizes.length).toBe(2);
+    for (const size of sizes) expect(size).toBeLessThanOrEqual(SLICE_BYTES + marker);
+    expect(sizes[0]).toBeGreaterThan(SLICE_BYTES - 2 * marker);
+    expect(p.data.slices.flat().map((m) => m[0])).toEqual(keys);
+    expect(p.data.count).toBe(260);
+    expect(p.listed.at(-1)).toBe(520);
+    expect(out.ok).toBe(true);
+    expect(out.lines[0]).toBe(`Restored *260* objects in \`${b}\` (260 B planned).`);
+    expect(Object.values(await history(b)).every((h) => h.latest === 'v:1' && h.markers === 0)).toBe(true);
+  });
+});
+
+describe('undelete execute and verify', () => {
+  it('removes exactly the planned markers, leaves every version and older marker, and verifies by listing', async () => {
+    // prepare
+    const b = await bucket();
+    await put(b, 'a', 'one');
+    await put(b, 'a', 'three');
+    await del(b, 'a');
+    await put(b, 'twice', '12');
+    await del(b, 'twice');
+    await put(b, 'twice', '1234');
+    await del(b, 'twice');
+    await put(b, 'live', 'here');
+    await put(b, 'back', 'b');
+    await del(b, 'back');
+    await put(b, 'back', 'bb');
+    const p = await plan(input(b));
+
+    // act
+    const out = await execute(input(b), p.data);
+
+    // assess: each newest marker gone, nothing else touched
+    expect(await history(b)).toEqual({
+      a: { latest: 'v:5', older: [3], markers: 0 },
+      twice: { latest: 'v:4', older: [2], markers: 1 },
+      live: { latest: 'v:4', older: [], markers: 0 },
+      back: { latest: 'v:2', older: [1], markers: 1 },
+    });
+    expect(out).toMatchObject({ ok: true, failures: [] });
+    expect(out.lines).toEqual([`Restored *2* objects in \`${b}\` (9 B planned).`, ':mag: Verified by listing: no restorable delete markers remain.']);
+    expect(out.reports.at(-1)).toEqual([2, 2, 'restored']);
+  });
+
+  it('sends more than 1,000 markers as batches of at most 1,000 and counts each once', async () => {
+    // prepare
+    const { b } = await thousandAndOne();
+    const p = await plan(input(b));
+    const sizes: number[] = [];
+    const undo = fail(s3(), 'DeleteObjectsCommand', { name: 'unused', message: 'unused' }, {
+      when: (x) => {
+        sizes.push((x.Delete as { Objects: unknown[] }).Objects.length);
+        return false;
+      },
+    });
+
+    // act
+    const out = await execute(input(b), p.data);
+    undo();
+
+    // assess
+    expect(p.data.count).toBe(1001);
+    expect(p.listed.at(-1)).toBe(2002);
+    expect(sizes.sort((x, y) => y - x)).toEqual([1000, 1]);
+    expect(out.lines[0]).toBe(`Restored *1,001* objects in \`${b}\` (1001 B planned).`);
+    expect(await listAllVersions(s3(), b).then((l) => l.markers.filter((m) => m.IsLatest))).toEqual([]);
+    expect(out.reports.length).toBeGreaterThan(0);
+    expect(out.reports.every(([done, total, label]) => done <= total && total === 1001 && label === 'restored')).toBe(true);
+  });
+
+  it('when one batch fails with a 500 after the other was deleted, sends that batch again in a new step and counts 1,001, not 2,001', async () => {
+    // prepare
+    const { b } = await thousandAndOne();
+    const p = await plan(input(b));
+    const undo = fail(s3(), 'DeleteObjectsCommand', { name: 'InternalError', message: 'We encountered an internal error', status: 500 }, { when: batchOfOne, times: 1 });
+
+    // act
+    const out = await execute(input(b), p.data);
+    undo();
+
+    // assess
+    expect(out).toMatchObject({ ok: true, failures: [] });
+    expect(out.lines).toEqual([`Restored *1,001* objects in \`${b}\` (1001 B planned).`, ':mag: Verified by listing: no restorable delete markers remain.']);
+    expect(await listAllVersions(s3(), b).then((l) => l.markers.filter((m) => m.IsLatest))).toEqual([]);
+  });
+
+  it('when one batch is denied after the other was deleted, stops with the exact count and names what is left', async () => {
+    // prepare
+    const { b, keys } = await thousandAndOne();
+    const p = await plan(input(b));
+    const undo = fail(s3(), 'DeleteObjectsCommand', { name: 'AccessDenied', message: 'Access Denied' }, { when: batchOfOne });
+
+    // act
+    const out = await execute(input(b), p.data);
+    undo();
+
+    // assess
+    expect(out.ok).toBe(false);
+    expect(out.lines[0]).toBe(`Restored *1,000* objects in \`${b}\` (1001 B planned).`);
+    expect(out.lines[1]).toMatch(/^:x: Stopped: .*denied/i);
+    expect(out.lines[2]).toBe(':warning: Verified by listing: 1 of the planned delete markers still hide objects (failures below).');
+    expect(out.failures[0]).toMatch(/denied/i);
+    expect(await listAllVersions(s3(), b).then((l) => l.markers.filter((m) => m.IsLatest).map((m) => m.Key))).toEqual([keys.at(-1)]);
+  });
+
+  it('reports what changed between the plan and the execution: keys written again, keys deleted since (one, then two)', async () => {
+    // prepare: one bucket with one change of each kind, one with two
+    const one = await bucket();
+    for (const k of ['x/a', 'x/b', 'x/c']) await put(one, k);
+    await del(one, 'x/a');
+    await del(one, 'x/b');
+    const p1 = await plan(input(one));
+    const two = await bucket();
+    for (const k of ['a', 'b', 'c', 'd']) await put(two, k);
+    await del(two, 'a');
+    await del(two, 'b');
+    const p2 = await plan(input(two));
+    await nextSecond();
+    await put(one, 'x/a', 'written again');
+    await del(one, 'x/c');
+    await put(two, 'a', 'again');
+    await put(two, 'b', 'again');
+    await del(two, 'c');
+    await del(two, 'd');
+
+    // act
+    const out2 = await execute(input(two), p2.data);
+    const out1 = await execute(input(one), p1.data);
+
+    // assess
+    expect(out1.ok).toBe(true);
+    expect(out1.lines).toEqual([
+      `Restored *2* objects in \`${one}\` (6 B planned).`,
+      ':mag: Verified by listing: every planned delete marker is gone.',
+      ':warning: 1 object was deleted after the plan was made and is still deleted: run the command again to plan its restore.',
+      ':information_source: 1 key got a newer version after the plan was made, which stays current: removing the older delete marker changed nothing you can see.',
+    ]);
+    expect((await history(one))['x/c']?.latest).toBe('marker');
+    expect(out2.ok).toBe(true);
+    expect(out2.lines.slice(1)).toEqual([
+      ':mag: Verified by listing: every planned delete marker is gone.',
+      ':warning: 2 objects were deleted after the plan was made and are still deleted: run the command again to plan their restore.',
+      ':information_source: 2 keys got a newer version after the plan was made, which stays current: removing the older delete marker changed nothing you can see.',
+    ]);
+  });
+
+  it('when DeleteObjects is denied, stops, says so, fails the run and reports the planned markers still there', async () => {
+    // prepare
+    const b = await bucket();
+    for (const k of ['d/1', 'd/2']) {
+      await put(b, k);
+      await del(b, k);
+    }
+    const p = await plan(input(b));
+    const undo = fail(s3(), 'DeleteObjectsCommand', { name: 'AccessDenied', message: 'Access Denied' });
+
+    // act
+    const out = await execute(input(b), p.data);
+    undo();
+
+    // assess
+    expect(out.ok).toBe(false);
+    expect(out.lines[0]).toBe(`Restored *0* objects in \`${b}\` (6 B planned).`);
+    expect(out.lines[1]).toMatch(/^:x: Stopped: .*DeleteObjects.*denied/i);
+    expect(out.lines[2]).toBe(':warning: Verified by listing: 2 of the planned delete markers still hide objects (failures below).');
+    expect(out.failures[0]).toMatch(/denied/i);
+    expect(await history(b)).toEqual({ 'd/1': { latest: 'marker', older: [3], markers: 0 }, 'd/2': { latest: 'marker', older: [3], markers: 0 } });
+  });
+
+  it('when DeleteObjects fails once with a 500, the batch goes again and every marker is removed once', async () => {
+    // prepare
+    const b = await bucket();
+    for (const k of ['e/1', 'e/2']) {
+      await put(b, k);
+      await del(b, k);
+    }
+    const p = await plan(input(b));
+    const undo = fail(s3(), 'DeleteObjectsCommand', { name: 'InternalError', message: 'We encountered an internal error', status: 500 }, { times: 1 });
+
+    // act
+    const out = await execute(input(b), p.data);
+    undo();
+
+    // assess
+    expect(out.ok).toBe(true);
+    expect(out.lines[0]).toBe(`Restored *2* objects in \`${b}\` (6 B planned).`);
+    expect(await history(b)).toEqual({ 'e/1': { latest: 'v:3', older: [], markers: 0 }, 'e/2': { latest: 'v:3', older: [], markers: 0 } });
+  });
+});
