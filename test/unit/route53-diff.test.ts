@@ -1,6 +1,6 @@
 import type { Change, ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { batchWeight, CHANGE_BATCH_LIMITS, changeWeight, withinLimits } from '../../src/aws/route53';
-import { batchHolds, byKey, differences, diffZone, normName, planBatches, recordKey } from '../../src/runbooks/restore-route53/diff';
+import { batchHolds, byKey, conflicts, differences, differingFields, diffZone, isZoneOwned, normName, planBatches, recordKey, recordLabel, routingPolicy } from '../../src/runbooks/restore-route53/diff';
 
 /*
  * The export against the live zone, and the change batches: identity by name + type + set
@@ -261,5 +261,153 @@ describe('batchHolds', () => {
     expect(batchHolds(batch, byKey([a('new', '10.0.0.1')]))).toBe(true);
     expect(batchHolds(batch, byKey([a('new', '10.0.0.1'), a('old', '10.0.0.9')]))).toBe(false);
     expect(batchHolds(batch, byKey([a('new', '10.0.0.2')]))).toBe(false);
+  });
+});
+
+describe('record identity, labels and ownership', () => {
+  it('names are lower-cased and fully qualified; a key is name|type|set identifier, each part possibly empty', () => {
+    expect(normName('API.Spawn.Example.COM')).toBe('api.spawn.example.com.');
+    expect(normName('api.example.com.')).toBe('api.example.com.');
+    expect(recordKey({ Name: 'WWW.example.com', Type: 'A', SetIdentifier: 'blue' })).toBe('www.example.com.|A|blue');
+    expect(recordKey({ Name: 'www.example.com.', Type: 'A' })).toBe('www.example.com.|A|');
+    expect(recordKey({} as ResourceRecordSet)).toBe('.||');
+  });
+
+  it('labels a record set by name, type and set identifier as given', () => {
+    expect(recordLabel({ Name: 'api.example.com.', Type: 'A', SetIdentifier: 'primary' })).toBe('api.example.com. A primary');
+    expect(recordLabel({ Name: 'api.example.com.', Type: 'A' })).toBe('api.example.com. A');
+    expect(recordLabel({ Name: 'api.example.com.', Type: 'A', SetIdentifier: '' })).toBe('api.example.com. A ');
+    expect(recordLabel({} as ResourceRecordSet)).toBe(' ');
+  });
+
+  it('counts as the zone\'s own only its SOA and the NS at the apex', () => {
+    expect(isZoneOwned(soa, ZONE)).toBe(true);
+    expect(isZoneOwned(apexNs, 'SPAWN.example.com')).toBe(true);
+    expect(isZoneOwned({ ...apexNs, Name: `sub.${ZONE}` }, ZONE)).toBe(false);
+    expect(isZoneOwned({ Name: ZONE, Type: 'A', TTL: 60, ResourceRecords: [{ Value: '10.0.0.1' }] }, ZONE)).toBe(false);
+    expect(isZoneOwned({ Type: 'NS' } as ResourceRecordSet, ZONE)).toBe(false);
+  });
+
+  it('counts what it never touches: the SOA and apex NS, and record sets of a traffic policy', () => {
+    // prepare
+    const policy: ResourceRecordSet = { ...a('tp', '10.0.0.7'), TrafficPolicyInstanceId: 'tpi-1' };
+    const live = [soa, apexNs, policy, a('www', '10.0.0.1')];
+
+    // act
+    const d = diffZone([soa, policy, a('www', '10.0.0.1')], live, ZONE, { deleteExtra: true });
+
+    // assess
+    expect(d.untouched).toEqual({ zoneOwned: 2, trafficPolicy: 1 });
+    expect(d).toMatchObject({ create: [], change: [], remove: [], unchanged: 1 });
+  });
+});
+
+describe('differingFields', () => {
+  const base: ResourceRecordSet = { Name: `api.${ZONE}`, Type: 'A', TTL: 60, SetIdentifier: 's', ResourceRecords: [{ Value: '10.0.0.1' }] };
+
+  it('names each field that differs', () => {
+    const cases: Array<[Partial<ResourceRecordSet>, Partial<ResourceRecordSet>, string[]]> = [
+      [{ TTL: 60 }, { TTL: 61 }, ['TTL']],
+      [{ ResourceRecords: [{ Value: '10.0.0.1' }] }, { ResourceRecords: [{ Value: '10.0.0.2' }] }, ['values']],
+      [{ Failover: 'PRIMARY' }, { Failover: 'SECONDARY' }, ['failover']],
+      [{ GeoProximityLocation: { AWSRegion: 'us-east-1' } }, { GeoProximityLocation: { AWSRegion: 'us-west-2' } }, ['geoproximity']],
+      [{ MultiValueAnswer: true }, { MultiValueAnswer: false }, ['multivalue']],
+      [{ CidrRoutingConfig: { CollectionId: 'c', LocationName: 'x' } }, { CidrRoutingConfig: { CollectionId: 'c', LocationName: 'y' } }, ['CIDR routing']],
+      [{ TrafficPolicyInstanceId: 'a' }, { TrafficPolicyInstanceId: 'b' }, ['traffic policy']],
+      [{ AliasTarget: { ...elb, HostedZoneId: 'Z1' } }, { AliasTarget: { ...elb, HostedZoneId: 'Z2' } }, ['alias target']],
+    ];
+    for (const [x, y, fields] of cases) expect(differingFields({ ...base, ...x }, { ...base, ...y })).toEqual(fields);
+  });
+
+  it('reads nested location objects whatever their key order, and a field absent, undefined or null as the same', () => {
+    const geo1: ResourceRecordSet = { ...base, GeoProximityLocation: { Coordinates: { Latitude: '1', Longitude: '2' }, Bias: 5 } };
+    const geo2: ResourceRecordSet = { ...base, GeoProximityLocation: { Bias: 5, Coordinates: { Longitude: '2', Latitude: '1' } } };
+    expect(differingFields(geo1, geo2)).toEqual([]);
+    expect(differingFields(geo1, { ...base, GeoProximityLocation: { Bias: 5, Coordinates: { Longitude: '2', Latitude: '3' } } })).toEqual(['geoproximity']);
+    // an export is JSON: a field can come back as null
+    const nulls = JSON.parse(JSON.stringify({ ...base, TTL: null, GeoLocation: { CountryCode: 'US', SubdivisionCode: null } })) as ResourceRecordSet;
+    expect(differingFields(nulls, { ...base, TTL: undefined, GeoLocation: { CountryCode: 'US' } })).toEqual([]);
+    expect(differingFields({ ...base, GeoLocation: { CountryCode: 'US', SubdivisionCode: undefined } }, { ...base, GeoLocation: { CountryCode: 'US' } })).toEqual([]);
+  });
+});
+
+describe('routingPolicy and conflicts', () => {
+  it('tells each routing policy by its field, a weight of 0 and a multivalue of false included', () => {
+    const r = a('x', '10.0.0.1');
+    expect(routingPolicy({ ...r, Weight: 0 })).toBe('weighted');
+    expect(routingPolicy({ ...r, Failover: 'PRIMARY' })).toBe('failover');
+    expect(routingPolicy({ ...r, Region: 'us-east-1' })).toBe('latency');
+    expect(routingPolicy({ ...r, GeoLocation: { CountryCode: 'US' } })).toBe('geolocation');
+    expect(routingPolicy({ ...r, GeoProximityLocation: { AWSRegion: 'us-east-1' } })).toBe('geoproximity');
+    expect(routingPolicy({ ...r, CidrRoutingConfig: { CollectionId: 'c', LocationName: 'l' } })).toBe('cidr');
+    expect(routingPolicy({ ...r, MultiValueAnswer: false })).toBe('multivalue');
+    expect(routingPolicy(r)).toBe('simple');
+  });
+
+  it('a CNAME conflicts with any other type of its name; one name and type conflict only across routing policies', () => {
+    const cname: ResourceRecordSet = { Name: `x.${ZONE}`, Type: 'CNAME', TTL: 60, ResourceRecords: [{ Value: 'y.example.com' }] };
+    const simple = a('x', '10.0.0.1');
+    const weighted: ResourceRecordSet = { ...a('x', '10.0.0.2'), SetIdentifier: 'w', Weight: 1 };
+    const aaaa: ResourceRecordSet = { Name: `x.${ZONE}`, Type: 'AAAA', TTL: 60, ResourceRecords: [{ Value: '::1' }] };
+    expect(conflicts(cname, simple)).toBe(true);
+    expect(conflicts(simple, cname)).toBe(true);
+    expect(conflicts(cname, { ...cname, SetIdentifier: 'w', Weight: 1 })).toBe(true);
+    expect(conflicts(cname, { ...cname, ResourceRecords: [{ Value: 'z.example.com' }] })).toBe(false);
+    expect(conflicts(simple, weighted)).toBe(true);
+    expect(conflicts(simple, a('x', '10.0.0.3'))).toBe(false);
+    expect(conflicts(simple, { ...aaaa, SetIdentifier: 'w', Weight: 1 })).toBe(false);
+    expect(conflicts({ ...cname, Name: `other.${ZONE}` }, simple)).toBe(false);
+  });
+});
+
+describe('differences and batches, in detail', () => {
+  it('counts creations, changes and blocked ones, and removals only when extras are to go', () => {
+    const d = diffZone([a('new', '10.0.0.1'), a('chg', '10.0.0.2'), a('new2', '10.0.0.3')], [a('chg', '10.0.0.9'), a('gone', '10.0.0.4')], ZONE, { deleteExtra: true });
+    expect(differences(d, true)).toBe(2 + 1 + 1);
+    expect(differences(d, false)).toBe(3);
+  });
+
+  it('batches names in sorted order, whatever order the diff lists them in', () => {
+    const d = diffZone([a('zz', '10.0.0.1'), a('aa', '10.0.0.2'), a('mm', '10.0.0.3')], [], ZONE, { deleteExtra: false });
+    expect(planBatches(d).flat().map((c) => c.ResourceRecordSet?.Name)).toEqual([`aa.${ZONE}`, `mm.${ZONE}`, `zz.${ZONE}`]);
+  });
+
+  it('splits one name with more record sets than a batch holds, in order, each batch within the limits', () => {
+    // prepare: 600 weighted A record sets of one name: 1,200 records as UPSERTs
+    const many = Array.from({ length: 600 }, (_, i): ResourceRecordSet => ({ ...a('wide', `10.0.${Math.floor(i / 250)}.${i % 250}`), SetIdentifier: `s${String(i).padStart(3, '0')}`, Weight: 1 }));
+
+    // act
+    const batches = planBatches(diffZone(many, [], ZONE, { deleteExtra: false }));
+
+    // assess
+    expect(batches.map((b) => b.length)).toEqual([500, 100]);
+    expect(batches.flat().map((c) => c.ResourceRecordSet?.SetIdentifier)).toEqual(many.map((r) => r.SetIdentifier));
+    for (const b of batches) expect(withinLimits(batchWeight(b))).toBe(true);
+  });
+
+  it('sends a change over the limits alone even when its name has more changes after it', () => {
+    // prepare: two weighted TXT record sets of one name, the first 80,000 characters as an UPSERT
+    const huge: ResourceRecordSet = { Name: `big.${ZONE}`, Type: 'TXT', TTL: 60, SetIdentifier: 'a', Weight: 1, ResourceRecords: Array.from({ length: 400 }, (_, i) => ({ Value: `"${i}${'x'.repeat(96)}"` })) };
+    const small: ResourceRecordSet = { Name: `big.${ZONE}`, Type: 'TXT', TTL: 60, SetIdentifier: 'b', Weight: 1, ResourceRecords: [{ Value: '"small"' }] };
+
+    // act
+    const batches = planBatches(diffZone([huge, small], [], ZONE, { deleteExtra: false }));
+
+    // assess
+    expect(batches.map((b) => b.map((c) => c.ResourceRecordSet?.SetIdentifier))).toEqual([['a'], ['b']]);
+  });
+
+  it('limits a batch by records when record sets carry no values (aliases), and by values when they carry several', () => {
+    // prepare: 1,000 alias record sets (no ResourceRecords); 1,000 A record sets of 4 short values
+    const aliases = Array.from({ length: 1000 }, (_, i): ResourceRecordSet => ({ Name: `al-${String(i).padStart(4, '0')}.${ZONE}`, Type: 'A', AliasTarget: elb }));
+    const four = Array.from({ length: 1000 }, (_, i): ResourceRecordSet => ({ Name: `v4-${String(i).padStart(4, '0')}.${ZONE}`, Type: 'A', TTL: 60, ResourceRecords: [1, 2, 3, 4].map((k) => ({ Value: `10.0.0.${k}` })) }));
+
+    // act
+    const byRecords = planBatches(diffZone(aliases, [], ZONE, { deleteExtra: false }));
+    const byValues = planBatches(diffZone(four, [], ZONE, { deleteExtra: false }));
+
+    // assess: an UPSERT counts twice: 500 aliases a batch; 4 values × 2 = 8 elements, so 125 a batch
+    expect(byRecords.map((b) => b.length)).toEqual([500, 500]);
+    expect(byValues.map((b) => b.length)).toEqual(Array.from({ length: 8 }, () => 125));
   });
 });
