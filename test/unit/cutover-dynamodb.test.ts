@@ -2,7 +2,7 @@ import { DrbotError, UnknownResourceError, UsageError } from '../../src/errors';
 import { SANDBOX_CONFIG } from '../../src/local/sandbox';
 import { parseValue } from '../../src/runbooks/args';
 import { verb } from '../../src/runbooks/cutover-dynamodb';
-import { itemHash, itemSize, keyOf, showKeyText, writeUnits } from '../../src/runbooks/cutover-dynamodb/diff';
+import { itemHash, itemSize, keyItem, keyOf, showKey, showKeyText, writeUnits } from '../../src/runbooks/cutover-dynamodb/diff';
 import { loadKey, storeKey } from '../../src/runbooks/cutover-dynamodb/apply';
 import { chunkItems, cutoverBackupName } from '../../src/runbooks/cutover-dynamodb/runbook';
 import { parseCommand } from '../../src/slack/parse';
@@ -133,5 +133,58 @@ describe('/dr cutover dynamodb: comparing items', () => {
     const long = cutoverBackupName('t'.repeat(255), NOW);
     expect(long).toHaveLength(255);
     expect(long.endsWith('-before-cutover-20260127-120000')).toBe(true);
+  });
+});
+
+describe('/dr cutover dynamodb: items in detail', () => {
+  const key = [{ name: 'pk', role: 'HASH' as const, type: 'S' }, { name: 'sk', role: 'RANGE' as const, type: 'N' }];
+
+  it("takes an item's key attributes only, and leaves out a key attribute the item lacks", () => {
+    expect(keyItem({ pk: { S: 'a' }, sk: { N: '1' }, other: { S: 'x' } }, key)).toEqual({ pk: { S: 'a' }, sk: { N: '1' } });
+    expect(keyItem({ pk: { S: 'a' } }, key)).toEqual({ pk: { S: 'a' } });
+  });
+
+  it('shows a key from an item or from its text, binary as base64 and an absent part as ?', () => {
+    const bin = [{ name: 'id', role: 'HASH' as const, type: 'B' }, { name: 'sk', role: 'RANGE' as const, type: 'N' }];
+    expect(showKey({ pk: { S: 'i-0042' }, sk: { N: '7' } }, key)).toBe('pk=i-0042, sk=7');
+    expect(showKey({ id: { B: new Uint8Array([1, 2, 3]) } }, bin)).toBe('id=AQID, sk=?');
+    // (every item a scan returns has its key attributes)
+    expect(showKeyText(keyOf({ id: { B: new Uint8Array([1, 2, 3]) }, sk: { N: '4' } }, bin), bin)).toBe('id=AQID, sk=4');
+    expect(showKeyText('[null, {"N":"5"}]', key)).toBe('pk=?, sk=5');
+  });
+
+  it('hashes string, number and binary sets the same in any order, and tells their members apart', () => {
+    const set = (v: Record<string, unknown>) => itemHash({ pk: { S: 'k' }, s: v as never });
+    expect(set({ SS: ['a', 'b'] })).toBe(set({ SS: ['b', 'a'] }));
+    expect(set({ SS: ['a', 'b'] })).not.toBe(set({ SS: ['a', 'c'] }));
+    expect(set({ NS: ['1', '2'] })).toBe(set({ NS: ['2', '1'] }));
+    expect(set({ NS: ['1', '2'] })).not.toBe(set({ NS: ['1', '3'] }));
+    expect(set({ BS: [new Uint8Array([1]), new Uint8Array([2])] })).toBe(set({ BS: [new Uint8Array([2]), new Uint8Array([1])] }));
+    expect(set({ BS: [new Uint8Array([1]), new Uint8Array([2])] })).not.toBe(set({ BS: [new Uint8Array([1]), new Uint8Array([3])] }));
+    expect(set({ SS: ['a'] })).not.toBe(set({ NS: ['1'] }));
+  });
+
+  it("sizes numbers by significant digits (sign, exponent and outer zeros left out), and each value type by DynamoDB's rules", () => {
+    const n = (v: string) => itemSize({ n: { N: v } }) - 1;
+    expect(n('12345')).toBe(4);
+    expect(n('-12345')).toBe(4);
+    expect(n('+1')).toBe(2);
+    expect(n('1-2')).toBe(3);
+    expect(n('123e10')).toBe(3);
+    expect(n('1.5E-7')).toBe(2);
+    expect(n('12e3e4')).toBe(2);
+    expect(n('0012300')).toBe(3);
+    expect(n('100200')).toBe(3);
+    expect(n('1000200')).toBe(4);
+    expect(n('0')).toBe(2);
+    expect(itemSize({ s: { S: 'héllo' } })).toBe(1 + 6);
+    expect(itemSize({ b: { B: new Uint8Array(10) } })).toBe(1 + 10);
+    expect(itemSize({ z: { NULL: true } })).toBe(1 + 1);
+    expect(itemSize({ ss: { SS: ['ab', 'cde'] } })).toBe(2 + 5);
+    expect(itemSize({ ns: { NS: ['12', '1234'] } })).toBe(2 + 2 + 3);
+    expect(itemSize({ bs: { BS: [new Uint8Array(3), new Uint8Array(4)] } })).toBe(2 + 7);
+    // a map: 3 + per entry its name, 1, and its value
+    expect(itemSize({ m: { M: { ab: { S: 'xyz' }, c: { N: '12' } } } })).toBe(1 + 3 + (2 + 1 + 3) + (1 + 1 + 2));
+    expect(itemSize({ l: { L: [{ S: 'ab' }, { BOOL: false }] } })).toBe(1 + 3 + (1 + 2) + (1 + 1));
   });
 });
