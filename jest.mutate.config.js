@@ -53,7 +53,7 @@ module.exports = {
     '<rootDir>/test/integration/approval-listener.test.ts',
     '<rootDir>/test/integration/command-listener.test.ts',
     // the runbooks' pure parts: what a Route53 restore and a DynamoDB cutover change, the setup merge
-    // (restore-dynamodb/compare.ts and cutover-dynamodb/*.ts by the unit files above)
+    // (cutover-dynamodb/diff.ts also by the cutover unit file above)
     '<rootDir>/test/unit/route53-diff.test.ts',
     '<rootDir>/test/unit/setup-merge.test.ts',
     // copy-back: which objects it copies (restore-s3/replica.ts), the comparison on moto

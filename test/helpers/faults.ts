@@ -2,6 +2,22 @@ import type { MiddlewareStack } from '@smithy/types';
 
 type Stacked = { middlewareStack: MiddlewareStack<object, object> };
 let seq = 0;
+/** The undo of every fault and rewrite still in place (see undoFaults). */
+const active = new Set<() => void>();
+
+/** Takes off every fault and rewrite still in place: `afterEach(undoFaults)` keeps a failed test's fault from reaching the next. */
+export function undoFaults(): void {
+  for (const undo of [...active]) undo();
+}
+
+function tracked(undo: () => void): () => void {
+  const once = () => {
+    active.delete(once);
+    undo();
+  };
+  active.add(once);
+  return once;
+}
 
 /**
  * Makes calls of one SDK command fail the way AWS refuses them (moto enforces no IAM policy and
@@ -26,9 +42,9 @@ export function fail(
     },
     { step: 'initialize', name: id },
   );
-  return () => {
+  return tracked(() => {
     (client as Stacked).middlewareStack.remove(id);
-  };
+  });
 }
 
 /** Rewrites the output of one SDK command (to show a state moto never reaches, e.g. a failed AMI copy). */
@@ -42,9 +58,9 @@ export function rewrite<O extends object>(client: unknown, commandName: string, 
     },
     { step: 'initialize', name: id },
   );
-  return () => {
+  return tracked(() => {
     (client as Stacked).middlewareStack.remove(id);
-  };
+  });
 }
 
 /**

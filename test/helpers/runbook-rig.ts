@@ -1,5 +1,5 @@
 import { type DurableContext, withDurableExecution } from '@aws/durable-execution-sdk-js';
-import { CreateBucketCommand, PutBucketVersioningCommand, type S3Client } from '@aws-sdk/client-s3';
+import { type BucketLocationConstraint, CreateBucketCommand, PutBucketVersioningCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { setRetryWait } from '../../src/aws/retry-wait';
 import type { DrConfig } from '../../src/config/schema';
@@ -36,25 +36,26 @@ export function useRunbookRig() {
   const s3 = (region = 'us-east-1'): S3Client => moto().clients.s3(region);
 
   /** A new bucket (versioned unless told), added to the config (runbooks refuse any other). */
-  async function bucket(over: Omit<Partial<Bucket>, 'name'> & { versioned?: boolean; region?: string } = {}): Promise<string> {
-    const { versioned = true, region = 'us-east-1', ...entry } = over;
+  async function bucket(over: Omit<Partial<Bucket>, 'name'> & { versioned?: boolean } = {}): Promise<string> {
+    const { versioned = true, ...entry } = over;
     const name = `rig-${++n}`;
-    config = { ...config, s3: { ...config.s3, buckets: [...config.s3.buckets, { name, ...entry } as Bucket] } };
-    await makeBucket(name, region, versioned);
+    const added: Bucket = { name, ...entry };
+    config = { ...config, s3: { ...config.s3, buckets: [...config.s3.buckets, added] } };
+    await makeBucket(name, entry.region ?? config.regions.primary, versioned);
     return name;
   }
 
   /** A bucket the config does not list (a replica). */
   async function makeBucket(name: string, region: string, versioned = true): Promise<void> {
     const c = s3(region);
-    await c.send(new CreateBucketCommand({ Bucket: name, ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as 'us-west-2' } }) }));
+    await c.send(new CreateBucketCommand({ Bucket: name, ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }) }));
     if (versioned) await c.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }));
   }
 
   /** The runbook's deps: AWS is moto; a state store or Slack call fails the test (a runbook reaches AWS only). */
   function deps(): RunbookDeps {
     const refuse = (what: string) => () => Promise.reject(new Error(`the runbook ${what}`));
-    const slack = { post: refuse('posted to Slack'), update: refuse('updated Slack'), ephemeral: refuse('posted to Slack'), deleteCopies: refuse('deleted from Slack') } as SlackPoster;
+    const slack: SlackPoster = { post: refuse('posted to Slack'), update: refuse('updated Slack'), ephemeral: refuse('posted to Slack'), removeCopies: refuse('deleted from Slack') };
     const nowhere = new DynamoDBClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
     return { config, clients: moto().clients, store: new StateStore(nowhere, 'none'), slack, now: () => new Date() };
   }
@@ -74,7 +75,9 @@ export function useRunbookRig() {
     await engine.idle(5);
     const r = engine.result(name);
     if (!r) throw new Error('the execution did not end');
-    expect(String(r.getStatus())).toBe('SUCCEEDED');
+    // the execution's own error, if any, shows in the failure
+    const status = String(r.getStatus());
+    expect({ status, error: status === 'SUCCEEDED' ? undefined : r.getError()?.errorMessage }).toEqual({ status: 'SUCCEEDED', error: undefined });
     return { ...(r.getResult() as Outcome), reports };
   }
 

@@ -10,11 +10,13 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { RestoreS3Input } from '../../src/runbooks/restore-s3';
 import { type ReplicaPlan, replicaRunbook } from '../../src/runbooks/restore-s3/replica';
 import type { AnyRunInput } from '../../src/runbooks/types';
-import { fail } from '../helpers/faults';
+import { fail, undoFaults } from '../helpers/faults';
 import { listAllVersions, nextSecond } from '../helpers/flow';
 import { useRunbookRig } from '../helpers/runbook-rig';
 
 const rig = useRunbookRig();
+// a test that fails before its undo() must not leave its fault on the file's clients
+afterEach(undoFaults);
 let n = 0;
 
 /** A primary bucket in the config and its replica in us-west-2 (both versioned). */

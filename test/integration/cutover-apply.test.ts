@@ -7,14 +7,16 @@
  * safety backup is in cutover-dynamodb.test.ts; these need no local stack, so `npm run mutate`
  * can run them for each mutant.
  */
-import { type AttributeValue, CreateTableCommand, type DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { type Item, type KeyAttribute, type RetryOptions } from '../../src/aws/dynamodb-items';
+import { CreateTableCommand, type DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import type { Item, KeyAttribute, RetryOptions } from '../../src/aws/dynamodb-items';
 import { allDone, type ChunkContext, type ChunkResult, type Cursor, deleteChunk, loadKey, startCursors, storeKey, writeChunk } from '../../src/runbooks/cutover-dynamodb/apply';
 import { diffTables } from '../../src/runbooks/cutover-dynamodb/diff';
-import { fail } from '../helpers/faults';
+import { fail, undoFaults } from '../helpers/faults';
 import { useMoto } from '../helpers/moto';
 
 const moto = useMoto();
+// a test that fails before its undo() must not leave its fault on the file's clients
+afterEach(undoFaults);
 const KEY: KeyAttribute[] = [
   { name: 'pk', role: 'HASH', type: 'S' },
   { name: 'sk', role: 'RANGE', type: 'N' },
@@ -41,7 +43,7 @@ async function table(items: Item[]): Promise<string> {
       ],
     }),
   );
-  for (const Item of items) await ddb().send(new PutItemCommand({ TableName: name, Item: Item as Record<string, AttributeValue> }));
+  for (const Item of items) await ddb().send(new PutItemCommand({ TableName: name, Item }));
   return name;
 }
 
@@ -158,11 +160,11 @@ describe('write and delete phases', () => {
     // act
     const first = await writeChunk(ctx(live, restored, { budget: 3 }), startCursors(1));
 
-    // assess: one segment: a page of 3, and a cursor at its last key
+    // assess: one segment: a page of 3 (moto scans a hash key's items in range-key order), and a cursor at its last key
     expect(first.compared).toBe(3);
     expect(first.cursors).toHaveLength(1);
     expect(first.cursors[0]?.done).toBe(false);
-    expect(loadKey(first.cursors[0]?.start ?? {})).toMatchObject({ pk: { S: 'b' } });
+    expect(loadKey(first.cursors[0]?.start ?? {})).toEqual({ pk: { S: 'b' }, sk: { N: '2' } });
     const all = await runPhase(writeChunk, ctx(live, restored, { budget: 3 }), 1);
     expect(all.map((r) => r.compared)).toEqual([3, 3, 2]);
   });
@@ -191,20 +193,43 @@ describe('write and delete phases', () => {
     });
   });
 
-  it('when the read of the other table is throttled past its retries, either phase fails transiently and writes nothing', async () => {
+  it('when the read of the other table is throttled past its retries (two tries, as told), either phase fails transiently and writes nothing', async () => {
     // prepare
     const { live, restored } = await pairOfTables();
-    const undo = fail(ddb(), 'BatchGetItemCommand', { name: 'ProvisionedThroughputExceededException', message: 'The level of configured provisioned throughput for the table was exceeded.', status: 400 });
+    let tries = 0;
+    const undo = fail(ddb(), 'BatchGetItemCommand', { name: 'ProvisionedThroughputExceededException', message: 'The level of configured provisioned throughput for the table was exceeded.', status: 400 }, { when: () => ++tries > 0 });
 
     // act
     const w = await writeChunk(ctx(live, restored, { budget: 10 }), startCursors(1));
+    const afterWrite = tries;
     const d = await deleteChunk(ctx(live, restored, { budget: 10 }), startCursors(1));
     undo();
 
     // assess
     expect(w).toMatchObject({ written: 0, failure: { transient: true } });
     expect(d).toMatchObject({ deleted: 0, failure: { transient: true } });
+    expect([afterWrite, tries - afterWrite]).toEqual([RETRY.attempts, RETRY.attempts]);
     expect(await contents(live)).toEqual(['a/0=old-0', 'a/1=old-1', 'a/2=new-2', 'a/3=new-3', 'x/0=since-0', 'x/1=since-1', 'x/2=since-2']);
+  });
+
+  it('the delete phase reads only the keys of the restored table', async () => {
+    // prepare
+    const { live, restored } = await pairOfTables();
+    const asked: unknown[] = [];
+    const undo = fail(ddb(), 'BatchGetItemCommand', { name: 'unused', message: 'unused' }, {
+      when: (x) => {
+        const r = (x.RequestItems as Record<string, { ProjectionExpression?: string; ExpressionAttributeNames?: Record<string, string> }>)[restored];
+        asked.push({ projection: r?.ProjectionExpression, names: r?.ExpressionAttributeNames });
+        return false;
+      },
+    });
+
+    // act
+    await deleteChunk(ctx(live, restored, { budget: 10 }), startCursors(1));
+    undo();
+
+    // assess
+    expect(asked).toEqual([{ projection: '#k0, #k1', names: { '#k0': 'pk', '#k1': 'sk' } }]);
   });
 
   it('when DynamoDB refuses the writes, comes back with the failure, what it did before, and the cursors it started from', async () => {

@@ -1,3 +1,4 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DrbotError, UnknownResourceError, UsageError } from '../../src/errors';
 import { SANDBOX_CONFIG } from '../../src/local/sandbox';
 import { parseValue } from '../../src/runbooks/args';
@@ -154,7 +155,7 @@ describe('/dr cutover dynamodb: items in detail', () => {
   });
 
   it('hashes string, number and binary sets the same in any order, and tells their members apart', () => {
-    const set = (v: Record<string, unknown>) => itemHash({ pk: { S: 'k' }, s: v as never });
+    const set = (v: AttributeValue) => itemHash({ pk: { S: 'k' }, s: v });
     expect(set({ SS: ['a', 'b'] })).toBe(set({ SS: ['b', 'a'] }));
     expect(set({ SS: ['a', 'b'] })).not.toBe(set({ SS: ['a', 'c'] }));
     expect(set({ NS: ['1', '2'] })).toBe(set({ NS: ['2', '1'] }));
@@ -169,10 +170,8 @@ describe('/dr cutover dynamodb: items in detail', () => {
     expect(n('12345')).toBe(4);
     expect(n('-12345')).toBe(4);
     expect(n('+1')).toBe(2);
-    expect(n('1-2')).toBe(3);
     expect(n('123e10')).toBe(3);
     expect(n('1.5E-7')).toBe(2);
-    expect(n('12e3e4')).toBe(2);
     expect(n('0012300')).toBe(3);
     expect(n('100200')).toBe(3);
     expect(n('1000200')).toBe(4);
