@@ -7,10 +7,11 @@
  * safety backup is in cutover-dynamodb.test.ts; these need no local stack, so `npm run mutate`
  * can run them for each mutant.
  */
-import { CreateTableCommand, type DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { Item, KeyAttribute, RetryOptions } from '../../src/aws/dynamodb-items';
 import { allDone, type ChunkContext, type ChunkResult, type Cursor, deleteChunk, loadKey, startCursors, storeKey, writeChunk } from '../../src/runbooks/cutover-dynamodb/apply';
 import { diffTables } from '../../src/runbooks/cutover-dynamodb/diff';
+import { createTable, putItems } from '../helpers/cutover-tables';
 import { fail, undoFaults } from '../helpers/faults';
 import { useMoto } from '../helpers/moto';
 
@@ -27,23 +28,11 @@ let n = 0;
 
 const ddb = (): DynamoDBClient => moto().clients.dynamodb('us-east-1');
 
+/** A table keyed pk (string) and sk (number), holding `items`. */
 async function table(items: Item[]): Promise<string> {
   const name = `cutover-${++n}`;
-  await ddb().send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'N' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
-  for (const Item of items) await ddb().send(new PutItemCommand({ TableName: name, Item }));
+  await createTable(ddb(), name, { range: true });
+  await putItems(ddb(), name, items);
   return name;
 }
 

@@ -4,10 +4,10 @@
  * keys by kind, a few of each named, and its lines. The restore's flow is in
  * restore-dynamodb.test.ts; this needs no local stack, so `npm run mutate` can run it per mutant.
  */
-import { CreateTableCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Item } from '../../src/aws/dynamodb-restore';
 import { type Comparison, comparisonLines, compareTables, keyText } from '../../src/runbooks/restore-dynamodb/compare';
 import { motoAt } from '../../src/local/moto';
+import { createTable, putItems } from '../helpers/cutover-tables';
 import { fail, undoFaults } from '../helpers/faults';
 import { useMoto } from '../helpers/moto';
 
@@ -19,21 +19,12 @@ const SCHEMA = [
 ];
 let n = 0;
 
+/** A table keyed pk (string) and sk (number), holding `items`. */
 async function table(items: Item[]): Promise<string> {
   const name = `compare-${++n}`;
   const ddb = moto().clients.dynamodb('us-east-1');
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'N' },
-      ],
-      KeySchema: SCHEMA,
-    }),
-  );
-  for (const Item of items) await ddb.send(new PutItemCommand({ TableName: name, Item }));
+  await createTable(ddb, name, { range: true });
+  await putItems(ddb, name, items);
   return name;
 }
 
