@@ -187,13 +187,30 @@ describe('copy-back execute and verify', () => {
     expect([await read(b, 'slow'), await read(b, 'stuck'), await read(b, 'fine')]).toEqual(['a', undefined, 'c']);
   });
 
+  it('retries a copy AWS fails with a 500 in place, and copies it', async () => {
+    // prepare
+    const { b, r } = await pair();
+    await putR(r, 'flaky', 'f');
+    const p = await plan(input(b));
+    const undo = fail(rig.s3(), 'CopyObjectCommand', { name: 'InternalError', message: 'We encountered an internal error. Please try again.', status: 500 }, { times: 2 });
+
+    // act
+    const out = await execute(input(b), p.data);
+    undo();
+
+    // assess
+    expect(out).toMatchObject({ ok: true, failures: [] });
+    expect(await read(b, 'flaky')).toBe('f');
+  });
+
   it('when a copy is denied, copies the rest, fails the run naming the key, and the verify counts what is still missing', async () => {
     // prepare
     const { b, r } = await pair();
     for (const k of ['a', 'locked', 'z']) await putR(r, k, k);
     await putP(b, 'z', 'other');
     const p = await plan(input(b));
-    const undo = fail(rig.s3(), 'CopyObjectCommand', { name: 'AccessDenied', message: 'Access Denied' }, { when: (x) => x.Key === 'locked' });
+    let tries = 0;
+    const undo = fail(rig.s3(), 'CopyObjectCommand', { name: 'AccessDenied', message: 'Access Denied' }, { when: (x) => x.Key === 'locked' && ++tries > 0 });
 
     // act
     const out = await execute(input(b), p.data);
@@ -203,6 +220,8 @@ describe('copy-back execute and verify', () => {
     expect(out.ok).toBe(false);
     expect(out.lines).toEqual([`Copied *2* objects (2 B) from \`${r}\` into \`${b}\`.`, ':warning: Verified by listing both buckets: 1 still missing, 0 still different.']);
     expect(out.failures).toEqual([expect.stringMatching(/^locked: .*denied/i)]);
+    // a refusal is not retried (a throttled or failing copy is)
+    expect(tries).toBe(1);
     expect([await read(b, 'a'), await read(b, 'locked'), await read(b, 'z')]).toEqual(['a', undefined, 'z']);
   });
 
