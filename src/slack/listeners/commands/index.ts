@@ -58,10 +58,12 @@ export function drCommand(deps: SlackDeps) {
       }
     } catch (e) {
       // A refusal (ours) is an answer; anything else broke on our side, and is recorded as such.
-      const ours = e instanceof DrbotError;
-      (ours ? deps.log.info : deps.log.error)(ours ? 'command refused' : 'command check failed', { requestId: rid, user, code: ours ? e.code : 'internal', ...(ours ? {} : { error: String(e) }) });
+      const refused = e instanceof DrbotError;
+      const code = refused ? e.code : 'internal';
+      if (refused) deps.log.info('command refused', { requestId: rid, user, code });
+      else deps.log.error('command check failed', { requestId: rid, user, code, error: String(e) });
       await ack(ephemeral({ text: toUserMessage(e, rid) }));
-      await afterAck('audit', () => deps.store.audit({ actor: user, action: 'command', target: shown, result: ours ? 'refused' : 'error', detail: ours ? e.code : 'internal' }));
+      await afterAck('audit', () => deps.store.audit({ actor: user, action: 'command', target: shown, result: refused ? 'refused' : 'error', detail: code }));
       return;
     }
 
