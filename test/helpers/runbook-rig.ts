@@ -14,6 +14,21 @@ import { type MotoContext, useMoto } from './moto';
 type Bucket = DrConfig['s3']['buckets'][number];
 
 /**
+ * The durable SDK's local runner for the calling file, with time skipped and AWS retry waits not
+ * slept (beforeAll), put back afterwards (afterAll). Call at the top of a test file.
+ */
+export function useLocalRunner(): void {
+  beforeAll(async () => {
+    await LocalRunEngine.setup({ skipTime: true });
+    setRetryWait(async () => {});
+  });
+  afterAll(async () => {
+    setRetryWait(undefined);
+    await LocalRunEngine.teardown();
+  });
+}
+
+/**
  * One runbook on its own against moto, without the local stack (Bolt, Slack stand-in, state table):
  * its plan called directly, its execute as a durable function on the SDK's local runner. For tests
  * cheap enough for `npm run mutate` to run per mutant; the flows through Slack and approval are
@@ -24,14 +39,7 @@ export function useRunbookRig() {
   let config: DrConfig = SANDBOX_CONFIG;
   let n = 0;
 
-  beforeAll(async () => {
-    await LocalRunEngine.setup({ skipTime: true });
-    setRetryWait(async () => {});
-  });
-  afterAll(async () => {
-    setRetryWait(undefined);
-    await LocalRunEngine.teardown();
-  });
+  useLocalRunner();
 
   const s3 = (region = 'us-east-1'): S3Client => moto().clients.s3(region);
 

@@ -19,6 +19,7 @@ import { Leases } from '../../src/store/leases';
 import { type AuditEvent, newId, type RunRecord, StateStore } from '../../src/store/state';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { useDynalite } from '../helpers/dynalite';
+import { useLocalRunner } from '../helpers/runbook-rig';
 
 const db = useDynalite();
 
@@ -67,6 +68,11 @@ function head(blocks: KnownBlock[] | undefined): string {
   return b && b.type === 'section' && b.text ? (b.text.text.split('\n')[0] ?? '') : '';
 }
 
+/** What each Slack call showed: its progress line (`Tidied 2 / 4`) if it had one, else its phase word (`Running`). */
+function shownStates(calls: readonly SlackCall[]): string[] {
+  return calls.map((c) => JSON.stringify(c.msg.blocks).match(/Tidied \d \/ \d/)?.[0] ?? head(c.msg.blocks).replace(/^:[a-z_]+: (\w+).*$/, '$1'));
+}
+
 /** A slack error as the Web API client throws it. */
 function slackError(code: string): Error {
   return Object.assign(new Error(`An API error occurred: ${code}`), { code: 'slack_webapi_platform_error', data: { ok: false, error: code } });
@@ -79,14 +85,7 @@ let now: number;
 let engine: LocalRunEngine;
 let audited: Array<Omit<AuditEvent, 'id' | 'at'>>;
 
-beforeAll(async () => {
-  await LocalRunEngine.setup({ skipTime: true });
-  setRetryWait(async () => {});
-});
-afterAll(async () => {
-  setRetryWait(undefined);
-  await LocalRunEngine.teardown();
-});
+useLocalRunner();
 
 afterEach(() => {
   // A test that fails part way must not leave console mocked or retries unslept for the next.
@@ -369,7 +368,7 @@ describe('a run that needs no approval', () => {
     await start(i, rb);
 
     // assess
-    const shown = slack.calls.map((c) => JSON.stringify(c.msg.blocks).match(/Tidied \d \/ 4/)?.[0] ?? head(c.msg.blocks).replace(/^:[a-z_]+: (\w+).*$/, '$1'));
+    const shown = shownStates(slack.calls);
     expect(shown).toEqual(['Planning', 'Plan', 'Running', 'Tidied 1 / 4', 'Tidied 3 / 4', 'Done']);
   });
 });
@@ -976,7 +975,7 @@ describe('the driver at the edges the mutation run found', () => {
 
     // assess: 1 went out; the report made while it was on its way went after it, showing the view as
     // it then was (the run had ended: Done); the final state came last, after waiting for both
-    const shown = slack.calls.map((c) => JSON.stringify(c.msg.blocks).match(/Tidied \d \/ 4/)?.[0] ?? head(c.msg.blocks).replace(/^:[a-z_]+: (\w+).*$/, '$1'));
+    const shown = shownStates(slack.calls);
     expect(shown).toEqual(['Planning', 'Plan', 'Running', 'Tidied 1 / 4', 'Done', 'Done']);
   });
 
