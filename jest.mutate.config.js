@@ -3,7 +3,7 @@
  * modules, so each mutant costs about a second. The moto-backed e2e files that also reach them
  * (test/e2e/alarms.test.ts, alarm-button-retries, slack-edge-local, plan-forgery) start a local
  * stack per file: with them a run of these four modules was estimated at two hours on 2 cores.
- * Files here that need moto (replica-diff, undelete-runbook, copy-back-runbook, cutover-apply, restore-compare) use the one scripts/mutate.ts starts.
+ * Files here that need moto (replica-diff, undelete-runbook, copy-back-runbook, cutover-apply, restore-compare, prune-adapters) use the one scripts/mutate.ts starts.
  * Same transforms and setup as jest.config.js. Stryker runs per test (coverageAnalysis perTest).
  * @type {import('jest').Config}
  */
@@ -67,5 +67,7 @@ module.exports = {
     '<rootDir>/test/integration/cutover-apply.test.ts',
     // what a DynamoDB restore reports of the restored table against the live one, on moto
     '<rootDir>/test/integration/restore-compare.test.ts',
+    // the prune adapters (backup-*/prune.ts, export-prune.ts): what --prune lists and deletes, on moto
+    '<rootDir>/test/integration/prune-adapters.test.ts',
   ],
 };

@@ -24,6 +24,13 @@ export default {
     'src/runbooks/cutover-dynamodb/diff.ts',
     'src/runbooks/cutover-dynamodb/apply.ts',
     'src/runbooks/restore-dynamodb/compare.ts',
+    // what each backup verb's --prune lists as copies (drbot's or not, pinned or not) and how it deletes one
+    'src/runbooks/backup-dynamodb/prune.ts',
+    'src/runbooks/backup-iam/prune.ts',
+    'src/runbooks/backup-route53/prune.ts',
+    'src/runbooks/backup-lambda/prune.ts',
+    'src/runbooks/backup-amis/prune.ts',
+    'src/runbooks/export-prune.ts',
   ],
   testRunner: 'jest',
   jest: { configFile: 'jest.mutate.config.js', enableFindRelatedTests: false },

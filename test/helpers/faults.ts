@@ -64,6 +64,21 @@ export function rewrite<O extends object>(client: unknown, commandName: string, 
 }
 
 /**
+ * Changes the input of one SDK command before it is sent: a small MaxKeys or Limit, so a listing of
+ * a few items comes back in pages and a caller's paging is exercised. Returns the undo.
+ */
+export function patchInput(client: unknown, commandName: string, patch: Record<string, unknown>): () => void {
+  const id = `patch-${commandName}-${++seq}`;
+  (client as Stacked).middlewareStack.add(
+    (next, context) => async (args) => (context.commandName === commandName ? next({ ...args, input: { ...(args.input as object), ...patch } }) : next(args)),
+    { step: 'initialize', name: id },
+  );
+  return tracked(() => {
+    (client as Stacked).middlewareStack.remove(id);
+  });
+}
+
+/**
  * Counts the tries AWS is sent of one SDK command, the SDK's own retries included (the middleware
  * sits after the retry middleware). Returns the count so far and the undo.
  */
