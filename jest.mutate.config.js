@@ -3,7 +3,7 @@
  * modules, so each mutant costs about a second. The moto-backed e2e files that also reach them
  * (test/e2e/alarms.test.ts, alarm-button-retries, slack-edge-local, plan-forgery) start a local
  * stack per file: with them a run of these four modules was estimated at two hours on 2 cores.
- * Files here that need moto (replica-diff, undelete-runbook, copy-back-runbook, cutover-apply, restore-compare, prune-adapters) use the one scripts/mutate.ts starts.
+ * Files here that need moto (replica-diff, undelete-runbook, copy-back-runbook, cutover-apply, restore-compare, prune-adapters, failover-dns) use the one scripts/mutate.ts starts.
  * Same transforms and setup as jest.config.js. Stryker runs per test (coverageAnalysis perTest).
  * @type {import('jest').Config}
  */
@@ -69,5 +69,8 @@ module.exports = {
     '<rootDir>/test/integration/restore-compare.test.ts',
     // the prune adapters (backup-*/prune.ts, export-prune.ts): what --prune lists and deletes, on moto
     '<rootDir>/test/integration/prune-adapters.test.ts',
+    // the failover's DNS writes (failover/dns.ts): pure parts, then batches written on moto
+    '<rootDir>/test/unit/failover.test.ts',
+    '<rootDir>/test/integration/failover-dns.test.ts',
   ],
 };

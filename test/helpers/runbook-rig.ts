@@ -76,18 +76,27 @@ export function useRunbookRig() {
         reports.push([done, total, label]);
       },
     };
+    const outcome = await durable((ctx, d) => rb.execute(ctx, d, input, plan, progress), input);
+    return { ...outcome, reports };
+  }
+
+  /**
+   * Runs `fn` as a durable function on the local runner (a part of a runbook that needs a durable
+   * context: steps, waits), with the rig's deps; what it returned, as the SDK checkpoints it.
+   */
+  async function durable<T>(fn: (ctx: DurableContext, d: RunbookDeps) => Promise<T>, input?: AnyRunInput): Promise<T> {
     const d = deps();
-    const engine = new LocalRunEngine(withDurableExecution(async (x: AnyRunInput, ctx: DurableContext) => rb.execute(ctx, d, x as I, plan, progress)));
-    const name = `rig-${input.runId}-${++n}`;
-    await engine.start(name, input);
+    const engine = new LocalRunEngine(withDurableExecution(async (_x: AnyRunInput, ctx: DurableContext) => fn(ctx, d)));
+    const name = `rig-${input?.runId ?? 'part'}-${++n}`;
+    await engine.start(name, input ?? ({ kind: 'rig', runId: name } as unknown as AnyRunInput));
     await engine.idle(5);
     const r = engine.result(name);
     if (!r) throw new Error('the execution did not end');
     // the execution's own error, if any, shows in the failure
     const status = String(r.getStatus());
     expect({ status, error: status === 'SUCCEEDED' ? undefined : r.getError()?.errorMessage }).toEqual({ status: 'SUCCEEDED', error: undefined });
-    return { ...(r.getResult() as Outcome), reports };
+    return r.getResult() as T;
   }
 
-  return { moto: (): MotoContext => moto(), s3, bucket, makeBucket, deps, execute };
+  return { moto: (): MotoContext => moto(), s3, bucket, makeBucket, deps, execute, durable };
 }
