@@ -72,5 +72,7 @@ module.exports = {
     // the failover's DNS writes (failover/dns.ts): pure parts, then batches written on moto
     '<rootDir>/test/unit/failover.test.ts',
     '<rootDir>/test/integration/failover-dns.test.ts',
+    // what an IAM restore changes (restore-iam/diff.ts)
+    '<rootDir>/test/unit/restore-iam.test.ts',
   ],
 };

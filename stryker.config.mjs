@@ -33,6 +33,8 @@ export default {
     'src/runbooks/export-prune.ts',
     // the failover's and failback's DNS writes: batches within Route53's limits, INSYNC waits, the check after
     'src/runbooks/failover/dns.ts',
+    // what an IAM restore changes in a role and its policies (the plan shows it, the steps apply it)
+    'src/runbooks/restore-iam/diff.ts',
   ],
   testRunner: 'jest',
   jest: { configFile: 'jest.mutate.config.js', enableFindRelatedTests: false },

@@ -18,7 +18,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { readRole } from '../../src/aws/iam';
 import type { RoleExport } from '../../src/runbooks/backup-iam/runbook';
-import { diffRole, statementDiff } from '../../src/runbooks/restore-iam/diff';
+import { canonical, diffPolicy, diffRole, isAwsManaged, sameDocument, statementDiff } from '../../src/runbooks/restore-iam/diff';
 import { restorePolicy, restoreRole } from '../../src/runbooks/restore-iam/runbook';
 import { MAX_THREAD_MESSAGES, PLAN_BUDGET, renderPlan, roleDetail, roleSummary } from '../../src/runbooks/restore-iam/view';
 import { checkLimits } from '../../src/local/slack-standin';
@@ -128,6 +128,85 @@ describe('statementDiff', () => {
       { sign: '-', text: 'Version: "2008-10-17"' },
       { sign: '+', text: 'Version: "2012-10-17"' },
     ]);
+  });
+});
+
+describe('what an IAM restore changes, at the edges (restore-iam/diff.ts)', () => {
+  it('each setting on its own: description, session, a boundary added or changed, a tag added', () => {
+    const boundary = 'arn:aws:iam::123456789012:policy/spawn-boundary';
+    expect(diffRole(role({ description: 'worker' }), role({ description: undefined })).changes).toEqual([{ kind: 'settings', from: { maxSessionDuration: 3600 }, to: { description: 'worker', maxSessionDuration: 3600 } }]);
+    expect(diffRole(role({ description: undefined }), role({ description: '' })).changes).toEqual([]);
+    expect(diffRole(role({ maxSessionDuration: 7200 }), role()).changes).toEqual([{ kind: 'settings', from: { description: 'worker', maxSessionDuration: 3600 }, to: { description: 'worker', maxSessionDuration: 7200 } }]);
+    expect(diffRole(role({ permissionsBoundary: boundary }), role()).changes).toEqual([{ kind: 'boundary', to: boundary }]);
+    expect(diffRole(role({ permissionsBoundary: boundary }), role({ permissionsBoundary: `${boundary}-2` })).changes).toEqual([{ kind: 'boundary', from: `${boundary}-2`, to: boundary }]);
+    expect(diffRole(role({ permissionsBoundary: boundary }), role({ permissionsBoundary: boundary })).changes).toEqual([]);
+    expect(diffRole(role({ tags: [{ key: 'team', value: 'spawn' }, { key: 'cost', value: 'dr' }] }), role()).changes).toEqual([{ kind: 'tag', key: 'cost', to: 'dr' }]);
+    expect(diffRole(role({ tags: [{ key: 'team', value: '' }] }), role({ tags: [{ key: 'team', value: '' }] })).changes).toEqual([]);
+  });
+
+  it('policies: an inline one written back, one equal but for key order left alone, one attached already left alone, only the missing attached', () => {
+    const other = 'arn:aws:iam::123456789012:policy/spawn-other';
+    const want = role({ inlinePolicies: [{ name: 'results', document: doc('r', 'Results') }, { name: 'added', document: doc('a') }], attachedPolicies: [{ name: 'spawn-read-artifacts', arn: ARN }, { name: 'spawn-other', arn: other }] });
+    const live = role({ inlinePolicies: [{ name: 'results', document: { Statement: [{ Resource: 'r', Action: 's3:GetObject', Effect: 'Allow', Sid: 'Results' }], Version: '2012-10-17' } }], attachedPolicies: [{ name: 'spawn-read-artifacts', arn: ARN }] });
+    expect(diffRole(want, live).changes).toEqual([
+      { kind: 'inline', name: 'added', to: doc('a') },
+      { kind: 'attach', arn: other, name: 'spawn-other' },
+    ]);
+    // a role created again is given every policy and no tag change (CreateRole takes the tags)
+    expect(diffRole(want, undefined).changes).toEqual([
+      { kind: 'create' },
+      { kind: 'inline', name: 'results', to: doc('r', 'Results') },
+      { kind: 'inline', name: 'added', to: doc('a') },
+      { kind: 'attach', arn: ARN, name: 'spawn-read-artifacts' },
+      { kind: 'attach', arn: other, name: 'spawn-other' },
+    ]);
+    expect(diffRole(want, undefined).role).toBe('spawn-worker-00');
+  });
+
+  it('a managed policy: nothing when its document is the same, the live one when not, none when it is gone; named from its ARN when the export has no name; outside the prefix is shown, not written', () => {
+    const want = { arn: ARN, name: 'spawn-read-artifacts', document: doc('x') };
+    expect(diffPolicy(want, { document: { Statement: doc('x').Statement, Version: '2012-10-17' } }, 'spawn-')).toBeUndefined();
+    expect(diffPolicy(want, { document: doc('y') }, 'spawn-')).toEqual({ arn: ARN, name: 'spawn-read-artifacts', from: doc('y'), to: doc('x'), outside: false });
+    expect(diffPolicy(want, undefined, 'spawn-')).toEqual({ arn: ARN, name: 'spawn-read-artifacts', to: doc('x'), outside: false });
+    expect(diffPolicy({ ...want, name: '' }, undefined, 'spawn-')).toEqual({ arn: ARN, name: 'spawn-read-artifacts', to: doc('x'), outside: false });
+    expect(diffPolicy({ ...want, name: '', arn: 'no-slash' }, undefined, 'spawn-')).toMatchObject({ name: 'no-slash', outside: true });
+    expect(diffPolicy(want, undefined, 'payments-')).toMatchObject({ outside: true });
+  });
+
+  it('AWS-managed policies by ARN, in any partition, and nothing that only looks like one', () => {
+    expect(isAwsManaged('arn:aws:iam::aws:policy/AdministratorAccess')).toBe(true);
+    expect(isAwsManaged('arn:aws-us-gov:iam::aws:policy/ReadOnlyAccess')).toBe(true);
+    expect(isAwsManaged('arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole')).toBe(true);
+    for (const arn of [ARN, 'xarn:aws:iam::aws:policy/A', 'arn:aws:iam::123456789012:policy/aws:policy/A', 'arn:a:b:iam::aws:policy/A', 'arn:aws:iam::aws:policyA', 'arn::iam::aws:policy/A']) {
+      expect({ arn, aws: isAwsManaged(arn) }).toEqual({ arn, aws: false });
+    }
+  });
+
+  it('documents compare by meaning of their keys, not their order; arrays keep their order', () => {
+    expect(canonical({ b: [{ d: 1, c: 2 }], a: null })).toBe('{"a":null,"b":[{"c":2,"d":1}]}');
+    expect(sameDocument({ a: [1, 2] }, { a: [2, 1] })).toBe(false);
+    expect(sameDocument(undefined, undefined)).toBe(true);
+    expect(sameDocument('x', 'x')).toBe(true);
+  });
+
+  it('statements: a top-level field on one side only, duplicates counted, an empty Sid as none, a Sid only removed or only written', () => {
+    const a = { Effect: 'Allow', Action: 's3:GetObject', Resource: '*' };
+    const b = { Effect: 'Deny', Action: 'iam:*', Resource: '*' };
+    expect(statementDiff({ Id: 'x', Statement: [a] }, { Statement: [a] })).toEqual([{ sign: '-', text: 'Id: "x"' }]);
+    expect(statementDiff({ Statement: [a] }, { Id: 'y', Statement: [a] })).toEqual([{ sign: '+', text: 'Id: "y"' }]);
+    expect(statementDiff({ Statement: [a, a] }, { Statement: [a] })).toEqual([{ sign: '-', text: `statement 2: ${canonical(a)}` }]);
+    expect(statementDiff({ Statement: [{ ...a, Sid: '' }] }, { Statement: [{ ...b, Sid: '' }] })).toEqual([
+      { sign: '-', text: `statement 1: ${canonical({ ...a, Sid: '' })}` },
+      { sign: '+', text: `statement 1: ${canonical({ ...b, Sid: '' })}` },
+    ]);
+    expect(statementDiff({ Statement: [{ ...a, Sid: 'Old' }] }, { Statement: [{ ...b, Sid: 'New' }, a] })).toEqual([
+      { sign: '-', text: `Sid Old: ${canonical({ ...a, Sid: 'Old' })}` },
+      { sign: '+', text: `Sid New: ${canonical({ ...b, Sid: 'New' })}` },
+      { sign: '+', text: `statement 2: ${canonical(a)}` },
+    ]);
+    expect(statementDiff(null, { Statement: a })).toEqual([{ sign: '+', text: `statement 1: ${canonical(a)}` }]);
+    expect(statementDiff({ Statement: a }, {})).toEqual([{ sign: '-', text: `statement 1: ${canonical(a)}` }]);
+    expect(statementDiff({ Statement: [a] }, { Statement: [a] })).toEqual([]);
   });
 });
 
