@@ -35,6 +35,8 @@ export default {
     'src/runbooks/failover/dns.ts',
     // what an IAM restore changes in a role and its policies (the plan shows it, the steps apply it)
     'src/runbooks/restore-iam/diff.ts',
+    // /dr rollback lambda: what it plans, refuses and leaves the alias on (a rollback, a canary, an abort)
+    'src/runbooks/rollback-lambda/runbook.ts',
   ],
   testRunner: 'jest',
   jest: { configFile: 'jest.mutate.config.js', enableFindRelatedTests: false },

@@ -1,6 +1,5 @@
 import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { CreateRoleCommand } from '@aws-sdk/client-iam';
-import { type AliasConfiguration, CreateAliasCommand, CreateFunctionCommand, GetAliasCommand, type LambdaClient, PublishVersionCommand, UpdateAliasCommand, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
+import { type AliasConfiguration, GetAliasCommand, type LambdaClient, PublishVersionCommand, UpdateAliasCommand, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
 import type { MiddlewareStack } from '@smithy/types';
 import { parseConfig } from '../../src/config/load';
 import { SANDBOX_LAMBDA_ROLE, storedZip } from '../../src/local/estate';
@@ -9,6 +8,7 @@ import type { StoredMessage } from '../../src/local/slack-standin';
 import type { LocalStack } from '../../src/local/stack';
 import { CANARY_WATCH_MINUTES } from '../../src/runbooks/rollback-lambda/runbook';
 import { ACCESS_DENIED, fail, rewrite } from '../helpers/faults';
+import { ALIAS, lambdaRoles, makeFunction } from '../helpers/lambda-fns';
 import { buttons, click, command, ephemeralsFor, recordedSlackWaits, requestRun, runIdOf, runSummary, snapshot, textOf, useLocalStack } from '../helpers/flow';
 
 /*
@@ -36,21 +36,7 @@ const F = {
   metricsDenied: 'spawn-rb-nometrics',
   role: 'spawn-rb-role',
 };
-const ALIAS = 'production';
 const config = parseConfig({ ...SANDBOX_CONFIG, lambda: { functions: [FN, ...Object.values(F)], alias: ALIAS } }, 'rollback lambda test config');
-const ROLE_ARN = `arn:aws:iam::123456789012:role/${SANDBOX_LAMBDA_ROLE}`;
-
-/** A function with `n` published versions (each its own code and description) and the alias on `aliasOn` (default: the newest). */
-async function makeFunction(lambda: LambdaClient, name: string, n: number, opts: { aliasOn?: string; routing?: Record<string, number>; alias?: boolean; descriptions?: string[]; roles?: string[] } = {}): Promise<void> {
-  const zip = (v: number) => storedZip('index.js', `exports.handler = async () => ({ fn: ${JSON.stringify(name)}, version: ${v} });\n`);
-  await lambda.send(new CreateFunctionCommand({ FunctionName: name, Runtime: 'nodejs20.x', Handler: 'index.handler', Role: opts.roles?.[0] ?? ROLE_ARN, Code: { ZipFile: zip(1) } }));
-  for (let v = 1; v <= n; v++) {
-    if (v > 1) await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: name, ZipFile: zip(v) }));
-    await lambda.send(new PublishVersionCommand({ FunctionName: name, Description: opts.descriptions?.[v - 1] ?? `release ${v} of ${name}` }));
-  }
-  if (opts.alias === false) return;
-  await lambda.send(new CreateAliasCommand({ FunctionName: name, Name: ALIAS, FunctionVersion: opts.aliasOn ?? String(n), ...(opts.routing ? { RoutingConfig: { AdditionalVersionWeights: opts.routing } } : {}) }));
-}
 
 /** Counts the UpdateAlias calls moto answered (a call a fault refused never reaches it). */
 function countUpdates(lambda: LambdaClient): { sent: Record<string, unknown>[]; undo: () => void } {
@@ -102,8 +88,7 @@ describe('/dr rollback lambda', () => {
   beforeAll(async () => {
     stack = getStack();
     lambda = stack.clients.lambda('us-east-1');
-    await stack.clients.iam('us-east-1').send(new CreateRoleCommand({ RoleName: SANDBOX_LAMBDA_ROLE, AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] }) }));
-    await stack.clients.iam('us-east-1').send(new CreateRoleCommand({ RoleName: 'spawn-rb-other-exec', AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] }) }));
+    await lambdaRoles(stack.clients.iam('us-east-1'), [SANDBOX_LAMBDA_ROLE, 'spawn-rb-other-exec']);
     await Promise.all([
       makeFunction(lambda, FN, 3),
       makeFunction(lambda, F.routed, 3, { routing: { '2': 0.25 } }),
