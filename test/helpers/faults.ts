@@ -22,12 +22,13 @@ function tracked(undo: () => void): () => void {
 /**
  * Makes calls of one SDK command fail the way AWS refuses them (moto enforces no IAM policy and
  * never throttles), as middleware on the stack's own client. `when` picks which calls (default all);
- * `times` stops after that many failures. Returns the undo.
+ * `times` stops after that many failures. An Error given is thrown as it is (an SDK error of an
+ * unusual shape); otherwise one like the SDK's is made. Returns the undo.
  */
 export function fail(
   client: unknown,
   commandName: string,
-  error: { name: string; message: string; status?: number },
+  error: { name: string; message: string; status?: number } | Error,
   opts: { when?: (input: Record<string, unknown>) => boolean; times?: number } = {},
 ): () => void {
   const id = `fault-${commandName}-${++seq}`;
@@ -36,6 +37,7 @@ export function fail(
     (next, context) => async (args) => {
       if (context.commandName === commandName && left > 0 && (opts.when?.(args.input as Record<string, unknown>) ?? true)) {
         left--;
+        if (error instanceof Error) throw error;
         throw Object.assign(new Error(error.message), { name: error.name, $fault: (error.status ?? 403) >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: error.status ?? 403 } });
       }
       return next(args);

@@ -81,8 +81,20 @@ describe('the values, record sets and batches a failover writes', () => {
   });
 
   it('refuses a record with no value, or a routed set it cannot find, with its own code', () => {
-    expect(() => switchedSet({ record: rec({ target: 'public-ip' }) }, [])).toThrow(expect.objectContaining({ code: 'no_target_value', message: 'No launched instance has a public-ip for `api.example.com`.' }));
-    expect(() => switchedSet({ record: rec({ setIdentifier: 'east' }) }, ['10.0.0.1'])).toThrow(expect.objectContaining({ code: 'record_missing', message: '`api.example.com` A with set identifier `east` is not in the zone.' }));
+    expect(() => switchedSet({ record: rec({ target: 'public-ip' }) }, [])).toThrow(
+      expect.objectContaining({
+        code: 'no_target_value',
+        message: 'No launched instance has a public-ip for `api.example.com`.',
+        hint: "Check the subnet (public IPs need a public subnet) or set the record's `target` in `failover.dns`.",
+      }),
+    );
+    expect(() => switchedSet({ record: rec({ setIdentifier: 'east' }) }, ['10.0.0.1'])).toThrow(
+      expect.objectContaining({
+        code: 'record_missing',
+        message: '`api.example.com` A with set identifier `east` is not in the zone.',
+        hint: 'A routed record set is switched, not created: check `failover.dns.records`.',
+      }),
+    );
   });
 
   it('two sets are the same whatever the case, final dot and order of values; any other difference counts', () => {

@@ -9,7 +9,7 @@
  * ListBackups has no pages and only AVAILABLE USER backups; its DeleteObjects never fails one key.
  */
 import { type BackupSummary, CreateBackupCommand, CreateTableCommand, ListBackupsCommand, type ListBackupsCommandOutput } from '@aws-sdk/client-dynamodb';
-import { CopyImageCommand, CreateTagsCommand, DeregisterImageCommand, DescribeImagesCommand, DescribeSnapshotsCommand, type Image } from '@aws-sdk/client-ec2';
+import { CopyImageCommand, CreateTagsCommand, DeregisterImageCommand, DescribeImagesCommand, type DescribeImagesCommandOutput, DescribeSnapshotsCommand, type Image } from '@aws-sdk/client-ec2';
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { type AliasConfiguration, CreateFunctionCommand, type ListAliasesCommandOutput } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, type DeleteObjectsCommandOutput, ListObjectVersionsCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -145,8 +145,10 @@ describe('DynamoDB backups (backup-dynamodb/prune.ts)', () => {
     await table('t-pages');
     const arns = [await backup('t-pages', 'p1'), await backup('t-pages', 'p2'), await backup('t-pages', 'p3')];
     const starts: unknown[] = [];
+    const asked: unknown[] = [];
     rewrite<ListBackupsCommandOutput>(ddb(), 'ListBackupsCommand', (out, input) => {
       starts.push(input.ExclusiveStartBackupArn);
+      asked.push([input.TableName, input.BackupType]);
       const all = out.BackupSummaries ?? [];
       const from = input.ExclusiveStartBackupArn ? all.findIndex((b) => b.BackupArn === input.ExclusiveStartBackupArn) + 1 : 0;
       const page = all.slice(from, from + 1);
@@ -160,6 +162,12 @@ describe('DynamoDB backups (backup-dynamodb/prune.ts)', () => {
     expect(copies.map((c) => c.label)).toEqual(['p1', 'p2', 'p3']);
     expect(copies.map((c) => c.id)).toEqual(arns);
     expect(starts).toEqual([undefined, arns[0], arns[1]]);
+    // every type of backup is asked for (moto ignores BackupType): AWS Backup's and SYSTEM ones are listed to be kept
+    expect(asked).toEqual([
+      ['t-pages', 'ALL'],
+      ['t-pages', 'ALL'],
+      ['t-pages', 'ALL'],
+    ]);
   });
 
   it('a listing AWS refuses fails with the call and table named', async () => {
@@ -302,7 +310,11 @@ describe('Route53 exports (backup-route53/prune.ts) and the stored versions unde
     await put(b, 'route53/Z1/latest.json', JSON.stringify({ key: A }));
     expect(await pointerTarget(s3(), b, 'route53/Z1/latest.json')).toBe(A);
     await put(b, 'route53/Z1/latest.json', 'not a pointer {');
-    await expect(listZoneExports(s3(), b, 'Z1')).rejects.toMatchObject({ code: 'pointer_unreadable', message: expect.stringContaining('route53/Z1/latest.json') });
+    await expect(listZoneExports(s3(), b, 'Z1')).rejects.toMatchObject({
+      code: 'pointer_unreadable',
+      message: '`route53/Z1/latest.json` is not a pointer drbot can read, so what it protects is unknown.',
+      hint: 'Run the backup again without --prune to rewrite it.',
+    });
     fail(s3(), 'GetObjectCommand', ACCESS_DENIED);
     await expect(pointerTarget(s3(), b, 'route53/Z1/latest.json')).rejects.toMatchObject({ code: 'aws_access_denied', operation: 'GetObject' });
   });
@@ -365,6 +377,7 @@ describe('Route53 exports (backup-route53/prune.ts) and the stored versions unde
     await expect(deleteStoredCopy(s3(), b, copy)).rejects.toMatchObject({
       code: 'aws_delete_failed',
       message: '1 of 2 objects could not be deleted (AccessDenied on `lambda/f/1/configuration.json`: Access Denied).',
+      hint: "Check the bot's s3:DeleteObjectVersion permission on the backup bucket; the next prune tries again.",
     });
     undo();
     undo = errors([{ Code: 'NoSuchVersion' }, { Code: 'AccessDenied' }]);
@@ -405,13 +418,16 @@ describe('Lambda versions stored in the backup bucket (backup-lambda/prune.ts)',
     await put(b, `${p}11/configuration.json`);
     await put(b, `${p}latest.json`);
     await put(b, `${p}exports/r-0123456789ab.json`);
-    for (const foreign of [`${p}notes.txt`, `${p}01/code.zip`, `${p}5/readme.md`]) await put(b, foreign);
+    // a version number of ten digits is one Lambda can give; eleven is not
+    await put(b, `${p}1234567890/configuration.json`);
+    for (const foreign of [`${p}notes.txt`, `${p}01/code.zip`, `${p}5/readme.md`, `${p}12345678901/code.zip`]) await put(b, foreign);
     await put(b, 'lambda/fn-p-2/1/code.zip');
     // moto keeps an alias only on a version it published; these name the stored folders' numbers
     const aliases: AliasConfiguration[] = [
       { Name: 'live', FunctionVersion: '9' },
       { Name: 'canary', FunctionVersion: '$LATEST', RoutingConfig: { AdditionalVersionWeights: { '3': 0.1 } } },
       { Name: 'beta', FunctionVersion: '3' },
+      { FunctionVersion: '9' },
     ];
     rewrite<ListAliasesCommandOutput>(lambda(), 'ListAliasesCommand', (out) => ({ ...out, Aliases: aliases }));
     const all = await versions(b);
@@ -435,9 +451,11 @@ describe('Lambda versions stored in the backup bucket (backup-lambda/prune.ts)',
     expect(copies.sort(byLabel)).toEqual(
       [
         folder('3', 'good', 'alias canary, alias beta'),
-        folder('9', 'good', 'alias live'),
+        folder('9', 'good', 'alias live, alias ?'),
         folder('10', 'good', 'the newest version'),
         folder('11', 'failed'),
+        folder('1234567890', 'failed'),
+        foreign(`${p}12345678901/code.zip`),
         foreign(`${p}notes.txt`),
         foreign(`${p}01/code.zip`),
         foreign(`${p}5/readme.md`),
@@ -475,6 +493,7 @@ describe('AMI copies in the backup region (backup-amis/prune.ts)', () => {
   it("drbot's copy has all three tags and its name pattern; any one missing or different makes it someone else's", () => {
     expect(isOurCopy(image())).toBe(true);
     expect(isOurCopy(image({}, { ...ourTags, 'source-ami': 'ami-0123456789abcdef0' }))).toBe(true);
+    expect(isOurCopy(image({}, { ...ourTags, 'source-ami': 'ami-1234abcd' }))).toBe(true);
     const others: Array<[string, Image]> = [
       ['backup=false', image({}, { ...ourTags, backup: 'false' })],
       ['no backup tag', image({}, { 'source-ami': SRC, 'drbot-run': RUN })],
@@ -563,7 +582,11 @@ describe('AMI copies in the backup region (backup-amis/prune.ts)', () => {
 
     it("an image no longer carrying drbot's tags is refused and untouched", async () => {
       const { id, snaps } = await copy({ backup: 'true', 'source-ami': SRC });
-      await expect(deleteAmiCopy(west(), id, snaps)).rejects.toMatchObject({ code: 'not_ours', message: expect.stringContaining(id) });
+      await expect(deleteAmiCopy(west(), id, snaps)).rejects.toMatchObject({
+        code: 'not_ours',
+        message: `\`${id}\` no longer carries drbot's tags, so it is not deleted.`,
+        hint: 'Someone changed its tags after the plan; delete it by hand if it should go.',
+      });
       expect(await exists(id)).toBe(true);
       expect((await snapshots()).has(snaps[0])).toBe(true);
     });
@@ -580,6 +603,18 @@ describe('AMI copies in the backup region (backup-amis/prune.ts)', () => {
       fail(west(), 'DescribeImagesCommand', { name: 'InvalidAMIID.NotFound', message: 'The image id does not exist', status: 400 }, { times: 1 });
       await expect(deleteAmiCopy(west(), later.id, later.snaps)).resolves.toEqual({ snapshots: later.snaps });
       expect((await snapshots()).has(later.snaps[0])).toBe(false);
+    });
+
+    it('an image DescribeImages still lists as deregistered is gone: it is not deregistered again, its snapshots are deleted', async () => {
+      const { id, snaps } = await copy();
+      await west().send(new DeregisterImageCommand({ ImageId: id }));
+      // AWS lists a just-deregistered image for a while (moto forgets it at once: SDK middleware lists it)
+      rewrite<DescribeImagesCommandOutput>(west(), 'DescribeImagesCommand', (out) => ({ ...out, Images: [{ ImageId: id, State: 'deregistered', Name: 'spawn-worker-backup-20261101', Tags: tags({ backup: 'true' }) }] }));
+      const deregister = countTries(west(), 'DeregisterImageCommand');
+      await expect(deleteAmiCopy(west(), id, snaps)).resolves.toEqual({ snapshots: snaps });
+      expect(deregister.tries()).toBe(0);
+      deregister.undo();
+      expect((await snapshots()).has(snaps[0])).toBe(false);
     });
 
     it('DescribeImages or DeregisterImage refused: an error, and nothing deleted', async () => {
@@ -600,11 +635,11 @@ describe('AMI copies in the backup region (backup-amis/prune.ts)', () => {
       expect((await snapshots()).has(snaps[0])).toBe(true);
     });
 
-    it('DeregisterImage answering the image is gone (deregistered between the read and the call): its snapshots are still deleted', async () => {
+    it.each(['InvalidAMIID.Unavailable', 'InvalidAMIID.NotFound'])('DeregisterImage answering %s (deregistered between the read and the call): its snapshots are still deleted', async (gone) => {
       const { id, snaps } = await copy();
       // the call deregisters it, and then answers as if someone else had been first
       rewrite(west(), 'DeregisterImageCommand', () => {
-        throw Object.assign(new Error('gone'), { name: 'InvalidAMIID.Unavailable', $metadata: { httpStatusCode: 400 } });
+        throw Object.assign(new Error('gone'), { name: gone, $metadata: { httpStatusCode: 400 } });
       });
       await expect(deleteAmiCopy(west(), id, [])).resolves.toEqual({ snapshots: snaps });
       expect((await snapshots()).has(snaps[0])).toBe(false);
@@ -626,11 +661,21 @@ describe('AMI copies in the backup region (backup-amis/prune.ts)', () => {
         await expect(deleteAmiCopy(west(), id, snaps)).rejects.toMatchObject({ code, operation: 'DeleteSnapshot', resource: snap });
         undo();
       }
+      // what makes it worth trying again: a server fault the SDK marks without a status, or a 5xx status alone
+      for (const e of [
+        { name: 'UnknownError', $fault: 'server' },
+        { name: 'UnknownError', $fault: 'client', $metadata: { httpStatusCode: 500 } },
+      ]) {
+        const undo = fail(west(), 'DeleteSnapshotCommand', Object.assign(new Error('no answer'), e));
+        await expect(deleteAmiCopy(west(), id, snaps)).rejects.toMatchObject({ operation: 'DeleteSnapshot', resource: snap });
+        undo();
+      }
       expect(await exists(id)).toBe(false);
       fail(west(), 'DeleteSnapshotCommand', ACCESS_DENIED);
       await expect(deleteAmiCopy(west(), id, snaps)).rejects.toMatchObject({
         code: 'snapshot_not_deleted',
         message: `\`${id}\` is deregistered but its snapshot ${snap} (AccessDenied) could not be deleted.`,
+        hint: 'With the image gone a later prune cannot find them: delete them in the EC2 console (Snapshots, in the backup region).',
       });
       await expect(deleteAmiCopy(west(), id, [...snaps, 'snap-0000000000000cafe'])).rejects.toMatchObject({
         message: `\`${id}\` is deregistered but snapshots ${snap} (AccessDenied), snap-0000000000000cafe (AccessDenied) could not be deleted.`,

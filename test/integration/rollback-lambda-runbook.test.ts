@@ -10,10 +10,10 @@
  * CloudWatch here, as Lambda would publish them.
  */
 import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { type AliasConfiguration, GetAliasCommand, type GetAliasCommandOutput, PublishVersionCommand, UpdateAliasCommand, UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
+import { type AliasConfiguration, GetAliasCommand, type GetAliasCommandOutput, type ListVersionsByFunctionCommandOutput, PublishVersionCommand, UpdateAliasCommand, UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { SANDBOX_LAMBDA_ROLE, storedZip } from '../../src/local/estate';
 import type { RollbackLambdaInput } from '../../src/runbooks/rollback-lambda';
-import { CANARY_WATCH_MINUTES, type RollbackPlan, runbook } from '../../src/runbooks/rollback-lambda/runbook';
+import { CANARY_WATCH_MINUTES, describeVersion, type RollbackPlan, runbook } from '../../src/runbooks/rollback-lambda/runbook';
 import type { AnyRunInput } from '../../src/runbooks/types';
 import { ACCESS_DENIED, fail, rewrite, undoFaults } from '../helpers/faults';
 import { ALIAS, lambdaRoles, makeFunction } from '../helpers/lambda-fns';
@@ -88,6 +88,21 @@ describe('the plan', () => {
     expect(nothing).toMatchObject({ empty: true, lines: [`\`${plain}\` alias \`${ALIAS}\` is already on v2 with no routing: nothing to do.`] });
   });
 
+  it('versions listed in any order (moto lists them oldest first; SDK middleware reverses the list): the one before is by number', async () => {
+    const f = await fn(3);
+    rewrite<ListVersionsByFunctionCommandOutput>(lambda(), 'ListVersionsByFunctionCommand', (out) => ({ ...out, Versions: [...(out.Versions ?? [])].reverse() }));
+    expect((await plan(input(f))).data.to.version).toBe('2');
+    await expect(plan(input(f, { version: '9' }))).rejects.toMatchObject({ message: expect.stringContaining('Published versions: v1, v2, v3.') });
+  });
+
+  it('how a version is shown: its number, or any other value as code; its description, date and checksum', () => {
+    expect(describeVersion({ version: '1234567890', description: 'ok', lastModified: '2026-12-01T10:00:00.000+0000', codeSha256: 'abc=' })).toBe(
+      'v1234567890: `ok`, published <!date^1796119200^{date_short_pretty} {time}|2026-12-01 10:00 UTC>, code SHA-256 `abc=`',
+    );
+    expect(describeVersion({ version: '12345678901', description: '', codeSha256: 'abc=' })).toBe('`12345678901`: _no description_, code SHA-256 `abc=`');
+    expect(describeVersion({ version: '2', description: 'x', lastModified: 'last tuesday', codeSha256: '' })).toBe('v2: `x`, published `last tuesday`, code SHA-256 ``');
+  });
+
   it('an alias on $LATEST goes back to the newest published version; $LATEST itself is never a target', async () => {
     const f = await fn(3, { aliasOn: '$LATEST' });
     const p = await plan(input(f));
@@ -98,9 +113,24 @@ describe('the plan', () => {
 
   it('refuses a version that does not exist, an alias with nothing before it, a missing function or alias, each in its own words', async () => {
     const f = await fn(3, { aliasOn: '1' });
-    await expect(plan(input(f, { version: '7' }))).rejects.toMatchObject({ code: 'no_such_version', message: `Version 7 of \`${f}\` does not exist. Published versions: v1, v2, v3.` });
-    await expect(plan(input(f))).rejects.toMatchObject({ code: 'no_earlier_version', message: `\`${ALIAS}\` of \`${f}\` is on v1: there is no published version before it to roll back to (published: v1, v2, v3).` });
-    await expect(plan(input('rb-never'))).rejects.toMatchObject({ code: 'function_not_in_lambda', message: expect.stringContaining('`rb-never` is in the drbot config but Lambda has no such function in us-east-1') });
+    await expect(plan(input(f, { version: '7' }))).rejects.toMatchObject({
+      code: 'no_such_version',
+      message: `Version 7 of \`${f}\` does not exist. Published versions: v1, v2, v3.`,
+      hint: `Name one of them, or leave VERSION out to go back to the version before the one \`${ALIAS}\` is on.`,
+    });
+    await expect(plan(input(f))).rejects.toMatchObject({
+      code: 'no_earlier_version',
+      message: `\`${ALIAS}\` of \`${f}\` is on v1: there is no published version before it to roll back to (published: v1, v2, v3).`,
+      hint: 'Name a VERSION to move to, or publish the version you want first.',
+    });
+    await expect(plan(input('rb-never'))).rejects.toMatchObject({
+      code: 'function_not_in_lambda',
+      message: '`rb-never` is in the drbot config but Lambda has no such function in us-east-1.',
+      hint: 'Check the name in `lambda.functions`, or whether the function was deleted (`/dr backup lambda` keeps its versions in the backup bucket).',
+    });
+    // nothing published at all
+    const none = await fn(0, { aliasOn: '$LATEST' });
+    await expect(plan(input(none))).rejects.toMatchObject({ code: 'no_earlier_version', message: expect.stringContaining('is on `$LATEST`: there is no published version before it to roll back to (published: none).') });
     const noAlias = await fn(2, { alias: false });
     await expect(plan(input(noAlias))).rejects.toMatchObject({ code: 'unknown_alias' });
     // deleted between ListVersionsByFunction and GetAlias
@@ -130,15 +160,33 @@ describe('the plan', () => {
     expect((await plan(input(onTwo, { canary: 10 }))).lines.join('\n')).not.toContain('Replaces');
 
     const latest = await fn(2, { aliasOn: '$LATEST' });
-    await expect(plan(input(latest, { canary: 10 }))).rejects.toMatchObject({ code: 'canary_on_latest' });
+    await expect(plan(input(latest, { canary: 10 }))).rejects.toMatchObject({
+      code: 'canary_on_latest',
+      message: `\`${ALIAS}\` of \`${latest}\` is on \`$LATEST\`, and Lambda does not split an alias on \`$LATEST\` between two versions.`,
+      hint: 'Roll back without --canary, or point the alias at a published version first.',
+    });
     const plain = await fn(2);
-    await expect(plan(input(plain, { canary: 10, version: '2' }))).rejects.toMatchObject({ code: 'canary_same_version', message: `\`${ALIAS}\` is already on v2: a canary needs another version.` });
+    await expect(plan(input(plain, { canary: 10, version: '2' }))).rejects.toMatchObject({ code: 'canary_same_version', message: `\`${ALIAS}\` is already on v2: a canary needs another version.`, hint: 'Name the VERSION to send part of the traffic to.' });
     // v2 runs under another role
     const roles = await fn(1);
     await lambda().send(new UpdateFunctionCodeCommand({ FunctionName: roles, ZipFile: storedZip('index.js', 'exports.handler = async () => 2;\n') }));
     await lambda().send(new UpdateFunctionConfigurationCommand({ FunctionName: roles, Role: 'arn:aws:iam::123456789012:role/rb-other-exec' }));
     await lambda().send(new PublishVersionCommand({ FunctionName: roles }));
-    await expect(plan(input(roles, { canary: 10, version: '2' }))).rejects.toMatchObject({ code: 'canary_incompatible', message: expect.stringContaining('v1 and v2 of') });
+    await expect(plan(input(roles, { canary: 10, version: '2' }))).rejects.toMatchObject({
+      code: 'canary_incompatible',
+      message: `Lambda splits an alias only between versions with the same execution role and dead-letter queue; v1 and v2 of \`${roles}\` differ.`,
+      hint: 'Roll back without --canary (all traffic at once).',
+    });
+    // the same role, another dead-letter queue (moto keeps none per version: SDK middleware sets v2's)
+    const dlq = await fn(3);
+    const undo = rewrite<ListVersionsByFunctionCommandOutput>(lambda(), 'ListVersionsByFunctionCommand', (out) => ({
+      ...out,
+      Versions: (out.Versions ?? []).map((v) => (v.Version === '2' ? { ...v, DeadLetterConfig: { TargetArn: 'arn:aws:sqs:us-east-1:123456789012:dlq' } } : v)),
+    }));
+    await expect(plan(input(dlq, { canary: 10 }))).rejects.toMatchObject({ code: 'canary_incompatible' });
+    expect((await plan(input(dlq, { version: '2' }))).data.to.deadLetter).toBe('arn:aws:sqs:us-east-1:123456789012:dlq');
+    undo();
+    expect((await plan(input(dlq, { canary: 10 }))).data.to.deadLetter).toBeUndefined();
   });
 
   it('an abort: the routing cleared back to the main version; with no routing, nothing to abort', async () => {
@@ -194,6 +242,10 @@ describe('the execution', () => {
     expect(r.ok).toBe(false);
     expect(r.lines[0]).toBe(`:x: UpdateAlias failed: UpdateAlias on \`${f}:${ALIAS}\` failed: User is not authorized to perform this action \`${ALIAS}\` is on v3 only, as before: nothing was changed.`);
     expect(r.failures).toEqual([`UpdateAlias on \`${f}:${ALIAS}\` failed: User is not authorized to perform this action`]);
+    // and the alias cannot be read either: the failure alone, nothing said of what it is on
+    fail(lambda(), 'GetAliasCommand', ACCESS_DENIED);
+    const blind = await execute(input(f), p);
+    expect(blind.lines[0]).toBe(`:x: UpdateAlias failed: UpdateAlias on \`${f}:${ALIAS}\` failed: User is not authorized to perform this action`);
   });
 
   it('the alias changed after the plan (AWS refuses the revision; moto ignores it, SDK middleware answers so): refused unless it is already as wanted', async () => {
@@ -329,6 +381,17 @@ describe('the execution', () => {
       rewrite<GetAliasCommandOutput>(lambda(), 'GetAliasCommand', (out) => (++reads > 1 ? { ...out, FunctionVersion: '1', RoutingConfig: undefined } : out));
       const moved = await execute(j, q);
       expect(moved.lines).toContain(':warning: The alias changed during the watch: it is now on v1 only. The buttons plan from what it is now.');
+    });
+
+    it('a replayed shift that had landed (the revision changed, the alias already as wanted): said, and the canary goes on', async () => {
+      const f = await fn(3);
+      const i = input(f, { canary: 10 });
+      const p = (await plan(i)).data;
+      await lambda().send(new UpdateAliasCommand({ FunctionName: f, Name: ALIAS, FunctionVersion: '3', RoutingConfig: { AdditionalVersionWeights: { '2': 0.1 } } }));
+      fail(lambda(), 'UpdateAliasCommand', { name: 'PreconditionFailedException', message: 'The Revision Id provided does not match the latest Revision Id.', status: 412 });
+      const r = await execute(i, p);
+      expect(r.ok).toBe(true);
+      expect(r.lines[0]).toBe(`:white_check_mark: \`${ALIAS}\` of \`${f}\` stays on v3 and sends *10 %* of its traffic to v2 (already so); verified with GetAlias.`);
     });
 
     it('the shift refused: the run fails with the alias unchanged and no buttons; read back wrong: only Abort is offered', async () => {
