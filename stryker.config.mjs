@@ -37,6 +37,9 @@ export default {
     'src/runbooks/restore-iam/diff.ts',
     // /dr rollback lambda: what it plans, refuses and leaves the alias on (a rollback, a canary, an abort)
     'src/runbooks/rollback-lambda/runbook.ts',
+    // /dr delete restored-table: only drbot's own restores, protection off only where drbot set it
+    'src/runbooks/delete-restored-table/runbook.ts',
+    'src/runbooks/restore-dynamodb/owned.ts',
   ],
   testRunner: 'jest',
   jest: { configFile: 'jest.mutate.config.js', enableFindRelatedTests: false },

@@ -66,6 +66,24 @@ export function rewrite<O extends object>(client: unknown, commandName: string, 
 }
 
 /**
+ * Answers one SDK command without sending it, where `answer` gives an output (undefined: send it as
+ * usual): a state moto never shows, e.g. a table still DELETING. Returns the undo.
+ */
+export function stub<O extends object>(client: unknown, commandName: string, answer: (input: Record<string, unknown>) => Omit<O, '$metadata'> | undefined): () => void {
+  const id = `stub-${commandName}-${++seq}`;
+  (client as Stacked).middlewareStack.add(
+    (next, context) => async (args) => {
+      const output = context.commandName === commandName ? answer(args.input as Record<string, unknown>) : undefined;
+      return output ? { output: { $metadata: {}, ...output }, response: {} } : next(args);
+    },
+    { step: 'initialize', name: id },
+  );
+  return tracked(() => {
+    (client as Stacked).middlewareStack.remove(id);
+  });
+}
+
+/**
  * Changes the input of one SDK command before it is sent: a small MaxKeys or Limit, so a listing of
  * a few items comes back in pages and a caller's paging is exercised. Returns the undo.
  */
