@@ -40,6 +40,8 @@ export default {
     // /dr delete restored-table: only drbot's own restores, protection off only where drbot set it
     'src/runbooks/delete-restored-table/runbook.ts',
     'src/runbooks/restore-dynamodb/owned.ts',
+    // the drill's clean-up: only what its own run id marks, every part tried
+    'src/runbooks/drill/cleanup.ts',
   ],
   testRunner: 'jest',
   jest: { configFile: 'jest.mutate.config.js', enableFindRelatedTests: false },

@@ -1,0 +1,239 @@
+/**
+ * The drill's clean-up (src/runbooks/drill/cleanup.ts) on its own, against moto: what a drill run
+ * left, found by its run id alone (instances tagged with it, every version of its canary key in each
+ * replicated bucket and replica, its canary items, its temporary tables), and removed part by part,
+ * a failing part not stopping the others, while another run's things and everything else stay. The
+ * drill flows through Slack are drill.test.ts in test/e2e; these need no local stack, so
+ * `npm run mutate` can run them for each mutant.
+ *
+ * moto terminates an instance at once and never refuses a call: an instance still running and the
+ * refusals are SDK middleware on the runbook's clients, and each test says so.
+ */
+import { DeleteObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateTableCommand, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeInstancesCommand, type DescribeInstancesCommandOutput, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { canaryItemKey, canaryKey, DRILL_TAG, drillTableName } from '../../src/aws/drill';
+import { type CleanupResult, cleanUp, findLeftovers, leftoverLines } from '../../src/runbooks/drill/cleanup';
+import { ACCESS_DENIED, fail, rewrite, undoFaults } from '../helpers/faults';
+import { useRunbookRig } from '../helpers/runbook-rig';
+import { createSourceTable } from '../helpers/tables';
+
+const rig = useRunbookRig();
+afterEach(undoFaults);
+
+let runs = 0;
+/** A drill run id of its own for each test (moto keeps what earlier tests made). */
+const nextRun = () => `r-00000000d${(++runs).toString(16).padStart(3, '0')}`;
+const BUCKET = 'spawn-binaries-us-east-1';
+const REPLICA = 'spawn-binaries-us-west-2-backup';
+const TABLES = ['spawn-instances', 'spawn-queues', 'spawn-alerts'];
+const ddb = () => rig.moto().clients.dynamodb('us-east-1');
+const west = () => rig.moto().clients.ec2('us-west-2');
+
+/** An instance in the backup region tagged with a drill run. */
+async function instance(runId: string): Promise<string> {
+  const r = await west().send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', MinCount: 1, MaxCount: 1, InstanceType: 't3.micro', TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: DRILL_TAG, Value: runId }] }] }));
+  return r.Instances?.[0]?.InstanceId ?? '';
+}
+
+/** The canary object of a run: written twice and deleted once in the bucket (two versions and a marker), once in the replica. */
+async function canary(runId: string): Promise<void> {
+  const key = canaryKey(runId);
+  await rig.s3().send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'one' }));
+  await rig.s3().send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'two' }));
+  await rig.s3().send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
+  await rig.s3().send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'three' }));
+  await rig.s3('us-west-2').send(new PutObjectCommand({ Bucket: REPLICA, Key: key, Body: 'three' }));
+}
+
+/** The canary item of a run in a table (its key from the run id), marked as the run's, or as `markedFor`'s. */
+async function item(table: string, runId: string, markedFor = runId): Promise<void> {
+  await ddb().send(new PutItemCommand({ TableName: table, Item: { ...canaryItemKey({ schema: [{ name: 'pk', type: 'S' }] }, runId), [DRILL_TAG]: { S: markedFor } } }));
+}
+
+/** A temporary table of a run, tagged as told (no tag: a restore whose tagging failed). */
+async function drillTable(table: string, runId: string, tag?: string): Promise<string> {
+  const name = drillTableName(table, runId);
+  await ddb().send(
+    new CreateTableCommand({
+      TableName: name,
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      ...(tag ? { Tags: [{ Key: DRILL_TAG, Value: tag }] } : {}),
+    }),
+  );
+  return name;
+}
+
+const versionsOf = async (region: string, bucket: string, runId: string) => {
+  const r = await rig.s3(region).send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: canaryKey(runId) }));
+  return (r.Versions ?? []).length + (r.DeleteMarkers ?? []).length;
+};
+const running = async () =>
+  ((await west().send(new DescribeInstancesCommand({}))).Reservations ?? []).flatMap((x) => x.Instances ?? []).filter((i) => i.State?.Name === 'running').map((i) => i.InstanceId ?? '');
+const tables = async () => (await ddb().send(new ListTablesCommand({}))).TableNames ?? [];
+const itemOf = async (table: string, runId: string) => (await ddb().send(new GetItemCommand({ TableName: table, Key: canaryItemKey({ schema: [{ name: 'pk', type: 'S' }] }, runId) }))).Item?.[DRILL_TAG]?.S;
+const clean = (runId: string) => rig.durable<CleanupResult>((ctx, d) => cleanUp(ctx, d, runId));
+
+beforeAll(async () => {
+  await rig.makeBucket(BUCKET, 'us-east-1');
+  await rig.makeBucket(REPLICA, 'us-west-2');
+  for (const t of TABLES) await createSourceTable(ddb(), t, { items: 2 });
+});
+
+describe('a drill run left everything behind', () => {
+  let R = '';
+  let OTHER = '';
+  let mine: string;
+  let theirs: string;
+
+  beforeEach(async () => {
+    R = nextRun();
+    OTHER = nextRun();
+    mine = await instance(R);
+    theirs = await instance(OTHER);
+    await canary(R);
+    await canary(OTHER);
+    await item('spawn-instances', R);
+    await item('spawn-queues', R);
+    await item('spawn-instances', OTHER);
+    // an item at this run's key that another run marked: not this run's
+    await item('spawn-alerts', R, OTHER);
+    await drillTable('spawn-instances', R, R);
+    await drillTable('spawn-queues', R);
+    await drillTable('spawn-instances', OTHER, OTHER);
+  });
+
+  it('finds what is this run\'s, by its id alone, and lists it', async () => {
+    const l = await findLeftovers(rig.deps(), R);
+
+    expect(l).toEqual({
+      instances: [mine],
+      objects: [
+        { bucket: BUCKET, region: 'us-east-1' },
+        { bucket: REPLICA, region: 'us-west-2' },
+      ],
+      items: ['spawn-instances', 'spawn-queues'],
+      tables: [drillTableName('spawn-instances', R), drillTableName('spawn-queues', R)],
+    });
+    expect(leftoverLines(l, 'us-west-2')).toEqual([
+      `instance \`${mine}\` in us-west-2`,
+      `canary object \`${BUCKET}/.drbot-drill/…\` (every version of the run's key)`,
+      `canary object \`${REPLICA}/.drbot-drill/…\` (every version of the run's key)`,
+      'canary item in `spawn-instances`',
+      'canary item in `spawn-queues`',
+      `temporary table \`${drillTableName('spawn-instances', R)}\``,
+      `temporary table \`${drillTableName('spawn-queues', R)}\``,
+    ]);
+  });
+
+  it('removes all of it and nothing else: the other run\'s instance, canary, item and table stay', async () => {
+    // act
+    const r = await clean(R);
+
+    // assess
+    expect(r).toEqual({
+      removed: [
+        `instance \`${mine}\` terminated`,
+        `4 canary object versions in \`${BUCKET}\``,
+        `1 canary object version in \`${REPLICA}\``,
+        'canary item in `spawn-instances`',
+        `temporary table \`${drillTableName('spawn-instances', R)}\` deleted`,
+        'canary item in `spawn-queues`',
+        `temporary table \`${drillTableName('spawn-queues', R)}\` deleted`,
+      ],
+      failures: [],
+    });
+    const up = await running();
+    expect(up).toContain(theirs);
+    expect(up).not.toContain(mine);
+    expect(await versionsOf('us-east-1', BUCKET, R)).toBe(0);
+    expect(await versionsOf('us-west-2', REPLICA, R)).toBe(0);
+    expect(await versionsOf('us-east-1', BUCKET, OTHER)).toBe(4);
+    expect(await itemOf('spawn-instances', R)).toBeUndefined();
+    expect(await itemOf('spawn-instances', OTHER)).toBe(OTHER);
+    expect(await itemOf('spawn-alerts', R)).toBe(OTHER);
+    const left = await tables();
+    expect(left).toContain(drillTableName('spawn-instances', OTHER));
+    expect(left).not.toContain(drillTableName('spawn-instances', R));
+    expect(left).not.toContain(drillTableName('spawn-queues', R));
+    for (const t of TABLES) expect(left).toContain(t);
+
+    // run again (a resumed run, or /dr drill cleanup): nothing left to do
+    expect(await clean(R)).toEqual({ removed: [], failures: [] });
+  });
+
+  it('a temporary table with this run\'s name but another run\'s tag is left alone, and said', async () => {
+    const name = await drillTable('spawn-alerts', R, OTHER);
+
+    await expect(findLeftovers(rig.deps(), R)).rejects.toMatchObject({ code: 'drill_not_ours', message: `\`${name}\` is tagged \`${DRILL_TAG}=${OTHER}\`, not this run's: left alone.`, hint: 'Remove it by hand if it should go.' });
+    const r = await clean(R);
+
+    expect(r.failures).toEqual([`clean-up of the temporary table of spawn-alerts: \`${name}\` is tagged \`${DRILL_TAG}=${OTHER}\`, not this run's: left alone.`]);
+    expect(r.removed).toHaveLength(7);
+    expect(await tables()).toContain(name);
+  });
+
+  it('each part refused fails alone: the others are still removed (moto refuses nothing: SDK middleware does)', async () => {
+    // prepare: TerminateInstances, the replica's DeleteObject, one table's DeleteItem and another's DeleteTable refused
+    fail(west(), 'TerminateInstancesCommand', ACCESS_DENIED);
+    fail(rig.s3('us-west-2'), 'DeleteObjectCommand', ACCESS_DENIED);
+    fail(ddb(), 'DeleteItemCommand', ACCESS_DENIED, { when: (input) => input.TableName === 'spawn-queues' });
+    fail(ddb(), 'DeleteTableCommand', ACCESS_DENIED, { when: (input) => input.TableName === drillTableName('spawn-instances', R) });
+
+    // act
+    const r = await clean(R);
+
+    // assess
+    expect(r.failures).toEqual([
+      expect.stringMatching(/^clean-up of the instance: TerminateInstances on `i-[0-9a-f]+` failed: User is not authorized/),
+      expect.stringMatching(new RegExp(`^clean-up of the canary in ${REPLICA}: DeleteObject on \`${REPLICA}/.drbot-drill/${R}\` failed: User is not authorized`)),
+      expect.stringMatching(new RegExp(`^clean-up of the temporary table of spawn-instances: DeleteTable on \`${drillTableName('spawn-instances', R)}\` failed`)),
+      expect.stringMatching(/^clean-up of the canary item in spawn-queues: DeleteItem on `spawn-queues` failed/),
+    ]);
+    expect(r.removed).toEqual([`4 canary object versions in \`${BUCKET}\``, 'canary item in `spawn-instances`', `temporary table \`${drillTableName('spawn-queues', R)}\` deleted`]);
+    expect(await running()).toContain(mine);
+    expect(await versionsOf('us-west-2', REPLICA, R)).toBe(1);
+    expect(await itemOf('spawn-queues', R)).toBe(R);
+  });
+
+  it('an instance still running after 40 checks (moto terminates at once: SDK middleware shows it running) is reported with the time waited', async () => {
+    rewrite<DescribeInstancesCommandOutput>(west(), 'DescribeInstancesCommand', (out) => ({
+      ...out,
+      Reservations: (out.Reservations ?? []).map((x) => ({ ...x, Instances: (x.Instances ?? []).map((i) => (i.InstanceId === mine ? { ...i, State: { Name: 'running', Code: 16 } } : i)) })),
+    }));
+    let checks = 0;
+    rewrite(west(), 'DescribeInstancesCommand', (out) => {
+      checks++;
+      return out;
+    });
+
+    const r = await clean(R);
+
+    expect(r.removed[0]).toBe(`instance \`${mine}\` terminated`);
+    expect(r.failures).toEqual([`instance ${mine} not terminated after 10 min`]);
+    // one listing to terminate, then 40 checks
+    expect(checks).toBe(41);
+  });
+
+  it('a check that fails keeps the instances from the last answer, and the wait goes on (SDK middleware: still running, the first check refused)', async () => {
+    rewrite<DescribeInstancesCommandOutput>(west(), 'DescribeInstancesCommand', (out) => ({
+      ...out,
+      Reservations: (out.Reservations ?? []).map((x) => ({ ...x, Instances: (x.Instances ?? []).map((i) => (i.InstanceId === mine ? { ...i, State: { Name: 'running', Code: 16 } } : i)) })),
+    }));
+    let n = 0;
+    fail(west(), 'DescribeInstancesCommand', ACCESS_DENIED, { when: () => ++n === 2 });
+
+    const r = await clean(R);
+
+    expect(r.failures).toEqual([`instance ${mine} not terminated after 10 min`]);
+    expect(n).toBe(41);
+  });
+});
+
+it('nothing left of a run: nothing found, nothing removed', async () => {
+  const none = nextRun();
+  expect(await findLeftovers(rig.deps(), none)).toEqual({ instances: [], objects: [], items: [], tables: [] });
+  expect(await clean(none)).toEqual({ removed: [], failures: [] });
+});
