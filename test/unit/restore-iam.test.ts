@@ -16,6 +16,7 @@ import {
   UpdateRoleCommand,
 } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
 import { readRole } from '../../src/aws/iam';
 import type { RoleExport } from '../../src/runbooks/backup-iam/runbook';
 import { canonical, diffPolicy, diffRole, isAwsManaged, sameDocument, statementDiff } from '../../src/runbooks/restore-iam/diff';
