@@ -44,13 +44,17 @@ function canaryBuckets(deps: RunbookDeps): { bucket: string; region: string }[] 
   return deps.config.s3.buckets.flatMap((b) => (b.replica ? [{ bucket: b.name, region: regionOf(deps, b.region) }, { bucket: b.replica.bucket, region: b.replica.region }] : []));
 }
 
-/** A temporary table is this run's when it carries the run's tag, or no drill tag at all (a restore whose tagging failed). */
+/**
+ * A temporary table is this run's when it carries the run's tag, or no drill tag at all (a restore
+ * whose tagging failed). Tags that cannot be read are an error, not "no tag": the table may be
+ * another run's, so it is left alone.
+ */
 async function ownTable(deps: RunbookDeps, table: string, region: string, runId: string): Promise<string | undefined> {
   const ddb = deps.clients.dynamodb(region);
   const name = drillTableName(table, runId);
   const d = await describeTableIfAny(ddb, name);
   if (!d) return undefined;
-  const tag = (await tableTags(ddb, d.TableArn ?? '').catch(() => ({}) as Record<string, string>))[DRILL_TAG];
+  const tag = (await tableTags(ddb, d.TableArn ?? ''))[DRILL_TAG];
   if (tag !== undefined && tag !== runId) throw new DrbotError('drill_not_ours', `\`${name}\` is tagged \`${DRILL_TAG}=${tag}\`, not this run's: left alone.`, 'Remove it by hand if it should go.');
   return name;
 }
@@ -105,7 +109,7 @@ export async function cleanUp(ctx: DurableContext, deps: RunbookDeps, runId: str
       left = r.ok ? r.value : left;
       if (left.length) await ctx.wait(`cleanup-instances-wait-${poll}`, { seconds: INSTANCE_POLL_SECONDS });
     }
-    removed.push(...terminated.value.map((i) => `instance ${code(i)} terminated`));
+    removed.push(...terminated.value.filter((i) => !left.includes(i)).map((i) => `instance ${code(i)} terminated`));
     if (left.length) failures.push(`instance ${left.join(', ')} not terminated after ${(INSTANCE_MAX_POLLS * INSTANCE_POLL_SECONDS) / 60} min`);
   }
 
