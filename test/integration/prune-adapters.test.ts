@@ -10,11 +10,10 @@
  */
 import { type BackupSummary, CreateBackupCommand, CreateTableCommand, ListBackupsCommand, type ListBackupsCommandOutput } from '@aws-sdk/client-dynamodb';
 import { CopyImageCommand, CreateTagsCommand, DeregisterImageCommand, DescribeImagesCommand, type DescribeImagesCommandOutput, DescribeSnapshotsCommand, type Image } from '@aws-sdk/client-ec2';
-import { CreateRoleCommand } from '@aws-sdk/client-iam';
-import { type AliasConfiguration, CreateFunctionCommand, type ListAliasesCommandOutput } from '@aws-sdk/client-lambda';
+import type { AliasConfiguration, ListAliasesCommandOutput } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, type DeleteObjectsCommandOutput, ListObjectVersionsCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { backupName } from '../../src/aws/dynamodb';
-import { SANDBOX_LAMBDA_ROLE, seedAmis, storedZip } from '../../src/local/estate';
+import { seedAmis } from '../../src/local/estate';
 import { SANDBOX_CONFIG } from '../../src/local/sandbox';
 import { amiCopies, deleteAmiCopy, isOurCopy, snapshotsOf } from '../../src/runbooks/backup-amis/prune';
 import { deleteTableBackup, listTableCopies, ourBackupPattern } from '../../src/runbooks/backup-dynamodb/prune';
@@ -23,7 +22,8 @@ import { listStoredVersionCopies } from '../../src/runbooks/backup-lambda/prune'
 import { listZoneExports } from '../../src/runbooks/backup-route53/prune';
 import { deleteStoredCopy, listStoredVersions, pointerTarget, refsId } from '../../src/runbooks/export-prune';
 import type { Copy } from '../../src/runbooks/retention';
-import { ACCESS_DENIED, countTries, fail, patchInput, rewrite, SERVICE_UNAVAILABLE, undoFaults } from '../helpers/faults';
+import { ACCESS_DENIED, countTries, fail, patchInput, rewrite, SERVICE_UNAVAILABLE, stub, undoFaults } from '../helpers/faults';
+import { lambdaRoles, makeFunction } from '../helpers/lambda-fns';
 import { nextSecond } from '../helpers/flow';
 import { useMoto } from '../helpers/moto';
 
@@ -365,8 +365,9 @@ describe('Route53 exports (backup-route53/prune.ts) and the stored versions unde
       { key: 'lambda/f/1/code.zip', versionId: await put(b, 'lambda/f/1/code.zip') },
     ];
     const copy: Copy = { id: refsId(refs), group: 'f', createdAt: '', state: 'good', ours: true };
+    // answered without reaching moto, so the objects S3 "refused" are still there
     const errors = (list: Array<{ Code: string; Message?: string }>) =>
-      rewrite<DeleteObjectsCommandOutput>(s3(), 'DeleteObjectsCommand', (out) => ({ ...out, Errors: list.map((e, i) => ({ Key: refs[i]?.key, VersionId: refs[i]?.versionId, ...e })) }));
+      stub<DeleteObjectsCommandOutput>(s3(), 'DeleteObjectsCommand', () => ({ Errors: list.map((e, i) => ({ Key: refs[i]?.key, VersionId: refs[i]?.versionId, ...e })) }));
 
     // act, assess: gone already
     let undo = errors([{ Code: 'NoSuchVersion' }, { Code: 'NoSuchKey' }]);
@@ -391,17 +392,14 @@ describe('Route53 exports (backup-route53/prune.ts) and the stored versions unde
 describe('Lambda versions stored in the backup bucket (backup-lambda/prune.ts)', () => {
   const lambda = () => moto().clients.lambda('us-east-1');
 
+  /** A function in Lambda (no version published, no alias): what the listing asks ListAliases of. */
   async function fn(name: string): Promise<void> {
-    await moto()
-      .clients.iam('us-east-1')
-      .send(new CreateRoleCommand({ RoleName: SANDBOX_LAMBDA_ROLE, AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [] }) }))
-      .catch((e: Error) => {
-        if (e.name !== 'EntityAlreadyExists') throw e;
-      });
-    await lambda().send(
-      new CreateFunctionCommand({ FunctionName: name, Runtime: 'nodejs20.x', Handler: 'index.handler', Role: `arn:aws:iam::123456789012:role/${SANDBOX_LAMBDA_ROLE}`, Code: { ZipFile: storedZip('index.js', 'x') } }),
-    );
+    await lambdaRoles(moto().clients.iam('us-east-1')).catch((e: Error) => {
+      if (e.name !== 'EntityAlreadyExists') throw e;
+    });
+    await makeFunction(lambda(), name, 0, { alias: false });
   }
+
 
   it('one copy per version folder; the newest whole version by number and every alias target pinned; a folder without its code failed; the rest is foreign', async () => {
     // prepare: versions 3, 9, 10 whole, 11 without its code; the manifests, the pointer and three foreign files
@@ -418,7 +416,7 @@ describe('Lambda versions stored in the backup bucket (backup-lambda/prune.ts)',
     await put(b, `${p}11/configuration.json`);
     await put(b, `${p}latest.json`);
     await put(b, `${p}exports/r-0123456789ab.json`);
-    // a version number of ten digits is one Lambda can give; eleven is not
+    // drbot's pattern takes a version of up to ten digits; eleven is someone else's folder
     await put(b, `${p}1234567890/configuration.json`);
     for (const foreign of [`${p}notes.txt`, `${p}01/code.zip`, `${p}5/readme.md`, `${p}12345678901/code.zip`]) await put(b, foreign);
     await put(b, 'lambda/fn-p-2/1/code.zip');
@@ -592,12 +590,14 @@ describe('AMI copies in the backup region (backup-amis/prune.ts)', () => {
     });
 
     it('an image AWS no longer knows is gone: only the planned snapshots are deleted', async () => {
-      // the plan read the snapshots of an image that has been deregistered since
+      // the plan read the snapshots of an image that has been deregistered since (moto lists it no more)
       const { id, snaps } = await copy();
       await west().send(new DeregisterImageCommand({ ImageId: id }));
-      await expect(deleteAmiCopy(west(), 'ami-0000000000000beef', snaps)).resolves.toEqual({ snapshots: snaps });
+      await expect(deleteAmiCopy(west(), id, snaps)).resolves.toEqual({ snapshots: snaps });
       expect((await snapshots()).has(snaps[0])).toBe(false);
-      // AWS answering DescribeImages with InvalidAMIID.NotFound (as it does for an ID it forgot) is the same
+      // an ID EC2 does not know at all: DescribeImages answers InvalidAMIID.NotFound
+      await expect(deleteAmiCopy(west(), 'ami-0000000000000beef', [])).resolves.toEqual({ snapshots: [] });
+      // the same answer for our image (as AWS gives for an ID it has forgotten)
       const later = await copy();
       await west().send(new DeregisterImageCommand({ ImageId: later.id }));
       fail(west(), 'DescribeImagesCommand', { name: 'InvalidAMIID.NotFound', message: 'The image id does not exist', status: 400 }, { times: 1 });
@@ -621,6 +621,10 @@ describe('AMI copies in the backup region (backup-amis/prune.ts)', () => {
       const { id, snaps } = await copy();
       let undo = fail(west(), 'DescribeImagesCommand', ACCESS_DENIED);
       await expect(deleteAmiCopy(west(), id, snaps)).rejects.toMatchObject({ code: 'aws_access_denied', operation: 'DescribeImages' });
+      undo();
+      // an answer that says nothing of whether the image is gone is not taken as gone
+      undo = fail(west(), 'DescribeImagesCommand', { name: 'InvalidAMIID.Malformed', message: 'Invalid id', status: 400 });
+      await expect(deleteAmiCopy(west(), id, snaps)).rejects.toMatchObject({ operation: 'DescribeImages', awsCode: 'InvalidAMIID.Malformed' });
       undo();
       undo = fail(west(), 'DeregisterImageCommand', ACCESS_DENIED);
       await expect(deleteAmiCopy(west(), id, snaps)).rejects.toMatchObject({ code: 'aws_access_denied', operation: 'DeregisterImage', resource: id });

@@ -54,6 +54,8 @@ export function amiCopies(images: readonly Image[]): Copy[] {
     }));
 }
 
+/** EC2's answers for an image that is gone (or going). */
+const GONE_IMAGE = /^InvalidAMIID\.(NotFound|Unavailable)$/;
 const code = (e: unknown): string => (isErrorLike(e) ? ((e as { Code?: string }).Code ?? e.name) : '');
 /** Throttling or a 5xx: worth the step's retries (the whole delete again: the image is gone by then, the plan names the snapshots). */
 const transient = (e: unknown): boolean =>
@@ -69,8 +71,9 @@ export async function deleteAmiCopy(ec2: EC2Client, imageId: string, planned: re
   try {
     found = (await describeAllImages(ec2, { ImageIds: [imageId] }, imageId)).find((im) => im.ImageId === imageId && im.State !== 'deregistered');
   } catch (e) {
-    // AWS answers InvalidAMIID.NotFound for an ID it no longer knows: the image is gone.
-    if (!(e instanceof AwsCallError && e.awsCode.startsWith('InvalidAMIID'))) throw e;
+    // AWS answers InvalidAMIID.NotFound for an ID it no longer knows: the image is gone. Any other
+    // answer (InvalidAMIID.Malformed included) says nothing of it, so nothing is deleted.
+    if (!(e instanceof AwsCallError && GONE_IMAGE.test(e.awsCode))) throw e;
   }
   if (found && !isOurCopy(found)) {
     throw new DrbotError('not_ours', `\`${imageId}\` no longer carries drbot's tags, so it is not deleted.`, 'Someone changed its tags after the plan; delete it by hand if it should go.');
@@ -81,7 +84,7 @@ export async function deleteAmiCopy(ec2: EC2Client, imageId: string, planned: re
       await ec2.send(new DeregisterImageCommand({ ImageId: imageId }));
     } catch (e) {
       // Gone already (a replayed step, or someone else): what is left is its snapshots.
-      if (!/^InvalidAMIID\.(NotFound|Unavailable)$/.test(code(e))) throw wrapAws(e, 'DeregisterImage', imageId);
+      if (!GONE_IMAGE.test(code(e))) throw wrapAws(e, 'DeregisterImage', imageId);
     }
   }
   const left: string[] = [];
