@@ -104,6 +104,16 @@ export function wasThrottled(answer: { $metadata?: { attempts?: number } } | und
   return (answer?.$metadata?.attempts ?? 1) > 1;
 }
 
+/** Text ending as a sentence: a period added unless it ends in one (AWS's messages often do not). */
+export function sentence(text: string): string {
+  return /[.!?]$/.test(text.trimEnd()) ? text : `${text.trimEnd()}.`;
+}
+
+/** A failure's message and its hint, as one paragraph: "<message>. <hint>". */
+export function withHint(f: { message: string; hint?: string | undefined }): string {
+  return f.hint ? `${sentence(f.message)} ${f.hint}` : f.message;
+}
+
 /** The words a user sees for any failure, with a correlation id. Never a stack trace. */
 export function toUserMessage(e: unknown, correlationId: string): string {
   if (e instanceof DrbotError) {

@@ -9,12 +9,13 @@
  * moto deletes a table at once and never throttles: a table still DELETING and refusals are SDK
  * middleware on the runbook's client, and each test says so.
  */
-import { CreateTableCommand, DescribeTableCommand, type DescribeTableCommandOutput, ListTablesCommand, type TableStatus, type Tag, UntagResourceCommand, UpdateContinuousBackupsCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteTableCommand, ResourceNotFoundException, ThrottlingException, DescribeTableCommand, type DescribeTableCommandOutput, ListTablesCommand, type TableStatus, type Tag, UntagResourceCommand, UpdateContinuousBackupsCommand } from '@aws-sdk/client-dynamodb';
 import type { DeleteRestoredTableInput } from '../../src/runbooks/delete-restored-table';
 import { type DeletePlan, runbook } from '../../src/runbooks/delete-restored-table/runbook';
 import type { AnyRunInput } from '../../src/runbooks/types';
 import { ACCESS_DENIED, countTries, fail, rewrite, stub, undoFaults } from '../helpers/faults';
 import { useRunbookRig } from '../helpers/runbook-rig';
+import { createSourceTable, itemsOf } from '../helpers/tables';
 
 const rig = useRunbookRig();
 afterEach(undoFaults);
@@ -128,6 +129,7 @@ describe('the plan', () => {
 
 describe('the execution', () => {
   it('deletes the table and waits until it is gone; the source is untouched', async () => {
+    await createSourceTable(ddb(), SOURCE, { items: 3 });
     const name = await table({ pitr: true });
     const i = input(name);
     const p = (await plan(i)).data;
@@ -135,6 +137,8 @@ describe('the execution', () => {
     const r = await execute(i, p);
 
     expect(await exists(name)).toBe(false);
+    expect(await exists(SOURCE)).toBe(true);
+    expect((await itemsOf(ddb(), SOURCE)).size).toBe(3);
     expect(r).toMatchObject({
       ok: true,
       failures: [],
@@ -157,7 +161,6 @@ describe('the execution', () => {
     const name = await table();
     const i = input(name);
     const p = (await plan(i)).data;
-    const { DeleteTableCommand } = await import('@aws-sdk/client-dynamodb');
     await ddb().send(new DeleteTableCommand({ TableName: name }));
     const deletes = countTries(ddb(), 'DeleteTableCommand');
 
@@ -183,6 +186,24 @@ describe('the execution', () => {
     expect(r.failures).toEqual([expect.stringMatching(new RegExp(`^${name}: \`${name}\` was not made by drbot`))]);
   });
 
+  it('a table drbot protected whose tags changed after the plan: the run stops before turning the protection off', async () => {
+    // prepare
+    const name = await table({ tags: drbotTags({ 'drbot-deletion-protection': 'on' }), protection: true });
+    const i = input(name);
+    const p = (await plan(i)).data;
+    const arn = (await ddb().send(new DescribeTableCommand({ TableName: name }))).Table?.TableArn ?? '';
+    await ddb().send(new UntagResourceCommand({ ResourceArn: arn, TagKeys: ['drbot-restored-from'] }));
+
+    // act: the unprotect step throws, and the run fails with its words
+    const r = await rig.run((ctx, d, x) => runbook.execute(ctx, d, x as DeleteRestoredTableInput, p, { report: async () => {} }), i);
+
+    // assess
+    expect(r.status).toBe('FAILED');
+    expect(r.error).toContain('was not made by drbot from `spawn-queues`');
+    expect(await exists(name)).toBe(true);
+    expect(await protectedNow(name)).toBe(true);
+  });
+
   it('DeleteTable refused: the protection drbot took off goes back on; if that fails too, the message says to do it by hand', async () => {
     // prepare
     const name = await table({ tags: drbotTags({ 'drbot-deletion-protection': 'on' }), protection: true });
@@ -197,7 +218,7 @@ describe('the execution', () => {
     expect(await exists(name)).toBe(true);
     expect(await protectedNow(name)).toBe(true);
     expect(r.ok).toBe(false);
-    expect(r.lines[0]).toMatch(/^:x: `.+` was not deleted: DeleteTable on `.+` failed: User is not authorized to perform this action .+ Its deletion protection is back on\.$/);
+    expect(r.lines[0]).toMatch(/^:x: `.+` was not deleted: DeleteTable on `.+` failed: User is not authorized to perform this action\. Grant the bot's role permission for `DeleteTable` on this resource \(see template\.yaml\)\. Its deletion protection is back on\.$/);
 
     // the protection cannot be put back either
     fail(ddb(), 'UpdateTableCommand', ACCESS_DENIED, { when: (input) => input.DeletionProtectionEnabled === true });
@@ -209,7 +230,7 @@ describe('the execution', () => {
     const plain = await table();
     const q = (await plan(input(plain))).data;
     const bare = await execute(input(plain), q);
-    expect(bare.lines[0]).toMatch(/failed: User is not authorized to perform this action Grant the bot's role permission for `DeleteTable` on this resource \(see template\.yaml\)\.$/);
+    expect(bare.lines[0]).toMatch(/failed: User is not authorized to perform this action\. Grant the bot's role permission for `DeleteTable` on this resource \(see template\.yaml\)\.$/);
     expect(bare.lines[0]).not.toContain('protection');
   });
 
@@ -234,7 +255,7 @@ describe('the execution', () => {
     }
 
     it('DELETING for a while, then gone', async () => {
-      const { name, polls } = await deleting((n) => (n < 4 ? 'DELETING' : Object.assign(new Error('Requested resource not found'), { name: 'ResourceNotFoundException' })));
+      const { name, polls } = await deleting((n) => (n < 4 ? 'DELETING' : new ResourceNotFoundException({ message: 'Requested resource not found', $metadata: {} })));
       const i = input(name);
       const r = await execute(i, (await plan(i)).data);
       expect(r.ok).toBe(true);
@@ -250,7 +271,7 @@ describe('the execution', () => {
     });
 
     it('throttled checks are counted and the wait gives up after 20 of them; any other error ends it at once, named', async () => {
-      const throttled = await deleting(() => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+      const throttled = await deleting(() => new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }));
       const i = input(throttled.name);
       const r = await execute(i, (await plan(i)).data);
       expect(r.lines).toEqual([`:hourglass: \`${throttled.name}\` was asked to be deleted, but it is still DELETING. Check it in the console.`]);

@@ -240,12 +240,12 @@ describe('the execution', () => {
 
     expect(await state(f)).toEqual({ version: '3', routing: {} });
     expect(r.ok).toBe(false);
-    expect(r.lines[0]).toBe(`:x: UpdateAlias failed: UpdateAlias on \`${f}:${ALIAS}\` failed: User is not authorized to perform this action \`${ALIAS}\` is on v3 only, as before: nothing was changed.`);
+    expect(r.lines[0]).toBe(`:x: UpdateAlias failed: UpdateAlias on \`${f}:${ALIAS}\` failed: User is not authorized to perform this action. \`${ALIAS}\` is on v3 only, as before: nothing was changed.`);
     expect(r.failures).toEqual([`UpdateAlias on \`${f}:${ALIAS}\` failed: User is not authorized to perform this action`]);
     // and the alias cannot be read either: the failure alone, nothing said of what it is on
     fail(lambda(), 'GetAliasCommand', ACCESS_DENIED);
     const blind = await execute(input(f), p);
-    expect(blind.lines[0]).toBe(`:x: UpdateAlias failed: UpdateAlias on \`${f}:${ALIAS}\` failed: User is not authorized to perform this action`);
+    expect(blind.lines[0]).toBe(`:x: UpdateAlias failed: UpdateAlias on \`${f}:${ALIAS}\` failed: User is not authorized to perform this action.`);
   });
 
   it('the alias changed after the plan (AWS refuses the revision; moto ignores it, SDK middleware answers so): refused unless it is already as wanted', async () => {
@@ -369,7 +369,7 @@ describe('the execution', () => {
       fail(rig.moto().clients.cloudwatch('us-east-1'), 'GetMetricDataCommand', ACCESS_DENIED);
       const r = await execute(i, p);
       expect(r.ok).toBe(true);
-      expect(r.lines[1]).toMatch(/^:warning: Could not read the error metrics: GetMetricData on `AWS\/Lambda .+` failed: User is not authorized to perform this action .+ Check the function's Errors metric in CloudWatch before completing\.$/);
+      expect(r.lines[1]).toMatch(/^:warning: Could not read the error metrics: GetMetricData on `AWS\/Lambda .+` failed: User is not authorized to perform this action\. Grant the bot's role permission for `GetMetricData` on this resource \(see template\.yaml\)\. Check the function's Errors metric in CloudWatch before completing\.$/);
       expect(r.next).toHaveLength(2);
       undoFaults();
 

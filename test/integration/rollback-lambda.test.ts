@@ -381,7 +381,7 @@ describe('/dr rollback lambda', () => {
       expect(runSummary(stack, runId)).toMatchObject({ status: 'failed', failures: 1 });
       const text = finalText(message);
       expect(text).toMatch(/^❌ Failed/);
-      expect(text).toContain(`UpdateAlias failed: UpdateAlias on \`${F.denied}:${ALIAS}\` failed: User is not authorized to perform this action \`${ALIAS}\` is on v3 only, as before: nothing was changed.`);
+      expect(text).toContain(`UpdateAlias failed: UpdateAlias on \`${F.denied}:${ALIAS}\` failed: User is not authorized to perform this action. \`${ALIAS}\` is on v3 only, as before: nothing was changed.`);
       expect(text).toContain("Grant the bot's role permission for `UpdateAlias`");
       expect((await alias(F.denied)).FunctionVersion).toBe('3');
       expect(await stack.store.getRun(runId)).toMatchObject({ status: 'failed' });

@@ -1,5 +1,5 @@
 import type { DurableContext } from '@aws/durable-execution-sdk-js';
-import { DrbotError } from '../../errors';
+import { DrbotError, withHint } from '../../errors';
 import { runbook as amis } from '../backup-amis/runbook';
 import { runbook as dynamodb } from '../backup-dynamodb/runbook';
 import { runbook as iam } from '../backup-iam/runbook';
@@ -78,7 +78,7 @@ export const runbook: Runbook<BackupAllInput, AllPlan> = {
       } catch (e) {
         // One kind that cannot even plan (no bucket, access denied) is reported; the others go on.
         if (!(e instanceof DrbotError)) throw e;
-        parts.push({ id: p.id, label: p.label, lines: [], empty: true, error: `${e.message}${e.hint ? ` ${e.hint}` : ''}` });
+        parts.push({ id: p.id, label: p.label, lines: [], empty: true, error: withHint(e) });
       }
     }
     return {

@@ -1,6 +1,6 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { backupName, createBackup, describeBackup } from '../../aws/dynamodb';
-import { wrapAws } from '../../errors';
+import { withHint, wrapAws } from '../../errors';
 import { formatCount } from '../../slack/views/run';
 import { formatBytes, mapLimit } from '../../util/limit';
 import { type Runbook, STEP, safeStep } from '../driver';
@@ -68,7 +68,7 @@ const backup: Runbook<BackupDynamodbInput, BackupPlan> = {
         }
       });
       if (r.ok) made.push({ table: t.table, arn: r.value.arn, name: r.value.name });
-      else failures.push(`${t.table}: ${r.message}${r.hint ? ` ${r.hint}` : ''}`);
+      else failures.push(`${t.table}: ${withHint(r)}`);
     }
 
     const regionOf = new Map(plan.targets.map((t) => [t.table, t.region]));

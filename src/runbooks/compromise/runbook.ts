@@ -2,7 +2,7 @@ import type { DurableContext } from '@aws/durable-execution-sdk-js';
 import { LOOKUP_CALLS_PER_SECOND, type LookupAttribute, lookupPage, type TrailEvent } from '../../aws/cloudtrail';
 import { type AccessKeyInfo, attachDenyAll, createKeyIntoSecret, deactivateKey, DENY_ALL_POLICY, denyAllArn, deleteLoginProfile, getUserArn, hasDenyAll, hasLoginProfile, listAccessKeys, MAX_ACCESS_KEYS, partitionOf, replacementSecretName } from '../../aws/iam-users';
 import { findInstances, type InstanceInfo, instancesSince, terminate } from '../../aws/instances';
-import { PreconditionError } from '../../errors';
+import { PreconditionError, withHint } from '../../errors';
 import { code, slackDate } from '../../slack/views/format';
 import { formatCount } from '../../slack/views/run';
 import { type Outcome, type Runbook, safeStep } from '../driver';
@@ -220,7 +220,7 @@ const contain: Runbook<CompromiseInput, ContainPlan> = {
       if (r.ok) contained.push({ id: k.id, at: r.value.at });
       else {
         notContained.push(k.id);
-        failures.push(`${k.id} was NOT deactivated: ${r.message}${r.hint ? ` ${r.hint}` : ''}`);
+        failures.push(`${k.id} was NOT deactivated: ${withHint(r)}`);
       }
       // In a step: the body replays after every durable wait, and a replay must not post stale progress.
       await ctx.step(`progress-keys-${i}`, () => progress.report(i + 1, keys.length, 'access keys deactivated'));
@@ -238,10 +238,10 @@ const contain: Runbook<CompromiseInput, ContainPlan> = {
       // AttachUserPolicy of AWSDenyAll only (the role may attach no other policy); skipped when ListAttachedUserPolicies shows it.
       const deny = await safeStep(ctx, 'deny-all', () => attachDenyAll(iam, plan.user, plan.lock?.policyArn ?? denyAllArn()));
       if (deny.ok) lockLines.push(`AWS's managed policy ${code(DENY_ALL_POLICY)} ${deny.value === 'already' ? 'was attached already and' : 'is attached and'} denies every action`);
-      else failures.push(`The deny-all policy ${code(DENY_ALL_POLICY)} was NOT attached: ${deny.message}${deny.hint ? ` ${deny.hint}` : ''}`);
+      else failures.push(`The deny-all policy ${code(DENY_ALL_POLICY)} was NOT attached: ${withHint(deny)}`);
       const pw = await safeStep(ctx, 'console-password', () => deleteLoginProfile(iam, plan.user));
       if (pw.ok) lockLines.push(pw.value === 'deleted' ? 'the console password is deleted' : 'it had no console password');
-      else failures.push(`The console password was NOT deleted: ${pw.message}${pw.hint ? ` ${pw.hint}` : ''}`);
+      else failures.push(`The console password was NOT deleted: ${withHint(pw)}`);
     }
 
     // 3. The replacement key, when asked: created and stored in one step, so the step's result (the
@@ -254,7 +254,7 @@ const contain: Runbook<CompromiseInput, ContainPlan> = {
         return { accessKeyId: made.accessKeyId, secretArn: made.secretArn };
       });
       if (r.ok) replacement = r.value;
-      else failures.push(`No replacement key: ${r.message}${r.hint ? ` ${r.hint}` : ''}`);
+      else failures.push(`No replacement key: ${withHint(r)}`);
     }
 
     // 4. Investigate.
@@ -387,7 +387,7 @@ const terminateListed: Runbook<CompromiseInput, TerminatePlan> = {
     for (const [region, ids] of Object.entries(plan.byRegion)) {
       const r = await safeStep(ctx, `terminate ${region}`, () => terminate(deps.clients.ec2(region), region, ids));
       if (r.ok) done.push(...ids);
-      else failures.push(`${ids.join(', ')} in ${region} were NOT terminated: ${r.message}${r.hint ? ` ${r.hint}` : ''}`);
+      else failures.push(`${ids.join(', ')} in ${region} were NOT terminated: ${withHint(r)}`);
     }
     const states = new Map<string, string>();
     for (const [region, ids] of Object.entries(plan.byRegion)) {

@@ -1,5 +1,5 @@
 import { deleteTable, describeTableIfAny, readPitrWindow, setDeletionProtection } from '../../aws/dynamodb-restore';
-import { DrbotError, PreconditionError } from '../../errors';
+import { DrbotError, PreconditionError, sentence, withHint } from '../../errors';
 import { code } from '../../slack/views/format';
 import { formatCount } from '../../slack/views/run';
 import { formatBytes } from '../../util/limit';
@@ -84,7 +84,7 @@ export const runbook: Runbook<DeleteRestoredTableInput, DeletePlan> = {
       const protection = !plan.unprotect ? '' : back?.ok ? ' Its deletion protection is back on.' : ` Its deletion protection could not be turned back on (${back && !back.ok ? back.message : ''}): turn it on in the console.`;
       return {
         ok: false,
-        lines: [`:x: \`${name}\` was not deleted: ${deleted.message}${deleted.hint ? ` ${deleted.hint}` : ''}${protection}`],
+        lines: [`:x: \`${name}\` was not deleted: ${sentence(withHint(deleted))}${protection}`],
         failures: [`${name}: ${deleted.message}`],
       };
     }

@@ -11,7 +11,7 @@ import {
   setDeletionProtection,
   tagTable,
 } from '../../aws/dynamodb-restore';
-import { DrbotError, PreconditionError } from '../../errors';
+import { DrbotError, PreconditionError, withHint } from '../../errors';
 import { code } from '../../slack/views/format';
 import { type Outcome, type Runbook, type Safe, STEP, safeStep, step, type StepFailure, stepFailure } from '../driver';
 import { tableRegion } from '../resources';
@@ -177,7 +177,7 @@ export const runbook: Runbook<RestoreDynamodbInput, RestorePlan> = {
     );
     if (waited.status !== 'ACTIVE' || waited.transient > 0) {
       const why = waited.error
-        ? `${waited.error.message}${waited.error.hint ? ` ${waited.error.hint}` : ''}`
+        ? withHint(waited.error)
         : waited.transient >= MAX_TRANSIENT
           ? `checking on it failed ${waited.transient} times in a row (${waited.lastTransient ?? 'throttled'})`
           : waited.status === 'MISSING'
@@ -229,7 +229,7 @@ export const runbook: Runbook<RestoreDynamodbInput, RestorePlan> = {
     for (const [name, label, fn] of steps) {
       const r = await reapplyStep(ctx, `reapply-${name}`, fn);
       if (r.ok) applied.push(label);
-      else failures.push(`${label} not re-applied: ${r.message}${r.hint ? ` ${r.hint}` : ''}`);
+      else failures.push(`${label} not re-applied: ${withHint(r)}`);
     }
 
     // 4. Compare with the live table (read only; a failure is reported, the restore stands).

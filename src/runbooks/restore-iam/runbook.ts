@@ -18,7 +18,7 @@ import {
   updateRole,
   updateTrust,
 } from '../../aws/iam';
-import { PreconditionError, wrapAws } from '../../errors';
+import { PreconditionError, withHint, wrapAws } from '../../errors';
 import { code, slackDate } from '../../slack/views/format';
 import { formatCount } from '../../slack/views/run';
 import { type IamExport, LATEST_KEY, readIam, type RoleExport } from '../backup-iam/runbook';
@@ -366,7 +366,7 @@ export const runbook: Runbook<RestoreIamInput, RestoreIamPlan> = {
         lines.push(r.value.summary);
       } else {
         failed.push(policyName(arn));
-        failures.push(`managed policy ${policyName(arn)}: ${r.message}${r.hint ? ` ${r.hint}` : ''}`);
+        failures.push(`managed policy ${policyName(arn)}: ${withHint(r)}`);
       }
     }
 
@@ -388,7 +388,7 @@ export const runbook: Runbook<RestoreIamInput, RestoreIamPlan> = {
         roleLines.push(r.value.summary);
       } else {
         failed.push(name);
-        failures.push(`${name}: ${r.message}${r.hint ? ` ${r.hint}` : ''}`);
+        failures.push(`${name}: ${withHint(r)}`);
       }
     }
 

@@ -1,7 +1,7 @@
 import type { Change, Route53Client } from '@aws-sdk/client-route-53';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type ChangeStatus, changeRecordSets, isRefusedBatch } from '../../aws/route53';
-import { DrbotError, PreconditionError, wrapAws } from '../../errors';
+import { DrbotError, PreconditionError, withHint, wrapAws } from '../../errors';
 import { code, slackDate } from '../../slack/views/format';
 import { formatCount } from '../../slack/views/run';
 import { latestKey, readZone, type Route53Export } from '../backup-route53/runbook';
@@ -217,7 +217,7 @@ export const runbook: Runbook<RestoreRoute53Input, RestoreRoute53Plan> = {
       return { sha256, batches: batchSummaries(batches, d), kept: d.extra.length, blocked: d.blocked.length };
     });
     if (!prepared.ok) {
-      return { ok: false, lines: [`:x: Nothing was changed: ${prepared.message}${prepared.hint ? ` ${prepared.hint}` : ''}`], failures: [prepared.message] };
+      return { ok: false, lines: [`:x: Nothing was changed: ${withHint(prepared)}`], failures: [prepared.message] };
     }
     const { batches } = prepared.value;
 
@@ -286,7 +286,7 @@ export const runbook: Runbook<RestoreRoute53Input, RestoreRoute53Plan> = {
     if (stopped) {
       const f = stopped.failure;
       const rest = sum(batches.slice(stopped.at));
-      lines.push(`:x: Stopped at batch ${stopped.at + 1} of ${n}: ${f.message}${f.hint ? ` ${f.hint}` : ''}`);
+      lines.push(`:x: Stopped at batch ${stopped.at + 1} of ${n}: ${withHint(f)}`);
       lines.push(
         `Applied: ${applied.length ? `${range(1, applied.length)} (${counts(got)})` : 'nothing'}. Not applied: ${range(stopped.at + 1, n)} (${formatCount(total(rest))} changes: ${formatCount(rest.create)} to create, ${formatCount(rest.change)} to change, ${formatCount(rest.remove)} to delete). Run the command again once that is fixed: it diffs afresh and applies only what still differs.`,
       );

@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { compareKeys, copyObjectServerSide, type ListedObject, listObjects } from '../../aws/s3';
 import { retryWait } from '../../aws/retry-wait';
-import { DrbotError } from '../../errors';
+import { DrbotError, withHint } from '../../errors';
 import { code } from '../../slack/views/format';
 import { formatCount } from '../../slack/views/run';
 import { AdaptiveWindows, partitionOf } from '../../util/aimd';
@@ -335,7 +335,7 @@ export const replicaRunbook: Runbook<ReplicaInput, ReplicaPlan> = {
     const clean = after.missing === 0 && after.different === 0;
     const lines = [
       `Copied *${formatCount(copied)}* objects (${formatBytes(bytes)}) from \`${s.replica}\` into \`${input.bucket}\`${multipart ? `, ${formatCount(multipart)} by multipart copy` : ''}.`,
-      stopped ? `:x: Stopped: ${stopped.message}${stopped.hint ? ` ${stopped.hint}` : ''}` : '',
+      stopped ? `:x: Stopped: ${withHint(stopped)}` : '',
       clean
         ? ':mag: Verified by listing both buckets: every replica object is present and identical in the primary.'
         : `:warning: Verified by listing both buckets: ${formatCount(after.missing)} still missing, ${formatCount(after.different)} still different.`,

@@ -4,7 +4,7 @@ import { code } from '../../slack/views/format';
 import { formatCount } from '../../slack/views/run';
 import { AdaptiveWindows, partitionOf } from '../../util/aimd';
 import { formatBytes, mapLimit } from '../../util/limit';
-import { DrbotError } from '../../errors';
+import { DrbotError, withHint } from '../../errors';
 import { INLINE_PLAN, type Runbook, safeStep, step, type StepFailure, stepFailure } from '../driver';
 import { bucketRegion } from '../resources';
 import type { RestoreS3Input } from '.';
@@ -422,7 +422,7 @@ export const undeleteRunbook: Runbook<UndeleteInput, UndeletePlan> = {
     const v = await step(ctx, 'verify', () => verify(s3, input, plan));
     const lines = [
       `Restored *${formatCount(deleted)}* objects in ${scope(input)} (${formatBytes(plan.bytes)} planned).`,
-      stopped ? `:x: Stopped: ${stopped.message}${stopped.hint ? ` ${stopped.hint}` : ''}` : '',
+      stopped ? `:x: Stopped: ${withHint(stopped)}` : '',
       v.remaining === 0 && v.deletedSince === 0
         ? ':mag: Verified by listing: no restorable delete markers remain.'
         : v.remaining > 0

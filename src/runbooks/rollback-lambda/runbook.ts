@@ -1,7 +1,7 @@
 import type { AliasConfiguration, FunctionConfiguration } from '@aws-sdk/client-lambda';
 import { aliasVersionCounts, type VersionCounts } from '../../aws/cloudwatch';
 import { getAlias, listVersions, updateAlias, type VersionWeights, weightsOf } from '../../aws/lambda';
-import { DrbotError, PreconditionError } from '../../errors';
+import { DrbotError, PreconditionError, sentence, withHint } from '../../errors';
 import { code, escapeMrkdwn, oneLine, slackDate } from '../../slack/views/format';
 import { formatCount } from '../../slack/views/run';
 import { type Outcome, type Progress, type Runbook, safeStep, step } from '../driver';
@@ -254,7 +254,7 @@ async function updateFailed(ctx: Ctx, deps: RunbookDeps, p: RollbackPlan, r: { m
     return { text: stateText(a), unchanged: sameState(a, { version: p.from.version, weights: p.routing }) };
   });
   const now = read.ok ? ` ${code(p.alias)} is on ${read.value.text}${read.value.unchanged ? ', as before: nothing was changed' : ''}.` : '';
-  return failed(`UpdateAlias failed: ${said(r.message)}${now}`, r.message, r.hint, next);
+  return failed(`UpdateAlias failed: ${said(sentence(r.message))}${now}`, r.message, r.hint, next);
 }
 
 async function runCanary(ctx: Ctx, deps: RunbookDeps, p: RollbackPlan, progress: Progress): Promise<Outcome> {
@@ -288,7 +288,7 @@ async function runCanary(ctx: Ctx, deps: RunbookDeps, p: RollbackPlan, progress:
     lines.push(...metricLines(p, read.value.counts, start, new Date(read.value.end)));
     if (!read.value.unchanged) lines.push(`:warning: The alias changed during the watch: it is now on ${read.value.now}. The buttons plan from what it is now.`);
   } else {
-    lines.push(`:warning: Could not read the error metrics: ${said(read.message)}${read.hint ? ` ${said(read.hint)}` : ''} Check the function's Errors metric in CloudWatch before completing.`);
+    lines.push(`:warning: Could not read the error metrics: ${said(sentence(withHint(read)))} Check the function's Errors metric in CloudWatch before completing.`);
   }
   lines.push(`*Complete rollback* moves all traffic to ${ver(p.to.version)}; *Abort* sends it all back to ${ver(p.from.version)}. Each has its own plan and approval.`);
   return { ok: true, lines, failures: [], next };
