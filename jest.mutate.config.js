@@ -16,7 +16,13 @@ process.env.FUZZ_COMMANDS ??= '1000';
 // these. A run over a few modules then loads only their tests; a static mutant (one in a module's
 // top-level code) runs every test of the list, which with all of them takes about 3 minutes.
 const only = (process.env.MUTATE_TESTS ?? '').split(',').filter(Boolean);
-const pick = (files) => (only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files);
+// Pair it with --mutate: the other modules' mutants would be judged without their tests.
+function pick(files) {
+  if (!only.length) return files;
+  const picked = files.filter((f) => only.some((o) => f.includes(o)));
+  if (!picked.length) throw new Error(`MUTATE_TESTS=${only.join(',')} names none of the test files in jest.mutate.config.js`);
+  return picked;
+}
 
 module.exports = {
   ...base,

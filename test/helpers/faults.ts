@@ -114,9 +114,9 @@ export function countTries(client: unknown, commandName: string): { tries: () =>
   );
   return {
     tries: () => n,
-    undo: () => {
+    undo: tracked(() => {
       (client as Stacked).middlewareStack.remove(id);
-    },
+    }),
   };
 }
 

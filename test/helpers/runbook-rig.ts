@@ -76,27 +76,34 @@ export function useRunbookRig() {
         reports.push([done, total, label]);
       },
     };
-    const outcome = await durable((ctx, d) => rb.execute(ctx, d, input, plan, progress), input);
+    // the input as the runner hands it over (serialized, as on Lambda), not the test's own object
+    const outcome = await durable((ctx, d, x) => rb.execute(ctx, d, x as I, plan, progress), input);
     return { ...outcome, reports };
   }
 
   /**
    * Runs `fn` as a durable function on the local runner (a part of a runbook that needs a durable
-   * context: steps, waits), with the rig's deps; what it returned, as the SDK checkpoints it.
+   * context: steps, waits), with the rig's deps and the input the runner passes; how it ended.
    */
-  async function durable<T>(fn: (ctx: DurableContext, d: RunbookDeps) => Promise<T>, input?: AnyRunInput): Promise<T> {
+  async function run<T>(fn: (ctx: DurableContext, d: RunbookDeps, x: AnyRunInput) => Promise<T>, input?: AnyRunInput): Promise<{ status: string; error?: string; result?: T }> {
     const d = deps();
-    const engine = new LocalRunEngine(withDurableExecution(async (_x: AnyRunInput, ctx: DurableContext) => fn(ctx, d)));
+    const engine = new LocalRunEngine(withDurableExecution(async (x: AnyRunInput, ctx: DurableContext) => fn(ctx, d, x)));
     const name = `rig-${input?.runId ?? 'part'}-${++n}`;
-    await engine.start(name, input ?? ({ kind: 'rig', runId: name } as unknown as AnyRunInput));
+    await engine.start(name, input ?? { kind: 'rig', runId: name, requester: 'URIG', channel: 'C0RIG', commandText: '(a runbook part)', requestedAt: new Date().toISOString() });
     await engine.idle(5);
     const r = engine.result(name);
     if (!r) throw new Error('the execution did not end');
-    // the execution's own error, if any, shows in the failure
     const status = String(r.getStatus());
-    expect({ status, error: status === 'SUCCEEDED' ? undefined : r.getError()?.errorMessage }).toEqual({ status: 'SUCCEEDED', error: undefined });
-    return r.getResult() as T;
+    return status === 'SUCCEEDED' ? { status, result: r.getResult() as T } : { status, error: r.getError()?.errorMessage ?? '' };
   }
 
-  return { moto: (): MotoContext => moto(), s3, bucket, makeBucket, deps, execute, durable };
+  /** As run(), for a part that must succeed: what it returned, as the SDK checkpoints it. */
+  async function durable<T>(fn: (ctx: DurableContext, d: RunbookDeps, x: AnyRunInput) => Promise<T>, input?: AnyRunInput): Promise<T> {
+    const r = await run(fn, input);
+    // the execution's own error, if any, shows in the failure
+    expect({ status: r.status, error: r.error }).toEqual({ status: 'SUCCEEDED', error: undefined });
+    return r.result as T;
+  }
+
+  return { moto: (): MotoContext => moto(), s3, bucket, makeBucket, deps, execute, run, durable };
 }

@@ -2,8 +2,8 @@
  * The DNS half of /dr failover and its failback (src/runbooks/failover/dns.ts) on its own: the
  * record set written for each configured record, when two record sets say the same thing, the
  * batches within Route53's limits, and the batches written on moto through the durable local
- * runner, each waited for until INSYNC, then read back. The whole failover flow is failover.test.ts
- * in test/e2e; these need no local stack, so `npm run mutate` can run them for each mutant.
+ * runner, each waited for until INSYNC, then read back. The whole failover flow is
+ * test/integration/failover.test.ts; these need no local stack, so `npm run mutate` can run them for each mutant.
  *
  * moto answers every change INSYNC at once: SDK middleware makes it PENDING where a test needs the
  * wait, and says so.
@@ -206,13 +206,15 @@ describe('writing and checking the records on moto', () => {
   it('a change still PENDING after 60 checks, or whose status cannot be read, is reported and the next batch still written', async () => {
     // prepare: every change PENDING; GetChange always PENDING for the first batch, refused for the second
     rewrite<ChangeResourceRecordSetsCommandOutput>(r53(), 'ChangeResourceRecordSetsCommand', (out) => ({ ...out, ChangeInfo: { ...out.ChangeInfo!, Status: 'PENDING' } }));
-    const ids: string[] = [];
-    rewrite<ChangeResourceRecordSetsCommandOutput>(r53(), 'ChangeResourceRecordSetsCommand', (out) => {
-      ids.push(out.ChangeInfo?.Id ?? '');
-      return out;
+    // moto gives every change the same ID: each batch gets its own here, so the checks can be told apart
+    let changes = 0;
+    rewrite<ChangeResourceRecordSetsCommandOutput>(r53(), 'ChangeResourceRecordSetsCommand', (out) => ({ ...out, ChangeInfo: { ...out.ChangeInfo!, Id: `/change/CBATCH${++changes}` } }));
+    const asked: string[] = [];
+    rewrite<GetChangeCommandOutput>(r53(), 'GetChangeCommand', (out, input) => {
+      asked.push(String(input.Id));
+      return { ...out, ChangeInfo: { ...out.ChangeInfo!, Status: 'PENDING' } };
     });
-    rewrite<GetChangeCommandOutput>(r53(), 'GetChangeCommand', (out) => ({ ...out, ChangeInfo: { ...out.ChangeInfo!, Status: 'PENDING' } }));
-    fail(r53(), 'GetChangeCommand', ACCESS_DENIED, { when: (input) => ids.length > 1 && String(input.Id).endsWith(ids[1]?.split('/').pop() ?? '?') });
+    fail(r53(), 'GetChangeCommand', ACCESS_DENIED, { when: (input) => input.Id === 'CBATCH2' });
     const tries = countTries(r53(), 'GetChangeCommand');
 
     // act
@@ -223,6 +225,7 @@ describe('writing and checking the records on moto', () => {
     expect(r.pending).toEqual(['batch 1 not INSYNC after 10 min', expect.stringMatching(/^batch 2: GetChange on `.+` failed: User is not authorized/)]);
     expect(tries.tries()).toBe(60);
     tries.undo();
+    expect(asked).toEqual(Array.from({ length: 60 }, () => 'CBATCH1'));
     expect(await aRecords()).toHaveLength(501);
   });
 

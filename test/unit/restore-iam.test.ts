@@ -164,7 +164,7 @@ describe('what an IAM restore changes, at the edges (restore-iam/diff.ts)', () =
     expect(diffRole(want, undefined).role).toBe('spawn-worker-00');
   });
 
-  it('a managed policy: nothing when its document is the same, the live one when not, none when it is gone; named from its ARN when the export has no name; outside the prefix is shown, not written', () => {
+  it('a managed policy: nothing when its document is the same, the live one when not, no live document when it is gone; named from its ARN when the export has no name; outside the prefix is shown, not written', () => {
     const want = { arn: ARN, name: 'spawn-read-artifacts', document: doc('x') };
     expect(diffPolicy(want, { document: { Statement: doc('x').Statement, Version: '2012-10-17' } }, 'spawn-')).toBeUndefined();
     expect(diffPolicy(want, { document: doc('y') }, 'spawn-')).toEqual({ arn: ARN, name: 'spawn-read-artifacts', from: doc('y'), to: doc('x'), outside: false });
