@@ -286,6 +286,13 @@ describe('the execution', () => {
       undoFaults();
 
       // a status DescribeTable leaves out counts as DELETING
+      // a 5xx is counted like throttling: the wait goes on
+      const flaky = await deleting((n) => (n < 3 ? Object.assign(new Error('Internal server error'), { name: 'InternalServerError', $fault: 'server', $metadata: { httpStatusCode: 500 } }) : new ResourceNotFoundException({ message: 'gone', $metadata: {} })));
+      const f = input(flaky.name);
+      expect((await execute(f, (await plan(f)).data)).ok).toBe(true);
+      expect(flaky.polls()).toBe(3);
+      undoFaults();
+
       const blank = await deleting(() => '');
       const k = input(blank.name);
       expect((await execute(k, (await plan(k)).data)).failures).toEqual([`${blank.name}: not deleted yet (DELETING)`]);

@@ -209,6 +209,31 @@ describe('what an IAM restore changes, at the edges (restore-iam/diff.ts)', () =
     expect(statementDiff({ Statement: a }, {})).toEqual([{ sign: '-', text: `statement 1: ${canonical(a)}` }]);
     expect(statementDiff({ Statement: [a] }, { Statement: [a] })).toEqual([]);
   });
+
+  it('statements: a changed one pairs only with its own Sid; one without a Sid pairs with none; top-level fields in name order', () => {
+    const a = { Effect: 'Allow', Action: 's3:GetObject', Resource: '*' };
+    const b = { Effect: 'Deny', Action: 'iam:*', Resource: '*' };
+    const c = { Effect: 'Allow', Action: 'sqs:*', Resource: '*' };
+    expect(statementDiff({ Statement: [{ ...a, Sid: 'A' }, { ...b, Sid: 'B' }] }, { Statement: [{ ...c, Sid: 'B' }] })).toEqual([
+      { sign: '-', text: `Sid B: ${canonical({ ...b, Sid: 'B' })}` },
+      { sign: '+', text: `Sid B: ${canonical({ ...c, Sid: 'B' })}` },
+      { sign: '-', text: `Sid A: ${canonical({ ...a, Sid: 'A' })}` },
+    ]);
+    expect(statementDiff({ Statement: [a, b] }, { Statement: [c] })).toEqual([
+      { sign: '-', text: `statement 1: ${canonical(a)}` },
+      { sign: '-', text: `statement 2: ${canonical(b)}` },
+      { sign: '+', text: `statement 1: ${canonical(c)}` },
+    ]);
+    expect(statementDiff({ Version: '2008-10-17', Id: 'x', Statement: [a] }, { Version: '2012-10-17', Id: 'y', Statement: [a] }).map((l) => l.text)).toEqual(['Id: "x"', 'Id: "y"', 'Version: "2008-10-17"', 'Version: "2012-10-17"']);
+  });
+
+  it('a change adds no field it does not have: a new inline policy has no `from`, a new tag no `from`', () => {
+    const changes = diffRole(role({ inlinePolicies: [{ name: 'new', document: doc('n') }], tags: [{ key: 'cost', value: 'dr' }] }), role({ inlinePolicies: [], tags: [] })).changes;
+    expect(changes).toStrictEqual([
+      { kind: 'inline', name: 'new', to: doc('n') },
+      { kind: 'tag', key: 'cost', to: 'dr' },
+    ]);
+  });
 });
 
 describe('renderPlan', () => {
