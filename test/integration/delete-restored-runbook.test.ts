@@ -9,7 +9,7 @@
  * moto deletes a table at once and never throttles: a table still DELETING and refusals are SDK
  * middleware on the runbook's client, and each test says so.
  */
-import { CreateTableCommand, DeleteTableCommand, ResourceNotFoundException, ThrottlingException, DescribeTableCommand, type DescribeTableCommandOutput, ListTablesCommand, type TableStatus, type Tag, UntagResourceCommand, UpdateContinuousBackupsCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DescribeTableCommand, type DescribeTableCommandOutput, ListTablesCommand, ResourceNotFoundException, type TableStatus, ThrottlingException, UntagResourceCommand } from '@aws-sdk/client-dynamodb';
 import type { DeleteRestoredTableInput } from '../../src/runbooks/delete-restored-table';
 import { type DeletePlan, runbook } from '../../src/runbooks/delete-restored-table/runbook';
 import type { AnyRunInput } from '../../src/runbooks/types';
@@ -27,22 +27,12 @@ let second = 0;
 
 /** A name a restore of SOURCE would give, a different one each call. */
 const restoredName = () => `${SOURCE}-restored-20261201-10${String(Math.floor(second / 60)).padStart(2, '0')}${String(second++ % 60).padStart(2, '0')}`;
-const drbotTags = (over: Record<string, string> = {}): Tag[] => Object.entries({ 'drbot-run': RUN, 'drbot-restored-from': SOURCE, ...over }).map(([Key, Value]) => ({ Key, Value }));
+const drbotTags = (over: Record<string, string> = {}): Record<string, string> => ({ 'drbot-run': RUN, 'drbot-restored-from': SOURCE, ...over });
 
-/** A table named like a restore, tagged as drbot tags its own (or as told), with items and PITR as told. */
-async function table(opts: { tags?: Tag[]; protection?: boolean; pitr?: boolean } = {}): Promise<string> {
+/** A table named like a restore, tagged as drbot tags its own (or as told), with deletion protection and PITR as told. */
+async function table(opts: { tags?: Record<string, string>; protection?: boolean; pitr?: boolean } = {}): Promise<string> {
   const name = restoredName();
-  await ddb().send(
-    new CreateTableCommand({
-      TableName: name,
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-      DeletionProtectionEnabled: opts.protection ?? false,
-      Tags: opts.tags ?? drbotTags(),
-    }),
-  );
-  if (opts.pitr) await ddb().send(new UpdateContinuousBackupsCommand({ TableName: name, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }));
+  await createSourceTable(ddb(), name, { tags: opts.tags ?? drbotTags(), deletionProtection: opts.protection ?? false, pitr: opts.pitr ?? false });
   return name;
 }
 
@@ -95,11 +85,11 @@ describe('the plan', () => {
   it('refuses any table drbot did not restore from that source, one that is not there, one busy, and protection someone else set', async () => {
     // no tags, another source, no run
     for (const [tags, said] of [
-      [[{ Key: 'team', Value: 'spawn' }], ''],
+      [{ team: 'spawn' }, ''],
       [drbotTags({ 'drbot-restored-from': 'spawn-alerts' }), ' (it says it came from `spawn-alerts`)'],
       [drbotTags({ 'drbot-run': '' }), ''],
     ] as const) {
-      const name = await table({ tags: [...tags] });
+      const name = await table({ tags });
       await expect(plan(input(name))).rejects.toMatchObject({
         code: 'not_drbot_restored',
         message: `\`${name}\` was not made by drbot from \`${SOURCE}\`: it lacks the tags \`drbot-run\` and \`drbot-restored-from=${SOURCE}\`${said}, so drbot leaves it alone.`,

@@ -10,7 +10,7 @@
  * refusals are SDK middleware on the runbook's clients, and each test says so.
  */
 import { DeleteObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { CreateTableCommand, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand, type DescribeInstancesCommandOutput, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { canaryItemKey, canaryKey, DRILL_TAG, drillTableName } from '../../src/aws/drill';
 import { type CleanupResult, cleanUp, findLeftovers, leftoverLines } from '../../src/runbooks/drill/cleanup';
@@ -54,15 +54,7 @@ async function item(table: string, runId: string, markedFor = runId): Promise<vo
 /** A temporary table of a run, tagged as told (no tag: a restore whose tagging failed). */
 async function drillTable(table: string, runId: string, tag?: string): Promise<string> {
   const name = drillTableName(table, runId);
-  await ddb().send(
-    new CreateTableCommand({
-      TableName: name,
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-      ...(tag ? { Tags: [{ Key: DRILL_TAG, Value: tag }] } : {}),
-    }),
-  );
+  await createSourceTable(ddb(), name, tag ? { tags: { [DRILL_TAG]: tag } } : {});
   return name;
 }
 
