@@ -206,10 +206,11 @@ describe('a drill run left everything behind', () => {
     expect(await itemOf('spawn-queues', R)).toBe(R);
   });
 
-  it('an instance still running after 40 checks (moto terminates at once: SDK middleware shows it running) is reported with the time waited', async () => {
+  it('instances still running after 40 checks (moto terminates at once: SDK middleware shows them running) are reported with the time waited', async () => {
+    const second = await instance(R);
     rewrite<DescribeInstancesCommandOutput>(west(), 'DescribeInstancesCommand', (out) => ({
       ...out,
-      Reservations: (out.Reservations ?? []).map((x) => ({ ...x, Instances: (x.Instances ?? []).map((i) => (i.InstanceId === mine ? { ...i, State: { Name: 'running', Code: 16 } } : i)) })),
+      Reservations: (out.Reservations ?? []).map((x) => ({ ...x, Instances: (x.Instances ?? []).map((i) => ([mine, second].includes(i.InstanceId ?? '') ? { ...i, State: { Name: 'running', Code: 16 } } : i)) })),
     }));
     let checks = 0;
     rewrite(west(), 'DescribeInstancesCommand', (out) => {
@@ -219,9 +220,10 @@ describe('a drill run left everything behind', () => {
 
     const r = await clean(R);
 
-    // not said to be terminated: only that it is not
+    // not said to be terminated: only that they are not
     expect(r.removed.join('\n')).not.toContain(mine);
-    expect(r.failures).toEqual([`instance ${mine} not terminated after 10 min`]);
+    expect(r.removed.join('\n')).not.toContain(second);
+    expect(r.failures).toEqual([`instance ${mine}, ${second} not terminated after 10 min`]);
     // one listing to terminate, then 40 checks
     expect(checks).toBe(41);
   });
