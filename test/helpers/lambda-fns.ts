@@ -1,3 +1,4 @@
+import { type CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateRoleCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { CreateAliasCommand, CreateFunctionCommand, type LambdaClient, PublishVersionCommand, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
 import { SANDBOX_LAMBDA_ROLE, storedZip } from '../../src/local/estate';
@@ -27,4 +28,25 @@ export async function makeFunction(
   }
   if (opts.alias === false) return;
   await lambda.send(new CreateAliasCommand({ FunctionName: name, Name: ALIAS, FunctionVersion: opts.aliasOn ?? String(n), ...(opts.routing ? { RoutingConfig: { AdditionalVersionWeights: opts.routing } } : {}) }));
+}
+
+/**
+ * The AWS/Lambda Invocations and Errors points Lambda would publish for the alias, per executed
+ * version (as for a weighted alias), at `at`. moto records no Lambda metrics of its own.
+ */
+export async function putInvocations(cw: CloudWatchClient, fn: string, points: Record<string, { invocations: number; errors: number }>, at: Date): Promise<void> {
+  const dims = (v: string) => [
+    { Name: 'FunctionName', Value: fn },
+    { Name: 'Resource', Value: `${fn}:${ALIAS}` },
+    { Name: 'ExecutedVersion', Value: v },
+  ];
+  await cw.send(
+    new PutMetricDataCommand({
+      Namespace: 'AWS/Lambda',
+      MetricData: Object.entries(points).flatMap(([v, p]) => [
+        { MetricName: 'Invocations', Dimensions: dims(v), Value: p.invocations, Unit: 'Count', Timestamp: at },
+        { MetricName: 'Errors', Dimensions: dims(v), Value: p.errors, Unit: 'Count', Timestamp: at },
+      ]),
+    }),
+  );
 }

@@ -392,18 +392,13 @@ describe('Route53 exports (backup-route53/prune.ts) and the stored versions unde
 describe('Lambda versions stored in the backup bucket (backup-lambda/prune.ts)', () => {
   const lambda = () => moto().clients.lambda('us-east-1');
 
-  /** A function in Lambda (no version published, no alias): what the listing asks ListAliases of. */
-  async function fn(name: string): Promise<void> {
-    await lambdaRoles(moto().clients.iam('us-east-1')).catch((e: Error) => {
-      if (e.name !== 'EntityAlreadyExists') throw e;
-    });
-    await makeFunction(lambda(), name, 0, { alias: false });
-  }
 
 
   it('one copy per version folder; the newest whole version by number and every alias target pinned; a folder without its code failed; the rest is foreign', async () => {
     // prepare: versions 3, 9, 10 whole, 11 without its code; the manifests, the pointer and three foreign files
-    await fn('fn-p');
+    // a function in Lambda (no version published, no alias): what the listing asks ListAliases of
+    await lambdaRoles(moto().clients.iam('us-east-1'));
+    await makeFunction(lambda(), 'fn-p', 0, { alias: false });
     const b = await bucket();
     const p = 'lambda/fn-p/';
     for (const v of ['3', '9']) {

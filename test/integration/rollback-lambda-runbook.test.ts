@@ -9,14 +9,13 @@
  * refusals are SDK middleware on the runbook's client, the canary's metrics are put into moto's
  * CloudWatch here, as Lambda would publish them.
  */
-import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { type AliasConfiguration, GetAliasCommand, type GetAliasCommandOutput, type ListVersionsByFunctionCommandOutput, PublishVersionCommand, UpdateAliasCommand, UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { SANDBOX_LAMBDA_ROLE, storedZip } from '../../src/local/estate';
 import type { RollbackLambdaInput } from '../../src/runbooks/rollback-lambda';
 import { CANARY_WATCH_MINUTES, describeVersion, type RollbackPlan, runbook } from '../../src/runbooks/rollback-lambda/runbook';
 import type { AnyRunInput } from '../../src/runbooks/types';
 import { ACCESS_DENIED, fail, rewrite, undoFaults } from '../helpers/faults';
-import { ALIAS, lambdaRoles, makeFunction } from '../helpers/lambda-fns';
+import { ALIAS, lambdaRoles, makeFunction, putInvocations as putMetrics } from '../helpers/lambda-fns';
 import { useRunbookRig } from '../helpers/runbook-rig';
 
 const rig = useRunbookRig();
@@ -294,26 +293,8 @@ describe('the execution', () => {
 
   describe('a canary', () => {
     /** The AWS/Lambda points Lambda would publish for the alias, per executed version, a minute from now. */
-    async function putInvocations(f: string, points: Record<string, { invocations: number; errors: number }>): Promise<void> {
-      const at = new Date(Date.now() + 60_000);
-      const dims = (v: string) => [
-        { Name: 'FunctionName', Value: f },
-        { Name: 'Resource', Value: `${f}:${ALIAS}` },
-        { Name: 'ExecutedVersion', Value: v },
-      ];
-      await rig
-        .moto()
-        .clients.cloudwatch('us-east-1')
-        .send(
-          new PutMetricDataCommand({
-            Namespace: 'AWS/Lambda',
-            MetricData: Object.entries(points).flatMap(([v, x]) => [
-              { MetricName: 'Invocations', Dimensions: dims(v), Value: x.invocations, Unit: 'Count', Timestamp: at },
-              { MetricName: 'Errors', Dimensions: dims(v), Value: x.errors, Unit: 'Count', Timestamp: at },
-            ]),
-          }),
-        );
-    }
+    const putInvocations = (f: string, points: Record<string, { invocations: number; errors: number }>) =>
+      putMetrics(rig.moto().clients.cloudwatch('us-east-1'), f, points, new Date(Date.now() + 60_000));
 
     it('shifts the share, watches minute by minute, then shows each version\'s errors and offers Complete rollback and Abort', async () => {
       // prepare

@@ -1,4 +1,3 @@
-import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { type AliasConfiguration, GetAliasCommand, type LambdaClient, PublishVersionCommand, UpdateAliasCommand, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
 import type { MiddlewareStack } from '@smithy/types';
 import { parseConfig } from '../../src/config/load';
@@ -8,7 +7,7 @@ import type { StoredMessage } from '../../src/local/slack-standin';
 import type { LocalStack } from '../../src/local/stack';
 import { CANARY_WATCH_MINUTES } from '../../src/runbooks/rollback-lambda/runbook';
 import { ACCESS_DENIED, fail, rewrite } from '../helpers/faults';
-import { ALIAS, lambdaRoles, makeFunction } from '../helpers/lambda-fns';
+import { ALIAS, lambdaRoles, makeFunction, putInvocations as putMetrics } from '../helpers/lambda-fns';
 import { buttons, click, command, ephemeralsFor, recordedSlackWaits, requestRun, runIdOf, runSummary, snapshot, textOf, useLocalStack } from '../helpers/flow';
 
 /*
@@ -67,23 +66,8 @@ describe('/dr rollback lambda', () => {
     return { said, started: stack.engine.names().length - before };
   };
   /** The AWS/Lambda points Lambda would publish for the alias, per executed version, a minute after now. */
-  const putInvocations = async (fn: string, points: Record<string, { invocations: number; errors: number }>) => {
-    const at = new Date(stack.now().getTime() + 60_000);
-    const dims = (v: string) => [
-      { Name: 'FunctionName', Value: fn },
-      { Name: 'Resource', Value: `${fn}:${ALIAS}` },
-      { Name: 'ExecutedVersion', Value: v },
-    ];
-    await stack.clients.cloudwatch('us-east-1').send(
-      new PutMetricDataCommand({
-        Namespace: 'AWS/Lambda',
-        MetricData: Object.entries(points).flatMap(([v, p]) => [
-          { MetricName: 'Invocations', Dimensions: dims(v), Value: p.invocations, Unit: 'Count', Timestamp: at },
-          { MetricName: 'Errors', Dimensions: dims(v), Value: p.errors, Unit: 'Count', Timestamp: at },
-        ]),
-      }),
-    );
-  };
+  const putInvocations = (fn: string, points: Record<string, { invocations: number; errors: number }>) =>
+    putMetrics(stack.clients.cloudwatch('us-east-1'), fn, points, new Date(stack.now().getTime() + 60_000));
 
   beforeAll(async () => {
     stack = getStack();
