@@ -42,6 +42,8 @@ export default {
     'src/runbooks/restore-dynamodb/owned.ts',
     // the drill's clean-up: only what its own run id marks, every part tried
     'src/runbooks/drill/cleanup.ts',
+    // /dr compromise: every key contained (and checked), CloudTrail read within its limits, only the listed instances terminated
+    'src/runbooks/compromise/runbook.ts',
   ],
   testRunner: 'jest',
   jest: { configFile: 'jest.mutate.config.js', enableFindRelatedTests: false },

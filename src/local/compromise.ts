@@ -36,8 +36,8 @@ export interface CompromiseSimulation {
 
 const exists = (e: unknown) => isErrorLike(e) && /EntityAlreadyExists/.test(e.name);
 
-/** An event as CloudTrail's LookupEvents returns it, its CloudTrailEvent JSON included. */
-function trailEvent(a: {
+/** An event as CloudTrail's LookupEvents returns it, its CloudTrailEvent JSON included (also the tests' events). */
+export function trailEvent(a: {
   name: string;
   source: string;
   region: string;

@@ -1,0 +1,602 @@
+/**
+ * The compromise runbook (src/runbooks/compromise/runbook.ts, `/dr compromise`) on its own, against
+ * moto: what its plan reads, refuses and shows, and what its execution contains, reads, reports and
+ * offers next, with AWS refusing on the way. The flows through Slack and approval are
+ * compromise.test.ts; these need no local stack, so `npm run mutate` can run them for each mutant.
+ *
+ * moto has no CloudTrail event history: LookupEvents is answered by the sandbox's own stand-in
+ * (SandboxTrail, src/local/moto-gaps.ts: AWS's paging, one attribute, the time window) from events
+ * in AWS's shape. moto lacks AWS managed policies (AWSDenyAll), so ListAttachedUserPolicies and
+ * AttachUserPolicy are answered by SDK middleware (`stub`) with the inputs recorded; refusals are
+ * middleware too (moto enforces no IAM policy and never throttles).
+ */
+import type { Event } from '@aws-sdk/client-cloudtrail';
+import { DescribeImagesCommand, DescribeInstancesCommand, type DescribeInstancesCommandOutput, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { CreateAccessKeyCommand, CreateLoginProfileCommand, CreateUserCommand, GetLoginProfileCommand, ListAccessKeysCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
+import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { trailEvent } from '../../src/local/compromise';
+import { SandboxTrail } from '../../src/local/moto-gaps';
+import type { CompromiseInput } from '../../src/runbooks/compromise';
+import { contain, type ContainPlan, DEFAULT_SINCE_MS, runbook, terminateListed, type TerminatePlan } from '../../src/runbooks/compromise/runbook';
+import type { Outcome, Progress } from '../../src/runbooks/driver';
+import type { AnyRunInput, RunbookDeps } from '../../src/runbooks/types';
+import type { SlackMessage } from '../../src/slack/poster';
+import type { RunRecord } from '../../src/store/state';
+import { ACCESS_DENIED, fail, rewrite, stub, undoFaults } from '../helpers/faults';
+import { useRunbookRig } from '../helpers/runbook-rig';
+
+const rig = useRunbookRig();
+afterEach(undoFaults);
+let n = 0;
+
+const EAST = 'us-east-1';
+const WEST = 'us-west-2';
+const DENY_ALL = 'arn:aws:iam::aws:policy/AWSDenyAll';
+const ATTACKER = { ip: '203.0.113.9', agent: 'aws-cli/2.15.0 Python/3.11.6' };
+const trail = new SandboxTrail();
+
+const iam = () => rig.moto().clients.iam(EAST);
+const ec2 = (region = EAST) => rig.moto().clients.ec2(region);
+const statuses = async (user: string) => Object.fromEntries(((await iam().send(new ListAccessKeysCommand({ UserName: user }))).AccessKeyMetadata ?? []).map((k) => [k.AccessKeyId, k.Status]));
+
+beforeAll(() => {
+  for (const region of [EAST, WEST]) trail.cover(rig.moto().clients.cloudtrail(region), region);
+});
+// Instances left running would be "launched since" in every later test's report.
+afterEach(async () => {
+  for (const region of [EAST, WEST]) {
+    const r = await ec2(region).send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running'] }] }));
+    const ids = (r.Reservations ?? []).flatMap((x) => x.Instances ?? []).map((i) => i.InstanceId ?? '');
+    if (ids.length) await ec2(region).send(new TerminateInstancesCommand({ InstanceIds: ids }));
+  }
+});
+
+/** A new IAM user with `keys` access keys (their IDs, oldest first). */
+async function user(keys = 2): Promise<{ name: string; keys: string[] }> {
+  const name = `cu-${++n}`;
+  await iam().send(new CreateUserCommand({ UserName: name }));
+  const ids: string[] = [];
+  for (let i = 0; i < keys; i++) ids.push((await iam().send(new CreateAccessKeyCommand({ UserName: name }))).AccessKey?.AccessKeyId ?? '');
+  return { name, keys: ids };
+}
+
+function input(u: string, over: Partial<CompromiseInput> = {}): CompromiseInput & AnyRunInput {
+  return { kind: 'compromise', runId: `cr${++n}`, requester: 'UALICE', channel: 'C1', commandText: `/dr compromise ${u}`, requestedAt: new Date().toISOString(), user: u, lock: false, newKey: false, dryRun: false, ...over } as CompromiseInput & AnyRunInput;
+}
+
+/** An event of the user's key as CloudTrail records it, `hoursAgo` before now. */
+function ev(u: string, keyId: string, name: string, region: string, o: { source?: string; readOnly?: boolean; hoursAgo?: number; request?: Record<string, unknown>; response?: Record<string, unknown>; error?: { code: string; message: string } } = {}): Event {
+  return trailEvent({
+    name,
+    source: o.source ?? 'ec2.amazonaws.com',
+    region,
+    at: new Date(Date.now() - (o.hoursAgo ?? 1) * 3_600_000),
+    readOnly: o.readOnly ?? false,
+    keyId,
+    user: u,
+    from: ATTACKER,
+    ...(o.request ? { request: o.request } : {}),
+    ...(o.response ? { response: o.response } : {}),
+    ...(o.error ? { error: o.error } : {}),
+  });
+}
+
+async function launch(region: string, count = 1, name = 'x'): Promise<string[]> {
+  const image = (await ec2(region).send(new DescribeImagesCommand({ Owners: ['amazon'] }))).Images?.[0]?.ImageId ?? '';
+  const r = await ec2(region).send(new RunInstancesCommand({ ImageId: image, MinCount: count, MaxCount: count, InstanceType: 't3.micro', TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Name', Value: name }] }] }));
+  return (r.Instances ?? []).map((i) => i.InstanceId ?? '');
+}
+
+/** Makes moto's DescribeInstances show these launch times (moto cannot backdate a launch). */
+function launchedAt(region: string, times: Record<string, Date>): void {
+  rewrite<DescribeInstancesCommandOutput>(ec2(region), 'DescribeInstancesCommand', (out) => {
+    for (const i of (out.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+      const t = times[i.InstanceId ?? ''];
+      if (t) i.LaunchTime = t;
+    }
+    return out;
+  });
+}
+
+/** ListAttachedUserPolicies and AttachUserPolicy of `u` answered here (moto lacks AWSDenyAll); the attach calls. */
+function denyAll(u: string, attachedAlready: boolean): Record<string, unknown>[] {
+  const calls: Record<string, unknown>[] = [];
+  let attached = attachedAlready;
+  stub(iam(), 'ListAttachedUserPoliciesCommand', (i) => (i.UserName === u ? { AttachedPolicies: attached ? [{ PolicyName: 'AWSDenyAll', PolicyArn: DENY_ALL }] : [], IsTruncated: false } : undefined));
+  stub(iam(), 'AttachUserPolicyCommand', (i) => {
+    calls.push(i);
+    attached = true;
+    return {};
+  });
+  return calls;
+}
+
+const plan = (i: CompromiseInput) => contain.plan(rig.deps(), i);
+const execute = (i: CompromiseInput & AnyRunInput, p: ContainPlan) => rig.execute(contain, i, p);
+const codes = (ids: string[]) => ids.map((id) => `\`${id}\``).join(', ');
+
+describe('the plan', () => {
+  it('an unknown user is refused by name, before anything is read', async () => {
+    await expect(plan(input('nobody-here'))).rejects.toMatchObject({ code: 'unknown_user', message: 'There is no IAM user `nobody-here` in this account.', hint: expect.stringContaining('case-sensitive') });
+  });
+
+  it("--key not of the user: refused, naming the user's own keys or saying it has none", async () => {
+    const u = await user(2);
+    const bare = await user(0);
+    await expect(plan(input(u.name, { key: 'AKIANOTHERS0000000000' }))).rejects.toMatchObject({
+      code: 'unknown_key',
+      message: `\`AKIANOTHERS0000000000\` is not an access key of \`${u.name}\` (its keys: ${codes(u.keys)}).`,
+      hint: 'Check the key ID, or leave out `--key` to deactivate every key of the user.',
+    });
+    await expect(plan(input(bare.name, { key: 'AKIANOTHERS0000000000' }))).rejects.toMatchObject({ message: `\`AKIANOTHERS0000000000\` is not an access key of \`${bare.name}\` (it has no access keys).` });
+    expect(await statuses(u.name)).toEqual({ [u.keys[0]!]: 'Active', [u.keys[1]!]: 'Active' });
+  });
+
+  it('lists the active keys to set Inactive and those Inactive already; reads CloudTrail since a day before the request in both regions', async () => {
+    const u = await user(2);
+    await iam().send(new UpdateAccessKeyCommand({ UserName: u.name, AccessKeyId: u.keys[1], Status: 'Inactive' }));
+    const i = input(u.name);
+
+    const p = await plan(i);
+    const dry = await plan(input(u.name, { dryRun: true, requestedAt: i.requestedAt }));
+
+    const since = new Date(Date.parse(i.requestedAt) - DEFAULT_SINCE_MS).toISOString();
+    expect(p.data).toMatchObject({ user: u.name, keyCount: 2, since, regions: [EAST, WEST] });
+    expect(p.data.keys.map((k) => [k.id, k.status])).toEqual([
+      [u.keys[0], 'Active'],
+      [u.keys[1], 'Inactive'],
+    ]);
+    expect(p.data.lock).toBeUndefined();
+    expect(p.lines).toHaveLength(2);
+    expect(p.lines[0]).toMatch(new RegExp(`^\\*Contain\\* IAM user \`${u.name}\`: 1 access key will be set \\*Inactive\\*: \`${u.keys[0]}\` \\(created <!date\\^\\d+\\^[^>]+>\\); already Inactive: \`${u.keys[1]}\`\\. Nothing is deleted: the keys stay as evidence\\.$`));
+    expect(dry.lines[0]).toContain('1 access key would be set *Inactive*');
+    expect(p.lines[1]).toBe(`Then, read only: CloudTrail since ${`<!date^${Math.floor(Date.parse(since) / 1000)}^{date_short_pretty} {time}|${since.slice(0, 16).replace('T', ' ')} UTC>`} in \`${EAST}\` and \`${WEST}\` (by user name and by 2 key IDs, at most 2 calls a second), the instances launched by the user or since then, and the IAM changes it made.`);
+  });
+
+  it('--key: only that key; --since kept; a user whose keys are all Inactive, or who has none, is said so', async () => {
+    const u = await user(2);
+    const p = await plan(input(u.name, { key: u.keys[1], since: '2026-11-30T00:00:00.000Z' }));
+    expect(p.data.keys.map((k) => k.id)).toEqual([u.keys[1]]);
+    expect(p.data).toMatchObject({ keyCount: 2, since: '2026-11-30T00:00:00.000Z' });
+    expect(p.lines[0]).toContain(`1 access key will be set *Inactive*: \`${u.keys[1]}\``);
+    expect(p.lines[1]).toContain('(by user name and by 1 key ID, at most');
+
+    for (const k of u.keys) await iam().send(new UpdateAccessKeyCommand({ UserName: u.name, AccessKeyId: k, Status: 'Inactive' }));
+    expect((await plan(input(u.name))).lines[0]).toBe(`*Contain* IAM user \`${u.name}\`: its access keys are Inactive already. Nothing is deleted: the keys stay as evidence.`);
+    const bare = await user(0);
+    const none = await plan(input(bare.name));
+    expect(none.lines[0]).toBe(`*Contain* IAM user \`${bare.name}\`: it has no access keys. Nothing is deleted: the keys stay as evidence.`);
+    expect(none.lines[1]).toContain('(by user name, at most 2 calls a second)');
+  });
+
+  it('--lock: AWSDenyAll in the user\'s partition and the console password, as they are now', async () => {
+    const u = await user(1);
+    await iam().send(new CreateLoginProfileCommand({ UserName: u.name, Password: 'Tr0ub4dor&3-long-enough' }));
+    denyAll(u.name, false);
+    const p = await plan(input(u.name, { lock: true }));
+    expect(p.data.lock).toEqual({ denyAll: false, console: true, policyArn: DENY_ALL });
+    expect(p.lines[1]).toBe("*Lock*: AWS's managed policy `AWSDenyAll` (an explicit Deny of every action) will be attached (no inline policy is written); the console password will be deleted.");
+
+    const v = await user(1);
+    denyAll(v.name, true);
+    const again = await plan(input(v.name, { lock: true, dryRun: true }));
+    expect(again.data.lock).toEqual({ denyAll: true, console: false, policyArn: DENY_ALL });
+    expect(again.lines[1]).toBe("*Lock*: AWS's managed policy `AWSDenyAll` (an explicit Deny of every action) is attached already (no inline policy is written); the console password does not exist (nothing to revoke).");
+  });
+
+  it('--new-key: the secret it will be written to, or a warning at IAM\'s two keys', async () => {
+    const one = await user(1);
+    const i = input(one.name, { newKey: true });
+    expect((await plan(i)).lines[1]).toBe(`*Replacement key*: a new access key will be created straight into the Secrets Manager secret \`drbot/compromise/${one.name}/${i.runId}\` in \`${EAST}\`; only the secret's ARN is shown, never the key's secret.`);
+    const two = await user(2);
+    expect((await plan(input(two.name, { newKey: true }))).lines[1]).toBe(":warning: *Replacement key*: the user has IAM's limit of 2 keys, so IAM will refuse a new one until a key is deleted (drbot deletes none).");
+  });
+
+  it('the runbook for --terminate is the terminate one, any other the containment', () => {
+    expect(runbook(input('u', { terminate: ['i-0123456789abcdef0'] }))).toBe(terminateListed);
+    expect(runbook(input('u', { terminate: [] }))).toBe(contain);
+    expect(runbook(input('u'))).toBe(contain);
+    expect(contain.title(input('u-1'))).toBe('Compromised IAM user u-1: contain and investigate');
+    expect(contain.resources?.(input('u-1'))).toEqual(['iam-user:u-1']);
+    expect(terminateListed.title(input('u-1', { terminate: ['i-1', 'i-2'] }))).toBe('Compromised IAM user u-1: terminate 2 instances');
+    expect(terminateListed.title(input('u-1'))).toBe('Compromised IAM user u-1: terminate 0 instances');
+    expect(terminateListed.resources?.(input('u-1', { terminate: ['i-1', 'i-2'] }))).toEqual(['ec2:i-1', 'ec2:i-2']);
+    expect(terminateListed.resources?.(input('u-1'))).toEqual([]);
+  });
+});
+
+describe('contain and investigate', () => {
+  it('every key Inactive and checked; events found by user and by key kept once; instances by the user first; IAM changes; what no button does; the next steps', async () => {
+    // prepare
+    const u = await user(2);
+    const [k1, k2] = u.keys as [string, string];
+    const [byUser] = await launch(EAST, 1, 'miner');
+    const [since1] = await launch(EAST, 1, 'other');
+    const [west] = await launch(WEST, 1, 'west-one');
+    const [old] = await launch(WEST, 1, 'old');
+    const hour = 3_600_000;
+    launchedAt(EAST, { [byUser!]: new Date(Date.now() - 3 * hour), [since1!]: new Date(Date.now() - 2 * hour) });
+    launchedAt(WEST, { [west!]: new Date(Date.now() - hour), [old!]: new Date(Date.now() - 48 * hour) });
+    trail.record(EAST, [
+      ev(u.name, k1, 'DescribeInstances', EAST, { readOnly: true, hoursAgo: 4 }),
+      ev(u.name, k1, 'DescribeInstances', EAST, { readOnly: true, hoursAgo: 3.5 }),
+      ev(u.name, k1, 'RunInstances', EAST, { hoursAgo: 3, response: { instancesSet: { items: [{ instanceId: byUser }] } } }),
+      ev(u.name, k1, 'CreateUser', EAST, { source: 'iam.amazonaws.com', hoursAgo: 2.5, request: { userName: 'backdoor' } }),
+      ev(u.name, k1, 'PutRolePolicy', EAST, { source: 'iam.amazonaws.com', hoursAgo: 2.4, request: { roleName: 'spawn-app', policyName: 'x' } }),
+      ev(u.name, k1, 'DeleteBucket', EAST, { source: 's3.amazonaws.com', hoursAgo: 2, error: { code: 'AccessDenied', message: 'no' } }),
+      // another user's, and one before --since: neither is read
+      ev('someone-else', 'AKIASOMEONEELSE00000', 'RunInstances', EAST, { hoursAgo: 1 }),
+      ev(u.name, k1, 'ListUsers', EAST, { source: 'iam.amazonaws.com', readOnly: true, hoursAgo: 30 }),
+    ]);
+    trail.record(WEST, [ev(u.name, k2, 'ListBuckets', WEST, { source: 's3.amazonaws.com', readOnly: true, hoursAgo: 1 })]);
+    const i = input(u.name);
+    const p = await plan(i);
+
+    // act
+    const out = await execute(i, p.data);
+
+    // assess: AWS
+    expect(await statuses(u.name)).toEqual({ [k1]: 'Inactive', [k2]: 'Inactive' });
+    // assess: the outcome
+    expect(out.failures).toEqual([]);
+    expect(out.ok).toBe(true);
+    expect(out.reports).toEqual([
+      [1, 2, 'access keys deactivated'],
+      [2, 2, 'access keys deactivated'],
+    ]);
+    const [contained, found, ...rest] = out.lines;
+    expect(contained).toMatch(new RegExp(`^:lock: \\*Contained\\* at <!date\\^\\d+\\^\\{date_short_pretty\\} \\{time_secs\\}\\|[^>]+>: 2 access keys of \`${u.name}\` are Inactive \\(checked with ListAccessKeys\\): \`${k1}\`, \`${k2}\`\\.$`));
+    // 7 events of the user since --since, each found by the user name and by its key: counted once
+    expect(found).toBe(`:mag: *Found* in CloudTrail since ${slackSince(p.data.since)} in \`${EAST}\` and \`${WEST}\`: 7 events, 4 write calls; writes first:`);
+    const groups = rest.slice(0, rest.indexOf('• …and 2 more groups'));
+    expect(rest).toContainEqual(expect.stringMatching(/^• \*write\* `DeleteBucket` ×1 \(1 refused\) in `us-east-1` from `203\.0\.113\.9`/));
+    // six groups, the read-only ones last: two cut for the section's 3,000 characters (the thread has them)
+    expect(groups.map((l) => l.match(/^• \*write\* `(\w+)` ×1 /)?.[1])).toEqual(['DeleteBucket', 'PutRolePolicy', 'CreateUser', 'RunInstances']);
+    expect(rest).toContain('The full list could not be posted in the thread (Slack refused it): look the user up in the CloudTrail console.');
+    const head = rest.indexOf(`:broom: *To clean up*: 3 instances launched by \`${u.name}\` or since ${slackSince(p.data.since)}:`);
+    expect(head).toBeGreaterThan(0);
+    // the user's own first, then the newest
+    expect(rest.slice(head + 1, head + 4).map((l) => l.match(/^• `(i-[0-9a-f]+)`/)?.[1])).toEqual([byUser, west, since1]);
+    expect(rest[head + 1]).toContain(`— launched by \`${u.name}\` (CloudTrail)`);
+    expect(rest[head + 2]).toContain('— launched since then (CloudTrail does not name who)');
+    expect(rest[head + 4]).toBe(`Terminate one: \`/dr compromise ${u.name} --terminate ${byUser}\` (IDs separated by commas).`);
+    expect(rest[head + 5]).toBe(`:busts_in_silhouette: *IAM changes* made by \`${u.name}\`:`);
+    expect(rest.slice(head + 6, head + 8)).toEqual([expect.stringMatching(/^• `CreateUser` `backdoor` at <!date/), expect.stringMatching(/^• `PutRolePolicy` `spawn-app` at <!date/)]);
+    const human = rest.slice(rest.indexOf(':bust_in_silhouette: *Still needs a human*:') + 1);
+    expect(human).toEqual([
+      '• Delete the IAM users it created, after review: `backdoor` (a restore never deletes users).',
+      // two keys: no room for a replacement
+      '• A replacement key needs room: IAM allows 2 keys and the user has 2; delete one (after review) before `--new-key`.',
+      '• Consider *Deny all + revoke console*: an inactive key cannot sign, but the user may have a console password.',
+      '• Find where the key leaked and rotate whatever used it (the replacement key lives in Secrets Manager); delete the inactive keys once reviewed.',
+    ]);
+    expect(out.lines.join('\n')).not.toContain(old!);
+    expect(out.next).toEqual([
+      { label: 'Deny all + revoke console', command: `compromise ${u.name} --since ${p.data.since} --lock`, style: 'danger' },
+      { label: 'Terminate all listed', command: `compromise ${u.name} --terminate ${byUser},${west},${since1}`, style: 'danger' },
+      { label: 'Restore IAM from backup', command: 'restore iam --all' },
+    ]);
+  });
+
+  it('a key made while the approval waited is contained too, looked up in CloudTrail and said; --key contains that key alone', async () => {
+    const u = await user(1);
+    const i = input(u.name);
+    const p = await plan(i);
+    const late = (await iam().send(new CreateAccessKeyCommand({ UserName: u.name }))).AccessKey?.AccessKeyId ?? '';
+    trail.record(EAST, [ev(u.name, late, 'GetCallerIdentity', EAST, { source: 'sts.amazonaws.com', readOnly: true, hoursAgo: 0.1 })].map((e) => ({ ...e, Username: 'not-the-name' })));
+
+    const out = await execute(i, p.data);
+
+    expect(await statuses(u.name)).toEqual({ [u.keys[0]!]: 'Inactive', [late]: 'Inactive' });
+    expect(out.lines[0]).toContain(`2 access keys of \`${u.name}\` are Inactive (checked with ListAccessKeys): \`${u.keys[0]}\`, \`${late}\`.`);
+    // found by the late key's ID only
+    expect(out.lines[1]).toContain(': 1 event, 0 write calls:');
+    expect(out.lines).toContain(`• 1 access key appeared while the approval waited (\`${late}\`), and was contained too: find out who made it.`);
+    // two keys now: no room for a replacement from the plan's count of one
+    expect(out.next?.map((s) => s.label)).toEqual(['Deny all + revoke console', 'Create replacement key']);
+    expect(out.next?.[1]).toEqual({ label: 'Create replacement key', command: `compromise ${u.name} --since ${p.data.since} --new-key` });
+
+    const v = await user(2);
+    const only = input(v.name, { key: v.keys[0] });
+    const q = await plan(only);
+    await iam().send(new CreateAccessKeyCommand({ UserName: v.name })).catch(() => undefined);
+    const one = await execute(only, q.data);
+    expect(await statuses(v.name)).toEqual({ [v.keys[0]!]: 'Inactive', [v.keys[1]!]: 'Active' });
+    expect(one.lines[0]).toContain(`1 access key of \`${v.name}\` is Inactive (checked with ListAccessKeys): \`${v.keys[0]}\`.`);
+    expect(one.lines.join('\n')).not.toContain('appeared while the approval waited');
+    expect(one.next?.[0]).toEqual({ label: 'Deny all + revoke console', command: `compromise ${v.name} --key ${v.keys[0]} --since ${q.data.since} --lock`, style: 'danger' });
+    expect(one.next?.map((s) => s.label)).toEqual(['Deny all + revoke console']);
+  });
+
+  it('UpdateAccessKey denied on one key: the other is contained; the report says NOT fully contained, which key, and what to do', async () => {
+    const u = await user(2);
+    const [k1, k2] = u.keys as [string, string];
+    const i = input(u.name);
+    const p = await plan(i);
+    fail(iam(), 'UpdateAccessKeyCommand', ACCESS_DENIED, { when: (x) => x.AccessKeyId === k1 });
+
+    const out = await execute(i, p.data);
+
+    expect(await statuses(u.name)).toEqual({ [k1]: 'Active', [k2]: 'Inactive' });
+    expect(out.ok).toBe(false);
+    expect(out.failures).toEqual([expect.stringMatching(new RegExp(`^${k1} was NOT deactivated: .*not authorized`))]);
+    expect(out.lines[0]).toBe(`:rotating_light: *NOT fully contained*: \`${k1}\` is still *Active*; Inactive: \`${k2}\`.`);
+    expect(out.lines).toContain(`• Deactivate \`${k1}\` now (IAM console, or run this command again).`);
+    expect(out.reports.map((r) => r[0])).toEqual([1, 2]);
+  });
+
+  it('every key refused, and ListAccessKeys refused after: both keys reported Active, from the refusals alone', async () => {
+    const u = await user(2);
+    const i = input(u.name);
+    const p = await plan(i);
+    fail(iam(), 'UpdateAccessKeyCommand', ACCESS_DENIED);
+    fail(iam(), 'ListAccessKeysCommand', ACCESS_DENIED);
+
+    const out = await execute(i, p.data);
+
+    expect(out.lines[0]).toBe(`:rotating_light: *NOT fully contained*: ${codes(u.keys)} are still *Active*.`);
+    expect(out.failures).toHaveLength(2);
+  });
+
+  it('ListAccessKeys refused after the keys were set Inactive: contained, without claiming the check', async () => {
+    const u = await user(1);
+    const i = input(u.name, { key: u.keys[0] });
+    const p = await plan(i);
+    fail(iam(), 'ListAccessKeysCommand', ACCESS_DENIED);
+
+    const out = await execute(i, p.data);
+
+    expect(out.lines[0]).toMatch(new RegExp(`^:lock: \\*Contained\\* at <!date[^>]+>: 1 access key of \`${u.name}\` is Inactive: \`${u.keys[0]}\`\\.$`));
+    expect(out.ok).toBe(true);
+  });
+
+  it('a user with no keys: said, nothing deactivated; CloudTrail still read by user name', async () => {
+    const u = await user(0);
+    trail.record(WEST, [ev(u.name, 'ASIATEMPORARY0000000', 'ConsoleLogin', WEST, { source: 'signin.amazonaws.com', hoursAgo: 2 })]);
+    const i = input(u.name);
+    const out = await execute(i, (await plan(i)).data);
+    expect(out.lines[0]).toBe(`:information_source: \`${u.name}\` has no access keys to deactivate.`);
+    expect(out.lines[1]).toContain(': 1 event, 1 write call; writes first:');
+    expect(out.reports).toEqual([]);
+  });
+
+  it('--lock: AWSDenyAll attached by its ARN alone and the console password deleted; again: attached already, no password', async () => {
+    const u = await user(1);
+    await iam().send(new CreateLoginProfileCommand({ UserName: u.name, Password: 'Tr0ub4dor&3-long-enough' }));
+    const calls = denyAll(u.name, false);
+    const i = input(u.name, { lock: true });
+    const p = await plan(i);
+
+    const out = await execute(i, p.data);
+
+    expect(calls).toEqual([{ UserName: u.name, PolicyArn: DENY_ALL }]);
+    await expect(iam().send(new GetLoginProfileCommand({ UserName: u.name }))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
+    expect(out.lines[1]).toBe(":no_entry: *Locked*: AWS's managed policy `AWSDenyAll` is attached and denies every action; the console password is deleted.");
+    expect(out.next?.map((s) => s.label)).not.toContain('Deny all + revoke console');
+    expect(out.lines.join('\n')).not.toContain('Consider *Deny all');
+
+    const again = await execute(input(u.name, { lock: true }), p.data);
+    expect(calls).toHaveLength(1);
+    expect(again.lines[1]).toBe(":no_entry: *Locked*: AWS's managed policy `AWSDenyAll` was attached already and denies every action; it had no console password.");
+  });
+
+  it('--lock refused on both parts: the keys are contained and each part the report says was NOT done', async () => {
+    const u = await user(1);
+    await iam().send(new CreateLoginProfileCommand({ UserName: u.name, Password: 'Tr0ub4dor&3-long-enough' }));
+    stub(iam(), 'ListAttachedUserPoliciesCommand', () => ({ AttachedPolicies: [], IsTruncated: false }));
+    fail(iam(), 'AttachUserPolicyCommand', ACCESS_DENIED);
+    fail(iam(), 'DeleteLoginProfileCommand', ACCESS_DENIED);
+    const i = input(u.name, { lock: true });
+    const p = await plan(i);
+
+    const out = await execute(i, { ...p.data, lock: { denyAll: false, console: true } });
+
+    expect(await statuses(u.name)).toEqual({ [u.keys[0]!]: 'Inactive' });
+    expect(await iam().send(new GetLoginProfileCommand({ UserName: u.name }))).toMatchObject({ LoginProfile: { UserName: u.name } });
+    expect(out.ok).toBe(false);
+    expect(out.failures).toEqual([expect.stringMatching(/^The deny-all policy `AWSDenyAll` was NOT attached: .*not authorized/), expect.stringMatching(/^The console password was NOT deleted: .*not authorized/)]);
+    expect(out.lines.join('\n')).not.toContain('*Locked*');
+  });
+
+  it('--new-key: the key is written into Secrets Manager and only its ID and ARN reported; at two keys none is made and the report says why', async () => {
+    const u = await user(1);
+    const i = input(u.name, { newKey: true });
+    const p = await plan(i);
+
+    const out = await execute(i, p.data);
+
+    const secret = await rig.moto().clients.secretsManager(EAST).send(new DescribeSecretCommand({ SecretId: `drbot/compromise/${u.name}/${i.runId}` }));
+    const made = Object.keys(await statuses(u.name)).find((k) => k !== u.keys[0]) ?? '';
+    expect(made).toMatch(/^AKIA/);
+    expect(out.lines).toContain(`:key: *Replacement key* \`${made}\` is in Secrets Manager: \`${secret.ARN}\` (its secret is shown nowhere else).`);
+    expect(out.next?.map((s) => s.label)).toEqual(['Deny all + revoke console']);
+    expect(out.ok).toBe(true);
+
+    const full = await user(2);
+    const j = input(full.name, { newKey: true });
+    const full2 = await execute(j, (await plan(j)).data);
+    expect(Object.keys(await statuses(full.name))).toHaveLength(2);
+    expect(full2.failures).toEqual([expect.stringMatching(/^No replacement key: .*already has IAM's limit of 2 access keys/)]);
+    expect(full2.lines).toContain("• A replacement key needs room: IAM allows 2 keys and the user has 2; delete one (after review) before `--new-key`.");
+    expect(full2.next?.map((s) => s.label)).toEqual(['Deny all + revoke console']);
+  });
+
+  it('CloudTrail: each lookup cut at 40 pages and said so; a region refused is named and the other still read', async () => {
+    const u = await user(1);
+    const k = u.keys[0]!;
+    // 41 pages of the user's name (50 events a page), none by key: the lookup by key finds nothing
+    trail.record(EAST, Array.from({ length: 2_030 }, (_, j) => ({ ...ev('not-this-name', k, 'DescribeRegions', EAST, { readOnly: true, hoursAgo: 1 + j / 10_000 }), Username: u.name, AccessKeyId: 'AKIAOTHERKEY00000000' })));
+    trail.record(WEST, [ev(u.name, k, 'ListBuckets', WEST, { source: 's3.amazonaws.com', readOnly: true })]);
+    // the attribute of each LookupEvents call
+    const pages: string[] = [];
+    rewrite(rig.moto().clients.cloudtrail(EAST), 'LookupEventsCommand', (o: object, x) => {
+      pages.push(String((x.LookupAttributes as { AttributeKey?: string }[] | undefined)?.[0]?.AttributeKey));
+      return o;
+    });
+    const i = input(u.name);
+    const p = await plan(i);
+
+    const out = await execute(i, p.data);
+
+    // 40 pages by name (cut), then 1 by key
+    expect(pages.filter((a) => a === 'Username')).toHaveLength(40);
+    expect(pages.filter((a) => a === 'AccessKeyId')).toHaveLength(1);
+    expect(out.lines[1]).toBe(`:mag: *Found* in CloudTrail since ${slackSince(p.data.since)} in \`${EAST}\` and \`${WEST}\`: 2,001 events, 0 write calls (:warning: more than 2,000 events for one lookup: the rest is in the console):`);
+    expect(out.ok).toBe(true);
+
+    fail(rig.moto().clients.cloudtrail(WEST), 'LookupEventsCommand', ACCESS_DENIED);
+    const v = await user(1);
+    trail.record(EAST, [ev(v.name, v.keys[0]!, 'ListUsers', EAST, { source: 'iam.amazonaws.com', readOnly: true })]);
+    const j = input(v.name);
+    const denied = await execute(j, (await plan(j)).data);
+    expect(await statuses(v.name)).toEqual({ [v.keys[0]!]: 'Inactive' });
+    expect(denied.ok).toBe(false);
+    expect(denied.failures).toEqual([expect.stringMatching(/^CloudTrail in us-west-2 could not be read \(.*not authorized.*\).*: look the user up in that region's CloudTrail console\.$/)]);
+    expect(denied.lines[1]).toContain(': 1 event, 0 write calls:');
+  });
+
+  it('the full list goes in the run message\'s thread; a thread Slack refuses is said, and the run still ends', async () => {
+    const u = await user(1);
+    trail.record(EAST, [ev(u.name, u.keys[0]!, 'RunInstances', EAST), ev(u.name, u.keys[0]!, 'DescribeRegions', EAST, { readOnly: true })]);
+    const i = input(u.name);
+    const p = await plan(i);
+    const posted: Array<{ channel: string; message: SlackMessage; threadTs?: string }> = [];
+
+    const ok = await executeWith(i, p.data, async (channel, message, opts) => {
+      posted.push({ channel, message, ...(opts?.threadTs ? { threadTs: opts.threadTs } : {}) });
+      return { channel, ts: `2.${posted.length}` };
+    });
+
+    expect(posted).toEqual([{ channel: 'C1', message: expect.objectContaining({ text: expect.any(String) }), threadTs: '1.000' }]);
+    expect(JSON.stringify(posted[0]?.message)).toContain('RunInstances');
+    expect(ok.lines).toContain('The full list (2 of 2 events) is in this message\'s thread.');
+
+    const v = await user(1);
+    trail.record(EAST, [ev(v.name, v.keys[0]!, 'RunInstances', EAST)]);
+    const j = input(v.name);
+    const refused = await executeWith(j, (await plan(j)).data, () => Promise.reject(new Error('slack: 500')));
+    expect(refused.lines).toContain('The full list could not be posted in the thread (Slack refused it): look the user up in the CloudTrail console.');
+    expect(refused.ok).toBe(true);
+  });
+
+  it('a long report is cut to one Slack section: event groups first, with how many more', async () => {
+    const u = await user(1);
+    trail.record(EAST, Array.from({ length: 30 }, (_, j) => ev(u.name, u.keys[0]!, `Action${j}WithAVeryLongNameToFillTheReport`, EAST, { hoursAgo: 1 + j / 100 })));
+    const i = input(u.name);
+    const out = await execute(i, (await plan(i)).data);
+    const text = out.lines.join('\n');
+    expect(text.length).toBeLessThanOrEqual(2_900);
+    const shown = out.lines.filter((l) => l.startsWith('• *write* `Action'));
+    expect(shown.length).toBeGreaterThanOrEqual(2);
+    expect(shown.length).toBeLessThanOrEqual(8);
+    expect(out.lines).toContain(`• …and ${30 - shown.length} more groups`);
+  });
+
+  it('more than 50 instances: the button terminates the first 50 listed', async () => {
+    const u = await user(1);
+    const ids = await launch(EAST, 51, 'fleet');
+    const i = input(u.name);
+    const p = await plan(i);
+    const out = await execute(i, p.data);
+    const button = out.next?.find((s) => s.style === 'danger' && s.command.includes('--terminate'));
+    expect(button?.label).toBe('Terminate the first 50 listed');
+    expect(button?.command.split('--terminate ')[1]?.split(',')).toHaveLength(50);
+    expect(out.lines).toContain(`:broom: *To clean up*: 51 instances launched by \`${u.name}\` or since ${slackSince(p.data.since)}:`);
+    expect(out.lines).toContain('• …and 43 more instances');
+    expect(ids).toHaveLength(51);
+  });
+});
+
+describe('--terminate', () => {
+  const tplan = (i: CompromiseInput) => terminateListed.plan(rig.deps(), i);
+
+  it('plans the named instances still alive in either region, names those terminated already, refuses an ID in neither', async () => {
+    const [a] = await launch(EAST, 1, 'a');
+    const [b] = await launch(WEST, 1, 'b');
+    const [gone] = await launch(EAST, 1, 'gone');
+    await ec2(EAST).send(new TerminateInstancesCommand({ InstanceIds: [gone!] }));
+
+    const p = await tplan(input('u', { terminate: [a!, b!, gone!] }));
+
+    expect(p.data).toEqual({ byRegion: { [EAST]: [a], [WEST]: [b] } });
+    expect(p.empty).toBeUndefined();
+    expect(p.lines[0]).toBe('*2 instances* will be terminated (their EBS volumes deleted as their settings say; nothing else is touched):');
+    expect(p.lines.slice(1, 3)).toEqual([expect.stringMatching(new RegExp(`^• \`${a}\` \`t3\\.micro\` in \`us-east-1\`, running`)), expect.stringMatching(new RegExp(`^• \`${b}\` \`t3\\.micro\` in \`us-west-2\``))]);
+    expect(p.lines[3]).toBe(`Already terminated: \`${gone}\``);
+    expect((await tplan(input('u', { terminate: [a!], dryRun: true }))).lines[0]).toBe('*1 instance* would be terminated (their EBS volumes deleted as their settings say; nothing else is touched):');
+
+    const all = await tplan(input('u', { terminate: [gone!] }));
+    expect(all).toMatchObject({ empty: true, data: { byRegion: {} }, lines: ['Every named instance is terminated already.', `Already terminated: \`${gone}\``] });
+
+    await expect(tplan(input('u', { terminate: [a!, 'i-0000000000000dead', 'i-0000000000000beef'] }))).rejects.toMatchObject({
+      code: 'unknown_instance',
+      message: '`i-0000000000000dead`, `i-0000000000000beef` are not an instance in `us-east-1` or `us-west-2`; nothing was terminated.',
+    });
+    await expect(tplan(input('u', { terminate: ['i-0000000000000dead'] }))).rejects.toMatchObject({ message: expect.stringContaining('` is not an instance in') });
+  });
+
+  it('more than 20: the plan shows 20 and how many more', async () => {
+    const ids = await launch(EAST, 22, 'many');
+    const p = await tplan(input('u', { terminate: ids }));
+    expect(p.lines).toHaveLength(22);
+    expect(p.lines[21]).toBe('• …and 2 more');
+  });
+
+  it('terminates exactly the planned instances and checks each; one region refused: those NOT terminated, named, and what to do', async () => {
+    const [a, keep] = await launch(EAST, 2, 'a');
+    const [b] = await launch(WEST, 1, 'b');
+    const i = input('u', { terminate: [a!, b!] });
+    const p = (await tplan(i)).data;
+
+    const out = await rig.execute(terminateListed, i, p);
+
+    const states = await stateOf([a!, keep!], EAST);
+    expect(states).toEqual({ [a!]: expect.stringMatching(/^(shutting-down|terminated)$/), [keep!]: 'running' });
+    expect(out.ok).toBe(true);
+    expect(out.failures).toEqual([]);
+    expect(out.lines[0]).toMatch(new RegExp(`^:broom: Terminated \\*2\\* of 2 instances: \`${a}\` \\((shutting-down|terminated)\\), \`${b}\` \\((shutting-down|terminated)\\)\\.$`));
+    expect(out.lines[1]).toBe('The other follow-ups stay commands: `/dr compromise u --lock`, `--new-key`, `/dr restore iam --all`.');
+
+    const [c] = await launch(EAST, 1, 'c');
+    const [d] = await launch(WEST, 1, 'd');
+    fail(ec2(WEST), 'TerminateInstancesCommand', ACCESS_DENIED);
+    const j = input('u', { terminate: [c!, d!] });
+    const denied = await rig.execute(terminateListed, j, (await tplan(j)).data);
+    expect(await stateOf([d!], WEST)).toEqual({ [d!]: 'running' });
+    expect(denied.ok).toBe(false);
+    expect(denied.failures).toEqual([expect.stringMatching(new RegExp(`^${d} in us-west-2 were NOT terminated: .*not authorized`))]);
+    expect(denied.lines[0]).toMatch(new RegExp(`^:broom: Terminated \\*1\\* of 2 instances: \`${c}\``));
+    expect(denied.lines[1]).toBe(`:x: Still running or unknown: \`${d}\`. Terminate them in the EC2 console.`);
+  });
+
+  it('the check after cannot be read: nothing is claimed terminated', async () => {
+    const [a] = await launch(EAST, 1, 'a');
+    const i = input('u', { terminate: [a!] });
+    const p: TerminatePlan = (await tplan(i)).data;
+    fail(ec2(EAST), 'DescribeInstancesCommand', ACCESS_DENIED);
+    const out = await rig.execute(terminateListed, i, p);
+    expect(out.ok).toBe(false);
+    expect(out.lines[0]).toBe(':broom: Terminated *0* of 1 instance: none.');
+    expect(out.lines[1]).toBe(`:x: Still running or unknown: \`${a}\`. Terminate them in the EC2 console.`);
+  });
+});
+
+function slackSince(iso: string): string {
+  if (iso.startsWith('<!date')) return iso;
+  return `<!date^${Math.floor(Date.parse(iso) / 1000)}^{date_short_pretty} {time}|${iso.slice(0, 16).replace('T', ' ')} UTC>`;
+}
+
+async function stateOf(ids: string[], region: string): Promise<Record<string, string>> {
+  const r = await ec2(region).send(new DescribeInstancesCommand({ InstanceIds: ids }));
+  return Object.fromEntries((r.Reservations ?? []).flatMap((x) => x.Instances ?? []).map((i) => [i.InstanceId ?? '', i.State?.Name ?? '']));
+}
+
+/** Executes with a run record (channel C1, ts 1.000) and Slack posts answered by `post`: the event thread. */
+async function executeWith(i: CompromiseInput & AnyRunInput, p: ContainPlan, post: RunbookDeps['slack']['post']): Promise<Outcome> {
+  const progress: Progress = { report: async () => {} };
+  return rig.durable((ctx, d, x) => {
+    const store = { getRun: async () => ({ runId: i.runId, channel: 'C1', ts: '1.000' }) as unknown as RunRecord } as unknown as RunbookDeps['store'];
+    const deps: RunbookDeps = { ...d, store, slack: { ...d.slack, post } };
+    return contain.execute(ctx, deps, x as CompromiseInput & AnyRunInput, p, progress);
+  }, i);
+}
