@@ -3,7 +3,7 @@
  * modules, so each mutant costs about a second. The moto-backed e2e files that also reach them
  * (test/e2e/alarms.test.ts, alarm-button-retries, slack-edge-local, plan-forgery) start a local
  * stack per file: with them a run of these four modules was estimated at two hours on 2 cores.
- * Files here that need moto (replica-diff, undelete-runbook, copy-back-runbook, cutover-apply, restore-compare, prune-adapters, failover-dns, rollback-lambda-runbook, delete-restored-runbook, drill-cleanup, compromise-runbook) use the one scripts/mutate.ts starts.
+ * Files here that need moto (replica-diff, undelete-runbook, copy-back-runbook, cutover-apply, restore-compare, prune-adapters, failover-dns, rollback-lambda-runbook, delete-restored-runbook, drill-cleanup, compromise-runbook, restore-route53-runbook) use the one scripts/mutate.ts starts.
  * Same transforms and setup as jest.config.js. Stryker runs per test (coverageAnalysis perTest).
  * @type {import('jest').Config}
  */
@@ -95,5 +95,7 @@ module.exports = {
     '<rootDir>/test/integration/drill-cleanup.test.ts',
     // the compromise runbook (compromise/runbook.ts): containment, investigation, report, --terminate on moto
     '<rootDir>/test/integration/compromise-runbook.test.ts',
+    // the Route53 restore runbook (restore-route53/runbook.ts): the export it trusts, its batches and report, on moto
+    '<rootDir>/test/integration/restore-route53-runbook.test.ts',
   ]),
 };

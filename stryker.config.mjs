@@ -44,6 +44,8 @@ export default {
     'src/runbooks/drill/cleanup.ts',
     // /dr compromise: every key contained (and checked), CloudTrail read within its limits, only the listed instances terminated
     'src/runbooks/compromise/runbook.ts',
+    // /dr restore route53: the export checked before it is trusted, batches written once, stopped and verified honestly
+    'src/runbooks/restore-route53/runbook.ts',
   ],
   testRunner: 'jest',
   jest: { configFile: 'jest.mutate.config.js', enableFindRelatedTests: false },

@@ -60,6 +60,11 @@ export function useRunbookRig() {
     if (versioned) await c.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }));
   }
 
+  /** Changes the config every later deps() holds (e.g. the hosted zone ID moto assigned). */
+  function configure(patch: Partial<DrConfig>): void {
+    config = { ...config, ...patch };
+  }
+
   /** The runbook's deps: AWS is moto; a state store or Slack call fails the test (a runbook reaches AWS only). */
   function deps(): RunbookDeps {
     const refuse = (what: string) => () => Promise.reject(new Error(`the runbook ${what}`));
@@ -105,5 +110,5 @@ export function useRunbookRig() {
     return r.result as T;
   }
 
-  return { moto: (): MotoContext => moto(), s3, bucket, makeBucket, deps, execute, run, durable };
+  return { moto: (): MotoContext => moto(), s3, bucket, makeBucket, configure, deps, execute, run, durable };
 }

@@ -1,0 +1,367 @@
+/**
+ * The Route53 restore runbook (src/runbooks/restore-route53/runbook.ts, `/dr restore route53`) on
+ * its own, against moto: which export its plan reads and refuses, what it counts and shows, and
+ * what its execution writes, waits for, verifies and reports, with AWS refusing on the way. The
+ * flows through Slack and approval are restore-route53.test.ts (and, where moto differs from AWS,
+ * restore-route53-aws-limits.test.ts); these need no local stack, so `npm run mutate` can run them
+ * for each mutant. Each test has its own zone, exported by the backup runbook itself.
+ *
+ * moto answers every change INSYNC at once and enforces no IAM policy: PENDING changes, refusals
+ * and lost answers are SDK middleware on the runbook's own clients (test/helpers/faults.ts).
+ */
+import { type Change, type ChangeResourceRecordSetsCommandOutput, type ResourceRecordSet } from '@aws-sdk/client-route-53';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import { seedZone } from '../../src/local/estate';
+import type { BackupRoute53Input } from '../../src/runbooks/backup-route53';
+import { runbook as backupRunbook } from '../../src/runbooks/backup-route53/runbook';
+import type { RestoreRoute53Input } from '../../src/runbooks/restore-route53';
+import { changeSetKey, type RestoreRoute53Plan, runbook } from '../../src/runbooks/restore-route53/runbook';
+import type { AnyRunInput } from '../../src/runbooks/types';
+import { ACCESS_DENIED, fail, rewrite, stub, undoFaults } from '../helpers/faults';
+import { applyChanges, latestExportKey, readExportDoc, zoneRecords, zoneVsExport } from '../helpers/route53';
+import { useRunbookRig } from '../helpers/runbook-rig';
+
+const rig = useRunbookRig();
+afterEach(undoFaults);
+let n = 0;
+
+const BACKUPS = 'spawn-backups';
+const r53 = () => rig.moto().clients.route53('us-east-1');
+const s3 = () => rig.s3('us-east-1');
+
+beforeAll(async () => {
+  await rig.makeBucket(BACKUPS, 'us-east-1');
+});
+
+const rec = (apex: string, name: string, type: string, value: string, ttl = 300): ResourceRecordSet => ({ Name: `${name}.${apex}`, Type: type as ResourceRecordSet['Type'], TTL: ttl, ResourceRecords: [{ Value: value }] });
+const upsert = (r: ResourceRecordSet): Change => ({ Action: 'UPSERT', ResourceRecordSet: r });
+const del = (r: ResourceRecordSet): Change => ({ Action: 'DELETE', ResourceRecordSet: r });
+
+interface Zone {
+  id: string;
+  apex: string;
+  key: string;
+  exported: ResourceRecordSet[];
+}
+
+/** A zone of its own with `count` record sets of ours, the config pointed at it, and exported by /dr backup route53. */
+async function zone(count = 20, name = `z${++n}.example.com`): Promise<Zone> {
+  const id = await seedZone(rig.moto().clients, rig.deps().config, count, name);
+  rig.configure({ route53: { hostedZoneId: id } });
+  const key = await backup(id);
+  return { id, apex: `${name}.`, key, exported: (await readExportDoc(s3(), BACKUPS, key)).recordSets };
+}
+
+async function backup(zoneId: string): Promise<string> {
+  const i = { kind: 'backup-route53', runId: `b${++n}`, requester: 'UALICE', channel: 'C1', commandText: '/dr backup route53', requestedAt: new Date().toISOString(), dryRun: false, prune: false } as BackupRoute53Input & AnyRunInput;
+  const rb = backupRunbook(i);
+  const p = await rb.plan(rig.deps(), i);
+  const out = await rig.execute(rb, i, p.data);
+  expect(out.ok).toBe(true);
+  return latestExportKey(s3(), BACKUPS, zoneId);
+}
+
+function input(over: Partial<RestoreRoute53Input> = {}): RestoreRoute53Input & AnyRunInput {
+  return { kind: 'restore-route53', runId: `r${++n}`, requester: 'UALICE', channel: 'C1', commandText: '/dr restore route53', requestedAt: new Date().toISOString(), deleteExtra: false, dryRun: false, ...over } as RestoreRoute53Input & AnyRunInput;
+}
+
+const plan = (i: RestoreRoute53Input) => runbook.plan(rig.deps(), i);
+const execute = (i: RestoreRoute53Input & AnyRunInput, p: RestoreRoute53Plan) => rig.execute(runbook, i, p);
+const live = (z: Zone) => zoneRecords(r53(), z.id);
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+const put = (key: string, body: string, sha256 = sha(body)) => s3().send(new PutObjectCommand({ Bucket: BACKUPS, Key: key, Body: body, Metadata: { sha256 } }));
+
+/** Changes the zone away from its export: one value changed, one deleted, one added (an extra). */
+async function drift(z: Zone): Promise<{ changed: ResourceRecordSet; deleted: ResourceRecordSet; extra: ResourceRecordSet }> {
+  const a = z.exported.find((r) => r.Name === `a-0.${z.apex}`) as ResourceRecordSet;
+  const t = z.exported.find((r) => r.Name === `txt-3.${z.apex}`) as ResourceRecordSet;
+  const extra = rec(z.apex, 'extra', 'A', '10.99.0.1');
+  await applyChanges(r53(), z.id, [upsert({ ...a, ResourceRecords: [{ Value: '10.66.6.6' }] }), del(t), upsert(extra)]);
+  return { changed: a, deleted: t, extra };
+}
+
+describe('the plan', () => {
+  it('no zone configured, or no export of it yet: refused, saying how to make one', async () => {
+    rig.configure({ route53: undefined });
+    await expect(plan(input())).rejects.toMatchObject({ code: 'no_zone', message: 'No hosted zone is configured.' });
+    const id = await seedZone(rig.moto().clients, rig.deps().config, 10, `z${++n}.example.com`);
+    rig.configure({ route53: { hostedZoneId: id } });
+    await expect(plan(input())).rejects.toMatchObject({
+      code: 'no_export',
+      message: `There is no export of zone \`${id}\` in \`s3://${BACKUPS}/route53/${id}/\`, so there is nothing to restore from.`,
+      hint: expect.stringContaining('/dr backup route53'),
+    });
+  });
+
+  it('an export key that is not there, or a latest pointer naming a gone export: refused, each with its own advice', async () => {
+    const z = await zone();
+    const missing = z.key.replace(/[^/]+\.json$/, 'gone.json');
+    await expect(plan(input({ backup: missing }))).rejects.toMatchObject({ code: 'no_export', message: `There is no export \`${missing}\` in \`s3://${BACKUPS}\`.`, hint: expect.stringMatching(/^Check the key/) });
+    await s3().send(new DeleteObjectCommand({ Bucket: BACKUPS, Key: z.key }));
+    await expect(plan(input())).rejects.toMatchObject({ code: 'no_export', hint: 'The latest pointer names an export that is gone: make a new one with `/dr backup route53`.' });
+  });
+
+  it('an export changed after it was written, a document that is not an export, or not JSON: refused', async () => {
+    const z = await zone();
+    const body = await (await s3().send(new GetObjectCommand({ Bucket: BACKUPS, Key: z.key }))).Body?.transformToString();
+    const head = await s3().send(new HeadObjectCommand({ Bucket: BACKUPS, Key: z.key }));
+    await put(z.key, (body ?? '').replace('"10.0.0.1"', '"10.6.6.6"'), head.Metadata?.sha256);
+    await expect(plan(input({ backup: z.key }))).rejects.toMatchObject({ code: 'export_corrupt', message: expect.stringContaining('does not match the checksum it was written with') });
+
+    for (const doc of ['{"format":"drbot-route53-export/2","recordSets":[],"zone":{}}', '{"format":"drbot-route53-export/1","recordSets":{},"zone":{}}', '{"format":"drbot-route53-export/1","recordSets":[]}', 'not json']) {
+      await put(z.key, doc);
+      await expect(plan(input({ backup: z.key }))).rejects.toMatchObject({ code: 'not_an_export', message: `\`${z.key}\` is not a Route53 export written by \`/dr backup route53\`.` });
+    }
+    // no checksum in its metadata: read as it is
+    await s3().send(new PutObjectCommand({ Bucket: BACKUPS, Key: z.key, Body: body }));
+    expect((await plan(input({ backup: z.key }))).empty).toBe(true);
+  });
+
+  it("an export of another zone is refused; one of a zone of the same name (recreated) is accepted and said so", async () => {
+    const a = await zone(10);
+    const b = await zone(10);
+    await expect(plan(input({ backup: a.key }))).rejects.toMatchObject({
+      code: 'export_other_zone',
+      message: `The export \`${a.key}\` is of zone \`${a.id}\` (\`${a.apex}\`), not of \`${b.id}\` (\`${b.apex}\`).`,
+    });
+    const again = await seedZone(rig.moto().clients, rig.deps().config, 10, b.apex.slice(0, -1));
+    rig.configure({ route53: { hostedZoneId: again } });
+    const p = await plan(input({ backup: b.key }));
+    expect(p.lines[1]).toBe(`The export is of zone \`${b.id}\`, which had the same name (the zone was recreated).`);
+    expect(p.data.zoneId).toBe(again);
+  });
+
+  it('counts what it creates, changes and keeps, and shows samples; --delete-extra deletes the extras; a dry run says would', async () => {
+    const z = await zone();
+    const { changed, deleted, extra } = await drift(z);
+
+    const p = await plan(input());
+    const x = await plan(input({ deleteExtra: true, dryRun: true }));
+
+    expect(p.empty).toBe(false);
+    expect(p.data).toEqual({ bucket: BACKUPS, zoneId: z.id, zoneName: z.apex, key: z.key, sha256: expect.stringMatching(/^[0-9a-f]{64}$/), create: 1, change: 1, remove: 0, kept: 1, blocked: 0, batches: 1 });
+    // the 20 of the seed and the SOA and apex NS
+    expect(p.lines[0]).toMatch(new RegExp(`^Zone \`${z.apex.replace(/\./g, '\\.')}\` \\(\`${z.id}\`\\) from the export \`${z.key.replace(/\./g, '\\.')}\`: 22 record sets, exported <!date\\^\\d+\\^`));
+    expect(p.lines.slice(1)).toEqual([
+      '*1* to create, *1* to change, *0* to delete',
+      'They will be written in 1 change batch (≤ 1,000 records and 32,000 value characters each, an UPSERT counting twice), each waited for until INSYNC; then the zone is listed and compared with the export',
+      `Create: \`${deleted.Name} TXT\``,
+      `Change: \`${changed.Name} A\` (values)`,
+      `Kept: *1* record sets not in the export (\`--delete-extra\` deletes them), e.g. \`${extra.Name} A\``,
+      `Never touched: the SOA and the apex NS. Already as in the export: 18 record sets.`,
+    ]);
+    expect(x.data).toMatchObject({ create: 1, change: 1, remove: 1, kept: 0 });
+    expect(x.lines).toContain('*1* to create, *1* to change, *1* to delete');
+    expect(x.lines).toContain(`Delete (not in the export): \`${extra.Name} A\``);
+    expect(x.lines.find((l) => l.startsWith('They '))).toMatch(/^They would be written in 1 change batch/);
+  });
+
+  it('a name held by a record set the export lacks: blocked and said; the zone as exported: nothing to do', async () => {
+    const z = await zone();
+    const a = z.exported.find((r) => r.Name === `a-0.${z.apex}`) as ResourceRecordSet;
+    await applyChanges(r53(), z.id, [del(a), upsert(rec(z.apex, 'a-0', 'CNAME', 'elsewhere.example.'))]);
+    const p = await plan(input());
+    expect(p.data).toMatchObject({ create: 0, blocked: 1, kept: 1 });
+    expect(p.lines).toContain(`:warning: *1* record sets cannot be restored while a live record set not in the export holds their name, e.g. \`${a.Name} A\` (in the way: \`${a.Name} CNAME\`); \`--delete-extra\` replaces them in the same batch`);
+
+    const same = await zone();
+    const e = await plan(input());
+    expect(e.empty).toBe(true);
+    expect(e.data).toMatchObject({ create: 0, change: 0, remove: 0, batches: 0, zoneId: same.id });
+    expect(e.lines.some((l) => l.startsWith('They '))).toBe(false);
+  });
+
+  it('title and resources: the typed zone, else the plan\'s', () => {
+    expect(runbook.title(input())).toBe('Restore the Route53 zone from an export');
+    expect(runbook.title(input({ zone: 'Z123' }))).toBe('Restore Route53 zone Z123 from an export');
+    expect(runbook.resources?.(input({ zone: '/hostedzone/Z123' }))).toEqual(['route53:Z123']);
+    expect(runbook.resources?.(input())).toEqual([]);
+    expect(runbook.resources?.(input({ zone: 'Z123' }), { zoneId: 'Z9' } as RestoreRoute53Plan)).toEqual(['route53:Z9']);
+  });
+});
+
+describe('the execution', () => {
+  it('writes the differences in one batch, keeps the change set in the bucket, and verifies the zone equals the export (extras kept)', async () => {
+    const z = await zone();
+    const { extra } = await drift(z);
+    const i = input();
+    const p = await plan(i);
+
+    const out = await execute(i, p.data);
+
+    expect(zoneVsExport(await live(z), z.exported, z.apex, { extrasAllowed: [`${extra.Name}|A|`] })).toEqual([]);
+    expect((await live(z)).get(`${extra.Name}|A|`)).toBeDefined();
+    expect(out.ok).toBe(true);
+    expect(out.failures).toEqual([]);
+    expect(out.reports).toEqual([[2, 2, 'changes applied']]);
+    const setKey = changeSetKey(z.id, i.runId);
+    expect(out.lines).toEqual([
+      `Applied *2* of 2 changes to \`${z.apex}\` in 1 of 1 change batch: 1 created, 1 changed, 0 deleted.`,
+      'Route53 reported every applied batch INSYNC (on all its name servers).',
+      ':mag: Verified by listing: the zone equals the export (SOA and apex NS aside): *0* differences. 1 record sets not in the export were kept (`--delete-extra` deletes them).',
+      `The change set sent is kept at \`s3://${BACKUPS}/${setKey}\`.`,
+    ]);
+    const kept = await s3().send(new GetObjectCommand({ Bucket: BACKUPS, Key: setKey }));
+    const body = (await kept.Body?.transformToString()) ?? '';
+    expect(kept.Metadata).toEqual({ 'drbot-run': i.runId, sha256: sha(body), 'zone-id': z.id, batches: '1' });
+    expect(JSON.parse(body)).toMatchObject({ format: 'drbot-route53-changes/1', runId: i.runId, zoneId: z.id, export: z.key, batches: [[{ Action: 'UPSERT' }, { Action: 'UPSERT' }]] });
+  });
+
+  it('--delete-extra: the extra is deleted, and the zone then equals the export exactly', async () => {
+    const z = await zone();
+    await drift(z);
+    const i = input({ deleteExtra: true });
+    const out = await execute(i, (await plan(i)).data);
+    expect(zoneVsExport(await live(z), z.exported, z.apex)).toEqual([]);
+    expect(out.lines[0]).toBe(`Applied *3* of 3 changes to \`${z.apex}\` in 1 of 1 change batch: 1 created, 1 changed, 1 deleted.`);
+    expect(out.lines).toContain(':mag: Verified by listing: the zone equals the export (SOA and apex NS aside): *0* differences.');
+  });
+
+  it('more than one batch: 600 changes in two, AccessDenied on the second: the first applied, the second named, the differences left said', async () => {
+    const z = await zone(620);
+    const moved = z.exported.filter((r) => /^(a|aaaa|cname|txt|mx)-\d+\./.test(r.Name ?? '')).slice(0, 600);
+    expect(moved).toHaveLength(600);
+    await applyChanges(r53(), z.id, moved.map((r) => upsert({ ...r, TTL: 999 })));
+    const i = input();
+    const p = await plan(i);
+    expect(p.data).toMatchObject({ change: 600, batches: 2 });
+    let sent = 0;
+    fail(r53(), 'ChangeResourceRecordSetsCommand', ACCESS_DENIED, { when: () => ++sent > 1 });
+
+    const out = await execute(i, p.data);
+
+    const left = zoneVsExport(await live(z), z.exported, z.apex);
+    expect(left).toHaveLength(100);
+    expect(out.ok).toBe(false);
+    expect(out.reports).toEqual([[500, 600, 'changes applied']]);
+    expect(out.lines[0]).toBe(`Applied *500* of 600 changes to \`${z.apex}\` in 1 of 2 change batches: 0 created, 500 changed, 0 deleted.`);
+    expect(out.lines[2]).toMatch(/^:x: Stopped at batch 2 of 2: .*not authorized/);
+    expect(out.lines[3]).toBe('Applied: batch 1 (0 created, 500 changed, 0 deleted). Not applied: batch 2 (100 changes: 0 to create, 100 to change, 0 to delete). Run the command again once that is fixed: it diffs afresh and applies only what still differs.');
+    expect(out.lines[4]).toMatch(/^:warning: Verified by listing: \*100\* differences from the export remain, e\.g\. (`[^`]+`, ){5}…\.$/);
+    expect(out.failures).toEqual([expect.stringMatching(/^batch 2: .*not authorized/), '100 differences from the export remain after the restore']);
+  });
+
+  it('the first batch refused: nothing applied, said so', async () => {
+    const z = await zone();
+    await drift(z);
+    const i = input();
+    const p = await plan(i);
+    fail(r53(), 'ChangeResourceRecordSetsCommand', ACCESS_DENIED);
+    const out = await execute(i, p.data);
+    expect(out.lines[0]).toBe(`Applied *0* of 2 changes to \`${z.apex}\` in 0 of 1 change batch: 0 created, 0 changed, 0 deleted.`);
+    expect(out.lines).not.toContain('Route53 reported every applied batch INSYNC (on all its name servers).');
+    expect(out.lines[1]).toMatch(/^:x: Stopped at batch 1 of 1: /);
+    expect(out.lines[2]).toMatch(/^Applied: nothing\. Not applied: batch 1 \(2 changes: 1 to create, 1 to change, 0 to delete\)\./);
+  });
+
+  it("a batch whose answer was lost, refused when sent again, is found applied and not counted a failure; one refused outright is reported with Route53's reason", async () => {
+    const z = await zone();
+    await drift(z);
+    const i = input();
+    const p = await plan(i);
+    // moto applies the batch; the answer is an InvalidChangeBatch, as a retry of an applied batch gets
+    const undo = rewrite(r53(), 'ChangeResourceRecordSetsCommand', () => {
+      throw Object.assign(new Error('[Tried to create resource record set but it already exists]'), { name: 'InvalidChangeBatch', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    });
+
+    const out = await execute(i, p.data);
+    undo();
+
+    expect(out.ok).toBe(true);
+    expect(out.lines).toContain('One batch was found already applied when retried (an earlier answer was lost), and not sent twice.');
+
+    await drift(z);
+    const j = input();
+    const q = await plan(j);
+    fail(r53(), 'ChangeResourceRecordSetsCommand', Object.assign(new Error('RRSet of type CNAME with DNS name x is not permitted'), { name: 'InvalidChangeBatch', $fault: 'client', $metadata: { httpStatusCode: 400 } }));
+    const refused = await execute(j, q.data);
+    expect(refused.ok).toBe(false);
+    expect(refused.lines[1]).toBe(
+      ':x: Stopped at batch 1 of 1: Route53 refused the change batch: RRSet of type CNAME with DNS name x is not permitted. Route53 applies a batch whole or not at all, so nothing of this batch was applied. A record set changed since the plan may stand in the way: run the command again to diff afresh.',
+    );
+  });
+
+  it('a change PENDING: waited for until INSYNC; still PENDING after 90 checks, or GetChange refused: said, and still verified', async () => {
+    const z = await zone();
+    await drift(z);
+    rewrite<ChangeResourceRecordSetsCommandOutput>(r53(), 'ChangeResourceRecordSetsCommand', (o) => ({ ...o, ChangeInfo: { ...o.ChangeInfo!, Status: 'PENDING' } }));
+    let checks = 0;
+    const undoGet = stub(r53(), 'GetChangeCommand', (x) => ({ ChangeInfo: { Id: String(x.Id), Status: ++checks >= 3 ? 'INSYNC' : 'PENDING', SubmittedAt: new Date() } }));
+    const i = input();
+    const out = await execute(i, (await plan(i)).data);
+    undoGet();
+    expect(checks).toBe(3);
+    expect(out.lines).toContain('Route53 reported every applied batch INSYNC (on all its name servers).');
+    expect(out.ok).toBe(true);
+
+    await drift(z);
+    let slow = 0;
+    const undoSlow = stub(r53(), 'GetChangeCommand', (x) => ({ ChangeInfo: { Id: String(x.Id), Status: (++slow, 'PENDING'), SubmittedAt: new Date() } }));
+    const j = input();
+    const pending = await execute(j, (await plan(j)).data);
+    undoSlow();
+    expect(slow).toBe(90);
+    expect(pending.lines).toContain(':hourglass: batch 1 not INSYNC after 15 min of checking; Route53 still propagates it.');
+    expect(pending.lines).not.toContain('Route53 reported every applied batch INSYNC (on all its name servers).');
+    expect(pending.lines).toContain(':mag: Verified by listing: the zone equals the export (SOA and apex NS aside): *0* differences. 1 record sets not in the export were kept (`--delete-extra` deletes them).');
+
+    await drift(z);
+    fail(r53(), 'GetChangeCommand', ACCESS_DENIED);
+    const k = input();
+    const denied = await execute(k, (await plan(k)).data);
+    expect(denied.lines.find((l) => l.startsWith(':warning: Could not ask'))).toMatch(/^:warning: Could not ask Route53 whether a batch is INSYNC \(GetChange\): batch 1: .*not authorized.*\. The changes are made; only their propagation is unconfirmed\.$/);
+    expect(denied.ok).toBe(true);
+  });
+
+  it('the export changed between plan and run: nothing changed; the change set altered while the run applies it: stopped', async () => {
+    const z = await zone();
+    await drift(z);
+    const i = input();
+    const p = await plan(i);
+    await backup(z.id).then(async (newer) => {
+      // the planned key itself rewritten (same key, other content)
+      const body = await (await s3().send(new GetObjectCommand({ Bucket: BACKUPS, Key: newer }))).Body?.transformToString();
+      await put(z.key, body ?? '');
+    });
+    const before = await live(z);
+
+    const out = await execute(i, p.data);
+
+    expect(await live(z)).toEqual(before);
+    expect(out).toMatchObject({ ok: false, lines: [`:x: Nothing was changed: The export \`${z.key}\` changed or went away after the plan was made. Run the command again to plan from the export as it is now.`] });
+
+    const y = await zone();
+    await drift(y);
+    const j = input();
+    const q = await plan(j);
+    stub(s3(), 'GetObjectCommand', (x) => (x.Key === changeSetKey(y.id, j.runId) ? { Body: { transformToString: async () => '{"batches":[[]]}' } as never } : undefined));
+    const altered = await execute(j, q.data);
+    expect(altered.lines[1]).toBe(`:x: Stopped at batch 1 of 1: The change set \`${changeSetKey(y.id, j.runId)}\` changed while the run was applying it. Run the command again: it diffs afresh.`);
+  });
+
+  it('the zone cannot be listed for the check: the changes are reported made, the check not done, the run failed', async () => {
+    const z = await zone();
+    await drift(z);
+    const i = input();
+    const p = await plan(i);
+    let lists = 0;
+    fail(r53(), 'ListResourceRecordSetsCommand', ACCESS_DENIED, { when: () => ++lists > 1 });
+    const out = await execute(i, p.data);
+    expect(out.ok).toBe(false);
+    expect(out.lines[0]).toBe(`Applied *2* of 2 changes to \`${z.apex}\` in 1 of 1 change batch: 1 created, 1 changed, 0 deleted.`);
+    expect(out.lines).toContainEqual(expect.stringMatching(/^:warning: Could not verify by listing the zone: .*not authorized/));
+    expect(out.failures).toEqual([expect.stringMatching(/^verify: .*not authorized/)]);
+  });
+
+  it('nothing left to change when the run starts (the zone put back meanwhile): said, no change set', async () => {
+    const z = await zone();
+    const { changed, deleted, extra } = await drift(z);
+    const i = input();
+    const p = await plan(i);
+    await applyChanges(r53(), z.id, [upsert(changed), upsert(deleted), del(extra)]);
+    const out = await execute(i, p.data);
+    expect(out.lines).toEqual([`Nothing left to change in \`${z.apex}\`: the zone already matched the export when the run started.`, ':mag: Verified by listing: the zone equals the export (SOA and apex NS aside): *0* differences.']);
+    expect(out.ok).toBe(true);
+  });
+});
