@@ -46,6 +46,8 @@ export default {
     'src/runbooks/compromise/runbook.ts',
     // /dr restore route53: the export checked before it is trusted, batches written once, stopped and verified honestly
     'src/runbooks/restore-route53/runbook.ts',
+    // /dr restore iam: the export checked before it is trusted, only differences written, verified by exporting again
+    'src/runbooks/restore-iam/runbook.ts',
   ],
   testRunner: 'jest',
   jest: { configFile: 'jest.mutate.config.js', enableFindRelatedTests: false },

@@ -311,7 +311,7 @@ export const runbook: Runbook<RestoreIamInput, RestoreIamPlan> = {
       ...(input.all && cmp.notInExport.length ? [`Not in the export, left as ${cmp.notInExport.length === 1 ? 'it is' : 'they are'} (drbot never deletes a role): ${list(cmp.notInExport)}`] : []),
     ];
     if (!cmp.roles.length && !writable.length) {
-      return { lines: [source, `All ${plural(roles.length, 'role')} match the export: nothing to restore.`, ...notes], empty: true, data };
+      return { lines: [source, `${roles.length === 1 ? `The role ${code(roles[0]?.name ?? '')} matches` : `All ${plural(roles.length, 'role')} match`} the export: nothing to restore.`, ...notes], empty: true, data };
     }
     const created = cmp.roles.filter((r) => r.diff.changes.some((c) => c.kind === 'create')).length;
     const will = input.dryRun ? 'would be' : 'will be';
