@@ -48,6 +48,8 @@ export default {
     'src/runbooks/restore-route53/runbook.ts',
     // /dr restore iam: the export checked before it is trusted, only differences written, verified by exporting again
     'src/runbooks/restore-iam/runbook.ts',
+    // /dr failback: only what the failover switched is put back, its instances terminated only once DNS is back
+    'src/runbooks/failback/runbook.ts',
   ],
   testRunner: 'jest',
   jest: { configFile: 'jest.mutate.config.js', enableFindRelatedTests: false },

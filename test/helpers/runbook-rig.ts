@@ -37,6 +37,7 @@ export function useLocalRunner(): void {
 export function useRunbookRig() {
   const moto = useMoto();
   let config: DrConfig = SANDBOX_CONFIG;
+  let store: StateStore | undefined;
   let n = 0;
 
   useLocalRunner();
@@ -65,12 +66,17 @@ export function useRunbookRig() {
     config = { ...config, ...patch };
   }
 
-  /** The runbook's deps: AWS is moto; a state store or Slack call fails the test (a runbook reaches AWS only). */
+  /** The state store every later deps() holds (for runbooks that keep state there, e.g. the failover's), instead of one that fails every call. */
+  function useStore(s: StateStore): void {
+    store = s;
+  }
+
+  /** The runbook's deps: AWS is moto; a state store (unless useStore) or Slack call fails the test (a runbook reaches AWS only). */
   function deps(): RunbookDeps {
     const refuse = (what: string) => () => Promise.reject(new Error(`the runbook ${what}`));
     const slack: SlackPoster = { post: refuse('posted to Slack'), update: refuse('updated Slack'), ephemeral: refuse('posted to Slack'), removeCopies: refuse('deleted from Slack') };
     const nowhere = new DynamoDBClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
-    return { config, clients: moto().clients, store: new StateStore(nowhere, 'none'), slack, now: () => new Date() };
+    return { config, clients: moto().clients, store: store ?? new StateStore(nowhere, 'none'), slack, now: () => new Date() };
   }
 
   /** Executes `plan` as a durable function on the local runner; its outcome and the progress it reported. */
@@ -110,5 +116,5 @@ export function useRunbookRig() {
     return r.result as T;
   }
 
-  return { moto: (): MotoContext => moto(), s3, bucket, makeBucket, configure, deps, execute, run, durable };
+  return { moto: (): MotoContext => moto(), s3, bucket, makeBucket, configure, useStore, deps, execute, run, durable };
 }

@@ -1,0 +1,308 @@
+/**
+ * The failback runbook (src/runbooks/failback/runbook.ts, `/dr failback`) on its own, against moto:
+ * what its plan reads of the last failover and refuses, and what its execution writes back, checks,
+ * terminates and reports, with AWS refusing on the way. The failover's record of what it switched
+ * is in drbot's state table, here a table in moto's DynamoDB. The flows through Slack and approval
+ * are failover.test.ts; these need no local stack, so `npm run mutate` can run them for each mutant.
+ *
+ * moto answers every DNS change INSYNC at once and enforces no IAM policy: refusals and a record
+ * listed with other values are SDK middleware on the runbook's own clients (test/helpers/faults.ts).
+ */
+import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, type ListResourceRecordSetsCommandOutput, ListResourceRecordSetsCommand, type ResourceRecordSet } from '@aws-sdk/client-route-53';
+import { CreateTagsCommand, DescribeImagesCommand, DescribeInstancesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import type { FailoverRecord } from '../../src/config/schema';
+import type { FailbackInput } from '../../src/runbooks/failback';
+import { type FailbackPlan, runbook, writable } from '../../src/runbooks/failback/runbook';
+import { type FailoverState, getFailoverState, putFailoverState } from '../../src/runbooks/failover/state';
+import type { AnyRunInput } from '../../src/runbooks/types';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { StateStore } from '../../src/store/state';
+import { ACCESS_DENIED, fail, rewrite, undoFaults } from '../helpers/faults';
+import { useRunbookRig } from '../helpers/runbook-rig';
+
+const rig = useRunbookRig();
+afterEach(undoFaults);
+let n = 0;
+
+const PRIMARY = 'us-east-1';
+const TARGET = 'us-west-2';
+const r53 = () => rig.moto().clients.route53(PRIMARY);
+const ec2 = (region = TARGET) => rig.moto().clients.ec2(region);
+let store: StateStore;
+
+beforeAll(async () => {
+  const ddb = rig.moto().clients.dynamodb(PRIMARY);
+  await StateStore.createTable(ddb, 'drbot-failback-rig');
+  store = new StateStore(ddb, 'drbot-failback-rig');
+  rig.useStore(store);
+});
+
+const a = (name: string, ip: string, ttl = 300): ResourceRecordSet => ({ Name: name, Type: 'A', TTL: ttl, ResourceRecords: [{ Value: ip }] });
+const record = (name: string): FailoverRecord => ({ name, type: 'A', target: 'private-ip', ttl: 60 });
+
+interface Scene {
+  zoneId: string;
+  apex: string;
+  state: FailoverState;
+  /** The instance the failover launched (tagged with its run id), in the target region. */
+  instance?: string;
+}
+
+/**
+ * A failover as `/dr failover` leaves it: api switched from 10.0.0.1 to 10.9.9.9, new created by
+ * it (not in the zone before), old as before already (nothing to do); the state kept; optionally
+ * one instance tagged with its run id.
+ */
+async function failedOver(opts: { instance?: boolean; status?: FailoverState['status'] } = {}): Promise<Scene> {
+  const apex = `fb${++n}.example.com.`;
+  const zone = await r53().send(new CreateHostedZoneCommand({ Name: apex, CallerReference: `fb-${n}-${Date.now()}` }));
+  const zoneId = (zone.HostedZone?.Id ?? '').replace('/hostedzone/', '');
+  const runId = `r-fo${String(n).padStart(10, '0')}`;
+  const before = a(`api.${apex}`, '10.0.0.1');
+  const after = [a(`api.${apex}`, '10.9.9.9', 60), a(`new.${apex}`, '10.9.9.9', 60), a(`old.${apex}`, '10.0.0.3')];
+  await r53().send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: { Changes: after.map((s) => ({ Action: 'UPSERT', ResourceRecordSet: s })) } }));
+  const state: FailoverState = {
+    runId,
+    target: TARGET,
+    primary: PRIMARY,
+    zoneId,
+    at: '2026-12-01T10:00:00.000Z',
+    before: [{ record: record(`api.${apex}`), set: before }, { record: record(`new.${apex}`) }, { record: record(`old.${apex}`), set: a(`old.${apex}`, '10.0.0.3') }],
+    after,
+    instances: [],
+    status: opts.status ?? 'failed-over',
+  };
+  let instance: string | undefined;
+  if (opts.instance) {
+    instance = await launch({ 'drbot-failover': runId, Name: 'spawn-app-failover' });
+    state.instances = [instance];
+  }
+  await putFailoverState(store, state);
+  return { zoneId, apex, state, ...(instance ? { instance } : {}) };
+}
+
+async function launch(tags: Record<string, string>): Promise<string> {
+  const image = (await ec2().send(new DescribeImagesCommand({ Owners: ['amazon'] }))).Images?.[0]?.ImageId ?? '';
+  const r = await ec2().send(new RunInstancesCommand({ ImageId: image, MinCount: 1, MaxCount: 1, InstanceType: 't3.micro', TagSpecifications: [{ ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }] }));
+  return r.Instances?.[0]?.InstanceId ?? '';
+}
+
+const stateOf = async (id: string) => (await ec2().send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations?.[0]?.Instances?.[0]?.State?.Name;
+
+async function values(s: Scene): Promise<Record<string, string>> {
+  const r = await r53().send(new ListResourceRecordSetsCommand({ HostedZoneId: s.zoneId }));
+  return Object.fromEntries((r.ResourceRecordSets ?? []).filter((x) => x.Type === 'A').map((x) => [x.Name?.split('.')[0], `${(x.ResourceRecords ?? []).map((v) => v.Value).join(',')} ttl ${x.TTL}`]));
+}
+
+function input(over: Partial<FailbackInput> = {}): FailbackInput & AnyRunInput {
+  return { kind: 'failback', runId: `r-fb${String(++n).padStart(10, '0')}`, requester: 'UALICE', channel: 'C1', commandText: '/dr failback', requestedAt: new Date().toISOString(), terminate: false, dryRun: false, ...over } as FailbackInput & AnyRunInput;
+}
+
+const plan = (i: FailbackInput) => runbook.plan(rig.deps(), i);
+const execute = (i: FailbackInput & AnyRunInput, p: FailbackPlan) => rig.execute(runbook, i, p);
+
+describe('the plan', () => {
+  it('no failover recorded: refused, saying what restores records changed by hand', async () => {
+    await store.doc.send(new DeleteCommand({ TableName: store.tableName, Key: { pk: 'FAILOVER', sk: 'CURRENT' } }));
+    await expect(plan(input())).rejects.toMatchObject({ code: 'no_failover', message: 'drbot has no failover to fail back from.', hint: expect.stringContaining('/dr restore route53') });
+  });
+
+  it('each record: switched back, deleted (the failover made it) or left as it is; the instances it launched are listed, kept without --terminate', async () => {
+    const s = await failedOver({ instance: true });
+
+    const p = await plan(input());
+
+    expect(p.empty).toBe(false);
+    expect(p.lines).toEqual([
+      `Failover run \`${s.state.runId}\` to us-west-2 (failed-over, 2026-12-01 10:00Z).`,
+      ':large_green_circle: us-east-1 answers again.',
+      `DNS in \`${s.zoneId}\`: 2 of 3 records to switch back:`,
+      `• \`api.${s.apex.slice(0, -1)}\` A: \`A 10.9.9.9\` → \`A 10.0.0.1\``,
+      `• \`new.${s.apex.slice(0, -1)}\` A: \`A 10.9.9.9\` delete (the failover created it)`,
+      `• \`old.${s.apex.slice(0, -1)}\` A: \`A 10.0.0.3\` left: already as before`,
+      `1 instance launched by the failover (tagged \`drbot-failover=${s.state.runId}\`) in us-west-2 (kept; \`--terminate\` or the button terminates them):`,
+      expect.stringMatching(new RegExp(`^• \`${s.instance}\` t3\\.micro running, launched \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\dZ, \`spawn-app-failover\`$`)),
+    ]);
+    expect(p.data.reverts.map((r) => r.change?.Action ?? r.skip)).toEqual(['UPSERT', 'DELETE', 'already as before']);
+    expect(p.data.instances.map((i) => i.id)).toEqual([s.instance]);
+    expect((await plan(input({ terminate: true }))).lines[6]).toContain(`in us-west-2, to terminate:`);
+  });
+
+  it('a record the failover made, since changed or gone: left for a person; no instances: said so', async () => {
+    const s = await failedOver();
+    await r53().send(new ChangeResourceRecordSetsCommand({ HostedZoneId: s.zoneId, ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: a(`new.${s.apex}`, '10.5.5.5', 60) }] } }));
+    const p = await plan(input());
+    expect(p.lines[4]).toBe(`• \`new.${s.apex.slice(0, -1)}\` A: \`A 10.5.5.5\` left: created by the failover but changed since: left for a person`);
+    expect(p.lines.at(-1)).toBe(`No instance tagged \`drbot-failover=${s.state.runId}\` is left in us-west-2.`);
+
+    await r53().send(new ChangeResourceRecordSetsCommand({ HostedZoneId: s.zoneId, ChangeBatch: { Changes: [{ Action: 'DELETE', ResourceRecordSet: a(`new.${s.apex}`, '10.5.5.5', 60) }] } }));
+    expect((await plan(input())).lines[4]).toBe(`• \`new.${s.apex.slice(0, -1)}\` A: \`(none)\` left: already gone`);
+  });
+
+  it('the primary still unreachable: a dry run says so; a failback is refused, since it would point the records at it', async () => {
+    await failedOver();
+    fail(ec2(PRIMARY), 'DescribeImagesCommand', ACCESS_DENIED);
+    const dry = await plan(input({ dryRun: true }));
+    expect(dry.lines[1]).toBe(':red_circle: us-east-1 is still unreachable (AwsCallError: DescribeImages on `images tagged spawn=true in us-east-1` failed: User is not authorized to perform this action).');
+    await expect(plan(input())).rejects.toMatchObject({ code: 'primary_unreachable', message: 'us-east-1 is still unreachable: failing back now would point the records at a region that does not answer.' });
+  });
+
+  it('already failed back: said, nothing to do unless instances are left to terminate; a failover that switched no records says so', async () => {
+    const s = await failedOver({ status: 'failed-back', instance: true });
+    await putFailoverState(store, { ...s.state, failback: { runId: 'r-earlier00001', at: '2026-12-01T12:30:00.000Z' } });
+    const p = await plan(input());
+    expect(p.lines[2]).toBe('DNS: already switched back by run `r-earlier00001` at 2026-12-01 12:30Z.');
+    expect(p.empty).toBe(true);
+    expect((await plan(input({ terminate: true }))).empty).toBe(false);
+    await putFailoverState(store, { ...s.state });
+    expect((await plan(input())).lines[2]).toBe('DNS: already switched back.');
+
+    const { zoneId: _zone, ...noDns } = s.state;
+    await putFailoverState(store, { ...noDns, status: 'failed-over' });
+    const q = await plan(input());
+    expect(q.lines[2]).toBe('DNS: the failover switched no records.');
+    expect(q.empty).toBe(false);
+  });
+
+  it('title, resources; an alias set is written back without a TTL or values', () => {
+    expect(runbook.title(input())).toBe('Failback');
+    expect(runbook.title(input({ terminate: true }))).toBe('Failback and termination of the failover instances');
+    expect(runbook.resources?.(input())).toEqual(['failover']);
+    expect(runbook.resources?.(input(), { failover: { zoneId: 'Z1' } } as FailbackPlan)).toEqual(['failover', 'route53:Z1']);
+    const alias: ResourceRecordSet = { Name: 'x.', Type: 'A', TTL: 0, ResourceRecords: [], AliasTarget: { HostedZoneId: 'Z2', DNSName: 'lb.', EvaluateTargetHealth: false } };
+    expect(writable(alias)).toEqual({ Name: 'x.', Type: 'A', AliasTarget: { HostedZoneId: 'Z2', DNSName: 'lb.', EvaluateTargetHealth: false } });
+    const plain = a('y.', '10.0.0.1');
+    expect(writable(plain)).toBe(plain);
+  });
+});
+
+describe('the execution', () => {
+  it('switches every record back, checks them, marks the failover failed back, and offers to terminate the instances left', async () => {
+    const s = await failedOver({ instance: true });
+    const i = input();
+    const p = await plan(i);
+
+    const out = await execute(i, p.data);
+
+    expect(await values(s)).toEqual({ api: '10.0.0.1 ttl 300', old: '10.0.0.3 ttl 300' });
+    expect(out.failures).toEqual([]);
+    expect(out.ok).toBe(true);
+    expect(out.lines.slice(0, 4)).toEqual([
+      `Switched 2 records back in \`${s.zoneId}\`; Route53 reported INSYNC:`,
+      `• \`api.${s.apex.slice(0, -1)}\` A → \`A 10.0.0.1\``,
+      `• \`new.${s.apex.slice(0, -1)}\` A → deleted`,
+      'Listed again: every record holds what it held before the failover.',
+    ]);
+    expect(out.lines[4]).toBe('1 failover instance still running in us-west-2:');
+    expect(out.next).toEqual([{ label: 'Terminate failover instances', command: 'failback --terminate', style: 'danger' }]);
+    expect(await getFailoverState(store)).toMatchObject({ runId: s.state.runId, status: 'failed-back', failback: { runId: i.runId, at: expect.any(String) } });
+    expect(await stateOf(s.instance!)).toBe('running');
+  });
+
+  it('--terminate: only the instances still tagged with this failover are terminated, once DNS is back', async () => {
+    const s = await failedOver({ instance: true });
+    const other = await launch({ 'drbot-failover': s.state.runId, Name: 'second' });
+    const i = input({ terminate: true });
+    const p = await plan(i);
+    // re-tagged after the plan: no longer this failover's
+    await ec2().send(new CreateTagsCommand({ Resources: [other], Tags: [{ Key: 'drbot-failover', Value: 'someone-else' }] }));
+
+    const out = await execute(i, p.data);
+
+    expect(await stateOf(s.instance!)).toBe('terminated');
+    expect(await stateOf(other)).toBe('running');
+    expect(out.lines).toContain(`Terminated 1 instance tagged \`drbot-failover=${s.state.runId}\` in us-west-2: \`${s.instance}\` terminated.`);
+    expect(out.next).toEqual([]);
+    expect(out.ok).toBe(true);
+  });
+
+  it('another failover came into effect while this plan waited: nothing changed, plan again', async () => {
+    const s = await failedOver({ instance: true });
+    const i = input({ terminate: true });
+    const p = await plan(i);
+    await putFailoverState(store, { ...s.state, runId: 'r-newer0000001', status: 'switching' });
+
+    const out = await execute(i, p.data);
+
+    expect(await values(s)).toMatchObject({ api: '10.9.9.9 ttl 60', new: '10.9.9.9 ttl 60' });
+    expect(await stateOf(s.instance!)).toBe('running');
+    expect(out).toEqual({
+      ok: false,
+      lines: [`:x: Nothing was changed: this plan reverts failover \`${s.state.runId}\`, but failover \`r-newer0000001\` (switching) came into effect while it waited for its approval. Plan again: \`/dr failback\`.`],
+      failures: [`failover r-newer0000001 replaced ${s.state.runId} after this plan was made`],
+      next: [{ label: 'Plan again', command: 'failback --terminate' }],
+      reports: [],
+    });
+    const j = input();
+    const q = await plan(j);
+    await putFailoverState(store, { ...s.state, runId: 'r-newest000001' });
+    expect((await execute(j, q.data)).next).toEqual([{ label: 'Plan again', command: 'failback' }]);
+  });
+
+  it('the DNS write refused: not marked failed back; the instances are not terminated while DNS may point at them', async () => {
+    const s = await failedOver({ instance: true });
+    const i = input({ terminate: true });
+    const p = await plan(i);
+    fail(r53(), 'ChangeResourceRecordSetsCommand', ACCESS_DENIED);
+
+    const out = await execute(i, p.data);
+
+    expect(await values(s)).toMatchObject({ api: '10.9.9.9 ttl 60' });
+    expect(await stateOf(s.instance!)).toBe('running');
+    expect(await getFailoverState(store)).toMatchObject({ status: 'failed-over' });
+    expect(out.ok).toBe(false);
+    expect(out.lines[0]).toMatch(/^:x: DNS switch-back stopped at batch 1: 0 of 2 records written\. Run `\/dr failback` again\./);
+    expect(out.lines[1]).toBe('The failover\'s instances were *not* terminated: DNS is not back, and may still point at them. Run `/dr failback --terminate` again once it can be switched back.');
+    expect(out.lines[2]).toBe('1 failover instance still running in us-west-2:');
+    expect(out.failures).toEqual([expect.stringMatching(/^DNS: .*not authorized/)]);
+    expect(out.next).toEqual([{ label: 'Terminate failover instances', command: 'failback --terminate', style: 'danger' }]);
+  });
+
+  it('listed again with other values, or not listable: a failure, and the failover stays in effect', async () => {
+    const s = await failedOver();
+    const i = input();
+    const p = await plan(i);
+    // from here on (the check after the write), api lists with another value
+    rewrite<ListResourceRecordSetsCommandOutput>(r53(), 'ListResourceRecordSetsCommand', (o) => ({ ...o, ResourceRecordSets: (o.ResourceRecordSets ?? []).map((x) => (x.Name?.startsWith('api.') ? a(x.Name, '10.7.7.7') : x)) }));
+
+    const out = await execute(i, p.data);
+
+    expect(out.failures).toEqual([`listed again, 1 record(s) do not hold the pre-failover values: api.${s.apex.slice(0, -1)} A`]);
+    expect(out.ok).toBe(false);
+    expect(await getFailoverState(store)).toMatchObject({ status: 'failed-over' });
+
+    undoFaults();
+    const t = await failedOver();
+    const j = input();
+    const q = await plan(j);
+    fail(r53(), 'ListResourceRecordSetsCommand', ACCESS_DENIED);
+    const denied = await execute(j, q.data);
+    expect(denied.failures).toEqual([expect.stringMatching(/^could not list the records again: .*not authorized/)]);
+    expect(await getFailoverState(store)).toMatchObject({ runId: t.state.runId, status: 'failed-over' });
+  });
+
+  it('TerminateInstances refused: DNS is back, the instances are still listed with the button', async () => {
+    const s = await failedOver({ instance: true });
+    const i = input({ terminate: true });
+    const p = await plan(i);
+    fail(ec2(), 'TerminateInstancesCommand', ACCESS_DENIED);
+
+    const out = await execute(i, p.data);
+
+    expect(await values(s)).toMatchObject({ api: '10.0.0.1 ttl 300' });
+    expect(await stateOf(s.instance!)).toBe('running');
+    expect(out.failures).toEqual([expect.stringMatching(/^terminate: .*not authorized/)]);
+    expect(out.lines).toContain('1 failover instance still running in us-west-2:');
+    expect(out.next).toEqual([{ label: 'Terminate failover instances', command: 'failback --terminate', style: 'danger' }]);
+  });
+
+  it('nothing left to switch back: said, and the failover marked failed back', async () => {
+    const s = await failedOver();
+    await r53().send(new ChangeResourceRecordSetsCommand({ HostedZoneId: s.zoneId, ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: a(`api.${s.apex}`, '10.0.0.1') }, { Action: 'DELETE', ResourceRecordSet: a(`new.${s.apex}`, '10.9.9.9', 60) }] } }));
+    const i = input();
+    const out = await execute(i, (await plan(i)).data);
+    expect(out.lines).toEqual(['No DNS record needed switching back.']);
+    expect(out.ok).toBe(true);
+    expect(await getFailoverState(store)).toMatchObject({ status: 'failed-back', failback: { runId: i.runId } });
+  });
+});
