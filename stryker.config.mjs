@@ -50,6 +50,8 @@ export default {
     'src/runbooks/restore-iam/runbook.ts',
     // /dr failback: only what the failover switched is put back, its instances terminated only once DNS is back
     'src/runbooks/failback/runbook.ts',
+    // /dr failover: launched from the copies, DNS switched only once they pass their checks, the state kept for the failback
+    'src/runbooks/failover/runbook.ts',
   ],
   testRunner: 'jest',
   jest: { configFile: 'jest.mutate.config.js', enableFindRelatedTests: false },

@@ -1,0 +1,363 @@
+/**
+ * The failover runbook (src/runbooks/failover/runbook.ts, `/dr failover`) on its own, against moto:
+ * what its plan refuses and shows, and what its execution launches, waits for, switches, checks,
+ * records and reports, with AWS refusing on the way. Each test has its own tagged image (the config's
+ * `ami.tagValue`), its backup copy in the target region, its own hosted zone, and the failover's
+ * state in a table in moto's DynamoDB. The config lists no bucket and no table: their readiness is
+ * failover.test.ts's, as are the flows through Slack and approval. These need no local stack, so
+ * `npm run mutate` can run them for each mutant.
+ *
+ * moto answers every DNS change INSYNC at once and enforces no IAM policy: refusals and impaired
+ * instances are SDK middleware on the runbook's own clients (test/helpers/faults.ts).
+ */
+import { CreateImageCommand, DescribeImagesCommand, DescribeInstancesCommand, type DescribeInstanceStatusCommandOutput, type Instance, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import type { DrConfig } from '../../src/config/schema';
+import { ensureAmiCopies } from '../../src/local/outage';
+import { SANDBOX_CONFIG } from '../../src/local/sandbox';
+import type { FailoverInput } from '../../src/runbooks/failover';
+import { FAILOVER_TAG, type FailoverPlan, runbook } from '../../src/runbooks/failover/runbook';
+import { getFailoverState, putFailoverState } from '../../src/runbooks/failover/state';
+import type { AnyRunInput } from '../../src/runbooks/types';
+import { StateStore } from '../../src/store/state';
+import { ACCESS_DENIED, fail, rewrite, undoFaults } from '../helpers/faults';
+import { useRunbookRig } from '../helpers/runbook-rig';
+
+const rig = useRunbookRig();
+afterEach(undoFaults);
+let n = 0;
+
+const PRIMARY = 'us-east-1';
+const TARGET = 'us-west-2';
+const r53 = () => rig.moto().clients.route53(PRIMARY);
+const ec2 = (region = TARGET) => rig.moto().clients.ec2(region);
+let store: StateStore;
+
+beforeAll(async () => {
+  const ddb = rig.moto().clients.dynamodb(PRIMARY);
+  await StateStore.createTable(ddb, 'drbot-failover-rig');
+  store = new StateStore(ddb, 'drbot-failover-rig');
+  rig.useStore(store);
+});
+// Each test starts with no failover recorded, and no instance of an earlier test running in the target.
+beforeEach(async () => {
+  await store.doc.send(new DeleteCommand({ TableName: store.tableName, Key: { pk: 'FAILOVER', sk: 'CURRENT' } }));
+  const ids = (await alive()).map((i) => i.InstanceId ?? '');
+  if (ids.length) await ec2().send(new TerminateInstancesCommand({ InstanceIds: ids }));
+});
+
+async function alive(): Promise<Instance[]> {
+  const r = await ec2().send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running'] }] }));
+  return (r.Reservations ?? []).flatMap((x) => x.Instances ?? []);
+}
+const tag = (i: Instance, k: string) => i.Tags?.find((t) => t.Key === k)?.Value;
+
+interface Estate {
+  zoneId: string;
+  apex: string;
+  /** The tagged images in the primary, by name. */
+  images: Record<string, string>;
+  copies: string[];
+}
+
+/**
+ * Tagged images in the primary (`names`), copied to the target as `/dr backup amis` leaves them (or
+ * not), a zone with www A 10.0.0.1, and the config pointed at them with a failover section.
+ */
+async function estate(opts: { names?: string[]; copies?: boolean; failover?: Partial<NonNullable<DrConfig['failover']>> | null; records?: boolean } = {}): Promise<Estate> {
+  const tagValue = `t${++n}`;
+  const apex = `fo${n}.example.com.`;
+  const zone = await r53().send(new CreateHostedZoneCommand({ Name: apex, CallerReference: `fo-${n}-${Date.now()}` }));
+  const zoneId = (zone.HostedZone?.Id ?? '').replace('/hostedzone/', '');
+  await r53().send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: `www.${apex}`, Type: 'A', TTL: 300, ResourceRecords: [{ Value: '10.0.0.1' }] } }] } }));
+  const failover: NonNullable<DrConfig['failover']> = {
+    instances: { type: 't3.micro', count: 1, tags: { app: 'spawn' } },
+    ...(opts.records === false ? {} : { dns: { records: [{ name: `www.${apex.slice(0, -1)}`, type: 'A', target: 'private-ip', ttl: 60 }] } }),
+    ...opts.failover,
+  };
+  const config: Partial<DrConfig> = {
+    s3: { ...SANDBOX_CONFIG.s3, buckets: [] },
+    dynamodb: { ...SANDBOX_CONFIG.dynamodb, tables: [] },
+    ami: { ...SANDBOX_CONFIG.ami, tagValue },
+    route53: { hostedZoneId: zoneId },
+  };
+  rig.configure(opts.failover === null ? { ...config, failover: undefined } : { ...config, failover });
+  const images: Record<string, string> = {};
+  const p = ec2(PRIMARY);
+  const base = (await p.send(new DescribeImagesCommand({ Owners: ['amazon'] }))).Images?.[0]?.ImageId ?? '';
+  const run = await p.send(new RunInstancesCommand({ ImageId: base, MinCount: 1, MaxCount: 1, InstanceType: 't3.micro' }));
+  const from = run.Instances?.[0]?.InstanceId ?? '';
+  for (const name of opts.names ?? ['spawn-worker']) {
+    const made = await p.send(new CreateImageCommand({ InstanceId: from, Name: `${name}-${n}`, TagSpecifications: [{ ResourceType: 'image', Tags: [{ Key: 'Name', Value: name }, { Key: SANDBOX_CONFIG.ami.tagKey, Value: tagValue }] }] }));
+    images[name] = made.ImageId ?? '';
+  }
+  await p.send(new TerminateInstancesCommand({ InstanceIds: [from] }));
+  const copies = opts.copies === false ? [] : await ensureAmiCopies(rig.moto().clients, rig.deps().config, new Date());
+  return { zoneId, apex, images, copies };
+}
+
+async function www(e: Estate): Promise<string> {
+  const r = await r53().send(new ListResourceRecordSetsCommand({ HostedZoneId: e.zoneId, StartRecordName: `www.${e.apex}`, StartRecordType: 'A', MaxItems: 1 }));
+  const s = r.ResourceRecordSets?.[0];
+  return `${(s?.ResourceRecords ?? []).map((v) => v.Value).join(',')} ttl ${s?.TTL}`;
+}
+
+function input(over: Partial<FailoverInput> = {}): FailoverInput & AnyRunInput {
+  return { kind: 'failover', runId: `r-fo${String(++n).padStart(10, '0')}`, requester: 'UALICE', channel: 'C1', commandText: '/dr failover', requestedAt: new Date().toISOString(), dryRun: false, ...over } as FailoverInput & AnyRunInput;
+}
+
+const plan = (i: FailoverInput) => runbook.plan(rig.deps(), i);
+const execute = (i: FailoverInput & AnyRunInput, p: FailoverPlan) => rig.execute(runbook, i, p);
+const CLOCK = /T\+\d+:\d\d of 1 h/.source;
+
+describe('the plan', () => {
+  it('the primary as target: refused; no failover section: readiness only on a dry run, refused otherwise', async () => {
+    await estate({ failover: null });
+    await expect(plan(input({ region: PRIMARY }))).rejects.toMatchObject({ code: 'failover_to_primary', message: '`us-east-1` is the primary region: nothing to fail over to.' });
+    const dry = await plan(input({ dryRun: true }));
+    expect(dry.lines[0]).toMatch(/^\*Readiness of a failover to us-west-2\*: /);
+    expect(dry.lines.at(-1)).toBe('No `failover:` section in the drbot config: readiness only. Add one (instance type, subnet, security groups, count, DNS records) to fail over.');
+    expect(dry.data).toMatchObject({ target: TARGET, records: [] });
+    expect(dry.data.settings).toBeUndefined();
+    await expect(plan(input())).rejects.toMatchObject({ code: 'no_failover_config' });
+  });
+
+  it('what it will launch from which copy, where, and which records it switches from what', async () => {
+    const e = await estate({ failover: { instances: { type: 't3.small', count: 2, subnetId: 'subnet-0123456789abcdef0', securityGroupIds: ['sg-0123456789abcdef0', 'sg-00000000000000001'], instanceProfile: 'spawn-app', tags: {} } } });
+    const i = input();
+
+    const p = await plan(i);
+
+    expect(p.data).toMatchObject({ target: TARGET, zoneId: e.zoneId, sources: [{ copyId: e.copies[0], sourceId: e.images['spawn-worker'] }], settings: { type: 't3.small', count: 2 } });
+    const planAt = p.lines.indexOf('*Plan* (RTO objective 1 h, clock running since the request):');
+    expect(planAt).toBeGreaterThan(0);
+    expect(p.lines.slice(planAt + 1)).toEqual([
+      expect.stringMatching(
+        new RegExp(`^1\\. Launch 2 × \`t3\\.small\` per image in us-west-2 from \`${e.copies[0]}\` \\([^)]+\\) in \`subnet-0123456789abcdef0\`, groups \`sg-0123456789abcdef0\`, \`sg-00000000000000001\`, profile \`spawn-app\`, tagged \`drbot-failover=${i.runId}\`\\.$`),
+      ),
+      '2. Wait until they run and pass both status checks.',
+      `3. Switch 1 record in \`${e.zoneId}\` (UPSERT), wait until INSYNC, list them again:`,
+      `• \`www.${e.apex.slice(0, -1)}\` A: \`A 10.0.0.1\` → the new instances' private-ip, TTL 60`,
+      '4. Report what the replicas held at cut-over, the achieved RTO and the estimated RPO. `/dr failback` switches the records back.',
+    ]);
+  });
+
+  it('no copy in the target: nothing to launch (said on a dry run, refused otherwise); no records configured: said', async () => {
+    await estate({ copies: false, records: false });
+    const dry = await plan(input({ dryRun: true }));
+    expect(dry.lines).toContain('1. :x: Nothing to launch: no backup AMI copy in us-west-2 (`/dr backup amis` makes them).');
+    expect(dry.lines).toContain('3. No DNS records to switch (`failover.dns`).');
+    await expect(plan(input())).rejects.toMatchObject({ code: 'nothing_to_launch', message: 'No backup AMI copy in us-west-2: there is nothing to launch.' });
+  });
+
+  it('a failover already in effect: refused (a dry run still shows the plan); one failed back is no obstacle', async () => {
+    await estate();
+    await putFailoverState(store, { runId: 'r-active000001', target: TARGET, primary: PRIMARY, at: new Date().toISOString(), before: [], after: [], instances: [], status: 'failed-over' });
+    await expect(plan(input())).rejects.toMatchObject({ code: 'failover_active', message: 'A failover to us-west-2 is already in effect (run `r-active000001`, failed-over).' });
+    expect((await plan(input({ dryRun: true }))).lines.at(-1)).toMatch(/^4\. Report/);
+    await putFailoverState(store, { runId: 'r-active000001', target: TARGET, primary: PRIMARY, at: new Date().toISOString(), before: [], after: [], instances: [], status: 'failed-back' });
+    expect((await plan(input())).data.sources).toHaveLength(1);
+  });
+
+  it('title and resources', () => {
+    expect(runbook.title(input())).toBe('Failover');
+    expect(runbook.title(input({ region: 'us-west-2' }))).toBe('Failover to us-west-2');
+    expect(runbook.resources?.(input())).toEqual(['failover']);
+    expect(runbook.resources?.(input(), { zoneId: 'Z1' } as FailoverPlan)).toEqual(['failover', 'route53:Z1']);
+  });
+});
+
+describe('the execution', () => {
+  it('launches from the copy, waits for the checks, switches the record to the new instance, records the failover, and reports the RTO', async () => {
+    const e = await estate();
+    const i = input();
+    const p = await plan(i);
+
+    const out = await execute(i, p.data);
+
+    const [inst, ...more] = await alive();
+    expect(more).toEqual([]);
+    expect(inst?.ImageId).toBe(e.copies[0]);
+    expect(inst?.InstanceType).toBe('t3.micro');
+    expect([tag(inst!, FAILOVER_TAG), tag(inst!, 'source-ami'), tag(inst!, 'Name'), tag(inst!, 'app')]).toEqual([i.runId, e.images['spawn-worker'], `${p.data.sources[0]?.name}-failover`, 'spawn']);
+    expect(await www(e)).toBe(`${inst?.PrivateIpAddress} ttl 60`);
+    expect(await getFailoverState(store)).toMatchObject({
+      runId: i.runId,
+      target: TARGET,
+      primary: PRIMARY,
+      zoneId: e.zoneId,
+      status: 'failed-over',
+      instances: [inst?.InstanceId],
+      before: [{ record: { name: `www.${e.apex.slice(0, -1)}` }, set: { ResourceRecords: [{ Value: '10.0.0.1' }], TTL: 300 } }],
+      after: [{ ResourceRecords: [{ Value: inst?.PrivateIpAddress }], TTL: 60 }],
+    });
+    expect(out.failures).toEqual([]);
+    expect(out.ok).toBe(true);
+    expect(out.lines.slice(0, 8)).toEqual([
+      'Launched 1 instance in us-west-2, running with both status checks passed:',
+      `• ${p.data.sources[0]?.name}: \`${inst?.InstanceId}\` from \`${e.copies[0]}\``,
+      `Switched 1 record in \`${e.zoneId}\`:`,
+      `• \`www.${e.apex.slice(0, -1)}\` A: \`A 10.0.0.1\` → \`A ${inst?.PrivateIpAddress}\``,
+      'Route53 reported the change INSYNC on all its name servers.',
+      'Listed again: every record holds the new values.',
+      '*At cut-over the replicas held:*',
+      expect.stringMatching(new RegExp(`^\\*Achieved RTO: ${CLOCK}\\* :white_check_mark: within the objective\\. Estimated RPO: `)),
+    ]);
+    expect(out.lines[8]).toMatch(/^Steps: launched at T\+\d+:\d\d · running at T\+\d+:\d\d · DNS switched at T\+\d+:\d\d · DNS verified at T\+\d+:\d\d · reported at T\+\d+:\d\d$/);
+    expect(out.next).toEqual([{ label: 'Fail back', command: 'failback' }]);
+    expect(out.reports.map((r) => [r[0], r[1], r[2].replace(new RegExp(CLOCK), 'T')])).toEqual([
+      [0, 5, 'T — launching in us-west-2'],
+      [1, 5, 'T — waiting for 1 instance to run and pass status checks'],
+      [1, 5, 'T — 1 of 1 running with status checks passed'],
+      [2, 5, 'T — switching 1 DNS record'],
+      [3, 5, 'T — waiting for Route53 INSYNC and listing the records'],
+      [4, 5, 'T — reading what the replicas held at cut-over'],
+    ]);
+  });
+
+  it('instances of this run already there for an image (a retried step): none launched twice', async () => {
+    const e = await estate();
+    const i = input();
+    const p = await plan(i);
+    const image = e.copies[0] ?? '';
+    const r = await ec2().send(
+      new RunInstancesCommand({ ImageId: image, MinCount: 1, MaxCount: 1, InstanceType: 't3.micro', TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: FAILOVER_TAG, Value: i.runId }, { Key: 'source-ami', Value: e.images['spawn-worker'] ?? '' }, { Key: 'Name', Value: 'spawn-worker-failover' }] }] }),
+    );
+
+    const out = await execute(i, p.data);
+
+    expect((await alive()).map((x) => x.InstanceId)).toEqual([r.Instances?.[0]?.InstanceId]);
+    expect(out.ok).toBe(true);
+  });
+
+  it('RunInstances refused: nothing launched, DNS not switched, nothing recorded', async () => {
+    const e = await estate();
+    const i = input();
+    const p = await plan(i);
+    fail(ec2(), 'RunInstancesCommand', ACCESS_DENIED);
+
+    const out = await execute(i, p.data);
+
+    expect(await alive()).toEqual([]);
+    expect(await www(e)).toBe('10.0.0.1 ttl 300');
+    expect(await getFailoverState(store)).toBeUndefined();
+    expect(out.ok).toBe(false);
+    expect(out.lines.slice(0, 2)).toEqual([':x: Not every image could be launched in us-west-2, so DNS was *not* switched.', 'Nothing was launched.']);
+    expect(out.lines[2]).toMatch(new RegExp(`^Stopped at ${CLOCK}\\. Estimated RPO: `));
+    expect(out.lines[3]).toMatch(/^Steps: launched at T\+\d+:\d\d$/);
+    expect(out.failures).toEqual([expect.stringMatching(new RegExp(`^launch from \`${e.copies[0]}\` \\(.*\\): .*not authorized`))]);
+    expect(out.next).toEqual([]);
+  });
+
+  it('one of two images launched: kept and recorded for the failback to terminate; DNS not switched', async () => {
+    const e = await estate({ names: ['spawn-worker', 'spawn-controller'] });
+    const i = input();
+    const p = await plan(i);
+    const second = p.data.sources[1]?.copyId;
+    fail(ec2(), 'RunInstancesCommand', ACCESS_DENIED, { when: (x) => x.ImageId === second });
+
+    const out = await execute(i, p.data);
+
+    const up = await alive();
+    expect(up).toHaveLength(1);
+    expect(await www(e)).toBe('10.0.0.1 ttl 300');
+    expect(await getFailoverState(store)).toMatchObject({ runId: i.runId, status: 'launched', instances: [up[0]?.InstanceId], before: [], after: [] });
+    expect(out.lines.slice(0, 3)).toEqual([':x: Not every image could be launched in us-west-2, so DNS was *not* switched.', `Launched (tagged \`drbot-failover=${i.runId}\`):`, expect.stringMatching(new RegExp(`: \`${up[0]?.InstanceId}\` from \``))]);
+    expect(out.next).toEqual([{ label: 'Terminate failover instances', command: 'failback --terminate', style: 'danger' }]);
+  });
+
+  it('an instance failing its status checks: DNS not switched, the instances offered for termination', async () => {
+    const e = await estate();
+    const i = input();
+    const p = await plan(i);
+    rewrite<DescribeInstanceStatusCommandOutput>(ec2(), 'DescribeInstanceStatusCommand', (o) => ({ ...o, InstanceStatuses: (o.InstanceStatuses ?? []).map((s) => ({ ...s, InstanceStatus: { Status: 'impaired' } })) }));
+
+    const out = await execute(i, p.data);
+
+    const [inst] = await alive();
+    expect(await www(e)).toBe('10.0.0.1 ttl 300');
+    expect(out.ok).toBe(false);
+    expect(out.lines[0]).toBe(':x: The instances did not all run and pass their status checks, so DNS was *not* switched.');
+    expect(out.failures).toEqual([`\`${inst?.InstanceId}\`: running, instance check impaired, system check ok`]);
+    expect(out.next).toEqual([{ label: 'Terminate failover instances', command: 'failback --terminate', style: 'danger' }]);
+    expect(out.lines.find((l) => l.startsWith('Steps: '))).toMatch(/^Steps: launched at T\+\d+:\d\d · running at T\+\d+:\d\d$/);
+  });
+
+  it('instance status unreadable throughout: said, DNS not switched', async () => {
+    const e = await estate();
+    const i = input();
+    const p = await plan(i);
+    fail(ec2(), 'DescribeInstanceStatusCommand', ACCESS_DENIED);
+
+    const out = await execute(i, p.data);
+
+    expect(await www(e)).toBe('10.0.0.1 ttl 300');
+    expect(out.failures).toEqual([expect.stringMatching(/^instance status unknown: .*not authorized/)]);
+  });
+
+  it('the DNS change refused: the records as they were are kept for the failback, which the report offers with termination', async () => {
+    const e = await estate();
+    const i = input();
+    const p = await plan(i);
+    fail(r53(), 'ChangeResourceRecordSetsCommand', ACCESS_DENIED);
+
+    const out = await execute(i, p.data);
+
+    expect(await www(e)).toBe('10.0.0.1 ttl 300');
+    expect(await getFailoverState(store)).toMatchObject({ runId: i.runId, status: 'switching', before: [{ set: { ResourceRecords: [{ Value: '10.0.0.1' }] } }] });
+    expect(out.lines).toContainEqual(expect.stringMatching(/^:x: DNS switch stopped: 0 of 1 records written \(Route53 applies a batch whole or not at all\)\. `\/dr failback` puts back what was written\./));
+    expect(out.failures).toEqual([expect.stringMatching(/^DNS batch 1: .*not authorized/)]);
+    expect(out.next).toEqual([
+      { label: 'Fail back', command: 'failback' },
+      { label: 'Terminate failover instances', command: 'failback --terminate', style: 'danger' },
+    ]);
+  });
+
+  it('the records unreadable before the switch: DNS not switched, said', async () => {
+    const e = await estate();
+    const i = input();
+    const p = await plan(i);
+    fail(r53(), 'ListResourceRecordSetsCommand', ACCESS_DENIED);
+
+    const out = await execute(i, p.data);
+
+    expect(await getFailoverState(store)).toMatchObject({ status: 'launched' });
+    expect(out.lines).toContainEqual(expect.stringMatching(/^:x: DNS was \*not\* switched: .*not authorized/));
+    expect(out.next).toEqual([{ label: 'Terminate failover instances', command: 'failback --terminate', style: 'danger' }]);
+    expect(e.zoneId).toBeTruthy();
+  });
+
+  it('another failover came into effect while this plan waited, or the failover section went away: nothing launched', async () => {
+    await estate();
+    const i = input();
+    const p = await plan(i);
+    await putFailoverState(store, { runId: 'r-other0000001', target: TARGET, primary: PRIMARY, at: new Date().toISOString(), before: [], after: [], instances: [], status: 'switching' });
+
+    const out = await execute(i, p.data);
+
+    expect(await alive()).toEqual([]);
+    expect(out.lines[0]).toBe(':x: Nothing was launched and DNS was not touched: a failover to us-west-2 (run `r-other0000001`, switching) came into effect while this plan waited for its approval. `/dr failback` first, then plan again.');
+    expect(out.failures).toEqual(['a failover to us-west-2 (run r-other0000001) came into effect after this plan was made']);
+    expect(await getFailoverState(store)).toMatchObject({ runId: 'r-other0000001' });
+
+    await store.doc.send(new DeleteCommand({ TableName: store.tableName, Key: { pk: 'FAILOVER', sk: 'CURRENT' } }));
+    rig.configure({ failover: undefined });
+    const j = input();
+    const gone = await execute(j, p.data);
+    expect(gone.lines[0]).toBe('Nothing was launched: the drbot config has no `failover:` section any more.');
+    expect(gone.lines[1]).toMatch(new RegExp(`^Stopped at ${CLOCK}`));
+    expect(gone.lines[2]).toBe('Steps: none finished');
+    expect(await alive()).toEqual([]);
+  });
+
+  it('no DNS records configured: launched and recorded, nothing switched', async () => {
+    await estate({ records: false });
+    const i = input();
+    const out = await execute(i, (await plan(i)).data);
+    expect(out.lines).toContain('No DNS records configured (`failover.dns`): nothing switched.');
+    expect(out.ok).toBe(true);
+    expect(await getFailoverState(store)).toMatchObject({ runId: i.runId, status: 'failed-over', before: [], after: [] });
+    expect(out.next).toEqual([{ label: 'Fail back', command: 'failback' }]);
+  });
+});
