@@ -52,6 +52,9 @@ export default {
     'src/runbooks/failback/runbook.ts',
     // /dr failover: launched from the copies, DNS switched only once they pass their checks, the state kept for the failback
     'src/runbooks/failover/runbook.ts',
+    // /dr restore dynamodb: a new table only, each dropped setting re-applied on its own, an unconfirmed status never taken as ACTIVE
+    'src/runbooks/restore-dynamodb/runbook.ts',
+    'src/runbooks/restore-dynamodb/plan.ts',
   ],
   testRunner: 'jest',
   jest: { configFile: 'jest.mutate.config.js', enableFindRelatedTests: false },

@@ -175,7 +175,8 @@ export const runbook: Runbook<RestoreDynamodbInput, RestorePlan> = {
             : { shouldContinue: true, delay: { seconds: pollDelay(attempt) } },
       },
     );
-    if (waited.status !== 'ACTIVE' || waited.transient > 0) {
+    // A status the last check could not confirm (refused, throttled) is not taken as ACTIVE either.
+    if (waited.status !== 'ACTIVE' || waited.transient > 0 || waited.error) {
       const why = waited.error
         ? withHint(waited.error)
         : waited.transient >= MAX_TRANSIENT
