@@ -55,6 +55,8 @@ export default {
     // /dr restore dynamodb: a new table only, each dropped setting re-applied on its own, an unconfirmed status never taken as ACTIVE
     'src/runbooks/restore-dynamodb/runbook.ts',
     'src/runbooks/restore-dynamodb/plan.ts',
+    // /dr cutover dynamodb: only drbot's restored copy of this table, the safety backup AVAILABLE before any write, a verifying diff
+    'src/runbooks/cutover-dynamodb/runbook.ts',
   ],
   testRunner: 'jest',
   jest: { configFile: 'jest.mutate.config.js', enableFindRelatedTests: false },
