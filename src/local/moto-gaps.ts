@@ -305,7 +305,7 @@ export class SandboxTrail {
         const output = { $metadata: {}, Events: page, ...(more ? { NextToken: Buffer.from(`page:${from + max}`).toString('base64') } : {}) };
         return { output: output as unknown as O, response: {} };
       },
-      // low: middleware added to the client later (a test's fault, a count) runs before the answer
+      // low: middleware added to the client later (a test's fault or rewrite) runs before the answer
       { step: 'initialize', priority: 'low', name: 'moto-cloudtrail-lookup-events' },
     );
   }

@@ -61,17 +61,30 @@ export function useRunbookRig() {
     if (versioned) await c.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }));
   }
 
-  /** Changes the config every later deps() holds (e.g. the hosted zone ID moto assigned). */
+  /** Changes the config every later deps() holds (e.g. the hosted zone ID moto assigned), for the rest of the file: a test that needs other settings sets them itself. */
   function configure(patch: Partial<DrConfig>): void {
     config = { ...config, ...patch };
   }
 
-  /** The state store every later deps() holds (for runbooks that keep state there, e.g. the failover's), instead of one that fails every call. */
-  function useStore(s: StateStore): void {
-    store = s;
+  /**
+   * A state table of the file's own in moto's DynamoDB (for runbooks that keep state there, e.g. the
+   * failover's), made before the file's tests and held by every deps() after: the store, for the
+   * tests to read and write. Without it a runbook's store call fails (the runbook sees the error).
+   */
+  function useStateTable(): () => StateStore {
+    beforeAll(async () => {
+      const ddb = moto().clients.dynamodb('us-east-1');
+      const name = `drbot-rig-state-${++n}`;
+      await StateStore.createTable(ddb, name);
+      store = new StateStore(ddb, name);
+    });
+    return () => {
+      if (!store) throw new Error('useStateTable(): the table is made in beforeAll; read the store inside a test or hook');
+      return store;
+    };
   }
 
-  /** The runbook's deps: AWS is moto; a state store (unless useStore) or Slack call fails the test (a runbook reaches AWS only). */
+  /** The runbook's deps: AWS is moto; a Slack call, or a state store call (unless useStateTable), fails as the runbook makes it. */
   function deps(): RunbookDeps {
     const refuse = (what: string) => () => Promise.reject(new Error(`the runbook ${what}`));
     const slack: SlackPoster = { post: refuse('posted to Slack'), update: refuse('updated Slack'), ephemeral: refuse('posted to Slack'), removeCopies: refuse('deleted from Slack') };
@@ -116,5 +129,5 @@ export function useRunbookRig() {
     return r.result as T;
   }
 
-  return { moto: (): MotoContext => moto(), s3, bucket, makeBucket, configure, useStore, deps, execute, run, durable };
+  return { moto: (): MotoContext => moto(), s3, bucket, makeBucket, configure, useStateTable, deps, execute, run, durable };
 }

@@ -140,7 +140,9 @@ describe('the plan', () => {
     const p = await plan(i);
     const dry = await plan(input(u.name, { dryRun: true, requestedAt: i.requestedAt }));
 
-    const since = new Date(Date.parse(i.requestedAt) - DEFAULT_SINCE_MS).toISOString();
+    // a day before the request
+    const since = new Date(Date.parse(i.requestedAt) - 24 * 3_600_000).toISOString();
+    expect(DEFAULT_SINCE_MS).toBe(24 * 3_600_000);
     expect(p.data).toMatchObject({ user: u.name, keyCount: 2, since, regions: [EAST, WEST] });
     expect(p.data.keys.map((k) => [k.id, k.status])).toEqual([
       [u.keys[0], 'Active'],
@@ -250,9 +252,10 @@ describe('contain and investigate', () => {
     expect(found).toBe(`:mag: *Found* in CloudTrail since ${slackSince(p.data.since)} in \`${EAST}\` and \`${WEST}\`: 7 events, 4 write calls; writes first:`);
     const groups = rest.slice(0, rest.indexOf('• …and 2 more groups'));
     expect(rest).toContainEqual(expect.stringMatching(/^• \*write\* `DeleteBucket` ×1 \(1 refused\) in `us-east-1` from `203\.0\.113\.9`/));
-    // six groups, the read-only ones last: two cut for the section's 3,000 characters (the thread has them)
+    // six groups, the read-only ones last: two cut so the result fits its one Slack section
     expect(groups.map((l) => l.match(/^• \*write\* `(\w+)` ×1 /)?.[1])).toEqual(['DeleteBucket', 'PutRolePolicy', 'CreateUser', 'RunInstances']);
-    expect(rest).toContain('The full list could not be posted in the thread (Slack refused it): look the user up in the CloudTrail console.');
+    // the rig's store cannot be read: there is no run message to reply under
+    expect(rest).toContain('The full list could not be posted in the thread (the run message could not be found): look the user up in the CloudTrail console.');
     const head = rest.indexOf(`:broom: *To clean up*: 3 instances launched by \`${u.name}\` or since ${slackSince(p.data.since)}:`);
     expect(head).toBeGreaterThan(0);
     // the user's own first, then the newest
@@ -296,16 +299,17 @@ describe('contain and investigate', () => {
     expect(out.next?.map((s) => s.label)).toEqual(['Deny all + revoke console', 'Create replacement key']);
     expect(out.next?.[1]).toEqual({ label: 'Create replacement key', command: `compromise ${u.name} --since ${p.data.since} --new-key` });
 
-    const v = await user(2);
+    // --key: a key made after the plan is not this run's to contain (nor said to have appeared)
+    const v = await user(1);
     const only = input(v.name, { key: v.keys[0] });
     const q = await plan(only);
-    await iam().send(new CreateAccessKeyCommand({ UserName: v.name })).catch(() => undefined);
+    const other = (await iam().send(new CreateAccessKeyCommand({ UserName: v.name }))).AccessKey?.AccessKeyId ?? '';
     const one = await execute(only, q.data);
-    expect(await statuses(v.name)).toEqual({ [v.keys[0]!]: 'Inactive', [v.keys[1]!]: 'Active' });
+    expect(await statuses(v.name)).toEqual({ [v.keys[0]!]: 'Inactive', [other]: 'Active' });
     expect(one.lines[0]).toContain(`1 access key of \`${v.name}\` is Inactive (checked with ListAccessKeys): \`${v.keys[0]}\`.`);
     expect(one.lines.join('\n')).not.toContain('appeared while the approval waited');
     expect(one.next?.[0]).toEqual({ label: 'Deny all + revoke console', command: `compromise ${v.name} --key ${v.keys[0]} --since ${q.data.since} --lock`, style: 'danger' });
-    expect(one.next?.map((s) => s.label)).toEqual(['Deny all + revoke console']);
+    expect(one.next?.map((s) => s.label)).toEqual(['Deny all + revoke console', 'Create replacement key']);
   });
 
   it('UpdateAccessKey denied on one key: the other is contained; the report says NOT fully contained, which key, and what to do', async () => {
@@ -477,19 +481,30 @@ describe('contain and investigate', () => {
     const refused = await executeWith(j, (await plan(j)).data, () => Promise.reject(new Error('slack: 500')));
     expect(refused.lines).toContain('The full list could not be posted in the thread (Slack refused it): look the user up in the CloudTrail console.');
     expect(refused.ok).toBe(true);
+
+    // 300 events take more than one thread message: the second refused
+    const w = await user(1);
+    trail.record(EAST, Array.from({ length: 300 }, (_, k) => ev(w.name, w.keys[0]!, 'DescribeRegions', EAST, { readOnly: true, hoursAgo: 1 + k / 1_000 })));
+    const k = input(w.name);
+    let sent = 0;
+    const part = await executeWith(k, (await plan(k)).data, (channel) => (++sent === 1 ? Promise.resolve({ channel, ts: '2.1' }) : Promise.reject(new Error('slack: 500'))));
+    expect(sent).toBe(2);
+    expect(part.lines).toContain("Part of the list is in this message's thread; Slack refused the rest: look the user up in the CloudTrail console.");
   });
 
-  it('a long report is cut to one Slack section: event groups first, with how many more', async () => {
+  it('a long report is cut to one Slack section: event groups first, then instances, each with how many more', async () => {
     const u = await user(1);
     trail.record(EAST, Array.from({ length: 30 }, (_, j) => ev(u.name, u.keys[0]!, `Action${j}WithAVeryLongNameToFillTheReport`, EAST, { hoursAgo: 1 + j / 100 })));
+    await launch(EAST, 10, 'a-name-long-enough-to-make-every-instance-line-of-the-report-long');
     const i = input(u.name);
     const out = await execute(i, (await plan(i)).data);
-    const text = out.lines.join('\n');
-    expect(text.length).toBeLessThanOrEqual(2_900);
+    expect(out.lines.join('\n').length).toBeLessThanOrEqual(2_900);
     const shown = out.lines.filter((l) => l.startsWith('• *write* `Action'));
-    expect(shown.length).toBeGreaterThanOrEqual(2);
-    expect(shown.length).toBeLessThanOrEqual(8);
-    expect(out.lines).toContain(`• …and ${30 - shown.length} more groups`);
+    const instances = out.lines.filter((l) => /^• `i-/.test(l));
+    // eight of each run over: the groups go down to two, then the instances to five
+    expect([shown.length, instances.length]).toEqual([2, 5]);
+    expect(out.lines).toContain('• …and 28 more groups');
+    expect(out.lines).toContain('• …and 5 more instances');
   });
 
   it('more than 50 instances: the button terminates the first 50 listed', async () => {
@@ -503,7 +518,8 @@ describe('contain and investigate', () => {
     expect(button?.command.split('--terminate ')[1]?.split(',')).toHaveLength(50);
     expect(out.lines).toContain(`:broom: *To clean up*: 51 instances launched by \`${u.name}\` or since ${slackSince(p.data.since)}:`);
     expect(out.lines).toContain('• …and 43 more instances');
-    expect(ids).toHaveLength(51);
+    // the 50 are instances of the listing: the user's fleet
+    expect(ids).toEqual(expect.arrayContaining(button?.command.split('--terminate ')[1]?.split(',') ?? ['none']));
   });
 });
 

@@ -16,7 +16,6 @@ import { type FailbackPlan, runbook, writable } from '../../src/runbooks/failbac
 import { type FailoverState, getFailoverState, putFailoverState } from '../../src/runbooks/failover/state';
 import type { AnyRunInput } from '../../src/runbooks/types';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
-import { StateStore } from '../../src/store/state';
 import { ACCESS_DENIED, fail, rewrite, undoFaults } from '../helpers/faults';
 import { useRunbookRig } from '../helpers/runbook-rig';
 
@@ -28,14 +27,8 @@ const PRIMARY = 'us-east-1';
 const TARGET = 'us-west-2';
 const r53 = () => rig.moto().clients.route53(PRIMARY);
 const ec2 = (region = TARGET) => rig.moto().clients.ec2(region);
-let store: StateStore;
-
-beforeAll(async () => {
-  const ddb = rig.moto().clients.dynamodb(PRIMARY);
-  await StateStore.createTable(ddb, 'drbot-failback-rig');
-  store = new StateStore(ddb, 'drbot-failback-rig');
-  rig.useStore(store);
-});
+/** The failover's state lives in drbot's state table: here one in moto. */
+const stateTable = rig.useStateTable();
 
 const a = (name: string, ip: string, ttl = 300): ResourceRecordSet => ({ Name: name, Type: 'A', TTL: ttl, ResourceRecords: [{ Value: ip }] });
 const record = (name: string): FailoverRecord => ({ name, type: 'A', target: 'private-ip', ttl: 60 });
@@ -77,7 +70,7 @@ async function failedOver(opts: { instance?: boolean; status?: FailoverState['st
     instance = await launch({ 'drbot-failover': runId, Name: 'spawn-app-failover' });
     state.instances = [instance];
   }
-  await putFailoverState(store, state);
+  await putFailoverState(stateTable(), state);
   return { zoneId, apex, state, ...(instance ? { instance } : {}) };
 }
 
@@ -103,7 +96,7 @@ const execute = (i: FailbackInput & AnyRunInput, p: FailbackPlan) => rig.execute
 
 describe('the plan', () => {
   it('no failover recorded: refused, saying what restores records changed by hand', async () => {
-    await store.doc.send(new DeleteCommand({ TableName: store.tableName, Key: { pk: 'FAILOVER', sk: 'CURRENT' } }));
+    await stateTable().doc.send(new DeleteCommand({ TableName: stateTable().tableName, Key: { pk: 'FAILOVER', sk: 'CURRENT' } }));
     await expect(plan(input())).rejects.toMatchObject({ code: 'no_failover', message: 'drbot has no failover to fail back from.', hint: expect.stringContaining('/dr restore route53') });
   });
 
@@ -149,16 +142,16 @@ describe('the plan', () => {
 
   it('already failed back: said, nothing to do unless instances are left to terminate; a failover that switched no records says so', async () => {
     const s = await failedOver({ status: 'failed-back', instance: true });
-    await putFailoverState(store, { ...s.state, failback: { runId: 'r-earlier00001', at: '2026-12-01T12:30:00.000Z' } });
+    await putFailoverState(stateTable(), { ...s.state, failback: { runId: 'r-earlier00001', at: '2026-12-01T12:30:00.000Z' } });
     const p = await plan(input());
     expect(p.lines[2]).toBe('DNS: already switched back by run `r-earlier00001` at 2026-12-01 12:30Z.');
     expect(p.empty).toBe(true);
     expect((await plan(input({ terminate: true }))).empty).toBe(false);
-    await putFailoverState(store, { ...s.state });
+    await putFailoverState(stateTable(), { ...s.state });
     expect((await plan(input())).lines[2]).toBe('DNS: already switched back.');
 
     const { zoneId: _zone, ...noDns } = s.state;
-    await putFailoverState(store, { ...noDns, status: 'failed-over' });
+    await putFailoverState(stateTable(), { ...noDns, status: 'failed-over' });
     const q = await plan(input());
     expect(q.lines[2]).toBe('DNS: the failover switched no records.');
     expect(q.empty).toBe(false);
@@ -195,7 +188,7 @@ describe('the execution', () => {
     ]);
     expect(out.lines[4]).toBe('1 failover instance still running in us-west-2:');
     expect(out.next).toEqual([{ label: 'Terminate failover instances', command: 'failback --terminate', style: 'danger' }]);
-    expect(await getFailoverState(store)).toMatchObject({ runId: s.state.runId, status: 'failed-back', failback: { runId: i.runId, at: expect.any(String) } });
+    expect(await getFailoverState(stateTable())).toMatchObject({ runId: s.state.runId, status: 'failed-back', failback: { runId: i.runId, at: expect.any(String) } });
     expect(await stateOf(s.instance!)).toBe('running');
   });
 
@@ -220,7 +213,7 @@ describe('the execution', () => {
     const s = await failedOver({ instance: true });
     const i = input({ terminate: true });
     const p = await plan(i);
-    await putFailoverState(store, { ...s.state, runId: 'r-newer0000001', status: 'switching' });
+    await putFailoverState(stateTable(), { ...s.state, runId: 'r-newer0000001', status: 'switching' });
 
     const out = await execute(i, p.data);
 
@@ -235,7 +228,7 @@ describe('the execution', () => {
     });
     const j = input();
     const q = await plan(j);
-    await putFailoverState(store, { ...s.state, runId: 'r-newest000001' });
+    await putFailoverState(stateTable(), { ...s.state, runId: 'r-newest000001' });
     expect((await execute(j, q.data)).next).toEqual([{ label: 'Plan again', command: 'failback' }]);
   });
 
@@ -249,7 +242,7 @@ describe('the execution', () => {
 
     expect(await values(s)).toMatchObject({ api: '10.9.9.9 ttl 60' });
     expect(await stateOf(s.instance!)).toBe('running');
-    expect(await getFailoverState(store)).toMatchObject({ status: 'failed-over' });
+    expect(await getFailoverState(stateTable())).toMatchObject({ status: 'failed-over' });
     expect(out.ok).toBe(false);
     expect(out.lines[0]).toMatch(/^:x: DNS switch-back stopped at batch 1: 0 of 2 records written\. Run `\/dr failback` again\./);
     expect(out.lines[1]).toBe('The failover\'s instances were *not* terminated: DNS is not back, and may still point at them. Run `/dr failback --terminate` again once it can be switched back.');
@@ -269,7 +262,7 @@ describe('the execution', () => {
 
     expect(out.failures).toEqual([`listed again, 1 record(s) do not hold the pre-failover values: api.${s.apex.slice(0, -1)} A`]);
     expect(out.ok).toBe(false);
-    expect(await getFailoverState(store)).toMatchObject({ status: 'failed-over' });
+    expect(await getFailoverState(stateTable())).toMatchObject({ status: 'failed-over' });
 
     undoFaults();
     const t = await failedOver();
@@ -278,7 +271,7 @@ describe('the execution', () => {
     fail(r53(), 'ListResourceRecordSetsCommand', ACCESS_DENIED);
     const denied = await execute(j, q.data);
     expect(denied.failures).toEqual([expect.stringMatching(/^could not list the records again: .*not authorized/)]);
-    expect(await getFailoverState(store)).toMatchObject({ runId: t.state.runId, status: 'failed-over' });
+    expect(await getFailoverState(stateTable())).toMatchObject({ runId: t.state.runId, status: 'failed-over' });
   });
 
   it('TerminateInstances refused: DNS is back, the instances are still listed with the button', async () => {
@@ -303,6 +296,6 @@ describe('the execution', () => {
     const out = await execute(i, (await plan(i)).data);
     expect(out.lines).toEqual(['No DNS record needed switching back.']);
     expect(out.ok).toBe(true);
-    expect(await getFailoverState(store)).toMatchObject({ status: 'failed-back', failback: { runId: i.runId } });
+    expect(await getFailoverState(stateTable())).toMatchObject({ status: 'failed-back', failback: { runId: i.runId } });
   });
 });

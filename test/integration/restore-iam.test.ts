@@ -28,6 +28,7 @@ import { restorePolicy, restoreRole } from '../../src/runbooks/restore-iam/runbo
 import { type IamExport, LATEST_KEY } from '../../src/runbooks/backup-iam/runbook';
 import { Leases } from '../../src/store/leases';
 import { fail } from '../helpers/faults';
+import { defaultDocument, deleteRole, roleExists, roleState } from '../helpers/iam-roles';
 import { click, command, ephemeralsFor, recordedSlackWaits, requestRun, runIdOf, runMessage, runSummary, textOf, useLocalStack } from '../helpers/flow';
 
 /*
@@ -44,43 +45,6 @@ const ROLES = Array.from({ length: 8 }, (_, i) => `spawn-role-${String(i).padSta
 const trust = (service: string) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }] });
 const inline = (i: number, action = 's3:PutObject') => ({ Version: '2012-10-17', Statement: [{ Sid: 'Results', Effect: 'Allow', Action: action, Resource: `arn:aws:s3:::spawn-results-us-east-1/r${i}/*` }] });
 const managed = (resource: string) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: resource }] });
-
-/** A role as IAM holds it, in plain values, to compare with what it was. */
-async function roleState(iam: IAMClient, name: string) {
-  const role = (await iam.send(new GetRoleCommand({ RoleName: name }))).Role;
-  const names = (await iam.send(new ListRolePoliciesCommand({ RoleName: name }))).PolicyNames ?? [];
-  const inlines: Record<string, unknown> = {};
-  for (const p of names.sort()) inlines[p] = JSON.parse(decodeURIComponent((await iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: p }))).PolicyDocument ?? '')) as unknown;
-  const attached = ((await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name }))).AttachedPolicies ?? []).map((p) => p.PolicyName).sort();
-  return {
-    trust: JSON.parse(decodeURIComponent(role?.AssumeRolePolicyDocument ?? '')) as unknown,
-    description: role?.Description,
-    maxSession: role?.MaxSessionDuration,
-    tags: Object.fromEntries((role?.Tags ?? []).map((t) => [t.Key, t.Value])),
-    inlines,
-    attached,
-  };
-}
-
-async function exists(iam: IAMClient, name: string): Promise<boolean> {
-  return iam.send(new GetRoleCommand({ RoleName: name })).then(
-    () => true,
-    () => false,
-  );
-}
-
-async function deleteRole(iam: IAMClient, name: string): Promise<void> {
-  for (const p of (await iam.send(new ListRolePoliciesCommand({ RoleName: name }))).PolicyNames ?? []) await iam.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: p }));
-  for (const p of (await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name }))).AttachedPolicies ?? []) await iam.send(new DetachRolePolicyCommand({ RoleName: name, PolicyArn: p.PolicyArn }));
-  await iam.send(new DeleteRoleCommand({ RoleName: name }));
-}
-
-async function defaultDocument(iam: IAMClient, arn: string): Promise<unknown> {
-  const p = (await iam.send(new GetPolicyCommand({ PolicyArn: arn }))).Policy;
-  const v = await iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: p?.DefaultVersionId }));
-  const raw = v.PolicyVersion?.Document ?? '';
-  return JSON.parse(raw.startsWith('{') ? raw : decodeURIComponent(raw)) as unknown;
-}
 
 describe('/dr restore iam', () => {
   // The posters' waits are recorded, not slept: the Slack fault tests assert the ones their faults caused.
@@ -187,7 +151,7 @@ describe('/dr restore iam', () => {
       expect(text).toContain('A role created again gets a new role ID');
       // and nothing changed
       expect(await Promise.all(CHANGED.slice(0, 4).map((r) => roleState(iam, r)))).toEqual(before);
-      expect(await exists(iam, 'spawn-role-05')).toBe(false);
+      expect(await roleExists(iam, 'spawn-role-05')).toBe(false);
     });
 
     it('restores each role after approval (not by the requester): inline edited, managed detached, trust changed, tag removed, role deleted', async () => {
@@ -319,7 +283,7 @@ describe('/dr restore iam', () => {
       expect(thread).toContain('s3:Action39');
       // IAM
       for (const r of ROLES) expect((await roleState(iam, r)).inlines).toEqual({ results: inline(Number(r.slice(-2))) });
-      expect(await exists(iam, 'spawn-newcomer')).toBe(true);
+      expect(await roleExists(iam, 'spawn-newcomer')).toBe(true);
       expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
       await deleteRole(iam, 'spawn-newcomer');
     });
@@ -482,7 +446,7 @@ describe('/dr restore iam', () => {
       expect(runSummary(stack, all.runId)).toMatchObject({ status: 'failed' });
       expect(textOf(stack.standIn.message(all.message.channel, all.message.ts))).toContain('`iam:spawn-role-01` is busy');
       expect(await roleState(iam, 'spawn-role-04')).toEqual(before);
-      expect(await exists(iam, 'spawn-role-05')).toBe(false);
+      expect(await roleExists(iam, 'spawn-role-05')).toBe(false);
       // a run that ends frees what it held
       const again = await requestRun(stack, 'alice', 'restore iam spawn-role-04');
       await click(stack, 'bob', again.message, 'run_approve');

@@ -16,9 +16,9 @@ import { seedZone } from '../../src/local/estate';
 import type { BackupRoute53Input } from '../../src/runbooks/backup-route53';
 import { runbook as backupRunbook } from '../../src/runbooks/backup-route53/runbook';
 import type { RestoreRoute53Input } from '../../src/runbooks/restore-route53';
-import { changeSetKey, type RestoreRoute53Plan, runbook } from '../../src/runbooks/restore-route53/runbook';
+import { type RestoreRoute53Plan, runbook } from '../../src/runbooks/restore-route53/runbook';
 import type { AnyRunInput } from '../../src/runbooks/types';
-import { ACCESS_DENIED, fail, rewrite, stub, undoFaults } from '../helpers/faults';
+import { ACCESS_DENIED, countTries, fail, rewrite, stub, undoFaults } from '../helpers/faults';
 import { applyChanges, latestExportKey, readExportDoc, zoneRecords, zoneVsExport } from '../helpers/route53';
 import { useRunbookRig } from '../helpers/runbook-rig';
 
@@ -69,6 +69,8 @@ function input(over: Partial<RestoreRoute53Input> = {}): RestoreRoute53Input & A
 const plan = (i: RestoreRoute53Input) => runbook.plan(rig.deps(), i);
 const execute = (i: RestoreRoute53Input & AnyRunInput, p: RestoreRoute53Plan) => rig.execute(runbook, i, p);
 const live = (z: Zone) => zoneRecords(r53(), z.id);
+/** Where a run keeps the change set it sends (spelled out here: the runbook's own helper is what is tested). */
+const setKeyOf = (zoneId: string, runId: string) => `route53-restores/${zoneId}/${runId}.json`;
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const put = (key: string, body: string, sha256 = sha(body)) => s3().send(new PutObjectCommand({ Bucket: BACKUPS, Key: key, Body: body, Metadata: { sha256 } }));
 
@@ -195,7 +197,7 @@ describe('the execution', () => {
     expect(out.ok).toBe(true);
     expect(out.failures).toEqual([]);
     expect(out.reports).toEqual([[2, 2, 'changes applied']]);
-    const setKey = changeSetKey(z.id, i.runId);
+    const setKey = setKeyOf(z.id, i.runId);
     expect(out.lines).toEqual([
       `Applied *2* of 2 changes to \`${z.apex}\` in 1 of 1 change batch: 1 created, 1 changed, 0 deleted.`,
       'Route53 reported every applied batch INSYNC (on all its name servers).',
@@ -261,6 +263,7 @@ describe('the execution', () => {
     const i = input();
     const p = await plan(i);
     // moto applies the batch; the answer is an InvalidChangeBatch, as a retry of an applied batch gets
+    const sends = countTries(r53(), 'ChangeResourceRecordSetsCommand');
     const undo = rewrite(r53(), 'ChangeResourceRecordSetsCommand', () => {
       throw Object.assign(new Error('[Tried to create resource record set but it already exists]'), { name: 'InvalidChangeBatch', $fault: 'client', $metadata: { httpStatusCode: 400 } });
     });
@@ -270,6 +273,8 @@ describe('the execution', () => {
 
     expect(out.ok).toBe(true);
     expect(out.lines).toContain('One batch was found already applied when retried (an earlier answer was lost), and not sent twice.');
+    expect(sends.tries()).toBe(1);
+    sends.undo();
 
     await drift(z);
     const j = input();
@@ -335,9 +340,9 @@ describe('the execution', () => {
     await drift(y);
     const j = input();
     const q = await plan(j);
-    stub(s3(), 'GetObjectCommand', (x) => (x.Key === changeSetKey(y.id, j.runId) ? { Body: { transformToString: async () => '{"batches":[[]]}' } as never } : undefined));
+    stub(s3(), 'GetObjectCommand', (x) => (x.Key === setKeyOf(y.id, j.runId) ? { Body: { transformToString: async () => '{"batches":[[]]}' } as never } : undefined));
     const altered = await execute(j, q.data);
-    expect(altered.lines[1]).toBe(`:x: Stopped at batch 1 of 1: The change set \`${changeSetKey(y.id, j.runId)}\` changed while the run was applying it. Run the command again: it diffs afresh.`);
+    expect(altered.lines[1]).toBe(`:x: Stopped at batch 1 of 1: The change set \`${setKeyOf(y.id, j.runId)}\` changed while the run was applying it. Run the command again: it diffs afresh.`);
   });
 
   it('the zone cannot be listed for the check: the changes are reported made, the check not done, the run failed', async () => {

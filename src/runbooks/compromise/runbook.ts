@@ -126,9 +126,10 @@ async function investigate(ctx: DurableContext, deps: RunbookDeps, plan: Contain
 }
 
 /** Posts the full event list in the run message's thread (best effort: the report says the count either way). */
-async function postThread(ctx: DurableContext, deps: RunbookDeps, input: CompromiseInput, events: readonly TrailEvent[]): Promise<{ posted: number; shown: number }> {
+async function postThread(ctx: DurableContext, deps: RunbookDeps, input: CompromiseInput, events: readonly TrailEvent[]): Promise<{ posted: number; shown: number; refused?: boolean }> {
   return ctx.step('post-events', async () => {
     const run = await deps.store.getRun(input.runId).catch(() => undefined);
+    // No run message to reply under (Slack was down when it was posted, or the record cannot be read): nothing to thread.
     if (!run?.ts || !events.length) return { posted: 0, shown: 0 };
     const { messages, shown } = eventThread(input.runId, input.user, events);
     let posted = 0;
@@ -141,7 +142,7 @@ async function postThread(ctx: DurableContext, deps: RunbookDeps, input: Comprom
         break;
       }
     }
-    return { posted, shown: posted === messages.length ? shown : 0 };
+    return { posted, shown: posted === messages.length ? shown : 0, ...(posted < messages.length ? { refused: true } : {}) };
   });
 }
 
@@ -290,7 +291,15 @@ const contain: Runbook<CompromiseInput, ContainPlan> = {
     const groups = groupEvents(found.events);
     const writes = found.events.filter((e) => !e.readOnly).length;
     const foundHead = `:mag: *Found* in CloudTrail since ${slackDate(plan.since)} in ${plan.regions.map((r) => code(r)).join(' and ')}: ${plural(found.events.length, 'event')}, ${plural(writes, 'write call')}${found.cut ? ` (:warning: more than ${formatCount(MAX_PAGES_PER_LOOKUP * 50)} events for one lookup: the rest is in the console)` : ''}${groups.length ? (writes ? '; writes first:' : ':') : '.'}`;
-    const threadLine = found.events.length ? [thread.posted ? `The full list (${formatCount(thread.shown)} of ${plural(found.events.length, 'event')}) is in this message's thread.` : 'The full list could not be posted in the thread (Slack refused it): look the user up in the CloudTrail console.'] : [];
+    const threadLine = found.events.length
+      ? [
+          thread.posted && !thread.refused
+            ? `The full list (${formatCount(thread.shown)} of ${plural(found.events.length, 'event')}) is in this message's thread.`
+            : thread.posted
+              ? "Part of the list is in this message's thread; Slack refused the rest: look the user up in the CloudTrail console."
+              : `The full list could not be posted in the thread (${thread.refused ? 'Slack refused it' : 'the run message could not be found'}): look the user up in the CloudTrail console.`,
+        ]
+      : [];
     const instanceHead = instances.length
       ? `:broom: *To clean up*: ${plural(instances.length, 'instance')} launched by ${code(plan.user, 64)} or since ${slackDate(plan.since)}:`
       : `:broom: No instance was launched by ${code(plan.user, 64)} or since ${slackDate(plan.since)} in the configured regions.`;

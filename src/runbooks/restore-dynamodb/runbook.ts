@@ -11,7 +11,7 @@ import {
   setDeletionProtection,
   tagTable,
 } from '../../aws/dynamodb-restore';
-import { DrbotError, PreconditionError, withHint } from '../../errors';
+import { DrbotError, PreconditionError, sentence, withHint } from '../../errors';
 import { code } from '../../slack/views/format';
 import { type Outcome, type Runbook, type Safe, STEP, safeStep, step, type StepFailure, stepFailure } from '../driver';
 import { tableRegion } from '../resources';
@@ -184,10 +184,15 @@ export const runbook: Runbook<RestoreDynamodbInput, RestorePlan> = {
           : waited.status === 'MISSING'
             ? 'DynamoDB does not show the new table'
             : `it is still ${waited.status} after ${MAX_WAIT_HOURS} h`;
+      // A check that failed leaves the status unknown: said as last seen, never as "not ACTIVE".
+      const unconfirmed = Boolean(waited.error) || waited.transient > 0;
       return {
         ok: false,
-        lines: [`:hourglass: The restore into \`${target}\` was started, but the table is not ACTIVE: ${why}.`, `Check it in the console; once it is ACTIVE, \`/dr keep dynamodb ${table} --restored ${target}\` or \`/dr delete restored-table ${target}\` take it from there.`],
-        failures: [`${target}: not ACTIVE (${waited.status})`],
+        lines: [
+          `:hourglass: The restore into \`${target}\` was started, but ${unconfirmed ? `its status could not be confirmed (last seen ${waited.status})` : 'the table is not ACTIVE'}: ${sentence(why)}`,
+          `Check it in the console; once it is ACTIVE, \`/dr keep dynamodb ${table} --restored ${target}\` or \`/dr delete restored-table ${target}\` take it from there.`,
+        ],
+        failures: [`${target}: ${unconfirmed ? 'status unconfirmed' : 'not ACTIVE'} (${waited.status})`],
       };
     }
     const arn = waited.arn ?? started.arn;
