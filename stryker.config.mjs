@@ -57,6 +57,8 @@ export default {
     'src/runbooks/restore-dynamodb/plan.ts',
     // /dr cutover dynamodb: only drbot's restored copy of this table, the safety backup AVAILABLE before any write, a verifying diff
     'src/runbooks/cutover-dynamodb/runbook.ts',
+    // /dr setup: rules merged with what AWS holds, never replaced; every setting read back
+    'src/runbooks/setup/runbook.ts',
   ],
   testRunner: 'jest',
   jest: { configFile: 'jest.mutate.config.js', enableFindRelatedTests: false },

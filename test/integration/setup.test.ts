@@ -12,14 +12,12 @@ import {
   GetBucketEncryptionCommand,
   GetBucketLifecycleConfigurationCommand,
   GetBucketReplicationCommand,
-  type GetBucketReplicationCommandOutput,
   GetBucketVersioningCommand,
   GetPublicAccessBlockCommand,
   HeadBucketCommand,
   type LifecycleRule,
   PutBucketLifecycleConfigurationCommand,
   PutBucketVersioningCommand,
-  type ReplicationRule,
 } from '@aws-sdk/client-s3';
 import type { MiddlewareStack } from '@smithy/types';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -29,6 +27,7 @@ import { selectionsInMemory } from '../../src/local/moto-gaps';
 import { SANDBOX_CHANNEL, SANDBOX_CONFIG } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
 import { click, command, requestRun, restoreBeforeEach, runIdOf, runMessage, runSummary, textOf, useLocalStack } from '../helpers/flow';
+import { motoKeepsDeleteMarkerReplication } from '../helpers/moto-replication';
 
 /*
  * /dr setup on the local stack. S3 against moto (which keeps replication configurations, though it
@@ -61,31 +60,6 @@ function refuse<I extends object, O extends object>(client: { middlewareStack: M
   return () => {
     client.middlewareStack.remove(id);
   };
-}
-
-/**
- * moto answers GetBucketReplication with `DeleteMarkerReplication: Disabled` whatever was put
- * (moto/s3/responses.py, get_bucket_replication); AWS returns what was put. This puts back, from
- * the last PutBucketReplication of the same rule ID, that one field and nothing else, so the
- * read-back checks everything moto does keep (role, destination, RTC, metrics).
- */
-function motoKeepsDeleteMarkerReplication<I extends object, O extends object>(client: { middlewareStack: MiddlewareStack<I, O> }): void {
-  const written = new Map<string, ReplicationRule[]>();
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const input = args.input as { Bucket?: string; ReplicationConfiguration?: { Rules?: ReplicationRule[] } };
-      if (context.commandName === 'PutBucketReplicationCommand') written.set(input.Bucket ?? '', input.ReplicationConfiguration?.Rules ?? []);
-      const out = await next(args);
-      if (context.commandName === 'GetBucketReplicationCommand') {
-        for (const rule of (out.output as GetBucketReplicationCommandOutput).ReplicationConfiguration?.Rules ?? []) {
-          const put = written.get(input.Bucket ?? '')?.find((r) => r.ID === rule.ID);
-          if (put?.DeleteMarkerReplication) rule.DeleteMarkerReplication = put.DeleteMarkerReplication;
-        }
-      }
-      return out;
-    },
-    { step: 'initialize', name: 'moto-delete-marker-replication' },
-  );
 }
 
 async function approved(stack: LocalStack, text: string): Promise<{ runId: string; text: string }> {

@@ -199,7 +199,8 @@ function targetLine(t: Target): string {
   const ok = t.ok.length ? ` already right: ${t.ok.join('; ')}.` : '';
   const changes = t.changes.map((c) => `\n   → ${c.text}`).join('');
   const notes = t.notes.map((n) => `\n   :warning: ${n}`).join('');
-  return `${head}${t.changes.length ? '' : ' :white_check_mark:'}${ok}${changes}${notes}`;
+  // The check mark only where nothing is to change and nothing was left alone (a missing resource is not "right").
+  return `${head}${t.changes.length || t.notes.length ? '' : ' :white_check_mark:'}${ok}${changes}${notes}`;
 }
 
 /** Applies one change; each AWS write is inside the step that calls this, merged with what AWS holds at that moment. */
