@@ -7,10 +7,11 @@
  * can run them for each mutant.
  */
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { motoAt } from '../../src/local/moto';
 import type { RestoreS3Input } from '../../src/runbooks/restore-s3';
 import { type ReplicaPlan, replicaRunbook } from '../../src/runbooks/restore-s3/replica';
 import type { AnyRunInput } from '../../src/runbooks/types';
-import { fail, undoFaults } from '../helpers/faults';
+import { fail, patchInput, stub, undoFaults } from '../helpers/faults';
 import { listAllVersions, nextSecond } from '../helpers/flow';
 import { useRunbookRig } from '../helpers/runbook-rig';
 
@@ -125,6 +126,20 @@ describe('copy-back plan', () => {
     // assess
     expect(p.empty).toBe(true);
     expect(p.lines).toEqual([`From \`${r}\` (us-west-2) into \`${b}\``, '*0* missing and *0* different objects will be copied (0 B), server-side', 'Not touched: 1 identical objects; 0 objects only in the primary are kept (nothing is deleted)']);
+  });
+
+  it('is not empty when as many objects are missing as differ (the total is their sum); title and resources', async () => {
+    const { b, r } = await pair();
+    await putR(r, 'gone', 'g');
+    await putR(r, 'swapped', 'bbb');
+    await putP(b, 'swapped', 'aaa');
+    const p = await plan(input(b));
+    expect(p.data).toMatchObject({ missing: 1, different: 1 });
+    expect(p.empty).toBe(false);
+    expect(replicaRunbook.title(input(b))).toBe(`Copy back ${b} from its replica`);
+    expect(replicaRunbook.title(input(b, { prefix: 'x/' }))).toBe(`Copy back ${b} (one prefix) from its replica`);
+    expect(replicaRunbook.title(input(b, { prefix: '' }))).toBe(`Copy back ${b} (one prefix) from its replica`);
+    expect(replicaRunbook.resources?.(input(b))).toEqual([`s3:${b}`]);
   });
 });
 
@@ -259,5 +274,88 @@ describe('copy-back execute and verify', () => {
     expect(out.lines[2]).toBe(':warning: Verified by listing both buckets: 1 still missing, 2 still different.');
     expect(out.failures[0]).toMatch(/denied/i);
     expect(await read(b, 'gone')).toBeUndefined();
+  });
+
+  it('reports progress as each copy lands, up to the planned total', async () => {
+    const { b } = await damaged();
+    const p = await plan(input(b));
+    const out = await execute(input(b), p.data);
+    expect(out.reports.map((x) => x[0]).sort()).toEqual([1, 2, 3]);
+    expect(out.reports.every(([, total, label]) => total === 3 && label === 'copied')).toBe(true);
+  });
+
+  it('copies answered as done that did not land: the verify finds them, and the run fails though no copy failed', async () => {
+    const { b, r } = await pair();
+    await putR(r, 'swapped', 'bbb');
+    await putP(b, 'swapped', 'aaa');
+    const p = await plan(input(b));
+    // CopyObject answered as S3 does, nothing copied
+    stub(rig.s3(), 'CopyObjectCommand', () => ({ CopyObjectResult: { ETag: '"x"' } }));
+
+    const out = await execute(input(b), p.data);
+
+    expect(await read(b, 'swapped')).toBe('aaa');
+    expect(out).toMatchObject({ ok: false, failures: [] });
+    expect(out.lines).toEqual([`Copied *1* objects (3 B) from \`${r}\` into \`${b}\`.`, ':warning: Verified by listing both buckets: 0 still missing, 1 still different.']);
+  });
+
+  it('201 copies denied: the first 200 listed, the count of all, the run failed', async () => {
+    const { b, r } = await pair();
+    const keys = Array.from({ length: 201 }, (_, i) => `k${String(i).padStart(3, '0')}`);
+    await motoAt(rig.moto().endpoint).putMany?.(r, keys.map((key) => ({ key, body: 'x' })));
+    const p = await plan(input(b));
+    fail(rig.s3(), 'CopyObjectCommand', { name: 'AccessDenied', message: 'Access Denied' });
+
+    const out = await execute(input(b), p.data);
+
+    expect(p.data.missing).toBe(201);
+    expect(out.ok).toBe(false);
+    expect(out.failures).toHaveLength(200);
+    expect(out.failures.every((f) => /^k\d{3}: .*denied/i.test(f))).toBe(true);
+    expect(out.lines).toEqual([`Copied *0* objects (0 B) from \`${r}\` into \`${b}\`.`, ':warning: Verified by listing both buckets: 201 still missing, 0 still different.', '201 copies failed; the first 200 are listed.']);
+  });
+
+  it('the listing fails after some keys were walked: the run goes on from the last key (three times at most); refused after some: stops, keeping what was copied', async () => {
+    // prepare: listings of one key a page, so a failure can come after the first key
+    const { b, r } = await pair();
+    for (const k of ['a', 'b', 'c', 'd']) await putR(r, k, k);
+    const p = await plan(input(b));
+    patchInput(rig.s3('us-west-2'), 'ListObjectsV2Command', { MaxKeys: 1 });
+    let lists = 0;
+    // the 2nd listing call of the replica fails with a 500, each time it is asked (after 'a' was walked)
+    const undo = fail(rig.s3('us-west-2'), 'ListObjectsV2Command', { name: 'InternalError', message: 'We encountered an internal error', status: 500 }, { when: () => ++lists === 2 });
+
+    const out = await execute(input(b), p.data);
+    undo();
+
+    expect([await read(b, 'a'), await read(b, 'b'), await read(b, 'c'), await read(b, 'd')]).toEqual(['a', 'b', 'c', 'd']);
+    expect(out).toMatchObject({ ok: true, failures: [] });
+    expect(out.lines[0]).toBe(`Copied *4* objects (4 B) from \`${r}\` into \`${b}\`.`);
+
+    // a 500 after each step's first page, four times: three resumes, then it stops (the verify's listings answer)
+    const again = await pair();
+    for (const k of ['a', 'b', 'c', 'd', 'e', 'f']) await putR(again.r, k, k);
+    const q = await plan(input(again.b));
+    let calls = 0;
+    fail(rig.s3('us-west-2'), 'ListObjectsV2Command', { name: 'InternalError', message: 'We encountered an internal error', status: 500 }, { when: (x) => x.Bucket === again.r && ++calls % 2 === 0 && calls <= 8 });
+    const resumed = await execute(input(again.b), q.data);
+    expect(resumed.ok).toBe(false);
+    expect(resumed.lines[0]).toBe(`Copied *4* objects (4 B) from \`${again.r}\` into \`${again.b}\`.`);
+    expect(resumed.lines[1]).toMatch(/^:x: Stopped: .*internal error/i);
+    expect(resumed.lines[2]).toBe(':warning: Verified by listing both buckets: 2 still missing, 0 still different.');
+    undoFaults();
+
+    // refused after the first key: stops at once
+    const third = await pair();
+    for (const k of ['a', 'b', 'c']) await putR(third.r, k, k);
+    const t = await plan(input(third.b));
+    patchInput(rig.s3('us-west-2'), 'ListObjectsV2Command', { MaxKeys: 1 });
+    let n3 = 0;
+    fail(rig.s3('us-west-2'), 'ListObjectsV2Command', { name: 'AccessDenied', message: 'Access Denied' }, { when: (x) => x.Bucket === third.r && ++n3 === 2 });
+    const denied = await execute(input(third.b), t.data);
+    expect(denied.ok).toBe(false);
+    expect(denied.lines[0]).toBe(`Copied *1* objects (1 B) from \`${third.r}\` into \`${third.b}\`.`);
+    expect(denied.lines[1]).toMatch(/^:x: Stopped: .*denied/i);
+    expect(await read(third.b, 'a')).toBe('a');
   });
 });

@@ -10,7 +10,7 @@ import { motoAt } from '../../src/local/moto';
 import type { RestoreS3Input } from '../../src/runbooks/restore-s3';
 import { SLICE_BYTES, type UndeletePlan, undeleteRunbook } from '../../src/runbooks/restore-s3/undelete';
 import type { AnyRunInput } from '../../src/runbooks/types';
-import { fail, undoFaults } from '../helpers/faults';
+import { fail, stub, undoFaults } from '../helpers/faults';
 import { deleteKeys, listAllVersions, nextSecond, realNow } from '../helpers/flow';
 import { useRunbookRig } from '../helpers/runbook-rig';
 
@@ -402,5 +402,28 @@ describe('undelete execute and verify', () => {
     expect(out.ok).toBe(true);
     expect(out.lines[0]).toBe(`Restored *2* objects in \`${b}\` (6 B planned).`);
     expect(await history(b)).toEqual({ 'e/1': { latest: 'v:3', older: [], markers: 0 }, 'e/2': { latest: 'v:3', older: [], markers: 0 } });
+  });
+
+  it('delete markers S3 refuses one by one: counted, the first 50 of a step listed with their codes, the run failed; title and resources', async () => {
+    // two batches (1,000 and 1) in one step: the step lists at most 50 of their failures together
+    const { b } = await thousandAndOne();
+    const p = await plan(input(b));
+    // DeleteObjects answers every key with its own error (as S3 does for a key the role may not touch), nothing deleted
+    stub(s3(), 'DeleteObjectsCommand', (x) => ({ Deleted: [], Errors: (x.Delete as { Objects: { Key: string; VersionId: string }[] }).Objects.map((o) => ({ Key: o.Key, VersionId: o.VersionId, Code: 'AccessDenied', Message: 'Access Denied' })) }));
+
+    const out = await execute(input(b), p.data);
+
+    expect(out.ok).toBe(false);
+    expect(out.failures).toHaveLength(50);
+    expect(out.failures[0]).toBe('bin/00000: AccessDenied Access Denied');
+    expect(out.lines).toEqual([
+      `Restored *0* objects in \`${b}\` (1001 B planned).`,
+      ':warning: Verified by listing: 1,001 of the planned delete markers still hide objects (failures below).',
+      '1,001 delete markers could not be removed; the first 50 are listed.',
+    ]);
+    expect(undeleteRunbook.title(input(b))).toBe(`Undelete objects in ${b}`);
+    expect(undeleteRunbook.title(input(b, { prefix: 'x/' }))).toBe(`Undelete objects in ${b} under a prefix`);
+    expect(undeleteRunbook.title(input(b, { prefix: '' }))).toBe(`Undelete objects in ${b} under a prefix`);
+    expect(undeleteRunbook.resources?.(input(b))).toEqual([`s3:${b}`]);
   });
 });
