@@ -133,6 +133,15 @@ describe('undelete plan', () => {
     expect(p.lines[2]).toMatch(/^e\.g\. (`k\/\d`, ){4}`k\/\d`, …$/);
   });
 
+  it('a partition\'s listing refused: the plan fails saying so, and does not go round again', async () => {
+    const b = await bucket();
+    await put(b, 'logs/a');
+    await del(b, 'logs/a');
+    // the first page (rolled up by "/") answers; the partition's own listing is refused
+    fail(s3(), 'ListObjectVersionsCommand', { name: 'AccessDenied', message: 'Access Denied' }, { when: (x) => x.Delimiter === undefined });
+    await expect(plan(input(b))).rejects.toThrow(/ListObjectVersions.*Access Denied/);
+  });
+
   it('is empty, and says so, when nothing is deleted; names Suspended versioning', async () => {
     // prepare
     const b = await bucket();
