@@ -322,7 +322,7 @@ describe('copy-back execute and verify', () => {
     const p = await plan(input(b));
     patchInput(rig.s3('us-west-2'), 'ListObjectsV2Command', { MaxKeys: 1 });
     let lists = 0;
-    // the 2nd listing call of the replica fails with a 500, each time it is asked (after 'a' was walked)
+    // the 2nd listing call of the replica fails once with a 500 (after 'a' was walked)
     const undo = fail(rig.s3('us-west-2'), 'ListObjectsV2Command', { name: 'InternalError', message: 'We encountered an internal error', status: 500 }, { when: () => ++lists === 2 });
 
     const out = await execute(input(b), p.data);
@@ -336,6 +336,7 @@ describe('copy-back execute and verify', () => {
     const again = await pair();
     for (const k of ['a', 'b', 'c', 'd', 'e', 'f']) await putR(again.r, k, k);
     const q = await plan(input(again.b));
+    patchInput(rig.s3('us-west-2'), 'ListObjectsV2Command', { MaxKeys: 1 });
     let calls = 0;
     fail(rig.s3('us-west-2'), 'ListObjectsV2Command', { name: 'InternalError', message: 'We encountered an internal error', status: 500 }, { when: (x) => x.Bucket === again.r && ++calls % 2 === 0 && calls <= 8 });
     const resumed = await execute(input(again.b), q.data);
@@ -357,5 +358,37 @@ describe('copy-back execute and verify', () => {
     expect(denied.lines[0]).toBe(`Copied *1* objects (1 B) from \`${third.r}\` into \`${third.b}\`.`);
     expect(denied.lines[1]).toMatch(/^:x: Stopped: .*denied/i);
     expect(await read(third.b, 'a')).toBe('a');
+  });
+
+  it('a first page refused once is asked again within its step, and uses none of the three resumes', async () => {
+    const { b, r } = await pair();
+    for (const k of ['a', 'b', 'c', 'd', 'e']) await putR(r, k, k);
+    const p = await plan(input(b));
+    patchInput(rig.s3('us-west-2'), 'ListObjectsV2Command', { MaxKeys: 1 });
+    let calls = 0;
+    // calls 1 (the first page), then 3, 5, 7 (each after a key was walked) fail with a 500: one in-step retry and three resumes
+    fail(rig.s3('us-west-2'), 'ListObjectsV2Command', { name: 'InternalError', message: 'We encountered an internal error', status: 500 }, { when: (x) => x.Bucket === r && [1, 3, 5, 7].includes(++calls) });
+
+    const out = await execute(input(b), p.data);
+
+    expect(out).toMatchObject({ ok: true, failures: [] });
+    expect(out.lines[0]).toBe(`Copied *5* objects (5 B) from \`${r}\` into \`${b}\`.`);
+  });
+
+  it('failures of two steps (a resume between them) are listed together up to 200', async () => {
+    const { b, r } = await pair();
+    const keys = Array.from({ length: 201 }, (_, i) => `k${String(i).padStart(3, '0')}`);
+    await motoAt(rig.moto().endpoint).putMany?.(r, keys.map((key) => ({ key, body: 'x' })));
+    const p = await plan(input(b));
+    fail(rig.s3(), 'CopyObjectCommand', { name: 'AccessDenied', message: 'Access Denied' });
+    patchInput(rig.s3('us-west-2'), 'ListObjectsV2Command', { MaxKeys: 150 });
+    let calls = 0;
+    // the replica's second page fails once: the first step ends after 150 keys, the second takes the other 51
+    fail(rig.s3('us-west-2'), 'ListObjectsV2Command', { name: 'InternalError', message: 'We encountered an internal error', status: 500 }, { when: (x) => x.Bucket === r && ++calls === 2 });
+
+    const out = await execute(input(b), p.data);
+
+    expect(out.failures).toHaveLength(200);
+    expect(out.lines.at(-1)).toBe('201 copies failed; the first 200 are listed.');
   });
 });

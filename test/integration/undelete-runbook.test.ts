@@ -10,7 +10,7 @@ import { motoAt } from '../../src/local/moto';
 import type { RestoreS3Input } from '../../src/runbooks/restore-s3';
 import { SLICE_BYTES, type UndeletePlan, undeleteRunbook } from '../../src/runbooks/restore-s3/undelete';
 import type { AnyRunInput } from '../../src/runbooks/types';
-import { fail, stub, undoFaults } from '../helpers/faults';
+import { fail, patchInput, stub, undoFaults } from '../helpers/faults';
 import { deleteKeys, listAllVersions, nextSecond, realNow } from '../helpers/flow';
 import { useRunbookRig } from '../helpers/runbook-rig';
 
@@ -233,6 +233,22 @@ describe('undelete plan', () => {
     expect(out.ok).toBe(true);
     expect(out.lines[0]).toBe(`Restored *260* objects in \`${b}\` (260 B planned).`);
     expect(Object.values(await history(b)).every((h) => h.latest === 'v:1' && h.markers === 0)).toBe(true);
+  });
+
+  it('with listing pages of 40, still cuts each slice at SLICE_BYTES: a step takes no page once the slice is full', async () => {
+    const b = await bucket();
+    const keys = Array.from({ length: 260 }, (_, i) => `long/${String(i).padStart(4, '0')}-${'é'.repeat(445)}`);
+    await motoAt(rig.moto().endpoint).putMany?.(b, keys.map((key) => ({ key, body: 'b' })));
+    await deleteKeys(s3(), b, keys);
+    patchInput(s3(), 'ListObjectVersionsCommand', { MaxKeys: 40 });
+
+    const p = await plan(input(b));
+
+    const marker = Math.max(...p.data.slices.flat().map((m) => Buffer.byteLength(JSON.stringify(m)) + 1));
+    const sizes = p.data.slices.map((slice) => Buffer.byteLength(JSON.stringify(slice)));
+    expect(sizes.length).toBeGreaterThanOrEqual(2);
+    for (const size of sizes) expect(size).toBeLessThanOrEqual(SLICE_BYTES + marker);
+    expect(p.data.slices.flat().map((m) => m[0])).toEqual(keys);
   });
 });
 

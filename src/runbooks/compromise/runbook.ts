@@ -125,7 +125,7 @@ async function investigate(ctx: DurableContext, deps: RunbookDeps, plan: Contain
   return { events: [...byId.values()], failures, cut };
 }
 
-/** Posts the full event list in the run message's thread (best effort: the report says the count either way). */
+/** Posts the full event list in the run message's thread (best effort: the report says whether it is all there, part of it, or none and why). */
 async function postThread(ctx: DurableContext, deps: RunbookDeps, input: CompromiseInput, events: readonly TrailEvent[]): Promise<{ posted: number; shown: number; refused?: boolean }> {
   return ctx.step('post-events', async () => {
     const run = await deps.store.getRun(input.runId).catch(() => undefined);

@@ -183,7 +183,7 @@ export const runbook: Runbook<RestoreDynamodbInput, RestorePlan> = {
           ? `checking on it failed ${waited.transient} times in a row (${waited.lastTransient ?? 'throttled'})`
           : waited.status === 'MISSING'
             ? 'DynamoDB does not show the new table'
-            : `it is still ${waited.status} after ${MAX_WAIT_HOURS} h`;
+            : `it was still ${waited.status} after ${MAX_WAIT_HOURS} h${waited.transient ? ' (the last check was throttled)' : ''}`;
       // A check that failed leaves the status unknown: said as last seen, never as "not ACTIVE".
       const unconfirmed = Boolean(waited.error) || waited.transient > 0;
       return {

@@ -113,5 +113,5 @@ export async function applyAwsBackup(ctx: DurableContext, deps: RunbookDeps, c: 
     return want.length;
   });
   if (!selected.ok) return fail(selected);
-  return { ok: true, line: `AWS Backup plan \`${plan}\` in ${c.region}: daily, ${days} days${copies ? `, copied to ${c.backupRegion}` : ''}; ${c.tables.length} tables selected` };
+  return { ok: true, line: `AWS Backup plan \`${plan}\` in ${c.region}: daily, ${days} days${copies ? `, copied to ${c.backupRegion}` : ''}; ${c.tables.length} table${c.tables.length === 1 ? '' : 's'} selected` };
 }

@@ -199,7 +199,7 @@ function targetLine(t: Target): string {
   const ok = t.ok.length ? ` already right: ${t.ok.join('; ')}.` : '';
   const changes = t.changes.map((c) => `\n   → ${c.text}`).join('');
   const notes = t.notes.map((n) => `\n   :warning: ${n}`).join('');
-  // The check mark only where nothing is to change and nothing was left alone (a missing resource is not "right").
+  // The check mark only on a resource with nothing to change and nothing to note (a missing one is not "right"; the summary's count is the same).
   return `${head}${t.changes.length || t.notes.length ? '' : ' :white_check_mark:'}${ok}${changes}${notes}`;
 }
 
