@@ -8,15 +8,15 @@
  * moto answers every DNS change INSYNC at once and enforces no IAM policy: refusals and a record
  * listed with other values are SDK middleware on the runbook's own clients (test/helpers/faults.ts).
  */
-import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, type ListResourceRecordSetsCommandOutput, ListResourceRecordSetsCommand, type ResourceRecordSet } from '@aws-sdk/client-route-53';
-import { CreateTagsCommand, DescribeImagesCommand, DescribeInstancesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { ChangeResourceRecordSetsCommand, type ChangeResourceRecordSetsCommandOutput, CreateHostedZoneCommand, type ListResourceRecordSetsCommandOutput, ListResourceRecordSetsCommand, type ResourceRecordSet } from '@aws-sdk/client-route-53';
+import { CreateTagsCommand, DescribeImagesCommand, DescribeInstancesCommand, type DescribeInstancesCommandOutput, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import type { FailoverRecord } from '../../src/config/schema';
 import type { FailbackInput } from '../../src/runbooks/failback';
 import { type FailbackPlan, runbook, writable } from '../../src/runbooks/failback/runbook';
 import { type FailoverState, getFailoverState, putFailoverState } from '../../src/runbooks/failover/state';
 import type { AnyRunInput } from '../../src/runbooks/types';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
-import { ACCESS_DENIED, fail, rewrite, undoFaults } from '../helpers/faults';
+import { ACCESS_DENIED, fail, rewrite, stub, undoFaults } from '../helpers/faults';
 import { useRunbookRig } from '../helpers/runbook-rig';
 
 const rig = useRunbookRig();
@@ -157,6 +157,27 @@ describe('the plan', () => {
     expect(q.empty).toBe(false);
   });
 
+  it('two instances (one without a Name), refused to list: the plan names what it could not read', async () => {
+    const s = await failedOver({ instance: true });
+    const bare = await launch({ 'drbot-failover': s.state.runId });
+    await putFailoverState(stateTable(), { ...s.state, instances: [s.instance!, bare] });
+    const p = await plan(input());
+    expect(p.lines).toContain(`2 instances launched by the failover (tagged \`drbot-failover=${s.state.runId}\`) in us-west-2 (kept; \`--terminate\` or the button terminates them):`);
+    expect(p.lines).toContainEqual(expect.stringMatching(new RegExp(`^• \`${bare}\` t3\\.micro running, launched \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\dZ$`)));
+    fail(ec2(), 'DescribeInstancesCommand', ACCESS_DENIED);
+    await expect(plan(input())).rejects.toThrow(/DescribeInstances on `failover instances in us-west-2` failed/);
+  });
+
+  it('one record: said in the singular; the primary unreachable: the refusal says what to do meanwhile', async () => {
+    const s = await failedOver();
+    await r53().send(new ChangeResourceRecordSetsCommand({ HostedZoneId: s.zoneId, ChangeBatch: { Changes: [{ Action: 'DELETE', ResourceRecordSet: a(`new.${s.apex}`, '10.9.9.9', 60) }] } }));
+    await putFailoverState(stateTable(), { ...s.state, before: s.state.before.slice(0, 1), after: s.state.after.slice(0, 1) });
+    const p = await plan(input());
+    expect(p.lines[2]).toBe(`DNS in \`${s.zoneId}\`: 1 of 1 record to switch back:`);
+    fail(ec2(PRIMARY), 'DescribeImagesCommand', ACCESS_DENIED);
+    await expect(plan(input())).rejects.toMatchObject({ hint: '`/dr failback --dry-run` shows the state; run `/dr failback` again once the primary is back.' });
+  });
+
   it('title, resources; an alias set is written back without a TTL or values', () => {
     expect(runbook.title(input())).toBe('Failback');
     expect(runbook.title(input({ terminate: true }))).toBe('Failback and termination of the failover instances');
@@ -287,6 +308,114 @@ describe('the execution', () => {
     expect(out.failures).toEqual([expect.stringMatching(/^terminate: .*not authorized/)]);
     expect(out.lines).toContain('1 failover instance still running in us-west-2:');
     expect(out.next).toEqual([{ label: 'Terminate failover instances', command: 'failback --terminate', style: 'danger' }]);
+  });
+
+  it('--terminate: an instance tagged with this failover after the plan is not the plan\'s to terminate; the wait lasts until each is terminated', async () => {
+    const s = await failedOver({ instance: true });
+    const second = await launch({ 'drbot-failover': s.state.runId, Name: 'second' });
+    await putFailoverState(stateTable(), { ...s.state, instances: [s.instance!, second] });
+    const i = input({ terminate: true });
+    const p = await plan(i);
+    const later = await launch({ 'drbot-failover': s.state.runId, Name: 'later' });
+    // both show shutting-down for the wait's first two checks, the second one for a third check too
+    let checks = 0;
+    rewrite<DescribeInstancesCommandOutput>(ec2(), 'DescribeInstancesCommand', (o, x) => {
+      if (!x.InstanceIds) return o;
+      const c = ++checks;
+      const down = (id?: string) => c <= 2 || (c === 3 && id === second);
+      return { ...o, Reservations: (o.Reservations ?? []).map((r) => ({ ...r, Instances: (r.Instances ?? []).map((inst) => (down(inst.InstanceId) ? { ...inst, State: { Name: 'shutting-down', Code: 32 } } : inst)) })) };
+    });
+
+    const out = await execute(i, p.data);
+    const waited = checks;
+
+    expect(await stateOf(later)).toBe('running');
+    expect([await stateOf(s.instance!), await stateOf(second)]).toEqual(['terminated', 'terminated']);
+    // until every one is terminated: the fourth check
+    expect(waited).toBe(4);
+    const line = out.lines.find((l) => l.startsWith('Terminated ')) ?? '';
+    expect(line.startsWith(`Terminated 2 instances tagged \`drbot-failover=${s.state.runId}\` in us-west-2: `)).toBe(true);
+    // in the order TerminateInstances answered
+    expect(line.split(': ')[1]?.replace(/\.$/, '').split(', ').sort()).toEqual([`\`${s.instance}\` terminated`, `\`${second}\` terminated`].sort());
+    expect(out.lines.join('\n')).not.toContain('were *not* terminated');
+  });
+
+  it('--terminate: instances still shutting down after 20 checks are named as they are; re-tagged all: none left to terminate', async () => {
+    const s = await failedOver({ instance: true });
+    const i = input({ terminate: true });
+    const p = await plan(i);
+    let checks = 0;
+    rewrite<DescribeInstancesCommandOutput>(ec2(), 'DescribeInstancesCommand', (o, x) =>
+      x.InstanceIds ? (checks++, { ...o, Reservations: (o.Reservations ?? []).map((r) => ({ ...r, Instances: (r.Instances ?? []).map((inst) => ({ ...inst, State: { Name: 'shutting-down', Code: 32 } })) })) }) : o,
+    );
+    const out = await execute(i, p.data);
+    expect(checks).toBe(20);
+    expect(out.lines).toContain(`Terminated 1 instance tagged \`drbot-failover=${s.state.runId}\` in us-west-2: \`${s.instance}\` shutting-down.`);
+
+    undoFaults();
+    const t = await failedOver({ instance: true });
+    const j = input({ terminate: true });
+    const q = await plan(j);
+    await ec2().send(new CreateTagsCommand({ Resources: [t.instance!], Tags: [{ Key: 'drbot-failover', Value: 'someone-else' }] }));
+    const none = await execute(j, q.data);
+    expect(await stateOf(t.instance!)).toBe('running');
+    expect(none.lines).toContain(`Terminated 0 instances tagged \`drbot-failover=${t.state.runId}\` in us-west-2: none left.`);
+  });
+
+  it('already failed back, with --terminate: the record of the failback and its lines are left as they were', async () => {
+    const s = await failedOver({ status: 'failed-back', instance: true });
+    const earlier = { runId: 'r-earlier00001', at: '2026-12-01T12:30:00.000Z' };
+    await putFailoverState(stateTable(), { ...s.state, failback: earlier });
+    const i = input({ terminate: true });
+    const out = await execute(i, (await plan(i)).data);
+    expect(out.lines).toEqual([`Terminated 1 instance tagged \`drbot-failover=${s.state.runId}\` in us-west-2: \`${s.instance}\` terminated.`]);
+    expect(await getFailoverState(stateTable())).toMatchObject({ status: 'failed-back', failback: earlier });
+  });
+
+  it('the switch-back written as one batch with its comment; PENDING until INSYNC: said; two records listed wrong: both named', async () => {
+    const s = await failedOver();
+    const i = input();
+    const p = await plan(i);
+    const sent: Record<string, unknown>[] = [];
+    rewrite<ChangeResourceRecordSetsCommandOutput>(r53(), 'ChangeResourceRecordSetsCommand', (o, x) => {
+      sent.push(x);
+      return { ...o, ChangeInfo: { ...o.ChangeInfo!, Status: 'PENDING' } };
+    });
+    stub(r53(), 'GetChangeCommand', (x) => ({ ChangeInfo: { Id: String(x.Id), Status: 'PENDING', SubmittedAt: new Date() } }));
+    // listed again: api with another value, new still there
+    rewrite<ListResourceRecordSetsCommandOutput>(r53(), 'ListResourceRecordSetsCommand', (o) => ({
+      ...o,
+      ResourceRecordSets: [...(o.ResourceRecordSets ?? []).map((x) => (x.Name?.startsWith('api.') ? a(x.Name, '10.7.7.7') : x)), a(`new.${s.apex}`, '10.9.9.9', 60)],
+    }));
+
+    const out = await execute(i, p.data);
+
+    expect(sent.map((x) => (x.ChangeBatch as { Comment?: string }).Comment)).toEqual([`drbot ${i.runId}: failback of ${s.state.runId} (1/1)`]);
+    expect(out.lines[0]).toMatch(new RegExp(`^Switched 2 records back in \`${s.zoneId}\` \\(:hourglass: .+\\):$`));
+    expect(out.failures).toEqual([`listed again, 2 record(s) do not hold the pre-failover values: api.${s.apex.slice(0, -1)} A, new.${s.apex.slice(0, -1)} A`]);
+  });
+
+  it('the DNS write refused without --terminate: the stop line in full, and nothing said about terminating', async () => {
+    const s = await failedOver({ instance: true });
+    const i = input();
+    const p = await plan(i);
+    fail(r53(), 'ChangeResourceRecordSetsCommand', ACCESS_DENIED);
+    const out = await execute(i, p.data);
+    // the stop line ends with AWS's hint
+    expect(out.lines[0]).toMatch(/^:x: DNS switch-back stopped at batch 1: 0 of 2 records written\. Run `\/dr failback` again\. Grant the bot's role permission for `ChangeResourceRecordSets`.*\(see template\.yaml\)\.$/);
+    expect(out.lines.join('\n')).not.toContain('were *not* terminated');
+    expect(out.lines.slice(1, 3)).toEqual(['1 failover instance still running in us-west-2:', expect.stringMatching(new RegExp(`^• \`${s.instance}\` `))]);
+  });
+
+  it('TerminateInstances not reachable to list: the failure names what it could not read', async () => {
+    const s = await failedOver({ instance: true });
+    const i = input({ terminate: true });
+    const p = await plan(i);
+    fail(ec2(), 'DescribeInstancesCommand', ACCESS_DENIED);
+    const out = await execute(i, p.data);
+    expect(out.failures).toEqual([expect.stringMatching(/^terminate: DescribeInstances on `failover instances in us-west-2` failed: .*not authorized/)]);
+    undoFaults();
+    expect(await stateOf(s.instance!)).toBe('running');
   });
 
   it('nothing left to switch back: said, and the failover marked failed back', async () => {
