@@ -11,7 +11,7 @@
  * middleware too (moto enforces no IAM policy and never throttles).
  */
 import type { Event } from '@aws-sdk/client-cloudtrail';
-import { DescribeImagesCommand, DescribeInstancesCommand, type DescribeInstancesCommandOutput, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, type DescribeInstancesCommandOutput, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { CreateAccessKeyCommand, CreateLoginProfileCommand, CreateUserCommand, GetLoginProfileCommand, ListAccessKeysCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { trailEvent } from '../../src/local/compromise';
@@ -23,6 +23,7 @@ import type { AnyRunInput, RunbookDeps } from '../../src/runbooks/types';
 import type { SlackMessage } from '../../src/slack/poster';
 import type { RunRecord } from '../../src/store/state';
 import { ACCESS_DENIED, fail, rewrite, stub, undoFaults } from '../helpers/faults';
+import { instanceStates, launch } from '../helpers/ec2-instances';
 import { useRunbookRig } from '../helpers/runbook-rig';
 
 const rig = useRunbookRig();
@@ -81,11 +82,7 @@ function ev(u: string, keyId: string, name: string, region: string, o: { source?
   });
 }
 
-async function launch(region: string, count = 1, name = 'x'): Promise<string[]> {
-  const image = (await ec2(region).send(new DescribeImagesCommand({ Owners: ['amazon'] }))).Images?.[0]?.ImageId ?? '';
-  const r = await ec2(region).send(new RunInstancesCommand({ ImageId: image, MinCount: count, MaxCount: count, InstanceType: 't3.micro', TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Name', Value: name }] }] }));
-  return (r.Instances ?? []).map((i) => i.InstanceId ?? '');
-}
+const launchNamed = (region: string, count = 1, name = 'x') => launch(ec2(region), count, { Name: name });
 
 /** Makes moto's DescribeInstances show these launch times (moto cannot backdate a launch). */
 function launchedAt(region: string, times: Record<string, Date>): void {
@@ -212,10 +209,10 @@ describe('contain and investigate', () => {
     // prepare
     const u = await user(2);
     const [k1, k2] = u.keys as [string, string];
-    const [byUser] = await launch(EAST, 1, 'miner');
-    const [since1] = await launch(EAST, 1, 'other');
-    const [west] = await launch(WEST, 1, 'west-one');
-    const [old] = await launch(WEST, 1, 'old');
+    const [byUser] = await launchNamed(EAST, 1, 'miner');
+    const [since1] = await launchNamed(EAST, 1, 'other');
+    const [west] = await launchNamed(WEST, 1, 'west-one');
+    const [old] = await launchNamed(WEST, 1, 'old');
     const hour = 3_600_000;
     launchedAt(EAST, { [byUser!]: new Date(Date.now() - 3 * hour), [since1!]: new Date(Date.now() - 2 * hour) });
     launchedAt(WEST, { [west!]: new Date(Date.now() - hour), [old!]: new Date(Date.now() - 48 * hour) });
@@ -495,7 +492,7 @@ describe('contain and investigate', () => {
   it('a long report is cut to one Slack section: event groups first, then instances, each with how many more', async () => {
     const u = await user(1);
     trail.record(EAST, Array.from({ length: 30 }, (_, j) => ev(u.name, u.keys[0]!, `Action${j}WithAVeryLongNameToFillTheReport`, EAST, { hoursAgo: 1 + j / 100 })));
-    await launch(EAST, 10, 'a-name-long-enough-to-make-every-instance-line-of-the-report-long');
+    await launchNamed(EAST, 10, 'a-name-long-enough-to-make-every-instance-line-of-the-report-long');
     const i = input(u.name);
     const out = await execute(i, (await plan(i)).data);
     expect(out.lines.join('\n').length).toBeLessThanOrEqual(2_900);
@@ -509,7 +506,7 @@ describe('contain and investigate', () => {
 
   it('more than 50 instances: the button terminates the first 50 listed', async () => {
     const u = await user(1);
-    const ids = await launch(EAST, 51, 'fleet');
+    const ids = await launchNamed(EAST, 51, 'fleet');
     const i = input(u.name);
     const p = await plan(i);
     const out = await execute(i, p.data);
@@ -527,9 +524,9 @@ describe('--terminate', () => {
   const tplan = (i: CompromiseInput) => terminateListed.plan(rig.deps(), i);
 
   it('plans the named instances still alive in either region, names those terminated already, refuses an ID in neither', async () => {
-    const [a] = await launch(EAST, 1, 'a');
-    const [b] = await launch(WEST, 1, 'b');
-    const [gone] = await launch(EAST, 1, 'gone');
+    const [a] = await launchNamed(EAST, 1, 'a');
+    const [b] = await launchNamed(WEST, 1, 'b');
+    const [gone] = await launchNamed(EAST, 1, 'gone');
     await ec2(EAST).send(new TerminateInstancesCommand({ InstanceIds: [gone!] }));
 
     const p = await tplan(input('u', { terminate: [a!, b!, gone!] }));
@@ -552,33 +549,33 @@ describe('--terminate', () => {
   });
 
   it('more than 20: the plan shows 20 and how many more', async () => {
-    const ids = await launch(EAST, 22, 'many');
+    const ids = await launchNamed(EAST, 22, 'many');
     const p = await tplan(input('u', { terminate: ids }));
     expect(p.lines).toHaveLength(22);
     expect(p.lines[21]).toBe('• …and 2 more');
   });
 
   it('terminates exactly the planned instances and checks each; one region refused: those NOT terminated, named, and what to do', async () => {
-    const [a, keep] = await launch(EAST, 2, 'a');
-    const [b] = await launch(WEST, 1, 'b');
+    const [a, keep] = await launchNamed(EAST, 2, 'a');
+    const [b] = await launchNamed(WEST, 1, 'b');
     const i = input('u', { terminate: [a!, b!] });
     const p = (await tplan(i)).data;
 
     const out = await rig.execute(terminateListed, i, p);
 
-    const states = await stateOf([a!, keep!], EAST);
+    const states = await instanceStates(ec2(EAST), [a!, keep!]);
     expect(states).toEqual({ [a!]: expect.stringMatching(/^(shutting-down|terminated)$/), [keep!]: 'running' });
     expect(out.ok).toBe(true);
     expect(out.failures).toEqual([]);
     expect(out.lines[0]).toMatch(new RegExp(`^:broom: Terminated \\*2\\* of 2 instances: \`${a}\` \\((shutting-down|terminated)\\), \`${b}\` \\((shutting-down|terminated)\\)\\.$`));
     expect(out.lines[1]).toBe('The other follow-ups stay commands: `/dr compromise u --lock`, `--new-key`, `/dr restore iam --all`.');
 
-    const [c] = await launch(EAST, 1, 'c');
-    const [d] = await launch(WEST, 1, 'd');
+    const [c] = await launchNamed(EAST, 1, 'c');
+    const [d] = await launchNamed(WEST, 1, 'd');
     fail(ec2(WEST), 'TerminateInstancesCommand', ACCESS_DENIED);
     const j = input('u', { terminate: [c!, d!] });
     const denied = await rig.execute(terminateListed, j, (await tplan(j)).data);
-    expect(await stateOf([d!], WEST)).toEqual({ [d!]: 'running' });
+    expect(await instanceStates(ec2(WEST), [d!])).toEqual({ [d!]: 'running' });
     expect(denied.ok).toBe(false);
     expect(denied.failures).toEqual([expect.stringMatching(new RegExp(`^${d} in us-west-2 were NOT terminated: .*not authorized`))]);
     expect(denied.lines[0]).toMatch(new RegExp(`^:broom: Terminated \\*1\\* of 2 instances: \`${c}\``));
@@ -586,7 +583,7 @@ describe('--terminate', () => {
   });
 
   it('the check after cannot be read: nothing is claimed terminated', async () => {
-    const [a] = await launch(EAST, 1, 'a');
+    const [a] = await launchNamed(EAST, 1, 'a');
     const i = input('u', { terminate: [a!] });
     const p: TerminatePlan = (await tplan(i)).data;
     fail(ec2(EAST), 'DescribeInstancesCommand', ACCESS_DENIED);
@@ -602,10 +599,6 @@ function slackSince(iso: string): string {
   return `<!date^${Math.floor(Date.parse(iso) / 1000)}^{date_short_pretty} {time}|${iso.slice(0, 16).replace('T', ' ')} UTC>`;
 }
 
-async function stateOf(ids: string[], region: string): Promise<Record<string, string>> {
-  const r = await ec2(region).send(new DescribeInstancesCommand({ InstanceIds: ids }));
-  return Object.fromEntries((r.Reservations ?? []).flatMap((x) => x.Instances ?? []).map((i) => [i.InstanceId ?? '', i.State?.Name ?? '']));
-}
 
 /** Executes with a run record (channel C1, ts 1.000) and Slack posts answered by `post`: the event thread. */
 async function executeWith(i: CompromiseInput & AnyRunInput, p: ContainPlan, post: RunbookDeps['slack']['post']): Promise<Outcome> {

@@ -1,5 +1,5 @@
 import { type Event, LookupEventsCommand, type LookupEventsCommandInput } from '@aws-sdk/client-cloudtrail';
-import { DescribeImagesCommand, DescribeInstancesCommand, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import {
   type AttachedPolicy,
   AttachUserPolicyCommand,
@@ -21,6 +21,7 @@ import { SANDBOX_CHANNEL } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
 import { ACCESS_DENIED, countTries, fail, rewrite } from '../helpers/faults';
 import { buttons, click, command, ephemeralsFor, executionOf, realNow, recordedSlackWaits, requestRun, runIdOf, runMessage, runSummary, textOf, useLocalStack } from '../helpers/flow';
+import { instanceStates, launch } from '../helpers/ec2-instances';
 import { journal } from '../helpers/journal';
 
 /*
@@ -118,14 +119,8 @@ describe('/dr compromise', () => {
   const inlinePolicies = async (user: string) => (await iam.send(new ListUserPoliciesCommand({ UserName: user }))).PolicyNames ?? [];
   const statuses = async (user: string) => Object.fromEntries(((await iam.send(new ListAccessKeysCommand({ UserName: user }))).AccessKeyMetadata ?? []).map((k) => [k.AccessKeyId, k.Status]));
   const lookups = (region: 'east' | 'west') => trails[region].commandCalls(LookupEventsCommand).map((c) => c.args[0].input as LookupEventsCommandInput);
-  async function launch(region: string, count: number, tag: string): Promise<string[]> {
-    const ec2 = stack.clients.ec2(region);
-    const image = (await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }))).Images?.[0]?.ImageId ?? '';
-    const r = await ec2.send(new RunInstancesCommand({ ImageId: image, MinCount: count, MaxCount: count, InstanceType: 't3.micro', TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Name', Value: tag }] }] }));
-    return (r.Instances ?? []).map((i) => i.InstanceId ?? '');
-  }
-  const stateOf = async (region: string, ids: string[]) =>
-    Object.fromEntries(((await stack.clients.ec2(region).send(new DescribeInstancesCommand({ InstanceIds: ids }))).Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => [i.InstanceId, i.State?.Name]));
+  const launchNamed = (region: string, count: number, tag: string) => launch(stack.clients.ec2(region), count, { Name: tag });
+  const stateOf = (region: string, ids: string[]) => instanceStates(stack.clients.ec2(region), ids);
 
   beforeAll(() => {
     stack = getStack();
@@ -155,7 +150,7 @@ describe('/dr compromise', () => {
     const now = realNow();
     for (let i = 0; i < 110; i++) history.east.push(trailEvent({ user, keyId: k1!, name: i % 2 ? 'ListBuckets' : 'DescribeInstances', source: i % 2 ? 's3.amazonaws.com' : 'ec2.amazonaws.com', region: 'us-east-1', at: new Date(now - (i + 1) * 60_000), readOnly: true }));
     history.east.push(trailEvent({ user, keyId: k2!, name: 'CreateUser', source: 'iam.amazonaws.com', region: 'us-east-1', at: new Date(now - 5 * 60_000), readOnly: false, request: { userName: 'evil-admin' } }));
-    const [west] = await launch('us-west-2', 1, 'miner');
+    const [west] = await launchNamed('us-west-2', 1, 'miner');
     history.west.push(
       trailEvent({ user, keyId: k1!, name: 'RunInstances', source: 'ec2.amazonaws.com', region: 'us-west-2', at: new Date(now - 30 * 60_000), readOnly: false, response: { instancesSet: { items: [{ instanceId: west }] } } }),
     );
@@ -398,7 +393,7 @@ describe('/dr compromise', () => {
       const left = ((await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running'] }] }))).Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId ?? '');
       if (left.length) await ec2.send(new TerminateInstancesCommand({ InstanceIds: left }));
     }
-    const east = await launch('us-east-1', 3, 'batch');
+    const east = await launchNamed('us-east-1', 3, 'batch');
     const [old] = east;
     const undo = rewrite<{ Reservations?: { Instances?: { InstanceId?: string; LaunchTime?: Date }[] }[] }>(stack.clients.ec2('us-east-1'), 'DescribeInstancesCommand', (out) => {
       for (const r of out.Reservations ?? []) for (const i of r.Instances ?? []) if (i.InstanceId === old) i.LaunchTime = new Date(Date.now() - 3 * 86_400_000);
@@ -432,7 +427,7 @@ describe('/dr compromise', () => {
     // prepare
     const user = 'leaky-12';
     const [k1, k2] = await makeUser(user);
-    const [id] = await launch('us-west-2', 1, 'stuck');
+    const [id] = await launchNamed('us-west-2', 1, 'stuck');
     const undo = fail(stack.clients.ec2('us-west-2'), 'TerminateInstancesCommand', ACCESS_DENIED);
 
     // act

@@ -11,10 +11,11 @@
  */
 import { DeleteObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { DescribeInstancesCommand, type DescribeInstancesCommandOutput, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, type DescribeInstancesCommandOutput } from '@aws-sdk/client-ec2';
 import { canaryItemKey, canaryKey, DRILL_TAG, drillTableName } from '../../src/aws/drill';
 import { type CleanupResult, cleanUp, findLeftovers, leftoverLines } from '../../src/runbooks/drill/cleanup';
 import { ACCESS_DENIED, fail, rewrite, undoFaults } from '../helpers/faults';
+import { launch } from '../helpers/ec2-instances';
 import { useRunbookRig } from '../helpers/runbook-rig';
 import { createSourceTable } from '../helpers/tables';
 
@@ -32,8 +33,7 @@ const west = () => rig.moto().clients.ec2('us-west-2');
 
 /** An instance in the backup region tagged with a drill run. */
 async function instance(runId: string): Promise<string> {
-  const r = await west().send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', MinCount: 1, MaxCount: 1, InstanceType: 't3.micro', TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: DRILL_TAG, Value: runId }] }] }));
-  return r.Instances?.[0]?.InstanceId ?? '';
+  return (await launch(west(), 1, { [DRILL_TAG]: runId }, 'ami-12c6146b'))[0] ?? '';
 }
 
 /** The canary object of a run: three versions and a delete marker in the bucket, one version in the replica. */

@@ -9,7 +9,7 @@
  * listed with other values are SDK middleware on the runbook's own clients (test/helpers/faults.ts).
  */
 import { ChangeResourceRecordSetsCommand, type ChangeResourceRecordSetsCommandOutput, CreateHostedZoneCommand, type ListResourceRecordSetsCommandOutput, ListResourceRecordSetsCommand, type ResourceRecordSet } from '@aws-sdk/client-route-53';
-import { CreateTagsCommand, DescribeImagesCommand, DescribeInstancesCommand, type DescribeInstancesCommandOutput, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, DescribeImagesCommand, DescribeInstancesCommand, type DescribeInstancesCommandOutput } from '@aws-sdk/client-ec2';
 import type { FailoverRecord } from '../../src/config/schema';
 import type { FailbackInput } from '../../src/runbooks/failback';
 import { type FailbackPlan, runbook, writable } from '../../src/runbooks/failback/runbook';
@@ -17,6 +17,7 @@ import { type FailoverState, getFailoverState, putFailoverState } from '../../sr
 import type { AnyRunInput } from '../../src/runbooks/types';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { ACCESS_DENIED, fail, rewrite, stub, undoFaults } from '../helpers/faults';
+import { instanceStates, launch } from '../helpers/ec2-instances';
 import { useRunbookRig } from '../helpers/runbook-rig';
 
 const rig = useRunbookRig();
@@ -67,20 +68,16 @@ async function failedOver(opts: { instance?: boolean; status?: FailoverState['st
   };
   let instance: string | undefined;
   if (opts.instance) {
-    instance = await launch({ 'drbot-failover': runId, Name: 'spawn-app-failover' });
+    instance = await launchTagged({ 'drbot-failover': runId, Name: 'spawn-app-failover' });
     state.instances = [instance];
   }
   await putFailoverState(stateTable(), state);
   return { zoneId, apex, state, ...(instance ? { instance } : {}) };
 }
 
-async function launch(tags: Record<string, string>): Promise<string> {
-  const image = (await ec2().send(new DescribeImagesCommand({ Owners: ['amazon'] }))).Images?.[0]?.ImageId ?? '';
-  const r = await ec2().send(new RunInstancesCommand({ ImageId: image, MinCount: 1, MaxCount: 1, InstanceType: 't3.micro', TagSpecifications: [{ ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }] }));
-  return r.Instances?.[0]?.InstanceId ?? '';
-}
+const launchTagged = async (tags: Record<string, string>) => (await launch(ec2(), 1, tags))[0] ?? '';
 
-const stateOf = async (id: string) => (await ec2().send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations?.[0]?.Instances?.[0]?.State?.Name;
+const stateOf = async (id: string) => (await instanceStates(ec2(), [id]))[id];
 
 async function values(s: Scene): Promise<Record<string, string>> {
   const r = await r53().send(new ListResourceRecordSetsCommand({ HostedZoneId: s.zoneId }));
@@ -159,7 +156,7 @@ describe('the plan', () => {
 
   it('two instances (one without a Name), refused to list: the plan names what it could not read', async () => {
     const s = await failedOver({ instance: true });
-    const bare = await launch({ 'drbot-failover': s.state.runId });
+    const bare = await launchTagged({ 'drbot-failover': s.state.runId });
     await putFailoverState(stateTable(), { ...s.state, instances: [s.instance!, bare] });
     const p = await plan(input());
     expect(p.lines).toContain(`2 instances launched by the failover (tagged \`drbot-failover=${s.state.runId}\`) in us-west-2 (kept; \`--terminate\` or the button terminates them):`);
@@ -215,7 +212,7 @@ describe('the execution', () => {
 
   it('--terminate: only the instances still tagged with this failover are terminated, once DNS is back', async () => {
     const s = await failedOver({ instance: true });
-    const other = await launch({ 'drbot-failover': s.state.runId, Name: 'second' });
+    const other = await launchTagged({ 'drbot-failover': s.state.runId, Name: 'second' });
     const i = input({ terminate: true });
     const p = await plan(i);
     // re-tagged after the plan: no longer this failover's
@@ -312,11 +309,11 @@ describe('the execution', () => {
 
   it('--terminate: an instance tagged with this failover after the plan is not the plan\'s to terminate; the wait lasts until each is terminated', async () => {
     const s = await failedOver({ instance: true });
-    const second = await launch({ 'drbot-failover': s.state.runId, Name: 'second' });
+    const second = await launchTagged({ 'drbot-failover': s.state.runId, Name: 'second' });
     await putFailoverState(stateTable(), { ...s.state, instances: [s.instance!, second] });
     const i = input({ terminate: true });
     const p = await plan(i);
-    const later = await launch({ 'drbot-failover': s.state.runId, Name: 'later' });
+    const later = await launchTagged({ 'drbot-failover': s.state.runId, Name: 'later' });
     // both show shutting-down for the wait's first two checks, the second one for a third check too
     let checks = 0;
     rewrite<DescribeInstancesCommandOutput>(ec2(), 'DescribeInstancesCommand', (o, x) => {

@@ -10,7 +10,7 @@
  * moto answers every DNS change INSYNC at once and enforces no IAM policy: refusals and impaired
  * instances are SDK middleware on the runbook's own clients (test/helpers/faults.ts).
  */
-import { CreateImageCommand, DescribeImagesCommand, DescribeInstancesCommand, type DescribeInstanceStatusCommandOutput, type Instance, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { CreateImageCommand, DescribeInstancesCommand, type DescribeInstanceStatusCommandOutput, type Instance, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import type { DrConfig } from '../../src/config/schema';
@@ -21,6 +21,7 @@ import { FAILOVER_TAG, type FailoverPlan, runbook } from '../../src/runbooks/fai
 import { getFailoverState, putFailoverState } from '../../src/runbooks/failover/state';
 import type { AnyRunInput } from '../../src/runbooks/types';
 import { ACCESS_DENIED, fail, rewrite, undoFaults } from '../helpers/faults';
+import { launch } from '../helpers/ec2-instances';
 import { useRunbookRig } from '../helpers/runbook-rig';
 
 const rig = useRunbookRig();
@@ -78,9 +79,7 @@ async function estate(opts: { names?: string[]; copies?: boolean; failover?: Par
   rig.configure(opts.failover === null ? { ...config, failover: undefined } : { ...config, failover });
   const images: Record<string, string> = {};
   const p = ec2(PRIMARY);
-  const base = (await p.send(new DescribeImagesCommand({ Owners: ['amazon'] }))).Images?.[0]?.ImageId ?? '';
-  const run = await p.send(new RunInstancesCommand({ ImageId: base, MinCount: 1, MaxCount: 1, InstanceType: 't3.micro' }));
-  const from = run.Instances?.[0]?.InstanceId ?? '';
+  const [from = ''] = await launch(p, 1, {});
   for (const name of opts.names ?? ['spawn-worker']) {
     const made = await p.send(new CreateImageCommand({ InstanceId: from, Name: `${name}-${n}`, TagSpecifications: [{ ResourceType: 'image', Tags: [{ Key: 'Name', Value: name }, { Key: SANDBOX_CONFIG.ami.tagKey, Value: tagValue }] }] }));
     images[name] = made.ImageId ?? '';
@@ -213,14 +212,11 @@ describe('the execution', () => {
     const e = await estate();
     const i = input();
     const p = await plan(i);
-    const image = e.copies[0] ?? '';
-    const r = await ec2().send(
-      new RunInstancesCommand({ ImageId: image, MinCount: 1, MaxCount: 1, InstanceType: 't3.micro', TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: FAILOVER_TAG, Value: i.runId }, { Key: 'source-ami', Value: e.images['spawn-worker'] ?? '' }, { Key: 'Name', Value: 'spawn-worker-failover' }] }] }),
-    );
+    const [mine] = await launch(ec2(), 1, { [FAILOVER_TAG]: i.runId, 'source-ami': e.images['spawn-worker'] ?? '', Name: 'spawn-worker-failover' }, e.copies[0]);
 
     const out = await execute(i, p.data);
 
-    expect((await alive()).map((x) => x.InstanceId)).toEqual([r.Instances?.[0]?.InstanceId]);
+    expect((await alive()).map((x) => x.InstanceId)).toEqual([mine]);
     expect(out.ok).toBe(true);
   });
 
