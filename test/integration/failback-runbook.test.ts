@@ -15,9 +15,9 @@ import type { FailbackInput } from '../../src/runbooks/failback';
 import { type FailbackPlan, runbook, writable } from '../../src/runbooks/failback/runbook';
 import { type FailoverState, getFailoverState, putFailoverState } from '../../src/runbooks/failover/state';
 import type { AnyRunInput } from '../../src/runbooks/types';
-import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { ACCESS_DENIED, fail, rewrite, stub, undoFaults } from '../helpers/faults';
 import { instanceStates, launch } from '../helpers/ec2-instances';
+import { noFailoverRecorded } from '../helpers/failover-state';
 import { useRunbookRig } from '../helpers/runbook-rig';
 
 const rig = useRunbookRig();
@@ -93,7 +93,7 @@ const execute = (i: FailbackInput & AnyRunInput, p: FailbackPlan) => rig.execute
 
 describe('the plan', () => {
   it('no failover recorded: refused, saying what restores records changed by hand', async () => {
-    await stateTable().doc.send(new DeleteCommand({ TableName: stateTable().tableName, Key: { pk: 'FAILOVER', sk: 'CURRENT' } }));
+    await noFailoverRecorded(stateTable());
     await expect(plan(input())).rejects.toMatchObject({ code: 'no_failover', message: 'drbot has no failover to fail back from.', hint: expect.stringContaining('/dr restore route53') });
   });
 

@@ -12,7 +12,6 @@
  */
 import { CreateImageCommand, DescribeInstancesCommand, type DescribeInstanceStatusCommandOutput, type Instance, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
-import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import type { DrConfig } from '../../src/config/schema';
 import { ensureAmiCopies } from '../../src/local/outage';
 import { SANDBOX_CONFIG } from '../../src/local/sandbox';
@@ -22,6 +21,7 @@ import { getFailoverState, putFailoverState } from '../../src/runbooks/failover/
 import type { AnyRunInput } from '../../src/runbooks/types';
 import { ACCESS_DENIED, fail, rewrite, undoFaults } from '../helpers/faults';
 import { launch } from '../helpers/ec2-instances';
+import { noFailoverRecorded } from '../helpers/failover-state';
 import { useRunbookRig } from '../helpers/runbook-rig';
 
 const rig = useRunbookRig();
@@ -36,7 +36,7 @@ const ec2 = (region = TARGET) => rig.moto().clients.ec2(region);
 const stateTable = rig.useStateTable();
 // Each test starts with no failover recorded, and no instance of an earlier test running in the target.
 beforeEach(async () => {
-  await stateTable().doc.send(new DeleteCommand({ TableName: stateTable().tableName, Key: { pk: 'FAILOVER', sk: 'CURRENT' } }));
+  await noFailoverRecorded(stateTable());
   const ids = (await alive()).map((i) => i.InstanceId ?? '');
   if (ids.length) await ec2().send(new TerminateInstancesCommand({ InstanceIds: ids }));
 });
@@ -331,7 +331,7 @@ describe('the execution', () => {
     expect(out.failures).toEqual(['a failover to us-west-2 (run r-other0000001) came into effect after this plan was made']);
     expect(await getFailoverState(stateTable())).toMatchObject({ runId: 'r-other0000001' });
 
-    await stateTable().doc.send(new DeleteCommand({ TableName: stateTable().tableName, Key: { pk: 'FAILOVER', sk: 'CURRENT' } }));
+    await noFailoverRecorded(stateTable());
     rig.configure({ failover: undefined });
     const j = input();
     const gone = await execute(j, p.data);

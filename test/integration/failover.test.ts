@@ -1,4 +1,3 @@
-import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { DeregisterImageCommand, DescribeInstancesCommand, type Instance, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { readZone } from '../../src/runbooks/backup-route53/runbook';
@@ -8,6 +7,7 @@ import { ensureAmiCopies } from '../../src/local/outage';
 import { localSandboxTools } from '../../src/local/sandbox-tools';
 import type { LocalStack } from '../../src/local/stack';
 import { getFailoverState, putFailoverState } from '../../src/runbooks/failover/state';
+import { noFailoverRecorded } from '../helpers/failover-state';
 import { ACCESS_DENIED, fail } from '../helpers/faults';
 import { click, command, ephemeralsFor, latestRunMessage, newRuns, recordedSlackWaits, requestRun, runSummary, textOf, useLocalStack } from '../helpers/flow';
 
@@ -51,7 +51,6 @@ describe('/dr failover and /dr failback', () => {
     for (const c of await backupCopies(ec2(), TARGET)) await ec2().send(new DeregisterImageCommand({ ImageId: c.ImageId ?? '' }));
     expect(await backupCopies(ec2(), TARGET)).toEqual([]);
   };
-  const noFailoverRecorded = () => stack.store.doc.send(new DeleteCommand({ TableName: stack.store.tableName, Key: { pk: 'FAILOVER', sk: 'CURRENT' } }));
 
   beforeAll(async () => {
     stack = getStack();
@@ -67,7 +66,7 @@ describe('/dr failover and /dr failback', () => {
 
   it('refuses bad input clearly and starts no run: the primary as target, an unknown region; a failback with no failover changes nothing', async () => {
     // prepare
-    await noFailoverRecorded();
+    await noFailoverRecorded(stack.store);
     const runsBefore = stack.engine.names();
 
     // act
@@ -305,7 +304,7 @@ describe('/dr failover and /dr failback', () => {
     expect((await getFailoverState(stack.store))?.runId).toBe(other.runId);
     // the recorded failover was this test's own: as it was before
     if (before) await putFailoverState(stack.store, before);
-    else await noFailoverRecorded();
+    else await noFailoverRecorded(stack.store);
   });
 
   it('Route53 throttling every change: instances launched, DNS not switched, said so; failback --terminate cleans up', async () => {

@@ -22,11 +22,11 @@ import {
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, type ListObjectVersionsCommandOutput, PutObjectCommand } from '@aws-sdk/client-s3';
-import { createHash } from 'node:crypto';
 import type { BackupIamInput } from '../../src/runbooks/backup-iam';
 import { LATEST_KEY, runbook as backupRunbook } from '../../src/runbooks/backup-iam/runbook';
 import type { RestoreIamInput } from '../../src/runbooks/restore-iam';
 import { type RestoreIamPlan, runbook } from '../../src/runbooks/restore-iam/runbook';
+import { sha256Hex } from '../../src/runbooks/exports';
 import type { AnyRunInput } from '../../src/runbooks/types';
 import { ACCESS_DENIED, fail, rewrite, undoFaults } from '../helpers/faults';
 import { defaultDocument as docOf, deleteRole as removeRole, roleState as stateOf } from '../helpers/iam-roles';
@@ -39,7 +39,6 @@ let n = 0;
 const BACKUPS = 'spawn-backups';
 const iam = () => rig.moto().clients.iam('us-east-1');
 const s3 = () => rig.s3('us-east-1');
-const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const trust = (principal: object) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: principal, Action: 'sts:AssumeRole' }] });
 const doc = (action: string, resource: string) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'Main', Effect: 'Allow', Action: action, Resource: resource }] });
 const date = /<!date\^\d+\^\{date_short_pretty\} \{time\}\|[^>]+>/.source;
@@ -144,7 +143,7 @@ describe('the plan', () => {
     await s3().send(new PutObjectCommand({ Bucket: BACKUPS, Key: e.key, Body: body.replace('worker 0', 'worker X'), Metadata: { sha256: head.Metadata?.sha256 ?? '' } }));
     await expect(plan(input({ all: true }))).rejects.toMatchObject({ code: 'export_corrupt', message: `The export \`${e.key}\` does not match the checksum it was written with.` });
     for (const bad of ['{"format":"drbot-iam-export/2","roles":[],"managedPolicies":[]}', '{"format":"drbot-iam-export/1","roles":{},"managedPolicies":[]}', '{"format":"drbot-iam-export/1","roles":[]}', '[]', 'nope']) {
-      await s3().send(new PutObjectCommand({ Bucket: BACKUPS, Key: e.key, Body: bad, Metadata: { sha256: sha(bad) } }));
+      await s3().send(new PutObjectCommand({ Bucket: BACKUPS, Key: e.key, Body: bad, Metadata: { sha256: sha256Hex(bad) } }));
       await expect(plan(input({ all: true }))).rejects.toMatchObject({ code: 'export_format', message: `\`${e.key}\` is not an IAM export drbot can read (format drbot-iam-export/1).` });
     }
   });
@@ -294,7 +293,7 @@ describe('the execution', () => {
     const i = input({ all: true });
     const p = await plan(i);
     const body = '{"format":"drbot-iam-export/1","roles":[],"managedPolicies":[]}';
-    await s3().send(new PutObjectCommand({ Bucket: BACKUPS, Key: e.key, Body: body, Metadata: { sha256: sha(body) } }));
+    await s3().send(new PutObjectCommand({ Bucket: BACKUPS, Key: e.key, Body: body, Metadata: { sha256: sha256Hex(body) } }));
     const before = await roleState(e.roles[0]!);
 
     const r = await rig.run((ctx, d, x) => runbook.execute(ctx, d, x as RestoreIamInput & AnyRunInput, p.data, { report: async () => {} }), i);

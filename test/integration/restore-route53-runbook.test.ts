@@ -11,12 +11,12 @@
  */
 import { type Change, type ChangeResourceRecordSetsCommandOutput, type ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { createHash } from 'node:crypto';
 import { seedZone } from '../../src/local/estate';
 import type { BackupRoute53Input } from '../../src/runbooks/backup-route53';
 import { runbook as backupRunbook } from '../../src/runbooks/backup-route53/runbook';
 import type { RestoreRoute53Input } from '../../src/runbooks/restore-route53';
 import { type RestoreRoute53Plan, runbook } from '../../src/runbooks/restore-route53/runbook';
+import { sha256Hex } from '../../src/runbooks/exports';
 import type { AnyRunInput } from '../../src/runbooks/types';
 import { ACCESS_DENIED, countTries, fail, rewrite, stub, undoFaults } from '../helpers/faults';
 import { applyChanges, latestExportKey, readExportDoc, zoneRecords, zoneVsExport } from '../helpers/route53';
@@ -71,8 +71,7 @@ const execute = (i: RestoreRoute53Input & AnyRunInput, p: RestoreRoute53Plan) =>
 const live = (z: Zone) => zoneRecords(r53(), z.id);
 /** Where a run keeps the change set it sends (spelled out here: the runbook's own helper is what is tested). */
 const setKeyOf = (zoneId: string, runId: string) => `route53-restores/${zoneId}/${runId}.json`;
-const sha = (s: string) => createHash('sha256').update(s).digest('hex');
-const put = (key: string, body: string, sha256 = sha(body)) => s3().send(new PutObjectCommand({ Bucket: BACKUPS, Key: key, Body: body, Metadata: { sha256 } }));
+const put = (key: string, body: string, sha256 = sha256Hex(body)) => s3().send(new PutObjectCommand({ Bucket: BACKUPS, Key: key, Body: body, Metadata: { sha256 } }));
 
 /** Changes the zone away from its export: one value changed, one deleted, one added (an extra). */
 async function drift(z: Zone): Promise<{ changed: ResourceRecordSet; deleted: ResourceRecordSet; extra: ResourceRecordSet }> {
@@ -206,7 +205,7 @@ describe('the execution', () => {
     ]);
     const kept = await s3().send(new GetObjectCommand({ Bucket: BACKUPS, Key: setKey }));
     const body = (await kept.Body?.transformToString()) ?? '';
-    expect(kept.Metadata).toEqual({ 'drbot-run': i.runId, sha256: sha(body), 'zone-id': z.id, batches: '1' });
+    expect(kept.Metadata).toEqual({ 'drbot-run': i.runId, sha256: sha256Hex(body), 'zone-id': z.id, batches: '1' });
     expect(JSON.parse(body)).toMatchObject({ format: 'drbot-route53-changes/1', runId: i.runId, zoneId: z.id, export: z.key, batches: [[{ Action: 'UPSERT' }, { Action: 'UPSERT' }]] });
   });
 

@@ -26,15 +26,16 @@ export interface FailoverState {
   failback?: { runId: string; at: string };
 }
 
-const KEY = { pk: 'FAILOVER', sk: 'CURRENT' };
+/** The one item the failover state is kept in. */
+export const FAILOVER_STATE_KEY = { pk: 'FAILOVER', sk: 'CURRENT' };
 
 export async function getFailoverState(store: StateStore): Promise<FailoverState | undefined> {
-  const r = await store.doc.send(new GetCommand({ TableName: store.tableName, Key: KEY, ConsistentRead: true }));
+  const r = await store.doc.send(new GetCommand({ TableName: store.tableName, Key: FAILOVER_STATE_KEY, ConsistentRead: true }));
   const data = r.Item?.['data'];
   return typeof data === 'string' ? (JSON.parse(data) as FailoverState) : undefined;
 }
 
 /** Stored as one JSON string: record sets keep their exact shape (no marshalling of optional fields). */
 export async function putFailoverState(store: StateStore, s: FailoverState): Promise<void> {
-  await store.doc.send(new PutCommand({ TableName: store.tableName, Item: { ...KEY, data: JSON.stringify(s), runId: s.runId, status: s.status } }));
+  await store.doc.send(new PutCommand({ TableName: store.tableName, Item: { ...FAILOVER_STATE_KEY, data: JSON.stringify(s), runId: s.runId, status: s.status } }));
 }
