@@ -252,6 +252,106 @@ describe('undelete plan', () => {
   });
 });
 
+describe('undelete plan and verify over paged listings', () => {
+  it('a key whose newest real version is on the page after its marker still counts its bytes (pages of one)', async () => {
+    // prepare: keys before "S" (a made-up last key must not end the pages early); B2's newest real
+    // version is two pages after its marker
+    const b = await bucket();
+    await put(b, 'A1', 'x'.repeat(7));
+    await del(b, 'A1');
+    await put(b, 'B2', 'x'.repeat(3));
+    await put(b, 'B2', 'x'.repeat(5));
+    await del(b, 'B2');
+    await del(b, 'B2');
+    patchInput(s3(), 'ListObjectVersionsCommand', { MaxKeys: 1 });
+
+    // act
+    const p = await plan(input(b));
+
+    // assess: the newest real version of each (7 and 5 bytes), not the older 3
+    expect(p.data.slices.flat().map((m) => m[0])).toEqual(['A1', 'B2']);
+    expect(p.data.bytes).toBe(12);
+    expect(p.listed.every((x) => x > 0)).toBe(true);
+  });
+
+  it('a prefix whose roll-up does not fit one page is listed as one sequence under it, and verified the same way', async () => {
+    // prepare: three first-level prefixes under in/ with listing pages of two, and a deleted key outside
+    const b = await bucket();
+    for (const k of ['in/a/1', 'in/b/1', 'in/c/1', 'in/c/2', 'outside/x']) await put(b, k);
+    for (const k of ['in/a/1', 'in/b/1', 'in/c/1', 'outside/x']) await del(b, k);
+    patchInput(s3(), 'ListObjectVersionsCommand', { MaxKeys: 2 });
+    const p = await plan(input(b, { prefix: 'in/' }));
+    await nextSecond();
+    // deleted after the plan, under the third prefix (on the roll-up's second page)
+    await del(b, 'in/c/2');
+
+    // act
+    const out = await execute(input(b, { prefix: 'in/' }), p.data);
+
+    // assess: all three under in/, nothing outside; the verify finds the one deleted since, and no other
+    expect(p.data.slices.flat().map((m) => m[0])).toEqual(['in/a/1', 'in/b/1', 'in/c/1']);
+    expect(out.ok).toBe(true);
+    expect(out.lines).toEqual([
+      `Restored *3* objects in \`${b}\` under \`in/\` (18 B planned).`,
+      ':mag: Verified by listing: every planned delete marker is gone.',
+      ':warning: 1 object was deleted after the plan was made and is still deleted: run the command again to plan its restore.',
+    ]);
+    expect((await history(b))['outside/x']?.latest).toBe('marker');
+  });
+
+  it('verifies a prefix split by first-level prefixes under it only: markers elsewhere are not "deleted since"', async () => {
+    // prepare
+    const b = await bucket();
+    for (const k of ['in/a/1', 'in/b/1', 'outside/x', 'top']) await put(b, k);
+    for (const k of ['in/a/1', 'in/b/1', 'outside/x', 'top']) await del(b, k);
+    const p = await plan(input(b, { prefix: 'in/' }));
+
+    // act
+    const out = await execute(input(b, { prefix: 'in/' }), p.data);
+
+    // assess
+    expect(p.data.slices.flat().map((m) => m[0]).sort()).toEqual(['in/a/1', 'in/b/1']);
+    // the roll-up of in/ has no keys of its own: no progress line of 0 before the prefixes are listed
+    expect(p.listed.every((x) => x > 0)).toBe(true);
+    expect(out.lines).toEqual([`Restored *2* objects in \`${b}\` under \`in/\` (12 B planned).`, ':mag: Verified by listing: no restorable delete markers remain.']);
+  });
+
+  it('a flat bucket listed in its one roll-up page reports its progress once', async () => {
+    const b = await bucket();
+    for (const k of ['a', 'b', 'c']) await put(b, k);
+    for (const k of ['a', 'b', 'c']) await del(b, k);
+
+    const p = await plan(input(b));
+
+    expect(p.data.count).toBe(3);
+    expect(p.listed).toEqual([6]);
+  });
+
+  it('a slice whose markers reach exactly SLICE_BYTES is cut there, in the roll-up\'s first page, and the rest is listed after it', async () => {
+    // prepare: 201 deleted keys at the top and one under zz/. Each marker takes the JSON of its key,
+    // a 36-character version id and a 10-digit second, and 1 byte of separator; the roll-up's
+    // prefixes (["zz/"]) count too. The first 200 make exactly SLICE_BYTES.
+    const b = await bucket();
+    const start = Buffer.byteLength(JSON.stringify(['zz/']));
+    const each = (key: string) => Buffer.byteLength(JSON.stringify([key, 'v'.repeat(36), 1_000_000_000])) + 1;
+    const keys = Array.from({ length: 199 }, (_, i) => `k${String(i).padStart(3, '0')}-${'x'.repeat(920)}`);
+    const used = start + keys.reduce((sum, k) => sum + each(k), 0);
+    const last = `k199-${'x'.repeat(SLICE_BYTES - used - each('k199-'))}`;
+    keys.push(last, `k200-${'x'.repeat(920)}`);
+    await motoAt(rig.moto().endpoint).putMany?.(b, [...keys, 'zz/1'].map((key) => ({ key, body: 'b' })));
+    await deleteKeys(s3(), b, [...keys, 'zz/1']);
+
+    // act
+    const p = await plan(input(b));
+
+    // assess: the precondition (this test's arithmetic matches what the plan measures), then the cut
+    const first = p.data.slices[0] ?? [];
+    expect(start + first.slice(0, 200).reduce((sum, m) => sum + Buffer.byteLength(JSON.stringify(m)) + 1, 0)).toBe(SLICE_BYTES);
+    expect(first.map((m) => m[0])).toEqual(keys.slice(0, 200));
+    expect(p.data.slices.flat().map((m) => m[0])).toEqual([...keys, 'zz/1']);
+  });
+});
+
 describe('undelete execute and verify', () => {
   it('removes exactly the planned markers, leaves every version and older marker, and verifies by listing', async () => {
     // prepare
