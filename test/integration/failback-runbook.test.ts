@@ -424,4 +424,61 @@ describe('the execution', () => {
     expect(out.ok).toBe(true);
     expect(await getFailoverState(stateTable())).toMatchObject({ status: 'failed-back', failback: { runId: i.runId } });
   });
+
+  it('one record to switch back and two instances left: both counted in the singular and plural; a batch Route53 rejects as invalid: the stop line ends with the general advice', async () => {
+    const s = await failedOver({ instance: true });
+    const other = await launchTagged({ 'drbot-failover': s.state.runId, Name: 'second' });
+    await putFailoverState(stateTable(), { ...s.state, instances: [s.instance!, other] });
+    // new is gone already: only api is left to switch back
+    await r53().send(new ChangeResourceRecordSetsCommand({ HostedZoneId: s.zoneId, ChangeBatch: { Changes: [{ Action: 'DELETE', ResourceRecordSet: a(`new.${s.apex}`, '10.9.9.9', 60) }] } }));
+    const i = input();
+    const out = await execute(i, (await plan(i)).data);
+    expect(out.lines.slice(0, 3)).toEqual([
+      `Switched 1 record back in \`${s.zoneId}\`; Route53 reported INSYNC:`,
+      `• \`api.${s.apex.slice(0, -1)}\` A → \`A 10.0.0.1\``,
+      'Listed again: every record holds what it held before the failover.',
+    ]);
+    expect(out.lines[3]).toBe('2 failover instances still running in us-west-2:');
+    expect(await values(s)).toEqual({ api: '10.0.0.1 ttl 300', old: '10.0.0.3 ttl 300' });
+
+    const t = await failedOver();
+    const j = input();
+    const q = await plan(j);
+    // not a refusal, throttling or a missing zone: the advice is the general one
+    fail(r53(), 'ChangeResourceRecordSetsCommand', { name: 'InvalidChangeBatch', message: 'RRSet with DNS name api. is not permitted in zone', status: 400 });
+    const refused = await execute(j, q.data);
+    expect(refused.lines[0]).toBe(':x: DNS switch-back stopped at batch 1: 0 of 2 records written. Run `/dr failback` again. Check the AWS console or the bot logs with the correlation id.');
+    expect(refused.failures).toEqual([expect.stringMatching(/^DNS: .*not permitted in zone/)]);
+    expect(await getFailoverState(stateTable())).toMatchObject({ runId: t.state.runId, status: 'failed-over' });
+  });
+
+  it('--terminate: the wait\'s checks refused: it stops after 20 tries and names the state TerminateInstances answered', async () => {
+    const s = await failedOver({ instance: true });
+    const i = input({ terminate: true });
+    const p = await plan(i);
+    let checks = 0;
+    // DescribeInstances by id is the wait's check (the listing before the termination is by tag)
+    fail(ec2(), 'DescribeInstancesCommand', ACCESS_DENIED, { when: (x) => Boolean(x.InstanceIds) && ++checks > 0 });
+    const out = await execute(i, p.data);
+    expect(checks).toBe(20);
+    expect(out.lines).toContain(`Terminated 1 instance tagged \`drbot-failover=${s.state.runId}\` in us-west-2: \`${s.instance}\` shutting-down.`);
+    undoFaults();
+    expect(await stateOf(s.instance!)).toBe('terminated');
+  });
+
+  it('31 instances left: the plan and the result each list the first 30', async () => {
+    const s = await failedOver({ instance: true });
+    const more = await launch(ec2(), 30, { 'drbot-failover': s.state.runId });
+    await putFailoverState(stateTable(), { ...s.state, instances: [s.instance!, ...more] });
+    const i = input();
+    const p = await plan(i);
+    const head = p.lines.findIndex((l) => l.startsWith('31 instances launched by the failover'));
+    expect(head).toBeGreaterThan(-1);
+    expect(p.lines.slice(head + 1).filter((l) => l.startsWith('• `i-'))).toHaveLength(30);
+    const out = await execute(i, p.data);
+    const left = out.lines.indexOf('31 failover instances still running in us-west-2:');
+    expect(left).toBeGreaterThan(-1);
+    expect(out.lines.slice(left + 1)).toHaveLength(30);
+    expect(out.lines.slice(left + 1).every((l) => l.startsWith('• `i-'))).toBe(true);
+  });
 });
