@@ -534,13 +534,15 @@ describe('undelete execute and verify', () => {
     const { b } = await thousandAndOne();
     const p = await plan(input(b));
     // DeleteObjects answers every key with its own error (as S3 does for a key the role may not touch), nothing deleted
-    stub(s3(), 'DeleteObjectsCommand', (x) => ({ Deleted: [], Errors: (x.Delete as { Objects: { Key: string; VersionId: string }[] }).Objects.map((o) => ({ Key: o.Key, VersionId: o.VersionId, Code: 'AccessDenied', Message: 'Access Denied' })) }));
+    stub(s3(), 'DeleteObjectsCommand', (x) => ({ Deleted: [], Errors: (x.Delete as { Objects: { Key: string; VersionId: string }[] }).Objects.map((o) => ({ Key: o.Key, VersionId: o.VersionId, Code: 'AccessDenied', Message: o.Key === 'bin/00001' ? `Access Denied: ${'x'.repeat(400)}` : 'Access Denied' })) }));
 
     const out = await execute(input(b), p.data);
 
     expect(out.ok).toBe(false);
     expect(out.failures).toHaveLength(50);
     expect(out.failures[0]).toBe('bin/00000: AccessDenied Access Denied');
+    // a failure's line is cut at 300 characters
+    expect(out.failures[1]).toBe(`bin/00001: AccessDenied Access Denied: ${'x'.repeat(400)}`.slice(0, 300));
     expect(out.lines).toEqual([
       `Restored *0* objects in \`${b}\` (1001 B planned).`,
       ':warning: Verified by listing: 1,001 of the planned delete markers still hide objects (failures below).',
