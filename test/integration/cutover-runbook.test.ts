@@ -10,10 +10,13 @@
  * moto makes a backup AVAILABLE at once and never throttles: a backup still CREATING (or failed),
  * refusals and throttling are SDK middleware on the runbook's own client (test/helpers/faults.ts).
  */
-import { CreateBackupCommand, type CreateBackupCommandOutput, type DescribeBackupCommandOutput, type DescribeTableCommandOutput, DeleteItemCommand, ListBackupsCommand } from '@aws-sdk/client-dynamodb';
+import { CreateBackupCommand, type CreateBackupCommandOutput, CreateTableCommand, type DescribeBackupCommandOutput, type DescribeTableCommandOutput, DeleteItemCommand, ListBackupsCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
+import { type Duration, type StepConfig, type StepFunc, StepInterruptedError } from '@aws/durable-execution-sdk-js';
 import { SANDBOX_CONFIG } from '../../src/local/sandbox';
 import type { CutoverDynamodbInput } from '../../src/runbooks/cutover-dynamodb';
+import type { ChunkResult } from '../../src/runbooks/cutover-dynamodb/apply';
 import { chunkItems, cutoverBackupName, type CutoverPlan, runbook } from '../../src/runbooks/cutover-dynamodb/runbook';
+import type { Outcome, Progress } from '../../src/runbooks/driver';
 import type { AnyRunInput } from '../../src/runbooks/types';
 import { createTable, type Item, putItems, restoredTags, scanItems } from '../helpers/cutover-tables';
 import { ACCESS_DENIED, fail, rewrite, stub, undoFaults } from '../helpers/faults';
@@ -53,6 +56,54 @@ function input(live: string, from: string, over: Partial<CutoverDynamodbInput> =
 
 const plan = (i: CutoverDynamodbInput, now?: Date) => runbook.plan({ ...rig.deps(), ...(now ? { now: () => now } : {}) }, i);
 const execute = (i: CutoverDynamodbInput & AnyRunInput, p: CutoverPlan) => rig.execute(runbook, i, p);
+
+/**
+ * As execute(), also naming the run's checkpoints in order: its steps, and its durable waits with
+ * their length (the local runner skips their time). A deployed run replays them by name, so a renamed
+ * one breaks the runs in flight. Each invocation replays the run from its start: the last one names
+ * every checkpoint.
+ */
+async function executeWatched(
+  i: CutoverDynamodbInput & AnyRunInput,
+  p: CutoverPlan,
+  /** A step's result given instead of running it (undefined: run it). */
+  answer: (step: string) => ChunkResult | undefined = () => undefined,
+): Promise<Outcome & { reports: Array<[number, number, string]>; checkpoints: string[] }> {
+  const reports: Array<[number, number, string]> = [];
+  const progress: Progress = {
+    report: async (done, total, label) => {
+      reports.push([done, total, label]);
+    },
+  };
+  let checkpoints: string[] = [];
+  const out = await rig.durable((ctx, d, x) => {
+    const seen: string[] = [];
+    checkpoints = seen;
+    // the runbook names every step and wait: only step(name, fn, config) and wait(name, duration) are watched
+    const watched = new Proxy(ctx, {
+      get(target, prop) {
+        if (prop === 'step') {
+          return (name: string, fn: StepFunc<unknown>, config?: StepConfig<unknown>) => {
+            seen.push(name);
+            const given = answer(name);
+            return given ? Promise.resolve(given) : target.step(name, fn, config);
+          };
+        }
+        if (prop === 'wait') {
+          return (name: string, duration: Duration) => {
+            seen.push(`${name} (wait ${duration.seconds ?? 0} s)`);
+            return target.wait(name, duration);
+          };
+        }
+        const v: unknown = Reflect.get(target, prop, target);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    return runbook.execute(watched, d, x as CutoverDynamodbInput, p, progress);
+  }, i);
+  return { ...out, reports, checkpoints };
+}
+
 const backups = async (table: string) => ((await ddb().send(new ListBackupsCommand({ TableName: table }))).BackupSummaries ?? []).map((b) => b.BackupName);
 const AFTER = ['a0=old-0', 'a1=old-1', 'a2=old-2', 'a3=old-3', 'a4=old-4'];
 const BEFORE = ['a0=old-0', 'a1=old-1', 'a2=new-2', 'x0=since-0'];
@@ -99,6 +150,7 @@ describe('the plan', () => {
     await expect(plan(input(untagged.live, untagged.restored))).rejects.toMatchObject({
       code: 'not_a_restored_table',
       message: `\`${untagged.restored}\` is not drbot's restored copy of \`${untagged.live}\`: it has no \`drbot-restored-from\` tag.`,
+      hint: `A cut-over only copies from a table \`/dr restore dynamodb ${untagged.live}\` made (tagged \`drbot-restored-from=${untagged.live}\` and \`drbot-run\`), so a table of other data is never copied over this one.`,
     });
     const other = await pair({ tags: [{ Key: 'drbot-restored-from', Value: 'payments' }, { Key: 'drbot-run', Value: 'r-0123456789ab' }] });
     await expect(plan(input(other.live, other.restored))).rejects.toMatchObject({ message: `\`${other.restored}\` is not drbot's restored copy of \`${other.live}\`: it is tagged \`drbot-restored-from\`=\`payments\`.` });
@@ -106,29 +158,113 @@ describe('the plan', () => {
     await expect(plan(input(noRun.live, noRun.restored))).rejects.toMatchObject({ message: `\`${noRun.restored}\` is not drbot's restored copy of \`${noRun.live}\`: it is tagged \`drbot-restored-from\`=\`${noRun.live}\` but no \`drbot-run\` tag.` });
 
     const named = await pair({ restoredName: (t) => `${t}-copy` });
-    await expect(plan(input(named.live, named.restored))).rejects.toMatchObject({ code: 'not_a_restored_table', message: `\`${named.restored}\` is not named like a restored copy of \`${named.live}\`.` });
+    await expect(plan(input(named.live, named.restored))).rejects.toMatchObject({
+      code: 'not_a_restored_table',
+      message: `\`${named.restored}\` is not named like a restored copy of \`${named.live}\`.`,
+      hint: `drbot names them \`${named.live}-restored-<UTC yyyymmdd-HHMMSS>\`.`,
+    });
 
     const keys = await pair({ range: true });
     await expect(plan(input(keys.live, keys.restored))).rejects.toMatchObject({
       code: 'key_schema_mismatch',
       message: `The key schemas differ: \`${keys.live}\` has pk (S, HASH); \`${keys.restored}\` has pk (S, HASH), sk (N, RANGE).`,
+      hint: 'Items are copied by their key, so both tables need the same key attributes and types. Restore again from a backup of this table.',
     });
 
     rig.configure({ dynamodb: { ...SANDBOX_CONFIG.dynamodb, tables: [{ name: 'co-none' }] } });
-    await expect(plan(input('co-none', 'co-none-restored-20261204-101500'))).rejects.toMatchObject({ code: 'table_missing', message: 'Table `co-none` does not exist in us-east-1.' });
+    await expect(plan(input('co-none', 'co-none-restored-20261204-101500'))).rejects.toMatchObject({
+      code: 'table_missing',
+      message: 'Table `co-none` does not exist in us-east-1.',
+      hint: 'Check the table name and region in the drbot config; to bring back a deleted table, restore it with `/dr restore dynamodb`.',
+    });
     const t = await pair();
-    await expect(plan(input(t.live, `${t.live}-restored-20261204-999999`))).rejects.toMatchObject({ code: 'restored_table_missing', message: `There is no table \`${t.live}-restored-20261204-999999\` in us-east-1.` });
+    await expect(plan(input(t.live, `${t.live}-restored-20261204-999999`))).rejects.toMatchObject({
+      code: 'restored_table_missing',
+      message: `There is no table \`${t.live}-restored-20261204-999999\` in us-east-1.`,
+      hint: `Restore one first with \`/dr restore dynamodb ${t.live} --to TIME\` (or --backup, --latest-backup); its message offers the cut-over.`,
+    });
 
     const status = (table: string, s: string) => rewrite<DescribeTableCommandOutput>(ddb(), 'DescribeTableCommand', (o, x) => (x.TableName === table && o.Table ? { ...o, Table: { ...o.Table, TableStatus: s as 'ACTIVE' } } : o));
     const undo = status(t.restored, 'CREATING');
-    await expect(plan(input(t.live, t.restored))).rejects.toMatchObject({ code: 'restored_table_not_active', message: `\`${t.restored}\` is CREATING, not ACTIVE.` });
+    await expect(plan(input(t.live, t.restored))).rejects.toMatchObject({
+      code: 'restored_table_not_active',
+      message: `\`${t.restored}\` is CREATING, not ACTIVE.`,
+      hint: 'Wait for the restore to finish, then run the cut-over again.',
+    });
     undo();
     status(t.live, 'DELETING');
-    await expect(plan(input(t.live, t.restored))).rejects.toMatchObject({ code: 'table_not_active', message: `\`${t.live}\` is DELETING.` });
+    await expect(plan(input(t.live, t.restored))).rejects.toMatchObject({ code: 'table_not_active', message: `\`${t.live}\` is DELETING.`, hint: 'A cut-over writes into the table: wait until it is ACTIVE.' });
     undoFaults();
     status(t.live, 'UPDATING');
     expect((await plan(input(t.live, t.restored))).data.counts.missing).toBe(2);
     expect(await contents(t.live)).toEqual(BEFORE);
+  });
+
+  it('refuses keys of another name, or of another type in the same place', async () => {
+    const typed = `co-${++n}`;
+    await createTable(ddb(), typed, { range: true });
+    await createTable(ddb(), `${typed}-restored-20261204-101500`, { range: true, rangeType: 'B', tags: restoredTags(typed) });
+    const named = `co-${++n}`;
+    await createTable(ddb(), named);
+    await ddb().send(
+      new CreateTableCommand({
+        TableName: `${named}-restored-20261204-101500`,
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        Tags: restoredTags(named),
+      }),
+    );
+    rig.configure({ dynamodb: { ...SANDBOX_CONFIG.dynamodb, tables: [{ name: typed }, { name: named }] } });
+
+    const byType = await plan(input(typed, `${typed}-restored-20261204-101500`)).catch((e: unknown) => e);
+    const byName = await plan(input(named, `${named}-restored-20261204-101500`)).catch((e: unknown) => e);
+
+    expect(byType).toMatchObject({
+      code: 'key_schema_mismatch',
+      message: `The key schemas differ: \`${typed}\` has pk (S, HASH), sk (N, RANGE); \`${typed}-restored-20261204-101500\` has pk (S, HASH), sk (B, RANGE).`,
+    });
+    expect(byName).toMatchObject({
+      code: 'key_schema_mismatch',
+      message: `The key schemas differ: \`${named}\` has pk (S, HASH); \`${named}-restored-20261204-101500\` has id (S, HASH).`,
+    });
+  });
+
+  it('shows samples of only the kinds of change found, every sample of a kind', async () => {
+    // a0, a3, a4 the same, a1 and a2 different, x0 and x1 to delete: as many to write as to delete
+    const t = await pair();
+    await putItems(ddb(), t.live, [item('a1', 'new-1'), item('a3', 'old-3'), item('a4', 'old-4'), item('x1', 'since-1')]);
+    const p = await plan(input(t.live, t.restored));
+    // a3 and a4 missing, nothing else
+    const u = await pair();
+    await putItems(ddb(), u.live, [item('a2', 'old-2')]);
+    await ddb().send(new DeleteItemCommand({ TableName: u.live, Key: { pk: { S: 'x0' } } }));
+    const q = await plan(input(u.live, u.restored));
+
+    expect(p.empty).toBeUndefined();
+    expect(p.lines.slice(1, 3)).toEqual([
+      'Full diff of both tables (5 restored items, 7 live): *2* to write (0 missing, 2 different), *2* to delete, 3 unchanged.',
+      expect.stringMatching(/^e\.g\. different `pk=a[12]`, `pk=a[12]`; to delete `pk=x[01]`, `pk=x[01]`$/),
+    ]);
+    expect(q.lines.slice(1, 3)).toEqual([
+      'Full diff of both tables (5 restored items, 3 live): *2* to write (2 missing, 0 different), *0* to delete, 3 unchanged.',
+      expect.stringMatching(/^e\.g\. missing `pk=a[34]`, `pk=a[34]`$/),
+    ]);
+  });
+
+  it('sizes its chunks by the bigger table', async () => {
+    // 2,001 restored items, none live: a quarter of the bigger table is 501 items, above the least chunk (500)
+    const live = `co-${++n}`;
+    const restored = `${live}-restored-20261204-101500`;
+    await createTable(ddb(), live);
+    await createTable(ddb(), restored, { tags: restoredTags(live) });
+    await putItems(ddb(), restored, Array.from({ length: 2001 }, (_, i) => item(`b${i}`, 'old')));
+    rig.configure({ dynamodb: { ...SANDBOX_CONFIG.dynamodb, tables: [{ name: live }] } });
+
+    const p = await plan(input(live, restored));
+
+    expect(p.data.counts).toMatchObject({ restoredItems: 2001, liveItems: 0, missing: 2001, extra: 0 });
+    expect(p.data.chunkItems).toBe(501);
   });
 
   it('names, sizes, title and resources', () => {
@@ -191,10 +327,22 @@ describe('the execution', () => {
       return { ...o, BackupDescription: { ...o.BackupDescription, BackupDetails: { ...d!, BackupStatus: ++checks < 3 ? 'CREATING' : 'AVAILABLE' } } };
     });
 
-    const out = await execute(i, p.data);
+    const out = await executeWatched(i, p.data);
 
     expect(checks).toBe(3);
     expect(await contents(t.live)).toEqual(AFTER);
+    expect(out.checkpoints).toEqual([
+      'safety-backup',
+      'backup-wait-0 (wait 10 s)',
+      'backup-check-0',
+      'backup-wait-1 (wait 10 s)',
+      'backup-check-1',
+      'backup-wait-2 (wait 10 s)',
+      'backup-check-2',
+      'write-0',
+      'delete-0',
+      'verify',
+    ]);
     expect(out.reports.slice(0, 3)).toEqual([
       [0, 9, 'waiting for the safety backup (CREATING); items compared'],
       [0, 9, 'waiting for the safety backup (CREATING); items compared'],
@@ -209,6 +357,7 @@ describe('the execution', () => {
     rewrite<DescribeBackupCommandOutput>(ddb(), 'DescribeBackupCommand', (o) => ({ ...o, BackupDescription: { ...o.BackupDescription, BackupDetails: { ...o.BackupDescription!.BackupDetails!, BackupStatus: 'DELETED' } } }));
     const failed = await execute(j, q.data);
     expect(await contents(u.live)).toEqual(BEFORE);
+    expect(failed.ok).toBe(false);
     expect(failed.lines).toEqual([`Nothing was changed: the safety backup \`${q.data.backupName}\` is DELETED, so no item was written.`]);
     expect(failed.failures).toEqual([expect.stringMatching(/^backup arn:aws:dynamodb:.*: DELETED$/)]);
 
@@ -221,6 +370,10 @@ describe('the execution', () => {
     const unknown = await execute(k, r.data);
     expect(await contents(v.live)).toEqual(BEFORE);
     expect(unknown.lines).toEqual([`Nothing was changed: the safety backup \`${r.data.backupName}\` could not be checked, so no item was written.`]);
+    expect(unknown.ok).toBe(false);
+    expect(unknown.failures).toEqual([
+      expect.stringMatching(new RegExp(`^DescribeBackup on \`arn:aws:dynamodb:us-east-1:\\d+:table/${v.live}/backup/[^\`]+\` failed: User is not authorized to perform this action\\. Grant the bot's role permission for \`DescribeBackup\` on this resource \\(see template\\.yaml\\)\\.$`)),
+    ]);
   });
 
   it('a backup CREATING for 30 minutes of checks: nothing written', async () => {
@@ -275,7 +428,111 @@ describe('the execution', () => {
 
     expect(await contents(t.live)).toEqual(AFTER);
     expect(out.ok).toBe(true);
-    expect(out.lines[0]).toMatch(new RegExp(`^Wrote \\*3\\* of 3 items and deleted \\*1\\* of 1 in \`${t.live}\`; 2 were already the same \\(\\d+ chunks? done again after a passing failure\\)\\.$`));
+    // a chunk's ten tries of BatchWriteItem throttled, then two of its second attempt
+    expect(out.lines[0]).toBe(`Wrote *3* of 3 items and deleted *1* of 1 in \`${t.live}\`; 2 were already the same (1 chunk done again after a passing failure).`);
+  });
+
+  it('writes throttled through two attempts of a chunk: it is done again after 5 s, then after 10 s, each attempt its own checkpoint', async () => {
+    const t = await pair();
+    const i = input(t.live, t.restored);
+    const p = await plan(i);
+    // each attempt of a chunk tries BatchWriteItem ten times
+    fail(ddb(), 'BatchWriteItemCommand', THROTTLED, { times: 20 });
+
+    const out = await executeWatched(i, p.data);
+
+    expect(await contents(t.live)).toEqual(AFTER);
+    expect(out.ok).toBe(true);
+    expect(out.lines[0]).toBe(`Wrote *3* of 3 items and deleted *1* of 1 in \`${t.live}\`; 2 were already the same (2 chunks done again after a passing failure).`);
+    expect(out.checkpoints).toEqual(['safety-backup', 'write-0', 'write-0-backoff-0 (wait 5 s)', 'write-0-again-1', 'write-0-backoff-1 (wait 10 s)', 'write-0-again-2', 'delete-0', 'verify']);
+  });
+
+  it('writes throttled through every attempt of a chunk: four waits of 5 to 40 s, then stopped part-way', async () => {
+    const t = await pair();
+    const i = input(t.live, t.restored);
+    const p = await plan(i);
+    // five attempts of ten tries each are throttled; a sixth attempt would go through
+    fail(ddb(), 'BatchWriteItemCommand', THROTTLED, { times: 60 });
+
+    const out = await executeWatched(i, p.data);
+
+    expect(await contents(t.live)).toEqual(BEFORE);
+    expect(out.ok).toBe(false);
+    expect(out.lines[0]).toBe(`:x: Stopped part-way: wrote *0* of 3 items and deleted *0* of 1 in \`${t.live}\` before it failed.`);
+    expect(out.failures).toEqual([`BatchWriteItem on \`${t.live}\` failed: Rate of requests exceeds the allowed throughput. AWS is throttling; wait a minute and run it again.`]);
+    expect(out.checkpoints).toEqual([
+      'safety-backup',
+      'write-0',
+      'write-0-backoff-0 (wait 5 s)',
+      'write-0-again-1',
+      'write-0-backoff-1 (wait 10 s)',
+      'write-0-again-2',
+      'write-0-backoff-2 (wait 20 s)',
+      'write-0-again-3',
+      'write-0-backoff-3 (wait 40 s)',
+      'write-0-again-4',
+    ]);
+  });
+
+  it('a chunk that keeps failing in a way not understood: stopped part-way at once, naming the step, the error cut short', async () => {
+    const t = await pair();
+    const i = input(t.live, t.restored);
+    const p = await plan(i);
+    // a scan cursor no key can have (a boolean), under a long name: drbot cannot keep it in a checkpoint
+    const name = `k${'x'.repeat(399)}`;
+    rewrite<ScanCommandOutput>(ddb(), 'ScanCommand', (o, x) => (x.TableName === t.restored ? { ...o, LastEvaluatedKey: { [name]: { BOOL: true } } } : o));
+
+    const out = await executeWatched(i, p.data);
+
+    expect(await contents(t.live)).toEqual(BEFORE);
+    expect(out.ok).toBe(false);
+    expect(out.lines[0]).toBe(`:x: Stopped part-way: wrote *0* of 3 items and deleted *0* of 1 in \`${t.live}\` before it failed.`);
+    expect(out.failures).toEqual([`write-0: ${`key attribute ${name} is not a string, number or binary`.slice(0, 300)}`]);
+    expect(out.checkpoints).toEqual(['safety-backup', 'write-0']);
+  });
+
+  it("the SDK's own unwinding out of a chunk step is not taken for the chunk's failure: it ends the invocation", async () => {
+    const t = await pair();
+    const i = input(t.live, t.restored);
+    const p = await plan(i);
+    const progress: Progress = { report: async () => undefined };
+
+    // the chunk step interrupted, as the SDK interrupts a step whose earlier attempt never finished
+    const r = await rig.run((ctx, d, x) => {
+      const interrupted = new Proxy(ctx, {
+        get(target, prop) {
+          if (prop === 'step') {
+            return (name: string, fn: StepFunc<unknown>, config?: StepConfig<unknown>) => (name === 'write-0' ? Promise.reject(new StepInterruptedError(name, name)) : target.step(name, fn, config));
+          }
+          const v: unknown = Reflect.get(target, prop, target);
+          return typeof v === 'function' ? v.bind(target) : v;
+        },
+      });
+      return runbook.execute(interrupted, d, x as CutoverDynamodbInput, p.data, progress);
+    }, i);
+
+    expect(r).toEqual({ status: 'FAILED', error: 'The step execution process was initiated but failed to reach completion due to an interruption.' });
+    expect(await contents(t.live)).toEqual(BEFORE);
+  });
+
+  it('a write phase whose scan never ends stops after 8,000 chunks; the deletes and the verifying diff still run, and say what still differs', async () => {
+    const t = await pair();
+    const i = input(t.live, t.restored);
+    const p = await plan(i);
+    // every write chunk answered as scanned nothing and not done (8,000 checkpointed steps on the local runner would take minutes)
+    let chunks = 0;
+    const endless: ChunkResult = { cursors: [0, 1, 2, 3].map(() => ({ start: { pk: { S: 'a0' } }, done: false })), compared: 0, written: 0, deleted: 0, unchanged: 0, units: 0 };
+    // a phase that goes on past 8,001 chunks is ended here, so that the test ends
+    const ended: ChunkResult = { ...endless, cursors: endless.cursors.map(() => ({ done: true })) };
+
+    const out = await executeWatched(i, p.data, (step) => (step.startsWith('write-') ? (++chunks > 8001 ? ended : endless) : undefined));
+
+    expect(chunks).toBe(8000);
+    expect(out.checkpoints).toEqual(['safety-backup', ...Array.from({ length: 8000 }, (_, k) => `write-${k}`), 'delete-0', 'verify']);
+    expect(await contents(t.live)).toEqual(['a0=old-0', 'a1=old-1', 'a2=new-2']);
+    expect(out.ok).toBe(false);
+    expect(out.lines[0]).toBe(`Wrote *0* of 3 items and deleted *1* of 1 in \`${t.live}\`; 0 were already the same.`);
+    expect(out.lines[2]).toBe(':warning: Verified by a full diff of both tables: *3* items still differ and *0* are still to delete (written by something else meanwhile?). Cut over again to finish.');
   });
 
   it('writes that do not land (something else writing meanwhile): the verifying diff says what still differs and offers Cut over again', async () => {
