@@ -9,7 +9,7 @@
  * moto answers every change INSYNC at once and enforces no IAM policy: PENDING changes, refusals
  * and lost answers are SDK middleware on the runbook's own clients (test/helpers/faults.ts).
  */
-import { type Change, type ChangeResourceRecordSetsCommandOutput, type ResourceRecordSet } from '@aws-sdk/client-route-53';
+import { type Change, type ChangeResourceRecordSetsCommandInput, type ChangeResourceRecordSetsCommandOutput, type ListResourceRecordSetsCommandOutput, type ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { seedZone } from '../../src/local/estate';
 import type { BackupRoute53Input } from '../../src/runbooks/backup-route53';
@@ -19,7 +19,7 @@ import { type RestoreRoute53Plan, runbook } from '../../src/runbooks/restore-rou
 import { sha256Hex } from '../../src/runbooks/exports';
 import type { AnyRunInput } from '../../src/runbooks/types';
 import { ACCESS_DENIED, countTries, fail, rewrite, stub, undoFaults } from '../helpers/faults';
-import { applyChanges, latestExportKey, readExportDoc, zoneRecords, zoneVsExport } from '../helpers/route53';
+import { applyChanges, countCalls, latestExportKey, readExportDoc, zoneRecords, zoneVsExport } from '../helpers/route53';
 import { useRunbookRig } from '../helpers/runbook-rig';
 
 const rig = useRunbookRig();
@@ -73,6 +73,13 @@ const live = (z: Zone) => zoneRecords(r53(), z.id);
 const setKeyOf = (zoneId: string, runId: string) => `route53-restores/${zoneId}/${runId}.json`;
 const put = (key: string, body: string, sha256 = sha256Hex(body)) => s3().send(new PutObjectCommand({ Bucket: BACKUPS, Key: key, Body: body, Metadata: { sha256 } }));
 
+/** Changes `count` of the zone's plain record sets (A, AAAA, CNAME, TXT, MX) away from its export: their TTL 999. */
+async function ttlDrift(z: Zone, count: number): Promise<void> {
+  const moved = z.exported.filter((r) => /^(a|aaaa|cname|txt|mx)-\d+\./.test(r.Name ?? '')).slice(0, count);
+  expect(moved).toHaveLength(count);
+  await applyChanges(r53(), z.id, moved.map((r) => upsert({ ...r, TTL: 999 })));
+}
+
 /** Changes the zone away from its export: one value changed, one deleted, one added (an extra). */
 async function drift(z: Zone): Promise<{ changed: ResourceRecordSet; deleted: ResourceRecordSet; extra: ResourceRecordSet }> {
   const a = z.exported.find((r) => r.Name === `a-0.${z.apex}`) as ResourceRecordSet;
@@ -85,7 +92,7 @@ async function drift(z: Zone): Promise<{ changed: ResourceRecordSet; deleted: Re
 describe('the plan', () => {
   it('no zone configured, or no export of it yet: refused, saying how to make one', async () => {
     rig.configure({ route53: undefined });
-    await expect(plan(input())).rejects.toMatchObject({ code: 'no_zone', message: 'No hosted zone is configured.' });
+    await expect(plan(input())).rejects.toMatchObject({ code: 'no_zone', message: 'No hosted zone is configured.', hint: 'Set `route53.hostedZoneId` in the drbot config.' });
     const id = await seedZone(rig.moto().clients, rig.deps().config, 10, `z${++n}.example.com`);
     rig.configure({ route53: { hostedZoneId: id } });
     await expect(plan(input())).rejects.toMatchObject({
@@ -108,11 +115,19 @@ describe('the plan', () => {
     const body = await (await s3().send(new GetObjectCommand({ Bucket: BACKUPS, Key: z.key }))).Body?.transformToString();
     const head = await s3().send(new HeadObjectCommand({ Bucket: BACKUPS, Key: z.key }));
     await put(z.key, (body ?? '').replace('"10.0.0.1"', '"10.6.6.6"'), head.Metadata?.sha256);
-    await expect(plan(input({ backup: z.key }))).rejects.toMatchObject({ code: 'export_corrupt', message: expect.stringContaining('does not match the checksum it was written with') });
+    await expect(plan(input({ backup: z.key }))).rejects.toMatchObject({
+      code: 'export_corrupt',
+      message: `The export \`${z.key}\` does not match the checksum it was written with: it changed after \`/dr backup route53\` wrote it.`,
+      hint: 'Restore from another export (`--backup KEY`), or make a new one with `/dr backup route53`.',
+    });
 
     for (const doc of ['{"format":"drbot-route53-export/2","recordSets":[],"zone":{}}', '{"format":"drbot-route53-export/1","recordSets":{},"zone":{}}', '{"format":"drbot-route53-export/1","recordSets":[]}', 'not json']) {
       await put(z.key, doc);
-      await expect(plan(input({ backup: z.key }))).rejects.toMatchObject({ code: 'not_an_export', message: `\`${z.key}\` is not a Route53 export written by \`/dr backup route53\`.` });
+      await expect(plan(input({ backup: z.key }))).rejects.toMatchObject({
+        code: 'not_an_export',
+        message: `\`${z.key}\` is not a Route53 export written by \`/dr backup route53\`.`,
+        hint: 'Name an export key (`route53/ZONE-ID/YYYY-MM-DD/RUN-ID.json`), or use `--latest`.',
+      });
     }
     // no checksum in its metadata: read as it is
     await s3().send(new PutObjectCommand({ Bucket: BACKUPS, Key: z.key, Body: body }));
@@ -125,12 +140,31 @@ describe('the plan', () => {
     await expect(plan(input({ backup: a.key }))).rejects.toMatchObject({
       code: 'export_other_zone',
       message: `The export \`${a.key}\` is of zone \`${a.id}\` (\`${a.apex}\`), not of \`${b.id}\` (\`${b.apex}\`).`,
+      hint: 'Name an export of this zone with `--backup`, or use `--latest`.',
     });
     const again = await seedZone(rig.moto().clients, rig.deps().config, 10, b.apex.slice(0, -1));
     rig.configure({ route53: { hostedZoneId: again } });
     const p = await plan(input({ backup: b.key }));
     expect(p.lines[1]).toBe(`The export is of zone \`${b.id}\`, which had the same name (the zone was recreated).`);
     expect(p.data.zoneId).toBe(again);
+  });
+
+  it('the export refused by S3 (AccessDenied): that refusal said, not "no export"; a backup bucket that is gone: no export there', async () => {
+    const z = await zone(10);
+    fail(s3(), 'GetObjectCommand', ACCESS_DENIED, { when: (x) => x.Key === z.key });
+    await expect(plan(input({ backup: z.key }))).rejects.toMatchObject({
+      code: 'aws_access_denied',
+      message: `GetObject on \`${BACKUPS}/${z.key}\` failed: User is not authorized to perform this action`,
+    });
+    undoFaults();
+
+    // S3 answers NoSuchBucket (404), not NoSuchKey
+    rig.configure({ backupBucket: 'spawn-backups-gone' });
+    try {
+      await expect(plan(input({ backup: z.key }))).rejects.toMatchObject({ code: 'no_export', message: `There is no export \`${z.key}\` in \`s3://spawn-backups-gone\`.` });
+    } finally {
+      rig.configure({ backupBucket: BACKUPS });
+    }
   });
 
   it('counts what it creates, changes and keeps, and shows samples; --delete-extra deletes the extras; a dry run says would', async () => {
@@ -156,21 +190,76 @@ describe('the plan', () => {
     expect(x.lines).toContain('*1* to create, *1* to change, *1* to delete');
     expect(x.lines).toContain(`Delete (not in the export): \`${extra.Name} A\``);
     expect(x.lines.find((l) => l.startsWith('They '))).toMatch(/^They would be written in 1 change batch/);
+
+    // one change and one deletion (--delete-extra): two changes to make, not an empty plan
+    await applyChanges(r53(), z.id, [upsert(deleted)]);
+    const y = await plan(input({ deleteExtra: true }));
+    expect(y.empty).toBe(false);
+    expect(y.data).toMatchObject({ create: 0, change: 1, remove: 1, batches: 1 });
+    expect(y.lines).toContain('They will be written in 1 change batch (≤ 1,000 records and 32,000 value characters each, an UPSERT counting twice), each waited for until INSYNC; then the zone is listed and compared with the export');
   });
 
-  it('a name held by a record set the export lacks: blocked and said; the zone as exported: nothing to do', async () => {
+  it('samples: five of more than five to create or change, then an ellipsis; exactly five, none; each change with every field that differs', async () => {
     const z = await zone();
-    const a = z.exported.find((r) => r.Name === `a-0.${z.apex}`) as ResourceRecordSet;
-    await applyChanges(r53(), z.id, [del(a), upsert(rec(z.apex, 'a-0', 'CNAME', 'elsewhere.example.'))]);
+    const named = (label: string) => z.exported.find((r) => r.Name === `${label}.${z.apex}`) as ResourceRecordSet;
+    const changed = ['a-0', 'aaaa-1', 'cname-2', 'txt-3', 'mx-4', 'a-5'].map(named);
+    const deleted = ['aaaa-6', 'cname-7', 'txt-8', 'mx-9', 'a-10'].map(named);
+    await applyChanges(r53(), z.id, [
+      upsert({ ...named('a-0'), TTL: 60, ResourceRecords: [{ Value: '10.66.6.6' }] }),
+      ...changed.slice(1).map((r) => upsert({ ...r, TTL: 60 })),
+      ...deleted.map(del),
+    ]);
+    // in the export's order, as the plan lists them
+    const inOrder = (rs: ResourceRecordSet[]) => z.exported.filter((r) => rs.includes(r));
+    const label = (r: ResourceRecordSet) => `\`${r.Name} ${r.Type}\``;
+    const fields = (r: ResourceRecordSet) => (r.Name === `a-0.${z.apex}` ? 'TTL, values' : 'TTL');
+
     const p = await plan(input());
-    expect(p.data).toMatchObject({ create: 0, blocked: 1, kept: 1 });
-    expect(p.lines).toContain(`:warning: *1* record sets cannot be restored while a live record set not in the export holds their name, e.g. \`${a.Name} A\` (in the way: \`${a.Name} CNAME\`); \`--delete-extra\` replaces them in the same batch`);
+    expect(p.data).toMatchObject({ create: 5, change: 6 });
+    expect(p.lines).toContain(`Create: ${inOrder(deleted).map(label).join(', ')}`);
+    expect(p.lines).toContain(`Change: ${inOrder(changed).slice(0, 5).map((r) => `${label(r)} (${fields(r)})`).join(', ')}, …`);
+
+    // one change put back, one more record set gone: six to create, five to change
+    const www = named('www');
+    await applyChanges(r53(), z.id, [upsert(named('a-5')), del(www)]);
+    const q = await plan(input());
+    expect(q.data).toMatchObject({ create: 6, change: 5 });
+    expect(q.lines).toContain(`Create: ${inOrder([...deleted, www]).slice(0, 5).map(label).join(', ')}, …`);
+    expect(q.lines).toContain(`Change: ${inOrder(changed.slice(0, 5)).map((r) => `${label(r)} (${fields(r)})`).join(', ')}`);
+  });
+
+  it('names held by record sets the export lacks: blocked and said (three of four shown); the zone as exported: nothing to do, and nothing else said', async () => {
+    const z = await zone();
+    const held = ['a-0', 'aaaa-1', 'a-5', 'a-10'].map((l) => z.exported.find((r) => r.Name === `${l}.${z.apex}`) as ResourceRecordSet);
+    await applyChanges(r53(), z.id, [...held.map(del), ...held.map((r) => upsert({ Name: r.Name, Type: 'CNAME', TTL: 300, ResourceRecords: [{ Value: 'elsewhere.example.' }] }))]);
+    const p = await plan(input());
+    expect(p.data).toMatchObject({ create: 0, blocked: 4, kept: 4 });
+    const shown = z.exported.filter((r) => held.includes(r)).slice(0, 3);
+    expect(p.lines).toContain(
+      `:warning: *4* record sets cannot be restored while a live record set not in the export holds their name, e.g. ${shown.map((r) => `\`${r.Name} ${r.Type}\` (in the way: \`${r.Name} CNAME\`)`).join(', ')}; \`--delete-extra\` replaces them in the same batch`,
+    );
 
     const same = await zone();
     const e = await plan(input());
     expect(e.empty).toBe(true);
     expect(e.data).toMatchObject({ create: 0, change: 0, remove: 0, batches: 0, zoneId: same.id });
-    expect(e.lines.some((l) => l.startsWith('They '))).toBe(false);
+    expect(e.lines).toEqual([
+      expect.stringMatching(/^Zone `[^`]+` \(`[^`]+`\) from the export `[^`]+`: 22 record sets, exported <!date/),
+      '*0* to create, *0* to change, *0* to delete',
+      'Never touched: the SOA and the apex NS. Already as in the export: 20 record sets.',
+    ]);
+  });
+
+  it('record sets of a traffic policy: never touched, and counted apart', async () => {
+    // moto has no traffic policy instances: its listing shows www as one's, to the backup and the restore alike
+    rewrite<ListResourceRecordSetsCommandOutput>(r53(), 'ListResourceRecordSetsCommand', (o) => ({
+      ...o,
+      ResourceRecordSets: (o.ResourceRecordSets ?? []).map((r) => (r.Name?.startsWith('www.') ? { ...r, TrafficPolicyInstanceId: 'tpi-1' } : r)),
+    }));
+    await zone();
+    const p = await plan(input());
+    expect(p.empty).toBe(true);
+    expect(p.lines[p.lines.length - 1]).toBe('Never touched: the SOA and the apex NS, and 1 record sets of traffic policies. Already as in the export: 19 record sets.');
   });
 
   it('title and resources: the typed zone, else the plan\'s', () => {
@@ -188,10 +277,14 @@ describe('the execution', () => {
     const { extra } = await drift(z);
     const i = input();
     const p = await plan(i);
+    const asks = countTries(r53(), 'GetChangeCommand');
 
     const out = await execute(i, p.data);
 
     expect(zoneVsExport(await live(z), z.exported, z.apex, { extrasAllowed: [`${extra.Name}|A|`] })).toEqual([]);
+    // the batch was answered INSYNC: no GetChange to wait for it
+    expect(asks.tries()).toBe(0);
+    asks.undo();
     expect((await live(z)).get(`${extra.Name}|A|`)).toBeDefined();
     expect(out.ok).toBe(true);
     expect(out.failures).toEqual([]);
@@ -227,6 +320,7 @@ describe('the execution', () => {
     const i = input();
     const p = await plan(i);
     expect(p.data).toMatchObject({ change: 600, batches: 2 });
+    expect(p.lines).toContain('They will be written in 2 change batches (≤ 1,000 records and 32,000 value characters each, an UPSERT counting twice), each waited for until INSYNC; then the zone is listed and compared with the export');
     let sent = 0;
     fail(r53(), 'ChangeResourceRecordSetsCommand', ACCESS_DENIED, { when: () => ++sent > 1 });
 
@@ -243,6 +337,114 @@ describe('the execution', () => {
     expect(out.failures).toEqual([expect.stringMatching(/^batch 2: .*not authorized/), '100 differences from the export remain after the restore']);
   });
 
+  it('two batches, the first refused: nothing applied, both named; run again with both answers lost: each found applied, sent once with its own comment', async () => {
+    const z = await zone(620);
+    await ttlDrift(z, 600);
+    const i = input();
+    const p = await plan(i);
+    const undoDenied = fail(r53(), 'ChangeResourceRecordSetsCommand', ACCESS_DENIED);
+    const out = await execute(i, p.data);
+    undoDenied();
+    expect(zoneVsExport(await live(z), z.exported, z.apex)).toHaveLength(600);
+    expect(out.lines[0]).toBe(`Applied *0* of 600 changes to \`${z.apex}\` in 0 of 2 change batches: 0 created, 0 changed, 0 deleted.`);
+    expect(out.lines[2]).toBe(
+      'Applied: nothing. Not applied: batches 1–2 (600 changes: 0 to create, 600 to change, 0 to delete). Run the command again once that is fixed: it diffs afresh and applies only what still differs.',
+    );
+
+    const sent = countCalls(r53(), 'ChangeResourceRecordSetsCommand');
+    rewrite(r53(), 'ChangeResourceRecordSetsCommand', () => {
+      throw Object.assign(new Error('[Tried to create resource record set but it already exists]'), { name: 'InvalidChangeBatch', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    });
+    const j = input();
+    const again = await execute(j, (await plan(j)).data);
+    sent.undo();
+    expect(sent.inputs.map((x) => (x.ChangeBatch as ChangeResourceRecordSetsCommandInput['ChangeBatch'] | undefined)?.Comment)).toEqual([`drbot ${j.runId}: restore batch 1 of 2`, `drbot ${j.runId}: restore batch 2 of 2`]);
+    expect(zoneVsExport(await live(z), z.exported, z.apex)).toEqual([]);
+    expect(again.ok).toBe(true);
+    expect(again.lines[1]).toBe('2 batches were found already applied when retried (an earlier answer was lost), and not sent twice.');
+  });
+
+  it('two batches PENDING: GetChange refused for both, said once for both; still PENDING after 90 checks each: both named', async () => {
+    const z = await zone(620);
+    const ids: string[] = [];
+    rewrite<ChangeResourceRecordSetsCommandOutput>(r53(), 'ChangeResourceRecordSetsCommand', (o) => {
+      ids.push(String(o.ChangeInfo?.Id).replace(/^\/change\//, ''));
+      return { ...o, ChangeInfo: { ...o.ChangeInfo!, Status: 'PENDING' } };
+    });
+    await ttlDrift(z, 600);
+    ids.length = 0;
+    const undoDenied = fail(r53(), 'GetChangeCommand', ACCESS_DENIED);
+    const i = input();
+    const denied = await execute(i, (await plan(i)).data);
+    undoDenied();
+    expect(ids).toHaveLength(2);
+    expect(denied.lines).toContain(
+      `:warning: Could not ask Route53 whether 2 batches are INSYNC (GetChange): ${ids.map((id, k) => `batch ${k + 1}: GetChange on \`${id}\` failed: User is not authorized to perform this action`).join('; ')}. The changes are made; only their propagation is unconfirmed.`,
+    );
+    expect(denied.ok).toBe(true);
+
+    await ttlDrift(z, 600);
+    let checks = 0;
+    stub(r53(), 'GetChangeCommand', (x) => ({ ChangeInfo: { Id: String(x.Id), Status: (++checks, 'PENDING'), SubmittedAt: new Date() } }));
+    const j = input();
+    const slow = await execute(j, (await plan(j)).data);
+    expect(checks).toBe(180);
+    expect(slow.lines).toContain(':hourglass: batches 1, 2 not INSYNC after 15 min of checking; Route53 still propagates them.');
+    expect(zoneVsExport(await live(z), z.exported, z.apex)).toEqual([]);
+  });
+
+  it('the change set cannot be read back (AccessDenied): nothing applied, the key and the refusal said', async () => {
+    const z = await zone();
+    await drift(z);
+    const i = input();
+    const p = await plan(i);
+    const setKey = setKeyOf(z.id, i.runId);
+    fail(s3(), 'GetObjectCommand', ACCESS_DENIED, { when: (x) => x.Key === setKey });
+    const before = await live(z);
+    const out = await execute(i, p.data);
+    expect(await live(z)).toEqual(before);
+    expect(out.ok).toBe(false);
+    expect(out.lines[1]).toBe(
+      `:x: Stopped at batch 1 of 1: GetObject on \`${BACKUPS}/${setKey}\` failed: User is not authorized to perform this action. Grant the bot's role permission for \`GetObject\` on this resource (see template.yaml).`,
+    );
+  });
+
+  it('the export gone by the time of the check: the changes reported made, the check not done, the run failed', async () => {
+    const z = await zone();
+    const { extra } = await drift(z);
+    const i = input();
+    const p = await plan(i);
+    // S3's answer for a deleted key, from the second read of the export on (the first is the run's diff)
+    let reads = 0;
+    fail(s3(), 'GetObjectCommand', { name: 'NoSuchKey', message: 'The specified key does not exist.', status: 404 }, { when: (x) => x.Key === z.key && ++reads > 1 });
+    const out = await execute(i, p.data);
+    expect(zoneVsExport(await live(z), z.exported, z.apex, { extrasAllowed: [`${extra.Name}|A|`] })).toEqual([]);
+    expect(out.ok).toBe(false);
+    expect(out.lines).toEqual([
+      `Applied *2* of 2 changes to \`${z.apex}\` in 1 of 1 change batch: 1 created, 1 changed, 0 deleted.`,
+      'Route53 reported every applied batch INSYNC (on all its name servers).',
+      `:warning: Could not verify by listing the zone: The export \`${z.key}\` went away during the run.`,
+      `The change set sent is kept at \`s3://${BACKUPS}/${setKeyOf(z.id, i.runId)}\`.`,
+    ]);
+    expect(out.failures).toEqual([`verify: The export \`${z.key}\` went away during the run.`]);
+  });
+
+  it('a blocked record set is not written without --delete-extra: the rest applied, the run failed, the difference named', async () => {
+    const z = await zone();
+    const a = z.exported.find((r) => r.Name === `a-0.${z.apex}`) as ResourceRecordSet;
+    const t = z.exported.find((r) => r.Name === `txt-3.${z.apex}`) as ResourceRecordSet;
+    const cname = rec(z.apex, 'a-0', 'CNAME', 'elsewhere.example.');
+    await applyChanges(r53(), z.id, [del(a), upsert(cname), upsert({ ...t, TTL: 60 })]);
+    const i = input();
+    const p = await plan(i);
+    expect(p.data).toMatchObject({ change: 1, blocked: 1 });
+    const out = await execute(i, p.data);
+    expect(zoneVsExport(await live(z), z.exported, z.apex, { extrasAllowed: [`${cname.Name}|CNAME|`] })).toEqual([`missing ${a.Name}|A|`]);
+    expect(out.ok).toBe(false);
+    expect(out.lines).toContain(`:warning: Verified by listing: *1* differences from the export remain, e.g. \`${a.Name} A\`.`);
+    expect(out.failures).toEqual(['1 differences from the export remain after the restore']);
+  });
+
   it('the first batch refused: nothing applied, said so', async () => {
     const z = await zone();
     await drift(z);
@@ -252,7 +454,9 @@ describe('the execution', () => {
     const out = await execute(i, p.data);
     expect(out.lines[0]).toBe(`Applied *0* of 2 changes to \`${z.apex}\` in 0 of 1 change batch: 0 created, 0 changed, 0 deleted.`);
     expect(out.lines).not.toContain('Route53 reported every applied batch INSYNC (on all its name servers).');
-    expect(out.lines[1]).toMatch(/^:x: Stopped at batch 1 of 1: /);
+    expect(out.lines[1]).toBe(
+      `:x: Stopped at batch 1 of 1: ChangeResourceRecordSets on \`${z.id}\` failed: User is not authorized to perform this action. Grant the bot's role permission for \`ChangeResourceRecordSets\` on this resource (see template.yaml).`,
+    );
     expect(out.lines[2]).toMatch(/^Applied: nothing\. Not applied: batch 1 \(2 changes: 1 to create, 1 to change, 0 to delete\)\./);
   });
 
@@ -271,18 +475,28 @@ describe('the execution', () => {
     undo();
 
     expect(out.ok).toBe(true);
-    expect(out.lines).toContain('One batch was found already applied when retried (an earlier answer was lost), and not sent twice.');
+    expect(out.lines).toEqual([
+      `Applied *2* of 2 changes to \`${z.apex}\` in 1 of 1 change batch: 1 created, 1 changed, 0 deleted.`,
+      'One batch was found already applied when retried (an earlier answer was lost), and not sent twice.',
+      'Route53 reported every applied batch INSYNC (on all its name servers).',
+      ':mag: Verified by listing: the zone equals the export (SOA and apex NS aside): *0* differences. 1 record sets not in the export were kept (`--delete-extra` deletes them).',
+      `The change set sent is kept at \`s3://${BACKUPS}/${setKeyOf(z.id, i.runId)}\`.`,
+    ]);
     expect(sends.tries()).toBe(1);
     sends.undo();
 
     await drift(z);
     const j = input();
     const q = await plan(j);
-    fail(r53(), 'ChangeResourceRecordSetsCommand', Object.assign(new Error('RRSet of type CNAME with DNS name x is not permitted'), { name: 'InvalidChangeBatch', $fault: 'client', $metadata: { httpStatusCode: 400 } }));
+    // Route53 lists every error of a batch in one message: only its first 300 characters are shown
+    const reasons = Array.from({ length: 8 }, (_, k) => `RRSet of type CNAME with DNS name c-${k}.example.com. is not permitted`);
+    const reason = `[${reasons.join(', ')}]`;
+    expect(reason.length).toBeGreaterThan(300);
+    fail(r53(), 'ChangeResourceRecordSetsCommand', Object.assign(new Error(reason), { name: 'InvalidChangeBatch', $fault: 'client', $metadata: { httpStatusCode: 400 } }));
     const refused = await execute(j, q.data);
     expect(refused.ok).toBe(false);
     expect(refused.lines[1]).toBe(
-      ':x: Stopped at batch 1 of 1: Route53 refused the change batch: RRSet of type CNAME with DNS name x is not permitted. Route53 applies a batch whole or not at all, so nothing of this batch was applied. A record set changed since the plan may stand in the way: run the command again to diff afresh.',
+      `:x: Stopped at batch 1 of 1: Route53 refused the change batch: ${reason.slice(0, 300)}. Route53 applies a batch whole or not at all, so nothing of this batch was applied. A record set changed since the plan may stand in the way: run the command again to diff afresh.`,
     );
   });
 
@@ -333,7 +547,11 @@ describe('the execution', () => {
     const out = await execute(i, p.data);
 
     expect(await live(z)).toEqual(before);
-    expect(out).toMatchObject({ ok: false, lines: [`:x: Nothing was changed: The export \`${z.key}\` changed or went away after the plan was made. Run the command again to plan from the export as it is now.`] });
+    expect(out).toMatchObject({
+      ok: false,
+      lines: [`:x: Nothing was changed: The export \`${z.key}\` changed or went away after the plan was made. Run the command again to plan from the export as it is now.`],
+      failures: [`The export \`${z.key}\` changed or went away after the plan was made.`],
+    });
 
     const y = await zone();
     await drift(y);
