@@ -423,7 +423,7 @@ describe('the execution', () => {
     expect(out.lines).toEqual([
       `Applied *2* of 2 changes to \`${z.apex}\` in 1 of 1 change batch: 1 created, 1 changed, 0 deleted.`,
       'Route53 reported every applied batch INSYNC (on all its name servers).',
-      `:warning: Could not verify by listing the zone: The export \`${z.key}\` went away during the run.`,
+      `:warning: Could not verify by listing the zone: The export \`${z.key}\` went away during the run. Compare the zone by hand or make a new export.`,
       `The change set sent is kept at \`s3://${BACKUPS}/${setKeyOf(z.id, i.runId)}\`.`,
     ]);
     expect(out.failures).toEqual([`verify: The export \`${z.key}\` went away during the run.`]);
@@ -443,6 +443,15 @@ describe('the execution', () => {
     expect(out.ok).toBe(false);
     expect(out.lines).toContain(`:warning: Verified by listing: *1* differences from the export remain, e.g. \`${a.Name} A\`.`);
     expect(out.failures).toEqual(['1 differences from the export remain after the restore']);
+
+    // run again: only the blocked record set differs, so there is no batch, and the run says why
+    const j = input();
+    const again = await execute(j, (await plan(j)).data);
+    expect(again.lines.slice(0, 2)).toEqual([
+      `Nothing the run could write in \`${z.apex}\`: the only differences, *1* record set from the export, are blocked by live record sets not in the export that hold their names (\`--delete-extra\` replaces them).`,
+      `:warning: Verified by listing: *1* differences from the export remain, e.g. \`${a.Name} A\`.`,
+    ]);
+    expect(again.ok).toBe(false);
   });
 
   it('the first batch refused: nothing applied, said so', async () => {

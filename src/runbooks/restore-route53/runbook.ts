@@ -277,7 +277,10 @@ export const runbook: Runbook<RestoreRoute53Input, RestoreRoute53Plan> = {
     const got = sum(applied);
     const n = batches.length;
     const lines: string[] = [];
-    if (n === 0) lines.push(`Nothing left to change in ${code(plan.zoneName)}: the zone already matched the export when the run started.`);
+    const blocked = prepared.value.blocked;
+    // No batch: the zone matched, or all that differs is record sets a live one not in the export blocks.
+    if (n === 0 && blocked) lines.push(`Nothing the run could write in ${code(plan.zoneName)}: the only differences, *${formatCount(blocked)}* record ${blocked === 1 ? 'set' : 'sets'} from the export, are blocked by live record sets not in the export that hold their names (\`--delete-extra\` replaces them).`);
+    else if (n === 0) lines.push(`Nothing left to change in ${code(plan.zoneName)}: the zone already matched the export when the run started.`);
     else lines.push(`Applied *${formatCount(done)}* of ${formatCount(planned)} changes to ${code(plan.zoneName)} in ${formatCount(applied.length)} of ${formatCount(n)} change ${n === 1 ? 'batch' : 'batches'}: ${counts(got)}.`);
     if (replayed) lines.push(`${replayed === 1 ? 'One batch was' : `${replayed} batches were`} found already applied when retried (an earlier answer was lost), and not sent twice.`);
     if (applied.length && !pending.length && !unchecked.length) lines.push(`Route53 reported every applied batch INSYNC (on all its name servers).`);
@@ -291,7 +294,7 @@ export const runbook: Runbook<RestoreRoute53Input, RestoreRoute53Plan> = {
         `Applied: ${applied.length ? `${range(1, applied.length)} (${counts(got)})` : 'nothing'}. Not applied: ${range(stopped.at + 1, n)} (${formatCount(total(rest))} changes: ${formatCount(rest.create)} to create, ${formatCount(rest.change)} to change, ${formatCount(rest.remove)} to delete). Run the command again once that is fixed: it diffs afresh and applies only what still differs.`,
       );
     }
-    if (!check.ok) lines.push(`:warning: Could not verify by listing the zone: ${check.message}`);
+    if (!check.ok) lines.push(`:warning: Could not verify by listing the zone: ${withHint(check)}`);
     else if (check.value.differences === 0) {
       lines.push(
         `:mag: Verified by listing: the zone equals the export (SOA and apex NS aside): *0* differences.${check.value.kept ? ` ${formatCount(check.value.kept)} record sets not in the export were kept (\`--delete-extra\` deletes them).` : ''}`,
