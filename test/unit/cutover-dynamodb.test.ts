@@ -134,6 +134,11 @@ describe('/dr cutover dynamodb: comparing items', () => {
     const long = cutoverBackupName('t'.repeat(255), NOW);
     expect(long).toHaveLength(255);
     expect(long.endsWith('-before-cutover-20260127-120000')).toBe(true);
+    // a second cut-over planned in the same second gets a name of its own, still within 255
+    expect(cutoverBackupName('spawn-instances', new Date('2026-01-27T10:15:00.123Z'), 2)).toBe('spawn-instances-before-cutover-20260127-101500-2');
+    const second = cutoverBackupName('t'.repeat(255), NOW, 2);
+    expect(second).toHaveLength(255);
+    expect(second.endsWith('-before-cutover-20260127-120000-2')).toBe(true);
   });
 });
 

@@ -52,9 +52,9 @@ export interface CutoverPlan {
 }
 
 /** `<table>-before-cutover-<UTC yyyymmdd-HHMMSS>`, within DynamoDB's backup-name rules ([a-zA-Z0-9_.-], ≤ 255). */
-export function cutoverBackupName(table: string, now: Date): string {
+export function cutoverBackupName(table: string, now: Date, n = 1): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  const suffix = `-before-cutover-${stamp}`;
+  const suffix = `-before-cutover-${stamp}${n > 1 ? `-${n}` : ''}`;
   return table.replace(/[^a-zA-Z0-9_.-]/g, '_').slice(0, BACKUP_NAME_MAX - suffix.length) + suffix;
 }
 
@@ -135,7 +135,11 @@ export const runbook: Runbook<CutoverDynamodbInput, CutoverPlan> = {
     const ddb = deps.clients.dynamodb(region);
     const { live, restoreRun } = await checkTables(ddb, input, region);
     const d = await diffTables(ddb, input.table, input.from, live.key, { segments: SEGMENTS });
-    const backupName = cutoverBackupName(input.table, deps.now());
+    // The execution reuses a backup of this name (its own, when a retried step's CreateBackup had
+    // answered): a cut-over planned in the same second as an earlier one's backup gets a name of its own.
+    const now = deps.now();
+    let backupName = cutoverBackupName(input.table, now);
+    for (let n = 2; n <= 10 && (await findBackupByName(ddb, input.table, backupName)); n++) backupName = cutoverBackupName(input.table, now, n);
     const toWrite = d.missing + d.different;
     const counts: DiffCounts = { restoredItems: d.restoredItems, liveItems: d.liveItems, missing: d.missing, different: d.different, extra: d.extra, unchanged: d.unchanged, minUnits: d.minUnits, fullCopyUnits: d.fullCopyUnits };
     const data: CutoverPlan = { region, key: live.key, backupName, counts, chunkItems: chunkItems(Math.max(d.restoredItems, d.liveItems)) };
