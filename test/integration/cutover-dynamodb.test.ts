@@ -80,7 +80,7 @@ describe('/dr cutover dynamodb', () => {
       expect(plan).toContain('Waiting for approval');
       expect(plan).toContain(`Make \`${T.happy}\` hold the data of \`${s.restored}\` (restored by run \`r-0123456789ab\`)`);
       expect(plan).toContain('*250* to write (100 missing, 150 different), *50* to delete, 1,750 unchanged');
-      expect(plan).toMatch(new RegExp(`safety backup of \`${T.happy}\`, \`${T.happy}-before-cutover-\\d{8}-\\d{6}\`, and writes only once it is AVAILABLE`));
+      expect(plan).toMatch(new RegExp(`safety backup of \`${T.happy}\`, \`${T.happy}-before-cutover-\\d{8}-\\d{6}-${runId}\`, and writes only once it is AVAILABLE`));
       expect(plan).toContain('Only the differing items are written: 300 write units (copying every item would take 2,050)');
       expect(plan).toMatch(/e\.g\. missing `pk=i-\d{5}`/);
       // four eyes: nothing written before bob's approval
@@ -99,7 +99,7 @@ describe('/dr cutover dynamodb', () => {
       expect(deletes).toBe(50);
       // the safety backup, named as planned
       const backups = await backupsOf(T.happy);
-      const name = /`(spawn-cut-happy-before-cutover-\d{8}-\d{6})`/.exec(plan)?.[1];
+      const name = new RegExp(`\`(spawn-cut-happy-before-cutover-\\d{8}-\\d{6}-${runId})\``).exec(plan)?.[1];
       expect(backups.map((b) => [b.BackupName, b.BackupStatus, b.BackupType])).toEqual([[name, 'AVAILABLE', 'USER']]);
       // the message, the run, the next step
       const final = textOf(done);

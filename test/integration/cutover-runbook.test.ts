@@ -121,7 +121,7 @@ describe('the plan', () => {
     expect(p.data).toEqual({
       region: 'us-east-1',
       key: [{ name: 'pk', role: 'HASH', type: 'S' }],
-      backupName: `${t.live}-before-cutover-20261204-112233`,
+      backupName: `${t.live}-before-cutover-20261204-112233-${i.runId}`,
       counts: { restoredItems: 5, liveItems: 4, missing: 2, different: 1, extra: 1, unchanged: 2, minUnits: expect.any(Number), fullCopyUnits: expect.any(Number) },
       chunkItems: 500,
     });
@@ -129,7 +129,7 @@ describe('the plan', () => {
       `Make \`${t.live}\` hold the data of \`${t.restored}\` (restored by run \`r-0123456789ab\`), item by item: the table keeps its name, ARN, stream, alarms and IAM.`,
       'Full diff of both tables (5 restored items, 4 live): *3* to write (2 missing, 1 different), *1* to delete, 2 unchanged.',
       expect.stringMatching(/^e\.g\. missing `pk=a[34]`, `pk=a[34]`; different `pk=a2`; to delete `pk=x0`$/),
-      `First it takes an on-demand safety backup of \`${t.live}\`, \`${t.live}-before-cutover-20261204-112233\`, and writes only once it is AVAILABLE.`,
+      `First it takes an on-demand safety backup of \`${t.live}\`, \`${t.live}-before-cutover-20261204-112233-${i.runId}\`, and writes only once it is AVAILABLE.`,
       `Only the differing items are written: ${p.data.counts.minUnits} write units (copying every item would take ${p.data.counts.fullCopyUnits}).`,
       `:warning: Pause the writers of \`${t.live}\` first: what they write during the cut-over may be overwritten or deleted.`,
     ]);
@@ -268,8 +268,8 @@ describe('the plan', () => {
   });
 
   it('names, sizes, title and resources', () => {
-    expect(cutoverBackupName('spawn orders', new Date('2026-01-02T03:04:05.678Z'))).toBe('spawn_orders-before-cutover-20260102-030405');
-    expect(cutoverBackupName('t'.repeat(300), new Date('2026-01-02T03:04:05Z'))).toHaveLength(255);
+    expect(cutoverBackupName('spawn orders', new Date('2026-01-02T03:04:05.678Z'), 'r-0a1b2c3d4e5f')).toBe('spawn_orders-before-cutover-20260102-030405-r-0a1b2c3d4e5f');
+    expect(cutoverBackupName('t'.repeat(300), new Date('2026-01-02T03:04:05Z'), 'r-0a1b2c3d4e5f')).toHaveLength(255);
     expect([0, 2_000, 4_000, 40_000, 4_000_000, 40_000_000].map(chunkItems)).toEqual([500, 500, 1_000, 5_000, 5_000, 20_000]);
     expect(runbook.title(input('a', 'a-restored-20260101-000000'))).toBe('Cut over a to the data of a-restored-20260101-000000');
     expect(runbook.resources?.(input('a', 'a-restored-20260101-000000'))).toEqual(['dynamodb:a', 'dynamodb:a-restored-20260101-000000']);
@@ -399,6 +399,28 @@ describe('the execution', () => {
     const out = await execute(i, p.data);
     expect(await backups(t.live)).toEqual([p.data.backupName]);
     expect(out.ok).toBe(true);
+  });
+
+  it("two cut-overs planned in the same second: the second takes a backup of its own, holding the table as the first left it", async () => {
+    const t = await pair();
+    const when = new Date('2026-12-04T11:22:33Z');
+    const first = input(t.live, t.restored);
+    const second = input(t.live, t.restored);
+    const p1 = await plan(first, when);
+    const p2 = await plan(second, when);
+    expect(p2.data.backupName).not.toBe(p1.data.backupName);
+    expect(await execute(first, p1.data)).toMatchObject({ ok: true });
+    // the first cut-over's table is changed again before the second runs
+    await putItems(ddb(), t.live, [item('y0', 'between')]);
+
+    const out = await execute(second, p2.data);
+
+    expect(out.ok).toBe(true);
+    expect((await backups(t.live)).sort()).toEqual([p1.data.backupName, p2.data.backupName].sort());
+    const summaries = (await ddb().send(new ListBackupsCommand({ TableName: t.live }))).BackupSummaries ?? [];
+    const own = summaries.find((b) => b.BackupName === p2.data.backupName);
+    expect(out.lines).toContain(`Safety backup \`${p2.data.backupName}\` is AVAILABLE (\`${own?.BackupArn}\`): it holds \`${t.live}\` as it was before the cut-over.`);
+    expect(await contents(t.live)).toEqual(AFTER);
   });
 
   it('writes refused: stopped part-way, saying what was written, the backup, and how to finish', async () => {

@@ -129,16 +129,16 @@ describe('/dr cutover dynamodb: comparing items', () => {
     expect(back.sk?.B).toBeInstanceOf(Uint8Array);
   });
 
-  it('names the safety backup <table>-before-cutover-<UTC stamp>, within 255 characters', () => {
-    expect(cutoverBackupName('spawn-instances', new Date('2026-01-27T10:15:00.123Z'))).toBe('spawn-instances-before-cutover-20260127-101500');
-    const long = cutoverBackupName('t'.repeat(255), NOW);
+  it('names the safety backup <table>-before-cutover-<UTC stamp>-<run id>, within 255 characters', () => {
+    expect(cutoverBackupName('spawn-instances', new Date('2026-01-27T10:15:00.123Z'), 'r-0a1b2c3d4e5f')).toBe('spawn-instances-before-cutover-20260127-101500-r-0a1b2c3d4e5f');
+    // the table's name is cut, never the stamp or the run id that makes the name this run's own
+    const long = cutoverBackupName('t'.repeat(255), NOW, 'r-0a1b2c3d4e5f');
     expect(long).toHaveLength(255);
-    expect(long.endsWith('-before-cutover-20260127-120000')).toBe(true);
-    // a second cut-over planned in the same second gets a name of its own, still within 255
-    expect(cutoverBackupName('spawn-instances', new Date('2026-01-27T10:15:00.123Z'), 2)).toBe('spawn-instances-before-cutover-20260127-101500-2');
-    const second = cutoverBackupName('t'.repeat(255), NOW, 2);
-    expect(second).toHaveLength(255);
-    expect(second.endsWith('-before-cutover-20260127-120000-2')).toBe(true);
+    expect(long.endsWith('-before-cutover-20260127-120000-r-0a1b2c3d4e5f')).toBe(true);
+    // two runs in the same second: two names
+    expect(cutoverBackupName('spawn-instances', NOW, 'r-000000000001')).not.toBe(cutoverBackupName('spawn-instances', NOW, 'r-000000000002'));
+    // what DynamoDB refuses in a backup name is replaced, in the table's name and the run id alike
+    expect(cutoverBackupName('spawn orders', NOW, 'r/1 2')).toBe('spawn_orders-before-cutover-20260127-120000-r_1_2');
   });
 });
 

@@ -21,7 +21,7 @@ export const verb = defineVerb({
   role: 'operator',
   destructive: true,
   details:
-    "The plan diffs both tables in full: items to write (missing or different in the live table), items to delete (not in the restored copy), unchanged, and the name of the safety backup. After approval it takes an on-demand backup of the live table (`<table>-before-cutover-<UTC stamp>`) and waits until it is AVAILABLE, writes only the differing items (BatchWriteItem, 25 a call) and deletes the extra ones, then verifies by a second full diff. Only drbot's restored copies of the table are accepted (their name and `drbot-restored-from` tag). Pause the table's writers first: their writes during the cut-over may be overwritten.",
+    "The plan diffs both tables in full: items to write (missing or different in the live table), items to delete (not in the restored copy), unchanged, and the name of the safety backup. After approval it takes an on-demand backup of the live table (`<table>-before-cutover-<UTC stamp>-<run id>`) and waits until it is AVAILABLE, writes only the differing items (BatchWriteItem, 25 a call) and deletes the extra ones, then verifies by a second full diff. Only drbot's restored copies of the table are accepted (their name and `drbot-restored-from` tag). Pause the table's writers first: their writes during the cut-over may be overwritten.",
   args: {
     table: positional('table', 'TABLE', 'the configured (live) table', { required: true }),
     from: flag('table-name', 'from', "drbot's restored copy of TABLE, named `TABLE-restored-<UTC yyyymmdd-HHMMSS>`", { required: true, placeholder: 'RESTORED' }),

@@ -51,10 +51,14 @@ export interface CutoverPlan {
   chunkItems: number;
 }
 
-/** `<table>-before-cutover-<UTC yyyymmdd-HHMMSS>`, within DynamoDB's backup-name rules ([a-zA-Z0-9_.-], ≤ 255). */
-export function cutoverBackupName(table: string, now: Date, n = 1): string {
+/**
+ * `<table>-before-cutover-<UTC yyyymmdd-HHMMSS>-<run id>`, within DynamoDB's backup-name rules
+ * ([a-zA-Z0-9_.-], ≤ 255). The run id makes the name this run's own: the safety-backup step reuses a
+ * backup found by it (the one a retried step's CreateBackup had made), never an earlier run's.
+ */
+export function cutoverBackupName(table: string, now: Date, runId: string): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  const suffix = `-before-cutover-${stamp}${n > 1 ? `-${n}` : ''}`;
+  const suffix = `-before-cutover-${stamp}-${runId.replace(/[^a-zA-Z0-9_.-]/g, '_')}`;
   return table.replace(/[^a-zA-Z0-9_.-]/g, '_').slice(0, BACKUP_NAME_MAX - suffix.length) + suffix;
 }
 
@@ -135,11 +139,7 @@ export const runbook: Runbook<CutoverDynamodbInput, CutoverPlan> = {
     const ddb = deps.clients.dynamodb(region);
     const { live, restoreRun } = await checkTables(ddb, input, region);
     const d = await diffTables(ddb, input.table, input.from, live.key, { segments: SEGMENTS });
-    // The execution reuses a backup of this name (its own, when a retried step's CreateBackup had
-    // answered): a cut-over planned in the same second as an earlier one's backup gets a name of its own.
-    const now = deps.now();
-    let backupName = cutoverBackupName(input.table, now);
-    for (let n = 2; n <= 10 && (await findBackupByName(ddb, input.table, backupName)); n++) backupName = cutoverBackupName(input.table, now, n);
+    const backupName = cutoverBackupName(input.table, deps.now(), input.runId);
     const toWrite = d.missing + d.different;
     const counts: DiffCounts = { restoredItems: d.restoredItems, liveItems: d.liveItems, missing: d.missing, different: d.different, extra: d.extra, unchanged: d.unchanged, minUnits: d.minUnits, fullCopyUnits: d.fullCopyUnits };
     const data: CutoverPlan = { region, key: live.key, backupName, counts, chunkItems: chunkItems(Math.max(d.restoredItems, d.liveItems)) };
