@@ -19,6 +19,12 @@ function tracked(undo: () => void): () => void {
   return once;
 }
 
+/** An error as the SDK throws AWS's refusal: `name`, `message`, a client or server `$fault` and the HTTP status (default 403) in `$metadata`. */
+export function sdkError(error: { name: string; message: string; status?: number }): Error {
+  const status = error.status ?? 403;
+  return Object.assign(new Error(error.message), { name: error.name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status } });
+}
+
 /**
  * Makes calls of one SDK command fail the way AWS refuses them (moto enforces no IAM policy and
  * never throttles), as middleware on the stack's own client. `when` picks which calls (default all);
@@ -37,8 +43,7 @@ export function fail(
     (next, context) => async (args) => {
       if (context.commandName === commandName && left > 0 && (opts.when?.(args.input as Record<string, unknown>) ?? true)) {
         left--;
-        if (error instanceof Error) throw error;
-        throw Object.assign(new Error(error.message), { name: error.name, $fault: (error.status ?? 403) >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: error.status ?? 403 } });
+        throw error instanceof Error ? error : sdkError(error);
       }
       return next(args);
     },

@@ -1,4 +1,5 @@
-import { type DurableContext, withDurableExecution } from '@aws/durable-execution-sdk-js';
+import { type DurableContext, type Duration, type StepConfig, type StepFunc, type WaitForConditionCheckFunc, type WaitForConditionConfig, withDurableExecution } from '@aws/durable-execution-sdk-js';
+import type { TestResult } from '@aws/durable-execution-sdk-js-testing';
 import { type BucketLocationConstraint, CreateBucketCommand, PutBucketVersioningCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { setRetryWait } from '../../src/aws/retry-wait';
@@ -12,6 +13,60 @@ import { StateStore } from '../../src/store/state';
 import { type MotoContext, useMoto } from './moto';
 
 type Bucket = DrConfig['s3']['buckets'][number];
+/** The progress a runbook reported, in order: [done, total, label]. */
+type Reports = Array<[number, number, string]>;
+/** An event of a durable execution's history, as the local runner keeps it. */
+export type HistoryEvent = ReturnType<TestResult<unknown>['getHistoryEvents']>[number];
+
+/**
+ * `ctx` watched: the checkpoints the runbook makes through it, in order: each step and
+ * wait-for-condition by its name, each durable wait as `${name} (wait ${seconds} s)`. Only the named
+ * forms are watched (step(name, fn, config), wait(name, duration), waitForCondition(name, check,
+ * config)), as the runbooks make them. A step `answer` gives a result for (anything but undefined) is
+ * not run: that result is returned instead (a rejected promise: its error is thrown).
+ */
+export function watchSteps(ctx: DurableContext, answer: (step: string) => unknown = () => undefined): { ctx: DurableContext; checkpoints: string[] } {
+  const checkpoints: string[] = [];
+  const watched = new Proxy(ctx, {
+    get(target, prop) {
+      if (prop === 'step') {
+        return (name: string, fn: StepFunc<unknown>, config?: StepConfig<unknown>) => {
+          checkpoints.push(name);
+          const given = answer(name);
+          return given !== undefined ? Promise.resolve(given) : target.step(name, fn, config);
+        };
+      }
+      if (prop === 'wait') {
+        return (name: string, duration: Duration) => {
+          checkpoints.push(`${name} (wait ${duration.seconds ?? 0} s)`);
+          return target.wait(name, duration);
+        };
+      }
+      if (prop === 'waitForCondition') {
+        return (name: string, check: WaitForConditionCheckFunc<unknown>, config: WaitForConditionConfig<unknown>) => {
+          checkpoints.push(name);
+          return target.waitForCondition(name, check, config);
+        };
+      }
+      const v: unknown = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  return { ctx: watched, checkpoints };
+}
+
+/** A Progress that keeps every report. */
+function reporter(): { reports: Reports; progress: Progress } {
+  const reports: Reports = [];
+  return {
+    reports,
+    progress: {
+      report: async (done, total, label) => {
+        reports.push([done, total, label]);
+      },
+    },
+  };
+}
 
 /**
  * The durable SDK's local runner for the calling file, with time skipped and AWS retry waits not
@@ -93,23 +148,38 @@ export function useRunbookRig() {
   }
 
   /** Executes `plan` as a durable function on the local runner; its outcome and the progress it reported. */
-  async function execute<I extends AnyRunInput, P>(rb: Runbook<I, P>, input: I, plan: P): Promise<Outcome & { reports: Array<[number, number, string]> }> {
-    const reports: Array<[number, number, string]> = [];
-    const progress: Progress = {
-      report: async (done, total, label) => {
-        reports.push([done, total, label]);
-      },
-    };
+  async function execute<I extends AnyRunInput, P>(rb: Runbook<I, P>, input: I, plan: P): Promise<Outcome & { reports: Reports }> {
+    const { reports, progress } = reporter();
     // the input as the runner hands it over (serialized, as on Lambda), not the test's own object
     const outcome = await durable((ctx, d, x) => rb.execute(ctx, d, x as I, plan, progress), input);
     return { ...outcome, reports };
   }
 
   /**
-   * Runs `fn` as a durable function on the local runner (a part of a runbook that needs a durable
-   * context: steps, waits), with the rig's deps and the input the runner passes; how it ended.
+   * As execute(), also naming the run's checkpoints in order (see watchSteps: its steps, and its
+   * durable waits with their length, the local runner skipping their time) and keeping the
+   * execution's history; a step `answer` gives a result for is not run. Each invocation replays the
+   * run from its start: the checkpoints are the last one's, which names every checkpoint.
    */
-  async function run<T>(fn: (ctx: DurableContext, d: RunbookDeps, x: AnyRunInput) => Promise<T>, input?: AnyRunInput): Promise<{ status: string; error?: string; result?: T }> {
+  async function executeWatched<I extends AnyRunInput, P>(
+    rb: Runbook<I, P>,
+    input: I,
+    plan: P,
+    /** A step's result given instead of running it (undefined: run it). */
+    answer?: (step: string) => unknown,
+  ): Promise<Outcome & { reports: Reports; checkpoints: string[]; history: HistoryEvent[] }> {
+    const { reports, progress } = reporter();
+    let checkpoints: string[] = [];
+    const r = await ended((ctx, d, x) => {
+      const watched = watchSteps(ctx, answer);
+      checkpoints = watched.checkpoints;
+      return rb.execute(watched.ctx, d, x as I, plan, progress);
+    }, input);
+    return { ...succeeded(how<Outcome>(r)), reports, checkpoints, history: r.getHistoryEvents() };
+  }
+
+  /** Runs `fn` as a durable function on a local runner of its own, with the rig's deps, until it ends: the SDK's result. */
+  async function ended(fn: (ctx: DurableContext, d: RunbookDeps, x: AnyRunInput) => Promise<unknown>, input?: AnyRunInput): Promise<TestResult<unknown>> {
     const d = deps();
     const engine = new LocalRunEngine(withDurableExecution(async (x: AnyRunInput, ctx: DurableContext) => fn(ctx, d, x)));
     const name = `rig-${input?.runId ?? 'part'}-${++n}`;
@@ -117,17 +187,34 @@ export function useRunbookRig() {
     await engine.idle(5);
     const r = engine.result(name);
     if (!r) throw new Error('the execution did not end');
+    return r;
+  }
+
+  /** How an execution ended: its status, and its result or error. */
+  function how<T>(r: TestResult<unknown>): { status: string; error?: string; result?: T } {
     const status = String(r.getStatus());
     return status === 'SUCCEEDED' ? { status, result: r.getResult() as T } : { status, error: r.getError()?.errorMessage ?? '' };
   }
 
-  /** As run(), for a part that must succeed: what it returned, as the SDK checkpoints it. */
-  async function durable<T>(fn: (ctx: DurableContext, d: RunbookDeps, x: AnyRunInput) => Promise<T>, input?: AnyRunInput): Promise<T> {
-    const r = await run(fn, input);
+  /** The result of an execution that must have succeeded. */
+  function succeeded<T>(r: { status: string; error?: string; result?: T }): T {
     // the execution's own error, if any, shows in the failure
     expect({ status: r.status, error: r.error }).toEqual({ status: 'SUCCEEDED', error: undefined });
     return r.result as T;
   }
 
-  return { moto: (): MotoContext => moto(), s3, bucket, makeBucket, configure, useStateTable, deps, execute, run, durable };
+  /**
+   * Runs `fn` as a durable function on the local runner (a part of a runbook that needs a durable
+   * context: steps, waits), with the rig's deps and the input the runner passes; how it ended.
+   */
+  async function run<T>(fn: (ctx: DurableContext, d: RunbookDeps, x: AnyRunInput) => Promise<T>, input?: AnyRunInput): Promise<{ status: string; error?: string; result?: T }> {
+    return how<T>(await ended(fn, input));
+  }
+
+  /** As run(), for a part that must succeed: what it returned, as the SDK checkpoints it. */
+  async function durable<T>(fn: (ctx: DurableContext, d: RunbookDeps, x: AnyRunInput) => Promise<T>, input?: AnyRunInput): Promise<T> {
+    return succeeded(await run(fn, input));
+  }
+
+  return { moto: (): MotoContext => moto(), s3, bucket, makeBucket, configure, useStateTable, deps, execute, executeWatched, run, durable };
 }

@@ -11,16 +11,16 @@
  * refusals and throttling are SDK middleware on the runbook's own client (test/helpers/faults.ts).
  */
 import { CreateBackupCommand, type CreateBackupCommandOutput, CreateTableCommand, type DescribeBackupCommandOutput, type DescribeTableCommandOutput, DeleteItemCommand, ListBackupsCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
-import { type Duration, type StepConfig, type StepFunc, StepInterruptedError } from '@aws/durable-execution-sdk-js';
+import { StepInterruptedError } from '@aws/durable-execution-sdk-js';
 import { SANDBOX_CONFIG } from '../../src/local/sandbox';
 import type { CutoverDynamodbInput } from '../../src/runbooks/cutover-dynamodb';
 import type { ChunkResult } from '../../src/runbooks/cutover-dynamodb/apply';
 import { chunkItems, cutoverBackupName, type CutoverPlan, runbook } from '../../src/runbooks/cutover-dynamodb/runbook';
-import type { Outcome, Progress } from '../../src/runbooks/driver';
+import type { Progress } from '../../src/runbooks/driver';
 import type { AnyRunInput } from '../../src/runbooks/types';
 import { createTable, type Item, putItems, restoredTags, scanItems } from '../helpers/cutover-tables';
 import { ACCESS_DENIED, fail, rewrite, stub, undoFaults } from '../helpers/faults';
-import { useRunbookRig } from '../helpers/runbook-rig';
+import { useRunbookRig, watchSteps } from '../helpers/runbook-rig';
 
 const rig = useRunbookRig();
 afterEach(undoFaults);
@@ -59,50 +59,10 @@ const execute = (i: CutoverDynamodbInput & AnyRunInput, p: CutoverPlan) => rig.e
 
 /**
  * As execute(), also naming the run's checkpoints in order: its steps, and its durable waits with
- * their length (the local runner skips their time). A deployed run replays them by name, so a renamed
- * one breaks the runs in flight. Each invocation replays the run from its start: the last one names
- * every checkpoint.
+ * their length. A deployed run replays them by name, so a renamed one breaks the runs in flight.
+ * `answer` gives a step's result instead of running it (undefined: run it).
  */
-async function executeWatched(
-  i: CutoverDynamodbInput & AnyRunInput,
-  p: CutoverPlan,
-  /** A step's result given instead of running it (undefined: run it). */
-  answer: (step: string) => ChunkResult | undefined = () => undefined,
-): Promise<Outcome & { reports: Array<[number, number, string]>; checkpoints: string[] }> {
-  const reports: Array<[number, number, string]> = [];
-  const progress: Progress = {
-    report: async (done, total, label) => {
-      reports.push([done, total, label]);
-    },
-  };
-  let checkpoints: string[] = [];
-  const out = await rig.durable((ctx, d, x) => {
-    const seen: string[] = [];
-    checkpoints = seen;
-    // the runbook names every step and wait: only step(name, fn, config) and wait(name, duration) are watched
-    const watched = new Proxy(ctx, {
-      get(target, prop) {
-        if (prop === 'step') {
-          return (name: string, fn: StepFunc<unknown>, config?: StepConfig<unknown>) => {
-            seen.push(name);
-            const given = answer(name);
-            return given ? Promise.resolve(given) : target.step(name, fn, config);
-          };
-        }
-        if (prop === 'wait') {
-          return (name: string, duration: Duration) => {
-            seen.push(`${name} (wait ${duration.seconds ?? 0} s)`);
-            return target.wait(name, duration);
-          };
-        }
-        const v: unknown = Reflect.get(target, prop, target);
-        return typeof v === 'function' ? v.bind(target) : v;
-      },
-    });
-    return runbook.execute(watched, d, x as CutoverDynamodbInput, p, progress);
-  }, i);
-  return { ...out, reports, checkpoints };
-}
+const executeWatched = (i: CutoverDynamodbInput & AnyRunInput, p: CutoverPlan, answer?: (step: string) => ChunkResult | undefined) => rig.executeWatched(runbook, i, p, answer);
 
 const backups = async (table: string) => ((await ddb().send(new ListBackupsCommand({ TableName: table }))).BackupSummaries ?? []).map((b) => b.BackupName);
 const AFTER = ['a0=old-0', 'a1=old-1', 'a2=old-2', 'a3=old-3', 'a4=old-4'];
@@ -521,16 +481,8 @@ describe('the execution', () => {
 
     // the chunk step interrupted, as the SDK interrupts a step whose earlier attempt never finished
     const r = await rig.run((ctx, d, x) => {
-      const interrupted = new Proxy(ctx, {
-        get(target, prop) {
-          if (prop === 'step') {
-            return (name: string, fn: StepFunc<unknown>, config?: StepConfig<unknown>) => (name === 'write-0' ? Promise.reject(new StepInterruptedError(name, name)) : target.step(name, fn, config));
-          }
-          const v: unknown = Reflect.get(target, prop, target);
-          return typeof v === 'function' ? v.bind(target) : v;
-        },
-      });
-      return runbook.execute(interrupted, d, x as CutoverDynamodbInput, p.data, progress);
+      const interrupted = watchSteps(ctx, (step) => (step === 'write-0' ? Promise.reject(new StepInterruptedError(step, step)) : undefined));
+      return runbook.execute(interrupted.ctx, d, x as CutoverDynamodbInput, p.data, progress);
     }, i);
 
     expect(r).toEqual({ status: 'FAILED', error: 'The step execution process was initiated but failed to reach completion due to an interruption.' });

@@ -12,7 +12,8 @@
  * shows (not ACTIVE, gone) are SDK middleware on the runbook's own client (test/helpers/faults.ts),
  * and so is a deleted table's system backup (moto makes none): its ListBackups and DescribeBackup
  * answers rewritten, the restore from it moto's. Where the durable history matters (step names, the
- * waits between rounds and between checks) the run goes through traced(), which keeps it.
+ * waits between rounds and between checks) the run goes through traced() (the rig's
+ * executeWatched()), which keeps it.
  */
 import {
   CreateBackupCommand,
@@ -31,16 +32,13 @@ import {
   UpdateContinuousBackupsCommand,
   UpdateTableCommand,
 } from '@aws-sdk/client-dynamodb';
-import { type DurableContext, withDurableExecution } from '@aws/durable-execution-sdk-js';
 import { DrbotError } from '../../src/errors';
-import type { Outcome } from '../../src/runbooks/driver';
-import { LocalRunEngine } from '../../src/runbooks/engine-local';
 import type { RestoreDynamodbInput } from '../../src/runbooks/restore-dynamodb';
 import { pollDelay, type RestorePlan, runbook } from '../../src/runbooks/restore-dynamodb/runbook';
 import { restoredTableName } from '../../src/runbooks/restored-tables';
 import type { AnyRunInput } from '../../src/runbooks/types';
 import { SANDBOX_CONFIG } from '../../src/local/sandbox';
-import { ACCESS_DENIED, fail, rewrite, stub, undoFaults } from '../helpers/faults';
+import { ACCESS_DENIED, fail, rewrite, sdkError, stub, undoFaults } from '../helpers/faults';
 import { useRunbookRig } from '../helpers/runbook-rig';
 import { byKey, createSourceTable, itemsOf, policyFor, richItem, writeItems } from '../helpers/tables';
 
@@ -78,40 +76,24 @@ const execute = (i: RestoreDynamodbInput & AnyRunInput, p: RestorePlan) => rig.e
 const isTarget = (p: RestorePlan) => (x: Record<string, unknown>) => x.TableName === p.target;
 
 /**
- * As execute(), on a runner of the test's own that keeps what the run checkpointed: its durable
- * operations in order (a wait with its length), and the delays the wait for ACTIVE set between checks.
+ * As execute(), also keeping what the run checkpointed: its durable operations in order (a wait with
+ * its length), and the delays the wait for ACTIVE set between checks.
  */
-async function traced(i: RestoreDynamodbInput & AnyRunInput, p: RestorePlan): Promise<Outcome & { reports: string[]; operations: string[]; pollDelays: number[] }> {
-  const reports: string[] = [];
-  const d = rig.deps();
-  const engine = new LocalRunEngine(
-    withDurableExecution(async (x: AnyRunInput, ctx: DurableContext) =>
-      runbook.execute(ctx, d, x as RestoreDynamodbInput & AnyRunInput, p, {
-        report: async (_done, _total, label) => {
-          reports.push(label);
-        },
-      }),
-    ),
-  );
-  await engine.start(i.runId, i);
-  await engine.idle(5);
-  const r = engine.result(i.runId);
-  expect({ status: r?.getStatus(), error: r?.getStatus() === 'SUCCEEDED' ? undefined : r?.getError() }).toEqual({ status: 'SUCCEEDED', error: undefined });
-  const operations = (r?.getOperations() ?? []).map((o) => (o.getType() === 'WAIT' ? `${o.getName()} (${o.getWaitDetails()?.waitSeconds} s)` : (o.getName() ?? '')));
-  const pollDelays = (r?.getHistoryEvents() ?? []).flatMap((e) => (e.Name === 'wait-active' && e.StepSucceededDetails?.RetryDetails?.NextAttemptDelaySeconds !== undefined ? [e.StepSucceededDetails.RetryDetails.NextAttemptDelaySeconds] : []));
-  return { ...(r?.getResult() as Outcome), reports, operations, pollDelays };
+async function traced(i: RestoreDynamodbInput & AnyRunInput, p: RestorePlan) {
+  const out = await rig.executeWatched(runbook, i, p);
+  const pollDelays = out.history.flatMap((e) => (e.Name === 'wait-active' && e.StepSucceededDetails?.RetryDetails?.NextAttemptDelaySeconds !== undefined ? [e.StepSucceededDetails.RetryDetails.NextAttemptDelaySeconds] : []));
+  return { ...out, pollDelays };
 }
 
 /** DescribeTable of the restored table answering `status(k)` at its k-th check (k from 1; undefined: moto's own answer), as AWS does while a restore runs: a state moto never shows. The restore step's own look comes first and goes to moto. */
 function checksSee(p: RestorePlan, status: (k: number) => 'CREATING' | 'MISSING' | 'THROTTLED' | 'ERROR' | undefined): () => number {
   let calls = 0;
-  const sdkError = (name: string, message: string, httpStatusCode: number) => Object.assign(new Error(message), { name, $fault: httpStatusCode >= 500 ? 'server' : 'client', $metadata: { httpStatusCode } });
   stub<{ Table: TableDescription }>(ddb(), 'DescribeTableCommand', (x) => {
     if (x.TableName !== p.target || ++calls === 1) return undefined;
     const seen = status(calls - 1);
-    if (seen === 'MISSING') throw sdkError('ResourceNotFoundException', `Requested resource not found: Table: ${p.target} not found`, 400);
-    if (seen === 'THROTTLED') throw sdkError(THROTTLED.name, THROTTLED.message, 400);
-    if (seen === 'ERROR') throw sdkError('InternalServerError', 'Internal server error', 500);
+    if (seen === 'MISSING') throw sdkError({ name: 'ResourceNotFoundException', message: `Requested resource not found: Table: ${p.target} not found`, status: 400 });
+    if (seen === 'THROTTLED') throw sdkError(THROTTLED);
+    if (seen === 'ERROR') throw sdkError({ name: 'InternalServerError', message: 'Internal server error', status: 500 });
     return seen ? { Table: { TableName: p.target, TableStatus: seen } } : undefined;
   });
   return () => calls - 1;
@@ -277,9 +259,9 @@ describe('the execution', () => {
       { label: 'Keep both', command: `keep dynamodb ${t.name} --restored ${target}` },
       { label: 'Delete restored table', command: `delete restored-table ${target}`, style: 'danger' },
     ]);
-    expect(out.reports).toEqual([`restoring into ${target}: ACTIVE`, `restoring into ${target}: ACTIVE (check 1)`, 're-applying settings', 'comparing with the live table']);
+    expect(out.reports.map((r) => r[2])).toEqual([`restoring into ${target}: ACTIVE`, `restoring into ${target}: ACTIVE (check 1)`, 're-applying settings', 'comparing with the live table']);
     // the run's history (what an operator reads in the durable execution): each step under its own name
-    expect(out.operations).toEqual(['restore', 'wait-active', 'tag-drbot', 'reapply-tags', 'reapply-pitr', 'reapply-ttl', 'reapply-stream', 'reapply-policy', 'reapply-deletion-protection', 'compare']);
+    expect(out.checkpoints).toEqual(['restore', 'wait-active', 'tag-drbot', 'reapply-tags', 'reapply-pitr', 'reapply-ttl', 'reapply-stream', 'reapply-policy', 'reapply-deletion-protection', 'compare']);
   });
 
   it('a deleted table from its backup: restored, no comparison, no cut-over', async () => {
@@ -355,8 +337,8 @@ describe('the execution', () => {
     expect([pitr, updates]).toEqual([5, 10]);
     expect(out.failures).toEqual([expect.stringMatching(/^stream \(NEW_AND_OLD_IMAGES\) not re-applied: /), expect.stringMatching(/^deletion protection not re-applied: /)]);
     // each round a step of its own, after a durable wait 15 s longer than the last
-    const rounds = (name: string, n: number) => Array.from({ length: n }, (_, k) => (k ? [`${name}-wait-${k - 1} (${15 * k} s)`, `${name}-${k}`] : [name])).flat();
-    expect(out.operations).toEqual([
+    const rounds = (name: string, n: number) => Array.from({ length: n }, (_, k) => (k ? [`${name}-wait-${k - 1} (wait ${15 * k} s)`, `${name}-${k}`] : [name])).flat();
+    expect(out.checkpoints).toEqual([
       'restore',
       'wait-active',
       'tag-drbot',
@@ -376,7 +358,7 @@ describe('the execution', () => {
     const i = input(t.name, { latestBackup: true });
     const p = await plan(i);
     stub(ddb(), 'DescribeTableCommand', (x) => {
-      if (x.TableName === p.data.target) throw Object.assign(new Error(`Requested resource not found: Table: ${p.data.target} not found`), { name: 'ResourceNotFoundException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+      if (x.TableName === p.data.target) throw sdkError({ name: 'ResourceNotFoundException', message: `Requested resource not found: Table: ${p.data.target} not found`, status: 400 });
       return undefined;
     });
 
@@ -457,7 +439,7 @@ describe('the execution', () => {
       [60, 708],
     ]);
     expect(checks()).toBe(735);
-    expect(out.reports.at(-1)).toBe(`restoring into ${p.data.target}: CREATING (check 734)`);
+    expect(out.reports.at(-1)?.[2]).toBe(`restoring into ${p.data.target}: CREATING (check 734)`);
   }, 180_000);
 
   it('checks throttled 20 times in a row: the wait gives up and says why', async () => {

@@ -18,7 +18,7 @@ import type { RestoreRoute53Input } from '../../src/runbooks/restore-route53';
 import { type RestoreRoute53Plan, runbook } from '../../src/runbooks/restore-route53/runbook';
 import { sha256Hex } from '../../src/runbooks/exports';
 import type { AnyRunInput } from '../../src/runbooks/types';
-import { ACCESS_DENIED, countTries, fail, rewrite, stub, undoFaults } from '../helpers/faults';
+import { ACCESS_DENIED, countTries, fail, rewrite, sdkError, stub, undoFaults } from '../helpers/faults';
 import { applyChanges, countCalls, latestExportKey, readExportDoc, zoneRecords, zoneVsExport } from '../helpers/route53';
 import { useRunbookRig } from '../helpers/runbook-rig';
 
@@ -29,6 +29,8 @@ let n = 0;
 const BACKUPS = 'spawn-backups';
 const r53 = () => rig.moto().clients.route53('us-east-1');
 const s3 = () => rig.s3('us-east-1');
+/** Route53's answer to a batch already applied (a retry of one whose answer was lost). */
+const ALREADY_EXISTS = { name: 'InvalidChangeBatch', message: '[Tried to create resource record set but it already exists]', status: 400 };
 
 beforeAll(async () => {
   await rig.makeBucket(BACKUPS, 'us-east-1');
@@ -353,7 +355,7 @@ describe('the execution', () => {
 
     const sent = countCalls(r53(), 'ChangeResourceRecordSetsCommand');
     rewrite(r53(), 'ChangeResourceRecordSetsCommand', () => {
-      throw Object.assign(new Error('[Tried to create resource record set but it already exists]'), { name: 'InvalidChangeBatch', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+      throw sdkError(ALREADY_EXISTS);
     });
     const j = input();
     const again = await execute(j, (await plan(j)).data);
@@ -477,7 +479,7 @@ describe('the execution', () => {
     // moto applies the batch; the answer is an InvalidChangeBatch, as a retry of an applied batch gets
     const sends = countTries(r53(), 'ChangeResourceRecordSetsCommand');
     const undo = rewrite(r53(), 'ChangeResourceRecordSetsCommand', () => {
-      throw Object.assign(new Error('[Tried to create resource record set but it already exists]'), { name: 'InvalidChangeBatch', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+      throw sdkError(ALREADY_EXISTS);
     });
 
     const out = await execute(i, p.data);
@@ -501,7 +503,7 @@ describe('the execution', () => {
     const reasons = Array.from({ length: 8 }, (_, k) => `RRSet of type CNAME with DNS name c-${k}.example.com. is not permitted`);
     const reason = `[${reasons.join(', ')}]`;
     expect(reason.length).toBeGreaterThan(300);
-    fail(r53(), 'ChangeResourceRecordSetsCommand', Object.assign(new Error(reason), { name: 'InvalidChangeBatch', $fault: 'client', $metadata: { httpStatusCode: 400 } }));
+    fail(r53(), 'ChangeResourceRecordSetsCommand', sdkError({ name: 'InvalidChangeBatch', message: reason, status: 400 }));
     const refused = await execute(j, q.data);
     expect(refused.ok).toBe(false);
     expect(refused.lines[1]).toBe(
