@@ -350,6 +350,50 @@ describe('undelete plan and verify over paged listings', () => {
     expect(first.map((m) => m[0])).toEqual(keys.slice(0, 200));
     expect(p.data.slices.flat().map((m) => m[0])).toEqual([...keys, 'zz/1']);
   });
+
+  it('a step that lists its 40 pages before it has taken every prefix hands the prefixes it did not take to the next step', async () => {
+    // prepare: 45 first-level prefixes, each one deleted key; the roll-up lists them in one page, the
+    // prefixes' own listings come in pages of one (a marker, then a version: more than 40 pages in all)
+    const b = await bucket();
+    const keys = Array.from({ length: 45 }, (_, i) => `p${String(i).padStart(2, '0')}/k`);
+    for (const k of keys) await put(b, k);
+    await deleteKeys(s3(), b, keys);
+    const pageSizes = { name: 'undelete-partition-pages-of-one', step: 'initialize' as const };
+    let partitionPages = 0;
+    s3().middlewareStack.add(
+      (next, context) => async (args) => {
+        const x = args.input as { Delimiter?: string; MaxKeys?: number };
+        if (context.commandName !== 'ListObjectVersionsCommand' || x.Delimiter) return next(args);
+        partitionPages++;
+        return next({ ...args, input: { ...x, MaxKeys: 1 } as typeof args.input });
+      },
+      pageSizes,
+    );
+    const perStep: number[] = [];
+    let p: Awaited<ReturnType<typeof undeleteRunbook.plan>>;
+    try {
+      // act: each listing step counted by the partition pages it asked for
+      p = await undeleteRunbook.plan(rig.deps(), input(b), {
+        step: async (name, fn) => {
+          const before = partitionPages;
+          const r = await fn();
+          if (name.startsWith('list-')) perStep.push(partitionPages - before);
+          return r;
+        },
+        progress: { report: async () => undefined },
+      });
+    } finally {
+      s3().middlewareStack.remove(pageSizes.name);
+    }
+
+    // assess: the roll-up step, then steps of exactly 40 pages while prefixes are left, and every key planned once
+    expect(perStep[0]).toBe(0);
+    expect(perStep.length).toBeGreaterThanOrEqual(4);
+    expect(perStep.slice(1, -1).every((x) => x === 40)).toBe(true);
+    expect(perStep.at(-1)).toBeLessThanOrEqual(40);
+    expect(p.data.slices.flat().map((m) => m[0]).sort()).toEqual(keys);
+    expect(p.data.count).toBe(45);
+  });
 });
 
 describe('undelete execute and verify', () => {
