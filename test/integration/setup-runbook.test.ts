@@ -12,8 +12,9 @@
  * (src/local/moto-gaps.ts), and GetBucketReplication is given back the DeleteMarkerReplication put
  * (test/helpers/moto-replication.ts).
  */
-import { DescribeContinuousBackupsCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeContinuousBackupsCommand, DescribeTableCommand, type DescribeTableCommandOutput } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteBucketCommand,
   GetBucketEncryptionCommand,
   GetBucketLifecycleConfigurationCommand,
   GetBucketReplicationCommand,
@@ -23,13 +24,15 @@ import {
   GetPublicAccessBlockCommand,
   PutBucketLifecycleConfigurationCommand,
   PutBucketReplicationCommand,
+  PutBucketVersioningCommand,
+  type ReplicationRule,
 } from '@aws-sdk/client-s3';
 import { globalTableReplicas, selectionsInMemory } from '../../src/local/moto-gaps';
 import type { SetupInput } from '../../src/runbooks/setup';
 import { replicationRoleName } from '../../src/runbooks/setup/role';
 import { runbook, type SetupPlan } from '../../src/runbooks/setup/runbook';
 import type { AnyRunInput } from '../../src/runbooks/types';
-import { ACCESS_DENIED, fail, rewrite, undoFaults } from '../helpers/faults';
+import { ACCESS_DENIED, countTries, fail, rewrite, undoFaults } from '../helpers/faults';
 import { motoKeepsDeleteMarkerReplication } from '../helpers/moto-replication';
 import { useRunbookRig } from '../helpers/runbook-rig';
 import { createSourceTable } from '../helpers/tables';
@@ -49,6 +52,18 @@ beforeAll(() => {
 
 const s3 = (region = 'us-east-1') => rig.s3(region);
 const OTHERS_RULE = { ID: 'team-logs-expiry', Status: 'Enabled' as const, Filter: { Prefix: 'logs/' }, Expiration: { Days: 30 } };
+/** Someone else's bucket-wide noncurrent expiry: of the runbook's 90 days (right), or of 30 (a conflict, left alone). */
+const othersNoncurrent = (days: number) => ({ ID: `team-noncurrent-${days}`, Status: 'Enabled' as const, Filter: { Prefix: '' }, NoncurrentVersionExpiration: { NoncurrentDays: days } });
+/** A replication rule someone else wrote: `prefix` to `bucket`. */
+const othersReplication = (id: string, priority: number, prefix: string, bucket: string): ReplicationRule => ({
+  ID: id,
+  Status: 'Enabled',
+  Priority: priority,
+  Filter: { Prefix: prefix },
+  DeleteMarkerReplication: { Status: 'Disabled' },
+  Destination: { Bucket: `arn:aws:s3:::${bucket}` },
+});
+const replicationOf = async (b: string) => (await s3().send(new GetBucketReplicationCommand({ Bucket: b }))).ReplicationConfiguration;
 
 /** A config of its own: no table, no backup bucket, no bucket but those the test makes. */
 function fresh(over: Partial<Parameters<typeof rig.configure>[0]> = {}): void {
@@ -97,8 +112,10 @@ describe('S3', () => {
     const i = input('s3');
     const p = await plan(i);
 
-    const out = await execute(i, p.data);
+    const out = await rig.executeWatched(runbook, i, p.data);
 
+    // each write in its own step: the replica bucket before its versioning, the role, then the merged configuration; the read-back last
+    expect(out.checkpoints).toEqual([`versioning:${b}`, `lifecycle:${b}`, `replica-bucket:${replica}`, `replica-versioning:${replica}`, `replication-role:${b}`, `replication:${b}`, 'verify']);
     expect(await versioning(b)).toBe('Enabled');
     expect(await versioning(replica, 'us-west-2')).toBe('Enabled');
     expect(await rules(b)).toEqual(['drbot-noncurrent-expiry', 'team-logs-expiry']);
@@ -114,9 +131,11 @@ describe('S3', () => {
       `• replication \`${b}\` → \`${replica}\` set`,
       ':mag: Verified by reading every setting back: all as planned.',
     ]);
+    // each simple change as it lands, then the total before the read-back (replication reports no step of its own)
     expect(out.reports).toEqual([
-      [1, 3, 'changes applied'],
-      [2, 3, 'changes applied'],
+      [1, 3, 'changes done'],
+      [2, 3, 'changes done'],
+      [3, 3, 'changes done; reading every setting back'],
     ]);
 
     const again = await plan(input('s3'));
@@ -176,6 +195,24 @@ describe('S3', () => {
     expect(out.lines.at(-1)).toBe(`:warning: Read back, still not right: \`${b}\`: no replication to \`${replica}\` with RTC`);
   });
 
+  it('PutBucketLifecycleConfiguration refused: the failure said, the read-back names the rules still missing', async () => {
+    // prepared: a versioned bucket with an archive prefix and no rule; after the plan, PutBucketLifecycleConfiguration refused
+    fresh();
+    const b = await rig.bucket({ versioned: true, archivePrefix: 'results/' });
+    const i = input('s3');
+    const p = await plan(i);
+    fail(s3(), 'PutBucketLifecycleConfigurationCommand', ACCESS_DENIED);
+
+    const out = await execute(i, p.data);
+
+    await expect(s3().send(new GetBucketLifecycleConfigurationCommand({ Bucket: b }))).rejects.toMatchObject({ name: 'NoSuchLifecycleConfiguration' });
+    expect(out.failures).toEqual([
+      `PutBucketLifecycleConfiguration on \`${b}\` failed: User is not authorized to perform this action — Grant the bot's role permission for \`PutBucketLifecycleConfiguration\` on this resource (see template.yaml).`,
+    ]);
+    expect(out.lines).toEqual(['Applied 0 of 1 change.', `:warning: Read back, still not right: \`${b}\`: lifecycle rule \`drbot-noncurrent-expiry\`, \`drbot-archive\` missing`]);
+    expect(out.ok).toBe(false);
+  });
+
   it('replication left alone when another role runs other rules; a setting that reads back wrong, or cannot be read, is said', async () => {
     fresh();
     const replica = `rig-replica-${n}`;
@@ -203,8 +240,196 @@ describe('S3', () => {
     expect(unread.lines.at(-1)).toMatch(/^:warning: Could not read the settings back: .*not authorized/);
     // the lifecycle change reads the rules again before it writes (so others' rules are kept): that read is the failure listed;
     // a read-back that fails is said in the lines and fails the run, but is not a failure of its own
-    expect(unread.failures).toEqual([expect.stringMatching(/^GetBucketLifecycleConfiguration on .*not authorized/)]);
+    expect(unread.failures).toEqual([
+      `GetBucketLifecycleConfiguration on \`${b}\` failed: User is not authorized to perform this action — Grant the bot's role permission for \`GetBucketLifecycleConfiguration\` on this resource (see template.yaml).`,
+    ]);
     expect(unread.ok).toBe(false);
+  });
+
+  it('only what each bucket lacks: versioning suspended, replicas already there (versioned or not), rules of others under drbot\'s own role kept; the summary counts the resources it changes; a bucket right at the plan is not the run\'s to read back', async () => {
+    // prepared: a bucket already right, listed first; one with versioning suspended, an archive prefix and a versioned replica
+    // already there; one with a replica there but unversioned, whose replication (under drbot's own role for the pair) runs two rules of others
+    fresh();
+    const right = await rig.bucket({ versioned: true });
+    await s3().send(new PutBucketLifecycleConfigurationCommand({ Bucket: right, LifecycleConfiguration: { Rules: [othersNoncurrent(90)] } }));
+    const replicaA = `rig-replica-a-${n}`;
+    const replicaB = `rig-replica-b-${n}`;
+    const suspended = await rig.bucket({ versioned: true, archivePrefix: 'results/', replica: { bucket: replicaA, region: 'us-west-2' } });
+    await s3().send(new PutBucketVersioningCommand({ Bucket: suspended, VersioningConfiguration: { Status: 'Suspended' } }));
+    await rig.makeBucket(replicaA, 'us-west-2', true);
+    const shared = await rig.bucket({ versioned: true, replica: { bucket: replicaB, region: 'us-west-2' } });
+    await rig.makeBucket(replicaB, 'us-west-2', false);
+    const elsewhere = `rig-elsewhere-${n}`;
+    await rig.makeBucket(elsewhere, 'us-west-2');
+    const ourRole = `arn:aws:iam::123456789012:role/${replicationRoleName(shared, replicaB)}`;
+    const theirs = [othersReplication('theirs-a', 1, 'a/', elsewhere), othersReplication('theirs-b', 2, 'b/', elsewhere)];
+    await s3().send(new PutBucketReplicationCommand({ Bucket: shared, ReplicationConfiguration: { Role: ourRole, Rules: theirs } }));
+    const i = input('s3');
+
+    const p = await plan(i);
+
+    // assessed: the plan, resource by resource
+    expect(p.lines).toEqual([
+      '5 changes on 2 resources; 1 already right.',
+      `\`${right}\` :white_check_mark: already right: versioning on; noncurrent versions expire after 90 days (rule \`team-noncurrent-90\`).`,
+      [
+        `\`${suspended}\``,
+        '\n   → turns versioning on (now suspended)',
+        '\n   → sets lifecycle rule `drbot-noncurrent-expiry` (noncurrent versions expire after 90 days) and `drbot-archive` (`results/` to Glacier at 30 days, Deep Archive at 90)',
+        `\n   → role \`${replicationRoleName(suspended, replicaA)}\` (S3 may read \`${suspended}\` and write \`${replicaA}\`, nothing else); replication rule \`drbot-replica\` → \`${replicaA}\` with Replication Time Control (15 min), metrics and delete-marker replication`,
+      ].join(''),
+      [
+        `\`${shared}\` already right: versioning on.`,
+        '\n   → sets lifecycle rule `drbot-noncurrent-expiry` (noncurrent versions expire after 90 days)',
+        `\n   → turns on versioning of \`${replicaB}\`; role \`${replicationRoleName(shared, replicaB)}\` (S3 may read \`${shared}\` and write \`${replicaB}\`, nothing else); replication rule \`drbot-replica\` → \`${replicaB}\` with Replication Time Control (15 min), metrics and delete-marker replication; keeps 2 replication rules written by others (\`theirs-a\`, \`theirs-b\`), which the runbook's script would have replaced`,
+      ].join(''),
+      'Lifecycle and replication rules are merged by rule ID: every rule someone else wrote is written back unchanged.',
+    ]);
+
+    // done: someone suspends the versioning of the bucket that was right (not the run's), then the run
+    await s3().send(new PutBucketVersioningCommand({ Bucket: right, VersioningConfiguration: { Status: 'Suspended' } }));
+    const creates = countTries(s3('us-west-2'), 'CreateBucketCommand');
+    const versionings = countTries(s3('us-west-2'), 'PutBucketVersioningCommand');
+    const out = await rig.executeWatched(runbook, i, p.data);
+
+    // assessed: no replica made (both were there), only the unversioned one versioned; others' rules kept under the same role
+    expect(creates.tries()).toBe(0);
+    expect(versionings.tries()).toBe(1);
+    expect(out.checkpoints).toEqual([
+      `versioning:${suspended}`,
+      `lifecycle:${suspended}`,
+      `replica-versioning:${replicaA}`,
+      `replication-role:${suspended}`,
+      `replication:${suspended}`,
+      `lifecycle:${shared}`,
+      `replica-versioning:${replicaB}`,
+      `replication-role:${shared}`,
+      `replication:${shared}`,
+      'verify',
+    ]);
+    expect(await versioning(suspended)).toBe('Enabled');
+    expect(await versioning(replicaB, 'us-west-2')).toBe('Enabled');
+    expect(await rules(suspended)).toEqual(['drbot-archive', 'drbot-noncurrent-expiry']);
+    const repl = await replicationOf(shared);
+    expect(repl?.Role).toBe(ourRole);
+    expect(repl?.Rules?.map((r) => [r.ID, r.Priority, r.Destination?.Bucket])).toEqual([
+      ['theirs-a', 1, `arn:aws:s3:::${elsewhere}`],
+      ['theirs-b', 2, `arn:aws:s3:::${elsewhere}`],
+      ['drbot-replica', 3, `arn:aws:s3:::${replicaB}`],
+    ]);
+    expect(out.lines).toEqual([
+      'Applied 5 of 5 changes.',
+      `• versioning on for \`${suspended}\``,
+      `• lifecycle of \`${suspended}\`: \`drbot-noncurrent-expiry\`, \`drbot-archive\` set`,
+      `• replication \`${suspended}\` → \`${replicaA}\` set`,
+      `• lifecycle of \`${shared}\`: \`drbot-noncurrent-expiry\` set`,
+      `• replication \`${shared}\` → \`${replicaB}\` set, 2 other rules kept`,
+      ':mag: Verified by reading every setting back: all as planned.',
+    ]);
+    expect(out.failures).toEqual([]);
+    expect(out.ok).toBe(true);
+  });
+
+  it('replication another role takes over between plan and run: not swapped, the failure said, the run failed; a resource with two things left alone says both', async () => {
+    // prepared: a versioned bucket whose replica exists, with someone's shorter noncurrent expiry (left alone); the plan adds replication
+    fresh();
+    const replica = `rig-replica-${n}`;
+    const b = await rig.bucket({ versioned: true, replica: { bucket: replica, region: 'us-west-2' } });
+    await rig.makeBucket(replica, 'us-west-2');
+    await s3().send(new PutBucketLifecycleConfigurationCommand({ Bucket: b, LifecycleConfiguration: { Rules: [othersNoncurrent(30)] } }));
+    const i = input('s3');
+    const p = await plan(i);
+    expect(p.data.targets.map((t) => t.changes.map((c) => c.op))).toEqual([['replication']]);
+    const elsewhere = `rig-elsewhere-${n}`;
+    await rig.makeBucket(elsewhere, 'us-west-2');
+    const theirRole = 'arn:aws:iam::123456789012:role/their-role';
+    await s3().send(new PutBucketReplicationCommand({ Bucket: b, ReplicationConfiguration: { Role: theirRole, Rules: [othersReplication('theirs', 1, '', elsewhere)] } }));
+
+    // done: the run, after another role set up replication
+    const out = await execute(i, p.data);
+
+    // assessed: their configuration untouched; the refusal is the run's failure; the read-back does not call it as planned: the
+    // replication is now a note, not a change, and the note is new since the plan
+    const refusal = `its replication runs 1 other rule (\`theirs\`) under role \`${theirRole}\`; one configuration has one role, so drbot will not swap it. Add rule \`drbot-replica\` to it by hand, or let that role replicate to \`${replica}\``;
+    expect((await replicationOf(b))?.Rules?.map((r) => r.ID)).toEqual(['theirs']);
+    expect(out.failures).toEqual([`\`${b}\`: ${refusal}`]);
+    expect(out.lines).toEqual(['Applied 0 of 1 change.', `:warning: Read back, still not right: \`${b}\`: replication not changed`]);
+    expect(out.ok).toBe(false);
+    expect((await plan(input('s3'))).lines[1]).toBe(
+      [
+        `\`${b}\` already right: versioning on.`,
+        '\n   :warning: rule `team-noncurrent-30` expires noncurrent versions after 30 days, not 90: left as it is (S3 applies the shortest); change it by hand if 90 is meant',
+        `\n   :warning: replication not changed: ${refusal}`,
+      ].join(''),
+    );
+  });
+
+  it('a bucket deleted between plan and run: the write fails, and the read-back says the bucket is gone, not "all as planned"', async () => {
+    // prepared: a bucket without versioning; the plan turns it on; then the bucket is deleted
+    fresh();
+    const b = await rig.bucket({ versioned: false });
+    await s3().send(new PutBucketLifecycleConfigurationCommand({ Bucket: b, LifecycleConfiguration: { Rules: [othersNoncurrent(90)] } }));
+    const i = input('s3');
+    const p = await plan(i);
+    expect(p.data.targets.map((t) => t.changes.map((c) => c.op))).toEqual([['versioning']]);
+    await s3().send(new DeleteBucketCommand({ Bucket: b }));
+
+    // done
+    const out = await execute(i, p.data);
+
+    // assessed: nothing made; the failure, then a read-back that names what is wrong now
+    await expect(s3().send(new HeadBucketCommand({ Bucket: b }))).rejects.toThrow();
+    expect(out.failures).toHaveLength(1);
+    expect(out.failures[0]).toMatch(/PutBucketVersioning/);
+    expect(out.lines).toEqual(['Applied 0 of 1 change.', `:warning: Read back, still not right: \`${b}\`: does not exist in the account`]);
+    expect(out.ok).toBe(false);
+  });
+
+  it('a bucket and a table of the same name: the read-back holds each to its own plan', async () => {
+    // prepared: bucket X right at the plan, table X without PITR (the plan's only change to an X); then X's versioning is suspended
+    const b = `su-same-${++n}`;
+    fresh({ s3: { buckets: [{ name: b }] }, dynamodb: { tables: [{ name: b }] } });
+    await rig.makeBucket(b, 'us-east-1');
+    await s3().send(new PutBucketLifecycleConfigurationCommand({ Bucket: b, LifecycleConfiguration: { Rules: [othersNoncurrent(90)] } }));
+    await createSourceTable(rig.moto().clients.dynamodb('us-east-1'), b, { items: 1, stream: 'NEW_AND_OLD_IMAGES' });
+    const i = input('all');
+    const p = await plan(i);
+    expect(p.data.targets.filter((t) => t.name === b).map((t) => [t.kind, t.changes.map((c) => c.op)])).toEqual([
+      ['bucket', []],
+      ['table', ['pitr', 'table-replica']],
+    ]);
+    await s3().send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Suspended' } }));
+
+    // done
+    const out = await execute(i, p.data);
+
+    // assessed: the table's changes read back right; the bucket, not the run's to change, is not held against it
+    expect(out.failures).toEqual([]);
+    expect(out.lines.at(-1)).toBe(':mag: Verified by reading every setting back: all as planned.');
+    expect(out.ok).toBe(true);
+    expect((await plan(input('s3'))).lines[1]).toBe(`\`${b}\` already right: noncurrent versions expire after 90 days (rule \`team-noncurrent-90\`).\n   → turns versioning on (now suspended)`);
+  });
+
+  it('the backup bucket refused: CreateBucket denied, each setting then fails on the missing bucket; the read-back names all four', async () => {
+    // prepared: a backup bucket to make, CreateBucket refused after the plan
+    fresh({ backupBucket: `rig-backups-${n + 1}` });
+    const name = `rig-backups-${n}`;
+    const i = input('s3');
+    const p = await plan(i);
+    fail(s3(), 'CreateBucketCommand', ACCESS_DENIED);
+
+    const out = await execute(i, p.data);
+
+    await expect(s3().send(new HeadBucketCommand({ Bucket: name }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+    const missing = 'failed: The specified bucket does not exist — Check that the resource exists in the configured region.';
+    expect(out.failures).toEqual([
+      `CreateBucket on \`${name}\` failed: User is not authorized to perform this action — Grant the bot's role permission for \`CreateBucket\` on this resource (see template.yaml).`,
+      `PutBucketVersioning on \`${name}\` ${missing}`,
+      `PutPublicAccessBlock on \`${name}\` ${missing}`,
+      `PutBucketEncryption on \`${name}\` ${missing}`,
+    ]);
+    expect(out.lines).toEqual(['Applied 0 of 4 changes.', `:warning: Read back, still not right: \`${name}\`: bucket missing, versioning off, public access not blocked, no default encryption`]);
+    expect(out.ok).toBe(false);
   });
 });
 
@@ -235,7 +460,62 @@ describe('DynamoDB', () => {
       ':mag: Verified by reading every setting back: all as planned.',
     ]);
     expect(out.ok).toBe(true);
-    expect((await plan(input('dynamodb'))).empty).toBe(true);
+    const again = await plan(input('dynamodb'));
+    expect(again.empty).toBe(true);
+    expect(again.lines[1]).toBe(`\`${table}\` :white_check_mark: already right: PITR on; replica in us-west-2 (ACTIVE).`);
+  });
+
+  it('PITR, the replica and AWS Backup refused: each failure said, and the read-back names what is left on both resources', async () => {
+    // prepared: a table without protection in eu-west-1 (a region without the sandbox's replica stand-in, so UpdateTable reaches the
+    // fault); after the plan, UpdateContinuousBackups, UpdateTable and CreateBackupVault refused
+    const table = `su-${++n}`;
+    fresh({ dynamodb: { tables: [{ name: table, region: 'eu-west-1' }] } });
+    const ddb = rig.moto().clients.dynamodb('eu-west-1');
+    await createSourceTable(ddb, table, { items: 1, stream: 'NEW_AND_OLD_IMAGES' });
+    const i = input('dynamodb');
+    const p = await plan(i);
+    fail(ddb, 'UpdateContinuousBackupsCommand', ACCESS_DENIED);
+    fail(ddb, 'UpdateTableCommand', ACCESS_DENIED);
+    fail(rig.moto().clients.backup('eu-west-1'), 'CreateBackupVaultCommand', ACCESS_DENIED);
+
+    const out = await execute(i, p.data);
+
+    const vault = `drbot-${rig.deps().config.name}`;
+    const denied = (op: string, what: string) => `${op} on \`${what}\` failed: User is not authorized to perform this action — Grant the bot's role permission for \`${op}\` on this resource (see template.yaml).`;
+    expect(out.failures).toEqual([denied('UpdateContinuousBackups', table), denied('UpdateTable', table), denied('CreateBackupVault', vault)]);
+    expect(out.lines).toEqual([
+      'Applied 0 of 3 changes.',
+      `:warning: Read back, still not right: \`${table}\`: PITR off, no replica in us-west-2; \`${vault}-dynamodb (eu-west-1)\`: AWS Backup vault, plan or selection missing`,
+    ]);
+    expect(out.ok).toBe(false);
+    expect(((await ddb.send(new DescribeTableCommand({ TableName: table }))).Table?.Replicas ?? []).map((r) => r.RegionName)).toEqual([]);
+  });
+
+  it('a table in the backup region: PITR only, no replica to add there; a table AWS will not describe fails the plan, it is not "missing"', async () => {
+    // prepared: a table in us-west-2, the backup region
+    const table = `su-west-${++n}`;
+    fresh({ dynamodb: { tables: [{ name: table, region: 'us-west-2' }] } });
+    await createSourceTable(rig.moto().clients.dynamodb('us-west-2'), table, { items: 1, stream: 'NEW_AND_OLD_IMAGES' });
+
+    const p = await plan(input('dynamodb'));
+
+    expect(p.data.targets.map((t) => [t.name, t.changes.map((c) => c.op)])).toEqual([
+      [table, ['pitr']],
+      [`drbot-${rig.deps().config.name}-dynamodb (us-west-2)`, ['aws-backup']],
+    ]);
+    expect(p.lines[1]).toBe(`\`${table}\`\n   → turns point-in-time recovery on (35 days of restore points)\n   :warning: lives in the backup region us-west-2: no replica to add there`);
+
+    // done: DescribeTable answered without the table's ARN (AWS always gives it; the runbook guards it); assessed: no AWS Backup target
+    const noArn = rewrite<DescribeTableCommandOutput>(rig.moto().clients.dynamodb('us-west-2'), 'DescribeTableCommand', (o) => ({ ...o, ...(o.Table ? { Table: { ...o.Table, TableArn: undefined } } : {}) }));
+    expect((await plan(input('dynamodb'))).data.targets.map((t) => [t.name, t.changes.map((c) => c.op)])).toEqual([[table, ['pitr']]]);
+    noArn();
+
+    // done: DescribeTable refused; assessed: the plan fails with that refusal
+    fail(rig.moto().clients.dynamodb('us-west-2'), 'DescribeTableCommand', ACCESS_DENIED);
+    await expect(plan(input('dynamodb'))).rejects.toMatchObject({
+      code: 'aws_access_denied',
+      message: `DescribeTable on \`${table}\` failed: User is not authorized to perform this action`,
+    });
   });
 
   it('a configured table not in the account: said, left alone; scope s3 reads no table and dynamodb no bucket', async () => {

@@ -285,9 +285,12 @@ export const runbook: Runbook<SetupInput, SetupPlan> = {
     const applied: string[] = [];
     const failures: string[] = [];
     const all = plan.targets.flatMap((t) => t.changes);
+    // Counted outside the steps (a replay counts the same), reported inside them: a change that
+    // failed counts as done too, so the bar reaches its total.
     let done = 0;
     for (const t of plan.targets) {
       for (const c of t.changes) {
+        const n = ++done;
         if (c.op === 'replication' || c.op === 'aws-backup') {
           const r = c.op === 'replication' ? await applyReplication(ctx, deps, c) : await applyAwsBackup(ctx, deps, c);
           if (r.ok) applied.push(r.line);
@@ -295,7 +298,7 @@ export const runbook: Runbook<SetupInput, SetupPlan> = {
         } else {
           const r = await safeStep(ctx, `${c.op}:${t.name}`, async () => {
             const line = await apply(deps, c);
-            await progress.report(++done, all.length, 'changes applied');
+            await progress.report(n, all.length, 'changes done');
             return line;
           });
           if (r.ok) applied.push(r.value);
@@ -303,17 +306,30 @@ export const runbook: Runbook<SetupInput, SetupPlan> = {
         }
       }
     }
-    // Verify: read every setting back; what the plan changed must now be right.
-    const check = await safeStep(ctx, 'verify', () => assess(deps, input.scope));
-    const planned = new Set(plan.targets.filter((t) => t.changes.length).map((t) => t.name));
-    const left = check.ok ? check.value.filter((t) => planned.has(t.name) && t.changes.length) : [];
+    // Verify: read every setting back; what the plan changed must now be right. A planned resource
+    // is also not right when the read-back finds a note the plan did not have (replication another
+    // role took over, a bucket gone): it is then no longer a change, but it is not as planned. The
+    // note's head is said (the run's failures say the rest).
+    const check = await safeStep(ctx, 'verify', async () => {
+      await progress.report(all.length, all.length, 'changes done; reading every setting back');
+      return assess(deps, input.scope);
+    });
+    const key = (t: Target) => `${t.kind}:${t.name}`;
+    const planned = new Map(plan.targets.filter((t) => t.changes.length).map((t) => [key(t), t]));
+    const left = check.ok
+      ? check.value.flatMap((t) => {
+          const was = planned.get(key(t));
+          const wrong = was ? [...t.changes.map(short), ...t.notes.filter((note) => !was.notes.includes(note)).map((note) => note.split(': ')[0])] : [];
+          return wrong.length ? [`\`${t.name}\`: ${wrong.join(', ')}`] : [];
+        })
+      : [];
     const lines = [
       `Applied ${formatCount(applied.length)} of ${plural(all.length, 'change')}.`,
       ...applied.map((a) => `• ${a}`),
       !check.ok
         ? `:warning: Could not read the settings back: ${check.message}`
         : left.length
-          ? `:warning: Read back, still not right: ${left.map((t) => `\`${t.name}\`: ${t.changes.map(short).join(', ')}`).join('; ')}`
+          ? `:warning: Read back, still not right: ${left.join('; ')}`
           : ':mag: Verified by reading every setting back: all as planned.',
     ];
     return { ok: failures.length === 0 && check.ok && left.length === 0, lines, failures };
