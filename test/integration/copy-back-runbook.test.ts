@@ -6,12 +6,13 @@
  * copy-back-faults and test/long/copy-back-2000; these need no local stack, so `npm run mutate`
  * can run them for each mutant.
  */
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type ListObjectsV2CommandOutput, PutObjectCommand } from '@aws-sdk/client-s3';
+import { compareKeys } from '../../src/aws/s3';
 import { motoAt } from '../../src/local/moto';
 import type { RestoreS3Input } from '../../src/runbooks/restore-s3';
 import { type ReplicaPlan, replicaRunbook } from '../../src/runbooks/restore-s3/replica';
 import type { AnyRunInput } from '../../src/runbooks/types';
-import { fail, patchInput, stub, undoFaults } from '../helpers/faults';
+import { fail, patchInput, rewrite, sdkError, stub, undoFaults } from '../helpers/faults';
 import { listAllVersions, nextSecond } from '../helpers/flow';
 import { useRunbookRig } from '../helpers/runbook-rig';
 
@@ -47,6 +48,71 @@ function input(b: string, over: Partial<RestoreS3Input> = {}): RestoreS3Input & 
 
 const plan = (i: RestoreS3Input) => replicaRunbook.plan(rig.deps(), i);
 const execute = (i: RestoreS3Input & AnyRunInput, data: ReplicaPlan) => rig.execute(replicaRunbook, i, data);
+const executeWatched = (i: RestoreS3Input & AnyRunInput, data: ReplicaPlan) => rig.executeWatched(replicaRunbook, i, data);
+
+/** An object as a listing shows it. */
+interface Held {
+  size: number;
+  etag: string;
+}
+
+/** The index of the first of `keys` (in key order) after `after`: `keys.length` when none is. */
+function firstAfter(keys: readonly string[], after: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (compareKeys(keys[mid] ?? '', after) > 0) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/**
+ * The two buckets of a pair answered from memory (moto lists 50,000 keys far too slowly for a file
+ * `npm run mutate` runs per mutant): their listings, 1,000 keys a page after StartAfter or the
+ * ContinuationToken as S3 takes them (no prefix), and the copies into the primary, which land in
+ * its map so the verify lists them; a key `deny` names has its copy refused. The keys copied, in
+ * the order the copies were answered.
+ */
+function inMemory(b: string, r: string, primary: Map<string, Held>, replica: Map<string, Held>, deny: (key: string) => boolean = () => false): string[] {
+  const sorted = new Map([primary, replica].map((m) => [m, [...m.keys()].sort(compareKeys)]));
+  const list = (x: Record<string, unknown>): Omit<ListObjectsV2CommandOutput, '$metadata'> | undefined => {
+    const objects = x.Bucket === b ? primary : x.Bucket === r ? replica : undefined;
+    if (!objects) return undefined;
+    const keys = sorted.get(objects) ?? [];
+    const after = (x.ContinuationToken ?? x.StartAfter) as string | undefined;
+    const from = after === undefined ? 0 : firstAfter(keys, after);
+    const page = keys.slice(from, from + 1000);
+    const truncated = from + 1000 < keys.length;
+    return {
+      Contents: page.map((k) => ({ Key: k, Size: objects.get(k)?.size, ETag: objects.get(k)?.etag })),
+      KeyCount: page.length,
+      IsTruncated: truncated,
+      ...(truncated ? { NextContinuationToken: page.at(-1) } : {}),
+    };
+  };
+  stub(rig.s3(), 'ListObjectsV2Command', list);
+  stub(rig.s3('us-west-2'), 'ListObjectsV2Command', list);
+  const copied: string[] = [];
+  stub(rig.s3(), 'CopyObjectCommand', (x) => {
+    const key = x.Key as string;
+    const o = replica.get(key);
+    if (x.Bucket !== b || !o) return undefined;
+    if (deny(key)) throw sdkError({ name: 'AccessDenied', message: 'Access Denied' });
+    const keys = sorted.get(primary) ?? [];
+    if (!primary.has(key)) keys.splice(firstAfter(keys, key), 0, key);
+    primary.set(key, o);
+    copied.push(key);
+    return { CopyObjectResult: { ETag: o.etag } };
+  });
+  return copied;
+}
+
+/** `count` keys `k<n>` (n zero-padded to `width`), from `start`, each one byte with the same ETag. */
+function held(count: number, width: number, start = 0): Map<string, Held> {
+  return new Map(Array.from({ length: count }, (_, i) => [`k${String(start + i).padStart(width, '0')}`, { size: 1, etag: '"e"' }]));
+}
 
 /**
  * The usual damage: `gone` missing from the primary, `swapped` the same size with other bytes,
@@ -390,5 +456,151 @@ describe('copy-back execute and verify', () => {
 
     expect(out.failures).toHaveLength(200);
     expect(out.lines.at(-1)).toBe('201 copies failed; the first 200 are listed.');
+  });
+
+  it('a failure is cut to 600 characters: a long key fills most of it', async () => {
+    // prepare: a key of 550 characters (S3 takes up to 1,024 bytes)
+    const { b, r } = await pair();
+    const key = `long/${'x'.repeat(545)}`;
+    await putR(r, key, 'v');
+    const p = await plan(input(b));
+    fail(rig.s3(), 'CopyObjectCommand', { name: 'AccessDenied', message: 'Access Denied' });
+
+    // act
+    const out = await execute(input(b), p.data);
+
+    // assess
+    expect(out.ok).toBe(false);
+    expect(out.failures).toEqual([`${key}: CopyObject on \`${b}/${key}\` failed: Access Denied`.slice(0, 600)]);
+    expect(out.failures[0]).toHaveLength(600);
+  });
+
+  it('a copy that lands but is answered with an error each time: the verify finds it in place, and the run still fails for the failed copy', async () => {
+    // prepare: S3 copied the object, then answered with an InternalError (as CopyObject can, in a 200)
+    const { b, r } = await pair();
+    await putR(r, 'k', 'v');
+    const p = await plan(input(b));
+    rewrite(rig.s3(), 'CopyObjectCommand', () => {
+      throw sdkError({ name: 'InternalError', message: 'We encountered an internal error. Please try again.', status: 500 });
+    });
+
+    // act
+    const out = await execute(input(b), p.data);
+
+    // assess
+    expect(await read(b, 'k')).toBe('v');
+    expect(out).toMatchObject({ ok: false, failures: [`k: CopyObject on \`${b}/k\` failed: We encountered an internal error. Please try again.`] });
+    expect(out.lines).toEqual([`Copied *0* objects (0 B) from \`${r}\` into \`${b}\`.`, ':mag: Verified by listing both buckets: every replica object is present and identical in the primary.']);
+  });
+
+  it('an object over 5 GiB is copied by a multipart copy, and the line says how many were', async () => {
+    // prepare: the replica lists `big` at 6 GiB; the multipart copy's calls are answered as S3 does (moto cannot copy ranges past the object's end)
+    const { b, r } = await pair();
+    await putR(r, 'big', 'b');
+    await putR(r, 'small', 's');
+    rewrite<ListObjectsV2CommandOutput>(rig.s3('us-west-2'), 'ListObjectsV2Command', (o) => ({ ...o, Contents: o.Contents?.map((c) => (c.Key === 'big' ? { ...c, Size: 6 * 2 ** 30 } : c)) }));
+    const p = await plan(input(b));
+    const parts: string[] = [];
+    stub(rig.s3(), 'CreateMultipartUploadCommand', () => ({ UploadId: 'u1' }));
+    stub(rig.s3(), 'UploadPartCopyCommand', (x) => {
+      parts.push(String(x.CopySourceRange));
+      return { CopyPartResult: { ETag: `"p${parts.length}"` } };
+    });
+    stub(rig.s3(), 'CompleteMultipartUploadCommand', () => ({ ETag: '"m-12"' }));
+
+    // act
+    const out = await execute(input(b), p.data);
+
+    // assess: 12 parts of 512 MiB; `big` never landed (the completion was answered, not done), so the verify finds it missing
+    expect(parts).toHaveLength(12);
+    expect(await read(b, 'small')).toBe('s');
+    expect(out.lines).toEqual([`Copied *2* objects (6.0 GB) from \`${r}\` into \`${b}\`, 1 by multipart copy.`, ':warning: Verified by listing both buckets: 1 still missing, 0 still different.']);
+  });
+});
+
+describe('copy-back steps of 2,000 copies and of 50,000 keys (both buckets answered from memory)', () => {
+  it('a step starts 2,000 copies at most: 2,001 keys to copy take two steps, each key copied once; a refused copy among successes does not stop the run', async () => {
+    // prepare: 2,001 keys missing from the primary; k0000's copy refused
+    const { b, r } = await pair();
+    const primary = new Map<string, Held>();
+    const copied = inMemory(b, r, primary, held(2001, 4), (k) => k === 'k0000');
+    const p = await plan(input(b));
+
+    // act
+    const out = await executeWatched(input(b), p.data);
+
+    // assess
+    expect(p.data.missing).toBe(2001);
+    expect(out.checkpoints).toEqual(['copy-0', 'copy-1', 'verify']);
+    expect([...copied].sort()).toEqual([...held(2000, 4, 1).keys()]);
+    expect(out.ok).toBe(false);
+    expect(out.failures).toEqual([`k0000: CopyObject on \`${b}/k0000\` failed: Access Denied`]);
+    expect(out.lines).toEqual([`Copied *2,000* objects (2.0 KB) from \`${r}\` into \`${b}\`.`, ':warning: Verified by listing both buckets: 1 still missing, 0 still different.']);
+    expect(out.reports.at(-1)).toEqual([2000, 2001, 'copied']);
+  });
+
+  it('a full step of copies that all failed stops the run (copy_failing), its checkpoint holding the first 200 failures', async () => {
+    // prepare: 2,001 keys missing, every copy refused
+    const { b, r } = await pair();
+    const copied = inMemory(b, r, new Map(), held(2001, 4), () => true);
+    const p = await plan(input(b));
+
+    // act
+    const out = await executeWatched(input(b), p.data);
+
+    // assess
+    const stoppedBy = 'Stopped after 2,000 copies failed and none succeeded in the last step.';
+    expect(copied).toEqual([]);
+    expect(out.checkpoints).toEqual(['copy-0', 'verify']);
+    expect(out.ok).toBe(false);
+    expect(out.lines).toEqual([
+      `Copied *0* objects (0 B) from \`${r}\` into \`${b}\`.`,
+      `:x: Stopped: ${stoppedBy}`,
+      ':warning: Verified by listing both buckets: 2,001 still missing, 0 still different.',
+      '2,000 copies failed; the first 200 are listed.',
+    ]);
+    expect(out.failures).toHaveLength(201);
+    expect(out.failures.slice(0, 2)).toEqual([stoppedBy, `k0000: CopyObject on \`${b}/k0000\` failed: Access Denied`]);
+    // the step's checkpoint stays small: 200 failures kept of its 2,000
+    const step = out.history.find((e) => e.Name === 'copy-0' && e.StepSucceededDetails !== undefined);
+    const saved = JSON.parse(step?.StepSucceededDetails?.Result?.Payload ?? '{}') as { value?: { failed: number; failures: string[] } };
+    expect({ failed: saved.value?.failed, kept: saved.value?.failures.length }).toEqual({ failed: 2000, kept: 200 });
+  });
+
+  it('a step looks at 50,000 keys at most: one that copied nothing is not a failing one, and the next step takes the rest', async () => {
+    // prepare: 50,000 identical keys, then k50000 missing from the primary, its copy refused
+    const { b, r } = await pair();
+    const copied = inMemory(b, r, held(50_000, 5), held(50_001, 5), (k) => k === 'k50000');
+    const p = await plan(input(b));
+
+    // act
+    const out = await executeWatched(input(b), p.data);
+
+    // assess: the refused copy is the second step's, which ends the listing: no "copies failing" stop
+    expect(p.data).toMatchObject({ missing: 1, same: 50_000 });
+    expect(copied).toEqual([]);
+    expect(out.checkpoints).toEqual(['copy-0', 'copy-1', 'verify']);
+    expect(out.ok).toBe(false);
+    expect(out.failures).toEqual([`k50000: CopyObject on \`${b}/k50000\` failed: Access Denied`]);
+    expect(out.lines).toEqual([`Copied *0* objects (0 B) from \`${r}\` into \`${b}\`.`, ':warning: Verified by listing both buckets: 1 still missing, 0 still different.']);
+  });
+  it('a step that ends on its 50,000 keys with its only copy refused does not stop the run: the keys after it are copied', async () => {
+    // prepare: 50,002 keys; k00000 missing from the primary, its copy refused; k50000 and k50001 missing, after the first step's keys
+    const { b, r } = await pair();
+    const primary = held(50_002, 5);
+    for (const k of ['k00000', 'k50000', 'k50001']) primary.delete(k);
+    const copied = inMemory(b, r, primary, held(50_002, 5), (k) => k === 'k00000');
+    const p = await plan(input(b));
+
+    // act
+    const out = await executeWatched(input(b), p.data);
+
+    // assess: no "copies failing" stop after the first step; the second copies the two after it
+    expect(p.data).toMatchObject({ missing: 3, same: 49_999 });
+    expect(out.checkpoints).toEqual(['copy-0', 'copy-1', 'verify']);
+    expect(copied).toEqual(['k50000', 'k50001']);
+    expect(out.ok).toBe(false);
+    expect(out.failures).toEqual([`k00000: CopyObject on \`${b}/k00000\` failed: Access Denied`]);
+    expect(out.lines).toEqual([`Copied *2* objects (2 B) from \`${r}\` into \`${b}\`.`, ':warning: Verified by listing both buckets: 1 still missing, 0 still different.']);
   });
 });

@@ -325,8 +325,10 @@ export const replicaRunbook: Runbook<ReplicaInput, ReplicaPlan> = {
         continue;
       }
       if (r.value.end) break;
-      // Every copy of a full step failed: the same will happen to the rest (access denied, a KMS key).
-      if (r.value.copied === 0 && r.value.failed > 0) {
+      // Every copy of a step full of copies failed: the same will happen to the rest (access denied,
+      // a KMS key). A step that ended on the keys it may look at, with a few refused and none copied,
+      // is not that: the keys after it are still tried.
+      if (r.value.copied === 0 && r.value.failed >= COPIES_PER_STEP) {
         stopped = { code: 'copy_failing', message: `Stopped after ${formatCount(failed)} copies failed and none succeeded in the last step.`, transient: false };
         break;
       }
