@@ -385,6 +385,43 @@ describe('S3', () => {
     expect(out.ok).toBe(false);
   });
 
+  it('a planned bucket the read-back no longer finds (a deploy took it out of the config) is not "all as planned"', async () => {
+    // prepared: a bucket without versioning, planned; then the config no longer lists it
+    fresh();
+    const b = await rig.bucket({ versioned: false });
+    await s3().send(new PutBucketLifecycleConfigurationCommand({ Bucket: b, LifecycleConfiguration: { Rules: [othersNoncurrent(90)] } }));
+    const i = input('s3');
+    const p = await plan(i);
+    rig.configure({ s3: { buckets: [] } });
+
+    // done
+    const out = await execute(i, p.data);
+
+    // assessed: the planned change made; the read-back says it could not look
+    expect(await versioning(b)).toBe('Enabled');
+    expect(out.lines).toEqual(['Applied 1 of 1 change.', `• versioning on for \`${b}\``, `:warning: Read back, still not right: \`${b}\`: not found on reading back`]);
+    expect(out.ok).toBe(false);
+  });
+
+  it('a replayed run counts the changes its finished steps made: progress goes on from there', async () => {
+    // prepared: a bucket without versioning or lifecycle rules: two changes
+    fresh();
+    const b = await rig.bucket({ versioned: false });
+    const i = input('s3');
+    const p = await plan(i);
+    expect(p.data.targets.map((t) => t.changes.map((c) => c.op))).toEqual([['versioning', 'lifecycle']]);
+
+    // done: the versioning step answered from its checkpoint, as on a replay (its function does not run)
+    const out = await rig.executeWatched(runbook, i, p.data, (step) => (step === `versioning:${b}` ? { ok: true, value: `versioning on for \`${b}\`` } : undefined));
+
+    // assessed: the lifecycle is the second change of two, and the read-back reports the total
+    expect(out.reports).toEqual([
+      [2, 2, 'changes done'],
+      [2, 2, 'changes done; reading every setting back'],
+    ]);
+    expect(out.lines.slice(0, 3)).toEqual(['Applied 2 of 2 changes.', `• versioning on for \`${b}\``, `• lifecycle of \`${b}\`: \`drbot-noncurrent-expiry\` set`]);
+  });
+
   it('a bucket and a table of the same name: the read-back holds each to its own plan', async () => {
     // prepared: bucket X right at the plan, table X without PITR (the plan's only change to an X); then X's versioning is suspended
     const b = `su-same-${++n}`;

@@ -286,7 +286,8 @@ export const runbook: Runbook<SetupInput, SetupPlan> = {
     const failures: string[] = [];
     const all = plan.targets.flatMap((t) => t.changes);
     // Counted outside the steps (a replay counts the same), reported inside them: a change that
-    // failed counts as done too, so the bar reaches its total.
+    // failed counts as done too, and the read-back reports the total (the driver may still drop a
+    // report made within its interval of the last one).
     let done = 0;
     for (const t of plan.targets) {
       for (const c of t.changes) {
@@ -316,12 +317,18 @@ export const runbook: Runbook<SetupInput, SetupPlan> = {
     });
     const key = (t: Target) => `${t.kind}:${t.name}`;
     const planned = new Map(plan.targets.filter((t) => t.changes.length).map((t) => [key(t), t]));
+    // A planned resource the read-back no longer finds (the config changed by a deploy, AWS Backup's
+    // target gone with the tables it selected) is not as planned either.
+    const seen = new Set(check.ok ? check.value.map(key) : []);
     const left = check.ok
-      ? check.value.flatMap((t) => {
-          const was = planned.get(key(t));
-          const wrong = was ? [...t.changes.map(short), ...t.notes.filter((note) => !was.notes.includes(note)).map((note) => note.split(': ')[0])] : [];
-          return wrong.length ? [`\`${t.name}\`: ${wrong.join(', ')}`] : [];
-        })
+      ? [
+          ...check.value.flatMap((t) => {
+            const was = planned.get(key(t));
+            const wrong = was ? [...t.changes.map(short), ...t.notes.filter((note) => !was.notes.includes(note)).map((note) => note.split(': ')[0])] : [];
+            return wrong.length ? [`\`${t.name}\`: ${wrong.join(', ')}`] : [];
+          }),
+          ...[...planned].filter(([k]) => !seen.has(k)).map(([, t]) => `\`${t.name}\`: not found on reading back`),
+        ]
       : [];
     const lines = [
       `Applied ${formatCount(applied.length)} of ${plural(all.length, 'change')}.`,
