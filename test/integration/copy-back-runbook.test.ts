@@ -567,7 +567,7 @@ describe('copy-back steps of 2,000 copies and of 50,000 keys (both buckets answe
     expect({ failed: saved.value?.failed, kept: saved.value?.failures.length }).toEqual({ failed: 2000, kept: 200 });
   });
 
-  it('a step looks at 50,000 keys at most: one that copied nothing is not a failing one, and the next step takes the rest', async () => {
+  it('a step looks at 50,000 keys at most: the next step takes the rest', async () => {
     // prepare: 50,000 identical keys, then k50000 missing from the primary, its copy refused
     const { b, r } = await pair();
     const copied = inMemory(b, r, held(50_000, 5), held(50_001, 5), (k) => k === 'k50000');
@@ -584,6 +584,7 @@ describe('copy-back steps of 2,000 copies and of 50,000 keys (both buckets answe
     expect(out.failures).toEqual([`k50000: CopyObject on \`${b}/k50000\` failed: Access Denied`]);
     expect(out.lines).toEqual([`Copied *0* objects (0 B) from \`${r}\` into \`${b}\`.`, ':warning: Verified by listing both buckets: 1 still missing, 0 still different.']);
   });
+
   it('a step that ends on its 50,000 keys with its only copy refused does not stop the run: the keys after it are copied', async () => {
     // prepare: 50,002 keys; k00000 missing from the primary, its copy refused; k50000 and k50001 missing, after the first step's keys
     const { b, r } = await pair();
@@ -598,7 +599,7 @@ describe('copy-back steps of 2,000 copies and of 50,000 keys (both buckets answe
     // assess: no "copies failing" stop after the first step; the second copies the two after it
     expect(p.data).toMatchObject({ missing: 3, same: 49_999 });
     expect(out.checkpoints).toEqual(['copy-0', 'copy-1', 'verify']);
-    expect(copied).toEqual(['k50000', 'k50001']);
+    expect([...copied].sort()).toEqual(['k50000', 'k50001']);
     expect(out.ok).toBe(false);
     expect(out.failures).toEqual([`k00000: CopyObject on \`${b}/k00000\` failed: Access Denied`]);
     expect(out.lines).toEqual([`Copied *2* objects (2 B) from \`${r}\` into \`${b}\`.`, ':warning: Verified by listing both buckets: 1 still missing, 0 still different.']);

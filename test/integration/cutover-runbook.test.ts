@@ -361,7 +361,7 @@ describe('the execution', () => {
     expect(out.ok).toBe(true);
   });
 
-  it("two cut-overs planned in the same second: the second takes a backup of its own, holding the table as the first left it", async () => {
+  it('two cut-overs planned in the same second: the second takes a backup of its own, named for its run, and reports that one', async () => {
     const t = await pair();
     const when = new Date('2026-12-04T11:22:33Z');
     const first = input(t.live, t.restored);

@@ -139,25 +139,29 @@ describe('the plan', () => {
     await s3().send(new PutObjectCommand({ Bucket: BACKUPS, Key: newer.key, Body: (await written.Body?.transformToString()) ?? '', Metadata: written.Metadata ?? {} }));
     const stray = 'iam/2020-01-01/notes.json';
     await s3().send(new PutObjectCommand({ Bucket: BACKUPS, Key: stray, Body: '{}' }));
-    // moto's LastModified has second resolution: this test's two exports are made the newest of the file's, the stray file newer still
-    const at = (k: string | undefined) => (k === stray ? 180_000 : k === newer.key ? 120_000 : k === e.key ? 60_000 : undefined);
-    rewrite<ListObjectVersionsCommandOutput>(s3(), 'ListObjectVersionsCommand', (o) => ({
-      ...o,
-      Versions: (o.Versions ?? []).map((v) => (at(v.Key) === undefined ? v : { ...v, LastModified: new Date(Date.now() + (at(v.Key) ?? 0)) })),
-    }));
-    await expect(plan(input({ all: true, backup: 'iam/2020-01-01/nope.json' }))).rejects.toMatchObject({
-      code: 'unknown_export',
-      message: `There is no IAM export \`iam/2020-01-01/nope.json\` in \`s3://${BACKUPS}\`.`,
-      hint: expect.stringMatching(new RegExp(`^The newest: \`iam/[^\`]+\`(, \`iam/[^\`]+\`){2}\\. Or leave out \`--backup\` to use the latest\\.$`)),
-    });
-    const hint = ((await plan(input({ all: true, backup: 'iam/2020-01-01/nope.json' })).catch((x: unknown) => x)) as { hint: string }).hint;
-    expect(hint.startsWith(`The newest: \`${newer.key}\`, \`${e.key}\``)).toBe(true);
-    expect(hint).not.toContain(stray);
+    // the stray file goes even when an assertion fails: the file's later tests list the same bucket
+    try {
+      // moto's LastModified has second resolution: this test's two exports are made the newest of the file's, the stray file newer still
+      const at = (k: string | undefined) => (k === stray ? 180_000 : k === newer.key ? 120_000 : k === e.key ? 60_000 : undefined);
+      rewrite<ListObjectVersionsCommandOutput>(s3(), 'ListObjectVersionsCommand', (o) => ({
+        ...o,
+        Versions: (o.Versions ?? []).map((v) => (at(v.Key) === undefined ? v : { ...v, LastModified: new Date(Date.now() + (at(v.Key) ?? 0)) })),
+      }));
+      await expect(plan(input({ all: true, backup: 'iam/2020-01-01/nope.json' }))).rejects.toMatchObject({
+        code: 'unknown_export',
+        message: `There is no IAM export \`iam/2020-01-01/nope.json\` in \`s3://${BACKUPS}\`.`,
+        hint: expect.stringMatching(new RegExp(`^The newest: \`iam/[^\`]+\`(, \`iam/[^\`]+\`){2}\\. Or leave out \`--backup\` to use the latest\\.$`)),
+      });
+      const hint = ((await plan(input({ all: true, backup: 'iam/2020-01-01/nope.json' })).catch((x: unknown) => x)) as { hint: string }).hint;
+      expect(hint.startsWith(`The newest: \`${newer.key}\`, \`${e.key}\``)).toBe(true);
+      expect(hint).not.toContain(stray);
 
-    // the listing refused: the refusal stands, without the names
-    fail(s3(), 'ListObjectVersionsCommand', ACCESS_DENIED);
-    await expect(plan(input({ all: true, backup: 'iam/2020-01-01/nope.json' }))).rejects.toMatchObject({ code: 'unknown_export', hint: 'There is no IAM export yet: make one with `/dr backup iam`.' });
-    await s3().send(new DeleteObjectCommand({ Bucket: BACKUPS, Key: stray }));
+      // the listing refused: the refusal stands, without the names
+      fail(s3(), 'ListObjectVersionsCommand', ACCESS_DENIED);
+      await expect(plan(input({ all: true, backup: 'iam/2020-01-01/nope.json' }))).rejects.toMatchObject({ code: 'unknown_export', hint: 'There is no IAM export yet: make one with `/dr backup iam`.' });
+    } finally {
+      await s3().send(new DeleteObjectCommand({ Bucket: BACKUPS, Key: stray }));
+    }
   });
 
   it('the export unreadable: refused with the S3 error; missing (NoSuchKey or a 404): refused as no such export', async () => {

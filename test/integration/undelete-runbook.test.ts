@@ -348,7 +348,8 @@ describe('undelete plan and verify over paged listings', () => {
     const first = p.data.slices[0] ?? [];
     expect(start + first.slice(0, 200).reduce((sum, m) => sum + Buffer.byteLength(JSON.stringify(m)) + 1, 0)).toBe(SLICE_BYTES);
     expect(first.map((m) => m[0])).toEqual(keys.slice(0, 200));
-    expect(p.data.slices.flat().map((m) => m[0])).toEqual([...keys, 'zz/1']);
+    // after the cut, the top's next page and zz/ are listed side by side: their markers come in the order the pages land
+    expect(p.data.slices.flat().map((m) => m[0]).sort()).toEqual([...keys, 'zz/1'].sort());
   });
 
   it('a step that lists its 40 pages before it has taken every prefix hands the prefixes it did not take to the next step', async () => {
@@ -387,10 +388,8 @@ describe('undelete plan and verify over paged listings', () => {
     }
 
     // assess: the roll-up step, then steps of exactly 40 pages while prefixes are left, and every key planned once
-    expect(perStep[0]).toBe(0);
-    expect(perStep.length).toBeGreaterThanOrEqual(4);
-    expect(perStep.slice(1, -1).every((x) => x === 40)).toBe(true);
-    expect(perStep.at(-1)).toBeLessThanOrEqual(40);
+    // (45 prefixes of two pages each: 90 pages)
+    expect(perStep).toEqual([0, 40, 40, 10]);
     expect(p.data.slices.flat().map((m) => m[0]).sort()).toEqual(keys);
     expect(p.data.count).toBe(45);
   });
