@@ -315,20 +315,19 @@ export const runbook: Runbook<SetupInput, SetupPlan> = {
       await progress.report(all.length, all.length, 'changes done; reading every setting back');
       return assess(deps, input.scope);
     });
-    const key = (t: Target) => `${t.kind}:${t.name}`;
-    const planned = new Map(plan.targets.filter((t) => t.changes.length).map((t) => [key(t), t]));
     // A planned resource the read-back no longer finds (the config changed by a deploy, AWS Backup's
     // target gone with the tables it selected) is not as planned either.
-    const seen = new Set(check.ok ? check.value.map(key) : []);
+    const key = (t: Target) => `${t.kind}:${t.name}`;
+    const now = new Map(check.ok ? check.value.map((t) => [key(t), t]) : []);
     const left = check.ok
-      ? [
-          ...check.value.flatMap((t) => {
-            const was = planned.get(key(t));
-            const wrong = was ? [...t.changes.map(short), ...t.notes.filter((note) => !was.notes.includes(note)).map((note) => note.split(': ')[0])] : [];
+      ? plan.targets
+          .filter((was) => was.changes.length)
+          .flatMap((was) => {
+            const t = now.get(key(was));
+            if (!t) return [`\`${was.name}\`: not found on reading back`];
+            const wrong = [...t.changes.map(short), ...t.notes.filter((note) => !was.notes.includes(note)).map((note) => note.split(': ')[0])];
             return wrong.length ? [`\`${t.name}\`: ${wrong.join(', ')}`] : [];
-          }),
-          ...[...planned].filter(([k]) => !seen.has(k)).map(([, t]) => `\`${t.name}\`: not found on reading back`),
-        ]
+          })
       : [];
     const lines = [
       `Applied ${formatCount(applied.length)} of ${plural(all.length, 'change')}.`,
