@@ -364,14 +364,20 @@ describe('S3', () => {
     );
   });
 
-  it('a bucket deleted between plan and run: the write fails, and the read-back says the bucket is gone, not "all as planned"', async () => {
-    // prepared: a bucket without versioning; the plan turns it on; then the bucket is deleted
+  /** A config of its own with one bucket whose only lack is versioning (its noncurrent expiry is someone else's, right), planned. */
+  async function versioningOnly() {
     fresh();
     const b = await rig.bucket({ versioned: false });
     await s3().send(new PutBucketLifecycleConfigurationCommand({ Bucket: b, LifecycleConfiguration: { Rules: [othersNoncurrent(90)] } }));
     const i = input('s3');
     const p = await plan(i);
     expect(p.data.targets.map((t) => t.changes.map((c) => c.op))).toEqual([['versioning']]);
+    return { b, i, p };
+  }
+
+  it('a bucket deleted between plan and run: the write fails, and the read-back says the bucket is gone, not "all as planned"', async () => {
+    // prepared: the plan turns versioning on; then the bucket is deleted
+    const { b, i, p } = await versioningOnly();
     await s3().send(new DeleteBucketCommand({ Bucket: b }));
 
     // done
@@ -386,12 +392,8 @@ describe('S3', () => {
   });
 
   it('a planned bucket the read-back no longer finds (a deploy took it out of the config) is not "all as planned"', async () => {
-    // prepared: a bucket without versioning, planned; then the config no longer lists it
-    fresh();
-    const b = await rig.bucket({ versioned: false });
-    await s3().send(new PutBucketLifecycleConfigurationCommand({ Bucket: b, LifecycleConfiguration: { Rules: [othersNoncurrent(90)] } }));
-    const i = input('s3');
-    const p = await plan(i);
+    // prepared: the plan turns versioning on; then the config no longer lists the bucket
+    const { b, i, p } = await versioningOnly();
     rig.configure({ s3: { buckets: [] } });
 
     // done
