@@ -59,6 +59,10 @@ export default {
     'src/runbooks/cutover-dynamodb/runbook.ts',
     // /dr setup: rules merged with what AWS holds, never replaced; every setting read back
     'src/runbooks/setup/runbook.ts',
+    // the read-only runbooks: every weakness of a replication set-up named, the drills' trend, the posture's counts
+    'src/runbooks/check-replication/runbook.ts',
+    'src/runbooks/drill-history/runbook.ts',
+    'src/runbooks/status/runbook.ts',
   ],
   testRunner: 'jest',
   jest: { configFile: 'jest.mutate.config.js', enableFindRelatedTests: false },
