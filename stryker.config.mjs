@@ -65,6 +65,7 @@ export default {
     'src/runbooks/status/runbook.ts',
     // the backup runbooks: the whole export written, verified by reading back, pruned only after it verifies
     'src/runbooks/backup-route53/runbook.ts',
+    'src/runbooks/backup-all/runbook.ts',
   ],
   testRunner: 'jest',
   jest: { configFile: 'jest.mutate.config.js', enableFindRelatedTests: false },

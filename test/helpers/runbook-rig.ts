@@ -93,6 +93,7 @@ export function useRunbookRig() {
   const moto = useMoto();
   let config: DrConfig = SANDBOX_CONFIG;
   let store: StateStore | undefined;
+  let extra: Partial<RunbookDeps> = {};
   let n = 0;
 
   useLocalRunner();
@@ -121,6 +122,11 @@ export function useRunbookRig() {
     config = { ...config, ...patch };
   }
 
+  /** Deps besides config, clients and store that every later deps() holds (e.g. `fetchCode` for Lambda's code packages), for the rest of the file. */
+  function provide(patch: Partial<Omit<RunbookDeps, 'config' | 'clients' | 'store'>>): void {
+    extra = { ...extra, ...patch };
+  }
+
   /**
    * A state table of the file's own in moto's DynamoDB (for runbooks that keep state there, e.g. the
    * failover's), made before the file's tests and held by every deps() after: the store, for the
@@ -144,7 +150,7 @@ export function useRunbookRig() {
     const refuse = (what: string) => () => Promise.reject(new Error(`the runbook ${what}`));
     const slack: SlackPoster = { post: refuse('posted to Slack'), update: refuse('updated Slack'), ephemeral: refuse('posted to Slack'), removeCopies: refuse('deleted from Slack') };
     const nowhere = new DynamoDBClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
-    return { config, clients: moto().clients, store: store ?? new StateStore(nowhere, 'none'), slack, now: () => new Date() };
+    return { config, clients: moto().clients, store: store ?? new StateStore(nowhere, 'none'), slack, now: () => new Date(), ...extra };
   }
 
   /** Executes `plan` as a durable function on the local runner; its outcome and the progress it reported. */
@@ -216,5 +222,5 @@ export function useRunbookRig() {
     return succeeded(await run(fn, input));
   }
 
-  return { moto: (): MotoContext => moto(), s3, bucket, makeBucket, configure, useStateTable, deps, execute, executeWatched, run, durable };
+  return { moto: (): MotoContext => moto(), s3, bucket, makeBucket, configure, provide, useStateTable, deps, execute, executeWatched, run, durable };
 }
