@@ -66,6 +66,7 @@ export default {
     // the backup runbooks: the whole export written, verified by reading back, pruned only after it verifies
     'src/runbooks/backup-route53/runbook.ts',
     'src/runbooks/backup-all/runbook.ts',
+    'src/runbooks/backup-amis/runbook.ts',
   ],
   testRunner: 'jest',
   jest: { configFile: 'jest.mutate.config.js', enableFindRelatedTests: false },

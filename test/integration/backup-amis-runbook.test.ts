@@ -1,0 +1,335 @@
+/**
+ * The backup-amis runbook (src/runbooks/backup-amis/runbook.ts, `/dr backup amis`) on its own,
+ * against moto: every available image carrying the config's tag copied to the backup region once a
+ * day (named `<name>-backup-<date>`, tagged so the next run and the prune know it), each copy
+ * polled until it settles, and with --prune drbot's copies past retention deregistered with their
+ * snapshots. The flows through Slack are backup-amis.test.ts; these need no local stack, so
+ * `npm run mutate` can run them per mutant.
+ *
+ * Each test tags its own images with a tag value of its own, so one test's images are not
+ * another's. moto makes a copy `available` at once and enforces no IAM policy: a copy still
+ * pending, a failed one and a source not yet available are DescribeImages answers rewritten, and
+ * refusals are SDK middleware on the runbook's clients (faults.ts). moto stamps every image now,
+ * so copies past retention are planned with a clock 30 days on.
+ */
+import { CreateImageCommand, DescribeImagesCommand, DescribeSnapshotsCommand, type Image, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import type { DrConfig } from '../../src/config/schema';
+import type { BackupAmisInput } from '../../src/runbooks/backup-amis';
+import { type AmiPlan, copyName, runbook } from '../../src/runbooks/backup-amis/runbook';
+import type { AnyRunInput, RunbookDeps } from '../../src/runbooks/types';
+import { ACCESS_DENIED, countTries, fail, rewrite, undoFaults } from '../helpers/faults';
+import { useRunbookRig } from '../helpers/runbook-rig';
+
+const rig = useRunbookRig();
+afterEach(undoFaults);
+
+const DAY = 86_400_000;
+const DATE = '2026-12-04';
+let runs = 0;
+let tags = 0;
+
+const east = () => rig.moto().clients.ec2('us-east-1');
+const west = () => rig.moto().clients.ec2('us-west-2');
+const tagOf = (im: Image | undefined, k: string) => im?.Tags?.find((t) => t.Key === k)?.Value;
+
+/** Images made from one instance, each named as given and carrying `rig=<value>` (a value of the test's own). */
+async function images(...names: string[]): Promise<{ value: string; ids: string[] }> {
+  const value = `t${++tags}`;
+  const run = await east().send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', MinCount: 1, MaxCount: 1, InstanceType: 't3.micro' }));
+  const instance = run.Instances?.[0]?.InstanceId ?? '';
+  const ids: string[] = [];
+  for (const name of names) {
+    const r = await east().send(new CreateImageCommand({ InstanceId: instance, Name: name, TagSpecifications: [{ ResourceType: 'image', Tags: [{ Key: 'rig', Value: value }] }] }));
+    ids.push(r.ImageId ?? '');
+  }
+  return { value, ids };
+}
+
+function input(over: Partial<BackupAmisInput> = {}): BackupAmisInput & AnyRunInput {
+  const runId = `r-${(0xb000 + ++runs).toString(16).padStart(12, '0')}`;
+  return { kind: 'backup-amis', runId, requester: 'UALICE', channel: 'C1', commandText: '/dr backup amis', requestedAt: `${DATE}T10:00:00.000Z`, dryRun: false, prune: false, ...over } as BackupAmisInput & AnyRunInput;
+}
+
+/** Deps whose config selects images tagged `rig=<value>` (and a clock `days` on). */
+function tagged(value: string, days = 0, retention?: Partial<DrConfig['retention']>): RunbookDeps {
+  const d = rig.deps();
+  return { ...d, config: { ...d.config, ami: { tagKey: 'rig', tagValue: value }, retention: { ...d.config.retention, ...retention } }, now: () => new Date(Date.now() + days * DAY) };
+}
+
+const plan = (i: BackupAmisInput, deps: RunbookDeps) => runbook(i).plan(deps, i, { step: (_n, fn) => fn(), progress: { report: () => Promise.resolve() } });
+const run = (i: BackupAmisInput & AnyRunInput, p: AmiPlan) => rig.executeWatched(runbook(i), i, p);
+
+/** The copies in the backup region of these sources. */
+async function copiesOf(ids: readonly string[]): Promise<Image[]> {
+  const all = (await west().send(new DescribeImagesCommand({ Owners: ['self'] }))).Images ?? [];
+  return all.filter((im) => ids.includes(tagOf(im, 'source-ami') ?? '') && im.State !== 'deregistered');
+}
+
+/** DescribeImages in the backup region answers these copies with this state (and reason). */
+function copiesAnswer(state: string, reason?: string, only?: (im: Image) => boolean): void {
+  rewrite<{ Images?: Image[] }>(west(), 'DescribeImagesCommand', (o, i) =>
+    i.ImageIds ? { ...o, Images: (o.Images ?? []).map((im) => (only && !only(im) ? im : { ...im, State: state as Image['State'], ...(reason ? { StateReason: { Code: 'x', Message: reason } } : {}) })) } : o,
+  );
+}
+
+describe('copyName', () => {
+  it('is `<name>-backup-<date>`, the name cut so the whole stays within AMI names\' 128 characters', () => {
+    expect(copyName('spawn-worker', '20261204')).toBe('spawn-worker-backup-20261204');
+    const long = copyName('n'.repeat(200), '20261204');
+    expect(long).toHaveLength(128);
+    expect(long).toBe(`${'n'.repeat(128 - 16)}-backup-20261204`);
+    expect(copyName('n'.repeat(112), '20261204')).toHaveLength(128);
+  });
+});
+
+describe('the plan', () => {
+  it('names each tagged image and its copy, sorted by name, and what it leaves alone', async () => {
+    const { value, ids } = await images('spawn-worker', 'spawn-controller');
+    const i = input();
+    const p = await plan(i, tagged(value));
+
+    expect(p.empty).toBe(false);
+    expect(p.data.targets).toEqual([
+      { sourceId: ids[1], sourceName: 'spawn-controller', copyName: 'spawn-controller-backup-20261204' },
+      { sourceId: ids[0], sourceName: 'spawn-worker', copyName: 'spawn-worker-backup-20261204' },
+    ]);
+    expect(p.lines).toEqual([
+      `*2* images tagged \`rig=${value}\` in us-east-1; copies *2* to us-west-2`,
+      `• \`${ids[1]}\` spawn-controller → \`spawn-controller-backup-20261204\``,
+      `• \`${ids[0]}\` spawn-worker → \`spawn-worker-backup-20261204\``,
+      'Copies only: no source image is changed.',
+    ]);
+    expect(runbook(i).title(i)).toBe('Copy of the tagged AMIs to the backup region');
+  });
+
+  it('a dry run says "would copy"; an image not yet available is listed as not copied', async () => {
+    const { value, ids } = await images('spawn-a', 'spawn-b');
+    rewrite<{ Images?: Image[] }>(east(), 'DescribeImagesCommand', (o) => ({ ...o, Images: (o.Images ?? []).map((im) => (im.ImageId === ids[1] ? { ...im, State: 'pending' } : im)) }));
+    const p = await plan(input({ dryRun: true }), tagged(value));
+    expect(p.lines[0]).toBe(`*2* images tagged \`rig=${value}\` in us-east-1; would copy *1* to us-west-2`);
+    expect(p.lines).toContain(`• \`${ids[1]}\` spawn-b is pending, not copied`);
+    expect(p.data.targets.map((t) => t.sourceId)).toEqual([ids[0]]);
+  });
+
+  it('says when no image carries the tag, and is empty', async () => {
+    const p = await plan(input(), tagged('nothing-carries-this'));
+    expect(p.empty).toBe(true);
+    expect(p.data.targets).toEqual([]);
+    expect(p.lines).toEqual([
+      'No image in us-east-1 carries the tag `rig=nothing-carries-this`: nothing to copy. Check `ami.tagKey` / `ami.tagValue` in the drbot config.',
+      'Copies only: no source image is changed.',
+    ]);
+  });
+
+  it('lists the first 20 images and counts the rest', async () => {
+    const names = Array.from({ length: 22 }, (_, n) => `img-${String(n).padStart(2, '0')}`);
+    const { value } = await images(...names);
+    const p = await plan(input({ dryRun: true }), tagged(value));
+    expect(p.lines).toHaveLength(1 + 20 + 1 + 1);
+    expect(p.lines[20]).toContain('img-19 → ');
+    expect(p.lines[21]).toBe('…and 2 more');
+    expect(p.data.targets).toHaveLength(22);
+  });
+});
+
+describe('the copies', () => {
+  it('copies each image to the backup region, named and tagged for the next run and the prune, and waits until each is available', async () => {
+    const { value, ids } = await images('spawn-worker', 'spawn-controller');
+    const i = input();
+    const p = await plan(i, tagged(value));
+    const calls: Array<Record<string, unknown>> = [];
+    rewrite<object>(west(), 'CopyImageCommand', (o, inp) => (calls.push(inp), o));
+
+    const r = await run(i, p.data);
+
+    expect(r.ok).toBe(true);
+    expect(r.failures).toEqual([]);
+    const made = await copiesOf(ids);
+    expect(made).toHaveLength(2);
+    for (const [n, id] of ids.entries()) {
+      const copy = made.find((c) => tagOf(c, 'source-ami') === id);
+      expect(copy?.Name).toBe(copyName(['spawn-worker', 'spawn-controller'][n] ?? '', '20261204'));
+      expect([tagOf(copy, 'backup'), tagOf(copy, 'drbot-run')]).toEqual(['true', i.runId]);
+    }
+    expect(calls.map((c) => [c.SourceRegion, c.SourceImageId, c.ClientToken, c.Description])).toEqual([
+      ['us-east-1', ids[1], `drbot-${i.runId}-${ids[1]}`, `drbot backup of ${ids[1]} (spawn-controller) from us-east-1`],
+      ['us-east-1', ids[0], `drbot-${i.runId}-${ids[0]}`, `drbot backup of ${ids[0]} (spawn-worker) from us-east-1`],
+    ]);
+    expect(r.checkpoints).toEqual([`copy-${ids[1]}`, `copy-${ids[0]}`, 'check-0']);
+    expect(r.reports).toEqual([
+      [1, 2, 'copies started'],
+      [2, 2, 'copies started'],
+      [2, 2, 'copies available'],
+    ]);
+    const copyOf = (id: string | undefined) => made.find((c) => tagOf(c, 'source-ami') === id)?.ImageId;
+    expect(r.lines).toEqual([
+      '2 of 2 copies available in us-west-2:',
+      `• \`${ids[1]}\` → \`${copyOf(ids[1])}\` spawn-controller-backup-20261204: available`,
+      `• \`${ids[0]}\` → \`${copyOf(ids[0])}\` spawn-worker-backup-20261204: available`,
+    ]);
+  });
+
+  it('a second run the same day plans no copy of what exists; a replayed copy step finds the copy and makes none', async () => {
+    const { value, ids } = await images('spawn-once');
+    const first = input();
+    await run(first, (await plan(first, tagged(value))).data);
+    const copy = (await copiesOf(ids))[0]?.ImageId;
+
+    const i = input();
+    const p = await plan(i, tagged(value));
+    expect(p.empty).toBe(true);
+    expect(p.data.targets).toEqual([{ sourceId: ids[0], sourceName: 'spawn-once', copyName: 'spawn-once-backup-20261204', existing: copy }]);
+    expect(p.lines[0]).toBe(`*1* images tagged \`rig=${value}\` in us-east-1; copies *0* to us-west-2 (1 already copied today)`);
+    expect(p.lines[1]).toBe(`• \`${ids[0]}\` spawn-once → \`spawn-once-backup-20261204\` (exists: \`${copy}\`)`);
+    const r = await run(i, p.data);
+    expect(r).toMatchObject({ ok: true, lines: ['No new copy to make in us-west-2: 1 already copied today.'] });
+
+    // a plan made before the first copy (a replay, a retry): the copy is found, none made
+    const again = input();
+    const tries = countTries(west(), 'CopyImageCommand');
+    const r2 = await run(again, { targets: [{ sourceId: ids[0] ?? '', sourceName: 'spawn-once', copyName: 'spawn-once-backup-20261204' }] });
+    expect(tries.tries()).toBe(0);
+    expect(r2.lines[1]).toBe(`• \`${ids[0]}\` → \`${copy}\` spawn-once-backup-20261204: available`);
+    expect(await copiesOf(ids)).toHaveLength(1);
+  });
+
+  it('a copy AWS refuses is a failure naming the image; the others are copied', async () => {
+    const { value, ids } = await images('spawn-denied', 'spawn-fine');
+    const i = input();
+    const p = await plan(i, tagged(value));
+    fail(west(), 'CopyImageCommand', ACCESS_DENIED, { when: (x) => x.SourceImageId === ids[0] });
+
+    const r = await run(i, p.data);
+
+    expect(r.ok).toBe(false);
+    expect(r.failures).toHaveLength(1);
+    expect(r.failures[0]).toMatch(new RegExp(`^${ids[0]} \\(spawn-denied\\): CopyImage on \`${ids[0]}\` failed`));
+    expect(r.lines[0]).toBe('1 of 2 copies available in us-west-2:');
+    expect(r.lines).toContain(`:x: ${r.failures[0]}`);
+    expect((await copiesOf(ids)).map((c) => tagOf(c, 'source-ami'))).toEqual([ids[1]]);
+  });
+
+  it('a copy that fails is a failure with AWS\'s reason; a copy still pending is polled again after a wait', async () => {
+    const { value, ids } = await images('spawn-broken', 'spawn-slow');
+    const i = input();
+    const p = await plan(i, tagged(value));
+    const sourceOf = (im: Image) => tagOf(im, 'source-ami');
+    let polls = 0;
+    rewrite<{ Images?: Image[] }>(west(), 'DescribeImagesCommand', (o, inp) => {
+      if (!inp.ImageIds) return o;
+      polls++;
+      return {
+        ...o,
+        Images: (o.Images ?? []).map((im): Image => {
+          if (sourceOf(im) === ids[0]) return { ...im, State: 'failed', StateReason: { Code: 'x', Message: 'snapshot copy failed' } };
+          // the other copy is pending on the first poll, available on the second
+          return polls === 1 ? { ...im, State: 'pending' } : im;
+        }),
+      };
+    });
+
+    const r = await run(i, p.data);
+
+    expect(r.ok).toBe(false);
+    expect(r.checkpoints).toEqual([`copy-${ids[0]}`, `copy-${ids[1]}`, 'check-0', 'wait-0 (wait 30 s)', 'check-1']);
+    const broken = (await copiesOf([ids[0] ?? '']))[0]?.ImageId;
+    expect(r.failures).toEqual([`${ids[0]}: copy \`${broken}\` failed: snapshot copy failed`]);
+    expect(r.lines[0]).toBe('1 of 2 copies available in us-west-2:');
+    expect(r.lines).toContain(`• \`${ids[0]}\` → \`${broken}\` spawn-broken-backup-20261204: failed (snapshot copy failed)`);
+    // the failure is on its copy's line, not repeated as a :x: line
+    expect(r.lines.filter((l) => l.startsWith(':x:'))).toEqual([]);
+    expect(r.reports.filter((x) => x[2] === 'copies available')).toEqual([
+      [0, 2, 'copies available'],
+      [1, 2, 'copies available'],
+    ]);
+  });
+
+  it('stops waiting after 2 h of polls, saying how many are still pending, and does not pass', async () => {
+    const { value, ids } = await images('spawn-stuck');
+    const i = input();
+    const p = await plan(i, tagged(value));
+    // the copy made and every poll answered pending, without AWS: 240 polls through moto take half a minute
+    const pending = [{ sourceId: ids[0], copyId: 'ami-0stuck', name: 'spawn-stuck-backup-20261204', state: 'pending' }];
+    const answer = (step: string) => (step.startsWith('copy-') ? { ok: true, value: 'ami-0stuck' } : step.startsWith('check-') ? pending : undefined);
+
+    const r = await rig.executeWatched(runbook(i), i, p.data, answer);
+
+    expect(r.ok).toBe(false);
+    expect(r.failures).toEqual([]);
+    expect(r.checkpoints.filter((c) => c.startsWith('check-'))).toHaveLength(240);
+    expect(r.checkpoints.filter((c) => c.startsWith('wait-'))).toHaveLength(240);
+    expect(r.checkpoints.at(-1)).toBe('wait-239 (wait 30 s)');
+    expect(r.lines).toEqual([
+      '0 of 1 copies available in us-west-2:',
+      `• \`${ids[0]}\` → \`ami-0stuck\` spawn-stuck-backup-20261204: pending`,
+      ':hourglass: 1 still pending after 2 h; check `/dr status` later.',
+    ]);
+  });
+});
+
+describe('--prune', () => {
+  it('only --prune makes a person\'s run destructive (a scheduled prune is reviewed policy)', () => {
+    expect(runbook(input()).destructive).toBe(false);
+    expect(runbook(input({ prune: true })).destructive).toBe(true);
+    expect(runbook(input({ prune: true, schedule: { name: 'nightly', at: `${DATE}T03:00:00.000Z` } })).destructive).toBe(false);
+  });
+
+  it('deregisters drbot\'s copies past retention with their snapshots, keeping the newest copy of each image', async () => {
+    const { value, ids } = await images('spawn-pruned');
+    // yesterday's copy and today's: the older one goes
+    const yesterday = input({ requestedAt: '2026-12-03T10:00:00.000Z' });
+    await run(yesterday, (await plan(yesterday, tagged(value))).data);
+    const today = input();
+    await run(today, (await plan(today, tagged(value))).data);
+    const both = (await copiesOf(ids)).map((c) => c.ImageId ?? '');
+    expect(both).toHaveLength(2);
+
+    const i = input({ prune: true, requestedAt: '2027-01-04T10:00:00.000Z' });
+    const p = await plan(i, tagged(value, 31, { amiCopyDays: 7 }));
+    // moto stamps both copies in the same second: the one kept as newest is the larger id (retention.ts)
+    const mine = (p.data.prune ?? []).filter((c) => both.includes(c.id));
+    expect(mine).toHaveLength(1);
+    const older = { ImageId: mine[0]?.id };
+    const newer = { ImageId: both.find((b) => b !== older.ImageId) };
+    const snaps = p.data.snapshots?.[older?.ImageId ?? ''] ?? [];
+    expect(snaps.length).toBeGreaterThan(0);
+    expect(p.lines.some((l) => l.startsWith('Prune: deletes ') && l.includes(`AMI copies in us-west-2 older than 7 days`))).toBe(true);
+    expect(p.lines.at(-1)).toMatch(/^Deleting a copy deregisters the image, then deletes its EBS snapshots \(\d+ in all\)\.$/);
+    expect(p.empty).toBe(false);
+
+    const r = await run(i, { ...p.data, prune: mine, snapshots: { [older?.ImageId ?? '']: snaps } });
+
+    expect(r.ok).toBe(true);
+    expect(r.lines.at(-1)).toBe(':wastebasket: Pruned 1 old AMI copies (deregistered, their snapshots deleted).');
+    // left: the copy kept, and the run's own copy of the day (a pruning run copies too)
+    const left = await copiesOf(ids);
+    expect(left.map((c) => c.ImageId)).not.toContain(older.ImageId);
+    expect(left.map((c) => c.ImageId)).toContain(newer.ImageId);
+    expect(left).toHaveLength(2);
+    expect(left.map((c) => c.Name)).toContain('spawn-pruned-backup-20270104');
+    const snapshotsLeft = ((await west().send(new DescribeSnapshotsCommand({ OwnerIds: ['self'] }))).Snapshots ?? []).map((s) => s.SnapshotId);
+    for (const s of snaps) expect(snapshotsLeft).not.toContain(s);
+  });
+
+  it('a deregistration refused is a failure; the run does not pass', async () => {
+    const { value, ids } = await images('spawn-prune-denied');
+    const yesterday = input({ requestedAt: '2026-12-03T10:00:00.000Z' });
+    await run(yesterday, (await plan(yesterday, tagged(value))).data);
+    const today = input();
+    await run(today, (await plan(today, tagged(value))).data);
+    const both = (await copiesOf(ids)).map((c) => c.ImageId ?? '');
+    const i = input({ prune: true, requestedAt: '2027-01-04T10:00:00.000Z' });
+    const p = await plan(i, tagged(value, 31, { amiCopyDays: 7 }));
+    fail(west(), 'DeregisterImageCommand', ACCESS_DENIED);
+    const mine = (p.data.prune ?? []).filter((c) => both.includes(c.id));
+    const older = { ImageId: mine[0]?.id };
+
+    const r = await run(i, { ...p.data, prune: mine });
+
+    expect(r.ok).toBe(false);
+    expect(r.failures).toHaveLength(1);
+    expect(r.failures[0]).toContain(older?.ImageId);
+    expect(r.lines.at(-1)).toBe(':wastebasket: Pruned 0 old AMI copies (deregistered, their snapshots deleted); 1 could not be deleted.');
+    expect((await copiesOf(ids)).map((c) => c.ImageId)).toContain(older?.ImageId);
+  });
+});
