@@ -206,6 +206,114 @@ describe('the plan', () => {
     expect(runbook.resources?.(input('f'))).toEqual(['lambda:f']);
     expect(runbook.destructive).toBe(true);
   });
+
+  it("each mode's plan line by line: a rollback of an alias without routing, an abort, a canary replacing no routing", async () => {
+    // prepare
+    const f = await fn(3);
+    const routed = await fn(3, { routing: { '2': 0.1 } });
+
+    // act
+    const back = await plan(input(f));
+    const abort = await plan(input(routed, { abortCanary: true }));
+    const canary = await plan(input(f, { canary: 10 }));
+
+    // assess: nothing about routing or rolling forward where there is none
+    expect(back.lines).toEqual([`\`${f}\` alias \`${ALIAS}\`: v3 → *v2*.`, `From ${describeVersion(back.data.from)}`, `To ${describeVersion(back.data.to)}`, 'Applies with UpdateAlias, then reads the alias back with GetAlias.']);
+    expect(abort.lines).toEqual([
+      `\`${routed}\` alias \`${ALIAS}\`: v3 with 10 % to v2 → *v3 only*: the routing is cleared, all traffic goes to its main version.`,
+      `Main ${describeVersion(abort.data.from)}`,
+      'Applies with UpdateAlias, then reads the alias back with GetAlias.',
+    ]);
+    expect(abort.lines[1]).toMatch(new RegExp(`^Main v3: \`release 3 of ${routed}\`, published `));
+    expect(canary.lines).toEqual([
+      `\`${f}\` alias \`${ALIAS}\`: stays on v3; *10 %* of its traffic goes to v2.`,
+      `Main ${describeVersion(canary.data.from)}`,
+      `Canary ${describeVersion(canary.data.to)}`,
+      "Applies with UpdateAlias, reads it back with GetAlias, watches 5 minutes, then shows each version's invocations and errors with *Complete rollback* (all traffic to v2) and *Abort* (all back to v3).",
+    ]);
+  });
+
+  it('rolls forward only to a higher version number: v10 → v11 is forward, the alias\'s own version is not, nor any version not a plain number', async () => {
+    // prepare
+    const many = await fn(11, { aliasOn: '10' });
+    const routed = await fn(3, { routing: { '2': 0.25 } });
+    const odd = await fn(3);
+
+    // act
+    const eleven = await plan(input(many, { version: '11' }));
+    const back = await plan(input(many));
+    const same = await plan(input(routed, { version: '3' }));
+    // Lambda's alias versions are digits or $LATEST; one that is neither (SDK middleware: moto keeps
+    // Lambda's rule) but reads as a number to JavaScript (`0x1` is 1) is still not a version to compare
+    rewrite<GetAliasCommandOutput>(lambda(), 'GetAliasCommand', (out) => ({ ...out, FunctionVersion: '0x1' }));
+    const hex = await plan(input(odd, { version: '2' }));
+
+    // assess
+    expect(eleven.lines).toContain(':warning: v11 is newer than v10: this rolls forward.');
+    expect(back.data.to.version).toBe('9');
+    expect(back.lines.join('\n')).not.toContain('rolls forward');
+    expect(same.lines).toEqual([
+      `\`${routed}\` alias \`${ALIAS}\`: v3 → *v3* (now also 25 % to v2).`,
+      `From ${describeVersion(same.data.from)}`,
+      `To ${describeVersion(same.data.to)}`,
+      "The alias's routing (25 % to v2) is cleared: all traffic goes to v3.",
+      'Applies with UpdateAlias, then reads the alias back with GetAlias.',
+    ]);
+    expect(hex.lines[0]).toBe(`\`${odd}\` alias \`${ALIAS}\`: \`0x1\` → *v2*.`);
+    expect(hex.lines.join('\n')).not.toContain('rolls forward');
+  });
+
+  it('routing to more than one version (AWS allows one; moto keeps two): each shown, comma-separated', async () => {
+    const f = await fn(3, { routing: { '1': 0.1, '2': 0.2 } });
+    const p = await plan(input(f, { version: '1' }));
+    expect(p.lines[0]).toBe(`\`${f}\` alias \`${ALIAS}\`: v3 → *v1* (now also 10 % to v1, 20 % to v2).`);
+  });
+
+  it('what AWS leaves out is said as missing, not made up: a version without its number, description, checksum or role; an alias without its version or revision', async () => {
+    // SDK middleware throughout: moto always returns these fields
+    // a listing entry without a version number is not a published version
+    const f = await fn(3);
+    let undo = rewrite<ListVersionsByFunctionCommandOutput>(lambda(), 'ListVersionsByFunctionCommand', (out) => ({ ...out, Versions: [...(out.Versions ?? []), { FunctionName: f }] }));
+    await expect(plan(input(f, { version: '9' }))).rejects.toMatchObject({ message: `Version 9 of \`${f}\` does not exist. Published versions: v1, v2, v3.` });
+    undo();
+
+    // the alias's own version not in the listing: only its number is known
+    undo = rewrite<ListVersionsByFunctionCommandOutput>(lambda(), 'ListVersionsByFunctionCommand', (out) => ({ ...out, Versions: (out.Versions ?? []).filter((v) => v.Version !== '3') }));
+    const unlisted = await plan(input(f));
+    expect(unlisted.data.from).toEqual({ version: '3', description: '', codeSha256: '' });
+    expect(unlisted.lines.slice(0, 2)).toEqual([`\`${f}\` alias \`${ALIAS}\`: v3 → *v2*.`, 'From v3: _no description_, code SHA-256 ``']);
+    undo();
+
+    // versions listed without description, checksum or role: none; and two versions without a role have the same one, so a canary may split them
+    undo = rewrite<ListVersionsByFunctionCommandOutput>(lambda(), 'ListVersionsByFunctionCommand', (out) => ({
+      ...out,
+      Versions: (out.Versions ?? []).map((v) => ({ ...v, Description: undefined, CodeSha256: undefined, Role: undefined })),
+    }));
+    const bare = await plan(input(f, { canary: 10 }));
+    expect(bare.data).toMatchObject({ mode: 'canary', from: { version: '3', description: '', codeSha256: '' }, to: { version: '2', description: '', codeSha256: '' } });
+    expect(bare.data.from.role).toBeUndefined();
+    expect(bare.data.to.role).toBeUndefined();
+    expect(bare.lines[2]).toMatch(/^Canary v2: _no description_, published <!date.+>, code SHA-256 ``$/);
+    undo();
+
+    // an alias read without its version or revision: on no version, and no revision to send
+    rewrite<GetAliasCommandOutput>(lambda(), 'GetAliasCommand', (out) => ({ ...out, FunctionVersion: undefined, RevisionId: undefined }));
+    const blank = await plan(input(f, { version: '2' }));
+    expect(blank.data).toMatchObject({ revisionId: '', from: { version: '' }, to: { version: '2' } });
+    expect(blank.lines[0]).toBe(`\`${f}\` alias \`${ALIAS}\`: \`\` → *v2*.`);
+  });
+
+  it('a missing function is told from the listing: an empty listing is no function, and only a not-found GetAlias is one', async () => {
+    // an existing function always lists $LATEST; SDK middleware lists nothing, as for a missing one, while GetAlias still answers
+    const f = await fn(3);
+    const undo = rewrite<ListVersionsByFunctionCommandOutput>(lambda(), 'ListVersionsByFunctionCommand', (out) => ({ ...out, Versions: [] }));
+    await expect(plan(input(f, { version: '2' }))).rejects.toMatchObject({ code: 'function_not_in_lambda' });
+    undo();
+
+    // a server error that mentions a missing function is AWS's own error, not "no such function"
+    fail(lambda(), 'GetAliasCommand', { name: 'ServiceException', message: 'Function not found in the service cache; retry', status: 500 }, { times: 1 });
+    await expect(plan(input(f, { version: '2' }))).rejects.toMatchObject({ code: 'aws_error', message: `GetAlias on \`${f}:${ALIAS}\` failed: Function not found in the service cache; retry` });
+  });
 });
 
 describe('the execution', () => {
@@ -289,6 +397,61 @@ describe('the execution', () => {
     expect(unread.ok).toBe(false);
     expect(unread.lines[0]).toBe(`:x: The update was sent, but GetAlias could not read the alias back: GetAlias on \`${f}:${ALIAS}\` failed: User is not authorized to perform this action`);
     expect(unread.failures[0]).toMatch(/^GetAlias after the update: /);
+  });
+
+  it('an alias without routing: says where it was and nothing of routing', async () => {
+    const f = await fn(3);
+    const i = input(f);
+    const r = await execute(i, (await plan(i)).data);
+    expect(await state(f)).toEqual({ version: '2', routing: {} });
+    expect(r).toMatchObject({ ok: true, failures: [], lines: [`:white_check_mark: \`${ALIAS}\` of \`${f}\` is on v2 (was v3), with no routing; verified with GetAlias.`] });
+  });
+
+  it('read back with any weight left, however small (1e-9, the rounding tolerance), or without a version: the run fails saying so', async () => {
+    const f = await fn(3);
+    const i = input(f);
+    const p = (await plan(i)).data;
+    let undo = rewrite<GetAliasCommandOutput>(lambda(), 'GetAliasCommand', (out) => ({ ...out, RoutingConfig: { AdditionalVersionWeights: { '3': 1e-9 } } }));
+
+    const r = await execute(i, p);
+    undo();
+
+    expect(r).toMatchObject({ ok: false, lines: [`:x: GetAlias reads \`${ALIAS}\` on v2 with 0 % to v3, not v2 only.`], failures: [`alias ${ALIAS} reads 2 {"3":1e-9} after the update`] });
+
+    undo = rewrite<GetAliasCommandOutput>(lambda(), 'GetAliasCommand', (out) => ({ ...out, FunctionVersion: undefined }));
+    const none = await execute(input(f), { ...p, revisionId: '' });
+    undo();
+    expect(none).toMatchObject({ ok: false, lines: [`:x: GetAlias reads \`${ALIAS}\` on \`?\` only, not v2 only.`], failures: [`alias ${ALIAS} reads ? {} after the update`] });
+  });
+
+  it('its checkpoints, named as a replay finds them: a rollback, a refused update, a canary minute by minute', async () => {
+    // prepare
+    const f = await fn(3);
+    const g = await fn(3);
+    const h = await fn(3);
+    const i = input(f);
+    const j = input(g);
+    const k = input(h, { canary: 10 });
+    const [pi, pj, pk] = [(await plan(i)).data, (await plan(j)).data, (await plan(k)).data];
+
+    // act
+    const moved = await rig.executeWatched(runbook, i, pi);
+    const undo = fail(lambda(), 'UpdateAliasCommand', ACCESS_DENIED);
+    const refused = await rig.executeWatched(runbook, j, pj);
+    undo();
+    const canary = await rig.executeWatched(runbook, k, pk);
+
+    // assess
+    expect(moved).toMatchObject({ ok: true, checkpoints: ['update-alias', 'verify'] });
+    expect(refused).toMatchObject({ ok: false, checkpoints: ['update-alias', 'read-after-failure'] });
+    expect(refused.lines[0]).toMatch(/, as before: nothing was changed\.$/);
+    expect(canary.ok).toBe(true);
+    expect(canary.checkpoints).toEqual([
+      'shift',
+      'verify-shift',
+      ...Array.from({ length: CANARY_WATCH_MINUTES }, (_, m) => [`watch-${m}`, `watch-wait-${m} (wait 60 s)`]).flat(),
+      'read-metrics',
+    ]);
   });
 
   describe('a canary', () => {
@@ -393,6 +556,29 @@ describe('the execution', () => {
       expect(wrong.lines[0]).toBe(`:x: GetAlias reads \`${ALIAS}\` on v3 only, not v3 with 10 % to v2.`);
       expect(wrong.next).toEqual([{ label: 'Abort', command: `rollback lambda ${f} --abort-canary`, style: 'danger' }]);
       undo();
+    });
+
+    it('a canary failing exactly 10 % shows one decimal; an alias left as the canary set it: no warning and no failures', async () => {
+      // prepare
+      const f = await fn(3);
+      const i = input(f, { canary: 10 });
+      const p = (await plan(i)).data;
+      await putInvocations(f, { '2': { invocations: 100, errors: 10 }, '3': { invocations: 900, errors: 9 } });
+
+      // act
+      const r = await execute(i, p);
+
+      // assess
+      expect(await state(f)).toEqual({ version: '3', routing: { '2': 0.1 } });
+      expect(r).toMatchObject({ ok: true, failures: [] });
+      expect(r.lines).toEqual([
+        `:white_check_mark: \`${ALIAS}\` of \`${f}\` stays on v3 and sends *10 %* of its traffic to v2; verified with GetAlias.`,
+        expect.stringMatching(/^\*Errors\* \(AWS\/Lambda, alias `production`, /),
+        '• v2 (canary, 10 %): 100 invocations, 10 errors (10.0 %)',
+        '• v3 (main): 900 invocations, 9 errors (1.00 %)',
+        ':warning: v2 fails more often than v3: consider *Abort*.',
+        '*Complete rollback* moves all traffic to v2; *Abort* sends it all back to v3. Each has its own plan and approval.',
+      ]);
     });
   });
 });
