@@ -67,6 +67,9 @@ export default {
     'src/runbooks/backup-route53/runbook.ts',
     'src/runbooks/backup-all/runbook.ts',
     'src/runbooks/backup-amis/runbook.ts',
+    // /dr drill cleanup (its parts are drill/cleanup.ts above), and which restore-s3 runbook a command gets
+    'src/runbooks/drill-cleanup/runbook.ts',
+    'src/runbooks/restore-s3/runbook.ts',
   ],
   testRunner: 'jest',
   jest: { configFile: 'jest.mutate.config.js', enableFindRelatedTests: false },

@@ -11,6 +11,8 @@ import { compareKeys } from '../../src/aws/s3';
 import { motoAt } from '../../src/local/moto';
 import type { RestoreS3Input } from '../../src/runbooks/restore-s3';
 import { type ReplicaPlan, replicaRunbook } from '../../src/runbooks/restore-s3/replica';
+import { runbook as restoreS3 } from '../../src/runbooks/restore-s3/runbook';
+import { undeleteRunbook } from '../../src/runbooks/restore-s3/undelete';
 import type { AnyRunInput } from '../../src/runbooks/types';
 import { fail, patchInput, rewrite, sdkError, stub, undoFaults } from '../helpers/faults';
 import { listAllVersions, nextSecond } from '../helpers/flow';
@@ -126,6 +128,11 @@ async function damaged(opts: { primaryNewer?: boolean } = {}): Promise<{ b: stri
   for (const [k, v] of [['swapped', 'aaa'], ['grown', 'a'], ['same', 'same'], ['mine', 'mine']] as const) await putP(b, k, v);
   return { b, r };
 }
+
+it('`/dr restore s3 BUCKET` is the undelete; with --from-replica it is this copy-back (restore-s3/runbook.ts)', () => {
+  expect(restoreS3({ fromReplica: true } as RestoreS3Input)).toBe(replicaRunbook);
+  expect(restoreS3({ fromReplica: false } as RestoreS3Input)).toBe(undeleteRunbook);
+});
 
 describe('copy-back plan', () => {
   it('counts what is missing or different (by size or by content), what is the same and what only the primary has, and warns of newer primary copies', async () => {

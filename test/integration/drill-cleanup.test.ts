@@ -14,6 +14,9 @@ import { GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/clie
 import { DescribeInstancesCommand, type DescribeInstancesCommandOutput } from '@aws-sdk/client-ec2';
 import { canaryItemKey, canaryKey, DRILL_TAG, drillTableName } from '../../src/aws/drill';
 import { type CleanupResult, cleanUp, findLeftovers, leftoverLines } from '../../src/runbooks/drill/cleanup';
+import type { DrillCleanupInput } from '../../src/runbooks/drill-cleanup';
+import { runbook } from '../../src/runbooks/drill-cleanup/runbook';
+import type { AnyRunInput } from '../../src/runbooks/types';
 import { ACCESS_DENIED, fail, rewrite, undoFaults } from '../helpers/faults';
 import { launch } from '../helpers/ec2-instances';
 import { useRunbookRig } from '../helpers/runbook-rig';
@@ -206,6 +209,47 @@ describe('a drill run left everything behind', () => {
     expect(await itemOf('spawn-queues', R)).toBe(R);
   });
 
+  describe('as `/dr drill cleanup RUN_ID` (drill-cleanup/runbook.ts)', () => {
+    const input = (dryRun = false): DrillCleanupInput & AnyRunInput =>
+      ({ kind: 'drill-cleanup', runId: nextRun(), requester: 'UALICE', channel: 'C1', commandText: `/dr drill cleanup ${R}`, requestedAt: new Date().toISOString(), drillRunId: R, dryRun }) as DrillCleanupInput & AnyRunInput;
+    const plan = (i: DrillCleanupInput) => runbook.plan(rig.deps(), i, { step: (_n, fn) => fn(), progress: { report: () => Promise.resolve() } });
+
+    it('is destructive, holds the drill run as its resource, and plans every leftover by the run id; a dry run says "Would remove"', async () => {
+      const i = input();
+      expect(runbook.title(i)).toBe(`Clean-up of drill \`${R}\``);
+      expect(runbook.destructive).toBe(true);
+      expect(runbook.resources?.(i)).toEqual([`drill-cleanup:${R}`]);
+      const p = await plan(i);
+      expect(p.empty).toBeUndefined();
+      expect(p.lines).toEqual([`Removes what drill \`${R}\` created (found by its id; nothing else is touched):`, ...leftoverLines(p.data, 'us-west-2')]);
+      expect(p.lines).toHaveLength(8);
+      expect((await plan(input(true))).lines[0]).toBe(`Would remove what drill \`${R}\` created (found by its id; nothing else is touched):`);
+    });
+
+    it('removes it all and says what, in one line; no button', async () => {
+      const i = input();
+      const p = await plan(i);
+      const r = await rig.execute(runbook, i, p.data);
+      expect(r.ok).toBe(true);
+      expect(r.failures).toEqual([]);
+      expect(r.lines).toHaveLength(1);
+      expect(r.lines[0]).toMatch(new RegExp(`^\\*Removed:\\* instance \`${mine}\` terminated; 4 canary object versions in \`${BUCKET}\`; .*\\.$`));
+      expect(r.next).toBeUndefined();
+      expect(await running()).not.toContain(mine);
+    });
+
+    it('a part refused fails the run with a "Clean up now" button that runs the clean-up again', async () => {
+      const i = input();
+      const p = await plan(i);
+      fail(west(), 'TerminateInstancesCommand', ACCESS_DENIED);
+      const r = await rig.execute(runbook, i, p.data);
+      expect(r.ok).toBe(false);
+      expect(r.failures).toEqual([expect.stringMatching(/^clean-up of the instance: TerminateInstances/)]);
+      expect(r.next).toEqual([{ label: 'Clean up now', command: `drill cleanup ${R}`, style: 'danger' }]);
+      expect(await running()).toContain(mine);
+    });
+  });
+
   it('instances still running after 40 checks (moto terminates at once: SDK middleware shows them running) are reported with the time waited', async () => {
     const second = await instance(R);
     rewrite<DescribeInstancesCommandOutput>(west(), 'DescribeInstancesCommand', (out) => ({
@@ -247,4 +291,14 @@ it('nothing left of a run: nothing found, nothing removed', async () => {
   const none = nextRun();
   expect(await findLeftovers(rig.deps(), none)).toEqual({ instances: [], objects: [], items: [], tables: [] });
   expect(await clean(none)).toEqual({ removed: [], failures: [] });
+});
+
+it('`/dr drill cleanup` of a run that left nothing: an empty plan saying so; a run of it removes nothing', async () => {
+  const none = nextRun();
+  const i = { kind: 'drill-cleanup', runId: nextRun(), requester: 'UALICE', channel: 'C1', commandText: `/dr drill cleanup ${none}`, requestedAt: new Date().toISOString(), drillRunId: none, dryRun: false } as DrillCleanupInput & AnyRunInput;
+  const p = await runbook.plan(rig.deps(), i, { step: (_n, fn) => fn(), progress: { report: () => Promise.resolve() } });
+  expect(p).toMatchObject({ empty: true, lines: [`Drill \`${none}\` left nothing behind: no instance, canary or temporary table carries its id.`] });
+  const r = await rig.execute(runbook, i, p.data);
+  expect(r).toMatchObject({ ok: true, failures: [], lines: ['Nothing was left to remove.'] });
+  expect(r.next).toBeUndefined();
 });
