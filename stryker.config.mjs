@@ -67,6 +67,11 @@ export default {
     'src/runbooks/backup-route53/runbook.ts',
     'src/runbooks/backup-all/runbook.ts',
     'src/runbooks/backup-amis/runbook.ts',
+    'src/runbooks/backup-dynamodb/runbook.ts',
+    // the "Retry backup" button: only a failed job of exactly the configured table, retried once
+    'src/runbooks/backup-job-retry/runbook.ts',
+    // /dr keep dynamodb: only drbot's restore of that table, every setting shown as AWS has it, nothing changed
+    'src/runbooks/keep-dynamodb/runbook.ts',
     // /dr drill cleanup (its parts are drill/cleanup.ts above), and which restore-s3 runbook a command gets
     'src/runbooks/drill-cleanup/runbook.ts',
     'src/runbooks/restore-s3/runbook.ts',

@@ -153,7 +153,8 @@ const copyAmis: Runbook<BackupAmisInput, AmiPlan> = {
         },
         STEP,
       );
-      if (states.some((s) => s.state === 'pending')) await ctx.wait(`wait-${poll}`, { seconds: POLL_SECONDS });
+      // No wait after the last check: nothing would look again.
+      if (poll + 1 < MAX_POLLS && states.some((s) => s.state === 'pending')) await ctx.wait(`wait-${poll}`, { seconds: POLL_SECONDS });
     }
     for (const s of states) if (s.state !== 'available' && s.state !== 'pending') failures.push(`${s.sourceId}: copy \`${s.copyId}\` ${s.state}${s.reason ? `: ${s.reason}` : ''}`);
     const pending = states.filter((s) => s.state === 'pending');

@@ -33,6 +33,7 @@ const backup: Runbook<BackupDynamodbInput, BackupPlan> = {
     const names = input.tables.length ? input.tables : deps.config.dynamodb.tables.map((t) => t.name);
     const now = deps.now();
     const targets = names.map((table) => ({ table, region: tableRegion(deps.config, table), backupName: backupName(table, now) }));
+    if (!targets.length) return { lines: ['No table is configured under `dynamodb.tables`: nothing to back up.'], empty: true, data: { targets } };
     // Fail before creating anything if a table is missing or unreadable.
     await mapLimit(targets, 4, async (t) => {
       try {
@@ -89,13 +90,14 @@ const backup: Runbook<BackupDynamodbInput, BackupPlan> = {
         },
         STEP,
       );
-      if (states.some((s) => s.status === 'CREATING')) await ctx.wait(`wait-${poll}`, { seconds: POLL_SECONDS });
+      // No wait after the last check: nothing would look again.
+      if (poll + 1 < MAX_POLLS && states.some((s) => s.status === 'CREATING')) await ctx.wait(`wait-${poll}`, { seconds: POLL_SECONDS });
     }
     for (const s of states) if (s.status !== 'AVAILABLE' && s.status !== 'CREATING') failures.push(`${s.table}: backup ${s.status}`);
     const pending = states.filter((s) => s.status === 'CREATING');
     const lines = [
       `${formatCount(states.filter((s) => s.status === 'AVAILABLE').length)} of ${formatCount(plan.targets.length)} backups AVAILABLE:`,
-      ...states.map((s) => `• \`${s.table}\` ${s.status} ${s.sizeBytes !== undefined ? formatBytes(s.sizeBytes) : ''}\n   \`${s.arn}\``),
+      ...states.map((s) => `• \`${s.table}\` ${s.status}${s.sizeBytes !== undefined ? ` ${formatBytes(s.sizeBytes)}` : ''}\n   \`${s.arn}\``),
       ...(pending.length ? [`:hourglass: ${pending.length} still CREATING after ${(MAX_POLLS * POLL_SECONDS) / 60} min; check \`/dr status\` later.`] : []),
     ];
     if (plan.prune?.length) {
