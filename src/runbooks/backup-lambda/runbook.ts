@@ -180,7 +180,8 @@ const exportFunctions: Runbook<BackupLambdaInput, LambdaPlan> = {
   async execute(ctx, deps, input, plan, progress) {
     const failures: string[] = [];
     const lines: string[] = [];
-    const total = plan.functions.reduce((n, f) => n + f.toStore.length + 1, 0);
+    // Each version stored and each manifest written counts once; a function the plan could not read has neither.
+    const total = plan.functions.reduce((n, f) => n + (f.error ? 0 : f.toStore.length + 1), 0);
     let done = 0;
     const exported = new Set<string>();
     for (const f of plan.functions) {
@@ -190,22 +191,32 @@ const exportFunctions: Runbook<BackupLambdaInput, LambdaPlan> = {
         continue;
       }
       const stored: string[] = [];
+      /** Stored since the plan (a concurrent run, a retried step): there, but not by this run. */
+      let already = 0;
       const failed: string[] = [];
       const reasons: string[] = [];
       for (const v of f.toStore) {
+        // Counted outside the step: a replay skips finished steps but runs this again, so the count holds.
+        const n = ++done;
         const r = await safeStep(ctx, `store-${f.name}-${v}`, async () => {
           const out = await storeVersion(deps, input.runId, f.name, v);
-          await progress.report(++done, total, 'versions stored');
+          await progress.report(n, total, 'versions and manifests stored');
           return out;
         });
-        if (r.ok) stored.push(v);
+        if (r.ok && r.value === 'already') already++;
+        else if (r.ok) stored.push(v);
         else {
           failed.push(v);
           failures.push(`${f.name}:${v}: ${r.message}`);
           reasons.push(`   • v${v}: ${r.message}`);
         }
       }
-      const m = await safeStep(ctx, `manifest-${f.name}`, () => writeManifest(deps, input.runId, input.requestedAt, f.name));
+      const n = ++done;
+      const m = await safeStep(ctx, `manifest-${f.name}`, async () => {
+        const written = await writeManifest(deps, input.runId, input.requestedAt, f.name);
+        await progress.report(n, total, 'versions and manifests stored');
+        return written;
+      });
       if (!m.ok) {
         failures.push(`${f.name}: ${m.message}`);
         lines.push(`:x: \`${f.name}\`: manifest not written: ${m.message}`);
@@ -213,8 +224,8 @@ const exportFunctions: Runbook<BackupLambdaInput, LambdaPlan> = {
       }
       const aliasText = m.value.aliases.map((a) => `${a.name} → v${a.functionVersion}${a.routing ? ` (+ ${Object.entries(a.routing).map(([ver, w]) => `v${ver} ${Math.round(w * 100)}%`).join(', ')})` : ''}`).join(', ');
       lines.push(
-        `${failed.length ? ':warning:' : ':white_check_mark:'} \`${f.name}\`: ${formatCount(m.value.versions)} versions in the backup bucket; stored ${stored.length ? stored.map((v) => `v${v}`).join(', ') : 'none new'}` +
-          `${f.stored.length ? `, ${f.stored.length} already there` : ''}${failed.length ? `; *failed* ${failed.map((v) => `v${v}`).join(', ')}` : ''}; aliases ${aliasText || 'none'}; manifest \`${m.value.key}\``,
+        `${failed.length ? ':warning:' : ':white_check_mark:'} \`${f.name}\`: ${formatCount(m.value.versions)} version${m.value.versions === 1 ? '' : 's'} in the backup bucket; stored ${stored.length ? stored.map((v) => `v${v}`).join(', ') : 'none new'}` +
+          `${f.stored.length + already ? `, ${f.stored.length + already} already there` : ''}${failed.length ? `; *failed* ${failed.map((v) => `v${v}`).join(', ')}` : ''}; aliases ${aliasText || 'none'}; manifest \`${m.value.key}\``,
       );
       lines.push(...reasons);
       if (!failed.length) exported.add(f.name);
@@ -228,7 +239,7 @@ const exportFunctions: Runbook<BackupLambdaInput, LambdaPlan> = {
       failures.push(...pruned.failures);
     }
     const held = (plan.prune ?? []).length - prune.length;
-    if (held) lines.push(`Nothing pruned for ${formatCount(held)} stored versions of functions whose export did not complete.`);
+    if (held) lines.push(`Nothing pruned for ${formatCount(held)} stored version${held === 1 ? '' : 's'} of functions whose export did not complete.`);
     return { ok: failures.length === 0, lines, failures };
   },
 };
