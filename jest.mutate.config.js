@@ -3,7 +3,7 @@
  * modules, so each mutant costs about a second. The moto-backed e2e files that also reach them
  * (test/e2e/alarms.test.ts, alarm-button-retries, slack-edge-local, plan-forgery) start a local
  * stack per file: with them a run of these four modules was estimated at two hours on 2 cores.
- * Files here that need moto (replica-diff, undelete-runbook, copy-back-runbook, cutover-apply, restore-compare, prune-adapters, failover-dns, rollback-lambda-runbook, delete-restored-runbook, drill-cleanup, compromise-runbook, restore-route53-runbook, restore-iam-runbook, failback-runbook, failover-runbook, restore-dynamodb-runbook, restore-dynamodb-plan, cutover-runbook, setup-runbook, check-replication-runbook, drill-history-runbook, status-runbook, backup-route53-runbook, backup-all-runbook, backup-amis-runbook, backup-dynamodb-runbook, keep-dynamodb-runbook) use the one scripts/mutate.ts starts.
+ * Files here that need moto (replica-diff, undelete-runbook, copy-back-runbook, cutover-apply, restore-compare, prune-adapters, failover-dns, rollback-lambda-runbook, delete-restored-runbook, drill-cleanup, compromise-runbook, restore-route53-runbook, restore-iam-runbook, failback-runbook, failover-runbook, restore-dynamodb-runbook, restore-dynamodb-plan, cutover-runbook, setup-runbook, check-replication-runbook, drill-history-runbook, status-runbook, backup-route53-runbook, backup-all-runbook, backup-amis-runbook, backup-dynamodb-runbook, keep-dynamodb-runbook, backup-iam-runbook, backup-lambda-runbook, drill-runbook) use the one scripts/mutate.ts starts.
  * Same transforms and setup as jest.config.js. Stryker runs per test (coverageAnalysis perTest).
  * @type {import('jest').Config}
  */
@@ -123,5 +123,9 @@ module.exports = {
     '<rootDir>/test/integration/backup-job-retry-runbook.test.ts',
     // /dr keep dynamodb (keep-dynamodb/runbook.ts): what it checks and shows, and that it changes nothing, on moto
     '<rootDir>/test/integration/keep-dynamodb-runbook.test.ts',
+    '<rootDir>/test/integration/backup-iam-runbook.test.ts',
+    '<rootDir>/test/integration/backup-lambda-runbook.test.ts',
+    // the monthly drill (drill/runbook.ts): each measure against its objective, the report kept, the clean-up whatever failed, on moto
+    '<rootDir>/test/integration/drill-runbook.test.ts',
   ]),
 };

@@ -72,6 +72,10 @@ export default {
     'src/runbooks/backup-job-retry/runbook.ts',
     // /dr keep dynamodb: only drbot's restore of that table, every setting shown as AWS has it, nothing changed
     'src/runbooks/keep-dynamodb/runbook.ts',
+    'src/runbooks/backup-iam/runbook.ts',
+    'src/runbooks/backup-lambda/runbook.ts',
+    // the monthly drill: each RTO and RPO measured against its objective, the clean-up run whatever failed
+    'src/runbooks/drill/runbook.ts',
     // /dr drill cleanup (its parts are drill/cleanup.ts above), and which restore-s3 runbook a command gets
     'src/runbooks/drill-cleanup/runbook.ts',
     'src/runbooks/restore-s3/runbook.ts',
