@@ -633,7 +633,7 @@ describe('S3: each canary timed into its replica', () => {
     expect(await canaryVersions(SLOW.name, PRIMARY, i.runId)).toBe(0);
   });
 
-  it('the replica unreadable (HeadObject refused): the watch stops at once, said, and the measure fails; its note names the longest wait, three hours (a quarter of the twelve a restore may take), even for an RPO of 100 min', async () => {
+  it('the replica unreadable (HeadObject refused): the watch stops at once, said, and the measure fails; its note says the lag was not measured (not that it waited its bound, three hours at an RPO of 100 min)', async () => {
     fail(s3(BACKUP), 'HeadObjectCommand', ACCESS_DENIED);
     configure({ s3: pairs(SRC), dynamodb: { tables: [] }, objectives: { rpoMinutes: 100, rtoMinutes: 60 } });
     const i = input();
@@ -642,9 +642,8 @@ describe('S3: each canary timed into its replica', () => {
 
     expect(r.checkpoints.slice(0, 4)).toEqual(['progress-1', 'canary-s3-0', 'canary-s3-check-0', 'progress-2']);
     expect(r.failures).toEqual([`reading the replicas: HeadObject on \`drill-rep/.drbot-drill/${i.runId}\` failed: ${DENIED}`, 'RPO of S3 `drill-src` → `drill-rep` missed its objective']);
-    // The note is the wait's bound, not what was waited (the watch stopped at its first read): the
-    // current wording, reported as misleading; it shows the bound the watch would have had.
-    expect(r.lines[1]).toBe(':x: RPO S3 `drill-src` → `drill-rep`: not measured (objective 100 min) — the canary was not in the replica after 3 h 0 min');
+    // not "not in the replica after 3 h": the watch stopped at its first read
+    expect(r.lines[1]).toBe(':x: RPO S3 `drill-src` → `drill-rep`: not measured (objective 100 min) — the replica could not be read, so the lag was not measured');
   });
 });
 
@@ -726,8 +725,8 @@ describe('DynamoDB: each canary item read in the backup region where the table h
       'RPO of DynamoDB `drill-plain` → us-west-2 missed its objective',
     ]);
     expect(r.lines[1]).toBe(':x: RPO DynamoDB `drill-third`: not measured (objective 100 min) — the canary could not be written');
-    // as for S3: the note names the wait's bound (three hours at most), not the one read made
-    expect(r.lines[2]).toBe(':x: RPO DynamoDB `drill-plain` → us-west-2: not measured (objective 100 min) — the canary was not readable in us-west-2 after 3 h 0 min');
+    // as for S3: not "after 3 h", the watch stopped at its first read
+    expect(r.lines[2]).toBe(':x: RPO DynamoDB `drill-plain` → us-west-2: not measured (objective 100 min) — the replica in us-west-2 could not be read, so the lag was not measured');
     expect(await canaryItem(THIRD.name, i.runId)).toBeUndefined();
     expect(await canaryItem(PLAIN.name, i.runId)).toBeUndefined();
   });
@@ -964,6 +963,23 @@ describe('the run as a whole', () => {
     // the ops post was tried (Slack down: the run goes on)
     expect(r.posts.map((x) => x.msg.text)).toEqual([`DR drill ${i.runId}: failed`]);
     expect(await keptReport(i.runId)).toEqual({ runId: i.runId, at: '2026-12-01T03:00:00.000Z', ok: false, scheduled: true, measures: [], failures: 2, cleanup: 'removed' });
+  });
+
+  it('a clean-up that removes nothing because AWS refuses every delete says "nothing", not "nothing was left to remove"', async () => {
+    // prepare: both canary deletes refused
+    configure({ s3: pairs(SRC), dynamodb: { tables: [] } });
+    fail(s3(BACKUP), 'DeleteObjectCommand', ACCESS_DENIED);
+    fail(s3(PRIMARY), 'DeleteObjectCommand', ACCESS_DENIED);
+    const i = input();
+
+    // act
+    const r = await execute(i, only({ buckets: [SRC] }));
+
+    // assess
+    expect(r.ok).toBe(false);
+    expect(r.lines.slice(-2)).toEqual(['*Removed:* nothing.', `:warning: The clean-up did not finish: *Clean up now* tries again (\`/dr drill cleanup ${i.runId}\`).`]);
+    expect(r.failures).toHaveLength(2);
+    expect(await keptReport(i.runId)).toMatchObject({ cleanup: 'incomplete' });
   });
 
   it('a clean-up AWS refuses (DeleteObject in the replica): said, the run failed, Clean up now offered before Back up AMIs, the report incomplete', async () => {

@@ -160,7 +160,8 @@ const drill: Runbook<DrillInput, DrillPlan> = {
     } else {
       const c = await cleanUp(ctx, deps, runId);
       cleanup = c.failures.length ? 'incomplete' : 'removed';
-      lines.push(c.removed.length ? `*Removed:* ${c.removed.join('; ')}.` : '*Removed:* nothing was left to remove.');
+      // Nothing removed because the clean-up failed is not "nothing was left".
+      lines.push(c.removed.length ? `*Removed:* ${c.removed.join('; ')}.` : c.failures.length ? '*Removed:* nothing.' : '*Removed:* nothing was left to remove.');
       failures.push(...c.failures);
       if (c.failures.length) {
         lines.push(`:warning: The clean-up did not finish: *Clean up now* tries again (\`/dr drill cleanup ${runId}\`).`);
@@ -249,6 +250,8 @@ async function s3Lag(ctx: DurableContext, deps: RunbookDeps, runId: string, plan
   // Up to S3 Replication Time Control's 15 minutes, or twice the RPO if longer.
   const maxPolls = Math.ceil((Math.min(Math.max(15, 2 * rpo), MAX_WAIT_MINUTES / 4) * 60) / S3_POLL_SECONDS);
   let left = pending;
+  // A read of the replicas that failed stops the watch: what is left was not measured, not late.
+  let unread = false;
   for (let poll = 0; poll < maxPolls && left.length; poll++) {
     const seen = await safeStep(ctx, `canary-s3-check-${poll}`, async () => {
       const out: Record<number, string> = {};
@@ -257,6 +260,7 @@ async function s3Lag(ctx: DurableContext, deps: RunbookDeps, runId: string, plan
     });
     if (!seen.ok) {
       failures.push(`reading the replicas: ${seen.message}`);
+      unread = true;
       break;
     }
     for (const p of left) {
@@ -268,7 +272,7 @@ async function s3Lag(ctx: DurableContext, deps: RunbookDeps, runId: string, plan
     left = left.filter((p) => seen.value[p.i] === undefined);
     if (left.length) await ctx.wait(`canary-s3-wait-${poll}`, { seconds: S3_POLL_SECONDS });
   }
-  for (const p of left) measures.push({ component: `S3 \`${p.b.name}\` → \`${p.b.replica}\``, kind: 'rpo', objectiveMinutes: rpo, result: 'fail', note: `the canary was not in the replica after ${formatDuration(maxPolls * S3_POLL_SECONDS * 1000)}` });
+  for (const p of left) measures.push({ component: `S3 \`${p.b.name}\` → \`${p.b.replica}\``, kind: 'rpo', objectiveMinutes: rpo, result: 'fail', note: unread ? 'the replica could not be read, so the lag was not measured' : `the canary was not in the replica after ${formatDuration(maxPolls * S3_POLL_SECONDS * 1000)}` });
 }
 
 async function tableLag(ctx: DurableContext, deps: RunbookDeps, runId: string, plan: DrillPlan, measures: DrillMeasure[], failures: string[], rpo: number, backup: string): Promise<void> {
@@ -290,6 +294,8 @@ async function tableLag(ctx: DurableContext, deps: RunbookDeps, runId: string, p
   }
   const maxPolls = Math.ceil((Math.min(Math.max(5, 2 * rpo), MAX_WAIT_MINUTES / 4) * 60) / DDB_POLL_SECONDS);
   let left = pending;
+  // As for S3: a failed read stops the watch, and what is left was not measured.
+  let unread = false;
   for (let poll = 0; poll < maxPolls && left.length; poll++) {
     const seen = await safeStep(ctx, `canary-ddb-check-${poll}`, async () => {
       const out: Record<number, string> = {};
@@ -302,6 +308,7 @@ async function tableLag(ctx: DurableContext, deps: RunbookDeps, runId: string, p
     });
     if (!seen.ok) {
       failures.push(`reading the table replicas in ${backup}: ${seen.message}`);
+      unread = true;
       break;
     }
     for (const p of left) {
@@ -313,7 +320,7 @@ async function tableLag(ctx: DurableContext, deps: RunbookDeps, runId: string, p
     left = left.filter((p) => seen.value[p.i] === undefined);
     if (left.length) await ctx.wait(`canary-ddb-wait-${poll}`, { seconds: DDB_POLL_SECONDS });
   }
-  for (const p of left) measures.push({ component: `DynamoDB \`${p.t.name}\` → ${backup}`, kind: 'rpo', objectiveMinutes: rpo, result: 'fail', note: `the canary was not readable in ${backup} after ${formatDuration(maxPolls * DDB_POLL_SECONDS * 1000)}` });
+  for (const p of left) measures.push({ component: `DynamoDB \`${p.t.name}\` → ${backup}`, kind: 'rpo', objectiveMinutes: rpo, result: 'fail', note: unread ? `the replica in ${backup} could not be read, so the lag was not measured` : `the canary was not readable in ${backup} after ${formatDuration(maxPolls * DDB_POLL_SECONDS * 1000)}` });
 }
 
 async function restore(ctx: DurableContext, deps: RunbookDeps, r: NonNullable<DrillPlan['restore']>, runId: string, measures: DrillMeasure[], failures: string[], rto: number): Promise<void> {
