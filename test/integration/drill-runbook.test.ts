@@ -28,7 +28,7 @@ import type { Outcome } from '../../src/runbooks/driver';
 import type { AnyRunInput } from '../../src/runbooks/types';
 import type { SlackMessage, SlackPoster } from '../../src/slack/poster';
 import { DrillStore } from '../../src/store/drills';
-import { ACCESS_DENIED, fail, rewrite, stub, undoFaults } from '../helpers/faults';
+import { ACCESS_DENIED, fail, rewrite, SERVICE_UNAVAILABLE, stub, undoFaults } from '../helpers/faults';
 import { launch } from '../helpers/ec2-instances';
 import { useRunbookRig, watchSteps } from '../helpers/runbook-rig';
 import { createSourceTable } from '../helpers/tables';
@@ -626,8 +626,9 @@ describe('S3: each canary timed into its replica', () => {
     const r = await execute(i, only({ buckets: [SLOW] }));
 
     // assess
+    // a wait between checks, none after the last
     expect(count(r, /^canary-s3-check-\d+$/)).toBe(64);
-    expect(count(r, /^canary-s3-wait-\d+ \(wait 15 s\)$/)).toBe(64);
+    expect(count(r, /^canary-s3-wait-\d+ \(wait 15 s\)$/)).toBe(63);
     expect(r.lines[1]).toBe(':x: RPO S3 `drill-slow` → `drill-slow-rep`: not measured (objective 8 min) — the canary was not in the replica after 16 min 0 s');
     expect(r.failures).toEqual(['RPO of S3 `drill-slow` → `drill-slow-rep` missed its objective']);
     expect(await canaryVersions(SLOW.name, PRIMARY, i.runId)).toBe(0);
@@ -641,9 +642,46 @@ describe('S3: each canary timed into its replica', () => {
     const r = await execute(i, only({ buckets: [SRC] }));
 
     expect(r.checkpoints.slice(0, 4)).toEqual(['progress-1', 'canary-s3-0', 'canary-s3-check-0', 'progress-2']);
-    expect(r.failures).toEqual([`reading the replicas: HeadObject on \`drill-rep/.drbot-drill/${i.runId}\` failed: ${DENIED}`, 'RPO of S3 `drill-src` → `drill-rep` missed its objective']);
+    expect(r.failures).toEqual([`reading the replica drill-rep: HeadObject on \`drill-rep/.drbot-drill/${i.runId}\` failed: ${DENIED}`, 'RPO of S3 `drill-src` → `drill-rep` missed its objective']);
     // not "not in the replica after 3 h": the watch stopped at its first read
     expect(r.lines[1]).toBe(':x: RPO S3 `drill-src` → `drill-rep`: not measured (objective 100 min) — the replica could not be read, so the lag was not measured');
+  });
+});
+
+describe('S3: one replica unreadable among several', () => {
+  it('a replica AWS refuses to show is not measured; the other bucket\'s canary is still timed into its replica', async () => {
+    // prepare: HeadObject refused in drill-rep only (SDK middleware: moto refuses nothing)
+    fail(s3(BACKUP), 'HeadObjectCommand', ACCESS_DENIED, { when: (x) => x.Bucket === SRC.replica });
+    configure({ s3: pairs(SRC, SRC2), dynamodb: { tables: [] } });
+    const i = input();
+
+    // act
+    const r = await execute(i, only({ buckets: [SRC, SRC2] }));
+
+    // assess
+    expect(r.lines.slice(1, 3)).toEqual([
+      ':x: RPO S3 `drill-src` → `drill-rep`: not measured (objective 5 min) — the replica could not be read, so the lag was not measured',
+      expect.stringMatching(/^:white_check_mark: RPO S3 `drill-src2` → `drill-rep2`: \d+ s \(objective 5 min\)$/),
+    ]);
+    expect(r.failures).toEqual([`reading the replica drill-rep: HeadObject on \`drill-rep/.drbot-drill/${i.runId}\` failed: ${DENIED}`, 'RPO of S3 `drill-src` → `drill-rep` missed its objective']);
+  });
+
+  it('a read that keeps failing (5xx after the step\'s retries) stops the watch: every replica left is not measured', async () => {
+    // prepare: HeadObject answers 503 every time (SDK middleware)
+    fail(s3(BACKUP), 'HeadObjectCommand', SERVICE_UNAVAILABLE);
+    configure({ s3: pairs(SRC, SLOW), dynamodb: { tables: [] } });
+    const i = input();
+
+    // act
+    const r = await execute(i, only({ buckets: [SRC, SLOW] }));
+
+    // assess: one check, then the watch stops
+    expect(count(r, /^canary-s3-check-\d+$/)).toBe(1);
+    expect(r.failures[0]).toMatch(/^reading the replicas: HeadObject on `drill-(slow-)?rep\/\.drbot-drill\/.+` failed/);
+    expect(r.lines.slice(1, 3)).toEqual([
+      ':x: RPO S3 `drill-src` → `drill-rep`: not measured (objective 5 min) — the replica could not be read, so the lag was not measured',
+      ':x: RPO S3 `drill-slow` → `drill-slow-rep`: not measured (objective 5 min) — the replica could not be read, so the lag was not measured',
+    ]);
   });
 });
 
@@ -720,7 +758,7 @@ describe('DynamoDB: each canary item read in the backup region where the table h
     expect(r.checkpoints.slice(2, 6)).toEqual(['canary-ddb-0', 'canary-ddb-1', 'canary-ddb-check-0', 'progress-3']);
     expect(r.failures).toEqual([
       `canary item in drill-third: PutItem on \`drill-third\` failed: ${DENIED}`,
-      `reading the table replicas in us-west-2: GetItem on \`drill-plain\` failed: ${DENIED}`,
+      `reading the replica of drill-plain in us-west-2: GetItem on \`drill-plain\` failed: ${DENIED}`,
       'RPO of DynamoDB `drill-third` missed its objective',
       'RPO of DynamoDB `drill-plain` → us-west-2 missed its objective',
     ]);
@@ -740,8 +778,9 @@ describe('DynamoDB: each canary item read in the backup region where the table h
     const r = await execute(input(), only({ tables: [PLAIN] }));
 
     // assess
+    // a wait between reads, none after the last
     expect(count(r, /^canary-ddb-check-\d+$/)).toBe(72);
-    expect(count(r, /^canary-ddb-wait-\d+ \(wait 5 s\)$/)).toBe(72);
+    expect(count(r, /^canary-ddb-wait-\d+ \(wait 5 s\)$/)).toBe(71);
     expect(r.lines[1]).toBe(':x: RPO DynamoDB `drill-plain` → us-west-2: not measured (objective 3 min) — the canary was not readable in us-west-2 after 6 min 0 s');
     expect(r.failures).toEqual(['RPO of DynamoDB `drill-plain` → us-west-2 missed its objective']);
   });

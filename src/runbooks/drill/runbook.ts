@@ -18,7 +18,7 @@ import { DrbotError } from '../../errors';
 import { code } from '../../slack/views/format';
 import { formatCount, formatDuration } from '../../slack/views/run';
 import { DrillStore, type DrillMeasure, type DrillReport } from '../../store/drills';
-import { isSdkControlFlow, type Outcome, type Runbook, safeStep } from '../driver';
+import { isSdkControlFlow, type Outcome, type Runbook, safeStep, stepFailure } from '../driver';
 import type { RunbookDeps } from '../types';
 import type { NextStep } from '../verb';
 import type { DrillInput } from '.';
@@ -250,12 +250,14 @@ async function s3Lag(ctx: DurableContext, deps: RunbookDeps, runId: string, plan
   // Up to S3 Replication Time Control's 15 minutes, or twice the RPO if longer.
   const maxPolls = Math.ceil((Math.min(Math.max(15, 2 * rpo), MAX_WAIT_MINUTES / 4) * 60) / S3_POLL_SECONDS);
   let left = pending;
-  // A read of the replicas that failed stops the watch: what is left was not measured, not late.
+  // A read of the replicas that kept failing stops the watch: what is left was not measured, not late.
   let unread = false;
   for (let poll = 0; poll < maxPolls && left.length; poll++) {
     const seen = await safeStep(ctx, `canary-s3-check-${poll}`, async () => {
-      const out: Record<number, string> = {};
-      for (const p of left) if ((await findCanaryObject(deps.clients.s3(p.b.replicaRegion), p.b.replica, runId)).found) out[p.i] = clock(deps);
+      const out: Seen = { at: {}, refused: {} };
+      for (const p of left) {
+        await readOne(out, p.i, deps, async () => (await findCanaryObject(deps.clients.s3(p.b.replicaRegion), p.b.replica, runId)).found);
+      }
       return out;
     });
     if (!seen.ok) {
@@ -264,15 +266,41 @@ async function s3Lag(ctx: DurableContext, deps: RunbookDeps, runId: string, plan
       break;
     }
     for (const p of left) {
-      const at = seen.value[p.i];
+      const refused = seen.value.refused[p.i];
+      if (refused !== undefined) {
+        failures.push(`reading the replica ${p.b.replica}: ${refused}`);
+        measures.push({ component: `S3 \`${p.b.name}\` → \`${p.b.replica}\``, kind: 'rpo', objectiveMinutes: rpo, result: 'fail', note: 'the replica could not be read, so the lag was not measured' });
+        continue;
+      }
+      const at = seen.value.at[p.i];
       if (at === undefined) continue;
       const took = seconds(p.at, at);
       measures.push({ component: `S3 \`${p.b.name}\` → \`${p.b.replica}\``, kind: 'rpo', seconds: took, objectiveMinutes: rpo, result: judge(took, rpo) });
     }
-    left = left.filter((p) => seen.value[p.i] === undefined);
-    if (left.length) await ctx.wait(`canary-s3-wait-${poll}`, { seconds: S3_POLL_SECONDS });
+    left = left.filter((p) => seen.value.at[p.i] === undefined && seen.value.refused[p.i] === undefined);
+    // No wait after the last check: nothing would look again.
+    if (poll + 1 < maxPolls && left.length) await ctx.wait(`canary-s3-wait-${poll}`, { seconds: S3_POLL_SECONDS });
   }
   for (const p of left) measures.push({ component: `S3 \`${p.b.name}\` → \`${p.b.replica}\``, kind: 'rpo', objectiveMinutes: rpo, result: 'fail', note: unread ? 'the replica could not be read, so the lag was not measured' : `the canary was not in the replica after ${formatDuration(maxPolls * S3_POLL_SECONDS * 1000)}` });
+}
+
+/** One check of the replicas: when each canary was seen, and each replica AWS refused to show (that one only). */
+interface Seen {
+  at: Record<number, string>;
+  refused: Record<number, string>;
+}
+
+/**
+ * Reads one replica into `out`: seen (the time), or refused for good (access denied, not found: that
+ * replica is not measured, the others still are). A throttle or 5xx is thrown, for the step to retry.
+ */
+async function readOne(out: Seen, i: number, deps: RunbookDeps, visible: () => Promise<boolean>): Promise<void> {
+  try {
+    if (await visible()) out.at[i] = clock(deps);
+  } catch (e) {
+    if (!(e instanceof DrbotError) || stepFailure(e).transient) throw e;
+    out.refused[i] = e.message;
+  }
 }
 
 async function tableLag(ctx: DurableContext, deps: RunbookDeps, runId: string, plan: DrillPlan, measures: DrillMeasure[], failures: string[], rpo: number, backup: string): Promise<void> {
@@ -294,15 +322,16 @@ async function tableLag(ctx: DurableContext, deps: RunbookDeps, runId: string, p
   }
   const maxPolls = Math.ceil((Math.min(Math.max(5, 2 * rpo), MAX_WAIT_MINUTES / 4) * 60) / DDB_POLL_SECONDS);
   let left = pending;
-  // As for S3: a failed read stops the watch, and what is left was not measured.
+  // As for S3: a read that kept failing stops the watch, and what is left was not measured.
   let unread = false;
   for (let poll = 0; poll < maxPolls && left.length; poll++) {
     const seen = await safeStep(ctx, `canary-ddb-check-${poll}`, async () => {
-      const out: Record<number, string> = {};
+      const out: Seen = { at: {}, refused: {} };
       for (const p of left) {
-        const replica = deps.clients.dynamodb(backup);
-        const { key } = await tableKeyAndReplica(deps.clients.dynamodb(p.t.region), p.t.name, backup);
-        if (await canaryItemVisible(replica, p.t.name, key, runId)) out[p.i] = clock(deps);
+        await readOne(out, p.i, deps, async () => {
+          const { key } = await tableKeyAndReplica(deps.clients.dynamodb(p.t.region), p.t.name, backup);
+          return canaryItemVisible(deps.clients.dynamodb(backup), p.t.name, key, runId);
+        });
       }
       return out;
     });
@@ -312,13 +341,20 @@ async function tableLag(ctx: DurableContext, deps: RunbookDeps, runId: string, p
       break;
     }
     for (const p of left) {
-      const at = seen.value[p.i];
+      const refused = seen.value.refused[p.i];
+      if (refused !== undefined) {
+        failures.push(`reading the replica of ${p.t.name} in ${backup}: ${refused}`);
+        measures.push({ component: `DynamoDB \`${p.t.name}\` → ${backup}`, kind: 'rpo', objectiveMinutes: rpo, result: 'fail', note: `the replica in ${backup} could not be read, so the lag was not measured` });
+        continue;
+      }
+      const at = seen.value.at[p.i];
       if (at === undefined) continue;
       const took = seconds(p.at, at);
       measures.push({ component: `DynamoDB \`${p.t.name}\` → ${backup}`, kind: 'rpo', seconds: took, objectiveMinutes: rpo, result: judge(took, rpo) });
     }
-    left = left.filter((p) => seen.value[p.i] === undefined);
-    if (left.length) await ctx.wait(`canary-ddb-wait-${poll}`, { seconds: DDB_POLL_SECONDS });
+    left = left.filter((p) => seen.value.at[p.i] === undefined && seen.value.refused[p.i] === undefined);
+    // No wait after the last check: nothing would look again.
+    if (poll + 1 < maxPolls && left.length) await ctx.wait(`canary-ddb-wait-${poll}`, { seconds: DDB_POLL_SECONDS });
   }
   for (const p of left) measures.push({ component: `DynamoDB \`${p.t.name}\` → ${backup}`, kind: 'rpo', objectiveMinutes: rpo, result: 'fail', note: unread ? `the replica in ${backup} could not be read, so the lag was not measured` : `the canary was not readable in ${backup} after ${formatDuration(maxPolls * DDB_POLL_SECONDS * 1000)}` });
 }
