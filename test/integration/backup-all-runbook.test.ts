@@ -41,7 +41,9 @@ beforeAll(async () => {
 
 function input(over: Partial<BackupAllInput> = {}): BackupAllInput & AnyRunInput {
   const runId = `r-${(0xa000 + ++runs).toString(16).padStart(12, '0')}`;
-  return { kind: 'backup-all', runId, requester: 'UALICE', channel: 'C1', commandText: '/dr backup all', requestedAt: '2026-12-04T10:00:00.000Z', dryRun: false, ...over } as BackupAllInput & AnyRunInput;
+  // a day of its own: AMIs are copied once a day, so a run on another test's day would find them copied
+  const requestedAt = new Date(Date.UTC(2026, 11, 1) + runs * 86_400_000 + 10 * 3_600_000).toISOString();
+  return { kind: 'backup-all', runId, requester: 'UALICE', channel: 'C1', commandText: '/dr backup all', requestedAt, dryRun: false, ...over } as BackupAllInput & AnyRunInput;
 }
 
 const plan = (i: BackupAllInput, deps: RunbookDeps = rig.deps()) => runbook.plan(deps, i, { step: (_n, fn) => fn(), progress: { report: () => Promise.resolve() } });
@@ -131,7 +133,7 @@ describe('the run', () => {
     for (const l of r.lines) expect(l.startsWith(':white_check_mark: *')).toBe(true);
     expect(r.lines[2]).toMatch(/^:white_check_mark: \*IAM\*: Exported \*12\* roles to .* · :mag: Verified by reading it back/);
     expect(await tableBackups()).toBe(backupsBefore + 1);
-    expect(await keys(`iam/2026-12-04/${i.runId}`)).toHaveLength(1);
+    expect(await keys(`iam/${i.requestedAt.slice(0, 10)}/${i.runId}`)).toHaveLength(1);
     expect((await keys('route53/')).some((k) => k.endsWith(`/${i.runId}.json`))).toBe(true);
     expect((await keys('lambda/')).some((k) => k.includes(i.runId))).toBe(true);
   });
@@ -152,7 +154,7 @@ describe('the run', () => {
     expect(r.lines[2]).toBe(':x: *IAM*: No backup bucket is configured. Set `backupBucket`.');
     expect(kindsRun(r.history)).toEqual(['backup-dynamodb', 'backup-route53', 'backup-lambda']);
     expect(copies.tries()).toBe(0);
-    expect(await keys(`iam/2026-12-04/${i.runId}`)).toEqual([]);
+    expect(await keys(`iam/${i.requestedAt.slice(0, 10)}/${i.runId}`)).toEqual([]);
   });
 
   it('a kind that fails mid-run is a line with its reason and a failure; the kinds after it still run', async () => {
