@@ -248,7 +248,7 @@ describe('the copies', () => {
     const { value, ids } = await images('spawn-stuck');
     const i = input();
     const p = await plan(i, tagged(value));
-    // the copy made and every poll answered pending, without AWS: 240 polls through moto take half a minute
+    // the copy made and every poll answered pending, without AWS: 241 checks through moto take half a minute
     const pending = [{ sourceId: ids[0], copyId: 'ami-0stuck', name: 'spawn-stuck-backup-20261204', state: 'pending' }];
     const answer = (step: string) => (step.startsWith('copy-') ? { ok: true, value: 'ami-0stuck' } : step.startsWith('check-') ? pending : undefined);
 
@@ -256,10 +256,10 @@ describe('the copies', () => {
 
     expect(r.ok).toBe(false);
     expect(r.failures).toEqual([]);
-    expect(r.checkpoints.filter((c) => c.startsWith('check-'))).toHaveLength(240);
-    // a wait between checks, none after the last
-    expect(r.checkpoints.filter((c) => c.startsWith('wait-'))).toHaveLength(239);
-    expect(r.checkpoints.at(-1)).toBe('check-239');
+    expect(r.checkpoints.filter((c) => c.startsWith('check-'))).toHaveLength(241);
+    // 240 waits of 30 s (the 2 h said), a check before each and one after the last
+    expect(r.checkpoints.filter((c) => c.startsWith('wait-'))).toHaveLength(240);
+    expect(r.checkpoints.at(-1)).toBe('check-240');
     expect(r.lines).toEqual([
       '0 of 1 copies available in us-west-2:',
       `• \`${ids[0]}\` → \`ami-0stuck\` spawn-stuck-backup-20261204: pending`,

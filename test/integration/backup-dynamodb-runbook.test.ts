@@ -2,7 +2,7 @@
  * The backup-dynamodb runbook (src/runbooks/backup-dynamodb/runbook.ts, `/dr backup dynamodb`) on
  * its own, against moto: the plan names each table's backup and checks every table before anything
  * is made; the run starts one on-demand backup per table in the table's region, checks them until
- * they are AVAILABLE (only the ones still CREATING, a wait between checks, 90 checks at most), and
+ * they are AVAILABLE (only the ones still CREATING, 90 waits of 10 s at most, a check before each and after the last), and
  * with --prune then deletes the backups the plan listed, each in its own step. The flows through
  * Slack and approval are runbooks.test.ts and prune.test.ts; these need no local stack, so
  * `npm run mutate` can run them for each mutant.
@@ -292,7 +292,7 @@ describe('the execution', () => {
     expect(sized.lines[1]).toMatch(new RegExp(`^• \`${a}\` AVAILABLE 2\\.0 KB\n   \``));
   });
 
-  it('a backup still CREATING after 90 checks: the run ends, not ok, saying when to look again; the others are reported', async () => {
+  it('a backup still CREATING after 90 waits (15 min): the run ends, not ok, saying when to look again; the others are reported', async () => {
     // prepare (middleware: moto never leaves a backup CREATING)
     const [a = '', b = ''] = await tables({}, {});
     const i = input({ tables: [a, b] });
@@ -305,11 +305,11 @@ describe('the execution', () => {
     // assess
     const aArn = (await backupsOf(a))[0]?.arn ?? '';
     const bArn = (await backupsOf(b))[0]?.arn ?? '';
-    expect(checks.get(aArn)).toBe(90);
+    expect(checks.get(aArn)).toBe(91);
     expect(checks.get(bArn)).toBe(1);
-    // a wait between checks, none after the last
-    const polls = Array.from({ length: 89 }, (_, k) => [`check-${k}`, `wait-${k} (wait 10 s)`]).flat();
-    expect(r.checkpoints).toEqual([`create-${a}`, `create-${b}`, ...polls, 'check-89']);
+    // 90 waits of 10 s (the 15 min said), a check before each and one after the last
+    const polls = Array.from({ length: 90 }, (_, k) => [`check-${k}`, `wait-${k} (wait 10 s)`]).flat();
+    expect(r.checkpoints).toEqual([`create-${a}`, `create-${b}`, ...polls, 'check-90']);
     expect(r).toMatchObject({
       ok: false,
       failures: [],

@@ -133,7 +133,7 @@ const copyAmis: Runbook<BackupAmisInput, AmiPlan> = {
       else failures.push(`${t.sourceId} (${t.sourceName}): ${r.message}`);
     }
 
-    for (let poll = 0; poll < MAX_POLLS && states.some((s) => s.state === 'pending'); poll++) {
+    for (let poll = 0; poll <= MAX_POLLS && states.some((s) => s.state === 'pending'); poll++) {
       const prev = states;
       states = await ctx.step(
         `check-${poll}`,
@@ -153,8 +153,8 @@ const copyAmis: Runbook<BackupAmisInput, AmiPlan> = {
         },
         STEP,
       );
-      // No wait after the last check: nothing would look again.
-      if (poll + 1 < MAX_POLLS && states.some((s) => s.state === 'pending')) await ctx.wait(`wait-${poll}`, { seconds: POLL_SECONDS });
+      // MAX_POLLS waits, a check before each and one after the last: the time said is the time waited.
+      if (poll < MAX_POLLS && states.some((s) => s.state === 'pending')) await ctx.wait(`wait-${poll}`, { seconds: POLL_SECONDS });
     }
     for (const s of states) if (s.state !== 'available' && s.state !== 'pending') failures.push(`${s.sourceId}: copy \`${s.copyId}\` ${s.state}${s.reason ? `: ${s.reason}` : ''}`);
     const pending = states.filter((s) => s.state === 'pending');

@@ -75,7 +75,7 @@ const backup: Runbook<BackupDynamodbInput, BackupPlan> = {
     const regionOf = new Map(plan.targets.map((t) => [t.table, t.region]));
     type State = { table: string; arn: string; status: string; sizeBytes?: number };
     let states: State[] = made.map((m) => ({ table: m.table, arn: m.arn, status: 'CREATING' }));
-    for (let poll = 0; poll < MAX_POLLS && states.some((s) => s.status === 'CREATING'); poll++) {
+    for (let poll = 0; poll <= MAX_POLLS && states.some((s) => s.status === 'CREATING'); poll++) {
       const prev = states;
       states = await ctx.step(
         `check-${poll}`,
@@ -90,8 +90,8 @@ const backup: Runbook<BackupDynamodbInput, BackupPlan> = {
         },
         STEP,
       );
-      // No wait after the last check: nothing would look again.
-      if (poll + 1 < MAX_POLLS && states.some((s) => s.status === 'CREATING')) await ctx.wait(`wait-${poll}`, { seconds: POLL_SECONDS });
+      // MAX_POLLS waits, a check before each and one after the last: the time said is the time waited.
+      if (poll < MAX_POLLS && states.some((s) => s.status === 'CREATING')) await ctx.wait(`wait-${poll}`, { seconds: POLL_SECONDS });
     }
     for (const s of states) if (s.status !== 'AVAILABLE' && s.status !== 'CREATING') failures.push(`${s.table}: backup ${s.status}`);
     const pending = states.filter((s) => s.status === 'CREATING');

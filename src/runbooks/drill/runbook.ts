@@ -214,7 +214,7 @@ async function compute(ctx: DurableContext, deps: RunbookDeps, runId: string, pl
     measures.push({ component, kind: 'rto', objectiveMinutes: rto, result: 'fail', note: 'the launch failed' });
     return;
   }
-  for (let poll = 0; poll < INSTANCE_MAX_POLLS; poll++) {
+  for (let poll = 0; poll <= INSTANCE_MAX_POLLS; poll++) {
     const s = await safeStep(ctx, `instance-${poll}`, async () => ({ state: await instanceState(ec2, launched.value.id), at: clock(deps) }));
     if (s.ok && s.value.state === 'running') {
       const took = seconds(launched.value.at, s.value.at);
@@ -226,7 +226,8 @@ async function compute(ctx: DurableContext, deps: RunbookDeps, runId: string, pl
       measures.push({ component, kind: 'rto', objectiveMinutes: rto, result: 'fail', note: `instance ${s.value.state}` });
       return;
     }
-    await ctx.wait(`instance-wait-${poll}`, { seconds: INSTANCE_POLL_SECONDS });
+    // INSTANCE_MAX_POLLS waits, a check before each and one after the last: the time said is the time waited.
+    if (poll < INSTANCE_MAX_POLLS) await ctx.wait(`instance-wait-${poll}`, { seconds: INSTANCE_POLL_SECONDS });
   }
   failures.push(`instance ${launched.value.id} not running after ${(INSTANCE_MAX_POLLS * INSTANCE_POLL_SECONDS) / 60} min`);
   measures.push({ component, kind: 'rto', objectiveMinutes: rto, result: 'fail', note: 'not running within the wait' });
@@ -250,9 +251,10 @@ async function s3Lag(ctx: DurableContext, deps: RunbookDeps, runId: string, plan
   // Up to S3 Replication Time Control's 15 minutes, or twice the RPO if longer.
   const maxPolls = Math.ceil((Math.min(Math.max(15, 2 * rpo), MAX_WAIT_MINUTES / 4) * 60) / S3_POLL_SECONDS);
   let left = pending;
-  // A read of the replicas that kept failing stops the watch: what is left was not measured, not late.
+  // A read of the replicas that kept failing stops the watch: what is left was not measured (not late, not
+  // a missed objective; the failed read is the run's failure).
   let unread = false;
-  for (let poll = 0; poll < maxPolls && left.length; poll++) {
+  for (let poll = 0; poll <= maxPolls && left.length; poll++) {
     const seen = await safeStep(ctx, `canary-s3-check-${poll}`, async () => {
       const out: Seen = { at: {}, refused: {} };
       for (const p of left) {
@@ -269,7 +271,7 @@ async function s3Lag(ctx: DurableContext, deps: RunbookDeps, runId: string, plan
       const refused = seen.value.refused[p.i];
       if (refused !== undefined) {
         failures.push(`reading the replica ${p.b.replica}: ${refused}`);
-        measures.push({ component: `S3 \`${p.b.name}\` → \`${p.b.replica}\``, kind: 'rpo', objectiveMinutes: rpo, result: 'fail', note: 'the replica could not be read, so the lag was not measured' });
+        measures.push({ component: `S3 \`${p.b.name}\` → \`${p.b.replica}\``, kind: 'rpo', objectiveMinutes: rpo, result: 'none', note: 'the replica could not be read, so the lag was not measured' });
         continue;
       }
       const at = seen.value.at[p.i];
@@ -278,10 +280,10 @@ async function s3Lag(ctx: DurableContext, deps: RunbookDeps, runId: string, plan
       measures.push({ component: `S3 \`${p.b.name}\` → \`${p.b.replica}\``, kind: 'rpo', seconds: took, objectiveMinutes: rpo, result: judge(took, rpo) });
     }
     left = left.filter((p) => seen.value.at[p.i] === undefined && seen.value.refused[p.i] === undefined);
-    // No wait after the last check: nothing would look again.
-    if (poll + 1 < maxPolls && left.length) await ctx.wait(`canary-s3-wait-${poll}`, { seconds: S3_POLL_SECONDS });
+    // maxPolls waits, a check before each and one after the last: the time said is the time waited.
+    if (poll < maxPolls && left.length) await ctx.wait(`canary-s3-wait-${poll}`, { seconds: S3_POLL_SECONDS });
   }
-  for (const p of left) measures.push({ component: `S3 \`${p.b.name}\` → \`${p.b.replica}\``, kind: 'rpo', objectiveMinutes: rpo, result: 'fail', note: unread ? 'the replica could not be read, so the lag was not measured' : `the canary was not in the replica after ${formatDuration(maxPolls * S3_POLL_SECONDS * 1000)}` });
+  for (const p of left) measures.push({ component: `S3 \`${p.b.name}\` → \`${p.b.replica}\``, kind: 'rpo', objectiveMinutes: rpo, result: unread ? 'none' : 'fail', note: unread ? 'the replica could not be read, so the lag was not measured' : `the canary was not in the replica after ${formatDuration(maxPolls * S3_POLL_SECONDS * 1000)}` });
 }
 
 /** One check of the replicas: when each canary was seen, and each replica AWS refused to show (that one only). */
@@ -324,7 +326,7 @@ async function tableLag(ctx: DurableContext, deps: RunbookDeps, runId: string, p
   let left = pending;
   // As for S3: a read that kept failing stops the watch, and what is left was not measured.
   let unread = false;
-  for (let poll = 0; poll < maxPolls && left.length; poll++) {
+  for (let poll = 0; poll <= maxPolls && left.length; poll++) {
     const seen = await safeStep(ctx, `canary-ddb-check-${poll}`, async () => {
       const out: Seen = { at: {}, refused: {} };
       for (const p of left) {
@@ -344,7 +346,7 @@ async function tableLag(ctx: DurableContext, deps: RunbookDeps, runId: string, p
       const refused = seen.value.refused[p.i];
       if (refused !== undefined) {
         failures.push(`reading the replica of ${p.t.name} in ${backup}: ${refused}`);
-        measures.push({ component: `DynamoDB \`${p.t.name}\` → ${backup}`, kind: 'rpo', objectiveMinutes: rpo, result: 'fail', note: `the replica in ${backup} could not be read, so the lag was not measured` });
+        measures.push({ component: `DynamoDB \`${p.t.name}\` → ${backup}`, kind: 'rpo', objectiveMinutes: rpo, result: 'none', note: `the replica in ${backup} could not be read, so the lag was not measured` });
         continue;
       }
       const at = seen.value.at[p.i];
@@ -353,10 +355,10 @@ async function tableLag(ctx: DurableContext, deps: RunbookDeps, runId: string, p
       measures.push({ component: `DynamoDB \`${p.t.name}\` → ${backup}`, kind: 'rpo', seconds: took, objectiveMinutes: rpo, result: judge(took, rpo) });
     }
     left = left.filter((p) => seen.value.at[p.i] === undefined && seen.value.refused[p.i] === undefined);
-    // No wait after the last check: nothing would look again.
-    if (poll + 1 < maxPolls && left.length) await ctx.wait(`canary-ddb-wait-${poll}`, { seconds: DDB_POLL_SECONDS });
+    // maxPolls waits, a check before each and one after the last: the time said is the time waited.
+    if (poll < maxPolls && left.length) await ctx.wait(`canary-ddb-wait-${poll}`, { seconds: DDB_POLL_SECONDS });
   }
-  for (const p of left) measures.push({ component: `DynamoDB \`${p.t.name}\` → ${backup}`, kind: 'rpo', objectiveMinutes: rpo, result: 'fail', note: unread ? `the replica in ${backup} could not be read, so the lag was not measured` : `the canary was not readable in ${backup} after ${formatDuration(maxPolls * DDB_POLL_SECONDS * 1000)}` });
+  for (const p of left) measures.push({ component: `DynamoDB \`${p.t.name}\` → ${backup}`, kind: 'rpo', objectiveMinutes: rpo, result: unread ? 'none' : 'fail', note: unread ? `the replica in ${backup} could not be read, so the lag was not measured` : `the canary was not readable in ${backup} after ${formatDuration(maxPolls * DDB_POLL_SECONDS * 1000)}` });
 }
 
 async function restore(ctx: DurableContext, deps: RunbookDeps, r: NonNullable<DrillPlan['restore']>, runId: string, measures: DrillMeasure[], failures: string[], rto: number): Promise<void> {
@@ -380,7 +382,7 @@ async function restore(ctx: DurableContext, deps: RunbookDeps, r: NonNullable<Dr
   // Twice the RTO, within the day a run has for its steps (src/config/execution.ts).
   const waitMinutes = Math.min(2 * rto, MAX_WAIT_MINUTES);
   const maxPolls = Math.ceil((waitMinutes * 60) / RESTORE_POLL_SECONDS);
-  for (let poll = 0; poll < maxPolls; poll++) {
+  for (let poll = 0; poll <= maxPolls; poll++) {
     const s = await safeStep(ctx, `restore-check-${poll}`, async () => (await describeTableIfAny(ddb, r.target))?.TableStatus ?? 'missing');
     if (s.ok && s.value === 'ACTIVE') {
       const counted = await safeStep(ctx, 'restore-count', async () => {
@@ -405,7 +407,8 @@ async function restore(ctx: DurableContext, deps: RunbookDeps, r: NonNullable<Dr
       measures.push({ component, kind: 'rto', objectiveMinutes: rto, result: 'fail', note: 'the restored table went missing' });
       return;
     }
-    await ctx.wait(`restore-wait-${poll}`, { seconds: RESTORE_POLL_SECONDS });
+    // maxPolls waits, a check before each and one after the last.
+    if (poll < maxPolls) await ctx.wait(`restore-wait-${poll}`, { seconds: RESTORE_POLL_SECONDS });
   }
   failures.push(`the restore of ${r.table} was not ACTIVE after ${waitMinutes} min`);
   measures.push({ component, kind: 'rto', objectiveMinutes: rto, result: 'fail', note: `not ACTIVE within ${waitMinutes} min` });
