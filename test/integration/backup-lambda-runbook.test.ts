@@ -349,7 +349,7 @@ describe('the export', () => {
     expect(versionPrefix(a.name, '2')).toBe(`lambda/${a.name}/2/`);
   });
 
-  it('nothing new: none stored; a version stored since the plan is not written or downloaded again', async () => {
+  it('nothing new: none stored; a version stored since the plan is not written or downloaded again, and said to be stored by this run only when it was', async () => {
     // prepare
     const a = await fn(1);
     const bucket = await setUp([a.name]);
@@ -363,15 +363,18 @@ describe('the export', () => {
     // act: the same plan again (v1 to store), and a plan that stores nothing
     const r = await execute(again, p.data);
     const none = await execute(input(), (await plan(input())).data);
+    // the first run's own step tried again (its upload landed, its checkpoint did not): stored by it
+    const retried = await execute(i, p.data);
 
     // assess
     expect(fetched).toEqual([]);
-    // the version already there (the step found it) is not said to be stored by this run
+    // the version already there (the step found another run's) is not said to be stored by this run
     expect(r.lines[0]).toBe(`:white_check_mark: \`${a.name}\`: 1 version in the backup bucket; stored none new, 1 already there; aliases none; manifest \`${manifestKey(a.name, DAY, again.runId)}\``);
     expect((await keys(bucket)).filter((k) => k.endsWith('code.zip'))).toEqual(before.filter((k) => k.endsWith('code.zip')));
     expect((await head(bucket, codeKey(a.name, '1'))).Metadata?.['drbot-run']).toBe(i.runId);
     expect(none.lines[0]).toMatch(new RegExp(`^:white_check_mark: \`${a.name}\`: 1 version in the backup bucket; stored none new, 1 already there; aliases none; manifest `));
     expect(none).toMatchObject({ ok: true, reports: [[1, 1, 'versions and manifests stored']], checkpoints: [`manifest-${a.name}`] });
+    expect(retried.lines[0]).toMatch(new RegExp(`^:white_check_mark: \`${a.name}\`: 1 version in the backup bucket; stored v1; aliases none; manifest `));
   });
 
   it('what moto never answers (middleware rewrites it): no $LATEST, no LastModified, an empty routing, no version at all', async () => {
@@ -444,8 +447,11 @@ describe('failures mid-run (moto never throttles or denies: SDK middleware on th
         `   • v2: ${mismatch}`,
         `   • v3: ${denied}`,
       ],
-      // the refused versions report nothing: v4 stored, then the manifest
+      // each version counts, stored or refused, then the manifest
       reports: [
+        [1, 5, 'versions and manifests stored'],
+        [2, 5, 'versions and manifests stored'],
+        [3, 5, 'versions and manifests stored'],
         [4, 5, 'versions and manifests stored'],
         [5, 5, 'versions and manifests stored'],
       ],
@@ -514,9 +520,10 @@ describe('failures mid-run (moto never throttles or denies: SDK middleware on th
       ok: false,
       failures: [`fn-missing: ${missing}`, `${a.name}: ${denied}`],
       lines: [`:x: \`fn-missing\`: ${missing}`, `:x: \`${a.name}\`: manifest not written: ${denied}`, expect.stringMatching(new RegExp(`^:white_check_mark: \`${b.name}\`: 1 version in`)) as unknown],
-      // the function the plan could not read counts nothing; the refused manifest reports nothing
+      // the function the plan could not read counts nothing; the refused manifest still counts
       reports: [
         [1, 4, 'versions and manifests stored'],
+        [2, 4, 'versions and manifests stored'],
         [3, 4, 'versions and manifests stored'],
         [4, 4, 'versions and manifests stored'],
       ],

@@ -48,11 +48,14 @@ export interface LambdaPlan {
 const published = (v: FunctionConfiguration) => v.Version !== undefined && v.Version !== '$LATEST';
 
 /** Whether a version's package is already in the bucket with the checksum Lambda has for it. */
-async function isStored(deps: RunbookDeps, fn: string, v: FunctionConfiguration): Promise<boolean> {
+/** The run that stored this version's package (with Lambda's checksum), or undefined when it is not stored. */
+async function storedBy(deps: RunbookDeps, fn: string, v: FunctionConfiguration): Promise<string | undefined> {
   const { bucket, s3 } = backupTarget(deps);
   const head = await headObject(s3, bucket, codeKey(fn, v.Version ?? ''));
-  return head !== undefined && head.metadata['code-sha256'] === v.CodeSha256;
+  return head !== undefined && head.metadata['code-sha256'] === v.CodeSha256 ? (head.metadata['drbot-run'] ?? '') : undefined;
 }
+
+const isStored = async (deps: RunbookDeps, fn: string, v: FunctionConfiguration): Promise<boolean> => (await storedBy(deps, fn, v)) !== undefined;
 
 async function planFunction(deps: RunbookDeps, fn: string): Promise<FunctionPlan> {
   try {
@@ -84,8 +87,10 @@ async function storeVersion(deps: RunbookDeps, runId: string, fn: string, versio
   const lambda = deps.clients.lambda(deps.config.regions.primary);
   const conf = (await listVersions(lambda, fn)).find((v) => v.Version === version);
   if (!conf) throw new DrbotError('aws_not_found', `Version ${version} of \`${fn}\` no longer exists.`, 'It was deleted after the plan; nothing to store.');
-  // A replayed or retried step finds the package already there and writes nothing twice.
-  if (await isStored(deps, fn, conf)) return 'already';
+  // A replayed or retried step finds the package already there and writes nothing twice: stored by
+  // this run (its own earlier try), or by another since the plan.
+  const by = await storedBy(deps, fn, conf);
+  if (by !== undefined) return by === runId ? 'stored' : 'already';
   const location = await codeLocation(lambda, fn, version);
   const bytes = await (deps.fetchCode ?? httpCodeFetcher)(location, conf.CodeSha256 ?? '');
   const got = lambdaSha256(bytes);
@@ -191,7 +196,7 @@ const exportFunctions: Runbook<BackupLambdaInput, LambdaPlan> = {
         continue;
       }
       const stored: string[] = [];
-      /** Stored since the plan (a concurrent run, a retried step): there, but not by this run. */
+      /** Stored since the plan by another run: there, but not by this one. */
       let already = 0;
       const failed: string[] = [];
       const reasons: string[] = [];
@@ -199,9 +204,12 @@ const exportFunctions: Runbook<BackupLambdaInput, LambdaPlan> = {
         // Counted outside the step: a replay skips finished steps but runs this again, so the count holds.
         const n = ++done;
         const r = await safeStep(ctx, `store-${f.name}-${v}`, async () => {
-          const out = await storeVersion(deps, input.runId, f.name, v);
-          await progress.report(n, total, 'versions and manifests stored');
-          return out;
+          try {
+            return await storeVersion(deps, input.runId, f.name, v);
+          } finally {
+            // done, refused or not: the count reaches its total
+            await progress.report(n, total, 'versions and manifests stored');
+          }
         });
         if (r.ok && r.value === 'already') already++;
         else if (r.ok) stored.push(v);
@@ -213,9 +221,11 @@ const exportFunctions: Runbook<BackupLambdaInput, LambdaPlan> = {
       }
       const n = ++done;
       const m = await safeStep(ctx, `manifest-${f.name}`, async () => {
-        const written = await writeManifest(deps, input.runId, input.requestedAt, f.name);
-        await progress.report(n, total, 'versions and manifests stored');
-        return written;
+        try {
+          return await writeManifest(deps, input.runId, input.requestedAt, f.name);
+        } finally {
+          await progress.report(n, total, 'versions and manifests stored');
+        }
       });
       if (!m.ok) {
         failures.push(`${f.name}: ${m.message}`);
