@@ -57,7 +57,9 @@ it('counts each colour once per resource in its line, and the report (with the t
   // the report's time went through the checkpoint as text and comes back a time (not "Invalid Date")
   const context = JSON.stringify((blocks[1] as ContextBlock).elements);
   expect(context).toMatch(/checked \d{4}-\d\d-\d\d \d\d:\d\dZ/);
+  // each bucket under its own colour
   const all = JSON.stringify(blocks);
-  expect(all).toContain(`*S3* \`${green}\``);
-  expect(all).toContain(`*S3* \`${amber}\``);
+  expect(all).toContain(`:large_green_circle: *S3* \`${green}\``);
+  expect(all).toContain(`:large_orange_circle: *S3* \`${amber}\``);
+  expect(all).toContain(':red_circle: *S3* `status-never-made`');
 });
