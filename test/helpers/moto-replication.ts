@@ -25,3 +25,23 @@ export function motoKeepsDeleteMarkerReplication<I extends object, O extends obj
     { step: 'initialize', name: 'moto-delete-marker-replication' },
   );
 }
+
+/**
+ * One S3 replication rule to `destination` as PutBucketReplication takes it: enabled, with RTC,
+ * metrics and delete-marker replication unless told otherwise (the set-up the runbook asks for).
+ */
+export function replicationRule(destination: string, over: { id?: string; enabled?: boolean; rtc?: boolean; metrics?: boolean; deleteMarkers?: boolean } = {}): ReplicationRule {
+  const { id = 'replication', enabled = true, rtc = true, metrics = true, deleteMarkers = true } = over;
+  return {
+    ID: id,
+    Priority: 1,
+    Status: enabled ? 'Enabled' : 'Disabled',
+    Filter: { Prefix: '' },
+    DeleteMarkerReplication: { Status: deleteMarkers ? 'Enabled' : 'Disabled' },
+    Destination: {
+      Bucket: `arn:aws:s3:::${destination}`,
+      ...(rtc ? { ReplicationTime: { Status: 'Enabled', Time: { Minutes: 15 } } } : {}),
+      ...(metrics ? { Metrics: { Status: 'Enabled', EventThreshold: { Minutes: 15 } } } : {}),
+    },
+  };
+}

@@ -269,6 +269,15 @@ describe('the copies', () => {
 });
 
 describe('--prune', () => {
+  /** An image of its own copied by a run yesterday and one today: its two copies' IDs. */
+  async function copiedTwice(name: string): Promise<{ value: string; ids: string[]; both: string[] }> {
+    const { value, ids } = await images(name);
+    for (const i of [input({ requestedAt: '2026-12-03T10:00:00.000Z' }), input()]) await run(i, (await plan(i, tagged(value))).data);
+    const both = (await copiesOf(ids)).map((c) => c.ImageId ?? '');
+    expect(both).toHaveLength(2);
+    return { value, ids, both };
+  }
+
   it('only --prune makes a person\'s run destructive (a scheduled prune is reviewed policy)', () => {
     expect(runbook(input()).destructive).toBe(false);
     expect(runbook(input({ prune: true })).destructive).toBe(true);
@@ -276,14 +285,7 @@ describe('--prune', () => {
   });
 
   it('deregisters drbot\'s copies past retention with their snapshots, keeping the newest copy of each image', async () => {
-    const { value, ids } = await images('spawn-pruned');
-    // yesterday's copy and today's: the older one goes
-    const yesterday = input({ requestedAt: '2026-12-03T10:00:00.000Z' });
-    await run(yesterday, (await plan(yesterday, tagged(value))).data);
-    const today = input();
-    await run(today, (await plan(today, tagged(value))).data);
-    const both = (await copiesOf(ids)).map((c) => c.ImageId ?? '');
-    expect(both).toHaveLength(2);
+    const { value, ids, both } = await copiedTwice('spawn-pruned');
 
     const i = input({ prune: true, requestedAt: '2027-01-04T10:00:00.000Z' });
     const p = await plan(i, tagged(value, 31, { amiCopyDays: 7 }));
@@ -313,12 +315,7 @@ describe('--prune', () => {
   });
 
   it('a deregistration refused is a failure; the run does not pass', async () => {
-    const { value, ids } = await images('spawn-prune-denied');
-    const yesterday = input({ requestedAt: '2026-12-03T10:00:00.000Z' });
-    await run(yesterday, (await plan(yesterday, tagged(value))).data);
-    const today = input();
-    await run(today, (await plan(today, tagged(value))).data);
-    const both = (await copiesOf(ids)).map((c) => c.ImageId ?? '');
+    const { value, ids, both } = await copiedTwice('spawn-prune-denied');
     const i = input({ prune: true, requestedAt: '2027-01-04T10:00:00.000Z' });
     const p = await plan(i, tagged(value, 31, { amiCopyDays: 7 }));
     fail(west(), 'DeregisterImageCommand', ACCESS_DENIED);

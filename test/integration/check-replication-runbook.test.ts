@@ -6,14 +6,15 @@
  *
  * moto enforces no IAM policy: a refused GetBucketReplication is SDK middleware on the runbook's
  * client (faults.ts). moto answers GetBucketReplication with DeleteMarkerReplication Disabled
- * whatever was put (moto/s3/responses.py get_bucket_replication), so each answer gives back the
- * status put, as S3 does (`rewrite`, in beforeEach); a rule without an ID is an answer rewritten too.
+ * whatever was put, so the answer gives back the status put, as S3 does
+ * (motoKeepsDeleteMarkerReplication); a rule without an ID is an answer rewritten too.
  */
 import { PutBucketReplicationCommand, type ReplicationRule } from '@aws-sdk/client-s3';
 import type { CheckReplicationInput } from '../../src/runbooks/check-replication';
 import { runbook } from '../../src/runbooks/check-replication/runbook';
 import type { AnyRunInput } from '../../src/runbooks/types';
 import { ACCESS_DENIED, fail, rewrite, undoFaults } from '../helpers/faults';
+import { motoKeepsDeleteMarkerReplication, replicationRule as rule } from '../helpers/moto-replication';
 import { useRunbookRig } from '../helpers/runbook-rig';
 
 const rig = useRunbookRig();
@@ -29,39 +30,13 @@ async function bucket(opts: { replica?: boolean; versioned?: boolean } = {}): Pr
   return { name, replica: `${tag}-replica` };
 }
 
-function rule(destination: string, over: { id?: string; enabled?: boolean; rtc?: boolean; metrics?: boolean; deleteMarkers?: boolean } = {}): ReplicationRule {
-  const { id = 'replication', enabled = true, rtc = true, metrics = true, deleteMarkers = true } = over;
-  return {
-    ID: id,
-    Priority: 1,
-    Status: enabled ? 'Enabled' : 'Disabled',
-    Filter: { Prefix: '' },
-    DeleteMarkerReplication: { Status: deleteMarkers ? 'Enabled' : 'Disabled' },
-    Destination: {
-      Bucket: `arn:aws:s3:::${destination}`,
-      ...(rtc ? { ReplicationTime: { Status: 'Enabled', Time: { Minutes: 15 } } } : {}),
-      ...(metrics ? { Metrics: { Status: 'Enabled', EventThreshold: { Minutes: 15 } } } : {}),
-    },
-  };
-}
-
-/** The DeleteMarkerReplication status put, by bucket (moto's answer loses it). */
-const deleteMarkersPut = new Map<string, ReplicationRule['DeleteMarkerReplication']>();
-
 async function replicate(bucketName: string, r: ReplicationRule): Promise<void> {
   await rig.s3().send(new PutBucketReplicationCommand({ Bucket: bucketName, ReplicationConfiguration: { Role: ROLE, Rules: [r] } }));
-  deleteMarkersPut.set(bucketName, r.DeleteMarkerReplication);
 }
 
 type ReplicationAnswer = { ReplicationConfiguration?: { Role?: string; Rules?: ReplicationRule[] } };
 
-beforeEach(() => {
-  rewrite<ReplicationAnswer>(rig.s3(), 'GetBucketReplicationCommand', (o, i) => {
-    const put = deleteMarkersPut.get(String(i.Bucket));
-    if (!put || !o.ReplicationConfiguration) return o;
-    return { ...o, ReplicationConfiguration: { ...o.ReplicationConfiguration, Rules: (o.ReplicationConfiguration.Rules ?? []).map((x) => ({ ...x, DeleteMarkerReplication: put })) } };
-  });
-});
+beforeAll(() => motoKeepsDeleteMarkerReplication(rig.s3()));
 
 function input(bucketName: string): CheckReplicationInput & AnyRunInput {
   return { kind: 'check-replication', runId: `c${n}`, requester: 'UCAROL', channel: 'C1', commandText: `/dr check replication ${bucketName}`, requestedAt: new Date().toISOString(), bucket: bucketName } as CheckReplicationInput & AnyRunInput;

@@ -3,6 +3,7 @@ import { parseConfig } from '../../src/config/load';
 import { SANDBOX_CONFIG } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
 import { fail, rewrite } from '../helpers/faults';
+import { replicationRule } from '../helpers/moto-replication';
 import { buttons, command, runIdOf, runMessage, runSummary, textOf, useLocalStack } from '../helpers/flow';
 
 /*
@@ -22,23 +23,6 @@ const config = parseConfig(
 );
 const ROLE = 'arn:aws:iam::123456789012:role/spawn-replication';
 
-function rule(over: Partial<ReplicationRule> & { destination: string; rtc: boolean; metrics: boolean; deleteMarkers: boolean }): ReplicationRule {
-  const { destination, rtc, metrics, deleteMarkers, ...rest } = over;
-  return {
-    ID: 'replication',
-    Priority: 1,
-    Status: 'Enabled',
-    Filter: { Prefix: '' },
-    DeleteMarkerReplication: { Status: deleteMarkers ? 'Enabled' : 'Disabled' },
-    Destination: {
-      Bucket: `arn:aws:s3:::${destination}`,
-      ...(rtc ? { ReplicationTime: { Status: 'Enabled', Time: { Minutes: 15 } } } : {}),
-      ...(metrics ? { Metrics: { Status: 'Enabled', EventThreshold: { Minutes: 15 } } } : {}),
-    },
-    ...rest,
-  };
-}
-
 describe('/dr check replication', () => {
   const getStack = useLocalStack({ seed: false, config });
   let stack: LocalStack;
@@ -50,11 +34,11 @@ describe('/dr check replication', () => {
       await s3.send(new CreateBucketCommand({ Bucket }));
       await s3.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: 'Enabled' } }));
     }
-    await s3.send(new PutBucketReplicationCommand({ Bucket: HEALTHY, ReplicationConfiguration: { Role: ROLE, Rules: [rule({ destination: replica(HEALTHY).bucket, rtc: true, metrics: true, deleteMarkers: true })] } }));
+    await s3.send(new PutBucketReplicationCommand({ Bucket: HEALTHY, ReplicationConfiguration: { Role: ROLE, Rules: [replicationRule(replica(HEALTHY).bucket)] } }));
     await s3.send(
       new PutBucketReplicationCommand({
         Bucket: WEAK,
-        ReplicationConfiguration: { Role: ROLE, Rules: [rule({ ID: 'old-rule', Status: 'Disabled', destination: 'somewhere-else', rtc: false, metrics: false, deleteMarkers: false })] },
+        ReplicationConfiguration: { Role: ROLE, Rules: [replicationRule('somewhere-else', { id: 'old-rule', enabled: false, rtc: false, metrics: false, deleteMarkers: false })] },
       }),
     );
   });
