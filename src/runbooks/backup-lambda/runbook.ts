@@ -47,14 +47,14 @@ export interface LambdaPlan {
 
 const published = (v: FunctionConfiguration) => v.Version !== undefined && v.Version !== '$LATEST';
 
-/** Whether a version's package is already in the bucket with the checksum Lambda has for it. */
-/** The run that stored this version's package (with Lambda's checksum), or undefined when it is not stored. */
+/** The run that stored this version's package with the checksum Lambda has for it, or undefined when it is not stored. */
 async function storedBy(deps: RunbookDeps, fn: string, v: FunctionConfiguration): Promise<string | undefined> {
   const { bucket, s3 } = backupTarget(deps);
   const head = await headObject(s3, bucket, codeKey(fn, v.Version ?? ''));
   return head !== undefined && head.metadata['code-sha256'] === v.CodeSha256 ? (head.metadata['drbot-run'] ?? '') : undefined;
 }
 
+/** Whether a version's package is already in the bucket with the checksum Lambda has for it. */
 const isStored = async (deps: RunbookDeps, fn: string, v: FunctionConfiguration): Promise<boolean> => (await storedBy(deps, fn, v)) !== undefined;
 
 async function planFunction(deps: RunbookDeps, fn: string): Promise<FunctionPlan> {
