@@ -68,11 +68,15 @@ export async function listAccessKeys(iam: IAMClient, user: string): Promise<Acce
   return out;
 }
 
-/** Sets a key Inactive (again, if it already is: IAM answers the same). */
-export async function deactivateKey(iam: IAMClient, user: string, keyId: string): Promise<void> {
-  await iam.send(new UpdateAccessKeyCommand({ UserName: user, AccessKeyId: keyId, Status: 'Inactive' })).catch((e: unknown) => {
+/** Sets a key Inactive (again, if it already is: IAM answers the same); 'gone' when IAM has no such key of the user (deleted). */
+export async function deactivateKey(iam: IAMClient, user: string, keyId: string): Promise<'inactive' | 'gone'> {
+  try {
+    await iam.send(new UpdateAccessKeyCommand({ UserName: user, AccessKeyId: keyId, Status: 'Inactive' }));
+    return 'inactive';
+  } catch (e) {
+    if (named(e, 'NoSuchEntityException', 'NoSuchEntity')) return 'gone';
     throw wrapAws(e, 'iam:UpdateAccessKey', `${user}/${keyId}`);
-  });
+  }
 }
 
 /** Whether the user can sign in to the console (has a login profile). */

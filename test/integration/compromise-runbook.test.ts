@@ -12,17 +12,17 @@
  */
 import type { Event } from '@aws-sdk/client-cloudtrail';
 import { DescribeInstancesCommand, type DescribeInstancesCommandOutput, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
-import { CreateAccessKeyCommand, CreateLoginProfileCommand, CreateUserCommand, GetLoginProfileCommand, ListAccessKeysCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
+import { CreateAccessKeyCommand, CreateLoginProfileCommand, CreateUserCommand, DeleteAccessKeyCommand, GetLoginProfileCommand, ListAccessKeysCommand, type ListAccessKeysCommandOutput, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { trailEvent } from '../../src/local/compromise';
 import { SandboxTrail } from '../../src/local/moto-gaps';
 import type { CompromiseInput } from '../../src/runbooks/compromise';
-import { contain, type ContainPlan, DEFAULT_SINCE_MS, runbook, terminateListed, type TerminatePlan } from '../../src/runbooks/compromise/runbook';
+import { contain, type ContainPlan, DEFAULT_SINCE_MS, fitReport, runbook, terminateListed, type TerminatePlan } from '../../src/runbooks/compromise/runbook';
 import type { Outcome, Progress } from '../../src/runbooks/driver';
 import type { AnyRunInput, RunbookDeps } from '../../src/runbooks/types';
 import type { SlackMessage } from '../../src/slack/poster';
 import type { RunRecord } from '../../src/store/state';
-import { ACCESS_DENIED, fail, rewrite, stub, undoFaults } from '../helpers/faults';
+import { ACCESS_DENIED, fail, rewrite, sdkError, stub, undoFaults } from '../helpers/faults';
 import { instanceStates, launch } from '../helpers/ec2-instances';
 import { useRunbookRig } from '../helpers/runbook-rig';
 
@@ -168,6 +168,12 @@ describe('the plan', () => {
     expect(none.lines[1]).toContain('(by user name, at most 2 calls a second)');
   });
 
+  it('a key IAM gives no creation date for is shown by its ID alone', async () => {
+    const u = await user(1);
+    rewrite<ListAccessKeysCommandOutput>(iam(), 'ListAccessKeysCommand', (out) => ({ ...out, AccessKeyMetadata: (out.AccessKeyMetadata ?? []).map(({ CreateDate: _, ...k }) => k) }));
+    expect((await plan(input(u.name))).lines[0]).toBe(`*Contain* IAM user \`${u.name}\`: 1 access key will be set *Inactive*: \`${u.keys[0]}\`. Nothing is deleted: the keys stay as evidence.`);
+  });
+
   it('--lock: AWSDenyAll in the user\'s partition and the console password, as they are now', async () => {
     const u = await user(1);
     await iam().send(new CreateLoginProfileCommand({ UserName: u.name, Password: 'Tr0ub4dor&3-long-enough' }));
@@ -292,9 +298,9 @@ describe('contain and investigate', () => {
     // found by the late key's ID only
     expect(out.lines[1]).toContain(': 1 event, 0 write calls:');
     expect(out.lines).toContain(`• 1 access key appeared while the approval waited (\`${late}\`), and was contained too: find out who made it.`);
-    // two keys now: no room for a replacement from the plan's count of one
-    expect(out.next?.map((s) => s.label)).toEqual(['Deny all + revoke console', 'Create replacement key']);
-    expect(out.next?.[1]).toEqual({ label: 'Create replacement key', command: `compromise ${u.name} --since ${p.data.since} --new-key` });
+    // two keys now (the plan counted one): no room for a replacement, and no button offering one
+    expect(out.next?.map((s) => s.label)).toEqual(['Deny all + revoke console']);
+    expect(out.lines).toContain(`• A replacement key needs room: IAM allows 2 keys and the user has 2; delete one (after review) before \`--new-key\`.`);
 
     // --key: a key made after the plan is not this run's to contain (nor said to have appeared)
     const v = await user(1);
@@ -306,7 +312,214 @@ describe('contain and investigate', () => {
     expect(one.lines[0]).toContain(`1 access key of \`${v.name}\` is Inactive (checked with ListAccessKeys): \`${v.keys[0]}\`.`);
     expect(one.lines.join('\n')).not.toContain('appeared while the approval waited');
     expect(one.next?.[0]).toEqual({ label: 'Deny all + revoke console', command: `compromise ${v.name} --key ${v.keys[0]} --since ${q.data.since} --lock`, style: 'danger' });
-    expect(one.next?.map((s) => s.label)).toEqual(['Deny all + revoke console', 'Create replacement key']);
+    // the user has two keys now: no replacement offered
+    expect(one.next?.map((s) => s.label)).toEqual(['Deny all + revoke console']);
+
+    // one key, nothing appeared: the replacement is offered
+    const w = await user(1);
+    const single = input(w.name);
+    const solo = await execute(single, (await plan(single)).data);
+    expect(solo.next?.[1]).toEqual({ label: 'Create replacement key', command: `compromise ${w.name} --since ${(await plan(single)).data.since} --new-key` });
+  });
+
+  it('keys that appeared while the approval waited, two of them: each contained, named, and said in the plural', async () => {
+    const u = await user(0);
+    const i = input(u.name);
+    const p = await plan(i);
+    const late: string[] = [];
+    for (let j = 0; j < 2; j++) late.push((await iam().send(new CreateAccessKeyCommand({ UserName: u.name }))).AccessKey?.AccessKeyId ?? '');
+
+    const out = await execute(i, p.data);
+
+    expect(await statuses(u.name)).toEqual({ [late[0]!]: 'Inactive', [late[1]!]: 'Inactive' });
+    expect(out.lines).toContain(`• 2 access keys appeared while the approval waited (${codes(late)}), and were contained too: find out who made them.`);
+    expect(out.reports).toEqual([
+      [1, 2, 'access keys deactivated'],
+      [2, 2, 'access keys deactivated'],
+    ]);
+  });
+
+  it('a key deleted between the listing and the run: not a failure, and not called Inactive', async () => {
+    const u = await user(2);
+    const [k1, k2] = u.keys as [string, string];
+    const i = input(u.name);
+    const p = await plan(i);
+    await iam().send(new DeleteAccessKeyCommand({ UserName: u.name, AccessKeyId: k2 }));
+
+    const out = await execute(i, p.data);
+
+    expect(await statuses(u.name)).toEqual({ [k1]: 'Inactive' });
+    expect(out.failures).toEqual([]);
+    expect(out.ok).toBe(true);
+    expect(out.lines[0]).toMatch(new RegExp(`^:lock: \\*Contained\\* at <!date[^>]+>: 1 access key of \`${u.name}\` is Inactive \\(checked with ListAccessKeys\\): \`${k1}\`; deleted since the listing: \`${k2}\`\\.$`));
+
+    // every key deleted: contained, with no time of deactivation to give
+    const v = await user(1);
+    const j = input(v.name);
+    const q = await plan(j);
+    await iam().send(new DeleteAccessKeyCommand({ UserName: v.name, AccessKeyId: v.keys[0] }));
+    const all = await execute(j, q.data);
+    expect(all.lines[0]).toBe(`:lock: *Contained*: deleted since the listing: \`${v.keys[0]}\`.`);
+
+    // one deleted, the other refused
+    const w = await user(2);
+    const [w1, w2] = w.keys as [string, string];
+    const k = input(w.name);
+    const r = await plan(k);
+    await iam().send(new DeleteAccessKeyCommand({ UserName: w.name, AccessKeyId: w2 }));
+    fail(iam(), 'UpdateAccessKeyCommand', ACCESS_DENIED, { when: (x) => x.AccessKeyId === w1 });
+    const half = await execute(k, r.data);
+    expect(half.lines[0]).toBe(`:rotating_light: *NOT fully contained*: \`${w1}\` is still *Active*; deleted since the listing: \`${w2}\`.`);
+    expect(half.failures).toEqual([expect.stringMatching(new RegExp(`^${w1} was NOT deactivated: `))]);
+  });
+
+  it('a run that finds nothing: every line of the report, and what still needs a human', async () => {
+    const u = await user(1);
+    const i = input(u.name);
+    const p = await plan(i);
+
+    const out = await execute(i, p.data);
+
+    const since = slackSince(p.data.since);
+    expect(out.lines).toEqual([
+      expect.stringMatching(new RegExp(`^:lock: \\*Contained\\* at <!date[^>]+>: 1 access key of \`${u.name}\` is Inactive \\(checked with ListAccessKeys\\): \`${u.keys[0]}\`\\.$`)),
+      `:mag: *Found* in CloudTrail since ${since} in \`${EAST}\` and \`${WEST}\`: 0 events, 0 write calls.`,
+      `:broom: No instance was launched by \`${u.name}\` or since ${since} in the configured regions.`,
+      ':bust_in_silhouette: *Still needs a human*:',
+      '• Consider *Deny all + revoke console*: an inactive key cannot sign, but the user may have a console password.',
+      '• Find where the key leaked and rotate whatever used it (the replacement key lives in Secrets Manager); delete the inactive keys once reviewed.',
+    ]);
+    expect(out.next).toEqual([
+      { label: 'Deny all + revoke console', command: `compromise ${u.name} --since ${p.data.since} --lock`, style: 'danger' },
+      { label: 'Create replacement key', command: `compromise ${u.name} --since ${p.data.since} --new-key` },
+    ]);
+  });
+
+  it('each checkpoint named as a replay finds it: CloudTrail read two pages a step, a durable second between steps of a region', async () => {
+    const u = await user(1);
+    const k = u.keys[0]!;
+    await iam().send(new CreateLoginProfileCommand({ UserName: u.name, Password: 'Tr0ub4dor&3-long-enough' }));
+    denyAll(u.name, false);
+    // 60 events by the user's name (two pages), none by its key (one page): three calls in us-east-1, one and one in us-west-2
+    trail.record(EAST, Array.from({ length: 60 }, (_, j) => ({ ...ev('not-this-name', k, 'DescribeRegions', EAST, { readOnly: true, hoursAgo: 1 + j / 1_000 }), Username: u.name, AccessKeyId: 'AKIAOTHERKEY00000000' })));
+    const i = input(u.name, { lock: true, newKey: true });
+    const p = await plan(i);
+
+    const out = await rig.executeWatched(contain, i, p.data);
+
+    expect(out.checkpoints).toEqual([
+      'keys-at-approval',
+      `deactivate ${k}`,
+      'progress-keys-0',
+      'verify-keys',
+      'deny-all',
+      'console-password',
+      'replacement-key',
+      'investigation-window',
+      `cloudtrail ${EAST} 0`,
+      `cloudtrail-pace ${EAST} 1 (wait 1 s)`,
+      `cloudtrail ${EAST} 1`,
+      `cloudtrail ${WEST} 0`,
+      'post-events',
+      `instances ${EAST}`,
+      `instances ${WEST}`,
+    ]);
+    expect(out.lines[3]).toContain(': 60 events, 0 write calls:');
+    expect(out.ok).toBe(true);
+  });
+
+  it('--lock in another partition: AWSDenyAll attached by the ARN the plan found, not the commercial one', async () => {
+    const u = await user(1);
+    const calls = denyAll(u.name, false);
+    const i = input(u.name, { lock: true });
+    const p = await plan(i);
+    const gov = 'arn:aws-us-gov:iam::aws:policy/AWSDenyAll';
+
+    await execute(i, { ...p.data, lock: { denyAll: false, console: false, policyArn: gov } });
+
+    expect(calls).toEqual([{ UserName: u.name, PolicyArn: gov }]);
+  });
+
+  it('--new-key refused: no replacement, and no button offering one again', async () => {
+    const u = await user(1);
+    fail(iam(), 'CreateAccessKeyCommand', ACCESS_DENIED);
+    const i = input(u.name, { newKey: true });
+    const out = await execute(i, (await plan(i)).data);
+    expect(Object.keys(await statuses(u.name))).toEqual([u.keys[0]]);
+    expect(out.failures).toEqual([expect.stringMatching(/^No replacement key: .*not authorized/)]);
+    expect(out.next?.map((s) => s.label)).toEqual(['Deny all + revoke console']);
+  });
+
+  it('instances that cannot be listed in one region: named with what to check, the other region still listed', async () => {
+    const u = await user(1);
+    const [east] = await launchNamed(EAST, 1, 'east');
+    fail(ec2(WEST), 'DescribeInstancesCommand', ACCESS_DENIED);
+    const i = input(u.name);
+    const p = await plan(i);
+
+    const out = await execute(i, p.data);
+
+    expect(out.ok).toBe(false);
+    expect(out.failures).toEqual([`Instances in ${WEST} could not be listed (ec2:DescribeInstances on \`${WEST}\` failed: User is not authorized to perform this action): check the EC2 console for instances launched since ${p.data.since}.`]);
+    expect(out.lines).toContain(`:broom: *To clean up*: 1 instance launched by \`${u.name}\` or since ${slackSince(p.data.since)}:`);
+    expect(out.lines.join('\n')).toContain(east!);
+  });
+
+  it('the instances the user launched come first, newest first, then the others newest first', async () => {
+    const u = await user(1);
+    const k = u.keys[0]!;
+    const [mine1, mine2, other1, other2] = await launchNamed(EAST, 4, 'n');
+    const hour = 3_600_000;
+    launchedAt(EAST, { [mine1!]: new Date(Date.now() - 5 * hour), [other1!]: new Date(Date.now() - 4 * hour), [mine2!]: new Date(Date.now() - 3 * hour), [other2!]: new Date(Date.now() - 2 * hour) });
+    trail.record(EAST, [
+      ev(u.name, k, 'RunInstances', EAST, { hoursAgo: 5, response: { instancesSet: { items: [{ instanceId: mine1 }] } } }),
+      ev(u.name, k, 'RunInstances', EAST, { hoursAgo: 3, response: { instancesSet: { items: [{ instanceId: mine2 }] } } }),
+    ]);
+    const i = input(u.name);
+
+    const out = await execute(i, (await plan(i)).data);
+
+    expect(out.lines.map((l) => l.match(/^• `(i-[0-9a-f]+)`/)?.[1]).filter(Boolean)).toEqual([mine2, mine1, other2, other1]);
+  });
+
+  it('exactly six IAM changes: all shown, no "…and more"; more than five policy changes: five named for review', async () => {
+    const u = await user(1);
+    const k = u.keys[0]!;
+    trail.record(EAST, Array.from({ length: 6 }, (_, j) => ev(u.name, k, 'CreatePolicy', EAST, { source: 'iam.amazonaws.com', request: { policyName: `p${j}` }, hoursAgo: 2 - j / 100 })));
+    const i = input(u.name);
+
+    const out = await execute(i, (await plan(i)).data);
+
+    expect(out.lines.filter((l) => l.startsWith('• `CreatePolicy` `p'))).toHaveLength(6);
+    expect(out.lines.filter((l) => l.startsWith('• …and'))).toEqual([]);
+    expect(out.lines).toContain('• Review the policy changes: `CreatePolicy p0`, `CreatePolicy p1`, `CreatePolicy p2`, `CreatePolicy p3`, `CreatePolicy p4`.');
+  });
+
+  it('what the user did in IAM: each kind of change for a human to undo, the lines cut at six', async () => {
+    const u = await user(1);
+    const k = u.keys[0]!;
+    const iamEv = (name: string, request: Record<string, unknown>, hoursAgo: number) => ev(u.name, k, name, EAST, { source: 'iam.amazonaws.com', request, hoursAgo });
+    trail.record(EAST, [
+      iamEv('CreateUser', { userName: 'backdoor-1' }, 3),
+      iamEv('CreateUser', { userName: 'backdoor-2' }, 2.9),
+      iamEv('CreateAccessKey', { userName: 'ops-admin' }, 2.8),
+      iamEv('CreateAccessKey', { userName: 'ci-deployer' }, 2.7),
+      iamEv('CreatePolicy', { policyName: 'everything' }, 2.6),
+      iamEv('PutUserPolicy', { userName: 'backdoor-1', policyName: 'inline' }, 2.5),
+      iamEv('AttachRolePolicy', { roleName: 'spawn-app', policyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }, 2.4),
+    ]);
+    const i = input(u.name);
+
+    const out = await execute(i, (await plan(i)).data);
+
+    expect(out.lines.filter((l) => /^• `(Create|Put|Attach)\w+`/.test(l))).toHaveLength(6);
+    expect(out.lines).toContain('• …and 1 more IAM change');
+    const human = out.lines.slice(out.lines.indexOf(':bust_in_silhouette: *Still needs a human*:') + 1);
+    expect(human.slice(0, 3)).toEqual([
+      '• Delete the IAM users it created, after review: `backdoor-1`, `backdoor-2` (a restore never deletes users).',
+      '• Deactivate the access keys it created for `ops-admin`, `ci-deployer`.',
+      '• Review the policy changes: `CreatePolicy everything`, `PutUserPolicy backdoor-1`.',
+    ]);
   });
 
   it('UpdateAccessKey denied on one key: the other is contained; the report says NOT fully contained, which key, and what to do', async () => {
@@ -336,6 +549,7 @@ describe('contain and investigate', () => {
     const out = await execute(i, p.data);
 
     expect(out.lines[0]).toBe(`:rotating_light: *NOT fully contained*: ${codes(u.keys)} are still *Active*.`);
+    expect(out.lines).toContain(`• Deactivate ${codes(u.keys)} now (IAM console, or run this command again).`);
     expect(out.failures).toHaveLength(2);
   });
 
@@ -452,7 +666,9 @@ describe('contain and investigate', () => {
     const denied = await execute(j, (await plan(j)).data);
     expect(await statuses(v.name)).toEqual({ [v.keys[0]!]: 'Inactive' });
     expect(denied.ok).toBe(false);
-    expect(denied.failures).toEqual([expect.stringMatching(/^CloudTrail in us-west-2 could not be read \(.*not authorized.*\).*: look the user up in that region's CloudTrail console\.$/)]);
+    expect(denied.failures).toEqual([
+      `CloudTrail in us-west-2 could not be read (cloudtrail:LookupEvents on \`Username=${v.name} in us-west-2\` failed: User is not authorized to perform this action): look the user up in that region's CloudTrail console. Grant the bot's role permission for \`cloudtrail:LookupEvents\` on this resource (see template.yaml).`,
+    ]);
     expect(denied.lines[1]).toContain(': 1 event, 0 write calls:');
   });
 
@@ -475,9 +691,21 @@ describe('contain and investigate', () => {
     const v = await user(1);
     trail.record(EAST, [ev(v.name, v.keys[0]!, 'RunInstances', EAST)]);
     const j = input(v.name);
-    const refused = await executeWith(j, (await plan(j)).data, () => Promise.reject(new Error('slack: 500')));
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => {});
+    const refused = await executeWith(j, (await plan(j)).data, () => Promise.reject(new Error(`slack: 500 ${'x'.repeat(300)}`)));
     expect(refused.lines).toContain('The full list could not be posted in the thread (Slack refused it): look the user up in the CloudTrail console.');
     expect(refused.ok).toBe(true);
+    // the refusal logged, its error cut at 200 characters
+    expect(warn.mock.calls.map((c) => JSON.parse(String(c[0])) as unknown)).toEqual([{ level: 'WARN', message: 'event list not posted in the thread', runId: j.runId, error: `slack: 500 ${'x'.repeat(189)}` }]);
+    // a refusal that is not an Error is logged as what it is
+    warn.mockClear();
+    const v2 = await user(1);
+    trail.record(EAST, [ev(v2.name, v2.keys[0]!, 'RunInstances', EAST)]);
+    const j2 = input(v2.name);
+    const odd = await executeWith(j2, (await plan(j2)).data, () => Promise.reject(undefined));
+    expect(odd.lines).toContain('The full list could not be posted in the thread (Slack refused it): look the user up in the CloudTrail console.');
+    expect(warn.mock.calls.map((c) => JSON.parse(String(c[0])) as unknown)).toEqual([{ level: 'WARN', message: 'event list not posted in the thread', runId: j2.runId, error: 'undefined' }]);
+    warn.mockRestore();
 
     // 300 events take more than one thread message: the second refused
     const w = await user(1);
@@ -504,9 +732,16 @@ describe('contain and investigate', () => {
     expect(out.lines).toContain('• …and 5 more instances');
   });
 
-  it('more than 50 instances: the button terminates the first 50 listed', async () => {
+  it('more than 50 instances: the button terminates the first 50 listed; exactly 50, all listed', async () => {
     const u = await user(1);
-    const ids = await launchNamed(EAST, 51, 'fleet');
+    const fifty = await launchNamed(EAST, 50, 'fleet');
+    const h = input(u.name);
+    const all = await execute(h, (await plan(h)).data);
+    const every = all.next?.find((s) => s.style === 'danger' && s.command.includes('--terminate'));
+    expect(every?.label).toBe('Terminate all listed');
+    expect(every?.command.split('--terminate ')[1]?.split(',').sort()).toEqual([...fifty].sort());
+
+    const ids = [...fifty, ...(await launchNamed(EAST, 1, 'fleet'))];
     const i = input(u.name);
     const p = await plan(i);
     const out = await execute(i, p.data);
@@ -520,22 +755,48 @@ describe('contain and investigate', () => {
   });
 });
 
+describe('fitReport: the most bullets that fit the result\'s section', () => {
+  // 10 of each available: group lines of `gLen` characters, instance and IAM lines of 99 (100 with the newline)
+  const report = (gLen = 99) => (g: number, i: number, m: number) => [...Array<string>(Math.min(g, 10)).fill('g'.repeat(gLen)), ...Array<string>(Math.min(i, 10)).fill('i'.repeat(99)), ...Array<string>(Math.min(m, 10)).fill('m'.repeat(99))];
+  const shape = (lines: string[]) => ['g', 'i', 'm'].map((c) => lines.filter((l) => l.startsWith(c)).length);
+
+  it('everything when it fits, counting the newlines, up to the budget itself', () => {
+    // 8 groups, 8 instances, 6 IAM changes: 22 lines of 99 and 21 newlines
+    expect(shape(fitReport(report(), 22 * 100 - 1))).toEqual([8, 8, 6]);
+    expect(shape(fitReport(report(), 22 * 100 - 2))).toEqual([7, 8, 6]);
+  });
+
+  it('groups cut first, down to two; then instances down to one; then IAM changes with one group and one instance', () => {
+    expect(shape(fitReport(report(), 16 * 100 - 1))).toEqual([2, 8, 6]);
+    expect(shape(fitReport(report(), 15 * 100 - 1))).toEqual([2, 7, 6]);
+    expect(shape(fitReport(report(), 9 * 100 - 1))).toEqual([2, 1, 6]);
+    expect(shape(fitReport(report(), 7 * 100 - 1))).toEqual([1, 1, 5]);
+    // long group lines: two groups with an instance and six IAM changes do not fit, one group with seven would: never more than six
+    expect(shape(fitReport(report(299), 300 + 100 + 7 * 100))).toEqual([1, 1, 5]);
+  });
+
+  it('nothing fits: the smallest report, one of each', () => {
+    expect(shape(fitReport(report(), 0))).toEqual([1, 1, 1]);
+  });
+});
+
 describe('--terminate', () => {
   const tplan = (i: CompromiseInput) => terminateListed.plan(rig.deps(), i);
 
   it('plans the named instances still alive in either region, names those terminated already, refuses an ID in neither', async () => {
     const [a] = await launchNamed(EAST, 1, 'a');
     const [b] = await launchNamed(WEST, 1, 'b');
-    const [gone] = await launchNamed(EAST, 1, 'gone');
-    await ec2(EAST).send(new TerminateInstancesCommand({ InstanceIds: [gone!] }));
+    const [gone, gone2] = await launchNamed(EAST, 2, 'gone');
+    await ec2(EAST).send(new TerminateInstancesCommand({ InstanceIds: [gone!, gone2!] }));
 
-    const p = await tplan(input('u', { terminate: [a!, b!, gone!] }));
+    const p = await tplan(input('u', { terminate: [a!, b!, gone!, gone2!] }));
 
     expect(p.data).toEqual({ byRegion: { [EAST]: [a], [WEST]: [b] } });
     expect(p.empty).toBeUndefined();
     expect(p.lines[0]).toBe('*2 instances* will be terminated (their EBS volumes deleted as their settings say; nothing else is touched):');
     expect(p.lines.slice(1, 3)).toEqual([expect.stringMatching(new RegExp(`^• \`${a}\` \`t3\\.micro\` in \`us-east-1\`, running`)), expect.stringMatching(new RegExp(`^• \`${b}\` \`t3\\.micro\` in \`us-west-2\``))]);
-    expect(p.lines[3]).toBe(`Already terminated: \`${gone}\``);
+    expect(p.lines[3]).toBe(`Already terminated: \`${gone}\`, \`${gone2}\``);
+    expect(p.lines).toHaveLength(4);
     expect((await tplan(input('u', { terminate: [a!], dryRun: true }))).lines[0]).toBe('*1 instance* would be terminated (their EBS volumes deleted as their settings say; nothing else is touched):');
 
     const all = await tplan(input('u', { terminate: [gone!] }));
@@ -544,15 +805,19 @@ describe('--terminate', () => {
     await expect(tplan(input('u', { terminate: [a!, 'i-0000000000000dead', 'i-0000000000000beef'] }))).rejects.toMatchObject({
       code: 'unknown_instance',
       message: '`i-0000000000000dead`, `i-0000000000000beef` are not an instance in `us-east-1` or `us-west-2`; nothing was terminated.',
+      hint: 'Use the IDs the compromise report listed.',
     });
     await expect(tplan(input('u', { terminate: ['i-0000000000000dead'] }))).rejects.toMatchObject({ message: expect.stringContaining('` is not an instance in') });
   });
 
-  it('more than 20: the plan shows 20 and how many more', async () => {
+  it('more than 20: the plan shows 20 and how many more; exactly 20, all of them', async () => {
     const ids = await launchNamed(EAST, 22, 'many');
     const p = await tplan(input('u', { terminate: ids }));
     expect(p.lines).toHaveLength(22);
     expect(p.lines[21]).toBe('• …and 2 more');
+    const twenty = await tplan(input('u', { terminate: ids.slice(0, 20) }));
+    expect(twenty.lines).toHaveLength(21);
+    expect(twenty.lines[20]).toMatch(/^• `i-[0-9a-f]+` `t3\.micro`/);
   });
 
   it('terminates exactly the planned instances and checks each; one region refused: those NOT terminated, named, and what to do', async () => {
@@ -571,26 +836,50 @@ describe('--terminate', () => {
     expect(out.lines[1]).toBe('The other follow-ups stay commands: `/dr compromise u --lock`, `--new-key`, `/dr restore iam --all`.');
 
     const [c] = await launchNamed(EAST, 1, 'c');
-    const [d] = await launchNamed(WEST, 1, 'd');
+    const [d, e] = await launchNamed(WEST, 2, 'd');
     fail(ec2(WEST), 'TerminateInstancesCommand', ACCESS_DENIED);
-    const j = input('u', { terminate: [c!, d!] });
-    const denied = await rig.execute(terminateListed, j, (await tplan(j)).data);
-    expect(await instanceStates(ec2(WEST), [d!])).toEqual({ [d!]: 'running' });
+    const j = input('u', { terminate: [c!, d!, e!] });
+    const denied = await rig.executeWatched(terminateListed, j, (await tplan(j)).data);
+    expect(await instanceStates(ec2(WEST), [d!, e!])).toEqual({ [d!]: 'running', [e!]: 'running' });
     expect(denied.ok).toBe(false);
-    expect(denied.failures).toEqual([expect.stringMatching(new RegExp(`^${d} in us-west-2 were NOT terminated: .*not authorized`))]);
-    expect(denied.lines[0]).toMatch(new RegExp(`^:broom: Terminated \\*1\\* of 2 instances: \`${c}\``));
-    expect(denied.lines[1]).toBe(`:x: Still running or unknown: \`${d}\`. Terminate them in the EC2 console.`);
+    expect(denied.failures).toEqual([
+      `${d}, ${e} in us-west-2 were NOT terminated: ec2:TerminateInstances on \`2 instance(s) in us-west-2\` failed: User is not authorized to perform this action. Grant the bot's role permission for \`ec2:TerminateInstances\` on this resource (see template.yaml).`,
+    ]);
+    expect(denied.lines[0]).toMatch(new RegExp(`^:broom: Terminated \\*1\\* of 3 instances: \`${c}\``));
+    expect(denied.lines[1]).toBe(`:x: Still running or unknown: \`${d}\`, \`${e}\`. Terminate them in the EC2 console.`);
+    // each region terminated, then each checked, as a replay finds them
+    expect(denied.checkpoints).toEqual([`terminate ${EAST}`, `terminate ${WEST}`, `verify ${EAST}`, `verify ${WEST}`]);
   });
 
-  it('the check after cannot be read: nothing is claimed terminated', async () => {
+  it('TerminateInstances answers an error after it acted: the check shows them ended, and nothing is claimed NOT terminated', async () => {
     const [a] = await launchNamed(EAST, 1, 'a');
     const i = input('u', { terminate: [a!] });
+    const p = (await tplan(i)).data;
+    // a 500 after the call reached EC2 (the step's retries get the same answer)
+    rewrite(ec2(EAST), 'TerminateInstancesCommand', () => {
+      throw sdkError({ name: 'InternalError', message: 'An internal error has occurred', status: 500 });
+    });
+
+    const out = await rig.execute(terminateListed, i, p);
+
+    expect(await instanceStates(ec2(EAST), [a!])).toEqual({ [a!]: expect.stringMatching(/^(shutting-down|terminated)$/) });
+    expect(out.failures).toEqual([]);
+    expect(out.ok).toBe(true);
+    expect(out.lines[0]).toMatch(new RegExp(`^:broom: Terminated \\*1\\* of 1 instance: \`${a}\` \\((shutting-down|terminated)\\)\\.$`));
+  });
+
+  it('the check after cannot be read: nothing is claimed terminated, and the failure says why', async () => {
+    const [a, b] = await launchNamed(EAST, 2, 'a');
+    const i = input('u', { terminate: [a!, b!] });
     const p: TerminatePlan = (await tplan(i)).data;
     fail(ec2(EAST), 'DescribeInstancesCommand', ACCESS_DENIED);
     const out = await rig.execute(terminateListed, i, p);
     expect(out.ok).toBe(false);
-    expect(out.lines[0]).toBe(':broom: Terminated *0* of 1 instance: none.');
-    expect(out.lines[1]).toBe(`:x: Still running or unknown: \`${a}\`. Terminate them in the EC2 console.`);
+    expect(out.failures).toEqual([
+      "The instances in us-east-1 could not be checked after: ec2:DescribeInstances on `us-east-1` failed: User is not authorized to perform this action. Grant the bot's role permission for `ec2:DescribeInstances` on this resource (see template.yaml).",
+    ]);
+    expect(out.lines[0]).toBe(':broom: Terminated *0* of 2 instances: none.');
+    expect(out.lines[1]).toBe(`:x: Still running or unknown: \`${a}\`, \`${b}\`. Terminate them in the EC2 console.`);
   });
 });
 

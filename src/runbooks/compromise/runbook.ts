@@ -62,15 +62,16 @@ interface Cursor {
 interface Batch {
   events: TrailEvent[];
   calls: number;
-  next?: Cursor;
-  /** Lookups cut at MAX_PAGES_PER_LOOKUP. */
-  cut: number;
+  /** Where the next step goes on from (undefined: every lookup read). */
+  next?: Cursor | undefined;
+  /** Whether a lookup was cut at MAX_PAGES_PER_LOOKUP. */
+  cut: boolean;
 }
 
 /** At most LOOKUP_CALLS_PER_SECOND pages, from the cursor on: one step's worth of LookupEvents. */
 async function lookupBatch(deps: RunbookDeps, region: string, lookups: readonly LookupAttribute[], from: Cursor, start: Date, end: Date): Promise<Batch> {
   const ct = deps.clients.cloudtrail(region);
-  const out: Batch = { events: [], calls: 0, cut: 0 };
+  const out: Batch = { events: [], calls: 0, cut: false };
   let c: Cursor | undefined = from;
   while (c && out.calls < LOOKUP_CALLS_PER_SECOND) {
     const attr = lookups[c.lookup] as LookupAttribute;
@@ -80,18 +81,18 @@ async function lookupBatch(deps: RunbookDeps, region: string, lookups: readonly 
     const pages: number = c.pages + 1;
     if (page.next && pages < MAX_PAGES_PER_LOOKUP) c = { lookup: c.lookup, token: page.next, pages };
     else {
-      if (page.next) out.cut++;
+      if (page.next) out.cut = true;
       c = c.lookup + 1 < lookups.length ? { lookup: c.lookup + 1, pages: 0 } : undefined;
     }
   }
-  if (c) out.next = c;
+  out.next = c;
   return out;
 }
 
 interface Investigation {
   events: TrailEvent[];
   failures: string[];
-  cut: number;
+  cut: boolean;
 }
 
 /**
@@ -106,7 +107,7 @@ async function investigate(ctx: DurableContext, deps: RunbookDeps, plan: Contain
   const end = new Date(await ctx.step('investigation-window', async () => deps.now().toISOString()));
   const byId = new Map<string, TrailEvent>();
   const failures: string[] = [];
-  let cut = 0;
+  let cut = false;
   for (const region of plan.regions) {
     let cursor: Cursor | undefined = { lookup: 0, pages: 0 };
     for (let n = 0; cursor; n++) {
@@ -114,11 +115,11 @@ async function investigate(ctx: DurableContext, deps: RunbookDeps, plan: Contain
       const from: Cursor = cursor;
       const r = await safeStep(ctx, `cloudtrail ${region} ${n}`, () => lookupBatch(deps, region, lookups, from, start, end));
       if (!r.ok) {
-        failures.push(`CloudTrail in ${region} could not be read (${r.message})${r.hint ? ` ${r.hint}` : ''}: look the user up in that region's CloudTrail console.`);
+        failures.push(`CloudTrail in ${region} could not be read (${r.message}): look the user up in that region's CloudTrail console.${r.hint ? ` ${r.hint}` : ''}`);
         break;
       }
       for (const e of r.value.events) byId.set(`${e.region}:${e.id}`, e);
-      cut += r.value.cut;
+      cut ||= r.value.cut;
       cursor = r.value.next;
     }
   }
@@ -144,6 +145,25 @@ async function postThread(ctx: DurableContext, deps: RunbookDeps, input: Comprom
     }
     return { posted, shown: posted === messages.length ? shown : 0, ...(posted < messages.length ? { refused: true } : {}) };
   });
+}
+
+/**
+ * The report at the most bullets that fit the result's section: cut the event groups first (the
+ * thread has every event) down to two, then the instances down to one, then (with one group) the IAM
+ * changes down to one; the last of these when none fits. `assemble(g, i, m)` makes the report with
+ * at most g groups, i instances and m IAM changes.
+ */
+export function fitReport(assemble: (g: number, i: number, m: number) => string[], budget = RESULT_BUDGET): string[] {
+  const tries: [number, number, number][] = [];
+  for (let g = GROUP_LINES; g >= 2; g--) tries.push([g, INSTANCE_LINES, IAM_LINES]);
+  for (let i = INSTANCE_LINES - 1; i >= 1; i--) tries.push([2, i, IAM_LINES]);
+  for (let m = IAM_LINES - 1; m >= 1; m--) tries.push([1, 1, m]);
+  let report: string[] = [];
+  for (const [g, i, m] of tries) {
+    report = assemble(g, i, m);
+    if (report.join('\n').length <= budget) break;
+  }
+  return report;
 }
 
 // ---- contain, investigate, offer the clean-up --------------------------------------------------------------
@@ -212,13 +232,13 @@ const contain: Runbook<CompromiseInput, ContainPlan> = {
     const keys = [...plan.keys, ...newer];
     if (newer.length) needsHuman.push(`${plural(newer.length, 'access key')} appeared while the approval waited (${newer.map((k) => code(k.id)).join(', ')}), and ${newer.length === 1 ? 'was' : 'were'} contained too: find out who made ${newer.length === 1 ? 'it' : 'them'}.`);
     const contained: { id: string; at: string }[] = [];
+    // Keys IAM no longer has (deleted between the listing and the run): they cannot sign either, but are not "Inactive".
+    const deleted: string[] = [];
     const notContained: string[] = [];
     for (const [i, k] of keys.entries()) {
-      const r = await safeStep(ctx, `deactivate ${k.id}`, async () => {
-        await deactivateKey(iam, plan.user, k.id);
-        return { at: deps.now().toISOString() };
-      });
-      if (r.ok) contained.push({ id: k.id, at: r.value.at });
+      const r = await safeStep(ctx, `deactivate ${k.id}`, async () => ({ state: await deactivateKey(iam, plan.user, k.id), at: deps.now().toISOString() }));
+      if (r.ok && r.value.state === 'gone') deleted.push(k.id);
+      else if (r.ok) contained.push({ id: k.id, at: r.value.at });
       else {
         notContained.push(k.id);
         failures.push(`${k.id} was NOT deactivated: ${withHint(r)}`);
@@ -232,6 +252,8 @@ const contain: Runbook<CompromiseInput, ContainPlan> = {
     const status = new Map(check.ok ? check.value.map((k) => [k.id, k.status]) : []);
     const watched = input.key ? keys : check.ok ? check.value : keys;
     const stillActive = check.ok ? watched.filter((k) => status.get(k.id) === 'Active').map((k) => k.id) : notContained;
+    // The user's keys now (the replacement's room): as listed after, or as the plan counted them with those that appeared since.
+    const keyCount = check.ok ? check.value.length : plan.keyCount + newer.length;
 
     // 2. Lock, when asked.
     const lockLines: string[] = [];
@@ -276,13 +298,17 @@ const contain: Runbook<CompromiseInput, ContainPlan> = {
 
     // 6. The report.
     const lines: string[] = [];
-    const containedAt = contained.map((c) => c.at).sort().at(-1);
+    // The last key set Inactive: the keys are deactivated in order, so the last one's time is the newest.
+    const containedAt = contained.at(-1)?.at;
+    const inactive = keys.filter((k) => !stillActive.includes(k.id) && !deleted.includes(k.id));
+    const gone = deleted.length ? [`deleted since the listing: ${deleted.map((id) => code(id)).join(', ')}`] : [];
     if (!keys.length) lines.push(`:information_source: ${code(plan.user, 64)} has no access keys to deactivate.`);
     else if (!stillActive.length) {
-      lines.push(`:lock: *Contained*${containedAt ? ` at ${slackDate(containedAt, { seconds: true })}` : ''}: ${plural(keys.length, 'access key')} of ${code(plan.user, 64)} ${keys.length === 1 ? 'is' : 'are'} Inactive${check.ok ? ' (checked with ListAccessKeys)' : ''}: ${keys.map((k) => code(k.id)).join(', ')}.`);
+      const off = inactive.length ? [`${plural(inactive.length, 'access key')} of ${code(plan.user, 64)} ${inactive.length === 1 ? 'is' : 'are'} Inactive${check.ok ? ' (checked with ListAccessKeys)' : ''}: ${inactive.map((k) => code(k.id)).join(', ')}`] : [];
+      lines.push(`:lock: *Contained*${containedAt ? ` at ${slackDate(containedAt, { seconds: true })}` : ''}: ${[...off, ...gone].join('; ')}.`);
     } else {
-      const done = keys.filter((k) => !stillActive.includes(k.id));
-      lines.push(`:rotating_light: *NOT fully contained*: ${stillActive.map((id) => code(id)).join(', ')} ${stillActive.length === 1 ? 'is' : 'are'} still *Active*${done.length ? `; Inactive: ${done.map((k) => code(k.id)).join(', ')}` : ''}.`);
+      const off = inactive.length ? [`Inactive: ${inactive.map((k) => code(k.id)).join(', ')}`] : [];
+      lines.push(`:rotating_light: *NOT fully contained*: ${stillActive.map((id) => code(id)).join(', ')} ${stillActive.length === 1 ? 'is' : 'are'} still *Active*${[...off, ...gone].map((x) => `; ${x}`).join('')}.`);
       needsHuman.push(`Deactivate ${stillActive.map((id) => code(id)).join(', ')} now (IAM console, or run this command again).`);
     }
     if (lockLines.length) lines.push(`:no_entry: *Locked*: ${lockLines.join('; ')}.`);
@@ -309,7 +335,7 @@ const contain: Runbook<CompromiseInput, ContainPlan> = {
     if (iamWrites.users.length) needsHuman.push(`Delete the IAM users it created, after review: ${iamWrites.users.map((u) => code(u, 64)).join(', ')} (a restore never deletes users).`);
     if (iamWrites.keys.length) needsHuman.push(`Deactivate the access keys it created for ${iamWrites.keys.map((u) => code(u, 64)).join(', ')}.`);
     if (iamWrites.policies.length) needsHuman.push(`Review the policy changes: ${iamWrites.policies.slice(0, 5).map((p) => code(p, 120)).join(', ')}.`);
-    if (plan.keyCount >= MAX_ACCESS_KEYS && !replacement) needsHuman.push(`A replacement key needs room: IAM allows ${MAX_ACCESS_KEYS} keys and the user has ${plan.keyCount}; delete one (after review) before \`--new-key\`.`);
+    if (keyCount >= MAX_ACCESS_KEYS && !replacement) needsHuman.push(`A replacement key needs room: IAM allows ${MAX_ACCESS_KEYS} keys and the user has ${keyCount}; delete one (after review) before \`--new-key\`.`);
     if (!input.lock) needsHuman.push('Consider *Deny all + revoke console*: an inactive key cannot sign, but the user may have a console password.');
     needsHuman.push('Find where the key leaked and rotate whatever used it (the replacement key lives in Secrets Manager); delete the inactive keys once reviewed.');
     const human = [':bust_in_silhouette: *Still needs a human*:', ...needsHuman.map((l) => `• ${l}`)];
@@ -330,22 +356,13 @@ const contain: Runbook<CompromiseInput, ContainPlan> = {
       ...more(iamWrites.lines.length - m, 'more IAM change'),
       ...human,
     ];
-    // Cut the event groups first (the thread has every event), then the instances, then the IAM changes.
-    const tries: [number, number, number][] = [];
-    for (let g = GROUP_LINES; g >= 2; g--) tries.push([g, INSTANCE_LINES, IAM_LINES]);
-    for (let i = INSTANCE_LINES - 1; i >= 1; i--) tries.push([2, i, IAM_LINES]);
-    for (let m = IAM_LINES - 1; m >= 1; m--) tries.push([1, 1, m]);
-    let report = assemble(GROUP_LINES, INSTANCE_LINES, IAM_LINES);
-    for (const [g, i, m] of tries) {
-      report = assemble(g, i, m);
-      if (report.join('\n').length <= RESULT_BUDGET) break;
-    }
+    const report = fitReport(assemble);
 
     const keyFlag = input.key ? ` --key ${input.key}` : '';
     const sinceFlag = ` --since ${plan.since}`;
     const next: NextStep[] = [];
     if (!input.lock) next.push({ label: 'Deny all + revoke console', command: `compromise ${plan.user}${keyFlag}${sinceFlag} --lock`, style: 'danger' });
-    if (!input.newKey && !replacement && plan.keyCount < 2) next.push({ label: 'Create replacement key', command: `compromise ${plan.user}${keyFlag}${sinceFlag} --new-key` });
+    if (!input.newKey && !replacement && keyCount < MAX_ACCESS_KEYS) next.push({ label: 'Create replacement key', command: `compromise ${plan.user}${keyFlag}${sinceFlag} --new-key` });
     if (instances.length) {
       const ids = instances.slice(0, MAX_TERMINATE).map((i) => i.id);
       next.push({ label: instances.length > MAX_TERMINATE ? `Terminate the first ${MAX_TERMINATE} listed` : 'Terminate all listed', command: `compromise ${plan.user} --terminate ${ids.join(',')}`, style: 'danger' });
@@ -391,17 +408,22 @@ const terminateListed: Runbook<CompromiseInput, TerminatePlan> = {
   },
 
   async execute(ctx, deps, input, plan) {
-    const failures: string[] = [];
-    const done: string[] = [];
+    // TerminateInstances' refusal, by region: what it failed to end is told once the check has looked.
+    const refused = new Map<string, string>();
     for (const [region, ids] of Object.entries(plan.byRegion)) {
       const r = await safeStep(ctx, `terminate ${region}`, () => terminate(deps.clients.ec2(region), region, ids));
-      if (r.ok) done.push(...ids);
-      else failures.push(`${ids.join(', ')} in ${region} were NOT terminated: ${withHint(r)}`);
+      if (!r.ok) refused.set(region, withHint(r));
     }
     const states = new Map<string, string>();
+    const failures: string[] = [];
     for (const [region, ids] of Object.entries(plan.byRegion)) {
       const r = await safeStep(ctx, `verify ${region}`, () => findInstances(deps.clients.ec2(region), region, ids));
       if (r.ok) for (const i of r.value) states.set(i.id, i.state);
+      // An instance the check shows ended is ended, whatever TerminateInstances answered (a 5xx after it acted).
+      const left = ids.filter((id) => !GONE.has(states.get(id) ?? ''));
+      const why = refused.get(region);
+      if (why && left.length) failures.push(`${left.join(', ')} in ${region} ${left.length === 1 ? 'was' : 'were'} NOT terminated: ${why}`);
+      if (!r.ok) failures.push(`The instances in ${region} could not be checked after: ${withHint(r)}`);
     }
     const all = Object.values(plan.byRegion).flat();
     const ended = all.filter((id) => GONE.has(states.get(id) ?? ''));
@@ -410,7 +432,7 @@ const terminateListed: Runbook<CompromiseInput, TerminatePlan> = {
       ...(ended.length < all.length ? [`:x: Still running or unknown: ${all.filter((id) => !ended.includes(id)).map((id) => code(id)).join(', ')}. Terminate them in the EC2 console.`] : []),
       `The other follow-ups stay commands: \`/dr compromise ${input.user} --lock\`, \`--new-key\`, \`/dr restore iam --all\`.`,
     ];
-    return { ok: failures.length === 0 && ended.length === all.length, lines, failures };
+    return { ok: ended.length === all.length, lines, failures };
   },
 };
 
