@@ -373,6 +373,44 @@ describe('contain and investigate', () => {
     expect(half.failures).toEqual([expect.stringMatching(new RegExp(`^${w1} was NOT deactivated: `))]);
   });
 
+  it('a key deleted with ListAccessKeys refused after: counted out of the keys, so a replacement is still offered', async () => {
+    const u = await user(2);
+    const [k1, k2] = u.keys as [string, string];
+    const i = input(u.name);
+    const p = await plan(i);
+    await iam().send(new DeleteAccessKeyCommand({ UserName: u.name, AccessKeyId: k2 }));
+    fail(iam(), 'ListAccessKeysCommand', ACCESS_DENIED);
+
+    const out = await execute(i, p.data);
+
+    expect(out.lines[0]).toMatch(new RegExp(`^:lock: \\*Contained\\* at <!date[^>]+>: 1 access key of \`${u.name}\` is Inactive: \`${k1}\`; deleted since the listing: \`${k2}\`\\.$`));
+    expect(out.lines.join('\n')).not.toContain('needs room');
+    expect(out.next?.map((s) => s.label)).toEqual(['Deny all + revoke console', 'Create replacement key']);
+  });
+
+  it('a key the check after does not list was deleted since, not Inactive; --key naming a key deleted since the listing is contained', async () => {
+    const u = await user(2);
+    const [k1, k2] = u.keys as [string, string];
+    const i = input(u.name);
+    const p = await plan(i);
+    // k2 deleted right after it was set Inactive: the listing after has k1 alone
+    rewrite<ListAccessKeysCommandOutput>(iam(), 'ListAccessKeysCommand', (out) => ({ ...out, AccessKeyMetadata: (out.AccessKeyMetadata ?? []).filter((k) => k.AccessKeyId !== k2) }));
+
+    const out = await execute(i, p.data);
+
+    expect(out.lines[0]).toMatch(new RegExp(`^:lock: \\*Contained\\* at <!date[^>]+>: 1 access key of \`${u.name}\` is Inactive \\(checked with ListAccessKeys\\): \`${k1}\`; deleted since the listing: \`${k2}\`\\.$`));
+    undoFaults();
+
+    const v = await user(1);
+    const j = input(v.name, { key: v.keys[0] });
+    const q = await plan(j);
+    await iam().send(new DeleteAccessKeyCommand({ UserName: v.name, AccessKeyId: v.keys[0] }));
+    const one = await execute(j, q.data);
+    expect(one.lines[0]).toBe(`:lock: *Contained*: deleted since the listing: \`${v.keys[0]}\`.`);
+    expect(one.failures).toEqual([]);
+    expect(one.ok).toBe(true);
+  });
+
   it('a run that finds nothing: every line of the report, and what still needs a human', async () => {
     const u = await user(1);
     const i = input(u.name);
@@ -692,20 +730,23 @@ describe('contain and investigate', () => {
     trail.record(EAST, [ev(v.name, v.keys[0]!, 'RunInstances', EAST)]);
     const j = input(v.name);
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => {});
-    const refused = await executeWith(j, (await plan(j)).data, () => Promise.reject(new Error(`slack: 500 ${'x'.repeat(300)}`)));
-    expect(refused.lines).toContain('The full list could not be posted in the thread (Slack refused it): look the user up in the CloudTrail console.');
-    expect(refused.ok).toBe(true);
-    // the refusal logged, its error cut at 200 characters
-    expect(warn.mock.calls.map((c) => JSON.parse(String(c[0])) as unknown)).toEqual([{ level: 'WARN', message: 'event list not posted in the thread', runId: j.runId, error: `slack: 500 ${'x'.repeat(189)}` }]);
-    // a refusal that is not an Error is logged as what it is
-    warn.mockClear();
-    const v2 = await user(1);
-    trail.record(EAST, [ev(v2.name, v2.keys[0]!, 'RunInstances', EAST)]);
-    const j2 = input(v2.name);
-    const odd = await executeWith(j2, (await plan(j2)).data, () => Promise.reject(undefined));
-    expect(odd.lines).toContain('The full list could not be posted in the thread (Slack refused it): look the user up in the CloudTrail console.');
-    expect(warn.mock.calls.map((c) => JSON.parse(String(c[0])) as unknown)).toEqual([{ level: 'WARN', message: 'event list not posted in the thread', runId: j2.runId, error: 'undefined' }]);
-    warn.mockRestore();
+    try {
+      const refused = await executeWith(j, (await plan(j)).data, () => Promise.reject(new Error(`slack: 500 ${'x'.repeat(300)}`)));
+      expect(refused.lines).toContain('The full list could not be posted in the thread (Slack refused it): look the user up in the CloudTrail console.');
+      expect(refused.ok).toBe(true);
+      // the refusal logged, its error cut at 200 characters
+      expect(warn.mock.calls.map((c) => JSON.parse(String(c[0])) as unknown)).toEqual([{ level: 'WARN', message: 'event list not posted in the thread', runId: j.runId, error: `slack: 500 ${'x'.repeat(189)}` }]);
+      // a refusal that is not an Error is logged as what it is
+      warn.mockClear();
+      const v2 = await user(1);
+      trail.record(EAST, [ev(v2.name, v2.keys[0]!, 'RunInstances', EAST)]);
+      const j2 = input(v2.name);
+      const odd = await executeWith(j2, (await plan(j2)).data, () => Promise.reject(undefined));
+      expect(odd.lines).toContain('The full list could not be posted in the thread (Slack refused it): look the user up in the CloudTrail console.');
+      expect(warn.mock.calls.map((c) => JSON.parse(String(c[0])) as unknown)).toEqual([{ level: 'WARN', message: 'event list not posted in the thread', runId: j2.runId, error: 'undefined' }]);
+    } finally {
+      warn.mockRestore();
+    }
 
     // 300 events take more than one thread message: the second refused
     const w = await user(1);
@@ -771,8 +812,8 @@ describe('fitReport: the most bullets that fit the result\'s section', () => {
     expect(shape(fitReport(report(), 15 * 100 - 1))).toEqual([2, 7, 6]);
     expect(shape(fitReport(report(), 9 * 100 - 1))).toEqual([2, 1, 6]);
     expect(shape(fitReport(report(), 7 * 100 - 1))).toEqual([1, 1, 5]);
-    // long group lines: two groups with an instance and six IAM changes do not fit, one group with seven would: never more than six
-    expect(shape(fitReport(report(299), 300 + 100 + 7 * 100))).toEqual([1, 1, 5]);
+    // long group lines: two groups with an instance and six IAM changes do not fit, one group with the six does (seven would too: never more than six)
+    expect(shape(fitReport(report(299), 300 + 100 + 7 * 100))).toEqual([1, 1, 6]);
   });
 
   it('nothing fits: the smallest report, one of each', () => {
@@ -866,6 +907,22 @@ describe('--terminate', () => {
     expect(out.failures).toEqual([]);
     expect(out.ok).toBe(true);
     expect(out.lines[0]).toMatch(new RegExp(`^:broom: Terminated \\*1\\* of 1 instance: \`${a}\` \\((shutting-down|terminated)\\)\\.$`));
+  });
+
+  it('TerminateInstances refused and the check after unreadable: what TerminateInstances said, and nothing claimed either way', async () => {
+    const [a] = await launchNamed(EAST, 1, 'a');
+    const i = input('u', { terminate: [a!] });
+    const p = (await tplan(i)).data;
+    fail(ec2(EAST), 'TerminateInstancesCommand', ACCESS_DENIED);
+    fail(ec2(EAST), 'DescribeInstancesCommand', ACCESS_DENIED);
+
+    const out = await rig.execute(terminateListed, i, p);
+
+    expect(out.ok).toBe(false);
+    expect(out.failures).toEqual([
+      "The instances in us-east-1 could not be checked after: ec2:DescribeInstances on `us-east-1` failed: User is not authorized to perform this action. Grant the bot's role permission for `ec2:DescribeInstances` on this resource (see template.yaml). (TerminateInstances had answered: ec2:TerminateInstances on `1 instance(s) in us-east-1` failed: User is not authorized to perform this action. Grant the bot's role permission for `ec2:TerminateInstances` on this resource (see template.yaml).)",
+    ]);
+    expect(out.lines[1]).toBe(`:x: Still running or unknown: \`${a}\`. Terminate them in the EC2 console.`);
   });
 
   it('the check after cannot be read: nothing is claimed terminated, and the failure says why', async () => {

@@ -149,15 +149,15 @@ async function postThread(ctx: DurableContext, deps: RunbookDeps, input: Comprom
 
 /**
  * The report at the most bullets that fit the result's section: cut the event groups first (the
- * thread has every event) down to two, then the instances down to one, then (with one group) the IAM
- * changes down to one; the last of these when none fits. `assemble(g, i, m)` makes the report with
+ * thread has every event) down to two, then the instances down to one, then (with one group and
+ * one instance) the IAM changes down to one; the last of these when none fits. `assemble(g, i, m)` makes the report with
  * at most g groups, i instances and m IAM changes.
  */
 export function fitReport(assemble: (g: number, i: number, m: number) => string[], budget = RESULT_BUDGET): string[] {
   const tries: [number, number, number][] = [];
   for (let g = GROUP_LINES; g >= 2; g--) tries.push([g, INSTANCE_LINES, IAM_LINES]);
   for (let i = INSTANCE_LINES - 1; i >= 1; i--) tries.push([2, i, IAM_LINES]);
-  for (let m = IAM_LINES - 1; m >= 1; m--) tries.push([1, 1, m]);
+  for (let m = IAM_LINES; m >= 1; m--) tries.push([1, 1, m]);
   let report: string[] = [];
   for (const [g, i, m] of tries) {
     report = assemble(g, i, m);
@@ -233,11 +233,11 @@ const contain: Runbook<CompromiseInput, ContainPlan> = {
     if (newer.length) needsHuman.push(`${plural(newer.length, 'access key')} appeared while the approval waited (${newer.map((k) => code(k.id)).join(', ')}), and ${newer.length === 1 ? 'was' : 'were'} contained too: find out who made ${newer.length === 1 ? 'it' : 'them'}.`);
     const contained: { id: string; at: string }[] = [];
     // Keys IAM no longer has (deleted between the listing and the run): they cannot sign either, but are not "Inactive".
-    const deleted: string[] = [];
+    const goneKeys: string[] = [];
     const notContained: string[] = [];
     for (const [i, k] of keys.entries()) {
       const r = await safeStep(ctx, `deactivate ${k.id}`, async () => ({ state: await deactivateKey(iam, plan.user, k.id), at: deps.now().toISOString() }));
-      if (r.ok && r.value.state === 'gone') deleted.push(k.id);
+      if (r.ok && r.value.state === 'gone') goneKeys.push(k.id);
       else if (r.ok) contained.push({ id: k.id, at: r.value.at });
       else {
         notContained.push(k.id);
@@ -252,8 +252,10 @@ const contain: Runbook<CompromiseInput, ContainPlan> = {
     const status = new Map(check.ok ? check.value.map((k) => [k.id, k.status]) : []);
     const watched = input.key ? keys : check.ok ? check.value : keys;
     const stillActive = check.ok ? watched.filter((k) => status.get(k.id) === 'Active').map((k) => k.id) : notContained;
-    // The user's keys now (the replacement's room): as listed after, or as the plan counted them with those that appeared since.
-    const keyCount = check.ok ? check.value.length : plan.keyCount + newer.length;
+    // Deleted since the listing: no such key to deactivate, or (deleted after) not in the listing after.
+    const deleted = keys.map((k) => k.id).filter((id) => goneKeys.includes(id) || (check.ok && !status.has(id)));
+    // The user's keys now (the replacement's room): as listed after, or as the plan counted them, with those that appeared and less those deleted since.
+    const keyCount = check.ok ? check.value.length : plan.keyCount + newer.length - goneKeys.length;
 
     // 2. Lock, when asked.
     const lockLines: string[] = [];
@@ -301,14 +303,14 @@ const contain: Runbook<CompromiseInput, ContainPlan> = {
     // The last key set Inactive: the keys are deactivated in order, so the last one's time is the newest.
     const containedAt = contained.at(-1)?.at;
     const inactive = keys.filter((k) => !stillActive.includes(k.id) && !deleted.includes(k.id));
-    const gone = deleted.length ? [`deleted since the listing: ${deleted.map((id) => code(id)).join(', ')}`] : [];
+    const goneText = deleted.length ? [`deleted since the listing: ${deleted.map((id) => code(id)).join(', ')}`] : [];
     if (!keys.length) lines.push(`:information_source: ${code(plan.user, 64)} has no access keys to deactivate.`);
     else if (!stillActive.length) {
       const off = inactive.length ? [`${plural(inactive.length, 'access key')} of ${code(plan.user, 64)} ${inactive.length === 1 ? 'is' : 'are'} Inactive${check.ok ? ' (checked with ListAccessKeys)' : ''}: ${inactive.map((k) => code(k.id)).join(', ')}`] : [];
-      lines.push(`:lock: *Contained*${containedAt ? ` at ${slackDate(containedAt, { seconds: true })}` : ''}: ${[...off, ...gone].join('; ')}.`);
+      lines.push(`:lock: *Contained*${containedAt ? ` at ${slackDate(containedAt, { seconds: true })}` : ''}: ${[...off, ...goneText].join('; ')}.`);
     } else {
       const off = inactive.length ? [`Inactive: ${inactive.map((k) => code(k.id)).join(', ')}`] : [];
-      lines.push(`:rotating_light: *NOT fully contained*: ${stillActive.map((id) => code(id)).join(', ')} ${stillActive.length === 1 ? 'is' : 'are'} still *Active*${[...off, ...gone].map((x) => `; ${x}`).join('')}.`);
+      lines.push(`:rotating_light: *NOT fully contained*: ${stillActive.map((id) => code(id)).join(', ')} ${stillActive.length === 1 ? 'is' : 'are'} still *Active*${[...off, ...goneText].map((x) => `; ${x}`).join('')}.`);
       needsHuman.push(`Deactivate ${stillActive.map((id) => code(id)).join(', ')} now (IAM console, or run this command again).`);
     }
     if (lockLines.length) lines.push(`:no_entry: *Locked*: ${lockLines.join('; ')}.`);
@@ -420,10 +422,12 @@ const terminateListed: Runbook<CompromiseInput, TerminatePlan> = {
       const r = await safeStep(ctx, `verify ${region}`, () => findInstances(deps.clients.ec2(region), region, ids));
       if (r.ok) for (const i of r.value) states.set(i.id, i.state);
       // An instance the check shows ended is ended, whatever TerminateInstances answered (a 5xx after it acted).
-      const left = ids.filter((id) => !GONE.has(states.get(id) ?? ''));
       const why = refused.get(region);
-      if (why && left.length) failures.push(`${left.join(', ')} in ${region} ${left.length === 1 ? 'was' : 'were'} NOT terminated: ${why}`);
-      if (!r.ok) failures.push(`The instances in ${region} could not be checked after: ${withHint(r)}`);
+      if (!r.ok) failures.push(`The instances in ${region} could not be checked after: ${withHint(r)}${why ? ` (TerminateInstances had answered: ${why})` : ''}`);
+      else if (why) {
+        const left = ids.filter((id) => !GONE.has(states.get(id) ?? ''));
+        if (left.length) failures.push(`${left.join(', ')} in ${region} ${left.length === 1 ? 'was' : 'were'} NOT terminated: ${why}`);
+      }
     }
     const all = Object.values(plan.byRegion).flat();
     const ended = all.filter((id) => GONE.has(states.get(id) ?? ''));
