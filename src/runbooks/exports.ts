@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DrConfig } from '../config/schema';
 import { PreconditionError, wrapAws } from '../errors';
+import { formatCount } from '../slack/views/run';
 import type { RunbookDeps } from './types';
 
 /**
- * What the export verbs (route53, lambda; IAM has its own copy) share: the backup bucket, JSON
+ * What the export verbs (route53, lambda; IAM its read-back only) share: the backup bucket, JSON
  * documents with a checksum in their metadata, and `latest.json` pointers.
  */
 
@@ -41,6 +42,35 @@ export async function getText(s3: S3Client, bucket: string, key: string): Promis
     if ((e as { name?: string }).name === 'NoSuchKey' || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
     throw wrapAws(e, 'GetObject', `${bucket}/${key}`);
   }
+}
+
+/** An export read back after it was written: there or not, its bytes the ones written (by checksum), and how many entries it holds (-1: none readable). */
+export interface ReadBack {
+  found: boolean;
+  same: boolean;
+  count: number;
+}
+
+/**
+ * Reads an export back: `count` gives how many entries its JSON holds. A body that is not JSON (a
+ * truncated or overwritten object) holds none: a failed verification, not a crashed step.
+ */
+export async function readBack(s3: S3Client, bucket: string, key: string, sha256: string, count: (doc: Record<string, unknown>) => unknown): Promise<ReadBack> {
+  const body = await getText(s3, bucket, key);
+  if (body === undefined) return { found: false, same: false, count: -1 };
+  let n: unknown;
+  try {
+    n = count(JSON.parse(body) as Record<string, unknown>);
+  } catch {
+    n = undefined;
+  }
+  return { found: true, same: sha256Hex(body) === sha256, count: typeof n === 'number' ? n : -1 };
+}
+
+/** A read-back that did not verify, as the report's line: `what` names the entries ("record sets"). */
+export function readBackLine(r: ReadBack, what: string): string {
+  if (!r.found) return ':warning: The export was not there when it was read back.';
+  return `:warning: Read back ${r.same ? 'the same checksum' : 'a different checksum'} with ${r.count < 0 ? `no ${what} readable` : `${formatCount(r.count)} ${what}`}.`;
 }
 
 /** HeadObject's metadata and date, or undefined when there is no such key. */

@@ -492,7 +492,7 @@ describe('the read-back', () => {
     expect((JSON.parse(await text(bucket, LATEST_KEY)) as { key: string }).key).toBe(keyOf(i));
   });
 
-  it('a body without roles read back counts as -1 roles', async () => {
+  it('a body without roles read back holds none readable', async () => {
     // prepare
     const { bucket, prefix } = await setUp();
     await role(`${prefix}a`);
@@ -505,7 +505,7 @@ describe('the read-back', () => {
 
     // assess
     expect(r.ok).toBe(false);
-    expect(r.lines[1]).toBe(':warning: Read back a different checksum with -1 roles.');
+    expect(r.lines[1]).toBe(':warning: Read back a different checksum with no roles readable.');
   });
 
   it('the same checksum but not the role count the export step recorded (a replayed step): not verified; latest carries the step’s record', async () => {

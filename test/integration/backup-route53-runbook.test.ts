@@ -92,13 +92,18 @@ describe('the plan', () => {
   it('refuses without a configured zone, and without a backup bucket, before reading anything', async () => {
     const d = rig.deps();
     const noZone = { ...d, config: { ...d.config, route53: undefined } } as RunbookDeps;
-    await expect(plan(input(), noZone)).rejects.toMatchObject({ code: 'no_zone', message: 'No hosted zone is configured.' });
+    await expect(plan(input(), noZone)).rejects.toMatchObject({ code: 'no_zone', message: 'No hosted zone is configured.', hint: 'Set `route53.hostedZoneId` in the drbot config.' });
     const noBucket = { ...d, config: { ...d.config, backupBucket: undefined } } as RunbookDeps;
     await expect(plan(input(), noBucket)).rejects.toBeInstanceOf(DrbotError);
   });
 
   it('a zone Route53 does not know is refused naming GetHostedZone and the zone', async () => {
     await expect(plan(input({ zone: 'ZNOSUCHZONE123' }))).rejects.toThrow(/GetHostedZone on `ZNOSUCHZONE123`/);
+  });
+
+  it('a listing refused is refused naming ListResourceRecordSets and the zone', async () => {
+    fail(r53(), 'ListResourceRecordSetsCommand', ACCESS_DENIED);
+    await expect(plan(input())).rejects.toMatchObject({ message: `ListResourceRecordSets on \`${zoneId}\` failed: User is not authorized to perform this action` });
   });
 
   it('only --prune makes a person\'s run destructive (a scheduled prune is reviewed policy)', () => {
@@ -179,16 +184,59 @@ describe('the export', () => {
     expect(await versions(`route53/${zoneId}/`)).toEqual([...before, p.data.key, `route53/${zoneId}/latest.json`].sort());
   });
 
-  it('the same checksum with a record count that differs from the one written still fails (and an empty read-back counts -1)', async () => {
+  it('the same checksum with a record count that differs from the one written still fails (and an empty read-back holds none)', async () => {
     const i = input();
     const p = await plan(i);
     // the body read back is empty: its checksum differs and it holds no record sets
     rewrite<{ Body?: unknown }>(s3(), 'GetObjectCommand', (o, inp) => (inp.Key === p.data.key ? { ...o, Body: { transformToString: async () => '' } } : o));
     const r = await backup(i, p.data);
     expect(r.ok).toBe(false);
-    expect(r.lines[1]).toBe(':warning: Read back a different checksum with -1 record sets.');
+    expect(r.lines[1]).toBe(':warning: Read back a different checksum with no record sets readable.');
     // no prune was planned: no "Nothing was pruned" line
     expect(r.lines).toHaveLength(2);
+  });
+
+  it('a read-back that is not JSON, or not there at all, fails the verification (not the step) and prunes nothing', async () => {
+    const i = input();
+    const p = await plan(i);
+    rewrite<{ Body?: unknown }>(s3(), 'GetObjectCommand', (o, inp) => (inp.Key === p.data.key ? { ...o, Body: { transformToString: async () => '{"format":"drbot-route53-exp' } } : o));
+    const cut = await backup(i, p.data);
+    expect(cut.ok).toBe(false);
+    expect(cut.lines[1]).toBe(':warning: Read back a different checksum with no record sets readable.');
+    expect(cut.failures).toEqual(['the export read back differs from what was written']);
+    undoFaults();
+
+    const j = input();
+    const q = await plan(j);
+    fail(s3(), 'GetObjectCommand', { name: 'NoSuchKey', message: 'The specified key does not exist.', status: 404 }, { when: (x) => x.Key === q.data.key });
+    const gone = await backup(j, q.data);
+    expect(gone.ok).toBe(false);
+    expect(gone.lines[1]).toBe(':warning: The export was not there when it was read back.');
+  });
+
+  it('a listing of more pages passes on each part of where the last one stopped, the set identifier too (moto gives none: the first page is rewritten)', async () => {
+    const own = await smallZone('r53-paged.example.com');
+    const calls: Record<string, unknown>[] = [];
+    rewrite<{ ResourceRecordSets?: { Name?: string; Type?: string }[]; IsTruncated?: boolean }>(r53(), 'ListResourceRecordSetsCommand', (o, x) => {
+      calls.push(x);
+      if (x.StartRecordName) return o;
+      const [first, second] = o.ResourceRecordSets ?? [];
+      return { ...o, ResourceRecordSets: [first!], IsTruncated: true, NextRecordName: second?.Name, NextRecordType: second?.Type, NextRecordIdentifier: 'weighted-2' };
+    });
+    const i = input({ zone: own });
+
+    await plan(i);
+
+    expect(calls).toHaveLength(2);
+    expect(calls[1]).toMatchObject({ HostedZoneId: own, StartRecordName: 'r53-paged.example.com.', StartRecordType: expect.any(String), StartRecordIdentifier: 'weighted-2' });
+  });
+
+  it('a zone AWS gives no Config for (made without one) is exported as public', async () => {
+    const own = await smallZone('r53-noconfig.example.com');
+    rewrite<{ HostedZone?: { Config?: unknown } }>(r53(), 'GetHostedZoneCommand', (o) => ({ ...o, HostedZone: { ...o.HostedZone, Config: undefined } }));
+    const i = input({ zone: own });
+    const r = await backup(i);
+    expect((JSON.parse(await text(r.data.key)) as Route53Export).zone).toEqual({ id: own, name: 'r53-noconfig.example.com.', privateZone: false });
   });
 
   it('retries a 5xx on the second page and still writes every record set', async () => {

@@ -106,8 +106,8 @@ describe('the history', () => {
     ]);
   });
 
-  it('a single drill is "drill", not "drills"', async () => {
-    const r = await history(reports({ measures: [rto(120), rpo(10)] }));
+  it('a single drill is "drill", not "drills"; its worst RTO is the largest of its RTOs', async () => {
+    const r = await history(reports({ measures: [rto(30, 'pass', 'restore:spawn-instances'), rto(120), rpo(10)] }));
     expect(r.lines[0]).toBe('*The last 1 drill*, newest first (1 passed). Arrows: the trend against the drill before (↑ slower, ↓ faster).');
     expect(cells(table(r.lines)[1] ?? '').slice(3, 5)).toEqual(['2 min 0 s', '10 s']);
   });

@@ -15,6 +15,7 @@ import { formatCount } from '../../slack/views/run';
 import { formatBytes } from '../../util/limit';
 import { type Runbook, step } from '../driver';
 import type { RunbookDeps } from '../types';
+import { readBack, readBackLine } from '../exports';
 import { type Copy, executePrune, planPrune, pruneLines, pruneResultLines } from '../retention';
 import type { BackupIamInput } from '.';
 import { deleteExportCopy, listExportCopies } from './prune';
@@ -176,22 +177,15 @@ const exportRoles: Runbook<BackupIamInput, IamPlan> = {
       const pointer = JSON.stringify({ key: written.key, runId: input.runId, roles: written.roles, sha256: written.sha256 });
       await put(s3, plan.bucket, LATEST_KEY, pointer, { 'drbot-run': input.runId });
     });
-    const check = await step(ctx, 'verify', async () => {
-      const got = await s3.send(new GetObjectCommand({ Bucket: plan.bucket, Key: written.key })).catch((e: unknown) => {
-        throw wrapAws(e, 'GetObject', `${plan.bucket}/${written.key}`);
-      });
-      const body = (await got.Body?.transformToString()) ?? '';
-      const doc = JSON.parse(body) as Partial<IamExport>;
-      return { same: createHash('sha256').update(body).digest('hex') === written.sha256, roles: doc.roles?.length ?? -1 };
-    });
-    const ok = check.same && check.roles === written.roles;
+    const check = await step(ctx, 'verify', () => readBack(s3, plan.bucket, written.key, written.sha256, (doc) => (doc as Partial<IamExport>).roles?.length));
+    const ok = check.same && check.count === written.roles;
     // Prune only once the new export is known good: the newest copy must be a usable one.
     const pruned = ok && plan.prune?.length ? await executePrune(ctx, 'iam', plan.prune, (c) => deleteExportCopy(s3, plan.bucket, c)) : { deleted: [], failures: [] };
     return {
       ok: ok && pruned.failures.length === 0,
       lines: [
         `Exported *${formatCount(written.roles)}* roles to \`s3://${plan.bucket}/${written.key}\` (${formatBytes(written.bytes)}); \`${LATEST_KEY}\` points at it.`,
-        ok ? ':mag: Verified by reading it back: same checksum, every role present.' : `:warning: Read back ${check.same ? 'the same checksum' : 'a different checksum'} with ${formatCount(check.roles)} roles.`,
+        ok ? ':mag: Verified by reading it back: same checksum, every role present.' : readBackLine(check, 'roles'),
         ...(!ok && plan.prune?.length ? ['Nothing was pruned: the new export did not verify.'] : []),
         ...pruneResultLines(pruned, 'old exports'),
       ],

@@ -3,7 +3,7 @@ import { DrbotError, PreconditionError, wrapAws } from '../../errors';
 import { formatCount } from '../../slack/views/run';
 import { formatBytes } from '../../util/limit';
 import { type Runbook, step } from '../driver';
-import { backupTarget, getText, putObject, sha256Hex } from '../exports';
+import { backupTarget, putObject, readBack, readBackLine, sha256Hex } from '../exports';
 import { deleteStoredCopy } from '../export-prune';
 import { type Copy, executePrune, planPrune, pruneLines, pruneResultLines } from '../retention';
 import type { RunbookDeps } from '../types';
@@ -130,19 +130,15 @@ const exportZone: Runbook<BackupRoute53Input, Route53Plan> = {
         const pointer = { key: plan.key, runId: input.runId, exportedAt: written.exportedAt, sha256: written.sha256, count: written.records };
         await putObject(s3, plan.bucket, latestKey(plan.zoneId), JSON.stringify(pointer), { 'drbot-run': input.runId, 'record-count': String(written.records) });
     });
-    const check = await step(ctx, 'verify', async () => {
-        const body = (await getText(s3, plan.bucket, plan.key)) ?? '';
-        const doc = body ? (JSON.parse(body) as Partial<Route53Export>) : {};
-        return { same: sha256Hex(body) === written.sha256, records: doc.recordSets?.length ?? -1 };
-    });
-    const ok = check.same && check.records === written.records;
+    const check = await step(ctx, 'verify', () => readBack(s3, plan.bucket, plan.key, written.sha256, (doc) => (doc as Partial<Route53Export>).recordSets?.length));
+    const ok = check.same && check.count === written.records;
     // Prune only once the new export is known good: the newest copy must be a usable one.
     const pruned = ok && plan.prune?.length ? await executePrune(ctx, 'route53', plan.prune, (c) => deleteStoredCopy(s3, plan.bucket, c)) : { deleted: [], failures: [] };
     return {
       ok: ok && pruned.failures.length === 0,
       lines: [
         `Exported *${formatCount(written.records)}* record sets of \`${plan.zoneId}\` to \`s3://${plan.bucket}/${plan.key}\` (${formatBytes(written.bytes)}); \`${latestKey(plan.zoneId)}\` points at it.`,
-        ok ? ':mag: Verified by reading it back: same checksum, every record set present.' : `:warning: Read back ${check.same ? 'the same checksum' : 'a different checksum'} with ${formatCount(check.records)} record sets.`,
+        ok ? ':mag: Verified by reading it back: same checksum, every record set present.' : readBackLine(check, 'record sets'),
         ...(!ok && plan.prune?.length ? ['Nothing was pruned: the new export did not verify.'] : []),
         ...pruneResultLines(pruned, 'old exports'),
       ],
