@@ -411,6 +411,44 @@ describe('contain and investigate', () => {
     expect(one.ok).toBe(true);
   });
 
+  it('keys swapped while the approval waited (one deleted, one made) and one refused: each named for what it is; both planned keys deleted, both named', async () => {
+    const u = await user(2);
+    const [k1, k2] = u.keys as [string, string];
+    const i = input(u.name);
+    const p = await plan(i);
+    await iam().send(new DeleteAccessKeyCommand({ UserName: u.name, AccessKeyId: k2 }));
+    const k3 = (await iam().send(new CreateAccessKeyCommand({ UserName: u.name }))).AccessKey?.AccessKeyId ?? '';
+    fail(iam(), 'UpdateAccessKeyCommand', ACCESS_DENIED, { when: (x) => x.AccessKeyId === k1 });
+
+    const out = await execute(i, p.data);
+
+    expect(await statuses(u.name)).toEqual({ [k1]: 'Active', [k3]: 'Inactive' });
+    expect(out.lines[0]).toBe(`:rotating_light: *NOT fully contained*: \`${k1}\` is still *Active*; Inactive: \`${k3}\`; deleted since the listing: \`${k2}\`.`);
+    undoFaults();
+
+    const v = await user(2);
+    const j = input(v.name);
+    const q = await plan(j);
+    for (const k of v.keys) await iam().send(new DeleteAccessKeyCommand({ UserName: v.name, AccessKeyId: k }));
+    const both = await execute(j, q.data);
+    expect(both.lines[0]).toBe(`:lock: *Contained*: deleted since the listing: ${codes(v.keys)}.`);
+  });
+
+  it('a key made while the approval waited, with ListAccessKeys refused after: counted in, so no replacement is offered', async () => {
+    const u = await user(1);
+    const i = input(u.name);
+    const p = await plan(i);
+    await iam().send(new CreateAccessKeyCommand({ UserName: u.name }));
+    // the listing at approval answers; the check after is refused
+    let lists = 0;
+    fail(iam(), 'ListAccessKeysCommand', ACCESS_DENIED, { when: () => ++lists > 1 });
+
+    const out = await execute(i, p.data);
+
+    expect(out.lines).toContain('• A replacement key needs room: IAM allows 2 keys and the user has 2; delete one (after review) before `--new-key`.');
+    expect(out.next?.map((s) => s.label)).toEqual(['Deny all + revoke console']);
+  });
+
   it('a run that finds nothing: every line of the report, and what still needs a human', async () => {
     const u = await user(1);
     const i = input(u.name);
@@ -907,6 +945,15 @@ describe('--terminate', () => {
     expect(out.failures).toEqual([]);
     expect(out.ok).toBe(true);
     expect(out.lines[0]).toMatch(new RegExp(`^:broom: Terminated \\*1\\* of 1 instance: \`${a}\` \\((shutting-down|terminated)\\)\\.$`));
+  });
+
+  it('one instance refused: it "was" NOT terminated', async () => {
+    const [a] = await launchNamed(EAST, 1, 'a');
+    const i = input('u', { terminate: [a!] });
+    const p = (await tplan(i)).data;
+    fail(ec2(EAST), 'TerminateInstancesCommand', ACCESS_DENIED);
+    const out = await rig.execute(terminateListed, i, p);
+    expect(out.failures).toEqual([expect.stringMatching(new RegExp(`^${a} in us-east-1 was NOT terminated: ec2:TerminateInstances`))]);
   });
 
   it('TerminateInstances refused and the check after unreadable: what TerminateInstances said, and nothing claimed either way', async () => {
