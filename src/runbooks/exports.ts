@@ -67,6 +67,9 @@ export async function readBack(s3: S3Client, bucket: string, key: string, sha256
   return { found: true, same: sha256Hex(body) === sha256, count: typeof n === 'number' ? n : -1 };
 }
 
+/** A read-back that did not verify, as the run's failure. */
+export const readBackFailure = (r: ReadBack): string => (r.found ? 'the export read back differs from what was written' : 'the export was not there when it was read back');
+
 /** A read-back that did not verify, as the report's line: `what` names the entries ("record sets"). */
 export function readBackLine(r: ReadBack, what: string): string {
   if (!r.found) return ':warning: The export was not there when it was read back.';

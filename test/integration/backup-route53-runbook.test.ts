@@ -196,7 +196,7 @@ describe('the export', () => {
     expect(r.lines).toHaveLength(2);
   });
 
-  it('a read-back that is not JSON, or not there at all, fails the verification (not the step) and prunes nothing', async () => {
+  it('a read-back that is not JSON, or not there at all, fails the verification (not the step), each said as it is; a refused read-back still fails the step', async () => {
     const i = input();
     const p = await plan(i);
     rewrite<{ Body?: unknown }>(s3(), 'GetObjectCommand', (o, inp) => (inp.Key === p.data.key ? { ...o, Body: { transformToString: async () => '{"format":"drbot-route53-exp' } } : o));
@@ -212,6 +212,15 @@ describe('the export', () => {
     const gone = await backup(j, q.data);
     expect(gone.ok).toBe(false);
     expect(gone.lines[1]).toBe(':warning: The export was not there when it was read back.');
+    expect(gone.failures).toEqual(['the export was not there when it was read back']);
+    undoFaults();
+
+    // refused is not "not there": the step fails, naming the call (the driver reports it)
+    const k = input();
+    const r = await plan(k);
+    fail(s3(), 'GetObjectCommand', ACCESS_DENIED, { when: (x) => x.Key === r.data.key });
+    const refused = await rig.run((ctx, d, x) => runbook(k).execute(ctx, d, x as typeof k, r.data, { report: async () => {} }), k);
+    expect(refused).toMatchObject({ status: 'FAILED', error: `GetObject on \`${BACKUPS}/${r.data.key}\` failed: User is not authorized to perform this action` });
   });
 
   it('a listing of more pages passes on each part of where the last one stopped, the set identifier too (moto gives none: the first page is rewritten)', async () => {

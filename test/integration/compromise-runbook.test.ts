@@ -373,7 +373,7 @@ describe('contain and investigate', () => {
     expect(half.failures).toEqual([expect.stringMatching(new RegExp(`^${w1} was NOT deactivated: `))]);
   });
 
-  it('a key deleted with ListAccessKeys refused after: counted out of the keys, so a replacement is still offered', async () => {
+  it('a key deleted, with ListAccessKeys refused at approval and after: counted out of the keys, so a replacement is still offered', async () => {
     const u = await user(2);
     const [k1, k2] = u.keys as [string, string];
     const i = input(u.name);
@@ -447,6 +447,22 @@ describe('contain and investigate', () => {
 
     expect(out.lines).toContain('• A replacement key needs room: IAM allows 2 keys and the user has 2; delete one (after review) before `--new-key`.');
     expect(out.next?.map((s) => s.label)).toEqual(['Deny all + revoke console']);
+  });
+
+  it('a key whose deactivation was refused and that was deleted before the check: contained, and not a failure', async () => {
+    const u = await user(1);
+    const [k] = u.keys as [string];
+    const i = input(u.name, { key: k });
+    const p = await plan(i);
+    // refused, then deleted (by someone else) before the listing after
+    fail(iam(), 'UpdateAccessKeyCommand', ACCESS_DENIED);
+    stub(iam(), 'ListAccessKeysCommand', () => ({ AccessKeyMetadata: [], IsTruncated: false }));
+
+    const out = await execute(i, p.data);
+
+    expect(out.lines[0]).toBe(`:lock: *Contained*: deleted since the listing: \`${k}\`.`);
+    expect(out.failures).toEqual([]);
+    expect(out.ok).toBe(true);
   });
 
   it('a run that finds nothing: every line of the report, and what still needs a human', async () => {
@@ -945,6 +961,18 @@ describe('--terminate', () => {
     expect(out.failures).toEqual([]);
     expect(out.ok).toBe(true);
     expect(out.lines[0]).toMatch(new RegExp(`^:broom: Terminated \\*1\\* of 1 instance: \`${a}\` \\((shutting-down|terminated)\\)\\.$`));
+  });
+
+  it('an instance the check after no longer finds is not claimed NOT terminated: it is among the unknown', async () => {
+    const [a] = await launchNamed(EAST, 1, 'a');
+    const i = input('u', { terminate: [a!] });
+    const p = (await tplan(i)).data;
+    fail(ec2(EAST), 'TerminateInstancesCommand', ACCESS_DENIED);
+    stub(ec2(EAST), 'DescribeInstancesCommand', () => ({ Reservations: [] }));
+    const out = await rig.execute(terminateListed, i, p);
+    expect(out.failures).toEqual([]);
+    expect(out.ok).toBe(false);
+    expect(out.lines[1]).toBe(`:x: Still running or unknown: \`${a}\`. Terminate them in the EC2 console.`);
   });
 
   it('one instance refused: it "was" NOT terminated', async () => {

@@ -8,15 +8,15 @@ import {
   type ManagedPolicyDetail,
   type RoleDetail,
 } from '@aws-sdk/client-iam';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { policyDocument } from '../../aws/iam';
 import { PreconditionError, wrapAws } from '../../errors';
 import { formatCount } from '../../slack/views/run';
 import { formatBytes } from '../../util/limit';
 import { type Runbook, step } from '../driver';
-import type { RunbookDeps } from '../types';
-import { readBack, readBackLine } from '../exports';
+import { readBack, readBackFailure, readBackLine } from '../exports';
 import { type Copy, executePrune, planPrune, pruneLines, pruneResultLines } from '../retention';
+import type { RunbookDeps } from '../types';
 import type { BackupIamInput } from '.';
 import { deleteExportCopy, listExportCopies } from './prune';
 
@@ -189,7 +189,7 @@ const exportRoles: Runbook<BackupIamInput, IamPlan> = {
         ...(!ok && plan.prune?.length ? ['Nothing was pruned: the new export did not verify.'] : []),
         ...pruneResultLines(pruned, 'old exports'),
       ],
-      failures: [...(ok ? [] : ['the export read back differs from what was written']), ...pruned.failures],
+      failures: [...(ok ? [] : [readBackFailure(check)]), ...pruned.failures],
     };
   },
 };

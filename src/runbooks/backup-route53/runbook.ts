@@ -3,7 +3,7 @@ import { DrbotError, PreconditionError, wrapAws } from '../../errors';
 import { formatCount } from '../../slack/views/run';
 import { formatBytes } from '../../util/limit';
 import { type Runbook, step } from '../driver';
-import { backupTarget, putObject, readBack, readBackLine, sha256Hex } from '../exports';
+import { backupTarget, putObject, readBack, readBackFailure, readBackLine, sha256Hex } from '../exports';
 import { deleteStoredCopy } from '../export-prune';
 import { type Copy, executePrune, planPrune, pruneLines, pruneResultLines } from '../retention';
 import type { RunbookDeps } from '../types';
@@ -142,7 +142,7 @@ const exportZone: Runbook<BackupRoute53Input, Route53Plan> = {
         ...(!ok && plan.prune?.length ? ['Nothing was pruned: the new export did not verify.'] : []),
         ...pruneResultLines(pruned, 'old exports'),
       ],
-      failures: [...(ok ? [] : ['the export read back differs from what was written']), ...pruned.failures],
+      failures: [...(ok ? [] : [readBackFailure(check)]), ...pruned.failures],
     };
   },
 };

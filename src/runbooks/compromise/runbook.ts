@@ -150,8 +150,8 @@ async function postThread(ctx: DurableContext, deps: RunbookDeps, input: Comprom
 /**
  * The report at the most bullets that fit the result's section: cut the event groups first (the
  * thread has every event) down to two, then the instances down to one, then (with one group and
- * one instance) the IAM changes down to one; the last of these when none fits. `assemble(g, i, m)` makes the report with
- * at most g groups, i instances and m IAM changes.
+ * one instance) the IAM changes down to one; the last of these when none fits. `assemble(g, i, m)`
+ * makes the report with at most g groups, i instances and m IAM changes.
  */
 export function fitReport(assemble: (g: number, i: number, m: number) => string[], budget = RESULT_BUDGET): string[] {
   const tries: [number, number, number][] = [];
@@ -235,13 +235,14 @@ const contain: Runbook<CompromiseInput, ContainPlan> = {
     // Keys IAM no longer has (deleted between the listing and the run): they cannot sign either, but are not "Inactive".
     const goneKeys: string[] = [];
     const notContained: string[] = [];
+    const refusals = new Map<string, string>();
     for (const [i, k] of keys.entries()) {
       const r = await safeStep(ctx, `deactivate ${k.id}`, async () => ({ state: await deactivateKey(iam, plan.user, k.id), at: deps.now().toISOString() }));
       if (r.ok && r.value.state === 'gone') goneKeys.push(k.id);
       else if (r.ok) contained.push({ id: k.id, at: r.value.at });
       else {
         notContained.push(k.id);
-        failures.push(`${k.id} was NOT deactivated: ${withHint(r)}`);
+        refusals.set(k.id, `${k.id} was NOT deactivated: ${withHint(r)}`);
       }
       // In a step: the body replays after every durable wait, and a replay must not post stale progress.
       await ctx.step(`progress-keys-${i}`, () => progress.report(i + 1, keys.length, 'access keys deactivated'));
@@ -254,6 +255,8 @@ const contain: Runbook<CompromiseInput, ContainPlan> = {
     const stillActive = check.ok ? watched.filter((k) => status.get(k.id) === 'Active').map((k) => k.id) : notContained;
     // Deleted since the listing: no such key to deactivate, or (deleted after) not in the listing after.
     const deleted = keys.map((k) => k.id).filter((id) => goneKeys.includes(id) || (check.ok && !status.has(id)));
+    // A refused key deleted since cannot sign: not a failure.
+    for (const [id, why] of refusals) if (!deleted.includes(id)) failures.push(why);
     // The user's keys now (the replacement's room): as listed after, or as the plan counted them, with those that appeared and less those deleted since.
     const keyCount = check.ok ? check.value.length : plan.keyCount + newer.length - goneKeys.length;
 
@@ -410,7 +413,7 @@ const terminateListed: Runbook<CompromiseInput, TerminatePlan> = {
   },
 
   async execute(ctx, deps, input, plan) {
-    // TerminateInstances' refusal, by region: what it failed to end is told once the check has looked.
+    // TerminateInstances' refusal, by region: told with what the check after shows (or with the check's own failure).
     const refused = new Map<string, string>();
     for (const [region, ids] of Object.entries(plan.byRegion)) {
       const r = await safeStep(ctx, `terminate ${region}`, () => terminate(deps.clients.ec2(region), region, ids));
@@ -425,7 +428,8 @@ const terminateListed: Runbook<CompromiseInput, TerminatePlan> = {
       const why = refused.get(region);
       if (!r.ok) failures.push(`The instances in ${region} could not be checked after: ${withHint(r)}${why ? ` (TerminateInstances had answered: ${why})` : ''}`);
       else if (why) {
-        const left = ids.filter((id) => !GONE.has(states.get(id) ?? ''));
+        // Seen by the check and not ended (one it no longer finds is among the "unknown" of the report).
+        const left = ids.filter((id) => states.has(id) && !GONE.has(states.get(id) ?? ''));
         if (left.length) failures.push(`${left.join(', ')} in ${region} ${left.length === 1 ? 'was' : 'were'} NOT terminated: ${why}`);
       }
     }
