@@ -6,7 +6,7 @@ import { formatCount } from '../slack/views/run';
 import type { RunbookDeps } from './types';
 
 /**
- * What the export verbs (route53, lambda; IAM its read-back only) share: the backup bucket, JSON
+ * What the export verbs (route53, lambda; IAM its writes and read-back) share: the backup bucket, JSON
  * documents with a checksum in their metadata, and `latest.json` pointers.
  */
 

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   GetAccountAuthorizationDetailsCommand,
   type GetAccountAuthorizationDetailsCommandOutput,
@@ -8,13 +7,13 @@ import {
   type ManagedPolicyDetail,
   type RoleDetail,
 } from '@aws-sdk/client-iam';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { policyDocument } from '../../aws/iam';
 import { PreconditionError, wrapAws } from '../../errors';
 import { formatCount } from '../../slack/views/run';
 import { formatBytes } from '../../util/limit';
 import { type Runbook, step } from '../driver';
-import { readBack, readBackFailure, readBackLine } from '../exports';
+import { putObject, readBack, readBackFailure, readBackLine, sha256Hex } from '../exports';
 import { type Copy, executePrune, planPrune, pruneLines, pruneResultLines } from '../retention';
 import type { RunbookDeps } from '../types';
 import type { BackupIamInput } from '.';
@@ -128,12 +127,6 @@ function backupBucket(deps: RunbookDeps): { bucket: string; s3: S3Client } {
   return { bucket, s3: deps.clients.s3(deps.config.regions.primary) };
 }
 
-async function put(s3: S3Client, bucket: string, key: string, body: string, metadata: Record<string, string>): Promise<void> {
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json', Metadata: metadata })).catch((e: unknown) => {
-    throw wrapAws(e, 'PutObject', `${bucket}/${key}`);
-  });
-}
-
 export const LATEST_KEY = 'iam/latest.json';
 
 const exportRoles: Runbook<BackupIamInput, IamPlan> = {
@@ -168,14 +161,14 @@ const exportRoles: Runbook<BackupIamInput, IamPlan> = {
       const read = await readIam(deps.clients.iam(deps.config.regions.primary), deps.config.iam.rolePrefix);
       const doc: IamExport = { format: 'drbot-iam-export/1', exportedAt: deps.now().toISOString(), runId: input.runId, ...read };
       const body = JSON.stringify(doc, null, 1);
-      const sha256 = createHash('sha256').update(body).digest('hex');
-      await put(s3, plan.bucket, plan.key, body, { 'drbot-run': input.runId, 'role-count': String(read.roles.length), sha256 });
+      const sha256 = sha256Hex(body);
+      await putObject(s3, plan.bucket, plan.key, body, { 'drbot-run': input.runId, 'role-count': String(read.roles.length), sha256 });
       await progress.report(1, 2, 'written');
       return { key: plan.key, bytes: Buffer.byteLength(body), sha256, roles: read.roles.length };
     });
     await step(ctx, 'latest', async () => {
       const pointer = JSON.stringify({ key: written.key, runId: input.runId, roles: written.roles, sha256: written.sha256 });
-      await put(s3, plan.bucket, LATEST_KEY, pointer, { 'drbot-run': input.runId });
+      await putObject(s3, plan.bucket, LATEST_KEY, pointer, { 'drbot-run': input.runId });
     });
     const check = await step(ctx, 'verify', () => readBack(s3, plan.bucket, written.key, written.sha256, (doc) => (doc as Partial<IamExport>).roles?.length));
     const ok = check.same && check.count === written.roles;
