@@ -250,40 +250,77 @@ async function s3Lag(ctx: DurableContext, deps: RunbookDeps, runId: string, plan
   }
   // Up to S3 Replication Time Control's 15 minutes, or twice the RPO if longer.
   const maxPolls = Math.ceil((Math.min(Math.max(15, 2 * rpo), MAX_WAIT_MINUTES / 4) * 60) / S3_POLL_SECONDS);
+  await watchCanaries(ctx, deps, pending, measures, failures, rpo, {
+    kind: 's3',
+    pollSeconds: S3_POLL_SECONDS,
+    maxPolls,
+    visible: async (p) => (await findCanaryObject(deps.clients.s3(p.b.replicaRegion), p.b.replica, runId)).found,
+    component: (p) => `S3 \`${p.b.name}\` → \`${p.b.replica}\``,
+    refused: (p) => `reading the replica ${p.b.replica}`,
+    unreadAll: 'reading the replicas',
+    unreadNote: 'the replica could not be read, so the lag was not measured',
+    late: 'the canary was not in the replica',
+  });
+}
+
+/** How one kind of replica is watched for its canaries, and how its report reads. */
+interface CanaryWatch<P> {
+  /** In the checkpoints' names: `canary-<kind>-check-<n>`, `canary-<kind>-wait-<n>`. */
+  kind: string;
+  pollSeconds: number;
+  /** Waits at most: a check before each and one after the last, so the time said is the time waited. */
+  maxPolls: number;
+  /** Whether the canary is in its replica now (a DrbotError that is not transient: that replica refused). */
+  visible: (p: P) => Promise<boolean>;
+  component: (p: P) => string;
+  /** The failure's head when one replica refused. */
+  refused: (p: P) => string;
+  /** The failure's head when the check as a whole failed. */
+  unreadAll: string;
+  /** The measure's note of a replica not read. */
+  unreadNote: string;
+  /** The measure's note of a canary not seen, before "after <the wait>". */
+  late: string;
+}
+
+/**
+ * Watches every pending canary together until each is seen in its replica (its lag measured against
+ * the RPO) or the wait ends (late: a missed objective). A replica AWS refused to show is not
+ * measured, and the others are still timed; a check that kept failing stops the watch, and what is
+ * left was not measured (not late, not a missed objective; the failed read is the run's failure).
+ */
+async function watchCanaries<P extends { i: number; at: string }>(ctx: DurableContext, deps: RunbookDeps, pending: P[], measures: DrillMeasure[], failures: string[], rpo: number, w: CanaryWatch<P>): Promise<void> {
   let left = pending;
-  // A read of the replicas that kept failing stops the watch: what is left was not measured (not late, not
-  // a missed objective; the failed read is the run's failure).
   let unread = false;
-  for (let poll = 0; poll <= maxPolls && left.length; poll++) {
-    const seen = await safeStep(ctx, `canary-s3-check-${poll}`, async () => {
+  for (let poll = 0; poll <= w.maxPolls && left.length; poll++) {
+    const seen = await safeStep(ctx, `canary-${w.kind}-check-${poll}`, async () => {
       const out: Seen = { at: {}, refused: {} };
-      for (const p of left) {
-        await readOne(out, p.i, deps, async () => (await findCanaryObject(deps.clients.s3(p.b.replicaRegion), p.b.replica, runId)).found);
-      }
+      for (const p of left) await readOne(out, p.i, deps, () => w.visible(p));
       return out;
     });
     if (!seen.ok) {
-      failures.push(`reading the replicas: ${seen.message}`);
+      failures.push(`${w.unreadAll}: ${seen.message}`);
       unread = true;
       break;
     }
     for (const p of left) {
       const refused = seen.value.refused[p.i];
       if (refused !== undefined) {
-        failures.push(`reading the replica ${p.b.replica}: ${refused}`);
-        measures.push({ component: `S3 \`${p.b.name}\` → \`${p.b.replica}\``, kind: 'rpo', objectiveMinutes: rpo, result: 'none', note: 'the replica could not be read, so the lag was not measured' });
+        failures.push(`${w.refused(p)}: ${refused}`);
+        measures.push({ component: w.component(p), kind: 'rpo', objectiveMinutes: rpo, result: 'none', note: w.unreadNote });
         continue;
       }
       const at = seen.value.at[p.i];
       if (at === undefined) continue;
       const took = seconds(p.at, at);
-      measures.push({ component: `S3 \`${p.b.name}\` → \`${p.b.replica}\``, kind: 'rpo', seconds: took, objectiveMinutes: rpo, result: judge(took, rpo) });
+      measures.push({ component: w.component(p), kind: 'rpo', seconds: took, objectiveMinutes: rpo, result: judge(took, rpo) });
     }
     left = left.filter((p) => seen.value.at[p.i] === undefined && seen.value.refused[p.i] === undefined);
-    // maxPolls waits, a check before each and one after the last: the time said is the time waited.
-    if (poll < maxPolls && left.length) await ctx.wait(`canary-s3-wait-${poll}`, { seconds: S3_POLL_SECONDS });
+    if (poll < w.maxPolls && left.length) await ctx.wait(`canary-${w.kind}-wait-${poll}`, { seconds: w.pollSeconds });
   }
-  for (const p of left) measures.push({ component: `S3 \`${p.b.name}\` → \`${p.b.replica}\``, kind: 'rpo', objectiveMinutes: rpo, result: unread ? 'none' : 'fail', note: unread ? 'the replica could not be read, so the lag was not measured' : `the canary was not in the replica after ${formatDuration(maxPolls * S3_POLL_SECONDS * 1000)}` });
+  for (const p of left) {
+    measures.push({ component: w.component(p), kind: 'rpo', objectiveMinutes: rpo, result: unread ? 'none' : 'fail', note: unread ? w.unreadNote : `${w.late} after ${formatDuration(w.maxPolls * w.pollSeconds * 1000)}` });
+  }
 }
 
 /** One check of the replicas: when each canary was seen, and each replica AWS refused to show (that one only). */
@@ -323,42 +360,20 @@ async function tableLag(ctx: DurableContext, deps: RunbookDeps, runId: string, p
     else measures.push({ component, kind: 'rpo', objectiveMinutes: rpo, result: 'none', note: put.value.replica === 'none' ? `no replica in ${backup}` : `the replica in ${backup} is ${put.value.replica}` });
   }
   const maxPolls = Math.ceil((Math.min(Math.max(5, 2 * rpo), MAX_WAIT_MINUTES / 4) * 60) / DDB_POLL_SECONDS);
-  let left = pending;
-  // As for S3: a read that kept failing stops the watch, and what is left was not measured.
-  let unread = false;
-  for (let poll = 0; poll <= maxPolls && left.length; poll++) {
-    const seen = await safeStep(ctx, `canary-ddb-check-${poll}`, async () => {
-      const out: Seen = { at: {}, refused: {} };
-      for (const p of left) {
-        await readOne(out, p.i, deps, async () => {
-          const { key } = await tableKeyAndReplica(deps.clients.dynamodb(p.t.region), p.t.name, backup);
-          return canaryItemVisible(deps.clients.dynamodb(backup), p.t.name, key, runId);
-        });
-      }
-      return out;
-    });
-    if (!seen.ok) {
-      failures.push(`reading the table replicas in ${backup}: ${seen.message}`);
-      unread = true;
-      break;
-    }
-    for (const p of left) {
-      const refused = seen.value.refused[p.i];
-      if (refused !== undefined) {
-        failures.push(`reading the replica of ${p.t.name} in ${backup}: ${refused}`);
-        measures.push({ component: `DynamoDB \`${p.t.name}\` → ${backup}`, kind: 'rpo', objectiveMinutes: rpo, result: 'none', note: `the replica in ${backup} could not be read, so the lag was not measured` });
-        continue;
-      }
-      const at = seen.value.at[p.i];
-      if (at === undefined) continue;
-      const took = seconds(p.at, at);
-      measures.push({ component: `DynamoDB \`${p.t.name}\` → ${backup}`, kind: 'rpo', seconds: took, objectiveMinutes: rpo, result: judge(took, rpo) });
-    }
-    left = left.filter((p) => seen.value.at[p.i] === undefined && seen.value.refused[p.i] === undefined);
-    // maxPolls waits, a check before each and one after the last: the time said is the time waited.
-    if (poll < maxPolls && left.length) await ctx.wait(`canary-ddb-wait-${poll}`, { seconds: DDB_POLL_SECONDS });
-  }
-  for (const p of left) measures.push({ component: `DynamoDB \`${p.t.name}\` → ${backup}`, kind: 'rpo', objectiveMinutes: rpo, result: unread ? 'none' : 'fail', note: unread ? `the replica in ${backup} could not be read, so the lag was not measured` : `the canary was not readable in ${backup} after ${formatDuration(maxPolls * DDB_POLL_SECONDS * 1000)}` });
+  await watchCanaries(ctx, deps, pending, measures, failures, rpo, {
+    kind: 'ddb',
+    pollSeconds: DDB_POLL_SECONDS,
+    maxPolls,
+    visible: async (p) => {
+      const { key } = await tableKeyAndReplica(deps.clients.dynamodb(p.t.region), p.t.name, backup);
+      return canaryItemVisible(deps.clients.dynamodb(backup), p.t.name, key, runId);
+    },
+    component: (p) => `DynamoDB \`${p.t.name}\` → ${backup}`,
+    refused: (p) => `reading the replica of ${p.t.name} in ${backup}`,
+    unreadAll: `reading the table replicas in ${backup}`,
+    unreadNote: `the replica in ${backup} could not be read, so the lag was not measured`,
+    late: `the canary was not readable in ${backup}`,
+  });
 }
 
 async function restore(ctx: DurableContext, deps: RunbookDeps, r: NonNullable<DrillPlan['restore']>, runId: string, measures: DrillMeasure[], failures: string[], rto: number): Promise<void> {
