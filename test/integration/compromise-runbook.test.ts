@@ -963,16 +963,46 @@ describe('--terminate', () => {
     expect(out.lines[0]).toMatch(new RegExp(`^:broom: Terminated \\*1\\* of 1 instance: \`${a}\` \\((shutting-down|terminated)\\)\\.$`));
   });
 
-  it('an instance the check after no longer finds is not claimed NOT terminated: it is among the unknown', async () => {
+  it('an instance the check after no longer finds is not claimed NOT terminated: it is among the unknown, and the failure says it was not found', async () => {
     const [a] = await launchNamed(EAST, 1, 'a');
     const i = input('u', { terminate: [a!] });
     const p = (await tplan(i)).data;
     fail(ec2(EAST), 'TerminateInstancesCommand', ACCESS_DENIED);
     stub(ec2(EAST), 'DescribeInstancesCommand', () => ({ Reservations: [] }));
     const out = await rig.execute(terminateListed, i, p);
-    expect(out.failures).toEqual([]);
+    expect(out.failures).toEqual([
+      `${a} in us-east-1 was not found by the check after (TerminateInstances had answered: ec2:TerminateInstances on \`1 instance(s) in us-east-1\` failed: User is not authorized to perform this action. Grant the bot's role permission for \`ec2:TerminateInstances\` on this resource (see template.yaml).): check it in the EC2 console.`,
+    ]);
     expect(out.ok).toBe(false);
     expect(out.lines[1]).toBe(`:x: Still running or unknown: \`${a}\`. Terminate them in the EC2 console.`);
+  });
+
+  it('TerminateInstances answers without error but the check after shows them running, or cannot find one: a run not ok says why', async () => {
+    const [a, b, c] = await launchNamed(EAST, 3, 'a');
+    const i = input('u', { terminate: [a!, b!, c!] });
+    const p = (await tplan(i)).data;
+    // an answer that acted on nothing (as if the call had been lost after AWS said yes); c is not in the check's answer
+    stub(ec2(EAST), 'TerminateInstancesCommand', () => ({ TerminatingInstances: [] }));
+    const seeAll = rewrite(ec2(EAST), 'DescribeInstancesCommand', (out: { Reservations?: { Instances?: { InstanceId?: string }[] }[] }) => ({
+      Reservations: (out.Reservations ?? []).map((r) => ({ ...r, Instances: (r.Instances ?? []).filter((x) => x.InstanceId !== c) })),
+    }));
+
+    const out = await rig.execute(terminateListed, i, p);
+    seeAll();
+
+    expect(await instanceStates(ec2(EAST), [a!, b!, c!])).toEqual({ [a!]: 'running', [b!]: 'running', [c!]: 'running' });
+    expect(out.ok).toBe(false);
+    expect(out.failures).toEqual([
+      `${a} (running), ${b} (running) in us-east-1 are not ended, though TerminateInstances answered without error: check them in the EC2 console.`,
+      `${c} in us-east-1 was not found by the check after: check it in the EC2 console.`,
+    ]);
+    expect(out.lines[0]).toBe(':broom: Terminated *0* of 3 instances: none.');
+
+    // one left: "was", "it"
+    const [d] = await launchNamed(EAST, 1, 'd');
+    const j = input('u', { terminate: [d!] });
+    const one = await rig.execute(terminateListed, j, (await tplan(j)).data);
+    expect(one.failures).toEqual([`${d} (running) in us-east-1 is not ended, though TerminateInstances answered without error: check it in the EC2 console.`]);
   });
 
   it('one instance refused: it "was" NOT terminated', async () => {

@@ -427,10 +427,16 @@ const terminateListed: Runbook<CompromiseInput, TerminatePlan> = {
       // An instance the check shows ended is ended, whatever TerminateInstances answered (a 5xx after it acted).
       const why = refused.get(region);
       if (!r.ok) failures.push(`The instances in ${region} could not be checked after: ${withHint(r)}${why ? ` (TerminateInstances had answered: ${why})` : ''}`);
-      else if (why) {
-        // Seen by the check and not ended (one it no longer finds is among the "unknown" of the report).
-        const left = ids.filter((id) => states.has(id) && !GONE.has(states.get(id) ?? ''));
-        if (left.length) failures.push(`${left.join(', ')} in ${region} ${left.length === 1 ? 'was' : 'were'} NOT terminated: ${why}`);
+      else {
+        // Not ended by the check: each named with what is known of it, so a run that is not ok always says why.
+        const left = ids.filter((id) => !GONE.has(states.get(id) ?? ''));
+        const seen = left.filter((id) => states.has(id));
+        const unseen = left.filter((id) => !states.has(id));
+        const was = (l: string[]) => `${l.join(', ')} in ${region} ${l.length === 1 ? 'was' : 'were'}`;
+        const them = (l: string[]) => (l.length === 1 ? 'it' : 'them');
+        if (seen.length && why) failures.push(`${was(seen)} NOT terminated: ${why}`);
+        else if (seen.length) failures.push(`${seen.map((id) => `${id} (${states.get(id)})`).join(', ')} in ${region} ${seen.length === 1 ? 'is' : 'are'} not ended, though TerminateInstances answered without error: check ${them(seen)} in the EC2 console.`);
+        if (unseen.length) failures.push(`${was(unseen)} not found by the check after${why ? ` (TerminateInstances had answered: ${why})` : ''}: check ${them(unseen)} in the EC2 console.`);
       }
     }
     const all = Object.values(plan.byRegion).flat();
