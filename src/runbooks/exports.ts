@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DrConfig } from '../config/schema';
 import { PreconditionError, wrapAws } from '../errors';
-import { formatCount } from '../slack/views/run';
+import { plural } from '../slack/views/run';
 import type { RunbookDeps } from './types';
 
 /**
@@ -71,9 +71,9 @@ export async function readBack(s3: S3Client, bucket: string, key: string, sha256
 export const readBackFailure = (r: ReadBack): string => (r.found ? 'the export read back differs from what was written' : 'the export was not there when it was read back');
 
 /** A read-back that did not verify, as the report's line: `what` names the entries ("record sets"). */
-export function readBackLine(r: ReadBack, what: string): string {
+export function readBackLine(r: ReadBack, one: string, many = `${one}s`): string {
   if (!r.found) return ':warning: The export was not there when it was read back.';
-  return `:warning: Read back ${r.same ? 'the same checksum' : 'a different checksum'} with ${r.count < 0 ? `no ${what} readable` : `${formatCount(r.count)} ${what}`}.`;
+  return `:warning: Read back ${r.same ? 'the same checksum' : 'a different checksum'} with ${r.count < 0 ? `no ${many} readable` : plural(r.count, one, many)}.`;
 }
 
 /** HeadObject's metadata and date, or undefined when there is no such key. */

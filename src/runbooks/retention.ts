@@ -1,6 +1,6 @@
 import type { DurableContext } from '@aws/durable-execution-sdk-js';
 import { code, escapeMrkdwn, oneLine } from '../slack/views/format';
-import { formatCount } from '../slack/views/run';
+import { formatCount, plural } from '../slack/views/run';
 import { safeStep } from './driver';
 
 /*
@@ -115,7 +115,8 @@ export async function executePrune(ctx: DurableContext, name: string, copies: re
   return out;
 }
 
-export function pruneResultLines(r: PruneResult, what: string): string[] {
+/** `:wastebasket: Pruned 1 old export.`: `one` and `many` name what was deleted, by its count. */
+export function pruneResultLines(r: PruneResult, one: string, many = `${one}s`): string[] {
   if (!r.deleted.length && !r.failures.length) return [];
-  return [`:wastebasket: Pruned ${formatCount(r.deleted.length)} ${what}${r.failures.length ? `; ${formatCount(r.failures.length)} could not be deleted` : ''}.`];
+  return [`:wastebasket: Pruned ${plural(r.deleted.length, one, many)}${r.failures.length ? `; ${formatCount(r.failures.length)} could not be deleted` : ''}.`];
 }

@@ -303,7 +303,7 @@ describe('--prune', () => {
     const r = await run(i, { ...p.data, prune: mine, snapshots: { [older?.ImageId ?? '']: snaps } });
 
     expect(r.ok).toBe(true);
-    expect(r.lines.at(-1)).toBe(':wastebasket: Pruned 1 old AMI copies (deregistered, their snapshots deleted).');
+    expect(r.lines.at(-1)).toBe(':wastebasket: Pruned 1 old AMI copy (deregistered, its snapshots deleted).');
     // left: the copy kept, and the run's own copy of the day (a pruning run copies too)
     const left = await copiesOf(ids);
     expect(left.map((c) => c.ImageId)).not.toContain(older.ImageId);

@@ -513,7 +513,7 @@ describe('faults', () => {
     expect(await namesOf(a)).toHaveLength(3);
     expect(await namesOf(b, WEST)).not.toContain(`${b}-backup-20260101-000000`);
     expect(r).toMatchObject({ ok: false, failures: [`${a}-backup-20260101-000000: DeleteBackup on \`${oldA}\` failed: User is not authorized to perform this action`] });
-    expect(r.lines.at(-1)).toBe(':wastebasket: Pruned 1 old backups; 1 could not be deleted.');
+    expect(r.lines.at(-1)).toBe(':wastebasket: Pruned 1 old backup; 1 could not be deleted.');
     expect(r.lines[0]).toBe('2 of 2 backups AVAILABLE:');
   });
 
@@ -531,7 +531,7 @@ describe('faults', () => {
 
     // assess
     expect(r).toMatchObject({ ok: true, failures: [] });
-    expect(r.lines.at(-1)).toBe(':wastebasket: Pruned 1 old backups.');
+    expect(r.lines.at(-1)).toBe(':wastebasket: Pruned 1 old backup.');
     expect(await namesOf(a)).toHaveLength(2);
   });
 });

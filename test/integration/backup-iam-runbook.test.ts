@@ -155,7 +155,7 @@ describe('the plan', () => {
 
     // assess
     expect(p.lines).toEqual([
-      `*1* roles named \`${prefix}…\`: 0 inline policies, 0 attached managed policies (0 customer-managed, their documents included)`,
+      `*1* role named \`${prefix}…\`: 0 inline policies, 0 attached managed policies (0 customer-managed, their documents included)`,
       `Would write \`s3://${bucket}/${keyOf(i)}\` and points \`iam/latest.json\` at it`,
       'Reads IAM only: no role or policy is changed.',
       'Prune: no IAM exports older than 90 days beyond the newest of each.',
@@ -163,6 +163,19 @@ describe('the plan', () => {
     ]);
     expect(p.data).toStrictEqual({ bucket, key: keyOf(i), roles: 1, prune: [] });
     expect(p.empty).toBeUndefined();
+  });
+
+  it('one role with one inline and one attached policy: each counted in the singular', async () => {
+    // prepare
+    const { prefix } = await setUp();
+    const mine = await policy(`${prefix}pol`, doc('s3:GetObject'));
+    await role(`${prefix}one`, { inline: { one: doc('s3:ListBucket') }, attach: [mine] });
+
+    // act
+    const p = await plan(input());
+
+    // assess
+    expect(p.lines[0]).toBe(`*1* role named \`${prefix}…\`: 1 inline policy, 1 attached managed policy (1 customer-managed, their documents included)`);
   });
 
   it('no role within the prefix: nothing to export, and --prune plans no deletion', async () => {
@@ -332,7 +345,7 @@ describe('the export', () => {
     // assess
     const body = await text(bucket, keyOf(second));
     expect(Buffer.byteLength(body)).toBeLessThan(1024);
-    expect(r.lines[0]).toBe(`Exported *1* roles to \`s3://${bucket}/${keyOf(second)}\` (${Buffer.byteLength(body)} B); \`iam/latest.json\` points at it.`);
+    expect(r.lines[0]).toBe(`Exported *1* role to \`s3://${bucket}/${keyOf(second)}\` (${Buffer.byteLength(body)} B); \`iam/latest.json\` points at it.`);
     expect((JSON.parse(await text(bucket, LATEST_KEY)) as { key: string }).key).toBe(keyOf(second));
     expect(await keys(bucket)).toEqual([LATEST_KEY, LATEST_KEY, keyOf(first), keyOf(second)].sort());
   });
@@ -490,6 +503,22 @@ describe('the read-back', () => {
     expect(r.lines).toHaveLength(2);
     undoFaults();
     expect((JSON.parse(await text(bucket, LATEST_KEY)) as { key: string }).key).toBe(keyOf(i));
+  });
+
+  it('a different body with one role read back: "1 role"', async () => {
+    // prepare
+    const { bucket, prefix } = await setUp();
+    await role(`${prefix}a`);
+    const i = input();
+    const p = await plan(i);
+    readBack(bucket, JSON.stringify({ roles: [{}] }));
+
+    // act
+    const r = await execute(i, p.data);
+
+    // assess
+    expect(r.ok).toBe(false);
+    expect(r.lines).toEqual([expect.stringMatching(/^Exported \*1\* role to /), ':warning: Read back a different checksum with 1 role.']);
   });
 
   it('a body without roles read back holds none readable', async () => {
@@ -723,7 +752,7 @@ describe('--prune', () => {
       failures: [`${old[0]}: DeleteObject on \`${bucket}/${old[0]}\` failed: User is not authorized to perform this action`],
       checkpoints: ['export', 'latest', 'verify', 'prune-iam-0', 'prune-iam-1'],
     });
-    expect(r.lines[2]).toBe(':wastebasket: Pruned 1 old exports; 1 could not be deleted.');
+    expect(r.lines[2]).toBe(':wastebasket: Pruned 1 old export; 1 could not be deleted.');
   });
 
   it('the new export not verified: nothing is pruned, and the run says so', async () => {
@@ -742,7 +771,7 @@ describe('--prune', () => {
     expect(await keys(bucket)).toEqual([foreign, LATEST_KEY, LATEST_KEY, newest, keyOf(i), ...old].sort());
     expect(r).toMatchObject({
       ok: false,
-      lines: [expect.stringMatching(/^Exported \*1\* roles/) as unknown, ':warning: Read back a different checksum with 0 roles.', 'Nothing was pruned: the new export did not verify.'],
+      lines: [expect.stringMatching(/^Exported \*1\* role to/) as unknown, ':warning: Read back a different checksum with 0 roles.', 'Nothing was pruned: the new export did not verify.'],
       failures: ['the export read back differs from what was written'],
       checkpoints: ['export', 'latest', 'verify'],
     });

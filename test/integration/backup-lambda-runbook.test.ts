@@ -640,7 +640,7 @@ describe('--prune', () => {
         [...['2', '3'].flatMap((v) => [codeKey(a.name, v), configKey(a.name, v)]), `lambda/${a.name}/notes.txt`, manifestKey(a.name, DAY, i.runId), latestKey(a.name)].sort(),
       );
       expect(r).toMatchObject({ ok: true, failures: [], checkpoints: [`manifest-${a.name}`, 'prune-lambda-0'] });
-      expect(r.lines.slice(1)).toEqual([':wastebasket: Pruned 1 old stored versions.']);
+      expect(r.lines.slice(1)).toEqual([':wastebasket: Pruned 1 old stored version.']);
     });
 
     it('a delete refused: kept, the run fails naming it', async () => {

@@ -297,7 +297,7 @@ describe('--prune', () => {
 
     expect(r.ok).toBe(true);
     expect(r.checkpoints).toEqual(['export', 'latest', 'verify', 'prune-route53-0']);
-    expect(r.lines[2]).toBe(':wastebasket: Pruned 1 old exports.');
+    expect(r.lines[2]).toBe(':wastebasket: Pruned 1 old export.');
     const left = await versions(`route53/${own}/`);
     expect(left).not.toContain(first.data.key);
     expect(left).toEqual(expect.arrayContaining([second.data.key, p.data.key, foreign, `route53/${own}/latest.json`]));

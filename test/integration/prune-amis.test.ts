@@ -188,7 +188,7 @@ describe('/dr backup amis --prune', () => {
 
     // assess
     expect(runSummary(stack, r.runId)).toMatchObject({ status: 'succeeded' });
-    expect(textOf(runMessage(stack.standIn, r.runId))).toContain('Pruned 1 old AMI copies');
+    expect(textOf(runMessage(stack.standIn, r.runId))).toContain('Pruned 1 old AMI copy');
     expect(await exists(old ?? '')).toBe(false);
     expect(await exists(newest ?? '')).toBe(true);
   });

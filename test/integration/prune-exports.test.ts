@@ -173,7 +173,7 @@ describe('--prune of the exports in the backup bucket', () => {
         );
         // the run
         expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
-        expect(textOf(runMessage(stack.standIn, runId))).toContain('Pruned 1 old stored versions.');
+        expect(textOf(runMessage(stack.standIn, runId))).toContain('Pruned 1 old stored version.');
         // S3
         const left = await keys('lambda/');
         expect(left).not.toContain(`${folder(1)}code.zip`);

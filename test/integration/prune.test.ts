@@ -70,7 +70,7 @@ describe('--prune', () => {
       expect(plan).toContain('Prune keeps the newest good copy of each (1), whatever its age; 1 not made by drbot, never touched.');
       // the run
       expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
-      expect(textOf(runMessage(stack.standIn, runId))).toContain('Pruned 1 old backups.');
+      expect(textOf(runMessage(stack.standIn, runId))).toContain('Pruned 1 old backup.');
       // AWS
       const names = await backupNames();
       expect(names).not.toContain(`${TABLE}-backup-20260101-000000`);
@@ -133,7 +133,7 @@ describe('--prune', () => {
       // assess
       expect(textOf(message)).toContain(`Prune: deletes 1 IAM exports older than 90 days: \`${OLD}\``);
       expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
-      expect(textOf(runMessage(stack.standIn, runId))).toContain('Pruned 1 old exports.');
+      expect(textOf(runMessage(stack.standIn, runId))).toContain('Pruned 1 old export.');
       const keys = (await versions()).map((v) => v.Key);
       expect(keys).not.toContain(OLD);
       expect(keys).toEqual(expect.arrayContaining([NEWER, FOREIGN, 'iam/latest.json']));

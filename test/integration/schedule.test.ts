@@ -74,7 +74,7 @@ describe('scheduled backups', () => {
     const msgs = stack.standIn.channelMessages(SANDBOX_CHANNEL).filter((m) => textOf(m).includes(first.runId));
     expect(msgs).toHaveLength(1);
     expect(textOf(msgs[0])).toContain('scheduled by `backup-iam-daily`');
-    expect(textOf(msgs[0])).toContain('Exported *1* roles');
+    expect(textOf(msgs[0])).toContain('Exported *1* role');
     // the single old export is the newest of drbot's at plan time: kept, not pruned
     const keys = ((await s3.send(new ListObjectsV2Command({ Bucket: BACKUPS, Prefix: 'iam/' }))).Contents ?? []).map((o) => o.Key);
     expect(keys).toContain('iam/2026-01-01/r-0000000000aa.json');

@@ -281,17 +281,19 @@ describe('executePrune', () => {
 });
 
 describe('pruneResultLines', () => {
-  it('says nothing when nothing was pruned; counts what was and what could not be', () => {
+  it('says nothing when nothing was pruned; counts what was and what could not be, one or many', () => {
     // act
-    const none = pruneResultLines({ deleted: [], failures: [] }, 'backups');
-    const some = pruneResultLines({ deleted: ['a', 'b'], failures: [] }, 'backups');
-    const mixed = pruneResultLines({ deleted: ['a'], failures: ['b: no'] }, 'backups');
-    const failed = pruneResultLines({ deleted: [], failures: ['b: no'] }, 'backups');
+    const none = pruneResultLines({ deleted: [], failures: [] }, 'backup');
+    const some = pruneResultLines({ deleted: ['a', 'b'], failures: [] }, 'backup');
+    const mixed = pruneResultLines({ deleted: ['a'], failures: ['b: no'] }, 'backup');
+    const failed = pruneResultLines({ deleted: [], failures: ['b: no'] }, 'backup');
+    const irregular = [1, 2].map((n) => pruneResultLines({ deleted: Array.from({ length: n }, (_, i) => `c${i}`), failures: [] }, 'old AMI copy', 'old AMI copies'));
 
     // assess
     expect(none).toEqual([]);
     expect(some).toEqual([':wastebasket: Pruned 2 backups.']);
-    expect(mixed).toEqual([':wastebasket: Pruned 1 backups; 1 could not be deleted.']);
+    expect(mixed).toEqual([':wastebasket: Pruned 1 backup; 1 could not be deleted.']);
     expect(failed).toEqual([':wastebasket: Pruned 0 backups; 1 could not be deleted.']);
+    expect(irregular).toEqual([[':wastebasket: Pruned 1 old AMI copy.'], [':wastebasket: Pruned 2 old AMI copies.']]);
   });
 });

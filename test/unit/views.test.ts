@@ -4,7 +4,7 @@ import { positional } from '../../src/runbooks/args';
 import { defineVerb, GROUPS } from '../../src/runbooks/verb';
 import { renderAudit } from '../../src/slack/views/audit';
 import { renderHelp } from '../../src/slack/views/help';
-import { ACTION_APPROVE, ACTION_REJECT, durationLine, renderRun, type RunPhase, type RunView, withDecision } from '../../src/slack/views/run';
+import { ACTION_APPROVE, ACTION_REJECT, durationLine, plural, renderRun, type RunPhase, type RunView, withDecision } from '../../src/slack/views/run';
 import type { AuditEvent } from '../../src/store/state';
 
 const PHASES: RunPhase[] = ['planning', 'planned', 'awaiting_approval', 'running', 'succeeded', 'failed', 'rejected', 'expired', 'dry_run', 'nothing_to_do'];
@@ -256,6 +256,13 @@ describe('renderRun', () => {
     // assess
     expect(msg.text).not.toContain('<!channel>');
     expect(msg.text).toContain('Restore');
+  });
+});
+
+describe('plural', () => {
+  it('one in the singular; none, many and thousands in the plural, with an s or as given', () => {
+    expect([0, 1, 2, 1000].map((n) => plural(n, 'role'))).toEqual(['0 roles', '1 role', '2 roles', '1,000 roles']);
+    expect([1, 3].map((n) => plural(n, 'inline policy', 'inline policies'))).toEqual(['1 inline policy', '3 inline policies']);
   });
 });
 

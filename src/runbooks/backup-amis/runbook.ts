@@ -171,7 +171,7 @@ const copyAmis: Runbook<BackupAmisInput, AmiPlan> = {
       // does not wait on today's copies: a failed copy today still leaves that one.
       const ec2 = deps.clients.ec2(backup);
       const pruned = await executePrune(ctx, 'ami', plan.prune, (c) => deleteAmiCopy(ec2, c.id, plan.snapshots?.[c.id] ?? []).then(() => undefined));
-      lines.push(...pruneResultLines(pruned, `old AMI copies (deregistered, their snapshots deleted)`));
+      lines.push(...pruneResultLines(pruned, 'old AMI copy (deregistered, its snapshots deleted)', 'old AMI copies (deregistered, their snapshots deleted)'));
       failures.push(...pruned.failures);
     }
     return { ok: failures.length === 0 && pending.length === 0, lines, failures };

@@ -102,7 +102,7 @@ const backup: Runbook<BackupDynamodbInput, BackupPlan> = {
     ];
     if (plan.prune?.length) {
       const pruned = await executePrune(ctx, 'ddb', plan.prune, (c) => deleteTableBackup(deps.clients.dynamodb(tableRegion(deps.config, c.group)), c.id));
-      lines.push(...pruneResultLines(pruned, 'old backups'));
+      lines.push(...pruneResultLines(pruned, 'old backup'));
       failures.push(...pruned.failures);
     }
     return { ok: failures.length === 0 && pending.length === 0, lines, failures };

@@ -10,7 +10,7 @@ import {
 import type { S3Client } from '@aws-sdk/client-s3';
 import { policyDocument } from '../../aws/iam';
 import { PreconditionError, wrapAws } from '../../errors';
-import { formatCount } from '../../slack/views/run';
+import { formatCount, plural } from '../../slack/views/run';
 import { formatBytes } from '../../util/limit';
 import { type Runbook, step } from '../driver';
 import { putObject, readBack, readBackFailure, readBackLine, sha256Hex } from '../exports';
@@ -142,7 +142,7 @@ const exportRoles: Runbook<BackupIamInput, IamPlan> = {
     const attached = read.roles.reduce((n, r) => n + r.attachedPolicies.length, 0);
     const lines = read.roles.length
       ? [
-          `*${formatCount(read.roles.length)}* roles named \`${prefix}…\`: ${formatCount(inline)} inline policies, ${formatCount(attached)} attached managed policies (${formatCount(read.managedPolicies.length)} customer-managed, their documents included)`,
+          `*${formatCount(read.roles.length)}* ${read.roles.length === 1 ? 'role' : 'roles'} named \`${prefix}…\`: ${plural(inline, 'inline policy', 'inline policies')}, ${plural(attached, 'attached managed policy', 'attached managed policies')} (${formatCount(read.managedPolicies.length)} customer-managed, their documents included)`,
           `${input.dryRun ? 'Would write' : 'Writes'} \`s3://${bucket}/${key}\` and points \`${LATEST_KEY}\` at it`,
           'Reads IAM only: no role or policy is changed.',
         ]
@@ -177,10 +177,10 @@ const exportRoles: Runbook<BackupIamInput, IamPlan> = {
     return {
       ok: ok && pruned.failures.length === 0,
       lines: [
-        `Exported *${formatCount(written.roles)}* roles to \`s3://${plan.bucket}/${written.key}\` (${formatBytes(written.bytes)}); \`${LATEST_KEY}\` points at it.`,
-        ok ? ':mag: Verified by reading it back: same checksum, every role present.' : readBackLine(check, 'roles'),
+        `Exported *${formatCount(written.roles)}* ${written.roles === 1 ? 'role' : 'roles'} to \`s3://${plan.bucket}/${written.key}\` (${formatBytes(written.bytes)}); \`${LATEST_KEY}\` points at it.`,
+        ok ? ':mag: Verified by reading it back: same checksum, every role present.' : readBackLine(check, 'role'),
         ...(!ok && plan.prune?.length ? ['Nothing was pruned: the new export did not verify.'] : []),
-        ...pruneResultLines(pruned, 'old exports'),
+        ...pruneResultLines(pruned, 'old export'),
       ],
       failures: [...(ok ? [] : [readBackFailure(check)]), ...pruned.failures],
     };

@@ -245,7 +245,7 @@ const exportFunctions: Runbook<BackupLambdaInput, LambdaPlan> = {
     if (prune.length) {
       const { s3 } = backupTarget(deps);
       const pruned = await executePrune(ctx, 'lambda', prune, (c) => deleteStoredCopy(s3, plan.bucket, c));
-      lines.push(...pruneResultLines(pruned, 'old stored versions'));
+      lines.push(...pruneResultLines(pruned, 'old stored version'));
       failures.push(...pruned.failures);
     }
     const held = (plan.prune ?? []).length - prune.length;

@@ -4,7 +4,7 @@ import { type AccessKeyInfo, attachDenyAll, createKeyIntoSecret, deactivateKey, 
 import { findInstances, type InstanceInfo, instancesSince, terminate } from '../../aws/instances';
 import { PreconditionError, withHint } from '../../errors';
 import { code, slackDate } from '../../slack/views/format';
-import { formatCount } from '../../slack/views/run';
+import { formatCount, plural } from '../../slack/views/run';
 import { type Outcome, type Runbook, safeStep } from '../driver';
 import type { RunbookDeps } from '../types';
 import type { NextStep } from '../verb';
@@ -45,7 +45,6 @@ export interface ContainPlan {
 }
 
 const regionsOf = (deps: RunbookDeps) => [...new Set([deps.config.regions.primary, deps.config.regions.backup])];
-const plural = (n: number, one: string, many = `${one}s`) => `${formatCount(n)} ${n === 1 ? one : many}`;
 
 function unknownUser(user: string): PreconditionError {
   return new PreconditionError('unknown_user', `There is no IAM user ${code(user, 64)} in this account.`, 'IAM user names are case-sensitive: check the name in the IAM console (a role or an SSO session is not a user).');

@@ -20,7 +20,7 @@ import {
 } from '../../aws/iam';
 import { PreconditionError, withHint, wrapAws } from '../../errors';
 import { code, slackDate } from '../../slack/views/format';
-import { formatCount } from '../../slack/views/run';
+import { formatCount, plural } from '../../slack/views/run';
 import { type IamExport, LATEST_KEY, readIam, type RoleExport } from '../backup-iam/runbook';
 import { EXPORT_KEY, listExportCopies } from '../backup-iam/prune';
 import { type Runbook, safeStep, step } from '../driver';
@@ -184,7 +184,6 @@ async function compare(iam: IAMClient, prefix: string, doc: IamExport, roles: re
 }
 
 const changeCount = (c: Comparison) => c.roles.reduce((n, r) => n + r.diff.changes.length, 0) + c.policies.filter((p) => !p.outside).length;
-const plural = (n: number, one: string, many = `${one}s`) => `${formatCount(n)} ${n === 1 ? one : many}`;
 const list = (names: readonly string[], max = 5) => `${names.slice(0, max).map((n) => code(n)).join(', ')}${names.length > max ? `, …and ${formatCount(names.length - max)} more` : ''}`;
 
 // ---- the steps' work: read IAM afresh, write only what still differs ---------------------------------

@@ -15,7 +15,7 @@ import {
   putReplication,
 } from '../../aws/s3-config';
 import { DrbotError } from '../../errors';
-import { formatCount } from '../../slack/views/run';
+import { formatCount, plural } from '../../slack/views/run';
 import { type Runbook, safeStep } from '../driver';
 import { bucketRegion, tableRegion } from '../resources';
 import type { RunbookDeps } from '../types';
@@ -49,7 +49,6 @@ export interface SetupPlan {
   targets: Target[];
 }
 
-const plural = (n: number, one: string, many = `${one}s`) => `${formatCount(n)} ${n === 1 ? one : many}`;
 const ids = (xs: readonly string[]) => xs.map((x) => `\`${x}\``).join(', ');
 
 function describeRules(rules: readonly LifecycleRule[]): string {
