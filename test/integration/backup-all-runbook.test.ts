@@ -15,7 +15,8 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { DrConfig } from '../../src/config/schema';
 import { packageFetcher, seedBackupEstate, withZone } from '../../src/local/estate';
 import type { BackupAllInput } from '../../src/runbooks/backup-all';
-import { type AllPlan, PARTS, runbook } from '../../src/runbooks/backup-all/runbook';
+import { StepInterruptedError } from '@aws/durable-execution-sdk-js';
+import { type AllPlan, cut, flat, PARTS, runbook } from '../../src/runbooks/backup-all/runbook';
 import type { AnyRunInput, RunbookDeps } from '../../src/runbooks/types';
 import { ACCESS_DENIED, countTries, fail, undoFaults } from '../helpers/faults';
 import { useRunbookRig } from '../helpers/runbook-rig';
@@ -197,5 +198,41 @@ describe('the run', () => {
     expect(r.lines[0]?.endsWith('x…')).toBe(true);
     expect(r.failures).toEqual([`IAM: ${'x'.repeat(700)}`]);
     expect(PARTS.map((x) => x.id)).not.toContain('tape');
+  });
+});
+
+describe('a kind\'s line', () => {
+  it('is cut only past 600 characters', () => {
+    expect(cut('x'.repeat(600))).toBe('x'.repeat(600));
+    expect(cut('x'.repeat(601))).toBe(`${'x'.repeat(599)}…`);
+  });
+
+  it('drops only a leading bullet (with the spaces around it), makes each line break one space, joins the lines with " · "', () => {
+    expect(flat(['  •  a', '•\tb', 'c • d', 'e\n   f', 'g\nhi'])).toBe('a · b · c • d · e f · g hi');
+    expect(flat([])).toBe('');
+  });
+});
+
+describe('an SDK error inside a kind', () => {
+  it('reaches the run wrapped by its child context (ChildContextError): the kind\'s failure, and the kinds after it still run', async () => {
+    const i = input();
+    const p: AllPlan = {
+      parts: [
+        { id: 'iam', label: 'IAM', lines: ['x'], empty: false, data: {} },
+        { id: 'tape', label: 'Tape', lines: [], empty: true },
+      ],
+    };
+    const iam = PARTS.find((x) => x.id === 'iam');
+    if (!iam) throw new Error('no IAM part');
+    const original = iam.execute;
+    (iam as { execute: typeof original }).execute = () => Promise.reject(new StepInterruptedError('1', 'export'));
+    try {
+      const r = await rig.executeWatched(runbook, i, p);
+      expect(r.ok).toBe(false);
+      expect(r.failures).toEqual(['IAM: The step execution process was initiated but failed to reach completion due to an interruption.']);
+      expect(r.lines).toEqual([':x: *IAM*: The step execution process was initiated but failed to reach completion due to an interruption.']);
+    } finally {
+      (iam as { execute: typeof original }).execute = original;
+    }
   });
 });

@@ -61,8 +61,10 @@ export interface AllPlan {
 }
 
 const LINE_MAX = 600;
-const cut = (s: string) => (s.length > LINE_MAX ? `${s.slice(0, LINE_MAX - 1)}…` : s);
-const flat = (lines: readonly string[]) => lines.map((l) => l.replace(/^\s*•\s*/, '').replace(/\n\s*/g, ' ')).join(' · ');
+/** A kind's line, at most 600 characters: longer, it ends in `…`. */
+export const cut = (s: string) => (s.length > LINE_MAX ? `${s.slice(0, LINE_MAX - 1)}…` : s);
+/** A kind's own lines as one: each line's leading bullet dropped, its line breaks spaces, joined by ` · `. */
+export const flat = (lines: readonly string[]) => lines.map((l) => l.replace(/^\s*•\s*/, '').replace(/\n\s*/g, ' ')).join(' · ');
 const reason = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export const runbook: Runbook<BackupAllInput, AllPlan> = {
