@@ -230,6 +230,8 @@ describe('the plan', () => {
   it('names, sizes, title and resources', () => {
     expect(cutoverBackupName('spawn orders', new Date('2026-01-02T03:04:05.678Z'), 'r-0a1b2c3d4e5f')).toBe('spawn_orders-before-cutover-20260102-030405-r-0a1b2c3d4e5f');
     expect(cutoverBackupName('t'.repeat(300), new Date('2026-01-02T03:04:05Z'), 'r-0a1b2c3d4e5f')).toHaveLength(255);
+    // a run id holding characters a backup name may not: each one replaced, never dropped
+    expect(cutoverBackupName('t', new Date('2026-01-02T03:04:05Z'), 'r/1 2')).toBe('t-before-cutover-20260102-030405-r_1_2');
     expect([0, 2_000, 4_000, 40_000, 4_000_000, 40_000_000].map(chunkItems)).toEqual([500, 500, 1_000, 5_000, 5_000, 20_000]);
     expect(runbook.title(input('a', 'a-restored-20260101-000000'))).toBe('Cut over a to the data of a-restored-20260101-000000');
     expect(runbook.resources?.(input('a', 'a-restored-20260101-000000'))).toEqual(['dynamodb:a', 'dynamodb:a-restored-20260101-000000']);

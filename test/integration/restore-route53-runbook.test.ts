@@ -234,12 +234,19 @@ describe('the plan', () => {
     const z = await zone();
     const held = ['a-0', 'aaaa-1', 'a-5', 'a-10'].map((l) => z.exported.find((r) => r.Name === `${l}.${z.apex}`) as ResourceRecordSet);
     await applyChanges(r53(), z.id, [...held.map(del), ...held.map((r) => upsert({ Name: r.Name, Type: 'CNAME', TTL: 300, ResourceRecords: [{ Value: 'elsewhere.example.' }] }))]);
-    const p = await plan(input());
+    const i = input();
+    const p = await plan(i);
     expect(p.data).toMatchObject({ create: 0, blocked: 4, kept: 4 });
     const shown = z.exported.filter((r) => held.includes(r)).slice(0, 3);
     expect(p.lines).toContain(
       `:warning: *4* record sets cannot be restored while a live record set not in the export holds their name, e.g. ${shown.map((r) => `\`${r.Name} ${r.Type}\` (in the way: \`${r.Name} CNAME\`)`).join(', ')}; \`--delete-extra\` replaces them in the same batch`,
     );
+    // run: no batch, and the four named in the plural
+    const out = await execute(i, p.data);
+    expect(out.lines[0]).toBe(
+      `Nothing the run could write in \`${z.apex}\`: the only differences, *4* record sets from the export, are blocked by live record sets not in the export that hold their names (\`--delete-extra\` replaces them).`,
+    );
+    expect(out.ok).toBe(false);
 
     const same = await zone();
     const e = await plan(input());
@@ -443,6 +450,8 @@ describe('the execution', () => {
     const out = await execute(i, p.data);
     expect(zoneVsExport(await live(z), z.exported, z.apex, { extrasAllowed: [`${cname.Name}|CNAME|`] })).toEqual([`missing ${a.Name}|A|`]);
     expect(out.ok).toBe(false);
+    // a batch was written (the TXT change): its line, not "nothing the run could write"
+    expect(out.lines[0]).toBe(`Applied *1* of 1 changes to \`${z.apex}\` in 1 of 1 change batch: 0 created, 1 changed, 0 deleted.`);
     expect(out.lines).toContain(`:warning: Verified by listing: *1* differences from the export remain, e.g. \`${a.Name} A\`.`);
     expect(out.failures).toEqual(['1 differences from the export remain after the restore']);
 
