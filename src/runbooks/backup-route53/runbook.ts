@@ -67,7 +67,7 @@ export function describeRecords(sets: readonly ResourceRecordSet[]): string {
     ['geo', sets.filter((s) => s.GeoLocation || s.GeoProximityLocation).length],
   ];
   const special = routing.filter(([, n]) => n > 0).map(([k, n]) => `${formatCount(n)} ${k}`).join(', ');
-  return `*${formatCount(sets.length)}* ${sets.length === 1 ? 'record set' : 'record sets'}: ${types || 'none'}${special ? `; ${special}` : ''}`;
+  return `*${formatCount(sets.length)}* record sets: ${types || 'none'}${special ? `; ${special}` : ''}`;
 }
 
 export interface Route53Plan {
@@ -137,7 +137,7 @@ const exportZone: Runbook<BackupRoute53Input, Route53Plan> = {
     return {
       ok: ok && pruned.failures.length === 0,
       lines: [
-        `Exported *${formatCount(written.records)}* ${written.records === 1 ? 'record set' : 'record sets'} of \`${plan.zoneId}\` to \`s3://${plan.bucket}/${plan.key}\` (${formatBytes(written.bytes)}); \`${latestKey(plan.zoneId)}\` points at it.`,
+        `Exported *${formatCount(written.records)}* record sets of \`${plan.zoneId}\` to \`s3://${plan.bucket}/${plan.key}\` (${formatBytes(written.bytes)}); \`${latestKey(plan.zoneId)}\` points at it.`,
         ok ? ':mag: Verified by reading it back: same checksum, every record set present.' : readBackLine(check, 'record set'),
         ...(!ok && plan.prune?.length ? ['Nothing was pruned: the new export did not verify.'] : []),
         ...pruneResultLines(pruned, 'old export'),
