@@ -79,8 +79,8 @@ export function planPrune(copies: readonly Copy[], retentionDays: Retention, now
 
 const MAX_NAMED = 8;
 
-/** The plan's lines for a prune: what goes, what stays and why, what is not ours. */
-export function pruneLines(plan: PrunePlan, what: string, retentionDays: Retention, dryRun: boolean): string[] {
+/** The plan's lines for a prune: what goes, what stays and why, what is not ours. `what`: a copy's name, one and many. */
+export function pruneLines(plan: PrunePlan, what: readonly [one: string, many: string], retentionDays: Retention, dryRun: boolean): string[] {
   const verb = dryRun ? 'Would delete' : 'Deletes';
   const named = plan.delete.slice(0, MAX_NAMED).map((c) => `${code(c.label ?? c.id)} (${c.createdAt.slice(0, 10)})`);
   const more = plan.delete.length > MAX_NAMED ? ` and ${formatCount(plan.delete.length - MAX_NAMED)} more` : '';
@@ -90,8 +90,8 @@ export function pruneLines(plan: PrunePlan, what: string, retentionDays: Retenti
   const age = retentionDays === 'forever' ? 'kept forever' : `older than ${retentionDays} days`;
   return [
     plan.delete.length
-      ? `Prune: ${verb.toLowerCase()} ${formatCount(plan.delete.length)} ${what} ${age}: ${named.join(', ')}${more}`
-      : `Prune: no ${what} ${retentionDays === 'forever' ? 'to delete (kept forever)' : age} beyond the newest of each.`,
+      ? `Prune: ${verb.toLowerCase()} ${plural(plan.delete.length, what[0], what[1])} ${age}: ${named.join(', ')}${more}`
+      : `Prune: no ${what[1]} ${retentionDays === 'forever' ? 'to delete (kept forever)' : age} beyond the newest of each.`,
     `Prune keeps the newest good copy of each (${formatCount(kept)}), whatever its age${inUse.length ? `; ${formatCount(inUse.length)} still in use: ${used.join(', ')}${inUse.length > MAX_NAMED ? '…' : ''}` : ''}${plan.foreign.length ? `; ${formatCount(plan.foreign.length)} not made by drbot, never touched` : ''}.`,
   ];
 }

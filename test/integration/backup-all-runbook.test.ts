@@ -219,7 +219,7 @@ describe('an SDK error inside a kind', () => {
     const p: AllPlan = {
       parts: [
         { id: 'iam', label: 'IAM', lines: ['x'], empty: false, data: {} },
-        { id: 'tape', label: 'Tape', lines: [], empty: true },
+        { id: 'route53', label: 'Route53', lines: ['no export needed'], empty: true },
       ],
     };
     const iam = PARTS.find((x) => x.id === 'iam');
@@ -230,7 +230,7 @@ describe('an SDK error inside a kind', () => {
       const r = await rig.executeWatched(runbook, i, p);
       expect(r.ok).toBe(false);
       expect(r.failures).toEqual(['IAM: The step execution process was initiated but failed to reach completion due to an interruption.']);
-      expect(r.lines).toEqual([':x: *IAM*: The step execution process was initiated but failed to reach completion due to an interruption.']);
+      expect(r.lines).toEqual([':x: *IAM*: The step execution process was initiated but failed to reach completion due to an interruption.', ':white_check_mark: *Route53*: nothing to do. no export needed']);
     } finally {
       (iam as { execute: typeof original }).execute = original;
     }

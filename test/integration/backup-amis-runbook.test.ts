@@ -296,7 +296,7 @@ describe('--prune', () => {
     const newer = { ImageId: both.find((b) => b !== older.ImageId) };
     const snaps = p.data.snapshots?.[older?.ImageId ?? ''] ?? [];
     expect(snaps.length).toBeGreaterThan(0);
-    expect(p.lines.some((l) => l.startsWith('Prune: deletes ') && l.includes(`AMI copies in us-west-2 older than 7 days`))).toBe(true);
+    expect(p.lines.some((l) => l.startsWith('Prune: deletes ') && l.includes(`deletes 1 AMI copy in us-west-2 older than 7 days`))).toBe(true);
     expect(p.lines.at(-1)).toMatch(/^Deleting a copy deregisters the image, then deletes its EBS snapshots \(\d+ in all\)\.$/);
     expect(p.empty).toBe(false);
 

@@ -582,10 +582,10 @@ describe('--prune', () => {
       // assess
       expect(p.data.prune?.map((c) => [c.label, c.group])).toEqual([[versionPrefix(a.name, '1'), a.name]]);
       expect(p.lines.slice(3)).toEqual([
-        `Prune: deletes 1 stored Lambda versions older than 30 days: \`lambda/${a.name}/1/\` (${today})`,
+        `Prune: deletes 1 stored Lambda version older than 30 days: \`lambda/${a.name}/1/\` (${today})`,
         `Prune keeps the newest good copy of each (1), whatever its age; 1 still in use: \`lambda/${a.name}/2/\` (alias canary); 1 not made by drbot, never touched.`,
       ]);
-      expect(dry.lines[3]).toBe(`Prune: would delete 1 stored Lambda versions older than 30 days: \`lambda/${a.name}/1/\` (${today})`);
+      expect(dry.lines[3]).toBe(`Prune: would delete 1 stored Lambda version older than 30 days: \`lambda/${a.name}/1/\` (${today})`);
     });
 
     it('a function whose stored versions cannot be listed is skipped, saying why', async () => {

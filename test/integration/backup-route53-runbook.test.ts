@@ -289,7 +289,7 @@ describe('--prune', () => {
 
     expect(p.data.prune?.map((c) => c.label)).toEqual([first.data.key]);
     expect(p.lines.slice(3)).toEqual([
-      `Prune: deletes 1 Route53 exports older than 7 days: \`${first.data.key}\` (${new Date().toISOString().slice(0, 10)})`,
+      `Prune: deletes 1 Route53 export older than 7 days: \`${first.data.key}\` (${new Date().toISOString().slice(0, 10)})`,
       `Prune keeps the newest good copy of each (1), whatever its age; 1 not made by drbot, never touched.`,
     ]);
 

@@ -998,7 +998,7 @@ describe('--terminate', () => {
     ]);
     expect(out.lines[0]).toBe(':broom: Terminated *0* of 3 instances: none.');
 
-    // one left: "was", "it"
+    // one left: "is", "it"
     const [d] = await launchNamed(EAST, 1, 'd');
     const j = input('u', { terminate: [d!] });
     const one = await rig.execute(terminateListed, j, (await tplan(j)).data);

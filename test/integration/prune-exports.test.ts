@@ -167,7 +167,7 @@ describe('--prune of the exports in the backup bucket', () => {
         // assess: the plan
         const plan = textOf(message);
         const d = (age: number) => new Date(NOW.getTime() - age * DAY).toISOString().slice(0, 10);
-        expect(plan).toContain(`Prune: deletes 1 stored Lambda versions older than 30 days: \`${folder(1)}\` (${d(90)})`);
+        expect(plan).toContain(`Prune: deletes 1 stored Lambda version older than 30 days: \`${folder(1)}\` (${d(90)})`);
         expect(plan).toContain(
           `Prune keeps the newest good copy of each (1), whatever its age; 3 still in use: \`${folder(2)}\` (alias canary), \`${folder(3)}\` (alias production), \`${folder(4)}\` (alias canary); 2 not made by drbot, never touched.`,
         );

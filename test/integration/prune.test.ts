@@ -66,7 +66,7 @@ describe('--prune', () => {
       await click(stack, 'bob', message, 'run_approve');
 
       // assess: the plan named what goes and what stays
-      expect(plan).toContain(`Prune: deletes 1 on-demand backups older than 35 days: \`${TABLE}-backup-20260101-000000\``);
+      expect(plan).toContain(`Prune: deletes 1 on-demand backup older than 35 days: \`${TABLE}-backup-20260101-000000\``);
       expect(plan).toContain('Prune keeps the newest good copy of each (1), whatever its age; 1 not made by drbot, never touched.');
       // the run
       expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
@@ -83,7 +83,7 @@ describe('--prune', () => {
 
       // assess: it would delete the one kept above, and deletes nothing
       const text = textOf(runMessage(stack.standIn, runIdOf(reply)));
-      expect(text).toContain(`Prune: would delete 1 on-demand backups older than 35 days: \`${TABLE}-backup-20260102-000000\``);
+      expect(text).toContain(`Prune: would delete 1 on-demand backup older than 35 days: \`${TABLE}-backup-20260102-000000\``);
       expect(await backupNames()).toEqual(before);
     });
 
@@ -131,7 +131,7 @@ describe('--prune', () => {
       await click(stack, 'bob', message, 'run_approve');
 
       // assess
-      expect(textOf(message)).toContain(`Prune: deletes 1 IAM exports older than 90 days: \`${OLD}\``);
+      expect(textOf(message)).toContain(`Prune: deletes 1 IAM export older than 90 days: \`${OLD}\``);
       expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
       expect(textOf(runMessage(stack.standIn, runId))).toContain('Pruned 1 old export.');
       const keys = (await versions()).map((v) => v.Key);

@@ -206,8 +206,8 @@ describe('/dr restore route53 against a zone that behaves as AWS documents', () 
     expect(runSummary(stack, runId)).toMatchObject({ status: 'failed' });
     const text = message(runId);
     expect(text).toContain(`\`${a(7).Name} A\` (in the way: \`${a(7).Name} CNAME\`)`);
-    expect(text).toContain('Applied *1* of 1 changes');
-    expect(text).toContain(`Verified by listing: *1* differences from the export remain, e.g. \`${a(7).Name} A\``);
+    expect(text).toContain('Applied *1* of 1 change');
+    expect(text).toContain(`Verified by listing: *1* difference from the export remains, e.g. \`${a(7).Name} A\``);
     expect(zone.log.filter((l) => l.startsWith('refused')).length).toBe(refusedBefore);
     expect(zoneVsExport(zone.records, exported, APEX, { extrasAllowed: [`${a(7).Name}|CNAME|`] })).toEqual([`missing ${a(7).Name}|A|`]);
   });

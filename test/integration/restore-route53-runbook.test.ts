@@ -451,16 +451,16 @@ describe('the execution', () => {
     expect(zoneVsExport(await live(z), z.exported, z.apex, { extrasAllowed: [`${cname.Name}|CNAME|`] })).toEqual([`missing ${a.Name}|A|`]);
     expect(out.ok).toBe(false);
     // a batch was written (the TXT change): its line, not "nothing the run could write"
-    expect(out.lines[0]).toBe(`Applied *1* of 1 changes to \`${z.apex}\` in 1 of 1 change batch: 0 created, 1 changed, 0 deleted.`);
-    expect(out.lines).toContain(`:warning: Verified by listing: *1* differences from the export remain, e.g. \`${a.Name} A\`.`);
-    expect(out.failures).toEqual(['1 differences from the export remain after the restore']);
+    expect(out.lines[0]).toBe(`Applied *1* of 1 change to \`${z.apex}\` in 1 of 1 change batch: 0 created, 1 changed, 0 deleted.`);
+    expect(out.lines).toContain(`:warning: Verified by listing: *1* difference from the export remains, e.g. \`${a.Name} A\`.`);
+    expect(out.failures).toEqual(['1 difference from the export remains after the restore']);
 
     // run again: only the blocked record set differs, so there is no batch, and the run says why
     const j = input();
     const again = await execute(j, (await plan(j)).data);
     expect(again.lines.slice(0, 2)).toEqual([
       `Nothing the run could write in \`${z.apex}\`: the only differences, *1* record set from the export, are blocked by live record sets not in the export that hold their names (\`--delete-extra\` replaces them).`,
-      `:warning: Verified by listing: *1* differences from the export remain, e.g. \`${a.Name} A\`.`,
+      `:warning: Verified by listing: *1* difference from the export remains, e.g. \`${a.Name} A\`.`,
     ]);
     expect(again.ok).toBe(false);
   });

@@ -69,7 +69,7 @@ describe('planPrune', () => {
   it('keeps a copy something still points at (a latest pointer, an alias), however old, and says so in the plan', () => {
     // act
     const plan = planPrune([copy('pointed', 400, { pinned: 'alias production', label: 'lambda/fn/2/' }), copy('old', 300), copy('newest', 200)], 35, NOW);
-    const lines = pruneLines(plan, 'versions', 35, false);
+    const lines = pruneLines(plan, ['version', 'versions'], 35, false);
 
     // assess
     expect(plan.delete.map((c) => c.id)).toEqual(['old']);
@@ -83,7 +83,7 @@ describe('planPrune', () => {
   it('shows hostile labels and pin reasons as inert text: no line break, no closing backtick, no mention', () => {
     // act
     const plan = planPrune([copy('a', 400, { label: 'x`<!here>\u2028y' }), copy('b', 300, { pinned: '<@U1>\nnext' }), copy('c', 1)], 35, NOW);
-    const text = pruneLines(plan, 'copies', 35, true).join('\n');
+    const text = pruneLines(plan, ['copy', 'copies'], 35, true).join('\n');
 
     // assess
     expect(text.split('\n')).toHaveLength(2);
@@ -194,7 +194,7 @@ describe('pruneLines', () => {
     const copies = [...Array.from({ length: 10 }, (_, i) => copy(`b${i}`, 100 + i)), copy('newest', 1), copy('theirs', 500, { ours: false }), copy('mine', 1, { group: 'spawn-queues' })];
 
     // act
-    const lines = pruneLines(planPrune(copies, 35, NOW), 'backups', 35, false);
+    const lines = pruneLines(planPrune(copies, 35, NOW), ['backup', 'backups'], 35, false);
 
     // assess
     const named = [9, 8, 7, 6, 5, 4, 3, 2].map((i) => `\`b${i}\` (${daysAgo(100 + i).slice(0, 10)})`).join(', ');
@@ -203,7 +203,7 @@ describe('pruneLines', () => {
 
   it('a dry run says would delete; exactly eight are all named', () => {
     // act
-    const lines = pruneLines(planPrune([...Array.from({ length: 8 }, (_, i) => copy(`b${i}`, 100 + i, { label: `label-${i}` })), copy('newest', 1)], 35, NOW), 'exports', 35, true);
+    const lines = pruneLines(planPrune([...Array.from({ length: 8 }, (_, i) => copy(`b${i}`, 100 + i, { label: `label-${i}` })), copy('newest', 1)], 35, NOW), ['export', 'exports'], 35, true);
 
     // assess
     expect(lines[0]).toMatch(/^Prune: would delete 8 exports older than 35 days: `label-7` \(\d{4}-\d\d-\d\d\), /);
@@ -213,8 +213,8 @@ describe('pruneLines', () => {
 
   it('with nothing to delete, says so for a retention in days and for forever', () => {
     // act
-    const days = pruneLines(planPrune([copy('a', 1)], 35, NOW), 'backups', 35, false);
-    const forever = pruneLines(planPrune([copy('a', 400), copy('b', 1)], 'forever', NOW), 'backups', 'forever', false);
+    const days = pruneLines(planPrune([copy('a', 1)], 35, NOW), ['backup', 'backups'], 35, false);
+    const forever = pruneLines(planPrune([copy('a', 400), copy('b', 1)], 'forever', NOW), ['backup', 'backups'], 'forever', false);
 
     // assess
     expect(days).toEqual(['Prune: no backups older than 35 days beyond the newest of each.', 'Prune keeps the newest good copy of each (1), whatever its age.']);
@@ -226,7 +226,7 @@ describe('pruneLines', () => {
     const copies = [...Array.from({ length: 8 }, (_, i) => copy(`p${i}`, 100 + i, { pinned: `alias a${i}` })), copy('newest', 1)];
 
     // act
-    const lines = pruneLines(planPrune(copies, 35, NOW), 'versions', 35, false);
+    const lines = pruneLines(planPrune(copies, 35, NOW), ['version', 'versions'], 35, false);
 
     // assess
     const used = Array.from({ length: 8 }, (_, i) => `\`p${i}\` (alias a${i})`).join(', ');
@@ -238,7 +238,7 @@ describe('pruneLines', () => {
     const copies = [...Array.from({ length: 9 }, (_, i) => copy(`p${i}`, 100 + i, { pinned: `alias a${i}` })), copy('newest', 1)];
 
     // act
-    const lines = pruneLines(planPrune(copies, 35, NOW), 'versions', 35, false);
+    const lines = pruneLines(planPrune(copies, 35, NOW), ['version', 'versions'], 35, false);
 
     // assess
     const used = Array.from({ length: 8 }, (_, i) => `\`p${i}\` (alias a${i})`).join(', ');

@@ -109,7 +109,7 @@ const copyAmis: Runbook<BackupAmisInput, AmiPlan> = {
     if (!input.prune) return { lines, empty: todo.length === 0, data: { targets } };
     const retention = deps.config.retention.amiCopyDays;
     const pruning = planPrune(amiCopies(copies), retention, deps.now());
-    lines.push(...pruneLines(pruning, `AMI copies in ${backup}`, retention, input.dryRun));
+    lines.push(...pruneLines(pruning, [`AMI copy in ${backup}`, `AMI copies in ${backup}`], retention, input.dryRun));
     const snapshots = Object.fromEntries(pruning.delete.map((c) => [c.id, snapshotsOf(copies.find((im) => im.ImageId === c.id) ?? {})]));
     const snapshotCount = Object.values(snapshots).reduce((n, s) => n + s.length, 0);
     if (pruning.delete.length) lines.push(`Deleting a copy deregisters the image, then deletes its EBS snapshots (${formatCount(snapshotCount)} in all).`);

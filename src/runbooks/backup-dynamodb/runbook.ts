@@ -50,7 +50,7 @@ const backup: Runbook<BackupDynamodbInput, BackupPlan> = {
     const retention = deps.config.retention.dynamodbBackupDays;
     const copies = (await mapLimit(targets, 4, (t) => listTableCopies(deps.clients.dynamodb(t.region), t.table))).flat();
     const pruning = planPrune(copies, retention, now);
-    lines.push(...pruneLines(pruning, 'on-demand backups', retention, input.dryRun));
+    lines.push(...pruneLines(pruning, ['on-demand backup', 'on-demand backups'], retention, input.dryRun));
     return { lines, data: { targets, prune: pruning.delete } };
   },
 

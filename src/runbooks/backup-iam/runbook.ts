@@ -150,7 +150,7 @@ const exportRoles: Runbook<BackupIamInput, IamPlan> = {
     if (!input.prune || read.roles.length === 0) return { lines, empty: read.roles.length === 0, data: { bucket, key, roles: read.roles.length } };
     const retention = deps.config.retention.iamExportDays;
     const pruning = planPrune(await listExportCopies(deps.clients.s3(deps.config.regions.primary), bucket), retention, deps.now());
-    lines.push(...pruneLines(pruning, 'IAM exports', retention, input.dryRun));
+    lines.push(...pruneLines(pruning, ['IAM export', 'IAM exports'], retention, input.dryRun));
     return { lines, data: { bucket, key, roles: read.roles.length, prune: pruning.delete } };
   },
 

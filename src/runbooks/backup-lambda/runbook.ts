@@ -157,7 +157,7 @@ async function planPruning(deps: RunbookDeps, input: BackupLambdaInput, bucket: 
     }
   }
   const pruning = planPrune(copies, retention, deps.now());
-  return { lines: [...pruneLines(pruning, 'stored Lambda versions', retention, input.dryRun), ...skipped], prune: pruning.delete };
+  return { lines: [...pruneLines(pruning, ['stored Lambda version', 'stored Lambda versions'], retention, input.dryRun), ...skipped], prune: pruning.delete };
 }
 
 const exportFunctions: Runbook<BackupLambdaInput, LambdaPlan> = {

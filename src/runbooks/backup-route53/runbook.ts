@@ -104,7 +104,7 @@ const exportZone: Runbook<BackupRoute53Input, Route53Plan> = {
     const retention = deps.config.retention.route53ExportDays;
     try {
       const pruning = planPrune(await listZoneExports(backupTarget(deps).s3, bucket, zoneId), retention, deps.now());
-      lines.push(...pruneLines(pruning, 'Route53 exports', retention, input.dryRun));
+      lines.push(...pruneLines(pruning, ['Route53 export', 'Route53 exports'], retention, input.dryRun));
       return { lines, data: { ...data, prune: pruning.delete } };
     } catch (e) {
       // The export still runs; only the prune waits for a listing it can trust.

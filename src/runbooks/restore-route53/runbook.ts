@@ -3,7 +3,7 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type ChangeStatus, changeRecordSets, isRefusedBatch } from '../../aws/route53';
 import { DrbotError, PreconditionError, withHint, wrapAws } from '../../errors';
 import { code, slackDate } from '../../slack/views/format';
-import { formatCount } from '../../slack/views/run';
+import { formatCount, plural } from '../../slack/views/run';
 import { latestKey, readZone, type Route53Export } from '../backup-route53/runbook';
 import { type Runbook, safeStep, type StepFailure } from '../driver';
 import { waitInsync } from '../route53-insync';
@@ -281,7 +281,7 @@ export const runbook: Runbook<RestoreRoute53Input, RestoreRoute53Plan> = {
     // No batch: the zone matched, or all that differs is record sets a live one not in the export blocks.
     if (n === 0 && blocked) lines.push(`Nothing the run could write in ${code(plan.zoneName)}: the only differences, *${formatCount(blocked)}* record ${blocked === 1 ? 'set' : 'sets'} from the export, are blocked by live record sets not in the export that hold their names (\`--delete-extra\` replaces them).`);
     else if (n === 0) lines.push(`Nothing left to change in ${code(plan.zoneName)}: the zone already matched the export when the run started.`);
-    else lines.push(`Applied *${formatCount(done)}* of ${formatCount(planned)} changes to ${code(plan.zoneName)} in ${formatCount(applied.length)} of ${formatCount(n)} change ${n === 1 ? 'batch' : 'batches'}: ${counts(got)}.`);
+    else lines.push(`Applied *${formatCount(done)}* of ${plural(planned, 'change')} to ${code(plan.zoneName)} in ${formatCount(applied.length)} of ${formatCount(n)} change ${n === 1 ? 'batch' : 'batches'}: ${counts(got)}.`);
     if (replayed) lines.push(`${replayed === 1 ? 'One batch was' : `${replayed} batches were`} found already applied when retried (an earlier answer was lost), and not sent twice.`);
     if (applied.length && !pending.length && !unchecked.length) lines.push(`Route53 reported every applied batch INSYNC (on all its name servers).`);
     if (unchecked.length) lines.push(`:warning: Could not ask Route53 whether ${unchecked.length === 1 ? 'a batch is' : `${unchecked.length} batches are`} INSYNC (GetChange): ${unchecked.slice(0, 3).join('; ')}. The changes are made; only their propagation is unconfirmed.`);
@@ -300,12 +300,12 @@ export const runbook: Runbook<RestoreRoute53Input, RestoreRoute53Plan> = {
         `:mag: Verified by listing: the zone equals the export (SOA and apex NS aside): *0* differences.${check.value.kept ? ` ${formatCount(check.value.kept)} record sets not in the export were kept (\`--delete-extra\` deletes them).` : ''}`,
       );
     } else {
-      lines.push(`:warning: Verified by listing: *${formatCount(check.value.differences)}* differences from the export remain, e.g. ${sample(check.value.sample, check.value.differences)}.`);
+      lines.push(`:warning: Verified by listing: *${formatCount(check.value.differences)}* ${check.value.differences === 1 ? 'difference from the export remains' : 'differences from the export remain'}, e.g. ${sample(check.value.sample, check.value.differences)}.`);
     }
     if (n) lines.push(`The change set sent is kept at ${code(`s3://${plan.bucket}/${setKey}`)}.`);
     const failures = [
       ...(stopped ? [`batch ${stopped.at + 1}: ${stopped.failure.message}`] : []),
-      ...(check.ok ? (check.value.differences ? [`${formatCount(check.value.differences)} differences from the export remain after the restore`] : []) : [`verify: ${check.message}`]),
+      ...(check.ok ? (check.value.differences ? [`${plural(check.value.differences, 'difference from the export remains', 'differences from the export remain')} after the restore`] : []) : [`verify: ${check.message}`]),
     ];
     return { ok: !stopped && check.ok && check.value.differences === 0, lines, failures };
   },
