@@ -211,6 +211,14 @@ describe('pruneLines', () => {
     expect(lines[0]?.split('`label-')).toHaveLength(9);
   });
 
+  it('one to delete: named in the singular', () => {
+    // act
+    const lines = pruneLines(planPrune([copy('old', 100), copy('newest', 1)], 35, NOW), ['AMI copy in us-west-2', 'AMI copies in us-west-2'], 35, false);
+
+    // assess
+    expect(lines[0]).toBe(`Prune: deletes 1 AMI copy in us-west-2 older than 35 days: \`old\` (${daysAgo(100).slice(0, 10)})`);
+  });
+
   it('with nothing to delete, says so for a retention in days and for forever', () => {
     // act
     const days = pruneLines(planPrune([copy('a', 1)], 35, NOW), ['backup', 'backups'], 35, false);
