@@ -179,7 +179,7 @@ describe('the copies', () => {
     const p = await plan(i, tagged(value));
     expect(p.empty).toBe(true);
     expect(p.data.targets).toEqual([{ sourceId: ids[0], sourceName: 'spawn-once', copyName: 'spawn-once-backup-20261204', existing: copy }]);
-    expect(p.lines[0]).toBe(`*1* images tagged \`rig=${value}\` in us-east-1; copies *0* to us-west-2 (1 already copied today)`);
+    expect(p.lines[0]).toBe(`*1* image tagged \`rig=${value}\` in us-east-1; copies *0* to us-west-2 (1 already copied today)`);
     expect(p.lines[1]).toBe(`• \`${ids[0]}\` spawn-once → \`spawn-once-backup-20261204\` (exists: \`${copy}\`)`);
     const r = await run(i, p.data);
     expect(r).toMatchObject({ ok: true, lines: ['No new copy to make in us-west-2: 1 already copied today.'] });
@@ -215,9 +215,11 @@ describe('the copies', () => {
     const p = await plan(i, tagged(value));
     const sourceOf = (im: Image) => tagOf(im, 'source-ami');
     let polls = 0;
+    const asked: unknown[] = [];
     rewrite<{ Images?: Image[] }>(west(), 'DescribeImagesCommand', (o, inp) => {
       if (!inp.ImageIds) return o;
       polls++;
+      asked.push(inp.ImageIds);
       return {
         ...o,
         Images: (o.Images ?? []).map((im): Image => {
@@ -233,6 +235,9 @@ describe('the copies', () => {
     expect(r.ok).toBe(false);
     expect(r.checkpoints).toEqual([`copy-${ids[0]}`, `copy-${ids[1]}`, 'check-0', 'wait-0 (wait 30 s)', 'check-1']);
     const broken = (await copiesOf([ids[0] ?? '']))[0]?.ImageId;
+    const slow = (await copiesOf([ids[1] ?? '']))[0]?.ImageId;
+    // each poll asks for the copies still pending, and only those
+    expect(asked).toEqual([[broken, slow], [slow]]);
     expect(r.failures).toEqual([`${ids[0]}: copy \`${broken}\` failed: snapshot copy failed`]);
     expect(r.lines[0]).toBe('1 of 2 copies available in us-west-2:');
     expect(r.lines).toContain(`• \`${ids[0]}\` → \`${broken}\` spawn-broken-backup-20261204: failed (snapshot copy failed)`);
@@ -286,6 +291,7 @@ describe('--prune', () => {
 
   it('deregisters drbot\'s copies past retention with their snapshots, keeping the newest copy of each image', async () => {
     const { value, ids, both } = await copiedTwice('spawn-pruned');
+    onlyCopiesOf(ids);
 
     const i = input({ prune: true, requestedAt: '2027-01-04T10:00:00.000Z' });
     const p = await plan(i, tagged(value, 31, { amiCopyDays: 7 }));
@@ -316,6 +322,7 @@ describe('--prune', () => {
 
   it('a deregistration refused is a failure; the run does not pass', async () => {
     const { value, ids, both } = await copiedTwice('spawn-prune-denied');
+    onlyCopiesOf(ids);
     const i = input({ prune: true, requestedAt: '2027-01-04T10:00:00.000Z' });
     const p = await plan(i, tagged(value, 31, { amiCopyDays: 7 }));
     fail(west(), 'DeregisterImageCommand', ACCESS_DENIED);
@@ -329,8 +336,264 @@ describe('--prune', () => {
     expect(r.failures[0]).toContain(older?.ImageId);
     expect(r.lines.at(-1)).toBe(':wastebasket: Pruned 0 old AMI copies (deregistered, their snapshots deleted); 1 could not be deleted.');
     expect((await copiesOf(ids)).map((c) => c.ImageId)).toContain(older?.ImageId);
-    // the copies left would be past retention in every later prune plan of this file: gone, so a plan counts only its own test's
     undoFaults();
-    for (const c of await copiesOf(ids)) await west().send(new DeregisterImageCommand({ ImageId: c.ImageId }));
+    await forget(ids);
+  });
+});
+
+/** The backup region as a test's plan sees it: only its own images' copies (other tests' copies would be pruned too). */
+function onlyCopiesOf(ids: readonly string[]): () => void {
+  return rewrite<{ Images?: Image[] }>(west(), 'DescribeImagesCommand', (o, i) => (i.ImageIds ? o : { ...o, Images: (o.Images ?? []).filter((im) => ids.includes(tagOf(im, 'source-ami') ?? '')) }));
+}
+
+/** Deregisters every copy of these sources, so no later prune plan of the file sees them. */
+async function forget(ids: readonly string[]): Promise<void> {
+  for (const c of await copiesOf(ids)) await west().send(new DeregisterImageCommand({ ImageId: c.ImageId }));
+}
+
+describe('which copy is today\'s', () => {
+  it('two images of one name each get a copy of their own: a copy is today\'s by its source too', async () => {
+    const { value, ids } = await images('spawn-twin', 'spawn-twin');
+    const i = input();
+    const p = await plan(i, tagged(value));
+    expect(p.data.targets.map((t) => [t.copyName, t.existing])).toEqual([
+      ['spawn-twin-backup-20261204', undefined],
+      ['spawn-twin-backup-20261204', undefined],
+    ]);
+
+    const r = await run(i, p.data);
+
+    expect(r.ok).toBe(true);
+    expect((await copiesOf(ids)).map((c) => tagOf(c, 'source-ami')).sort()).toEqual([...ids].sort());
+    // and the next plan finds each image's own
+    const again = await plan(input(), tagged(value));
+    const made = await copiesOf(ids);
+    expect(again.data.targets.map((t) => t.existing).sort()).toEqual(made.map((c) => c.ImageId).sort());
+  });
+
+  it.each(['failed', 'deregistered'])('a copy of today that is %s is not today\'s copy: the plan copies again', async (state) => {
+    const { value, ids } = await images(`spawn-${state}`);
+    const first = input();
+    await run(first, (await plan(first, tagged(value))).data);
+    const copy = (await copiesOf(ids))[0]?.ImageId;
+    // the backup region's listing (not the poll of the new copy) says the first copy is `state`
+    const undo = rewrite<{ Images?: Image[] }>(west(), 'DescribeImagesCommand', (o, inp) =>
+      inp.ImageIds ? o : { ...o, Images: (o.Images ?? []).map((im) => (im.ImageId === copy ? { ...im, State: state as Image['State'] } : im)) },
+    );
+
+    const i = input();
+    const p = await plan(i, tagged(value));
+    expect(p.data.targets).toEqual([{ sourceId: ids[0], sourceName: `spawn-${state}`, copyName: `spawn-${state}-backup-20261204` }]);
+    expect(p.lines[0]).toBe(`*1* image tagged \`rig=${value}\` in us-east-1; copies *1* to us-west-2`);
+    expect(p.empty).toBe(false);
+    const r = await run(i, p.data);
+    undo();
+
+    expect(r.ok).toBe(true);
+    const now = (await copiesOf(ids)).map((c) => c.ImageId);
+    expect(now).toHaveLength(2);
+    expect(now).toContain(copy);
+    await forget(ids);
+  });
+});
+
+describe('what CopyImage is sent', () => {
+  it('the three tags, and a client token cut to AWS\'s 64 characters', async () => {
+    const { value, ids } = await images('spawn-token');
+    const i = input({ runId: `r-${'f'.repeat(60)}` });
+    const p = await plan(i, tagged(value));
+    const calls: Array<Record<string, unknown>> = [];
+    rewrite<object>(west(), 'CopyImageCommand', (o, inp) => (calls.push(inp), o));
+
+    const r = await run(i, p.data);
+
+    expect(r.ok).toBe(true);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.ClientToken).toBe(`drbot-${i.runId}-${ids[0]}`.slice(0, 64));
+    expect(String(calls[0]?.ClientToken)).toHaveLength(64);
+    expect(calls[0]?.TagSpecifications).toEqual([
+      {
+        ResourceType: 'image',
+        Tags: [
+          { Key: 'backup', Value: 'true' },
+          { Key: 'source-ami', Value: ids[0] },
+          { Key: 'drbot-run', Value: i.runId },
+        ],
+      },
+    ]);
+    await forget(ids);
+  });
+
+  it('the copy\'s tags refused (CreateTags): a failure naming the copy; the run does not pass', async () => {
+    const { value, ids } = await images('spawn-untagged');
+    const i = input();
+    const p = await plan(i, tagged(value));
+    fail(west(), 'CreateTagsCommand', ACCESS_DENIED);
+
+    const r = await run(i, p.data);
+
+    expect(r.ok).toBe(false);
+    expect(r.failures).toHaveLength(1);
+    expect(r.failures[0]).toMatch(new RegExp(`^${ids[0]} \\(spawn-untagged\\): CreateTags on \`ami-[0-9a-f]+\` failed: User is not authorized to perform this action`));
+    expect(r.lines).toEqual(['0 of 1 copies available in us-west-2:', `:x: ${r.failures[0]}`]);
+  });
+});
+
+describe('what the lines count', () => {
+  it('the plan and the result count what was copied today beside what is new', async () => {
+    const { value, ids } = await images('spawn-earlier', 'spawn-later');
+    const first = input();
+    const p1 = await plan(first, tagged(value));
+    await run(first, { targets: p1.data.targets.filter((t) => t.sourceId === ids[0]) });
+
+    const i = input();
+    const p = await plan(i, tagged(value));
+    expect(p.lines[0]).toBe(`*2* images tagged \`rig=${value}\` in us-east-1; copies *1* to us-west-2 (1 already copied today)`);
+    const r = await run(i, p.data);
+    expect(r.lines[0]).toBe('1 of 1 copies available in us-west-2; 1 already copied today:');
+    expect(r.lines).toHaveLength(2);
+  });
+
+  it('a run with nothing to copy says so, and nothing else', async () => {
+    const i = input();
+    const r = await rig.executeWatched(runbook(i), i, { targets: [] });
+    expect(r).toMatchObject({ ok: true, lines: ['No new copy to make in us-west-2.'], failures: [], checkpoints: [] });
+  });
+
+  it('exactly 20 images are all listed, with no "more" line', async () => {
+    const names = Array.from({ length: 20 }, (_, n) => `twenty-${String(n).padStart(2, '0')}`);
+    const { value } = await images(...names);
+    const p = await plan(input({ dryRun: true }), tagged(value));
+    expect(p.lines).toHaveLength(1 + 20 + 1);
+    expect(p.lines[20]).toContain('twenty-19 → ');
+    expect(p.lines.at(-1)).toBe('Copies only: no source image is changed.');
+  });
+
+  it('the result lists 30 copies and counts the rest; a failed copy past the list still has its line', async () => {
+    // 32 copies answered without AWS (the copy steps and the check): what the lines say of them
+    const targets = Array.from({ length: 32 }, (_, n) => ({ sourceId: `ami-src${String(n).padStart(3, '0')}`, sourceName: `n${n}`, copyName: `n${n}-backup-20261204` }));
+    const states = targets.map((t, n) => ({ sourceId: t.sourceId, copyId: t.sourceId.replace('src', 'cp'), name: t.copyName, state: n === 31 ? 'failed' : 'available' }));
+    const answer = (step: string) => (step.startsWith('copy-') ? { ok: true, value: step.slice(5).replace('src', 'cp') } : step === 'check-0' ? states : undefined);
+    const i = input();
+
+    const r = await rig.executeWatched(runbook(i), i, { targets }, answer);
+
+    expect(r.ok).toBe(false);
+    expect(r.lines[0]).toBe('31 of 32 copies available in us-west-2:');
+    expect(r.lines.slice(1, 31)).toEqual(states.slice(0, 30).map((s) => `• \`${s.sourceId}\` → \`${s.copyId}\` ${s.name}: available`));
+    expect(r.lines.slice(31)).toEqual(['…and 2 more', ':x: ami-src031: copy `ami-cp031` failed']);
+    expect(r.failures).toEqual(['ami-src031: copy `ami-cp031` failed']);
+
+    // exactly 30: every one listed, no "more" line
+    const j = input();
+    const thirty = await rig.executeWatched(runbook(j), j, { targets: targets.slice(0, 30) }, (step) => (step === 'check-0' ? states.slice(0, 30) : answer(step)));
+    expect(thirty.ok).toBe(true);
+    expect(thirty.lines).toHaveLength(31);
+    expect(thirty.lines.at(-1)).toBe(`• \`ami-src029\` → \`ami-cp029\` n29-backup-20261204: available`);
+  });
+});
+
+describe('the polls', () => {
+  it('a copy answered with no state is still pending: polled again', async () => {
+    const { value, ids } = await images('spawn-stateless');
+    const i = input();
+    const p = await plan(i, tagged(value));
+    let polls = 0;
+    rewrite<{ Images?: Image[] }>(west(), 'DescribeImagesCommand', (o, inp) => {
+      if (!inp.ImageIds || ++polls > 1) return o;
+      return { ...o, Images: (o.Images ?? []).map(({ State: _, ...im }) => im) };
+    });
+
+    const r = await run(i, p.data);
+
+    expect(r.ok).toBe(true);
+    expect(r.checkpoints).toEqual([`copy-${ids[0]}`, 'check-0', 'wait-0 (wait 30 s)', 'check-1']);
+    expect(r.reports.filter((x) => x[2] === 'copies available')).toEqual([
+      [0, 1, 'copies available'],
+      [1, 1, 'copies available'],
+    ]);
+  });
+
+  it('a copy that fails without a reason is a failure saying only that', async () => {
+    const { value, ids } = await images('spawn-mute');
+    const i = input();
+    const p = await plan(i, tagged(value));
+    copiesAnswer('failed');
+
+    const r = await run(i, p.data);
+
+    const copy = (await copiesOf(ids))[0]?.ImageId;
+    expect(r.ok).toBe(false);
+    expect(r.failures).toEqual([`${ids[0]}: copy \`${copy}\` failed`]);
+    expect(r.lines[1]).toBe(`• \`${ids[0]}\` → \`${copy}\` spawn-mute-backup-20261204: failed`);
+  });
+
+  it('a poll AWS refuses stops the run with an error naming the backup region\'s copies', async () => {
+    const { value } = await images('spawn-unwatched');
+    const i = input();
+    const p = await plan(i, tagged(value));
+    fail(west(), 'DescribeImagesCommand', ACCESS_DENIED, { when: (x) => Array.isArray(x.ImageIds) });
+
+    const r = await rig.run((ctx, d, x) => runbook(i).execute(ctx, d, x as typeof i, p.data, { report: () => Promise.resolve() }), i);
+
+    expect(r.status).toBe('FAILED');
+    expect(r.error).toContain('DescribeImages on `copies in us-west-2` failed: User is not authorized to perform this action');
+  });
+});
+
+describe('--prune, at its edges', () => {
+  it('copied today and nothing past retention: no delete line, and the plan is empty', async () => {
+    const { value, ids } = await images('spawn-fresh');
+    const first = input();
+    await run(first, (await plan(first, tagged(value))).data);
+    onlyCopiesOf(ids);
+
+    const p = await plan(input({ prune: true }), tagged(value, 0, { amiCopyDays: 7 }));
+
+    expect(p.data.prune).toEqual([]);
+    expect(p.lines.some((l) => l.startsWith('Deleting a copy'))).toBe(false);
+    expect(p.lines.at(-1)).toBe('Prune keeps the newest good copy of each (1), whatever its age.');
+    expect(p.empty).toBe(true);
+  });
+
+  it('something to copy and nothing to prune is not empty', async () => {
+    const { value, ids } = await images('spawn-unpruned');
+    onlyCopiesOf(ids);
+    const p = await plan(input({ prune: true }), tagged(value, 0, { amiCopyDays: 7 }));
+    expect(p.data.prune).toEqual([]);
+    expect(p.empty).toBe(false);
+  });
+
+  it('nothing to copy and copies to prune: not empty; each copy\'s own snapshots are planned', async () => {
+    const { value, ids } = await images('spawn-prune-a', 'spawn-prune-b');
+    for (const day of [input({ requestedAt: '2026-12-03T10:00:00.000Z' }), input()]) await run(day, (await plan(day, tagged(value))).data);
+    onlyCopiesOf(ids);
+
+    // today's copies exist: nothing to copy; one old copy of each image past retention
+    const i = input({ prune: true });
+    const p = await plan(i, tagged(value, 31, { amiCopyDays: 7 }));
+    expect(p.data.targets.every((t) => t.existing)).toBe(true);
+    const planned = p.data.prune ?? [];
+    expect(planned.map((c) => c.group).sort()).toEqual([...ids].sort());
+    expect(p.empty).toBe(false);
+    const described = (await west().send(new DescribeImagesCommand({ ImageIds: planned.map((c) => c.id) }))).Images ?? [];
+    for (const c of planned) {
+      const own = described.find((im) => im.ImageId === c.id)?.BlockDeviceMappings?.map((m) => m.Ebs?.SnapshotId) ?? [];
+      expect(own.length).toBeGreaterThan(0);
+      expect(p.data.snapshots?.[c.id]).toEqual(own);
+    }
+    expect(new Set(planned.flatMap((c) => p.data.snapshots?.[c.id] ?? [])).size).toBe(planned.flatMap((c) => p.data.snapshots?.[c.id] ?? []).length);
+
+    // a plan made before snapshots were planned (no `snapshots`): each copy still goes, the snapshots
+    // found on the image; an ID that names no snapshot would be refused (moto says NotFound, AWS Malformed)
+    fail(west(), 'DeleteSnapshotCommand', { name: 'InvalidSnapshotID.Malformed', message: 'Invalid id', status: 400 }, { when: (x) => !/^snap-[0-9a-f]+$/.test(String(x.SnapshotId)) });
+    const r = await run(i, { targets: p.data.targets, prune: planned });
+
+    expect(r.ok).toBe(true);
+    expect(r.checkpoints.slice(-2)).toEqual(['prune-ami-0', 'prune-ami-1']);
+    expect(r.lines.at(-1)).toBe(':wastebasket: Pruned 2 old AMI copies (deregistered, their snapshots deleted).');
+    const snapshotsLeft = ((await west().send(new DescribeSnapshotsCommand({ OwnerIds: ['self'] }))).Snapshots ?? []).map((s) => s.SnapshotId);
+    for (const c of planned) for (const s of p.data.snapshots?.[c.id] ?? []) expect(snapshotsLeft).not.toContain(s);
+    await forget(ids);
   });
 });

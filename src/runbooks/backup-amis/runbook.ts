@@ -14,6 +14,8 @@ const POLL_SECONDS = 30;
 const MAX_POLLS = 240;
 /** AMI names are at most 128 characters. */
 const NAME_MAX = 128;
+/** The result lists this many copies, then counts the rest (a Slack section holds 3,000 characters). */
+const MAX_LISTED = 30;
 
 export const copyName = (name: string, date: string): string => {
   const suffix = `-backup-${date}`;
@@ -99,7 +101,7 @@ const copyAmis: Runbook<BackupAmisInput, AmiPlan> = {
     const notReady = sources.filter((i) => i.State !== 'available');
     const lines = [
       sources.length
-        ? `*${formatCount(sources.length)}* images tagged \`${tagKey}=${tagValue}\` in ${primary}; ${input.dryRun ? 'would copy' : 'copies'} *${formatCount(todo.length)}* to ${backup}${targets.length > todo.length ? ` (${targets.length - todo.length} already copied today)` : ''}`
+        ? `*${formatCount(sources.length)}* ${sources.length === 1 ? 'image' : 'images'} tagged \`${tagKey}=${tagValue}\` in ${primary}; ${input.dryRun ? 'would copy' : 'copies'} *${formatCount(todo.length)}* to ${backup}${targets.length > todo.length ? ` (${targets.length - todo.length} already copied today)` : ''}`
         : `No image in ${primary} carries the tag \`${tagKey}=${tagValue}\`: nothing to copy. Check \`ami.tagKey\` / \`ami.tagValue\` in the drbot config.`,
       ...targets.slice(0, 20).map((t) => `• \`${t.sourceId}\` ${t.sourceName} → \`${t.copyName}\`${t.existing ? ` (exists: \`${t.existing}\`)` : ''}`),
       ...(targets.length > 20 ? [`…and ${targets.length - 20} more`] : []),
@@ -162,8 +164,10 @@ const copyAmis: Runbook<BackupAmisInput, AmiPlan> = {
     const skipped = plan.targets.length - todo.length;
     const lines = [
       todo.length ? `${formatCount(available.length)} of ${formatCount(todo.length)} copies available in ${backup}${skipped ? `; ${skipped} already copied today` : ''}:` : `No new copy to make in ${backup}${skipped ? `: ${skipped} already copied today` : ''}.`,
-      ...states.slice(0, 30).map((s) => `• \`${s.sourceId}\` → \`${s.copyId}\` ${s.name}: ${s.state}${s.reason ? ` (${s.reason})` : ''}`),
-      ...failures.filter((f) => !states.some((s) => f.startsWith(`${s.sourceId}:`))).map((f) => `:x: ${f}`),
+      ...states.slice(0, MAX_LISTED).map((s) => `• \`${s.sourceId}\` → \`${s.copyId}\` ${s.name}: ${s.state}${s.reason ? ` (${s.reason})` : ''}`),
+      ...(states.length > MAX_LISTED ? [`…and ${formatCount(states.length - MAX_LISTED)} more`] : []),
+      // a copy's failure is on its line; one past the list, or a copy never started, gets its own
+      ...failures.filter((f) => !states.slice(0, MAX_LISTED).some((s) => f.startsWith(`${s.sourceId}:`))).map((f) => `:x: ${f}`),
       ...(pending.length ? [`:hourglass: ${pending.length} still pending after ${(MAX_POLLS * POLL_SECONDS) / 3600} h; check \`/dr status\` later.`] : []),
     ];
     if (plan.prune?.length) {
