@@ -183,17 +183,18 @@ describe('the plan', () => {
 
   it('the functions named, not the config’s; a dry run says would; all stored says none', async () => {
     // prepare
-    const a = await fn(1);
+    const a = await fn(2);
     const other = await fn(1);
     const bucket = await setUp([other.name]);
     await stored(bucket, a.name, '1');
+    await stored(bucket, a.name, '2');
     const i = input([a.name], { dryRun: true });
 
     // act
     const p = await plan(i);
 
     // assess
-    expect(p.lines).toEqual([`\`${a.name}\`: 1 published version; would store none (v1 already stored); aliases: none`, `To \`s3://${bucket}/lambda/<function>/<version>/\`, with a manifest per run; reads Lambda only.`]);
+    expect(p.lines).toEqual([`\`${a.name}\`: 2 published versions; would store none (v1, v2 already stored); aliases: none`, `To \`s3://${bucket}/lambda/<function>/<version>/\`, with a manifest per run; reads Lambda only.`]);
     expect(p.data.functions.map((f) => f.name)).toEqual([a.name]);
     expect(runbook(i).title(i)).toBe(`Export of Lambda ${a.name}`);
     expect(runbook(input(['x', 'y'])).title(input(['x', 'y']))).toBe('Export of Lambda x, y');
@@ -377,6 +378,23 @@ describe('the export', () => {
     expect(retried.lines[0]).toMatch(new RegExp(`^:white_check_mark: \`${a.name}\`: 1 version in the backup bucket; stored v1; aliases none; manifest `));
   });
 
+  it('versions stored at the plan and since it by another run are counted together as already there', async () => {
+    // prepare: v1 stored before the plan, v2 by another run after it
+    const a = await fn(2);
+    const bucket = await setUp([a.name]);
+    await stored(bucket, a.name, '1');
+    const i = input();
+    const p = await plan(i);
+    expect(p.data.functions[0]).toMatchObject({ toStore: ['2'], stored: ['1'] });
+    await stored(bucket, a.name, '2');
+
+    // act
+    const r = await execute(i, p.data);
+
+    // assess
+    expect(r.lines).toEqual([`:white_check_mark: \`${a.name}\`: 2 versions in the backup bucket; stored none new, 2 already there; aliases none; manifest \`${manifestKey(a.name, DAY, i.runId)}\``]);
+  });
+
   it('what moto never answers (middleware rewrites it): no $LATEST, no LastModified, an empty routing, no version at all', async () => {
     // prepare
     const a = await fn(1);
@@ -443,9 +461,10 @@ describe('failures mid-run (moto never throttles or denies: SDK middleware on th
       failures: [`${a.name}:1: ${gone}`, `${a.name}:2: ${mismatch}`, `${a.name}:3: ${denied}`],
       lines: [
         `:warning: \`${a.name}\`: 3 versions in the backup bucket; stored v4; *failed* v1, v2, v3; aliases none; manifest \`${manifestKey(a.name, DAY, i.runId)}\``,
-        `   • v1: ${gone}`,
-        `   • v2: ${mismatch}`,
-        `   • v3: ${denied}`,
+        // each with its hint: what to do about it
+        `   • v1: ${gone} It was deleted after the plan; nothing to store.`,
+        `   • v2: ${mismatch} Run it again; if it persists, the package in Lambda is not what its configuration claims.`,
+        `   • v3: ${denied}. Grant the bot's role permission for \`GetFunction\` on this resource (see template.yaml).`,
       ],
       // each version counts, stored or refused, then the manifest
       reports: [
@@ -480,6 +499,9 @@ describe('failures mid-run (moto never throttles or denies: SDK middleware on th
     expect(asked).toEqual(['']);
     expect(r.failures).toEqual([`${a.name}:1: The code package downloaded for \`${a.name}:1\` has SHA-256 ${lambdaSha256(a.zips[0] ?? new Uint8Array())}, Lambda says nothing.`]);
     expect(await keys(bucket)).toEqual([manifestKey(a.name, DAY, i.runId), latestKey(a.name)].sort());
+    // the manifest lists the version with no checksum: Lambda gave none
+    const manifest = JSON.parse(await text(bucket, manifestKey(a.name, DAY, i.runId))) as LambdaManifest;
+    expect(manifest.versions.map((v) => [v.version, v.codeSha256])).toEqual([['1', '']]);
   });
 
   it('throttled writes are retried within the step; the version is stored once', async () => {
@@ -693,6 +715,31 @@ describe('--prune', () => {
       expect(left).toContain(codeKey(a.name, '2'));
       expect(left).not.toContain(codeKey(b.name, '1'));
       expect(left).not.toContain(codeKey(b.name, '2'));
+    });
+
+    it('no function exported whole: nothing pruned, the versions held counted in the plural', async () => {
+      // prepare
+      const a = await fn(3);
+      const bucket = await setUp([a.name]);
+      await storedEarlier(bucket, a.name);
+      const v4 = storedZip('index.js', 'exports.handler = async () => 44;\n');
+      packages.set(lambdaSha256(v4), v4);
+      await lambda().send(new UpdateFunctionCodeCommand({ FunctionName: a.name, ZipFile: v4 }));
+      await lambda().send(new PublishVersionCommand({ FunctionName: a.name, Description: 'v4' }));
+      const i = input([], { prune: true });
+      const p = await plan(i, ahead());
+      expect(p.data.prune).toHaveLength(2);
+      fail(lambda(), 'GetFunctionCommand', ACCESS_DENIED);
+
+      // act
+      const r = await execute(i, p.data);
+
+      // assess
+      expect(r.ok).toBe(false);
+      expect(r.lines.at(-1)).toBe('Nothing pruned for 2 stored versions of functions whose export did not complete.');
+      expect(r.lines.some((l) => l.startsWith(':wastebasket:'))).toBe(false);
+      expect(r.checkpoints.some((c) => c.startsWith('prune-'))).toBe(false);
+      expect((await keys(bucket)).filter((k) => k.endsWith('code.zip'))).toHaveLength(3);
     });
   });
 });

@@ -1,6 +1,6 @@
 import type { AliasConfiguration, FunctionConfiguration } from '@aws-sdk/client-lambda';
 import { codeLocation, httpCodeFetcher, lambdaSha256, listAliases, listVersions } from '../../aws/lambda';
-import { DrbotError } from '../../errors';
+import { DrbotError, withHint } from '../../errors';
 import { formatCount } from '../../slack/views/run';
 import { mapLimit } from '../../util/limit';
 import { type Runbook, safeStep } from '../driver';
@@ -216,7 +216,8 @@ const exportFunctions: Runbook<BackupLambdaInput, LambdaPlan> = {
         else {
           failed.push(v);
           failures.push(`${f.name}:${v}: ${r.message}`);
-          reasons.push(`   • v${v}: ${r.message}`);
+          // the hint too: what to do about it (a version deleted since the plan, a download to try again)
+          reasons.push(`   • v${v}: ${withHint(r)}`);
         }
       }
       const n = ++done;
