@@ -672,6 +672,21 @@ describe('--prune', () => {
     expect(p.empty).toBeUndefined();
   });
 
+  it('one export past retention: said in the singular', async () => {
+    // prepare
+    const { bucket, prefix } = await setUp();
+    await role(`${prefix}a`);
+    const old = `iam/2026-01-01/${runId()}.json`;
+    for (const k of [old, `iam/2026-03-01/${runId()}.json`]) await put(bucket, k);
+    const today = new Date().toISOString().slice(0, 10);
+
+    // act
+    const p = await plan(input({ prune: true }), new Date(Date.now() + 100 * DAY_MS));
+
+    // assess
+    expect(p.lines[3]).toBe(`Prune: deletes 1 IAM export older than 90 days: \`${old}\` (${today})`);
+  });
+
   it('nothing to prune: no prune step and no prune line, verified or not', async () => {
     // prepare
     const { bucket, prefix } = await setUp();
