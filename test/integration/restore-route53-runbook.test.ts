@@ -185,7 +185,7 @@ describe('the plan', () => {
       'They will be written in 1 change batch (≤ 1,000 records and 32,000 value characters each, an UPSERT counting twice), each waited for until INSYNC; then the zone is listed and compared with the export',
       `Create: \`${deleted.Name} TXT\``,
       `Change: \`${changed.Name} A\` (values)`,
-      `Kept: *1* record sets not in the export (\`--delete-extra\` deletes them), e.g. \`${extra.Name} A\``,
+      `Kept: *1* record set not in the export (\`--delete-extra\` deletes it), e.g. \`${extra.Name} A\``,
       `Never touched: the SOA and the apex NS. Already as in the export: 18 record sets.`,
     ]);
     expect(x.data).toMatchObject({ create: 1, change: 1, remove: 1, kept: 0 });
@@ -239,8 +239,9 @@ describe('the plan', () => {
     expect(p.data).toMatchObject({ create: 0, blocked: 4, kept: 4 });
     const shown = z.exported.filter((r) => held.includes(r)).slice(0, 3);
     expect(p.lines).toContain(
-      `:warning: *4* record sets cannot be restored while a live record set not in the export holds their name, e.g. ${shown.map((r) => `\`${r.Name} ${r.Type}\` (in the way: \`${r.Name} CNAME\`)`).join(', ')}; \`--delete-extra\` replaces them in the same batch`,
+      `:warning: *4* record sets cannot be restored while live record sets not in the export hold their names, e.g. ${shown.map((r) => `\`${r.Name} ${r.Type}\` (in the way: \`${r.Name} CNAME\`)`).join(', ')}; \`--delete-extra\` replaces them in the same batch`,
     );
+    expect(p.lines.find((l) => l.startsWith('Kept: '))).toMatch(/^Kept: \*4\* record sets not in the export \(`--delete-extra` deletes them\), e\.g\. /);
     // run: no batch, and the four named in the plural
     const out = await execute(i, p.data);
     expect(out.lines[0]).toBe(
@@ -268,7 +269,17 @@ describe('the plan', () => {
     await zone();
     const p = await plan(input());
     expect(p.empty).toBe(true);
-    expect(p.lines[p.lines.length - 1]).toBe('Never touched: the SOA and the apex NS, and 1 record sets of traffic policies. Already as in the export: 19 record sets.');
+    expect(p.lines[p.lines.length - 1]).toBe('Never touched: the SOA and the apex NS, and 1 record set of traffic policies. Already as in the export: 19 record sets.');
+
+    // two of them: in the plural
+    undoFaults();
+    rewrite<ListResourceRecordSetsCommandOutput>(r53(), 'ListResourceRecordSetsCommand', (o) => ({
+      ...o,
+      ResourceRecordSets: (o.ResourceRecordSets ?? []).map((r) => (r.Name?.startsWith('www.') || r.Name?.startsWith('a-0.') ? { ...r, TrafficPolicyInstanceId: 'tpi-1' } : r)),
+    }));
+    await zone();
+    const two = await plan(input());
+    expect(two.lines.at(-1)).toBe('Never touched: the SOA and the apex NS, and 2 record sets of traffic policies. Already as in the export: 18 record sets.');
   });
 
   it('title and resources: the typed zone, else the plan\'s', () => {
@@ -302,7 +313,7 @@ describe('the execution', () => {
     expect(out.lines).toEqual([
       `Applied *2* of 2 changes to \`${z.apex}\` in 1 of 1 change batch: 1 created, 1 changed, 0 deleted.`,
       'Route53 reported every applied batch INSYNC (on all its name servers).',
-      ':mag: Verified by listing: the zone equals the export (SOA and apex NS aside): *0* differences. 1 record sets not in the export were kept (`--delete-extra` deletes them).',
+      ':mag: Verified by listing: the zone equals the export (SOA and apex NS aside): *0* differences. 1 record set not in the export was kept (`--delete-extra` deletes it).',
       `The change set sent is kept at \`s3://${BACKUPS}/${setKey}\`.`,
     ]);
     const kept = await s3().send(new GetObjectCommand({ Bucket: BACKUPS, Key: setKey }));
@@ -447,6 +458,9 @@ describe('the execution', () => {
     const i = input();
     const p = await plan(i);
     expect(p.data).toMatchObject({ change: 1, blocked: 1 });
+    expect(p.lines).toContain(
+      `:warning: *1* record set cannot be restored while a live record set not in the export holds its name, e.g. \`${a.Name} A\` (in the way: \`${cname.Name} CNAME\`); \`--delete-extra\` replaces it in the same batch`,
+    );
     const out = await execute(i, p.data);
     expect(zoneVsExport(await live(z), z.exported, z.apex, { extrasAllowed: [`${cname.Name}|CNAME|`] })).toEqual([`missing ${a.Name}|A|`]);
     expect(out.ok).toBe(false);
@@ -483,6 +497,8 @@ describe('the execution', () => {
   it("a batch whose answer was lost, refused when sent again, is found applied and not counted a failure; one refused outright is reported with Route53's reason", async () => {
     const z = await zone();
     await drift(z);
+    // a second record set not in the export: both kept, counted in the plural
+    await applyChanges(r53(), z.id, [upsert(rec(z.apex, 'extra-2', 'A', '10.99.0.2'))]);
     const i = input();
     const p = await plan(i);
     // moto applies the batch; the answer is an InvalidChangeBatch, as a retry of an applied batch gets
@@ -499,7 +515,7 @@ describe('the execution', () => {
       `Applied *2* of 2 changes to \`${z.apex}\` in 1 of 1 change batch: 1 created, 1 changed, 0 deleted.`,
       'One batch was found already applied when retried (an earlier answer was lost), and not sent twice.',
       'Route53 reported every applied batch INSYNC (on all its name servers).',
-      ':mag: Verified by listing: the zone equals the export (SOA and apex NS aside): *0* differences. 1 record sets not in the export were kept (`--delete-extra` deletes them).',
+      ':mag: Verified by listing: the zone equals the export (SOA and apex NS aside): *0* differences. 2 record sets not in the export were kept (`--delete-extra` deletes them).',
       `The change set sent is kept at \`s3://${BACKUPS}/${setKeyOf(z.id, i.runId)}\`.`,
     ]);
     expect(sends.tries()).toBe(1);
@@ -542,7 +558,7 @@ describe('the execution', () => {
     expect(slow).toBe(90);
     expect(pending.lines).toContain(':hourglass: batch 1 not INSYNC after 15 min of checking; Route53 still propagates it.');
     expect(pending.lines).not.toContain('Route53 reported every applied batch INSYNC (on all its name servers).');
-    expect(pending.lines).toContain(':mag: Verified by listing: the zone equals the export (SOA and apex NS aside): *0* differences. 1 record sets not in the export were kept (`--delete-extra` deletes them).');
+    expect(pending.lines).toContain(':mag: Verified by listing: the zone equals the export (SOA and apex NS aside): *0* differences. 1 record set not in the export was kept (`--delete-extra` deletes it).');
 
     await drift(z);
     fail(r53(), 'GetChangeCommand', ACCESS_DENIED);

@@ -231,7 +231,7 @@ describe('/dr restore route53', () => {
       const runId = await restore(`${zoneId} --delete-extra`);
 
       // assess
-      expect(message(runIdOf(dry))).toContain(`cannot be restored while a live record set not in the export holds their name, e.g. \`${a0.Name} A\` (in the way: \`${a0.Name} CNAME\`)`);
+      expect(message(runIdOf(dry))).toContain(`*1* record set cannot be restored while a live record set not in the export holds its name, e.g. \`${a0.Name} A\` (in the way: \`${a0.Name} CNAME\`)`);
       expect(runSummary(stack, runId)).toMatchObject({ status: 'succeeded' });
       expect(message(runId)).toContain('2 created, 6 changed, 3 deleted');
       expect(message(runId)).toContain('*0* differences.');

@@ -56,7 +56,7 @@ describe('npm start: back up the zone, change records, restore them', () => {
       const order = [
         'alice: /dr restore route53 --latest',
         '2 to create, 3 to change, 0 to delete',
-        'Kept: 1 record sets not in the export (--delete-extra deletes them)',
+        'Kept: 1 record set not in the export (--delete-extra deletes it)',
         'someone else must approve it (four eyes)',
         'Approved by @bob',
         'Applied 5 of 5 changes',

@@ -16,6 +16,8 @@ import { batchHolds, byKey, differences, diffZone, normName, planBatches, record
 const POLL_SECONDS = 10;
 const MAX_CHECKS = 90;
 const SAMPLE = 5;
+/** `1 record set`, `2 record sets`. */
+const recordSets = (n: number): string => plural(n, 'record set', 'record sets');
 
 export const changeSetKey = (zoneId: string, runId: string) => `route53-restores/${zoneId}/${runId}.json`;
 
@@ -157,6 +159,7 @@ export const runbook: Runbook<RestoreRoute53Input, RestoreRoute53Plan> = {
     const batches = planBatches(d);
     const will = input.dryRun ? 'would be' : 'will be';
     const n = d.create.length + d.change.length + d.remove.length;
+    const oneBlocked = d.blocked.length === 1;
     const lines = [
       `Zone ${code(live.zone.name)} (\`${zoneId}\`) from the export ${code(key)}: ${formatCount(exp.doc.recordSets.length)} record sets, exported ${slackDate(exp.doc.exportedAt)}`,
       bare(exp.doc.zone.id) !== zoneId ? `The export is of zone \`${bare(exp.doc.zone.id)}\`, which had the same name (the zone was recreated).` : '',
@@ -167,14 +170,14 @@ export const runbook: Runbook<RestoreRoute53Input, RestoreRoute53Plan> = {
       d.create.length ? `Create: ${sample(d.create.map(recordLabel), d.create.length)}` : '',
       d.change.length ? `Change: ${d.change.slice(0, SAMPLE).map((c) => `${code(recordLabel(c.to), 120)} (${c.fields.join(', ')})`).join(', ')}${d.change.length > SAMPLE ? ', …' : ''}` : '',
       d.remove.length ? `Delete (not in the export): ${sample(d.remove.map(recordLabel), d.remove.length)}` : '',
-      d.extra.length ? `Kept: *${formatCount(d.extra.length)}* record sets not in the export (\`--delete-extra\` deletes them), e.g. ${sample(d.extra.map(recordLabel), d.extra.length)}` : '',
+      d.extra.length ? `Kept: *${formatCount(d.extra.length)}* ${d.extra.length === 1 ? 'record set' : 'record sets'} not in the export (\`--delete-extra\` deletes ${d.extra.length === 1 ? 'it' : 'them'}), e.g. ${sample(d.extra.map(recordLabel), d.extra.length)}` : '',
       d.blocked.length
-        ? `:warning: *${formatCount(d.blocked.length)}* record sets cannot be restored while a live record set not in the export holds their name, e.g. ${d.blocked
+        ? `:warning: *${formatCount(d.blocked.length)}* ${oneBlocked ? 'record set cannot be restored while a live record set not in the export holds its name' : 'record sets cannot be restored while live record sets not in the export hold their names'}, e.g. ${d.blocked
             .slice(0, 3)
             .map((b) => `${code(recordLabel(b.record), 120)} (in the way: ${code(recordLabel(b.by), 120)})`)
-            .join(', ')}; \`--delete-extra\` replaces them in the same batch`
+            .join(', ')}; \`--delete-extra\` replaces ${oneBlocked ? 'it' : 'them'} in the same batch`
         : '',
-      `Never touched: the SOA and the apex NS${d.untouched.trafficPolicy ? `, and ${formatCount(d.untouched.trafficPolicy)} record sets of traffic policies` : ''}. Already as in the export: ${formatCount(d.unchanged)} record sets.`,
+      `Never touched: the SOA and the apex NS${d.untouched.trafficPolicy ? `, and ${recordSets(d.untouched.trafficPolicy)} of traffic policies` : ''}. Already as in the export: ${recordSets(d.unchanged)}.`,
     ].filter(Boolean);
     return {
       lines,
@@ -297,7 +300,7 @@ export const runbook: Runbook<RestoreRoute53Input, RestoreRoute53Plan> = {
     if (!check.ok) lines.push(`:warning: Could not verify by listing the zone: ${withHint(check)}`);
     else if (check.value.differences === 0) {
       lines.push(
-        `:mag: Verified by listing: the zone equals the export (SOA and apex NS aside): *0* differences.${check.value.kept ? ` ${formatCount(check.value.kept)} record sets not in the export were kept (\`--delete-extra\` deletes them).` : ''}`,
+        `:mag: Verified by listing: the zone equals the export (SOA and apex NS aside): *0* differences.${check.value.kept ? ` ${recordSets(check.value.kept)} not in the export ${check.value.kept === 1 ? 'was kept (`--delete-extra` deletes it)' : 'were kept (`--delete-extra` deletes them)'}.` : ''}`,
       );
     } else {
       lines.push(`:warning: Verified by listing: *${formatCount(check.value.differences)}* ${check.value.differences === 1 ? 'difference from the export remains' : 'differences from the export remain'}, e.g. ${sample(check.value.sample, check.value.differences)}.`);
