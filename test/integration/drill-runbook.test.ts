@@ -23,7 +23,7 @@ import { replicateDrillCanaries } from '../../src/local/moto-gaps';
 import { SANDBOX_CHANNEL, SANDBOX_CONFIG } from '../../src/local/sandbox';
 import type { DrillInput } from '../../src/runbooks/drill';
 import { cleanUp } from '../../src/runbooks/drill/cleanup';
-import { type DrillPlan, measureLine, runbook } from '../../src/runbooks/drill/runbook';
+import { canaryPolls, type DrillPlan, measureLine, runbook } from '../../src/runbooks/drill/runbook';
 import type { Outcome } from '../../src/runbooks/driver';
 import type { AnyRunInput } from '../../src/runbooks/types';
 import type { SlackMessage, SlackPoster } from '../../src/slack/poster';
@@ -773,6 +773,23 @@ describe('DynamoDB: each canary item read in the backup region where the table h
     expect(await canaryItem(PLAIN.name, i.runId)).toBeUndefined();
   });
 
+  it('a read that keeps failing (5xx after the step\'s retries) stops the watch, said with the backup region: the replica not measured', async () => {
+    // prepare: GetItem in us-west-2 answers 503 every time (SDK middleware)
+    configure({ s3: { buckets: [] }, dynamodb: { tables: [{ name: PLAIN.name }] } });
+    replicas({ [PLAIN.name]: 'ACTIVE' });
+    fail(ddb(BACKUP), 'GetItemCommand', SERVICE_UNAVAILABLE);
+    const i = input();
+
+    // act
+    const r = await execute(i, only({ tables: [PLAIN] }));
+
+    // assess: one read, then the watch stops
+    expect(count(r, /^canary-ddb-check-\d+$/)).toBe(1);
+    expect(r.failures[0]).toMatch(/^reading the table replicas in us-west-2: GetItem on `drill-plain` failed/);
+    expect(r.lines[1]).toBe(':heavy_minus_sign: RPO DynamoDB `drill-plain` → us-west-2: not measured (objective 5 min) — the replica in us-west-2 could not be read, so the lag was not measured');
+    expect(await canaryItem(PLAIN.name, i.runId)).toBeUndefined();
+  });
+
   it('never readable in the replica: read every 5 s for twice the RPO when that is over 5 min, then the measure fails with the time waited', async () => {
     // prepare: RPO 3 min, so 6 min of reads; moto's us-west-2 table never gets the item
     configure({ s3: { buckets: [] }, dynamodb: { tables: [{ name: PLAIN.name }] }, objectives: { rpoMinutes: 3, rtoMinutes: 60 } });
@@ -1071,5 +1088,14 @@ describe('the run as a whole', () => {
     expect(measureLine({ component: 'compute', kind: 'rto', seconds: 3725, objectiveMinutes: 60, result: 'fail' })).toBe(':x: RTO compute: 1 h 2 min (objective 60 min)');
     expect(measureLine({ component: 'S3 `b`', kind: 'rpo', objectiveMinutes: 5, result: 'none', note: 'no replica' })).toBe(':heavy_minus_sign: RPO S3 `b`: not measured (objective 5 min) — no replica');
     expect(measureLine({ component: 'S3 `b`', kind: 'rpo', seconds: 0, objectiveMinutes: 5, result: 'pass', note: '' })).toBe(':white_check_mark: RPO S3 `b`: 0 s (objective 5 min)');
+  });
+
+  it('how long a canary is watched: twice the RPO, at least the floor, at most three hours (the polls of that long)', () => {
+    // S3, every 15 s: RPO 5 min → the 15-minute floor; 10 min → 20; 100 min → three hours, not 200 min
+    expect([canaryPolls(5, 15, 15), canaryPolls(10, 15, 15), canaryPolls(100, 15, 15), canaryPolls(90, 15, 15)]).toEqual([60, 80, 720, 720]);
+    // DynamoDB, every 5 s: RPO 1 min → the 5-minute floor; 3 → 6 min; a day → three hours
+    expect([canaryPolls(1, 5, 5), canaryPolls(3, 5, 5), canaryPolls(1440, 5, 5)]).toEqual([60, 72, 2160]);
+    // a poll interval that does not divide the time: one more poll, not one short
+    expect(canaryPolls(5, 15, 7)).toBe(129);
   });
 });

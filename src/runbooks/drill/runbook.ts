@@ -42,6 +42,14 @@ const COUNT_MAX_PAGES = 200;
 /** The longest the restore is waited on (the S3 and DynamoDB canaries a quarter of it): a run has a day for its steps. */
 const MAX_WAIT_MINUTES = 12 * 60;
 
+/**
+ * How many polls a canary watch makes: twice the RPO, at least `floorMinutes` (S3 Replication Time
+ * Control's 15 minutes; DynamoDB's 5), at most a quarter of MAX_WAIT_MINUTES (three hours).
+ */
+export function canaryPolls(rpoMinutes: number, floorMinutes: number, pollSeconds: number): number {
+  return Math.ceil((Math.min(Math.max(floorMinutes, 2 * rpoMinutes), MAX_WAIT_MINUTES / 4) * 60) / pollSeconds);
+}
+
 export interface DrillPlan {
   ami?: { id: string; name: string; architecture: string; instanceType: string };
   amiProblem?: string;
@@ -249,7 +257,7 @@ async function s3Lag(ctx: DurableContext, deps: RunbookDeps, runId: string, plan
     }
   }
   // Up to S3 Replication Time Control's 15 minutes, or twice the RPO if longer.
-  const maxPolls = Math.ceil((Math.min(Math.max(15, 2 * rpo), MAX_WAIT_MINUTES / 4) * 60) / S3_POLL_SECONDS);
+  const maxPolls = canaryPolls(rpo, 15, S3_POLL_SECONDS);
   await watchCanaries(ctx, deps, pending, measures, failures, rpo, {
     kind: 's3',
     pollSeconds: S3_POLL_SECONDS,
@@ -359,7 +367,7 @@ async function tableLag(ctx: DurableContext, deps: RunbookDeps, runId: string, p
     } else if (put.value.replica === 'active') pending.push({ i, t, at: put.value.at });
     else measures.push({ component, kind: 'rpo', objectiveMinutes: rpo, result: 'none', note: put.value.replica === 'none' ? `no replica in ${backup}` : `the replica in ${backup} is ${put.value.replica}` });
   }
-  const maxPolls = Math.ceil((Math.min(Math.max(5, 2 * rpo), MAX_WAIT_MINUTES / 4) * 60) / DDB_POLL_SECONDS);
+  const maxPolls = canaryPolls(rpo, 5, DDB_POLL_SECONDS);
   await watchCanaries(ctx, deps, pending, measures, failures, rpo, {
     kind: 'ddb',
     pollSeconds: DDB_POLL_SECONDS,
