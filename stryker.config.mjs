@@ -79,6 +79,11 @@ export default {
     // /dr drill cleanup (its parts are drill/cleanup.ts above), and which restore-s3 runbook a command gets
     'src/runbooks/drill-cleanup/runbook.ts',
     'src/runbooks/restore-s3/runbook.ts',
+    // what the runbooks share on their data-loss paths: an export written and read back (the backups,
+    // the restores read it), which restored tables are drbot's, the failover's state the failback reverses
+    'src/runbooks/exports.ts',
+    'src/runbooks/restored-tables.ts',
+    'src/runbooks/failover/state.ts',
   ],
   testRunner: 'jest',
   jest: { configFile: 'jest.mutate.config.js', enableFindRelatedTests: false },
