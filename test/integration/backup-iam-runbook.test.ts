@@ -215,10 +215,10 @@ describe('the plan', () => {
 
     try {
       // act & assess
-      await expect(plan(i)).rejects.toMatchObject({ code: 'no_backup_bucket', message: 'No backup bucket is configured.', hint: 'Set `backupBucket` in the drbot config.' });
+      await expect(plan(i)).rejects.toMatchObject({ code: 'no_backup_bucket', message: 'No backup bucket is configured, so there is nowhere to write the export.', hint: 'Set `backupBucket` in the drbot config (a versioned bucket; `/dr setup` can create it).' });
       expect(reads.tries()).toBe(before);
       const r = await rig.run((ctx, d, x) => runbook(i).execute(ctx, d, x as BackupIamInput, p.data, { report: async () => {} }), i);
-      expect(r).toEqual({ status: 'FAILED', error: 'No backup bucket is configured.' });
+      expect(r).toEqual({ status: 'FAILED', error: 'No backup bucket is configured, so there is nowhere to write the export.' });
       expect(reads.tries()).toBe(before);
       expect(await keys(bucket)).toEqual([]);
     } finally {

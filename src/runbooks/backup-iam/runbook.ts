@@ -7,15 +7,13 @@ import {
   type ManagedPolicyDetail,
   type RoleDetail,
 } from '@aws-sdk/client-iam';
-import type { S3Client } from '@aws-sdk/client-s3';
 import { policyDocument } from '../../aws/iam';
-import { PreconditionError, wrapAws } from '../../errors';
+import { wrapAws } from '../../errors';
 import { formatCount, plural } from '../../slack/views/run';
 import { formatBytes } from '../../util/limit';
 import { type Runbook, step } from '../driver';
-import { putObject, readBack, readBackFailure, readBackLine, sha256Hex } from '../exports';
+import { backupTarget, putObject, readBack, readBackFailure, readBackLine, sha256Hex } from '../exports';
 import { type Copy, executePrune, planPrune, pruneLines, pruneResultLines } from '../retention';
-import type { RunbookDeps } from '../types';
 import type { BackupIamInput } from '.';
 import { deleteExportCopy, listExportCopies } from './prune';
 
@@ -121,12 +119,6 @@ interface Written {
   roles: number;
 }
 
-function backupBucket(deps: RunbookDeps): { bucket: string; s3: S3Client } {
-  const bucket = deps.config.backupBucket;
-  if (!bucket) throw new PreconditionError('no_backup_bucket', 'No backup bucket is configured.', 'Set `backupBucket` in the drbot config.');
-  return { bucket, s3: deps.clients.s3(deps.config.regions.primary) };
-}
-
 export const LATEST_KEY = 'iam/latest.json';
 
 const exportRoles: Runbook<BackupIamInput, IamPlan> = {
@@ -134,7 +126,7 @@ const exportRoles: Runbook<BackupIamInput, IamPlan> = {
   destructive: false,
 
   async plan(deps, input) {
-    const { bucket } = backupBucket(deps);
+    const { bucket } = backupTarget(deps);
     const prefix = deps.config.iam.rolePrefix;
     const read = await readIam(deps.clients.iam(deps.config.regions.primary), prefix);
     const key = `iam/${input.requestedAt.slice(0, 10)}/${input.runId}.json`;
@@ -155,7 +147,7 @@ const exportRoles: Runbook<BackupIamInput, IamPlan> = {
   },
 
   async execute(ctx, deps, input, plan, progress) {
-    const { s3 } = backupBucket(deps);
+    const { s3 } = backupTarget(deps);
     // Read again at execution: the export is what IAM holds now, not at plan time.
     const written: Written = await step(ctx, 'export', async () => {
       const read = await readIam(deps.clients.iam(deps.config.regions.primary), deps.config.iam.rolePrefix);
