@@ -12,7 +12,7 @@
  * refusals are SDK middleware on the runbook's clients (faults.ts). moto stamps every image now,
  * so copies past retention are planned with a clock 30 days on.
  */
-import { CreateImageCommand, DeregisterImageCommand, DescribeImagesCommand, DescribeSnapshotsCommand, type Image, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { CreateImageCommand, CreateTagsCommand, DeregisterImageCommand, DescribeImagesCommand, DescribeSnapshotsCommand, type Image, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import type { DrConfig } from '../../src/config/schema';
 import type { BackupAmisInput } from '../../src/runbooks/backup-amis';
 import { type AmiPlan, copyName, runbook } from '../../src/runbooks/backup-amis/runbook';
@@ -352,48 +352,132 @@ async function forget(ids: readonly string[]): Promise<void> {
 }
 
 describe('which copy is today\'s', () => {
-  it('two images of one name each get a copy of their own: a copy is today\'s by its source too', async () => {
-    const { value, ids } = await images('spawn-twin', 'spawn-twin');
+  it('two images whose names share their first 112 characters: the copy name is cut the same, and the second is not taken for the first\'s copy', async () => {
+    // AMI names are unique in a region (moto lets them repeat: middleware refuses a name already made, as AWS does)
+    const long = 'n'.repeat(115);
+    const { value, ids } = await images(`${long}-a`, `${long}-b`);
+    const made = new Set<unknown>();
+    rewrite<object>(west(), 'CopyImageCommand', (o, inp) => (made.add(inp.Name), o));
+    fail(west(), 'CopyImageCommand', { name: 'InvalidAMIName.Duplicate', message: 'AMI name is already in use', status: 400 }, { when: (x) => made.has(x.Name) });
     const i = input();
     const p = await plan(i, tagged(value));
+    const cut = copyName(long, '20261204');
     expect(p.data.targets.map((t) => [t.copyName, t.existing])).toEqual([
-      ['spawn-twin-backup-20261204', undefined],
-      ['spawn-twin-backup-20261204', undefined],
+      [cut, undefined],
+      [cut, undefined],
     ]);
 
     const r = await run(i, p.data);
 
-    expect(r.ok).toBe(true);
-    expect((await copiesOf(ids)).map((c) => tagOf(c, 'source-ami')).sort()).toEqual([...ids].sort());
-    // and the next plan finds each image's own
+    // the first copied; the second refused by AWS, said, not answered with the first's copy
+    expect(r.ok).toBe(false);
+    expect(r.failures).toEqual([expect.stringMatching(new RegExp(`^${ids[1]} \\(${long}-b\\): CopyImage on \`${ids[1]}\` failed: AMI name is already in use`))]);
+    expect((await copiesOf(ids)).map((c) => tagOf(c, 'source-ami'))).toEqual([ids[0]]);
+
+    // the first's copy then failed: it replaces it for the first image only, not for the other of the same cut name
+    const first = (await copiesOf(ids))[0]?.ImageId;
+    rewrite<{ Images?: Image[] }>(west(), 'DescribeImagesCommand', (o, inp) => (inp.ImageIds ? o : { ...o, Images: (o.Images ?? []).map((im) => (im.ImageId === first ? { ...im, State: 'failed' as Image['State'] } : im)) }));
     const again = await plan(input(), tagged(value));
-    const made = await copiesOf(ids);
-    expect(again.data.targets.map((t) => t.existing).sort()).toEqual(made.map((c) => c.ImageId).sort());
+    expect(again.data.targets.map((t) => t.replaces)).toEqual([first, undefined]);
   });
 
-  it.each(['failed', 'deregistered'])('a copy of today that is %s is not today\'s copy: the plan copies again', async (state) => {
-    const { value, ids } = await images(`spawn-${state}`);
-    const first = input();
-    await run(first, (await plan(first, tagged(value))).data);
-    const copy = (await copiesOf(ids))[0]?.ImageId;
-    // the backup region's listing (not the poll of the new copy) says the first copy is `state`
-    const undo = rewrite<{ Images?: Image[] }>(west(), 'DescribeImagesCommand', (o, inp) =>
-      inp.ImageIds ? o : { ...o, Images: (o.Images ?? []).map((im) => (im.ImageId === copy ? { ...im, State: state as Image['State'] } : im)) },
-    );
+  it('a failed copy of an earlier day is not today\'s: not replaced, not deregistered (the prune\'s to judge)', async () => {
+    const { value, ids } = await images('spawn-failed-yesterday');
+    const yesterday = input({ requestedAt: '2026-12-03T10:00:00.000Z' });
+    await run(yesterday, (await plan(yesterday, tagged(value))).data);
+    const old = (await copiesOf(ids))[0]?.ImageId;
+    rewrite<{ Images?: Image[] }>(west(), 'DescribeImagesCommand', (o, inp) => (inp.ImageIds ? o : { ...o, Images: (o.Images ?? []).map((im) => (im.ImageId === old ? { ...im, State: 'failed' as Image['State'] } : im)) }));
+    const deregisters = countTries(west(), 'DeregisterImageCommand');
 
     const i = input();
     const p = await plan(i, tagged(value));
-    expect(p.data.targets).toEqual([{ sourceId: ids[0], sourceName: `spawn-${state}`, copyName: `spawn-${state}-backup-20261204` }]);
-    expect(p.lines[0]).toBe(`*1* image tagged \`rig=${value}\` in us-east-1; copies *1* to us-west-2`);
+    expect(p.data.targets).toEqual([{ sourceId: ids[0], sourceName: 'spawn-failed-yesterday', copyName: 'spawn-failed-yesterday-backup-20261204' }]);
+    const r = await run(i, p.data);
+
+    expect(r.ok).toBe(true);
+    expect(deregisters.tries()).toBe(0);
+    expect(await copiesOf(ids)).toHaveLength(2);
+  });
+
+  /** An image copied once today, the backup region's listing (not a poll) then answering its copy `state`: ids, the copy, the undo. */
+  async function copiedThen(state: string): Promise<{ value: string; ids: string[]; copy: string; undo: () => void }> {
+    const { value, ids } = await images(`spawn-${state}`);
+    const first = input();
+    await run(first, (await plan(first, tagged(value))).data);
+    const copy = (await copiesOf(ids))[0]?.ImageId ?? '';
+    const undo = rewrite<{ Images?: Image[] }>(west(), 'DescribeImagesCommand', (o, inp) =>
+      inp.ImageIds ? o : { ...o, Images: (o.Images ?? []).map((im) => (im.ImageId === copy ? { ...im, State: state as Image['State'] } : im)) },
+    );
+    return { value, ids, copy, undo };
+  }
+
+  /** CopyImage refused, as AWS refuses it, while an image not deregistered holds the name (moto lets names repeat). */
+  function namesUnique(held: string, by: string): void {
+    const gone = new Set<string>();
+    rewrite<object>(west(), 'DeregisterImageCommand', (o, inp) => (gone.add(String(inp.ImageId)), o));
+    fail(west(), 'CopyImageCommand', { name: 'InvalidAMIName.Duplicate', message: `AMI name ${held} is already in use by AMI ${by}`, status: 400 }, { when: (x) => x.Name === held && !gone.has(by) });
+  }
+
+  it.each(['failed', 'invalid', 'error'])('today\'s copy %s: the plan says it is replaced; the run deregisters it, then copies again under its name', async (state) => {
+    const { value, ids, copy, undo } = await copiedThen(state);
+    namesUnique(`spawn-${state}-backup-20261204`, copy);
+
+    const i = input();
+    const p = await plan(i, tagged(value));
+    expect(p.data.targets).toEqual([{ sourceId: ids[0], sourceName: `spawn-${state}`, copyName: `spawn-${state}-backup-20261204`, replaces: copy }]);
+    expect(p.lines.slice(0, 2)).toEqual([
+      `*1* image tagged \`rig=${value}\` in us-east-1; copies *1* to us-west-2`,
+      `• \`${ids[0]}\` spawn-${state} → \`spawn-${state}-backup-20261204\` (replaces today's failed copy \`${copy}\`, deregistered first)`,
+    ]);
     expect(p.empty).toBe(false);
     const r = await run(i, p.data);
     undo();
 
     expect(r.ok).toBe(true);
-    const now = (await copiesOf(ids)).map((c) => c.ImageId);
-    expect(now).toHaveLength(2);
-    expect(now).toContain(copy);
-    await forget(ids);
+    const now = await copiesOf(ids);
+    expect(now).toHaveLength(1);
+    expect(now[0]?.ImageId).not.toBe(copy);
+    expect(now[0]?.Name).toBe(`spawn-${state}-backup-20261204`);
+  });
+
+  it('today\'s copy deregistered: copied again (its name is free); disabled: not today\'s, not touched, AWS\'s refusal of the name said', async () => {
+    const gone = await copiedThen('deregistered');
+    const i = input();
+    const p = await plan(i, tagged(gone.value));
+    expect(p.data.targets).toEqual([{ sourceId: gone.ids[0], sourceName: 'spawn-deregistered', copyName: 'spawn-deregistered-backup-20261204' }]);
+    const r = await run(i, p.data);
+    gone.undo();
+    expect(r.ok).toBe(true);
+    expect(await copiesOf(gone.ids)).toHaveLength(2);
+    await forget(gone.ids);
+
+    // a disabled image is someone's decision: left as it is, and the copy refused for its name
+    const off = await copiedThen('disabled');
+    namesUnique('spawn-disabled-backup-20261204', off.copy);
+    const j = input();
+    const q = await plan(j, tagged(off.value));
+    expect(q.data.targets).toEqual([{ sourceId: off.ids[0], sourceName: 'spawn-disabled', copyName: 'spawn-disabled-backup-20261204' }]);
+    const deregisters = countTries(west(), 'DeregisterImageCommand');
+    const refused = await run(j, q.data);
+    off.undo();
+    expect(deregisters.tries()).toBe(0);
+    expect(refused.ok).toBe(false);
+    expect(refused.failures).toEqual([expect.stringContaining(`CopyImage on \`${off.ids[0]}\` failed: AMI name spawn-disabled-backup-20261204 is already in use by AMI ${off.copy}`)]);
+    expect((await copiesOf(off.ids)).map((c) => c.ImageId)).toEqual([off.copy]);
+
+    // failed, but no longer carrying drbot's run tag: not drbot's to deregister; the name refused, said
+    undoFaults();
+    const theirs = await copiedThen('failed');
+    await west().send(new CreateTagsCommand({ Resources: [theirs.copy], Tags: [{ Key: 'drbot-run', Value: 'by-hand' }] }));
+    namesUnique('spawn-failed-backup-20261204', theirs.copy);
+    const k = input();
+    const t = await plan(k, tagged(theirs.value));
+    expect(t.data.targets[0]?.replaces).toBeUndefined();
+    const kept = await run(k, t.data);
+    theirs.undo();
+    expect(kept.ok).toBe(false);
+    expect(kept.failures).toEqual([expect.stringContaining('is already in use by AMI')]);
+    expect((await copiesOf(theirs.ids)).map((c) => c.ImageId)).toEqual([theirs.copy]);
   });
 });
 

@@ -7,7 +7,7 @@ import { ymd } from '../exports';
 import { type Copy, executePrune, planPrune, pruneLines, pruneResultLines } from '../retention';
 import type { RunbookDeps } from '../types';
 import type { BackupAmisInput } from '.';
-import { amiCopies, deleteAmiCopy, snapshotsOf } from './prune';
+import { amiCopies, deleteAmiCopy, isOurCopy, snapshotsOf } from './prune';
 
 const POLL_SECONDS = 30;
 /** An AMI copy takes minutes to an hour or more; after this we report and stop waiting. */
@@ -28,6 +28,8 @@ interface Target {
   copyName: string;
   /** Set when today's copy already exists. */
   existing?: string;
+  /** Today's copy of this image that failed: deregistered before the copy is made again (it holds the name). */
+  replaces?: string;
 }
 
 export interface AmiPlan {
@@ -38,17 +40,32 @@ export interface AmiPlan {
   snapshots?: Record<string, string[]>;
 }
 
-/** Today's copy of an image, if drbot already made it (tagged, in the backup region). */
+/** Image states of no use as a copy; the first three are a copy that failed. */
+const UNUSABLE = new Set(['failed', 'invalid', 'error', 'deregistered', 'disabled']);
+const FAILED = new Set(['failed', 'invalid', 'error']);
+
+/** Today's copy of an image, if drbot already made it (tagged, in the backup region) and it is or may become usable. */
 function findCopy(copies: Image[], sourceId: string, name: string): Image | undefined {
-  return copies.find((c) => tagOf(c, 'source-ami') === sourceId && c.Name === name && c.State !== 'failed' && c.State !== 'deregistered');
+  return copies.find((c) => tagOf(c, 'source-ami') === sourceId && c.Name === name && !UNUSABLE.has(c.State ?? ''));
+}
+
+/**
+ * Today's copy of an image that failed. AMI names are unique in a region, so it holds the name the
+ * copy is made again under: drbot's own (its tags), of no use, it is deregistered first.
+ */
+function failedCopy(copies: Image[], sourceId: string, name: string): Image | undefined {
+  return copies.find((c) => tagOf(c, 'source-ami') === sourceId && c.Name === name && FAILED.has(c.State ?? '') && isOurCopy(c));
 }
 
 async function copyOne(deps: RunbookDeps, input: BackupAmisInput, t: Target): Promise<string> {
   const { primary, backup } = deps.config.regions;
   const ec2: EC2Client = deps.clients.ec2(backup);
   // Look first: a replayed step, a retry or a second run the same day finds the copy and makes none.
-  const found = findCopy(await backupCopies(ec2, backup), t.sourceId, t.copyName);
+  const copies = await backupCopies(ec2, backup);
+  const found = findCopy(copies, t.sourceId, t.copyName);
   if (found?.ImageId) return found.ImageId;
+  const failed = failedCopy(copies, t.sourceId, t.copyName)?.ImageId;
+  if (failed) await deleteAmiCopy(ec2, failed, []);
   const tags = [
     { Key: 'backup', Value: 'true' },
     { Key: 'source-ami', Value: t.sourceId },
@@ -94,7 +111,8 @@ const copyAmis: Runbook<BackupAmisInput, AmiPlan> = {
       .map((i) => {
         const name = copyName(i.Name ?? i.ImageId ?? '', date);
         const existing = findCopy(copies, i.ImageId ?? '', name)?.ImageId;
-        return { sourceId: i.ImageId ?? '', sourceName: i.Name ?? '', copyName: name, ...(existing ? { existing } : {}) };
+        const replaces = existing ? undefined : failedCopy(copies, i.ImageId ?? '', name)?.ImageId;
+        return { sourceId: i.ImageId ?? '', sourceName: i.Name ?? '', copyName: name, ...(existing ? { existing } : {}), ...(replaces ? { replaces } : {}) };
       })
       .sort((a, b) => a.sourceName.localeCompare(b.sourceName));
     const todo = targets.filter((t) => !t.existing);
@@ -103,7 +121,7 @@ const copyAmis: Runbook<BackupAmisInput, AmiPlan> = {
       sources.length
         ? `*${formatCount(sources.length)}* ${sources.length === 1 ? 'image' : 'images'} tagged \`${tagKey}=${tagValue}\` in ${primary}; ${input.dryRun ? 'would copy' : 'copies'} *${formatCount(todo.length)}* to ${backup}${targets.length > todo.length ? ` (${targets.length - todo.length} already copied today)` : ''}`
         : `No image in ${primary} carries the tag \`${tagKey}=${tagValue}\`: nothing to copy. Check \`ami.tagKey\` / \`ami.tagValue\` in the drbot config.`,
-      ...targets.slice(0, 20).map((t) => `• \`${t.sourceId}\` ${t.sourceName} → \`${t.copyName}\`${t.existing ? ` (exists: \`${t.existing}\`)` : ''}`),
+      ...targets.slice(0, 20).map((t) => `• \`${t.sourceId}\` ${t.sourceName} → \`${t.copyName}\`${t.existing ? ` (exists: \`${t.existing}\`)` : ''}${t.replaces ? ` (replaces today's failed copy \`${t.replaces}\`, deregistered first)` : ''}`),
       ...(targets.length > 20 ? [`…and ${targets.length - 20} more`] : []),
       ...notReady.map((i) => `• \`${i.ImageId ?? ''}\` ${i.Name ?? ''} is ${i.State ?? 'unknown'}, not copied`),
       'Copies only: no source image is changed.',
