@@ -473,7 +473,7 @@ describe('the execution', () => {
     const j = input();
     const again = await execute(j, (await plan(j)).data);
     expect(again.lines.slice(0, 2)).toEqual([
-      `Nothing the run could write in \`${z.apex}\`: the only differences, *1* record set from the export, are blocked by live record sets not in the export that hold their names (\`--delete-extra\` replaces them).`,
+      `Nothing the run could write in \`${z.apex}\`: the only difference, *1* record set from the export, is blocked by a live record set not in the export that holds its name (\`--delete-extra\` replaces it).`,
       `:warning: Verified by listing: *1* difference from the export remains, e.g. \`${a.Name} A\`.`,
     ]);
     expect(again.ok).toBe(false);

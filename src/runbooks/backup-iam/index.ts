@@ -1,5 +1,5 @@
-import { PreconditionError } from '../../errors';
 import { dryRun, flag } from '../args';
+import { requireBackupBucket } from '../exports';
 import { defineVerb, type RunOf } from '../verb';
 
 /** `/dr backup iam`: every role within the IAM prefix, exported as one JSON document per run to the backup bucket. */
@@ -19,7 +19,7 @@ export const verb = defineVerb({
     dryRun: { ...dryRun, help: 'post the plan only; write nothing' },
   },
   check: (_args, config) => {
-    if (!config.backupBucket) throw new PreconditionError('no_backup_bucket', 'No backup bucket is configured, so there is nowhere to write the export.', 'Set `backupBucket` in the drbot config (a versioned bucket; `/dr setup` can create it).');
+    requireBackupBucket(config);
   },
   input: (a) => ({ dryRun: a.dryRun, prune: a.prune }),
 });

@@ -282,7 +282,8 @@ export const runbook: Runbook<RestoreRoute53Input, RestoreRoute53Plan> = {
     const lines: string[] = [];
     const blocked = prepared.value.blocked;
     // No batch: the zone matched, or all that differs is record sets a live one not in the export blocks.
-    if (n === 0 && blocked) lines.push(`Nothing the run could write in ${code(plan.zoneName)}: the only differences, *${formatCount(blocked)}* record ${blocked === 1 ? 'set' : 'sets'} from the export, are blocked by live record sets not in the export that hold their names (\`--delete-extra\` replaces them).`);
+    if (n === 0 && blocked === 1) lines.push(`Nothing the run could write in ${code(plan.zoneName)}: the only difference, *1* record set from the export, is blocked by a live record set not in the export that holds its name (\`--delete-extra\` replaces it).`);
+    else if (n === 0 && blocked) lines.push(`Nothing the run could write in ${code(plan.zoneName)}: the only differences, *${formatCount(blocked)}* record sets from the export, are blocked by live record sets not in the export that hold their names (\`--delete-extra\` replaces them).`);
     else if (n === 0) lines.push(`Nothing left to change in ${code(plan.zoneName)}: the zone already matched the export when the run started.`);
     else lines.push(`Applied *${formatCount(done)}* of ${plural(planned, 'change')} to ${code(plan.zoneName)} in ${formatCount(applied.length)} of ${formatCount(n)} change ${n === 1 ? 'batch' : 'batches'}: ${counts(got)}.`);
     if (replayed) lines.push(`${replayed === 1 ? 'One batch was' : `${replayed} batches were`} found already applied when retried (an earlier answer was lost), and not sent twice.`);
