@@ -143,16 +143,16 @@ describe('the run', () => {
     const i = input();
     const d = withConfig({ ami: { tagKey: 'spawn', tagValue: 'nothing-carries-this' } });
     const p = await plan(i, d);
-    // the plan's error for IAM, as the plan of a run that lost its bucket would carry it
-    const parts = p.data.parts.map((x) => (x.id === 'iam' ? { ...x, lines: [], empty: true, error: 'No backup bucket is configured. Set `backupBucket`.' } : x));
+    // the plan's error for IAM, as the plan of a run that lost its bucket would carry it (message and hint: withHint)
+    const parts = p.data.parts.map((x) => (x.id === 'iam' ? { ...x, lines: [], empty: true, error: 'No backup bucket is configured, so there is nowhere to write the export. Set `backupBucket` in the drbot config (a versioned bucket; `/dr setup` can create it).' } : x));
     const copies = countTries(rig.moto().clients.ec2('us-west-2'), 'CopyImageCommand');
 
     const r = await rig.executeWatched(runbook, i, { parts });
 
     expect(r.ok).toBe(false);
-    expect(r.failures).toEqual(['IAM: No backup bucket is configured. Set `backupBucket`.']);
+    expect(r.failures).toEqual(['IAM: No backup bucket is configured, so there is nowhere to write the export. Set `backupBucket` in the drbot config (a versioned bucket; `/dr setup` can create it).']);
     expect(r.lines[1]).toBe(`:white_check_mark: *AMIs*: nothing to do. ${p.data.parts[1]?.lines[0]}`);
-    expect(r.lines[2]).toBe(':x: *IAM*: No backup bucket is configured. Set `backupBucket`.');
+    expect(r.lines[2]).toBe(':x: *IAM*: No backup bucket is configured, so there is nowhere to write the export. Set `backupBucket` in the drbot config (a versioned bucket; `/dr setup` can create it).');
     expect(kindsRun(r.history)).toEqual(['backup-dynamodb', 'backup-route53', 'backup-lambda']);
     expect(copies.tries()).toBe(0);
     expect(await keys(`iam/${i.requestedAt.slice(0, 10)}/${i.runId}`)).toEqual([]);

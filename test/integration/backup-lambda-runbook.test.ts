@@ -522,7 +522,7 @@ describe('failures mid-run (moto never throttles or denies: SDK middleware on th
     expect(await bytes(bucket, codeKey(a.name, '1'))).toEqual(a.zips[0]);
   });
 
-  it('the manifest not written: that function fails, saying so, its latest untouched; the next function still exported; a function the plan could not read fails named', async () => {
+  it('the manifest not written: that function fails, saying so with the versions that failed, its latest untouched; the next function still exported; a function the plan could not read fails named', async () => {
     // prepare
     const a = await fn(1);
     const b = await fn(1);
@@ -532,16 +532,24 @@ describe('failures mid-run (moto never throttles or denies: SDK middleware on th
     const missing = p.data.functions[0]?.error ?? '';
     const key = manifestKey(a.name, DAY, i.runId);
     fail(s3(), 'PutObjectCommand', ACCESS_DENIED, { when: (q) => q.Key === key });
+    // and its one version's code refused too: the version's line still shown under the manifest's
+    fail(lambda(), 'GetFunctionCommand', ACCESS_DENIED, { when: (q) => q.FunctionName === a.name });
 
     // act
     const r = await execute(i, p.data);
 
     // assess
     const denied = `PutObject on \`${bucket}/${key}\` failed: User is not authorized to perform this action`;
+    const code = `GetFunction on \`${a.name}:1\` failed: User is not authorized to perform this action`;
     expect(r).toMatchObject({
       ok: false,
-      failures: [`fn-missing: ${missing}`, `${a.name}: ${denied}`],
-      lines: [`:x: \`fn-missing\`: ${missing}`, `:x: \`${a.name}\`: manifest not written: ${denied}`, expect.stringMatching(new RegExp(`^:white_check_mark: \`${b.name}\`: 1 version in`)) as unknown],
+      failures: [`fn-missing: ${missing}`, `${a.name}:1: ${code}`, `${a.name}: ${denied}`],
+      lines: [
+        `:x: \`fn-missing\`: ${missing}`,
+        `:x: \`${a.name}\`: manifest not written: ${denied}. Grant the bot's role permission for \`PutObject\` on this resource (see template.yaml).`,
+        `   • v1: ${code}. Grant the bot's role permission for \`GetFunction\` on this resource (see template.yaml).`,
+        expect.stringMatching(new RegExp(`^:white_check_mark: \`${b.name}\`: 1 version in`)) as unknown,
+      ],
       // the function the plan could not read counts nothing; the refused manifest still counts
       reports: [
         [1, 4, 'versions and manifests stored'],
@@ -551,8 +559,8 @@ describe('failures mid-run (moto never throttles or denies: SDK middleware on th
       ],
       checkpoints: [`store-${a.name}-1`, `manifest-${a.name}`, `store-${b.name}-1`, `manifest-${b.name}`],
     });
-    expect(r.lines).toHaveLength(3);
-    expect(await keys(bucket)).toEqual([codeKey(a.name, '1'), configKey(a.name, '1'), codeKey(b.name, '1'), configKey(b.name, '1'), manifestKey(b.name, DAY, i.runId), latestKey(b.name)].sort());
+    expect(r.lines).toHaveLength(4);
+    expect(await keys(bucket)).toEqual([codeKey(b.name, '1'), configKey(b.name, '1'), manifestKey(b.name, DAY, i.runId), latestKey(b.name)].sort());
   });
 });
 

@@ -230,7 +230,7 @@ const exportFunctions: Runbook<BackupLambdaInput, LambdaPlan> = {
       });
       if (!m.ok) {
         failures.push(`${f.name}: ${m.message}`);
-        lines.push(`:x: \`${f.name}\`: manifest not written: ${m.message}`);
+        lines.push(`:x: \`${f.name}\`: manifest not written: ${withHint(m)}`, ...reasons);
         continue;
       }
       const aliasText = m.value.aliases.map((a) => `${a.name} → v${a.functionVersion}${a.routing ? ` (+ ${Object.entries(a.routing).map(([ver, w]) => `v${ver} ${Math.round(w * 100)}%`).join(', ')})` : ''}`).join(', ');
