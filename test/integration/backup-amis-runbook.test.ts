@@ -637,6 +637,7 @@ describe('--prune, at its edges', () => {
     const p = await plan(input({ prune: true }), tagged(value, 0, { amiCopyDays: 7 }));
 
     expect(p.data.prune).toEqual([]);
+    expect(p.lines).toContain('Prune: no AMI copies in us-west-2 older than 7 days beyond the newest of each.');
     expect(p.lines.some((l) => l.startsWith('Deleting a copy'))).toBe(false);
     expect(p.lines.at(-1)).toBe('Prune keeps the newest good copy of each (1), whatever its age.');
     expect(p.empty).toBe(true);
@@ -662,6 +663,7 @@ describe('--prune, at its edges', () => {
     const planned = p.data.prune ?? [];
     expect(planned.map((c) => c.group).sort()).toEqual([...ids].sort());
     expect(p.empty).toBe(false);
+    expect(p.lines.find((l) => l.startsWith('Prune: '))).toMatch(/^Prune: deletes 2 AMI copies in us-west-2 older than 7 days: /);
     const described = (await west().send(new DescribeImagesCommand({ ImageIds: planned.map((c) => c.id) }))).Images ?? [];
     for (const c of planned) {
       const own = described.find((im) => im.ImageId === c.id)?.BlockDeviceMappings?.map((m) => m.Ebs?.SnapshotId) ?? [];
