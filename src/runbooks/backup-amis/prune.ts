@@ -21,7 +21,7 @@ export function isOurCopy(image: Image): boolean {
 }
 
 /** available is a usable copy; pending and transient are still being made; failed, invalid, error and disabled are not usable. */
-function stateOf(image: Image): Copy['state'] {
+export function copyState(image: Image): Copy['state'] {
   switch (image.State) {
     case 'available':
       return 'good';
@@ -48,7 +48,7 @@ export function amiCopies(images: readonly Image[]): Copy[] {
       id: im.ImageId ?? '',
       group: tagOf(im, 'source-ami') ?? im.ImageId ?? '',
       createdAt: im.CreationDate ?? '',
-      state: stateOf(im),
+      state: copyState(im),
       ours: isOurCopy(im),
       label: `${im.ImageId ?? ''} ${im.Name ?? ''}`.trim(),
     }));

@@ -7,7 +7,7 @@ import { ymd } from '../exports';
 import { type Copy, executePrune, planPrune, pruneLines, pruneResultLines } from '../retention';
 import type { RunbookDeps } from '../types';
 import type { BackupAmisInput } from '.';
-import { amiCopies, deleteAmiCopy, isOurCopy, snapshotsOf } from './prune';
+import { amiCopies, copyState, deleteAmiCopy, isOurCopy, snapshotsOf } from './prune';
 
 const POLL_SECONDS = 30;
 /** An AMI copy takes minutes to an hour or more; after this we report and stop waiting. */
@@ -40,13 +40,12 @@ export interface AmiPlan {
   snapshots?: Record<string, string[]>;
 }
 
-/** Image states of no use as a copy; the first three are a copy that failed. */
-const UNUSABLE = new Set(['failed', 'invalid', 'error', 'deregistered', 'disabled']);
+/** A copy that failed, drbot's to deregister before copying again (a disabled image, someone's decision, is not). */
 const FAILED = new Set(['failed', 'invalid', 'error']);
 
-/** Today's copy of an image, if drbot already made it (tagged, in the backup region) and it is or may become usable. */
+/** Today's copy of an image, if drbot already made it (tagged, in the backup region) and it is or may become usable (as the prune judges a copy). */
 function findCopy(copies: Image[], sourceId: string, name: string): Image | undefined {
-  return copies.find((c) => tagOf(c, 'source-ami') === sourceId && c.Name === name && !UNUSABLE.has(c.State ?? ''));
+  return copies.find((c) => tagOf(c, 'source-ami') === sourceId && c.Name === name && c.State !== 'deregistered' && copyState(c) !== 'failed');
 }
 
 /**
