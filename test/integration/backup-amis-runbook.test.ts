@@ -65,6 +65,13 @@ async function copiesOf(ids: readonly string[]): Promise<Image[]> {
   return all.filter((im) => ids.includes(tagOf(im, 'source-ami') ?? '') && im.State !== 'deregistered');
 }
 
+/** The backup region's listing (not a poll of a copy by its ID) answers this copy in this state: the undo. */
+function listedAs(copy: string | undefined, state: string): () => void {
+  return rewrite<{ Images?: Image[] }>(west(), 'DescribeImagesCommand', (o, inp) =>
+    inp.ImageIds ? o : { ...o, Images: (o.Images ?? []).map((im) => (im.ImageId === copy ? { ...im, State: state as Image['State'] } : im)) },
+  );
+}
+
 /** DescribeImages in the backup region answers these copies with this state (and reason). */
 function copiesAnswer(state: string, reason?: string, only?: (im: Image) => boolean): void {
   rewrite<{ Images?: Image[] }>(west(), 'DescribeImagesCommand', (o, i) =>
@@ -376,7 +383,7 @@ describe('which copy is today\'s', () => {
 
     // the first's copy then failed: it replaces it for the first image only, not for the other of the same cut name
     const first = (await copiesOf(ids))[0]?.ImageId;
-    rewrite<{ Images?: Image[] }>(west(), 'DescribeImagesCommand', (o, inp) => (inp.ImageIds ? o : { ...o, Images: (o.Images ?? []).map((im) => (im.ImageId === first ? { ...im, State: 'failed' as Image['State'] } : im)) }));
+    listedAs(first, 'failed');
     const again = await plan(input(), tagged(value));
     expect(again.data.targets.map((t) => t.replaces)).toEqual([first, undefined]);
   });
@@ -386,7 +393,7 @@ describe('which copy is today\'s', () => {
     const yesterday = input({ requestedAt: '2026-12-03T10:00:00.000Z' });
     await run(yesterday, (await plan(yesterday, tagged(value))).data);
     const old = (await copiesOf(ids))[0]?.ImageId;
-    rewrite<{ Images?: Image[] }>(west(), 'DescribeImagesCommand', (o, inp) => (inp.ImageIds ? o : { ...o, Images: (o.Images ?? []).map((im) => (im.ImageId === old ? { ...im, State: 'failed' as Image['State'] } : im)) }));
+    listedAs(old, 'failed');
     const deregisters = countTries(west(), 'DeregisterImageCommand');
 
     const i = input();
@@ -405,10 +412,7 @@ describe('which copy is today\'s', () => {
     const first = input();
     await run(first, (await plan(first, tagged(value))).data);
     const copy = (await copiesOf(ids))[0]?.ImageId ?? '';
-    const undo = rewrite<{ Images?: Image[] }>(west(), 'DescribeImagesCommand', (o, inp) =>
-      inp.ImageIds ? o : { ...o, Images: (o.Images ?? []).map((im) => (im.ImageId === copy ? { ...im, State: state as Image['State'] } : im)) },
-    );
-    return { value, ids, copy, undo };
+    return { value, ids, copy, undo: listedAs(copy, state) };
   }
 
   /** CopyImage refused, as AWS refuses it, while an image not deregistered holds the name (moto lets names repeat). */
