@@ -55,12 +55,11 @@ export async function deleteStoredCopy(s3: S3Client, bucket: string, copy: Copy)
  * cannot be read is an error: what it protects cannot be known, so nothing is pruned.
  */
 export async function pointerTarget(s3: S3Client, bucket: string, pointerKey: string): Promise<string | undefined> {
-  let target: unknown;
   try {
-    target = (await readLatest(s3, bucket, pointerKey))?.key;
+    return (await readLatest(s3, bucket, pointerKey))?.key;
   } catch (e) {
-    if (e instanceof DrbotError) throw e;
+    // AWS's refusal is said as it is; a pointer that is not JSON or names no key protects what is unknown
+    if (e instanceof DrbotError && e.code !== 'bad_export_pointer') throw e;
     throw new DrbotError('pointer_unreadable', `\`${pointerKey}\` is not a pointer drbot can read, so what it protects is unknown.`, 'Run the backup again without --prune to rewrite it.');
   }
-  return typeof target === 'string' ? target : undefined;
 }

@@ -97,10 +97,23 @@ export interface LatestPointer {
   count: number;
 }
 
+/**
+ * A `latest.json` pointer, or undefined when there is none. One that is not JSON, or names no key,
+ * is refused (`bad_export_pointer`): what it points at cannot be known, so nothing is read through it.
+ */
 export async function readLatest(s3: S3Client, bucket: string, key: string): Promise<LatestPointer | undefined> {
   const text = await getText(s3, bucket, key);
   if (text === undefined) return undefined;
-  return JSON.parse(text) as LatestPointer;
+  let pointer: unknown;
+  try {
+    pointer = JSON.parse(text);
+  } catch {
+    pointer = undefined;
+  }
+  if (typeof (pointer as { key?: unknown } | null | undefined)?.key !== 'string') {
+    throw new PreconditionError('bad_export_pointer', `\`s3://${bucket}/${key}\` is not a pointer drbot can read: it names no export.`, 'Run the backup again to rewrite it, or name an export with `--backup KEY`.');
+  }
+  return pointer as LatestPointer;
 }
 
 /** `20261201` */

@@ -297,7 +297,7 @@ describe('Route53 exports (backup-route53/prune.ts) and the stored versions unde
     expect(copies.sort(byLabel)).toEqual([copy(A, true), copy(`${A}.old`, false), copy(B, true, 'the latest pointer'), copy('route53/Z1/notes.txt', false)].sort(byLabel));
   });
 
-  it("with no pointer nothing is pinned; a pointer drbot cannot read stops the listing; one AWS refuses is AWS's error", async () => {
+  it("with no pointer nothing is pinned; a pointer drbot cannot read (not JSON, or naming no key) stops the listing; one AWS refuses is AWS's error", async () => {
     // prepare
     const b = await bucket();
     await put(b, A);
@@ -305,16 +305,17 @@ describe('Route53 exports (backup-route53/prune.ts) and the stored versions unde
     // act, assess
     expect((await listZoneExports(s3(), b, 'Z1')).map((c) => c.pinned)).toEqual([undefined]);
     expect(await pointerTarget(s3(), b, 'route53/Z1/latest.json')).toBeUndefined();
-    await put(b, 'route53/Z1/latest.json', JSON.stringify({ key: 5 }));
-    expect(await pointerTarget(s3(), b, 'route53/Z1/latest.json')).toBeUndefined();
     await put(b, 'route53/Z1/latest.json', JSON.stringify({ key: A }));
     expect(await pointerTarget(s3(), b, 'route53/Z1/latest.json')).toBe(A);
-    await put(b, 'route53/Z1/latest.json', 'not a pointer {');
-    await expect(listZoneExports(s3(), b, 'Z1')).rejects.toMatchObject({
+    const unreadable = {
       code: 'pointer_unreadable',
       message: '`route53/Z1/latest.json` is not a pointer drbot can read, so what it protects is unknown.',
       hint: 'Run the backup again without --prune to rewrite it.',
-    });
+    };
+    for (const body of ['not a pointer {', JSON.stringify({ key: 5 }), 'null', JSON.stringify({ runId: 'r-1' })]) {
+      await put(b, 'route53/Z1/latest.json', body);
+      await expect(listZoneExports(s3(), b, 'Z1')).rejects.toMatchObject(unreadable);
+    }
     fail(s3(), 'GetObjectCommand', ACCESS_DENIED);
     await expect(pointerTarget(s3(), b, 'route53/Z1/latest.json')).rejects.toMatchObject({ code: 'aws_access_denied', operation: 'GetObject' });
   });

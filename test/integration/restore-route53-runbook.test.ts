@@ -112,6 +112,20 @@ describe('the plan', () => {
     await expect(plan(input())).rejects.toMatchObject({ code: 'no_export', hint: 'The latest pointer names an export that is gone: make a new one with `/dr backup route53`.' });
   });
 
+  it('a latest pointer that is not JSON, or names no export: refused as a pointer it cannot read, with the way round it', async () => {
+    const z = await zone(5);
+    for (const body of ['{"key": "route53/', JSON.stringify({ key: 7 }), 'null']) {
+      await put(`route53/${z.id}/latest.json`, body);
+      await expect(plan(input())).rejects.toMatchObject({
+        code: 'bad_export_pointer',
+        message: `\`s3://${BACKUPS}/route53/${z.id}/latest.json\` is not a pointer drbot can read: it names no export.`,
+        hint: 'Run the backup again to rewrite it, or name an export with `--backup KEY`.',
+      });
+    }
+    // naming the export reads no pointer
+    expect((await plan(input({ backup: z.key }))).data.key).toBe(z.key);
+  });
+
   it('an export changed after it was written, a document that is not an export, or not JSON: refused', async () => {
     const z = await zone();
     const body = await (await s3().send(new GetObjectCommand({ Bucket: BACKUPS, Key: z.key }))).Body?.transformToString();
