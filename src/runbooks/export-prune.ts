@@ -40,11 +40,11 @@ export async function deleteStoredCopy(s3: S3Client, bucket: string, copy: Copy)
   const refs = refsOf(copy);
   const r = await deleteVersions(s3, bucket, refs);
   const errors = r.errors.filter((e) => !GONE.has(e.code));
-  if (errors.length) {
-    const first = errors[0];
+  const first = errors[0];
+  if (first) {
     throw new DrbotError(
       'aws_delete_failed',
-      `${errors.length} of ${refs.length} objects could not be deleted (${first?.code ?? 'error'} on \`${first?.key ?? ''}\`${first?.message ? `: ${first.message}` : ''}).`,
+      `${errors.length} of ${refs.length} objects could not be deleted (${first.code} on \`${first.key}\`${first.message ? `: ${first.message}` : ''}).`,
       "Check the bot's s3:DeleteObjectVersion permission on the backup bucket; the next prune tries again.",
     );
   }

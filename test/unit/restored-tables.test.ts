@@ -88,6 +88,10 @@ describe('which names are restores of which table', () => {
     // a configured table that is itself named like a restore is not its own restore
     const both = 'x-restored-20261201-101500';
     expect(restoredFrom(both, [both, 'x'])).toBe('x');
+    // a 255-character table whose name ends like a restore fits its own pattern: still not its own restore
+    const selfLike = `${'a'.repeat(230)}-restored-20261201-101500`;
+    expect(restoredPattern(selfLike).test(selfLike)).toBe(true);
+    expect(restoredFrom(selfLike, [selfLike])).toBeUndefined();
   });
 
   it('restoredFrom over any two tables: the name of a restore of one is never read as the other, unless that other is a longer table it truly matches', () => {
@@ -113,6 +117,11 @@ describe('which names are restores of which table', () => {
     expect(sourceInName('x-restored-20261201-101500-restored')).toBe('');
     expect(sourceInName('x-restoredX20261201-101500')).toBe('');
     expect(sourceInName('x-restored-2026120110-1500')).toBe('');
+    // a stamp earlier in the name, and 15 characters after the last -restored- that are not one
+    expect(sourceInName('20261201-101500-restored-abcdefgh-ijklmn')).toBe('');
+    expect(sourceInName('x-restored-abcdefg1-101500')).toBe('');
+    // no -restored- at all, in a name as long as one with it would be
+    expect(sourceInName('abcdefghi20261201-101500')).toBe('');
   });
 });
 
