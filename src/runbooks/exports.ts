@@ -62,7 +62,7 @@ export async function readBack(s3: S3Client, bucket: string, key: string, sha256
   try {
     n = count(JSON.parse(body) as Record<string, unknown>);
   } catch {
-    n = undefined;
+    // not JSON, or no entries its count can read: none readable
   }
   return { found: true, same: sha256Hex(body) === sha256, count: typeof n === 'number' ? n : -1 };
 }
@@ -108,7 +108,7 @@ export async function readLatest(s3: S3Client, bucket: string, key: string): Pro
   try {
     pointer = JSON.parse(text);
   } catch {
-    pointer = undefined;
+    // not JSON: refused below, as a pointer naming no key is
   }
   if (typeof (pointer as { key?: unknown } | null | undefined)?.key !== 'string') {
     throw new PreconditionError('bad_export_pointer', `\`s3://${bucket}/${key}\` is not a pointer drbot can read: it names no export.`, 'Run the backup again to rewrite it, or name an export with `--backup KEY`.');

@@ -107,13 +107,16 @@ describe('writing and reading back', () => {
     expect(await getText(s3(), BUCKET, 'k/never.json')).toBeUndefined();
   });
 
-  it('getText: a 404 without a name (as S3 can answer) is no such key; AccessDenied and a 500 are errors naming GetObject and the key', async () => {
+  it('getText: NoSuchKey, or a 404 without that name (as S3 can answer), is no such key; AccessDenied and a 500 are errors naming GetObject and the key', async () => {
     // prepare
     const k = await raw('{}');
+    const noSuchKey = Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
     const bare404 = Object.assign(new Error('Not Found'), { name: 'Unknown', $metadata: { httpStatusCode: 404 } });
     const bare500 = Object.assign(new Error('Internal'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } });
 
-    // act / assess
+    // act / assess: NoSuchKey by its name alone (an error that lost its HTTP status on the way)
+    fail(s3(), 'GetObjectCommand', noSuchKey, { times: 1 });
+    expect(await getText(s3(), BUCKET, k)).toBeUndefined();
     fail(s3(), 'GetObjectCommand', bare404, { times: 1 });
     expect(await getText(s3(), BUCKET, k)).toBeUndefined();
     fail(s3(), 'GetObjectCommand', bare500, { times: 1 });
