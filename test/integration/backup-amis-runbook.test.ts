@@ -80,12 +80,17 @@ function copiesAnswer(state: string, reason?: string, only?: (im: Image) => bool
 }
 
 describe('copyName', () => {
-  it('is `<name>-backup-<date>`, the name cut so the whole stays within AMI names\' 128 characters', () => {
-    expect(copyName('spawn-worker', '20261204')).toBe('spawn-worker-backup-20261204');
-    const long = copyName('n'.repeat(200), '20261204');
+  it('is `<name>-backup-<date>`; a name too long for that is cut and keeps the source image ID, the whole within AMI names\' 128 characters', () => {
+    const id = 'ami-0123456789abcdef0';
+    expect(copyName('spawn-worker', '20261204', id)).toBe('spawn-worker-backup-20261204');
+    // the longest name that fits as it is
+    expect(copyName('n'.repeat(112), '20261204', id)).toBe(`${'n'.repeat(112)}-backup-20261204`);
+    const long = copyName('n'.repeat(113), '20261204', id);
     expect(long).toHaveLength(128);
-    expect(long).toBe(`${'n'.repeat(128 - 16)}-backup-20261204`);
-    expect(copyName('n'.repeat(112), '20261204')).toHaveLength(128);
+    expect(long).toBe(`${'n'.repeat(128 - 16 - 22)}-${id}-backup-20261204`);
+    expect(copyName('n'.repeat(200), '20261204', id)).toBe(long);
+    // two sources whose long names share every character that fits: two names
+    expect(copyName(`${'n'.repeat(115)}-a`, '20261204', 'ami-0aaaaaaaaaaaaaaaa')).not.toBe(copyName(`${'n'.repeat(115)}-b`, '20261204', 'ami-0bbbbbbbbbbbbbbbb'));
   });
 });
 
@@ -155,7 +160,7 @@ describe('the copies', () => {
     expect(made).toHaveLength(2);
     for (const [n, id] of ids.entries()) {
       const copy = made.find((c) => tagOf(c, 'source-ami') === id);
-      expect(copy?.Name).toBe(copyName(['spawn-worker', 'spawn-controller'][n] ?? '', '20261204'));
+      expect(copy?.Name).toBe(copyName(['spawn-worker', 'spawn-controller'][n] ?? '', '20261204', id));
       expect([tagOf(copy, 'backup'), tagOf(copy, 'drbot-run')]).toEqual(['true', i.runId]);
     }
     expect(calls.map((c) => [c.SourceRegion, c.SourceImageId, c.ClientToken, c.Description])).toEqual([
@@ -359,7 +364,7 @@ async function forget(ids: readonly string[]): Promise<void> {
 }
 
 describe('which copy is today\'s', () => {
-  it('two images whose names share their first 112 characters: the copy name is cut the same, and the second is not taken for the first\'s copy', async () => {
+  it('two images whose names share every character a copy name can hold: each copy named with its source ID, both copied, each taken as its own', async () => {
     // AMI names are unique in a region (moto lets them repeat: middleware refuses a name already made, as AWS does)
     const long = 'n'.repeat(115);
     const { value, ids } = await images(`${long}-a`, `${long}-b`);
@@ -368,24 +373,27 @@ describe('which copy is today\'s', () => {
     fail(west(), 'CopyImageCommand', { name: 'InvalidAMIName.Duplicate', message: 'AMI name is already in use', status: 400 }, { when: (x) => made.has(x.Name) });
     const i = input();
     const p = await plan(i, tagged(value));
-    const cut = copyName(long, '20261204');
+    const names = ids.map((id) => `${'n'.repeat(90)}-${id}-backup-20261204`);
     expect(p.data.targets.map((t) => [t.copyName, t.existing])).toEqual([
-      [cut, undefined],
-      [cut, undefined],
+      [names[0], undefined],
+      [names[1], undefined],
     ]);
 
     const r = await run(i, p.data);
 
-    // the first copied; the second refused by AWS, said, not answered with the first's copy
-    expect(r.ok).toBe(false);
-    expect(r.failures).toEqual([expect.stringMatching(new RegExp(`^${ids[1]} \\(${long}-b\\): CopyImage on \`${ids[1]}\` failed: AMI name is already in use`))]);
-    expect((await copiesOf(ids)).map((c) => tagOf(c, 'source-ami'))).toEqual([ids[0]]);
+    // both copied, each under its own name
+    expect(r.ok).toBe(true);
+    expect(r.failures).toEqual([]);
+    const copies = await copiesOf(ids);
+    expect(ids.map((id) => copies.find((c) => tagOf(c, 'source-ami') === id)?.Name)).toEqual(names);
 
-    // the first's copy then failed: it replaces it for the first image only, not for the other of the same cut name
-    const first = (await copiesOf(ids))[0]?.ImageId;
-    listedAs(first, 'failed');
+    // each found again as its own; the first's copy then failed: it replaces it for the first image only
     const again = await plan(input(), tagged(value));
-    expect(again.data.targets.map((t) => t.replaces)).toEqual([first, undefined]);
+    expect(again.data.targets.map((t) => t.existing)).toEqual(ids.map((id) => copies.find((c) => tagOf(c, 'source-ami') === id)?.ImageId));
+    const first = copies.find((c) => tagOf(c, 'source-ami') === ids[0])?.ImageId;
+    listedAs(first, 'failed');
+    const third = await plan(input(), tagged(value));
+    expect(third.data.targets.map((t) => t.replaces)).toEqual([first, undefined]);
   });
 
   it('a failed copy of an earlier day is not today\'s: not replaced, not deregistered (the prune\'s to judge)', async () => {
@@ -482,6 +490,17 @@ describe('which copy is today\'s', () => {
     expect(kept.ok).toBe(false);
     expect(kept.failures).toEqual([expect.stringContaining('is already in use by AMI')]);
     expect((await copiesOf(theirs.ids)).map((c) => c.ImageId)).toEqual([theirs.copy]);
+  });
+
+  it("today's failed copy of drbot's whose source tag names another image: not this image's to replace", async () => {
+    const { value, ids, copy, undo } = await copiedThen('error');
+    await west().send(new CreateTagsCommand({ Resources: [copy], Tags: [{ Key: 'source-ami', Value: 'ami-0ffffffffffffffff' }] }));
+
+    const p = await plan(input(), tagged(value));
+
+    expect(p.data.targets).toEqual([{ sourceId: ids[0], sourceName: 'spawn-error', copyName: 'spawn-error-backup-20261204' }]);
+    undo();
+    await west().send(new DeregisterImageCommand({ ImageId: copy }));
   });
 });
 

@@ -17,9 +17,16 @@ const NAME_MAX = 128;
 /** The result lists this many copies, then counts the rest (a Slack section holds 3,000 characters). */
 const MAX_LISTED = 30;
 
-export const copyName = (name: string, date: string): string => {
+/**
+ * `<name>-backup-<date>`. A name too long for that (AMI names are unique in a region, at most 128
+ * characters) is cut and keeps the source image's ID before the suffix, so two images whose names
+ * share their first characters never ask for the same copy name (AWS would refuse the second).
+ */
+export const copyName = (name: string, date: string, sourceId: string): string => {
   const suffix = `-backup-${date}`;
-  return `${name.slice(0, NAME_MAX - suffix.length)}${suffix}`;
+  if (name.length + suffix.length <= NAME_MAX) return `${name}${suffix}`;
+  const id = `-${sourceId}`;
+  return `${name.slice(0, NAME_MAX - suffix.length - id.length)}${id}${suffix}`;
 };
 
 interface Target {
@@ -108,7 +115,7 @@ const copyAmis: Runbook<BackupAmisInput, AmiPlan> = {
     const targets: Target[] = sources
       .filter((i) => i.ImageId && i.State === 'available')
       .map((i) => {
-        const name = copyName(i.Name ?? i.ImageId ?? '', date);
+        const name = copyName(i.Name ?? i.ImageId ?? '', date, i.ImageId ?? '');
         const existing = findCopy(copies, i.ImageId ?? '', name)?.ImageId;
         const replaces = existing ? undefined : failedCopy(copies, i.ImageId ?? '', name)?.ImageId;
         return { sourceId: i.ImageId ?? '', sourceName: i.Name ?? '', copyName: name, ...(existing ? { existing } : {}), ...(replaces ? { replaces } : {}) };
