@@ -84,6 +84,8 @@ module.exports = {
     '<rootDir>/test/integration/exports.test.ts',
     '<rootDir>/test/unit/restored-tables.test.ts',
     '<rootDir>/test/integration/failover-state.test.ts',
+    // the failover's readiness (failover/readiness.ts): each colour, reason and RPO, and which copy of each image it launches
+    '<rootDir>/test/unit/readiness.test.ts',
     // the prune adapters (backup-*/prune.ts, export-prune.ts): what --prune lists and deletes, on moto
     '<rootDir>/test/integration/prune-adapters.test.ts',
     // the failover's DNS writes (failover/dns.ts): pure parts, then batches written on moto

@@ -84,6 +84,8 @@ export default {
     'src/runbooks/exports.ts',
     'src/runbooks/restored-tables.ts',
     'src/runbooks/failover/state.ts',
+    // what /dr failover shows the approver (red, amber, green; the RPO) and which backup copy of each image it launches
+    'src/runbooks/failover/readiness.ts',
   ],
   testRunner: 'jest',
   jest: { configFile: 'jest.mutate.config.js', enableFindRelatedTests: false },
