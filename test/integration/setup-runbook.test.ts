@@ -12,6 +12,7 @@
  * (src/local/moto-gaps.ts), and GetBucketReplication is given back the DeleteMarkerReplication put
  * (test/helpers/moto-replication.ts).
  */
+import { CreateBackupPlanCommand, CreateBackupSelectionCommand, DescribeBackupVaultCommand, GetBackupSelectionCommand, ListBackupSelectionsCommand } from '@aws-sdk/client-backup';
 import { DescribeContinuousBackupsCommand, DescribeTableCommand, type DescribeTableCommandOutput } from '@aws-sdk/client-dynamodb';
 import {
   DeleteBucketCommand,
@@ -32,7 +33,7 @@ import type { SetupInput } from '../../src/runbooks/setup';
 import { replicationRoleName } from '../../src/runbooks/setup/role';
 import { runbook, type SetupPlan } from '../../src/runbooks/setup/runbook';
 import type { AnyRunInput } from '../../src/runbooks/types';
-import { ACCESS_DENIED, countTries, fail, rewrite, undoFaults } from '../helpers/faults';
+import { ACCESS_DENIED, countTries, fail, rewrite, stub, undoFaults } from '../helpers/faults';
 import { motoKeepsDeleteMarkerReplication } from '../helpers/moto-replication';
 import { useRunbookRig } from '../helpers/runbook-rig';
 import { createSourceTable } from '../helpers/tables';
@@ -502,6 +503,65 @@ describe('DynamoDB', () => {
     const again = await plan(input('dynamodb'));
     expect(again.empty).toBe(true);
     expect(again.lines[1]).toBe(`\`${table}\` :white_check_mark: already right: PITR on; replica in us-west-2 (ACTIVE).`);
+  });
+
+  it("AWS Backup where drbot's plan is already there: its rule put right in place, someone else's rule and selected tables kept", async () => {
+    // prepared: the plan drbot would make, already holding another team's weekly rule, drbot's rule with the wrong
+    // retention, and drbot's selection naming another table; PITR and the replica already right
+    const table = `su-${++n}`;
+    fresh({ dynamodb: { tables: [{ name: table }] } });
+    const ddb = rig.moto().clients.dynamodb('us-east-1');
+    await createSourceTable(ddb, table, { items: 1, stream: 'NEW_AND_OLD_IMAGES' });
+    const vault = `drbot-${rig.deps().config.name}`;
+    const backup = rig.moto().clients.backup('us-east-1');
+    const weekly = { RuleName: 'team-weekly', TargetBackupVaultName: 'team-vault', ScheduleExpression: 'cron(0 3 ? * SUN *)', Lifecycle: { DeleteAfterDays: 90 } };
+    const made = await backup.send(
+      new CreateBackupPlanCommand({
+        BackupPlan: { BackupPlanName: `${vault}-dynamodb`, Rules: [weekly, { RuleName: 'drbot-daily', TargetBackupVaultName: vault, ScheduleExpression: 'cron(0 5 * * ? *)', Lifecycle: { DeleteAfterDays: 10 } }] },
+      }),
+    );
+    const planId = made.BackupPlanId ?? '';
+    const othersTable = 'arn:aws:dynamodb:us-east-1:123456789012:table/team-ledger';
+    await backup.send(new CreateBackupSelectionCommand({ BackupPlanId: planId, BackupSelection: { SelectionName: 'drbot-tables', IamRoleArn: 'arn:aws:iam::123456789012:role/team', Resources: [othersTable] } }));
+    // moto has no UpdateBackupPlan (it answers 404 HTML): a stub takes the call, and what it is sent is asserted
+    const updates: Record<string, unknown>[] = [];
+    stub(backup, 'UpdateBackupPlanCommand', (x) => (updates.push(x), { BackupPlanId: planId }));
+    const i = input('dynamodb');
+
+    const p = await plan(i);
+
+    expect(p.lines[2]).toContain(`updates plan \`${vault}-dynamodb\`: rule \`drbot-daily\` daily at 05:00 UTC, backups kept 35 days, each copied to \`${vault}\` in us-west-2 (kept 35 days); keeps its other rules \`team-weekly\`; selects 1 table`);
+
+    const out = await execute(i, p.data);
+
+    expect(out.failures).toEqual([]);
+    // the plan sent back whole: the other team's rule as it was read, drbot's replaced where it stood
+    const copyTo = (await rig.moto().clients.backup('us-west-2').send(new DescribeBackupVaultCommand({ BackupVaultName: vault }))).BackupVaultArn;
+    expect(updates).toEqual([
+      {
+        BackupPlanId: planId,
+        BackupPlan: {
+          BackupPlanName: `${vault}-dynamodb`,
+          Rules: [
+            expect.objectContaining(weekly),
+            {
+              RuleName: 'drbot-daily',
+              TargetBackupVaultName: vault,
+              ScheduleExpression: 'cron(0 5 * * ? *)',
+              StartWindowMinutes: 60,
+              CompletionWindowMinutes: 360,
+              Lifecycle: { DeleteAfterDays: 35 },
+              CopyActions: [{ DestinationBackupVaultArn: copyTo, Lifecycle: { DeleteAfterDays: 35 } }],
+            },
+          ],
+        },
+      },
+    ]);
+    expect(copyTo).toMatch(/^arn:aws:backup:us-west-2:/);
+    const selections = (await backup.send(new ListBackupSelectionsCommand({ BackupPlanId: planId }))).BackupSelectionsList ?? [];
+    expect(selections.map((x) => x.SelectionName)).toEqual(['drbot-tables']);
+    const resources = (await backup.send(new GetBackupSelectionCommand({ BackupPlanId: planId, SelectionId: selections[0]?.SelectionId ?? '' }))).BackupSelection?.Resources ?? [];
+    expect(resources).toEqual([othersTable, expect.stringMatching(new RegExp(`:table/${table}$`))]);
   });
 
   it('PITR, the replica and AWS Backup refused: each failure said, and the read-back names what is left on both resources', async () => {
