@@ -86,6 +86,9 @@ export default {
     'src/runbooks/failover/state.ts',
     // what /dr failover shows the approver (red, amber, green; the RPO) and which backup copy of each image it launches
     'src/runbooks/failover/readiness.ts',
+    // /dr setup's AWS Backup plan (drbot's rule replaced in place, others kept) and the roles it makes (their trust and scope)
+    'src/runbooks/setup/aws-backup.ts',
+    'src/runbooks/setup/role.ts',
   ],
   testRunner: 'jest',
   jest: { configFile: 'jest.mutate.config.js', enableFindRelatedTests: false },

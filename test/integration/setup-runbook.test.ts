@@ -36,6 +36,7 @@ import type { AnyRunInput } from '../../src/runbooks/types';
 import { ACCESS_DENIED, countTries, fail, rewrite, stub, undoFaults } from '../helpers/faults';
 import { motoKeepsDeleteMarkerReplication } from '../helpers/moto-replication';
 import { useRunbookRig } from '../helpers/runbook-rig';
+import { roleState } from '../helpers/iam-roles';
 import { createSourceTable } from '../helpers/tables';
 
 const rig = useRunbookRig();
@@ -123,6 +124,26 @@ describe('S3', () => {
     const repl = (await s3().send(new GetBucketReplicationCommand({ Bucket: b }))).ReplicationConfiguration;
     expect(repl?.Role).toMatch(new RegExp(`:role/${replicationRoleName(b, replica)}$`));
     expect(repl?.Rules?.map((r) => [r.ID, r.Destination?.Bucket])).toEqual([['drbot-replica', `arn:aws:s3:::${replica}`]]);
+    // the role S3 assumes: trusted by S3 only, allowed to read this source and write this replica, nothing else
+    expect(await roleState(rig.moto().clients.iam('us-east-1'), replicationRoleName(b, replica))).toEqual({
+      trust: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 's3.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
+      description: `drbot: S3 replication ${b} -> ${replica}`,
+      maxSession: 3600,
+      tags: { 'drbot:created-by': 'drbot', 'drbot:source': b, 'drbot:replica': replica },
+      inlines: {
+        'drbot-replication': {
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Action: ['s3:GetReplicationConfiguration', 's3:ListBucket'], Resource: `arn:aws:s3:::${b}` },
+            { Effect: 'Allow', Action: ['s3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging'], Resource: `arn:aws:s3:::${b}/*` },
+            { Effect: 'Allow', Action: ['s3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags'], Resource: `arn:aws:s3:::${replica}/*` },
+          ],
+        },
+      },
+      attached: [],
+    });
+    expect(replicationRoleName(b, replica)).toMatch(/^drbot-s3-replication-[0-9a-f]{8}$/);
+    expect(replicationRoleName(b, replica)).not.toBe(replicationRoleName(replica, b));
     expect(out.failures).toEqual([]);
     expect(out.ok).toBe(true);
     expect(out.lines).toEqual([
@@ -492,6 +513,24 @@ describe('DynamoDB', () => {
     const ddb = rig.moto().clients.dynamodb('us-east-1');
     expect((await ddb.send(new DescribeContinuousBackupsCommand({ TableName: table }))).ContinuousBackupsDescription?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus).toBe('ENABLED');
     expect(((await ddb.send(new DescribeTableCommand({ TableName: table }))).Table?.Replicas ?? []).map((r) => r.RegionName)).toEqual(['us-west-2']);
+    // the role AWS Backup assumes: trusted by AWS Backup only, scoped to the configured table, its backups and drbot's vault
+    const arn = (await ddb.send(new DescribeTableCommand({ TableName: table }))).Table?.TableArn ?? '';
+    expect(await roleState(rig.moto().clients.iam('us-east-1'), 'drbot-aws-backup')).toMatchObject({
+      trust: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'backup.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
+      tags: { 'drbot:created-by': 'drbot' },
+      inlines: {
+        'drbot-aws-backup': {
+          Version: '2012-10-17',
+          Statement: [
+            { Sid: 'BackUpTheTables', Effect: 'Allow', Action: ['dynamodb:CreateBackup', 'dynamodb:DescribeTable', 'dynamodb:ListTagsOfResource', 'dynamodb:StartAwsBackupJob'], Resource: [arn] },
+            { Sid: 'TheirBackups', Effect: 'Allow', Action: ['dynamodb:DescribeBackup', 'dynamodb:DeleteBackup'], Resource: [`${arn}/backup/*`] },
+            { Sid: 'CopyToTheBackupRegion', Effect: 'Allow', Action: ['backup:DescribeBackupVault', 'backup:CopyIntoBackupVault'], Resource: `arn:aws:backup:*:*:backup-vault:${vault}` },
+            { Sid: 'FindByTag', Effect: 'Allow', Action: 'tag:GetResources', Resource: '*' },
+          ],
+        },
+      },
+      attached: [],
+    });
     expect(out.lines).toEqual([
       'Applied 3 of 3 changes.',
       `• PITR on for \`${table}\``,
