@@ -103,15 +103,27 @@ describe("a replicated bucket's readiness", () => {
     expect(none.item).toMatchObject({ colour: 'red', reasons: ['no enabled replication rule'] });
   });
 
-  it("a rule to another bucket: red, naming it without its ARN's prefix", async () => {
+  it("a rule to another bucket: red, naming it without its ARN's prefix, in any partition's ARN", async () => {
     // prepare
     const { source, replica } = await pair([replicationRule('someone-elses-bucket')]);
+    const cfg = config([{ name: source, replica: { bucket: replica, region: 'us-west-2' } }]);
 
     // act
-    const { item } = await s3Item(config([{ name: source, replica: { bucket: replica, region: 'us-west-2' } }]), true);
+    const { item } = await s3Item(cfg, true);
+    // GovCloud's and China's ARNs (moto answers in the aws partition only)
+    const partitions: unknown[] = [];
+    for (const arn of [`arn:aws-us-gov:s3:::${replica}`, `arn:aws-cn:s3:::${replica}`]) {
+      const undo = rewrite<{ ReplicationConfiguration?: { Rules?: ReplicationRule[] } }>(s3(), 'GetBucketReplicationCommand', (o) => ({
+        ...o,
+        ReplicationConfiguration: { Role: ROLE, Rules: (o.ReplicationConfiguration?.Rules ?? []).map((r) => ({ ...r, Destination: { ...r.Destination, Bucket: arn } })) },
+      }));
+      partitions.push((await s3Item(cfg, true)).item?.colour);
+      undo();
+    }
 
     // assess
     expect(item).toMatchObject({ colour: 'red', reasons: ['replicates to `someone-elses-bucket`, not the configured replica'] });
+    expect(partitions).toEqual(['green', 'green']);
   });
 
   it('no replication configuration: red, not "unreachable"; GetBucketReplication refused: the primary is unreachable, said with the reason', async () => {

@@ -103,18 +103,18 @@ export interface BucketFacts {
   bucket: BucketConfig;
   /** The bucket lives in the target region itself. */
   inTarget: boolean;
-  replica?: { exists: boolean; newest?: string; objects: number; truncated: boolean; error?: string };
+  replica?: { exists: boolean; newest?: string; error?: string };
   primary: Reached<{ rule?: { id?: string; enabled: boolean; destination: string; rtc: boolean }; newest?: string }>;
   /** Maximum ReplicationLatency (seconds) over the last hour, when CloudWatch has it. */
   latencySeconds?: number;
 }
 
 /** The newest LastModified of a bucket's first page (up to 1,000 keys): a sample, cheap. */
-async function newestObject(s3: S3Client, bucket: string, opts?: CallOptions): Promise<{ newest?: string; objects: number; truncated: boolean }> {
+async function newestObject(s3: S3Client, bucket: string, opts?: CallOptions): Promise<{ newest?: string }> {
   const r = await s3.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1000 }), opts);
   let newest: Date | undefined;
   for (const o of r.Contents ?? []) if (o.LastModified && (!newest || o.LastModified > newest)) newest = o.LastModified;
-  return { ...(newest ? { newest: newest.toISOString() } : {}), objects: r.KeyCount ?? r.Contents?.length ?? 0, truncated: Boolean(r.IsTruncated) };
+  return newest ? { newest: newest.toISOString() } : {};
 }
 
 async function readBucket(cfg: DrConfig, clients: AwsClients, b: BucketConfig, target: string, light: boolean): Promise<BucketFacts> {
@@ -126,7 +126,7 @@ async function readBucket(cfg: DrConfig, clients: AwsClients, b: BucketConfig, t
   const [rep, prim] = await Promise.all([
     newestObject(clients.s3(replica.region), replica.bucket).then(
       (x) => ({ exists: true, ...x }),
-      (e: unknown) => (errName(e) === 'NoSuchBucket' ? { exists: false, objects: 0, truncated: false } : { exists: true, objects: 0, truncated: false, error: wrapAws(e, 'ListObjectsV2', replica.bucket).message }),
+      (e: unknown) => (errName(e) === 'NoSuchBucket' ? { exists: false } : { exists: true, error: wrapAws(e, 'ListObjectsV2', replica.bucket).message }),
     ),
     region === primary
       ? reach(async (opts) => {
