@@ -98,7 +98,8 @@ export interface LatestPointer {
 }
 
 /**
- * A `latest.json` pointer, or undefined when there is none. One that is not JSON, or names no key,
+ * A `latest.json` pointer, or undefined when there is none. One that is not JSON, or names no key
+ * (none, empty or not a string),
  * is refused (`bad_export_pointer`): what it points at cannot be known, so nothing is read through it.
  */
 export async function readLatest(s3: S3Client, bucket: string, key: string): Promise<LatestPointer | undefined> {
@@ -110,7 +111,8 @@ export async function readLatest(s3: S3Client, bucket: string, key: string): Pro
   } catch {
     // not JSON: refused below, as a pointer naming no key is
   }
-  if (typeof (pointer as { key?: unknown } | null | undefined)?.key !== 'string') {
+  const named = (pointer as { key?: unknown } | null | undefined)?.key;
+  if (typeof named !== 'string' || !named) {
     throw new PreconditionError('bad_export_pointer', `\`s3://${bucket}/${key}\` is not a pointer drbot can read: it names no export.`, 'Run the backup again to rewrite it, or name an export with `--backup KEY`.');
   }
   return pointer as LatestPointer;

@@ -259,7 +259,7 @@ describe('readLatest', () => {
   });
 
   it('a pointer that is not JSON, is null, or names no key: refused as unreadable, saying which object', async () => {
-    for (const body of ['{"key": "route53/', 'null', '"route53/x.json"', JSON.stringify({ key: 7 }), JSON.stringify({ runId: 'r-1' }), '']) {
+    for (const body of ['{"key": "route53/', 'null', '[]', '"route53/x.json"', JSON.stringify({ key: 7 }), JSON.stringify({ key: '' }), JSON.stringify({ runId: 'r-1' }), '']) {
       // prepare
       const k = await raw(body);
 

@@ -312,7 +312,7 @@ describe('Route53 exports (backup-route53/prune.ts) and the stored versions unde
       message: '`route53/Z1/latest.json` is not a pointer drbot can read, so what it protects is unknown.',
       hint: 'Run the backup again without --prune to rewrite it.',
     };
-    for (const body of ['not a pointer {', JSON.stringify({ key: 5 }), 'null', JSON.stringify({ runId: 'r-1' })]) {
+    for (const body of ['not a pointer {', JSON.stringify({ key: 5 }), JSON.stringify({ key: '' }), 'null', JSON.stringify({ runId: 'r-1' })]) {
       await put(b, 'route53/Z1/latest.json', body);
       await expect(listZoneExports(s3(), b, 'Z1')).rejects.toMatchObject(unreadable);
     }

@@ -49,9 +49,9 @@ function config(buckets: DrConfig['s3']['buckets']): DrConfig {
 }
 
 /** A bucket's listing answered with these objects' dates (moto stamps the second of each put). */
-function listedWith(region: string, bucketName: string, dates: (Date | undefined)[], truncated = false): void {
+function listedWith(region: string, bucketName: string, dates: (Date | undefined)[]): void {
   rewrite<ListObjectsV2CommandOutput>(s3(region), 'ListObjectsV2Command', (o, i) =>
-    i.Bucket === bucketName ? { ...o, Contents: dates.map((d, k) => ({ Key: `k${k}`, ...(d ? { LastModified: d } : {}) })), KeyCount: dates.length, IsTruncated: truncated } : o,
+    i.Bucket === bucketName ? { ...o, Contents: dates.map((d, k) => ({ Key: `k${k}`, ...(d ? { LastModified: d } : {}) })), KeyCount: dates.length } : o,
   );
 }
 

@@ -569,7 +569,7 @@ describe('DynamoDB', () => {
 
     const p = await plan(i);
 
-    expect(p.lines[2]).toContain(`updates plan \`${vault}-dynamodb\`: rule \`drbot-daily\` daily at 05:00 UTC, backups kept 35 days, each copied to \`${vault}\` in us-west-2 (kept 35 days); keeps its other rules \`team-weekly\`; selects 1 table`);
+    expect(p.lines[2]).toContain(`updates plan \`${vault}-dynamodb\`: rule \`drbot-daily\` daily at 05:00 UTC, backups kept 35 days, each copied to \`${vault}\` in us-west-2 (kept 35 days); keeps its other rule \`team-weekly\`; selects 1 table`);
 
     const out = await execute(i, p.data);
 

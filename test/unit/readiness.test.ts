@@ -4,7 +4,7 @@
  * (`sources`). A wrong colour hides a red from the approver; a wrong source launches an old or
  * failed image. failover.test.ts has the rules' broad shape; here every branch, every reason and
  * fact as written, the RPO it takes from each, and the text helpers at their bounds. The reads
- * behind them run on moto in failover-runbook.test.ts.
+ * behind them run on moto in integration/readiness.test.ts (the S3 ones) and failover-runbook.test.ts.
  */
 import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
 import type { DrConfig, FailoverRecord } from '../../src/config/schema';
@@ -325,13 +325,19 @@ describe('the images and what is launched', () => {
     expect(edge.items[0]).toMatchObject({ colour: 'green', facts: ['copy `ami-1`, 7 d old'] });
   });
 
-  it('a copy without a creation date: launched, no age claimed, the newest dated one preferred', () => {
+  it('a copy without a creation date: launched when it is the only one, no age claimed; beside dated ones, the newest dated one', () => {
     // act
     const alone = gradeAmis({ copies: [copy('ami-a', 'ami-undated', 'available')], sources: up(['ami-a', 'worker']) }, cfg, 'us-west-2', NOW);
 
     // assess
     expect(alone.items).toEqual([{ kind: 'ami', name: 'worker (ami-a)', colour: 'green', reasons: [], facts: ['copy `ami-undated`'] }]);
     expect(alone.sources).toEqual([{ sourceId: 'ami-a', name: 'worker', copyId: 'ami-undated', created: '' }]);
+    // beside dated copies, in any order of the listing: the newest dated one
+    const undated = copy('ami-a', 'ami-undated', 'available');
+    const [older, newer] = [copy('ami-a', 'ami-old', 'available', ago(3 * DAY)), copy('ami-a', 'ami-new', 'available', ago(DAY))];
+    for (const copies of [[undated, older, newer], [older, undated, newer], [newer, older, undated], [undated, newer, older]]) {
+      expect(gradeAmis({ copies, sources: up(['ami-a', 'worker']) }, cfg, 'us-west-2', NOW).sources.map((x) => x.copyId)).toEqual(['ami-new']);
+    }
   });
 
   it('an image with no available copy: red, nothing launched for it; the order is by name', () => {
@@ -379,6 +385,21 @@ describe('the images and what is launched', () => {
     // assess
     expect(g.items).toEqual([{ kind: 'ami', name: 'worker (ami-a)', colour: 'green', reasons: [], facts: ['copy `ami-1`, 24 h old', 'primary unreachable: images known from their copies'] }]);
     expect(g.sources).toEqual([{ sourceId: 'ami-a', name: 'worker', copyId: 'ami-1', created: ago(DAY) }]);
+  });
+
+  it('the primary not answering, a copy whose long name was cut and keeps its source ID: the name without the ID', () => {
+    // prepare: as /dr backup amis names the copy of an image whose name is too long to keep whole
+    const id = 'ami-0123456789abcdef0';
+    const long = `${'n'.repeat(90)}`;
+
+    // act
+    const g = gradeAmis({ copies: [copy(id, 'ami-c', 'available', ago(DAY), `${long}-${id}-backup-20261130`), copy('ami-b', 'ami-d', 'available', ago(DAY), `x-${id}-backup-20261130`)], sources: { ok: false, reason: 'down' } }, cfg, 'us-west-2', NOW);
+
+    // assess: another image's ID in a name is part of that name
+    expect(g.sources.map((x) => [x.sourceId, x.name])).toEqual([
+      [id, long],
+      ['ami-b', `x-${id}`],
+    ]);
   });
 
   it('no image at all: one red row, saying why, for the primary answering and not', () => {

@@ -32,7 +32,7 @@ export interface ReadinessItem {
 /** The newest backup copy of one tagged image in the target region: what the failover launches. */
 export interface LaunchSource {
   sourceId: string;
-  /** The source image's name (the copy's name without its `-backup-<date>` suffix). */
+  /** The source image's name (when the primary does not answer: the copy's name without `-backup-<date>`, nor the source ID a cut name keeps). */
   name: string;
   copyId: string;
   created: string;
@@ -303,18 +303,27 @@ async function readAmis(cfg: DrConfig, clients: AwsClients, target: string): Pro
   };
 }
 
+/** The source image's name a backup copy's name holds: `-backup-<date>` dropped, and the source ID a cut name keeps before it (backup-amis' copyName). */
+function nameOfCopy(c: AmiFacts['copies'][number]): string {
+  const base = c.name.replace(/-backup-\d{8}$/, '');
+  return base.endsWith(`-${c.sourceId}`) ? base.slice(0, -(c.sourceId.length + 1)) : base;
+}
+
+/** A copy's creation time; one without a date (or an unreadable one) sorts as the oldest. */
+const dated = (c: { created?: string }): number => Date.parse(c.created ?? '') || 0;
+
 /** One row per image (known from the primary, or from the copies when it does not answer) and the newest available copy of each. Pure. */
 export function gradeAmis(f: AmiFacts, cfg: DrConfig, target: string, now: Date): { items: ReadinessItem[]; sources: LaunchSource[] } {
   const known = new Map<string, string>();
   if (f.sources.ok) for (const s of f.sources.value) known.set(s.id, s.name);
-  for (const c of f.copies) if (c.sourceId && !known.has(c.sourceId) && !f.sources.ok) known.set(c.sourceId, c.name.replace(/-backup-\d{8}$/, ''));
+  for (const c of f.copies) if (c.sourceId && !known.has(c.sourceId) && !f.sources.ok) known.set(c.sourceId, nameOfCopy(c));
   const items: ReadinessItem[] = [];
   const sources: LaunchSource[] = [];
   for (const [id, name] of [...known.entries()].sort((a, b) => a[1].localeCompare(b[1]))) {
     const { it, red, amber } = item('ami', `${name || id} (${id})`);
     const newest = f.copies
       .filter((c) => c.sourceId === id && c.state === 'available')
-      .sort((a, b) => Date.parse(b.created ?? '') - Date.parse(a.created ?? ''))[0];
+      .sort((a, b) => dated(b) - dated(a))[0];
     if (!newest) red(`no available backup copy in ${target}`);
     else {
       const age = newest.created ? now.getTime() - Date.parse(newest.created) : undefined;

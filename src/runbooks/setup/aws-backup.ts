@@ -71,7 +71,7 @@ export async function assessAwsBackup(deps: RunbookDeps, tables: readonly { regi
     } else {
       const kept = (found?.rules ?? []).filter((r) => r.RuleName !== BACKUP_RULE).map((r) => `\`${r.RuleName ?? '?'}\``);
       parts.push(
-        `${found ? 'updates' : 'creates'} plan \`${plan}\`: rule \`${BACKUP_RULE}\` daily at 05:00 UTC, backups kept ${days} days${copies ? `, each copied to \`${vault}\` in ${backupRegion} (kept ${days} days)` : ''}${kept.length ? `; keeps its other rules ${kept.join(', ')}` : ''}`,
+        `${found ? 'updates' : 'creates'} plan \`${plan}\`: rule \`${BACKUP_RULE}\` daily at 05:00 UTC, backups kept ${days} days${copies ? `, each copied to \`${vault}\` in ${backupRegion} (kept ${days} days)` : ''}${kept.length ? `; keeps its other rule${kept.length === 1 ? '' : 's'} ${kept.join(', ')}` : ''}`,
       );
     }
     if (missing.length) parts.push(`selects ${missing.length} table${missing.length === 1 ? '' : 's'} (selection \`${BACKUP_SELECTION}\`, role \`drbot-aws-backup\`)`);
