@@ -99,8 +99,8 @@ export interface LatestPointer {
 
 /**
  * A `latest.json` pointer, or undefined when there is none. One that is not JSON, or names no key
- * (none, empty or not a string),
- * is refused (`bad_export_pointer`): what it points at cannot be known, so nothing is read through it.
+ * (none, an empty one, or not a string), is refused (`bad_export_pointer`): what it points at
+ * cannot be known, so nothing is read through it.
  */
 export async function readLatest(s3: S3Client, bucket: string, key: string): Promise<LatestPointer | undefined> {
   const text = await getText(s3, bucket, key);
