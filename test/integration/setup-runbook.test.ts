@@ -601,6 +601,10 @@ describe('DynamoDB', () => {
     expect(selections.map((x) => x.SelectionName)).toEqual(['drbot-tables']);
     const resources = (await backup.send(new GetBackupSelectionCommand({ BackupPlanId: planId, SelectionId: selections[0]?.SelectionId ?? '' }))).BackupSelection?.Resources ?? [];
     expect(resources).toEqual([othersTable, expect.stringMatching(new RegExp(`:table/${table}$`))]);
+
+    // two other rules (moto's plan still holds the old rule: the update went to the stub): both named, in the plural
+    rewrite<{ BackupPlan?: { Rules?: object[] } }>(backup, 'GetBackupPlanCommand', (o) => ({ ...o, BackupPlan: { ...o.BackupPlan, Rules: [...(o.BackupPlan?.Rules ?? []), { ...weekly, RuleName: 'team-monthly' }] } }));
+    expect((await plan(input('dynamodb'))).lines.join('\n')).toContain('; keeps its other rules `team-weekly`, `team-monthly`');
   });
 
   it('PITR, the replica and AWS Backup refused: each failure said, and the read-back names what is left on both resources', async () => {
