@@ -3,6 +3,8 @@ import type { AwsClients } from '../aws/clients';
 import { backupCopies, tagOf, taggedImages } from '../aws/ec2';
 import { ec2Sdk } from '../aws/ec2-sdk';
 import type { DrConfig } from '../config/schema';
+import { copyName } from '../runbooks/backup-amis/runbook';
+import { ymd } from '../runbooks/exports';
 import { newId } from '../store/state';
 
 /*
@@ -37,11 +39,10 @@ export async function ensureAmiCopies(clients: AwsClients, cfg: DrConfig, date: 
   const [sources, copies] = await Promise.all([taggedImages(clients.ec2(primary), cfg.ami.tagKey, cfg.ami.tagValue, primary), backupCopies(clients.ec2(backup), backup)]);
   const { CopyImageCommand, CreateTagsCommand } = ec2Sdk();
   const made: string[] = [];
-  const ymd = date.toISOString().slice(0, 10).replace(/-/g, '');
   for (const s of sources) {
     if (!s.ImageId || copies.some((c) => tagOf(c, 'source-ami') === s.ImageId && c.State === 'available')) continue;
     const ec2 = clients.ec2(backup);
-    const r = await ec2.send(new CopyImageCommand({ SourceRegion: primary, SourceImageId: s.ImageId, Name: `${s.Name ?? s.ImageId}-backup-${ymd}` }));
+    const r = await ec2.send(new CopyImageCommand({ SourceRegion: primary, SourceImageId: s.ImageId, Name: copyName(s.Name ?? s.ImageId, ymd(date.toISOString()), s.ImageId) }));
     const id = r.ImageId ?? '';
     await ec2.send(new CreateTagsCommand({ Resources: [id], Tags: [{ Key: 'backup', Value: 'true' }, { Key: 'source-ami', Value: s.ImageId }, { Key: 'drbot-run', Value: newId('r') }] }));
     made.push(id);

@@ -29,6 +29,12 @@ export const copyName = (name: string, date: string, sourceId: string): string =
   return `${name.slice(0, NAME_MAX - suffix.length - id.length)}${id}${suffix}`;
 };
 
+/** The source image's name a copy's name holds: copyName's `-backup-<date>` taken off, and the source ID a cut name keeps. */
+export function sourceNameOf(copy: string, sourceId: string): string {
+  const base = copy.replace(/-backup-\d{8}$/, '');
+  return base.endsWith(`-${sourceId}`) ? base.slice(0, -(sourceId.length + 1)) : base;
+}
+
 interface Target {
   sourceId: string;
   sourceName: string;

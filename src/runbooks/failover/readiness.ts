@@ -7,6 +7,7 @@ import { backupCopies, tagOf, taggedImages } from '../../aws/ec2';
 import type { BucketConfig, DrConfig, FailoverRecord, TableConfig } from '../../config/schema';
 import { isErrorLike, wrapAws } from '../../errors';
 import { mapLimit } from '../../util/limit';
+import { sourceNameOf } from '../backup-amis/runbook';
 import { elapsed } from './clock';
 import { type CallOptions, reach, type Reached } from './reach';
 
@@ -303,12 +304,6 @@ async function readAmis(cfg: DrConfig, clients: AwsClients, target: string): Pro
   };
 }
 
-/** The source image's name a backup copy's name holds: `-backup-<date>` dropped, and the source ID a cut name keeps before it (backup-amis' copyName). */
-function nameOfCopy(c: AmiFacts['copies'][number]): string {
-  const base = c.name.replace(/-backup-\d{8}$/, '');
-  return base.endsWith(`-${c.sourceId}`) ? base.slice(0, -(c.sourceId.length + 1)) : base;
-}
-
 /** A copy's creation time; one without a date (or an unreadable one) sorts as the oldest. */
 const dated = (c: { created?: string }): number => Date.parse(c.created ?? '') || 0;
 
@@ -316,7 +311,7 @@ const dated = (c: { created?: string }): number => Date.parse(c.created ?? '') |
 export function gradeAmis(f: AmiFacts, cfg: DrConfig, target: string, now: Date): { items: ReadinessItem[]; sources: LaunchSource[] } {
   const known = new Map<string, string>();
   if (f.sources.ok) for (const s of f.sources.value) known.set(s.id, s.name);
-  for (const c of f.copies) if (c.sourceId && !known.has(c.sourceId) && !f.sources.ok) known.set(c.sourceId, nameOfCopy(c));
+  for (const c of f.copies) if (c.sourceId && !known.has(c.sourceId) && !f.sources.ok) known.set(c.sourceId, sourceNameOf(c.name, c.sourceId));
   const items: ReadinessItem[] = [];
   const sources: LaunchSource[] = [];
   for (const [id, name] of [...known.entries()].sort((a, b) => a[1].localeCompare(b[1]))) {
