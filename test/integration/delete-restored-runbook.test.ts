@@ -252,6 +252,16 @@ describe('the execution', () => {
       expect(polls()).toBe(4);
     });
 
+    it('checked every 5 s for the first six checks, then every 30 s (the durable waits, from the run\'s history)', async () => {
+      const { name, polls } = await deleting((n) => (n < 9 ? 'DELETING' : new ResourceNotFoundException({ message: 'Requested resource not found', $metadata: {} })));
+      const i = input(name);
+      const r = await rig.executeWatched(runbook, i, (await plan(i)).data);
+      expect(r.ok).toBe(true);
+      expect(polls()).toBe(9);
+      const delays = r.history.flatMap((e) => (e.Name === 'wait-gone' && e.StepSucceededDetails?.RetryDetails?.NextAttemptDelaySeconds !== undefined ? [e.StepSucceededDetails.RetryDetails.NextAttemptDelaySeconds] : []));
+      expect(delays).toEqual([5, 5, 5, 5, 5, 5, 30, 30]);
+    });
+
     it('still DELETING after 60 checks: the run ends saying so', async () => {
       const { name, polls } = await deleting(() => 'DELETING');
       const i = input(name);

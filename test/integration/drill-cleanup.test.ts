@@ -19,7 +19,7 @@ import { runbook } from '../../src/runbooks/drill-cleanup/runbook';
 import type { AnyRunInput } from '../../src/runbooks/types';
 import { ACCESS_DENIED, fail, rewrite, undoFaults } from '../helpers/faults';
 import { launch } from '../helpers/ec2-instances';
-import { useRunbookRig } from '../helpers/runbook-rig';
+import { useRunbookRig, watchSteps } from '../helpers/runbook-rig';
 import { createSourceTable } from '../helpers/tables';
 
 const rig = useRunbookRig();
@@ -270,6 +270,24 @@ describe('a drill run left everything behind', () => {
     expect(r.failures).toEqual([`instance ${mine}, ${second} not terminated after 10 min`]);
     // one listing to terminate, then 40 checks
     expect(checks).toBe(41);
+  });
+
+  it('an instance still running at the first check and ended at the second: one 15 s wait between them, none after (SDK middleware: running once)', async () => {
+    let n = 0;
+    rewrite<DescribeInstancesCommandOutput>(west(), 'DescribeInstancesCommand', (out) =>
+      // the listing to terminate (1) and the first check (2) see it running; moto has ended it by the second check
+      ++n > 2 ? out : { ...out, Reservations: (out.Reservations ?? []).map((x) => ({ ...x, Instances: (x.Instances ?? []).map((i) => (i.InstanceId === mine ? { ...i, State: { Name: 'running', Code: 16 } } : i)) })) },
+    );
+    let checkpoints: string[] = [];
+    const r = await rig.durable<CleanupResult>((ctx, d) => {
+      const watched = watchSteps(ctx);
+      checkpoints = watched.checkpoints;
+      return cleanUp(watched.ctx, d, R);
+    });
+
+    expect(r.removed).toContain(`instance \`${mine}\` terminated`);
+    expect(r.failures).toEqual([]);
+    expect(checkpoints.filter((c) => c.startsWith('cleanup-instances'))).toEqual(['cleanup-instances', 'cleanup-instances-check-0', 'cleanup-instances-wait-0 (wait 15 s)', 'cleanup-instances-check-1']);
   });
 
   it('a check that fails keeps the instances from the last answer, and the wait goes on (SDK middleware: still running, the first check refused)', async () => {
