@@ -411,17 +411,18 @@ export async function sampleItems(ddb: DynamoDBClient, table: string, segments: 
 
 /**
  * The items with these keys (≤ 100 keys a BatchGetItem, UnprocessedKeys asked again with backoff),
- * by their canonical key. Keys still unprocessed after `rounds` are reported in `unread`.
+ * by their canonical key. Keys still unprocessed after `rounds` are returned in `unread`: neither
+ * found nor known to be absent.
  */
 export async function getItems(
   ddb: DynamoDBClient,
   table: string,
   keys: readonly Item[],
   opts: { rounds?: number; sleep?: (ms: number) => Promise<void> } = {},
-): Promise<{ items: Map<string, Item>; unread: number }> {
+): Promise<{ items: Map<string, Item>; unread: Item[] }> {
   const sleep = opts.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   const items = new Map<string, Item>();
-  let unread = 0;
+  const unread: Item[] = [];
   for (let i = 0; i < keys.length; i += BATCH_GET_MAX) {
     let pending: Item[] = keys.slice(i, i + BATCH_GET_MAX);
     for (let round = 0; pending.length && round < (opts.rounds ?? 6); round++) {
@@ -432,7 +433,7 @@ export async function getItems(
       for (const it of r.Responses?.[table] ?? []) items.set(canonical(it), it);
       pending = r.UnprocessedKeys?.[table]?.Keys ?? [];
     }
-    unread += pending.length;
+    unread.push(...pending);
   }
   return { items, unread };
 }

@@ -4,11 +4,12 @@
  * keys by kind, a few of each named, and its lines. The restore's flow is in
  * restore-dynamodb.test.ts; this needs no local stack, so `npm run mutate` can run it per mutant.
  */
+import type { BatchGetItemCommandOutput, KeysAndAttributes } from '@aws-sdk/client-dynamodb';
 import type { Item } from '../../src/aws/dynamodb-restore';
 import { type Comparison, comparisonLines, compareTables, keyText } from '../../src/runbooks/restore-dynamodb/compare';
 import { motoAt } from '../../src/local/moto';
 import { createTable, putItems } from '../helpers/cutover-tables';
-import { fail, undoFaults } from '../helpers/faults';
+import { fail, rewrite, undoFaults } from '../helpers/faults';
 import { useMoto } from '../helpers/moto';
 
 const moto = useMoto();
@@ -51,6 +52,29 @@ describe('compareTables', () => {
       unread: 0,
       examples: { differ: ['pk=c, sk=1', 'pk=d, sk=1', 'pk=e, sk=1'], onlyRestored: ['pk=g, sk=1', 'pk=h, sk=1', 'pk=i, sk=1'], onlyLive: ['pk=w, sk=1'] },
     });
+  });
+
+  it('keys BatchGetItem leaves unprocessed through every round are counted unread, from both tables, and not sorted into a kind (moto processes every key: SDK middleware answers UnprocessedKeys)', async () => {
+    // prepare: g and h only restored (looked up in the live table), w only live (looked up in the restored one)
+    const restored = await table([item('a', '1'), item('g', '1'), item('h', '1')]);
+    const live = await table([item('a', '1'), item('w', '1')]);
+    const ddb = moto().clients.dynamodb('us-east-1');
+    const rounds: string[] = [];
+    rewrite<BatchGetItemCommandOutput>(ddb, 'BatchGetItemCommand', (_out, input) => {
+      const asked = input.RequestItems as Record<string, KeysAndAttributes>;
+      rounds.push(Object.keys(asked).join());
+      return { $metadata: {}, Responses: {}, UnprocessedKeys: asked };
+    });
+    const slept: number[] = [];
+
+    // act
+    const c = await compareTables(ddb, restored, live, SCHEMA, { scanLive: true, sleep: async (ms) => void slept.push(ms) });
+
+    // assess: 2 unread in the live table and 1 in the restored, after six rounds each with backoff between
+    expect(c).toMatchObject({ sampled: 4, same: 1, differ: 0, onlyRestored: 0, onlyLive: 0, unread: 3 });
+    expect(rounds.filter((t) => t === live)).toHaveLength(6);
+    expect(rounds.filter((t) => t === restored)).toHaveLength(6);
+    expect(slept.sort((a, b) => a - b)).toEqual([100, 100, 200, 200, 400, 400, 800, 800, 1600, 1600]);
   });
 
   it('looks up in the other table each sampled key its own sample missed: tables larger than the sample, sampled differently', async () => {
