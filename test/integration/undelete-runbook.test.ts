@@ -5,12 +5,12 @@
  * and faults are in runbooks.test.ts, undelete-faults and undelete-plan-once; these need no local
  * stack, so `npm run mutate` can run them for each mutant.
  */
-import { DeleteObjectCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, type DeleteObjectsCommandOutput, type ListObjectVersionsCommandOutput, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { motoAt } from '../../src/local/moto';
 import type { RestoreS3Input } from '../../src/runbooks/restore-s3';
-import { SLICE_BYTES, type UndeletePlan, undeleteRunbook } from '../../src/runbooks/restore-s3/undelete';
+import { type MarkerRef, SLICE_BYTES, type UndeletePlan, undeleteRunbook } from '../../src/runbooks/restore-s3/undelete';
 import type { AnyRunInput } from '../../src/runbooks/types';
-import { fail, patchInput, stub, undoFaults } from '../helpers/faults';
+import { fail, patchInput, sdkError, stub, undoFaults } from '../helpers/faults';
 import { deleteKeys, listAllVersions, nextSecond, realNow } from '../helpers/flow';
 import { useRunbookRig } from '../helpers/runbook-rig';
 
@@ -595,5 +595,70 @@ describe('undelete execute and verify', () => {
     expect(undeleteRunbook.title(input(b, { prefix: 'x/' }))).toBe(`Undelete objects in ${b} under a prefix`);
     expect(undeleteRunbook.title(input(b, { prefix: '' }))).toBe(`Undelete objects in ${b} under a prefix`);
     expect(undeleteRunbook.resources?.(input(b))).toEqual([`s3:${b}`]);
+  });
+});
+
+describe('undelete execute: a batch that keeps failing while the batches beside it succeed (40,000 markers: an in-memory bucket, as moto lists that many versions far too slowly for a run per mutant)', () => {
+  /**
+   * `count` planned markers `k00000`… in slices of 10,000, and DeleteObjects and ListObjectVersions
+   * stubbed on the runbook's client over them: a batch whose first key is `bad` answers a 500 each
+   * time; the others delete their markers. The batches sent, by their first key.
+   */
+  function inMemory(b: string, count: number, bad: string): { data: UndeletePlan; sent: string[]; left: Set<string> } {
+    const keys = Array.from({ length: count }, (_, i) => `k${String(i).padStart(5, '0')}`);
+    const markers: MarkerRef[] = keys.map((k) => [k, `m-${k}`, 1_700_000_000]);
+    const slices = Array.from({ length: Math.ceil(count / 10_000) }, (_, i) => markers.slice(i * 10_000, (i + 1) * 10_000));
+    const data: UndeletePlan = { count, bytes: count, olderSkipped: 0, sample: keys.slice(0, 5), slices };
+    const left = new Set(keys);
+    const sent: string[] = [];
+    stub<DeleteObjectsCommandOutput>(s3(), 'DeleteObjectsCommand', (x) => {
+      if (x.Bucket !== b) return undefined;
+      const objects = (x.Delete as { Objects: { Key: string; VersionId: string }[] }).Objects;
+      sent.push(objects[0]?.Key ?? '');
+      if (objects[0]?.Key === bad) throw sdkError({ name: 'InternalError', message: 'We encountered an internal error', status: 500 });
+      for (const o of objects) left.delete(o.Key);
+      return { Deleted: objects.map((o) => ({ Key: o.Key, VersionId: o.VersionId, DeleteMarker: true })) };
+    });
+    stub<ListObjectVersionsCommandOutput>(s3(), 'ListObjectVersionsCommand', (x) => {
+      if (x.Bucket !== b) return undefined;
+      const after = (x.KeyMarker as string | undefined) ?? '';
+      const page = [...left].filter((k) => k > after).slice(0, 1000);
+      const truncated = page.length === 1000 && page.at(-1) !== [...left].at(-1);
+      return {
+        DeleteMarkers: page.map((k) => ({ Key: k, VersionId: `m-${k}`, IsLatest: true, LastModified: new Date(1_700_000_000_000) })),
+        IsTruncated: truncated,
+        ...(truncated ? { NextKeyMarker: page.at(-1), NextVersionIdMarker: `m-${page.at(-1)}` } : {}),
+      };
+    });
+    return { data, sent, left };
+  }
+
+  it('sends it again three times, each in a new step with other batches, then stops: the count exact, batches not yet sent left, nothing sent twice but it', async () => {
+    // prepare: 40 batches of 1,000; the first keeps failing with a 500
+    const b = await bucket();
+    const { data, sent, left } = inMemory(b, 40_000, 'k00000');
+
+    // act
+    const out = await rig.executeWatched(undeleteRunbook, input(b), data);
+
+    // assess: the failing batch sent 4 times (once, then its 3 retries), each time in a step of its own
+    // beside batches that succeeded; the ones queued behind it skipped once it failed (sent in a later
+    // step, or never: the run stopped before them); no other batch sent twice
+    expect(sent.filter((k) => k === 'k00000')).toHaveLength(4);
+    expect(out.checkpoints).toEqual(['undelete-0', 'undelete-1', 'undelete-2', 'undelete-3', 'verify']);
+    const others = sent.filter((k) => k !== 'k00000');
+    expect(new Set(others).size).toBe(others.length);
+    const beside = sent.join(' ').split('k00000').slice(1).map((x) => x.trim().split(' ').filter(Boolean).length);
+    expect(beside.every((n) => n >= 1 && n < 16)).toBe(true);
+    expect(others.length).toBeLessThan(39);
+    const restored = others.length * 1000;
+    expect(left.size).toBe(40_000 - restored);
+    expect(out.ok).toBe(false);
+    expect(out.lines.slice(0, 3)).toEqual([
+      `Restored *${restored.toLocaleString('en-US')}* objects in \`${b}\` (39.1 KB planned).`,
+      `:x: Stopped: DeleteObjects on \`${b}\` failed: We encountered an internal error. Check the AWS console or the bot logs with the correlation id.`,
+      `:warning: Verified by listing: ${left.size.toLocaleString('en-US')} of the planned delete markers still hide objects (failures below).`,
+    ]);
+    expect(out.reports.at(-1)).toEqual([restored, 40_000, 'restored']);
   });
 });
