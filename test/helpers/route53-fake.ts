@@ -37,7 +37,13 @@ function policy(r: ResourceRecordSet): string {
   return r.Weight !== undefined ? 'weighted' : r.Failover ? 'failover' : r.Region ? 'latency' : r.GeoLocation ? 'geo' : r.MultiValueAnswer !== undefined ? 'multivalue' : 'simple';
 }
 
-const reversed = (name: string) => name.toLowerCase().replace(/\.$/, '').split('.').reverse().join('.');
+const reversedOf = new Map<string, string>();
+/** A name's labels in reverse order, as Route53 sorts (kept: a zone of hundreds is sorted at each listing). */
+const reversed = (name: string) => {
+  let r = reversedOf.get(name);
+  if (r === undefined) reversedOf.set(name, (r = name.toLowerCase().replace(/\.$/, '').split('.').reverse().join('.')));
+  return r;
+};
 
 export class AwsLikeZone {
   readonly records = new Map<string, ResourceRecordSet>();

@@ -19,6 +19,7 @@ import { ACCESS_DENIED, fail, rewrite, stub, undoFaults } from '../helpers/fault
 import { instanceStates, launch } from '../helpers/ec2-instances';
 import { noFailoverRecorded } from '../helpers/failover-state';
 import { useRunbookRig } from '../helpers/runbook-rig';
+import { AwsLikeZone } from '../helpers/route53-fake';
 
 const rig = useRunbookRig();
 afterEach(undoFaults);
@@ -390,6 +391,44 @@ describe('the execution', () => {
     expect(sent.map((x) => (x.ChangeBatch as { Comment?: string }).Comment)).toEqual([`drbot ${i.runId}: failback of ${s.state.runId} (1/1)`]);
     expect(out.lines[0]).toMatch(new RegExp(`^Switched 2 records back in \`${s.zoneId}\` \\(:hourglass: .+\\):$`));
     expect(out.failures).toEqual([`listed again, 2 record(s) do not hold the pre-failover values: api.${s.apex.slice(0, -1)} A, new.${s.apex.slice(0, -1)} A`]);
+  });
+
+  it('501 records: two batches (an UPSERT counts twice of Route53\'s 1,000), each unconfirmed (GetChange denied): both named, in order (a zone that answers as AWS does, with aws-sdk-client-mock: moto reads 501 records one by one too slowly for a run per mutant)', async () => {
+    // a failover of 501 records, each switched from 10.0.x.y to 10.9.9.9
+    const apex = `fb${++n}.example.com.`;
+    const zone = new AwsLikeZone(`Z0FB${n}`, apex);
+    const names = Array.from({ length: 501 }, (_, k) => `h${k}.${apex}`);
+    const after = names.map((x) => a(x, '10.9.9.9', 60));
+    for (const x of after) zone.put(x);
+    // GetChange not allowed: each batch's INSYNC wait ends at once, unconfirmed
+    zone.denyGetChange = true;
+    const detach = zone.attach(r53());
+    try {
+      const state: FailoverState = {
+        runId: `r-fo${String(n).padStart(10, '0')}`,
+        target: TARGET,
+        primary: PRIMARY,
+        zoneId: zone.zoneId,
+        at: '2026-12-01T10:00:00.000Z',
+        before: names.map((x, k) => ({ record: record(x), set: a(x, `10.0.${Math.floor(k / 256)}.${k % 256}`) })),
+        after,
+        instances: [],
+        status: 'failed-over',
+      };
+      await putFailoverState(stateTable(), state);
+      const i = input();
+      const p = await plan(i);
+
+      const out = await execute(i, p.data);
+
+      expect(zone.applied.map((batch) => batch.length)).toEqual([500, 1]);
+      expect(out.lines[0]).toBe(`Switched 501 records back in \`${zone.zoneId}\` (:hourglass: batch 1: GetChange on \`C000000000001\` failed: User is not authorized to perform: route53:GetChange; batch 2: GetChange on \`C000000000002\` failed: User is not authorized to perform: route53:GetChange):`);
+      expect(out.failures).toEqual([]);
+      expect(zone.records.get(`h500.${apex}|A|`)?.ResourceRecords).toEqual([{ Value: '10.0.1.244' }]);
+      expect((await getFailoverState(stateTable()))?.status).toBe('failed-back');
+    } finally {
+      detach();
+    }
   });
 
   it('the DNS write refused without --terminate: the stop line in full, and nothing said about terminating', async () => {
