@@ -53,13 +53,34 @@ export function rewritePolicy(policy: string, sourceArn: string, targetArn: stri
   return policy.replace(new RegExp(`${escaped}(?=["/])`, 'g'), targetArn);
 }
 
-interface WaitState {
+export interface WaitState {
   status: string;
   polls: number;
   transient: number;
   arn?: string;
   lastTransient?: string;
   error?: StepFailure;
+}
+
+/** The run's end when the wait did not see the new table ACTIVE: why, the status as last seen, and what to do. */
+export function notActive(waited: WaitState, target: string, table: string): { ok: false; lines: string[]; failures: string[] } {
+  const why = waited.error
+    ? withHint(waited.error)
+    : waited.transient >= MAX_TRANSIENT
+      ? `checking on it failed ${waited.transient} times in a row (${waited.lastTransient ?? 'throttled'})`
+      : waited.status === 'MISSING'
+        ? 'DynamoDB does not show the new table'
+        : `it was still ${waited.status} after ${MAX_WAIT_HOURS} h${waited.transient ? ' (the last check was throttled)' : ''}`;
+  // A check that failed leaves the status unknown: said as last seen, never as "not ACTIVE".
+  const unconfirmed = Boolean(waited.error) || waited.transient > 0;
+  return {
+    ok: false,
+    lines: [
+      `:hourglass: The restore into \`${target}\` was started, but ${unconfirmed ? `its status could not be confirmed (last seen ${waited.status})` : 'the table is not ACTIVE'}: ${sentence(why)}`,
+      `Check it in the console; once it is ACTIVE, \`/dr keep dynamodb ${table} --restored ${target}\` or \`/dr delete restored-table ${target}\` take it from there.`,
+    ],
+    failures: [`${target}: ${unconfirmed ? 'status unconfirmed' : 'not ACTIVE'} (${waited.status})`],
+  };
 }
 
 /**
@@ -176,25 +197,7 @@ export const runbook: Runbook<RestoreDynamodbInput, RestorePlan> = {
       },
     );
     // A status the last check could not confirm (refused, throttled) is not taken as ACTIVE either.
-    if (waited.status !== 'ACTIVE' || waited.transient > 0 || waited.error) {
-      const why = waited.error
-        ? withHint(waited.error)
-        : waited.transient >= MAX_TRANSIENT
-          ? `checking on it failed ${waited.transient} times in a row (${waited.lastTransient ?? 'throttled'})`
-          : waited.status === 'MISSING'
-            ? 'DynamoDB does not show the new table'
-            : `it was still ${waited.status} after ${MAX_WAIT_HOURS} h${waited.transient ? ' (the last check was throttled)' : ''}`;
-      // A check that failed leaves the status unknown: said as last seen, never as "not ACTIVE".
-      const unconfirmed = Boolean(waited.error) || waited.transient > 0;
-      return {
-        ok: false,
-        lines: [
-          `:hourglass: The restore into \`${target}\` was started, but ${unconfirmed ? `its status could not be confirmed (last seen ${waited.status})` : 'the table is not ACTIVE'}: ${sentence(why)}`,
-          `Check it in the console; once it is ACTIVE, \`/dr keep dynamodb ${table} --restored ${target}\` or \`/dr delete restored-table ${target}\` take it from there.`,
-        ],
-        failures: [`${target}: ${unconfirmed ? 'status unconfirmed' : 'not ACTIVE'} (${waited.status})`],
-      };
-    }
+    if (waited.status !== 'ACTIVE' || waited.transient > 0 || waited.error) return notActive(waited, target, table);
     const arn = waited.arn ?? started.arn;
 
     // 3. Mark it as drbot's, then re-apply what a restore drops, each on its own: one refused is reported, the rest go on.
