@@ -235,4 +235,22 @@ describe('an SDK error inside a kind', () => {
       (iam as { execute: typeof original }).execute = original;
     }
   });
+
+  it('one the SDK raises before it enters a child (a replay finding another operation at its id) is not a kind\'s failure: it ends the invocation, as the SDK needs', async () => {
+    // The SDK does not export NonDeterministicExecutionError; drbot's guard reads the class name, so a class of that name stands in.
+    class NonDeterministicExecutionError extends Error {}
+    const i = input();
+    const p: AllPlan = { parts: [{ id: 'iam', label: 'IAM', lines: ['x'], empty: false, data: {} }] };
+    const r = await rig.run((ctx, d, x) => {
+      const replayed = new Proxy(ctx, {
+        get(target, prop) {
+          if (prop === 'runInChildContext') return () => Promise.reject(new NonDeterministicExecutionError('Operation at backup-iam was a STEP in the last invocation'));
+          const v: unknown = Reflect.get(target, prop, target);
+          return typeof v === 'function' ? v.bind(target) : v;
+        },
+      });
+      return runbook.execute(replayed, d, x as BackupAllInput & AnyRunInput, p, { report: async () => {} });
+    }, i);
+    expect(r).toEqual({ status: 'FAILED', error: 'Operation at backup-iam was a STEP in the last invocation' });
+  });
 });
