@@ -395,6 +395,50 @@ describe('undelete plan and verify over paged listings', () => {
   });
 });
 
+describe('undelete plan: partitions listed at once', () => {
+  it('pages of other partitions that land after one partition filled the slice are not taken: the next step lists them again, every marker once', async () => {
+    // prepare: a/ holds 10 short keys, then 200 of about 1 KB (more than SLICE_BYTES of markers); b/, c/, d/ two short keys each
+    const b = await bucket();
+    const long = Array.from({ length: 200 }, (_, i) => `a/1-${String(i).padStart(3, '0')}-${'x'.repeat(1000)}`);
+    const keys = [...Array.from({ length: 10 }, (_, i) => `a/0-${i}`), ...long, ...['b', 'c', 'd'].flatMap((p) => [`${p}/0`, `${p}/1`])];
+    await motoAt(rig.moto().endpoint).putMany?.(b, keys.map((key) => ({ key, body: 'b' })));
+    await deleteKeys(s3(), b, keys);
+    // a/'s first page is its 10 short keys; b/, c/ and d/'s first pages are held until a/'s second page (which fills the slice) has landed
+    let release = () => {};
+    const released = new Promise<void>((r) => (release = r));
+    let aPages = 0;
+    const late = { name: 'undelete-late-partitions', step: 'initialize' as const };
+    s3().middlewareStack.add(
+      (next, context) => async (args) => {
+        const x = args.input as { Delimiter?: string; Prefix?: string; MaxKeys?: number };
+        if (context.commandName !== 'ListObjectVersionsCommand' || x.Delimiter) return next(args);
+        if (x.Prefix === 'a/') {
+          const n = ++aPages;
+          const r = await next(n === 1 ? { ...args, input: { ...x, MaxKeys: 10 } as typeof args.input } : args);
+          if (n === 2) setTimeout(release, 0);
+          return r;
+        }
+        await released;
+        return next(args);
+      },
+      late,
+    );
+    let p: Awaited<ReturnType<typeof plan>>;
+    try {
+      // act
+      p = await plan(input(b));
+    } finally {
+      s3().middlewareStack.remove(late.name);
+    }
+
+    // assess: the first partition step's slice is a/'s alone (b/, c/, d/ listed by a later step), within SLICE_BYTES and the one marker that crossed it
+    const marker = Math.max(...p.data.slices.flat().map((m) => Buffer.byteLength(JSON.stringify(m)) + 1));
+    for (const slice of p.data.slices) expect(Buffer.byteLength(JSON.stringify(slice))).toBeLessThanOrEqual(SLICE_BYTES + marker);
+    expect(p.data.slices[0]?.every((m) => m[0].startsWith('a/'))).toBe(true);
+    expect(p.data.slices.flat().map((m) => m[0]).sort()).toEqual([...keys].sort());
+  });
+});
+
 describe('undelete execute and verify', () => {
   it('removes exactly the planned markers, leaves every version and older marker, and verifies by listing', async () => {
     // prepare
