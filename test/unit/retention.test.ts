@@ -141,6 +141,8 @@ describe('planPrune at its edges', () => {
     // act
     const plan = planPrune([copy('new', 100), copy('old', 200), copy('?', 0, { createdAt: 'soon' })], 35, NOW);
     const reversed = planPrune([copy('old', 200), copy('new', 100)], 35, NOW);
+    // listed first, the copy of unknown age is not taken as the newest either (the newest good one would then go)
+    const unknownFirst = planPrune([copy('?', 0, { createdAt: 'soon' }), copy('new', 100), copy('old', 200)], 35, NOW);
 
     // assess
     expect(plan.keep.map((k) => [k.copy.id, k.reason])).toEqual([
@@ -149,6 +151,11 @@ describe('planPrune at its edges', () => {
     ]);
     expect(plan.delete.map((c) => c.id)).toEqual(['old']);
     expect(reversed.delete.map((c) => c.id)).toEqual(['old']);
+    expect(unknownFirst.delete.map((c) => c.id)).toEqual(['old']);
+    expect(unknownFirst.keep.map((k) => [k.copy.id, k.reason])).toEqual([
+      ['?', 'unknown-age'],
+      ['new', 'newest-good'],
+    ]);
   });
 
   it('of two good copies made at the same instant keeps the same one whatever the list order', () => {
