@@ -44,7 +44,8 @@ export async function ensureReplicationRole(iam: IAMClient, source: string, repl
         new CreateRoleCommand({
           RoleName: name,
           AssumeRolePolicyDocument: TRUST,
-          Description: `drbot: S3 replication ${source} -> ${replica}`.slice(0, 1000),
+          // Bucket names are at most 63 characters: well within IAM's 1,000 for a description.
+          Description: `drbot: S3 replication ${source} -> ${replica}`,
           Tags: [
             { Key: 'drbot:created-by', Value: 'drbot' },
             { Key: 'drbot:source', Value: source },
