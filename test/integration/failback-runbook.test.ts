@@ -134,7 +134,7 @@ describe('the plan', () => {
     await failedOver();
     fail(ec2(PRIMARY), 'DescribeImagesCommand', ACCESS_DENIED);
     const dry = await plan(input({ dryRun: true }));
-    expect(dry.lines[1]).toBe(':red_circle: us-east-1 is still unreachable (AwsCallError: DescribeImages on `images tagged spawn=true in us-east-1` failed: User is not authorized to perform this action).');
+    expect(dry.lines[1]).toBe(':red_circle: us-east-1 is still unreachable (DescribeImages on `images tagged spawn=true in us-east-1` failed: User is not authorized to perform this action).');
     await expect(plan(input())).rejects.toMatchObject({ code: 'primary_unreachable', message: 'us-east-1 is still unreachable: failing back now would point the records at a region that does not answer.' });
   });
 

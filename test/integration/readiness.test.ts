@@ -10,12 +10,14 @@
  */
 import type { GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
 import { CreateBucketCommand, type ListObjectsV2CommandOutput, PutBucketReplicationCommand, PutBucketVersioningCommand, PutObjectCommand, type ReplicationRule } from '@aws-sdk/client-s3';
+import type { DescribeTableCommandOutput, ListBackupsCommandOutput } from '@aws-sdk/client-dynamodb';
 import type { DrConfig } from '../../src/config/schema';
 import { SANDBOX_CONFIG } from '../../src/local/sandbox';
 import { readiness } from '../../src/runbooks/failover/readiness';
 import { ACCESS_DENIED, countTries, fail, rewrite, stub, undoFaults } from '../helpers/faults';
 import { useMoto } from '../helpers/moto';
 import { replicationRule } from '../helpers/moto-replication';
+import { createSourceTable } from '../helpers/tables';
 
 const moto = useMoto();
 afterEach(undoFaults);
@@ -56,7 +58,8 @@ function listedWith(region: string, bucketName: string, dates: (Date | undefined
 }
 
 const s3Item = async (cfg: DrConfig, light = false) => {
-  const r = await readiness(cfg, moto().clients, 'us-west-2', NOW, { light });
+  // a full read is the default: no options given
+  const r = await readiness(cfg, moto().clients, 'us-west-2', NOW, light ? { light } : {});
   return { r, item: r.items.find((i) => i.kind === 's3') };
 };
 
@@ -263,5 +266,105 @@ describe("a replicated bucket's readiness", () => {
     expect(listings.tries()).toBe(0);
     expect(r.unreachable).toEqual([]);
     expect(r.uncovered).toEqual(['rd-logs']);
+  });
+});
+
+describe("a table's readiness", () => {
+  const ddb = (region: string) => moto().clients.dynamodb(region);
+  /** Only these tables; no bucket, image search that finds nothing, no DNS. */
+  const tablesConfig = (tables: DrConfig['dynamodb']['tables']): DrConfig => ({ ...config([]), dynamodb: { tables } });
+  const tableItem = async (cfg: DrConfig) => (await readiness(cfg, moto().clients, 'us-west-2', NOW)).items.filter((i) => i.kind === 'dynamodb');
+  /** The primary's DescribeTable answered with these replicas (moto lists none). */
+  const replicasSeen = (region: string, replicas: { RegionName: string; ReplicaStatus: 'ACTIVE' | 'CREATING' }[]) =>
+    rewrite<DescribeTableCommandOutput>(ddb(region), 'DescribeTableCommand', (o) => ({ ...o, Table: { ...o.Table, Replicas: replicas } }));
+
+  it('the table in the target ACTIVE: green, its item count, RPO about zero; not there, the primary\'s view of the replica in the target (not another region\'s)', async () => {
+    const name = `rd-t-${++n}`;
+    await createSourceTable(ddb('us-east-1'), name, { items: 1 });
+    await createSourceTable(ddb('us-west-2'), name, { items: 3 });
+    const other = `rd-t-${++n}`;
+    await createSourceTable(ddb('us-east-1'), other, { items: 1 });
+    replicasSeen('us-east-1', [
+      { RegionName: 'eu-central-1', ReplicaStatus: 'ACTIVE' },
+      { RegionName: 'us-west-2', ReplicaStatus: 'CREATING' },
+    ]);
+
+    expect(await tableItem(tablesConfig([{ name }, { name: other }]))).toEqual([
+      { kind: 'dynamodb', name, colour: 'green', reasons: [], facts: ['replica in us-west-2 ACTIVE, about 3 items'], rpoMs: 0 },
+      { kind: 'dynamodb', name: other, colour: 'amber', reasons: ['replica in us-west-2 is CREATING'], facts: [] },
+    ]);
+  });
+
+  it('no replica: the newest AVAILABLE backup of this table in the target, asked for all backup types; none: red', async () => {
+    const name = `rd-t-${++n}`;
+    await createSourceTable(ddb('us-east-1'), name, { items: 1 });
+    const asked: Record<string, unknown>[] = [];
+    stub<ListBackupsCommandOutput>(ddb('us-west-2'), 'ListBackupsCommand', (x) => {
+      asked.push(x);
+      const b = (backupName: string, at: Date, status: 'AVAILABLE' | 'CREATING' = 'AVAILABLE') => ({ BackupName: backupName, BackupStatus: status, BackupCreationDateTime: at, TableName: String(x.TableName) });
+      return { BackupSummaries: x.TableName === name ? [b('older', ago(30 * 60 * MIN)), b('newest', ago(2 * 60 * MIN)), b('making', ago(MIN), 'CREATING'), { BackupName: 'undated', BackupStatus: 'AVAILABLE' as const }] : x.TableName === undefined ? [{ ...b('another-tables', ago(MIN)), TableName: 'another' }] : [] };
+    });
+
+    const [row] = await tableItem(tablesConfig([{ name }]));
+    const [none] = await tableItem(tablesConfig([{ name: `rd-t-${++n}` }]));
+
+    expect(asked[0]).toEqual({ TableName: name, BackupType: 'ALL' });
+    expect(row).toEqual({ kind: 'dynamodb', name, colour: 'amber', reasons: ['no replica in us-west-2; newest backup there `newest` is 2 h old (restore it)'], facts: [], rpoMs: 2 * 60 * MIN });
+    expect(none).toMatchObject({ colour: 'red', reasons: ['no replica and no backup in us-west-2'] });
+  });
+
+  it('the target refusing DescribeTable: red with the refusal, not "no replica"; the primary refusing: said unreachable', async () => {
+    const name = `rd-t-${++n}`;
+    await createSourceTable(ddb('us-east-1'), name, { items: 1 });
+    fail(ddb('us-west-2'), 'DescribeTableCommand', ACCESS_DENIED);
+    fail(ddb('us-east-1'), 'DescribeTableCommand', ACCESS_DENIED);
+
+    fail(moto().clients.ec2('us-east-1'), 'DescribeImagesCommand', ACCESS_DENIED);
+
+    const r = await readiness(tablesConfig([{ name }]), moto().clients, 'us-west-2', NOW);
+
+    expect(r.items.filter((i) => i.kind === 'dynamodb')).toEqual([{ kind: 'dynamodb', name, colour: 'red', reasons: [`DescribeTable on \`${name} in us-west-2\` failed: User is not authorized to perform this action`], facts: ['primary unreachable'] }]);
+    // what the approver is told the primary did not answer: the table, and the image search
+    expect(r.unreachable).toEqual([`DynamoDB \`${name}\`: AccessDenied: User is not authorized to perform this action`, `EC2 images: DescribeImages on \`images tagged readiness-test=none-${n} in us-east-1\` failed: User is not authorized to perform this action`]);
+  });
+
+  it('a table in the target region is its own replica: the primary is not asked; a table in a third region is asked there, not in the primary', async () => {
+    const here = `rd-t-${++n}`;
+    await createSourceTable(ddb('us-west-2'), here, { items: 2 });
+    const far = `rd-t-${++n}`;
+    await createSourceTable(ddb('eu-west-1'), far, { items: 1 });
+    replicasSeen('eu-west-1', [{ RegionName: 'us-west-2', ReplicaStatus: 'CREATING' }]);
+    const primary = countTries(ddb('us-east-1'), 'DescribeTableCommand');
+    const inTarget = countTries(ddb('us-west-2'), 'DescribeTableCommand');
+
+    const rows = await tableItem(tablesConfig([
+      { name: here, region: 'us-west-2' },
+      { name: far, region: 'eu-west-1' },
+    ]));
+
+    expect(rows).toEqual([
+      { kind: 'dynamodb', name: here, colour: 'green', reasons: [], facts: ['replica in us-west-2 ACTIVE, about 2 items'], rpoMs: 0 },
+      { kind: 'dynamodb', name: far, colour: 'amber', reasons: ['replica in us-west-2 is CREATING'], facts: [] },
+    ]);
+    expect(primary.tries()).toBe(0);
+    // each table read once in the target; the one there is not read again as its own primary
+    expect(inTarget.tries()).toBe(2);
+  });
+
+  it('the RPO over tables is the largest: a replica\'s zero and a backup\'s 2 h give 2 h', async () => {
+    const live = `rd-t-${++n}`;
+    await createSourceTable(ddb('us-west-2'), live, { items: 1 });
+    const restorable = `rd-t-${++n}`;
+    stub<ListBackupsCommandOutput>(ddb('us-west-2'), 'ListBackupsCommand', (x) => ({
+      BackupSummaries: x.TableName === restorable ? [{ BackupName: 'b', BackupStatus: 'AVAILABLE', BackupCreationDateTime: ago(2 * 60 * MIN), TableName: restorable }] : [],
+    }));
+
+    const r = await readiness(tablesConfig([
+      { name: live, region: 'us-west-2' },
+      { name: restorable, region: 'us-west-2' },
+    ]), moto().clients, 'us-west-2', NOW);
+
+    expect(r.items.map((i) => i.rpoMs)).toEqual([0, 2 * 60 * MIN]);
+    expect(r.rpoMs).toBe(2 * 60 * MIN);
   });
 });

@@ -1,4 +1,4 @@
-import { isErrorLike } from '../../errors';
+import { DrbotError, isErrorLike } from '../../errors';
 
 /**
  * Calls to a region that may be down (the failed primary): each gets a short deadline and its
@@ -38,6 +38,8 @@ export async function reach<T>(fn: (opts: CallOptions) => Promise<T>, ms = REACH
 
 function reasonOf(e: unknown): string {
   if (!isErrorLike(e)) return String(e).slice(0, 200);
+  // drbot's own errors already say which call failed on what: their class name would be noise to the approver.
+  if (e instanceof DrbotError) return e.message.replace(/\s+/g, ' ').slice(0, 200);
   const code = (e as { code?: unknown; Code?: unknown }).Code ?? (e as { code?: unknown }).code;
   const name = e.name === 'Error' && typeof code === 'string' ? code : e.name;
   return `${name}: ${e.message}`.replace(/\s+/g, ' ').slice(0, 200);
