@@ -368,3 +368,16 @@ describe("a table's readiness", () => {
     expect(r.rpoMs).toBe(2 * 60 * MIN);
   });
 });
+
+it('with the primary down, a backup copy that carries no source-image tag (tagged by hand) names no image: nothing to launch, said (SDK middleware: the listing of copies)', async () => {
+  const cfg = config([]);
+  stub(moto().clients.ec2('us-west-2'), 'DescribeImagesCommand', () => ({ Images: [{ ImageId: 'ami-0hand', Name: 'spawn-app-backup-20261130', State: 'available', CreationDate: ago(60 * MIN).toISOString(), Tags: [{ Key: 'backup', Value: 'true' }] }] }));
+  fail(moto().clients.ec2('us-east-1'), 'DescribeImagesCommand', ACCESS_DENIED);
+
+  const r = await readiness(cfg, moto().clients, 'us-west-2', NOW);
+
+  expect(r.items.filter((i) => i.kind === 'ami')).toEqual([
+    { kind: 'ami', name: `AMIs tagged readiness-test=none-${n}`, colour: 'red', reasons: ['no backup copy in us-west-2 and the primary is unreachable: nothing to launch'], facts: ['primary unreachable: images known from their copies'] },
+  ]);
+  expect(r.sources).toEqual([]);
+});
