@@ -13,12 +13,13 @@
  */
 import { CreateBackupPlanCommand, CreateBackupSelectionCommand, CreateBackupVaultCommand, type GetBackupPlanCommandOutput, type BackupRuleInput, GetBackupPlanCommand, type UpdateBackupPlanCommandInput } from '@aws-sdk/client-backup';
 import { GetRoleCommand } from '@aws-sdk/client-iam';
+import { findPlan } from '../../src/aws/backup';
 import { selectionsInMemory } from '../../src/local/moto-gaps';
 import { applyAwsBackup, assessAwsBackup, BACKUP_RULE, dailyRule } from '../../src/runbooks/setup/aws-backup';
 import { BACKUP_ROLE, backupRolePolicy, ensureBackupRole, ensureReplicationRole, findRole, replicationPolicy, replicationRoleName } from '../../src/runbooks/setup/role';
 import type { Change } from '../../src/runbooks/setup/runbook';
 import { ACCESS_DENIED, countTries, fail, rewrite, stub, undoFaults } from '../helpers/faults';
-import { deleteRole, roleState } from '../helpers/iam-roles';
+import { deleteRole, roleExists, roleState } from '../helpers/iam-roles';
 import { useRunbookRig, watchSteps } from '../helpers/runbook-rig';
 
 const rig = useRunbookRig();
@@ -132,7 +133,9 @@ describe('assessAwsBackup', () => {
       checkpoints: [`backup-vault:${WEST}`, 'backup-role', `backup-plan:${WEST}`, `backup-selection:${WEST}`],
     });
     // each region's selection holds its own tables, nothing else
-    const selected = (region: string) => [...(selections.get(region)?.values() ?? [])].flat().filter((s) => s.name === 'drbot-tables' && s.resources.some((r) => [A, B, C].includes(r)));
+    const planIds: Record<string, string> = { [EAST]: (await findPlan(backup(EAST), plan))?.id ?? '', [WEST]: (await findPlan(backup(WEST), plan))?.id ?? '' };
+    // this plan's selections only (other tests' plans select the same table ARNs)
+    const selected = (region: string) => (selections.get(region)?.get(planIds[region] ?? '') ?? []).filter((s) => s.name === 'drbot-tables');
     expect(selected(EAST).map((s) => s.resources)).toEqual([[A, C]]);
     expect(selected(WEST).map((s) => s.resources)).toEqual([[B]]);
 
@@ -249,8 +252,13 @@ describe('applyAwsBackup', () => {
 });
 
 describe('the roles setup makes', () => {
+  /** The account's one AWS Backup role gone, whichever test made it (or none has yet). */
+  const noBackupRole = async () => {
+    if (await roleExists(iam(), BACKUP_ROLE)) await deleteRole(iam(), BACKUP_ROLE);
+  };
+
   it('the AWS Backup role: made with its trust, description, tag and policy; made again, adopted with the policy for the new tables', async () => {
-    await deleteRole(iam(), BACKUP_ROLE);
+    await noBackupRole();
 
     const made = await ensureBackupRole(iam(), [A], 'drbot-x');
     const adopted = await ensureBackupRole(iam(), [A, C], 'drbot-x');
@@ -292,7 +300,7 @@ describe('the roles setup makes', () => {
   });
 
   it('CreateRole or PutRolePolicy refused: the error names the call and the role', async () => {
-    await deleteRole(iam(), BACKUP_ROLE);
+    await noBackupRole();
     const source = `src-${++n}`;
     const name = replicationRoleName(source, 'replica');
     fail(iam(), 'CreateRoleCommand', ACCESS_DENIED);
