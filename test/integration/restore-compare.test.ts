@@ -135,8 +135,8 @@ describe('comparisonLines and keyText', () => {
       'Differ, e.g.: `pk=a`',
       'Only in the restored table, e.g.: `pk=ˋbˋ`',
     ]);
-    expect(comparisonLines({ ...base, restored: { count: 5, exact: false }, unread: 3, examples: { differ: [], onlyRestored: [], onlyLive: ['x', 'y'] } }, 'r', 'l').slice(1)).toEqual([
-      'Of *500* sampled keys: 490 the same, *4* differ, *5* only in the restored table (deleted from the live one since), *1* only in the live table (written since); 3 could not be read.',
+    expect(comparisonLines({ ...base, restored: { count: 5, exact: false }, same: 486, onlyLive: 2, unread: 3, examples: { differ: [], onlyRestored: [], onlyLive: ['x', 'y'] } }, 'r', 'l').slice(1)).toEqual([
+      'Of *500* sampled keys: 486 the same, *4* differ, *5* only in the restored table (deleted from the live one since), *2* only in the live table (written since); 3 could not be read.',
       'Only in the live table, e.g.: `x`, `y`',
     ]);
     expect(comparisonLines({ ...base, restored: { count: 5, exact: false } }, 'r', 'l')[0]).toMatch(/has \*~5\* items, `l` \*1,190\* \(~ is DynamoDB’s own count/);

@@ -117,7 +117,7 @@ describe('assessAwsBackup', () => {
     ]);
   });
 
-  it('applied, then assessed again: every part named as right, nothing to change; applied again, nothing is written', async () => {
+  it('applied, then assessed again: every part named as right, nothing to change; applied again, the selection is not rewritten', async () => {
     const { vault, plan } = fresh();
     const [east, west] = await assessAwsBackup(rig.deps(), TABLES);
 
