@@ -38,9 +38,9 @@ export async function reach<T>(fn: (opts: CallOptions) => Promise<T>, ms = REACH
 
 function reasonOf(e: unknown): string {
   if (!isErrorLike(e)) return String(e).slice(0, 200);
-  // drbot's own errors already say which call failed on what: their class name would be noise to the approver.
-  if (e instanceof DrbotError) return e.message.replace(/\s+/g, ' ').slice(0, 200);
   const code = (e as { code?: unknown; Code?: unknown }).Code ?? (e as { code?: unknown }).code;
   const name = e.name === 'Error' && typeof code === 'string' ? code : e.name;
-  return `${name}: ${e.message}`.replace(/\s+/g, ' ').slice(0, 200);
+  // drbot's own errors already say which call failed on what: their class name would be noise to the approver.
+  const text = e instanceof DrbotError ? e.message : `${name}: ${e.message}`;
+  return text.replace(/\s+/g, ' ').slice(0, 200);
 }
