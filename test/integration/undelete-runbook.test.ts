@@ -669,8 +669,9 @@ describe('undelete execute: a batch that keeps failing while the batches beside 
     stub<ListObjectVersionsCommandOutput>(s3(), 'ListObjectVersionsCommand', (x) => {
       if (x.Bucket !== b) return undefined;
       const after = (x.KeyMarker as string | undefined) ?? '';
-      const page = [...left].filter((k) => k > after).slice(0, 1000);
-      const truncated = page.length === 1000 && page.at(-1) !== [...left].at(-1);
+      const rest = [...left].filter((k) => k > after);
+      const page = rest.slice(0, 1000);
+      const truncated = rest.length > 1000;
       return {
         DeleteMarkers: page.map((k) => ({ Key: k, VersionId: `m-${k}`, IsLatest: true, LastModified: new Date(1_700_000_000_000) })),
         IsTruncated: truncated,
