@@ -3,7 +3,7 @@
  * modules, so each mutant costs about a second. The moto-backed e2e files that also reach them
  * (test/e2e/alarms.test.ts, alarm-button-retries, slack-edge-local, plan-forgery) start a local
  * stack per file: with them a run of these four modules was estimated at two hours on 2 cores.
- * Files here that need moto (replica-diff, undelete-runbook, copy-back-runbook, cutover-apply, restore-compare, prune-adapters, failover-dns, rollback-lambda-runbook, delete-restored-runbook, drill-cleanup, compromise-runbook, restore-route53-runbook, restore-iam-runbook, failback-runbook, failover-runbook, restore-dynamodb-runbook, restore-dynamodb-plan, cutover-runbook, setup-runbook, check-replication-runbook, drill-history-runbook, status-runbook, backup-route53-runbook, backup-all-runbook, backup-amis-runbook, backup-dynamodb-runbook, backup-job-retry-runbook (its AWS Backup client is a mock), keep-dynamodb-runbook, backup-iam-runbook, backup-lambda-runbook, drill-runbook, exports, failover-state, readiness in integration/) use the one scripts/mutate.ts starts.
+ * Files here that need moto (replica-diff, undelete-runbook, copy-back-runbook, cutover-apply, restore-compare, prune-adapters, failover-dns, rollback-lambda-runbook, delete-restored-runbook, drill-cleanup, compromise-runbook, restore-route53-runbook, restore-iam-runbook, failback-runbook, failover-runbook, restore-dynamodb-runbook, restore-dynamodb-plan, cutover-runbook, setup-runbook, check-replication-runbook, drill-history-runbook, status-runbook, backup-route53-runbook, backup-all-runbook, backup-amis-runbook, backup-dynamodb-runbook, backup-job-retry-runbook (its AWS Backup client is a mock), keep-dynamodb-runbook, backup-iam-runbook, backup-lambda-runbook, drill-runbook, exports, failover-state, readiness, setup-aws-backup in integration/) use the one scripts/mutate.ts starts.
  * Same transforms and setup as jest.config.js. Stryker runs per test (coverageAnalysis perTest).
  * @type {import('jest').Config}
  */
@@ -119,6 +119,8 @@ module.exports = {
     '<rootDir>/test/integration/cutover-runbook.test.ts',
     // the setup runbook (setup/runbook.ts): what it finds, writes and reads back, on moto
     '<rootDir>/test/integration/setup-runbook.test.ts',
+    // setup's AWS Backup plan and roles (setup/aws-backup.ts, setup/role.ts), called directly on moto
+    '<rootDir>/test/integration/setup-aws-backup.test.ts',
     // the read-only runbooks (check-replication, drill-history, status runbook.ts): what each reads and reports, on moto
     '<rootDir>/test/integration/check-replication-runbook.test.ts',
     '<rootDir>/test/integration/drill-history-runbook.test.ts',
