@@ -201,6 +201,22 @@ describe('write and delete phases', () => {
     expect(await contents(live)).toEqual(['a/0=old-0', 'a/1=old-1', 'a/2=new-2', 'a/3=new-3', 'x/0=since-0', 'x/1=since-1', 'x/2=since-2']);
   });
 
+  it('when the scan of a table is throttled past its retries (two tries, as told), the chunk fails transiently and writes nothing', async () => {
+    // prepare
+    const { live, restored } = await pairOfTables();
+    let tries = 0;
+    const undo = fail(ddb(), 'ScanCommand', { name: 'ProvisionedThroughputExceededException', message: 'The level of configured provisioned throughput for the table was exceeded.', status: 400 }, { when: () => ++tries > 0 });
+
+    // act
+    const w = await writeChunk(ctx(live, restored, { budget: 10 }), startCursors(1));
+    undo();
+
+    // assess
+    expect(w).toMatchObject({ written: 0, failure: { transient: true } });
+    expect(tries).toBe(RETRY.attempts);
+    expect(await contents(live)).toEqual(['a/0=old-0', 'a/1=old-1', 'a/2=new-2', 'a/3=new-3', 'x/0=since-0', 'x/1=since-1', 'x/2=since-2']);
+  });
+
   it('the delete phase reads only the keys of the restored table', async () => {
     // prepare
     const { live, restored } = await pairOfTables();
