@@ -127,3 +127,4 @@ export function countTries(client: unknown, commandName: string): { tries: () =>
 
 export const ACCESS_DENIED = { name: 'AccessDenied', message: 'User is not authorized to perform this action', status: 403 };
 export const SERVICE_UNAVAILABLE = { name: 'ServiceUnavailable', message: 'Service Unavailable', status: 503 };
+export const THROUGHPUT_EXCEEDED = { name: 'ProvisionedThroughputExceededException', message: 'The level of configured provisioned throughput for the table was exceeded.', status: 400 };

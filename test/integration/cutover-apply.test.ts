@@ -12,7 +12,7 @@ import type { Item, KeyAttribute, RetryOptions } from '../../src/aws/dynamodb-it
 import { allDone, type ChunkContext, type ChunkResult, type Cursor, deleteChunk, loadKey, startCursors, storeKey, writeChunk } from '../../src/runbooks/cutover-dynamodb/apply';
 import { diffTables } from '../../src/runbooks/cutover-dynamodb/diff';
 import { createTable, putItems } from '../helpers/cutover-tables';
-import { fail, undoFaults } from '../helpers/faults';
+import { fail, THROUGHPUT_EXCEEDED, undoFaults } from '../helpers/faults';
 import { useMoto } from '../helpers/moto';
 
 const moto = useMoto();
@@ -186,7 +186,7 @@ describe('write and delete phases', () => {
     // prepare
     const { live, restored } = await pairOfTables();
     let tries = 0;
-    const undo = fail(ddb(), 'BatchGetItemCommand', { name: 'ProvisionedThroughputExceededException', message: 'The level of configured provisioned throughput for the table was exceeded.', status: 400 }, { when: () => ++tries > 0 });
+    const undo = fail(ddb(), 'BatchGetItemCommand', THROUGHPUT_EXCEEDED, { when: () => ++tries > 0 });
 
     // act
     const w = await writeChunk(ctx(live, restored, { budget: 10 }), startCursors(1));
@@ -205,7 +205,7 @@ describe('write and delete phases', () => {
     // prepare
     const { live, restored } = await pairOfTables();
     let tries = 0;
-    const undo = fail(ddb(), 'ScanCommand', { name: 'ProvisionedThroughputExceededException', message: 'The level of configured provisioned throughput for the table was exceeded.', status: 400 }, { when: () => ++tries > 0 });
+    const undo = fail(ddb(), 'ScanCommand', THROUGHPUT_EXCEEDED, { when: () => ++tries > 0 });
 
     // act
     const w = await writeChunk(ctx(live, restored, { budget: 10 }), startCursors(1));
@@ -257,7 +257,7 @@ describe('write and delete phases', () => {
   it('when DynamoDB throttles the writes past the retries, says the failure is transient', async () => {
     // prepare
     const { live, restored } = await pairOfTables();
-    const undo = fail(ddb(), 'BatchWriteItemCommand', { name: 'ProvisionedThroughputExceededException', message: 'The level of configured provisioned throughput for the table was exceeded.', status: 400 });
+    const undo = fail(ddb(), 'BatchWriteItemCommand', THROUGHPUT_EXCEEDED);
 
     // act
     const r = await deleteChunk(ctx(live, restored, { budget: 10 }), startCursors(1));
