@@ -3,7 +3,7 @@ import { parseConfig } from '../../src/config/load';
 import { SANDBOX_CONFIG } from '../../src/local/sandbox';
 import type { LocalStack } from '../../src/local/stack';
 import type { StoredMessage } from '../../src/local/slack-standin';
-import { fail, rewrite } from '../helpers/faults';
+import { fail, rewrite, THROUGHPUT_EXCEEDED } from '../helpers/faults';
 import { buttons, click, requestRun, runSummary, textOf, useLocalStack } from '../helpers/flow';
 import { canonicalItems, corruptedPair, type Item, scanItems } from '../helpers/cutover-tables';
 
@@ -86,7 +86,7 @@ describe('cut-over when AWS or Slack fails mid-run', () => {
     const s = await corruptedPair(ddb, T.throttled, SIZE);
     const { runId, message } = await requestRun(stack, 'alice', `cutover dynamodb ${T.throttled} --from ${s.restored}`);
     let n = 0;
-    const undo = fail(ddb, 'BatchWriteItemCommand', { name: 'ProvisionedThroughputExceededException', message: 'The level of configured provisioned throughput for the table was exceeded.', status: 400 }, { when: () => ++n % 3 === 0 });
+    const undo = fail(ddb, 'BatchWriteItemCommand', THROUGHPUT_EXCEEDED, { when: () => ++n % 3 === 0 });
     const writes = recordWrites(ddb);
 
     // act

@@ -19,7 +19,7 @@ import { FAILOVER_TAG } from '../../src/runbooks/failover/runbook';
 import { getFailoverState, putFailoverState } from '../../src/runbooks/failover/state';
 import { DrillStore } from '../../src/store/drills';
 import { canonicalItems, scanItems } from '../helpers/cutover-tables';
-import { fail } from '../helpers/faults';
+import { fail, THROUGHPUT_EXCEEDED } from '../helpers/faults';
 import { click, command, deleteKeys, eachLimit, latestMarkerKeys, latestRunMessage, nextSecond, runIdOf, runSummary, textOf, useLocalStack } from '../helpers/flow';
 
 /*
@@ -534,7 +534,7 @@ const CASES: Case[] = [
     client: (s) => s.clients.dynamodb(),
     call: 'BatchWriteItemCommand',
     when: (i) => Object.keys((i.RequestItems ?? {}) as object).includes('spawn-queues'),
-    throttle: { name: 'ProvisionedThroughputExceededException', message: 'The level of configured provisioned throughput for the table was exceeded.', status: 400 },
+    throttle: THROUGHPUT_EXCEEDED,
     state: async (s) => canonicalItems(await scanItems(s.clients.dynamodb(), 'spawn-queues')),
     done: async (b, a) => {
       const restored = canonicalItems(await scanItems(stackRef().clients.dynamodb(), (await tables(stackRef(), 'spawn-queues-restored-'))[0] ?? ''));
