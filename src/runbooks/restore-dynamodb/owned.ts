@@ -21,7 +21,8 @@ export interface RestoredTable {
 export async function ownedRestore(ddb: DynamoDBClient, name: string, table: string, region: string): Promise<RestoredTable> {
   const desc = await describeTableIfAny(ddb, name);
   if (!desc) throw new PreconditionError('unknown_restored_table', `There is no table \`${name}\` in ${region}: nothing to act on (it may have been deleted already).`, 'Check the name the restore run reported.');
-  const tags = new Map((await listTags(ddb, desc.TableArn ?? '')).map((t) => [t.Key ?? '', t.Value ?? '']));
+  // A tag missing its key or value (AWS always sends both) reads as no tag.
+  const tags = new Map((await listTags(ddb, desc.TableArn ?? '')).map((t) => [t.Key, t.Value]));
   const run = tags.get(TAG_RUN);
   const from = tags.get(TAG_RESTORED_FROM);
   if (!run || from !== table) {
