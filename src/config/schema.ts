@@ -118,7 +118,15 @@ export const configSchema = z.strictObject({
     RETENTION,
   ),
   s3: z.strictObject({ buckets: z.array(bucketSchema).check(z.maxLength(500)) }),
-  dynamodb: z.strictObject({ tables: z.array(tableSchema).check(z.maxLength(500)) }),
+  dynamodb: z.strictObject({
+    tables: z.array(tableSchema).check(z.maxLength(500)),
+    /**
+     * How long `/dr restore dynamodb` waits for the new table to be ACTIVE before it says where the
+     * restore stands and stops waiting (12 when unset). A restore's time depends on the data, not
+     * only its size: a large table may need longer.
+     */
+    restoreWaitHours: z.optional(count(1, 48)),
+  }),
   ami: z._default(z.strictObject({ tagKey: z._default(text(1, 128), 'spawn'), tagValue: z._default(text(1, 256), 'true') }), { tagKey: 'spawn', tagValue: 'true' }),
   lambda: z._default(
     z.strictObject({

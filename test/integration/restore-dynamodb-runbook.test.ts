@@ -142,7 +142,7 @@ describe('the plan', () => {
     const dry = await plan(input(t.name, { to: i.to, dryRun: true }), when);
 
     const target = restoredTableName(t.name, when);
-    expect(p.data).toMatchObject({ table: t.name, region: 'us-east-1', target, live: true, sourceArn: t.arn, source: { kind: 'pitr', at: i.to }, reapply: { from: 'source', tags: [{ Key: 'team', Value: 'spawn' }] } });
+    expect(p.data).toMatchObject({ table: t.name, region: 'us-east-1', target, live: true, sourceArn: t.arn, source: { kind: 'pitr', at: i.to }, reapply: { from: 'source', tags: [{ Key: 'team', Value: 'spawn' }] }, waitHours: 12 });
     expect(p.lines[0]).toMatch(new RegExp(`^Restores \`${t.name}\` as it was at \\*${at}\\* \\(point-in-time recovery; its window is ${at} to ${at}\\) into a new table \`${target}\`\\.$`));
     expect(dry.lines[0]).toMatch(/^Would restore `/);
     expect(p.lines.slice(1)).toEqual([
@@ -151,6 +151,7 @@ describe('the plan', () => {
       `Tags the new table \`drbot-run=${i.runId}\` and \`drbot-restored-from=${t.name}\`.`,
       'Then compares it with the live table: item counts, and up to 1,000 sampled items one by one.',
       `Nothing existing changes: \`${t.name}\` is not touched. The new table is billed (storage) until it is deleted.`,
+      'Waits up to 12 h for the new table to be ACTIVE (`dynamodb.restoreWaitHours`); past that the run says where the restore stands and stops waiting, while DynamoDB goes on with it.',
     ]);
   });
 
@@ -188,6 +189,7 @@ describe('the plan', () => {
       ),
       `Tags the new table \`drbot-run=${i.runId}\` and \`drbot-restored-from=${t.name}\`.`,
       'Nothing existing changes: the deleted table stays deleted. The new table is billed (storage and provisioned capacity) until it is deleted.',
+      'Waits up to 12 h for the new table to be ACTIVE (`dynamodb.restoreWaitHours`); past that the run says where the restore stands and stops waiting, while DynamoDB goes on with it.',
     ]);
   });
 
@@ -415,32 +417,36 @@ describe('the execution', () => {
     ]);
   });
 
-  // 735 checks on the local runner: 45-65 s (the rest of the file takes about 15 s), hence its own timeout
-  it('still CREATING after 12 h of checks spaced 10 s, then 30 s, then a minute, the last one throttled: the wait gives up and says the status as last seen', async () => {
+  // The wait set to its shortest, 1 h (75 checks): the default 12 h is 735 checks, which take the
+  // local runner about a minute (maxPolls' own test in test/unit/restore-dynamodb.test.ts counts them).
+  it('still CREATING after the configured wait (1 h) of checks spaced 10 s, then 30 s, then a minute, the last one throttled: the wait gives up and says the status as last seen', async () => {
     const t = await table({ bare: true });
+    rig.configure({ dynamodb: { ...SANDBOX_CONFIG.dynamodb, tables: [{ name: t.name }], restoreWaitHours: 1 } });
     await ddb().send(new CreateBackupCommand({ TableName: t.name, BackupName: 'b' }));
     const i = input(t.name, { latestBackup: true });
     const p = await plan(i);
-    const checks = checksSee(p.data, (k) => (k === 735 ? 'THROTTLED' : 'CREATING'));
+    expect(p.data.waitHours).toBe(1);
+    expect(p.lines.at(-1)).toMatch(/^Waits up to 1 h for the new table to be ACTIVE /);
+    const checks = checksSee(p.data, (k) => (k === 75 ? 'THROTTLED' : 'CREATING'));
 
     const out = await traced(i, p.data);
 
     expect(out.ok).toBe(false);
     expect(out.lines).toEqual([
-      `:hourglass: The restore into \`${p.data.target}\` was started, but its status could not be confirmed (last seen CREATING): it was still CREATING after 12 h (the last check was throttled).`,
+      `:hourglass: The restore into \`${p.data.target}\` was started, but its status could not be confirmed (last seen CREATING): it was still CREATING after 1 h (the last check was throttled).`,
       `Check it in the console; once it is ACTIVE, \`/dr keep dynamodb ${t.name} --restored ${p.data.target}\` or \`/dr delete restored-table ${p.data.target}\` take it from there.`,
     ]);
     expect(out.failures).toEqual([`${p.data.target}: status unconfirmed (CREATING)`]);
-    // 734 waits between 735 checks (43,140 s: the last check at 12 h), then it stopped
+    // 74 waits between 75 checks (3,540 s: the last check a minute before the hour), then it stopped
     const runs = out.pollDelays.reduce<[number, number][]>((acc, d) => (acc.at(-1)?.[0] === d ? [...acc.slice(0, -1), [d, (acc.at(-1)?.[1] ?? 0) + 1]] : [...acc, [d, 1]]), []);
     expect(runs).toEqual([
       [10, 6],
       [30, 20],
-      [60, 708],
+      [60, 48],
     ]);
-    expect(checks()).toBe(735);
-    expect(out.reports.at(-1)?.[2]).toBe(`restoring into ${p.data.target}: CREATING (check 734)`);
-  }, 180_000);
+    expect(checks()).toBe(75);
+    expect(out.reports.at(-1)?.[2]).toBe(`restoring into ${p.data.target}: CREATING (check 74)`);
+  });
 
   it('checks throttled 20 times in a row: the wait gives up and says why', async () => {
     const t = await table({ bare: true });

@@ -80,6 +80,10 @@ describe('parseConfig: invalid configs name the path', () => {
     ['IAM exports kept forever (only Route53 may be)', (r) => (r.retention.iamExportDays = 'forever'), 'retention.iamExportDays'],
     ['a zero-day retention', (r) => (r.retention.dynamodbBackupDays = 0), 'retention.dynamodbBackupDays'],
     ['a retention word that is not forever', (r) => (r.retention.route53ExportDays = 'never'), 'retention.route53ExportDays'],
+    ['a DynamoDB restore that never waits', (r) => (r.dynamodb.restoreWaitHours = 0), 'dynamodb.restoreWaitHours'],
+    ['a DynamoDB restore wait over two days', (r) => (r.dynamodb.restoreWaitHours = 49), 'dynamodb.restoreWaitHours'],
+    ['a fractional DynamoDB restore wait', (r) => (r.dynamodb.restoreWaitHours = 1.5), 'dynamodb.restoreWaitHours'],
+    ['a DynamoDB restore wait given as text', (r) => (r.dynamodb.restoreWaitHours = '12h'), 'dynamodb.restoreWaitHours'],
   ])('refuses %s', (_case, mutate, path) => {
     // prepare
     const raw = example();

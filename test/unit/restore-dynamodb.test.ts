@@ -5,7 +5,7 @@ import { SANDBOX_CONFIG } from '../../src/local/sandbox';
 import { type ArgDef, parseValue, type ValueKind } from '../../src/runbooks/args';
 import { CATALOGUE } from '../../src/runbooks/catalogue';
 import { keyText } from '../../src/runbooks/restore-dynamodb/compare';
-import { notActive, pollDelay, restoreNextSteps, rewritePolicy } from '../../src/runbooks/restore-dynamodb/runbook';
+import { maxPolls, notActive, pollDelay, restoreNextSteps, rewritePolicy } from '../../src/runbooks/restore-dynamodb/runbook';
 import { restoredFrom, restoredPattern, restoredTableName, sourceInName, TABLE_NAME_MAX, utcStamp } from '../../src/runbooks/restored-tables';
 import { parseCommand } from '../../src/slack/parse';
 
@@ -170,22 +170,31 @@ describe('restore helpers', () => {
     // act / assess
     expect([1, 6, 7, 26, 27, 500].map(pollDelay)).toEqual([10, 10, 30, 30, 60, 60]);
   });
+
+  it('checks for as long as the wait allows: 735 in the default 12 h, the last one a minute before the limit', () => {
+    // the waits between the checks, as the runbook's wait strategy gives them
+    const waited = (hours: number) => Array.from({ length: maxPolls(hours) - 1 }, (_, i) => pollDelay(i + 1)).reduce((a, b) => a + b, 0);
+    expect(maxPolls(12)).toBe(735);
+    expect(waited(12)).toBe(43_140);
+    expect(maxPolls(1)).toBe(75);
+    for (let hours = 1; hours <= 48; hours++) expect(waited(hours)).toBe(hours * 3600 - 60);
+  });
 });
 
 describe('notActive: the end of a restore whose table the wait did not see ACTIVE', () => {
   const T = 'spawn-instances-restored-20261205t0600z';
   const next = `Check it in the console; once it is ACTIVE, \`/dr keep dynamodb spawn-instances --restored ${T}\` or \`/dr delete restored-table ${T}\` take it from there.`;
 
-  it('still CREATING after 12 h, the last check answered: "not ACTIVE", nothing said of throttling', () => {
-    expect(notActive({ status: 'CREATING', polls: 735, transient: 0 }, T, 'spawn-instances')).toEqual({
+  it('still CREATING after the wait (24 h here), the last check answered: "not ACTIVE", nothing said of throttling', () => {
+    expect(notActive({ status: 'CREATING', polls: 1455, transient: 0 }, T, 'spawn-instances', 24)).toEqual({
       ok: false,
-      lines: [`:hourglass: The restore into \`${T}\` was started, but the table is not ACTIVE: it was still CREATING after 12 h.`, next],
+      lines: [`:hourglass: The restore into \`${T}\` was started, but the table is not ACTIVE: it was still CREATING after 24 h.`, next],
       failures: [`${T}: not ACTIVE (CREATING)`],
     });
   });
 
   it('the last check throttled: unconfirmed, the status as last seen, and said', () => {
-    expect(notActive({ status: 'CREATING', polls: 735, transient: 1, lastTransient: 'Rate exceeded' }, T, 'spawn-instances')).toEqual({
+    expect(notActive({ status: 'CREATING', polls: 735, transient: 1, lastTransient: 'Rate exceeded' }, T, 'spawn-instances', 12)).toEqual({
       ok: false,
       lines: [`:hourglass: The restore into \`${T}\` was started, but its status could not be confirmed (last seen CREATING): it was still CREATING after 12 h (the last check was throttled).`, next],
       failures: [`${T}: status unconfirmed (CREATING)`],
@@ -193,17 +202,17 @@ describe('notActive: the end of a restore whose table the wait did not see ACTIV
   });
 
   it('20 checks in a row failed: how many and the last reason (or "throttled" if none was kept)', () => {
-    expect(notActive({ status: 'CREATING', polls: 30, transient: 20, lastTransient: 'DescribeTable was throttled' }, T, 'spawn-instances').lines[0]).toBe(
+    expect(notActive({ status: 'CREATING', polls: 30, transient: 20, lastTransient: 'DescribeTable was throttled' }, T, 'spawn-instances', 12).lines[0]).toBe(
       `:hourglass: The restore into \`${T}\` was started, but its status could not be confirmed (last seen CREATING): checking on it failed 20 times in a row (DescribeTable was throttled).`,
     );
-    expect(notActive({ status: 'CREATING', polls: 30, transient: 21 }, T, 'spawn-instances').lines[0]).toContain('checking on it failed 21 times in a row (throttled).');
+    expect(notActive({ status: 'CREATING', polls: 30, transient: 21 }, T, 'spawn-instances', 12).lines[0]).toContain('checking on it failed 21 times in a row (throttled).');
   });
 
   it('a check refused: unconfirmed, the refusal with its hint; the table missing: said so', () => {
-    const refused = notActive({ status: 'CREATING', polls: 3, transient: 0, error: { code: 'aws_denied', message: 'DescribeTable was denied', hint: 'Grant dynamodb:DescribeTable.', transient: false } }, T, 'spawn-instances');
+    const refused = notActive({ status: 'CREATING', polls: 3, transient: 0, error: { code: 'aws_denied', message: 'DescribeTable was denied', hint: 'Grant dynamodb:DescribeTable.', transient: false } }, T, 'spawn-instances', 12);
     expect(refused.lines[0]).toBe(`:hourglass: The restore into \`${T}\` was started, but its status could not be confirmed (last seen CREATING): DescribeTable was denied. Grant dynamodb:DescribeTable.`);
     expect(refused.failures).toEqual([`${T}: status unconfirmed (CREATING)`]);
-    const missing = notActive({ status: 'MISSING', polls: 10, transient: 0 }, T, 'spawn-instances');
+    const missing = notActive({ status: 'MISSING', polls: 10, transient: 0 }, T, 'spawn-instances', 12);
     expect(missing.lines[0]).toBe(`:hourglass: The restore into \`${T}\` was started, but the table is not ACTIVE: DynamoDB does not show the new table.`);
     expect(missing.failures).toEqual([`${T}: not ACTIVE (MISSING)`]);
   });

@@ -30,12 +30,17 @@ export interface RestorePlan {
   sourceArn?: string;
   source: RestoreSource;
   reapply: Reapply;
+  /** How long the run waits for the new table to be ACTIVE (`dynamodb.restoreWaitHours`), as the approver saw it. */
+  waitHours: number;
 }
 
 /** The stages the progress bar counts. */
 const STAGES = 4;
-/** A restore takes minutes to hours (it depends on the data, not only its size); after this we report and stop waiting. */
-const MAX_WAIT_HOURS = 12;
+/**
+ * A restore takes minutes to hours (it depends on the data, not only its size); after this we report
+ * and stop waiting, unless `dynamodb.restoreWaitHours` says otherwise.
+ */
+export const DEFAULT_WAIT_HOURS = 12;
 /** Transient failures (throttling, 5xx) of the status check in a row before the wait gives up. */
 const MAX_TRANSIENT = 20;
 /** Rounds of a re-apply step that fails transiently (a table still busy, a 5xx), with a durable wait between. */
@@ -45,7 +50,10 @@ const REAPPLY_ROUNDS = 5;
 export function pollDelay(attempt: number): number {
   return attempt <= 6 ? 10 : attempt <= 26 ? 30 : 60;
 }
-const MAX_POLLS = 6 + 20 + Math.ceil((MAX_WAIT_HOURS * 3600 - 6 * 10 - 20 * 30) / 60);
+/** The checks in `hours` (at least 1: the config's minimum) at pollDelay's spacing, the last one a minute before the limit. */
+export function maxPolls(hours: number): number {
+  return 6 + 20 + Math.ceil((hours * 3600 - 6 * 10 - 20 * 30) / 60);
+}
 
 /** The restored table's policy: the source table's ARN (and its index/stream ARNs) becomes the restored table's. */
 export function rewritePolicy(policy: string, sourceArn: string, targetArn: string): string {
@@ -63,14 +71,14 @@ export interface WaitState {
 }
 
 /** The run's end when the wait did not see the new table ACTIVE: why, the status as last seen, and what to do. */
-export function notActive(waited: WaitState, target: string, table: string): { ok: false; lines: string[]; failures: string[] } {
+export function notActive(waited: WaitState, target: string, table: string, waitHours: number): { ok: false; lines: string[]; failures: string[] } {
   const why = waited.error
     ? withHint(waited.error)
     : waited.transient >= MAX_TRANSIENT
       ? `checking on it failed ${waited.transient} times in a row (${waited.lastTransient ?? 'throttled'})`
       : waited.status === 'MISSING'
         ? 'DynamoDB does not show the new table'
-        : `it was still ${waited.status} after ${MAX_WAIT_HOURS} h${waited.transient ? ' (the last check was throttled)' : ''}`;
+        : `it was still ${waited.status} after ${waitHours} h${waited.transient ? ' (the last check was throttled)' : ''}`;
   // A check that failed leaves the status unknown: said as last seen, never as "not ACTIVE".
   const unconfirmed = Boolean(waited.error) || waited.transient > 0;
   return {
@@ -135,6 +143,7 @@ export const runbook: Runbook<RestoreDynamodbInput, RestorePlan> = {
     const source = input.to !== undefined ? await pointInTime(ddb, input.table, input.to, live) : input.backup !== undefined ? await namedBackup(ddb, input.table, input.backup) : await latestBackup(ddb, input.table);
     const reapply = await settingsToReapply(ddb, live, source);
     const will = reapplyList(reapply);
+    const waitHours = deps.config.dynamodb.restoreWaitHours ?? DEFAULT_WAIT_HOURS;
     const lines = [
       sourceLine(input.table, target, source, input.dryRun),
       will.length
@@ -148,13 +157,15 @@ export const runbook: Runbook<RestoreDynamodbInput, RestorePlan> = {
           ]
         : []),
       `Nothing existing changes: ${live ? `\`${input.table}\` is not touched` : 'the deleted table stays deleted'}. The new table is billed (storage${reapply.settings.billingMode === 'PAY_PER_REQUEST' ? '' : ' and provisioned capacity'}) until it is deleted.`,
+      `Waits up to ${waitHours} h for the new table to be ACTIVE (\`dynamodb.restoreWaitHours\`); past that the run says where the restore stands and stops waiting, while DynamoDB goes on with it.`,
     ];
-    return { lines, data: { table: input.table, region, target, live: Boolean(live), ...(live?.TableArn ? { sourceArn: live.TableArn } : {}), source, reapply } };
+    return { lines, data: { table: input.table, region, target, live: Boolean(live), ...(live?.TableArn ? { sourceArn: live.TableArn } : {}), source, reapply, waitHours } };
   },
 
   async execute(ctx, deps, input, plan, progress): Promise<Outcome> {
     const ddb = () => deps.clients.dynamodb(plan.region);
-    const { target, table } = plan;
+    const { target, table, waitHours } = plan;
+    const polls = maxPolls(waitHours);
 
     // 1. Start the restore. A replayed step finds the table it started (its restore summary names the source).
     const started = await step(ctx, 'restore', async () => {
@@ -191,13 +202,13 @@ export const runbook: Runbook<RestoreDynamodbInput, RestorePlan> = {
         initialState: { status: started.status, polls: 0, transient: 0, ...(started.arn ? { arn: started.arn } : {}) },
         waitStrategy: (s, attempt) =>
           // ACTIVE counts only when the last check answered (a throttled check keeps the old status).
-          (s.status === 'ACTIVE' && s.transient === 0) || s.error || s.transient >= MAX_TRANSIENT || (s.status === 'MISSING' && s.polls >= 10) || attempt >= MAX_POLLS
+          (s.status === 'ACTIVE' && s.transient === 0) || s.error || s.transient >= MAX_TRANSIENT || (s.status === 'MISSING' && s.polls >= 10) || attempt >= polls
             ? { shouldContinue: false }
             : { shouldContinue: true, delay: { seconds: pollDelay(attempt) } },
       },
     );
     // A status the last check could not confirm (refused, throttled) is not taken as ACTIVE either.
-    if (waited.status !== 'ACTIVE' || waited.transient > 0 || waited.error) return notActive(waited, target, table);
+    if (waited.status !== 'ACTIVE' || waited.transient > 0 || waited.error) return notActive(waited, target, table, waitHours);
     const arn = waited.arn ?? started.arn;
 
     // 3. Mark it as drbot's, then re-apply what a restore drops, each on its own: one refused is reported, the rest go on.
