@@ -338,7 +338,7 @@ describe('the execution', () => {
     ]);
   });
 
-  it('a backup CREATING for 30 minutes of checks: nothing written', async () => {
+  it('a backup CREATING for 30 minutes of checks (every 10 s for a minute, then every 30 s): nothing written', async () => {
     const t = await pair();
     const i = input(t.live, t.restored);
     const p = await plan(i);
@@ -346,11 +346,16 @@ describe('the execution', () => {
     let checks = 0;
     rewrite<DescribeBackupCommandOutput>(ddb(), 'DescribeBackupCommand', (o) => (checks++, { ...o, BackupDescription: { ...o.BackupDescription, BackupDetails: { ...o.BackupDescription!.BackupDetails!, BackupStatus: 'CREATING' } } }));
 
-    const out = await execute(i, p.data);
+    const out = await executeWatched(i, p.data);
 
-    expect(checks).toBe(180);
+    expect(checks).toBe(64);
     expect(await contents(t.live)).toEqual(BEFORE);
     expect(out.lines).toEqual([`Nothing was changed: the safety backup \`${p.data.backupName}\` is still CREATING after 30 min, so no item was written.`]);
+    // 6 waits of 10 s and 58 of 30 s: 1,800 s, each followed by a check
+    const waits = out.checkpoints.filter((c) => c.startsWith('backup-wait-'));
+    expect(waits).toEqual(Array.from({ length: 64 }, (_, k) => `backup-wait-${k} (wait ${k < 6 ? 10 : 30} s)`));
+    expect(out.checkpoints.filter((c) => c.startsWith('backup-check-'))).toHaveLength(64);
+    expect(out.checkpoints.at(-1)).toBe('backup-check-63');
   });
 
   it('a retried run finds the safety backup it made, and makes no second one', async () => {

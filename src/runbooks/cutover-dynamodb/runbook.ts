@@ -33,9 +33,12 @@ const WRITE_CONCURRENCY = 4;
 /** A chunk that fails for a passing reason is done again this many times, after durable waits of 5, 10, 20, 40 s. */
 const CHUNK_RETRIES = 4;
 const CHUNK_BACKOFF_SECONDS = 5;
-const POLL_SECONDS = 10;
 /** An on-demand backup is usually AVAILABLE in seconds to minutes; after 30 min the run stops before writing. */
-const MAX_POLLS = 180;
+const BACKUP_WAIT_SECONDS = 30 * 60;
+/** The wait before the safety backup's check `poll` (from 0): 10 s in its first minute, then 30 s. */
+function backupPollDelay(poll: number): number {
+  return poll < 6 ? 10 : 30;
+}
 const BACKUP_NAME_MAX = 255;
 
 /** The tags `/dr restore dynamodb` puts on the tables it restores. */
@@ -172,8 +175,11 @@ export const runbook: Runbook<CutoverDynamodbInput, CutoverPlan> = {
     }
     const backup = made.value;
     let status = backup.status;
-    for (let poll = 0; status === 'CREATING' && poll < MAX_POLLS; poll++) {
-      await ctx.wait(`backup-wait-${poll}`, { seconds: POLL_SECONDS });
+    // 64 checks in the 30 min, the last at its end (each wait and check is a durable operation, of the 25,000 a run may hold)
+    for (let poll = 0, waited = 0; status === 'CREATING' && waited < BACKUP_WAIT_SECONDS; poll++) {
+      const seconds = backupPollDelay(poll);
+      await ctx.wait(`backup-wait-${poll}`, { seconds });
+      waited += seconds;
       const d = await safeStep(ctx, `backup-check-${poll}`, async () => {
         const b = await describeBackup(ddb, backup.arn);
         await progress.report(0, plan.counts.restoredItems + plan.counts.liveItems, `waiting for the safety backup (${b.status}); items compared`);
@@ -183,7 +189,7 @@ export const runbook: Runbook<CutoverDynamodbInput, CutoverPlan> = {
       status = d.value;
     }
     if (status !== 'AVAILABLE') {
-      const why = status === 'CREATING' ? `still CREATING after ${(MAX_POLLS * POLL_SECONDS) / 60} min` : status;
+      const why = status === 'CREATING' ? `still CREATING after ${BACKUP_WAIT_SECONDS / 60} min` : status;
       return { ok: false, lines: [`Nothing was changed: the safety backup \`${plan.backupName}\` is ${why}, so no item was written.`], failures: [`backup ${backup.arn}: ${status}`], next: again };
     }
     const backupLine = `Safety backup \`${plan.backupName}\` is AVAILABLE (\`${backup.arn}\`): it holds \`${input.table}\` as it was before the cut-over.`;
