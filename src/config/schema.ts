@@ -123,9 +123,11 @@ export const configSchema = z.strictObject({
     /**
      * How long `/dr restore dynamodb` waits for the new table to be ACTIVE before it says where the
      * restore stands and stops waiting (12 when unset). A restore's time depends on the data, not
-     * only its size: a large table may need longer.
+     * only its size: a large table may need longer. At most 20: a run's steps have 24 h after the
+     * approval (config/execution.ts), and its lock on the table as long; the re-apply and the
+     * comparison come after the wait.
      */
-    restoreWaitHours: z.optional(count(1, 48)),
+    restoreWaitHours: z.optional(count(1, 20)),
   }),
   ami: z._default(z.strictObject({ tagKey: z._default(text(1, 128), 'spawn'), tagValue: z._default(text(1, 256), 'true') }), { tagKey: 'spawn', tagValue: 'true' }),
   lambda: z._default(

@@ -417,7 +417,7 @@ describe('the execution', () => {
     ]);
   });
 
-  // The wait set to its shortest, 1 h (75 checks): the default 12 h is 735 checks, which take the
+  // The wait set to its shortest, 1 h (76 checks): the default 12 h is 736 checks, which take the
   // local runner about a minute (maxPolls' own test in test/unit/restore-dynamodb.test.ts counts them).
   it('still CREATING after the configured wait (1 h) of checks spaced 10 s, then 30 s, then a minute, the last one throttled: the wait gives up and says the status as last seen', async () => {
     const t = await table({ bare: true });
@@ -427,7 +427,7 @@ describe('the execution', () => {
     const p = await plan(i);
     expect(p.data.waitHours).toBe(1);
     expect(p.lines.at(-1)).toMatch(/^Waits up to 1 h for the new table to be ACTIVE /);
-    const checks = checksSee(p.data, (k) => (k === 75 ? 'THROTTLED' : 'CREATING'));
+    const checks = checksSee(p.data, (k) => (k === 76 ? 'THROTTLED' : 'CREATING'));
 
     const out = await traced(i, p.data);
 
@@ -437,15 +437,15 @@ describe('the execution', () => {
       `Check it in the console; once it is ACTIVE, \`/dr keep dynamodb ${t.name} --restored ${p.data.target}\` or \`/dr delete restored-table ${p.data.target}\` take it from there.`,
     ]);
     expect(out.failures).toEqual([`${p.data.target}: status unconfirmed (CREATING)`]);
-    // 74 waits between 75 checks (3,540 s: the last check a minute before the hour), then it stopped
+    // 75 waits between 76 checks (3,600 s: the last check at the hour), then it stopped
     const runs = out.pollDelays.reduce<[number, number][]>((acc, d) => (acc.at(-1)?.[0] === d ? [...acc.slice(0, -1), [d, (acc.at(-1)?.[1] ?? 0) + 1]] : [...acc, [d, 1]]), []);
     expect(runs).toEqual([
       [10, 6],
       [30, 20],
-      [60, 48],
+      [60, 49],
     ]);
-    expect(checks()).toBe(75);
-    expect(out.reports.at(-1)?.[2]).toBe(`restoring into ${p.data.target}: CREATING (check 74)`);
+    expect(checks()).toBe(76);
+    expect(out.reports.at(-1)?.[2]).toBe(`restoring into ${p.data.target}: CREATING (check 75)`);
   });
 
   it('checks throttled 20 times in a row: the wait gives up and says why', async () => {

@@ -279,9 +279,9 @@ describe('cut-over when AWS or Slack fails mid-run', () => {
       undoWrites();
     }
 
-    // assess: every poll made (30 min of 10 s durable waits), then the honest failure
+    // assess: every poll made (30 min of durable waits: 6 of 10 s, then 58 of 30 s), then the honest failure
     expect(runSummary(stack, runId)).toMatchObject({ status: 'failed' });
-    expect(checks).toBe(180);
+    expect(checks).toBe(64);
     expect(writes).toBe(0);
     expect(canonicalItems(await scanItems(ddb, T.stuck))).toEqual(before);
     const text = final(message);

@@ -42,6 +42,17 @@ describe('loadConfigFile / parseConfig: valid configs', () => {
     expect(cfg).toEqual(SANDBOX_CONFIG);
   });
 
+  it('takes a DynamoDB restore wait from 1 h to 20 h, and leaves it unset when not given', () => {
+    for (const hours of [1, 20]) {
+      const raw = example();
+      raw.dynamodb.restoreWaitHours = hours;
+      expect(parseConfig(raw, 'drbot.config.yaml').dynamodb.restoreWaitHours).toBe(hours);
+    }
+    const raw = example();
+    delete raw.dynamodb.restoreWaitHours;
+    expect(parseConfig(raw, 'drbot.config.yaml').dynamodb.restoreWaitHours).toBeUndefined();
+  });
+
   it('fills defaults for the optional sections', () => {
     // prepare
     const raw = example();
@@ -81,7 +92,7 @@ describe('parseConfig: invalid configs name the path', () => {
     ['a zero-day retention', (r) => (r.retention.dynamodbBackupDays = 0), 'retention.dynamodbBackupDays'],
     ['a retention word that is not forever', (r) => (r.retention.route53ExportDays = 'never'), 'retention.route53ExportDays'],
     ['a DynamoDB restore that never waits', (r) => (r.dynamodb.restoreWaitHours = 0), 'dynamodb.restoreWaitHours'],
-    ['a DynamoDB restore wait over two days', (r) => (r.dynamodb.restoreWaitHours = 49), 'dynamodb.restoreWaitHours'],
+    ['a DynamoDB restore wait longer than a run\'s steps may take (20 h at most)', (r) => (r.dynamodb.restoreWaitHours = 21), 'dynamodb.restoreWaitHours'],
     ['a fractional DynamoDB restore wait', (r) => (r.dynamodb.restoreWaitHours = 1.5), 'dynamodb.restoreWaitHours'],
     ['a DynamoDB restore wait given as text', (r) => (r.dynamodb.restoreWaitHours = '12h'), 'dynamodb.restoreWaitHours'],
   ])('refuses %s', (_case, mutate, path) => {

@@ -50,9 +50,9 @@ const REAPPLY_ROUNDS = 5;
 export function pollDelay(attempt: number): number {
   return attempt <= 6 ? 10 : attempt <= 26 ? 30 : 60;
 }
-/** The checks in `hours` (at least 1: the config's minimum) at pollDelay's spacing, the last one a minute before the limit. */
+/** The checks in `hours` (at least 1: the config's minimum) at pollDelay's spacing, the first at once and the last at the limit: the time said is the time waited. */
 export function maxPolls(hours: number): number {
-  return 6 + 20 + Math.ceil((hours * 3600 - 6 * 10 - 20 * 30) / 60);
+  return 1 + 6 + 20 + Math.ceil((hours * 3600 - 6 * 10 - 20 * 30) / 60);
 }
 
 /** The restored table's policy: the source table's ARN (and its index/stream ARNs) becomes the restored table's. */
