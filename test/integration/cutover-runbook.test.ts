@@ -258,6 +258,8 @@ describe('the execution', () => {
       `\`${t.restored}\` is kept until someone presses Delete restored table.`,
     ]);
     expect(out.next).toEqual([{ label: 'Delete restored table', command: `delete restored-table ${t.restored}`, style: 'danger' }]);
+    // the write chunk's own report, then the delete chunk's: each counts what was done before it too
+    expect(out.reports.map((r) => r[2])).toContain('items compared, 3 written, 0 deleted:');
     expect(out.reports.at(-1)).toEqual([9, 9, 'items compared, 3 written, 1 deleted:']);
   });
 
@@ -516,6 +518,22 @@ describe('the execution', () => {
     expect(out.lines[2]).toBe(':warning: Verified by a full diff of both tables: *3* items still differ and *0* are still to delete (written by something else meanwhile?). Cut over again to finish.');
   });
 
+  it('deletes that do not land, the writes all done: the verifying diff counts the one still to delete, and the run is not ok', async () => {
+    const t = await pair();
+    const i = input(t.live, t.restored);
+    const p = await plan(i);
+    // a batch of deletes answered as done, nothing deleted; the writes go to moto
+    stub(ddb(), 'BatchWriteItemCommand', (x: { RequestItems?: Record<string, { DeleteRequest?: unknown }[]> }) =>
+      Object.values(x.RequestItems ?? {}).flat().every((r) => r.DeleteRequest) ? { UnprocessedItems: {} } : undefined,
+    );
+
+    const out = await execute(i, p.data);
+
+    expect(out.ok).toBe(false);
+    expect(out.lines[2]).toBe(':warning: Verified by a full diff of both tables: *0* items still differ and *1* are still to delete (written by something else meanwhile?). Cut over again to finish.');
+    expect(out.next?.map((s) => s.label)).toEqual(['Cut over again', 'Delete restored table']);
+  });
+
   it('writes that do not land (something else writing meanwhile): the verifying diff says what still differs and offers Cut over again', async () => {
     const t = await pair();
     const i = input(t.live, t.restored);
@@ -548,6 +566,8 @@ describe('the execution', () => {
     expect(await contents(t.live)).toEqual(AFTER);
     expect(out.ok).toBe(false);
     expect(out.lines.at(-1)).toBe(':warning: The verifying diff could not run.');
+    // why, as the run's failure
+    expect(out.failures).toEqual([expect.stringMatching(/^Scan on `co-\d+-restored-[\d-]+` failed: User is not authorized to perform this action\. Grant /)]);
     expect(out.lines[0]).toBe(`Wrote *3* of 3 items and deleted *1* of 1 in \`${t.live}\`; 2 were already the same.`);
     expect(out.next?.map((s) => s.label)).toEqual(['Cut over again', 'Delete restored table']);
   });
