@@ -11,12 +11,23 @@ export interface Insync {
   error?: string;
 }
 
+/** The wait after check `checks` (from 1) of a spaced wait: every 10 s in its first minute, then every 30 s. */
+export function spacedDelay(checks: number): number {
+  return checks <= 6 ? 10 : 30;
+}
+
+/** The checks of a spaced wait (spacedDelay) in `minutes`, the first at once and the last at the limit: 35 in 15 min. */
+export function spacedChecks(minutes: number): number {
+  return 1 + 6 + (minutes * 60 - 6 * 10) / 30;
+}
+
 /**
- * Waits (durably: no Lambda sleeps) until the change `changeId` is INSYNC, asking every
- * `pollSeconds` at most `maxChecks` times. Throttling or a 5xx asks again at the next check; any
- * other error ends the wait, and is returned for the report. `name` is the wait's operation name.
+ * Waits (durably: no Lambda sleeps) until the change `changeId` is INSYNC, asking at most
+ * `maxChecks` times, `delay(checks)` seconds after the check numbered `checks` (from 1). Throttling
+ * or a 5xx asks again at the next check; any other error ends the wait, and is returned for the
+ * report. `name` is the wait's operation name.
  */
-export function waitInsync(ctx: DurableContext, r53: Route53Client, name: string, changeId: string, opts: { pollSeconds: number; maxChecks: number }): Promise<Insync> {
+export function waitInsync(ctx: DurableContext, r53: Route53Client, name: string, changeId: string, opts: { delay: (checks: number) => number; maxChecks: number }): Promise<Insync> {
   return ctx.waitForCondition<Insync>(
     name,
     async (s) => {
@@ -29,7 +40,7 @@ export function waitInsync(ctx: DurableContext, r53: Route53Client, name: string
     },
     {
       initialState: { id: changeId, status: 'PENDING', checks: 0 },
-      waitStrategy: (s) => (s.status === 'INSYNC' || s.error || s.checks >= opts.maxChecks ? { shouldContinue: false } : { shouldContinue: true, delay: { seconds: opts.pollSeconds } }),
+      waitStrategy: (s) => (s.status === 'INSYNC' || s.error || s.checks >= opts.maxChecks ? { shouldContinue: false } : { shouldContinue: true, delay: { seconds: opts.delay(s.checks) } }),
     },
   );
 }

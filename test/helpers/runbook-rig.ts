@@ -25,7 +25,12 @@ export type HistoryEvent = ReturnType<TestResult<unknown>['getHistoryEvents']>[n
  * config)), as the runbooks make them. A step `answer` gives a result for (anything but undefined) is
  * not run: that result is returned instead (a rejected promise: its error is thrown).
  */
-export function watchSteps(ctx: DurableContext, answer: (step: string) => unknown = () => undefined): { ctx: DurableContext; checkpoints: string[] } {
+export function watchSteps(
+  ctx: DurableContext,
+  answer: (step: string) => unknown = () => undefined,
+  /** Told each delay a wait-for-condition's strategy asks for after a check it ran (a replay runs none). */
+  onDelay: (name: string, seconds: number) => void = () => {},
+): { ctx: DurableContext; checkpoints: string[] } {
   const checkpoints: string[] = [];
   const watched = new Proxy(ctx, {
     get(target, prop) {
@@ -45,7 +50,12 @@ export function watchSteps(ctx: DurableContext, answer: (step: string) => unknow
       if (prop === 'waitForCondition') {
         return (name: string, check: WaitForConditionCheckFunc<unknown>, config: WaitForConditionConfig<unknown>) => {
           checkpoints.push(name);
-          return target.waitForCondition(name, check, config);
+          const waitStrategy: WaitForConditionConfig<unknown>['waitStrategy'] = (state, attempt) => {
+            const d = config.waitStrategy(state, attempt);
+            if (d.shouldContinue) onDelay(name, d.delay.seconds ?? 0);
+            return d;
+          };
+          return target.waitForCondition(name, check, { ...config, waitStrategy });
         };
       }
       const v: unknown = Reflect.get(target, prop, target);
@@ -165,7 +175,8 @@ export function useRunbookRig() {
    * As execute(), also naming the run's checkpoints in order (see watchSteps: its steps, and its
    * durable waits with their length, the local runner skipping their time) and keeping the
    * execution's history; a step `answer` gives a result for is not run. Each invocation replays the
-   * run from its start: the checkpoints are the last one's, which names every checkpoint.
+   * run from its start: the checkpoints are the last one's, which names every checkpoint. `delays`:
+   * each wait-for-condition's delays after its checks, in order, over every invocation.
    */
   async function executeWatched<I extends AnyRunInput, P>(
     rb: Runbook<I, P>,
@@ -173,15 +184,16 @@ export function useRunbookRig() {
     plan: P,
     /** A step's result given instead of running it (undefined: run it). */
     answer?: (step: string) => unknown,
-  ): Promise<Outcome & { reports: Reports; checkpoints: string[]; history: HistoryEvent[] }> {
+  ): Promise<Outcome & { reports: Reports; checkpoints: string[]; delays: Record<string, number[]>; history: HistoryEvent[] }> {
     const { reports, progress } = reporter();
     let checkpoints: string[] = [];
+    const delays: Record<string, number[]> = {};
     const r = await ended((ctx, d, x) => {
-      const watched = watchSteps(ctx, answer);
+      const watched = watchSteps(ctx, answer, (name, seconds) => (delays[name] ??= []).push(seconds));
       checkpoints = watched.checkpoints;
       return rb.execute(watched.ctx, d, x as I, plan, progress);
     }, input);
-    return { ...succeeded(how<Outcome>(r)), reports, checkpoints, history: r.getHistoryEvents() };
+    return { ...succeeded(how<Outcome>(r)), reports, checkpoints, delays, history: r.getHistoryEvents() };
   }
 
   /** Runs `fn` as a durable function on a local runner of its own, with the rig's deps, until it ends: the SDK's result. */

@@ -398,7 +398,7 @@ describe('the execution', () => {
     expect(again.lines[1]).toBe('2 batches were found already applied when retried (an earlier answer was lost), and not sent twice.');
   });
 
-  it('two batches PENDING: GetChange refused for both, said once for both; still PENDING after 90 checks each: both named', async () => {
+  it('two batches PENDING: GetChange refused for both, said once for both; still PENDING after 35 checks each: both named', async () => {
     const z = await zone(620);
     const ids: string[] = [];
     rewrite<ChangeResourceRecordSetsCommandOutput>(r53(), 'ChangeResourceRecordSetsCommand', (o) => {
@@ -422,7 +422,7 @@ describe('the execution', () => {
     stub(r53(), 'GetChangeCommand', (x) => ({ ChangeInfo: { Id: String(x.Id), Status: (++checks, 'PENDING'), SubmittedAt: new Date() } }));
     const j = input();
     const slow = await execute(j, (await plan(j)).data);
-    expect(checks).toBe(180);
+    expect(checks).toBe(70);
     expect(slow.lines).toContain(':hourglass: batches 1, 2 not INSYNC after 15 min of checking; Route53 still propagates them.');
     expect(zoneVsExport(await live(z), z.exported, z.apex)).toEqual([]);
   });
@@ -550,7 +550,7 @@ describe('the execution', () => {
     );
   });
 
-  it('a change PENDING: waited for until INSYNC; still PENDING after 90 checks, or GetChange refused: said, and still verified', async () => {
+  it('a change PENDING: waited for until INSYNC; still PENDING after 35 checks in 15 min, or GetChange refused: said, and still verified', async () => {
     const z = await zone();
     await drift(z);
     rewrite<ChangeResourceRecordSetsCommandOutput>(r53(), 'ChangeResourceRecordSetsCommand', (o) => ({ ...o, ChangeInfo: { ...o.ChangeInfo!, Status: 'PENDING' } }));
@@ -567,9 +567,11 @@ describe('the execution', () => {
     let slow = 0;
     const undoSlow = stub(r53(), 'GetChangeCommand', (x) => ({ ChangeInfo: { Id: String(x.Id), Status: (++slow, 'PENDING'), SubmittedAt: new Date() } }));
     const j = input();
-    const pending = await execute(j, (await plan(j)).data);
+    const pending = await rig.executeWatched(runbook, j, (await plan(j)).data);
     undoSlow();
-    expect(slow).toBe(90);
+    expect(slow).toBe(35);
+    // every 10 s in the first minute, then every 30 s (durable waits, the time skipped): the last check at 15 min
+    expect(pending.delays).toEqual({ 'insync-0': [...Array<number>(6).fill(10), ...Array<number>(28).fill(30)] });
     expect(pending.lines).toContain(':hourglass: batch 1 not INSYNC after 15 min of checking; Route53 still propagates it.');
     expect(pending.lines).not.toContain('Route53 reported every applied batch INSYNC (on all its name servers).');
     expect(pending.lines).toContain(':mag: Verified by listing: the zone equals the export (SOA and apex NS aside): *0* differences. 1 record set not in the export was kept (`--delete-extra` deletes it).');

@@ -116,7 +116,7 @@ export async function applyDns(ctx: DurableContext, deps: RunbookDeps, name: str
     }
     result.applied += b.length;
     if (r.value.status === 'INSYNC') continue;
-    const synced = await waitInsync(ctx, r53, `${name}-insync-${i}`, r.value.id, { pollSeconds: POLL_SECONDS, maxChecks: MAX_CHECKS });
+    const synced = await waitInsync(ctx, r53, `${name}-insync-${i}`, r.value.id, { delay: () => POLL_SECONDS, maxChecks: MAX_CHECKS });
     if (synced.error) result.pending.push(`batch ${i + 1}: ${synced.error}`);
     else if (synced.status !== 'INSYNC') result.pending.push(`batch ${i + 1} not INSYNC after ${(MAX_CHECKS * POLL_SECONDS) / 60} min`);
   }

@@ -6,15 +6,14 @@ import { code, slackDate } from '../../slack/views/format';
 import { formatCount, plural } from '../../slack/views/run';
 import { latestKey, readZone, type Route53Export } from '../backup-route53/runbook';
 import { type Runbook, safeStep, type StepFailure } from '../driver';
-import { waitInsync } from '../route53-insync';
+import { spacedChecks, spacedDelay, waitInsync } from '../route53-insync';
 import { backupTarget, putObject, readLatest, sha256Hex } from '../exports';
 import type { RunbookDeps } from '../types';
 import type { RestoreRoute53Input } from '.';
 import { batchHolds, byKey, differences, diffZone, normName, planBatches, recordLabel, type ZoneDiff } from './diff';
 
-/** GetChange every 10 s, for up to 15 minutes a batch (Route53 usually takes under a minute). */
-const POLL_SECONDS = 10;
-const MAX_CHECKS = 90;
+/** GetChange every 10 s in a batch's first minute (Route53 usually takes less), then every 30 s, for up to 15 minutes. */
+const WAIT_MINUTES = 15;
 const SAMPLE = 5;
 /** `1 record set`, `2 record sets`. */
 const recordSets = (n: number): string => plural(n, 'record set', 'record sets');
@@ -262,7 +261,7 @@ export const runbook: Runbook<RestoreRoute53Input, RestoreRoute53Plan> = {
       done += total(b);
       if (r.value.replayed) replayed++;
       if (r.value.status === 'PENDING' && r.value.id) {
-        const synced = await waitInsync(ctx, r53, `insync-${i}`, r.value.id, { pollSeconds: POLL_SECONDS, maxChecks: MAX_CHECKS });
+        const synced = await waitInsync(ctx, r53, `insync-${i}`, r.value.id, { delay: spacedDelay, maxChecks: spacedChecks(WAIT_MINUTES) });
         if (synced.error) unchecked.push(`batch ${i + 1}: ${synced.error}`);
         else if (synced.status !== 'INSYNC') pending.push(i + 1);
       }
@@ -289,7 +288,7 @@ export const runbook: Runbook<RestoreRoute53Input, RestoreRoute53Plan> = {
     if (replayed) lines.push(`${replayed === 1 ? 'One batch was' : `${replayed} batches were`} found already applied when retried (an earlier answer was lost), and not sent twice.`);
     if (applied.length && !pending.length && !unchecked.length) lines.push(`Route53 reported every applied batch INSYNC (on all its name servers).`);
     if (unchecked.length) lines.push(`:warning: Could not ask Route53 whether ${unchecked.length === 1 ? 'a batch is' : `${unchecked.length} batches are`} INSYNC (GetChange): ${unchecked.slice(0, 3).join('; ')}. The changes are made; only their propagation is unconfirmed.`);
-    if (pending.length) lines.push(`:hourglass: ${pending.length === 1 ? 'batch' : 'batches'} ${pending.join(', ')} not INSYNC after ${(MAX_CHECKS * POLL_SECONDS) / 60} min of checking; Route53 still propagates ${pending.length === 1 ? 'it' : 'them'}.`);
+    if (pending.length) lines.push(`:hourglass: ${pending.length === 1 ? 'batch' : 'batches'} ${pending.join(', ')} not INSYNC after ${WAIT_MINUTES} min of checking; Route53 still propagates ${pending.length === 1 ? 'it' : 'them'}.`);
     if (stopped) {
       const f = stopped.failure;
       const rest = sum(batches.slice(stopped.at));
