@@ -266,6 +266,15 @@ describe('S3', () => {
       `GetBucketLifecycleConfiguration on \`${b}\` failed: User is not authorized to perform this action — Grant the bot's role permission for \`GetBucketLifecycleConfiguration\` on this resource (see template.yaml).`,
     ]);
     expect(unread.ok).toBe(false);
+
+    // every change made, only the read-back refused: still not ok (nothing confirms the settings)
+    undoFaults();
+    fail(s3(), 'GetBucketVersioningCommand', ACCESS_DENIED);
+    const unconfirmed = await execute(input('s3'), p.data);
+    expect(unconfirmed.lines.slice(0, 2)).toEqual(['Applied 1 of 1 change.', expect.stringContaining(b)]);
+    expect(unconfirmed.lines.at(-1)).toMatch(/^:warning: Could not read the settings back: .*GetBucketVersioning.*not authorized/);
+    expect(unconfirmed.failures).toEqual([]);
+    expect(unconfirmed.ok).toBe(false);
   });
 
   it('only what each bucket lacks: versioning suspended, replicas already there (versioned or not), rules of others under drbot\'s own role kept; the summary counts the resources it changes; a bucket right at the plan is not the run\'s to read back', async () => {
