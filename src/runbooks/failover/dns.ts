@@ -15,8 +15,10 @@ import { dnsName, type RecordNow, readRecords } from './readiness';
  */
 
 const POLL_SECONDS = 10;
-/** 60 checks of 10 s: Route53 usually propagates within a minute; past 10 min we report and go on. */
-const MAX_CHECKS = 60;
+/** Route53 usually propagates within a minute; past 10 min we report and go on. */
+const WAIT_MINUTES = 10;
+/** A check every 10 s, the first at once and the last at the limit: 61. */
+const MAX_CHECKS = 1 + (WAIT_MINUTES * 60) / POLL_SECONDS;
 
 /** The values a record is given from the launched instances, by its `target`. */
 export function valuesFor(record: FailoverRecord, instances: readonly LaunchedInstance[]): string[] {
@@ -118,7 +120,7 @@ export async function applyDns(ctx: DurableContext, deps: RunbookDeps, name: str
     if (r.value.status === 'INSYNC') continue;
     const synced = await waitInsync(ctx, r53, `${name}-insync-${i}`, r.value.id, { delay: () => POLL_SECONDS, maxChecks: MAX_CHECKS });
     if (synced.error) result.pending.push(`batch ${i + 1}: ${synced.error}`);
-    else if (synced.status !== 'INSYNC') result.pending.push(`batch ${i + 1} not INSYNC after ${(MAX_CHECKS * POLL_SECONDS) / 60} min`);
+    else if (synced.status !== 'INSYNC') result.pending.push(`batch ${i + 1} not INSYNC after ${WAIT_MINUTES} min`);
   }
   return result;
 }
