@@ -67,8 +67,8 @@ module.exports = {
     // the runbooks' pure parts: what a Route53 restore and a DynamoDB cutover change, the setup merge
     // (cutover-dynamodb/diff.ts also by the cutover unit file above)
     '<rootDir>/test/unit/route53-diff.test.ts',
-    // src/runbooks/route53-insync.ts: the spaced wait's arithmetic (its waits: failover-dns, restore-route53-runbook)
-    '<rootDir>/test/unit/route53-insync.test.ts',
+    // src/runbooks/spaced-wait.ts: the spaced wait's arithmetic (its waits: restore-route53-runbook, cutover-runbook)
+    '<rootDir>/test/unit/spaced-wait.test.ts',
     '<rootDir>/test/unit/setup-merge.test.ts',
     // copy-back: which objects it copies (restore-s3/replica.ts), the comparison on moto
     '<rootDir>/test/unit/merge-listings.test.ts',

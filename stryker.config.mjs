@@ -33,8 +33,10 @@ export default {
     'src/runbooks/export-prune.ts',
     // the failover's and failback's DNS writes: batches within Route53's limits, INSYNC waits, the check after
     'src/runbooks/failover/dns.ts',
-    // the INSYNC wait both use (the Route53 restore's spaced: the last check at the limit it reports)
+    // the INSYNC wait both use
     'src/runbooks/route53-insync.ts',
+    // the spaced wait of the Route53 restore and the cut-over's safety backup: the last check at the limit they report
+    'src/runbooks/spaced-wait.ts',
     // what an IAM restore changes in a role and its policies (the plan shows it, the steps apply it)
     'src/runbooks/restore-iam/diff.ts',
     // /dr rollback lambda: what it plans, refuses and leaves the alias on (a rollback, a canary, an abort)

@@ -7,6 +7,7 @@ import { code } from '../../slack/views/format';
 import { formatCount } from '../../slack/views/run';
 import { isSdkControlFlow, type Outcome, type Runbook, safeStep, STEP, type StepFailure } from '../driver';
 import { tableRegion } from '../resources';
+import { spacedDelay } from '../spaced-wait';
 import type { NextStep } from '../verb';
 import { allDone, type ChunkContext, type ChunkResult, type Cursor, deleteChunk, startCursors, writeChunk } from './apply';
 import { type DiffCounts, diffTables, type TableDiff } from './diff';
@@ -35,10 +36,6 @@ const CHUNK_RETRIES = 4;
 const CHUNK_BACKOFF_SECONDS = 5;
 /** An on-demand backup is usually AVAILABLE in seconds to minutes; after 30 min the run stops before writing. */
 const BACKUP_WAIT_SECONDS = 30 * 60;
-/** The wait before the safety backup's check `poll` (from 0): 10 s in its first minute, then 30 s. */
-function backupPollDelay(poll: number): number {
-  return poll < 6 ? 10 : 30;
-}
 const BACKUP_NAME_MAX = 255;
 
 /** The tags `/dr restore dynamodb` puts on the tables it restores. */
@@ -177,7 +174,8 @@ export const runbook: Runbook<CutoverDynamodbInput, CutoverPlan> = {
     let status = backup.status;
     // 64 checks in the 30 min, the last at its end (each wait and check is a durable operation, of the 25,000 a run may hold)
     for (let poll = 0, waited = 0; status === 'CREATING' && waited < BACKUP_WAIT_SECONDS; poll++) {
-      const seconds = backupPollDelay(poll);
+      // after the first check (CreateBackup's own answer), 10 s apart in the first minute, then 30 s
+      const seconds = spacedDelay(poll + 1);
       await ctx.wait(`backup-wait-${poll}`, { seconds });
       waited += seconds;
       const d = await safeStep(ctx, `backup-check-${poll}`, async () => {

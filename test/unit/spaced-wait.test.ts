@@ -1,4 +1,4 @@
-import { spacedChecks, spacedDelay } from '../../src/runbooks/route53-insync';
+import { spacedChecks, spacedDelay } from '../../src/runbooks/spaced-wait';
 
 describe('spacedDelay and spacedChecks', () => {
   it('waits 10 s after each of the first six checks, then 30 s', () => {
