@@ -427,6 +427,36 @@ describe('the execution', () => {
     expect(zoneVsExport(await live(z), z.exported, z.apex)).toEqual([]);
   });
 
+  it('four batches PENDING with GetChange refused: all four counted, the first three named (the line stays short)', async () => {
+    const name = `z${++n}.example.com`;
+    const id = await seedZone(rig.moto().clients, rig.deps().config, 10, name);
+    rig.configure({ route53: { hostedZoneId: id } });
+    const apex = `${name}.`;
+    // 42 values of 194 characters: 8,148, which an UPSERT counts twice (16,296), so two do not fit in a batch's 32,000: one a batch.
+    const big = [0, 1, 2, 3].map((k): ResourceRecordSet => ({ Name: `big-${k}.${apex}`, Type: 'TXT', TTL: 300, ResourceRecords: Array.from({ length: 42 }, (_, j) => ({ Value: `"${k}-${String(j).padStart(2, '0')}-${'x'.repeat(187)}"` })) }));
+    await applyChanges(r53(), id, big.map(upsert));
+    const key = await backup(id);
+    const exported = (await readExportDoc(s3(), BACKUPS, key)).recordSets;
+    await applyChanges(r53(), id, big.map((r) => upsert({ ...r, TTL: 999 })));
+    const ids: string[] = [];
+    rewrite<ChangeResourceRecordSetsCommandOutput>(r53(), 'ChangeResourceRecordSetsCommand', (o) => {
+      ids.push(String(o.ChangeInfo?.Id).replace(/^\/change\//, ''));
+      return { ...o, ChangeInfo: { ...o.ChangeInfo!, Status: 'PENDING' } };
+    });
+    fail(r53(), 'GetChangeCommand', ACCESS_DENIED);
+    const i = input();
+    const out = await execute(i, (await plan(i)).data);
+    expect(ids).toHaveLength(4);
+    expect(zoneVsExport(await live({ id, apex, key, exported }), exported, apex)).toEqual([]);
+    expect(out.lines).toContain(
+      `:warning: Could not ask Route53 whether 4 batches are INSYNC (GetChange): ${ids
+        .slice(0, 3)
+        .map((c, k) => `batch ${k + 1}: GetChange on \`${c}\` failed: User is not authorized to perform this action`)
+        .join('; ')}. The changes are made; only their propagation is unconfirmed.`,
+    );
+    expect(out.ok).toBe(true);
+  });
+
   it('the change set cannot be read back (AccessDenied): nothing applied, the key and the refusal said', async () => {
     const z = await zone();
     await drift(z);
