@@ -408,6 +408,24 @@ describe('the execution', () => {
     expect(out.lines.at(-1)).toBe(':mag: Verified by exporting IAM again: the 1 role matches the export, *0* differences.');
   });
 
+  it('a managed policy detached since the export, attached to no role now: read as it is (unchanged), only attached again', async () => {
+    const e = await estate(1);
+    const [r0] = e.roles as [string];
+    await iam().send(new DetachRolePolicyCommand({ RoleName: r0, PolicyArn: e.policyArn }));
+    const i = input({ roles: [r0] });
+    const p = await plan(i);
+    expect(p.lines[1]).toBe('*1* role differs: 1 change will be written, nothing else');
+    expect(p.lines[2]).toBe(diffBlock([r0, `  + managed policy ${e.prefix}read (${e.policyArn}): attached`]));
+
+    const out = await rig.executeWatched(runbook, i, p.data);
+
+    expect(out.checkpoints).toEqual(['export', `role ${r0}`, 'verify']);
+    expect(out.ok).toBe(true);
+    expect((await roleState(r0)).attached).toEqual([`${e.prefix}read`]);
+    expect(await defaultDocument(e.policyArn)).toEqual(JSON.parse(doc('s3:GetObject', 'arn:aws:s3:::spawn-binaries/*')));
+    expect(out.lines.at(-1)).toBe(':mag: Verified by exporting IAM again: the 1 role matches the export, *0* differences.');
+  });
+
   it('AccessDenied on one role: the others are restored; the report names it, the difference left, and the run fails', async () => {
     const e = await estate(3);
     await drift(e);
