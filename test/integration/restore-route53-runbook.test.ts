@@ -434,6 +434,7 @@ describe('the execution', () => {
     const apex = `${name}.`;
     // 42 values of 194 characters: 8,148, which an UPSERT counts twice (16,296), so two do not fit in a batch's 32,000: one a batch.
     const big = [0, 1, 2, 3].map((k): ResourceRecordSet => ({ Name: `big-${k}.${apex}`, Type: 'TXT', TTL: 300, ResourceRecords: Array.from({ length: 42 }, (_, j) => ({ Value: `"${k}-${String(j).padStart(2, '0')}-${'x'.repeat(187)}"` })) }));
+    // Set up in one call over the limit: moto does not check it (the runbook under test does).
     await applyChanges(r53(), id, big.map(upsert));
     const key = await backup(id);
     const exported = (await readExportDoc(s3(), BACKUPS, key)).recordSets;
