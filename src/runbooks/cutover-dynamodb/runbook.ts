@@ -7,7 +7,7 @@ import { code } from '../../slack/views/format';
 import { formatCount } from '../../slack/views/run';
 import { isSdkControlFlow, type Outcome, type Runbook, safeStep, STEP, type StepFailure } from '../driver';
 import { tableRegion } from '../resources';
-import { spacedDelay } from '../spaced-wait';
+import { spacedChecks, spacedDelay } from '../spaced-wait';
 import type { NextStep } from '../verb';
 import { allDone, type ChunkContext, type ChunkResult, type Cursor, deleteChunk, startCursors, writeChunk } from './apply';
 import { type DiffCounts, diffTables, type TableDiff } from './diff';
@@ -35,7 +35,7 @@ const WRITE_CONCURRENCY = 4;
 const CHUNK_RETRIES = 4;
 const CHUNK_BACKOFF_SECONDS = 5;
 /** An on-demand backup is usually AVAILABLE in seconds to minutes; after 30 min the run stops before writing. */
-const BACKUP_WAIT_SECONDS = 30 * 60;
+const BACKUP_WAIT_MINUTES = 30;
 const BACKUP_NAME_MAX = 255;
 
 /** The tags `/dr restore dynamodb` puts on the tables it restores. */
@@ -172,12 +172,10 @@ export const runbook: Runbook<CutoverDynamodbInput, CutoverPlan> = {
     }
     const backup = made.value;
     let status = backup.status;
-    // 64 checks in the 30 min, the last at its end (each wait and check is a durable operation, of the 25,000 a run may hold)
-    for (let poll = 0, waited = 0; status === 'CREATING' && waited < BACKUP_WAIT_SECONDS; poll++) {
-      // after the first check (CreateBackup's own answer), 10 s apart in the first minute, then 30 s
-      const seconds = spacedDelay(poll + 1);
-      await ctx.wait(`backup-wait-${poll}`, { seconds });
-      waited += seconds;
+    // CreateBackup's own answer is the first check; 64 more in the 30 min, the last at its end (each wait and check is a durable operation, of the 25,000 a run may hold)
+    for (let poll = 0; status === 'CREATING' && poll < spacedChecks(BACKUP_WAIT_MINUTES) - 1; poll++) {
+      // after the first check, 10 s apart in the first minute, then 30 s
+      await ctx.wait(`backup-wait-${poll}`, { seconds: spacedDelay(poll + 1) });
       const d = await safeStep(ctx, `backup-check-${poll}`, async () => {
         const b = await describeBackup(ddb, backup.arn);
         await progress.report(0, plan.counts.restoredItems + plan.counts.liveItems, `waiting for the safety backup (${b.status}); items compared`);
@@ -187,7 +185,7 @@ export const runbook: Runbook<CutoverDynamodbInput, CutoverPlan> = {
       status = d.value;
     }
     if (status !== 'AVAILABLE') {
-      const why = status === 'CREATING' ? `still CREATING after ${BACKUP_WAIT_SECONDS / 60} min` : status;
+      const why = status === 'CREATING' ? `still CREATING after ${BACKUP_WAIT_MINUTES} min` : status;
       return { ok: false, lines: [`Nothing was changed: the safety backup \`${plan.backupName}\` is ${why}, so no item was written.`], failures: [`backup ${backup.arn}: ${status}`], next: again };
     }
     const backupLine = `Safety backup \`${plan.backupName}\` is AVAILABLE (\`${backup.arn}\`): it holds \`${input.table}\` as it was before the cut-over.`;
