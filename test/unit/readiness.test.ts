@@ -154,6 +154,14 @@ describe('a bucket', () => {
     expect(empty.facts[0]).toBe(`replica \`${REPLICA}\`, empty`);
   });
 
+  it('the replica unreadable, the primary read with an old newest object and no metric: no lag claimed and no RPO, only the error', () => {
+    // act: the replica's listing refused, so its newest object is unknown (not "empty")
+    const it = grade({ replica: { exists: true, error: 'ListObjectsV2 on `x` failed: Access Denied' }, primary: { ok: true, value: { rule: rule(), newest: ago(2 * HOUR) } } });
+
+    // assess: the row as a whole; an unread replica is not "2 h behind", and its RPO is not known
+    expect(it).toEqual({ kind: 's3', name: binaries.name, colour: 'red', reasons: ['ListObjectsV2 on `x` failed: Access Denied'], facts: ['RTC on'] });
+  });
+
   it('the primary unreachable: amber, replication health unknown, no RPO; a red before it stays red', () => {
     // act / assess
     expect(grade({ primary: { ok: false, reason: 'TimeoutError' } })).toEqual({

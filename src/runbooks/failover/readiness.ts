@@ -219,8 +219,9 @@ export function gradeBucket(f: BucketFacts, cfg: DrConfig, target: string, now: 
   if (f.latencySeconds !== undefined) {
     lag = f.latencySeconds * 1000;
     it.facts.push(`replication latency ${lagText(lag)} (max, last hour)`);
-  } else if (f.primary.value.newest && rep?.exists) {
+  } else if (f.primary.value.newest && rep?.exists && !rep.error) {
     // The newest primary object against the replica's newest: how far the replica is behind, at most.
+    // A replica whose listing was refused has no newest object known: no lag is claimed for it.
     lag = Math.max(0, Date.parse(f.primary.value.newest) - (rep.newest ? Date.parse(rep.newest) : 0));
     if (!rep.newest) lag = now.getTime() - Date.parse(f.primary.value.newest);
     it.facts.push(lag === 0 ? 'replica has the newest primary object' : `replica ${lagText(lag)} behind the newest primary object`);
