@@ -200,6 +200,21 @@ describe('a bucket', () => {
     expect(zero).toMatchObject({ colour: 'green', rpoMs: 0 });
   });
 
+  it("CloudWatch's latency of a rule that is disabled or replicates elsewhere is not this replica's lag: the objects' dates are", () => {
+    // act: 30 s of latency measured for the rule's destination, the replica 20 min behind by its objects
+    const dates = { replica: { exists: true, newest: ago(21 * MIN) }, latencySeconds: 30 };
+    const elsewhere = grade({ ...dates, primary: { ok: true, value: { rule: rule({ destination: 'elsewhere' }), newest: ago(MIN) } } });
+    const disabled = grade({ ...dates, primary: { ok: true, value: { rule: rule({ enabled: false }), newest: ago(MIN) } } });
+
+    // assess: no latency fact, the lag from the dates
+    for (const row of [elsewhere, disabled]) {
+      expect(row).toMatchObject({ colour: 'red', rpoMs: 20 * MIN });
+      expect(row.facts).toEqual([`replica \`${REPLICA}\`, newest object 21 min ago`, 'replica 20:00 min behind the newest primary object']);
+    }
+    expect(elsewhere.reasons).toEqual(['replicates to `elsewhere`, not the configured replica', 'replication lag 20:00 min exceeds the RPO objective of 5 min']);
+    expect(disabled.reasons).toEqual(['no enabled replication rule', 'replication lag 20:00 min exceeds the RPO objective of 5 min']);
+  });
+
   it("without a metric: the primary's newest object against the replica's; exactly at the objective is still green", () => {
     // act
     const behind = grade({ replica: { exists: true, newest: ago(20 * MIN) }, primary: { ok: true, value: { rule: rule(), newest: ago(MIN) } } });

@@ -216,12 +216,14 @@ export function gradeBucket(f: BucketFacts, cfg: DrConfig, target: string, now: 
   else if (!rule.rtc) amber('replication without RTC: no 15-minute guarantee');
   else it.facts.push('RTC on');
   let lag: number | undefined;
-  if (f.latencySeconds !== undefined) {
+  // CloudWatch's latency is of the rule's destination: evidence for this replica only when the rule
+  // is enabled and replicates to it.
+  if (f.latencySeconds !== undefined && rule?.enabled && rule.destination === replica.bucket) {
     lag = f.latencySeconds * 1000;
     it.facts.push(`replication latency ${lagText(lag)} (max, last hour)`);
   } else if (f.primary.value.newest && rep?.exists && !rep.error) {
     // The newest primary object against the replica's newest: how far the replica is behind, at most.
-    // A replica whose listing was refused has no newest object known: no lag is claimed for it.
+    // A replica whose listing failed has no known newest object: no lag is derived from the listings.
     lag = Math.max(0, Date.parse(f.primary.value.newest) - (rep.newest ? Date.parse(rep.newest) : 0));
     if (!rep.newest) lag = now.getTime() - Date.parse(f.primary.value.newest);
     it.facts.push(lag === 0 ? 'replica has the newest primary object' : `replica ${lagText(lag)} behind the newest primary object`);
