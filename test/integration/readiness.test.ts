@@ -313,6 +313,16 @@ describe("a table's readiness", () => {
     expect(none).toMatchObject({ colour: 'red', reasons: ['no replica and no backup in us-west-2'] });
   });
 
+  it('the target refusing ListBackups, with no replica there: red with the refusal, not "no backup"', async () => {
+    const name = `rd-t-${++n}`;
+    await createSourceTable(ddb('us-east-1'), name, { items: 1 });
+    fail(ddb('us-west-2'), 'ListBackupsCommand', ACCESS_DENIED);
+
+    expect(await tableItem(tablesConfig([{ name }]))).toEqual([
+      { kind: 'dynamodb', name, colour: 'red', reasons: [`no replica in us-west-2, and its backups there could not be read: ListBackups on \`${name} in us-west-2\` failed: User is not authorized to perform this action`], facts: [] },
+    ]);
+  });
+
   it('the target refusing DescribeTable: red with the refusal, not "no replica"; the primary refusing: said unreachable', async () => {
     const name = `rd-t-${++n}`;
     await createSourceTable(ddb('us-east-1'), name, { items: 1 });

@@ -293,6 +293,13 @@ describe('a table', () => {
     });
   });
 
+  it("the target's backups unreadable: red with the error, not \"no backup\"; a replica there needs no backup", () => {
+    // act / assess
+    const err = 'ListBackups on `spawn-instances in us-west-2` failed: denied';
+    expect(gradeTable(t({ backupError: err }), 'us-west-2', NOW)).toEqual({ kind: 'dynamodb', name: 'spawn-instances', colour: 'red', reasons: [`no replica in us-west-2, and its backups there could not be read: ${err}`], facts: [] });
+    expect(gradeTable(t({ backupError: err, target: { status: 'ACTIVE' } }), 'us-west-2', NOW)).toEqual({ kind: 'dynamodb', name: 'spawn-instances', colour: 'green', reasons: [], facts: ['replica in us-west-2 ACTIVE'], rpoMs: 0 });
+  });
+
   it('neither: red; the primary unreachable is a fact beside any colour', () => {
     // act / assess
     expect(gradeTable(t({ primary: { ok: false, reason: 'down' } }), 'us-west-2', NOW)).toEqual({ kind: 'dynamodb', name: 'spawn-instances', colour: 'red', reasons: ['no replica and no backup in us-west-2'], facts: ['primary unreachable'] });

@@ -243,6 +243,8 @@ export interface TableFacts {
   target: { status?: string; items?: number; error?: string };
   /** The newest backup of the table in the target region. */
   backup?: { name: string; created: string };
+  /** Why the target's backups could not be listed (then none is known, not "none there"). */
+  backupError?: string;
   /** The primary's view of the replica in the target (DescribeTable Replicas). */
   primary: Reached<{ replicaStatus?: string }>;
 }
@@ -256,7 +258,7 @@ async function readTable(cfg: DrConfig, clients: AwsClients, t: TableConfig, tar
     ),
     ddb.send(new ListBackupsCommand({ TableName: t.name, BackupType: 'ALL' })).then(
       (r) => (r.BackupSummaries ?? []).filter((b) => b.BackupStatus === 'AVAILABLE' && b.BackupCreationDateTime).sort((a, b) => (b.BackupCreationDateTime?.getTime() ?? 0) - (a.BackupCreationDateTime?.getTime() ?? 0))[0],
-      () => undefined,
+      (e: unknown) => ({ error: wrapAws(e, 'ListBackups', `${t.name} in ${target}`).message }),
     ),
     (t.region ?? cfg.regions.primary) === target
       ? Promise.resolve<Reached<{ replicaStatus?: string }>>({ ok: true, value: {} })
@@ -266,6 +268,7 @@ async function readTable(cfg: DrConfig, clients: AwsClients, t: TableConfig, tar
           return s ? { replicaStatus: s } : {};
         }),
   ]);
+  if (backups && 'error' in backups) return { table: t, target: there, primary: prim, backupError: backups.error };
   return { table: t, target: there, primary: prim, ...(backups?.BackupName && backups.BackupCreationDateTime ? { backup: { name: backups.BackupName, created: backups.BackupCreationDateTime.toISOString() } } : {}) };
 }
 
@@ -283,7 +286,8 @@ export function gradeTable(f: TableFacts, target: string, now: Date): ReadinessI
     const age = now.getTime() - Date.parse(f.backup.created);
     amber(`no replica in ${target}; newest backup there \`${f.backup.name}\` is ${ageOf(age)} old (restore it)`);
     it.rpoMs = age;
-  } else red(`no replica and no backup in ${target}`);
+  } else if (f.backupError) red(`no replica in ${target}, and its backups there could not be read: ${f.backupError}`);
+  else red(`no replica and no backup in ${target}`);
   if (!f.primary.ok) it.facts.push('primary unreachable');
   return it;
 }
