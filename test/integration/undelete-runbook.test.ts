@@ -653,7 +653,7 @@ describe('undelete execute: a batch that keeps failing while the batches beside 
    * stubbed on the runbook's client over them: a batch whose first key is `bad` answers a 500 each
    * time; the others delete their markers. The batches sent, by their first key.
    */
-  function inMemory(b: string, count: number, bad: string): { data: UndeletePlan; sent: string[]; left: Set<string> } {
+  function inMemory(b: string, count: number, bad: string, refused: (key: string) => boolean = () => false): { data: UndeletePlan; sent: string[]; left: Set<string> } {
     const keys = Array.from({ length: count }, (_, i) => `k${String(i).padStart(5, '0')}`);
     const markers: MarkerRef[] = keys.map((k) => [k, `m-${k}`, 1_700_000_000]);
     const slices = Array.from({ length: Math.ceil(count / 10_000) }, (_, i) => markers.slice(i * 10_000, (i + 1) * 10_000));
@@ -665,8 +665,10 @@ describe('undelete execute: a batch that keeps failing while the batches beside 
       const objects = (x.Delete as { Objects: { Key: string; VersionId: string }[] }).Objects;
       sent.push(objects[0]?.Key ?? '');
       if (objects[0]?.Key === bad) throw sdkError({ name: 'InternalError', message: 'We encountered an internal error', status: 500 });
-      for (const o of objects) left.delete(o.Key);
-      return { Deleted: objects.map((o) => ({ Key: o.Key, VersionId: o.VersionId, DeleteMarker: true })) };
+      const ok = objects.filter((o) => !refused(o.Key));
+      for (const o of ok) left.delete(o.Key);
+      const errors = objects.filter((o) => refused(o.Key)).map((o) => ({ Key: o.Key, VersionId: o.VersionId, Code: 'AccessDenied', Message: 'Access Denied' }));
+      return { Deleted: ok.map((o) => ({ Key: o.Key, VersionId: o.VersionId, DeleteMarker: true })), ...(errors.length ? { Errors: errors } : {}) };
     });
     stub<ListObjectVersionsCommandOutput>(s3(), 'ListObjectVersionsCommand', (x) => {
       if (x.Bucket !== b) return undefined;
@@ -710,5 +712,37 @@ describe('undelete execute: a batch that keeps failing while the batches beside 
       `:warning: Verified by listing: ${left.size.toLocaleString('en-US')} of the planned delete markers still hide objects (failures below).`,
     ]);
     expect(out.reports.at(-1)).toEqual([restored, 40_000, 'restored']);
+  });
+
+  it('sends at most 16 batches a step: 17 batches of 1,000 take two steps', async () => {
+    // prepare: 17,000 markers, none failing
+    const b = await bucket();
+    const { data, sent, left } = inMemory(b, 17_000, 'none');
+
+    // act
+    const out = await rig.executeWatched(undeleteRunbook, input(b), data);
+
+    // assess: 16 batches, then 1, every marker removed once
+    expect(out.checkpoints).toEqual(['undelete-0', 'undelete-1', 'verify']);
+    expect(sent).toHaveLength(17);
+    expect(left.size).toBe(0);
+    expect(out.ok).toBe(true);
+  });
+
+  it('lists at most 200 refused markers over the whole run (50 a step), and counts them all', async () => {
+    // prepare: 65,000 markers (5 steps of up to 16 batches); every key ending in 0 refused: 6,500
+    const b = await bucket();
+    const { data, left } = inMemory(b, 65_000, 'none', (k) => k.endsWith('0'));
+
+    // act
+    const out = await rig.executeWatched(undeleteRunbook, input(b), data);
+
+    // assess: 5 steps of 50 failures each, cut to the first 200
+    expect(out.checkpoints).toEqual(['undelete-0', 'undelete-1', 'undelete-2', 'undelete-3', 'undelete-4', 'verify']);
+    expect(left.size).toBe(6_500);
+    expect(out.failures).toHaveLength(200);
+    expect(out.failures[0]).toBe('k00000: AccessDenied Access Denied');
+    expect(out.lines).toContain('6,500 delete markers could not be removed; the first 200 are listed.');
+    expect(out.ok).toBe(false);
   });
 });
