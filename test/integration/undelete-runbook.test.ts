@@ -647,11 +647,12 @@ describe('undelete execute and verify', () => {
   });
 });
 
-describe('undelete execute: a batch that keeps failing while the batches beside it succeed (40,000 markers: an in-memory bucket, as moto lists that many versions far too slowly for a run per mutant)', () => {
+describe('undelete execute over tens of thousands of markers: a batch that keeps failing beside batches that succeed, the batches a step, the failures listed (an in-memory bucket, as moto lists that many versions far too slowly for a run per mutant)', () => {
   /**
    * `count` planned markers `k00000`… in slices of 10,000, and DeleteObjects and ListObjectVersions
    * stubbed on the runbook's client over them: a batch whose first key is `bad` answers a 500 each
-   * time; the others delete their markers. The batches sent, by their first key.
+   * time; the others delete their markers, but for the keys `refused` names (a per-key AccessDenied,
+   * the marker left). The batches sent, by their first key.
    */
   function inMemory(b: string, count: number, bad: string, refused: (key: string) => boolean = () => false): { data: UndeletePlan; sent: string[]; left: Set<string> } {
     const keys = Array.from({ length: count }, (_, i) => `k${String(i).padStart(5, '0')}`);
@@ -714,19 +715,24 @@ describe('undelete execute: a batch that keeps failing while the batches beside 
     expect(out.reports.at(-1)).toEqual([restored, 40_000, 'restored']);
   });
 
-  it('sends at most 16 batches a step: 17 batches of 1,000 take two steps', async () => {
-    // prepare: 17,000 markers, none failing
-    const b = await bucket();
-    const { data, sent, left } = inMemory(b, 17_000, 'none');
+  it('sends at most 16 batches a step: 17 batches of 1,000 take two steps, 16 exactly one (no empty batch after the last full one)', async () => {
+    for (const [count, checkpoints] of [
+      [17_000, ['undelete-0', 'undelete-1', 'verify']],
+      [16_000, ['undelete-0', 'verify']],
+    ] as const) {
+      // prepare: `count` markers, none failing
+      const b = await bucket();
+      const { data, sent, left } = inMemory(b, count, 'none');
 
-    // act
-    const out = await rig.executeWatched(undeleteRunbook, input(b), data);
+      // act
+      const out = await rig.executeWatched(undeleteRunbook, input(b), data);
 
-    // assess: 16 batches, then 1, every marker removed once
-    expect(out.checkpoints).toEqual(['undelete-0', 'undelete-1', 'verify']);
-    expect(sent).toHaveLength(17);
-    expect(left.size).toBe(0);
-    expect(out.ok).toBe(true);
+      // assess: 16 batches a step, every marker removed once
+      expect(out.checkpoints).toEqual(checkpoints);
+      expect(sent).toHaveLength(count / 1000);
+      expect(left.size).toBe(0);
+      expect(out.ok).toBe(true);
+    }
   });
 
   it('lists at most 200 refused markers over the whole run (50 a step), and counts them all', async () => {
