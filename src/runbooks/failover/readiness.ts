@@ -268,8 +268,13 @@ async function readTable(cfg: DrConfig, clients: AwsClients, t: TableConfig, tar
           return s ? { replicaStatus: s } : {};
         }),
   ]);
-  if (backups && 'error' in backups) return { table: t, target: there, primary: prim, backupError: backups.error };
-  return { table: t, target: there, primary: prim, ...(backups?.BackupName && backups.BackupCreationDateTime ? { backup: { name: backups.BackupName, created: backups.BackupCreationDateTime.toISOString() } } : {}) };
+  const newest =
+    backups && 'error' in backups
+      ? { backupError: backups.error }
+      : backups?.BackupName && backups.BackupCreationDateTime
+        ? { backup: { name: backups.BackupName, created: backups.BackupCreationDateTime.toISOString() } }
+        : {};
+  return { table: t, target: there, primary: prim, ...newest };
 }
 
 /** The rules for one table. Pure. */
