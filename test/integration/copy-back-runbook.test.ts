@@ -590,6 +590,16 @@ describe('copy-back steps of 2,000 copies and of 50,000 keys (both buckets answe
     expect(out.ok).toBe(false);
     expect(out.failures).toEqual([`k50000: CopyObject on \`${b}/k50000\` failed: Access Denied`]);
     expect(out.lines).toEqual([`Copied *0* objects (0 B) from \`${r}\` into \`${b}\`.`, ':warning: Verified by listing both buckets: 1 still missing, 0 still different.']);
+    // the first step ends on its 50,000th key, k49999: the refused k50000 is the second step's
+    const saved = (name: string) => {
+      const e = out.history.find((h) => h.Name === name && h.StepSucceededDetails !== undefined);
+      const v = (JSON.parse(e?.StepSucceededDetails?.Result?.Payload ?? '{}') as { value?: { last?: string; failed: number; end: boolean } }).value;
+      return v && { last: v.last, failed: v.failed, end: v.end };
+    };
+    expect([saved('copy-0'), saved('copy-1')]).toEqual([
+      { last: 'k49999', failed: 0, end: false },
+      { last: 'k50000', failed: 1, end: true },
+    ]);
   });
 
   it('a step that ends on its 50,000 keys with its only copy refused does not stop the run: the keys after it are copied', async () => {
