@@ -17,7 +17,7 @@ import type { DrConfig } from '../../src/config/schema';
 import type { BackupAmisInput } from '../../src/runbooks/backup-amis';
 import { type AmiPlan, copyName, runbook } from '../../src/runbooks/backup-amis/runbook';
 import type { AnyRunInput, RunbookDeps } from '../../src/runbooks/types';
-import { ACCESS_DENIED, countTries, fail, rewrite, undoFaults } from '../helpers/faults';
+import { ACCESS_DENIED, countTries, fail, rewrite, stub, undoFaults } from '../helpers/faults';
 import { useRunbookRig } from '../helpers/runbook-rig';
 
 const rig = useRunbookRig();
@@ -442,10 +442,16 @@ describe('which copy is today\'s', () => {
       `• \`${ids[0]}\` spawn-${state} → \`spawn-${state}-backup-20261204\` (replaces today's failed copy \`${copy}\`, deregistered first)`,
     ]);
     expect(p.empty).toBe(false);
+    // the failed copy's own snapshots, as EC2 lists them: the only ones its deregistering may delete
+    const held = ((await copiesOf(ids))[0]?.BlockDeviceMappings ?? []).flatMap((m) => (m.Ebs?.SnapshotId ? [m.Ebs.SnapshotId] : []));
+    const deleted: string[] = [];
+    // recorded as sent (an answer of undefined sends it to moto), a refused one too
+    stub(west(), 'DeleteSnapshotCommand', (inp) => (deleted.push(String(inp.SnapshotId)), undefined));
     const r = await run(i, p.data);
     undo();
 
     expect(r.ok).toBe(true);
+    expect(deleted.sort()).toEqual(held.sort());
     const now = await copiesOf(ids);
     expect(now).toHaveLength(1);
     expect(now[0]?.ImageId).not.toBe(copy);
