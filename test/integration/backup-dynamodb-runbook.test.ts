@@ -194,6 +194,9 @@ describe('the plan', () => {
       'Prune keeps the newest good copy of each (2), whatever its age; 1 not made by drbot, never touched.',
     ]);
     expect(dry.lines[2]).toMatch(/^Prune: would delete 2 on-demand backups older than 35 days: /);
+    // one backup past retention is named in the singular
+    const one = await plan(input({ tables: [a], prune: true, dryRun: true }), later);
+    expect(one.lines[2]).toBe(`Prune: would delete 1 on-demand backup older than 35 days: \`${a}-backup-20260101-000000\` (${day})`);
     // planning deleted nothing
     expect(await namesOf(a)).toEqual([`${a}-backup-20260101-000000`, `${a}-backup-20260102-000000`, 'before-migration-manual'].sort());
     expect(await namesOf(b, WEST)).toHaveLength(2);
