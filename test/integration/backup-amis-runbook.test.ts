@@ -15,7 +15,7 @@
 import { CreateImageCommand, CreateTagsCommand, DeregisterImageCommand, DescribeImagesCommand, DescribeSnapshotsCommand, type Image, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import type { DrConfig } from '../../src/config/schema';
 import type { BackupAmisInput } from '../../src/runbooks/backup-amis';
-import { type AmiPlan, copyName, runbook } from '../../src/runbooks/backup-amis/runbook';
+import { type AmiPlan, copyName, runbook, sourceNameOf } from '../../src/runbooks/backup-amis/runbook';
 import type { AnyRunInput, RunbookDeps } from '../../src/runbooks/types';
 import { ACCESS_DENIED, countTries, fail, rewrite, stub, undoFaults } from '../helpers/faults';
 import { useRunbookRig } from '../helpers/runbook-rig';
@@ -91,6 +91,18 @@ describe('copyName', () => {
     expect(copyName('n'.repeat(200), '20261204', id)).toBe(long);
     // two sources whose long names share every character that fits: two names
     expect(copyName(`${'n'.repeat(115)}-a`, '20261204', 'ami-0aaaaaaaaaaaaaaaa')).not.toBe(copyName(`${'n'.repeat(115)}-b`, '20261204', 'ami-0bbbbbbbbbbbbbbbb'));
+  });
+});
+
+describe('sourceNameOf', () => {
+  it('takes off only the copy\'s own `-backup-<date>` at the end, and the source ID a cut name keeps', () => {
+    const id = 'ami-0123456789abcdef0';
+    expect(sourceNameOf('spawn-worker-backup-20261204', id)).toBe('spawn-worker');
+    // a source whose own name holds `-backup-<date>` keeps it
+    expect(sourceNameOf(copyName('db-backup-20250101-web', '20261204', id), id)).toBe('db-backup-20250101-web');
+    expect(sourceNameOf(copyName('n'.repeat(200), '20261204', id), id)).toBe('n'.repeat(128 - 16 - 22));
+    // another image's ID in the name is part of the name
+    expect(sourceNameOf('web-ami-0aaaaaaaaaaaaaaaa-backup-20261204', id)).toBe('web-ami-0aaaaaaaaaaaaaaaa');
   });
 });
 

@@ -184,6 +184,29 @@ describe('the export', () => {
     expect(await versions(`route53/${zoneId}/`)).toEqual([...before, p.data.key, `route53/${zoneId}/latest.json`].sort());
   });
 
+  it('a read-back with every record set but a different checksum (one TTL changed) fails the run', async () => {
+    const i = input();
+    const p = await plan(i);
+    // the body as written, one record set's TTL changed: the same count, another checksum
+    rewrite<{ Body?: { transformToString: () => Promise<string> } }>(s3(), 'GetObjectCommand', (o, inp) => {
+      if (inp.Key !== p.data.key || !o.Body) return o;
+      const body = o.Body;
+      return { ...o, Body: { transformToString: async () => {
+        const doc = JSON.parse(await body.transformToString()) as Route53Export;
+        const first = doc.recordSets[0];
+        if (first) first.TTL = (first.TTL ?? 0) + 1;
+        return JSON.stringify(doc);
+      } } };
+    });
+
+    const r = await backup(i, p.data);
+
+    expect(r.lines[0]).toContain(`Exported *${p.data.records}* record sets`);
+    expect(r.ok).toBe(false);
+    expect(r.lines[1]).toBe(`:warning: Read back a different checksum with ${p.data.records} record sets.`);
+    expect(r.failures).toEqual(['the export read back differs from what was written']);
+  });
+
   it('the same checksum with a record count that differs from the one written still fails (and an empty read-back holds none)', async () => {
     const i = input();
     const p = await plan(i);
