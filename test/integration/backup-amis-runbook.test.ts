@@ -456,6 +456,7 @@ describe('which copy is today\'s', () => {
     expect(p.empty).toBe(false);
     // the failed copy's own snapshots, as EC2 lists them: the only ones its deregistering may delete
     const held = ((await copiesOf(ids))[0]?.BlockDeviceMappings ?? []).flatMap((m) => (m.Ebs?.SnapshotId ? [m.Ebs.SnapshotId] : []));
+    expect(held.length).toBeGreaterThan(0);
     const deleted: string[] = [];
     // recorded as sent (an answer of undefined sends it to moto), a refused one too
     stub(west(), 'DeleteSnapshotCommand', (inp) => (deleted.push(String(inp.SnapshotId)), undefined));
