@@ -188,15 +188,16 @@ describe('the export', () => {
     const i = input();
     const p = await plan(i);
     // the body as written, one record set's TTL changed: the same count, another checksum
-    rewrite<{ Body?: { transformToString: () => Promise<string> } }>(s3(), 'GetObjectCommand', (o, inp) => {
-      if (inp.Key !== p.data.key || !o.Body) return o;
+    type Body = { transformToString: () => Promise<string> };
+    const changed = async (body: Body): Promise<string> => {
+      const doc = JSON.parse(await body.transformToString()) as Route53Export;
+      const first = doc.recordSets[0];
+      if (first) first.TTL = (first.TTL ?? 0) + 1;
+      return JSON.stringify(doc);
+    };
+    rewrite<{ Body?: Body }>(s3(), 'GetObjectCommand', (o, inp) => {
       const body = o.Body;
-      return { ...o, Body: { transformToString: async () => {
-        const doc = JSON.parse(await body.transformToString()) as Route53Export;
-        const first = doc.recordSets[0];
-        if (first) first.TTL = (first.TTL ?? 0) + 1;
-        return JSON.stringify(doc);
-      } } };
+      return inp.Key === p.data.key && body ? { ...o, Body: { transformToString: () => changed(body) } } : o;
     });
 
     const r = await backup(i, p.data);
