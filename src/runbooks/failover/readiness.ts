@@ -257,8 +257,11 @@ async function readTable(cfg: DrConfig, clients: AwsClients, t: TableConfig, tar
       (e: unknown) => (errName(e) === 'ResourceNotFoundException' ? {} : { error: wrapAws(e, 'DescribeTable', `${t.name} in ${target}`).message }),
     ),
     ddb.send(new ListBackupsCommand({ TableName: t.name, BackupType: 'ALL' })).then(
-      (r) => (r.BackupSummaries ?? []).filter((b) => b.BackupStatus === 'AVAILABLE' && b.BackupCreationDateTime).sort((a, b) => (b.BackupCreationDateTime?.getTime() ?? 0) - (a.BackupCreationDateTime?.getTime() ?? 0))[0],
-      (e: unknown) => ({ error: wrapAws(e, 'ListBackups', `${t.name} in ${target}`).message }),
+      (r): Pick<TableFacts, 'backup'> => {
+        const b = (r.BackupSummaries ?? []).filter((x) => x.BackupStatus === 'AVAILABLE' && x.BackupCreationDateTime).sort((x, y) => (y.BackupCreationDateTime?.getTime() ?? 0) - (x.BackupCreationDateTime?.getTime() ?? 0))[0];
+        return b?.BackupName && b.BackupCreationDateTime ? { backup: { name: b.BackupName, created: b.BackupCreationDateTime.toISOString() } } : {};
+      },
+      (e: unknown): Pick<TableFacts, 'backupError'> => ({ backupError: wrapAws(e, 'ListBackups', `${t.name} in ${target}`).message }),
     ),
     (t.region ?? cfg.regions.primary) === target
       ? Promise.resolve<Reached<{ replicaStatus?: string }>>({ ok: true, value: {} })
@@ -268,13 +271,7 @@ async function readTable(cfg: DrConfig, clients: AwsClients, t: TableConfig, tar
           return s ? { replicaStatus: s } : {};
         }),
   ]);
-  const newest =
-    backups && 'error' in backups
-      ? { backupError: backups.error }
-      : backups?.BackupName && backups.BackupCreationDateTime
-        ? { backup: { name: backups.BackupName, created: backups.BackupCreationDateTime.toISOString() } }
-        : {};
-  return { table: t, target: there, primary: prim, ...newest };
+  return { table: t, target: there, primary: prim, ...backups };
 }
 
 /** The rules for one table. Pure. */
