@@ -18,6 +18,12 @@ type Reports = Array<[number, number, string]>;
 /** An event of a durable execution's history, as the local runner keeps it. */
 export type HistoryEvent = ReturnType<TestResult<unknown>['getHistoryEvents']>[number];
 
+/** What the step named `name` checkpointed when it succeeded (its result, parsed); undefined if it never did. */
+export function savedResult<T>(history: readonly HistoryEvent[], name: string): T | undefined {
+  const payload = history.find((e) => e.Name === name && e.StepSucceededDetails !== undefined)?.StepSucceededDetails?.Result?.Payload;
+  return payload === undefined ? undefined : (JSON.parse(payload) as T);
+}
+
 /**
  * `ctx` watched: the checkpoints the runbook makes through it, in order: each step and
  * wait-for-condition by its name, each durable wait as `${name} (wait ${seconds} s)`. Only the named

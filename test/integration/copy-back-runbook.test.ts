@@ -16,7 +16,7 @@ import { undeleteRunbook } from '../../src/runbooks/restore-s3/undelete';
 import type { AnyRunInput } from '../../src/runbooks/types';
 import { fail, patchInput, rewrite, sdkError, stub, undoFaults } from '../helpers/faults';
 import { listAllVersions, nextSecond } from '../helpers/flow';
-import { useRunbookRig } from '../helpers/runbook-rig';
+import { savedResult, useRunbookRig } from '../helpers/runbook-rig';
 
 const rig = useRunbookRig();
 // a test that fails before its undo() must not leave its fault on the file's clients
@@ -569,9 +569,8 @@ describe('copy-back steps of 2,000 copies and of 50,000 keys (both buckets answe
     expect(out.failures).toHaveLength(201);
     expect(out.failures.slice(0, 2)).toEqual([stoppedBy, `k0000: CopyObject on \`${b}/k0000\` failed: Access Denied`]);
     // the step's checkpoint stays small: 200 failures kept of its 2,000
-    const step = out.history.find((e) => e.Name === 'copy-0' && e.StepSucceededDetails !== undefined);
-    const saved = JSON.parse(step?.StepSucceededDetails?.Result?.Payload ?? '{}') as { value?: { failed: number; failures: string[] } };
-    expect({ failed: saved.value?.failed, kept: saved.value?.failures.length }).toEqual({ failed: 2000, kept: 200 });
+    const saved = savedResult<{ value?: { failed: number; failures: string[] } }>(out.history, 'copy-0');
+    expect({ failed: saved?.value?.failed, kept: saved?.value?.failures.length }).toEqual({ failed: 2000, kept: 200 });
   });
 
   it('a step looks at 50,000 keys at most: the next step takes the rest', async () => {
@@ -592,8 +591,7 @@ describe('copy-back steps of 2,000 copies and of 50,000 keys (both buckets answe
     expect(out.lines).toEqual([`Copied *0* objects (0 B) from \`${r}\` into \`${b}\`.`, ':warning: Verified by listing both buckets: 1 still missing, 0 still different.']);
     // the first step ends on its 50,000th key, k49999: the refused k50000 is the second step's
     const saved = (name: string) => {
-      const e = out.history.find((h) => h.Name === name && h.StepSucceededDetails !== undefined);
-      const v = (JSON.parse(e?.StepSucceededDetails?.Result?.Payload ?? '{}') as { value?: { last?: string; failed: number; end: boolean } }).value;
+      const v = savedResult<{ value?: { last?: string; failed: number; end: boolean } }>(out.history, name)?.value;
       return v && { last: v.last, failed: v.failed, end: v.end };
     };
     expect([saved('copy-0'), saved('copy-1')]).toEqual([

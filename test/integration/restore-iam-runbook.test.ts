@@ -31,7 +31,7 @@ import { sha256Hex } from '../../src/runbooks/exports';
 import type { AnyRunInput } from '../../src/runbooks/types';
 import { ACCESS_DENIED, fail, rewrite, sdkError, stub, undoFaults } from '../helpers/faults';
 import { defaultDocument as docOf, deleteRole as removeRole, roleState as stateOf } from '../helpers/iam-roles';
-import { useRunbookRig, watchSteps } from '../helpers/runbook-rig';
+import { savedResult, useRunbookRig, watchSteps } from '../helpers/runbook-rig';
 
 const rig = useRunbookRig();
 afterEach(undoFaults);
@@ -572,7 +572,7 @@ describe('the execution', () => {
       `${e.prefix}ghost: Role \`${e.prefix}ghost\` is not in the export. Run the restore again.`,
     ]);
     // the steps' checkpoints keep each failure's code
-    const saved = (name: string) => (JSON.parse(out.history.find((x) => x.Name === name && x.StepSucceededDetails !== undefined)?.StepSucceededDetails?.Result?.Payload ?? '{}') as { code?: string }).code;
+    const saved = (name: string) => savedResult<{ code?: string }>(out.history, name)?.code;
     expect([saved(`policy ${e.prefix}ghost`), saved(`role ${e.prefix}ghost`)]).toEqual(['policy_not_in_export', 'role_not_in_export']);
   });
 
